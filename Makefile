@@ -1,0 +1,99 @@
+# libnoleak: a preloadable shim that stops fd leaks and hangs in programs
+# whose source cannot be changed.  `make` builds, `make check` tests.
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -Wl,-z,now -Wl,-z,relro -ldl
+
+LIB_SRC  := $(sort $(wildcard shim/*.c) $(wildcard policy/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# Everything but the interposers: linked into the unit tests and tools.
+CORE_OBJ := $(filter-out $(B)/obj/shim/wrap_%.o,$(LIB_OBJ))
+POLICY_OBJ := $(filter $(B)/obj/policy/%.o,$(LIB_OBJ))
+
+LAUNCHER_SRC := $(sort $(wildcard tools/noleak*.c))
+REPORT_SRC   := $(sort $(wildcard tools/report*.c))
+UNIT_SRC     := $(sort $(wildcard tests/unit/*.c))
+IT_SRC       := $(sort $(wildcard tests/it/*.c))
+TESTLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
+FIXTURE_SRC  := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURES     := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%)
+EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
+EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
+
+TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
+
+.PHONY: all check unit it deps install clean demo bench
+all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
+
+$(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libnoleak.so: $(LIB_OBJ) shim/libnoleak.map
+	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+
+# The floor every preload pays: a library with nothing in it (benchmarks).
+$(B)/empty.so: tests/bench/empty.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+
+$(B)/noleak: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(POLICY_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(B)/noleak-report: $(REPORT_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(B)/fixtures/%: tests/fixtures/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fno-builtin -o $@ $< -lpthread -ldl
+
+# A static binary: what a preload cannot reach (the launcher refuses it).
+$(B)/fixtures/static_%: tests/fixtures/static_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
+$(B)/fixtures/%.so: tests/fixtures/%.so.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+
+$(B)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
+
+$(B)/unit-tests: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
+
+$(B)/it-tests: $(IT_SRC:%.c=$(B)/obj/%.o) $(TESTLIB_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -lpthread
+
+# Criterion (the test framework) comes from Debian; install it only when it
+# is missing, so `make check` works on a fresh machine.
+deps:
+	@tests/deps.sh
+
+unit: deps all $(B)/unit-tests
+	$(B)/unit-tests --jobs 2
+
+it: deps all $(B)/it-tests $(FIXTURES) $(EXAMPLES)
+	NOLEAK_TOP=$(CURDIR) $(B)/it-tests --jobs 2
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) it
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak
+	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(PREFIX)/lib/libnoleak.so
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 policy/noleak.conf.example $(DESTDIR)$(PREFIX)/share/doc/noleak/noleak.conf.example
+
+clean:
+	rm -rf $(B)

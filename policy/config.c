@@ -1,0 +1,352 @@
+/* The config file: /etc/noleak.conf (or NOLEAK_CONFIG), trusted only when
+ * nobody but root or the running user could have written it.
+ *
+ *   # global section: lines before any header, or under [global]
+ *   mode = enforce
+ *   [program /usr/sbin/legacy-agent]     path: matched against exe,
+ *   stdin = detach                       AT_EXECFN and argv[0]
+ *   [program python*]                    no slash: a glob on their basenames
+ *   sock_timeout = 0
+ *
+ * The global section is applied first, then every section that matches the
+ * program, in file order, so a program's section wins over the global one
+ * wherever it appears.  Mistakes in the file's shape (over-long lines, lines
+ * without '=', bad headers) are reported wherever they are; a bad key or
+ * value only when its section applies to the program. */
+#include "policy.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../shim/sys.h"
+
+#define NL_CONFIG_DEFAULT "/etc/noleak.conf"
+/* Both limits keep the whole file on the stack of whatever thread loads
+ * the policy: no allocation, and a bound on the work done at start-up. */
+#define NL_CONFIG_MAX (64 * 1024)
+#define NL_CONFIG_LINE_MAX 1024
+
+enum section {
+	SEC_GLOBAL,
+	SEC_MATCH,   /* a [program] section naming this program */
+	SEC_OTHER,   /* a [program] section for another program */
+	SEC_BAD,     /* a malformed header: its lines are skipped */
+};
+
+struct line {
+	const char *s;
+	size_t n;
+	unsigned no;
+};
+
+/* Decimal without stdio. */
+static void fmt_uint(char *dst, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*dst++ = tmp[--n];
+	*dst = '\0';
+}
+
+/* "path:12", the origin of errors about line 12. */
+static void fmt_origin(char *dst, size_t cap, const char *path, unsigned no)
+{
+	size_t n = strlen(path);
+	if (n > cap - 24)
+		n = cap - 24;
+	memcpy(dst, path, n);
+	dst[n] = ':';
+	fmt_uint(dst + n + 1, no);
+}
+
+static void line_error(struct nl_policy *p, const char *path, unsigned no,
+		       const char *what)
+{
+	char origin[300];
+	fmt_origin(origin, sizeof(origin), path, no);
+	nl_policy_error(p, origin, ": ", what, NULL);
+}
+
+static int next_line(const char *text, size_t len, size_t *pos,
+		     struct line *l)
+{
+	if (*pos >= len)
+		return 0;
+	const char *s = text + *pos;
+	const char *nl = memchr(s, '\n', len - *pos);
+	size_t n = nl != NULL ? (size_t)(nl - s) : len - *pos;
+	*l = (struct line){ s, n, l->no + 1 };
+	*pos += n + (nl != NULL);
+	return 1;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Trim in place a NUL-terminated copy; returns its start. */
+static char *trim(char *s)
+{
+	while (is_blank(*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && is_blank(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Whether a [program PATTERN] section applies to `who`.  A pattern with a
+ * slash names a path; without, a basename.  Scripts run under their
+ * interpreter, so the script's own name is only in AT_EXECFN or argv[0]. */
+static int program_matches(const char *pattern, const struct nl_identity *who)
+{
+	if (who == NULL)
+		return 0;
+	const char *names[3] = { who->exe, who->execfn, who->argv0 };
+	int by_path = strchr(pattern, '/') != NULL;
+
+	for (int i = 0; i < 3; i++) {
+		if (names[i] == NULL || names[i][0] == '\0')
+			continue;
+		const char *subject = by_path ? names[i] : nl_basename(names[i]);
+		if (subject[0] != '\0' && nl_glob_match(pattern, subject))
+			return 1;
+	}
+	return 0;
+}
+
+/* `head` is a trimmed line starting with '['.  Returns the section it opens,
+ * or SEC_BAD. */
+static enum section parse_header(char *head, const struct nl_identity *who)
+{
+	size_t n = strlen(head);
+	if (n < 2 || head[n - 1] != ']')
+		return SEC_BAD;
+	head[n - 1] = '\0';
+	char *body = trim(head + 1);
+	if (strcmp(body, "global") == 0)
+		return SEC_GLOBAL;
+	if (strncmp(body, "program", 7) != 0 || !is_blank(body[7]))
+		return SEC_BAD;
+	char *pattern = trim(body + 7);
+	if (pattern[0] == '\0')
+		return SEC_BAD;
+	return program_matches(pattern, who) ? SEC_MATCH : SEC_OTHER;
+}
+
+/* One walk over the file.  The first walk (global) applies the global
+ * section and reports the file's shape; the second applies the program's
+ * sections. */
+static void walk(struct nl_policy *p, const char *text, size_t len,
+		 const char *path, const struct nl_identity *who, int global)
+{
+	enum section sec = SEC_GLOBAL;
+	enum section wanted = global ? SEC_GLOBAL : SEC_MATCH;
+	struct line l = { NULL, 0, 0 };
+	size_t pos = 0;
+	char buf[NL_CONFIG_LINE_MAX + 1];
+
+	while (next_line(text, len, &pos, &l)) {
+		if (l.n > NL_CONFIG_LINE_MAX) {
+			if (global)
+				line_error(p, path, l.no,
+					   "line longer than 1024 bytes");
+			continue;
+		}
+		if (memchr(l.s, '\0', l.n) != NULL) {
+			if (global)
+				line_error(p, path, l.no, "NUL byte in line");
+			continue;
+		}
+		memcpy(buf, l.s, l.n);
+		buf[l.n] = '\0';
+		char *s = trim(buf);
+		if (s[0] == '\0' || s[0] == '#' || s[0] == ';')
+			continue;
+		if (s[0] == '[') {
+			sec = parse_header(s, who);
+			if (sec == SEC_BAD && global)
+				line_error(p, path, l.no,
+					   "bad section header (expected "
+					   "[global] or [program NAME])");
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (eq != NULL)
+			*eq = '\0';
+		char *key = eq != NULL ? trim(s) : s;
+		if (eq == NULL || key[0] == '\0') {
+			if (global)
+				line_error(p, path, l.no,
+					   "expected key = value");
+			continue;
+		}
+		if (sec != wanted)
+			continue;
+		char origin[300];
+		fmt_origin(origin, sizeof(origin), path, l.no);
+		nl_policy_set(p, key, trim(eq + 1), origin);
+	}
+}
+
+void nl_policy_apply_config(struct nl_policy *p, const char *text, size_t len,
+			    const char *path, const struct nl_identity *who)
+{
+	if (path == NULL)
+		path = "";
+	walk(p, text, len, path, who, 1);
+	walk(p, text, len, path, who, 0);
+}
+
+const char *nl_policy_config_distrust(const struct stat *st, uid_t euid)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != 0 && st->st_uid != euid)
+		return "not owned by root or the effective user";
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+int nl_policy_config_trusted(const struct stat *st, uid_t euid)
+{
+	return nl_policy_config_distrust(st, euid) == NULL;
+}
+
+static const char *errno_text(int e, char num[24])
+{
+	switch (e) {
+	case EACCES:
+		return "permission denied";
+	case EISDIR:
+		return "is a directory";
+	case ENOTDIR:
+		return "not a directory";
+	case ELOOP:
+		return "too many symbolic links";
+	case EMFILE:
+	case ENFILE:
+		return "too many open files";
+	case EIO:
+		return "input/output error";
+	}
+	memcpy(num, "errno ", 6);
+	fmt_uint(num + 6, (unsigned long)e);
+	return num;
+}
+
+static void file_error(struct nl_policy *p, const char *path,
+		       const char *what, int err)
+{
+	char num[24];
+	nl_policy_error(p, path, ": ", what, err != 0 ? ": " : "",
+			err != 0 ? errno_text(err, num) : "", NULL);
+}
+
+/* Read the whole of fd into buf (at most cap bytes).  Returns the length,
+ * or -errno; sets *more when the file goes on past cap. */
+static long read_all(int fd, char *buf, size_t cap, int *more)
+{
+	size_t len = 0;
+	long n;
+
+	*more = 0;
+	while (len < cap) {
+		n = nl_sys_read(fd, buf + len, cap - len);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return (long)len;
+		len += (size_t)n;
+	}
+	char extra;
+	do
+		n = nl_sys_read(fd, &extra, 1);
+	while (n == -EINTR);
+	*more = n > 0;
+	return (long)len;
+}
+
+static void load_file(struct nl_policy *p, const char *path,
+		      const struct nl_identity *who)
+{
+	char buf[NL_CONFIG_MAX];
+	struct stat st;
+	int fd, more;
+	long len;
+
+	if (strlen(path) >= sizeof(p->config_path)) {
+		file_error(p, "NOLEAK_CONFIG", "path longer than 255 bytes", 0);
+		return;
+	}
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the program
+	 * in open(); the trust check below then refuses it. */
+	do
+		fd = nl_sys_openat(AT_FDCWD, path,
+				   O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+				   0);
+	while (fd == -EINTR);
+	if (fd == -ENOENT)
+		return;  /* no config file: the defaults are the policy */
+	if (fd < 0) {
+		file_error(p, path, "cannot open", -fd);
+		return;
+	}
+	int r = nl_sys_fstat(fd, &st);
+	if (r < 0) {
+		nl_sys_close(fd);
+		file_error(p, path, "cannot stat", -r);
+		return;
+	}
+	const char *why = nl_policy_config_distrust(&st, nl_sys_geteuid());
+	if (why != NULL) {
+		nl_sys_close(fd);
+		nl_policy_error(p, path, ": ignored: ", why, NULL);
+		return;
+	}
+	len = read_all(fd, buf, sizeof(buf), &more);
+	nl_sys_close(fd);
+	if (len < 0) {
+		file_error(p, path, "cannot read", (int)-len);
+		return;
+	}
+	if (more) {
+		/* Apply whole lines only: half a line could be a different
+		 * value ("sock_timeout = 3" of "= 300"). */
+		const char *last = memrchr(buf, '\n', (size_t)len);
+		len = last != NULL ? last - buf + 1 : 0;
+		file_error(p, path,
+			   "larger than 65536 bytes, the rest is ignored", 0);
+	}
+	memcpy(p->config_path, path, strlen(path) + 1);
+	nl_policy_apply_config(p, buf, (size_t)len, path, who);
+}
+
+void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
+		    char *const envp[], int secure)
+{
+	const char *path = NL_CONFIG_DEFAULT;
+
+	nl_policy_defaults(p);
+	/* Under AT_SECURE the caller's environment is hostile input: it may
+	 * neither name the config file nor set any key. */
+	if (!secure) {
+		const char *v = nl_policy_env_value(envp, "NOLEAK_CONFIG");
+		if (v != NULL && v[0] != '\0')
+			path = v;
+	}
+	load_file(p, path, who);
+	if (!secure)
+		nl_policy_apply_env(p, envp);
+	nl_policy_finish(p);
+}

@@ -1,0 +1,420 @@
+/* Fds a new program is told about in its argv or environment.
+ *
+ * Before every exec libnoleak marks the fds above 2 close-on-exec, but some
+ * programs mean their child to inherit an fd and say so only by writing its
+ * number where the child will look.  apt runs `dpkg --status-fd 16` over a
+ * pipe made with pipe2(..., 0), the JVM runs `jspawnhelper <version>
+ * 11:12:14`, gpg takes --passphrase-fd=3, openssl -passin fd:3, bash process
+ * substitution gives /dev/fd/63, systemd socket activation sets LISTEN_FDS
+ * and GNU make passes its jobserver in MAKEFLAGS.  Closing those fds would
+ * break the child, so the exec interposer asks this file which numbers were
+ * named.
+ *
+ * The list is biased towards keeping: an fd wrongly kept open only leaks,
+ * an fd wrongly closed breaks the program.
+ *
+ * This runs inside the exec interposer, possibly in a vfork child: no
+ * allocation, no libc calls, plain loops over strings, and the only system call is
+ * fcntl(F_GETFD) to see whether an fd is open.  argv and envp come from the
+ * host and may be anything, so every scan is linear, stops at the NUL, and a
+ * number too large to be an fd is dropped rather than wrapped. */
+#include "policy.h"
+
+#include "../shim/sys.h"
+
+/* The kernel's default ceiling on fd numbers (fs.nr_open); anything at or
+ * above it is treated as not an fd at all. */
+#define FD_LIMIT (1 << 20)
+/* sd_listen_fds() accepts any count, but no real service gets thousands. */
+#define LISTEN_FDS_MAX 4096
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_one_of(char c, const char *set)
+{
+	for (; *set != '\0'; set++) {
+		if (c == *set)
+			return 1;
+	}
+	return 0;
+}
+
+/* Length of prefix when s starts with it, else 0. */
+static size_t starts_with(const char *s, const char *prefix)
+{
+	size_t i = 0;
+
+	while (prefix[i] != '\0') {
+		if (s[i] != prefix[i])
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/* Whether the len bytes at s end with suffix. */
+static int ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = 0;
+
+	while (suffix[n] != '\0')
+		n++;
+	if (n > len)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[len - n + i] != suffix[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Read the decimal number at s (which starts with a digit) into *value, or
+ * -1 when it is FD_LIMIT or more.  All its digits are consumed either way,
+ * so a huge number never turns into a small one by wrapping.  Returns the
+ * position after the digits. */
+static const char *read_number(const char *s, long *value)
+{
+	long v = 0;
+
+	while (is_digit(*s)) {
+		if (v < FD_LIMIT)
+			v = v * 10 + (*s - '0');
+		s++;
+	}
+	*value = v < FD_LIMIT ? v : -1;
+	return s;
+}
+
+/* The whole of s as one decimal number (see read_number), or -1 when s is
+ * empty or holds anything but digits. */
+static long whole_number(const char *s)
+{
+	long v;
+
+	if (!is_digit(*s))
+		return -1;
+	if (*read_number(s, &v) != '\0')
+		return -1;
+	return v;
+}
+
+/* When s is nothing but numbers and bytes from seps, with at least one
+ * number, add every number to l.  Anything else in s means it is not a list
+ * of fds (a file name, a word) and nothing is added. */
+static void add_number_list(struct nl_fdlist *l, const char *s,
+			    const char *seps)
+{
+	int digits = 0;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if (is_digit(*p))
+			digits = 1;
+		else if (!is_one_of(*p, seps))
+			return;
+	}
+	if (!digits)
+		return;
+	while (*s != '\0') {
+		if (is_digit(*s)) {
+			long v;
+			s = read_number(s, &v);
+			nl_fdlist_add(l, (int)v);
+		} else {
+			s++;
+		}
+	}
+}
+
+void nl_fdlist_add(struct nl_fdlist *l, int fd)
+{
+	if (fd <= 2)
+		return;
+	for (int i = 0; i < l->n; i++) {
+		if (l->fd[i] == fd)
+			return;
+	}
+	if (l->n >= NL_FDLIST_MAX) {
+		l->overflow = 1;
+		return;
+	}
+	l->fd[l->n++] = fd;
+}
+
+/* --- /dev/fd/N and /proc/self/fd/N anywhere in a string --- */
+
+/* Length of an fd-directory prefix at s ("/dev/fd/", "/proc/self/fd/",
+ * "/proc/<self>/fd/"), or 0.  /proc/thread-self/fd is the same table. */
+static size_t fd_dir_prefix(const char *s, pid_t self)
+{
+	size_t n;
+
+	if ((n = starts_with(s, "/dev/fd/")) != 0)
+		return n;
+	if ((n = starts_with(s, "/proc/self/fd/")) != 0)
+		return n;
+	if ((n = starts_with(s, "/proc/thread-self/fd/")) != 0)
+		return n;
+	n = starts_with(s, "/proc/");
+	if (n == 0 || !is_digit(s[n]) || self <= 0)
+		return 0;
+	long pid;
+	const char *after = read_number(s + n, &pid);
+	size_t tail = starts_with(after, "/fd/");
+	if (pid != (long)self || tail == 0)
+		return 0;
+	return (size_t)(after - s) + tail;
+}
+
+static void add_fd_paths(struct nl_fdlist *l, const char *s, pid_t self)
+{
+	while (*s != '\0') {
+		size_t n = *s == '/' ? fd_dir_prefix(s, self) : 0;
+		if (n != 0 && is_digit(s[n])) {
+			long v;
+			s = read_number(s + n, &v);
+			nl_fdlist_add(l, (int)v);
+		} else {
+			s++;
+		}
+	}
+}
+
+/* --- argv --- */
+
+/* openssl's "fd:N" password source: an argument that is exactly fd:N, or
+ * that ends with "=fd:N" (-passin=fd:N style).  "pass:fd:3" is a password. */
+static void add_openssl_fd(struct nl_fdlist *l, const char *arg)
+{
+	size_t len = 0;
+
+	while (arg[len] != '\0')
+		len++;
+	size_t start = len;
+	while (start > 0 && is_digit(arg[start - 1]))
+		start--;
+	if (start == len || start < 3)
+		return;
+	size_t fd_at = start - 3;
+	if (arg[fd_at] != 'f' || arg[fd_at + 1] != 'd' || arg[fd_at + 2] != ':')
+		return;
+	if (fd_at != 0 && arg[fd_at - 1] != '=')
+		return;
+	long v;
+	read_number(arg + start, &v);
+	nl_fdlist_add(l, (int)v);
+}
+
+/* An option whose name ends in "fd" or "fds" (--status-fd, -fd,
+ * --passphrase-fd, --fds) takes fds as its value, after '=' or as the next
+ * argument.  The value counts only when it is numbers and separators. */
+static void add_fd_option(struct nl_fdlist *l, const char *arg,
+			  const char *next)
+{
+	if (arg[0] != '-')
+		return;
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	if (!is_alnum(name[0]))
+		return;
+	size_t len = 0;
+	while (name[len] != '\0' && name[len] != '=') {
+		char c = name[len];
+		if (!is_alnum(c) && c != '-' && c != '_')
+			return;
+		len++;
+	}
+	if (!ends_with(name, len, "fd") && !ends_with(name, len, "fds"))
+		return;
+	const char *value = name[len] == '=' ? name + len + 1 : next;
+	if (value != NULL)
+		add_number_list(l, value, ",:;");
+}
+
+/* A trampoline such as jspawnhelper gets its fds as one "a:b:c" argument:
+ * three or more numbers, each an fd > 2 that is open right now.  Those are
+ * added and 1 returned; otherwise nothing is added.  "10:30:00" is a time,
+ * and the open-fd test rules out most other colon-separated numbers. */
+static int add_trampoline_list(struct nl_fdlist *l, const char *arg)
+{
+	int count = 0;
+	const char *p = arg;
+
+	/* Shape first: cheap, and rules out most arguments before any
+	 * system call is made. */
+	for (;;) {
+		if (!is_digit(*p))
+			return 0;
+		while (is_digit(*p))
+			p++;
+		count++;
+		if (*p == '\0')
+			break;
+		if (*p != ':')
+			return 0;
+		p++;
+	}
+	if (count < 3)
+		return 0;
+	for (p = arg; *p != '\0'; p++) {
+		long v;
+		p = read_number(p, &v);
+		if (v <= 2 || nl_sys_fcntl((int)v, F_GETFD, 0) < 0)
+			return 0;
+		if (*p == '\0')
+			break;
+	}
+	for (p = arg; *p != '\0'; p++) {
+		long v;
+		p = read_number(p, &v);
+		nl_fdlist_add(l, (int)v);
+		if (*p == '\0')
+			break;
+	}
+	return 1;
+}
+
+static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
+{
+	int trampoline = 0;
+
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		const char *arg = argv[i];
+		add_fd_paths(l, arg, self);
+		/* argv[0] is the program's name ("-bash" for a login shell),
+		 * not an option or a value. */
+		if (i == 0)
+			continue;
+		add_openssl_fd(l, arg);
+		add_fd_option(l, arg, argv[i + 1]);
+		if (add_trampoline_list(l, arg))
+			trampoline = 1;
+	}
+	return trampoline;
+}
+
+/* --- envp --- */
+
+/* GNU make hands its jobserver pipe to sub-makes as --jobserver-auth=R,W
+ * (4.2+) or --jobserver-fds=R,W (older) among the flags in MAKEFLAGS.
+ * Words are separated by unescaped blanks; a word "--" ends the flags and
+ * starts variable definitions, whose values are not options.  The
+ * "fifo:PATH" form names no fd. */
+static void add_jobserver(struct nl_fdlist *l, const char *v)
+{
+	while (*v != '\0') {
+		if (*v == ' ' || *v == '\t') {
+			v++;
+			continue;
+		}
+		const char *word = v;
+		while (*v != '\0' && *v != ' ' && *v != '\t') {
+			if (*v == '\\' && v[1] != '\0')
+				v++;
+			v++;
+		}
+		size_t len = (size_t)(v - word);
+		if (len == 2 && word[0] == '-' && word[1] == '-')
+			return;
+		size_t n = starts_with(word, "--jobserver-auth=");
+		if (n == 0)
+			n = starts_with(word, "--jobserver-fds=");
+		if (n == 0 || !is_digit(word[n]))
+			continue;
+		long r, w;
+		const char *p = read_number(word + n, &r);
+		if (*p != ',' || !is_digit(p[1]))
+			continue;
+		p = read_number(p + 1, &w);
+		if (p != v)
+			continue;
+		nl_fdlist_add(l, (int)r);
+		nl_fdlist_add(l, (int)w);
+	}
+}
+
+/* Whether the len bytes at name spell exactly word. */
+static int name_is(const char *name, size_t len, const char *word)
+{
+	size_t n = starts_with(name, word);
+	return n == len && n != 0;
+}
+
+/* One NAME=value entry, apart from LISTEN_FDS/LISTEN_PID which need each
+ * other and are handled by the caller. */
+static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
+			  const char *value)
+{
+	if (name_is(name, len, "WAYLAND_SOCKET"))
+		add_number_list(l, value, "");
+	else if (name_is(name, len, "NGINX"))
+		add_number_list(l, value, ";:");
+	else if (name_is(name, len, "MAKEFLAGS") || name_is(name, len, "MFLAGS"))
+		add_jobserver(l, value);
+	else if (ends_with(name, len, "_FD") || ends_with(name, len, "_FDS"))
+		add_number_list(l, value, ",:; ");
+}
+
+/* systemd socket activation: LISTEN_FDS=N means fds 3 .. 3+N-1, meant for
+ * the process whose pid is LISTEN_PID (any, when LISTEN_PID is absent). */
+static void add_listen_fds(struct nl_fdlist *l, const char *fds,
+			   const char *pid, pid_t self)
+{
+	if (fds == NULL)
+		return;
+	if (pid != NULL && (self <= 0 || whole_number(pid) != (long)self))
+		return;
+	long n = whole_number(fds);
+	if (n < 1 || n > LISTEN_FDS_MAX)
+		return;
+	for (long fd = 3; fd < 3 + n; fd++)
+		nl_fdlist_add(l, (int)fd);
+}
+
+static void scan_envp(struct nl_fdlist *l, char *const envp[], pid_t self)
+{
+	/* The first of duplicate entries wins, as with getenv(). */
+	const char *listen_fds = NULL;
+	const char *listen_pid = NULL;
+
+	for (size_t i = 0; envp[i] != NULL; i++) {
+		const char *entry = envp[i];
+		size_t len = 0;
+		while (entry[len] != '\0' && entry[len] != '=')
+			len++;
+		if (entry[len] != '=')
+			continue;
+		const char *value = entry + len + 1;
+		add_fd_paths(l, value, self);
+		if (name_is(entry, len, "LISTEN_FDS")) {
+			if (listen_fds == NULL)
+				listen_fds = value;
+		} else if (name_is(entry, len, "LISTEN_PID")) {
+			if (listen_pid == NULL)
+				listen_pid = value;
+		} else {
+			add_env_entry(l, entry, len, value);
+		}
+	}
+	add_listen_fds(l, listen_fds, listen_pid, self);
+}
+
+int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
+		 struct nl_fdlist *out)
+{
+	int trampoline = 0;
+
+	out->n = 0;
+	out->overflow = 0;
+	if (argv != NULL)
+		trampoline = scan_argv(out, argv, self);
+	if (envp != NULL)
+		scan_envp(out, envp, self);
+	return trampoline;
+}

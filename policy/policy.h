@@ -1,0 +1,176 @@
+/* The policy: every setting libnoleak obeys, where it came from, and the
+ * questions the interposers ask of it.
+ *
+ * Sources, lowest first: built-in defaults < config file (/etc/noleak.conf,
+ * or NOLEAK_CONFIG) < environment (NOLEAK_*).  Under AT_SECURE the
+ * environment is ignored entirely.  The config file has a global section and
+ * per-program sections; a section that matches the running program overrides
+ * the global one.
+ *
+ * Everything here is allocation-free: the policy is a fixed-size struct,
+ * filled once at start-up (or on the first interposed call when that comes
+ * before the constructor) and read-only afterwards. */
+#ifndef NOLEAK_POLICY_H
+#define NOLEAK_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+enum nl_mode { NL_MODE_ENFORCE, NL_MODE_AUDIT, NL_MODE_OFF };
+enum nl_log_kind { NL_LOG_NONE, NL_LOG_FILE, NL_LOG_STDERR, NL_LOG_SYSLOG };
+enum nl_pgroup { NL_PGROUP_AUTO, NL_PGROUP_ALWAYS, NL_PGROUP_NEVER };
+enum nl_orphans { NL_ORPHANS_KEEP, NL_ORPHANS_LOG, NL_ORPHANS_KILL };
+enum nl_stdin { NL_STDIN_KEEP, NL_STDIN_DETACH };
+
+/* Keys, in the order of the README's table.  The bit (1u << key) in
+ * nl_policy.set records that a source gave the key a value, so mode-dependent
+ * defaults (log, read_warn) apply only to keys nobody set. */
+enum nl_key {
+	NL_KEY_MODE,
+	NL_KEY_LOG,
+	NL_KEY_KEEP_FDS,
+	NL_KEY_SOCK_TIMEOUT,
+	NL_KEY_KEEPALIVE,
+	NL_KEY_READ_WARN,
+	NL_KEY_READ_TIMEOUT,
+	NL_KEY_PGROUP,
+	NL_KEY_ORPHANS,
+	NL_KEY_STDIN,
+	NL_KEY_FD_TRANSPARENT,
+	NL_KEY_FD_TRAMPOLINES,
+	NL_KEY_SOCK_TIMEOUT_UNIX,
+	NL_KEY_SOCK_TIMEOUT_DGRAM,
+	NL_KEY_COUNT
+};
+
+#define NL_KEEP_RANGES_MAX 32
+#define NL_NAMES_MAX 512      /* bytes of a comma-separated name list */
+#define NL_LOG_PATH_MAX 1024
+#define NL_CONFIG_ERRORS_MAX 4
+#define NL_CONFIG_ERROR_LEN 200
+
+struct nl_fd_range { int lo, hi; };  /* inclusive */
+
+struct nl_keepalive {
+	int off;                          /* keepalive=off */
+	unsigned idle, intvl, cnt;        /* seconds, seconds, probes */
+	unsigned user_timeout;            /* seconds, 0 = not set */
+};
+
+struct nl_policy {
+	enum nl_mode mode;
+	enum nl_log_kind log_kind;
+	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE */
+	struct nl_fd_range keep_fds[NL_KEEP_RANGES_MAX];
+	int n_keep_fds;
+	unsigned sock_timeout;
+	struct nl_keepalive keepalive;
+	unsigned read_warn;
+	unsigned read_timeout;
+	enum nl_pgroup pgroup;
+	enum nl_orphans orphans;
+	enum nl_stdin stdin_mode;
+	char fd_transparent[NL_NAMES_MAX];  /* comma-separated basenames */
+	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
+	unsigned sock_timeout_unix;
+	unsigned sock_timeout_dgram;
+
+	uint32_t set;                     /* bit per enum nl_key given by a source */
+	/* Problems met while loading, logged as config_error events once the
+	 * log is up.  Never printed anywhere else. */
+	int n_errors;
+	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
+	int errors_dropped;
+	/* Path of the config file that was read ("" when none). */
+	char config_path[256];
+};
+
+/* Who is running: used to pick per-program sections and fd_transparent. */
+struct nl_identity {
+	const char *exe;     /* /proc/self/exe target, may be "" */
+	const char *execfn;  /* AT_EXECFN: the path given to execve, may be NULL */
+	const char *argv0;   /* may be NULL */
+};
+
+/* --- building a policy (policy.c, config.c, env.c) --- */
+
+void nl_policy_defaults(struct nl_policy *p);
+/* Set one key from its text form ("mode", "enforce").  On a bad key or value
+ * the key keeps its previous value, one error is recorded, and -1 is
+ * returned.  `origin` names the source in the error text ("NOLEAK_MODE",
+ * "/etc/noleak.conf:12"). */
+int nl_policy_set(struct nl_policy *p, const char *key, const char *value,
+		  const char *origin);
+/* Apply a config file's text: the global section, then every per-program
+ * section that matches `who`, in file order. */
+void nl_policy_apply_config(struct nl_policy *p, const char *text, size_t len,
+			    const char *path, const struct nl_identity *who);
+/* Whether a config file with this status may be trusted by a process whose
+ * effective uid is `euid`: owned by root or euid, not group/other-writable,
+ * a regular file. */
+int nl_policy_config_trusted(const struct stat *st, uid_t euid);
+/* Apply NOLEAK_* variables from envp. */
+void nl_policy_apply_env(struct nl_policy *p, char *const envp[]);
+/* Fill in mode-dependent defaults of keys nobody set (log: none, audit
+ * syslog; read_warn: 0, audit 30). */
+void nl_policy_finish(struct nl_policy *p);
+/* The whole load: defaults, config file (NOLEAK_CONFIG unless secure), env
+ * (unless secure), finish.  Uses only raw system calls; never allocates. */
+void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
+		    char *const envp[], int secure);
+
+/* --- shared by the loaders (policy.c, config.c, env.c) --- */
+
+/* Largest accepted number of seconds: ten years.  Anything above is a typo,
+ * and the cap keeps every product with 1000 (ms) inside 64 bits. */
+#define NL_SECONDS_MAX (10u * 365u * 24u * 3600u)
+
+/* Record one error made of the NUL-terminated pieces given, up to a NULL:
+ * nl_policy_error(p, origin, ": unknown key \"", key, "\"", NULL).  Text
+ * that does not fit is cut; errors beyond NL_CONFIG_ERRORS_MAX are counted
+ * in errors_dropped. */
+void nl_policy_error(struct nl_policy *p, const char *first, ...)
+	__attribute__((sentinel));
+/* Why a config file with this status must not be trusted, or NULL when it
+ * may be (the reasoned form of nl_policy_config_trusted). */
+const char *nl_policy_config_distrust(const struct stat *st, uid_t euid);
+/* A key's name in the config file ("sock_timeout") and its environment
+ * variable ("NOLEAK_SOCK_TIMEOUT"); "" for a key out of range. */
+const char *nl_policy_key_name(enum nl_key k);
+const char *nl_policy_key_env(enum nl_key k);
+/* The value of `name` in envp (the first "name=" entry), or NULL. */
+const char *nl_policy_env_value(char *const envp[], const char *name);
+
+/* --- questions (policy.c) --- */
+
+int nl_policy_keeps_fd(const struct nl_policy *p, int fd);
+/* Whether `name` (a basename, or a path whose basename is taken) is listed
+ * in the comma-separated list. */
+int nl_names_contain(const char *list, const char *name);
+/* Whether a basename matches a shell glob (*, ?, [...]); allocation-free. */
+int nl_glob_match(const char *pattern, const char *name);
+const char *nl_basename(const char *path);
+const char *nl_mode_name(enum nl_mode m);
+
+/* --- fds named by a new program's argv or environment (passfds.c) --- */
+
+#define NL_FDLIST_MAX 256
+struct nl_fdlist {
+	int n;
+	int overflow;                  /* more were named than fit */
+	int fd[NL_FDLIST_MAX];
+};
+/* Collect the fds > 2 that argv and envp name as passed on purpose:
+ * /dev/fd/N, /proc/self/fd/N, fd:N, options ending in fd/fds, *_FD(S)
+ * variables, WAYLAND_SOCKET, NGINX, LISTEN_FDS (when LISTEN_PID is absent or
+ * equals `self`), make's --jobserver-auth/--jobserver-fds in MAKEFLAGS and
+ * MFLAGS.  Returns 1 when argv carries an "a:b:c" list of open fds > 2 (the
+ * shape of a trampoline such as jspawnhelper), else 0.  Allocation-free and
+ * safe in a vfork child. */
+int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
+		 struct nl_fdlist *out);
+void nl_fdlist_add(struct nl_fdlist *l, int fd);
+
+#endif

@@ -1,0 +1,20 @@
+/* Describing an fd for the log: what kind of object it is and which one. */
+#ifndef NOLEAK_FDINFO_H
+#define NOLEAK_FDINFO_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct nl_fd_desc {
+	const char *kind;     /* pipe, fifo, socket, file, dir, tty, chr, eventfd, ... */
+	const char *end;      /* "read"/"write" for pipes and fifos, else NULL */
+	char object[600];     /* pipe:[ino], socket local->peer, file path */
+};
+
+/* Fill d for fd.  Raw system calls only; safe in a vfork child. */
+void nl_fd_describe(int fd, struct nl_fd_desc *d);
+/* "127.0.0.1:80", "[::1]:80", "/run/x.sock", "@abstract"; returns length. */
+size_t nl_format_sockaddr(char *dst, size_t cap, const struct sockaddr *sa,
+			  socklen_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/* The fd table: what the shim knows about each fd number.
+ *
+ * One slot per fd, in an array mmap'd on first use (MAP_NORESERVE, so only
+ * the pages of fd numbers in use cost memory).  Slots are updated with
+ * atomics and never under a lock, so the table can be read in a vfork child
+ * and after fork() in a multithreaded process.
+ *
+ * Keep bits (DELIBERATE, LOCKED, INHERITED) carry the identity (dev, inode)
+ * of the open file they were set for; a bit whose fd now holds another file
+ * (closed and reused behind the shim's back) is ignored.
+ *
+ * A vfork child shares this memory with its parent, so marks it makes
+ * (CPython calls ioctl(FIONCLEX) there) go to a small per-thread stash
+ * tagged with the child's pid, used for that child's exec only. */
+#ifndef NOLEAK_FDTABLE_H
+#define NOLEAK_FDTABLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum {
+	NL_FD_SHIM_CLOEXEC = 1u << 0, /* shim added FD_CLOEXEC the program did not ask for */
+	NL_FD_DELIBERATE   = 1u << 1, /* made inheritable on purpose: dup2 target, F_SETFD, FIONCLEX */
+	NL_FD_LOCKED       = 1u << 2, /* holds a flock/lockf/fcntl lock */
+	NL_FD_INHERITED    = 1u << 3, /* open at start-up: handed over by the parent */
+};
+#define NL_FD_KEEP_BITS (NL_FD_DELIBERATE | NL_FD_LOCKED | NL_FD_INHERITED)
+
+/* Creating calls, for the leak log. */
+enum nl_call {
+	NL_CALL_UNKNOWN, NL_CALL_OPEN, NL_CALL_OPENAT, NL_CALL_CREAT,
+	NL_CALL_PIPE, NL_CALL_PIPE2, NL_CALL_SOCKET, NL_CALL_SOCKETPAIR,
+	NL_CALL_ACCEPT, NL_CALL_ACCEPT4, NL_CALL_DUP, NL_CALL_DUP2,
+	NL_CALL_DUP3, NL_CALL_FCNTL_DUPFD, NL_CALL_EPOLL_CREATE,
+	NL_CALL_EVENTFD, NL_CALL_TIMERFD, NL_CALL_SIGNALFD, NL_CALL_INOTIFY,
+	NL_CALL_MEMFD, NL_CALL_FOPEN, NL_CALL_FREOPEN, NL_CALL_RECVMSG,
+	NL_CALL_FDOPENDIR, NL_CALL_COUNT
+};
+const char *nl_call_name(enum nl_call c);
+
+#define NL_FD_TABLE_SIZE (1 << 20)   /* the kernel's default nr_open */
+
+struct nl_fd_slot {
+	_Atomic uint32_t bits;
+	uint16_t call;                /* enum nl_call */
+	uint16_t pad;
+	uintptr_t site;               /* return address in the creating caller */
+	dev_t dev;                    /* identity for the keep bits */
+	ino_t ino;
+};
+
+/* A new fd from an interposed call: forget what the number held before. */
+void nl_fd_created(int fd, enum nl_call call, const void *site,
+		   int shim_cloexec);
+/* Set or clear a keep bit (identity taken with fstat). */
+void nl_fd_mark(int fd, uint32_t bit);
+void nl_fd_unmark(int fd, uint32_t bit);
+/* The fd was closed by the program. */
+void nl_fd_closed(int fd);
+/* Snapshot the fds open at start-up as INHERITED. */
+void nl_fd_snapshot_inherited(void);
+
+/* The slot of fd, or NULL when nothing was ever recorded for it. */
+const struct nl_fd_slot *nl_fd_slot(int fd);
+/* The keep bits of fd that still hold (identity checked), including marks
+ * stashed by this vfork child. */
+uint32_t nl_fd_keep_bits(int fd);
+/* One past the highest fd that ever carried a keep bit or SHIM_CLOEXEC. */
+int nl_fd_high_water(void);
+/* Visit every fd marked in this vfork child's stash. */
+int nl_fd_stash_count(void);
+int nl_fd_stash_fd(int i);
+/* Reset the stash (fork child). */
+void nl_fd_after_fork(void);
+
+
+
+/* The program closed or re-flagged a whole range (close_range, closefrom):
+ * drop the marks of [lo, hi]; with cloexec set the fds stay open but are now
+ * close-on-exec by the program's own choice. */
+void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec);
+
+#endif

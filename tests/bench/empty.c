@@ -1,0 +1,1 @@
+/* An empty preload: what loading any shared object costs (benchmarks). */

@@ -1,0 +1,41 @@
+/* Running real processes from integration tests. */
+#ifndef NOLEAK_TEST_RUN_H
+#define NOLEAK_TEST_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct run_result {
+	int status;          /* wait status; -1 when it could not run */
+	int timed_out;       /* killed after the timeout */
+	double seconds;      /* wall time */
+	char out[65536];     /* stdout, NUL-terminated (truncated) */
+	char err[65536];     /* stderr, NUL-terminated (truncated) */
+};
+
+/* Path below the source tree (NOLEAK_TOP, default "."): top("build/x"). */
+const char *top(const char *rel);
+/* build/libnoleak.so, absolute. */
+const char *shim_path(void);
+/* A fresh temporary directory for this test. */
+const char *tmpdir(void);
+
+/* Run argv with extra "K=V" environment entries (NULL-terminated list, may
+ * be NULL) added to the current environment; a variable given as "K=" with
+ * an empty value is removed.  stdin is /dev/null unless stdin_text != NULL.
+ * The whole process group is killed after timeout_s.  With `shim` set,
+ * LD_PRELOAD names libnoleak.so. */
+int run(struct run_result *r, char *const argv[], char *const env[],
+	int shim, double timeout_s, const char *stdin_text);
+/* Same for `sh -c cmd`. */
+int run_sh(struct run_result *r, const char *cmd, char *const env[], int shim,
+	   double timeout_s);
+
+/* Whole contents of a file (static buffer of 1 MiB; "" when unreadable). */
+const char *slurp(const char *path);
+/* Number of lines containing needle. */
+int count_lines_with(const char *text, const char *needle);
+
+int exit_code(const struct run_result *r);  /* -1 unless exited normally */
+
+#endif

@@ -1,0 +1,814 @@
+/* Events: the lines users read and tools parse.  Every line must be one
+ * valid JSON object with the common fields; repeats fold, floods are capped,
+ * and the host program never notices (errno, fds 0-2, its own fds). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../shim/event.h"
+
+int json_valid(const char *s, size_t n);   /* tests/unit/json.c */
+
+#define EXE "/usr/bin/legacy-daemon"
+#define T0 1795931641LL   /* 2026-11-29T05:54:01Z */
+
+static char dir[64];
+static char log_path[128];
+
+static void make_dir(void)
+{
+	strcpy(dir, "/tmp/nl-event-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log_path, sizeof log_path, "%s/noleak.log", dir);
+}
+
+static void log_to_file(const char *path)
+{
+	nl_event_configure(NL_LOG_FILE, path, 0, EXE, "audit");
+}
+
+static void setup_file_log(void)
+{
+	make_dir();
+	log_to_file(log_path);
+}
+
+/* Whole file contents (malloc'd, NUL-terminated; "" when missing). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n = 0;
+
+	cr_assert_not_null(buf);
+	if (f) {
+		n = fread(buf, 1, (1 << 20) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int count_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+static int count_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (memmem(line, len, needle, strlen(needle)))
+			n++;
+		line += len + (end ? 1 : 0);
+	}
+	return n;
+}
+
+/* Every line parses as JSON and is at most NL_EVENT_MAX bytes. */
+static void assert_all_lines_valid(const char *text)
+{
+	int k = 0;
+
+	for (const char *line = text; *line; k++) {
+		const char *end = strchr(line, '\n');
+		cr_assert_not_null(end, "line %d has no newline", k);
+		cr_assert_leq((size_t)(end - line) + 1, NL_EVENT_MAX);
+		cr_assert(json_valid(line, (size_t)(end - line)),
+			  "line %d is not JSON: %.*s", k, (int)(end - line), line);
+		line = end + 1;
+	}
+}
+
+static void emit_simple(const char *kind, long long n)
+{
+	struct nl_event ev;
+
+	nl_event_begin(&ev, kind);
+	nl_event_int(&ev, "n", n);
+	nl_event_emit(&ev);
+}
+
+/* The fd number this process has open on `path`, or -1. */
+static int fd_open_on(const char *path)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char link[300], target[256];
+		ssize_t n;
+		snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof target - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0 && atoi(e->d_name) != dirfd(d))
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* --- common fields --- */
+
+Test(event_file, lines_carry_common_fields_in_order)
+{
+	struct utsname u;
+	char want[512];
+
+	setup_file_log();
+	emit_simple("fd_leak", 1);
+	emit_simple("fd_leak", 2);
+	emit_simple("hang", 3);
+
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 3, "got: %s", text);
+	assert_all_lines_valid(text);
+	uname(&u);
+	snprintf(want, sizeof want,
+		 "\",\"event\":\"fd_leak\",\"pid\":%d,\"ppid\":%d,\"exe\":\"" EXE
+		 "\",\"mode\":\"audit\",\"host\":\"%s\",\"n\":1}\n",
+		 getpid(), getppid(), u.nodename);
+	cr_assert(strstr(text, want), "want %s in %s", want, text);
+	cr_assert_eq(count_with(text, "\"event\":\"hang\""), 1);
+	cr_assert_eq(strncmp(text, "{\"ts\":\"", 7), 0);
+	/* ts: 2026-11-29T05:54:01.123456Z shape, in UTC */
+	const char *t = text + 7;
+	for (int k = 0; k < 27; k++) {
+		const char *shape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+		if (shape[k] == 'd')
+			cr_assert(t[k] >= '0' && t[k] <= '9', "ts %.27s", t);
+		else
+			cr_assert_eq(t[k], shape[k], "ts %.27s", t);
+	}
+	cr_assert_eq(t[27], '"');
+	free(text);
+}
+
+Test(event_file, ts_follows_the_clock)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 123000);
+	emit_simple("x", 1);
+	char *text = slurp(log_path);
+	cr_assert_eq(strncmp(text, "{\"ts\":\"2026-11-29T05:54:01.000123Z\",", 36), 0,
+		     "%s", text);
+	free(text);
+}
+
+Test(event, all_field_kinds)
+{
+	struct nl_event ev;
+
+	setup_file_log();
+	nl_event_begin(&ev, "kinds");
+	nl_event_str(&ev, "s", "a\"b");
+	nl_event_strn(&ev, "sn", "x\0y", 3);
+	nl_event_str(&ev, "nul", NULL);
+	nl_event_int(&ev, "neg", -7);
+	nl_event_bool(&ev, "yes", 1);
+	nl_event_bool(&ev, "no", 0);
+	nl_event_raw(&ev, "fds", "[3,4]");
+	nl_event_emit(&ev);
+	char *text = slurp(log_path);
+	assert_all_lines_valid(text);
+	cr_assert(strstr(text, ",\"s\":\"a\\\"b\",\"sn\":\"x\\u0000y\",\"nul\":null,"
+			       "\"neg\":-7,\"yes\":true,\"no\":false,\"fds\":[3,4]}\n"),
+		  "%s", text);
+	free(text);
+}
+
+Test(event, hostile_strings_stay_valid_json)
+{
+	struct nl_event ev;
+	char bytes[256];
+
+	for (int k = 0; k < 256; k++)
+		bytes[k] = (char)k;
+	make_dir();
+	nl_event_configure(NL_LOG_FILE, log_path, 0, "/tmp/\xff\"evil\n\x01",
+			   "enf\\orce");
+	nl_event_begin(&ev, "k\"ind\x80");
+	nl_event_strn(&ev, "all bytes", bytes, sizeof bytes);
+	nl_event_str(&ev, "key\xc0\"", "\xed\xa0\x80\xf4\x90\x80\x80");
+	nl_event_emit(&ev);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 1);
+	assert_all_lines_valid(text);
+	cr_assert(strstr(text, "\"exe\":\"/tmp/\\u00ff\\\"evil\\n\\u0001\""), "%s", text);
+	free(text);
+}
+
+/* --- truncation --- */
+
+Test(event, long_field_is_dropped_cleanly)
+{
+	struct nl_event ev;
+	char *big = malloc(10240);
+
+	memset(big, 'A', 10239);
+	big[10239] = '\0';
+	setup_file_log();
+	nl_event_begin(&ev, "big");
+	nl_event_int(&ev, "before", 1);
+	nl_event_str(&ev, "object", big);
+	nl_event_int(&ev, "after", 2);
+	nl_event_emit(&ev);
+
+	char *text = slurp(log_path);
+	size_t len = strlen(text);
+	cr_assert_eq(count_lines(text), 1);
+	cr_assert_leq(len, NL_EVENT_MAX);
+	assert_all_lines_valid(text);
+	cr_assert(strstr(text, "\"before\":1,\"truncated\":true}\n"), "%s", text);
+	cr_assert_null(strstr(text, "\"after\""));
+	cr_assert_null(strstr(text, "AAAA"));
+	free(text);
+	free(big);
+}
+
+Test(event, many_fields_fill_the_line_and_stay_valid)
+{
+	struct nl_event ev;
+
+	setup_file_log();
+	nl_event_begin(&ev, "wide");
+	/* escapes of 6 bytes each: the cut must fall between fields */
+	for (int k = 0; k < 400; k++)
+		nl_event_str(&ev, "f", "\x01\x02\x03");
+	nl_event_emit(&ev);
+	char *text = slurp(log_path);
+	size_t len = strlen(text);
+	cr_assert_leq(len, NL_EVENT_MAX);
+	cr_assert_gt(len, NL_EVENT_MAX - 200, "the line is used, not wasted");
+	assert_all_lines_valid(text);
+	cr_assert_eq(strcmp(text + len - 19, ",\"truncated\":true}\n"), 0, "%s",
+		     text + len - 40);
+	free(text);
+}
+
+/* --- where the log fd lives --- */
+
+Test(event_file, log_fd_is_high_and_cloexec)
+{
+	setup_file_log();
+	emit_simple("x", 1);
+	int fd = fd_open_on(log_path);
+	cr_assert_geq(fd, 100, "log fd %d", fd);
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	cr_assert(fcntl(fd, F_GETFL) & O_APPEND);
+}
+
+Test(event_file, never_lands_on_stdio)
+{
+	setup_file_log();
+	close(0);
+	close(1);
+	close(2);
+	emit_simple("x", 1);
+	emit_simple("y", 2);
+	for (int fd = 0; fd <= 2; fd++)
+		cr_assert_eq(fcntl(fd, F_GETFD), -1, "fd %d was taken", fd);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 2);
+	free(text);
+}
+
+Test(event_file, low_fd_limit_still_keeps_stdio_free)
+{
+	struct rlimit rl = { 50, 50 };
+
+	setup_file_log();
+	close(0);
+	close(1);
+	close(2);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	emit_simple("x", 1);
+	for (int fd = 0; fd <= 2; fd++)
+		cr_assert_eq(fcntl(fd, F_GETFD), -1, "fd %d was taken", fd);
+	int fd = fd_open_on(log_path);
+	cr_assert_eq(fd, 49, "the highest free slot, got %d", fd);
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 1);
+	free(text);
+}
+
+Test(event_file, fd_replaced_by_dup2_is_left_to_the_program)
+{
+	char other[160];
+
+	setup_file_log();
+	emit_simple("first", 1);
+	int logfd = fd_open_on(log_path);
+	cr_assert_geq(logfd, 100);
+
+	snprintf(other, sizeof other, "%s/other", dir);
+	int ofd = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(ofd, 0);
+	cr_assert_eq(dup2(ofd, logfd), logfd);
+	close(ofd);
+
+	emit_simple("second", 2);
+	char *mine = slurp(other);
+	cr_assert_str_eq(mine, "", "the program's file got: %s", mine);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 2, "%s", text);
+	cr_assert_eq(count_with(text, "\"event\":\"second\""), 1);
+	/* the program's fd is still open: the shim did not close it */
+	cr_assert_neq(fcntl(logfd, F_GETFD), -1);
+	free(mine);
+	free(text);
+}
+
+Test(event_file, fd_closed_by_program_is_reopened)
+{
+	setup_file_log();
+	emit_simple("first", 1);
+	int logfd = fd_open_on(log_path);
+	/* a daemon's close-all loop */
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd == logfd)
+			close(fd);
+	emit_simple("second", 2);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 2);
+	cr_assert_eq(count_with(text, "\"event\":\"second\""), 1);
+	free(text);
+}
+
+Test(event_file, reconfigure_goes_to_the_new_file)
+{
+	char second[160];
+
+	setup_file_log();
+	emit_simple("a", 1);
+	snprintf(second, sizeof second, "%s/second.log", dir);
+	log_to_file(second);
+	emit_simple("b", 2);
+	char *one = slurp(log_path), *two = slurp(second);
+	cr_assert_eq(count_lines(one), 1);
+	cr_assert_eq(count_lines(two), 1);
+	cr_assert_eq(count_with(two, "\"event\":\"b\""), 1);
+	cr_assert_eq(fd_open_on(log_path), -1, "old log fd closed");
+	free(one);
+	free(two);
+}
+
+/* --- unwritable destinations --- */
+
+static void assert_dropped_quietly(const char *path)
+{
+	log_to_file(path);
+	unsigned long before = nl_event_dropped();
+	errno = 4242;
+	emit_simple("x", 1);
+	cr_assert_eq(errno, 4242, "errno changed to %d", errno);
+	emit_simple("y", 2);
+	cr_assert_eq(nl_event_dropped() - before, 2);
+}
+
+Test(event_file, directory_as_path)
+{
+	make_dir();
+	assert_dropped_quietly(dir);
+}
+
+Test(event_file, missing_directory)
+{
+	char path[160];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/nope/noleak.log", dir);
+	assert_dropped_quietly(path);
+}
+
+Test(event_file, read_only_directory)
+{
+	char path[160];
+
+	make_dir();
+	if (geteuid() == 0) {
+		/* root ignores mode bits; procfs refuses new files to anyone */
+		snprintf(path, sizeof path, "/proc/self/noleak.log");
+	} else {
+		cr_assert_eq(chmod(dir, 0500), 0);
+		snprintf(path, sizeof path, "%s/noleak.log", dir);
+	}
+	assert_dropped_quietly(path);
+}
+
+Test(event_file, failed_open_retried_once_a_second, .timeout = 10)
+{
+	char sub[160], path[192];
+
+	make_dir();
+	snprintf(sub, sizeof sub, "%s/later", dir);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	log_to_file(path);
+	emit_simple("a", 1);
+	cr_assert_eq(nl_event_dropped(), 1);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	emit_simple("b", 2);
+	cr_assert_eq(nl_event_dropped(), 2, "no new open within the second");
+	usleep(1100 * 1000);
+	emit_simple("c", 3);
+	char *text = slurp(path);
+	cr_assert_eq(count_lines(text), 1, "%s", text);
+	cr_assert_eq(count_with(text, "\"event\":\"c\""), 1);
+	free(text);
+}
+
+Test(event, errno_is_preserved_when_written)
+{
+	struct nl_event ev;
+
+	setup_file_log();
+	errno = 777;
+	nl_event_begin(&ev, "x");
+	nl_event_emit(&ev);
+	nl_event_flush();
+	cr_assert_eq(errno, 777);
+}
+
+Test(event, log_none_writes_nothing)
+{
+	nl_event_configure(NL_LOG_NONE, NULL, 0, EXE, "enforce");
+	cr_assert_not(nl_event_enabled());
+	emit_simple("x", 1);
+	cr_assert_eq(nl_event_dropped(), 0);
+	log_to_file("");
+	cr_assert_not(nl_event_enabled(), "file without a path");
+	setup_file_log();
+	cr_assert(nl_event_enabled());
+}
+
+/* --- folding and the rate limit --- */
+
+Test(event_fold, identical_events_fold_into_a_count)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 50; k++)
+		emit_simple("fd_leak", 7);
+	nl_event_flush();
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 2, "%s", text);
+	assert_all_lines_valid(text);
+	cr_assert_eq(count_with(text, "\"n\":7}"), 1);
+	cr_assert_eq(count_with(text, "\"n\":7,\"count\":49}"), 1);
+	cr_assert_eq(nl_event_dropped(), 0);
+	free(text);
+}
+
+Test(event_fold, different_event_ends_the_fold)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	emit_simple("a", 1);
+	emit_simple("a", 1);
+	emit_simple("a", 1);
+	emit_simple("a", 2);     /* same kind, other field: not a repeat */
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 3, "%s", text);
+	/* the count line comes before the different event */
+	const char *count = strstr(text, "\"count\":2}");
+	const char *other = strstr(text, "\"n\":2}");
+	cr_assert(count && other && count < other, "%s", text);
+	free(text);
+}
+
+Test(event_fold, new_second_ends_the_fold)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	emit_simple("a", 1);
+	emit_simple("a", 1);
+	nl_event_test_clock(T0 + 1, 0);
+	emit_simple("a", 1);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 3, "%s", text);
+	cr_assert_eq(count_with(text, "\"count\":1}"), 1);
+	free(text);
+}
+
+Test(event_fold, flood_is_capped_then_reported)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 300; k++)
+		emit_simple("distinct", k);
+	char *text = slurp(log_path);
+	cr_assert_leq(count_lines(text), 101);
+	cr_assert_geq(count_lines(text), 100);
+	cr_assert_eq(count_with(text, "suppressed"), 0);
+	free(text);
+	cr_assert_eq(nl_event_dropped(), 200);
+
+	nl_event_test_clock(T0 + 1, 0);
+	emit_simple("later", 1);
+	text = slurp(log_path);
+	assert_all_lines_valid(text);
+	cr_assert_eq(count_with(text, "\"event\":\"suppressed\""), 1);
+	cr_assert_eq(count_with(text, "\"dropped\":200}"), 1, "%s",
+		     strstr(text, "suppressed"));
+	const char *sup = strstr(text, "suppressed"), *later = strstr(text, "later");
+	cr_assert(sup && later && sup < later, "suppressed comes first");
+	free(text);
+}
+
+Test(event_fold, flush_reports_pending_suppressed)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 120; k++)
+		emit_simple("distinct", k);
+	nl_event_flush();
+	char *text = slurp(log_path);
+	cr_assert_eq(count_with(text, "\"dropped\":20}"), 1);
+	free(text);
+}
+
+static pid_t fork_and_emit(const char *kind)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		nl_event_after_fork();
+		if (nl_event_dropped() != 0)
+			_exit(2);
+		nl_event_flush();
+		emit_simple(kind, 1);
+		nl_event_flush();
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return pid;
+}
+
+Test(event_fold, fork_child_has_its_own_budget_and_pid)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 150; k++)
+		emit_simple("distinct", k);
+	cr_assert_eq(nl_event_dropped(), 50);
+	pid_t pid = fork_and_emit("child");
+	char *text = slurp(log_path);
+	char want[128];
+	snprintf(want, sizeof want, "\"event\":\"child\",\"pid\":%d,\"ppid\":%d,",
+		 pid, getpid());
+	cr_assert_eq(count_with(text, want), 1, "child line missing");
+	cr_assert_eq(count_with(text, "suppressed"), 0,
+		     "the parent's drops are not the child's to report");
+	free(text);
+}
+
+Test(event_fold, fork_child_does_not_report_parents_repeats)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 3; k++)
+		emit_simple("same", 1);
+	fork_and_emit("same");
+	nl_event_flush();
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 3, "%s", text);
+	cr_assert_eq(count_with(text, "\"count\""), 1, "%s", text);
+	cr_assert_eq(count_with(text, "\"count\":2}"), 1, "%s", text);
+	free(text);
+}
+
+/* --- concurrency and signals --- */
+
+static void *emit_from_thread(void *arg)
+{
+	long id = (long)arg;
+
+	for (int k = 0; k < 20; k++) {
+		struct nl_event ev;
+		nl_event_begin(&ev, "thread");
+		nl_event_int(&ev, "id", id);
+		nl_event_int(&ev, "k", k);
+		nl_event_str(&ev, "pad", "........................................");
+		nl_event_emit(&ev);
+	}
+	return NULL;
+}
+
+Test(event_fold, threads_write_whole_lines)
+{
+	pthread_t t[4];
+
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (long k = 0; k < 4; k++)
+		pthread_create(&t[k], NULL, emit_from_thread, (void *)k);
+	for (int k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_lines(text), 80);
+	assert_all_lines_valid(text);
+	free(text);
+}
+
+static volatile sig_atomic_t handler_runs;
+
+static void emit_from_handler(int sig)
+{
+	(void)sig;
+	handler_runs++;
+	emit_simple("from_handler", 1);
+}
+
+Test(event_fold, signal_handler_never_deadlocks, .timeout = 20)
+{
+	struct sigaction sa = { .sa_handler = emit_from_handler };
+	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+
+	setup_file_log();
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (int k = 0; k < 4000; k++) {
+		nl_event_test_clock(T0 + k / 50, 0);
+		emit_simple("from_main", k % 3);
+	}
+	memset(&it, 0, sizeof it);
+	setitimer(ITIMER_REAL, &it, NULL);
+	nl_event_flush();
+	char *text = slurp(log_path);
+	assert_all_lines_valid(text);
+	cr_assert_gt(handler_runs, 0);
+	cr_assert_gt(count_with(text, "from_main"), 0);
+	free(text);
+}
+
+/* --- stderr --- */
+
+Test(event_stderr, lines_go_to_fd_2)
+{
+	char path[160];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/stderr", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_eq(dup2(fd, 2), 2);
+	close(fd);
+	nl_event_configure(NL_LOG_STDERR, NULL, 0, EXE, "enforce");
+	emit_simple("to_stderr", 1);
+	char *text = slurp(path);
+	cr_assert_eq(count_lines(text), 1);
+	cr_assert_eq(count_with(text, "\"event\":\"to_stderr\""), 1);
+	assert_all_lines_valid(text);
+	free(text);
+}
+
+/* --- syslog --- */
+
+static int bind_dgram(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	cr_assert_geq(s, 0);
+	strcpy(a.sun_path, path);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	return s;
+}
+
+static int high_socket_fd(void)
+{
+	for (int fd = 100; fd < 1024; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			return fd;
+	}
+	return -1;
+}
+
+Test(event_syslog, datagram_has_pri_tag_and_json, .timeout = 10)
+{
+	char path[160], msg[8192], head[64];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/log.sock", dir);
+	int s = bind_dgram(path);
+	nl_out_syslog_test_path(path);
+	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	emit_simple("to_syslog", 5);
+
+	struct timeval tv = { 5, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t n = recv(s, msg, sizeof msg - 1, 0);
+	cr_assert_gt(n, 0);
+	msg[n] = '\0';
+	int hl = snprintf(head, sizeof head, "noleak[%d]: {", getpid());
+	cr_assert_eq(msg[0], '<');
+	char *end;
+	long pri = strtol(msg + 1, &end, 10);
+	cr_assert_eq(*end, '>', "%s", msg);
+	cr_assert(pri == 12 || pri == 14 || pri == 28 || pri == 30, "pri %ld", pri);
+	cr_assert_eq(strncmp(end + 1, head, (size_t)hl), 0, "%s", msg);
+	char *json = end + 1 + hl - 1;
+	cr_assert(json_valid(json, strlen(json)), "%s", json);
+	cr_assert(strstr(json, "\"event\":\"to_syslog\""));
+	cr_assert_neq(msg[n - 1], '\n');
+
+	int fd = high_socket_fd();
+	cr_assert_geq(fd, 100);
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(s);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+Test(event_syslog, nobody_listening_drops_fast, .timeout = 10)
+{
+	char path[160];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/absent.sock", dir);
+	nl_out_syslog_test_path(path);
+	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	nl_event_test_clock(T0, 0);
+	double t = now_s();
+	errno = 99;
+	for (int k = 0; k < 50; k++)
+		emit_simple("lost", k);
+	cr_assert_eq(errno, 99);
+	cr_assert_lt(now_s() - t, 0.5);
+	cr_assert_eq(nl_event_dropped(), 50);
+}
+
+Test(event_syslog, full_receiver_drops_and_listener_is_found_later,
+     .timeout = 10)
+{
+	char path[160], msg[8192];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/log.sock", dir);
+	int s = bind_dgram(path);
+	nl_out_syslog_test_path(path);
+	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	nl_event_test_clock(T0, 0);
+	double t = now_s();
+	/* nobody reads: the queue fills (net.unix.max_dgram_qlen) */
+	for (int k = 0; k < 100; k++)
+		emit_simple("flood", k);
+	cr_assert_lt(now_s() - t, 1.0, "never waits for the receiver");
+	cr_assert_gt(nl_event_dropped(), 0);
+
+	/* the daemon restarts: a new socket at the same path */
+	close(s);
+	unlink(path);
+	nl_event_test_clock(T0 + 1, 0);
+	emit_simple("gone", 1);
+	s = bind_dgram(path);
+	emit_simple("back", 1);
+	struct timeval tv = { 5, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	int seen = 0;
+	for (int k = 0; k < 3; k++) {
+		ssize_t n = recv(s, msg, sizeof msg - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		msg[n] = '\0';
+		seen += strstr(msg, "\"event\":\"back\"") != NULL;
+	}
+	cr_assert_eq(seen, 1);
+	close(s);
+}

@@ -1,0 +1,505 @@
+/* Which fds a new program's argv and environment name as passed on purpose:
+ * the ones libnoleak must leave open across exec. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../policy/policy.h"
+
+#define NOBODY ((pid_t)424242)
+
+static int has_fd(const struct nl_fdlist *l, int fd)
+{
+	for (int i = 0; i < l->n; i++) {
+		if (l->fd[i] == fd)
+			return 1;
+	}
+	return 0;
+}
+
+/* The fds named by argv alone (argv[0] is "prog"). */
+static struct nl_fdlist from_args(char *const argv[], pid_t self, int *ret)
+{
+	struct nl_fdlist l;
+	int r = nl_named_fds(argv, NULL, self, &l);
+	if (ret != NULL)
+		*ret = r;
+	return l;
+}
+
+static struct nl_fdlist from_env(char *const envp[], pid_t self)
+{
+	struct nl_fdlist l;
+	char *argv[] = { "prog", NULL };
+	cr_assert_eq(nl_named_fds(argv, envp, self, &l), 0);
+	return l;
+}
+
+static void assert_fds(const struct nl_fdlist *l, int n, const int *want)
+{
+	cr_assert_eq(l->n, n, "got %d fds, want %d", l->n, n);
+	for (int i = 0; i < n; i++)
+		cr_assert(has_fd(l, want[i]), "fd %d missing", want[i]);
+	cr_assert_eq(l->overflow, 0);
+}
+
+#define ASSERT_FDS(l, ...)                                              \
+	do {                                                            \
+		const int want_[] = { __VA_ARGS__ };                    \
+		assert_fds(&(l), (int)(sizeof want_ / sizeof want_[0]), \
+			   want_);                                      \
+	} while (0)
+#define ASSERT_NONE(l) assert_fds(&(l), 0, NULL)
+
+/* --- nl_fdlist_add --- */
+
+Test(passfds, add_ignores_duplicates_and_std_fds)
+{
+	struct nl_fdlist l = { 0 };
+	nl_fdlist_add(&l, 5);
+	nl_fdlist_add(&l, 5);
+	nl_fdlist_add(&l, 0);
+	nl_fdlist_add(&l, 2);
+	nl_fdlist_add(&l, -7);
+	nl_fdlist_add(&l, 3);
+	ASSERT_FDS(l, 5, 3);
+}
+
+Test(passfds, add_sets_overflow_when_full)
+{
+	struct nl_fdlist l = { 0 };
+	for (int fd = 3; fd < 3 + 300; fd++)
+		nl_fdlist_add(&l, fd);
+	cr_assert_eq(l.n, NL_FDLIST_MAX);
+	cr_assert_eq(l.overflow, 1);
+	cr_assert_eq(l.fd[NL_FDLIST_MAX - 1], 3 + NL_FDLIST_MAX - 1);
+	/* A duplicate of one already held is not an overflow by itself. */
+	struct nl_fdlist m = { 0 };
+	for (int fd = 3; fd < 3 + NL_FDLIST_MAX; fd++)
+		nl_fdlist_add(&m, fd);
+	nl_fdlist_add(&m, 3);
+	cr_assert_eq(m.overflow, 0);
+}
+
+Test(passfds, null_argv_and_envp_name_nothing)
+{
+	struct nl_fdlist l;
+	l.n = 17;
+	l.overflow = 1;
+	cr_assert_eq(nl_named_fds(NULL, NULL, getpid(), &l), 0);
+	ASSERT_NONE(l);
+}
+
+/* --- options ending in fd / fds --- */
+
+Test(passfds, option_value_as_next_argument)
+{
+	char *argv[] = { "dpkg", "--status-fd", "16", "--configure", NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_FDS(l, 16);
+}
+
+Test(passfds, option_value_after_equals)
+{
+	char *a[] = { "dpkg", "--status-fd=16", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 16);
+	char *b[] = { "gpg", "--batch", "--passphrase-fd=3", "-d", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_FDS(l, 3);
+	char *c[] = { "prog", "--refd=3", NULL };
+	l = from_args(c, NOBODY, NULL);
+	ASSERT_FDS(l, 3);
+}
+
+Test(passfds, single_dash_option)
+{
+	char *argv[] = { "prog", "-fd", "4", NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_FDS(l, 4);
+}
+
+Test(passfds, fds_option_takes_a_list)
+{
+	char *a[] = { "prog", "--fds", "3,4", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4);
+	char *b[] = { "prog", "--fds=3:4", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4);
+	char *c[] = { "prog", "--fds=5;6;", NULL };
+	l = from_args(c, NOBODY, NULL);
+	ASSERT_FDS(l, 5, 6);
+}
+
+Test(passfds, option_without_value_names_nothing)
+{
+	char *a[] = { "prog", "--fd", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_NONE(l);
+	char *b[] = { "prog", "--fd=", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, options_not_ending_in_fd_name_nothing)
+{
+	char *a[] = { "prog", "--fdx", "3", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_NONE(l);
+	char *b[] = { "prog", "--STATUS-FD", "5", "---fd", "6", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_NONE(l);
+	char *c[] = { "prog", "--jobs", "7", "status-fd", "8", NULL };
+	l = from_args(c, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, option_value_must_be_numbers)
+{
+	char *a[] = { "prog", "--status-fd=16x", "--log-fd", "/tmp/x", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_NONE(l);
+	char *b[] = { "prog", "--status-fd", "-1", "--fds=3,a", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, program_name_is_not_an_option)
+{
+	/* A login shell's argv[0] starts with '-'; only a path in it counts. */
+	char *a[] = { "-fd", "5", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_NONE(l);
+	char *b[] = { "/dev/fd/6", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_FDS(l, 6);
+}
+
+/* --- openssl fd:N --- */
+
+Test(passfds, openssl_fd_source)
+{
+	char *a[] = { "openssl", "rsa", "-passin", "fd:3", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 3);
+	char *b[] = { "openssl", "-passout=fd:9", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_FDS(l, 9);
+}
+
+Test(passfds, fd_colon_inside_other_text_is_not_an_fd)
+{
+	char *argv[] = { "openssl", "-passin", "pass:fd:3", "xfd:4",
+			 "fd:5x", "fd:", "fd:6:7", NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
+/* --- /dev/fd/N and /proc/.../fd/N --- */
+
+Test(passfds, dev_fd_paths_anywhere)
+{
+	char *a[] = { "prog", "--x=/dev/fd/63", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 63);
+	char *b[] = { "diff", "/dev/fd/63", "/dev/fd/62", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_FDS(l, 63, 62);
+}
+
+Test(passfds, proc_self_fd_path)
+{
+	char *argv[] = { "cat", "/proc/self/fd/7", NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_FDS(l, 7);
+}
+
+Test(passfds, proc_pid_fd_path_only_for_self)
+{
+	char *argv[] = { "cat", "/proc/1234/fd/9", NULL };
+	struct nl_fdlist l = from_args(argv, 1234, NULL);
+	ASSERT_FDS(l, 9);
+	l = from_args(argv, 1235, NULL);
+	ASSERT_NONE(l);
+	char *b[] = { "cat", "/proc/12340/fd/9", "/proc/123/fd/9", NULL };
+	l = from_args(b, 1234, NULL);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, fd_paths_without_numbers_name_nothing)
+{
+	char *argv[] = { "prog", "/dev/fd/", "/dev/fdx/3", "/dev/fd/x3",
+			 "/proc/self/fd", "/dev/fd/2", "/proc/self/fdinfo/5",
+			 NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, fd_paths_in_environment_values)
+{
+	char *envp[] = { "INPUT=/dev/fd/5", "OTHER=a:/proc/self/fd/6", NULL };
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_FDS(l, 5, 6);
+}
+
+/* --- trampoline lists --- */
+
+/* Make sure fds with exactly the given numbers are open, on one pipe.  An
+ * fd that is already open (the test framework's own) is left alone. */
+static void open_at(const int *fds, int n)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	/* Out of the way, so the pipe itself holds none of the numbers. */
+	int src = fcntl(p[0], F_DUPFD, 900);
+	cr_assert_geq(src, 900);
+	close(p[0]);
+	close(p[1]);
+	for (int i = 0; i < n; i++) {
+		if (fcntl(fds[i], F_GETFD) < 0)
+			cr_assert_eq(dup2(src, fds[i]), fds[i]);
+	}
+}
+
+Test(passfds, trampoline_list_of_open_fds)
+{
+	const int fds[] = { 811, 812, 814 };
+	open_at(fds, 3);
+	char *argv[] = { "jspawnhelper", "17", "811:812:814", NULL };
+	int ret;
+	struct nl_fdlist l = from_args(argv, NOBODY, &ret);
+	cr_assert_eq(ret, 1);
+	ASSERT_FDS(l, 811, 812, 814);
+}
+
+Test(passfds, trampoline_list_with_a_closed_fd)
+{
+	const int fds[] = { 811, 812 };
+	open_at(fds, 2);
+	close(814);
+	char *argv[] = { "jspawnhelper", "17", "811:812:814", NULL };
+	int ret;
+	struct nl_fdlist l = from_args(argv, NOBODY, &ret);
+	cr_assert_eq(ret, 0);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, trampoline_needs_three_well_formed_numbers)
+{
+	const int fds[] = { 811, 812, 814 };
+	open_at(fds, 3);
+	char *argv[] = { "prog", "811:812", "811:812:814:", ":811:812:814",
+			 "811::812:814", "811:812:x814", NULL };
+	int ret;
+	struct nl_fdlist l = from_args(argv, NOBODY, &ret);
+	cr_assert_eq(ret, 0);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, time_of_day_is_not_a_trampoline)
+{
+	/* Even with 10 and 30 open, 0 is not a passable fd. */
+	const int fds[] = { 10, 30 };
+	open_at(fds, 2);
+	char *argv[] = { "at", "10:30:00", NULL };
+	int ret;
+	struct nl_fdlist l = from_args(argv, NOBODY, &ret);
+	cr_assert_eq(ret, 0);
+	ASSERT_NONE(l);
+}
+
+/* --- environment --- */
+
+Test(passfds, env_fd_and_fds_variables)
+{
+	char *envp[] = { "STATUS_FD=9", "X_FDS=3,4", "Y_FDS=10 11;12:13",
+			 NULL };
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_FDS(l, 9, 3, 4, 10, 11, 12, 13);
+}
+
+Test(passfds, env_fd_variables_must_hold_numbers)
+{
+	char *envp[] = { "STATUS_FD=abc", "X_FDS=3,x", "status_fd=9",
+			 "X_FDX=5", "MAX_FD=", "NOEQUALS_FD", NULL };
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, wayland_socket)
+{
+	char *a[] = { "WAYLAND_SOCKET=5", NULL };
+	struct nl_fdlist l = from_env(a, NOBODY);
+	ASSERT_FDS(l, 5);
+	char *b[] = { "WAYLAND_SOCKET=5,6", "WAYLAND_DISPLAY=7", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, nginx_inherited_sockets)
+{
+	char *a[] = { "NGINX=6;7;", NULL };
+	struct nl_fdlist l = from_env(a, NOBODY);
+	ASSERT_FDS(l, 6, 7);
+	char *b[] = { "NGINX=8:9", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_FDS(l, 8, 9);
+	char *c[] = { "NGINX=6,7", NULL };
+	l = from_env(c, NOBODY);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, listen_fds_without_listen_pid)
+{
+	char *envp[] = { "LISTEN_FDS=2", NULL };
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_FDS(l, 3, 4);
+}
+
+Test(passfds, listen_fds_for_this_pid)
+{
+	char *envp[] = { "LISTEN_PID=4321", "LISTEN_FDS=2", NULL };
+	struct nl_fdlist l = from_env(envp, 4321);
+	ASSERT_FDS(l, 3, 4);
+}
+
+Test(passfds, listen_fds_for_another_pid)
+{
+	char *a[] = { "LISTEN_FDS=2", "LISTEN_PID=4321", NULL };
+	struct nl_fdlist l = from_env(a, 4322);
+	ASSERT_NONE(l);
+	/* LISTEN_FDS is a count, not an fd: it must not count as a *_FDS
+	 * variable naming fd 5. */
+	char *b[] = { "LISTEN_FDS=5", "LISTEN_PID=4321", NULL };
+	l = from_env(b, 4322);
+	ASSERT_NONE(l);
+	char *c[] = { "LISTEN_FDS=1", "LISTEN_PID=x", NULL };
+	l = from_env(c, 4322);
+	ASSERT_NONE(l);
+}
+
+Test(passfds, listen_fds_out_of_range)
+{
+	char *a[] = { "LISTEN_FDS=0", NULL };
+	struct nl_fdlist l = from_env(a, NOBODY);
+	ASSERT_NONE(l);
+	char *b[] = { "LISTEN_FDS=5000", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_NONE(l);
+	char *c[] = { "LISTEN_FDS=2x", NULL };
+	l = from_env(c, NOBODY);
+	ASSERT_NONE(l);
+	char *d[] = { "LISTEN_FDS=300", NULL };
+	l = from_env(d, NOBODY);
+	cr_assert_eq(l.n, NL_FDLIST_MAX);
+	cr_assert_eq(l.overflow, 1);
+}
+
+Test(passfds, make_jobserver_auth)
+{
+	char *a[] = { "MAKEFLAGS= -j2 --jobserver-auth=3,4", NULL };
+	struct nl_fdlist l = from_env(a, NOBODY);
+	ASSERT_FDS(l, 3, 4);
+	char *b[] = { "MAKEFLAGS=j2 --jobserver-auth=5,6 -- VAR=x", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_FDS(l, 5, 6);
+}
+
+Test(passfds, make_jobserver_fds_in_mflags)
+{
+	char *envp[] = { "MFLAGS=-j --jobserver-fds=7,8", NULL };
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_FDS(l, 7, 8);
+}
+
+Test(passfds, make_jobserver_forms_that_name_no_fd)
+{
+	char *envp[] = {
+		"MAKEFLAGS=-j4 --jobserver-auth=fifo:/tmp/GMfifo1",
+		"MFLAGS=-j --jobserver-auth=-2,-2 --jobserver-auth=3,x",
+		NULL
+	};
+	struct nl_fdlist l = from_env(envp, NOBODY);
+	ASSERT_NONE(l);
+	/* After "--" come variable definitions, whose values are text. */
+	char *b[] = { "MAKEFLAGS=j2 -- V=--jobserver-auth=5,6", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_NONE(l);
+	char *c[] = { "MAKEFLAGS=-Ia\\ --jobserver-auth=5,6", NULL };
+	l = from_env(c, NOBODY);
+	ASSERT_NONE(l);
+	char *e[] = { "MAKEFLAGS=j2 -- --jobserver-auth=5,6", NULL };
+	l = from_env(e, NOBODY);
+	ASSERT_NONE(l);
+	char *d[] = { "OTHERFLAGS=--jobserver-auth=5,6", NULL };
+	l = from_env(d, NOBODY);
+	ASSERT_NONE(l);
+}
+
+/* --- everything together, and hostile input --- */
+
+Test(passfds, duplicates_are_listed_once)
+{
+	char *argv[] = { "prog", "--status-fd=5", "/dev/fd/5", "fd:5", NULL };
+	char *envp[] = { "A_FD=5", "NGINX=5;", NULL };
+	struct nl_fdlist l;
+	cr_assert_eq(nl_named_fds(argv, envp, NOBODY, &l), 0);
+	ASSERT_FDS(l, 5);
+}
+
+Test(passfds, more_fds_than_fit_sets_overflow)
+{
+	/* "3,4,...,302": 300 distinct fds. */
+	static char list[2048];
+	size_t at = 0;
+	for (int fd = 3; fd < 303; fd++)
+		at += (size_t)snprintf(list + at, sizeof list - at, "%s%d",
+				       fd == 3 ? "" : ",", fd);
+	char *argv[] = { "prog", "--fds", list, NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	cr_assert_eq(l.n, NL_FDLIST_MAX);
+	cr_assert_eq(l.overflow, 1);
+	cr_assert(has_fd(&l, 3));
+	cr_assert(has_fd(&l, 3 + NL_FDLIST_MAX - 1));
+}
+
+Test(passfds, numbers_too_large_for_an_fd_are_ignored)
+{
+	/* 2^32 + 3 would wrap to 3 in an int. */
+	char *argv[] = { "prog", "--status-fd=99999999999999999999",
+			 "/dev/fd/4294967299", "fd:1048576",
+			 "--fds=99999999999999999999,5", "/dev/fd/1048575",
+			 NULL };
+	struct nl_fdlist l = from_args(argv, NOBODY, NULL);
+	ASSERT_FDS(l, 5, 1048575);
+	char *envp[] = { "A_FD=4294967299", "LISTEN_FDS=4294967298",
+			 "MAKEFLAGS=--jobserver-auth=4294967299,4", NULL };
+	l = from_env(envp, NOBODY);
+	ASSERT_FDS(l, 4);
+}
+
+Test(passfds, hundred_kilobyte_arguments)
+{
+	enum { BIG = 100 * 1024 };
+	static char slashes[BIG + 16], option[BIG + 16], digits[BIG + 16],
+		colons[BIG + 16];
+	memset(slashes, '/', BIG);
+	memcpy(slashes + BIG, "dev/fd/41", 10);
+	/* A long option name still ends in "fd". */
+	option[0] = '-';
+	memset(option + 1, 'a', BIG);
+	memcpy(option + 1 + BIG, "fd=42", 6);
+	memset(digits, '9', BIG);
+	for (size_t i = 0; i < BIG; i += 2)
+		memcpy(colons + i, "1:", 2);
+	colons[BIG - 1] = '\0';
+	char *argv[] = { "prog", slashes, option, "--fd", digits, colons,
+			 NULL };
+	int ret;
+	struct nl_fdlist l = from_args(argv, NOBODY, &ret);
+	cr_assert_eq(ret, 0);
+	ASSERT_FDS(l, 41, 42);
+}

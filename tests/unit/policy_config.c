@@ -1,0 +1,661 @@
+/* The config file: sections, per-program matching, syntax errors, the trust
+ * rule, and whole loads from real files through NOLEAK_CONFIG. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../policy/policy.h"
+
+static struct nl_policy pol;
+
+static void fresh(void)
+{
+	nl_policy_defaults(&pol);
+}
+
+TestSuite(policy_config, .init = fresh);
+
+static void apply(const char *text, const struct nl_identity *who)
+{
+	nl_policy_apply_config(&pol, text, strlen(text), "/etc/noleak.conf", who);
+}
+
+static const struct nl_identity plain = { "/usr/bin/plain", NULL, "plain" };
+
+/* --- global section and syntax --- */
+
+Test(policy_config, global_lines_with_comments_and_blanks)
+{
+	apply("# a comment\n"
+	      "; another comment\n"
+	      "\n"
+	      "   \t\n"
+	      "mode = audit\n"
+	      "  sock_timeout=120  \n"
+	      "\tkeep_fds =3,5-7\t\n"
+	      "stdin = detach\r\n"
+	      "orphans = kill",        /* no final newline */
+	      &plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
+	cr_assert_eq(pol.sock_timeout, 120);
+	cr_assert(nl_policy_keeps_fd(&pol, 6));
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	cr_assert_eq(pol.orphans, NL_ORPHANS_KILL);
+}
+
+Test(policy_config, every_key_from_a_file)
+{
+	apply("mode = off\n"
+	      "log = /var/log/noleak.jsonl\n"
+	      "keep_fds = 9\n"
+	      "sock_timeout = 10\n"
+	      "keepalive = off\n"
+	      "read_warn = 11\n"
+	      "read_timeout = 12\n"
+	      "pgroup = never\n"
+	      "orphans = keep\n"
+	      "stdin = detach\n"
+	      "fd_transparent = rc\n"
+	      "fd_trampolines = tramp\n"
+	      "sock_timeout_unix = 13\n"
+	      "sock_timeout_dgram = 14\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.set, (1u << NL_KEY_COUNT) - 1, "every key marked set");
+	cr_assert_eq(pol.mode, NL_MODE_OFF);
+	cr_assert_eq(pol.log_kind, NL_LOG_FILE);
+	cr_assert_str_eq(pol.log_path, "/var/log/noleak.jsonl");
+	cr_assert(nl_policy_keeps_fd(&pol, 9));
+	cr_assert_eq(pol.sock_timeout, 10);
+	cr_assert_eq(pol.keepalive.off, 1);
+	cr_assert_eq(pol.read_warn, 11);
+	cr_assert_eq(pol.read_timeout, 12);
+	cr_assert_eq(pol.pgroup, NL_PGROUP_NEVER);
+	cr_assert_eq(pol.orphans, NL_ORPHANS_KEEP);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	cr_assert_str_eq(pol.fd_transparent, "rc");
+	cr_assert_str_eq(pol.fd_trampolines, "tramp");
+	cr_assert_eq(pol.sock_timeout_unix, 13);
+	cr_assert_eq(pol.sock_timeout_dgram, 14);
+}
+
+Test(policy_config, unknown_key_names_the_line)
+{
+	apply("mode = audit\n"
+	      "\n"
+	      "foo = 1\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0], "/etc/noleak.conf:3: unknown key \"foo\"");
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT, "the rest of the file applies");
+}
+
+Test(policy_config, bad_value_keeps_the_previous_value)
+{
+	apply("sock_timeout = 100\n"
+	      "sock_timeout = -5\n"
+	      "pgroup = always\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0],
+			 "/etc/noleak.conf:2: sock_timeout: bad value \"-5\" "
+			 "(expected seconds, 0 = off, at most 315360000)");
+	cr_assert_eq(pol.sock_timeout, 100);
+	cr_assert_eq(pol.pgroup, NL_PGROUP_ALWAYS);
+}
+
+Test(policy_config, bad_value_keeps_the_default)
+{
+	apply("mode = bogus\n", &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.set, 0);
+}
+
+Test(policy_config, line_without_equals_is_an_error)
+{
+	apply("mode audit\n"
+	      "= audit\n"
+	      "stdin = detach\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 2);
+	cr_assert_str_eq(pol.errors[0], "/etc/noleak.conf:1: expected key = value");
+	cr_assert_str_eq(pol.errors[1], "/etc/noleak.conf:2: expected key = value");
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+}
+
+Test(policy_config, over_long_line_is_skipped_with_an_error)
+{
+	static char text[4096];
+	char *t = text;
+	t += sprintf(t, "read_timeout = 5\nlog = /");
+	memset(t, 'a', 1100);
+	t += 1100;
+	t += sprintf(t, "\nsock_timeout = 7\n");
+	apply(text, &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0],
+			 "/etc/noleak.conf:2: line longer than 1024 bytes");
+	cr_assert_eq(pol.log_kind, NL_LOG_NONE);
+	cr_assert_eq(pol.read_timeout, 5);
+	cr_assert_eq(pol.sock_timeout, 7, "lines after it still apply");
+}
+
+Test(policy_config, line_of_exactly_1024_bytes_is_accepted)
+{
+	static char text[2048];
+	char *t = text;
+	t += sprintf(t, "log = /");
+	memset(t, 'b', 1024 - 7);
+	t += 1024 - 7;
+	strcpy(t, "\n");
+	apply(text, &plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.log_kind, NL_LOG_FILE);
+	cr_assert_eq(strlen(pol.log_path), 1024 - 6);
+}
+
+Test(policy_config, nul_byte_makes_a_line_malformed)
+{
+	static const char text[] = "mode = au\0dit\nstdin = detach\n";
+	nl_policy_apply_config(&pol, text, sizeof(text) - 1, "/c", &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0], "/c:1: NUL byte in line");
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+}
+
+Test(policy_config, only_len_bytes_are_read)
+{
+	const char *text = "mode = audit\nstdin = detach\n";
+	nl_policy_apply_config(&pol, text, 13, "/c", &plain);
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+}
+
+Test(policy_config, bad_section_header_skips_its_lines)
+{
+	apply("[prog plain]\n"
+	      "mode = off\n"
+	      "[program]\n"
+	      "mode = off\n"
+	      "[program plain\n"
+	      "mode = off\n"
+	      "[global]\n"
+	      "stdin = detach\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 3);
+	cr_assert_str_eq(pol.errors[0],
+			 "/etc/noleak.conf:1: bad section header "
+			 "(expected [global] or [program NAME])");
+	cr_assert(strncmp(pol.errors[1], "/etc/noleak.conf:3: ", 20) == 0);
+	cr_assert(strncmp(pol.errors[2], "/etc/noleak.conf:5: ", 20) == 0);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+}
+
+Test(policy_config, errors_in_other_programs_sections_are_not_reported)
+{
+	apply("[program other]\n"
+	      "no_such_key = 1\n"
+	      "mode = bogus\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+}
+
+Test(policy_config, errors_in_own_section_are_reported_once)
+{
+	apply("[program plain]\n"
+	      "no_such_key = 1\n",
+	      &plain);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0],
+			 "/etc/noleak.conf:2: unknown key \"no_such_key\"");
+}
+
+/* --- per-program sections --- */
+
+static const char sections[] =
+	"sock_timeout = 100\n"
+	"[program /usr/sbin/legacy-agent]\n"
+	"stdin = detach\n"
+	"read_timeout = 600\n"
+	"[program python*]\n"
+	"sock_timeout = 0\n"
+	"[program /opt/app/run.sh]\n"
+	"orphans = kill\n"
+	"[program deploy.sh]\n"
+	"pgroup = always\n";
+
+Test(policy_config, section_by_executable_path)
+{
+	struct nl_identity who = { "/usr/sbin/legacy-agent", "/usr/sbin/legacy-agent",
+				   "legacy-agent" };
+	apply(sections, &who);
+	cr_assert_eq(pol.n_errors, 0);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	cr_assert_eq(pol.read_timeout, 600);
+	cr_assert_eq(pol.sock_timeout, 100, "the global section still applies");
+	cr_assert_eq(pol.orphans, NL_ORPHANS_LOG);
+}
+
+Test(policy_config, path_pattern_does_not_match_a_basename_alone)
+{
+	struct nl_identity who = { "/opt/other/legacy-agent", NULL,
+				   "legacy-agent" };
+	apply(sections, &who);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+	cr_assert_eq(pol.read_timeout, 0);
+}
+
+Test(policy_config, section_by_basename_glob)
+{
+	struct nl_identity who = { "/usr/bin/python3.11", NULL, "python3" };
+	apply(sections, &who);
+	cr_assert_eq(pol.sock_timeout, 0, "the program section wins");
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+}
+
+Test(policy_config, basename_glob_matches_argv0_when_exe_differs)
+{
+	/* A symlinked or renamed interpreter: exe says one thing, argv[0]
+	 * another. */
+	struct nl_identity who = { "/usr/bin/cpython-bin", NULL,
+				   "/usr/local/bin/python" };
+	apply(sections, &who);
+	cr_assert_eq(pol.sock_timeout, 0);
+}
+
+Test(policy_config, glob_does_not_match_other_programs)
+{
+	struct nl_identity who = { "/usr/bin/ipython", NULL, "ipython" };
+	apply(sections, &who);
+	cr_assert_eq(pol.sock_timeout, 100);
+}
+
+Test(policy_config, script_by_execfn_path)
+{
+	/* The kernel runs a script's interpreter: exe is the interpreter,
+	 * AT_EXECFN the script. */
+	struct nl_identity who = { "/usr/bin/bash", "/opt/app/run.sh",
+				   "/bin/bash" };
+	apply(sections, &who);
+	cr_assert_eq(pol.orphans, NL_ORPHANS_KILL);
+}
+
+Test(policy_config, script_by_argv0_path)
+{
+	struct nl_identity who = { "/usr/bin/dash", NULL, "/opt/app/run.sh" };
+	apply(sections, &who);
+	cr_assert_eq(pol.orphans, NL_ORPHANS_KILL);
+}
+
+Test(policy_config, script_by_basename_of_execfn_and_argv0)
+{
+	struct nl_identity by_execfn = { "/usr/bin/bash", "./deploy.sh", "bash" };
+	apply(sections, &by_execfn);
+	cr_assert_eq(pol.pgroup, NL_PGROUP_ALWAYS);
+
+	fresh();
+	struct nl_identity by_argv0 = { "/usr/bin/bash", NULL,
+					 "/srv/tools/deploy.sh" };
+	apply(sections, &by_argv0);
+	cr_assert_eq(pol.pgroup, NL_PGROUP_ALWAYS);
+}
+
+Test(policy_config, no_identity_means_global_only)
+{
+	apply(sections, NULL);
+	cr_assert_eq(pol.sock_timeout, 100);
+	cr_assert_eq(pol.pgroup, NL_PGROUP_AUTO);
+
+	fresh();
+	struct nl_identity empty = { "", NULL, NULL };
+	apply(sections, &empty);
+	cr_assert_eq(pol.sock_timeout, 100);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+}
+
+Test(policy_config, program_section_beats_a_later_global_section)
+{
+	struct nl_identity who = { "/usr/bin/python3", NULL, "python3" };
+	apply("[program python3]\n"
+	      "mode = off\n"
+	      "[global]\n"
+	      "mode = audit\n"
+	      "read_warn = 9\n",
+	      &who);
+	cr_assert_eq(pol.mode, NL_MODE_OFF);
+	cr_assert_eq(pol.read_warn, 9);
+
+	fresh();
+	apply("[program python3]\n"
+	      "mode = off\n"
+	      "[global]\n"
+	      "mode = audit\n",
+	      &plain);
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
+}
+
+Test(policy_config, matching_sections_apply_in_file_order)
+{
+	struct nl_identity who = { "/usr/bin/python3", NULL, "python3" };
+	apply("[program python*]\n"
+	      "sock_timeout = 1\n"
+	      "read_timeout = 1\n"
+	      "[program python3]\n"
+	      "sock_timeout = 2\n",
+	      &who);
+	cr_assert_eq(pol.sock_timeout, 2);
+	cr_assert_eq(pol.read_timeout, 1);
+}
+
+Test(policy_config, header_whitespace_and_bracket_globs)
+{
+	struct nl_identity who = { "/usr/bin/ruby3", NULL, "ruby3" };
+	apply("  [ program   ruby[0-9] ]  \n"
+	      "stdin = detach\n",
+	      &who);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+}
+
+/* --- trust --- */
+
+static struct stat good_stat(void)
+{
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_uid = 0;
+	return st;
+}
+
+Test(policy_config, trusted_when_root_owned_regular_not_shared_writable)
+{
+	struct stat st = good_stat();
+	cr_assert(nl_policy_config_trusted(&st, 1000));
+	cr_assert(nl_policy_config_trusted(&st, 0));
+	st.st_mode = S_IFREG | 0600;
+	cr_assert(nl_policy_config_trusted(&st, 1000));
+	st.st_mode = S_IFREG | 0444;
+	cr_assert(nl_policy_config_trusted(&st, 1000));
+}
+
+Test(policy_config, trusted_when_owned_by_the_effective_user)
+{
+	struct stat st = good_stat();
+	st.st_uid = 1000;
+	cr_assert(nl_policy_config_trusted(&st, 1000));
+}
+
+Test(policy_config, distrusted_when_owned_by_another_user)
+{
+	struct stat st = good_stat();
+	st.st_uid = 1001;
+	cr_assert_not(nl_policy_config_trusted(&st, 1000));
+	cr_assert_not(nl_policy_config_trusted(&st, 0),
+		      "root does not trust a user's file");
+	cr_assert_str_eq(nl_policy_config_distrust(&st, 1000),
+			 "not owned by root or the effective user");
+}
+
+Test(policy_config, distrusted_when_group_writable)
+{
+	struct stat st = good_stat();
+	st.st_mode = S_IFREG | 0664;
+	cr_assert_not(nl_policy_config_trusted(&st, 0));
+	cr_assert_str_eq(nl_policy_config_distrust(&st, 0),
+			 "writable by group or others");
+}
+
+Test(policy_config, distrusted_when_other_writable)
+{
+	struct stat st = good_stat();
+	st.st_mode = S_IFREG | 0646;
+	cr_assert_not(nl_policy_config_trusted(&st, 0));
+	st.st_uid = 1000;
+	cr_assert_not(nl_policy_config_trusted(&st, 1000));
+}
+
+Test(policy_config, distrusted_when_not_a_regular_file)
+{
+	static const mode_t types[] = { S_IFDIR, S_IFIFO, S_IFCHR, S_IFBLK,
+					S_IFSOCK, S_IFLNK };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct stat st = good_stat();
+		st.st_mode = types[i] | 0644;
+		cr_assert_not(nl_policy_config_trusted(&st, 0), "type %o",
+			      (unsigned)types[i]);
+		cr_assert_str_eq(nl_policy_config_distrust(&st, 0),
+				 "not a regular file");
+	}
+}
+
+/* --- whole loads from real files --- */
+
+static char cfg_path[64];
+static char cfg_env[96];
+
+/* Write a config file with the given mode; its owner is whoever runs the
+ * tests, which is the effective uid and so trusted. */
+static void write_config(const char *text, mode_t mode)
+{
+	strcpy(cfg_path, "/tmp/noleak-policy-XXXXXX");
+	int fd = mkstemp(cfg_path);
+	cr_assert_geq(fd, 0);
+	size_t len = strlen(text);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	cr_assert_eq(fchmod(fd, mode), 0);
+	close(fd);
+	snprintf(cfg_env, sizeof(cfg_env), "NOLEAK_CONFIG=%s", cfg_path);
+}
+
+static void remove_config(void)
+{
+	if (cfg_path[0] != '\0')
+		unlink(cfg_path);
+	cfg_path[0] = '\0';
+}
+
+Test(policy_config, load_reads_the_file_named_by_noleak_config,
+     .fini = remove_config)
+{
+	write_config("mode = audit\n"
+		     "sock_timeout = 42\n"
+		     "[program legacy-agent]\n"
+		     "stdin = detach\n",
+		     0644);
+	char *envp[] = { "PATH=/usr/bin", cfg_env, NULL };
+	struct nl_identity who = { "/usr/sbin/legacy-agent", NULL,
+				   "legacy-agent" };
+	nl_policy_load(&pol, &who, envp, 0);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_str_eq(pol.config_path, cfg_path);
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
+	cr_assert_eq(pol.sock_timeout, 42);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	/* finish ran: audit's defaults for keys the file did not set. */
+	cr_assert_eq(pol.log_kind, NL_LOG_SYSLOG);
+	cr_assert_eq(pol.read_warn, 30);
+}
+
+Test(policy_config, load_records_errors_with_the_file_path,
+     .fini = remove_config)
+{
+	write_config("mode = enforce\nfoo = bar\n", 0600);
+	char *envp[] = { cfg_env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.n_errors, 1);
+	char want[160];
+	snprintf(want, sizeof(want), "%s:2: unknown key \"foo\"", cfg_path);
+	cr_assert_str_eq(pol.errors[0], want);
+}
+
+Test(policy_config, load_without_a_file_is_not_an_error)
+{
+	char *envp[] = { "NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_str_eq(pol.config_path, "");
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.sock_timeout, 300);
+}
+
+Test(policy_config, load_ignores_a_group_writable_file, .fini = remove_config)
+{
+	write_config("mode = off\n", 0664);
+	char *envp[] = { cfg_env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.n_errors, 1);
+	char want[160];
+	snprintf(want, sizeof(want), "%s: ignored: writable by group or others",
+		 cfg_path);
+	cr_assert_str_eq(pol.errors[0], want);
+	cr_assert_str_eq(pol.config_path, "");
+}
+
+Test(policy_config, load_ignores_an_other_writable_file, .fini = remove_config)
+{
+	write_config("mode = off\n", 0602);
+	char *envp[] = { cfg_env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.n_errors, 1);
+}
+
+Test(policy_config, load_ignores_a_directory)
+{
+	char *envp[] = { "NOLEAK_CONFIG=/tmp", NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0], "/tmp: ignored: not a regular file");
+}
+
+Test(policy_config, load_does_not_hang_on_a_fifo, .timeout = 5)
+{
+	char path[] = "/tmp/noleak-fifo-XXXXXX";
+	cr_assert_not_null(mkdtemp(path));
+	char fifo[64], env[96];
+	snprintf(fifo, sizeof(fifo), "%s/conf", path);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	snprintf(env, sizeof(env), "NOLEAK_CONFIG=%s", fifo);
+	char *envp[] = { env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	unlink(fifo);
+	rmdir(path);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert(strstr(pol.errors[0], "not a regular file"));
+}
+
+Test(policy_config, load_applies_complete_lines_of_an_over_large_file,
+     .fini = remove_config)
+{
+	/* 64 KiB of comments with a key on each side of the limit; the line
+	 * that straddles the limit is cut, so it must not apply either. */
+	static char text[70 * 1024];
+	size_t n = (size_t)sprintf(text, "mode = audit\n");
+	while (n < 65536 - 40)
+		n += (size_t)sprintf(text + n, "# padding padding padding\n");
+	while (n < 65536 - 20)
+		text[n++] = '#';
+	n += (size_t)sprintf(text + n, "\nsock_timeout = 3000000\n");
+	n += (size_t)sprintf(text + n, "stdin = detach\n");
+	cr_assert_gt(n, 65536);
+	write_config(text, 0644);
+	char *envp[] = { cfg_env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
+	cr_assert_eq(pol.sock_timeout, 300, "the cut line is not applied");
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert(strstr(pol.errors[0], "larger than 65536 bytes"), "%s",
+		  pol.errors[0]);
+	cr_assert_str_eq(pol.config_path, cfg_path);
+}
+
+Test(policy_config, load_accepts_a_file_of_exactly_64_kib, .fini = remove_config)
+{
+	static char text[65536 + 1];
+	size_t n = (size_t)sprintf(text, "mode = audit\n");
+	while (n < 65536 - 60)
+		n += (size_t)sprintf(text + n, "# padding padding padding\n");
+	n += (size_t)sprintf(text + n, "stdin = detach");
+	while (n < 65535)
+		text[n++] = ' ';
+	text[n++] = '\n';
+	cr_assert_eq(n, 65536);
+	text[n] = '\0';
+	write_config(text, 0644);
+	char *envp[] = { cfg_env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+}
+
+Test(policy_config, load_refuses_an_over_long_config_path)
+{
+	char env[400] = "NOLEAK_CONFIG=/";
+	memset(env + 15, 'p', 300);
+	env[315] = '\0';
+	char *envp[] = { env, NULL };
+	nl_policy_load(&pol, &plain, envp, 0);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert_str_eq(pol.errors[0],
+			 "NOLEAK_CONFIG: path longer than 255 bytes");
+	cr_assert_str_eq(pol.config_path, "");
+}
+
+/* --- the shipped example --- */
+
+/* policy/noleak.conf.example with every "#key = value" and "#[program ...]"
+ * line uncommented: it must parse cleanly and its global section must
+ * restate every default. */
+Test(policy_config, example_file_shows_every_default)
+{
+	const char *topdir = getenv("NOLEAK_TOP");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/policy/noleak.conf.example",
+		 topdir ? topdir : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot open %s (run from the source tree)", path);
+	static char text[65536];
+	size_t n = 0;
+	char line[1100];
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = line;
+		if (s[0] == '#' && s[1] != ' ' && s[1] != '#' && s[1] != '\n')
+			s++;
+		size_t len = strlen(s);
+		cr_assert_lt(n + len, sizeof(text));
+		memcpy(text + n, s, len);
+		n += len;
+	}
+	fclose(f);
+
+	struct nl_policy def;
+	nl_policy_defaults(&def);
+	nl_policy_apply_config(&pol, text, n, path, &plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.set, (1u << NL_KEY_COUNT) - 1, "every key shown");
+	pol.set = 0;
+	cr_assert(memcmp(&pol, &def, sizeof(def)) == 0,
+		  "a global value differs from the default");
+
+	/* Its sections are well-formed and reach the programs they name. */
+	struct nl_identity agent = { "/usr/sbin/legacy-agent", NULL,
+				     "legacy-agent" };
+	fresh();
+	nl_policy_apply_config(&pol, text, n, path, &agent);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	cr_assert_eq(pol.read_timeout, 600);
+	cr_assert_eq(pol.sock_timeout, 300);
+}
