@@ -89,6 +89,10 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) it
 
+# The cost of the shim, side by side with no shim (a benchmark, not a test).
+bench: all
+	tests/bench/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak
 	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(PREFIX)/lib/libnoleak.so

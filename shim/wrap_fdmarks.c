@@ -13,6 +13,7 @@
 
 #include "newfd.h"
 #include "real.h"
+#include "shell.h"
 
 int fcntl64(int fd, int cmd, ...);
 int lockf64(int fd, int cmd, off_t len);
@@ -199,14 +200,16 @@ NL_EXPORT int close(int fd)
 NL_REAL_DECL(fclose);
 NL_EXPORT int fclose(FILE *f)
 {
-	if (f && nl_fd_policy_active())
-		nl_fd_closed(fileno(f));
 	__typeof__(&fclose) real = NL_REAL(fclose);
 	if (!real) {
 		errno = ENOSYS;
 		return EOF;
 	}
-	return real(f);
+	if (f && nl_fd_policy_active())
+		nl_fd_closed(fileno(f));
+	int handled;
+	int r = nl_proc_stream_close(f, real, &handled);
+	return handled ? r : real(f);
 }
 
 NL_REAL_DECL(close_range);
