@@ -1,9 +1,14 @@
-/* Listing the fds a process has open, without allocating. */
+/* Listing numbered entries of /proc directories (fds, tasks, pids) without
+ * allocating. */
 #ifndef NOLEAK_FDLIST_H
 #define NOLEAK_FDLIST_H
 
-/* Call fn(fd, ctx) for every open fd, read from /proc/self/fd with raw
- * getdents64.  Returns 0, or -1 when /proc cannot be read (fn not called). */
+/* Call fn(n, ctx) for every entry of `dir` whose name is a number, read
+ * with raw getdents64.  Returns 0, or -1 when dir cannot be read. */
+int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
+		       void *ctx);
+
+/* The same for /proc/self/fd: every open fd (not the one used to list). */
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx);
 
 #endif

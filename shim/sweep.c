@@ -7,10 +7,9 @@
 #include <sys/resource.h>
 
 #include "event.h"
-#include "fdinfo.h"
+#include "fdevent.h"
 #include "fdlist.h"
 #include "fdtable.h"
-#include "site.h"
 #include "state.h"
 #include "sys.h"
 
@@ -154,26 +153,11 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 
 static void log_one_leak(const struct nl_plan *pl, int fd)
 {
-	struct nl_fd_desc d;
-	nl_fd_describe(fd, &d);
 	struct nl_event ev;
+	struct nl_fd_desc d;
 	nl_event_begin(&ev, "fd_leak");
 	nl_event_str(&ev, "action", pl->enforce ? "closed" : "would_close");
-	nl_event_int(&ev, "fd", fd);
-	nl_event_str(&ev, "kind", d.kind);
-	nl_event_str(&ev, "object", d.object);
-	if (d.end)
-		nl_event_str(&ev, "end", d.end);
-	const struct nl_fd_slot *s = nl_fd_slot(fd);
-	nl_event_str(&ev, "created_by", s ? nl_call_name(s->call) : "unseen");
-	char module[512];
-	uintptr_t off;
-	if (s && s->site && nl_site_resolve(s->site, module, sizeof module, &off) == 0) {
-		char hex[24] = "0x";
-		nl_fmt_hex(hex + 2, sizeof hex - 2, off);
-		nl_event_str(&ev, "module", module);
-		nl_event_str(&ev, "offset", hex);
-	}
+	nl_event_fd(&ev, fd, &d);
 	nl_event_str(&ev, "via", pl->via);
 	nl_event_str(&ev, "target", pl->target);
 	nl_event_str(&ev, "argv0", pl->argv0);

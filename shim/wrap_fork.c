@@ -1,17 +1,69 @@
-/* fork(): make sure the child never needs the dynamic loader.
+/* fork(): keep the child away from the dynamic loader, and in audit mode
+ * say which pipes and sockets a child of a multithreaded process holds.
  *
  * A child of a multithreaded process must not call dlsym (another thread
  * may have held the loader lock at the fork), so every real symbol is
- * looked up in the parent before the first fork. */
+ * looked up in the parent before the first fork.
+ *
+ * A bare fork child that never execs keeps every fd of its parent, among
+ * them pipes another thread just made: the parent's reader then never sees
+ * EOF.  The exec sweep cannot help there, so audit mode logs what such a
+ * child holds, at the fork. */
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "event.h"
+#include "fdevent.h"
+#include "fdlist.h"
+#include "fdtable.h"
 #include "real.h"
 #include "state.h"
+#include "sys.h"
 
 static atomic_int resolved;
+
+static void count_one(int tid, void *ctx)
+{
+	(void)tid;
+	++*(int *)ctx;
+}
+
+/* Threads of this process, from /proc/self/task (1 when unknown). */
+static int count_threads(void)
+{
+	int threads = 0;
+	nl_for_each_number("/proc/self/task", count_one, &threads);
+	return threads ? threads : 1;
+}
+
+struct inherit_ctx {
+	int threads;
+};
+
+static void log_if_held(int fd, void *arg)
+{
+	struct inherit_ctx *ctx = arg;
+	struct stat st;
+	/* What the parent was handed at start-up is not this program's leak. */
+	if (fd <= 2 || (nl_fd_keep_bits(fd) & NL_FD_INHERITED) ||
+	    nl_sys_fstat(fd, &st) < 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	struct nl_event ev;
+	struct nl_fd_desc d;
+	nl_event_begin(&ev, "fork_inherit");
+	nl_event_fd(&ev, fd, &d);
+	nl_event_int(&ev, "threads", ctx->threads);
+	nl_event_emit(&ev);
+}
+
+static int audit_logging(void)
+{
+	return nl_mode() == NL_MODE_AUDIT && !nl_proc.transparent &&
+	       nl_event_enabled();
+}
 
 NL_REAL_DECL(fork);
 NL_EXPORT pid_t fork(void)
@@ -20,9 +72,13 @@ NL_EXPORT pid_t fork(void)
 		nl_real_resolve_all();
 		atomic_store(&resolved, 1);
 	}
+	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	__typeof__(&fork) real = NL_REAL(fork);
 	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-	if (pid == 0)
+	if (pid == 0) {
 		nl_after_fork_child();
+		if (ctx.threads > 1)
+			nl_for_each_open_fd(log_if_held, &ctx);
+	}
 	return pid;
 }
