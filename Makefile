@@ -89,6 +89,10 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) it
 
+# The main job on the bundled incidents: without the shim, audit, enforce.
+demo: all $(EXAMPLES)
+	examples/demo.sh
+
 # The cost of the shim, side by side with no shim (a benchmark, not a test).
 bench: all
 	tests/bench/run.sh
