@@ -14,6 +14,7 @@
 
 #include "event.h"
 #include "fdtable.h"
+#include "pgroup.h"
 #include "sys.h"
 
 struct nl_proc nl_proc;
@@ -40,11 +41,20 @@ int nl_in_foreign_child(void)
 	return nl_sys_getpid() != nl_proc.pid;
 }
 
+/* Idempotent: the fork interposer and the atfork handler both call it. */
 void nl_after_fork_child(void)
 {
-	nl_proc.pid = nl_sys_getpid();
+	pid_t self = nl_sys_getpid();
+	if (nl_proc.pid == self)
+		return;
+	nl_proc.spawner = nl_proc.pid;
+	nl_proc.spawner_pgid = nl_sys_getpgid(0);
+	nl_proc.spawner_manages = atomic_load(&nl_proc.manages_groups);
+	atomic_store(&nl_proc.manages_groups, 0);
+	nl_proc.pid = self;
 	nl_fd_after_fork();
 	nl_event_after_fork();
+	nl_pgroup_after_fork();
 }
 
 static void read_exe(void)
@@ -94,6 +104,13 @@ static long env_number(const char *name)
 	return *v ? -1 : n;
 }
 
+/* The launcher execs the command in place: the command has its pid. */
+static void read_launcher_mark(void)
+{
+	long pid = nl_proc.secure ? -1 : env_number("NOLEAK_LAUNCHED");
+	nl_proc.launched_pid = pid > 0 ? (pid_t)pid : 0;
+}
+
 static void read_socket_activation(void)
 {
 	long n = env_number("LISTEN_FDS"), pid = env_number("LISTEN_PID");
@@ -115,6 +132,8 @@ void nl_init(void)
 	nl_proc.secure = getauxval(AT_SECURE) != 0;
 	read_exe();
 	read_socket_activation();
+	read_launcher_mark();
+	nl_pgroup_init();
 	struct nl_identity who = {
 		.exe = nl_proc.exe,
 		.execfn = (const char *)getauxval(AT_EXECFN),

@@ -26,6 +26,14 @@ struct nl_proc {
 	 * children must not inherit them by the "inherited at start-up" rule. */
 	int listen_n;
 	pid_t listen_pid;
+	/* Process groups (pgroup.c).  In a fork child, spawner is the parent's
+	 * pid and the other spawner_* fields its state at the fork; 0 in a
+	 * process that was not forked under the shim since it started. */
+	pid_t launched_pid;        /* NOLEAK_LAUNCHED: the pid noleak started */
+	atomic_int manages_groups; /* called setpgid/setpgrp/tcsetpgrp itself */
+	pid_t spawner;
+	pid_t spawner_pgid;
+	int spawner_manages;
 	char exe[PATH_MAX];
 	const char *exe_base;
 };

@@ -84,4 +84,11 @@ static inline int nl_sys_connect(int fd, const void *addr, socklen_t len)
 static inline ssize_t nl_sys_sendmsg(int fd, const struct msghdr *msg, int flags)
 { return NL_SYS(SYS_sendmsg, fd, msg, flags); }
 
+static inline pid_t nl_sys_getpgid(pid_t pid) { return (pid_t)NL_SYS(SYS_getpgid, pid, 0, 0); }
+static inline pid_t nl_sys_getsid(pid_t pid) { return (pid_t)NL_SYS(SYS_getsid, pid, 0, 0); }
+static inline int nl_sys_setpgid(pid_t pid, pid_t pgid) { return (int)NL_SYS(SYS_setpgid, pid, pgid, 0); }
+static inline int nl_sys_kill(pid_t pid, int sig) { return (int)NL_SYS(SYS_kill, pid, sig, 0); }
+static inline int nl_sys_ioctl(int fd, unsigned long req, void *arg)
+{ return (int)NL_SYS(SYS_ioctl, fd, req, arg); }
+
 #endif

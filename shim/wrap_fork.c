@@ -18,6 +18,7 @@
 #include "fdevent.h"
 #include "fdlist.h"
 #include "fdtable.h"
+#include "pgroup.h"
 #include "real.h"
 #include "state.h"
 #include "sys.h"
@@ -73,12 +74,20 @@ NL_EXPORT pid_t fork(void)
 		atomic_store(&resolved, 1);
 	}
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
+	/* Decided here, in the parent: the child moves itself at its exec. */
+	int regroup = nl_mode() == NL_MODE_ENFORCE &&
+		      nl_pgroup_regroups(nl_sys_getpid(),
+					 atomic_load(&nl_proc.manages_groups));
 	__typeof__(&fork) real = NL_REAL(fork);
 	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid == 0) {
 		nl_after_fork_child();
 		if (ctx.threads > 1)
 			nl_for_each_open_fd(log_if_held, &ctx);
+	} else if (pid > 0) {
+		if (regroup)
+			nl_pgroup_remember(pid);
+		nl_pgroup_tick();
 	}
 	return pid;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
+#include "pgroup.h"
 #include "real.h"
 #include "spawn.h"
 #include "state.h"
@@ -118,13 +120,12 @@ static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
 	return 0;
 }
 
-int nl_spawn(nl_spawn_fn real, const char *via, pid_t *pid, const char *path,
-	     const posix_spawn_file_actions_t *fa,
-	     const posix_spawnattr_t *attr, char *const argv[],
-	     char *const envp[])
+/* The fd part: sweep in the parent, then spawn passing kept fds. */
+static int spawn_swept(nl_spawn_fn real, const char *via, pid_t *pid,
+		       const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[],
+		       char *const envp[])
 {
-	if (!real)
-		return ENOSYS;
 	struct nl_plan pl;
 	nl_plan_exec(&pl, via, path, argv, envp, NULL, 0);
 	if (!pl.active)
@@ -141,6 +142,67 @@ int nl_spawn(nl_spawn_fn real, const char *via, pid_t *pid, const char *path,
 	r = real(pid, path, fa, attr, argv, envp);
 	nl_plan_undo_pass(&pl);
 	return r;
+}
+
+/* The process-group part: POSIX_SPAWN_SETPGROUP on a copy of the caller's
+ * attributes, and the marker of where the child came from. */
+static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
+			   const char *path,
+			   const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[],
+			   char *const envp[])
+{
+	posix_spawnattr_t mine;
+	short flags = 0;
+	if (attr) {
+		mine = *attr;
+		posix_spawnattr_getflags(&mine, &flags);
+	} else {
+		posix_spawnattr_init(&mine);
+	}
+	posix_spawnattr_setflags(&mine, flags | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&mine, 0);
+
+	size_t n = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
+	while (envp && envp[n])
+		n++;
+	char *env[n + 2], marker[64];
+	size_t k = 0, at = klen + 1;
+	memcpy(marker, NL_PGROUP_FROM_ENV "=", at);
+	at += nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpid());
+	marker[at++] = ':';
+	nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpgid(0));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
+			env[k++] = envp[i];
+	env[k++] = marker;
+	env[k] = NULL;
+
+	pid_t child;
+	int r = spawn_swept(real, via, &child, path, fa, &mine, argv, env);
+	if (r == 0) {
+		nl_pgroup_remember(child);
+		if (pid)
+			*pid = child;
+	}
+	if (!attr)
+		posix_spawnattr_destroy(&mine);
+	return r;
+}
+
+int nl_spawn(nl_spawn_fn real, const char *via, pid_t *pid, const char *path,
+	     const posix_spawn_file_actions_t *fa,
+	     const posix_spawnattr_t *attr, char *const argv[],
+	     char *const envp[])
+{
+	if (!real)
+		return ENOSYS;
+	if (nl_mode() == NL_MODE_OFF)
+		return real(pid, path, fa, attr, argv, envp);
+	nl_pgroup_tick();
+	if (nl_pgroup_for_spawn(attr, path))
+		return spawn_regrouped(real, via, pid, path, fa, attr, argv, envp);
+	return spawn_swept(real, via, pid, path, fa, attr, argv, envp);
 }
 
 NL_REAL_DECL_AS(spawn_2_15, "posix_spawn", "GLIBC_2.15");

@@ -1,0 +1,66 @@
+/* Process trees: spawned children get a process group of their own, so
+ * that killing the child kills its whole tree.
+ *
+ * Who regroups (pgroup=auto): a process that is a session leader (a daemon
+ * after setsid(), a service of an init system) or the process the noleak
+ * launcher started — never while it is in the foreground process group of
+ * its terminal (its children need ^C and the terminal), nor once it called
+ * setpgid() or tcsetpgrp() itself (job-control shells, timeout, supervisors
+ * manage their children's groups).  Every other process leaves its children
+ * in its own group, so a regrouped child's whole subtree stays in the
+ * child's group.  pgroup=always drops the terminal condition; never turns
+ * regrouping off.
+ *
+ * The child moves itself, just before its exec: before that it has no
+ * descendants, so there is no race, and a child that never execs (a worker
+ * of the same program) stays in its parent's group. */
+#ifndef NOLEAK_PGROUP_H
+#define NOLEAK_PGROUP_H
+
+#include <spawn.h>
+#include <sys/types.h>
+
+/* Environment marker a regrouped program finds at start: the group it came
+ * from, so that its own setsid() can go back there and succeed. */
+#define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
+
+/* Whether `spawner` (this process, or the parent of a fork/vfork child)
+ * regroups the children it spawns. */
+int nl_pgroup_regroups(pid_t spawner, int spawner_manages);
+
+/* In the exec interposer: when this process is a spawned child whose
+ * spawner regroups, move to a group of its own (audit: log only).  Returns
+ * the pgid it came from (for the environment marker), or 0 when it did not
+ * move. */
+pid_t nl_pgroup_before_exec(const char *path);
+
+/* For posix_spawn in this process: whether to add POSIX_SPAWN_SETPGROUP
+ * (not when the caller chose a group or a session itself).  Audit: logs,
+ * returns 0. */
+int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path);
+
+/* Children this process regrouped (or will, at their exec). */
+void nl_pgroup_remember(pid_t child);
+int nl_pgroup_is_regrouped(pid_t child);
+
+/* A wait returned child `pid` with `status`: forget it, and deal with the
+ * members of its group that outlived it (orphans policy). */
+void nl_pgroup_reaped(pid_t pid, int status);
+
+/* kill(pid, sig) as the program asked, extended to whole groups where the
+ * policy says so.  Returns what kill returns (errno set). */
+int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int));
+
+/* Second stage of orphans=kill: SIGKILL what SIGTERM left, 2 s later. */
+void nl_pgroup_tick(void);
+
+/* setsid() failed with EPERM: if the shim made this process a group leader,
+ * go back to the group it came from and retry.  Returns the retried
+ * result, or -1 with errno EPERM when that does not apply. */
+pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
+
+/* Read the environment marker at start-up; reset after fork. */
+void nl_pgroup_init(void);
+void nl_pgroup_after_fork(void);
+
+#endif

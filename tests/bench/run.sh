@@ -1,0 +1,413 @@
+#!/bin/bash
+# `make bench`: what libnoleak costs, measured in one run beside no shim, an
+# empty preload and the alternatives (strace, valgrind).
+#
+# A benchmark, not a test: whatever the numbers, it exits 0; it exits
+# non-zero only when it cannot run at all.  Each figure is printed with its
+# goal and says MET or MISSED; the same data goes to build/bench.json.
+#
+#   BENCH_QUICK=1   a short run (about a minute) instead of about five
+#   CC              compiler for the harnesses (default gcc)
+#
+# How it measures: the variants of a figure (no shim, empty preload, shim in
+# each mode) are run alternately, round after round, in forward then reverse
+# order, so a drift of the machine hits all of them alike.  Rounds go on
+# until every median is stable, bounded by a round count and a time cap.
+# Each sample is one process; the table shows the median, min-max and the
+# ratio of medians against the row's baseline.
+#
+# Adding a figure: write fig_<name> (register variants with `variant`, run
+# them with `alternate`, describe the table rows with `row`) and append
+# <name> to FIGURES.  Nothing else changes.
+set -u
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B=$TOP/build
+OUT=$B/bench
+LIB=$B/libnoleak.so
+EMPTY=$B/empty.so
+REPORT_TOOL=$B/noleak-report
+JSON=$B/bench.json
+CC=${CC:-gcc}
+QUICK=${BENCH_QUICK:-0}
+[[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
+
+FIGURES="startup spawn fdexec micro shell report"
+
+SAMPLES=$OUT/samples.tsv   # group, figure, variant, value
+ROWS=$OUT/rows.tsv         # one line per table row, see row()
+NOTES=$OUT/notes.txt       # lines printed under the table
+ERRLOG=$OUT/errors.log     # stderr of the harnesses
+TOL=0.01                   # a median is stable when a round moves it < 1 %
+
+declare -A CMD FAILED SCALE
+declare -A VARS
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+note() { echo "$*" >>"$NOTES"; }
+# q ARGS: the arguments quoted for eval, so paths may hold any character.
+q() { printf '%q ' "$@"; }
+# thousands N: 1048576 -> 1,048,576
+thousands() {
+	local n=$1 out=""
+	while ((${#n} > 3)); do
+		out=",${n: -3}$out"
+		n=${n:0:${#n}-3}
+	done
+	echo "$n$out"
+}
+
+# --- building ---------------------------------------------------------------
+
+build_harnesses() {
+	mkdir -p "$OUT" || die "cannot create $OUT"
+	local src
+	for src in "$TOP"/tests/bench/*.c; do
+		local name=${src##*/}
+		name=${name%.c}
+		[[ $name == empty ]] && continue   # the preload, built by make
+		"$CC" -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -O2 \
+			-o "$OUT/$name" "$src" || die "cannot compile $src"
+	done
+}
+
+# --- measuring --------------------------------------------------------------
+
+# variant GROUP VAR CMD...: register how one variant of a group is run.  CMD
+# prints one sample per run: a line "<value> ..." (recorded under GROUP) or
+# lines "<figure> <value>" (one group measuring several figures at once).
+variant() {
+	local g=$1 v=$2
+	shift 2
+	CMD[$g/$v]=$(q "$@")
+	VARS[$g]="${VARS[$g]:-} $v"
+}
+
+record() {  # GROUP FIGURE VAR VALUE
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMPLES"
+}
+
+# measure GROUP VAR: one run of the variant, its sample(s) recorded.
+measure() {
+	local g=$1 v=$2 out
+	if ! out=$(eval "${CMD[$g/$v]}" 2>>"$ERRLOG"); then
+		FAILED[$g/$v]=1
+		say "$g/$v could not run (see $ERRLOG)"
+		note "$g/$v could not run: see $ERRLOG"
+		return 1
+	fi
+	awk -v g="$g" -v v="$v" -v k="${SCALE[$g/$v]:-1}" '
+		NF == 0 { next }
+		$1 ~ /^[0-9.]+$/ { printf "%s\t%s\t%s\t%.4f\n", g, g, v, $1 * k; next }
+		$2 ~ /^[0-9.]+$/ { printf "%s\t%s\t%s\t%.4f\n", g, $1, v, $2 * k }
+	' <<<"$out" >>"$SAMPLES"
+}
+
+# stable GROUP: whether the last round moved no median of the group by more
+# than TOL.
+stable() {
+	awk -F '\t' -v g="$1" -v tol="$TOL" '
+		function median(key, upto,   i, j, n, t, a) {
+			n = 0
+			for (i = 1; i <= upto; i++) a[++n] = val[key, i]
+			for (i = 2; i <= n; i++) {
+				t = a[i]
+				for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+				a[j + 1] = t
+			}
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		$1 == g { k = $2 SUBSEP $3; val[k, ++cnt[k]] = $4 }
+		END {
+			for (k in cnt) {
+				if (cnt[k] < 3) exit 1
+				now = median(k, cnt[k]); before = median(k, cnt[k] - 1)
+				if (now <= 0 || (now - before) / now > tol || (before - now) / now > tol)
+					exit 1
+			}
+			exit 0
+		}' "$SAMPLES"
+}
+
+# alternate GROUP MIN_ROUNDS MAX_ROUNDS CAP_SECONDS: run every variant of
+# the group once per round, forward on even rounds and backward on odd ones,
+# until the medians are stable (at least MIN rounds, at most MAX, and no new
+# round once CAP seconds have gone).
+alternate() {
+	local g=$1 min=$2 max=$3 cap=$4 r=0 start=$SECONDS v
+	local -a vars order
+	read -ra vars <<<"${VARS[$g]}"
+	while ((r < max)); do
+		order=()
+		for v in "${vars[@]}"; do
+			if ((r % 2)); then order=("$v" "${order[@]}"); else order+=("$v"); fi
+		done
+		for v in "${order[@]}"; do
+			[[ -n ${FAILED[$g/$v]:-} ]] || measure "$g" "$v"
+		done
+		r=$((r + 1))
+		((r >= min)) || continue
+		((SECONDS - start >= cap)) && break
+		stable "$g" && break
+	done
+	say "$g: $r rounds, $((SECONDS - start)) s"
+}
+
+# row FIGURE LABEL VAR TEXT UNIT BASE GOAL ARG REF GOALTEXT [STATUS]
+#   FIGURE   the figure's samples (a group, or a figure a group measured)
+#   LABEL    the figure column (printed once per figure)
+#   VAR      the variant; TEXT its description in the table
+#   BASE     the variant the ratio is taken against
+#   GOAL     "" (none), ratio_le (ratio <= ARG), value_le (median <= ARG),
+#            added_le (median - BASE <= ARG * (REF - BASE))
+#   STATUS   set instead of measuring ("not built yet")
+row() {
+	local IFS=$'\t'
+	local -a f=("$@")
+	while ((${#f[@]} < 11)); do f+=(""); done
+	echo "${f[*]}" >>"$ROWS"
+}
+
+# --- figures ----------------------------------------------------------------
+
+# Start-up and exit of /bin/true: the driver is never preloaded; only the
+# child gets LD_PRELOAD (through BENCH_CHILD_), so this is what every
+# process of a host pays to load the shim.
+fig_startup() {
+	local n=$((QUICK ? 500 : 2000)) s=$OUT/spawn
+	local audit=(BENCH_CHILD_NOLEAK_MODE=audit BENCH_CHILD_NOLEAK_LOG=$TMP/startup-audit.log)
+	variant startup none "$s" posix_spawn $n
+	variant startup empty env BENCH_CHILD_LD_PRELOAD="$EMPTY" "$s" posix_spawn $n
+	variant startup off env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=off "$s" posix_spawn $n
+	variant startup enforce env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=enforce "$s" posix_spawn $n
+	variant startup audit env BENCH_CHILD_LD_PRELOAD="$LIB" "${audit[@]}" "$s" posix_spawn $n
+	if ((QUICK)); then alternate startup 5 5 12; else alternate startup 5 15 45; fi
+	local f="start+exit /bin/true" u=us g="<= 1.03x empty"
+	row startup "$f" none "no preload" $u empty "" "" "" ""
+	row startup "$f" empty "empty preload" $u none "" "" "" ""
+	row startup "$f" off "shim, NOLEAK_MODE=off" $u empty "" "" "" ""
+	row startup "$f" enforce "shim, enforce" $u empty ratio_le 1.03 "" "$g"
+	row startup "$f" audit "shim, audit (log to file)" $u empty "" "" "" ""
+	note "start+exit /bin/true: us per spawn, $n posix_spawns of /bin/true per sample; the driver is not preloaded, /bin/true is."
+}
+
+# The ways a program starts another: the driver and its children are both
+# preloaded, as under `noleak CMD`.  One group per method.
+fig_spawn() {
+	local n=$((QUICK ? 150 : 500)) s=$OUT/spawn m
+	local audit=(NOLEAK_MODE=audit NOLEAK_LOG=$TMP/spawn-audit.log)
+	for m in forkexec vfork posix_spawn system popen; do
+		variant "$m" none "$s" $m $n
+		variant "$m" empty env LD_PRELOAD="$EMPTY" "$s" $m $n
+		variant "$m" enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$s" $m $n
+		variant "$m" audit env LD_PRELOAD="$LIB" "${audit[@]}" "$s" $m $n
+		if ((QUICK)); then alternate "$m" 5 5 3; else alternate "$m" 5 11 14; fi
+	done
+	local f g="<= 1.03x empty"
+	for m in forkexec:"fork+execve" vfork:"vfork+execve" posix_spawn:posix_spawn \
+		system:'system("true")' popen:'popen("true")'; do
+		f=${m#*:}
+		m=${m%%:*}
+		row "$m" "$f" none "no preload" us empty "" "" "" ""
+		row "$m" "$f" empty "empty preload" us none "" "" "" ""
+		row "$m" "$f" enforce "shim, enforce" us empty ratio_le 1.03 "" "$g"
+		row "$m" "$f" audit "shim, audit (log to file)" us empty "" "" "" ""
+	done
+	note "fork+execve ... popen: us per spawn of /bin/true (system/popen: sh -c true), $n per sample; driver and child preloaded alike."
+}
+
+# exec with 1,000 open fds, RLIMIT_NOFILE at 1,024 and at the largest hard
+# limit allowed.  The shim's sweep must not care about the limit; the naive
+# close-everything loop of legacy daemons does.
+fig_fdexec() {
+	local n=$((QUICK ? 60 : 200)) x=$OUT/fdexec max
+	max=$("$x" plain max 1 2>>"$ERRLOG" | awk '{ print $2 }')
+	[[ -n $max ]] || max="max"
+	variant fd_1024 none "$x" plain 1024 $n
+	variant fd_1024 enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$x" plain 1024 $n
+	variant fd_1024 naive "$x" naive 1024 $n
+	variant fd_max none "$x" plain max $n
+	variant fd_max enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$x" plain max $n
+	variant fd_max naive "$x" naive max $n
+	# Audit logs each fd it would close: far slower, so fewer execs.
+	variant fd_1024 audit env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$TMP/fdexec-audit.log" \
+		"$x" plain 1024 $((n / 10))
+	# One group: the two limits alternate too.
+	local v
+	for v in none enforce naive; do
+		CMD[fdexec/${v}_1024]=${CMD[fd_1024/$v]}
+		CMD[fdexec/${v}_max]=${CMD[fd_max/$v]}
+		VARS[fdexec]="${VARS[fdexec]:-} ${v}_1024 ${v}_max"
+	done
+	CMD[fdexec/audit_1024]=${CMD[fd_1024/audit]}
+	VARS[fdexec]+=" audit_1024"
+	if ((QUICK)); then alternate fdexec 5 5 5; else alternate fdexec 5 11 25; fi
+	local f="exec, 1,000 fds" M
+	M=$(thousands "$max")
+	row fdexec "$f" none_1024 "no shim, rlimit 1,024" us none_1024 "" "" "" ""
+	row fdexec "$f" naive_1024 "naive close loop, rlimit 1,024" us none_1024 "" "" "" ""
+	row fdexec "$f" enforce_1024 "shim, rlimit 1,024" us none_1024 "" "" "" ""
+	row fdexec "$f" audit_1024 "shim, audit (log to file), rlimit 1,024" us none_1024 "" "" "" ""
+	row fdexec "$f" none_max "no shim, rlimit $M" us none_1024 "" "" "" ""
+	row fdexec "$f" naive_max "naive close loop, rlimit $M" us none_max "" "" "" ""
+	row fdexec "$f" enforce_max "shim, rlimit $M" us enforce_1024 ratio_le 1.10 "" \
+		"independent of rlimit (<= 1.10x)"
+	row fdexec "$f" enforce_max "shim, rlimit $M: added vs naive" us none_max added_le 0.01 naive_max \
+		">= 100x less added than naive"
+	note "exec, 1,000 fds: us per fork+execve of /bin/true with 1,000 inheritable fds open, $n per sample; /bin/true itself is not preloaded."
+	note "exec, 1,000 fds: the largest RLIMIT_NOFILE allowed here is $M (fs.nr_open is $(cat /proc/sys/fs/nr_open 2>/dev/null || echo '?'))."
+	note "exec, 1,000 fds: \"added\" is the median minus no shim at the same limit; its ratio is noisy when the shim adds little."
+}
+
+# Per-call costs: one harness process measures every figure; the variants
+# alternate per process.
+fig_micro() {
+	local ms=$((QUICK ? 40 : 100)) m=$OUT/micro
+	variant micro none "$m" $ms
+	variant micro enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$m" $ms
+	variant micro audit_rw env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
+		NOLEAK_LOG="$TMP/micro-audit.log" "$m" $ms
+	if ((QUICK)); then alternate micro 5 5 10; else alternate micro 7 9 40; fi
+	local fig label
+	for fig in read_1:"read 1 B, pipe" read_64k:"read 64 KiB, pipe" \
+		recv_unix:"recv 1 B, unix sock" recv_tcp:"recv 1 B, tcp 127.0.0.1"; do
+		label=${fig#*:}
+		fig=${fig%%:*}
+		row "$fig" "$label" none "no shim" ns none "" "" "" ""
+		row "$fig" "$label" enforce "shim, enforce" ns none ratio_le 1.02 "" "<= 1.02x none"
+		row "$fig" "$label" audit_rw "shim, audit+read_warn=30" ns none ratio_le 1.10 "" "<= 1.10x none"
+	done
+	for fig in open_close:"open+close /dev/null" pipe_close:"pipe+close" \
+		socket_tcp_close:"socket+close, tcp" socket_unix_close:"socket+close, unix"; do
+		label=${fig#*:}
+		fig=${fig%%:*}
+		row "$fig" "$label" none "no shim" ns none "" "" "" ""
+		row "$fig" "$label" enforce "shim, enforce" ns none ratio_le 1.05 "" "<= 1.05x none"
+	done
+	note "read ... socket+close: ns per call (pipe+close: per pipe() and two close()), ~$ms ms of calls per sample."
+}
+
+# A fork-heavy shell workload under the shim in audit mode, beside the
+# tracers one would otherwise reach for.
+fig_shell() {
+	local n=$((QUICK ? 100 : 300)) vn=$((QUICK ? 3 : 10)) s=$OUT/spawn
+	local loop='i=0; while [ $i -lt $1 ]; do /bin/true; cat /dev/null | cat; i=$((i+1)); done'
+	local calls=execve,clone,clone3,fork,vfork,pipe,pipe2,dup2,close,openat
+	variant shell none "$s" run sh -c "$loop" sh $n
+	variant shell audit env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$TMP/shell-audit.log" \
+		"$s" run sh -c "$loop" sh $n
+	if command -v strace >/dev/null; then
+		variant shell strace "$s" run strace -f -o /dev/null -e trace=$calls sh -c "$loop" sh $n
+	else
+		note "sh workload: strace is not installed; its row is empty."
+	fi
+	# Reported per 300 iterations whatever was run: µs -> ms, scaled.
+	local v
+	for v in none audit strace; do SCALE[shell/$v]=$(awk -v n=$n 'BEGIN { print 300 / n / 1000 }'); done
+	if ((QUICK)); then alternate shell 3 3 12; else alternate shell 3 7 45; fi
+	if command -v valgrind >/dev/null; then
+		variant valgrind valgrind valgrind_sample "$loop" $vn
+		if ((QUICK)); then alternate valgrind 1 1 1; else alternate valgrind 2 2 1; fi
+		# Its samples join the shell figure's.
+		awk -F '\t' -v OFS='\t' '$1 == "valgrind" { $2 = "shell" } { print }' \
+			"$SAMPLES" >"$SAMPLES.tmp" && mv "$SAMPLES.tmp" "$SAMPLES"
+	else
+		note "sh workload: valgrind is not installed; its row is empty."
+	fi
+	local f="sh workload x300"
+	row shell "$f" none "no shim" ms none "" "" "" ""
+	row shell "$f" audit "shim, audit (log to file)" ms none added_le 0.05 strace \
+		"added <= 1/20 of strace's"
+	row shell "$f" strace "strace -f (10 calls traced)" ms none "" "" "" ""
+	row shell "$f" valgrind "valgrind --track-fds (scaled from $vn)" ms none "" "" "" ""
+	note "sh workload: ms per 300 iterations of '/bin/true; cat /dev/null | cat' in sh ($n run per sample)."
+	note "sh workload: valgrind ran 0 and $vn iterations: its start-up, plus the per-iteration cost times 300."
+}
+
+# valgrind_sample LOOP N: valgrind is too slow for 300 iterations.  Time its
+# fixed cost (0 iterations) and N iterations, and print the ms that 300
+# would take.
+valgrind_sample() {
+	local loop=$1 n=$2 t0 tn
+	local vg=(valgrind -q --log-file=/dev/null --track-fds=yes --trace-children=yes)
+	t0=$("$OUT/spawn" run "${vg[@]}" sh -c "$loop" sh 0) || return 1
+	tn=$("$OUT/spawn" run "${vg[@]}" sh -c "$loop" sh "$n") || return 1
+	awk -v a="${t0%% *}" -v b="${tn%% *}" -v n="$n" \
+		'BEGIN { printf "%.4f\n", (a + (b - a) * 300 / n) / 1000 }'
+}
+
+# noleak-report on a generated 1 GB log: time and peak memory.
+fig_report() {
+	local f="noleak-report 1 GB"
+	if [[ ! -x $REPORT_TOOL ]]; then
+		row report_s "$f" report "time" s - value_le 10 "" "<= 10 s" "not built yet"
+		row report_mb "$f" report "peak RSS" MB - value_le 100 "" "<= 100 MB" "not built yet"
+		return
+	fi
+	local size=$((QUICK ? 100 : 1024)) log=$TMP/report.log
+	if make_event_log "$log" $size; then
+		local rounds=$((QUICK ? 1 : 3)) i out
+		for ((i = 0; i < rounds; i++)); do
+			out=$("$OUT/spawn" run sh -c '"$1" "$2" >/dev/null' sh "$REPORT_TOOL" "$log" 2>>"$ERRLOG")
+			[[ -n $out ]] || break
+			record report report_s report "$(awk -v k=$((1024 / size)) '{ print $1 / 1e6 * k }' <<<"$out")"
+			record report report_mb report "$(awk '{ print $2 / 1024 }' <<<"$out")"
+		done
+	fi
+	row report_s "$f" report "time" s - value_le 10 "" "<= 10 s"
+	row report_mb "$f" report "peak RSS" MB - value_le 100 "" "<= 100 MB"
+	((QUICK)) && note "noleak-report: quick run on a $size MB log, time scaled to 1 GB."
+	rm -f "$log"
+}
+
+# make_event_log FILE MB: a log of real events, repeated to MB megabytes.
+# The events come from the shim in audit mode watching a program that leaks
+# pipes into a child.
+make_event_log() {
+	local file=$1 mb=$2 seed=$TMP/seed.log
+	rm -f "$seed"
+	env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$seed" \
+		"$OUT/fdexec" plain 1024 20 >/dev/null 2>>"$ERRLOG"
+	if [[ ! -s $seed ]]; then
+		note "noleak-report: the shim logged no events to build a log from."
+		return 1
+	fi
+	cp "$seed" "$file"
+	while (($(stat -c %s "$file") < mb * 1024 * 1024)); do
+		cat "$file" "$file" >"$file.2" && mv "$file.2" "$file"
+	done
+	truncate -s $((mb * 1024 * 1024)) "$file"
+}
+
+# --- the table and the JSON -------------------------------------------------
+
+report() {
+	awk -F '\t' -v json="$JSON" -v quick="$QUICK" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+		-v host="$(uname -srm)" -v cpus="$(nproc 2>/dev/null || echo 0)" \
+		-f "$TOP/tests/bench/report.awk" "$SAMPLES" "$ROWS" "$NOTES"
+}
+
+# --- main -------------------------------------------------------------------
+
+main() {
+	[[ -f $LIB ]] || die "$LIB is missing: run make first"
+	[[ -f $EMPTY ]] || die "$EMPTY is missing: run make first"
+	build_harnesses
+	: >"$SAMPLES"
+	: >"$ROWS"
+	: >"$NOTES"
+	: >"$ERRLOG"
+	TMP=$(mktemp -d /tmp/noleak-bench.XXXXXX) || die "no temporary directory"
+	trap 'rm -rf "$TMP"' EXIT
+	local start=$SECONDS fig
+	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 1 || echo 5) min"
+	for fig in $FIGURES; do
+		"fig_$fig"
+	done
+	note "total run time: $((SECONDS - start)) s$( ((QUICK)) && echo ' (BENCH_QUICK=1)')."
+	report || die "cannot write the report"
+	exit 0
+}
+
+main "$@"
