@@ -280,6 +280,47 @@ static int add_trampoline_list(struct nl_fdlist *l, const char *arg)
 	return 1;
 }
 
+static int has_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n')
+			return 1;
+	return 0;
+}
+
+/* A shell command line passed as one argument (`sh -c "dpkg --status-fd
+ * 8"`, and every system() and popen()): its words get the option rules
+ * too.  Words longer than a buffer are skipped; quotes are not parsed. */
+static void scan_command_words(struct nl_fdlist *l, const char *arg)
+{
+	char words[2][128];
+	int cur = 0, have_prev = 0;
+	const char *p = arg;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		size_t n = 0;
+		int fits = 1;
+		for (; *p != '\0' && *p != ' ' && *p != '\t' && *p != '\n'; p++) {
+			if (n + 1 < sizeof words[cur])
+				words[cur][n++] = *p;
+			else
+				fits = 0;
+		}
+		words[cur][fits ? n : 0] = '\0';
+		if (have_prev)
+			add_fd_option(l, words[!cur], words[cur]);
+		add_openssl_fd(l, words[cur]);
+		have_prev = 1;
+		cur = !cur;
+	}
+	if (have_prev)
+		add_fd_option(l, words[!cur], NULL);
+}
+
 static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
 {
 	int trampoline = 0;
@@ -293,6 +334,8 @@ static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
 			continue;
 		add_openssl_fd(l, arg);
 		add_fd_option(l, arg, argv[i + 1]);
+		if (has_blank(arg))
+			scan_command_words(l, arg);
 		if (add_trampoline_list(l, arg))
 			trampoline = 1;
 	}

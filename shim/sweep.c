@@ -2,6 +2,7 @@
 #include "sweep.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -38,7 +39,7 @@ static void sort_and_merge(struct nl_plan *pl)
 	}
 	int out = 0;
 	for (int i = 0; i < pl->n; i++) {
-		if (out && pl->keep[i].lo <= pl->keep[out - 1].hi + 1) {
+		if (out && (long)pl->keep[i].lo <= (long)pl->keep[out - 1].hi + 1) {
 			if (pl->keep[i].hi > pl->keep[out - 1].hi)
 				pl->keep[out - 1].hi = pl->keep[i].hi;
 		} else {
@@ -101,21 +102,16 @@ static int shim_made_cloexec(int fd)
 
 /* Kept fds that are close-on-exec only because the shim made them so: the
  * program meant them to reach the child (apt's `--status-fd 16` on a pipe
- * made with pipe2(p, 0)).  A trampoline gets every such fd. */
+ * made with pipe2(p, 0)). */
 static void collect_passed(struct nl_plan *pl)
 {
 	int high = nl_fd_high_water();
 	for (int fd = 3; fd < high && pl->n_pass < NL_PLAN_PASS; fd++) {
 		if (!shim_made_cloexec(fd))
 			continue;
-		if (pl->trampoline && !nl_plan_keeps(pl, fd))
-			add_range(pl, fd, fd);
-		else if (!nl_plan_keeps(pl, fd))
-			continue;
-		pl->pass[pl->n_pass++] = fd;
+		if (nl_plan_keeps(pl, fd))
+			pl->pass[pl->n_pass++] = fd;
 	}
-	if (pl->trampoline)
-		sort_and_merge(pl);
 }
 
 void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
@@ -144,6 +140,10 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		add_range(pl, named.fd[i], named.fd[i]);
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
+	/* A trampoline gets exactly what it would have got without the shim:
+	 * nothing is swept, and the shim's own flags come off. */
+	if (pl->trampoline)
+		add_range(pl, 3, INT_MAX);
 	keep_marked_fds(pl);
 	sort_and_merge(pl);
 	collect_passed(pl);

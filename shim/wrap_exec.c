@@ -73,12 +73,13 @@ static char *const *env_with_marker(char **out, char *const envp[],
 	}
 
 /* After a failed exec: undo the temporary changes, keep errno. */
-#define FINISH_EXEC(r)                                                       \
+#define FINISH_EXEC(call)                                                    \
 	do {                                                                 \
+		int r_ = (call);                                             \
 		int e_ = errno;                                              \
 		nl_plan_undo_pass(&pl);                                      \
 		errno = e_;                                                  \
-		return (r);                                                  \
+		return r_;                                                   \
 	} while (0)
 
 static int enosys(void)

@@ -120,6 +120,8 @@ int run(struct run_result *r, char *const argv[], char *const env[],
 		if (!stdin_text) {
 			int null = open("/dev/null", O_RDONLY);
 			dup2(null, 0);
+			if (null > 0)
+				close(null);
 		}
 		execve(argv[0], argv, envp);
 		execvpe(argv[0], argv, envp);

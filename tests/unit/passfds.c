@@ -503,3 +503,20 @@ Test(passfds, hundred_kilobyte_arguments)
 	cr_assert_eq(ret, 0);
 	ASSERT_FDS(l, 41, 42);
 }
+
+/* system() and popen() run `sh -c "prog --status-fd 8"`: the command
+ * string's words count as options too. */
+Test(passfds, option_inside_a_shell_command_string)
+{
+	char *argv[] = { "sh", "-c", "dpkg --status-fd 8 --configure -a", NULL };
+	struct nl_fdlist l;
+	nl_named_fds(argv, NULL, 1, &l);
+	cr_assert_eq(l.n, 1);
+	cr_assert_eq(l.fd[0], 8);
+	char *argv2[] = { "sh", "-c", "gpg --passphrase-fd=9 x; openssl -passin fd:7", NULL };
+	nl_named_fds(argv2, NULL, 1, &l);
+	cr_assert_eq(l.n, 2);
+	char *argv3[] = { "sh", "-c", "echo status fd 8", NULL };
+	nl_named_fds(argv3, NULL, 1, &l);
+	cr_assert_eq(l.n, 0);
+}
