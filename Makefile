@@ -29,7 +29,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check unit it deps install clean demo bench
+.PHONY: all check unit it deps install clean demo bench compat
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h)
@@ -92,6 +92,11 @@ check: deps
 # The main job on the bundled incidents: without the shim, audit, enforce.
 demo: all $(EXAMPLES)
 	examples/demo.sh
+
+# Real programs nobody here wrote, under enforce, against the same runs
+# without the shim (run by CI).
+compat: all
+	tests/compat/run.sh
 
 # The cost of the shim, side by side with no shim (a benchmark, not a test).
 bench: all

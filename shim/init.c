@@ -15,6 +15,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "pgroup.h"
+#include "stdin.h"
 #include "sys.h"
 
 struct nl_proc nl_proc;
@@ -150,6 +151,7 @@ void nl_init(void)
 		nl_fd_snapshot_inherited();
 	atomic_store_explicit(&nl_proc.init_state, 2, memory_order_release);
 	log_config_errors(&nl_proc.pol);
+	nl_stdin_check_at_start();
 	errno = saved;
 }
 
