@@ -29,7 +29,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check unit it deps install clean demo bench compat
+.PHONY: all check unit it deps install clean demo bench compat fuzz
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h)
@@ -101,6 +101,31 @@ compat: all
 # The cost of the shim, side by side with no shim (a benchmark, not a test).
 bench: all
 	tests/bench/run.sh
+
+# Fuzzing (clang's libFuzzer): each target for FUZZ_SECONDS, from the seed
+# corpus in tests/fuzz/corpus/.  A crash leaves its input in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined
+FUZZ_TARGETS := policy json passfds $(if $(wildcard tests/fuzz/report_parser.c),report_parser)
+fuzz_policy_SRC        := tests/fuzz/policy.c $(wildcard policy/*.c)
+fuzz_json_SRC          := tests/fuzz/json.c shim/json.c
+fuzz_passfds_SRC       := tests/fuzz/passfds.c policy/passfds.c
+fuzz_report_parser_SRC := tests/fuzz/report_parser.c $(filter-out tools/report.c,$(REPORT_SRC))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard policy/*.c shim/json.c tools/report*.c)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(fuzz_$*_SRC)
+
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		cp -n tests/fuzz/corpus/$$t/* $(B)/fuzz/corpus-$$t/ 2>/dev/null || true; \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		(cd $(B)/fuzz && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			corpus-$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|crash' ); \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak

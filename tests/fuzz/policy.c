@@ -1,0 +1,62 @@
+/* Fuzz target: the policy parser (config file text and every env value).
+ * Whatever the bytes, loading must not crash, overrun or leave a value out
+ * of its range. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../policy/policy.h"
+
+static void check_ranges(const struct nl_policy *p)
+{
+	if (p->mode > NL_MODE_OFF || p->log_kind > NL_LOG_SYSLOG ||
+	    p->n_keep_fds < 0 || p->n_keep_fds > NL_KEEP_RANGES_MAX ||
+	    p->n_errors < 0 || p->n_errors > NL_CONFIG_ERRORS_MAX)
+		abort();
+	for (int i = 0; i < p->n_keep_fds; i++)
+		if (p->keep_fds[i].lo < 0 || p->keep_fds[i].lo > p->keep_fds[i].hi)
+			abort();
+	if (!memchr(p->log_path, 0, sizeof p->log_path) ||
+	    !memchr(p->fd_transparent, 0, sizeof p->fd_transparent))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nl_policy p;
+	struct nl_identity who = { "/usr/sbin/agent", "/opt/run.sh", "agent" };
+
+	/* As a config file. */
+	nl_policy_defaults(&p);
+	nl_policy_apply_config(&p, (const char *)data, size, "/fuzz.conf", &who);
+	nl_policy_finish(&p);
+	check_ranges(&p);
+
+	/* As the value of every key, and as NOLEAK_* variables. */
+	char *value = malloc(size + 1);
+	memcpy(value, data, size);
+	value[size] = '\0';
+	static const char *const keys[] = {
+		"mode", "log", "keep_fds", "sock_timeout", "keepalive",
+		"read_warn", "read_timeout", "pgroup", "orphans", "stdin",
+		"fd_transparent", "fd_trampolines", "sock_timeout_unix",
+		"sock_timeout_dgram", "bogus",
+	};
+	nl_policy_defaults(&p);
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		nl_policy_set(&p, keys[i], value, "fuzz");
+	check_ranges(&p);
+
+	char *env = malloc(size + 16);
+	memcpy(env, "NOLEAK_MODE=", 12);
+	memcpy(env + 12, data, size);
+	env[12 + size] = '\0';
+	char *envp[] = { env, value, NULL };
+	nl_policy_defaults(&p);
+	nl_policy_apply_env(&p, envp);
+	nl_policy_finish(&p);
+	check_ranges(&p);
+	free(env);
+	free(value);
+	return 0;
+}
