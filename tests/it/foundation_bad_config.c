@@ -94,7 +94,7 @@ Test(foundation_bad_config, no_log_means_silence)
 {
 	write_config("garbage\n", 8, 0644);
 	char *env[] = { "NOLEAK_MODE=bogus", "NOLEAK_KEEP_FDS=x", config_env,
-			NULL };
+			"NOLEAK_LOG=relative/events.log", NULL };
 	expect_program_unaffected(env, 0);
 }
 
@@ -172,6 +172,15 @@ Test(foundation_bad_config, config_that_is_a_directory)
 	snprintf(env_dir, sizeof env_dir, "NOLEAK_CONFIG=%s", dir);
 	char *env[] = { env_dir, log_env, NULL };
 	expect_program_unaffected(env, 1);
+}
+
+/* Opening a FIFO for reading waits for a writer: the program must not. */
+Test(foundation_bad_config, config_that_is_a_fifo)
+{
+	cr_assert_eq(mkfifo(config_path, 0644), 0);
+	char *env[] = { config_env, log_env, NULL };
+	expect_program_unaffected(env, 1);
+	cr_expect_lt(r.seconds, 5.0, "the program waited for the FIFO");
 }
 
 /* A missing config file is the normal case, not an error. */

@@ -162,6 +162,8 @@ Test(foundation_early_ctor, dependency_constructor_runs_before_the_shims)
 Test(foundation_early_ctor, enforce_applies_before_the_constructor)
 {
 	run_program("enforce", 0);
+	cr_expect(strstr(report(), "early: errno after the first call=4242\n"),
+		  "initialising on the first call changed errno: %s", report());
 	expect_cloexec_line(1);
 	/* The checker, exec'd from the constructor, got none of them. */
 	expect_inherited(0);

@@ -2,8 +2,8 @@
  *
  * Every program of a host resolves its symbols through the preload first,
  * so any name the library exports beyond the libc functions it interposes
- * (a helper, a table, a section marker) could capture a symbol of the
- * program or of another library.  And every dependency is a library loaded
+ * (an internal function, a table, a section marker) could capture a symbol
+ * of the program or of another library.  And every dependency is a library loaded
  * into every process: only libc (and libdl) may be needed. */
 #include <criterion/criterion.h>
 

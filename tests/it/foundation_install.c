@@ -32,7 +32,17 @@ static void init(void)
 	snprintf(dest, sizeof dest, "%s", tmpdir());
 }
 
-TestSuite(foundation_install, .init = init, .timeout = 60);
+/* Each run installs a copy of the library and the launcher: remove it. */
+static void cleanup(void)
+{
+	if (!strncmp(dest, "/tmp/noleak-test.", 17)) {
+		char cmd[PATH_MAX];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dest);
+		run_sh(&r, cmd, NULL, 0, TIMEOUT);
+	}
+}
+
+TestSuite(foundation_install, .init = init, .fini = cleanup, .timeout = 60);
 
 static void make_install(void)
 {

@@ -193,6 +193,58 @@ Test(foundation_log_safety, log_path_in_a_missing_directory)
 	cr_expect(!file_exists(path_in_dir("missing")));
 }
 
+/* A FIFO nobody reads: opening it to write would wait, writing would
+ * block. */
+Test(foundation_log_safety, log_path_that_is_a_fifo_without_reader)
+{
+	const char *fifo = path_in_dir("fifo");
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	expect_unaffected(fifo);
+	cr_expect_lt(r.seconds, 5.0, "the program waited for the FIFO");
+}
+
+Test(foundation_log_safety, log_path_in_proc)
+{
+	expect_unaffected("/proc/version");
+}
+
+/* The log fd is close-on-exec: a program's children never get it.  The
+ * config error that opens the log at start-up is in a section for
+ * found_leak only, so that the child, found_fdlist, has no log fd of its
+ * own to list. */
+Test(foundation_log_safety, log_fd_never_reaches_a_child)
+{
+	const char *log = path_in_dir("events.log");
+	const char *conf = path_in_dir("noleak.conf");
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("[program found_leak]\nkeep_fds = bogus\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	char conf_env[PATH_MAX + 16];
+	snprintf(conf_env, sizeof conf_env, "NOLEAK_CONFIG=%s", conf);
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", conf_env, log_env, NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_leak"),
+			 (char *)top("build/fixtures/found_fdlist"), NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stderr: %s", r.status, r.err);
+	/* Opened at start-up for the config error, in use at the exec. */
+	const char *text = slurp(log);
+	cr_assert_eq(count_lines_with(text, "\"config_error\""), 1, "%s", text);
+	cr_assert_eq(count_lines_with(text, "\"fd_leak\""), 1, "%s", text);
+	const char *line = strstr(r.out, "inherited:");
+	cr_assert_not_null(line, "%s", r.out);
+	for (const char *p = line + strlen("inherited:"); *p && *p != '\n';) {
+		char *next;
+		long fd = strtol(p, &next, 10);
+		if (next == p)
+			break;
+		cr_expect_lt(fd, 100, "fd %ld reached the child: %s", fd, r.out);
+		p = next;
+	}
+}
+
 Test(foundation_log_safety, log_path_on_a_read_only_mount)
 {
 	if (geteuid() != 0)

@@ -162,6 +162,18 @@ Test(foundation_secure, mode_off_in_the_environment_is_ignored)
 		  "NOLEAK_LOG was obeyed in a setuid program");
 }
 
+/* In a setuid-root program only root's config counts: a file the invoking
+ * user owns is not trusted, even at the trusted path. */
+Test(foundation_secure, config_owned_by_the_caller_is_ignored)
+{
+	set_config("mode = off\n");
+	cr_assert_eq(chown(in_dir("etc/noleak.conf"), 65534, 65534), 0);
+	run_as_nobody("suid", "");
+	expect_line("secure=1");
+	expect_line("shim_mapped=1");
+	expect_line("pipe_cloexec=1");
+}
+
 /* The same program without the setuid bit: not secure, so the environment
  * wins over the config file as usual. */
 Test(foundation_secure, without_setuid_the_environment_is_honoured)
