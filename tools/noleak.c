@@ -4,6 +4,7 @@
  * run, with the options below.  A program whose name is also a subcommand's
  * is run with `noleak -- NAME`. */
 #include "noleak.h"
+#include "noleak_inspect.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@ static const char help_text[] =
 "    noleak [--audit] [--log DEST] [--config FILE] [--keep-fds LIST]\n"
 "           [--sock-timeout S] [--read-warn S] [--pgroup MODE]\n"
 "           [--set KEY=VALUE]... [--] command [args...]\n"
+"    noleak inspect [--json] PID\n"
+"    noleak inspect [--json] --all --blocked SECONDS\n"
 "    noleak --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -45,6 +48,24 @@ static const char help_text[] =
 "\n"
 "    libnoleak.so is looked for next to noleak, then in ../lib relative to\n"
 "    it (the layout of make install: $PREFIX/bin, $PREFIX/lib).\n"
+"\n"
+"INSPECT\n"
+"    noleak inspect PID explains a process that is already hung, from /proc\n"
+"    alone (the process needs no preload): for each thread, the system call\n"
+"    it is blocked in and the fds it waits on; for each fd, what it is and\n"
+"    who holds it (the write ends of a pipe, the peer of a socket with its\n"
+"    TCP state, a terminal that is gone); the process's inheritable fds\n"
+"    above 2 and which descendants hold copies; its process group and the\n"
+"    orphans in it.  Holders are named by pid, relation (child, grandchild,\n"
+"    other ...), fd, executable and command line.  What cannot be read is\n"
+"    said (\"stack: not readable (permission)\"); root can read everything,\n"
+"    a user their own processes.\n"
+"\n"
+"    --all --blocked SECONDS samples every thread of the host twice,\n"
+"    SECONDS apart, and explains each one that stayed in the same read,\n"
+"    write, accept, connect or wait call.  --json prints the same facts as\n"
+"    one JSON object.  Exit status: 0, 1 when the process does not exist or\n"
+"    /proc cannot be read, 2 on a usage error.\n"
 "\n"
 "OPTIONS\n"
 "    --audit            Change nothing, only log what enforce mode would do\n"
@@ -142,6 +163,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "inspect", noleak_inspect_main },
 	{ NULL, NULL },
 };
 

@@ -1,0 +1,219 @@
+/* noleak inspect: why is a running process hung, and who is to blame?
+ *
+ *   noleak_inspect.c        options, the two modes (one process, --all)
+ *   noleak_inspect_proc.c   the host's process table, read from /proc
+ *   noleak_inspect_sys.c    which system call a thread is in, and its fds
+ *   noleak_inspect_fd.c     what an fd is: pipe ends, sockets, ttys
+ *   noleak_inspect_net.c    sockets: /proc/net/tcp{,6}, unix peers
+ *   noleak_inspect_text.c   the report for people
+ *   noleak_inspect_json.c   the report as JSON
+ *
+ * Everything is read from /proc, so the target needs no preload and no
+ * cooperation: it works on static binaries and on programs started long
+ * before anyone thought of libnoleak.  What cannot be read is said, never
+ * guessed. */
+#ifndef NOLEAK_INSPECT_H
+#define NOLEAK_INSPECT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- noleak_inspect_proc.c: the process table ---- */
+
+struct insp_fdlink {
+	int fd;
+	char *target;            /* readlink of /proc/P/fd/N */
+};
+
+struct insp_proc {
+	pid_t pid, ppid, pgid, sid;
+	char state;              /* R, S, D, T, Z ... */
+	int kthread;             /* a kernel thread: no system calls, no fds */
+	char comm[32];
+	char *exe;               /* NULL when unreadable (exe_err) */
+	int exe_err;
+	char *cmdline;           /* arguments joined by spaces; "[comm]" for
+				  * kernel threads and zombies */
+	int fds_loaded;
+	int fds_err;             /* errno when /proc/P/fd could not be read */
+	struct insp_fdlink *fds;
+	size_t nfds;
+};
+
+struct insp_host {
+	struct insp_proc *procs;
+	size_t n;
+};
+
+/* Read every process of the host (stat, exe, cmdline; fds on demand). */
+int insp_host_load(struct insp_host *h);
+struct insp_proc *insp_host_find(struct insp_host *h, pid_t pid);
+/* Load p's fd table once; returns 0 or -errno (also kept in fds_err). */
+int insp_proc_fds(struct insp_proc *p);
+
+/* How `pid` relates to `subject`: "self", "child", "grandchild",
+ * "descendant" (deeper), "parent", "ancestor" or "other". */
+const char *insp_relation(struct insp_host *h, pid_t subject, pid_t pid);
+
+/* Small /proc readers.  Each returns the length read or -errno. */
+ssize_t insp_read_file(const char *path, char *buf, size_t cap);
+ssize_t insp_readlink(const char *path, char *buf, size_t cap);
+/* "flags:" of /proc/PID/fdinfo/FD, or -errno. */
+long insp_fd_flags(pid_t pid, int fd);
+/* How an errno from /proc is said: "permission", "gone", ... */
+const char *insp_errtext(int err);
+
+/* ---- noleak_inspect_fd.c: describing an fd ---- */
+
+struct insp_holder {
+	pid_t pid;
+	int fd;
+	int acc;                 /* O_ACCMODE of its flags, -1 unknown */
+};
+
+struct insp_holders {
+	struct insp_holder *v;
+	size_t n;
+	int unsearched;          /* processes whose fds could not be read */
+};
+
+struct insp_sock {
+	char proto[8];           /* tcp, tcp6, unix, "" when not found */
+	char local[128];
+	char remote[128];
+	char state[16];          /* ESTABLISHED, LISTEN, ... */
+	unsigned long peer_ino;  /* the other side's inode, 0 unknown */
+};
+
+struct insp_fd {
+	int fd;
+	char target[4096];       /* what /proc/P/fd/N points to */
+	int target_err;
+	const char *kind;        /* pipe, fifo, socket, tty, file, anon, ... */
+	unsigned long ino;
+	long flags;              /* fdinfo flags, -errno when unreadable */
+	int deleted;             /* target ends in " (deleted)" */
+	int tty_gone;            /* a terminal whose device no longer exists */
+	struct insp_sock sock;
+	/* Other holders of the same object (the other ends of a pipe come
+	 * first); for a socket with a local peer, the peer's holders. */
+	struct insp_holders holders;
+	struct insp_holders peers;
+	int peers_searched;
+};
+
+/* Describe fd `fd` of `pid`.  `search` says whose fds are searched for
+ * other holders: 0 none, 1 the whole host, 2 only descendants of pid. */
+enum { INSP_SEARCH_NONE, INSP_SEARCH_HOST, INSP_SEARCH_DESCENDANTS };
+void insp_describe_fd(struct insp_host *h, pid_t pid, int fd, int search,
+		      struct insp_fd *out);
+void insp_fd_free(struct insp_fd *f);
+/* "read", "write", "read-write" or "?" for an O_ACCMODE value. */
+const char *insp_acc_name(int acc);
+
+/* ---- noleak_inspect_net.c: sockets ---- */
+
+/* Find socket inode `ino` in pid's network namespace: TCP (v4, v6) or
+ * unix.  Returns 0 when found. */
+int insp_sock_lookup(pid_t pid, unsigned long ino, struct insp_sock *out);
+
+/* ---- noleak_inspect_sys.c: what a thread is blocked in ---- */
+
+enum insp_call_class {
+	INSP_CALL_OTHER,
+	INSP_CALL_READ,          /* first argument is the fd */
+	INSP_CALL_WRITE,
+	INSP_CALL_ACCEPT,
+	INSP_CALL_CONNECT,
+	INSP_CALL_WAIT,          /* wait4, waitid */
+	INSP_CALL_POLL,          /* poll, ppoll: a pollfd array */
+	INSP_CALL_SELECT,        /* select, pselect6: fd_set bitmaps */
+	INSP_CALL_EPOLL,         /* epoll_wait family: the epoll fd */
+	INSP_CALL_SLEEP,         /* futex, nanosleep, pause ... */
+};
+
+struct insp_call {
+	int err;                 /* errno reading /proc/P/task/T/syscall */
+	int running;             /* "running": not blocked */
+	int in_syscall;          /* else: stopped outside a system call */
+	long nr;
+	unsigned long long args[6];
+};
+
+const char *insp_syscall_name(long nr);   /* NULL when not in the table */
+enum insp_call_class insp_syscall_class(long nr);
+/* Read /proc/PID/task/TID/syscall. */
+void insp_read_call(pid_t pid, pid_t tid, struct insp_call *c);
+/* Same system call with the same arguments. */
+int insp_same_call(const struct insp_call *a, const struct insp_call *b);
+
+struct insp_thread {
+	pid_t tid;
+	char comm[32];
+	char state;
+	struct insp_call call;
+	char wchan[128];
+	int wchan_err;
+	char **stack;
+	size_t nstack;
+	int stack_err;
+	/* The fds the call waits on. */
+	int fds_err;             /* why they are unknown (poll: memory) */
+	int *fdnums;
+	size_t nfdnums;
+	struct insp_fd *fds;
+	size_t nfds;
+	char note[256];          /* what the call waits for, when no fd */
+};
+
+/* Read everything about one thread, and describe the fds it waits on. */
+void insp_thread_load(struct insp_host *h, pid_t pid, pid_t tid,
+		      struct insp_thread *t);
+void insp_thread_free(struct insp_thread *t);
+
+/* ---- the report, and its two renderings ---- */
+
+struct insp_member {
+	pid_t pid;
+	int orphan;              /* its parent is outside the group */
+};
+
+struct insp_report {
+	struct insp_host *host;
+	struct insp_proc *p;
+	struct insp_thread *threads;
+	size_t nthreads;
+	int tasks_err;
+	/* Inheritable fds above 2, each with holders among descendants. */
+	struct insp_fd *inherit;
+	size_t ninherit;
+	int fds_err;
+	struct insp_member *group;
+	size_t ngroup;
+	int leader_alive;
+};
+
+/* --all --blocked N: threads that stayed in one call. */
+struct insp_culprit {
+	struct insp_proc *p;
+	struct insp_thread t;
+};
+
+struct insp_blocked {
+	struct insp_host *host;
+	double interval;         /* seconds between the two samples */
+	size_t nthreads_seen;
+	size_t unreadable;       /* threads whose call could not be read */
+	struct insp_culprit *v;
+	size_t n;
+};
+
+void insp_print_text(const struct insp_report *r);
+void insp_print_json(const struct insp_report *r);
+void insp_print_blocked_text(const struct insp_blocked *b);
+void insp_print_blocked_json(const struct insp_blocked *b);
+
+/* noleak_inspect.c: the subcommand's entry point. */
+int noleak_inspect_main(int argc, char **argv);
+
+#endif
