@@ -1,0 +1,188 @@
+/* noleak-report: what leaks, where, how often, and what hangs, from
+ * libnoleak's event logs.  This file holds main() and the options only;
+ * the work is in report_input.c, report_agg.c and report_print.c. */
+#include "report.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+"usage: noleak-report [OPTIONS] [LOG|DIR|-]...\n"
+"    noleak-report --help | --version\n"
+"\n"
+"Summarises libnoleak event logs (JSON Lines): leaked fds by program and\n"
+"creation site, blocked reads and their culprits, socket timeouts, process\n"
+"tree events, configuration errors, and audit totals.  Each LOG is a file,\n"
+"'-' for stdin, or a directory whose regular files are all read (compressed\n"
+"ones are skipped).  Without LOG, stdin is read.\n"
+"\n"
+"Options:\n"
+"    --json             One JSON document instead of text.\n"
+"    --since TIME       Only events at or after TIME: RFC 3339\n"
+"                       (2026-11-29T06:00:00Z), a date (2026-11-29), or an\n"
+"                       age: 90s, 30m, 2h, 7d, 2w (now minus that).\n"
+"    --until TIME       Only events at or before TIME.\n"
+"    --program GLOB     Only events of programs whose path or basename\n"
+"                       matches GLOB.\n"
+"    --event KIND       Only events of this kind (repeatable): fd_leak,\n"
+"                       fork_inherit, read_blocked, wait_blocked, ...\n"
+"    --top N            Rows per section (default 10, at most 10000).\n"
+"    --color WHEN       auto (default: a terminal whose TERM is not dumb,\n"
+"                       and NO_COLOR unset), always or never.\n"
+"    --help, --version\n"
+"\n"
+"Exit status: 0 when the kept events show no leaks or hangs, 1 when they\n"
+"show any (fd_leak, fork_inherit, read_blocked, wait_blocked, sock_timeout,\n"
+"orphans), 2 for a usage error or an unreadable log.\n";
+
+enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
+       OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION };
+
+static const struct option options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "program", required_argument, NULL, OPT_PROGRAM },
+	{ "event", required_argument, NULL, OPT_EVENT },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "colour", required_argument, NULL, OPT_COLOR },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("noleak-report: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'noleak-report --help'.\n", stderr);
+	return 2;
+}
+
+/* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29"). */
+static int parse_when(const char *s, int64_t *out)
+{
+	char *end;
+	size_t n = strlen(s);
+	if (n == 10 && s[4] == '-' && s[7] == '-') {
+		char full[32];
+		snprintf(full, sizeof full, "%sT00:00:00Z", s);
+		*out = rep_parse_time(full, strlen(full));
+		return *out < 0 ? -1 : 0;
+	}
+	if (n >= 20) {
+		*out = rep_parse_time(s, n);
+		return *out < 0 ? -1 : 0;
+	}
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v < 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	long long unit;
+	switch (*end) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	if (v > LLONG_MAX / unit / 1000000)
+		return -1;
+	*out = (int64_t)time(NULL) * 1000000 - v * unit * 1000000;
+	return 0;
+}
+
+static int want_color(const char *when)
+{
+	if (!strcmp(when, "always"))
+		return 1;
+	if (!strcmp(when, "never"))
+		return 0;
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+	return isatty(1) && term && *term && strcmp(term, "dumb") &&
+	       !(no && *no);
+}
+
+int main(int argc, char **argv)
+{
+	struct rep_filter flt = { .since = INT64_MIN, .until = INT64_MAX };
+	struct rep_style st = { .top = 10, .width = 100 };
+	const char *color = "auto";
+	int json = 0, opt;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_SINCE:
+			if (parse_when(optarg, &flt.since))
+				return usage_error("--since: not a time or age: '%s'", optarg);
+			break;
+		case OPT_UNTIL:
+			if (parse_when(optarg, &flt.until))
+				return usage_error("--until: not a time or age: '%s'", optarg);
+			break;
+		case OPT_PROGRAM:
+			flt.program = optarg;
+			break;
+		case OPT_EVENT:
+			if (flt.n_events == (int)(sizeof flt.events / sizeof flt.events[0]))
+				return usage_error("--event: too many kinds%s", "");
+			if (!*optarg)
+				return usage_error("--event: empty kind%s", "");
+			flt.events[flt.n_events++] = optarg;
+			break;
+		case OPT_TOP:
+			st.top = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || st.top < 1 || st.top > 10000)
+				return usage_error("--top: not a number from 1 to 10000: '%s'", optarg);
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
+			    strcmp(optarg, "never"))
+				return usage_error("--color: auto, always or never, not '%s'", optarg);
+			color = optarg;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("noleak-report %s\n", NOLEAK_VERSION);
+			return 0;
+		default:
+			fputs("Try 'noleak-report --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (flt.since > flt.until)
+		return usage_error("--since is after --until%s", "");
+	if (optind == argc && isatty(0))
+		return usage_error("no log given (and stdin is a terminal)%s", "");
+	st.color = !json && want_color(color);
+
+	struct rep_agg *a = rep_agg_new(&flt, st.top);
+	int failed = 0;
+	if (optind == argc)
+		failed = rep_read_path(a, "-") < 0;
+	for (int i = optind; i < argc && !failed; i++)
+		failed = rep_read_path(a, argv[i]) < 0;
+	if (failed) {
+		rep_agg_free(a);
+		return 2;
+	}
+	if (json)
+		rep_print_json(a, stdout, &st);
+	else
+		rep_print_text(a, stdout, &st);
+	int rc = rep_agg_problems(a);
+	rep_agg_free(a);
+	if (fflush(stdout) == EOF)
+		return 2;
+	return rc;
+}

@@ -1,0 +1,106 @@
+/* noleak-report: the aggregate tables, shared by report_agg.c (filling) and
+ * report_print.c (printing).  Every table is bounded: distinct strings,
+ * rows and execs have caps, and what exceeds them is counted, not stored. */
+#ifndef NOLEAK_REPORT_AGG_H
+#define NOLEAK_REPORT_AGG_H
+
+#include "report.h"
+
+/* String ids: 0 is "" (absent), 1 is "(other)" (a table or the pool full). */
+#define STR_NONE 0u
+#define STR_OTHER 1u
+
+struct pool {
+	char *arena;
+	size_t used, cap;
+	uint32_t *off;          /* id -> offset in arena */
+	uint32_t *len;          /* id -> length */
+	uint32_t n, max;        /* ids in use, id cap */
+	uint32_t *slots;        /* hash -> id + 1 */
+	uint32_t nslots;
+	int full;               /* a string was refused: counts are lower bounds */
+};
+
+#define KEYN 9
+
+struct row {
+	uint32_t k[KEYN];
+	uint32_t sample;        /* one value seen (e.g. an orphan's fds) */
+	uint64_t count;
+	int64_t first, last;    /* microseconds, -1 = unknown */
+	double max;             /* largest wait, most threads, ... */
+};
+
+struct table {
+	const char *name;
+	struct row *rows;
+	uint32_t n, alloc;
+	uint32_t *slots;        /* row index + 1 */
+	struct row other;       /* rows past REP_ROWS_MAX */
+	uint64_t total;
+};
+
+/* One blocked read or wait, identified by host, pid, fd and call; the
+ * longest REP top ones are kept, with their culprits as text. */
+struct blocked {
+	uint64_t id;
+	char host[64], exe[256], call[24], kind[24], object[160], what[400];
+	long long pid, fd;
+	double waited;
+	uint64_t count;
+	int64_t first, last;
+	int unblocked;
+};
+
+/* Totals for one mode: fds closed (enforce) or that would be (audit). */
+struct mode_total {
+	uint64_t fds, execs, programs;
+	uint8_t *seen_exe;      /* bitmap over pool ids */
+};
+
+enum rep_kind {
+	K_FD_LEAK, K_FORK_INHERIT, K_CONFIG_ERROR, K_SUPPRESSED, K_PGROUP,
+	K_KILL_ESCALATED, K_ORPHANS, K_SOCK_TIMEOUT, K_SOCK_POLICY,
+	K_READ_BLOCKED, K_READ_UNBLOCKED, K_WAIT_BLOCKED, K_READ_TIMEOUT,
+	K_STDIN_DETACHED, K_NKINDS
+};
+
+extern const char *const rep_kind_names[K_NKINDS];
+
+struct rep_agg {
+	struct rep_filter flt;
+	int top;
+	struct pool pool;
+
+	/* leaks: exe target via kind created_by module offset symbol action */
+	struct table leaks;
+	/* fork_inherit: exe kind created_by module offset symbol */
+	struct table forks;
+	/* sock_timeout: exe peer direction */
+	struct table socks;
+	/* kill_escalated, orphans, pgroup: event exe action detail */
+	struct table tree;
+	/* config_error: error config */
+	struct table config;
+
+	struct blocked *blocked;
+	int n_blocked;
+	uint64_t blocked_total, unblocked_total;
+
+	struct mode_total audit, enforce;
+	uint64_t *execs;        /* hashes of (host, pid, via, target, mode) */
+	uint32_t n_execs, execs_slots;
+	int execs_full;
+
+	uint64_t kind_events[K_NKINDS];   /* weighted by "count" */
+	uint64_t lines, malformed, overlong, unknown, truncated, filtered;
+	uint64_t no_time, kept, dropped_by_shim;
+	int64_t first, last;
+	int files, files_skipped;
+
+	uint32_t cache[F_NFIELDS];        /* last id per field: logs repeat */
+};
+
+const char *pool_str(const struct pool *p, uint32_t id);
+
+#endif
