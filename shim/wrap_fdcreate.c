@@ -22,6 +22,7 @@
 
 #include "newfd.h"
 #include "real.h"
+#include "socktimeout.h"
 
 /* Fortified and large-file variants glibc headers do not declare here. */
 int __open_2(const char *path, int flags);
@@ -211,7 +212,9 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	__typeof__(&accept4) real = NL_REAL(accept4);
 	int s = real ? real(fd, addr, len, fl)
 		     : (int)syscall(SYS_accept4, fd, addr, len, fl);
-	return nl_new_fd(s, call, site, added);
+	nl_new_fd(s, call, site, added);
+	nl_sock_accepted(fd, s, flags);  /* timeout and keepalive */
+	return s;
 }
 
 NL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -231,7 +234,8 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	int added = nl_new_fds_cloexec() && !(flags & MSG_CMSG_CLOEXEC);
 	int fl = added ? flags | MSG_CMSG_CLOEXEC : flags;
 	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
-	ssize_t r = real ? real(fd, msg, fl) : syscall(SYS_recvmsg, fd, msg, fl);
+	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
+			 : syscall(SYS_recvmsg, fd, msg, fl);
 	if (r < 0 || !nl_fd_policy_active() || !msg || !msg->msg_controllen)
 		return r;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {

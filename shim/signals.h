@@ -1,0 +1,59 @@
+/* Signal handlers and system-call restarts.
+ *
+ * The kernel restarts a blocking call interrupted by a handler installed
+ * with SA_RESTART, but not a read or write on a socket that has a timeout:
+ * there the call fails with EINTR whatever the handler's flags.  Once the
+ * shim has given a socket a timeout, it must restart such calls itself to
+ * keep the program's signal semantics, so it needs to know whether the
+ * handler that interrupted a call had SA_RESTART.
+ *
+ * sigaction() and signal() are interposed.  A handler the program installs
+ * is recorded per signal, with its flags, and the kernel is given a
+ * trampoline with the same flags, mask and stack: it notes in a per-thread
+ * record that a handler ran and whether it had SA_RESTART, then calls the
+ * program's handler.  sigaction() queries report the program's handler, never
+ * the trampoline.
+ *
+ * Use around one blocking call:
+ *
+ *   struct nl_sig_mark m = nl_signals_mark();
+ *   r = the call;
+ *   if (r < 0 && errno == EINTR && nl_signals_would_restart(m)) retry;
+ *
+ * The mark costs a thread-local read: no system call. */
+#ifndef NOLEAK_SIGNALS_H
+#define NOLEAK_SIGNALS_H
+
+struct nl_sig_mark {
+	unsigned seq;
+};
+
+/* The per-thread record; a handler trampoline updates it. */
+struct nl_sig_record {
+	unsigned seq;            /* handlers run on this thread */
+	unsigned norestart_seq;  /* seq of the last one without SA_RESTART */
+};
+extern __thread struct nl_sig_record nl_sig_record
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Remember where this thread is before a blocking call. */
+static inline struct nl_sig_mark nl_signals_mark(void)
+{
+	struct nl_sig_mark m = { nl_sig_record.seq };
+	return m;
+}
+
+/* Whether the kernel would have restarted a call begun at `m` that failed
+ * with EINTR, had the fd no timeout: every handler that ran since on this
+ * thread had SA_RESTART.  When none ran through a trampoline (a stop signal
+ * and SIGCONT, which interrupt timed socket calls too, or a handler
+ * installed behind the interposer's back), the answer is
+ * nl_signals_all_restart(). */
+int nl_signals_would_restart(struct nl_sig_mark m);
+
+/* Whether every handler installed in the process (the kernel's view; the
+ * program's flags for trampolined ones) has SA_RESTART.  Vacuously true
+ * when there is none.  Costs one rt_sigaction per signal: rare paths only. */
+int nl_signals_all_restart(void);
+
+#endif

@@ -1,0 +1,104 @@
+/* Socket timeouts and dead-peer detection.
+ *
+ * Connected stream sockets of an unmodified program get SO_RCVTIMEO and
+ * SO_SNDTIMEO (sock_timeout; UNIX and datagram sockets through their own
+ * keys) and TCP keepalive, so that a read on a socket whose peer vanished
+ * without a FIN ends instead of blocking forever.  What the program chose
+ * itself always wins.
+ *
+ * One slot per fd number, in an array mmap'd on first use (MAP_NORESERVE:
+ * only pages of fd numbers in use cost memory), updated with atomics and
+ * never under a lock.  A slot carries the identity (socket inode) of the
+ * socket it was written for, so a slot left behind by a closed fd whose
+ * number now holds something else is recognised before any decision.  The
+ * I/O interposers only test a bit (no system call) and verify the identity
+ * on their rare paths (EINTR, a timeout). */
+#ifndef NOLEAK_SOCKTIMEOUT_H
+#define NOLEAK_SOCKTIMEOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+enum nl_sock_dir { NL_SOCK_READ = 0, NL_SOCK_WRITE = 1 };
+
+enum {
+	NL_SOCK_SHIM_RCV  = 1u << 0,  /* the shim set SO_RCVTIMEO */
+	NL_SOCK_SHIM_SND  = 1u << 1,  /* the shim set SO_SNDTIMEO */
+	NL_SOCK_OWN_RCV   = 1u << 2,  /* the program set SO_RCVTIMEO */
+	NL_SOCK_OWN_SND   = 1u << 3,  /* the program set SO_SNDTIMEO */
+	NL_SOCK_OWN_ALIVE = 1u << 4,  /* the program set SO_KEEPALIVE, TCP_KEEP*
+				       * or TCP_USER_TIMEOUT */
+};
+#define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
+
+#define NL_SOCK_TABLE_SIZE (1 << 20)   /* the kernel's default nr_open */
+
+struct nl_sock_slot {
+	_Atomic uint32_t bits;
+	_Atomic uint32_t secs;         /* the timeout the shim set, seconds */
+	_Atomic uint64_t ino;          /* socket inode the slot was written for */
+};
+
+extern struct nl_sock_slot *_Atomic nl_sock_table
+	__attribute__((visibility("hidden")));
+
+static inline uint32_t nl_sock_shim_bit(enum nl_sock_dir dir)
+{
+	return dir == NL_SOCK_READ ? NL_SOCK_SHIM_RCV : NL_SOCK_SHIM_SND;
+}
+
+/* Whether fd may be a socket whose timeout in that direction the shim set:
+ * the I/O interposers' only question on their fast path.  One memory load,
+ * no system call.  A yes can be stale (the fd was closed and its number
+ * reused): confirm with nl_sock_shim_timeout() before acting on it. */
+static inline int nl_sock_timed(int fd, enum nl_sock_dir dir)
+{
+	struct nl_sock_slot *t =
+		atomic_load_explicit(&nl_sock_table, memory_order_relaxed);
+	if (__builtin_expect(t == NULL, 1) ||
+	    (unsigned)fd >= NL_SOCK_TABLE_SIZE)
+		return 0;
+	return (atomic_load_explicit(&t[fd].bits, memory_order_relaxed) &
+		nl_sock_shim_bit(dir)) != 0;
+}
+
+/* The seconds of the shim's timeout recorded for fd (no system call, may be
+ * stale; 0 when none). */
+unsigned nl_sock_recorded_timeout(int fd, enum nl_sock_dir dir);
+
+/* --- hooks of the interposers (socktimeout.c) --- */
+
+/* accept/accept4 returned `fd` from `listener`; `flags` are the caller's
+ * accept4 flags (SOCK_NONBLOCK: no timeout).  The listener is never
+ * touched.  Keeps errno. */
+void nl_sock_accepted(int listener, int fd, int flags);
+/* connect(fd) returned `result` with errno `err`: a blocking connect that
+ * succeeded gets the timeout; any connected or connecting TCP socket gets
+ * keepalive.  Keeps errno. */
+void nl_sock_connected(int fd, int result, int err);
+/* The program set an option itself (setsockopt succeeded): the shim must
+ * never override it, and stops treating a timeout as its own. */
+void nl_sock_option_set(int fd, int level, int name);
+
+/* --- the rare paths of the I/O interposers --- */
+
+/* The seconds of the shim's timeout on fd in that direction, confirmed
+ * against the kernel (the same socket, the value still the shim's), or 0.
+ * Costs two system calls. */
+unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir);
+/* Set the kernel's SO_RCVTIMEO/SO_SNDTIMEO of fd to `usec` microseconds
+ * (> 0).  Returns 0 or -errno. */
+int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec);
+/* A call on fd ended with the shim's timeout after waiting `usec`: log a
+ * sock_timeout event (when a log is set). */
+void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
+			 unsigned secs);
+
+/* recvmsg through the EINTR-restart rule (wrap_read.c); `real` is libc's. */
+ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
+			struct msghdr *msg, int flags);
+
+#endif
