@@ -16,6 +16,10 @@
 
 #define REGROUPED_MAX 256
 static _Atomic pid_t regrouped[REGROUPED_MAX];
+/* The token in each child's NOLEAK_PGROUP_FROM marker: its pid for a
+ * fork/vfork child, a number above any pid for a posix_spawn child. */
+static pid_t regrouped_token[REGROUPED_MAX];
+static atomic_int next_token;
 /* The last groups this process signalled as a whole. */
 #define SIGNALLED_MAX 8
 static _Atomic pid_t signalled[SIGNALLED_MAX];
@@ -94,14 +98,14 @@ pid_t nl_pgroup_before_exec(const char *path)
 		return 0;
 	if (!nl_pgroup_regroups(spawner, manages))
 		return 0;
-	if (nl_mode() == NL_MODE_AUDIT) {
+	/* Audit moves nothing, but the marker still goes with the child so
+	 * that its left-behind descendants can be found when it is reaped. */
+	if (nl_mode() == NL_MODE_AUDIT)
 		log_pgroup("would_regroup", path, self, mine);
-		return 0;
-	}
-	if (nl_sys_setpgid(0, 0) < 0)
+	else if (nl_sys_setpgid(0, 0) < 0)
 		return 0;
 	if (self != nl_proc.pid)
-		nl_pgroup_remember(self);  /* the parent's table: shared memory */
+		nl_pgroup_remember(self, self);  /* the parent's table: shared memory */
 	return mine;
 }
 
@@ -116,22 +120,39 @@ int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
 		return 0;
 	if (nl_mode() == NL_MODE_AUDIT) {
 		log_pgroup("would_regroup", path, 0, nl_sys_getpgid(0));
-		return 0;
+		return 2;
 	}
 	return 1;
 }
 
+pid_t nl_pgroup_new_token(void)
+{
+	return (1 << 23) + (atomic_fetch_add(&next_token, 1) & 0x3fffff);
+}
+
 /* --- the children this process regrouped --- */
 
-void nl_pgroup_remember(pid_t child)
+void nl_pgroup_remember(pid_t child, pid_t token)
 {
 	for (int i = 0; i < REGROUPED_MAX; i++) {
 		pid_t empty = 0;
-		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child)
+		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child) {
+			regrouped_token[i] = token;
 			return;
-		if (atomic_compare_exchange_strong(&regrouped[i], &empty, child))
+		}
+		if (atomic_compare_exchange_strong(&regrouped[i], &empty, child)) {
+			regrouped_token[i] = token;
 			return;
+		}
 	}
+}
+
+static pid_t token_of(pid_t child)
+{
+	for (int i = 0; i < REGROUPED_MAX; i++)
+		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child)
+			return regrouped_token[i] ? regrouped_token[i] : child;
+	return 0;
 }
 
 int nl_pgroup_is_regrouped(pid_t child)
@@ -240,9 +261,9 @@ static void log_kill(const char *action, pid_t pid, int sig)
 
 /* A regrouped child of ours that still leads its group: its group is its
  * tree.  The parent check keeps a reused pid from being escalated. */
-static int escalates(pid_t pid)
+static int escalates(pid_t pid, int audit)
 {
-	return nl_pgroup_is_regrouped(pid) && leads_own_group(pid) &&
+	return nl_pgroup_is_regrouped(pid) && (audit || leads_own_group(pid)) &&
 	       is_my_child(pid);
 }
 
@@ -251,7 +272,7 @@ static void signal_split_groups(int sig, int (*real_kill)(pid_t, int),
 {
 	for (int i = 0; i < REGROUPED_MAX; i++) {
 		pid_t child = atomic_load_explicit(&regrouped[i], memory_order_relaxed);
-		if (child <= 0 || !escalates(child))
+		if (child <= 0 || !escalates(child, audit))
 			continue;
 		log_kill(audit ? "would_signal_group" : "signal_group", child, sig);
 		if (!audit) {
@@ -269,7 +290,7 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 		return real_kill(pid, sig);
 	int audit = mode == NL_MODE_AUDIT;
 	if (pid > 0) {
-		if (!escalates(pid))
+		if (!escalates(pid, audit))
 			return real_kill(pid, sig);
 		log_kill(audit ? "would_escalate" : "escalated", pid, sig);
 		if (audit)
@@ -292,9 +313,57 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 struct member_scan {
 	pid_t pgid;
 	pid_t self;
+	pid_t token;             /* audit: find members by their marker */
 	int count;
 	pid_t pids[32];
 };
+
+/* Whether /proc/PID/environ holds NOLEAK_PGROUP_FROM=<self>:<any>:<token>. */
+static int carries_marker(pid_t pid, pid_t self, pid_t token)
+{
+	char path[48] = "/proc/", want[64];
+	size_t n = 6 + nl_fmt_int(path + 6, sizeof path - 6, pid);
+	memcpy(path + n, "/environ", 9);
+	size_t w = sizeof NL_PGROUP_FROM_ENV;
+	memcpy(want, NL_PGROUP_FROM_ENV "=", w);
+	w += nl_fmt_int(want + w, sizeof want - w, self);
+	want[w++] = ':';
+	int fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	char buf[4096];
+	size_t have = 0;
+	int found = 0;
+	for (;;) {
+		ssize_t r = nl_sys_read(fd, buf + have, sizeof buf - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		/* Whole entries only; a partial last one waits for more. */
+		size_t start = 0;
+		for (size_t i = 0; i < have && !found; i++) {
+			if (buf[i] != '\0')
+				continue;
+			const char *e = buf + start;
+			if (i - start > w && !memcmp(e, want, w)) {
+				const char *t = memchr(e + w, ':', i - start - w);
+				long v = 0;
+				for (t = t ? t + 1 : buf + i; t < buf + i && *t >= '0' && *t <= '9'; t++)
+					v = v * 10 + (*t - '0');
+				found = t == buf + i && v == token;
+			}
+			start = i + 1;
+		}
+		if (found)
+			break;
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == sizeof buf)
+			have = 0;  /* an entry longer than the buffer: not ours */
+	}
+	nl_sys_close(fd);
+	return found;
+}
 
 /* Live members only: a zombie is already dead, waiting for its reaper. */
 static void collect_member(int pid, void *arg)
@@ -302,9 +371,13 @@ static void collect_member(int pid, void *arg)
 	struct member_scan *m = arg;
 	pid_t ppid, pgrp;
 	char state;
-	if (m->count < 32 && pid != m->self &&
-	    read_stat_state(pid, &state, &ppid, &pgrp) == 0 &&
-	    pgrp == m->pgid && state != 'Z' && state != 'X')
+	if (m->count >= 32 || pid == m->self ||
+	    read_stat_state(pid, &state, &ppid, &pgrp) < 0 ||
+	    state == 'Z' || state == 'X')
+		return;
+	/* Both ways, a member that detached (setsid, another group) is not
+	 * one: it left on purpose. */
+	if (pgrp == m->pgid && (!m->token || carries_marker(pid, m->self, m->token)))
 		m->pids[m->count++] = pid;
 }
 
@@ -430,16 +503,20 @@ static void schedule_kill(pid_t pgid)
 
 void nl_pgroup_reaped(pid_t pid, int status)
 {
-	if (!nl_pgroup_is_regrouped(pid) || WIFSTOPPED(status) ||
-	    WIFCONTINUED(status))
+	pid_t token = token_of(pid);
+	if (!token || WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
 	forget(pid);
 	const struct nl_policy *p = nl_policy_now();
-	if (p->orphans == NL_ORPHANS_KEEP || nl_sys_kill(-pid, 0) < 0)
+	int audit = p->mode == NL_MODE_AUDIT;
+	if (p->orphans == NL_ORPHANS_KEEP || (!audit && nl_sys_kill(-pid, 0) < 0))
 		return;  /* the group died with its leader */
 	int saved = errno;
-	struct member_scan m = { .pgid = pid, .self = nl_sys_getpid() };
-	find_members(&m, was_signalled(pid));
+	/* Enforce: the members of the child's group.  Audit moved nobody:
+	 * the processes that carry the child's marker. */
+	struct member_scan m = { .pgid = audit ? nl_sys_getpgid(0) : pid,
+				 .self = nl_sys_getpid(), .token = audit ? token : 0 };
+	find_members(&m, !audit && was_signalled(pid));
 	if (!m.count) {
 		errno = saved;
 		return;
@@ -512,6 +589,10 @@ void nl_pgroup_init(void)
 		if (*p++ != ':')
 			return;
 		long pgid = parse_long(&p);
+		if (*p == ':') {
+			p++;
+			parse_long(&p);  /* the token, for the spawner */
+		}
 		if (*p == '\0' && spawner > 0 && pgid > 0) {
 			came_from_spawner = (pid_t)spawner;
 			came_from_pgid = (pid_t)pgid;

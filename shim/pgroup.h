@@ -20,8 +20,10 @@
 #include <spawn.h>
 #include <sys/types.h>
 
-/* Environment marker a regrouped program finds at start: the group it came
- * from, so that its own setsid() can go back there and succeed. */
+/* Environment marker a regrouped program finds at start,
+ * "SPAWNER:PGID:TOKEN": the group it came from, so that its own setsid()
+ * can go back there and succeed, and a token by which its spawner finds
+ * the descendants it leaves behind (they inherit the marker). */
 #define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
 
 /* Whether `spawner` (this process, or the parent of a fork/vfork child)
@@ -30,17 +32,20 @@ int nl_pgroup_regroups(pid_t spawner, int spawner_manages);
 
 /* In the exec interposer: when this process is a spawned child whose
  * spawner regroups, move to a group of its own (audit: log only).  Returns
- * the pgid it came from (for the environment marker), or 0 when it did not
- * move. */
+ * the pgid it came from (for the environment marker, whose token is the
+ * child's pid), or 0 when the child is not one to mark. */
 pid_t nl_pgroup_before_exec(const char *path);
 
-/* For posix_spawn in this process: whether to add POSIX_SPAWN_SETPGROUP
- * (not when the caller chose a group or a session itself).  Audit: logs,
- * returns 0. */
+/* For posix_spawn in this process: 1 to add POSIX_SPAWN_SETPGROUP and the
+ * marker, 2 (audit) for the marker only, 0 for neither (also when the
+ * caller chose a group or a session itself). */
 int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path);
+/* A marker token for a posix_spawn child, whose pid is not known yet. */
+pid_t nl_pgroup_new_token(void);
 
-/* Children this process regrouped (or will, at their exec). */
-void nl_pgroup_remember(pid_t child);
+/* Children this process regrouped (or will, at their exec), with the token
+ * of their marker. */
+void nl_pgroup_remember(pid_t child, pid_t token);
 int nl_pgroup_is_regrouped(pid_t child);
 
 /* A wait returned child `pid` with `status`: forget it, and deal with the

@@ -30,7 +30,8 @@ static size_t env_count(char *const envp[])
 	return n;
 }
 
-/* "NOLEAK_PGROUP_FROM=spawner:pgid" for a child the shim regrouped. */
+/* "NOLEAK_PGROUP_FROM=spawner:pgid:token" for a child the shim regrouped;
+ * the token is the child's own pid. */
 static void format_marker(char *buf, size_t cap, pid_t spawner, pid_t from)
 {
 	size_t n = sizeof NL_PGROUP_FROM_ENV - 1;
@@ -38,7 +39,9 @@ static void format_marker(char *buf, size_t cap, pid_t spawner, pid_t from)
 	n++;
 	n += nl_fmt_int(buf + n, cap - n, spawner);
 	buf[n++] = ':';
-	nl_fmt_int(buf + n, cap - n, from);
+	n += nl_fmt_int(buf + n, cap - n, from);
+	buf[n++] = ':';
+	nl_fmt_int(buf + n, cap - n, nl_sys_getpid());
 }
 
 /* Copy envp into out (room for count + 2), replacing any older marker. */

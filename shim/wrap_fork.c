@@ -75,7 +75,7 @@ NL_EXPORT pid_t fork(void)
 	}
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	/* Decided here, in the parent: the child moves itself at its exec. */
-	int regroup = nl_mode() == NL_MODE_ENFORCE &&
+	int regroup = nl_mode() != NL_MODE_OFF &&
 		      nl_pgroup_regroups(nl_sys_getpid(),
 					 atomic_load(&nl_proc.manages_groups));
 	__typeof__(&fork) real = NL_REAL(fork);
@@ -86,7 +86,7 @@ NL_EXPORT pid_t fork(void)
 			nl_for_each_open_fd(log_if_held, &ctx);
 	} else if (pid > 0) {
 		if (regroup)
-			nl_pgroup_remember(pid);
+			nl_pgroup_remember(pid, pid);
 		nl_pgroup_tick();
 	}
 	return pid;

@@ -145,12 +145,13 @@ static int spawn_swept(nl_spawn_fn real, const char *via, pid_t *pid,
 }
 
 /* The process-group part: POSIX_SPAWN_SETPGROUP on a copy of the caller's
- * attributes, and the marker of where the child came from. */
+ * attributes (not in audit mode, `move` 0), and the marker of where the
+ * child came from. */
 static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
 			   const char *path,
 			   const posix_spawn_file_actions_t *fa,
 			   const posix_spawnattr_t *attr, char *const argv[],
-			   char *const envp[])
+			   char *const envp[], int move)
 {
 	posix_spawnattr_t mine;
 	short flags = 0;
@@ -160,18 +161,23 @@ static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
 	} else {
 		posix_spawnattr_init(&mine);
 	}
-	posix_spawnattr_setflags(&mine, flags | POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&mine, 0);
+	if (move) {
+		posix_spawnattr_setflags(&mine, flags | POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&mine, 0);
+	}
 
 	size_t n = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
 	while (envp && envp[n])
 		n++;
-	char *env[n + 2], marker[64];
+	char *env[n + 2], marker[80];
 	size_t k = 0, at = klen + 1;
+	pid_t token = nl_pgroup_new_token();
 	memcpy(marker, NL_PGROUP_FROM_ENV "=", at);
 	at += nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpid());
 	marker[at++] = ':';
-	nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpgid(0));
+	at += nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpgid(0));
+	marker[at++] = ':';
+	nl_fmt_int(marker + at, sizeof marker - at, token);
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
 			env[k++] = envp[i];
@@ -181,7 +187,7 @@ static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
 	pid_t child;
 	int r = spawn_swept(real, via, &child, path, fa, &mine, argv, env);
 	if (r == 0) {
-		nl_pgroup_remember(child);
+		nl_pgroup_remember(child, token);
 		if (pid)
 			*pid = child;
 	}
@@ -200,8 +206,10 @@ int nl_spawn(nl_spawn_fn real, const char *via, pid_t *pid, const char *path,
 	if (nl_mode() == NL_MODE_OFF)
 		return real(pid, path, fa, attr, argv, envp);
 	nl_pgroup_tick();
-	if (nl_pgroup_for_spawn(attr, path))
-		return spawn_regrouped(real, via, pid, path, fa, attr, argv, envp);
+	int regroup = nl_pgroup_for_spawn(attr, path);
+	if (regroup)
+		return spawn_regrouped(real, via, pid, path, fa, attr, argv, envp,
+				       regroup == 1);
 	return spawn_swept(real, via, pid, path, fa, attr, argv, envp);
 }
 
