@@ -7,7 +7,7 @@
  * agent's read() sees EOF only when the job exits, long after the command
  * finished.
  *
- * Usage: pipe_eof_hang [command]   (default: a job that lives 4 seconds) */
+ * Usage: pipe_eof_hang [command]   (default: a job that lives 3 seconds) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -24,7 +24,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1]
-				   : "echo 'command: done'; sleep 4 >/dev/null 2>&1 &";
+				   : "echo 'command: done'; sleep 3 >/dev/null 2>&1 &";
 	int p[2];
 	if (pipe(p) < 0)
 		return 1;
