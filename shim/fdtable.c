@@ -87,6 +87,7 @@ void nl_fd_created(int fd, enum nl_call call, const void *site,
 	if (!s)
 		return;
 	s->call = (uint16_t)call;
+	s->kind = NL_KIND_UNKNOWN;
 	s->site = (uintptr_t)site;
 	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
 			      memory_order_release);
@@ -260,4 +261,27 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 		else
 			atomic_store(&s->bits, 0);
 	}
+}
+
+/* Cached per fd number.  A stale entry (fd closed and reused behind the
+ * shim's back) costs the watchdog a needless non-blocking try or a missed
+ * warning, never a wrong result. */
+enum nl_fd_kind nl_fd_kind(int fd)
+{
+	struct nl_fd_slot *s = slot_for(fd, 1);
+	if (s && s->kind != NL_KIND_UNKNOWN)
+		return (enum nl_fd_kind)s->kind;
+	struct stat st;
+	enum nl_fd_kind k;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return NL_KIND_OTHER;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFIFO: k = NL_KIND_PIPE; break;
+	case S_IFSOCK: k = NL_KIND_SOCKET; break;
+	case S_IFCHR: k = NL_KIND_TTY; break;
+	default: k = NL_KIND_OTHER;
+	}
+	if (s)
+		s->kind = (uint8_t)k;
+	return k;
 }

@@ -40,10 +40,22 @@ const char *nl_call_name(enum nl_call c);
 
 #define NL_FD_TABLE_SIZE (1 << 20)   /* the kernel's default nr_open */
 
+/* What a read on an fd can wait for, as the read watchdog sees it. */
+enum nl_fd_kind {
+	NL_KIND_UNKNOWN,
+	NL_KIND_OTHER,     /* regular file, directory, eventfd...: not watched */
+	NL_KIND_PIPE,      /* pipe or FIFO */
+	NL_KIND_SOCKET,
+	NL_KIND_TTY,       /* terminal or other character device */
+};
+/* The kind of fd, from the table or (once) from fstat. */
+enum nl_fd_kind nl_fd_kind(int fd);
+
 struct nl_fd_slot {
 	_Atomic uint32_t bits;
 	uint16_t call;                /* enum nl_call */
-	uint16_t pad;
+	uint8_t kind;                 /* enum nl_fd_kind, cached by the read watchdog */
+	uint8_t pad;
 	uintptr_t site;               /* return address in the creating caller */
 	dev_t dev;                    /* identity for the keep bits */
 	ino_t ino;

@@ -21,6 +21,8 @@
 #include "signals.h"
 #include "socktimeout.h"
 #include "state.h"
+#include "stdin.h"
+#include "watchdog.h"
 
 /* The fortified variants that _FORTIFY_SOURCE builds call instead. */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
@@ -54,11 +56,28 @@ static void call_begin(struct sock_call *c, int fd, enum nl_sock_dir dir)
 	c->t0 = now_usec();
 	c->mark = nl_signals_mark();
 	c->shortened = 0;
-	/* The whole wait is the socket's timeout, in one kernel call.  A read
-	 * watchdog that logs a call still blocked after read_warn splits the
-	 * wait here: it sets the kernel's timeout to the warning time, and on
-	 * EAGAIN before the total logs and continues with the rest, as the
-	 * EINTR restart below does. */
+	/* The whole wait is the socket's timeout, in one kernel call; the
+	 * read watchdog waits first and then calls continue_from() below. */
+}
+
+/* The call began at t0 (the watchdog waited until now): the kernel gets
+ * only what remains of the shim's timeout, so waits do not stack.
+ * Returns -1 with EAGAIN when nothing remains. */
+static int continue_from(struct sock_call *c, long long t0)
+{
+	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
+	c->t0 = t0;
+	if (!secs)
+		return 0;
+	long long left = (long long)secs * 1000000 - (now_usec() - t0);
+	if (left <= 0) {
+		nl_sock_log_timeout(c->fd, c->dir, now_usec() - t0, secs);
+		errno = EAGAIN;
+		return -1;
+	}
+	if (nl_sock_set_wait(c->fd, c->dir, left) == 0)
+		c->shortened = secs;
+	return 0;
 }
 
 /* The shim's own timeout back after a retry that ran with less. */
@@ -141,6 +160,47 @@ static int call_again(struct sock_call *c, ssize_t r)
 		return r_;                                                   \
 	} while (0)
 
+/* --- reads --- */
+
+/* The real function for op. */
+NL_REAL_DECL(read);
+NL_REAL_DECL(readv);
+NL_REAL_DECL(recv);
+NL_REAL_DECL(recvfrom);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+
+static ssize_t real_op(const struct nl_read_op *op)
+{
+	switch (op->call) {
+	case NL_RD_READV: {
+		__typeof__(&readv) real = NL_REAL(readv);
+		return real ? real(op->fd, op->iov, op->iovcnt)
+			    : syscall(SYS_readv, op->fd, op->iov, op->iovcnt);
+	}
+	case NL_RD_RECV: {
+		__typeof__(&recv) real = NL_REAL(recv);
+		return real ? real(op->fd, op->buf, op->n, op->flags)
+			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
+				      op->flags, NULL, NULL);
+	}
+	case NL_RD_RECVFROM: {
+		__typeof__(&recvfrom) real = NL_REAL(recvfrom);
+		return real ? real(op->fd, op->buf, op->n, op->flags, op->addr,
+				   op->addrlen)
+			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
+				      op->flags, op->addr, op->addrlen);
+	}
+	case NL_RD_RECVMSG:
+		return real_recvmsg ? real_recvmsg(op->fd, op->msg, op->flags)
+				    : syscall(SYS_recvmsg, op->fd, op->msg, op->flags);
+	default: {
+		__typeof__(&read) real = NL_REAL(read);
+		return real ? real(op->fd, op->buf, op->n)
+			    : syscall(SYS_read, op->fd, op->buf, op->n);
+	}
+	}
+}
+
 /* Whether a call on fd goes through the restart rule: a socket the shim
  * gave a timeout, and a call that may block. */
 static inline int timed(int fd, enum nl_sock_dir dir, int flags)
@@ -149,17 +209,73 @@ static inline int timed(int fd, enum nl_sock_dir dir, int flags)
 	       !(flags & MSG_DONTWAIT);
 }
 
-/* --- reads --- */
+/* The real call under the restart rule; `t0` (0: now) is when the read
+ * began, if the watchdog already waited. */
+static ssize_t timed_op(const struct nl_read_op *op, long long t0)
+{
+	struct sock_call c;
+	ssize_t r;
+	call_begin(&c, op->fd, NL_SOCK_READ);
+	if (t0 && continue_from(&c, t0) < 0)
+		return -1;
+	do
+		r = real_op(op);
+	while (call_again(&c, r));
+	return r;
+}
 
-NL_REAL_DECL(read);
+/* EIO from a terminal on fd 0 that hung up: stdin=detach turns it into
+ * end-of-file. */
+static inline ssize_t after_read(const struct nl_read_op *op, ssize_t r)
+{
+	if (__builtin_expect(r < 0, 0) && op->fd == 0 && errno == EIO)
+		return nl_stdin_after_eio();
+	return r;
+}
+
+/* The watchdog's way: try without blocking, wait logging, then the real
+ * call; a socket's shim timeout still bounds the whole wait. */
+static ssize_t watched_op(const struct nl_read_op *op)
+{
+	ssize_t r;
+	int way = nl_watch_try(op, &r);
+	if (way == NL_TRY_DONE)
+		return after_read(op, r);
+	int sock = timed(op->fd, NL_SOCK_READ, op->flags);
+	if (way == NL_TRY_REAL)
+		return after_read(op, sock ? timed_op(op, 0) : real_op(op));
+	unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ) : 0;
+	struct nl_watch w;
+	int timed_out;
+	if (nl_watch_wait(&w, op, (long long)secs * 1000000, &timed_out) < 0) {
+		int e = errno;
+		if (timed_out && secs)
+			nl_sock_log_timeout(op->fd, NL_SOCK_READ,
+					    (long long)secs * 1000000, secs);
+		nl_watch_done(&w, op, -1);
+		errno = e;
+		return -1;
+	}
+	r = sock ? timed_op(op, w.t0) : real_op(op);
+	nl_watch_done(&w, op, r);
+	return after_read(op, r);
+}
+
+/* Every read interposer: straight to libc unless the fd is a socket the
+ * shim timed or the watchdog is on. */
+static inline ssize_t read_op(const struct nl_read_op *op)
+{
+	if (nl_watching_reads())
+		return watched_op(op);
+	if (timed(op->fd, NL_SOCK_READ, op->flags))
+		return after_read(op, timed_op(op, 0));
+	return after_read(op, real_op(op));
+}
+
 NL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	__typeof__(&read) real = NL_REAL(read);
-	if (!real)
-		return syscall(SYS_read, fd, buf, n);
-	if (!timed(fd, NL_SOCK_READ, 0))
-		return real(fd, buf, n);
-	TIMED_CALL(fd, NL_SOCK_READ, real(fd, buf, n));
+	struct nl_read_op op = { .call = NL_RD_READ, .fd = fd, .buf = buf, .n = n };
+	return read_op(&op);
 }
 
 NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
@@ -169,27 +285,20 @@ NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 	return read(fd, buf, n);
 }
 
-NL_REAL_DECL(readv);
 NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	__typeof__(&readv) real = NL_REAL(readv);
-	if (!real)
-		return syscall(SYS_readv, fd, iov, cnt);
-	if (!timed(fd, NL_SOCK_READ, 0))
-		return real(fd, iov, cnt);
-	TIMED_CALL(fd, NL_SOCK_READ, real(fd, iov, cnt));
+	struct nl_read_op op = { .call = NL_RD_READV, .fd = fd, .iov = iov,
+				 .iovcnt = cnt };
+	return read_op(&op);
 }
 
-NL_REAL_DECL(recvfrom);
 NL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			   struct sockaddr *addr, socklen_t *addrlen)
 {
-	__typeof__(&recvfrom) real = NL_REAL(recvfrom);
-	if (!real)
-		return syscall(SYS_recvfrom, fd, buf, n, flags, addr, addrlen);
-	if (!timed(fd, NL_SOCK_READ, flags))
-		return real(fd, buf, n, flags, addr, addrlen);
-	TIMED_CALL(fd, NL_SOCK_READ, real(fd, buf, n, flags, addr, addrlen));
+	struct nl_read_op op = { .call = NL_RD_RECVFROM, .fd = fd, .buf = buf,
+				 .n = n, .flags = flags, .addr = addr,
+				 .addrlen = addrlen };
+	return read_op(&op);
 }
 
 NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
@@ -201,15 +310,11 @@ NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 	return recvfrom(fd, buf, n, flags, addr, addrlen);
 }
 
-NL_REAL_DECL(recv);
 NL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	__typeof__(&recv) real = NL_REAL(recv);
-	if (!real)
-		return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
-	if (!timed(fd, NL_SOCK_READ, flags))
-		return real(fd, buf, n, flags);
-	TIMED_CALL(fd, NL_SOCK_READ, real(fd, buf, n, flags));
+	struct nl_read_op op = { .call = NL_RD_RECV, .fd = fd, .buf = buf, .n = n,
+				 .flags = flags };
+	return read_op(&op);
 }
 
 NL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
@@ -221,13 +326,14 @@ NL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 }
 
 /* recvmsg() is interposed with the fd-creating calls (fds received with
- * SCM_RIGHTS); it comes here for the restart rule. */
+ * SCM_RIGHTS); it comes here for the restart rule and the watchdog. */
 ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
 			struct msghdr *msg, int flags)
 {
-	if (!timed(fd, NL_SOCK_READ, flags))
-		return real(fd, msg, flags);
-	TIMED_CALL(fd, NL_SOCK_READ, real(fd, msg, flags));
+	real_recvmsg = real;
+	struct nl_read_op op = { .call = NL_RD_RECVMSG, .fd = fd, .msg = msg,
+				 .flags = flags };
+	return read_op(&op);
 }
 
 /* --- writes --- */

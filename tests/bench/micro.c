@@ -4,7 +4,7 @@
  *
  * Runs each figure (all of them when none is named) for about MS
  * milliseconds of timed work (default 100) and prints "<figure> <ns/op>",
- * one line each.  The same binary is run with and without LD_PRELOAD; only
+ * one line each: the median over the figure's batches of calls.  The same binary is run with and without LD_PRELOAD; only
  * the calls under test are inside the timed span: refilling a pipe or a
  * socket happens between two clock readings, so a read figure is the read
  * alone.  Sockets are local only (a socketpair, and TCP on 127.0.0.1). */
@@ -21,10 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 #define SMALL_BATCH 16384          /* 1-byte reads per refill */
 #define BIG_READ (64 * 1024)
 #define PIPE_WANT (1024 * 1024)    /* room for 16 big reads per refill */
 #define CREATE_BATCH 1000
+#define MAX_BATCHES 100000
 
 static char buf[PIPE_WANT];
 static int rd = -1, wr = -1;       /* the pair under test, per figure */
@@ -221,18 +224,23 @@ static const struct figure figures[] = {
 	{ "socket_unix_close", NULL, batch_socket_unix_close },
 };
 
+static double per_batch[MAX_BATCHES];
+
 static void run_figure(const struct figure *f, double ms)
 {
 	if (f->setup)
 		f->setup();
 	double warm = 0, ns = 0;
-	long ops = 0;
+	int n = 0;
 	while (warm < ms * 1e5)  /* a tenth of the time, untimed */
 		f->batch(&warm);
-	while (ns < ms * 1e6)
-		ops += f->batch(&ns);
+	while (ns < ms * 1e6 && n < MAX_BATCHES) {
+		double before = ns;
+		long ops = f->batch(&ns);
+		per_batch[n++] = (ns - before) / ops;
+	}
 	close_pair();
-	printf("%s %.2f\n", f->name, ns / ops);
+	printf("%s %.2f\n", f->name, median(per_batch, n));
 	fflush(stdout);
 }
 

@@ -42,6 +42,47 @@ function stats(fig, var,   k, i, j, n, t, a) {
 
 function median_of(fig, var) { return stats(fig, var) ? MED : "" }
 
+function median_arr(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+# Samples of two variants of one group were taken in the same rounds, i-th
+# with i-th, seconds apart: comparing them pair by pair cancels a drift of
+# the machine that spans several rounds.  Variants measured apart (their
+# counts differ) fall back to the medians.
+
+# The ratio var/base: the median of the per-round ratios.
+function ratio_of(fig, var, base,   kv, kb, n, i, a, bm) {
+	kv = fig SUBSEP var; kb = fig SUBSEP base
+	n = cnt[kv] + 0
+	if (n > 0 && n == cnt[kb] + 0) {
+		for (i = 1; i <= n; i++) {
+			if (val[kb, i] <= 0) return ""
+			a[i] = val[kv, i] / val[kb, i]
+		}
+		return median_arr(a, n)
+	}
+	bm = median_of(fig, base)
+	return (n > 0 && bm != "" && bm > 0) ? median_of(fig, var) / bm : ""
+}
+
+# What var adds over base: the median of the per-round differences.
+function added_of(fig, var, base,   kv, kb, n, i, a, bm) {
+	kv = fig SUBSEP var; kb = fig SUBSEP base
+	n = cnt[kv] + 0
+	if (n > 0 && n == cnt[kb] + 0) {
+		for (i = 1; i <= n; i++) a[i] = val[kv, i] - val[kb, i]
+		return median_arr(a, n)
+	}
+	bm = median_of(fig, base)
+	return (n > 0 && bm != "") ? median_of(fig, var) - bm : ""
+}
+
 # Three significant figures, never an exponent.
 function fmt(x) {
 	if (x >= 100 || x <= -100) return sprintf("%.0f", x)
@@ -57,7 +98,7 @@ function jstr(s) {
 function jnum(x) { return x == "" ? "null" : num(x) }
 
 # The verdict on row i: sets STATUS (text), MET (1, 0 or "").
-function judge(i, med, bm,   refm, added, frac) {
+function judge(i, med, bm, ratio,   refadded, added, frac) {
 	MET = ""
 	if (r_status[i] != "") { STATUS = r_status[i]; return }
 	if (med == "") { STATUS = "no data"; return }
@@ -65,14 +106,17 @@ function judge(i, med, bm,   refm, added, frac) {
 	if (r_kind[i] == "value_le") {
 		MET = med <= r_arg[i] + 0
 	} else if (r_kind[i] == "ratio_le") {
-		if (bm == "" || bm <= 0) { STATUS = "n/a (no " r_base[i] ")"; return }
-		MET = med / bm <= r_arg[i] + 0
+		if (ratio == "") { STATUS = "n/a (no " r_base[i] ")"; return }
+		MET = ratio <= r_arg[i] + 0
 	} else if (r_kind[i] == "added_le") {
-		refm = median_of(r_fig[i], r_ref[i])
-		if (bm == "" || refm == "") { STATUS = "n/a (no " (bm == "" ? r_base[i] : r_ref[i]) ")"; return }
-		if (refm <= bm) { STATUS = "n/a (" r_ref[i] " adds nothing)"; return }
-		added = med - bm
-		frac = added / (refm - bm)
+		if (bm == "" || median_of(r_fig[i], r_ref[i]) == "") {
+			STATUS = "n/a (no " (bm == "" ? r_base[i] : r_ref[i]) ")"
+			return
+		}
+		refadded = added_of(r_fig[i], r_ref[i], r_base[i])
+		if (refadded <= 0) { STATUS = "n/a (" r_ref[i] " adds nothing)"; return }
+		added = added_of(r_fig[i], r_var[i], r_base[i])
+		frac = added / refadded
 		MET = frac <= r_arg[i] + 0
 		STATUS = (MET ? "MET" : "MISSED") (frac > 0 ? sprintf(" (1/%.0f)", 1 / frac) : " (~0 added)")
 		return
@@ -98,8 +142,8 @@ END {
 		bm = ""
 		if (r_base[i] != "" && r_base[i] != "-" && r_base[i] != r_var[i])
 			bm = median_of(r_fig[i], r_base[i])
-		R_RATIO[i] = (med != "" && bm != "" && bm > 0) ? med / bm : ""
-		judge(i, med, bm)
+		R_RATIO[i] = (med != "" && bm != "") ? ratio_of(r_fig[i], r_var[i], r_base[i]) : ""
+		judge(i, med, bm, R_RATIO[i])
 		R_STATUS[i] = STATUS; R_MET[i] = MET
 		if (MET == 0 && MET != "") missed[++nm] = r_label[i] ": " r_text[i]
 

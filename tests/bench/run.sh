@@ -7,6 +7,7 @@
 # goal and says MET or MISSED; the same data goes to build/bench.json.
 #
 #   BENCH_QUICK=1   a short run (about a minute) instead of about five
+#   BENCH_FIGURES   the figures to run (default: all, see FIGURES)
 #   CC              compiler for the harnesses (default gcc)
 #
 # How it measures: the variants of a figure (no shim, empty preload, shim in
@@ -14,7 +15,7 @@
 # order, so a drift of the machine hits all of them alike.  Rounds go on
 # until every median is stable, bounded by a round count and a time cap.
 # Each sample is one process; the table shows the median, min-max and the
-# ratio of medians against the row's baseline.
+# ratio to the row's baseline (the median of the per-round ratios).
 #
 # Adding a figure: write fig_<name> (register variants with `variant`, run
 # them with `alternate`, describe the table rows with `row`) and append
@@ -32,7 +33,7 @@ CC=${CC:-gcc}
 QUICK=${BENCH_QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 
-FIGURES="startup spawn fdexec micro shell report"
+FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro shell report}
 
 SAMPLES=$OUT/samples.tsv   # group, figure, variant, value
 ROWS=$OUT/rows.tsv         # one line per table row, see row()
@@ -164,9 +165,9 @@ alternate() {
 #   STATUS   set instead of measuring ("not built yet")
 row() {
 	local IFS=$'\t'
-	local -a f=("$@")
-	while ((${#f[@]} < 11)); do f+=(""); done
-	echo "${f[*]}" >>"$ROWS"
+	local -a fields=("$@")
+	while ((${#fields[@]} < 11)); do fields+=(""); done
+	echo "${fields[*]}" >>"$ROWS"
 }
 
 # --- figures ----------------------------------------------------------------
@@ -175,34 +176,34 @@ row() {
 # child gets LD_PRELOAD (through BENCH_CHILD_), so this is what every
 # process of a host pays to load the shim.
 fig_startup() {
-	local n=$((QUICK ? 500 : 2000)) s=$OUT/spawn
-	local audit=(BENCH_CHILD_NOLEAK_MODE=audit BENCH_CHILD_NOLEAK_LOG=$TMP/startup-audit.log)
+	local n=$((QUICK ? 200 : 400)) s=$OUT/spawn
+	local audit=(BENCH_CHILD_NOLEAK_MODE=audit "BENCH_CHILD_NOLEAK_LOG=$TMP/startup-audit.log")
 	variant startup none "$s" posix_spawn $n
 	variant startup empty env BENCH_CHILD_LD_PRELOAD="$EMPTY" "$s" posix_spawn $n
 	variant startup off env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=off "$s" posix_spawn $n
 	variant startup enforce env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=enforce "$s" posix_spawn $n
 	variant startup audit env BENCH_CHILD_LD_PRELOAD="$LIB" "${audit[@]}" "$s" posix_spawn $n
-	if ((QUICK)); then alternate startup 5 5 12; else alternate startup 5 15 45; fi
+	if ((QUICK)); then alternate startup 5 5 12; else alternate startup 5 20 45; fi
 	local f="start+exit /bin/true" u=us g="<= 1.03x empty"
 	row startup "$f" none "no preload" $u empty "" "" "" ""
 	row startup "$f" empty "empty preload" $u none "" "" "" ""
 	row startup "$f" off "shim, NOLEAK_MODE=off" $u empty "" "" "" ""
 	row startup "$f" enforce "shim, enforce" $u empty ratio_le 1.03 "" "$g"
 	row startup "$f" audit "shim, audit (log to file)" $u empty "" "" "" ""
-	note "start+exit /bin/true: us per spawn, $n posix_spawns of /bin/true per sample; the driver is not preloaded, /bin/true is."
+	note "start+exit /bin/true: us per spawn, $n posix_spawns of /bin/true per sample (at least 2,000 per variant in a full run); the driver is not preloaded, /bin/true is."
 }
 
 # The ways a program starts another: the driver and its children are both
 # preloaded, as under `noleak CMD`.  One group per method.
 fig_spawn() {
-	local n=$((QUICK ? 150 : 500)) s=$OUT/spawn m
-	local audit=(NOLEAK_MODE=audit NOLEAK_LOG=$TMP/spawn-audit.log)
+	local n=$((QUICK ? 100 : 200)) s=$OUT/spawn m
+	local audit=(NOLEAK_MODE=audit "NOLEAK_LOG=$TMP/spawn-audit.log")
 	for m in forkexec vfork posix_spawn system popen; do
 		variant "$m" none "$s" $m $n
 		variant "$m" empty env LD_PRELOAD="$EMPTY" "$s" $m $n
 		variant "$m" enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$s" $m $n
 		variant "$m" audit env LD_PRELOAD="$LIB" "${audit[@]}" "$s" $m $n
-		if ((QUICK)); then alternate "$m" 5 5 3; else alternate "$m" 5 11 14; fi
+		if ((QUICK)); then alternate "$m" 5 5 3; else alternate "$m" 7 20 14; fi
 	done
 	local f g="<= 1.03x empty"
 	for m in forkexec:"fork+execve" vfork:"vfork+execve" posix_spawn:posix_spawn \
@@ -224,24 +225,16 @@ fig_fdexec() {
 	local n=$((QUICK ? 60 : 200)) x=$OUT/fdexec max
 	max=$("$x" plain max 1 2>>"$ERRLOG" | awk '{ print $2 }')
 	[[ -n $max ]] || max="max"
-	variant fd_1024 none "$x" plain 1024 $n
-	variant fd_1024 enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$x" plain 1024 $n
-	variant fd_1024 naive "$x" naive 1024 $n
-	variant fd_max none "$x" plain max $n
-	variant fd_max enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$x" plain max $n
-	variant fd_max naive "$x" naive max $n
+	local preload=(env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce)
+	variant fdexec none_1024 "$x" plain 1024 $n
+	variant fdexec none_max "$x" plain max $n
+	variant fdexec enforce_1024 "${preload[@]}" "$x" plain 1024 $n
+	variant fdexec enforce_max "${preload[@]}" "$x" plain max $n
+	variant fdexec naive_1024 "$x" naive 1024 $n
+	variant fdexec naive_max "$x" naive max $n
 	# Audit logs each fd it would close: far slower, so fewer execs.
-	variant fd_1024 audit env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$TMP/fdexec-audit.log" \
-		"$x" plain 1024 $((n / 10))
-	# One group: the two limits alternate too.
-	local v
-	for v in none enforce naive; do
-		CMD[fdexec/${v}_1024]=${CMD[fd_1024/$v]}
-		CMD[fdexec/${v}_max]=${CMD[fd_max/$v]}
-		VARS[fdexec]="${VARS[fdexec]:-} ${v}_1024 ${v}_max"
-	done
-	CMD[fdexec/audit_1024]=${CMD[fd_1024/audit]}
-	VARS[fdexec]+=" audit_1024"
+	variant fdexec audit_1024 env LD_PRELOAD="$LIB" NOLEAK_MODE=audit \
+		NOLEAK_LOG="$TMP/fdexec-audit.log" "$x" plain 1024 $((n / 10))
 	if ((QUICK)); then alternate fdexec 5 5 5; else alternate fdexec 5 11 25; fi
 	local f="exec, 1,000 fds" M
 	M=$(thousands "$max")
@@ -260,16 +253,23 @@ fig_fdexec() {
 	note "exec, 1,000 fds: \"added\" is the median minus no shim at the same limit; its ratio is noisy when the shim adds little."
 }
 
-# Per-call costs: one harness process measures every figure; the variants
-# alternate per process.
+# Per-call costs.  One short harness process per figure and variant, so the
+# variants of a figure run within a fraction of a second of each other and
+# a burst of other work on the machine hits them alike.
 fig_micro() {
-	local ms=$((QUICK ? 40 : 100)) m=$OUT/micro
-	variant micro none "$m" $ms
-	variant micro enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$m" $ms
-	variant micro audit_rw env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
-		NOLEAK_LOG="$TMP/micro-audit.log" "$m" $ms
-	if ((QUICK)); then alternate micro 5 5 10; else alternate micro 7 9 40; fi
-	local fig label
+	local ms=$((QUICK ? 40 : 100)) m=$OUT/micro fig g
+	for fig in read_1 read_64k recv_unix recv_tcp open_close pipe_close \
+		socket_tcp_close socket_unix_close; do
+		g=micro_$fig
+		variant $g none "$m" $ms $fig
+		variant $g enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$m" $ms $fig
+		# The read watchdog only concerns reads.
+		[[ $fig == read_* || $fig == recv_* ]] &&
+			variant $g audit_rw env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
+				NOLEAK_LOG="$TMP/micro-audit.log" "$m" $ms $fig
+		if ((QUICK)); then alternate $g 5 5 2; else alternate $g 7 11 5; fi
+	done
+	local label
 	for fig in read_1:"read 1 B, pipe" read_64k:"read 64 KiB, pipe" \
 		recv_unix:"recv 1 B, unix sock" recv_tcp:"recv 1 B, tcp 127.0.0.1"; do
 		label=${fig#*:}
@@ -349,9 +349,11 @@ fig_report() {
 	if make_event_log "$log" $size; then
 		local rounds=$((QUICK ? 1 : 3)) i out
 		for ((i = 0; i < rounds; i++)); do
-			out=$("$OUT/spawn" run sh -c '"$1" "$2" >/dev/null' sh "$REPORT_TOOL" "$log" 2>>"$ERRLOG")
+			# Exit 1 means "the log shows leaks": it does, by construction.
+			out=$("$OUT/spawn" run sh -c '"$1" "$2" >/dev/null; [ $? -le 1 ]' \
+				sh "$REPORT_TOOL" "$log" 2>>"$ERRLOG")
 			[[ -n $out ]] || break
-			record report report_s report "$(awk -v k=$((1024 / size)) '{ print $1 / 1e6 * k }' <<<"$out")"
+			record report report_s report "$(awk -v mb=$size '{ print $1 / 1e6 * 1024 / mb }' <<<"$out")"
 			record report report_mb report "$(awk '{ print $2 / 1024 }' <<<"$out")"
 		done
 	fi
@@ -361,11 +363,16 @@ fig_report() {
 	rm -f "$log"
 }
 
-# make_event_log FILE MB: a log of real events, repeated to MB megabytes.
-# The events come from the shim in audit mode watching a program that leaks
-# pipes into a child.
+# make_event_log FILE MB: a log of MB megabytes.  report_gen.sh writes the
+# mix of a busy host (many programs, every kind of event); without it, real
+# events of the shim in audit mode (a program leaking 1,000 fds into its
+# children) are repeated to the size.
 make_event_log() {
-	local file=$1 mb=$2 seed=$TMP/seed.log
+	local file=$1 mb=$2 seed=$TMP/seed.log gen=$TOP/tests/bench/report_gen.sh
+	if [[ -f $gen ]] && sh "$gen" "$mb" >"$file" 2>>"$ERRLOG"; then
+		note "noleak-report: the log is ${mb} MB written by tests/bench/report_gen.sh."
+		return 0
+	fi
 	rm -f "$seed"
 	env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$seed" \
 		"$OUT/fdexec" plain 1024 20 >/dev/null 2>>"$ERRLOG"
@@ -373,6 +380,7 @@ make_event_log() {
 		note "noleak-report: the shim logged no events to build a log from."
 		return 1
 	fi
+	note "noleak-report: the log is real fd_leak events repeated to ${mb} MB."
 	cp "$seed" "$file"
 	while (($(stat -c %s "$file") < mb * 1024 * 1024)); do
 		cat "$file" "$file" >"$file.2" && mv "$file.2" "$file"
@@ -400,12 +408,14 @@ main() {
 	: >"$ERRLOG"
 	TMP=$(mktemp -d /tmp/noleak-bench.XXXXXX) || die "no temporary directory"
 	trap 'rm -rf "$TMP"' EXIT
-	local start=$SECONDS fig
+	local start=$SECONDS fig load
 	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 1 || echo 5) min"
+	# Other work on the machine is the main source of noise: say how much.
+	load=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
 	for fig in $FIGURES; do
 		"fig_$fig"
 	done
-	note "total run time: $((SECONDS - start)) s$( ((QUICK)) && echo ' (BENCH_QUICK=1)')."
+	note "total run time: $((SECONDS - start)) s$( ((QUICK)) && echo ' (BENCH_QUICK=1)'); load average $load at the start, $(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null) at the end ($(nproc) CPUs)."
 	report || die "cannot write the report"
 	exit 0
 }

@@ -2,7 +2,8 @@
  * program, by each of the ways a legacy program starts one.
  *
  *   spawn METHOD COUNT     runs /bin/true (or "true" through the shell)
- *                          COUNT times and prints the microseconds per spawn.
+ *                          COUNT times, in ten chunks, and prints the median
+ *                          chunk's microseconds per spawn.
  *                          METHOD: forkexec, vfork, posix_spawn, system,
  *                          popen.
  *   spawn run CMD [ARG...] runs CMD once and prints "<elapsed µs> <max RSS
@@ -22,10 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 extern char **environ;
 
 #define CHILD_PREFIX "BENCH_CHILD_"
 #define WARMUP 20
+#define CHUNKS 10      /* the figure is the median of the chunks' means */
 
 static const char *const true_argv[] = { "/bin/true", NULL };
 
@@ -136,13 +140,18 @@ static int time_method(const struct method *m, long count)
 			fprintf(stderr, "spawn: %s of /bin/true failed\n", m->name);
 			return 1;
 		}
-	double t0 = now_us();
-	for (long i = 0; i < count; i++)
-		if (!m->spawn_one()) {
-			fprintf(stderr, "spawn: %s of /bin/true failed\n", m->name);
-			return 1;
-		}
-	printf("%.2f\n", (now_us() - t0) / count);
+	long per = count >= CHUNKS ? count / CHUNKS : 1;
+	double us[CHUNKS];
+	for (int c = 0; c < CHUNKS; c++) {
+		double t0 = now_us();
+		for (long i = 0; i < per; i++)
+			if (!m->spawn_one()) {
+				fprintf(stderr, "spawn: %s of /bin/true failed\n", m->name);
+				return 1;
+			}
+		us[c] = (now_us() - t0) / per;
+	}
+	printf("%.2f\n", median(us, CHUNKS));
 	return 0;
 }
 
