@@ -9,7 +9,7 @@ B       := build
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -Wl,-z,now -Wl,-z,relro -ldl
+LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -ldl
 
 LIB_SRC  := $(sort $(wildcard shim/*.c) $(wildcard policy/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)

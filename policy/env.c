@@ -7,6 +7,7 @@
  * obey its caller's environment). */
 #include "policy.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const char *nl_policy_env_value(char *const envp[], const char *name)
@@ -22,17 +23,34 @@ const char *nl_policy_env_value(char *const envp[], const char *name)
 	return NULL;
 }
 
+/* One pass over the environment: this runs at the start of every process,
+ * and most variables are not ours (a cheap first-byte test skips them).
+ * The first definition of a name counts, as with getenv(). */
 void nl_policy_apply_env(struct nl_policy *p, char *const envp[])
 {
-	for (int k = 0; k < NL_KEY_COUNT; k++) {
-		const char *env = nl_policy_key_env((enum nl_key)k);
-		const char *v = nl_policy_env_value(envp, env);
-		/* NOLEAK_X= (empty) means "not set", so a wrapper script can
-		 * clear a variable without unsetting it.  Unknown NOLEAK_*
-		 * names are not errors: the launcher and the tests use the
-		 * prefix for their own variables. */
-		if (v != NULL && *v != '\0')
-			nl_policy_set(p, nl_policy_key_name((enum nl_key)k), v,
-				      env);
+	static const char prefix[] = "NOLEAK_";
+	uint32_t seen = 0;
+
+	for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
+		const char *e = envp[i];
+		if (e[0] != 'N' || strncmp(e, prefix, sizeof prefix - 1) != 0)
+			continue;
+		for (int k = 0; k < NL_KEY_COUNT; k++) {
+			const char *env = nl_policy_key_env((enum nl_key)k);
+			size_t n = strlen(env);
+			if (strncmp(e, env, n) != 0 || e[n] != '=')
+				continue;
+			const char *v = e + n + 1;
+			/* NOLEAK_X= (empty) means "not set", so a wrapper
+			 * script can clear a variable without unsetting it.
+			 * Unknown NOLEAK_* names are not errors: the launcher
+			 * and the tests use the prefix for their own
+			 * variables. */
+			if (!(seen & (1u << k)) && *v != '\0')
+				nl_policy_set(p, nl_policy_key_name((enum nl_key)k),
+					      v, env);
+			seen |= 1u << k;
+			break;
+		}
 	}
 }

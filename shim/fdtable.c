@@ -80,6 +80,80 @@ static void raise_high_water(int fd)
 		;
 }
 
+/* Every fd > 2 open at start-up was handed over by whoever started us.
+ * Most processes get none or a few, so they are kept in a small list
+ * rather than the table: a process that never creates an fd never maps
+ * the table at all. */
+#define INHERITED_MAX 64
+static struct inherited {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+} inherited[INHERITED_MAX];
+static int n_inherited;
+
+static void mark_inherited(int fd, void *ctx)
+{
+	(void)ctx;
+	struct stat st;
+	if (fd <= 2 || nl_sys_fstat(fd, &st) < 0)
+		return;
+	if (n_inherited < INHERITED_MAX) {
+		inherited[n_inherited].fd = fd;
+		inherited[n_inherited].dev = st.st_dev;
+		inherited[n_inherited].ino = st.st_ino;
+		n_inherited++;
+	} else {
+		nl_fd_mark(fd, NL_FD_INHERITED);
+	}
+}
+
+void nl_fd_snapshot_inherited(void)
+{
+	if (nl_for_each_open_fd(mark_inherited, NULL) == 0)
+		return;
+	/* No /proc: probe the low numbers one by one. */
+	for (int fd = 3; fd < 1024; fd++)
+		mark_inherited(fd, NULL);
+}
+
+static int inherited_index(int fd)
+{
+	for (int i = 0; i < n_inherited; i++)
+		if (inherited[i].fd == fd)
+			return i;
+	return -1;
+}
+
+/* Whether fd still holds the file it was handed at start-up. */
+static int still_inherited(int fd)
+{
+	int i = inherited_index(fd);
+	struct stat st;
+	return i >= 0 && nl_sys_fstat(fd, &st) == 0 &&
+	       st.st_dev == inherited[i].dev && st.st_ino == inherited[i].ino;
+}
+
+int nl_fd_inherited_count(void)
+{
+	return n_inherited;
+}
+
+int nl_fd_inherited_fd(int i)
+{
+	return inherited[i].fd;
+}
+
+/* The program closed an fd it was handed (not in a vfork child, whose
+ * parent keeps its own). */
+static void forget_inherited(int fd)
+{
+	int i = inherited_index(fd);
+	if (i < 0 || nl_in_foreign_child())
+		return;
+	inherited[i] = inherited[--n_inherited];
+}
+
 void nl_fd_created(int fd, enum nl_call call, const void *site,
 		   int shim_cloexec)
 {
@@ -156,6 +230,8 @@ void nl_fd_unmark(int fd, uint32_t bit)
  * exec would not re-open that fd, which the child just closed anyway. */
 void nl_fd_closed(int fd)
 {
+	if (__builtin_expect(n_inherited != 0, 0))
+		forget_inherited(fd);
 	struct nl_fd_slot *s = slot_for(fd, 0);
 	if (!s)
 		return;
@@ -200,7 +276,11 @@ uint32_t nl_fd_keep_bits(int fd)
 			bits = 0;
 	}
 	/* The vfork child's own marks override the parent's for that fd. */
-	return found ? from_stash & NL_FD_KEEP_BITS : bits;
+	if (found)
+		return from_stash & NL_FD_KEEP_BITS;
+	if (n_inherited && still_inherited(fd))
+		bits |= NL_FD_INHERITED;
+	return bits;
 }
 
 int nl_fd_high_water(void)
@@ -222,24 +302,6 @@ void nl_fd_after_fork(void)
 {
 	stash.n = 0;
 	stash.pid = 0;
-}
-
-/* Every fd > 2 open now was handed over by whoever started us. */
-static void mark_inherited(int fd, void *ctx)
-{
-	(void)ctx;
-	if (fd > 2)
-		nl_fd_mark(fd, NL_FD_INHERITED);
-}
-
-void nl_fd_snapshot_inherited(void)
-{
-	if (nl_for_each_open_fd(mark_inherited, NULL) == 0)
-		return;
-	/* No /proc: probe the low numbers one by one. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
-			mark_inherited(fd, NULL);
 }
 
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)

@@ -71,6 +71,9 @@ void nl_fd_unmark(int fd, uint32_t bit);
 void nl_fd_closed(int fd);
 /* Snapshot the fds open at start-up as INHERITED. */
 void nl_fd_snapshot_inherited(void);
+/* The fds listed as inherited at start-up (check with nl_fd_keep_bits). */
+int nl_fd_inherited_count(void);
+int nl_fd_inherited_fd(int i);
 
 /* The slot of fd, or NULL when nothing was ever recorded for it. */
 const struct nl_fd_slot *nl_fd_slot(int fd);

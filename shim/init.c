@@ -121,8 +121,6 @@ static void read_socket_activation(void)
 	}
 }
 
-static void child_after_fork(void) { nl_after_fork_child(); }
-
 void nl_init(void)
 {
 	int expected = 0;
@@ -155,12 +153,13 @@ void nl_init(void)
 	errno = saved;
 }
 
+/* No pthread_atfork(): it would allocate in every process.  Fork
+ * children learn who they are in the fork interposer; a child forked
+ * behind the shim's back (raw clone, _Fork) is taken for a vfork child,
+ * which only costs it the marks it makes before its exec. */
 __attribute__((constructor)) static void nl_constructor(void)
 {
 	nl_init();
-	/* Fork children of any caller, libc-internal ones included, must know
-	 * they are not their parent. */
-	pthread_atfork(NULL, NULL, child_after_fork);
 }
 
 __attribute__((destructor)) static void nl_destructor(void)

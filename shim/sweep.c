@@ -86,6 +86,14 @@ static void keep_marked_fds(struct nl_plan *pl)
 		if (bits)
 			add_range(pl, fd, fd);
 	}
+	for (int i = 0; i < nl_fd_inherited_count(); i++) {
+		int fd = nl_fd_inherited_fd(i);
+		uint32_t bits = nl_fd_keep_bits(fd);
+		if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
+			continue;
+		if (bits)
+			add_range(pl, fd, fd);
+	}
 	for (int i = 0; i < nl_fd_stash_count(); i++) {
 		int fd = nl_fd_stash_fd(i);
 		if (nl_fd_keep_bits(fd))
