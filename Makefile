@@ -29,7 +29,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check unit it deps install clean demo bench compat fuzz
+.PHONY: all check unit it deps install clean demo bench compat fuzz check-asan stress
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h)
@@ -126,6 +126,18 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 		(cd $(B)/fuzz && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			corpus-$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|crash' ); \
 	done
+
+# Sanitizers: unit tests built with ASan+UBSan, and integration tests
+# against a variant of the library built with UBSan (a preload cannot
+# carry ASan: its runtime must come first).  SMOKE=1: a short run for CI.
+check-asan: all
+	tests/asan.sh
+
+# Threads creating and closing fds while others fork, vfork, spawn, run
+# system() and popen(): STRESS_SECONDS (default 60), plain and under
+# helgrind.
+stress: all
+	tests/stress/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak
