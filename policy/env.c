@@ -41,7 +41,7 @@ void nl_policy_apply_env(struct nl_policy *p, char *const envp[])
 			if (strncmp(e, env, n) != 0 || e[n] != '=')
 				continue;
 			const char *v = e + n + 1;
-			/* NOLEAK_X= (empty) means "not set", so a wrapper
+			/* NOLEAK_MODE= (empty, any key) means "not set", so a wrapper
 			 * script can clear a variable without unsetting it.
 			 * Unknown NOLEAK_* names are not errors: the launcher
 			 * and the tests use the prefix for their own

@@ -10,8 +10,8 @@
  * Everything here is allocation-free: the policy is a fixed-size struct,
  * filled once at start-up (or on the first interposed call when that comes
  * before the constructor) and read-only afterwards. */
-#ifndef NOLEAK_POLICY_H
-#define NOLEAK_POLICY_H
+#ifndef NL_POLICY_H
+#define NL_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>

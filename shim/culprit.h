@@ -12,8 +12,8 @@
  *
  * Raw system calls and stack buffers only: it runs in the blocked thread,
  * possibly in a fork child of a multithreaded program. */
-#ifndef NOLEAK_CULPRIT_H
-#define NOLEAK_CULPRIT_H
+#ifndef NL_CULPRIT_H
+#define NL_CULPRIT_H
 
 #include "event.h"
 

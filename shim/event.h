@@ -11,8 +11,8 @@
  *
  * Lines are at most NL_EVENT_MAX bytes; a field that does not fit is dropped
  * along with every later one and the line ends with "truncated":true. */
-#ifndef NOLEAK_EVENT_H
-#define NOLEAK_EVENT_H
+#ifndef NL_EVENT_H
+#define NL_EVENT_H
 
 #include <stdatomic.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* The fields that describe an fd in an event: number, kind, object, pipe
  * end, the call that created it and where (module + offset). */
-#ifndef NOLEAK_FDEVENT_H
-#define NOLEAK_FDEVENT_H
+#ifndef NL_FDEVENT_H
+#define NL_FDEVENT_H
 
 #include "event.h"
 #include "fdinfo.h"

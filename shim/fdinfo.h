@@ -1,6 +1,6 @@
 /* Describing an fd for the log: what kind of object it is and which one. */
-#ifndef NOLEAK_FDINFO_H
-#define NOLEAK_FDINFO_H
+#ifndef NL_FDINFO_H
+#define NL_FDINFO_H
 
 #include <stddef.h>
 #include <sys/socket.h>

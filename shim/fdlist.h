@@ -1,7 +1,7 @@
 /* Listing numbered entries of /proc directories (fds, tasks, pids) without
  * allocating. */
-#ifndef NOLEAK_FDLIST_H
-#define NOLEAK_FDLIST_H
+#ifndef NL_FDLIST_H
+#define NL_FDLIST_H
 
 /* Call fn(n, ctx) for every entry of `dir` whose name is a number, read
  * with raw getdents64.  Returns 0, or -1 when dir cannot be read. */

@@ -12,8 +12,8 @@
  * A vfork child shares this memory with its parent, so marks it makes
  * (CPython calls ioctl(FIONCLEX) there) go to a small per-thread stash
  * tagged with the child's pid, used for that child's exec only. */
-#ifndef NOLEAK_FDTABLE_H
-#define NOLEAK_FDTABLE_H
+#ifndef NL_FDTABLE_H
+#define NL_FDTABLE_H
 
 #include <stdint.h>
 #include <sys/types.h>

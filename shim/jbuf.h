@@ -1,8 +1,8 @@
 /* A JSON value built piece by piece in a caller's buffer, for event fields
  * that are arrays or objects (nl_event_raw).  Allocation-free; once a piece
  * does not fit, the buffer is marked full and the caller drops the field. */
-#ifndef NOLEAK_JBUF_H
-#define NOLEAK_JBUF_H
+#ifndef NL_JBUF_H
+#define NL_JBUF_H
 
 #include <stddef.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* What every fd-creating interposer does with the fd it got back. */
-#ifndef NOLEAK_NEWFD_H
-#define NOLEAK_NEWFD_H
+#ifndef NL_NEWFD_H
+#define NL_NEWFD_H
 
 #include "fdtable.h"
 #include "state.h"

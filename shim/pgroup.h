@@ -14,8 +14,8 @@
  * The child moves itself, just before its exec: before that it has no
  * descendants, so there is no race, and a child that never execs (a worker
  * of the same program) stays in its parent's group. */
-#ifndef NOLEAK_PGROUP_H
-#define NOLEAK_PGROUP_H
+#ifndef NL_PGROUP_H
+#define NL_PGROUP_H
 
 #include <spawn.h>
 #include <sys/types.h>

@@ -11,8 +11,8 @@
  * A lookup that re-enters itself on the same thread (dlsym may call calloc,
  * and a malloc replacement may call open or read) yields NULL; every caller
  * then falls back to the raw system call or fails with ENOSYS. */
-#ifndef NOLEAK_REAL_H
-#define NOLEAK_REAL_H
+#ifndef NL_REAL_H
+#define NL_REAL_H
 
 #include <stdatomic.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* popen streams made by the shim (wrap_shell.c). */
-#ifndef NOLEAK_SHELL_H
-#define NOLEAK_SHELL_H
+#ifndef NL_SHELL_H
+#define NL_SHELL_H
 
 #include <stdio.h>
 

@@ -21,8 +21,8 @@
  *   if (r < 0 && errno == EINTR && nl_signals_would_restart(m)) retry;
  *
  * The mark costs a thread-local read: no system call. */
-#ifndef NOLEAK_SIGNALS_H
-#define NOLEAK_SIGNALS_H
+#ifndef NL_SIGNALS_H
+#define NL_SIGNALS_H
 
 struct nl_sig_mark {
 	unsigned seq;

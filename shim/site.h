@@ -1,6 +1,6 @@
 /* Where an fd was created: a return address turned into module + offset. */
-#ifndef NOLEAK_SITE_H
-#define NOLEAK_SITE_H
+#ifndef NL_SITE_H
+#define NL_SITE_H
 
 #include <stddef.h>
 #include <stdint.h>

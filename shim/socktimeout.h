@@ -13,8 +13,8 @@
  * number now holds something else is recognised before any decision.  The
  * I/O interposers only test a bit (no system call) and verify the identity
  * on their rare paths (EINTR, a timeout). */
-#ifndef NOLEAK_SOCKTIMEOUT_H
-#define NOLEAK_SOCKTIMEOUT_H
+#ifndef NL_SOCKTIMEOUT_H
+#define NL_SOCKTIMEOUT_H
 
 #include <stdatomic.h>
 #include <stddef.h>

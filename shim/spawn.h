@@ -1,8 +1,8 @@
 /* posix_spawn with the exec sweep, shared by the posix_spawn interposers and
  * by system() and popen(), which glibc builds on an internal posix_spawn no
  * preload sees. */
-#ifndef NOLEAK_SPAWN_H
-#define NOLEAK_SPAWN_H
+#ifndef NL_SPAWN_H
+#define NL_SPAWN_H
 
 #include <spawn.h>
 

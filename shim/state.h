@@ -4,8 +4,8 @@
  * earlier (another library's constructor).  While it is being filled, calls
  * from the same or other threads see mode "off" and pass straight through:
  * nothing ever waits for initialisation. */
-#ifndef NOLEAK_STATE_H
-#define NOLEAK_STATE_H
+#ifndef NL_STATE_H
+#define NL_STATE_H
 
 #include <limits.h>
 #include <stdatomic.h>

@@ -6,8 +6,8 @@
  * fd 0 becomes /dev/null.  When a read on fd 0 from a terminal fails with
  * EIO (the terminal hung up), fd 0 becomes /dev/null and the read returns
  * end-of-file.  Audit mode only logs.  Both are logged as stdin_detached. */
-#ifndef NOLEAK_STDIN_H
-#define NOLEAK_STDIN_H
+#ifndef NL_STDIN_H
+#define NL_STDIN_H
 
 #include <sys/types.h>
 

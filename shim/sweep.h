@@ -9,8 +9,8 @@
  * only reads shared memory), or in the parent for posix_spawn.  Cost follows
  * the number of kept fds, never RLIMIT_NOFILE: the gaps between kept fds are
  * marked with close_range(CLOSE_RANGE_CLOEXEC). */
-#ifndef NOLEAK_SWEEP_H
-#define NOLEAK_SWEEP_H
+#ifndef NL_SWEEP_H
+#define NL_SWEEP_H
 
 #include "../policy/policy.h"
 

@@ -4,8 +4,8 @@
  * shim's own interposer, so the shim's internal I/O goes straight to the
  * kernel through these.  Each returns what the kernel returned (-errno on
  * failure, never touching errno), is async-signal-safe and allocation-free. */
-#ifndef NOLEAK_SYS_H
-#define NOLEAK_SYS_H
+#ifndef NL_SYS_H
+#define NL_SYS_H
 
 #include <fcntl.h>
 #include <sys/resource.h>

@@ -15,8 +15,8 @@
  * handler that had SA_RESTART lets the wait go on, and one without it ends
  * the read with EINTR (signals.h tells which ran).  With read_warn and
  * read_timeout both 0 the interposers never come here. */
-#ifndef NOLEAK_WATCHDOG_H
-#define NOLEAK_WATCHDOG_H
+#ifndef NL_WATCHDOG_H
+#define NL_WATCHDOG_H
 
 #include <sys/socket.h>
 #include <sys/types.h>
