@@ -55,79 +55,89 @@ static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
 }
 
-#define OPEN_LIKE(name, call)                                                \
-	NL_REAL_DECL(name);                                                  \
-	NL_EXPORT int name(const char *path, int flags, ...)                 \
-	{                                                                    \
-		mode_t mode = 0;                                             \
+/* Every open-like call is openat(): glibc's open, open64 and openat64 are
+ * that same system call, so all of them go to libc's openat. */
+NL_REAL_DECL(openat);
+static int open_common(int dirfd, const char *path, int flags, mode_t mode,
+		       enum nl_call call, const void *site)
+{
+	int added;
+	int fl = cloexec_flags(flags, &added);
+	__typeof__(&openat) real = NL_REAL(openat);
+	int fd = real ? real(dirfd, path, fl, mode)
+		      : raw_openat(dirfd, path, fl, mode);
+	return nl_new_fd(fd, call, site, added);
+}
+
+/* The optional mode argument, present only with O_CREAT or O_TMPFILE. */
+#define MODE_ARG(flags)                                                      \
+	({                                                                   \
+		mode_t m_ = 0;                                               \
 		if (has_mode_arg(flags)) {                                   \
-			va_list ap;                                          \
-			va_start(ap, flags);                                 \
-			mode = va_arg(ap, mode_t);                           \
-			va_end(ap);                                          \
+			va_list ap_;                                         \
+			va_start(ap_, flags);                                \
+			m_ = va_arg(ap_, mode_t);                            \
+			va_end(ap_);                                         \
 		}                                                            \
-		int added;                                                   \
-		int fl = cloexec_flags(flags, &added);                       \
-		__typeof__(&name) real = NL_REAL(name);                      \
-		int fd = real ? real(path, fl, mode)                         \
-			      : raw_openat(AT_FDCWD, path, fl, mode);        \
-		return nl_new_fd(fd, call, NL_CALLER(), added);              \
-	}
+		m_;                                                          \
+	})
 
-OPEN_LIKE(open, NL_CALL_OPEN)
-OPEN_LIKE(open64, NL_CALL_OPEN)
+NL_EXPORT int open(const char *path, int flags, ...)
+{
+	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
+			   NL_CALLER());
+}
 
-#define OPENAT_LIKE(name)                                                    \
-	NL_REAL_DECL(name);                                                  \
-	NL_EXPORT int name(int dirfd, const char *path, int flags, ...)      \
-	{                                                                    \
-		mode_t mode = 0;                                             \
-		if (has_mode_arg(flags)) {                                   \
-			va_list ap;                                          \
-			va_start(ap, flags);                                 \
-			mode = va_arg(ap, mode_t);                           \
-			va_end(ap);                                          \
-		}                                                            \
-		int added;                                                   \
-		int fl = cloexec_flags(flags, &added);                       \
-		__typeof__(&name) real = NL_REAL(name);                      \
-		int fd = real ? real(dirfd, path, fl, mode)                  \
-			      : raw_openat(dirfd, path, fl, mode);           \
-		return nl_new_fd(fd, NL_CALL_OPENAT, NL_CALLER(), added);    \
-	}
+NL_EXPORT int open64(const char *path, int flags, ...)
+{
+	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
+			   NL_CALLER());
+}
 
-OPENAT_LIKE(openat)
-OPENAT_LIKE(openat64)
+NL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
+			   NL_CALLER());
+}
 
-/* The fortified variants exist so that a missing mode is caught; the shim
- * keeps that check by forwarding to them. */
-#define OPEN_2_LIKE(name, call)                                              \
-	NL_REAL_DECL(name);                                                  \
-	NL_EXPORT int name(const char *path, int flags)                      \
-	{                                                                    \
-		int added;                                                   \
-		int fl = cloexec_flags(flags, &added);                       \
-		__typeof__(&name) real = NL_REAL(name);                      \
-		int fd = real ? real(path, fl) : raw_openat(AT_FDCWD, path, fl, 0); \
-		return nl_new_fd(fd, call, NL_CALLER(), added);              \
-	}
+NL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
+			   NL_CALLER());
+}
 
-OPEN_2_LIKE(__open_2, NL_CALL_OPEN)
-OPEN_2_LIKE(__open64_2, NL_CALL_OPEN)
+/* The fortified variants exist to catch O_CREAT without a mode; that call
+ * still goes to glibc's, so the program aborts as it would without the
+ * shim. */
+NL_REAL_DECL(__openat_2);
+static int fortified_openat(int dirfd, const char *path, int flags,
+			    enum nl_call call, const void *site)
+{
+	__typeof__(&__openat_2) real = NL_REAL(__openat_2);
+	if (has_mode_arg(flags) && real)
+		return real(dirfd, path, flags);
+	return open_common(dirfd, path, flags, 0, call, site);
+}
 
-#define OPENAT_2_LIKE(name)                                                  \
-	NL_REAL_DECL(name);                                                  \
-	NL_EXPORT int name(int dirfd, const char *path, int flags)           \
-	{                                                                    \
-		int added;                                                   \
-		int fl = cloexec_flags(flags, &added);                       \
-		__typeof__(&name) real = NL_REAL(name);                      \
-		int fd = real ? real(dirfd, path, fl) : raw_openat(dirfd, path, fl, 0); \
-		return nl_new_fd(fd, NL_CALL_OPENAT, NL_CALLER(), added);    \
-	}
+NL_EXPORT int __open_2(const char *path, int flags)
+{
+	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+}
 
-OPENAT_2_LIKE(__openat_2)
-OPENAT_2_LIKE(__openat64_2)
+NL_EXPORT int __open64_2(const char *path, int flags)
+{
+	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+}
+
+NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+}
+
+NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+}
 
 /* creat() is open(O_CREAT|O_WRONLY|O_TRUNC). */
 #define CREAT_LIKE(name)                                                     \
