@@ -32,7 +32,7 @@ TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 .PHONY: all check unit it deps install clean demo bench compat fuzz check-asan stress
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
-$(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h)
+$(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h tests/it/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -9,10 +9,13 @@
 #include "state.h"
 #include "sys.h"
 
+/* A terminal answers TCGETS; once hung up it answers every ioctl with
+ * EIO, which only a terminal does. */
 static int is_terminal(int fd)
 {
 	struct termios t;
-	return nl_sys_ioctl(fd, TCGETS, &t) == 0;
+	int r = nl_sys_ioctl(fd, TCGETS, &t);
+	return r == 0 || r == -EIO;
 }
 
 /* Why a terminal on fd 0 is not ours to read, or NULL when it is. */

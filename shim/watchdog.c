@@ -180,6 +180,13 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
 		long r = NL_SYS(SYS_poll, &pfd, 1, ms);
 		now = now_us();
+		/* A terminal that hung up while waited on: the read in
+		 * progress would have failed with EIO (a read begun now would
+		 * return end-of-file instead). */
+		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP)) {
+			errno = EIO;
+			return -1;
+		}
 		if (r > 0 || (r < 0 && r != -EINTR))
 			return 0;  /* readable (or poll cannot say): the real call */
 		if (r == -EINTR) {

@@ -65,8 +65,9 @@ int nl_watch_try(const struct nl_read_op *op, ssize_t *result);
 /* Wait until fd is readable, logging read_blocked after read_warn.
  * `limit_us` bounds the wait (a socket's own shim timeout; 0 = none;
  * read_timeout for pipes, FIFOs and ttys is applied here).  Returns 0 to
- * go on with the real call, or -1 with errno (EINTR for a handler without
- * SA_RESTART, EAGAIN when a limit was reached; `*timed_out` set then). */
+ * go on with the real call, or -1 with errno: EINTR for a handler without
+ * SA_RESTART, EIO for a terminal that hung up, EAGAIN when a limit was
+ * reached (`*timed_out` set then). */
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  long long limit_us, int *timed_out);
 

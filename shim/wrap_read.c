@@ -254,7 +254,7 @@ static ssize_t watched_op(const struct nl_read_op *op)
 					    (long long)secs * 1000000, secs);
 		nl_watch_done(&w, op, -1);
 		errno = e;
-		return -1;
+		return after_read(op, -1);
 	}
 	r = sock ? timed_op(op, w.t0) : real_op(op);
 	nl_watch_done(&w, op, r);
