@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "../policy/version.h"
 #include "event.h"
 #include "fdtable.h"
 #include "pgroup.h"
@@ -19,6 +20,11 @@
 #include "sys.h"
 
 struct nl_proc nl_proc;
+
+/* What `noleak status` (and what(1)) reads to tell an installed copy's
+ * version. */
+__attribute__((used)) static const char version_tag[] =
+	"@(#)libnoleak " NL_VERSION;
 
 static const struct nl_policy pass_through = { .mode = NL_MODE_OFF };
 

@@ -24,6 +24,9 @@ static const char help_text[] =
 "           [--set KEY=VALUE]... [--] command [args...]\n"
 "    noleak inspect [--json] PID\n"
 "    noleak inspect [--json] --all --blocked SECONDS\n"
+"    noleak enable [--root DIR] [--lib PATH] [--libdir DIR]\n"
+"    noleak disable [--root DIR] [--libdir DIR] [--purge]\n"
+"    noleak status [--root DIR] [--lib PATH] [--libdir DIR]\n"
 "    noleak --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -66,6 +69,33 @@ static const char help_text[] =
 "    write, accept, connect or wait call.  --json prints the same facts as\n"
 "    one JSON object.  Exit status: 0, 1 when the process does not exist or\n"
 "    /proc cannot be read, 2 on a usage error.\n"
+"\n"
+"HARDENED HOSTS\n"
+"    noleak enable loads libnoleak.so into every program of the host,\n"
+"    set-user-ID ones included, through /etc/ld.so.preload.  It copies the\n"
+"    library (the one next to noleak, or --lib PATH) into the system library\n"
+"    directory, where the running libc.so.6 lives (or --libdir DIR), owned by\n"
+"    root with mode 0644; loads it into a test program, which must show it in\n"
+"    its /proc/self/maps; checks that it and every directory above it are\n"
+"    owned by root and writable by no one else; then adds the entry.  The file\n"
+"    is replaced in one step (temporary file, fsync, rename), keeping every\n"
+"    other entry, comment and blank line.  Running it again changes nothing.\n"
+"\n"
+"    noleak disable removes every libnoleak.so entry and leaves the library\n"
+"    installed; --purge removes it too.  Programs already running keep the\n"
+"    library until they exit.  Both must run as root.\n"
+"\n"
+"    noleak status prints each libnoleak.so entry, with $LIB expanded, and\n"
+"    the library's path, version, owner and mode; it checks that the file\n"
+"    exists, is safe and loads.  Exit status 0 when enabled and healthy, 1\n"
+"    when not enabled, 2 on a problem.\n"
+"\n"
+"    A host that also runs 32-bit programs uses the entry\n"
+"    /usr/$LIB/libnoleak.so, which ld.so expands per program, with a 32-bit\n"
+"    build installed by hand in the 32-bit library directory (see the README).\n"
+"\n"
+"    --root DIR works on the tree under DIR instead of /: files are read and\n"
+"    written below DIR, the entry names the path seen once DIR is the root.\n"
 "\n"
 "OPTIONS\n"
 "    --audit            Change nothing, only log what enforce mode would do\n"
@@ -164,6 +194,9 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "inspect", noleak_inspect_main },
+	{ "enable", noleak_enable_main },
+	{ "disable", noleak_disable_main },
+	{ "status", noleak_status_main },
 	{ NULL, NULL },
 };
 
@@ -172,7 +205,7 @@ static int usage_error(const char *why, const char *what)
 	if (why)
 		fprintf(stderr, "noleak: %s%s\n", why, what ? what : "");
 	fputs(usage_line, stderr);
-	return NOLEAK_EXIT_USAGE;
+	return NL_EXIT_USAGE;
 }
 
 enum { OPT_AUDIT = 256, OPT_LOG, OPT_CONFIG, OPT_KEEP_FDS, OPT_SOCK_TIMEOUT,
@@ -251,7 +284,7 @@ static int run_main(int argc, char **argv)
 	struct noleak_run_opts o = { settings, 0, NULL };
 	if (!settings) {
 		perror("noleak");
-		return NOLEAK_EXIT_USAGE;
+		return NL_EXIT_USAGE;
 	}
 	opterr = 0;
 	int opt;
@@ -262,7 +295,7 @@ static int run_main(int argc, char **argv)
 			fputs(help_text, stdout);
 			return fflush(stdout) ? 1 : 0;
 		case OPT_VERSION:
-			printf("noleak %s\n", NOLEAK_VERSION);
+			printf("noleak %s\n", NL_VERSION);
 			return fflush(stdout) ? 1 : 0;
 		case OPT_CONFIG:
 			o.config = optarg;

@@ -4,20 +4,18 @@
  *   noleak_run.c    checking the settings and the command, then exec
  *   noleak_elf.c    what kind of program a file is (can a preload reach it?)
  */
-#ifndef NOLEAK_TOOL_H
-#define NOLEAK_TOOL_H
+#ifndef NL_TOOL_H
+#define NL_TOOL_H
 
 #include <stddef.h>
 
-#ifndef NOLEAK_VERSION
-#define NOLEAK_VERSION "0.1.0"
-#endif
+#include "../policy/version.h"
 
 /* Exit statuses of the launcher itself (the command's own status otherwise,
  * since the launcher becomes the command). */
-#define NOLEAK_EXIT_USAGE 2      /* bad option or value, unreachable target */
-#define NOLEAK_EXIT_CANNOT 126   /* found but not executable */
-#define NOLEAK_EXIT_NOTFOUND 127 /* command not found */
+#define NL_EXIT_USAGE 2      /* bad option or value, unreachable target */
+#define NL_EXIT_CANNOT 126   /* found but not executable */
+#define NL_EXIT_NOTFOUND 127 /* command not found */
 
 /* --- noleak_run.c --- */
 
@@ -50,12 +48,12 @@ int noleak_find_command(const char *name, char *out, size_t cap);
 /* --- noleak_elf.c --- */
 
 enum noleak_exe_kind {
-	NOLEAK_EXE_DYNAMIC,    /* ELF with PT_INTERP: the loader runs */
-	NOLEAK_EXE_STATIC,     /* ELF without PT_INTERP: no loader, no preload */
-	NOLEAK_EXE_SCRIPT,     /* starts with #! */
-	NOLEAK_EXE_OTHER,      /* anything else (shell text, binfmt_misc, ELF
+	NL_EXE_DYNAMIC,    /* ELF with PT_INTERP: the loader runs */
+	NL_EXE_STATIC,     /* ELF without PT_INTERP: no loader, no preload */
+	NL_EXE_SCRIPT,     /* starts with #! */
+	NL_EXE_OTHER,      /* anything else (shell text, binfmt_misc, ELF
 				* objects that are not programs) */
-	NOLEAK_EXE_UNREADABLE, /* could not be read: nothing can be said */
+	NL_EXE_UNREADABLE, /* could not be read: nothing can be said */
 };
 
 /* What kind of program `path` is; for ELF files, *elf_bits gets 32 or 64
@@ -71,9 +69,14 @@ int noleak_shebang(const char *path, char *interp, size_t icap, char *arg,
 /* The program the kernel ends up loading when `path` is executed: `path`
  * itself, or the interpreter of its #! line, followed through scripts that
  * name scripts and through `#!/usr/bin/env NAME` (NAME looked up on PATH).
- * Fills `out` and returns its kind.  Returns NOLEAK_EXE_UNREADABLE when the
+ * Fills `out` and returns its kind.  Returns NL_EXE_UNREADABLE when the
  * chain cannot be followed (then `out` names where it stopped). */
 enum noleak_exe_kind noleak_loaded_program(const char *path, char *out,
 					   size_t cap, int *elf_bits);
+
+/* noleak_preload.c: /etc/ld.so.preload for the whole host. */
+int noleak_enable_main(int argc, char **argv);
+int noleak_disable_main(int argc, char **argv);
+int noleak_status_main(int argc, char **argv);
 
 #endif

@@ -125,30 +125,30 @@ static enum noleak_exe_kind elf_kind(int fd, const unsigned char *head,
 	struct phdr_table t;
 	char interp[PATH_MAX];
 	if (!bits || read_phdr_table(head, len, bits, msb, &t) < 0)
-		return NOLEAK_EXE_OTHER;
+		return NL_EXE_OTHER;
 	/* Relocatable objects and core files are ELF but not programs. */
 	if (t.type != ET_EXEC && t.type != ET_DYN)
-		return NOLEAK_EXE_OTHER;
+		return NL_EXE_OTHER;
 	if (elf_bits)
 		*elf_bits = bits;
 	if (find_interp(fd, &t, bits, msb, interp, sizeof interp) ||
 	    is_own_loader(fd))
-		return NOLEAK_EXE_DYNAMIC;
-	return NOLEAK_EXE_STATIC;
+		return NL_EXE_DYNAMIC;
+	return NL_EXE_STATIC;
 }
 
 enum noleak_exe_kind noleak_exe_kind(const char *path, int *elf_bits)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NOLEAK_EXE_UNREADABLE;
+		return NL_EXE_UNREADABLE;
 	unsigned char head[sizeof(Elf64_Ehdr)];
 	ssize_t n = pread(fd, head, sizeof head, 0);
-	enum noleak_exe_kind kind = NOLEAK_EXE_OTHER;
+	enum noleak_exe_kind kind = NL_EXE_OTHER;
 	if (n < 0)
-		kind = NOLEAK_EXE_UNREADABLE;
+		kind = NL_EXE_UNREADABLE;
 	else if (n >= 2 && head[0] == '#' && head[1] == '!')
-		kind = NOLEAK_EXE_SCRIPT;
+		kind = NL_EXE_SCRIPT;
 	else if (n >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
 		kind = elf_kind(fd, head, (size_t)n, elf_bits);
 	close(fd);
@@ -258,17 +258,17 @@ enum noleak_exe_kind noleak_loaded_program(const char *path, char *out,
 					   size_t cap, int *elf_bits)
 {
 	if (copy_span(out, cap, path, strlen(path)) < 0)
-		return NOLEAK_EXE_UNREADABLE;
+		return NL_EXE_UNREADABLE;
 	for (int depth = 0; depth <= SHEBANG_DEPTH; depth++) {
 		enum noleak_exe_kind kind = noleak_exe_kind(out, elf_bits);
-		if (kind != NOLEAK_EXE_SCRIPT)
+		if (kind != NL_EXE_SCRIPT)
 			return kind;
 		char next[4096];
 		if (interpreter_of(out, next, sizeof next) < 0)
-			return NOLEAK_EXE_UNREADABLE;
+			return NL_EXE_UNREADABLE;
 		if (copy_span(out, cap, next, strlen(next)) < 0)
-			return NOLEAK_EXE_UNREADABLE;
+			return NL_EXE_UNREADABLE;
 	}
 	/* Deeper than the kernel follows: exec will fail on its own. */
-	return NOLEAK_EXE_UNREADABLE;
+	return NL_EXE_UNREADABLE;
 }

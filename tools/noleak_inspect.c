@@ -31,7 +31,7 @@ static int usage_error(const char *why, const char *what)
 {
 	fprintf(stderr, "noleak inspect: %s%s\n", why, what ? what : "");
 	fputs(inspect_usage, stderr);
-	return NOLEAK_EXIT_USAGE;
+	return NL_EXIT_USAGE;
 }
 
 static int parse_pid(const char *s, pid_t *out)

@@ -12,8 +12,8 @@
  * cooperation: it works on static binaries and on programs started long
  * before anyone thought of libnoleak.  What cannot be read is said, never
  * guessed. */
-#ifndef NOLEAK_INSPECT_H
-#define NOLEAK_INSPECT_H
+#ifndef NL_INSPECT_H
+#define NL_INSPECT_H
 
 #include <stddef.h>
 #include <sys/types.h>

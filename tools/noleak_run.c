@@ -127,8 +127,8 @@ int noleak_find_command(const char *name, char *out, size_t cap)
 static int command_problem(const char *name, int err)
 {
 	if (err == -ENOENT && !strchr(name, '/'))
-		return fail(NOLEAK_EXIT_NOTFOUND, "%s: command not found", name);
-	return fail(err == -ENOENT ? NOLEAK_EXIT_NOTFOUND : NOLEAK_EXIT_CANNOT,
+		return fail(NL_EXIT_NOTFOUND, "%s: command not found", name);
+	return fail(err == -ENOENT ? NL_EXIT_NOTFOUND : NL_EXIT_CANNOT,
 		    "%s: %s", name, strerror(-err));
 }
 
@@ -153,8 +153,8 @@ static void env_name(const char *key, char *out, size_t cap)
 static int report_policy_error(const struct nl_policy *p, const char *origin)
 {
 	if (p->n_errors > 0)
-		return fail(NOLEAK_EXIT_USAGE, "%s", p->errors[p->n_errors - 1]);
-	return fail(NOLEAK_EXIT_USAGE, "%s: invalid value", origin);
+		return fail(NL_EXIT_USAGE, "%s", p->errors[p->n_errors - 1]);
+	return fail(NL_EXIT_USAGE, "%s: invalid value", origin);
 }
 
 /* The shim takes only an absolute log path (each process of the tree may be
@@ -188,7 +188,7 @@ static int apply_settings(const struct noleak_run_opts *o)
 	for (size_t i = 0; i < o->n_settings; i++) {
 		const struct noleak_setting *s = &o->settings[i];
 		if (!known_key(s->key))
-			return fail(NOLEAK_EXIT_USAGE,
+			return fail(NL_EXIT_USAGE,
 				    "%s: unknown key \"%s\" (see noleak --help, ENVIRONMENT)",
 				    s->origin, s->key);
 		scratch.n_errors = 0;
@@ -202,7 +202,7 @@ static int apply_settings(const struct noleak_run_opts *o)
 			return report_policy_error(&scratch, s->origin);
 		env_name(s->key, name, sizeof name);
 		if (setenv(name, value, 1) < 0)
-			return fail(NOLEAK_EXIT_USAGE, "%s: %s", name, strerror(errno));
+			return fail(NL_EXIT_USAGE, "%s: %s", name, strerror(errno));
 	}
 	return 0;
 }
@@ -235,14 +235,14 @@ static int check_config(const char *file, const char *path, const char *argv0)
 	struct stat st;
 	char abs[PATH_MAX];
 	if (stat(file, &st) < 0 || !realpath(file, abs))
-		return fail(NOLEAK_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
+		return fail(NL_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
 	const char *why = nl_policy_config_distrust(&st, geteuid());
 	if (why)
-		return fail(NOLEAK_EXIT_USAGE, "--config %s: %s", file, why);
+		return fail(NL_EXIT_USAGE, "--config %s: %s", file, why);
 	size_t len;
 	char *text = read_small_file(abs, &len);
 	if (!text)
-		return fail(NOLEAK_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
+		return fail(NL_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
 	static struct nl_policy scratch;
 	nl_policy_defaults(&scratch);
 	/* Per-program sections match the program the shim will find itself
@@ -255,9 +255,9 @@ static int check_config(const char *file, const char *path, const char *argv0)
 	for (int i = 0; i < scratch.n_errors; i++)
 		fprintf(stderr, "noleak: %s\n", scratch.errors[i]);
 	if (scratch.n_errors)
-		return NOLEAK_EXIT_USAGE;
+		return NL_EXIT_USAGE;
 	if (setenv("NOLEAK_CONFIG", abs, 1) < 0)
-		return fail(NOLEAK_EXIT_USAGE, "NOLEAK_CONFIG: %s", strerror(errno));
+		return fail(NL_EXIT_USAGE, "NOLEAK_CONFIG: %s", strerror(errno));
 	return 0;
 }
 
@@ -290,7 +290,7 @@ static int preload_has(const char *list, const char *lib)
 static int set_preload(const char *lib)
 {
 	if (strpbrk(lib, ": "))
-		return fail(NOLEAK_EXIT_USAGE,
+		return fail(NL_EXIT_USAGE,
 			    "%s: LD_PRELOAD cannot name a path containing ':' or a space", lib);
 	const char *old = getenv("LD_PRELOAD");
 	if (old && preload_has(old, lib))
@@ -302,7 +302,7 @@ static int set_preload(const char *lib)
 		r = setenv("LD_PRELOAD", val, 1);
 		free(val);
 	}
-	return r < 0 ? fail(NOLEAK_EXIT_USAGE, "LD_PRELOAD: %s", strerror(errno)) : 0;
+	return r < 0 ? fail(NL_EXIT_USAGE, "LD_PRELOAD: %s", strerror(errno)) : 0;
 }
 
 static int set_launched(void)
@@ -310,7 +310,7 @@ static int set_launched(void)
 	char pid[24];
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	return setenv("NOLEAK_LAUNCHED", pid, 1) < 0
-		? fail(NOLEAK_EXIT_USAGE, "NOLEAK_LAUNCHED: %s", strerror(errno))
+		? fail(NL_EXIT_USAGE, "NOLEAK_LAUNCHED: %s", strerror(errno))
 		: 0;
 }
 
@@ -325,14 +325,14 @@ static int check_target(const char *name, const char *path)
 	enum noleak_exe_kind kind =
 		noleak_loaded_program(path, loaded, sizeof loaded, &bits);
 	int direct = !strcmp(loaded, path);
-	if (kind == NOLEAK_EXE_STATIC && direct)
-		return fail(NOLEAK_EXIT_USAGE, "%s is statically linked (no dynamic "
+	if (kind == NL_EXE_STATIC && direct)
+		return fail(NL_EXIT_USAGE, "%s is statically linked (no dynamic "
 			    "loader): LD_PRELOAD cannot reach it", name);
-	if (kind == NOLEAK_EXE_STATIC)
-		return fail(NOLEAK_EXIT_USAGE, "%s: its interpreter %s is statically "
+	if (kind == NL_EXE_STATIC)
+		return fail(NL_EXIT_USAGE, "%s: its interpreter %s is statically "
 			    "linked (no dynamic loader): LD_PRELOAD cannot reach it",
 			    name, loaded);
-	if (kind != NOLEAK_EXE_DYNAMIC)
+	if (kind != NL_EXE_DYNAMIC)
 		return 0;  /* unknown: let the exec decide */
 	const char *shown = direct ? name : loaded;
 	if (bits && bits != (int)(8 * sizeof(void *)))
@@ -358,7 +358,7 @@ int noleak_run(const struct noleak_run_opts *o, char *const argv[])
 {
 	char lib[PATH_MAX], where[PATH_MAX * 2 + 32], path[PATH_MAX];
 	if (find_library(lib, sizeof lib, where, sizeof where) < 0)
-		return fail(NOLEAK_EXIT_USAGE, "%s not found in %s", LIB_NAME, where);
+		return fail(NL_EXIT_USAGE, "%s not found in %s", LIB_NAME, where);
 	int r = apply_settings(o);
 	if (r)
 		return r;
@@ -377,10 +377,10 @@ int noleak_run(const struct noleak_run_opts *o, char *const argv[])
 	char interp[PATH_MAX], arg[PATH_MAX];
 	if (err == ENOENT &&
 	    noleak_shebang(path, interp, sizeof interp, arg, sizeof arg) == 0)
-		return fail(NOLEAK_EXIT_CANNOT, "%s: bad interpreter %s: %s",
+		return fail(NL_EXIT_CANNOT, "%s: bad interpreter %s: %s",
 			    argv[0], interp, strerror(err));
 	if (err == ENOENT)
-		return fail(NOLEAK_EXIT_CANNOT, "%s: cannot execute: its dynamic "
+		return fail(NL_EXIT_CANNOT, "%s: cannot execute: its dynamic "
 			    "loader is missing", argv[0]);
-	return fail(NOLEAK_EXIT_CANNOT, "%s: %s", argv[0], strerror(err));
+	return fail(NL_EXIT_CANNOT, "%s: %s", argv[0], strerror(err));
 }

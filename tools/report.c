@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("noleak-report %s\n", NOLEAK_VERSION);
+			printf("noleak-report %s\n", NL_VERSION);
 			return 0;
 		default:
 			fputs("Try 'noleak-report --help'.\n", stderr);

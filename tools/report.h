@@ -4,16 +4,14 @@
  * allocating, report_agg.c folds events into bounded tables, report_input.c
  * reads files in large blocks and cuts them into lines, report_print.c writes
  * the text or JSON summary.  report.c holds only main() and the options. */
-#ifndef NOLEAK_REPORT_H
-#define NOLEAK_REPORT_H
+#ifndef NL_REPORT_H
+#define NL_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#ifndef NOLEAK_VERSION
-#define NOLEAK_VERSION "0.1.0"
-#endif
+#include "../policy/version.h"
 
 /* Lines longer than this are skipped whole (and counted). */
 #define REP_LINE_MAX (1u << 20)

@@ -1,8 +1,8 @@
 /* noleak-report: the aggregate tables, shared by report_agg.c (filling) and
  * report_print.c (printing).  Every table is bounded: distinct strings,
  * rows and execs have caps, and what exceeds them is counted, not stored. */
-#ifndef NOLEAK_REPORT_AGG_H
-#define NOLEAK_REPORT_AGG_H
+#ifndef NL_REPORT_AGG_H
+#define NL_REPORT_AGG_H
 
 #include "report.h"
 

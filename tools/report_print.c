@@ -935,7 +935,7 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	static const char *const config_names[] = { "error", "config", NULL };
 	int first = 1, f = 1;
 	fputc('{', out);
-	jkv_str(out, &first, "version", NOLEAK_VERSION);
+	jkv_str(out, &first, "version", NL_VERSION);
 	jkey(out, &first, "inputs");
 	fputc('{', out);
 	jkv_u64(out, &f, "logs", (uint64_t)a->files);
