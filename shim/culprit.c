@@ -87,6 +87,7 @@ static int open_for_writing(int pid, int fd)
 struct holder_scan {
 	const char *object;      /* readlink target of our fd */
 	pid_t self, self_parent;
+	int saw_self;            /* /proc listed this process: it is real */
 	char self_exe[512];
 	int pid;                 /* process being scanned */
 	int fds[8], n_fds;
@@ -166,6 +167,8 @@ static void add_holder(struct holder_scan *h)
 static void scan_process(int pid, void *arg)
 {
 	struct holder_scan *h = arg;
+	if (pid == h->self)
+		h->saw_self = 1;
 	if (h->found >= CULPRITS_MAX)
 		return;
 	char dir[48];
@@ -190,7 +193,10 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 				    sizeof h.self_exe - 1);
 	h.self_exe[n > 0 ? n : 0] = '\0';
 	nl_jb_raw(j, "[");
-	if (nl_for_each_number("/proc", scan_process, &h) < 0)
+	/* /proc may be missing, or covered by something else: only a /proc
+	 * that lists this very process is believed. */
+	if (!object[0] || nl_for_each_number("/proc", scan_process, &h) < 0 ||
+	    !h.saw_self)
 		h.denied = -1;
 	if (h.denied) {
 		nl_jb_raw(j, h.found ? ",{" : "{");

@@ -10,6 +10,14 @@
 #include "sys.h"
 
 static struct nl_fd_slot *_Atomic table;
+/* The table could not be mapped (out of address space): marks are lost,
+ * so the sweep must keep every fd rather than drop deliberate ones. */
+static atomic_int table_failed;
+
+int nl_fd_table_failed(void)
+{
+	return atomic_load_explicit(&table_failed, memory_order_relaxed);
+}
 static atomic_int high_water;
 
 /* Marks made in a vfork child: per thread, tagged with the child's pid so
@@ -54,8 +62,10 @@ static struct nl_fd_slot *table_get(int create)
 	size_t size = sizeof(struct nl_fd_slot) * NL_FD_TABLE_SIZE;
 	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
+	if (m == MAP_FAILED) {
+		atomic_store(&table_failed, 1);
 		return NULL;
+	}
 	struct nl_fd_slot *expected = NULL;
 	if (!atomic_compare_exchange_strong(&table, &expected, m)) {
 		munmap(m, size);
@@ -160,9 +170,11 @@ void nl_fd_created(int fd, enum nl_call call, const void *site,
 	struct nl_fd_slot *s = slot_for(fd, 1);
 	if (!s)
 		return;
-	s->call = (uint16_t)call;
-	s->kind = NL_KIND_UNKNOWN;
-	s->site = (uintptr_t)site;
+	/* Relaxed atomics: another thread may read the slot of an fd number
+	 * being reused; it sees an old or a new value, never a torn one. */
+	__atomic_store_n(&s->call, (uint16_t)call, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->site, (uintptr_t)site, __ATOMIC_RELAXED);
 	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
 			      memory_order_release);
 	if (shim_cloexec)
@@ -204,10 +216,12 @@ void nl_fd_mark(int fd, uint32_t bit)
 		return;
 	uint32_t old = atomic_load(&s->bits);
 	/* A keep bit set for another file is stale: drop it first. */
-	if ((old & NL_FD_KEEP_BITS) && (s->dev != st.st_dev || s->ino != st.st_ino))
+	if ((old & NL_FD_KEEP_BITS) &&
+	    (__atomic_load_n(&s->dev, __ATOMIC_RELAXED) != st.st_dev ||
+	     __atomic_load_n(&s->ino, __ATOMIC_RELAXED) != st.st_ino))
 		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_KEEP_BITS);
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
+	__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
 	atomic_fetch_or(&s->bits, bit);
 	raise_high_water(fd);
 }
@@ -271,8 +285,9 @@ uint32_t nl_fd_keep_bits(int fd)
 	uint32_t bits = s ? atomic_load(&s->bits) & NL_FD_KEEP_BITS : 0;
 	if (bits) {
 		struct stat st;
-		if (nl_sys_fstat(fd, &st) < 0 || st.st_dev != s->dev ||
-		    st.st_ino != s->ino)
+		if (nl_sys_fstat(fd, &st) < 0 ||
+		    st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
+		    st.st_ino != __atomic_load_n(&s->ino, __ATOMIC_RELAXED))
 			bits = 0;
 	}
 	/* The vfork child's own marks override the parent's for that fd. */
@@ -331,8 +346,9 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 enum nl_fd_kind nl_fd_kind(int fd)
 {
 	struct nl_fd_slot *s = slot_for(fd, 1);
-	if (s && s->kind != NL_KIND_UNKNOWN)
-		return (enum nl_fd_kind)s->kind;
+	uint8_t cached = s ? __atomic_load_n(&s->kind, __ATOMIC_RELAXED) : 0;
+	if (cached != NL_KIND_UNKNOWN)
+		return (enum nl_fd_kind)cached;
 	struct stat st;
 	enum nl_fd_kind k;
 	if (nl_sys_fstat(fd, &st) < 0)
@@ -344,6 +360,6 @@ enum nl_fd_kind nl_fd_kind(int fd)
 	default: k = NL_KIND_OTHER;
 	}
 	if (s)
-		s->kind = (uint8_t)k;
+		__atomic_store_n(&s->kind, (uint8_t)k, __ATOMIC_RELAXED);
 	return k;
 }

@@ -80,6 +80,8 @@ const struct nl_fd_slot *nl_fd_slot(int fd);
 /* The keep bits of fd that still hold (identity checked), including marks
  * stashed by this vfork child. */
 uint32_t nl_fd_keep_bits(int fd);
+/* Whether the table could not be mapped, so marks may have been lost. */
+int nl_fd_table_failed(void);
 /* One past the highest fd that ever carried a keep bit or SHIM_CLOEXEC. */
 int nl_fd_high_water(void);
 /* Visit every fd marked in this vfork child's stash. */

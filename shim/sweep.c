@@ -149,8 +149,10 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
 	/* A trampoline gets exactly what it would have got without the shim:
-	 * nothing is swept, and the shim's own flags come off. */
-	if (pl->trampoline)
+	 * nothing is swept, and the shim's own flags come off.  Without the
+	 * table (it could not be mapped) the deliberate fds are unknown: keep
+	 * everything rather than break the program. */
+	if (pl->trampoline || nl_fd_table_failed())
 		add_range(pl, 3, INT_MAX);
 	keep_marked_fds(pl);
 	sort_and_merge(pl);
