@@ -1,15 +1,31 @@
 #!/bin/sh
-# Install what the tests need, only when it is missing (Debian).
+# Install what the tests need, only when it is missing (Debian 12).
 set -e
 need=""
-[ -f /usr/include/criterion/criterion.h ] || need="$need libcriterion-dev"
-command -v gcc >/dev/null || need="$need gcc"
-command -v make >/dev/null || need="$need make"
+want() { # want COMMAND-OR-FILE PACKAGE
+	case "$1" in
+	/*) [ -e "$1" ] || need="$need $2" ;;
+	*) command -v "$1" >/dev/null 2>&1 || need="$need $2" ;;
+	esac
+}
+want /usr/include/criterion/criterion.h libcriterion-dev
+want gcc gcc
+want make make
+want clang clang                  # make fuzz
+want valgrind valgrind            # make stress (helgrind), benchmarks
+want ip iproute2                  # dead-peer test in network namespaces
+want setpriv util-linux           # secure-mode tests
+want script bsdutils              # pseudo-terminal tests
+want python3 python3
+want javac openjdk-17-jdk-headless
+want addr2line binutils
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$need (run as root, or install them)" >&2
 	exit 1
 fi
+echo "deps: installing$need"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# shellcheck disable=SC2086
 apt-get install -y -qq $need >/dev/null
