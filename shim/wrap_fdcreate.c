@@ -246,6 +246,9 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
 	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
 			 : syscall(SYS_recvmsg, fd, msg, fl);
+	/* The kernel echoes the flag in msg_flags; the program never set it. */
+	if (r >= 0 && added && msg)
+		msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
 	if (r < 0 || !nl_fd_policy_active() || !msg || !msg->msg_controllen)
 		return r;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {

@@ -93,13 +93,14 @@ static int copy_actions(posix_spawn_file_actions_t *dst,
 	return 0;
 }
 
-/* Spawn with dup2(fd, fd) for each fd to pass.  Returns -1 (nothing
- * spawned) when the caller's actions cannot be extended safely. */
-static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
-			 pid_t *pid, const char *path,
-			 const posix_spawn_file_actions_t *fa,
-			 const posix_spawnattr_t *attr, char *const argv[],
-			 char *const envp[], int *result)
+/* Spawn with dup2(fd, fd) for each fd to pass that is still open.  Returns
+ * -1 (nothing spawned) when the caller's actions cannot be extended
+ * safely. */
+static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
+			      pid_t *pid, const char *path,
+			      const posix_spawn_file_actions_t *fa,
+			      const posix_spawnattr_t *attr, char *const argv[],
+			      char *const envp[], int *result)
 {
 	posix_spawn_file_actions_t mine;
 	if (fa && !layout_known())
@@ -109,7 +110,7 @@ static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
 		return -1;
 	for (int i = 0; i < pl->n_pass; i++) {
 		int fd = pl->pass[i];
-		if (!(fa && actions_use(fa, fd)))
+		if (!(fa && actions_use(fa, fd)) && nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
 			posix_spawn_file_actions_adddup2(&mine, fd, fd);
 	}
 	*result = real(pid, path, &mine, attr, argv, envp);
@@ -117,6 +118,28 @@ static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
 		free(mine.__actions);
 	else
 		posix_spawn_file_actions_destroy(&mine);
+	return 0;
+}
+
+/* Another thread may close a passed fd between the plan and the child's
+ * dup2 (the JVM's reaper closes the pipes of finished processes): that
+ * spawn fails with EBADF where without the shim the fd would simply not
+ * have been passed.  So EBADF is retried, each try passing only the fds
+ * still open; a last EBADF is the caller's own. */
+static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
+			 pid_t *pid, const char *path,
+			 const posix_spawn_file_actions_t *fa,
+			 const posix_spawnattr_t *attr, char *const argv[],
+			 char *const envp[], int *result)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		if (spawn_passing_once(real, pl, pid, path, fa, attr, argv, envp,
+				       result) < 0)
+			return -1;
+		if (*result != EBADF)
+			return 0;
+	}
+	*result = real(pid, path, fa, attr, argv, envp);
 	return 0;
 }
 
