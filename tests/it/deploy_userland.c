@@ -286,8 +286,10 @@ static void expect_same_behaviour(void)
 		cr_assert(plain_rc[0], "%s did not run", steps[i]);
 		cr_expect_str_eq(slurp(mode_file("preload", "out", steps[i], ".rc")),
 				 plain_rc, "%s: exit status differs", steps[i]);
-		cr_expect_str_eq(slurp(mode_file("preload", "out", steps[i], ".out")),
-				 plain_out, "%s: output differs", steps[i]);
+		const char *pre = slurp(mode_file("preload", "out", steps[i], ".out"));
+		cr_expect_str_eq(pre, plain_out,
+				 "%s: output differs:\n--- without the preload:\n%s"
+				 "--- with it:\n%s", steps[i], plain_out, pre);
 	}
 	/* The steps did what they should, not merely the same thing. */
 	static const struct { const char *step, *rc, *text; } want[] = {
