@@ -94,6 +94,53 @@ tenths() {
 	sed -n 's/.*after \([0-9]*\)\.\([0-9]\) s.*/\1\2/p' "$1" | head -n 1
 }
 
+# A step's outcome for the summary, and why: named after the words the
+# summary prints, so that each incident says only what it saw.
+fails()        { without="fails"; point "$1"; }
+did_not_fail() { without="did not fail"; point "$1"; }
+fixed()        { enforce="fixed"; point "$1"; }
+not_fixed()    { enforce="NOT fixed"; for why; do point "$why"; done; }
+
+# Runs one step's command (the rest of the arguments) with the demo's tag,
+# for at most $1 seconds, its output into file $2, and shows that output.
+run_shown() {
+	bound=$1 shown=$2
+	shift 2
+	tagged timeout "$bound" "$@" >"$shown" 2>&1
+	said "$shown"
+}
+
+# What log $1 says of the blocked read: $2 when the read watchdog
+# reported it.
+point_read_blocked() {
+	if has_event "$1" read_blocked; then
+		point "read_blocked: $2"
+	else
+		point "no read_blocked event: the read watchdog did not report the blocked read"
+	fi
+}
+
+# Starts a server (the rest of the arguments) in the background, writing
+# to the transcript $out, and waits until it says $1; sets $port.  When it
+# never does, shows what it said, stops everything and returns 1.
+start_server() {
+	ready=$1
+	shift
+	: >"$out"
+	tagged "$@" >>"$out" 2>&1 &
+	wait_for "$out" "$ready" 5 || { said "$out"; stop_all; return 1; }
+	port=$(port_in "$out")
+}
+
+# Ends a server run: lets the server write its last lines, shows the
+# transcript, stops everything and returns $1 (0: the client was answered).
+end_server_run() {
+	sleep 0.1
+	said "$out"
+	stop_all
+	return "$1"
+}
+
 # --- 1. the pipe-EOF hang ---------------------------------------------------
 
 incident_1() {
@@ -105,46 +152,36 @@ incident_1() {
 
 	step "without the shim"
 	cmd "pipe_eof_hang"
-	tagged timeout 10 "$ex/pipe_eof_hang" >"$work/1.out" 2>&1
-	said "$work/1.out"
+	run_shown 10 "$work/1.out" "$ex/pipe_eof_hang"
 	t=$(tenths "$work/1.out")
 	if [ "${t:-999}" -ge 25 ]; then
-		without="fails"
-		point "the agent waited for a job that had nothing to say: the incident"
+		fails "the agent waited for a job that had nothing to say: the incident"
 	else
-		without="did not fail"
-		point "the agent got end-of-file at once: the incident did not happen"
+		did_not_fail "the agent got end-of-file at once: the incident did not happen"
 	fi
 	stop_all
 
 	step "noleak --audit (changes nothing, only logs)"
 	cmd "noleak --audit --read-warn 1 --log audit.log -- pipe_eof_hang"
-	tagged timeout 10 "$b/noleak" --audit --read-warn 1 --log "$work/1.log" \
-		-- "$ex/pipe_eof_hang" >"$work/1a.out" 2>&1
-	said "$work/1a.out"
+	run_shown 10 "$work/1a.out" "$b/noleak" --audit --read-warn 1 \
+		--log "$work/1.log" -- "$ex/pipe_eof_hang"
 	stop_all
 	t=$(tenths "$work/1a.out")
 	[ "${t:-0}" -ge 25 ] && point "audit changed nothing: the agent still waited for the job"
 	show_log "$work/1.log"
 	has_event "$work/1.log" fd_leak &&
 		point "fd_leak: the exec of /bin/sh would not get the pipe's fds (action=would_close)"
-	if has_event "$work/1.log" read_blocked; then
-		point "read_blocked: while the agent waited, the watchdog named who holds the write end"
-	else
-		point "no read_blocked event: the read watchdog did not report the blocked read"
-	fi
+	point_read_blocked "$work/1.log" \
+		"while the agent waited, the watchdog named who holds the write end"
 
 	step "noleak (enforce)"
 	cmd "noleak -- pipe_eof_hang"
-	tagged timeout 10 "$b/noleak" -- "$ex/pipe_eof_hang" >"$work/1e.out" 2>&1
-	said "$work/1e.out"
+	run_shown 10 "$work/1e.out" "$b/noleak" -- "$ex/pipe_eof_hang"
 	t=$(tenths "$work/1e.out")
 	if [ "${t:-999}" -lt 10 ]; then
-		enforce="fixed"
-		point "end-of-file as soon as the command finished: the job never got the pipe"
+		fixed "end-of-file as soon as the command finished: the job never got the pipe"
 	else
-		enforce="NOT fixed"
-		point "the agent still waited for the job"
+		not_fixed "the agent still waited for the job"
 	fi
 	stop_all
 	verdict 1 "pipe-EOF hang" "$without" "$enforce"
@@ -188,22 +225,18 @@ incident_2() {
 
 	step "without the shim"
 	cmd "killed_shell"
-	tagged timeout 10 "$ex/killed_shell" >"$work/2.out" 2>&1
-	said "$work/2.out"
+	run_shown 10 "$work/2.out" "$ex/killed_shell"
 	killed_shell_aftermath "$(port_in "$work/2.out")"
 	if [ "$left" -gt 0 ] || [ "$rebound" = no ]; then
-		without="fails"
-		point "the sleeps outlived the shell and keep the port: the agent cannot restart"
+		fails "the sleeps outlived the shell and keep the port: the agent cannot restart"
 	else
-		without="did not fail"
-		point "the job died with its shell: the incident did not happen"
+		did_not_fail "the job died with its shell: the incident did not happen"
 	fi
 
 	step "noleak --audit (changes nothing, only logs)"
 	cmd "noleak --audit --log audit.log -- killed_shell"
-	tagged timeout 10 "$b/noleak" --audit --log "$work/2.log" \
-		-- "$ex/killed_shell" >"$work/2a.out" 2>&1
-	said "$work/2a.out"
+	run_shown 10 "$work/2a.out" "$b/noleak" --audit --log "$work/2.log" \
+		-- "$ex/killed_shell"
 	killed_shell_aftermath "$(port_in "$work/2a.out")"
 	[ "$left" -gt 0 ] && point "audit changed nothing: the sleeps survive"
 	show_log "$work/2.log"
@@ -214,14 +247,12 @@ incident_2() {
 
 	step "noleak (enforce)"
 	cmd "noleak -- killed_shell"
-	tagged timeout 10 "$b/noleak" -- "$ex/killed_shell" >"$work/2e.out" 2>&1
-	said "$work/2e.out"
+	run_shown 10 "$work/2e.out" "$b/noleak" -- "$ex/killed_shell"
 	killed_shell_aftermath "$(port_in "$work/2e.out")"
 	if [ "$left" -eq 0 ] && [ "$rebound" = yes ]; then
-		enforce="fixed"
-		point "killing the shell killed its process group, and the port is free"
+		fixed "killing the shell killed its process group, and the port is free"
 	else
-		enforce="NOT fixed"
+		not_fixed
 		[ "$left" -gt 0 ] && point "part of the job outlived the shell"
 		[ "$rebound" = no ] && point "the port is still held"
 	fi
@@ -240,23 +271,19 @@ incident_3() {
 
 	step "without the shim"
 	cmd "thread_race 300"
-	tagged timeout 20 "$ex/thread_race" 300 >"$work/3.out" 2>&1
-	said "$work/3.out"
+	run_shown 20 "$work/3.out" "$ex/thread_race" 300
 	n=$(leaky_helpers "$work/3.out")
 	if [ "${n:-0}" -gt 0 ]; then
-		without="fails"
-		point "forks that landed between pipe() and fcntl() handed the pipe on: the incident"
+		fails "forks that landed between pipe() and fcntl() handed the pipe on: the incident"
 	else
-		without="did not fail"
-		point "no fork landed in the window this time: the race was not hit"
+		did_not_fail "no fork landed in the window this time: the race was not hit"
 	fi
 	stop_all
 
 	step "noleak --audit (changes nothing, only logs)"
 	cmd "noleak --audit --log audit.log -- thread_race 300"
-	tagged timeout 20 "$b/noleak" --audit --log "$work/3.log" \
-		-- "$ex/thread_race" 300 >"$work/3a.out" 2>&1
-	said "$work/3a.out"
+	run_shown 20 "$work/3a.out" "$b/noleak" --audit --log "$work/3.log" \
+		-- "$ex/thread_race" 300
 	stop_all
 	n=$(leaky_helpers "$work/3a.out")
 	[ "${n:-0}" -gt 0 ] && point "audit changed nothing: helpers still got pipes"
@@ -268,15 +295,12 @@ incident_3() {
 
 	step "noleak (enforce)"
 	cmd "noleak -- thread_race 300"
-	tagged timeout 20 "$b/noleak" -- "$ex/thread_race" 300 >"$work/3e.out" 2>&1
-	said "$work/3e.out"
+	run_shown 20 "$work/3e.out" "$b/noleak" -- "$ex/thread_race" 300
 	n=$(leaky_helpers "$work/3e.out")
 	if [ "${n:-1}" -eq 0 ]; then
-		enforce="fixed"
-		point "pipe() became pipe2(O_CLOEXEC): there is no window left to land in"
+		fixed "pipe() became pipe2(O_CLOEXEC): there is no window left to land in"
 	else
-		enforce="NOT fixed"
-		point "helpers still got pipes"
+		not_fixed "helpers still got pipes"
 	fi
 	stop_all
 	verdict 3 "thread race" "$without" "$enforce"
@@ -290,18 +314,11 @@ incident_3() {
 # client was served.
 vanished_peer_run() {
 	out="$work/4$run.out"
-	: >"$out"
-	tagged "$@" >>"$out" 2>&1 &
-	wait_for "$out" "listening on" 5 || { said "$out"; stop_all; return 1; }
-	port=$(port_in "$out")
+	start_server "listening on" "$@" || return 1
 	tagged "$ex/vanished_peer" silent "$port" >>"$out" 2>&1 &
 	wait_for "$out" "now silent" 5
 	tagged "$ex/vanished_peer" client "$port" "$wait" >>"$out" 2>&1
-	served=$?
-	sleep 0.1
-	said "$out"
-	stop_all
-	return $served
+	end_server_run $?
 }
 
 incident_4() {
@@ -314,11 +331,9 @@ incident_4() {
 	cmd "vanished_peer server   (plus: silent client, next client waiting 4 s)"
 	run="" wait=4
 	if vanished_peer_run "$ex/vanished_peer" server; then
-		without="did not fail"
-		point "the next client was served: the incident did not happen"
+		did_not_fail "the next client was served: the incident did not happen"
 	else
-		without="fails"
-		point "the server waits on the silent client forever; nobody else is served"
+		fails "the server waits on the silent client forever; nobody else is served"
 	fi
 
 	step "noleak --audit (changes nothing, only logs)"
@@ -330,21 +345,16 @@ incident_4() {
 	show_log "$work/4.log"
 	has_event "$work/4.log" sock_policy &&
 		point "sock_policy: the timeout and keepalive enforce would give each connection"
-	if has_event "$work/4.log" read_blocked; then
-		point "read_blocked: the server is stuck reading a socket; tcp.* says where it leads"
-	else
-		point "no read_blocked event: the read watchdog did not report the blocked read"
-	fi
+	point_read_blocked "$work/4.log" \
+		"the server is stuck reading a socket; tcp.* says where it leads"
 
 	step "noleak (enforce) with a 2-second socket timeout (NOLEAK_SOCK_TIMEOUT=2)"
 	cmd "noleak --sock-timeout 2 -- vanished_peer server"
 	run="e" wait=5
 	if vanished_peer_run "$b/noleak" --sock-timeout 2 -- "$ex/vanished_peer" server; then
-		enforce="fixed"
-		point "the read on the silent client failed after 2 s; the server went on serving"
+		fixed "the read on the silent client failed after 2 s; the server went on serving"
 	else
-		enforce="NOT fixed"
-		point "the next client was still not served"
+		not_fixed "the next client was still not served"
 	fi
 	verdict 4 "vanished peer" "$without" "$enforce"
 }
@@ -356,16 +366,9 @@ incident_4() {
 # it answered.
 dead_stdin_run() {
 	out="$work/5$run.out"
-	: >"$out"
-	tagged "$ex/dead_stdin" terminal "$@" >>"$out" 2>&1 &
-	wait_for "$out" "reading console" 5 || { said "$out"; stop_all; return 1; }
-	port=$(port_in "$out")
+	start_server "reading console" "$ex/dead_stdin" terminal "$@" || return 1
 	tagged "$ex/dead_stdin" ask "$port" "$wait" >>"$out" 2>&1
-	answered=$?
-	sleep 0.1
-	said "$out"
-	stop_all
-	return $answered
+	end_server_run $?
 }
 
 incident_5() {
@@ -378,11 +381,9 @@ incident_5() {
 	cmd "dead_stdin terminal dead_stdin serve   (then a client waits 2 s)"
 	run="" wait=2
 	if dead_stdin_run "$ex/dead_stdin" serve; then
-		without="did not fail"
-		point "the server answered: the incident did not happen"
+		did_not_fail "the server answered: the incident did not happen"
 	else
-		without="fails"
-		point "the server waits at a console nobody will ever type on; it never serves"
+		fails "the server waits at a console nobody will ever type on; it never serves"
 	fi
 
 	step "noleak --audit (changes nothing, only logs)"
@@ -394,21 +395,15 @@ incident_5() {
 	show_log "$work/5.log"
 	has_event "$work/5.log" stdin_detached &&
 		point "stdin_detached: enforce would make stdin /dev/null (action=would_detach)"
-	if has_event "$work/5.log" read_blocked; then
-		point "read_blocked: the server is stuck reading its terminal"
-	else
-		point "no read_blocked event: the read watchdog did not report the blocked read"
-	fi
+	point_read_blocked "$work/5.log" "the server is stuck reading its terminal"
 
 	step "noleak (enforce) with stdin=detach (NOLEAK_STDIN=detach)"
 	cmd "dead_stdin terminal noleak --set stdin=detach -- dead_stdin serve"
 	run="e" wait=3
 	if dead_stdin_run "$b/noleak" --set stdin=detach -- "$ex/dead_stdin" serve; then
-		enforce="fixed"
-		point "stdin became /dev/null: the console read end-of-file and the server serves"
+		fixed "stdin became /dev/null: the console read end-of-file and the server serves"
 	else
-		enforce="NOT fixed"
-		point "the server still waits at its console"
+		not_fixed "the server still waits at its console"
 	fi
 	verdict 5 "dead terminal" "$without" "$enforce"
 }

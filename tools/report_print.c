@@ -433,80 +433,161 @@ static uint64_t rest_count(const struct item *it, int n, int from)
 	return s;
 }
 
-static void text_leaks(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+/* A section of the summary built from one table: which columns it shows,
+ * its title, what its counts count, and how a row becomes cells. */
+struct section {
+	const char *title;
+	const char *noun;       /* "fds", "events"; also the group lines' head */
+	int group_key;          /* rows grouped under this key (program), or -1 */
+	const struct col *cols;
+	int ncols;
+	/* Adds the grid row showing r; returns its index. */
+	int (*add_row)(const struct rep_agg *a, struct grid *g, const struct row *r);
+};
+
+#define NCOLS(cols) ((int)(sizeof cols / sizeof cols[0]))
+
+/* Prints the --top largest rows of t under the section's title, and how
+ * many it left out; an empty table prints nothing at all. */
+static void text_section(const struct rep_agg *a, FILE *out,
+			 const struct rep_style *st, const struct table *t,
+			 const struct section *s)
 {
-	static const struct col cols[] = {
-		{ "fds", 8, 1, 0, 0 }, { "target", 30, 0, 0, 1 },
-		{ "via", 12, 0, 0, 0 }, { "kind", 10, 0, 0, 0 },
-		{ "created by", 12, 0, 0, 0 }, { "action", 11, 0, 0, 0 },
-		{ "site", 60, 0, 1, 1 },
-	};
-	/* the action tells the rows apart only when both modes were logged */
-	int both = a->audit.fds && a->enforce.fds;
+	int key = s->group_key;
 	struct item *it;
-	int n = sort_table(a, &a->leaks, 0, &it);
+	int n = sort_table(a, t, key, &it);
 	if (!n) {
 		free(it);
 		return;
 	}
 	struct grid g;
 	int shown = n < st->top ? n : st->top;
-	grid_init(&g, cols, 7, shown);
+	grid_init(&g, s->cols, s->ncols, shown);
 	for (int i = 0; i < shown; i++) {
-		const struct row *r = it[i].r;
-		char count[24], site[CELL];
-		u64(count, sizeof count, r->count);
-		site_of(a, site, sizeof site, r->k[5], r->k[6], r->k[7]);
-		const char *v[] = { count, *S(a, r->k[1]) ? S(a, r->k[1]) : "?",
-				    S(a, r->k[2]), S(a, r->k[3]), S(a, r->k[4]),
-				    both ? S(a, r->k[8]) : "", site };
-		int row = grid_row(&g, v);
-		if (i == 0 || it[i].r->k[0] != it[i - 1].r->k[0])
-			set_group(a, &g, row, it, n, i, 0);
+		int row = s->add_row(a, &g, it[i].r);
+		if (key >= 0 && (i == 0 || it[i].r->k[key] != it[i - 1].r->k[key]))
+			set_group(a, &g, row, it, n, i, key);
 	}
 	fputc('\n', out);
-	group_title(out, st, "Leaked fds, by program (fd_leak)", "fds");
-	grid_print(out, st, &g, 4);
-	omitted(out, n, shown, rest_count(it, n, shown), "fds");
+	if (key >= 0)
+		group_title(out, st, s->title, s->noun);
+	else
+		bold(out, st, s->title);
+	grid_print(out, st, &g, key >= 0 ? 4 : 2);
+	omitted(out, n, shown, rest_count(it, n, shown), s->noun);
 	grid_free(&g);
 	free(it);
 }
 
-static void text_forks(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+static int leak_row(const struct rep_agg *a, struct grid *g, const struct row *r)
 {
-	static const struct col cols[] = {
-		{ "fds", 8, 1, 0, 0 }, { "kind", 10, 0, 0, 0 },
-		{ "created by", 12, 0, 0, 0 }, { "threads", 7, 1, 0, 0 },
-		{ "site", 60, 0, 1, 1 },
-	};
-	struct item *it;
-	int n = sort_table(a, &a->forks, 0, &it);
-	if (!n) {
-		free(it);
-		return;
-	}
-	struct grid g;
-	int shown = n < st->top ? n : st->top;
-	grid_init(&g, cols, 5, shown);
-	for (int i = 0; i < shown; i++) {
-		const struct row *r = it[i].r;
-		char count[24], threads[24], site[CELL];
-		u64(count, sizeof count, r->count);
-		snprintf(threads, sizeof threads, "%.0f", r->max);
-		site_of(a, site, sizeof site, r->k[3], r->k[4], r->k[5]);
-		const char *v[] = { count, S(a, r->k[1]), S(a, r->k[2]), threads, site };
-		int row = grid_row(&g, v);
-		if (i == 0 || it[i].r->k[0] != it[i - 1].r->k[0])
-			set_group(a, &g, row, it, n, i, 0);
-	}
-	fputc('\n', out);
-	group_title(out, st, "Fds held by fork children (fork_inherit)",
-		    "fds");
-	grid_print(out, st, &g, 4);
-	omitted(out, n, shown, rest_count(it, n, shown), "fds");
-	grid_free(&g);
-	free(it);
+	/* the action tells the rows apart only when both modes were logged */
+	int both = a->audit.fds && a->enforce.fds;
+	char count[24], site[CELL];
+	u64(count, sizeof count, r->count);
+	site_of(a, site, sizeof site, r->k[5], r->k[6], r->k[7]);
+	const char *v[] = { count, *S(a, r->k[1]) ? S(a, r->k[1]) : "?",
+			    S(a, r->k[2]), S(a, r->k[3]), S(a, r->k[4]),
+			    both ? S(a, r->k[8]) : "", site };
+	return grid_row(g, v);
 }
+
+static const struct col leak_cols[] = {
+	{ "fds", 8, 1, 0, 0 }, { "target", 30, 0, 0, 1 },
+	{ "via", 12, 0, 0, 0 }, { "kind", 10, 0, 0, 0 },
+	{ "created by", 12, 0, 0, 0 }, { "action", 11, 0, 0, 0 },
+	{ "site", 60, 0, 1, 1 },
+};
+
+static const struct section leak_section = {
+	"Leaked fds, by program (fd_leak)", "fds", 0,
+	leak_cols, NCOLS(leak_cols), leak_row,
+};
+
+static int fork_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], threads[24], site[CELL];
+	u64(count, sizeof count, r->count);
+	snprintf(threads, sizeof threads, "%.0f", r->max);
+	site_of(a, site, sizeof site, r->k[3], r->k[4], r->k[5]);
+	const char *v[] = { count, S(a, r->k[1]), S(a, r->k[2]), threads, site };
+	return grid_row(g, v);
+}
+
+static const struct col fork_cols[] = {
+	{ "fds", 8, 1, 0, 0 }, { "kind", 10, 0, 0, 0 },
+	{ "created by", 12, 0, 0, 0 }, { "threads", 7, 1, 0, 0 },
+	{ "site", 60, 0, 1, 1 },
+};
+
+static const struct section fork_section = {
+	"Fds held by fork children (fork_inherit)", "fds", 0,
+	fork_cols, NCOLS(fork_cols), fork_row,
+};
+
+static int sock_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], wait[32], last[32];
+	u64(count, sizeof count, r->count);
+	snprintf(wait, sizeof wait, "%.1fs", r->max);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]),
+			    S(a, r->k[2]), wait, last };
+	return grid_row(g, v);
+}
+
+static const struct col sock_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "program", 30, 0, 0, 1 },
+	{ "peer", 40, 0, 1, 0 }, { "direction", 9, 0, 0, 0 },
+	{ "longest", 9, 1, 0, 0 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section sock_section = {
+	"Socket timeouts fired (sock_timeout)", "timeouts", -1,
+	sock_cols, NCOLS(sock_cols), sock_row,
+};
+
+static int tree_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32], detail[CELL];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	snprintf(detail, sizeof detail, "%s%s%s", S(a, r->k[3]),
+		 r->sample ? " holding fds " : "", S(a, r->sample));
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[2]),
+			    S(a, r->k[1]), detail, last };
+	return grid_row(g, v);
+}
+
+static const struct col tree_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "event", 14, 0, 0, 0 },
+	{ "action", 18, 0, 0, 0 }, { "program", 26, 0, 0, 1 },
+	{ "detail", 40, 0, 1, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section tree_section = {
+	"Process trees: escalated kills, orphans, regrouped children", "events", -1,
+	tree_cols, NCOLS(tree_cols), tree_row,
+};
+
+static int config_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]), last };
+	return grid_row(g, v);
+}
+
+static const struct col config_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "error", 90, 0, 1, 0 },
+	{ "config", 20, 0, 0, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section config_section = {
+	"Configuration errors (config_error)", "events", -1,
+	config_cols, NCOLS(config_cols), config_row,
+};
 
 static int cmp_blocked(const void *x, const void *y)
 {
@@ -545,7 +626,7 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 		return;
 	struct blocked *b = sorted_blocked(a);
 	struct grid g;
-	grid_init(&g, cols, 7, a->n_blocked);
+	grid_init(&g, cols, NCOLS(cols), a->n_blocked);
 	for (int i = 0; i < a->n_blocked; i++) {
 		char waited[32], pid[24], fd[24], obj[CELL], count[24];
 		snprintf(waited, sizeof waited, "%.1fs%s", b[i].waited,
@@ -571,100 +652,6 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 	grid_print(out, st, &g, 2);
 	grid_free(&g);
 	free(b);
-}
-
-static void text_socks(const struct rep_agg *a, FILE *out, const struct rep_style *st)
-{
-	static const struct col cols[] = {
-		{ "count", 8, 1, 0, 0 }, { "program", 30, 0, 0, 1 },
-		{ "peer", 40, 0, 1, 0 }, { "direction", 9, 0, 0, 0 },
-		{ "longest", 9, 1, 0, 0 }, { "last seen", 14, 0, 0, 0 },
-	};
-	struct item *it;
-	int n = sort_table(a, &a->socks, -1, &it);
-	if (n) {
-		struct grid g;
-		int shown = n < st->top ? n : st->top;
-		grid_init(&g, cols, 6, shown);
-		for (int i = 0; i < shown; i++) {
-			const struct row *r = it[i].r;
-			char count[24], wait[32], last[32];
-			u64(count, sizeof count, r->count);
-			snprintf(wait, sizeof wait, "%.1fs", r->max);
-			fmt_time(last, sizeof last, r->last, 0);
-			const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]),
-					    S(a, r->k[2]), wait, last };
-			grid_row(&g, v);
-		}
-		fputc('\n', out);
-		bold(out, st, "Socket timeouts fired (sock_timeout)");
-		grid_print(out, st, &g, 2);
-		omitted(out, n, shown, rest_count(it, n, shown), "timeouts");
-		grid_free(&g);
-	}
-	free(it);
-}
-
-static void text_tree(const struct rep_agg *a, FILE *out, const struct rep_style *st)
-{
-	static const struct col cols[] = {
-		{ "count", 8, 1, 0, 0 }, { "event", 14, 0, 0, 0 },
-		{ "action", 18, 0, 0, 0 }, { "program", 26, 0, 0, 1 },
-		{ "detail", 40, 0, 1, 1 }, { "last seen", 14, 0, 0, 0 },
-	};
-	struct item *it;
-	int n = sort_table(a, &a->tree, -1, &it);
-	if (n) {
-		struct grid g;
-		int shown = n < st->top ? n : st->top;
-		grid_init(&g, cols, 6, shown);
-		for (int i = 0; i < shown; i++) {
-			const struct row *r = it[i].r;
-			char count[24], last[32], detail[CELL];
-			u64(count, sizeof count, r->count);
-			fmt_time(last, sizeof last, r->last, 0);
-			snprintf(detail, sizeof detail, "%s%s%s", S(a, r->k[3]),
-				 r->sample ? " holding fds " : "", S(a, r->sample));
-			const char *v[] = { count, S(a, r->k[0]), S(a, r->k[2]),
-					    S(a, r->k[1]), detail, last };
-			grid_row(&g, v);
-		}
-		fputc('\n', out);
-		bold(out, st, "Process trees: escalated kills, orphans, regrouped children");
-		grid_print(out, st, &g, 2);
-		omitted(out, n, shown, rest_count(it, n, shown), "events");
-		grid_free(&g);
-	}
-	free(it);
-}
-
-static void text_config(const struct rep_agg *a, FILE *out, const struct rep_style *st)
-{
-	static const struct col cols[] = {
-		{ "count", 8, 1, 0, 0 }, { "error", 90, 0, 1, 0 },
-		{ "config", 20, 0, 0, 1 }, { "last seen", 14, 0, 0, 0 },
-	};
-	struct item *it;
-	int n = sort_table(a, &a->config, -1, &it);
-	if (n) {
-		struct grid g;
-		int shown = n < st->top ? n : st->top;
-		grid_init(&g, cols, 4, shown);
-		for (int i = 0; i < shown; i++) {
-			const struct row *r = it[i].r;
-			char count[24], last[32];
-			u64(count, sizeof count, r->count);
-			fmt_time(last, sizeof last, r->last, 0);
-			const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]), last };
-			grid_row(&g, v);
-		}
-		fputc('\n', out);
-		bold(out, st, "Configuration errors (config_error)");
-		grid_print(out, st, &g, 2);
-		omitted(out, n, shown, rest_count(it, n, shown), "events");
-		grid_free(&g);
-	}
-	free(it);
 }
 
 static void execs_text(char *buf, size_t cap, const struct rep_agg *a,
@@ -748,12 +735,12 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 {
 	text_header(a, out, st);
 	text_totals(a, out, st);
-	text_leaks(a, out, st);
-	text_forks(a, out, st);
+	text_section(a, out, st, &a->leaks, &leak_section);
+	text_section(a, out, st, &a->forks, &fork_section);
 	text_blocked(a, out, st);
-	text_socks(a, out, st);
-	text_tree(a, out, st);
-	text_config(a, out, st);
+	text_section(a, out, st, &a->socks, &sock_section);
+	text_section(a, out, st, &a->tree, &tree_section);
+	text_section(a, out, st, &a->config, &config_section);
 	text_other(a, out);
 	fputc('\n', out);
 	if (rep_agg_problems(a))
