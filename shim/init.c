@@ -153,6 +153,10 @@ void nl_init(void)
 			   nl_mode_name(nl_proc.pol.mode));
 	if (nl_proc.pol.mode != NL_MODE_OFF)
 		nl_fd_snapshot_inherited();
+	const struct nl_policy *p = &nl_proc.pol;
+	nl_proc.reads_plain = p->mode == NL_MODE_OFF ||
+			      (!p->read_warn && !p->read_timeout &&
+			       p->stdin_mode != NL_STDIN_DETACH);
 	atomic_store_explicit(&nl_proc.init_state, 2, memory_order_release);
 	log_config_errors(&nl_proc.pol);
 	nl_stdin_check_at_start();

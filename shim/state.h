@@ -21,6 +21,8 @@ struct nl_proc {
 	pid_t pid;                 /* getpid() at init or at the last fork seen */
 	int secure;                /* AT_SECURE: environment ignored */
 	int transparent;           /* program in fd_transparent: fds untouched */
+	int reads_plain;           /* no read watchdog and no stdin=detach: reads
+				    * go straight to libc (but for timed sockets) */
 	struct nl_policy pol;
 	/* Socket activation handed us fds 3..3+listen_n-1 for listen_pid only:
 	 * children must not inherit them by the "inherited at start-up" rule. */

@@ -272,8 +272,19 @@ static inline ssize_t read_op(const struct nl_read_op *op)
 	return after_read(op, real_op(op));
 }
 
+/* The common case costs two loads: no watchdog, no stdin=detach, and fd
+ * not a socket the shim timed. */
+static inline int plain_read(int fd)
+{
+	return __builtin_expect(nl_proc.reads_plain, 1) &&
+	       !nl_sock_timed(fd, NL_SOCK_READ);
+}
+
 NL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
+	__typeof__(&read) real = NL_REAL(read);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n);
 	struct nl_read_op op = { .call = NL_RD_READ, .fd = fd, .buf = buf, .n = n };
 	return read_op(&op);
 }
@@ -287,6 +298,9 @@ NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
+	__typeof__(&readv) real = NL_REAL(readv);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, iov, cnt);
 	struct nl_read_op op = { .call = NL_RD_READV, .fd = fd, .iov = iov,
 				 .iovcnt = cnt };
 	return read_op(&op);
@@ -295,6 +309,9 @@ NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 NL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			   struct sockaddr *addr, socklen_t *addrlen)
 {
+	__typeof__(&recvfrom) real = NL_REAL(recvfrom);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n, flags, addr, addrlen);
 	struct nl_read_op op = { .call = NL_RD_RECVFROM, .fd = fd, .buf = buf,
 				 .n = n, .flags = flags, .addr = addr,
 				 .addrlen = addrlen };
@@ -312,6 +329,9 @@ NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 
 NL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
+	__typeof__(&recv) real = NL_REAL(recv);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n, flags);
 	struct nl_read_op op = { .call = NL_RD_RECV, .fd = fd, .buf = buf, .n = n,
 				 .flags = flags };
 	return read_op(&op);
