@@ -9,4 +9,7 @@
  * fclose() on a popen stream waits too, as in glibc. */
 int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled);
 
+/* Called in a fork child (wrap_fork.c). */
+void nl_shell_after_fork(void);
+
 #endif

@@ -20,6 +20,7 @@
 #include "fdtable.h"
 #include "pgroup.h"
 #include "real.h"
+#include "shell.h"
 #include "state.h"
 #include "sys.h"
 
@@ -82,6 +83,7 @@ NL_EXPORT pid_t fork(void)
 	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid == 0) {
 		nl_after_fork_child();
+		nl_shell_after_fork();
 		if (ctx.threads > 1)
 			nl_for_each_open_fd(log_if_held, &ctx);
 	} else if (pid > 0) {

@@ -236,6 +236,14 @@ NL_EXPORT FILE *popen(const char *command, const char *mode)
 	return open_proc(command, reading, cloexec, __builtin_return_address(0));
 }
 
+/* In a fork child: another thread of the parent may have held either lock
+ * at the fork, and will never release it here. */
+void nl_shell_after_fork(void)
+{
+	pthread_mutex_init(&sigs_lock, NULL);
+	pthread_mutex_init(&chain_lock, NULL);
+}
+
 /* Unlink fp from the chain; its pid, or -1 when it is not a stream of ours. */
 static pid_t take_stream(FILE *fp)
 {

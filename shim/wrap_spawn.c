@@ -76,22 +76,23 @@ static int actions_use(const posix_spawn_file_actions_t *fa, int fd)
 	return 0;
 }
 
-/* A copy of the caller's actions with room for `extra` more.  The copy
- * shares the caller's path strings, so it is released with free(), never
- * with posix_spawn_file_actions_destroy(). */
-static int copy_actions(posix_spawn_file_actions_t *dst,
-			const posix_spawn_file_actions_t *src, int extra)
+/* A copy of the caller's actions with room for `extra` more, in `room`
+ * (the caller's stack: no allocation on the way to a spawn).  The copy
+ * shares the caller's path strings, so it is never given to
+ * posix_spawn_file_actions_destroy(). */
+static void copy_actions(posix_spawn_file_actions_t *dst,
+			 const posix_spawn_file_actions_t *src,
+			 struct mirror_action *room, int extra)
 {
-	size_t n = (size_t)src->__used + (size_t)extra;
-	struct mirror_action *a = malloc(n * sizeof *a);
-	if (!a)
-		return -1;
-	memcpy(a, src->__actions, (size_t)src->__used * sizeof *a);
+	memcpy(room, src->__actions, (size_t)src->__used * sizeof *room);
 	*dst = *src;
-	dst->__actions = (void *)a;
-	dst->__allocated = (int)n;
-	return 0;
+	dst->__actions = (void *)room;
+	dst->__allocated = src->__used + extra;
 }
+
+/* More actions than this are left to the fallback (clearing the flags in
+ * the parent around the spawn) rather than copied onto the stack. */
+#define COPY_ACTIONS_MAX 1024
 
 /* Spawn with dup2(fd, fd) for each fd to pass that is still open.  Returns
  * -1 (nothing spawned) when the caller's actions cannot be extended
@@ -103,10 +104,13 @@ static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
 			      char *const envp[], int *result)
 {
 	posix_spawn_file_actions_t mine;
-	if (fa && !layout_known())
+	int room_n = fa ? fa->__used + pl->n_pass : 1;
+	if (fa && (!layout_known() || room_n > COPY_ACTIONS_MAX))
 		return -1;
-	if (fa ? copy_actions(&mine, fa, pl->n_pass) != 0
-	       : posix_spawn_file_actions_init(&mine) != 0)
+	struct mirror_action room[room_n];
+	if (fa)
+		copy_actions(&mine, fa, room, pl->n_pass);
+	else if (posix_spawn_file_actions_init(&mine) != 0)
 		return -1;
 	for (int i = 0; i < pl->n_pass; i++) {
 		int fd = pl->pass[i];
@@ -114,9 +118,7 @@ static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
 			posix_spawn_file_actions_adddup2(&mine, fd, fd);
 	}
 	*result = real(pid, path, &mine, attr, argv, envp);
-	if (fa)
-		free(mine.__actions);
-	else
+	if (!fa)
 		posix_spawn_file_actions_destroy(&mine);
 	return 0;
 }
