@@ -63,6 +63,15 @@ static char **build_env(char *const extra[], int shim)
 			continue;  /* tests state the policy they want */
 		if (!strncmp(environ[i], "LD_PRELOAD=", 11))
 			continue;
+		/* Under `make check`, the outer make's variables would reach
+		 * every make a test runs (jobserver fds, "Entering
+		 * directory" lines): programs under test start clean. */
+		if (!strncmp(environ[i], "MAKEFLAGS=", 10) ||
+		    !strncmp(environ[i], "MFLAGS=", 7) ||
+		    !strncmp(environ[i], "MAKELEVEL=", 10) ||
+		    !strncmp(environ[i], "MAKE_TERMOUT=", 13) ||
+		    !strncmp(environ[i], "MAKE_TERMERR=", 13))
+			continue;
 		env[k++] = environ[i];
 	}
 	for (size_t j = 0; j < m; j++) {
