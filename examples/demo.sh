@@ -18,7 +18,8 @@ for f in "$b/noleak" "$b/libnoleak.so" "$ex/pipe_eof_hang" "$ex/killed_shell" \
 done
 
 work=$(mktemp -d /tmp/noleak-demo.XXXXXX)
-tag="noleak-demo-$$"
+# DEMO_RUN_ID names the run (the tests set it to tell their run apart).
+tag="noleak-demo-${DEMO_RUN_ID:-$$}"
 summary=""
 unfixed=0
 

@@ -26,6 +26,15 @@
 
 static atomic_int resolved;
 
+/* Look up every real symbol once, before the first fork or vfork. */
+static void resolve_before_fork(void)
+{
+	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
+		nl_real_resolve_all();
+		atomic_store(&resolved, 1);
+	}
+}
+
 static void count_one(int tid, void *ctx)
 {
 	(void)tid;
@@ -70,10 +79,7 @@ static int audit_logging(void)
 NL_REAL_DECL(fork);
 NL_EXPORT pid_t fork(void)
 {
-	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
-		nl_real_resolve_all();
-		atomic_store(&resolved, 1);
-	}
+	resolve_before_fork();
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	/* Decided here, in the parent: the child moves itself at its exec. */
 	int regroup = nl_mode() != NL_MODE_OFF &&
@@ -93,3 +99,33 @@ NL_EXPORT pid_t fork(void)
 	}
 	return pid;
 }
+
+/* vfork() cannot be wrapped by a C function: the child would return from
+ * the wrapper into a stack frame the parent still needs.  On x86_64 a stub
+ * calls nl_vfork_prepare() (every real symbol looked up, so that a vfork
+ * child — CPython's, the JVM's in vfork mode — never needs the dynamic
+ * loader) and then jumps to the real vfork, which returns straight to the
+ * caller in both processes.  When the real vfork cannot be found the stub
+ * jumps to fork(), which POSIX allows a vfork to be. */
+#if defined(__x86_64__)
+NL_REAL_DECL(vfork);
+
+NL_HIDDEN void *nl_vfork_prepare(void)
+{
+	resolve_before_fork();
+	return nl_real_get(&nl_real_vfork);
+}
+
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $8, %rsp\n"          /* align the stack for the call */
+	"	call nl_vfork_prepare\n"
+	"	add $8, %rsp\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	jmp *%rax\n"
+	"1:	jmp fork@PLT\n"
+	".size vfork, .-vfork\n");
+#endif

@@ -52,9 +52,11 @@ static const char *summary_line(int n)
 }
 
 /* Live processes that carry the demo's marker in their environment. */
+/* This run's tag: another demo may be running beside this one. */
+static char mark[64];
+
 static int demo_processes_left(void)
 {
-	static const char mark[] = "DEMO_TAG=noleak-demo-";
 	DIR *d = opendir("/proc");
 	int left = 0;
 	struct dirent *e;
@@ -69,8 +71,9 @@ static int demo_processes_left(void)
 			continue;
 		ssize_t n = read(fd, env, sizeof env - 1);
 		close(fd);
-		for (ssize_t i = 0; i + (ssize_t)sizeof mark - 1 <= n; i++)
-			if (!memcmp(env + i, mark, sizeof mark - 1)) {
+		size_t m = strlen(mark);
+		for (ssize_t i = 0; i + (ssize_t)m <= n; i++)
+			if (!memcmp(env + i, mark, m) && env[i + m] == '\0') {
 				left++;
 				break;
 			}
@@ -83,7 +86,12 @@ static int demo_processes_left(void)
 Test(demo, shows_each_incident_and_its_fix)
 {
 	char *argv[] = { (char *)top("examples/demo.sh"), NULL };
-	cr_assert_eq(run(&r, argv, NULL, 0, DEMO_TIMEOUT, NULL), 0);
+	/* DEMO_RUN_ID names this run's tag (DEMO_TAG=noleak-demo-ID). */
+	char id[32];
+	snprintf(id, sizeof id, "DEMO_RUN_ID=test-%d", (int)getpid());
+	snprintf(mark, sizeof mark, "DEMO_TAG=noleak-demo-test-%d", (int)getpid());
+	char *env[] = { id, NULL };
+	cr_assert_eq(run(&r, argv, env, 0, DEMO_TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out, "make demo took more than %.0f s:\n%s%s",
 		  DEMO_TIMEOUT, r.out, r.err);
 
