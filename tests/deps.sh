@@ -8,10 +8,16 @@ want() { # want COMMAND-OR-FILE PACKAGE
 	*) command -v "$1" >/dev/null 2>&1 || need="$need $2" ;;
 	esac
 }
+# A package by name, for what no command or header shows.
+want_pkg() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" ||
+		need="$need $1"
+}
 want /usr/include/criterion/criterion.h libcriterion-dev
 want gcc gcc
 want make make
 want clang clang                  # make fuzz
+want_pkg libclang-rt-14-dev       # libFuzzer and the sanitizer runtimes
 want valgrind valgrind            # make stress (helgrind), benchmarks
 want ip iproute2                  # dead-peer test in network namespaces
 want setpriv util-linux           # secure-mode tests
