@@ -7,8 +7,8 @@
  * on a pipe, FIFO or tty blocked for N seconds returns -1 with EAGAIN
  * (audit: only logged).
  *
- * A read whose data is ready costs what it costs without the shim: it is
- * first tried without blocking (preadv2 RWF_NOWAIT on pipes, MSG_DONTWAIT
+ * A read whose data is ready costs one system call, as without the shim: it
+ * is first tried without blocking (preadv2 RWF_NOWAIT on pipes, MSG_DONTWAIT
  * on sockets, poll(0) elsewhere); only when that would block does the
  * watchdog wait, in poll(), for the threshold, then make the real call.
  * Signals behave as without the shim: poll() always fails with EINTR, so a
