@@ -72,33 +72,31 @@ static int inherited_listener_elsewhere(int fd)
 	       nl_sys_getpid() != nl_proc.listen_pid;
 }
 
+/* Keep fd when a keep bit still holds for it (identity checked). */
+static void keep_if_marked(struct nl_plan *pl, int fd)
+{
+	uint32_t bits = nl_fd_keep_bits(fd);
+	if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
+		return;
+	if (bits)
+		add_range(pl, fd, fd);
+}
+
+/* The three places marks live: the table, the start-up list, and a vfork
+ * child's stash. */
 static void keep_marked_fds(struct nl_plan *pl)
 {
 	int high = nl_fd_high_water();
 	for (int fd = 3; fd < high; fd++) {
 		const struct nl_fd_slot *s = nl_fd_slot(fd);
-		if (!s || !(atomic_load_explicit(&s->bits, memory_order_relaxed) &
-			    NL_FD_KEEP_BITS))
-			continue;
-		uint32_t bits = nl_fd_keep_bits(fd);
-		if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
-			continue;
-		if (bits)
-			add_range(pl, fd, fd);
+		if (s && (atomic_load_explicit(&s->bits, memory_order_relaxed) &
+			  NL_FD_KEEP_BITS))
+			keep_if_marked(pl, fd);
 	}
-	for (int i = 0; i < nl_fd_inherited_count(); i++) {
-		int fd = nl_fd_inherited_fd(i);
-		uint32_t bits = nl_fd_keep_bits(fd);
-		if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
-			continue;
-		if (bits)
-			add_range(pl, fd, fd);
-	}
-	for (int i = 0; i < nl_fd_stash_count(); i++) {
-		int fd = nl_fd_stash_fd(i);
-		if (nl_fd_keep_bits(fd))
-			add_range(pl, fd, fd);
-	}
+	for (int i = 0; i < nl_fd_inherited_count(); i++)
+		keep_if_marked(pl, nl_fd_inherited_fd(i));
+	for (int i = 0; i < nl_fd_stash_count(); i++)
+		keep_if_marked(pl, nl_fd_stash_fd(i));
 }
 
 static int shim_made_cloexec(int fd)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/files.h"
 #include "../lib/run.h"
 
 #define TIMEOUT 20.0
@@ -75,14 +76,6 @@ static void find_libdir(void)
 	cr_assert(libdir[0], "libc.so.6 not in /proc/self/maps");
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_eq(chmod(path, mode), 0);
-}
 
 static int exists(const char *path)
 {

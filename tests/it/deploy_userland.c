@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../lib/ns.h"
+#include "../lib/files.h"
 #include "../lib/run.h"
 
 #define TIMEOUT 60.0
@@ -70,14 +71,6 @@ static void sh(const char *cmd)
 	cr_assert_eq(exit_code(&r), 0, "%s: %s", cmd, r.err);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_eq(chmod(path, mode), 0);
-}
 
 static int exists(const char *path)
 {

@@ -20,6 +20,7 @@
 
 #include "../lib/ns.h"
 #include "../lib/run.h"
+#include "sweep_util.h"
 
 #define TIMEOUT 30.0
 
@@ -40,32 +41,7 @@ static void run_without_proc(const char *hide, const char *env_args, int shim,
 	cr_assert(!r.timed_out, "hung: %s", cmd);
 }
 
-/* "junk=3,4,7,8 pass=20 named=5": the fds a child may get, as the child
- * prints them ("0,1,2,5,20"). */
-static void expected_fds(const char *out, char *want, size_t cap)
-{
-	int pass = -1, named = -1;
-	const char *p = strstr(out, " pass=");
-	const char *n = strstr(out, " named=");
-	cr_assert(p && n && sscanf(p, " pass=%d", &pass) == 1 &&
-		  sscanf(n, " named=%d", &named) == 1, "%s", out);
-	cr_assert(named < pass, "%s", out);
-	snprintf(want, cap, "0,1,2,%d,%d", named, pass);
-}
 
-static const char *child_fds(const char *out, const char *via, char *buf,
-			     size_t cap)
-{
-	char key[32];
-	snprintf(key, sizeof key, "via=%s fds=", via);
-	const char *s = strstr(out, key);
-	if (!s)
-		return NULL;
-	s += strlen(key);
-	size_t len = strcspn(s, "\n");
-	snprintf(buf, cap, "%.*s", (int)len, s);
-	return buf;
-}
 
 static void sweep_without_proc(const char *hide)
 {
@@ -76,15 +52,15 @@ static void sweep_without_proc(const char *hide)
 	/* Without the shim the junk does reach the children. */
 	run_without_proc(hide, "", 0, prog);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
-	expected_fds(r.out, want, sizeof want);
-	cr_assert(child_fds(r.out, "fork", got, sizeof got));
+	sweep_expected_fds(r.out, want, sizeof want);
+	cr_assert(sweep_child_fds(r.out, "fork", got, sizeof got));
 	cr_assert_str_neq(got, want, "the junk fds are not inheritable: %s", r.out);
 
 	run_without_proc(hide, "NOLEAK_MODE=enforce", 1, prog);
 	cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status, r.out, r.err);
-	expected_fds(r.out, want, sizeof want);
+	sweep_expected_fds(r.out, want, sizeof want);
 	for (size_t i = 0; i < sizeof vias / sizeof *vias; i++) {
-		cr_assert(child_fds(r.out, vias[i], got, sizeof got),
+		cr_assert(sweep_child_fds(r.out, vias[i], got, sizeof got),
 			  "no child line for %s: %s%s", vias[i], r.out, r.err);
 		cr_expect_str_eq(got, want, "%s: the child got %s, not %s",
 				 vias[i], got, want);

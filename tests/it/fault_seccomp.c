@@ -16,6 +16,7 @@
 
 #include "../lib/ns.h"
 #include "../lib/run.h"
+#include "sweep_util.h"
 
 #define TIMEOUT 30.0
 
@@ -23,30 +24,7 @@ TestSuite(fault_seccomp, .timeout = 90);
 
 static struct run_result r;
 
-/* "junk=3,4,7,8 pass=20 named=5" -> "0,1,2,5,20", what a child may get. */
-static void expected_fds(const char *out, char *want, size_t cap)
-{
-	int pass = -1, named = -1;
-	const char *p = strstr(out, " pass=");
-	const char *n = strstr(out, " named=");
-	cr_assert(p && n && sscanf(p, " pass=%d", &pass) == 1 &&
-		  sscanf(n, " named=%d", &named) == 1, "%s", out);
-	cr_assert(named < pass, "%s", out);
-	snprintf(want, cap, "0,1,2,%d,%d", named, pass);
-}
 
-static const char *child_fds(const char *out, const char *via, char *buf,
-			     size_t cap)
-{
-	char key[32];
-	snprintf(key, sizeof key, "via=%s fds=", via);
-	const char *s = strstr(out, key);
-	if (!s)
-		return NULL;
-	s += strlen(key);
-	snprintf(buf, cap, "%.*s", (int)strcspn(s, "\n"), s);
-	return buf;
-}
 
 /* flt_sweep seccomp run; when `prelude` says how (NS_PROC_TMPFS), in a
  * namespace where /proc was hidden first ("" keeps it). */
@@ -73,14 +51,14 @@ static void expect_swept(const char *prelude)
 
 	/* Without the shim the junk reaches the children. */
 	run_sweep(prelude, 0);
-	expected_fds(r.out, want, sizeof want);
-	cr_assert(child_fds(r.out, "fork", got, sizeof got), "%s", r.out);
+	sweep_expected_fds(r.out, want, sizeof want);
+	cr_assert(sweep_child_fds(r.out, "fork", got, sizeof got), "%s", r.out);
 	cr_assert_str_neq(got, want, "the junk fds are not inheritable: %s", r.out);
 
 	run_sweep(prelude, 1);
-	expected_fds(r.out, want, sizeof want);
+	sweep_expected_fds(r.out, want, sizeof want);
 	for (size_t i = 0; i < sizeof vias / sizeof *vias; i++) {
-		cr_assert(child_fds(r.out, vias[i], got, sizeof got),
+		cr_assert(sweep_child_fds(r.out, vias[i], got, sizeof got),
 			  "no child line for %s: %s%s", vias[i], r.out, r.err);
 		cr_expect_str_eq(got, want, "%s: the child got %s, not %s",
 				 vias[i], got, want);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../lib/ns.h"
+#include "../lib/files.h"
 #include "../lib/run.h"
 
 #define TIMEOUT 20.0
@@ -41,14 +42,6 @@ static void sh(const char *cmd)
 	cr_assert_eq(exit_code(&r), 0, "%s: %s", cmd, r.err);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_eq(chmod(path, mode), 0);
-}
 
 /* The config file every process in the namespace reads. */
 static void set_config(const char *text)

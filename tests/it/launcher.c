@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/files.h"
 #include "../lib/run.h"
 
 #define TIMEOUT 20.0
@@ -95,14 +96,6 @@ static void expect_refused(const char *what)
 	cr_expect_str_eq(r.out, "", "%s: the command ran", what);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_eq(chmod(path, mode), 0);
-}
 
 static void init(void)
 {
