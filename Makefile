@@ -8,17 +8,23 @@ B       := build
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+# Includes name their layer: "common/sys.h", "policy/policy.h", and inside
+# the shim "base/real.h", "core/sweep.h", "log/event.h", "interpose/newfd.h".
+INCLUDES := -iquote . -iquote shim
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -ldl
 
-LIB_SRC  := $(sort $(wildcard shim/*.c) $(wildcard policy/*.c))
+# The shim: init.c on top of one folder per layer (shim/*/); a new folder
+# needs no edit here.
+LIB_SRC  := $(sort $(wildcard shim/*.c shim/*/*.c policy/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
-# Everything but the interposers: linked into the unit tests and tools.
-CORE_OBJ := $(filter-out $(B)/obj/shim/wrap_%.o,$(LIB_OBJ))
+# Everything but the interposers: linked into the unit tests.
+CORE_OBJ := $(filter-out $(B)/obj/shim/interpose/%.o,$(LIB_OBJ))
 POLICY_OBJ := $(filter $(B)/obj/policy/%.o,$(LIB_OBJ))
+HEADERS  := $(wildcard common/*.h shim/*.h shim/*/*.h policy/*.h tools/*/*.h tests/lib/*.h tests/it/*.h)
 
-LAUNCHER_SRC := $(sort $(wildcard tools/noleak*.c))
-REPORT_SRC   := $(sort $(wildcard tools/report*.c))
+LAUNCHER_SRC := $(sort $(wildcard tools/noleak/*.c tools/inspect/*.c))
+REPORT_SRC   := $(sort $(wildcard tools/report/*.c))
 UNIT_SRC     := $(sort $(wildcard tests/unit/*.c))
 IT_SRC       := $(sort $(wildcard tests/it/*.c))
 TESTLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
@@ -32,7 +38,7 @@ TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 .PHONY: all check unit it deps install clean demo bench compat fuzz check-asan stress
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
-$(B)/obj/%.o: %.c $(wildcard shim/*.h policy/*.h tools/*.h tests/lib/*.h tests/it/*.h)
+$(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -110,13 +116,13 @@ FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefi
 		-fno-sanitize-recover=undefined
 FUZZ_TARGETS := policy json passfds $(if $(wildcard tests/fuzz/report_parser.c),report_parser)
 fuzz_policy_SRC        := tests/fuzz/policy.c $(wildcard policy/*.c)
-fuzz_json_SRC          := tests/fuzz/json.c shim/json.c
+fuzz_json_SRC          := tests/fuzz/json.c shim/log/json.c
 fuzz_passfds_SRC       := tests/fuzz/passfds.c policy/passfds.c
-fuzz_report_parser_SRC := tests/fuzz/report_parser.c $(filter-out tools/report.c,$(REPORT_SRC))
+fuzz_report_parser_SRC := tests/fuzz/report_parser.c $(filter-out tools/report/report.c,$(REPORT_SRC))
 
-$(B)/fuzz/%: tests/fuzz/%.c $(wildcard policy/*.c shim/json.c tools/report*.c)
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard policy/*.c shim/log/json.c tools/report/*.c) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(fuzz_$*_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCLUDES) -o $@ $(fuzz_$*_SRC)
 
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

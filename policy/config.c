@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../shim/sys.h"
+#include "common/sys.h"
 
 #define NL_CONFIG_DEFAULT "/etc/noleak.conf"
 /* Both limits keep the whole file on the stack of whatever thread loads

@@ -20,7 +20,7 @@
  * number too large to be an fd is dropped rather than wrapped. */
 #include "policy.h"
 
-#include "../shim/sys.h"
+#include "common/sys.h"
 
 /* The kernel's default ceiling on fd numbers (fs.nr_open); anything at or
  * above it is treated as not an fd at all. */

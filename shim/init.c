@@ -4,19 +4,19 @@
  * library constructor that runs before ours).  Initialisation never waits:
  * a call that arrives while it runs — on this thread through recursion, or
  * on another — sees the pass-through policy. */
-#include "state.h"
+#include "base/state.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "../policy/version.h"
-#include "event.h"
-#include "fdtable.h"
-#include "pgroup.h"
-#include "stdin.h"
-#include "sys.h"
+#include "common/version.h"
+#include "log/event.h"
+#include "core/fdtable.h"
+#include "core/pgroup.h"
+#include "core/stdin.h"
+#include "common/sys.h"
 
 struct nl_proc nl_proc;
 

@@ -3,7 +3,7 @@
 #
 # 1. The unit tests, built with AddressSanitizer and UndefinedBehavior-
 #    Sanitizer from the same sources as the Makefile's unit-tests rule
-#    (tests/unit/*.c, policy/*.c and every shim/*.c but the interposers),
+#    (tests/unit/*.c, policy/*.c and every shim source but the interposers),
 #    into build/asan/unit-tests, and run.
 # 2. A variant of the library built with UBSan, every check fatal
 #    (build/ubsan/libnoleak.so, same sources and version script as
@@ -33,7 +33,7 @@ U=$B/ubsan
 T=$B/asan-top
 REPORTS=$A/reports
 CC=${CC:-gcc}
-BASE="-std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror -O2 -g -fno-omit-frame-pointer"
+BASE="-std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror -O2 -g -fno-omit-frame-pointer -iquote . -iquote shim"
 UBSAN="-fsanitize=undefined -fno-sanitize-recover=undefined"
 
 # Integration suites run against the UBSan library (Criterion --filter
@@ -98,7 +98,7 @@ fi
 
 # --- 1. unit tests with ASan and UBSan ---
 
-UNIT_SRC="$(ls tests/unit/*.c policy/*.c) $(ls shim/*.c | grep -v '/wrap_')"
+UNIT_SRC="$(ls tests/unit/*.c policy/*.c shim/*.c shim/*/*.c | grep -v '^shim/interpose/')"
 echo "asan: building $A/unit-tests"
 # shellcheck disable=SC2086
 $CC $BASE -fsanitize=address $UBSAN -o "$A/unit-tests" $UNIT_SRC \
@@ -120,7 +120,7 @@ fi
 
 echo "asan: building $U/libnoleak.so"
 # shellcheck disable=SC2086
-$CC $BASE $UBSAN -shared -o "$U/libnoleak.so" shim/*.c policy/*.c \
+$CC $BASE $UBSAN -shared -o "$U/libnoleak.so" shim/*.c shim/*/*.c policy/*.c \
 	-Wl,--version-script=shim/libnoleak.map -ldl || die "cannot build the UBSan library"
 
 echo "asan: building the integration tests and fixtures"

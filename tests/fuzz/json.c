@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/event.h"
+#include "log/json.h"
 
 /* A JSON string body: no raw control characters or quotes, escapes
  * complete, and UTF-8 well formed. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 static char **split(const uint8_t *data, size_t size, char sep, char **buf)
 {

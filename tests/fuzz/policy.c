@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 static void check_ranges(const struct nl_policy *p)
 {

@@ -1,12 +1,12 @@
 /* libFuzzer target for noleak-report's line parser and aggregator: the
  * input is a log (lines split on '\n'); every line is parsed, its fields
  * decoded, folded into the tables, and both outputs are written.  Built
- * with clang -fsanitize=fuzzer,address,undefined and tools/report_*.c. */
+ * with clang -fsanitize=fuzzer,address,undefined and tools/report/*.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../../tools/report_agg.h"
+#include "tools/report/agg.h"
 
 static FILE *sink(void)
 {

@@ -75,7 +75,8 @@ $CC $CFLAGS -o "$S/early_main" tests/fixtures/found_early_main.c \
 	-Wl,--no-as-needed "$S/found_early.so" -Wl,-rpath,"$S" ||
 	die "cannot build early_main"
 $CC -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
-	-O0 -g -shared -o "$S/libnoleak-O0.so" shim/*.c policy/*.c \
+	-O0 -g -iquote . -iquote shim -shared -o "$S/libnoleak-O0.so" \
+	shim/*.c shim/*/*.c policy/*.c \
 	-Wl,--version-script=shim/libnoleak.map -ldl ||
 	die "cannot build the -O0 library for helgrind"
 

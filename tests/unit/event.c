@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../shim/event.h"
+#include "log/event.h"
+#include "log/output.h"
 
 int json_valid(const char *s, size_t n);   /* tests/unit/json.c */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/event.h"
+#include "log/json.h"
 
 /* --- a strict JSON checker (RFC 8259), UTF-8 included --- */
 

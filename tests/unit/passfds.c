@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 #define NOBODY ((pid_t)424242)
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 static struct nl_policy pol;
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 #define BIT(k) (1u << (k))
 

@@ -1,0 +1,36 @@
+/* Real-symbol lookup: see real.h for why it looks the way it does. */
+#include "base/real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+
+extern struct nl_real_sym __start_nl_real_syms[]
+	__attribute__((weak, visibility("hidden")));
+extern struct nl_real_sym __stop_nl_real_syms[]
+	__attribute__((weak, visibility("hidden")));
+
+/* initial-exec: a global-dynamic TLS access may itself allocate. */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+
+void *nl_real_resolve(struct nl_real_sym *s)
+{
+	if (resolving)
+		return NULL;
+	int saved = errno;
+	resolving = 1;
+	void *p = s->version ? dlvsym(RTLD_NEXT, s->name, s->version)
+			     : dlsym(RTLD_NEXT, s->name);
+	resolving = 0;
+	errno = saved;
+	if (p)
+		atomic_store_explicit(&s->addr, p, memory_order_release);
+	return p;
+}
+
+void nl_real_resolve_all(void)
+{
+	for (struct nl_real_sym *s = __start_nl_real_syms;
+	     s && s < __stop_nl_real_syms; s++)
+		(void)nl_real_get(s);
+}

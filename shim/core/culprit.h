@@ -1,0 +1,27 @@
+/* Who could unblock a read: the event fields that name the culprit.
+ *
+ *   pipe or FIFO: every process holding its write end ("culprits": pid,
+ *     exe, cmdline, fds, relation to this process), found by scanning
+ *     /proc/ASTERISK/fd and fdinfo; "unknown (permission)" where /proc
+ *     denies it;
+ *   TCP socket: local and peer address, state, unacked segments,
+ *     retransmits, ms since the peer last sent (TCP_INFO);
+ *   UNIX socket: the peer process (SO_PEERCRED);
+ *   tty: its path, whether deleted or hung up, and whether this process is
+ *     in its foreground group.
+ *
+ * Raw system calls and stack buffers only: it runs in the blocked thread,
+ * possibly in a fork child of a multithreaded program. */
+#ifndef NL_CULPRIT_H
+#define NL_CULPRIT_H
+
+#include "log/event.h"
+
+/* Add the culprit fields for fd to ev. */
+void nl_event_culprits(struct nl_event *ev, int fd);
+
+/* The same as one JSON object {"fd":N,"kind":..,"object":..,culprit
+ * fields}, for the list of fds a poll waits on.  Returns its length. */
+size_t nl_culprit_json(char *buf, size_t cap, int fd);
+
+#endif

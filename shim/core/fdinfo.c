@@ -1,0 +1,198 @@
+/* Describing an fd from /proc/self/fd and a few raw system calls. */
+#include "core/fdinfo.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "log/event.h"
+#include "common/sys.h"
+#include "log/json.h"
+
+static size_t put(char *dst, size_t cap, size_t at, const char *s)
+{
+	while (*s && at + 1 < cap)
+		dst[at++] = *s++;
+	if (cap)
+		dst[at < cap ? at : cap - 1] = '\0';
+	return at;
+}
+
+static size_t put_num(char *dst, size_t cap, size_t at, long long v)
+{
+	char n[24];
+	nl_fmt_int(n, sizeof n, v);
+	return put(dst, cap, at, n);
+}
+
+static size_t put_hex16(char *dst, size_t cap, size_t at, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char h[5];
+	int i = 0, started = 0;
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		unsigned nib = (v >> shift) & 15;
+		if (nib || started || shift == 0) {
+			h[i++] = hex[nib];
+			started = 1;
+		}
+	}
+	h[i] = 0;
+	return put(dst, cap, at, h);
+}
+
+static size_t format_in6(char *dst, size_t cap, size_t at, const uint8_t a[16])
+{
+	/* Plain colon form; the longest run of zero groups becomes "::". */
+	unsigned g[8];
+	int best = -1, best_len = 0;
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len && j - i > 1) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			at = put(dst, cap, at, "::");
+			i += best_len - 1;
+			continue;
+		}
+		if (i && i != best + best_len)
+			at = put(dst, cap, at, ":");
+		at = put_hex16(dst, cap, at, g[i]);
+	}
+	return at;
+}
+
+size_t nl_format_sockaddr(char *dst, size_t cap, const struct sockaddr *sa,
+			  socklen_t len)
+{
+	size_t at = 0;
+	if (cap)
+		dst[0] = '\0';
+	if (len < sizeof(sa_family_t))
+		return put(dst, cap, 0, "?");
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		const uint8_t *b = (const uint8_t *)&in->sin_addr;
+		for (int i = 0; i < 4; i++) {
+			at = put_num(dst, cap, at, b[i]);
+			at = put(dst, cap, at, i < 3 ? "." : ":");
+		}
+		return put_num(dst, cap, at, ntohs(in->sin_port));
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		at = put(dst, cap, at, "[");
+		at = format_in6(dst, cap, at, in6->sin6_addr.s6_addr);
+		at = put(dst, cap, at, "]:");
+		return put_num(dst, cap, at, ntohs(in6->sin6_port));
+	}
+	if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *)sa;
+		size_t n = len - offsetof(struct sockaddr_un, sun_path);
+		if (len <= offsetof(struct sockaddr_un, sun_path) || n == 0)
+			return put(dst, cap, 0, "unix:unnamed");
+		if (un->sun_path[0] == '\0') {
+			at = put(dst, cap, 0, "@");
+			for (size_t i = 1; i < n && at + 1 < cap; i++)
+				dst[at++] = un->sun_path[i] ? un->sun_path[i] : '@';
+			dst[at] = '\0';
+			return at;
+		}
+		char path[sizeof un->sun_path + 1];
+		memcpy(path, un->sun_path, n < sizeof un->sun_path ? n : sizeof un->sun_path);
+		path[n < sizeof un->sun_path ? n : sizeof un->sun_path] = '\0';
+		return put(dst, cap, 0, path);
+	}
+	at = put(dst, cap, 0, "family:");
+	return put_num(dst, cap, at, sa->sa_family);
+}
+
+static void describe_socket(int fd, struct nl_fd_desc *d, const char *link)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof a;
+	size_t at = put(d->object, sizeof d->object, 0, link);
+	if (NL_SYS(SYS_getsockname, fd, &a, &len) == 0) {
+		at = put(d->object, sizeof d->object, at, " ");
+		char s[200];
+		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+		at = put(d->object, sizeof d->object, at, s);
+	}
+	len = sizeof a;
+	if (NL_SYS(SYS_getpeername, fd, &a, &len) == 0) {
+		at = put(d->object, sizeof d->object, at, " -> ");
+		char s[200];
+		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+		put(d->object, sizeof d->object, at, s);
+	}
+}
+
+static const char *anon_kind(const char *link)
+{
+	static const char *const kinds[] = { "eventfd", "eventpoll", "signalfd",
+					     "timerfd", "inotify", "pidfd",
+					     "fanotify", "io_uring", "bpf" };
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strstr(link, kinds[i]))
+			return kinds[i] == kinds[1] ? "epoll" : kinds[i];
+	return "anon";
+}
+
+static const char *pipe_end(int fd)
+{
+	int fl = nl_sys_fcntl(fd, F_GETFL, 0);
+	if (fl < 0)
+		return NULL;
+	return (fl & O_ACCMODE) == O_RDONLY ? "read" : "write";
+}
+
+void nl_fd_describe(int fd, struct nl_fd_desc *d)
+{
+	char proc[40] = "/proc/self/fd/";
+	char link[512];
+	put_num(proc, sizeof proc, strlen(proc), fd);
+	ssize_t n = nl_sys_readlink(proc, link, sizeof link - 1);
+	link[n > 0 ? n : 0] = '\0';
+	d->end = NULL;
+	put(d->object, sizeof d->object, 0, link);
+
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0) {
+		d->kind = "closed";
+		return;
+	}
+	switch (st.st_mode & S_IFMT) {
+	case S_IFIFO:
+		d->kind = strncmp(link, "pipe:", 5) == 0 ? "pipe" : "fifo";
+		d->end = pipe_end(fd);
+		return;
+	case S_IFSOCK:
+		d->kind = "socket";
+		describe_socket(fd, d, link);
+		return;
+	case S_IFDIR:
+		d->kind = "dir";
+		return;
+	case S_IFCHR:
+		d->kind = strncmp(link, "/dev/pts/", 9) == 0 ||
+				  strncmp(link, "/dev/tty", 8) == 0 ||
+				  strcmp(link, "/dev/console") == 0
+			  ? "tty" : "chr";
+		return;
+	case S_IFREG:
+		d->kind = strncmp(link, "/memfd:", 7) == 0 ? "memfd" : "file";
+		return;
+	default:
+		d->kind = strncmp(link, "anon_inode:", 11) == 0 ? anon_kind(link)
+								 : "other";
+	}
+}

@@ -1,0 +1,365 @@
+/* The fd table: see fdtable.h. */
+#include "core/fdtable.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/fdlist.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+static struct nl_fd_slot *_Atomic table;
+/* The table could not be mapped (out of address space): marks are lost,
+ * so the sweep must keep every fd rather than drop deliberate ones. */
+static atomic_int table_failed;
+
+int nl_fd_table_failed(void)
+{
+	return atomic_load_explicit(&table_failed, memory_order_relaxed);
+}
+static atomic_int high_water;
+
+/* Marks made in a vfork child: per thread, tagged with the child's pid so
+ * that the parent, sharing this memory, ignores them. */
+#define STASH_MAX 64
+struct stash {
+	pid_t pid;
+	int n;
+	int fd[STASH_MAX];
+	uint32_t bits[STASH_MAX];
+};
+static __thread struct stash stash __attribute__((tls_model("initial-exec")));
+
+static const char *const call_names[NL_CALL_COUNT] = {
+	[NL_CALL_UNKNOWN] = "unknown", [NL_CALL_OPEN] = "open",
+	[NL_CALL_OPENAT] = "openat", [NL_CALL_CREAT] = "creat",
+	[NL_CALL_PIPE] = "pipe", [NL_CALL_PIPE2] = "pipe2",
+	[NL_CALL_SOCKET] = "socket", [NL_CALL_SOCKETPAIR] = "socketpair",
+	[NL_CALL_ACCEPT] = "accept", [NL_CALL_ACCEPT4] = "accept4",
+	[NL_CALL_DUP] = "dup", [NL_CALL_DUP2] = "dup2", [NL_CALL_DUP3] = "dup3",
+	[NL_CALL_FCNTL_DUPFD] = "fcntl_dupfd",
+	[NL_CALL_EPOLL_CREATE] = "epoll_create", [NL_CALL_EVENTFD] = "eventfd",
+	[NL_CALL_TIMERFD] = "timerfd_create", [NL_CALL_SIGNALFD] = "signalfd",
+	[NL_CALL_INOTIFY] = "inotify_init", [NL_CALL_MEMFD] = "memfd_create",
+	[NL_CALL_FOPEN] = "fopen", [NL_CALL_FREOPEN] = "freopen",
+	[NL_CALL_RECVMSG] = "recvmsg", [NL_CALL_FDOPENDIR] = "fdopendir",
+};
+
+const char *nl_call_name(enum nl_call c)
+{
+	return (unsigned)c < NL_CALL_COUNT && call_names[c] ? call_names[c]
+							    : "unknown";
+}
+
+/* The table, mapped on first use.  Two threads racing here both map; the
+ * loser unmaps its copy.  mmap is a plain system call: safe after fork. */
+static struct nl_fd_slot *table_get(int create)
+{
+	struct nl_fd_slot *t = atomic_load_explicit(&table, memory_order_acquire);
+	if (t || !create)
+		return t;
+	size_t size = sizeof(struct nl_fd_slot) * NL_FD_TABLE_SIZE;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		atomic_store(&table_failed, 1);
+		return NULL;
+	}
+	struct nl_fd_slot *expected = NULL;
+	if (!atomic_compare_exchange_strong(&table, &expected, m)) {
+		munmap(m, size);
+		return expected;
+	}
+	return m;
+}
+
+static struct nl_fd_slot *slot_for(int fd, int create)
+{
+	if (fd < 0 || fd >= NL_FD_TABLE_SIZE)
+		return NULL;
+	struct nl_fd_slot *t = table_get(create);
+	return t ? &t[fd] : NULL;
+}
+
+static void raise_high_water(int fd)
+{
+	int h = atomic_load_explicit(&high_water, memory_order_relaxed);
+	while (fd + 1 > h &&
+	       !atomic_compare_exchange_weak(&high_water, &h, fd + 1))
+		;
+}
+
+/* Every fd > 2 open at start-up was handed over by whoever started us.
+ * Most processes get none or a few, so they are kept in a small list
+ * rather than the table: a process that never creates an fd never maps
+ * the table at all. */
+#define INHERITED_MAX 64
+static struct inherited {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+} inherited[INHERITED_MAX];
+static int n_inherited;
+
+static void mark_inherited(int fd, void *ctx)
+{
+	(void)ctx;
+	struct stat st;
+	if (fd <= 2 || nl_sys_fstat(fd, &st) < 0)
+		return;
+	if (n_inherited < INHERITED_MAX) {
+		inherited[n_inherited].fd = fd;
+		inherited[n_inherited].dev = st.st_dev;
+		inherited[n_inherited].ino = st.st_ino;
+		n_inherited++;
+	} else {
+		nl_fd_mark(fd, NL_FD_INHERITED);
+	}
+}
+
+void nl_fd_snapshot_inherited(void)
+{
+	if (nl_for_each_open_fd(mark_inherited, NULL) == 0)
+		return;
+	/* No /proc: probe the low numbers one by one. */
+	for (int fd = 3; fd < 1024; fd++)
+		mark_inherited(fd, NULL);
+}
+
+static int inherited_index(int fd)
+{
+	for (int i = 0; i < n_inherited; i++)
+		if (inherited[i].fd == fd)
+			return i;
+	return -1;
+}
+
+/* Whether fd still holds the file it was handed at start-up. */
+static int still_inherited(int fd)
+{
+	int i = inherited_index(fd);
+	struct stat st;
+	return i >= 0 && nl_sys_fstat(fd, &st) == 0 &&
+	       st.st_dev == inherited[i].dev && st.st_ino == inherited[i].ino;
+}
+
+int nl_fd_inherited_count(void)
+{
+	return n_inherited;
+}
+
+int nl_fd_inherited_fd(int i)
+{
+	return inherited[i].fd;
+}
+
+/* The program closed an fd it was handed (not in a vfork child, whose
+ * parent keeps its own). */
+static void forget_inherited(int fd)
+{
+	int i = inherited_index(fd);
+	if (i < 0 || nl_in_foreign_child())
+		return;
+	inherited[i] = inherited[--n_inherited];
+}
+
+void nl_fd_created(int fd, enum nl_call call, const void *site,
+		   int shim_cloexec)
+{
+	struct nl_fd_slot *s = slot_for(fd, 1);
+	if (!s)
+		return;
+	/* Relaxed atomics: another thread may read the slot of an fd number
+	 * being reused; it sees an old or a new value, never a torn one. */
+	__atomic_store_n(&s->call, (uint16_t)call, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->site, (uintptr_t)site, __ATOMIC_RELAXED);
+	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
+			      memory_order_release);
+	if (shim_cloexec)
+		raise_high_water(fd);
+}
+
+static void stash_reset_if_stale(void)
+{
+	pid_t self = nl_sys_getpid();
+	if (stash.pid != self) {
+		stash.pid = self;
+		stash.n = 0;
+	}
+}
+
+static void stash_update(int fd, uint32_t set, uint32_t clear)
+{
+	stash_reset_if_stale();
+	for (int i = 0; i < stash.n; i++)
+		if (stash.fd[i] == fd) {
+			stash.bits[i] = (stash.bits[i] | set) & ~clear;
+			return;
+		}
+	if (stash.n < STASH_MAX) {
+		stash.fd[stash.n] = fd;
+		stash.bits[stash.n++] = set & ~clear;
+	}
+}
+
+void nl_fd_mark(int fd, uint32_t bit)
+{
+	if (nl_in_foreign_child()) {
+		stash_update(fd, bit, 0);
+		return;
+	}
+	struct nl_fd_slot *s = slot_for(fd, 1);
+	struct stat st;
+	if (!s || nl_sys_fstat(fd, &st) < 0)
+		return;
+	uint32_t old = atomic_load(&s->bits);
+	/* A keep bit set for another file is stale: drop it first. */
+	if ((old & NL_FD_KEEP_BITS) &&
+	    (__atomic_load_n(&s->dev, __ATOMIC_RELAXED) != st.st_dev ||
+	     __atomic_load_n(&s->ino, __ATOMIC_RELAXED) != st.st_ino))
+		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_KEEP_BITS);
+	__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
+	atomic_fetch_or(&s->bits, bit);
+	raise_high_water(fd);
+}
+
+void nl_fd_unmark(int fd, uint32_t bit)
+{
+	if (nl_in_foreign_child()) {
+		stash_update(fd, 0, bit);
+		return;
+	}
+	struct nl_fd_slot *s = slot_for(fd, 0);
+	if (s)
+		atomic_fetch_and(&s->bits, ~bit);
+}
+
+/* close() is hot, so the common case costs one load.  Keep bits are cleared
+ * only outside a vfork child (a getpid() on that rarer path): a vfork child
+ * closing its copy must not erase the parent's marks.  SHIM_CLOEXEC is
+ * cleared unconditionally; losing it in the parent only means a trampoline
+ * exec would not re-open that fd, which the child just closed anyway. */
+void nl_fd_closed(int fd)
+{
+	if (__builtin_expect(n_inherited != 0, 0))
+		forget_inherited(fd);
+	struct nl_fd_slot *s = slot_for(fd, 0);
+	if (!s)
+		return;
+	uint32_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
+	if (!bits)
+		return;
+	if ((bits & NL_FD_KEEP_BITS) && nl_in_foreign_child()) {
+		stash_update(fd, 0, NL_FD_KEEP_BITS);
+		return;
+	}
+	atomic_store_explicit(&s->bits, 0, memory_order_relaxed);
+}
+
+const struct nl_fd_slot *nl_fd_slot(int fd)
+{
+	return slot_for(fd, 0);
+}
+
+static uint32_t stash_bits(int fd, int *found)
+{
+	*found = 0;
+	if (stash.n == 0 || stash.pid != nl_sys_getpid())
+		return 0;
+	for (int i = 0; i < stash.n; i++)
+		if (stash.fd[i] == fd) {
+			*found = 1;
+			return stash.bits[i];
+		}
+	return 0;
+}
+
+uint32_t nl_fd_keep_bits(int fd)
+{
+	int found;
+	uint32_t from_stash = stash_bits(fd, &found);
+	const struct nl_fd_slot *s = slot_for(fd, 0);
+	uint32_t bits = s ? atomic_load(&s->bits) & NL_FD_KEEP_BITS : 0;
+	if (bits) {
+		struct stat st;
+		if (nl_sys_fstat(fd, &st) < 0 ||
+		    st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
+		    st.st_ino != __atomic_load_n(&s->ino, __ATOMIC_RELAXED))
+			bits = 0;
+	}
+	/* The vfork child's own marks override the parent's for that fd. */
+	if (found)
+		return from_stash & NL_FD_KEEP_BITS;
+	if (n_inherited && still_inherited(fd))
+		bits |= NL_FD_INHERITED;
+	return bits;
+}
+
+int nl_fd_high_water(void)
+{
+	return atomic_load_explicit(&high_water, memory_order_relaxed);
+}
+
+int nl_fd_stash_count(void)
+{
+	return stash.n && stash.pid == nl_sys_getpid() ? stash.n : 0;
+}
+
+int nl_fd_stash_fd(int i)
+{
+	return stash.fd[i];
+}
+
+void nl_fd_after_fork(void)
+{
+	stash.n = 0;
+	stash.pid = 0;
+}
+
+void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
+{
+	/* In a vfork child the parent's marks stay; the child's sweep checks
+	 * each kept fd is still open anyway. */
+	if (nl_in_foreign_child())
+		return;
+	unsigned high = (unsigned)nl_fd_high_water();
+	if (hi >= high)
+		hi = high ? high - 1 : 0;
+	for (unsigned fd = lo; fd <= hi && fd < high; fd++) {
+		struct nl_fd_slot *s = slot_for((int)fd, 0);
+		if (!s)
+			return;
+		if (cloexec)
+			atomic_fetch_and(&s->bits, ~(uint32_t)(NL_FD_DELIBERATE |
+							       NL_FD_SHIM_CLOEXEC));
+		else
+			atomic_store(&s->bits, 0);
+	}
+}
+
+/* Cached per fd number.  A stale entry (fd closed and reused behind the
+ * shim's back) costs the watchdog a needless non-blocking try or a missed
+ * warning, never a wrong result. */
+enum nl_fd_kind nl_fd_kind(int fd)
+{
+	struct nl_fd_slot *s = slot_for(fd, 1);
+	uint8_t cached = s ? __atomic_load_n(&s->kind, __ATOMIC_RELAXED) : 0;
+	if (cached != NL_KIND_UNKNOWN)
+		return (enum nl_fd_kind)cached;
+	struct stat st;
+	enum nl_fd_kind k;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return NL_KIND_OTHER;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFIFO: k = NL_KIND_PIPE; break;
+	case S_IFSOCK: k = NL_KIND_SOCKET; break;
+	case S_IFCHR: k = NL_KIND_TTY; break;
+	default: k = NL_KIND_OTHER;
+	}
+	if (s)
+		__atomic_store_n(&s->kind, (uint8_t)k, __ATOMIC_RELAXED);
+	return k;
+}

@@ -1,0 +1,44 @@
+/* The per-thread record of signal handlers that ran, and the questions
+ * asked of it (signals.h); the trampoline that fills it is in
+ * wrap_signal.c, with the interposers. */
+#include "core/signals.h"
+
+#include <signal.h>
+
+#include "common/sys.h"
+
+__thread struct nl_sig_record nl_sig_record
+	__attribute__((tls_model("initial-exec")));
+
+int nl_signals_would_restart(struct nl_sig_mark m)
+{
+	if (nl_sig_record.seq == m.seq)
+		return nl_signals_all_restart();
+	return (int)(nl_sig_record.norestart_seq - m.seq) <= 0;
+}
+
+/* The kernel's struct for rt_sigaction (x86_64 and most 64-bit targets). */
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+
+int nl_signals_all_restart(void)
+{
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		struct kernel_sigaction k;
+		if (nl_sys6(SYS_rt_sigaction, sig, 0, (long)&k, sizeof k.mask,
+			    0, 0) < 0)
+			continue;
+		if (k.handler == SIG_DFL || k.handler == SIG_IGN)
+			continue;
+		if (!(k.flags & SA_RESTART))
+			return 0;
+	}
+	return 1;
+}
+

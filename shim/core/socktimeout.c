@@ -1,0 +1,511 @@
+/* Socket timeouts and dead-peer detection: see socktimeout.h.
+ *
+ * Everything here talks to the kernel through raw system calls: inside the
+ * library, setsockopt() would bind to the shim's own interposer and count as
+ * the program's choice. */
+#include "core/socktimeout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+#include "log/event.h"
+#include "core/fdinfo.h"
+#include "base/state.h"
+#include "common/sys.h"
+#include "log/json.h"
+
+/* The 64-bit-time variants a program built with _TIME_BITS=64 on a 32-bit
+ * target passes; on x86_64 SO_RCVTIMEO is the old number, 20. */
+#ifndef SO_RCVTIMEO_NEW
+#define SO_RCVTIMEO_NEW 66
+#endif
+#ifndef SO_SNDTIMEO_NEW
+#define SO_SNDTIMEO_NEW 67
+#endif
+#ifndef SO_RCVTIMEO_OLD
+#define SO_RCVTIMEO_OLD SO_RCVTIMEO
+#endif
+#ifndef SO_SNDTIMEO_OLD
+#define SO_SNDTIMEO_OLD SO_SNDTIMEO
+#endif
+
+struct nl_sock_slot *_Atomic nl_sock_table;
+
+/* --- raw socket calls --- */
+
+static int sys_getsockopt(int fd, int level, int name, void *val,
+			  socklen_t *len)
+{
+	return (int)nl_sys6(SYS_getsockopt, fd, level, name, (long)val,
+			    (long)len, 0);
+}
+
+static int sys_setsockopt(int fd, int level, int name, const void *val,
+			  socklen_t len)
+{
+	return (int)nl_sys6(SYS_setsockopt, fd, level, name, (long)val, len, 0);
+}
+
+static int get_int_opt(int fd, int level, int name, int *out)
+{
+	socklen_t len = sizeof *out;
+	*out = 0;
+	return sys_getsockopt(fd, level, name, out, &len);
+}
+
+static int set_int_opt(int fd, int level, int name, int v)
+{
+	return sys_setsockopt(fd, level, name, &v, sizeof v);
+}
+
+static int timeo_name(enum nl_sock_dir dir)
+{
+	return dir == NL_SOCK_READ ? SO_RCVTIMEO : SO_SNDTIMEO;
+}
+
+/* The kernel's timeout of fd in that direction, microseconds (0: none). */
+static long long kernel_timeout_usec(int fd, enum nl_sock_dir dir)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof tv;
+	if (sys_getsockopt(fd, SOL_SOCKET, timeo_name(dir), &tv, &len) < 0)
+		return -1;
+	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec)
+{
+	struct timeval tv = { (time_t)(usec / 1000000),
+			      (suseconds_t)(usec % 1000000) };
+	return sys_setsockopt(fd, SOL_SOCKET, timeo_name(dir), &tv, sizeof tv);
+}
+
+/* The socket's inode: what tells one socket from a later one under the
+ * same fd number.  0 when fd is not a socket. */
+static uint64_t socket_ino(int fd)
+{
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* --- the table --- */
+
+/* Mapped on first use.  Two threads racing here both map; the loser unmaps
+ * its copy.  mmap is a plain system call: safe after fork. */
+static struct nl_sock_slot *table_get(int create)
+{
+	struct nl_sock_slot *t =
+		atomic_load_explicit(&nl_sock_table, memory_order_acquire);
+	if (t || !create)
+		return t;
+	size_t size = sizeof(struct nl_sock_slot) * NL_SOCK_TABLE_SIZE;
+	int saved = errno;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		errno = saved;
+		return NULL;
+	}
+	struct nl_sock_slot *expected = NULL;
+	if (!atomic_compare_exchange_strong(&nl_sock_table, &expected, m)) {
+		munmap(m, size);
+		errno = saved;
+		return expected;
+	}
+	return m;
+}
+
+static struct nl_sock_slot *slot_for(int fd, int create)
+{
+	if (fd < 0 || fd >= NL_SOCK_TABLE_SIZE)
+		return NULL;
+	struct nl_sock_slot *t = table_get(create);
+	return t ? &t[fd] : NULL;
+}
+
+/* The bits of fd's slot when it was written for the socket `ino`, else 0. */
+static uint32_t bits_for(int fd, uint64_t ino)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	if (!s || !ino || atomic_load(&s->ino) != ino)
+		return 0;
+	return atomic_load(&s->bits);
+}
+
+static void slot_write(int fd, uint64_t ino, uint32_t bits, unsigned secs)
+{
+	struct nl_sock_slot *s = slot_for(fd, bits != 0);
+	if (!s)
+		return;
+	/* Bits last: a reader that sees them sees the rest. */
+	atomic_store(&s->bits, 0);
+	atomic_store(&s->ino, ino);
+	atomic_store(&s->secs, secs);
+	atomic_store(&s->bits, bits);
+}
+
+unsigned nl_sock_recorded_timeout(int fd, enum nl_sock_dir dir)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	if (!s || !(atomic_load(&s->bits) & nl_sock_shim_bit(dir)))
+		return 0;
+	return atomic_load(&s->secs);
+}
+
+unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	if (!s || !(atomic_load(&s->bits) & nl_sock_shim_bit(dir)))
+		return 0;
+	unsigned secs = atomic_load(&s->secs);
+	if (atomic_load(&s->ino) != socket_ino(fd))
+		return 0;
+	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
+	long long have = kernel_timeout_usec(fd, dir);
+	long long want = (long long)secs * 1000000;
+	if (have < want - 20000 || have > want + 20000)
+		return 0;
+	return secs;
+}
+
+/* --- what a socket is --- */
+
+enum sock_class { CLASS_NONE, CLASS_TCP, CLASS_UNIX, CLASS_DGRAM };
+
+static enum sock_class classify(int fd)
+{
+	int family, type, proto;
+	if (get_int_opt(fd, SOL_SOCKET, SO_DOMAIN, &family) < 0 ||
+	    get_int_opt(fd, SOL_SOCKET, SO_TYPE, &type) < 0)
+		return CLASS_NONE;
+	if (family == AF_UNIX)
+		return CLASS_UNIX;
+	if (family != AF_INET && family != AF_INET6)
+		return CLASS_NONE;
+	if (type == SOCK_DGRAM)
+		return CLASS_DGRAM;
+	if (type != SOCK_STREAM ||
+	    get_int_opt(fd, SOL_SOCKET, SO_PROTOCOL, &proto) < 0 ||
+	    proto != IPPROTO_TCP)
+		return CLASS_NONE;
+	return CLASS_TCP;
+}
+
+static const char *class_name(enum sock_class c)
+{
+	switch (c) {
+	case CLASS_TCP: return "tcp";
+	case CLASS_UNIX: return "unix";
+	case CLASS_DGRAM: return "dgram";
+	default: return "other";
+	}
+}
+
+static unsigned class_timeout(const struct nl_policy *p, enum sock_class c)
+{
+	switch (c) {
+	case CLASS_TCP: return p->sock_timeout;
+	case CLASS_UNIX: return p->sock_timeout_unix;
+	case CLASS_DGRAM: return p->sock_timeout_dgram;
+	default: return 0;
+	}
+}
+
+/* Whether the policy may do anything to sockets of this kind: TCP gets
+ * keepalive (or its audit line), the others only their own timeout. */
+static int class_matters(enum sock_class c)
+{
+	return c == CLASS_TCP ||
+	       (c != CLASS_NONE && class_timeout(nl_policy_now(), c) != 0);
+}
+
+/* --- the decision --- */
+
+/* What enforce sets on one connected socket, and why not when it does not. */
+struct sock_plan {
+	enum sock_class cls;
+	unsigned secs;            /* the policy's timeout for this kind */
+	int rcv, snd;             /* set SO_RCVTIMEO / SO_SNDTIMEO to secs */
+	const char *timeout_note; /* why neither is set */
+	int keepalive;            /* set SO_KEEPALIVE and TCP_KEEP* */
+	const char *keepalive_note;
+};
+
+/* Whether the program chose the timeout of that direction: it set it on
+ * this socket (or on the listener it came from) through the interposer, or
+ * the socket already has one that is not the shim's (inherited from a
+ * listener, or set behind the shim's back).  `prior`: the slot's bits for
+ * this socket. */
+static int program_timeout(int fd, enum nl_sock_dir dir, uint32_t prior)
+{
+	if (prior & (dir == NL_SOCK_READ ? NL_SOCK_OWN_RCV : NL_SOCK_OWN_SND))
+		return 1;
+	if (prior & nl_sock_shim_bit(dir))
+		return 0;
+	return kernel_timeout_usec(fd, dir) != 0;
+}
+
+static int program_keepalive(int fd, uint32_t own)
+{
+	int on;
+	if (own & NL_SOCK_OWN_ALIVE)
+		return 1;
+	return get_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, &on) < 0 || on;
+}
+
+static void plan_socket(int fd, enum sock_class cls, int nonblocking,
+			uint32_t prior, const struct nl_policy *p,
+			struct sock_plan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	plan->cls = cls;
+	plan->secs = class_timeout(p, cls);
+	if (!plan->secs) {
+		plan->timeout_note = "off";
+	} else if (nonblocking) {
+		/* A non-blocking socket never waits in the kernel: the
+		 * program has its own loop and its own idea of time. */
+		plan->timeout_note = "nonblocking";
+	} else {
+		plan->rcv = !program_timeout(fd, NL_SOCK_READ, prior);
+		plan->snd = !program_timeout(fd, NL_SOCK_WRITE, prior);
+		if (!plan->rcv && !plan->snd)
+			plan->timeout_note = "program";
+	}
+	/* Keepalive costs nothing while the peer answers, and it ends the
+	 * wait of a non-blocking program's poll loop too. */
+	if (cls != CLASS_TCP)
+		plan->keepalive_note = "not_tcp";
+	else if (p->keepalive.off)
+		plan->keepalive_note = "off";
+	else if (program_keepalive(fd, prior))
+		plan->keepalive_note = "program";
+	else
+		plan->keepalive = 1;
+}
+
+static void apply_keepalive(int fd, const struct nl_keepalive *k)
+{
+	if (set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0)
+		return;
+	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)k->idle);
+	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)k->intvl);
+	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)k->cnt);
+	/* Off by default: it would also abort a healthy connection whose
+	 * reader pauses with a zero window for that long. */
+	if (k->user_timeout)
+		set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+			    (int)(k->user_timeout * 1000u));
+}
+
+/* Set what the plan says; returns the SHIM bits that now hold. */
+static uint32_t apply_plan(int fd, const struct sock_plan *plan,
+			   const struct nl_policy *p)
+{
+	uint32_t bits = 0;
+	long long usec = (long long)plan->secs * 1000000;
+	if (plan->rcv && nl_sock_set_wait(fd, NL_SOCK_READ, usec) == 0)
+		bits |= NL_SOCK_SHIM_RCV;
+	if (plan->snd && nl_sock_set_wait(fd, NL_SOCK_WRITE, usec) == 0)
+		bits |= NL_SOCK_SHIM_SND;
+	if (plan->keepalive)
+		apply_keepalive(fd, &p->keepalive);
+	return bits;
+}
+
+/* --- events --- */
+
+static void add_addresses(struct nl_event *ev, int fd)
+{
+	struct sockaddr_storage a;
+	char s[200];
+	socklen_t len = sizeof a;
+	if (NL_SYS(SYS_getsockname, fd, &a, &len) == 0) {
+		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+		nl_event_str(ev, "local", s);
+	}
+	len = sizeof a;
+	if (NL_SYS(SYS_getpeername, fd, &a, &len) == 0) {
+		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+		nl_event_str(ev, "peer", s);
+	}
+}
+
+/* Audit: what enforce would have set on this socket. */
+static void log_policy(int fd, const char *via, const struct sock_plan *plan,
+		       const struct nl_policy *p)
+{
+	if (!nl_event_enabled())
+		return;
+	/* UNIX and datagram sockets are many and quiet (syslog, nscd, DNS):
+	 * only worth a line when their own key is set. */
+	if (plan->cls != CLASS_TCP && !plan->secs)
+		return;
+	struct nl_event ev;
+	nl_event_begin(&ev, "sock_policy");
+	nl_event_int(&ev, "fd", fd);
+	nl_event_str(&ev, "via", via);
+	nl_event_str(&ev, "socket", class_name(plan->cls));
+	add_addresses(&ev, fd);
+	nl_event_int(&ev, "rcvtimeo", plan->rcv ? (long long)plan->secs : 0);
+	nl_event_int(&ev, "sndtimeo", plan->snd ? (long long)plan->secs : 0);
+	if (plan->timeout_note)
+		nl_event_str(&ev, "timeout_kept", plan->timeout_note);
+	nl_event_bool(&ev, "keepalive", plan->keepalive);
+	if (plan->keepalive) {
+		nl_event_int(&ev, "keepidle", p->keepalive.idle);
+		nl_event_int(&ev, "keepintvl", p->keepalive.intvl);
+		nl_event_int(&ev, "keepcnt", p->keepalive.cnt);
+		nl_event_int(&ev, "user_timeout", p->keepalive.user_timeout);
+	} else {
+		nl_event_str(&ev, "keepalive_kept", plan->keepalive_note);
+	}
+	nl_event_emit(&ev);
+}
+
+void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
+			 unsigned secs)
+{
+	if (!nl_event_enabled())
+		return;
+	char wait[40];
+	size_t n = nl_fmt_int(wait, sizeof wait - 8, usec / 1000000);
+	long long ms = (usec % 1000000) / 1000;
+	wait[n++] = '.';
+	wait[n++] = (char)('0' + ms / 100);
+	wait[n++] = (char)('0' + ms / 10 % 10);
+	wait[n++] = (char)('0' + ms % 10);
+	wait[n] = '\0';
+	struct nl_event ev;
+	nl_event_begin(&ev, "sock_timeout");
+	nl_event_int(&ev, "fd", fd);
+	add_addresses(&ev, fd);
+	nl_event_str(&ev, "direction", dir == NL_SOCK_READ ? "read" : "write");
+	nl_event_raw(&ev, "wait", wait);
+	nl_event_int(&ev, "timeout", secs);
+	nl_event_emit(&ev);
+}
+
+/* --- the hooks --- */
+
+/* Decide for a socket that just became connected, then set (enforce) or
+ * log (audit).  `prior`: what the slot knew of this socket (the program's
+ * choices, a timeout the shim set earlier). */
+static void handle_connected(int fd, uint64_t ino, enum sock_class cls,
+			     int nonblocking, uint32_t prior, const char *via)
+{
+	const struct nl_policy *p = nl_policy_now();
+	uint32_t own = prior & NL_SOCK_OWN_BITS;
+	if (p->mode != NL_MODE_ENFORCE && !nl_event_enabled()) {
+		/* Audit with nowhere to log: nothing to decide. */
+		slot_write(fd, own ? ino : 0, own, 0);
+		return;
+	}
+	struct sock_plan plan;
+	plan_socket(fd, cls, nonblocking, prior, p, &plan);
+	uint32_t shim = 0;
+	if (p->mode == NL_MODE_ENFORCE)
+		shim = apply_plan(fd, &plan, p);
+	else
+		log_policy(fd, via, &plan, p);
+	if (shim || own)
+		slot_write(fd, ino, shim | own, plan.secs);
+	else
+		slot_write(fd, 0, 0, 0);
+}
+
+void nl_sock_accepted(int listener, int fd, int flags)
+{
+	if (fd < 0 || !nl_fd_policy_active())
+		return;
+	int saved = errno;
+	enum sock_class cls = classify(fd);
+	uint64_t ino = class_matters(cls) ? socket_ino(fd) : 0;
+	if (!ino) {
+		slot_write(fd, 0, 0, 0);
+		errno = saved;
+		return;
+	}
+	/* An accepted socket inherits the listener's options, so the
+	 * program's choices on the listener are its choices here too. */
+	uint32_t own = 0;
+	struct nl_sock_slot *ls = slot_for(listener, 0);
+	if (ls && (atomic_load(&ls->bits) & NL_SOCK_OWN_BITS))
+		own = bits_for(listener, socket_ino(listener)) & NL_SOCK_OWN_BITS;
+	handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0, own,
+			 "accept");
+	errno = saved;
+}
+
+void nl_sock_connected(int fd, int result, int err)
+{
+	if (!nl_fd_policy_active())
+		return;
+	/* EINPROGRESS: a non-blocking connect under way; EINTR: a blocking
+	 * one interrupted, which the kernel completes in the background.
+	 * Both get keepalive only. */
+	if (result != 0 && err != EINPROGRESS && err != EINTR)
+		return;
+	int saved = errno;
+	enum sock_class cls = classify(fd);
+	if (!class_matters(cls) || (result != 0 && cls != CLASS_TCP)) {
+		slot_write(fd, 0, 0, 0);
+		errno = saved;
+		return;
+	}
+	int fl = nl_sys_fcntl(fd, F_GETFL, 0);
+	int nonblocking = result != 0 || fl < 0 || (fl & O_NONBLOCK);
+	uint64_t ino = socket_ino(fd);
+	/* A datagram socket connected again still has the shim's timeout:
+	 * that is no choice of the program's. */
+	uint32_t prior = bits_for(fd, ino) &
+			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND);
+	handle_connected(fd, ino, cls, nonblocking, prior, "connect");
+	errno = saved;
+}
+
+static uint32_t own_bit(int level, int name)
+{
+	if (level == SOL_SOCKET) {
+		if (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW)
+			return NL_SOCK_OWN_RCV;
+		if (name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)
+			return NL_SOCK_OWN_SND;
+		if (name == SO_KEEPALIVE)
+			return NL_SOCK_OWN_ALIVE;
+		return 0;
+	}
+	if (level == IPPROTO_TCP &&
+	    (name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
+	     name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT))
+		return NL_SOCK_OWN_ALIVE;
+	return 0;
+}
+
+void nl_sock_option_set(int fd, int level, int name)
+{
+	uint32_t bit = own_bit(level, name);
+	if (!bit || !nl_fd_policy_active())
+		return;
+	uint64_t ino = socket_ino(fd);
+	if (!ino)
+		return;
+	struct nl_sock_slot *s = slot_for(fd, 1);
+	if (!s)
+		return;
+	uint32_t bits = bits_for(fd, ino);
+	unsigned secs = atomic_load(&s->secs);
+	/* The program's timeout replaces the shim's: no more restarts. */
+	if (bit == NL_SOCK_OWN_RCV)
+		bits &= ~NL_SOCK_SHIM_RCV;
+	if (bit == NL_SOCK_OWN_SND)
+		bits &= ~NL_SOCK_SHIM_SND;
+	slot_write(fd, ino, bits | bit, secs);
+}

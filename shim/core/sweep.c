@@ -1,0 +1,270 @@
+/* The exec sweep: see sweep.h. */
+#include "core/sweep.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "log/event.h"
+#include "core/fdevent.h"
+#include "core/fdlist.h"
+#include "core/fdtable.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+static void add_range(struct nl_plan *pl, int lo, int hi)
+{
+	if (lo > hi)
+		return;
+	if (pl->n == NL_PLAN_RANGES) {
+		pl->overflow = 1;
+		return;
+	}
+	pl->keep[pl->n].lo = lo;
+	pl->keep[pl->n].hi = hi;
+	pl->n++;
+}
+
+/* Insertion sort: the list is short and often nearly sorted. */
+static void sort_and_merge(struct nl_plan *pl)
+{
+	for (int i = 1; i < pl->n; i++) {
+		struct nl_fd_range r = pl->keep[i];
+		int j = i;
+		for (; j > 0 && pl->keep[j - 1].lo > r.lo; j--)
+			pl->keep[j] = pl->keep[j - 1];
+		pl->keep[j] = r;
+	}
+	int out = 0;
+	for (int i = 0; i < pl->n; i++) {
+		if (out && (long)pl->keep[i].lo <= (long)pl->keep[out - 1].hi + 1) {
+			if (pl->keep[i].hi > pl->keep[out - 1].hi)
+				pl->keep[out - 1].hi = pl->keep[i].hi;
+		} else {
+			pl->keep[out++] = pl->keep[i];
+		}
+	}
+	pl->n = out;
+}
+
+int nl_plan_keeps(const struct nl_plan *pl, int fd)
+{
+	int lo = 0, hi = pl->n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (fd < pl->keep[mid].lo)
+			hi = mid - 1;
+		else if (fd > pl->keep[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return pl->overflow && pl->n && fd > pl->keep[pl->n - 1].hi;
+}
+
+/* A socket-activated daemon's listeners were inherited for its own pid
+ * only: a child it spawns must not get them by the start-up rule. */
+static int inherited_listener_elsewhere(int fd)
+{
+	return nl_proc.listen_n && fd >= 3 && fd < 3 + nl_proc.listen_n &&
+	       nl_sys_getpid() != nl_proc.listen_pid;
+}
+
+/* Keep fd when a keep bit still holds for it (identity checked). */
+static void keep_if_marked(struct nl_plan *pl, int fd)
+{
+	uint32_t bits = nl_fd_keep_bits(fd);
+	if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
+		return;
+	if (bits)
+		add_range(pl, fd, fd);
+}
+
+/* The three places marks live: the table, the start-up list, and a vfork
+ * child's stash. */
+static void keep_marked_fds(struct nl_plan *pl)
+{
+	int high = nl_fd_high_water();
+	for (int fd = 3; fd < high; fd++) {
+		const struct nl_fd_slot *s = nl_fd_slot(fd);
+		if (s && (atomic_load_explicit(&s->bits, memory_order_relaxed) &
+			  NL_FD_KEEP_BITS))
+			keep_if_marked(pl, fd);
+	}
+	for (int i = 0; i < nl_fd_inherited_count(); i++)
+		keep_if_marked(pl, nl_fd_inherited_fd(i));
+	for (int i = 0; i < nl_fd_stash_count(); i++)
+		keep_if_marked(pl, nl_fd_stash_fd(i));
+}
+
+static int shim_made_cloexec(int fd)
+{
+	const struct nl_fd_slot *s = nl_fd_slot(fd);
+	return s && (atomic_load_explicit(&s->bits, memory_order_relaxed) &
+		     NL_FD_SHIM_CLOEXEC);
+}
+
+/* Kept fds that are close-on-exec only because the shim made them so: the
+ * program meant them to reach the child (apt's `--status-fd 16` on a pipe
+ * made with pipe2(p, 0)). */
+static void collect_passed(struct nl_plan *pl)
+{
+	int high = nl_fd_high_water();
+	for (int fd = 3; fd < high && pl->n_pass < NL_PLAN_PASS; fd++) {
+		if (!shim_made_cloexec(fd))
+			continue;
+		if (nl_plan_keeps(pl, fd))
+			pl->pass[pl->n_pass++] = fd;
+	}
+}
+
+void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
+		  char *const argv[], char *const envp[],
+		  const int *extra_keep, int n_extra)
+{
+	const struct nl_policy *p = nl_policy_now();
+	pl->n = pl->n_pass = pl->overflow = pl->trampoline = 0;
+	pl->via = via;
+	pl->target = path ? path : "";
+	pl->argv0 = argv && argv[0] ? argv[0] : "";
+	pl->enforce = p->mode == NL_MODE_ENFORCE;
+	pl->active = nl_fd_policy_active() && (pl->enforce || nl_event_enabled());
+	if (!pl->active)
+		return;
+
+	add_range(pl, 0, 2);
+	for (int i = 0; i < p->n_keep_fds; i++)
+		add_range(pl, p->keep_fds[i].lo, p->keep_fds[i].hi);
+	struct nl_fdlist named;
+	named.n = named.overflow = 0;
+	pl->trampoline = nl_named_fds(argv, envp, nl_sys_getpid(), &named);
+	if (path && nl_names_contain(p->fd_trampolines, path))
+		pl->trampoline = 1;
+	for (int i = 0; i < named.n; i++)
+		add_range(pl, named.fd[i], named.fd[i]);
+	for (int i = 0; i < n_extra; i++)
+		add_range(pl, extra_keep[i], extra_keep[i]);
+	/* A trampoline gets exactly what it would have got without the shim:
+	 * nothing is swept, and the shim's own flags come off.  Without the
+	 * table (it could not be mapped) the deliberate fds are unknown: keep
+	 * everything rather than break the program. */
+	if (pl->trampoline || nl_fd_table_failed())
+		add_range(pl, 3, INT_MAX);
+	keep_marked_fds(pl);
+	sort_and_merge(pl);
+	collect_passed(pl);
+}
+
+/* --- logging --- */
+
+static void log_one_leak(const struct nl_plan *pl, int fd)
+{
+	struct nl_event ev;
+	struct nl_fd_desc d;
+	nl_event_begin(&ev, "fd_leak");
+	nl_event_str(&ev, "action", pl->enforce ? "closed" : "would_close");
+	nl_event_fd(&ev, fd, &d);
+	nl_event_str(&ev, "via", pl->via);
+	nl_event_str(&ev, "target", pl->target);
+	nl_event_str(&ev, "argv0", pl->argv0);
+	nl_event_emit(&ev);
+}
+
+static void maybe_log_leak(int fd, void *ctx)
+{
+	const struct nl_plan *pl = ctx;
+	if (fd <= 2 || nl_plan_keeps(pl, fd))
+		return;
+	int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+	if (flags >= 0 && !(flags & FD_CLOEXEC))
+		log_one_leak(pl, fd);
+}
+
+void nl_plan_log_leaks(const struct nl_plan *pl)
+{
+	if (!pl->active || !nl_event_enabled())
+		return;
+	nl_for_each_open_fd(maybe_log_leak, (void *)pl);
+}
+
+/* --- changing flags --- */
+
+static void set_cloexec_one(int fd, void *ctx)
+{
+	const struct nl_plan *pl = ctx;
+	if (fd > 2 && !nl_plan_keeps(pl, fd)) {
+		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			nl_sys_fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+}
+
+/* Without close_range (old kernel, seccomp): list the open fds instead, and
+ * without /proc probe up to the fd limit, capped. */
+static void mark_cloexec_slowly(const struct nl_plan *pl)
+{
+	if (nl_for_each_open_fd(set_cloexec_one, (void *)pl) == 0)
+		return;
+	struct rlimit rl;
+	long limit = 65536;
+	if (nl_sys6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
+	    rl.rlim_cur < (rlim_t)limit)
+		limit = (long)rl.rlim_cur;
+	for (int fd = 3; fd < limit; fd++)
+		set_cloexec_one(fd, (void *)pl);
+}
+
+void nl_plan_mark_cloexec(const struct nl_plan *pl)
+{
+	if (!pl->active || !pl->enforce)
+		return;
+	unsigned next = 0;
+	for (int i = 0; i < pl->n; i++) {
+		if ((unsigned)pl->keep[i].lo > next &&
+		    nl_sys_close_range(next, (unsigned)pl->keep[i].lo - 1,
+				       CLOSE_RANGE_CLOEXEC) < 0) {
+			mark_cloexec_slowly(pl);
+			return;
+		}
+		next = (unsigned)pl->keep[i].hi + 1;
+	}
+	if (!pl->overflow &&
+	    nl_sys_close_range(next, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		mark_cloexec_slowly(pl);
+}
+
+void nl_plan_pass_kept(struct nl_plan *pl)
+{
+	if (!pl->active || !pl->enforce)
+		return;
+	int out = 0;
+	for (int i = 0; i < pl->n_pass; i++) {
+		int fd = pl->pass[i];
+		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+		if (flags >= 0 && (flags & FD_CLOEXEC) &&
+		    nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == 0)
+			pl->pass[out++] = fd;
+	}
+	pl->n_pass = out;
+}
+
+void nl_plan_undo_pass(const struct nl_plan *pl)
+{
+	if (!pl->active || !pl->enforce)
+		return;
+	for (int i = 0; i < pl->n_pass; i++) {
+		int fd = pl->pass[i];
+		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+		if (flags >= 0)
+			nl_sys_fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+}
+
+void nl_sweep_before_exec(struct nl_plan *pl)
+{
+	nl_plan_log_leaks(pl);
+	nl_plan_pass_kept(pl);
+	nl_plan_mark_cloexec(pl);
+}

@@ -1,0 +1,309 @@
+/* The blocking-read watchdog: see watchdog.h. */
+#include "core/watchdog.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/culprit.h"
+#include "log/event.h"
+#include "core/fdtable.h"
+#include "log/jbuf.h"
+#include "core/signals.h"
+#include "common/sys.h"
+#include "log/json.h"
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *nl_read_call_name(enum nl_read_call c)
+{
+	static const char *const names[] = { "read", "readv", "recv",
+					     "recvfrom", "recvmsg" };
+	return (unsigned)c < sizeof names / sizeof *names ? names[c] : "read";
+}
+
+/* --- trying without blocking --- */
+
+static ssize_t raw_errno(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* The same read as op, on a socket, with MSG_DONTWAIT. */
+static long socket_try(const struct nl_read_op *op)
+{
+	int fl = op->flags | MSG_DONTWAIT;
+	switch (op->call) {
+	case NL_RD_READV: {
+		struct msghdr m = { .msg_iov = (struct iovec *)op->iov,
+				    .msg_iovlen = (size_t)op->iovcnt };
+		return NL_SYS(SYS_recvmsg, op->fd, &m, fl);
+	}
+	case NL_RD_RECVMSG:
+		return NL_SYS(SYS_recvmsg, op->fd, op->msg, fl);
+	case NL_RD_RECVFROM:
+		return nl_sys6(SYS_recvfrom, op->fd, (long)op->buf, (long)op->n,
+			       fl, (long)op->addr, (long)op->addrlen);
+	default:
+		return nl_sys6(SYS_recvfrom, op->fd, (long)op->buf, (long)op->n,
+			       fl, 0, 0);
+	}
+}
+
+/* The same read on a pipe, with RWF_NOWAIT: a plain read's cost. */
+static long pipe_try(const struct nl_read_op *op)
+{
+	struct iovec one = { op->buf, op->n };
+	const struct iovec *iov = op->call == NL_RD_READV ? op->iov : &one;
+	int cnt = op->call == NL_RD_READV ? op->iovcnt : 1;
+	return nl_sys6(SYS_preadv2, op->fd, (long)iov, cnt, -1, -1, RWF_NOWAIT);
+}
+
+static int ready_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return NL_SYS(SYS_poll, &p, 1, 0) != 0;  /* ready, or poll failed */
+}
+
+static int fd_nonblocking(int fd)
+{
+	int fl = nl_sys_fcntl(fd, F_GETFL, 0);
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* A try's answer: done (*result holds the call's result), or go on. */
+static int finish_try(long r, int fd, ssize_t *result)
+{
+	if ((r == -EAGAIN || r == -EWOULDBLOCK) && !fd_nonblocking(fd))
+		return NL_TRY_WAIT;
+	*result = raw_errno(r);
+	return NL_TRY_DONE;
+}
+
+int nl_watch_try(const struct nl_read_op *op, ssize_t *result)
+{
+	long r;
+	switch (nl_fd_kind(op->fd)) {
+	case NL_KIND_SOCKET:
+		if (op->flags & MSG_DONTWAIT)
+			return NL_TRY_REAL;  /* never blocks */
+		r = socket_try(op);
+		if (r != -ENOTSOCK)
+			return finish_try(r, op->fd, result);
+		return ready_now(op->fd) ? NL_TRY_REAL : NL_TRY_WAIT;
+	case NL_KIND_PIPE:
+		r = pipe_try(op);
+		if (r == -EOPNOTSUPP || r == -EINVAL || r == -ESPIPE)
+			return ready_now(op->fd) ? NL_TRY_REAL : NL_TRY_WAIT;
+		return finish_try(r, op->fd, result);
+	case NL_KIND_TTY:
+		/* ptys refuse RWF_NOWAIT: ask poll, then read for real. */
+		if (ready_now(op->fd) || fd_nonblocking(op->fd))
+			return NL_TRY_REAL;
+		return NL_TRY_WAIT;
+	default:
+		return NL_TRY_REAL;  /* files never block: not watched */
+	}
+}
+
+/* --- waiting --- */
+
+static void log_blocked(const struct nl_read_op *op, long long waited)
+{
+	struct nl_event ev;
+	nl_event_begin(&ev, "read_blocked");
+	nl_event_int(&ev, "fd", op->fd);
+	nl_event_str(&ev, "call", nl_read_call_name(op->call));
+	nl_event_int(&ev, "waited", waited / 1000000);
+	nl_event_culprits(&ev, op->fd);
+	nl_event_emit(&ev);
+}
+
+static void log_timeout(const struct nl_read_op *op, long long waited,
+			const char *action)
+{
+	struct nl_event ev;
+	nl_event_begin(&ev, "read_timeout");
+	nl_event_str(&ev, "action", action);
+	nl_event_int(&ev, "fd", op->fd);
+	nl_event_str(&ev, "call", nl_read_call_name(op->call));
+	nl_event_int(&ev, "waited", waited / 1000000);
+	nl_event_culprits(&ev, op->fd);
+	nl_event_emit(&ev);
+}
+
+/* The next moment the wait must wake up at, or -1 for none. */
+static long long next_deadline(long long warn_at, long long limit_at)
+{
+	if (warn_at < 0)
+		return limit_at;
+	if (limit_at < 0)
+		return warn_at;
+	return warn_at < limit_at ? warn_at : limit_at;
+}
+
+int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
+		  long long limit_us, int *timed_out)
+{
+	const struct nl_policy *p = nl_policy_now();
+	enum nl_fd_kind kind = nl_fd_kind(op->fd);
+	w->t0 = now_us();
+	w->warned = 0;
+	*timed_out = 0;
+	int logging = nl_event_enabled();
+	long long warn_at = p->read_warn && logging
+				    ? w->t0 + (long long)p->read_warn * 1000000 : -1;
+	long long limit_at = limit_us > 0 ? w->t0 + limit_us : -1;
+	long long timeout_at = -1;  /* read_timeout on pipes, FIFOs, ttys */
+	if (p->read_timeout && kind != NL_KIND_SOCKET)
+		timeout_at = w->t0 + (long long)p->read_timeout * 1000000;
+	long long hard_at = limit_at < 0 ? timeout_at
+			    : timeout_at < 0 || limit_at < timeout_at ? limit_at : timeout_at;
+	struct nl_sig_mark mark = nl_signals_mark();
+
+	for (;;) {
+		long long wake = next_deadline(warn_at, hard_at), now = now_us();
+		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
+		long r = NL_SYS(SYS_poll, &pfd, 1, ms);
+		now = now_us();
+		/* A terminal that hung up while waited on: the read in
+		 * progress would have failed with EIO (a read begun now would
+		 * return end-of-file instead). */
+		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP)) {
+			errno = EIO;
+			return -1;
+		}
+		if (r > 0 || (r < 0 && r != -EINTR))
+			return 0;  /* readable (or poll cannot say): the real call */
+		if (r == -EINTR) {
+			if (!nl_signals_would_restart(mark)) {
+				errno = EINTR;
+				return -1;
+			}
+			mark = nl_signals_mark();
+			continue;
+		}
+		if (warn_at >= 0 && now >= warn_at) {
+			log_blocked(op, now - w->t0);
+			w->warned = 1;
+			warn_at = -1;
+		}
+		if (hard_at >= 0 && now >= hard_at) {
+			if (hard_at == timeout_at && nl_mode() == NL_MODE_AUDIT) {
+				if (logging)
+					log_timeout(op, now - w->t0, "would_time_out");
+				timeout_at = -1;
+				hard_at = limit_at;
+				continue;
+			}
+			if (hard_at == timeout_at && logging)
+				log_timeout(op, now - w->t0, "timed_out");
+			*timed_out = 1;
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+}
+
+void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
+		   ssize_t r)
+{
+	if (!w->warned)
+		return;
+	int saved = errno;
+	struct nl_event ev;
+	nl_event_begin(&ev, "read_unblocked");
+	nl_event_int(&ev, "fd", op->fd);
+	nl_event_str(&ev, "call", nl_read_call_name(op->call));
+	long long waited = now_us() - w->t0;
+	char secs[32];
+	size_t n = nl_fmt_int(secs, sizeof secs, waited / 1000000);
+	secs[n++] = '.';
+	long long ms = (waited / 1000) % 1000;
+	secs[n++] = (char)('0' + ms / 100);
+	secs[n++] = (char)('0' + ms / 10 % 10);
+	secs[n++] = (char)('0' + ms % 10);
+	secs[n] = '\0';
+	nl_event_raw(&ev, "waited", secs);
+	nl_event_int(&ev, "result", r);
+	if (r < 0)
+		nl_event_int(&ev, "errno", saved);
+	nl_event_emit(&ev);
+	errno = saved;
+}
+
+/* --- the poll family --- */
+
+/* fds an epoll instance watches, from /proc/self/fdinfo/EPFD "tfd:" lines. */
+static int epoll_targets(int epfd, int *fds, int max)
+{
+	char path[48] = "/proc/self/fdinfo/", buf[4096];
+	nl_fmt_int(path + 18, sizeof path - 18, epfd);
+	int fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ssize_t len = nl_sys_read(fd, buf, sizeof buf - 1);
+	nl_sys_close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	int n = 0;
+	for (const char *p = buf; n < max && (p = strstr(p, "tfd:")); ) {
+		p += 4;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		int v = 0;
+		for (; *p >= '0' && *p <= '9'; p++)
+			v = v * 10 + (*p - '0');
+		fds[n++] = v;
+	}
+	return n;
+}
+
+void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
+		       int epoll_fd, long long waited_us)
+{
+	int saved = errno;
+	int from_epoll[32];
+	if (!fds && epoll_fd >= 0) {
+		n_fds = epoll_targets(epoll_fd, from_epoll, 32);
+		fds = from_epoll;
+	}
+	char list[3000];
+	struct nl_jbuf j;
+	nl_jb_init(&j, list, sizeof list);
+	nl_jb_raw(&j, "[");
+	int shown = 0;
+	for (int i = 0; i < n_fds && !j.full; i++) {
+		char one[1500];
+		size_t len = nl_culprit_json(one, sizeof one, fds[i]);
+		if (j.len + len + 32 >= j.cap)
+			break;
+		nl_jb_raw(&j, shown ? "," : "");
+		nl_jb_raw(&j, one);
+		shown++;
+	}
+	nl_jb_raw(&j, "]");
+	struct nl_event ev;
+	nl_event_begin(&ev, "wait_blocked");
+	nl_event_str(&ev, "call", call);
+	nl_event_int(&ev, "waited", waited_us / 1000000);
+	nl_event_int(&ev, "n_fds", n_fds);
+	if (!j.full)
+		nl_event_raw(&ev, "fds", list);
+	nl_event_emit(&ev);
+	errno = saved;
+}

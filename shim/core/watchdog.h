@@ -1,0 +1,87 @@
+/* The blocking-read watchdog.
+ *
+ * read_warn=N: a read on a blocking pipe, FIFO, socket, tty or character
+ * device that has not completed after N seconds logs a read_blocked event
+ * naming the culprit (culprit.h), at that moment, then keeps waiting; when
+ * it returns, read_unblocked gives the total wait.  read_timeout=N: a read
+ * on a pipe, FIFO or tty blocked for N seconds returns -1 with EAGAIN
+ * (audit: only logged).
+ *
+ * A read whose data is ready costs one system call, as without the shim: it
+ * is first tried without blocking (preadv2 RWF_NOWAIT on pipes, MSG_DONTWAIT
+ * on sockets, poll(0) elsewhere); only when that would block does the
+ * watchdog wait, in poll(), for the threshold, then make the real call.
+ * Signals behave as without the shim: poll() always fails with EINTR, so a
+ * handler that had SA_RESTART lets the wait go on, and one without it ends
+ * the read with EINTR (signals.h tells which ran).  With read_warn and
+ * read_timeout both 0 the interposers never come here. */
+#ifndef NL_WATCHDOG_H
+#define NL_WATCHDOG_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "base/state.h"
+
+/* Whether reads are watched at all: one load on the read fast path. */
+static inline int nl_watching_reads(void)
+{
+	const struct nl_policy *p = nl_policy_now();
+	return __builtin_expect((p->read_warn | p->read_timeout) != 0, 0) &&
+	       p->mode != NL_MODE_OFF;
+}
+
+enum nl_read_call { NL_RD_READ, NL_RD_READV, NL_RD_RECV, NL_RD_RECVFROM,
+		    NL_RD_RECVMSG };
+
+/* One read as the program asked for it. */
+struct nl_read_op {
+	enum nl_read_call call;
+	int fd;
+	void *buf;
+	size_t n;
+	const struct iovec *iov;
+	int iovcnt;
+	int flags;
+	struct sockaddr *addr;
+	socklen_t *addrlen;
+	struct msghdr *msg;
+};
+
+struct nl_watch {
+	long long t0;         /* monotonic start, microseconds */
+	int warned;           /* read_blocked was logged */
+};
+
+/* Try op without blocking.  NL_TRY_DONE: it completed (data, EOF, or an
+ * error other than would-block — also EAGAIN on a non-blocking fd) and
+ * *result holds what the real call would have returned; NL_TRY_WAIT: it
+ * would block, wait first; NL_TRY_REAL: make the real call now (data is
+ * ready, or the fd is not one the watchdog watches). */
+enum { NL_TRY_DONE, NL_TRY_WAIT, NL_TRY_REAL };
+int nl_watch_try(const struct nl_read_op *op, ssize_t *result);
+
+/* Wait until fd is readable, logging read_blocked after read_warn.
+ * `limit_us` bounds the wait (a socket's own shim timeout; 0 = none;
+ * read_timeout for pipes, FIFOs and ttys is applied here).  Returns 0 to
+ * go on with the real call, or -1 with errno: EINTR for a handler without
+ * SA_RESTART, EIO for a terminal that hung up, EAGAIN when a limit was
+ * reached (`*timed_out` set then). */
+int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
+		  long long limit_us, int *timed_out);
+
+/* The real call returned r: log read_unblocked if the read was reported. */
+void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
+		   ssize_t r);
+
+/* The name of the call, for events. */
+const char *nl_read_call_name(enum nl_read_call c);
+
+/* wait_blocked for the poll family: log that a wait on these fds has gone
+ * on for read_warn seconds.  fds may be NULL when the caller passes an
+ * epoll fd instead (its watch list is read from /proc). */
+void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
+		       int epoll_fd, long long waited_us);
+
+#endif

@@ -1,0 +1,218 @@
+/* Interposers of the exec family.
+ *
+ * Before the real exec: the sweep marks every fd the new program should not
+ * get, and a spawned child whose parent regroups its children moves to a
+ * process group of its own (pgroup.h), noting in the new program's
+ * environment where it came from.  If the exec fails the program's fds are
+ * as they were (marked, never closed), except for the close-on-exec flag of
+ * fds it did not mean to pass. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/event.h"
+#include "core/pgroup.h"
+#include "base/real.h"
+#include "base/state.h"
+#include "core/sweep.h"
+#include "common/sys.h"
+#include "log/json.h"
+
+extern char **environ;
+int execveat(int dirfd, const char *path, char *const argv[],
+	     char *const envp[], int flags);
+
+static size_t env_count(char *const envp[])
+{
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	return n;
+}
+
+/* "NOLEAK_PGROUP_FROM=spawner:pgid:token" for a child the shim regrouped;
+ * the token is the child's own pid. */
+static void format_marker(char *buf, size_t cap, pid_t spawner, pid_t from)
+{
+	size_t n = sizeof NL_PGROUP_FROM_ENV - 1;
+	memcpy(buf, NL_PGROUP_FROM_ENV "=", n + 1);
+	n++;
+	n += nl_fmt_int(buf + n, cap - n, spawner);
+	buf[n++] = ':';
+	n += nl_fmt_int(buf + n, cap - n, from);
+	buf[n++] = ':';
+	nl_fmt_int(buf + n, cap - n, nl_sys_getpid());
+}
+
+/* Copy envp into out (room for count + 2), replacing any older marker. */
+static char *const *env_with_marker(char **out, char *const envp[],
+				    char *marker)
+{
+	size_t k = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
+			out[k++] = envp[i];
+	out[k++] = marker;
+	out[k] = NULL;
+	return out;
+}
+
+/* Everything an exec interposer does before the real call.  Declares `pl`
+ * and `env`, the environment to pass (envp itself unless the child moved to
+ * a group of its own). */
+#define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
+	struct nl_plan pl;                                                   \
+	nl_plan_exec(&pl, via, path, argv, envp, keep, n_keep);              \
+	nl_sweep_before_exec(&pl);                                           \
+	pid_t from_ = nl_mode() == NL_MODE_OFF ? 0 : nl_pgroup_before_exec(path); \
+	char marker_[64];                                                    \
+	char *env_buf_[from_ ? env_count(envp) + 2 : 1];                     \
+	char *const *env = (envp);                                           \
+	if (from_) {                                                         \
+		pid_t spawner_ = nl_sys_getpid() == nl_proc.pid && nl_proc.spawner \
+				 ? nl_proc.spawner : nl_proc.pid;            \
+		format_marker(marker_, sizeof marker_, spawner_, from_);     \
+		env = env_with_marker(env_buf_, envp, marker_);              \
+	}
+
+/* After a failed exec: undo the temporary changes, keep errno. */
+#define FINISH_EXEC(call)                                                    \
+	do {                                                                 \
+		int r_ = (call);                                             \
+		int e_ = errno;                                              \
+		nl_plan_undo_pass(&pl);                                      \
+		errno = e_;                                                  \
+		return r_;                                                   \
+	} while (0)
+
+static int enosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+NL_REAL_DECL(execve);
+static int real_execve(const char *path, char *const argv[], char *const envp[])
+{
+	__typeof__(&execve) real = NL_REAL(execve);
+	return real ? real(path, argv, envp)
+		    : (int)syscall(SYS_execve, path, argv, envp);
+}
+
+NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	PREPARE_EXEC("execve", path, argv, envp, NULL, 0);
+	FINISH_EXEC(real_execve(path, argv, env));
+}
+
+NL_REAL_DECL(execv);
+NL_EXPORT int execv(const char *path, char *const argv[])
+{
+	PREPARE_EXEC("execv", path, argv, environ, NULL, 0);
+	__typeof__(&execv) real = NL_REAL(execv);
+	if (from_ || !real)
+		FINISH_EXEC(real_execve(path, argv, env));
+	FINISH_EXEC(real(path, argv));
+}
+
+NL_REAL_DECL(execvpe);
+static int real_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	__typeof__(&execvpe) real = NL_REAL(execvpe);
+	return real ? real(file, argv, envp) : enosys();
+}
+
+NL_REAL_DECL(execvp);
+NL_EXPORT int execvp(const char *file, char *const argv[])
+{
+	PREPARE_EXEC("execvp", file, argv, environ, NULL, 0);
+	__typeof__(&execvp) real = NL_REAL(execvp);
+	if (from_ || !real)
+		FINISH_EXEC(real_execvpe(file, argv, env));
+	FINISH_EXEC(real(file, argv));
+}
+
+NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	PREPARE_EXEC("execvpe", file, argv, envp, NULL, 0);
+	FINISH_EXEC(real_execvpe(file, argv, env));
+}
+
+/* fexecve() runs the file behind fd, which must therefore stay open. */
+NL_REAL_DECL(fexecve);
+NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	char proc[40] = "/proc/self/fd/", target[512];
+	nl_fmt_int(proc + 14, sizeof proc - 14, fd);
+	ssize_t len = fd >= 0 ? nl_sys_readlink(proc, target, sizeof target - 1) : -1;
+	target[len > 0 ? len : 0] = '\0';
+	PREPARE_EXEC("fexecve", target, argv, envp, &fd, 1);
+	__typeof__(&fexecve) real = NL_REAL(fexecve);
+	FINISH_EXEC(real ? real(fd, argv, env) : enosys());
+}
+
+NL_REAL_DECL(execveat);
+NL_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+		       char *const envp[], int flags)
+{
+	int keep = dirfd;
+	int n_keep = (flags & AT_EMPTY_PATH) && dirfd >= 0 ? 1 : 0;
+	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep);
+	__typeof__(&execveat) real = NL_REAL(execveat);
+	FINISH_EXEC(real ? real(dirfd, path, argv, env, flags)
+			 : (int)syscall(SYS_execveat, dirfd, path, argv, env, flags));
+}
+
+/* --- the list forms: collect the arguments, then as their v forms --- */
+
+static size_t count_args(const char *first, va_list ap)
+{
+	size_t n = 1;
+	if (!first)
+		return 0;
+	while (va_arg(ap, const char *))
+		n++;
+	return n;
+}
+
+#define COLLECT_ARGS(argv, arg0, with_envp, envp)                            \
+	va_list ap;                                                          \
+	va_start(ap, arg0);                                                  \
+	size_t n_ = count_args(arg0, ap);                                    \
+	va_end(ap);                                                          \
+	char *argv[n_ + 1];                                                  \
+	va_start(ap, arg0);                                                  \
+	argv[0] = (char *)arg0;                                              \
+	for (size_t i_ = 1; i_ <= n_; i_++)                                  \
+		argv[i_] = i_ < n_ ? va_arg(ap, char *) : NULL;             \
+	if (n_ == 0)                                                         \
+		argv[0] = NULL;                                              \
+	else                                                                 \
+		(void)va_arg(ap, char *);                                    \
+	if (with_envp)                                                       \
+		envp = va_arg(ap, char **);                                  \
+	va_end(ap)
+
+NL_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char **envp = NULL;
+	COLLECT_ARGS(argv, arg, 0, envp);
+	(void)envp;
+	return execv(path, argv);
+}
+
+NL_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char **envp = NULL;
+	COLLECT_ARGS(argv, arg, 0, envp);
+	(void)envp;
+	return execvp(file, argv);
+}
+
+NL_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char **envp = NULL;
+	COLLECT_ARGS(argv, arg, 1, envp);
+	return execve(path, argv, envp);
+}

@@ -1,0 +1,456 @@
+/* Interposers of the calls that create fds: each asks whether new fds get
+ * FD_CLOEXEC, passes the flag to the kernel atomically (no window in which
+ * another thread's fork+exec could inherit the fd), and records the fd.
+ *
+ * The 64 and fortified variants are separate symbols that binaries import
+ * directly (open64, __open_2, fopen64...), so each has its own interposer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "interpose/newfd.h"
+#include "base/real.h"
+#include "core/socktimeout.h"
+
+/* Fortified and large-file variants glibc headers do not declare here. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+int open64(const char *path, int flags, ...);
+int openat64(int dirfd, const char *path, int flags, ...);
+int creat64(const char *path, mode_t mode);
+FILE *fopen64(const char *path, const char *mode);
+FILE *freopen64(const char *path, const char *mode, FILE *stream);
+int mkostemp64(char *tmpl, int flags);
+int mkostemps64(char *tmpl, int suffixlen, int flags);
+
+static int has_mode_arg(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+/* Flags for an open-like call, and whether the shim added O_CLOEXEC. */
+static int cloexec_flags(int flags, int *added)
+{
+	*added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
+	return *added ? flags | O_CLOEXEC : flags;
+}
+
+/* The kernel call, for a lookup that recursed (see real.h). */
+static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+/* Every open-like call is openat(): glibc's open, open64 and openat64 are
+ * that same system call, so all of them go to libc's openat. */
+NL_REAL_DECL(openat);
+static int open_common(int dirfd, const char *path, int flags, mode_t mode,
+		       enum nl_call call, const void *site)
+{
+	int added;
+	int fl = cloexec_flags(flags, &added);
+	__typeof__(&openat) real = NL_REAL(openat);
+	int fd = real ? real(dirfd, path, fl, mode)
+		      : raw_openat(dirfd, path, fl, mode);
+	return nl_new_fd(fd, call, site, added);
+}
+
+/* The optional mode argument, present only with O_CREAT or O_TMPFILE. */
+#define MODE_ARG(flags)                                                      \
+	({                                                                   \
+		mode_t m_ = 0;                                               \
+		if (has_mode_arg(flags)) {                                   \
+			va_list ap_;                                         \
+			va_start(ap_, flags);                                \
+			m_ = va_arg(ap_, mode_t);                            \
+			va_end(ap_);                                         \
+		}                                                            \
+		m_;                                                          \
+	})
+
+NL_EXPORT int open(const char *path, int flags, ...)
+{
+	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
+			   NL_CALLER());
+}
+
+NL_EXPORT int open64(const char *path, int flags, ...)
+{
+	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
+			   NL_CALLER());
+}
+
+NL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
+			   NL_CALLER());
+}
+
+NL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
+			   NL_CALLER());
+}
+
+/* The fortified variants exist to catch O_CREAT without a mode; that call
+ * still goes to glibc's, so the program aborts as it would without the
+ * shim. */
+NL_REAL_DECL(__openat_2);
+static int fortified_openat(int dirfd, const char *path, int flags,
+			    enum nl_call call, const void *site)
+{
+	__typeof__(&__openat_2) real = NL_REAL(__openat_2);
+	if (has_mode_arg(flags) && real)
+		return real(dirfd, path, flags);
+	return open_common(dirfd, path, flags, 0, call, site);
+}
+
+NL_EXPORT int __open_2(const char *path, int flags)
+{
+	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+}
+
+NL_EXPORT int __open64_2(const char *path, int flags)
+{
+	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+}
+
+NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+}
+
+NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+}
+
+/* creat() is open(O_CREAT|O_WRONLY|O_TRUNC). */
+#define CREAT_LIKE(name)                                                     \
+	NL_EXPORT int name(const char *path, mode_t mode)                    \
+	{                                                                    \
+		int added;                                                   \
+		int fl = cloexec_flags(O_CREAT | O_WRONLY | O_TRUNC, &added); \
+		int fd = raw_openat(AT_FDCWD, path, fl, mode);               \
+		return nl_new_fd(fd, NL_CALL_CREAT, NL_CALLER(), added);     \
+	}
+
+CREAT_LIKE(creat)
+CREAT_LIKE(creat64)
+
+/* --- pipes and sockets --- */
+
+NL_REAL_DECL(pipe2);
+
+static int make_pipe(int fds[2], int flags, enum nl_call call, const void *site)
+{
+	int added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
+	if (added)
+		flags |= O_CLOEXEC;
+	__typeof__(&pipe2) real = NL_REAL(pipe2);
+	int r = real ? real(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	if (r == 0) {
+		nl_new_fd(fds[0], call, site, added);
+		nl_new_fd(fds[1], call, site, added);
+	}
+	return r;
+}
+
+NL_EXPORT int pipe(int fds[2])
+{
+	return make_pipe(fds, 0, NL_CALL_PIPE, NL_CALLER());
+}
+
+NL_EXPORT int pipe2(int fds[2], int flags)
+{
+	return make_pipe(fds, flags, NL_CALL_PIPE2, NL_CALLER());
+}
+
+static int socket_flags(int type, int *added)
+{
+	*added = nl_new_fds_cloexec() && !(type & SOCK_CLOEXEC);
+	return *added ? type | SOCK_CLOEXEC : type;
+}
+
+NL_REAL_DECL(socket);
+NL_EXPORT int socket(int domain, int type, int protocol)
+{
+	int added;
+	int t = socket_flags(type, &added);
+	__typeof__(&socket) real = NL_REAL(socket);
+	int fd = real ? real(domain, t, protocol)
+		      : (int)syscall(SYS_socket, domain, t, protocol);
+	return nl_new_fd(fd, NL_CALL_SOCKET, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(socketpair);
+NL_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	int added;
+	int t = socket_flags(type, &added);
+	__typeof__(&socketpair) real = NL_REAL(socketpair);
+	int r = real ? real(domain, t, protocol, sv)
+		     : (int)syscall(SYS_socketpair, domain, t, protocol, sv);
+	if (r == 0) {
+		nl_new_fd(sv[0], NL_CALL_SOCKETPAIR, NL_CALLER(), added);
+		nl_new_fd(sv[1], NL_CALL_SOCKETPAIR, NL_CALLER(), added);
+	}
+	return r;
+}
+
+/* accept() is accept4() with no flags, so it can take SOCK_CLOEXEC. */
+NL_REAL_DECL(accept4);
+static int do_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+		     enum nl_call call, const void *site)
+{
+	int added;
+	int fl = socket_flags(flags, &added);
+	__typeof__(&accept4) real = NL_REAL(accept4);
+	int s = real ? real(fd, addr, len, fl)
+		     : (int)syscall(SYS_accept4, fd, addr, len, fl);
+	nl_new_fd(s, call, site, added);
+	nl_sock_accepted(fd, s, flags);  /* timeout and keepalive */
+	return s;
+}
+
+NL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return do_accept(fd, addr, len, 0, NL_CALL_ACCEPT, NL_CALLER());
+}
+
+NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return do_accept(fd, addr, len, flags, NL_CALL_ACCEPT4, NL_CALLER());
+}
+
+/* fds received over a UNIX socket are new fds too. */
+NL_REAL_DECL(recvmsg);
+NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & MSG_CMSG_CLOEXEC);
+	int fl = added ? flags | MSG_CMSG_CLOEXEC : flags;
+	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
+	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
+			 : syscall(SYS_recvmsg, fd, msg, fl);
+	/* The kernel echoes the flag in msg_flags; the program never set it. */
+	if (r >= 0 && added && msg)
+		msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
+	if (r < 0 || !nl_fd_policy_active() || !msg || !msg->msg_controllen)
+		return r;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		int *fds = (int *)CMSG_DATA(c);
+		for (int i = 0; i < n; i++)
+			nl_new_fd(fds[i], NL_CALL_RECVMSG, NL_CALLER(), added);
+	}
+	return r;
+}
+
+/* --- duplicates --- */
+
+NL_REAL_DECL(dup);
+NL_EXPORT int dup(int fd)
+{
+	if (!nl_new_fds_cloexec()) {
+		__typeof__(&dup) real = NL_REAL(dup);
+		int r = real ? real(fd) : (int)syscall(SYS_dup, fd);
+		return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), 0);
+	}
+	int r = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), 1);
+}
+
+/* --- event and special fds --- */
+
+NL_REAL_DECL(epoll_create1);
+NL_EXPORT int epoll_create1(int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & EPOLL_CLOEXEC);
+	int fl = added ? flags | EPOLL_CLOEXEC : flags;
+	__typeof__(&epoll_create1) real = NL_REAL(epoll_create1);
+	int fd = real ? real(fl) : (int)syscall(SYS_epoll_create1, fl);
+	return nl_new_fd(fd, NL_CALL_EPOLL_CREATE, NL_CALLER(), added);
+}
+
+/* epoll_create(size) only checks size > 0, then is epoll_create1(0). */
+NL_EXPORT int epoll_create(int size)
+{
+	if (size <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	int added = nl_new_fds_cloexec();
+	int fd = (int)syscall(SYS_epoll_create1, added ? EPOLL_CLOEXEC : 0);
+	return nl_new_fd(fd, NL_CALL_EPOLL_CREATE, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(eventfd);
+NL_EXPORT int eventfd(unsigned int initval, int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & EFD_CLOEXEC);
+	int fl = added ? flags | EFD_CLOEXEC : flags;
+	__typeof__(&eventfd) real = NL_REAL(eventfd);
+	int fd = real ? real(initval, fl) : (int)syscall(SYS_eventfd2, initval, fl);
+	return nl_new_fd(fd, NL_CALL_EVENTFD, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(timerfd_create);
+NL_EXPORT int timerfd_create(int clockid, int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & TFD_CLOEXEC);
+	int fl = added ? flags | TFD_CLOEXEC : flags;
+	__typeof__(&timerfd_create) real = NL_REAL(timerfd_create);
+	int fd = real ? real(clockid, fl) : (int)syscall(SYS_timerfd_create, clockid, fl);
+	return nl_new_fd(fd, NL_CALL_TIMERFD, NL_CALLER(), added);
+}
+
+/* signalfd(-1, ...) makes a new fd; on an existing fd it only updates the
+ * mask, and the flag is not the shim's to add. */
+NL_REAL_DECL(signalfd);
+NL_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int added = fd == -1 && nl_new_fds_cloexec() && !(flags & SFD_CLOEXEC);
+	int fl = added ? flags | SFD_CLOEXEC : flags;
+	__typeof__(&signalfd) real = NL_REAL(signalfd);
+	int r = real ? real(fd, mask, fl)
+		     : (int)syscall(SYS_signalfd4, fd, mask, _NSIG / 8, fl);
+	return fd == -1 ? nl_new_fd(r, NL_CALL_SIGNALFD, NL_CALLER(), added) : r;
+}
+
+NL_REAL_DECL(inotify_init1);
+NL_EXPORT int inotify_init1(int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & IN_CLOEXEC);
+	int fl = added ? flags | IN_CLOEXEC : flags;
+	__typeof__(&inotify_init1) real = NL_REAL(inotify_init1);
+	int fd = real ? real(fl) : (int)syscall(SYS_inotify_init1, fl);
+	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
+}
+
+NL_EXPORT int inotify_init(void)
+{
+	int added = nl_new_fds_cloexec();
+	int fd = (int)syscall(SYS_inotify_init1, added ? IN_CLOEXEC : 0);
+	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(memfd_create);
+NL_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	int added = nl_new_fds_cloexec() && !(flags & MFD_CLOEXEC);
+	unsigned fl = added ? flags | MFD_CLOEXEC : flags;
+	__typeof__(&memfd_create) real = NL_REAL(memfd_create);
+	int fd = real ? real(name, fl) : (int)syscall(SYS_memfd_create, name, fl);
+	return nl_new_fd(fd, NL_CALL_MEMFD, NL_CALLER(), added);
+}
+
+/* mkstemp() and friends open through libc's internal open, which no
+ * preload sees: route them through mkostemp with O_CLOEXEC. */
+NL_REAL_DECL(mkostemp);
+NL_REAL_DECL(mkostemps);
+
+static int temp_file(char *tmpl, int suffixlen, int flags, const void *site)
+{
+	int added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
+	int fl = added ? flags | O_CLOEXEC : flags;
+	__typeof__(&mkostemps) real = NL_REAL(mkostemps);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return nl_new_fd(real(tmpl, suffixlen, fl), NL_CALL_OPEN, site, added);
+}
+
+NL_EXPORT int mkstemp(char *tmpl) { return temp_file(tmpl, 0, 0, NL_CALLER()); }
+NL_EXPORT int mkstemp64(char *tmpl) { return temp_file(tmpl, 0, 0, NL_CALLER()); }
+NL_EXPORT int mkostemp(char *tmpl, int flags) { return temp_file(tmpl, 0, flags, NL_CALLER()); }
+NL_EXPORT int mkostemp64(char *tmpl, int flags) { return temp_file(tmpl, 0, flags, NL_CALLER()); }
+NL_EXPORT int mkstemps(char *tmpl, int sl) { return temp_file(tmpl, sl, 0, NL_CALLER()); }
+NL_EXPORT int mkstemps64(char *tmpl, int sl) { return temp_file(tmpl, sl, 0, NL_CALLER()); }
+NL_EXPORT int mkostemps(char *tmpl, int sl, int flags) { return temp_file(tmpl, sl, flags, NL_CALLER()); }
+NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { return temp_file(tmpl, sl, flags, NL_CALLER()); }
+
+/* --- stdio streams --- */
+
+/* The mode with glibc's 'e' (O_CLOEXEC) added; returns mode itself when
+ * nothing is to be added or it does not fit. */
+static const char *mode_with_e(const char *mode, char *buf, size_t cap,
+			       int *added)
+{
+	*added = 0;
+	if (!mode || !nl_new_fds_cloexec() || strchr(mode, 'e'))
+		return mode;
+	size_t n = strlen(mode);
+	if (n + 2 > cap)
+		return mode;
+	memcpy(buf, mode, n);
+	buf[n] = 'e';
+	buf[n + 1] = '\0';
+	*added = 1;
+	return buf;
+}
+
+static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
+{
+	if (f)
+		nl_new_fd(fileno(f), call, site, added);
+	return f;
+}
+
+#define FOPEN_LIKE(name)                                                     \
+	NL_REAL_DECL(name);                                                  \
+	NL_EXPORT FILE *name(const char *path, const char *mode)             \
+	{                                                                    \
+		char buf[32];                                                \
+		int added;                                                   \
+		const char *m = mode_with_e(mode, buf, sizeof buf, &added);  \
+		__typeof__(&name) real = NL_REAL(name);                      \
+		if (!real) {                                                 \
+			errno = ENOSYS;                                      \
+			return NULL;                                         \
+		}                                                            \
+		return new_stream(real(path, m), NL_CALL_FOPEN, NL_CALLER(), added); \
+	}
+
+FOPEN_LIKE(fopen)
+FOPEN_LIKE(fopen64)
+
+/* freopen() onto stdin/stdout/stderr keeps the stream's fd number (glibc
+ * dup3()s the new file onto it): that fd must stay inheritable. */
+#define FREOPEN_LIKE(name)                                                   \
+	NL_REAL_DECL(name);                                                  \
+	NL_EXPORT FILE *name(const char *path, const char *mode, FILE *stream) \
+	{                                                                    \
+		char buf[32];                                                \
+		int added = 0;                                               \
+		const char *m = mode;                                        \
+		int old = stream ? fileno(stream) : -1;                      \
+		if (old > 2 || old < 0)                                      \
+			m = mode_with_e(mode, buf, sizeof buf, &added);      \
+		__typeof__(&name) real = NL_REAL(name);                      \
+		if (!real) {                                                 \
+			errno = ENOSYS;                                      \
+			return NULL;                                         \
+		}                                                            \
+		return new_stream(real(path, m, stream), NL_CALL_FREOPEN,    \
+				  NL_CALLER(), added);                       \
+	}
+
+FREOPEN_LIKE(freopen)
+FREOPEN_LIKE(freopen64)

@@ -1,0 +1,236 @@
+/* Interposers of the calls by which a program says what an fd is for:
+ * dup2/dup3 onto a chosen number, clearing or setting FD_CLOEXEC, taking a
+ * lock, closing.  They keep the fd table's marks true; the exec sweep reads
+ * them to pass deliberate fds and drop the rest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <linux/close_range.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "interpose/newfd.h"
+#include "base/real.h"
+#include "interpose/shell.h"
+
+int fcntl64(int fd, int cmd, ...);
+int lockf64(int fd, int cmd, off_t len);
+int close_range(unsigned int lo, unsigned int hi, int flags);
+void closefrom(int lo);
+
+/* dup2/dup3 without O_CLOEXEC onto a chosen number: how a program hands an
+ * fd to a child.  POSIX semantics stay (the target is inheritable). */
+static int after_dup_to(int r, int oldfd, int newfd, int cloexec,
+			enum nl_call call, const void *site)
+{
+	if (r < 0 || oldfd == newfd || !nl_fd_policy_active())
+		return r;
+	nl_fd_created(newfd, call, site, 0);
+	if (!cloexec && newfd > 2)
+		nl_fd_mark(newfd, NL_FD_DELIBERATE);
+	return r;
+}
+
+NL_REAL_DECL(dup2);
+NL_EXPORT int dup2(int oldfd, int newfd)
+{
+	__typeof__(&dup2) real = NL_REAL(dup2);
+	int r = real ? real(oldfd, newfd)
+		     : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+	return after_dup_to(r, oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER());
+}
+
+NL_REAL_DECL(dup3);
+NL_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	__typeof__(&dup3) real = NL_REAL(dup3);
+	int r = real ? real(oldfd, newfd, flags)
+		     : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+	return after_dup_to(r, oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
+			    NL_CALLER());
+}
+
+static int is_whole_file_unlock(const struct flock *fl)
+{
+	return fl && fl->l_type == F_UNLCK && fl->l_start == 0 && fl->l_len == 0 &&
+	       fl->l_whence == SEEK_SET;
+}
+
+static void note_fcntl(int fd, int cmd, void *arg)
+{
+	switch (cmd) {
+	case F_SETFD:
+		if ((long)arg & FD_CLOEXEC) {
+			nl_fd_unmark(fd, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
+		} else if (fd > 2) {
+			nl_fd_mark(fd, NL_FD_DELIBERATE);
+		}
+		break;
+	case F_SETLK: case F_SETLKW: case F_OFD_SETLK: case F_OFD_SETLKW:
+		if (is_whole_file_unlock(arg))
+			nl_fd_unmark(fd, NL_FD_LOCKED);
+		else if (arg && ((struct flock *)arg)->l_type != F_UNLCK && fd > 2)
+			nl_fd_mark(fd, NL_FD_LOCKED);
+		break;
+	}
+}
+
+/* fcntl and fcntl64 (libpython imports the latter) share one body. */
+static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
+		    const void *site)
+{
+	int added = 0;
+	if (cmd == F_DUPFD && nl_new_fds_cloexec()) {
+		cmd = F_DUPFD_CLOEXEC;
+		added = 1;
+	}
+	int r = real ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	if (r < 0 || !nl_fd_policy_active())
+		return r;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return nl_new_fd(r, NL_CALL_FCNTL_DUPFD, site, added);
+	note_fcntl(fd, cmd, arg);
+	return r;
+}
+
+NL_REAL_DECL(fcntl);
+NL_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(NL_REAL(fcntl), fd, cmd, arg, NL_CALLER());
+}
+
+NL_REAL_DECL(fcntl64);
+NL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(NL_REAL(fcntl64), fd, cmd, arg, NL_CALLER());
+}
+
+/* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
+ * child: the mark goes to that child's stash). */
+NL_REAL_DECL(ioctl);
+NL_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	va_start(ap, request);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	__typeof__(&ioctl) real = NL_REAL(ioctl);
+	int r = real ? real(fd, request, arg)
+		     : (int)syscall(SYS_ioctl, fd, request, arg);
+	if (r == 0 && (request == FIONCLEX || request == FIOCLEX) &&
+	    nl_fd_policy_active()) {
+		if (request == FIONCLEX && fd > 2)
+			nl_fd_mark(fd, NL_FD_DELIBERATE);
+		else if (request == FIOCLEX)
+			nl_fd_unmark(fd, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
+	}
+	return r;
+}
+
+/* An fd holding a lock is passed on purpose: flock(1) -c hands the locked
+ * fd to its command, so a daemon the command leaves behind keeps the lock. */
+NL_REAL_DECL(flock);
+NL_EXPORT int flock(int fd, int op)
+{
+	__typeof__(&flock) real = NL_REAL(flock);
+	int r = real ? real(fd, op) : (int)syscall(SYS_flock, fd, op);
+	if (r == 0 && nl_fd_policy_active()) {
+		if (op & LOCK_UN)
+			nl_fd_unmark(fd, NL_FD_LOCKED);
+		else if (fd > 2)
+			nl_fd_mark(fd, NL_FD_LOCKED);
+	}
+	return r;
+}
+
+static int after_lockf(int r, int fd, int cmd)
+{
+	if (r == 0 && nl_fd_policy_active() && fd > 2) {
+		if (cmd == F_LOCK || cmd == F_TLOCK)
+			nl_fd_mark(fd, NL_FD_LOCKED);
+	}
+	return r;
+}
+
+NL_REAL_DECL(lockf);
+NL_EXPORT int lockf(int fd, int cmd, off_t len)
+{
+	__typeof__(&lockf) real = NL_REAL(lockf);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return after_lockf(real(fd, cmd, len), fd, cmd);
+}
+
+NL_REAL_DECL(lockf64);
+NL_EXPORT int lockf64(int fd, int cmd, off_t len)
+{
+	__typeof__(&lockf64) real = NL_REAL(lockf64);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return after_lockf(real(fd, cmd, len), fd, cmd);
+}
+
+/* --- closing --- */
+
+/* The marks go before the fd does: cleared after, they could erase those of
+ * a new fd another thread got under the same number in between. */
+NL_REAL_DECL(close);
+NL_EXPORT int close(int fd)
+{
+	if (nl_fd_policy_active())
+		nl_fd_closed(fd);
+	__typeof__(&close) real = NL_REAL(close);
+	return real ? real(fd) : (int)syscall(SYS_close, fd);
+}
+
+NL_REAL_DECL(fclose);
+NL_EXPORT int fclose(FILE *f)
+{
+	__typeof__(&fclose) real = NL_REAL(fclose);
+	if (!real) {
+		errno = ENOSYS;
+		return EOF;
+	}
+	if (f && nl_fd_policy_active())
+		nl_fd_closed(fileno(f));
+	int handled;
+	int r = nl_proc_stream_close(f, real, &handled);
+	return handled ? r : real(f);
+}
+
+NL_REAL_DECL(close_range);
+NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	__typeof__(&close_range) real = NL_REAL(close_range);
+	int r = real ? real(lo, hi, flags)
+		     : (int)syscall(SYS_close_range, lo, hi, flags);
+	if (r == 0 && nl_fd_policy_active())
+		nl_fd_range_changed(lo, hi, flags & CLOSE_RANGE_CLOEXEC);
+	return r;
+}
+
+NL_REAL_DECL(closefrom);
+NL_EXPORT void closefrom(int lo)
+{
+	if (nl_fd_policy_active() && lo >= 0)
+		nl_fd_range_changed((unsigned)lo, ~0U, 0);
+	__typeof__(&closefrom) real = NL_REAL(closefrom);
+	if (real)
+		real(lo);
+	else
+		syscall(SYS_close_range, lo, ~0U, 0);
+}

@@ -1,0 +1,131 @@
+/* fork(): keep the child away from the dynamic loader, and in audit mode
+ * say which pipes and sockets a child of a multithreaded process holds.
+ *
+ * A child of a multithreaded process must not call dlsym (another thread
+ * may have held the loader lock at the fork), so every real symbol is
+ * looked up in the parent before the first fork.
+ *
+ * A bare fork child that never execs keeps every fd of its parent, among
+ * them pipes another thread just made: the parent's reader then never sees
+ * EOF.  The exec sweep cannot help there, so audit mode logs what such a
+ * child holds, at the fork. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log/event.h"
+#include "core/fdevent.h"
+#include "core/fdlist.h"
+#include "core/fdtable.h"
+#include "core/pgroup.h"
+#include "base/real.h"
+#include "interpose/shell.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+static atomic_int resolved;
+
+/* Look up every real symbol once, before the first fork or vfork. */
+static void resolve_before_fork(void)
+{
+	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
+		nl_real_resolve_all();
+		atomic_store(&resolved, 1);
+	}
+}
+
+static void count_one(int tid, void *ctx)
+{
+	(void)tid;
+	++*(int *)ctx;
+}
+
+/* Threads of this process, from /proc/self/task (1 when unknown). */
+static int count_threads(void)
+{
+	int threads = 0;
+	nl_for_each_number("/proc/self/task", count_one, &threads);
+	return threads ? threads : 1;
+}
+
+struct inherit_ctx {
+	int threads;
+};
+
+static void log_if_held(int fd, void *arg)
+{
+	struct inherit_ctx *ctx = arg;
+	struct stat st;
+	/* What the parent was handed at start-up is not this program's leak. */
+	if (fd <= 2 || (nl_fd_keep_bits(fd) & NL_FD_INHERITED) ||
+	    nl_sys_fstat(fd, &st) < 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	struct nl_event ev;
+	struct nl_fd_desc d;
+	nl_event_begin(&ev, "fork_inherit");
+	nl_event_fd(&ev, fd, &d);
+	nl_event_int(&ev, "threads", ctx->threads);
+	nl_event_emit(&ev);
+}
+
+static int audit_logging(void)
+{
+	return nl_mode() == NL_MODE_AUDIT && !nl_proc.transparent &&
+	       nl_event_enabled();
+}
+
+NL_REAL_DECL(fork);
+NL_EXPORT pid_t fork(void)
+{
+	resolve_before_fork();
+	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
+	/* Decided here, in the parent: the child moves itself at its exec. */
+	int regroup = nl_mode() != NL_MODE_OFF &&
+		      nl_pgroup_regroups(nl_sys_getpid(),
+					 atomic_load(&nl_proc.manages_groups));
+	__typeof__(&fork) real = NL_REAL(fork);
+	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0) {
+		nl_after_fork_child();
+		nl_shell_after_fork();
+		if (ctx.threads > 1)
+			nl_for_each_open_fd(log_if_held, &ctx);
+	} else if (pid > 0) {
+		if (regroup)
+			nl_pgroup_remember(pid, pid);
+		nl_pgroup_tick();
+	}
+	return pid;
+}
+
+/* vfork() cannot be wrapped by a C function: the child would return from
+ * the wrapper into a stack frame the parent still needs.  On x86_64 a stub
+ * calls nl_vfork_prepare() (every real symbol looked up, so that a vfork
+ * child — CPython's, the JVM's in vfork mode — never needs the dynamic
+ * loader) and then jumps to the real vfork, which returns straight to the
+ * caller in both processes.  When the real vfork cannot be found the stub
+ * jumps to fork(), which POSIX allows a vfork to be. */
+#if defined(__x86_64__)
+NL_REAL_DECL(vfork);
+
+NL_HIDDEN void *nl_vfork_prepare(void)
+{
+	resolve_before_fork();
+	return nl_real_get(&nl_real_vfork);
+}
+
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $8, %rsp\n"          /* align the stack for the call */
+	"	call nl_vfork_prepare\n"
+	"	add $8, %rsp\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	jmp *%rax\n"
+	"1:	jmp fork@PLT\n"
+	".size vfork, .-vfork\n");
+#endif

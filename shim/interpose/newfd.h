@@ -1,0 +1,34 @@
+/* What every fd-creating interposer does with the fd it got back. */
+#ifndef NL_NEWFD_H
+#define NL_NEWFD_H
+
+#include "core/fdtable.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+/* Whether new fds get FD_CLOEXEC (enforce, and not a shell). */
+static inline int nl_new_fds_cloexec(void)
+{
+	return nl_mode() == NL_MODE_ENFORCE && !nl_proc.transparent;
+}
+
+/* Record a new fd.  `added`: the shim added the close-on-exec flag the
+ * caller did not ask for.  An fd that lands on 0, 1 or 2 is stdio being
+ * refilled (tar closes 0 and dup()s its pipe there for gzip): it must stay
+ * inheritable, so the shim's flag comes off again. */
+static inline int nl_new_fd(int fd, enum nl_call call, const void *site,
+			    int added)
+{
+	if (fd < 0 || !nl_fd_policy_active())
+		return fd;
+	if (added && fd <= 2) {
+		nl_sys_fcntl(fd, F_SETFD, 0);
+		added = 0;
+	}
+	nl_fd_created(fd, call, site, added);
+	return fd;
+}
+
+#define NL_CALLER() __builtin_return_address(0)
+
+#endif

@@ -1,0 +1,151 @@
+/* Interposers of process control: kill and killpg (escalation to a
+ * regrouped child's tree), the wait family (orphans of a reaped child),
+ * setsid (back to the original group when the shim made the caller a group
+ * leader), and setpgid, setpgrp and tcsetpgrp (a process that manages
+ * groups itself is left to it).  The policy is in pgroup.c. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/pgroup.h"
+#include "base/real.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+static int raw_kill(pid_t pid, int sig)
+{
+	return (int)syscall(SYS_kill, pid, sig);
+}
+
+NL_REAL_DECL(kill);
+NL_EXPORT int kill(pid_t pid, int sig)
+{
+	__typeof__(&kill) real = NL_REAL(kill);
+	return nl_pgroup_kill(pid, sig, real ? real : raw_kill);
+}
+
+/* killpg(pgrp, sig) is kill(-pgrp, sig), with glibc's check. */
+NL_EXPORT int killpg(pid_t pgrp, int sig)
+{
+	if (pgrp < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	__typeof__(&kill) real = NL_REAL(kill);
+	return nl_pgroup_kill(-pgrp, sig, real ? real : raw_kill);
+}
+
+/* --- the wait family --- */
+
+static pid_t after_wait(pid_t r, int status)
+{
+	if (r > 0 && nl_mode() != NL_MODE_OFF) {
+		int saved = errno;
+		nl_pgroup_reaped(r, status);
+		nl_pgroup_tick();
+		errno = saved;
+	}
+	return r;
+}
+
+NL_REAL_DECL(waitpid);
+NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	int st = 0;
+	__typeof__(&waitpid) real = NL_REAL(waitpid);
+	pid_t r = real ? real(pid, &st, options)
+		       : (pid_t)syscall(SYS_wait4, pid, &st, options, NULL);
+	if (status && r > 0)
+		*status = st;
+	return after_wait(r, st);
+}
+
+NL_EXPORT pid_t wait(int *status)
+{
+	return waitpid(-1, status, 0);
+}
+
+NL_REAL_DECL(wait4);
+NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	int st = 0;
+	__typeof__(&wait4) real = NL_REAL(wait4);
+	pid_t r = real ? real(pid, &st, options, ru)
+		       : (pid_t)syscall(SYS_wait4, pid, &st, options, ru);
+	if (status && r > 0)
+		*status = st;
+	return after_wait(r, st);
+}
+
+NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+	return wait4(-1, status, options, ru);
+}
+
+NL_REAL_DECL(waitid);
+NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	__typeof__(&waitid) real = NL_REAL(waitid);
+	int r = real ? real(idtype, id, info, options)
+		     : (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
+	if (r == 0 && info && info->si_pid > 0 && !(options & WNOWAIT) &&
+	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
+	     info->si_code == CLD_DUMPED))
+		after_wait(info->si_pid, info->si_code == CLD_EXITED
+						 ? (info->si_status & 0xff) << 8
+						 : info->si_status & 0x7f);
+	return r;
+}
+
+/* --- groups and sessions --- */
+
+/* Only the process itself counts: a vfork child calling setpgid() must not
+ * mark its parent, whose memory it shares. */
+static void note_manages_groups(void)
+{
+	if (!nl_in_foreign_child())
+		atomic_store(&nl_proc.manages_groups, 1);
+}
+
+NL_REAL_DECL(setpgid);
+NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
+{
+	__typeof__(&setpgid) real = NL_REAL(setpgid);
+	int r = real ? real(pid, pgid) : (int)syscall(SYS_setpgid, pid, pgid);
+	if (r == 0)
+		note_manages_groups();
+	return r;
+}
+
+NL_EXPORT int setpgrp(void)
+{
+	return setpgid(0, 0);
+}
+
+NL_REAL_DECL(tcsetpgrp);
+NL_EXPORT int tcsetpgrp(int fd, pid_t pgrp)
+{
+	__typeof__(&tcsetpgrp) real = NL_REAL(tcsetpgrp);
+	int r = real ? real(fd, pgrp) : nl_sys_ioctl(fd, TIOCSPGRP, &pgrp);
+	if (r == 0)
+		note_manages_groups();
+	return r;
+}
+
+NL_REAL_DECL(setsid);
+NL_EXPORT pid_t setsid(void)
+{
+	__typeof__(&setsid) real = NL_REAL(setsid);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t r = real();
+	if (r < 0 && errno == EPERM && nl_mode() == NL_MODE_ENFORCE)
+		return nl_pgroup_retry_setsid(real);
+	return r;
+}

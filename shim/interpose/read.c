@@ -1,0 +1,417 @@
+/* Reads and writes on sockets whose timeout the shim set.
+ *
+ * The kernel does not restart a read or write on a socket that has a
+ * timeout after a signal handler, even one installed with SA_RESTART: the
+ * call fails with EINTR.  Without the shim the socket would have had no
+ * timeout and the call would have been restarted, so for those sockets the
+ * shim restarts it itself when every handler that ran had SA_RESTART, with
+ * the time that remains of the timeout: the total wait stays the timeout.
+ *
+ * Every other fd goes straight to libc: one bit tested in the socket table,
+ * no system call.  Reads through stdio use libc's internal read, which no
+ * preload sees: they get EINTR as the kernel gives it. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/real.h"
+#include "core/signals.h"
+#include "core/socktimeout.h"
+#include "base/state.h"
+#include "core/stdin.h"
+#include "core/watchdog.h"
+
+/* The fortified variants that _FORTIFY_SOURCE builds call instead. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen);
+void __chk_fail(void) __attribute__((noreturn));
+
+/* One interposed call on a socket with the shim's timeout, across its
+ * restarts. */
+struct sock_call {
+	int fd;
+	enum nl_sock_dir dir;
+	long long t0;              /* monotonic start, microseconds */
+	struct nl_sig_mark mark;   /* signal record at the last attempt */
+	unsigned shortened;        /* the shim's timeout while a retry runs
+				    * with less, else 0 */
+};
+
+/* The coarse clock: read on every call on a timed socket, and timeouts
+ * are whole seconds, so its few milliseconds of resolution are plenty. */
+static long long now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void call_begin(struct sock_call *c, int fd, enum nl_sock_dir dir)
+{
+	c->fd = fd;
+	c->dir = dir;
+	c->t0 = now_usec();
+	c->mark = nl_signals_mark();
+	c->shortened = 0;
+	/* The whole wait is the socket's timeout, in one kernel call; the
+	 * read watchdog waits first and then calls continue_from() below. */
+}
+
+/* The call began at t0 (the watchdog waited until now): the kernel gets
+ * only what remains of the shim's timeout, so waits do not stack.
+ * Returns -1 with EAGAIN when nothing remains. */
+static int continue_from(struct sock_call *c, long long t0)
+{
+	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
+	c->t0 = t0;
+	if (!secs)
+		return 0;
+	long long left = (long long)secs * 1000000 - (now_usec() - t0);
+	if (left <= 0) {
+		nl_sock_log_timeout(c->fd, c->dir, now_usec() - t0, secs);
+		errno = EAGAIN;
+		return -1;
+	}
+	if (nl_sock_set_wait(c->fd, c->dir, left) == 0)
+		c->shortened = secs;
+	return 0;
+}
+
+/* The shim's own timeout back after a retry that ran with less. */
+static void restore_timeout(struct sock_call *c)
+{
+	if (c->shortened)
+		nl_sock_set_wait(c->fd, c->dir, (long long)c->shortened * 1000000);
+	c->shortened = 0;
+}
+
+enum eintr_outcome { EINTR_KEEP, EINTR_RETRY, EINTR_TIMED_OUT };
+
+/* EINTR: restart when the kernel would have without the timeout, with the
+ * time that remains. */
+static enum eintr_outcome after_eintr(struct sock_call *c, long long waited)
+{
+	if (!nl_signals_would_restart(c->mark))
+		return EINTR_KEEP;
+	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
+	if (!secs)
+		return EINTR_KEEP;   /* the program's timeout now, or another fd */
+	long long left = (long long)secs * 1000000 - waited;
+	if (left <= 0) {
+		nl_sock_log_timeout(c->fd, c->dir, waited, secs);
+		return EINTR_TIMED_OUT;
+	}
+	if (nl_sock_set_wait(c->fd, c->dir, left) < 0)
+		return EINTR_KEEP;
+	c->shortened = secs;
+	c->mark = nl_signals_mark();
+	return EINTR_RETRY;
+}
+
+/* EAGAIN after about the whole timeout: the shim's timeout fired. */
+static void after_eagain(struct sock_call *c, long long waited)
+{
+	unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
+	/* A non-blocking EAGAIN is immediate; the kernel's timeout never
+	 * fires early, only rounded to its tick. */
+	if (!secs || waited < (long long)secs * 1000000 - 50000)
+		return;
+	if (nl_sock_shim_timeout(c->fd, c->dir) == secs)
+		nl_sock_log_timeout(c->fd, c->dir, waited, secs);
+}
+
+/* After one attempt that returned r: whether to try again.  Keeps the
+ * attempt's errno unless the call ends in the shim's timeout. */
+static int call_again(struct sock_call *c, ssize_t r)
+{
+	restore_timeout(c);
+	if (r >= 0)
+		return 0;
+	int e = errno;
+	long long waited = now_usec() - c->t0;
+	if (e == EINTR) {
+		switch (after_eintr(c, waited)) {
+		case EINTR_RETRY:
+			return 1;
+		case EINTR_TIMED_OUT:
+			e = EAGAIN;
+			break;
+		case EINTR_KEEP:
+			break;
+		}
+	} else if (e == EAGAIN || e == EWOULDBLOCK) {
+		after_eagain(c, waited);
+	}
+	errno = e;
+	return 0;
+}
+
+#define TIMED_CALL(fd, dir, call)                                            \
+	do {                                                                 \
+		struct sock_call c_;                                         \
+		ssize_t r_;                                                  \
+		call_begin(&c_, (fd), (dir));                                \
+		do                                                           \
+			r_ = (call);                                         \
+		while (call_again(&c_, r_));                                 \
+		return r_;                                                   \
+	} while (0)
+
+/* --- reads --- */
+
+/* The real function for op. */
+NL_REAL_DECL(read);
+NL_REAL_DECL(readv);
+NL_REAL_DECL(recv);
+NL_REAL_DECL(recvfrom);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+
+static ssize_t real_op(const struct nl_read_op *op)
+{
+	switch (op->call) {
+	case NL_RD_READV: {
+		__typeof__(&readv) real = NL_REAL(readv);
+		return real ? real(op->fd, op->iov, op->iovcnt)
+			    : syscall(SYS_readv, op->fd, op->iov, op->iovcnt);
+	}
+	case NL_RD_RECV: {
+		__typeof__(&recv) real = NL_REAL(recv);
+		return real ? real(op->fd, op->buf, op->n, op->flags)
+			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
+				      op->flags, NULL, NULL);
+	}
+	case NL_RD_RECVFROM: {
+		__typeof__(&recvfrom) real = NL_REAL(recvfrom);
+		return real ? real(op->fd, op->buf, op->n, op->flags, op->addr,
+				   op->addrlen)
+			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
+				      op->flags, op->addr, op->addrlen);
+	}
+	case NL_RD_RECVMSG:
+		return real_recvmsg ? real_recvmsg(op->fd, op->msg, op->flags)
+				    : syscall(SYS_recvmsg, op->fd, op->msg, op->flags);
+	default: {
+		__typeof__(&read) real = NL_REAL(read);
+		return real ? real(op->fd, op->buf, op->n)
+			    : syscall(SYS_read, op->fd, op->buf, op->n);
+	}
+	}
+}
+
+/* Whether a call on fd goes through the restart rule: a socket the shim
+ * gave a timeout, and a call that may block. */
+static inline int timed(int fd, enum nl_sock_dir dir, int flags)
+{
+	return __builtin_expect(nl_sock_timed(fd, dir), 0) &&
+	       !(flags & MSG_DONTWAIT);
+}
+
+/* The real call under the restart rule; `t0` (0: now) is when the read
+ * began, if the watchdog already waited. */
+static ssize_t timed_op(const struct nl_read_op *op, long long t0)
+{
+	struct sock_call c;
+	ssize_t r;
+	call_begin(&c, op->fd, NL_SOCK_READ);
+	if (t0 && continue_from(&c, t0) < 0)
+		return -1;
+	do
+		r = real_op(op);
+	while (call_again(&c, r));
+	return r;
+}
+
+/* EIO from a terminal on fd 0 that hung up: stdin=detach turns it into
+ * end-of-file. */
+static inline ssize_t after_read(const struct nl_read_op *op, ssize_t r)
+{
+	if (__builtin_expect(r < 0, 0) && op->fd == 0 && errno == EIO)
+		return nl_stdin_after_eio();
+	return r;
+}
+
+/* The watchdog's way: try without blocking, wait logging, then the real
+ * call; a socket's shim timeout still bounds the whole wait. */
+static ssize_t watched_op(const struct nl_read_op *op)
+{
+	ssize_t r;
+	int way = nl_watch_try(op, &r);
+	if (way == NL_TRY_DONE)
+		return after_read(op, r);
+	int sock = timed(op->fd, NL_SOCK_READ, op->flags);
+	if (way == NL_TRY_REAL)
+		return after_read(op, sock ? timed_op(op, 0) : real_op(op));
+	unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ) : 0;
+	struct nl_watch w;
+	int timed_out;
+	if (nl_watch_wait(&w, op, (long long)secs * 1000000, &timed_out) < 0) {
+		int e = errno;
+		if (timed_out && secs)
+			nl_sock_log_timeout(op->fd, NL_SOCK_READ,
+					    (long long)secs * 1000000, secs);
+		nl_watch_done(&w, op, -1);
+		errno = e;
+		return after_read(op, -1);
+	}
+	r = sock ? timed_op(op, w.t0) : real_op(op);
+	nl_watch_done(&w, op, r);
+	return after_read(op, r);
+}
+
+/* Every read interposer: straight to libc unless the fd is a socket the
+ * shim timed or the watchdog is on. */
+static inline ssize_t read_op(const struct nl_read_op *op)
+{
+	if (nl_watching_reads())
+		return watched_op(op);
+	if (timed(op->fd, NL_SOCK_READ, op->flags))
+		return after_read(op, timed_op(op, 0));
+	return after_read(op, real_op(op));
+}
+
+/* The common case costs two loads: no watchdog, no stdin=detach, and fd
+ * not a socket the shim timed. */
+static inline int plain_read(int fd)
+{
+	return __builtin_expect(nl_proc.reads_plain, 1) &&
+	       !nl_sock_timed(fd, NL_SOCK_READ);
+}
+
+NL_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	__typeof__(&read) real = NL_REAL(read);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n);
+	struct nl_read_op op = { .call = NL_RD_READ, .fd = fd, .buf = buf, .n = n };
+	return read_op(&op);
+}
+
+NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	__typeof__(&readv) real = NL_REAL(readv);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, iov, cnt);
+	struct nl_read_op op = { .call = NL_RD_READV, .fd = fd, .iov = iov,
+				 .iovcnt = cnt };
+	return read_op(&op);
+}
+
+NL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			   struct sockaddr *addr, socklen_t *addrlen)
+{
+	__typeof__(&recvfrom) real = NL_REAL(recvfrom);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n, flags, addr, addrlen);
+	struct nl_read_op op = { .call = NL_RD_RECVFROM, .fd = fd, .buf = buf,
+				 .n = n, .flags = flags, .addr = addr,
+				 .addrlen = addrlen };
+	return read_op(&op);
+}
+
+NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+				 int flags, struct sockaddr *addr,
+				 socklen_t *addrlen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, addr, addrlen);
+}
+
+NL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	__typeof__(&recv) real = NL_REAL(recv);
+	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
+		return real(fd, buf, n, flags);
+	struct nl_read_op op = { .call = NL_RD_RECV, .fd = fd, .buf = buf, .n = n,
+				 .flags = flags };
+	return read_op(&op);
+}
+
+NL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+			     int flags)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+/* recvmsg() is interposed with the fd-creating calls (fds received with
+ * SCM_RIGHTS); it comes here for the restart rule and the watchdog. */
+ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
+			struct msghdr *msg, int flags)
+{
+	real_recvmsg = real;
+	struct nl_read_op op = { .call = NL_RD_RECVMSG, .fd = fd, .msg = msg,
+				 .flags = flags };
+	return read_op(&op);
+}
+
+/* --- writes --- */
+
+NL_REAL_DECL(write);
+NL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	__typeof__(&write) real = NL_REAL(write);
+	if (!real)
+		return syscall(SYS_write, fd, buf, n);
+	if (!timed(fd, NL_SOCK_WRITE, 0))
+		return real(fd, buf, n);
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n));
+}
+
+NL_REAL_DECL(writev);
+NL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	__typeof__(&writev) real = NL_REAL(writev);
+	if (!real)
+		return syscall(SYS_writev, fd, iov, cnt);
+	if (!timed(fd, NL_SOCK_WRITE, 0))
+		return real(fd, iov, cnt);
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, iov, cnt));
+}
+
+NL_REAL_DECL(sendto);
+NL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *addr, socklen_t addrlen)
+{
+	__typeof__(&sendto) real = NL_REAL(sendto);
+	if (!real)
+		return syscall(SYS_sendto, fd, buf, n, flags, addr, addrlen);
+	if (!timed(fd, NL_SOCK_WRITE, flags))
+		return real(fd, buf, n, flags, addr, addrlen);
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags, addr, addrlen));
+}
+
+NL_REAL_DECL(send);
+NL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	__typeof__(&send) real = NL_REAL(send);
+	if (!real)
+		return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
+	if (!timed(fd, NL_SOCK_WRITE, flags))
+		return real(fd, buf, n, flags);
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags));
+}
+
+NL_REAL_DECL(sendmsg);
+NL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	__typeof__(&sendmsg) real = NL_REAL(sendmsg);
+	if (!real)
+		return syscall(SYS_sendmsg, fd, msg, flags);
+	if (!timed(fd, NL_SOCK_WRITE, flags))
+		return real(fd, msg, flags);
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, msg, flags));
+}

@@ -1,0 +1,298 @@
+/* system(), popen() and pclose(), rebuilt on the interposed posix_spawn.
+ *
+ * glibc runs them through an internal posix_spawn that no preload sees, so
+ * their children would skip the exec sweep.  These follow glibc 2.36's
+ * semantics: system() ignores SIGINT and SIGQUIT (counted across threads)
+ * and blocks SIGCHLD while it waits, resets them in the child, returns the
+ * wait status (127 << 8 when the shell cannot run), and system(NULL) says
+ * whether /bin/sh works; popen() takes modes r, w and e, closes earlier
+ * popen streams in the new child, and pclose() waits for the right pid.
+ * Thread cancellation inside system() is not handled as glibc does (the
+ * child is not killed). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/fdtable.h"
+#include "interpose/newfd.h"
+#include "base/real.h"
+#include "interpose/shell.h"
+#include "interpose/spawn.h"
+#include "base/state.h"
+
+extern char **environ;
+
+/* Whether the shim handles these calls (else glibc's own run). */
+static int shim_runs_shells(void)
+{
+	return nl_fd_policy_active();
+}
+
+/* --- system --- */
+
+static pthread_mutex_t sigs_lock = PTHREAD_MUTEX_INITIALIZER;
+static int sigs_users;
+static struct sigaction saved_int, saved_quit;
+
+static void ignore_interrupts(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigemptyset(&ign.sa_mask);
+	pthread_mutex_lock(&sigs_lock);
+	if (sigs_users++ == 0) {
+		sigaction(SIGINT, &ign, &saved_int);
+		sigaction(SIGQUIT, &ign, &saved_quit);
+	}
+	pthread_mutex_unlock(&sigs_lock);
+}
+
+static void restore_interrupts(void)
+{
+	pthread_mutex_lock(&sigs_lock);
+	if (--sigs_users == 0) {
+		sigaction(SIGINT, &saved_int, NULL);
+		sigaction(SIGQUIT, &saved_quit, NULL);
+	}
+	pthread_mutex_unlock(&sigs_lock);
+}
+
+static int run_shell(const char *line)
+{
+	ignore_interrupts();
+	sigset_t chld, omask;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &omask);
+
+	sigset_t reset;
+	sigemptyset(&reset);
+	if (saved_int.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGINT);
+	if (saved_quit.sa_handler != SIG_IGN)
+		sigaddset(&reset, SIGQUIT);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &omask);
+	posix_spawnattr_setsigdefault(&attr, &reset);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	char *argv[] = { "sh", "-c", (char *)line, NULL };
+	int ret = nl_spawn(nl_spawn_real_current(), "system", &pid, "/bin/sh",
+			   NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+
+	int status;
+	if (ret == 0) {
+		pid_t w;
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+		if (w != pid)
+			status = -1;
+	} else {
+		/* POSIX: as if the shell had terminated with _exit(127). */
+		status = 127 << 8;
+	}
+	int e = errno;
+	restore_interrupts();
+	sigprocmask(SIG_SETMASK, &omask, NULL);
+	errno = ret != 0 ? ret : e;
+	return status;
+}
+
+NL_REAL_DECL(system);
+NL_EXPORT int system(const char *line)
+{
+	if (!shim_runs_shells()) {
+		__typeof__(&system) real = NL_REAL(system);
+		return real ? real(line) : -1;
+	}
+	if (!line)
+		return run_shell("exit 0") == 0;
+	return run_shell(line);
+}
+
+/* --- popen and pclose --- */
+
+struct proc_stream {
+	FILE *fp;
+	pid_t pid;
+	struct proc_stream *next;
+};
+
+static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct proc_stream *_Atomic chain;
+
+static int parse_mode(const char *mode, int *reading, int *cloexec)
+{
+	int r = 0, w = 0;
+	*cloexec = 0;
+	for (; mode && *mode; mode++) {
+		switch (*mode) {
+		case 'r': r = 1; break;
+		case 'w': w = 1; break;
+		case 'e': *cloexec = 1; break;
+		default: return -1;
+		}
+	}
+	if (!(r ^ w))
+		return -1;
+	*reading = r;
+	return 0;
+}
+
+/* Spawn `sh -c command` with the child's end on its stdin or stdout and
+ * every earlier popen stream closed in it.  Called with chain_lock held. */
+static int spawn_piped(const char *command, int child_end, int child_std,
+		       pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	int r = posix_spawn_file_actions_adddup2(&fa, child_end, child_std);
+	for (struct proc_stream *p = chain; r == 0 && p; p = p->next) {
+		int fd = fileno(p->fp);
+		if (fd != child_std)
+			r = posix_spawn_file_actions_addclose(&fa, fd);
+	}
+	char *argv[] = { "sh", "-c", (char *)command, NULL };
+	if (r == 0)
+		r = nl_spawn(nl_spawn_real_current(), "popen", pid, "/bin/sh",
+			     &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return r;
+}
+
+static FILE *open_proc(const char *command, int reading, int cloexec,
+		       const void *site)
+{
+	int fds[2];
+	if (syscall(SYS_pipe2, fds, O_CLOEXEC) < 0)
+		return NULL;
+	int parent_end = fds[reading ? 0 : 1], child_end = fds[reading ? 1 : 0];
+	int child_std = reading ? 1 : 0;
+	/* The child's end must not already be its stdio number, or dup2 would
+	 * leave it close-on-exec. */
+	if (child_end == child_std) {
+		int moved = (int)syscall(SYS_fcntl, child_end, F_DUPFD_CLOEXEC, 3);
+		syscall(SYS_close, child_end);
+		if (moved < 0) {
+			syscall(SYS_close, parent_end);
+			return NULL;
+		}
+		child_end = moved;
+	}
+	struct proc_stream *ps = malloc(sizeof *ps);
+	pid_t pid;
+	pthread_mutex_lock(&chain_lock);
+	int r = ps ? spawn_piped(command, child_end, child_std, &pid) : ENOMEM;
+	syscall(SYS_close, child_end);
+	/* glibc leaves the parent's end inheritable without 'e'; enforce mode
+	 * keeps the flag, as for every fd the program creates. */
+	int keep_flag = cloexec || nl_new_fds_cloexec();
+	FILE *fp = NULL;
+	if (r == 0) {
+		if (!keep_flag)
+			syscall(SYS_fcntl, parent_end, F_SETFD, 0);
+		fp = fdopen(parent_end, reading ? "r" : "w");
+	}
+	if (fp) {
+		ps->fp = fp;
+		ps->pid = pid;
+		ps->next = chain;
+		chain = ps;
+		nl_new_fd(parent_end, NL_CALL_PIPE2, site, keep_flag && !cloexec);
+	}
+	pthread_mutex_unlock(&chain_lock);
+	if (!fp) {
+		syscall(SYS_close, parent_end);
+		free(ps);
+		if (r == 0) {
+			/* fdopen failed after the spawn: reap the child. */
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		errno = ENOMEM;
+	}
+	return fp;
+}
+
+NL_REAL_DECL(popen);
+NL_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	if (!shim_runs_shells()) {
+		__typeof__(&popen) real = NL_REAL(popen);
+		return real ? real(command, mode) : NULL;
+	}
+	int reading, cloexec;
+	if (parse_mode(mode, &reading, &cloexec) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return open_proc(command, reading, cloexec, __builtin_return_address(0));
+}
+
+/* In a fork child: another thread of the parent may have held either lock
+ * at the fork, and will never release it here. */
+void nl_shell_after_fork(void)
+{
+	pthread_mutex_init(&sigs_lock, NULL);
+	pthread_mutex_init(&chain_lock, NULL);
+}
+
+/* Unlink fp from the chain; its pid, or -1 when it is not a stream of ours. */
+static pid_t take_stream(FILE *fp)
+{
+	if (!atomic_load_explicit(&chain, memory_order_relaxed))
+		return -1;
+	pid_t pid = -1;
+	pthread_mutex_lock(&chain_lock);
+	for (struct proc_stream **pp = (struct proc_stream **)&chain; *pp;
+	     pp = &(*pp)->next) {
+		if ((*pp)->fp == fp) {
+			struct proc_stream *dead = *pp;
+			pid = dead->pid;
+			*pp = dead->next;
+			free(dead);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&chain_lock);
+	return pid;
+}
+
+int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
+{
+	pid_t pid = take_stream(fp);
+	*handled = pid > 0;
+	if (!*handled)
+		return 0;
+	int closed = real_fclose(fp);
+	int status;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		return -1;
+	return status != 0 ? status : closed;
+}
+
+NL_REAL_DECL(pclose);
+NL_REAL_DECL(fclose);
+NL_EXPORT int pclose(FILE *fp)
+{
+	int handled;
+	__typeof__(&fclose) real_fclose = NL_REAL(fclose);
+	if (real_fclose) {
+		int r = nl_proc_stream_close(fp, real_fclose, &handled);
+		if (handled)
+			return r;
+	}
+	/* A stream glibc's own popen made (mode off at the time). */
+	__typeof__(&pclose) real = NL_REAL(pclose);
+	return real ? real(fp) : -1;
+}

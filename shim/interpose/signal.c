@@ -1,0 +1,178 @@
+/* sigaction() and the signal() family: see signals.h for why handlers go
+ * through a trampoline.
+ *
+ * glibc's signal(), sysv_signal() and siginterrupt() call its internal
+ * sigaction, which no preload sees, so they are reimplemented here on the
+ * interposed one, with glibc's semantics. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "base/real.h"
+#include "core/signals.h"
+#include "base/state.h"
+#include "common/sys.h"
+
+typedef void (*sig_fn)(int);
+typedef void (*siginfo_fn)(int, siginfo_t *, void *);
+
+/* The program's handler for each signal while the kernel has the
+ * trampoline, and the flags the program gave. */
+struct sig_slot {
+	void *_Atomic handler;
+	atomic_int flags;
+};
+static struct sig_slot slots[_NSIG];
+
+/* Signals siginterrupt() made interrupting: signal() then leaves out
+ * SA_RESTART for them, as glibc's does. */
+static atomic_uchar interrupting[_NSIG];
+
+static void trampoline(int sig, siginfo_t *info, void *ctx)
+{
+	struct sig_slot *s = &slots[sig];
+	void *h = atomic_load_explicit(&s->handler, memory_order_acquire);
+	int flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
+	/* Recorded before the handler runs: it may longjmp away. */
+	unsigned seq = nl_sig_record.seq + 1;
+	nl_sig_record.seq = seq;
+	if (!(flags & SA_RESTART))
+		nl_sig_record.norestart_seq = seq;
+	if (!h)
+		return;
+	if (flags & SA_SIGINFO)
+		((siginfo_fn)h)(sig, info, ctx);
+	else
+		((sig_fn)h)(sig);
+}
+
+static int is_handler(void *h)
+{
+	return h != (void *)SIG_DFL && h != (void *)SIG_IGN &&
+	       h != (void *)SIG_ERR
+#ifdef SIG_HOLD
+	       && h != (void *)SIG_HOLD
+#endif
+		;
+}
+
+/* Whether a handler for sig goes through the trampoline: the shim may set
+ * socket timeouts in this process, and the caller is not a vfork child,
+ * whose changes to the shared slots would mislead its parent. */
+static int use_trampoline(int sig, const struct sigaction *act)
+{
+	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP &&
+	       is_handler((void *)act->sa_handler) && nl_fd_policy_active() &&
+	       !nl_in_foreign_child();
+}
+
+/* A kernel answer naming the trampoline becomes the program's handler. */
+static void translate_old(struct sigaction *old, void *handler, int flags)
+{
+	if ((void *)old->sa_sigaction != (void *)trampoline)
+		return;
+	old->sa_sigaction = (siginfo_fn)handler;
+	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (flags & SA_SIGINFO);
+}
+
+NL_REAL_DECL(sigaction);
+NL_EXPORT int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	__typeof__(&sigaction) real = NL_REAL(sigaction);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int in_range = sig > 0 && sig < _NSIG;
+	struct sig_slot *s = in_range ? &slots[sig] : NULL;
+	void *prev_h = s ? atomic_load(&s->handler) : NULL;
+	int prev_flags = s ? atomic_load(&s->flags) : 0;
+	if (!act || !use_trampoline(sig, act)) {
+		int r = real(sig, act, old);
+		if (r == 0 && old)
+			translate_old(old, prev_h, prev_flags);
+		return r;
+	}
+	/* Copied first: act and old may be the same struct. */
+	struct sigaction t = *act;
+	atomic_store_explicit(&s->flags, act->sa_flags, memory_order_relaxed);
+	atomic_store_explicit(&s->handler, (void *)act->sa_handler,
+			      memory_order_release);
+	t.sa_sigaction = trampoline;
+	t.sa_flags |= SA_SIGINFO;
+	int r = real(sig, &t, old);
+	if (r != 0) {
+		int e = errno;
+		atomic_store(&s->flags, prev_flags);
+		atomic_store(&s->handler, prev_h);
+		errno = e;
+		return r;
+	}
+	if (old)
+		translate_old(old, prev_h, prev_flags);
+	return r;
+}
+
+/* One handler change through the interposed sigaction; returns the
+ * previous handler or SIG_ERR. */
+static sighandler_t install(int sig, sighandler_t h, int flags)
+{
+	if (sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	struct sigaction act, old;
+	memset(&act, 0, sizeof act);
+	act.sa_handler = h;
+	sigemptyset(&act.sa_mask);
+	if (!(flags & SA_NODEFER))
+		sigaddset(&act.sa_mask, sig);
+	act.sa_flags = flags;
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* BSD semantics, glibc's signal() under _DEFAULT_SOURCE: restarting unless
+ * siginterrupt() said otherwise, the signal blocked in its handler. */
+NL_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+	int intr = sig > 0 && sig < _NSIG && atomic_load(&interrupting[sig]);
+	return install(sig, h, intr ? 0 : SA_RESTART);
+}
+
+NL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+	return signal(sig, h);
+}
+
+/* System V semantics, what strict ISO C programs get from signal(): the
+ * handler is reset on delivery and calls are not restarted. */
+NL_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+	return install(sig, h, SA_RESETHAND | SA_NODEFER);
+}
+
+NL_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
+{
+	return sysv_signal(sig, h);
+}
+
+NL_EXPORT int siginterrupt(int sig, int flag)
+{
+	if (sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct sigaction act;
+	if (sigaction(sig, NULL, &act) < 0)
+		return -1;
+	atomic_store(&interrupting[sig], flag != 0);
+	if (flag)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return sigaction(sig, &act, NULL);
+}

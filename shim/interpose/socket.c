@@ -1,0 +1,36 @@
+/* connect() and setsockopt(): where sockets become connected, and where the
+ * program states its own timeouts and keepalive.  accept() and accept4()
+ * live with the other fd-creating calls (wrap_fdcreate.c) and call
+ * nl_sock_accepted() on the fd they return.  See socktimeout.h. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/real.h"
+#include "core/socktimeout.h"
+#include "base/state.h"
+
+/* The timeout goes on after connect() returns: SO_SNDTIMEO set before
+ * would also bound the connect itself. */
+NL_REAL_DECL(connect);
+NL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	__typeof__(&connect) real = NL_REAL(connect);
+	int r = real ? real(fd, addr, len)
+		     : (int)syscall(SYS_connect, fd, addr, len);
+	nl_sock_connected(fd, r, r == 0 ? 0 : errno);
+	return r;
+}
+
+NL_REAL_DECL(setsockopt);
+NL_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len)
+{
+	__typeof__(&setsockopt) real = NL_REAL(setsockopt);
+	int r = real ? real(fd, level, name, val, len)
+		     : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+	if (r == 0)
+		nl_sock_option_set(fd, level, name);
+	return r;
+}

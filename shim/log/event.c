@@ -1,0 +1,477 @@
+/* Events: building a line, folding repeats, the rate limit, and handing the
+ * line to the configured output.
+ *
+ * A host program can trigger an event on every call it makes (a leak per
+ * fork in a loop), so the log must not become the program's bottleneck nor
+ * fill a disk: identical events within a second are folded into one line
+ * with a count, and past NL_EVENT_RATE_MAX lines per second the rest are only
+ * counted.  The fold state is shared by all threads of a process and guarded
+ * by a flag that is only ever try-acquired: a thread (or a signal handler)
+ * that finds it taken writes its event unfolded rather than wait, so nothing
+ * here can deadlock, even in a handler that interrupted an emit. */
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "log/event.h"
+#include "common/sys.h"
+#include "log/json.h"
+#include "log/output.h"
+
+#define NL_EVENT_RATE_MAX 100
+/* Kept free after the fields for what emit appends:
+ * ,"count":<20 digits>,"truncated":true}\n */
+#define NL_EVENT_TAIL 64
+#define NL_FIELDS_MAX (NL_EVENT_MAX - NL_EVENT_TAIL)
+/* {"ts":"2026-11-29T05:54:01.123456Z" -- fixed width, so everything after
+ * it identifies the event for folding. */
+#define NL_TS_FIELD_LEN 35
+
+/* --- configuration --- */
+
+static struct {
+	enum nl_log_kind kind;
+	int nofollow;
+	char path[NL_LOG_PATH_MAX];
+	char exe[PATH_MAX];
+	char mode[32];
+} cfg;
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && src[i] && i + 1 < cap; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
+void nl_event_configure(enum nl_log_kind kind, const char *path,
+			int nofollow, const char *exe, const char *mode_name)
+{
+	cfg.kind = kind;
+	cfg.nofollow = nofollow;
+	copy_str(cfg.path, sizeof cfg.path, path);
+	copy_str(cfg.exe, sizeof cfg.exe, exe);
+	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
+}
+
+int nl_event_enabled(void)
+{
+	switch (cfg.kind) {
+	case NL_LOG_FILE:
+		return cfg.path[0] != '\0';
+	case NL_LOG_STDERR:
+	case NL_LOG_SYSLOG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* --- clock and host --- */
+
+static atomic_llong test_sec = -1;
+static atomic_long test_nsec;
+
+void nl_event_test_clock(long long sec, long nsec)
+{
+	atomic_store(&test_nsec, nsec);
+	atomic_store(&test_sec, sec);
+}
+
+static void now(long long *sec, long *nsec)
+{
+	struct timespec ts;
+	long long fixed = atomic_load(&test_sec);
+
+	if (fixed >= 0) {
+		*sec = fixed;
+		*nsec = atomic_load(&test_nsec);
+		return;
+	}
+	/* clock_gettime is served by the vDSO: no lock, no allocation. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 0;
+	}
+	*sec = ts.tv_sec;
+	*nsec = ts.tv_nsec;
+}
+
+static char host_name[sizeof ((struct utsname *)0)->nodename];
+static atomic_int host_state;   /* 0 unknown, 1 being fetched, 2 cached */
+
+/* The node name, asked of the kernel once; a thread that finds another one
+ * fetching it asks for itself into `own` rather than wait. */
+static const char *host(char *own, size_t cap)
+{
+	struct utsname u;
+	int expected = 0;
+
+	if (atomic_load_explicit(&host_state, memory_order_acquire) == 2)
+		return host_name;
+	if (nl_sys_uname(&u) < 0)
+		u.nodename[0] = '\0';
+	if (atomic_compare_exchange_strong(&host_state, &expected, 1)) {
+		copy_str(host_name, sizeof host_name, u.nodename);
+		atomic_store_explicit(&host_state, 2, memory_order_release);
+		return host_name;
+	}
+	copy_str(own, cap, u.nodename);
+	return own;
+}
+
+/* --- building --- */
+
+static unsigned fnv1a(unsigned h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+#define FNV_BASIS 2166136261u
+
+static int put(struct nl_event *ev, const char *s, size_t n)
+{
+	if (NL_FIELDS_MAX - ev->len < n)
+		return -1;
+	memcpy(ev->buf + ev->len, s, n);
+	ev->len += n;
+	return 0;
+}
+
+static int put_lit(struct nl_event *ev, const char *s)
+{
+	return put(ev, s, strlen(s));
+}
+
+/* A quoted JSON string, whole or not at all. */
+static int put_string(struct nl_event *ev, const char *s, size_t n)
+{
+	int complete;
+
+	if (put_lit(ev, "\"") < 0)
+		return -1;
+	ev->len += nl_json_escape(ev->buf + ev->len, NL_FIELDS_MAX - ev->len,
+				  s, n, &complete);
+	if (!complete)
+		return -1;
+	return put_lit(ev, "\"");
+}
+
+/* Opens a field: returns where it starts, or -1 once the line is full. */
+static long field_open(struct nl_event *ev, const char *key)
+{
+	size_t start = ev->len;
+
+	if (ev->full)
+		return -1;
+	if (put_lit(ev, ",") < 0 ||
+	    put_string(ev, key, strlen(key)) < 0 || put_lit(ev, ":") < 0) {
+		ev->len = start;
+		ev->full = 1;
+		return -1;
+	}
+	return (long)start;
+}
+
+/* Closes a field: on failure the whole field goes, and every later one. */
+static void field_close(struct nl_event *ev, long start, int rc)
+{
+	if (rc < 0) {
+		ev->len = (size_t)start;
+		ev->full = 1;
+		return;
+	}
+	ev->key_hash = fnv1a(ev->key_hash, ev->buf + start,
+			     ev->len - (size_t)start);
+}
+
+void nl_event_strn(struct nl_event *ev, const char *key, const char *val,
+		   size_t n)
+{
+	long start = field_open(ev, key);
+
+	if (start < 0)
+		return;
+	field_close(ev, start, val ? put_string(ev, val, n)
+				   : put_lit(ev, "null"));
+}
+
+void nl_event_str(struct nl_event *ev, const char *key, const char *val)
+{
+	nl_event_strn(ev, key, val, val ? strlen(val) : 0);
+}
+
+void nl_event_int(struct nl_event *ev, const char *key, long long val)
+{
+	char num[24];
+	long start = field_open(ev, key);
+
+	if (start < 0)
+		return;
+	field_close(ev, start, put(ev, num, nl_fmt_int(num, sizeof num, val)));
+}
+
+void nl_event_bool(struct nl_event *ev, const char *key, int val)
+{
+	long start = field_open(ev, key);
+
+	if (start < 0)
+		return;
+	field_close(ev, start, put_lit(ev, val ? "true" : "false"));
+}
+
+void nl_event_raw(struct nl_event *ev, const char *key, const char *json)
+{
+	long start = field_open(ev, key);
+
+	if (start < 0)
+		return;
+	field_close(ev, start, put_lit(ev, json ? json : "null"));
+}
+
+void nl_event_begin(struct nl_event *ev, const char *kind)
+{
+	int saved = errno;
+	char own_host[sizeof host_name];
+	long long sec;
+	long nsec;
+
+	ev->len = 0;
+	ev->full = 0;
+	ev->key_hash = FNV_BASIS;
+	if (!nl_event_enabled()) {
+		ev->full = 1;   /* nothing will be written: skip the work */
+		return;
+	}
+	now(&sec, &nsec);
+	put_lit(ev, "{\"ts\":\"");
+	ev->len += nl_rfc3339(ev->buf + ev->len, NL_FIELDS_MAX - ev->len,
+			      sec, nsec);
+	put_lit(ev, "\"");
+	nl_event_str(ev, "event", kind);
+	/* Asked of the kernel each time: a fork child must log its own. */
+	nl_event_int(ev, "pid", nl_sys_getpid());
+	nl_event_int(ev, "ppid", nl_sys_getppid());
+	nl_event_str(ev, "exe", cfg.exe);
+	nl_event_str(ev, "mode", cfg.mode);
+	nl_event_str(ev, "host", host(own_host, sizeof own_host));
+	/* Folding compares what comes after the common fields, and the kind. */
+	ev->key_hash = fnv1a(FNV_BASIS, kind, strlen(kind));
+	errno = saved;
+}
+
+/* --- writing --- */
+
+static atomic_ulong dropped_total;
+
+unsigned long nl_event_dropped(void)
+{
+	return atomic_load(&dropped_total);
+}
+
+/* Appends the tail (room for it is kept by NL_FIELDS_MAX): the fold count,
+ * the truncation mark, the closing brace and the newline. */
+static size_t finish_line(char *buf, size_t len, int full,
+			  unsigned long count)
+{
+	static const char count_key[] = ",\"count\":";
+	static const char truncated[] = ",\"truncated\":true";
+
+	if (count) {
+		memcpy(buf + len, count_key, sizeof count_key - 1);
+		len += sizeof count_key - 1;
+		len += nl_fmt_int(buf + len, 24, (long long)count);
+	}
+	if (full) {
+		memcpy(buf + len, truncated, sizeof truncated - 1);
+		len += sizeof truncated - 1;
+	}
+	buf[len++] = '}';
+	buf[len++] = '\n';
+	return len;
+}
+
+static void write_line(const char *line, size_t len)
+{
+	int rc = -1;
+
+	switch (cfg.kind) {
+	case NL_LOG_FILE:
+		rc = nl_out_file_write(cfg.path, cfg.nofollow, line, len);
+		break;
+	case NL_LOG_STDERR:
+		rc = nl_out_stderr_write(line, len);
+		break;
+	case NL_LOG_SYSLOG:
+		rc = nl_out_syslog_write(line, len);
+		break;
+	default:
+		break;
+	}
+	if (rc < 0)
+		atomic_fetch_add(&dropped_total, 1);
+}
+
+static void write_event(struct nl_event *ev, unsigned long count)
+{
+	write_line(ev->buf, finish_line(ev->buf, ev->len, ev->full, count));
+}
+
+/* --- folding and the rate limit --- */
+
+/* Guarded by `busy` (try-acquire only). */
+static struct {
+	atomic_flag busy;
+	int valid;                /* `last` holds the last event written */
+	long long sec;            /* ...in this second */
+	unsigned long repeats;    /* identical ones since, not written */
+	struct nl_event last;
+	struct nl_event notice;   /* the "suppressed" line, built here so that
+				   * a small signal stack is not strained */
+} fold = { .busy = ATOMIC_FLAG_INIT };
+
+/* The second the rate counters are for, and the counters.  Atomic because a
+ * thread that could not take the fold flag still obeys the limit. */
+static atomic_llong rate_sec = LLONG_MIN;
+static atomic_uint rate_written;
+static atomic_ulong rate_dropped;
+
+static int is_repeat(const struct nl_event *ev, long long sec)
+{
+	const struct nl_event *l = &fold.last;
+
+	return fold.valid && fold.sec == sec && l->key_hash == ev->key_hash &&
+	       l->full == ev->full && l->len == ev->len &&
+	       ev->len >= NL_TS_FIELD_LEN &&
+	       memcmp(l->buf + NL_TS_FIELD_LEN, ev->buf + NL_TS_FIELD_LEN,
+		      ev->len - NL_TS_FIELD_LEN) == 0;
+}
+
+static void remember(const struct nl_event *ev, long long sec)
+{
+	fold.last.len = ev->len;
+	fold.last.full = ev->full;
+	fold.last.key_hash = ev->key_hash;
+	memcpy(fold.last.buf, ev->buf, ev->len);
+	fold.sec = sec;
+	fold.repeats = 0;
+	fold.valid = 1;
+}
+
+/* The line for repeats folded so far: the event again, with "count". */
+static void flush_repeats(void)
+{
+	if (fold.valid && fold.repeats)
+		write_event(&fold.last, fold.repeats);
+	fold.valid = 0;
+	fold.repeats = 0;
+}
+
+static void report_suppressed(void)
+{
+	unsigned long n = atomic_exchange(&rate_dropped, 0);
+
+	if (!n)
+		return;
+	nl_event_begin(&fold.notice, "suppressed");
+	nl_event_int(&fold.notice, "dropped", (long long)n);
+	write_event(&fold.notice, 0);
+}
+
+/* On the first event of a new second: settle the old one. */
+static void start_second(long long sec)
+{
+	if (atomic_load(&rate_sec) == sec)
+		return;
+	flush_repeats();
+	report_suppressed();
+	atomic_store(&rate_written, 0);
+	atomic_store(&rate_sec, sec);
+}
+
+/* Counts the event against this second's budget; 0 when over it. */
+static int within_rate(long long sec)
+{
+	if (atomic_load(&rate_sec) != sec)
+		return 1;   /* a new second nobody has settled yet */
+	if (atomic_fetch_add(&rate_written, 1) < NL_EVENT_RATE_MAX)
+		return 1;
+	atomic_fetch_add(&rate_dropped, 1);
+	atomic_fetch_add(&dropped_total, 1);
+	return 0;
+}
+
+static void emit_folded(struct nl_event *ev, long long sec)
+{
+	start_second(sec);
+	if (is_repeat(ev, sec)) {
+		fold.repeats++;
+		return;
+	}
+	flush_repeats();
+	if (!within_rate(sec))
+		return;
+	remember(ev, sec);
+	write_event(ev, 0);
+}
+
+void nl_event_emit(struct nl_event *ev)
+{
+	int saved = errno;
+	long long sec;
+	long nsec;
+
+	if (!nl_event_enabled() || ev->len < NL_TS_FIELD_LEN)
+		goto out;
+	now(&sec, &nsec);
+	if (atomic_flag_test_and_set_explicit(&fold.busy,
+					      memory_order_acquire)) {
+		/* Another thread, or the code this signal handler interrupted,
+		 * is folding: write this one as it is. */
+		if (within_rate(sec))
+			write_event(ev, 0);
+		goto out;
+	}
+	emit_folded(ev, sec);
+	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+out:
+	errno = saved;
+}
+
+void nl_event_flush(void)
+{
+	int saved = errno;
+
+	if (atomic_flag_test_and_set_explicit(&fold.busy,
+					      memory_order_acquire))
+		goto out;
+	if (nl_event_enabled()) {
+		flush_repeats();
+		report_suppressed();
+	}
+	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+out:
+	errno = saved;
+}
+
+void nl_event_after_fork(void)
+{
+	int fetching = 1;
+
+	/* The parent's pending repeats and counts are the parent's to report;
+	 * a flag held by a thread that did not survive the fork is released. */
+	fold.valid = 0;
+	fold.repeats = 0;
+	atomic_store(&rate_sec, LLONG_MIN);
+	atomic_store(&rate_written, 0);
+	atomic_store(&rate_dropped, 0);
+	atomic_store(&dropped_total, 0);
+	atomic_compare_exchange_strong(&host_state, &fetching, 0);
+	atomic_flag_clear(&fold.busy);
+	nl_out_after_fork();
+}

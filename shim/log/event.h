@@ -1,0 +1,65 @@
+/* Events: one JSON object per line, built on the stack and written with a
+ * single write() by the configured output.  No stdio, no malloc, no locks:
+ * usable after fork() in a multithreaded process, in a vfork child and in a
+ * signal handler.
+ *
+ *   struct nl_event ev;
+ *   nl_event_begin(&ev, "fd_leak");
+ *   nl_event_int(&ev, "fd", 5);
+ *   nl_event_str(&ev, "object", "pipe:[1234]");
+ *   nl_event_emit(&ev);
+ *
+ * Lines are at most NL_EVENT_MAX bytes; a field that does not fit is dropped
+ * along with every later one and the line ends with "truncated":true. */
+#ifndef NL_EVENT_H
+#define NL_EVENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define NL_EVENT_MAX 4096
+
+struct nl_event {
+	size_t len;
+	int full;                 /* a field did not fit */
+	unsigned key_hash;        /* over kind and fields, for folding repeats */
+	char buf[NL_EVENT_MAX];
+};
+
+#include "policy/policy.h"
+
+/* Where events go and what every line carries.  Called once the policy is
+ * known (init), again after a policy change in tests.  `path` is copied.
+ * `nofollow`: open the log file with O_NOFOLLOW (the path came from a
+ * source an attacker may influence). */
+void nl_event_configure(enum nl_log_kind kind, const char *path,
+			int nofollow, const char *exe, const char *mode_name);
+
+/* Start an event: writes ts, event, pid, ppid, exe, mode, host. */
+void nl_event_begin(struct nl_event *ev, const char *kind);
+void nl_event_str(struct nl_event *ev, const char *key, const char *val);
+void nl_event_strn(struct nl_event *ev, const char *key, const char *val,
+		   size_t n);
+void nl_event_int(struct nl_event *ev, const char *key, long long val);
+void nl_event_bool(struct nl_event *ev, const char *key, int val);
+/* A value that is already JSON (an array or object built by the caller). */
+void nl_event_raw(struct nl_event *ev, const char *key, const char *json);
+/* Fold, rate-limit and write.  Never fails visibly; never changes errno. */
+void nl_event_emit(struct nl_event *ev);
+
+/* Whether any output is configured (log != none). */
+int nl_event_enabled(void);
+/* Called in a fork child: reset per-process counters. */
+void nl_event_after_fork(void);
+/* Emit folded repeats still pending (at exit). */
+void nl_event_flush(void);
+/* Counters, for tests and the destructor. */
+unsigned long nl_event_dropped(void);
+
+/* --- hooks for the unit tests --- */
+
+/* Use a fixed clock for ts, folding and the rate limit (sec < 0: the real
+ * clock again). */
+void nl_event_test_clock(long long sec, long nsec);
+
+#endif

@@ -1,0 +1,160 @@
+/* The syslog output: datagrams to /dev/log, sent by the shim itself.
+ *
+ * syslog(3) takes a lock and may block on a full socket; neither is allowed
+ * in a signal handler or a fork child.  So the shim keeps its own AF_UNIX
+ * datagram socket, non-blocking: when nobody listens or the receiver is
+ * behind, the line is dropped (and counted by the caller), never waited
+ * for.  After a failure the socket is connected again on a later event,
+ * which follows a syslog daemon that restarted. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include "log/event.h"
+#include "common/sys.h"
+#include "log/json.h"
+#include "log/output.h"
+
+/* user.warning: leaks and hangs are worth a look, not an alarm. */
+#define NL_SYSLOG_PRI "<12>"
+#define NL_SYSLOG_TAG "noleak"
+
+static struct nl_out_fd sock = NL_OUT_FD_INIT;
+static atomic_int connected;   /* sock's current fd is connected */
+static char sock_path[sizeof ((struct sockaddr_un *)0)->sun_path] = "/dev/log";
+
+void nl_out_syslog_test_path(const char *path)
+{
+	const char *p = path ? path : "/dev/log";
+	size_t i = 0;
+
+	if (atomic_flag_test_and_set(&sock.busy))
+		return;
+	for (; p[i] && i + 1 < sizeof sock_path; i++)
+		sock_path[i] = p[i];
+	sock_path[i] = '\0';
+	nl_out_fd_close(&sock);
+	atomic_store(&connected, 0);
+	atomic_flag_clear(&sock.busy);
+}
+
+static int connect_to_log(int fd)
+{
+	struct sockaddr_un addr;
+	size_t n = strlen(sock_path);
+
+	memset(&addr, 0, sizeof addr);
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, sock_path, n);
+	return nl_sys_connect(fd, &addr,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1));
+}
+
+/* Called with sock.busy held. */
+static int socket_locked(void)
+{
+	int fd = nl_out_fd_get(&sock);
+
+	if (fd < 0) {
+		atomic_store(&connected, 0);
+		fd = nl_sys_socket(AF_UNIX,
+				   SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return -1;
+		fd = nl_out_fd_adopt(&sock, fd);
+		if (fd < 0)
+			return -1;
+	}
+	if (atomic_load(&connected))
+		return fd;
+	if (connect_to_log(fd) < 0)
+		return -1;   /* ENOENT, ECONNREFUSED: nobody listens yet */
+	atomic_store(&connected, 1);
+	return fd;
+}
+
+/* Another thread is connecting right now: rather than wait for it, send
+ * this one message through a socket of our own, closed right after. */
+static int transient_socket(void)
+{
+	int fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       0);
+
+	if (fd >= 0)
+		fd = nl_out_fd_place(fd);
+	if (fd >= 0 && connect_to_log(fd) < 0) {
+		nl_sys_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The socket to send on; *transient says it must be closed after. */
+static int log_socket(int *transient)
+{
+	int fd = nl_out_fd_get(&sock);
+
+	*transient = 0;
+	if (fd >= 0 && atomic_load(&connected))
+		return fd;
+	if (atomic_flag_test_and_set(&sock.busy)) {
+		*transient = 1;
+		return transient_socket();
+	}
+	fd = socket_locked();
+	atomic_flag_clear(&sock.busy);
+	return fd;
+}
+
+/* "<PRI>noleak[pid]: " -- the RFC 3164 form syslog daemons and journald
+ * accept from local senders (they add time and host themselves). */
+static size_t header(char *dst, size_t cap)
+{
+	static const char head[] = NL_SYSLOG_PRI NL_SYSLOG_TAG "[";
+	size_t len = sizeof head - 1;
+
+	memcpy(dst, head, len);
+	len += nl_fmt_int(dst + len, cap - len - 3, nl_sys_getpid());
+	dst[len++] = ']';
+	dst[len++] = ':';
+	dst[len++] = ' ';
+	return len;
+}
+
+int nl_out_syslog_write(const char *line, size_t len)
+{
+	char head[48];
+	struct iovec iov[2];
+	struct msghdr msg;
+	ssize_t n;
+	int transient;
+	int fd = log_socket(&transient);
+
+	if (fd < 0)
+		return -1;
+	if (len && line[len - 1] == '\n')
+		len--;    /* one datagram is one message: no newline */
+	iov[0].iov_base = head;
+	iov[0].iov_len = header(head, sizeof head);
+	iov[1].iov_base = (void *)line;
+	iov[1].iov_len = len;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	do
+		n = nl_sys_sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n == -EINTR);
+	if (transient)
+		nl_sys_close(fd);
+	else if (n < 0 && n != -EAGAIN)
+		atomic_store(&connected, 0);   /* the listener went away */
+	return n < 0 ? -1 : (int)len;
+}
+
+void nl_out_syslog_after_fork(void)
+{
+	nl_out_fd_after_fork(&sock);
+}

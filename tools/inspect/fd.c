@@ -1,0 +1,213 @@
+/* noleak inspect: what an fd is, and who else holds it.
+ *
+ * A read on a pipe returns end of file only when every write end is
+ * closed, so the answer to "why does this read hang" is the list of
+ * processes holding a write end.  /proc/P/fd names the pipe's inode and
+ * /proc/P/fdinfo/N says which end each holder has (O_WRONLY). */
+#include "inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *insp_acc_name(int acc)
+{
+	switch (acc) {
+	case O_RDONLY:
+		return "read";
+	case O_WRONLY:
+		return "write";
+	case O_RDWR:
+		return "read-write";
+	default:
+		return "?";
+	}
+}
+
+static int starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static int ends(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static unsigned long bracket_inode(const char *target)
+{
+	const char *b = strchr(target, '[');
+	return b ? strtoul(b + 1, NULL, 10) : 0;
+}
+
+static int is_tty_path(const char *t)
+{
+	return starts(t, "/dev/pts/") || starts(t, "/dev/tty") ||
+	       starts(t, "/dev/console");
+}
+
+/* A terminal is gone when its device node no longer exists, or now
+ * names another device (the pts number was reused). */
+static int tty_is_gone(pid_t pid, int fd, const char *target, int deleted)
+{
+	if (deleted)
+		return 1;
+	char link[64];
+	struct stat held, now;
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+	if (stat(link, &held) < 0)
+		return 0;
+	if (stat(target, &now) < 0)
+		return errno == ENOENT;
+	return now.st_rdev != held.st_rdev;
+}
+
+static const char *classify(pid_t pid, struct insp_fd *f)
+{
+	const char *t = f->target;
+	if (starts(t, "pipe:"))
+		return "pipe";
+	if (starts(t, "socket:"))
+		return "socket";
+	if (starts(t, "anon_inode:"))
+		return "anon";
+	if (is_tty_path(t)) {
+		f->tty_gone = tty_is_gone(pid, f->fd, t, f->deleted);
+		return "tty";
+	}
+	if (t[0] != '/')
+		return "other";
+	char link[64];
+	struct stat st;
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, f->fd);
+	if (stat(link, &st) == 0) {
+		f->ino = st.st_ino;
+		if (S_ISFIFO(st.st_mode))
+			return "fifo";
+		if (S_ISCHR(st.st_mode))
+			return "device";
+		if (S_ISDIR(st.st_mode))
+			return "directory";
+	}
+	return "file";
+}
+
+static void holders_add(struct insp_holders *hs, pid_t pid, int fd, int acc)
+{
+	void *v = realloc(hs->v, (hs->n + 1) * sizeof *hs->v);
+	if (!v)
+		return;
+	hs->v = v;
+	hs->v[hs->n++] = (struct insp_holder){ pid, fd, acc };
+}
+
+static int is_descendant(struct insp_host *h, pid_t of, pid_t pid)
+{
+	const char *rel = insp_relation(h, of, pid);
+	return !strcmp(rel, "child") || !strcmp(rel, "grandchild") ||
+	       !strcmp(rel, "descendant");
+}
+
+/* Every fd, in the processes `search` allows, that points to `target`,
+ * except fd `fd` of `pid` itself. */
+static void find_holders(struct insp_host *h, pid_t pid, int fd,
+			 const char *target, int search,
+			 struct insp_holders *hs)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		struct insp_proc *p = &h->procs[i];
+		if (search == INSP_SEARCH_DESCENDANTS &&
+		    !is_descendant(h, pid, p->pid))
+			continue;
+		int r = insp_proc_fds(p);
+		if (r < 0) {
+			/* A process that exited meanwhile holds nothing. */
+			if (r == -EACCES || r == -EPERM)
+				hs->unsearched++;
+			continue;
+		}
+		for (size_t k = 0; k < p->nfds; k++) {
+			if (strcmp(p->fds[k].target, target))
+				continue;
+			if (p->pid == pid && p->fds[k].fd == fd)
+				continue;
+			long fl = insp_fd_flags(p->pid, p->fds[k].fd);
+			holders_add(hs, p->pid, p->fds[k].fd,
+				    fl < 0 ? -1 : (int)(fl & O_ACCMODE));
+		}
+	}
+}
+
+/* The ends that decide the fd's fate come first: for a read end, the
+ * writers (a read sees end of file only when they are all closed). */
+static void order_holders(struct insp_holders *hs, int own_acc)
+{
+	int want = own_acc == O_RDONLY ? O_WRONLY :
+		   own_acc == O_WRONLY ? O_RDONLY : -2;
+	if (want == -2)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < hs->n; i++)
+		if (hs->v[i].acc == want || hs->v[i].acc == O_RDWR) {
+			struct insp_holder t = hs->v[i];
+			memmove(&hs->v[k + 1], &hs->v[k], (i - k) * sizeof t);
+			hs->v[k++] = t;
+		}
+}
+
+/* Holders of the socket at the other end of a local connection. */
+static void find_peers(struct insp_host *h, pid_t pid, struct insp_fd *f)
+{
+	char peer[64];
+	snprintf(peer, sizeof peer, "socket:[%lu]", f->sock.peer_ino);
+	find_holders(h, pid, -1, peer, INSP_SEARCH_HOST, &f->peers);
+}
+
+void insp_describe_fd(struct insp_host *h, pid_t pid, int fd, int search,
+		      struct insp_fd *f)
+{
+	memset(f, 0, sizeof *f);
+	f->fd = fd;
+	f->kind = "unknown";
+	char link[64];
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+	ssize_t n = insp_readlink(link, f->target, sizeof f->target);
+	f->flags = insp_fd_flags(pid, fd);
+	if (n < 0) {
+		f->target_err = (int)-n;
+		return;
+	}
+	f->deleted = ends(f->target, " (deleted)");
+	if (f->deleted)
+		f->target[strlen(f->target) - 10] = 0;
+	f->kind = classify(pid, f);
+	if (!strcmp(f->kind, "pipe") || !strcmp(f->kind, "socket") ||
+	    !strcmp(f->kind, "anon"))
+		f->ino = bracket_inode(f->target);
+	if (!strcmp(f->kind, "socket"))
+		insp_sock_lookup(pid, f->ino, &f->sock);
+	if (search == INSP_SEARCH_NONE)
+		return;
+	/* The link text as the holders' tables have it. */
+	char key[sizeof f->target + 16];
+	snprintf(key, sizeof key, "%s%s", f->target,
+		 f->deleted ? " (deleted)" : "");
+	find_holders(h, pid, fd, key, search, &f->holders);
+	if (f->flags >= 0)
+		order_holders(&f->holders, (int)(f->flags & O_ACCMODE));
+	if (f->sock.peer_ino && search == INSP_SEARCH_HOST) {
+		find_peers(h, pid, f);
+		f->peers_searched = 1;
+	}
+}
+
+void insp_fd_free(struct insp_fd *f)
+{
+	free(f->holders.v);
+	free(f->peers.v);
+	f->holders.v = f->peers.v = NULL;
+}

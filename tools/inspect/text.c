@@ -1,0 +1,270 @@
+/* noleak inspect: the report for people.  It leads with the call each
+ * thread is blocked in and who holds the other end of its fd, and says
+ * plainly what could not be read. */
+#include "inspect.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Command lines are cut here in the text (the JSON has them whole). */
+#define CMD_MAX 200
+
+/* A command line on one line: control characters (a newline in an
+ * argument) become spaces, and it is cut at CMD_MAX. */
+static void put_cmd(const char *s)
+{
+	size_t n = 0;
+	for (; s && *s && n < CMD_MAX; s++, n++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	if (s && *s)
+		fputs("...", stdout);
+}
+
+static int is_pipe_like(const struct insp_fd *f)
+{
+	return !strcmp(f->kind, "pipe") || !strcmp(f->kind, "fifo");
+}
+
+/* `ends`: the object is a pipe, whose holders differ by their end. */
+static void print_holder(struct insp_host *h, pid_t subject,
+			 const struct insp_holder *x, int ind, int ends)
+{
+	struct insp_proc *p = insp_host_find(h, x->pid);
+	printf("%*spid %d (%s) fd %d", ind, "", (int)x->pid,
+	       insp_relation(h, subject, x->pid), x->fd);
+	if (ends && x->acc >= 0)
+		printf(" (%s end)", insp_acc_name(x->acc));
+	if (p) {
+		printf(": %s  [", p->exe ? p->exe : p->comm);
+		put_cmd(p->cmdline);
+		putchar(']');
+	}
+	putchar('\n');
+}
+
+/* Holders of a pipe grouped by end, the one that decides first. */
+static void print_holders(struct insp_host *h, pid_t subject,
+			  const struct insp_fd *f, int ind)
+{
+	const struct insp_holders *hs = &f->holders;
+	int pipe_like = is_pipe_like(f);
+	int own = f->flags >= 0 ? (int)(f->flags & O_ACCMODE) : -1;
+	if (!hs->n)
+		printf("%*sno other process holds it\n", ind, "");
+	else if (pipe_like && own == O_RDONLY)
+		printf("%*sheld also by (a read sees end of file only when "
+		       "every write end is closed):\n", ind, "");
+	else if (pipe_like && own == O_WRONLY)
+		printf("%*sheld also by (a write blocks while the pipe is full "
+		       "and a read end is open):\n", ind, "");
+	else
+		printf("%*sheld also by:\n", ind, "");
+	for (size_t i = 0; i < hs->n; i++)
+		print_holder(h, subject, &hs->v[i], ind + 2, pipe_like);
+	if (hs->unsearched)
+		printf("%*s(%d processes could not be searched: permission)\n",
+		       ind, "", hs->unsearched);
+}
+
+static void print_socket(struct insp_host *h, pid_t subject,
+			 const struct insp_fd *f, int ind)
+{
+	const struct insp_sock *s = &f->sock;
+	if (!s->proto[0]) {
+		printf("%*ssocket not found in /proc/net/{tcp,tcp6,udp,udp6,unix} "
+		       "(another protocol, or another network namespace)\n",
+		       ind, "");
+		return;
+	}
+	printf("%*s%s %s -> %s, %s\n", ind, "", s->proto,
+	       s->local[0] ? s->local : "(unnamed)",
+	       s->remote[0] ? s->remote : s->peer_ino ? "(unnamed)" : "-",
+	       s->state);
+	if (!strcmp(s->state, "LISTEN"))
+		return;
+	if (!s->peer_ino) {
+		printf("%*speer not on this host (or not visible here)\n", ind, "");
+		return;
+	}
+	if (!f->peers_searched)
+		return;
+	printf("%*speer socket:[%lu] held by:\n", ind, "", s->peer_ino);
+	for (size_t i = 0; i < f->peers.n; i++)
+		print_holder(h, subject, &f->peers.v[i], ind + 2, 0);
+	if (!f->peers.n)
+		printf("%*sno process found%s\n", ind + 2, "",
+		       f->peers.unsearched ? " (some could not be searched: "
+					     "permission)" : "");
+}
+
+/* One line naming the fd, then what it is. */
+static void print_fd(struct insp_host *h, pid_t subject,
+		     const struct insp_fd *f, int ind, int holders)
+{
+	if (f->target_err) {
+		printf("%*sfd %d: not readable (%s)\n", ind, "", f->fd,
+		       insp_errtext(f->target_err));
+		return;
+	}
+	printf("%*sfd %d: %s%s, %s", ind, "", f->fd, f->target,
+	       f->deleted ? " (deleted)" : "", f->kind);
+	if (f->flags >= 0) {
+		if (is_pipe_like(f))
+			printf(", %s end", insp_acc_name((int)(f->flags & O_ACCMODE)));
+		printf(", %s", f->flags & O_CLOEXEC ? "close-on-exec"
+						    : "inheritable");
+	} else {
+		printf(", flags not readable (%s)", insp_errtext((int)f->flags));
+	}
+	putchar('\n');
+	if (!strcmp(f->kind, "tty") && f->tty_gone)
+		printf("%*sthe terminal is gone (closed or hung up): reads "
+		       "fail or stop the process\n", ind + 2, "");
+	if (!strcmp(f->kind, "socket"))
+		print_socket(h, subject, f, ind + 2);
+	if (holders)
+		print_holders(h, subject, f, ind + 2);
+}
+
+static void print_call(const struct insp_thread *t)
+{
+	const struct insp_call *c = &t->call;
+	if (c->err) {
+		printf("  syscall: not readable (%s)\n", insp_errtext(c->err));
+		return;
+	}
+	if (c->running) {
+		printf("  running (not blocked)\n");
+		return;
+	}
+	if (!c->in_syscall) {
+		printf("  not in a system call\n");
+		return;
+	}
+	const char *name = insp_syscall_name(c->nr);
+	printf("  blocked in %s", name ? name : "syscall");
+	if (!name)
+		printf(" %ld", c->nr);
+	printf("(0x%llx, 0x%llx, 0x%llx, ...)", c->args[0], c->args[1],
+	       c->args[2]);
+	if (t->nfdnums) {
+		printf(" on fd");
+		for (size_t i = 0; i < t->nfdnums; i++)
+			printf("%s%d", i ? ", " : " ", t->fdnums[i]);
+	}
+	putchar('\n');
+	if (t->fds_err)
+		printf("  its fds: unknown, memory not readable (%s)\n",
+		       insp_errtext(t->fds_err));
+}
+
+static void print_thread(struct insp_host *h, pid_t pid,
+			 const struct insp_thread *t)
+{
+	printf("\nthread %d (%s), state %c\n", (int)t->tid, t->comm, t->state);
+	print_call(t);
+	if (t->wchan_err)
+		printf("  wchan: not readable (%s)\n", insp_errtext(t->wchan_err));
+	else if (t->wchan[0])
+		printf("  kernel wait: %s\n", t->wchan);
+	if (t->note[0])
+		printf("  %s\n", t->note);
+	for (size_t i = 0; i < t->nfds; i++)
+		print_fd(h, pid, &t->fds[i], 2, 1);
+	if (t->stack_err) {
+		printf("  stack: not readable (%s)\n", insp_errtext(t->stack_err));
+	} else if (t->nstack) {
+		printf("  stack:\n");
+		for (size_t i = 0; i < t->nstack; i++)
+			printf("    %s\n", t->stack[i]);
+	}
+}
+
+static void print_process_head(const struct insp_proc *p)
+{
+	printf("process %d: %s\n", (int)p->pid, p->exe ? p->exe : p->comm);
+	if (!p->exe && p->kthread)
+		printf("  exe: none (a kernel thread)\n");
+	else if (!p->exe)
+		printf("  exe: not readable (%s)\n", insp_errtext(p->exe_err));
+	printf("  command: ");
+	put_cmd(p->cmdline);
+	putchar('\n');
+	printf("  parent %d, process group %d, session %d, state %c\n",
+	       (int)p->ppid, (int)p->pgid, (int)p->sid, p->state);
+	if (p->state == 'Z')
+		printf("  a zombie: it has exited, and its parent %d has not "
+		       "reaped it\n", (int)p->ppid);
+}
+
+static void print_inherit(const struct insp_report *r)
+{
+	printf("\ninheritable fds above 2 (no close-on-exec), and the "
+	       "descendants holding them:\n");
+	if (r->fds_err) {
+		printf("  fds: not readable (%s)\n", insp_errtext(r->fds_err));
+		return;
+	}
+	if (!r->ninherit)
+		printf("  none\n");
+	for (size_t i = 0; i < r->ninherit; i++) {
+		const struct insp_fd *f = &r->inherit[i];
+		print_fd(r->host, r->p->pid, f, 2, 0);
+		if (f->holders.n)
+			printf("    copies in descendants:\n");
+		for (size_t k = 0; k < f->holders.n; k++)
+			print_holder(r->host, r->p->pid, &f->holders.v[k], 6,
+				     is_pipe_like(f));
+	}
+}
+
+static void print_group(const struct insp_report *r)
+{
+	struct insp_host *h = r->host;
+	printf("\nprocess group %d%s:\n", (int)r->p->pgid,
+	       r->leader_alive ? "" : " (its leader is gone)");
+	size_t orphans = 0;
+	for (size_t i = 0; i < r->ngroup; i++) {
+		struct insp_proc *m = insp_host_find(h, r->group[i].pid);
+		if (!m)
+			continue;
+		printf("  %d (%s), parent %d%s: ", (int)m->pid,
+		       insp_relation(h, r->p->pid, m->pid), (int)m->ppid,
+		       r->group[i].orphan ? ", ORPHAN" : "");
+		put_cmd(m->cmdline ? m->cmdline : m->comm);
+		putchar('\n');
+		orphans += (size_t)r->group[i].orphan;
+	}
+	if (!orphans)
+		printf("  no orphans\n");
+	else
+		printf("  %zu orphan(s): members whose parent is outside the "
+		       "group (reparented to init or a subreaper)\n", orphans);
+}
+
+void insp_print_text(const struct insp_report *r)
+{
+	print_process_head(r->p);
+	if (r->tasks_err)
+		printf("threads: not readable (%s)\n", insp_errtext(r->tasks_err));
+	for (size_t i = 0; i < r->nthreads; i++)
+		print_thread(r->host, r->p->pid, &r->threads[i]);
+	print_inherit(r);
+	print_group(r);
+}
+
+void insp_print_blocked_text(const struct insp_blocked *b)
+{
+	printf("%zu thread(s) stayed in the same read, write, accept, connect "
+	       "or wait call for %g s (of %zu sampled",
+	       b->n, b->interval, b->nthreads_seen);
+	if (b->unreadable)
+		printf("; %zu not readable", b->unreadable);
+	printf(")\n");
+	for (size_t i = 0; i < b->n; i++) {
+		printf("\n");
+		print_process_head(b->v[i].p);
+		print_thread(b->host, b->v[i].p->pid, &b->v[i].t);
+	}
+}

@@ -1,0 +1,763 @@
+/* Folding events into bounded tables.
+ *
+ * Memory stays bounded whatever the size of the log: strings are interned
+ * once into a capped pool, each table keeps at most REP_ROWS_MAX rows and
+ * counts the rest in an "(other)" row, the longest blocked reads are kept in
+ * a list of --top entries, and distinct execs are counted in a capped set. */
+#include "agg.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_BYTES_MAX (24u << 20)
+#define POOL_IDS_MAX (1u << 19)
+#define EXECS_SLOTS_MAX (1u << 21)
+#define TABLE_SLOTS 16384u      /* a power of two above REP_ROWS_MAX / 0.75 */
+
+const char *const rep_kind_names[K_NKINDS] = {
+	"fd_leak", "fork_inherit", "config_error", "suppressed", "pgroup",
+	"kill_escalated", "orphans", "sock_timeout", "sock_policy",
+	"read_blocked", "read_unblocked", "wait_blocked", "read_timeout",
+	"stdin_detached",
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (!p) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
+}
+
+/* A word-at-a-time hash: strings are hashed for every field of every line. */
+static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
+{
+	const unsigned char *p = data;
+	h ^= n * 0x9e3779b97f4a7c15ULL;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+/* --- string pool ------------------------------------------------------ */
+
+static uint32_t pool_put(struct pool *p, const char *s, size_t n);
+
+static void pool_init(struct pool *p)
+{
+	memset(p, 0, sizeof *p);
+	p->max = POOL_IDS_MAX;
+	p->nslots = 1024;
+	p->slots = xcalloc(p->nslots, sizeof *p->slots);
+	pool_put(p, "", 0);
+	pool_put(p, "(other)", 7);
+}
+
+const char *pool_str(const struct pool *p, uint32_t id)
+{
+	return id < p->n ? p->arena + p->off[id] : "";
+}
+
+static void pool_grow_slots(struct pool *p)
+{
+	uint32_t ns = p->nslots * 2;
+	uint32_t *slots = xcalloc(ns, sizeof *slots);
+	for (uint32_t id = 0; id < p->n; id++) {
+		uint32_t h = (uint32_t)hash_bytes(p->arena + p->off[id], p->len[id], 0);
+		uint32_t i = h & (ns - 1);
+		while (slots[i])
+			i = (i + 1) & (ns - 1);
+		slots[i] = id + 1;
+	}
+	free(p->slots);
+	p->slots = slots;
+	p->nslots = ns;
+}
+
+static uint32_t pool_put(struct pool *p, const char *s, size_t n)
+{
+	if (n > REP_STR_MAX)
+		n = REP_STR_MAX;
+	uint32_t h = (uint32_t)hash_bytes(s, n, 0);
+	uint32_t i = h & (p->nslots - 1);
+	for (uint32_t id; (id = p->slots[i]); i = (i + 1) & (p->nslots - 1))
+		if (p->len[id - 1] == n && !memcmp(p->arena + p->off[id - 1], s, n))
+			return id - 1;
+	if (p->n >= p->max || p->used + n + 1 > POOL_BYTES_MAX) {
+		p->full = 1;
+		return STR_OTHER;
+	}
+	if (p->used + n + 1 > p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1 << 16;
+		p->arena = xrealloc(p->arena, p->cap);
+	}
+	if (!(p->n & (p->n - 1)) || p->n < 2) {  /* at powers of two */
+		size_t want = p->n < 2 ? 2 : (size_t)p->n * 2;
+		p->off = xrealloc(p->off, want * sizeof *p->off);
+		p->len = xrealloc(p->len, want * sizeof *p->len);
+	}
+	uint32_t id = p->n++;
+	memcpy(p->arena + p->used, s, n);
+	p->arena[p->used + n] = '\0';
+	p->off[id] = (uint32_t)p->used;
+	p->len[id] = (uint32_t)n;
+	p->used += n + 1;
+	p->slots[i] = id + 1;
+	if (p->n * 4 > p->nslots * 3)
+		pool_grow_slots(p);
+	return id;
+}
+
+static void pool_free(struct pool *p)
+{
+	free(p->arena);
+	free(p->off);
+	free(p->len);
+	free(p->slots);
+}
+
+/* A field's string id; strings are decoded only when they hold escapes,
+ * and a field that repeats the previous line's value is not hashed. */
+static uint32_t intern(struct rep_agg *a, const struct rep_event *ev,
+		       enum rep_field f)
+{
+	const struct rep_val *v = &ev->f[f];
+	if (v->type != RJ_STR || !v->n)
+		return STR_NONE;
+	char buf[REP_STR_MAX + 1];
+	const char *s = v->p;
+	size_t n = v->n;
+	if (v->esc) {
+		n = rep_str(v, buf, sizeof buf);
+		s = buf;
+	} else if (n > REP_STR_MAX) {
+		n = rep_str(v, buf, sizeof buf);  /* cut on a character */
+		s = buf;
+	}
+	uint32_t last = a->cache[f];
+	if (last && a->pool.len[last] == n && !memcmp(pool_str(&a->pool, last), s, n))
+		return last;
+	uint32_t id = pool_put(&a->pool, s, n);
+	a->cache[f] = id;
+	return id;
+}
+
+static uint32_t intern_text(struct rep_agg *a, const char *s)
+{
+	return pool_put(&a->pool, s, strlen(s));
+}
+
+/* --- tables ----------------------------------------------------------- */
+
+static void touch(struct row *r, uint64_t w, int64_t ts)
+{
+	r->count += w;
+	if (ts >= 0) {
+		if (r->first < 0 || ts < r->first)
+			r->first = ts;
+		if (r->last < 0 || ts > r->last)
+			r->last = ts;
+	}
+}
+
+static struct row *table_row(struct table *t, const uint32_t k[KEYN])
+{
+	if (!t->slots) {
+		t->slots = xcalloc(TABLE_SLOTS, sizeof *t->slots);
+		for (int j = 0; j < KEYN; j++)
+			t->other.k[j] = STR_OTHER;
+		t->other.first = t->other.last = -1;
+	}
+	uint32_t i = (uint32_t)hash_bytes(k, KEYN * sizeof *k, 1) & (TABLE_SLOTS - 1);
+	for (uint32_t r; (r = t->slots[i]); i = (i + 1) & (TABLE_SLOTS - 1))
+		if (!memcmp(t->rows[r - 1].k, k, KEYN * sizeof *k))
+			return &t->rows[r - 1];
+	if (t->n >= REP_ROWS_MAX)
+		return &t->other;
+	if (t->n == t->alloc) {
+		t->alloc = t->alloc ? t->alloc * 2 : 64;
+		t->rows = xrealloc(t->rows, t->alloc * sizeof *t->rows);
+	}
+	struct row *r = &t->rows[t->n];
+	memset(r, 0, sizeof *r);
+	memcpy(r->k, k, KEYN * sizeof *k);
+	r->first = r->last = -1;
+	t->slots[i] = ++t->n;
+	return r;
+}
+
+static struct row *table_add(struct table *t, const uint32_t k[KEYN],
+			     uint64_t w, int64_t ts)
+{
+	struct row *r = table_row(t, k);
+	touch(r, w, ts);
+	t->total += w;
+	return r;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->rows);
+	free(t->slots);
+}
+
+/* --- distinct execs --------------------------------------------------- */
+
+/* 1 when the exec was not seen before.  Past the cap the set stops
+ * growing, new execs are no longer counted, and the count becomes a lower
+ * bound (execs_full). */
+static int exec_first_seen(struct rep_agg *a, uint64_t h)
+{
+	if (!h)
+		h = 1;
+	if (!a->execs) {
+		a->execs_slots = 4096;
+		a->execs = xcalloc(a->execs_slots, sizeof *a->execs);
+	}
+	uint32_t mask = a->execs_slots - 1, i = (uint32_t)(h >> 20) & mask;
+	for (; a->execs[i]; i = (i + 1) & mask)
+		if (a->execs[i] == h)
+			return 0;
+	if ((uint64_t)(a->n_execs + 1) * 4 > (uint64_t)a->execs_slots * 3) {
+		if (a->execs_slots >= EXECS_SLOTS_MAX) {
+			a->execs_full = 1;
+			return 0;  /* unknown: the count stays a lower bound */
+		}
+		uint32_t ns = a->execs_slots * 2;
+		uint64_t *set = xcalloc(ns, sizeof *set);
+		for (uint32_t j = 0; j < a->execs_slots; j++) {
+			if (!a->execs[j])
+				continue;
+			uint32_t k = (uint32_t)(a->execs[j] >> 20) & (ns - 1);
+			while (set[k])
+				k = (k + 1) & (ns - 1);
+			set[k] = a->execs[j];
+		}
+		free(a->execs);
+		a->execs = set;
+		a->execs_slots = ns;
+		mask = ns - 1;
+		for (i = (uint32_t)(h >> 20) & mask; set[i]; i = (i + 1) & mask)
+			;
+	}
+	a->execs[i] = h;
+	a->n_execs++;
+	return 1;
+}
+
+static uint64_t val_hash(const struct rep_val *v, uint64_t h)
+{
+	return hash_bytes(v->p ? v->p : "", v->n, h);
+}
+
+/* --- per event kind --------------------------------------------------- */
+
+static void add_leak(struct rep_agg *a, const struct rep_event *ev,
+		     uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = {
+		intern(a, ev, F_EXE), intern(a, ev, F_TARGET), intern(a, ev, F_VIA),
+		intern(a, ev, F_KIND), intern(a, ev, F_CREATED_BY),
+		intern(a, ev, F_MODULE), intern(a, ev, F_OFFSET),
+		intern(a, ev, F_SYMBOL), intern(a, ev, F_ACTION),
+	};
+	table_add(&a->leaks, k, w, ts);
+
+	/* An exec is (host, pid, via, target); the mode is the action's. */
+	const struct rep_val *act = &ev->f[F_ACTION];
+	int enforce = act->type == RJ_STR ? act->n == 6 && !memcmp(act->p, "closed", 6)
+		    : ev->f[F_MODE].n == 7 && !memcmp(ev->f[F_MODE].p, "enforce", 7);
+	struct mode_total *m = enforce ? &a->enforce : &a->audit;
+	m->fds += w;
+	uint64_t h = val_hash(&ev->f[F_HOST], 7);
+	h = val_hash(&ev->f[F_PID], h);
+	h = val_hash(&ev->f[F_VIA], h);
+	h = val_hash(&ev->f[F_TARGET], h);
+	if (exec_first_seen(a, h ^ (uint64_t)enforce))
+		m->execs++;
+	if (!m->seen_exe)
+		m->seen_exe = xcalloc(POOL_IDS_MAX / 8, 1);
+	if (!(m->seen_exe[k[0] / 8] & (1u << (k[0] % 8)))) {
+		m->seen_exe[k[0] / 8] |= (uint8_t)(1u << (k[0] % 8));
+		m->programs++;
+	}
+}
+
+static void add_fork(struct rep_agg *a, const struct rep_event *ev,
+		     uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = {
+		intern(a, ev, F_EXE), intern(a, ev, F_KIND),
+		intern(a, ev, F_CREATED_BY), intern(a, ev, F_MODULE),
+		intern(a, ev, F_OFFSET), intern(a, ev, F_SYMBOL),
+	};
+	struct row *r = table_add(&a->forks, k, w, ts);
+	double threads = (double)rep_int(&ev->f[F_THREADS], 0);
+	if (threads > r->max)
+		r->max = threads;
+}
+
+static void add_sock_timeout(struct rep_agg *a, const struct rep_event *ev,
+			     uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = {
+		intern(a, ev, F_EXE), intern(a, ev, F_PEER),
+		intern(a, ev, F_DIRECTION),
+	};
+	struct row *r = table_add(&a->socks, k, w, ts);
+	double wait = rep_num(&ev->f[F_WAIT], 0);
+	if (wait > r->max)
+		r->max = wait;
+}
+
+static void add_tree(struct rep_agg *a, const struct rep_event *ev,
+		     enum rep_kind kind, uint64_t w, int64_t ts)
+{
+	char detail[64];
+	uint32_t k[KEYN] = { intern_text(a, rep_kind_names[kind]),
+			     intern(a, ev, F_EXE), intern(a, ev, F_ACTION) };
+	if (kind == K_ORPHANS) {
+		k[3] = intern(a, ev, F_ORPHAN_EXE);
+	} else if (kind == K_PGROUP) {
+		k[3] = intern(a, ev, F_TARGET);
+	} else {
+		long long sig = rep_int(&ev->f[F_SIGNAL], -1);
+		if (sig >= 0) {
+			snprintf(detail, sizeof detail, "signal %lld", sig);
+			k[3] = intern_text(a, detail);
+		}
+	}
+	struct row *r = table_add(&a->tree, k, w, ts);
+	if (kind == K_ORPHANS && ev->f[F_HOLDS_FDS].type == RJ_STR)
+		r->sample = intern(a, ev, F_HOLDS_FDS);
+}
+
+static void add_config(struct rep_agg *a, const struct rep_event *ev,
+		       uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = { intern(a, ev, F_ERROR), intern(a, ev, F_CONFIG) };
+	struct row *r = table_add(&a->config, k, w, ts);
+	r->sample = intern(a, ev, F_EXE);
+}
+
+/* --- blocked reads ---------------------------------------------------- */
+
+/* Appends to a bounded text buffer; never overflows. */
+static void cat(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf);
+	if (n + 1 >= cap)
+		return;
+	size_t k = strlen(s);
+	if (k > cap - 1 - n)
+		k = cap - 1 - n;
+	memcpy(buf + n, s, k);
+	buf[n + k] = '\0';
+}
+
+struct culprit_ctx {
+	char *out;
+	size_t cap;
+	int n;
+};
+
+struct culprit {
+	long long pid;
+	char exe[128], cmd[128], rel[32], fds[64];
+};
+
+static int culprit_field(void *ctx, const char *key, size_t klen,
+			 const struct rep_val *v)
+{
+	struct culprit *c = ctx;
+	if (klen == 3 && !memcmp(key, "pid", 3))
+		c->pid = rep_int(v, -1);
+	else if (klen == 3 && !memcmp(key, "exe", 3))
+		rep_str(v, c->exe, sizeof c->exe);
+	else if (klen == 7 && !memcmp(key, "cmdline", 7))
+		rep_str(v, c->cmd, sizeof c->cmd);
+	else if (klen == 8 && !memcmp(key, "relation", 8))
+		rep_str(v, c->rel, sizeof c->rel);
+	else if (klen == 3 && !memcmp(key, "fds", 3) && v->type == RJ_ARR) {
+		size_t n = v->n - 2 < sizeof c->fds - 1 ? v->n - 2 : sizeof c->fds - 1;
+		memcpy(c->fds, v->p + 1, n);   /* the numbers as written */
+		c->fds[n] = '\0';
+	} else if (klen == 3 && !memcmp(key, "fds", 3) && v->type == RJ_STR)
+		rep_str(v, c->fds, sizeof c->fds);
+	return 0;
+}
+
+/* "sleep (pid 42, child, fds 4)" for each culprit object of an array. */
+static int one_culprit(void *ctx, const char *key, size_t klen,
+		       const struct rep_val *v)
+{
+	struct culprit_ctx *cc = ctx;
+	struct culprit c = { .pid = -1 };
+	char line[400];
+	(void)key;
+	(void)klen;
+	if (v->type != RJ_OBJ)
+		return 0;
+	rep_walk(v, culprit_field, &c);
+	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
+	snprintf(line, sizeof line, "%s%s (pid %lld%s%s%s%s)", cc->n ? "; " : "",
+		 who, c.pid, c.rel[0] ? ", " : "", c.rel,
+		 c.fds[0] ? ", fds " : "", c.fds);
+	cat(cc->out, cc->cap, line);
+	cc->n++;
+	return 0;
+}
+
+struct waitfd_ctx {
+	struct blocked *b;
+	struct culprit_ctx cul;
+	int n;
+};
+
+struct waitfd {
+	long long fd;
+	char kind[24];
+	struct rep_val culprits;
+};
+
+static int waitfd_field(void *ctx, const char *key, size_t klen,
+			const struct rep_val *v)
+{
+	struct waitfd *w = ctx;
+	if (klen == 2 && !memcmp(key, "fd", 2))
+		w->fd = rep_int(v, -1);
+	else if (klen == 4 && !memcmp(key, "kind", 4))
+		rep_str(v, w->kind, sizeof w->kind);
+	else if (klen == 8 && !memcmp(key, "culprits", 8))
+		w->culprits = *v;
+	return 0;
+}
+
+/* wait_blocked: "fd 3 pipe, fd 5 socket" and the culprits of them all. */
+static int one_waitfd(void *ctx, const char *key, size_t klen,
+		      const struct rep_val *v)
+{
+	struct waitfd_ctx *wc = ctx;
+	struct waitfd w = { .fd = -1 };
+	char item[64];
+	(void)key;
+	(void)klen;
+	if (v->type != RJ_OBJ)
+		return 0;
+	rep_walk(v, waitfd_field, &w);
+	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
+		 w.kind[0] ? w.kind : "?");
+	cat(wc->b->object, sizeof wc->b->object, item);
+	if (!wc->n)
+		wc->b->fd = w.fd;
+	wc->n++;
+	rep_walk(&w.culprits, one_culprit, &wc->cul);
+	return 0;
+}
+
+struct tcp_info_ctx {
+	char state[24], peer[64];
+	long long unacked;
+};
+
+static int tcp_field(void *ctx, const char *key, size_t klen,
+		     const struct rep_val *v)
+{
+	struct tcp_info_ctx *t = ctx;
+	if (klen == 5 && !memcmp(key, "state", 5))
+		rep_str(v, t->state, sizeof t->state);
+	else if (klen == 4 && !memcmp(key, "peer", 4))
+		rep_str(v, t->peer, sizeof t->peer);
+	else if (klen == 7 && !memcmp(key, "unacked", 7))
+		t->unacked = rep_int(v, -1);
+	return 0;
+}
+
+static void describe_blocked(struct blocked *b, const struct rep_event *ev,
+			     int wait)
+{
+	char buf[200];
+	b->what[0] = b->object[0] = '\0';
+	if (wait) {
+		struct waitfd_ctx wc = { .b = b, .cul = { b->what, sizeof b->what, 0 } };
+		rep_walk(&ev->f[F_FDS], one_waitfd, &wc);
+		return;
+	}
+	rep_str(&ev->f[F_KIND], b->kind, sizeof b->kind);
+	rep_str(&ev->f[F_OBJECT], b->object, sizeof b->object);
+	struct culprit_ctx cc = { b->what, sizeof b->what, 0 };
+	rep_walk(&ev->f[F_CULPRITS], one_culprit, &cc);
+	if (ev->f[F_TCP].type == RJ_OBJ) {
+		struct tcp_info_ctx t = { .unacked = -1 };
+		rep_walk(&ev->f[F_TCP], tcp_field, &t);
+		snprintf(buf, sizeof buf, "%stcp %s peer %s", cc.n ? "; " : "",
+			 t.state[0] ? t.state : "?", t.peer[0] ? t.peer : "?");
+		cat(b->what, sizeof b->what, buf);
+		if (t.unacked > 0) {
+			snprintf(buf, sizeof buf, " unacked %lld", t.unacked);
+			cat(b->what, sizeof b->what, buf);
+		}
+	}
+}
+
+static uint64_t blocked_id(const struct rep_event *ev)
+{
+	uint64_t h = val_hash(&ev->f[F_HOST], 3);
+	h = val_hash(&ev->f[F_PID], h);
+	h = val_hash(&ev->f[F_CALL], h);
+	h = val_hash(&ev->f[F_EXE], h);
+	return ev->f[F_FDS].type == RJ_ARR ? h : val_hash(&ev->f[F_FD], h);
+}
+
+/* The entry for this read, a fresh one, or the shortest one if this read
+ * waited longer; NULL when it does not rank. */
+static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
+				    double waited, int *fresh)
+{
+	int min = -1;
+	*fresh = 0;
+	for (int i = 0; i < a->n_blocked; i++) {
+		if (a->blocked[i].id == id)
+			return &a->blocked[i];
+		if (min < 0 || a->blocked[i].waited < a->blocked[min].waited)
+			min = i;
+	}
+	*fresh = 1;
+	if (a->n_blocked < a->top)
+		return &a->blocked[a->n_blocked++];
+	if (min >= 0 && waited > a->blocked[min].waited)
+		return &a->blocked[min];
+	return NULL;
+}
+
+static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
+			enum rep_kind kind, uint64_t w, int64_t ts)
+{
+	double waited = rep_num(&ev->f[F_WAITED], 0);
+	int fresh;
+	if (kind == K_READ_UNBLOCKED)
+		a->unblocked_total += w;
+	else
+		a->blocked_total += w;
+	struct blocked *b = blocked_slot(a, blocked_id(ev), waited, &fresh);
+	if (!b || (fresh && kind == K_READ_UNBLOCKED))
+		return;  /* an unblock alone says nothing about culprits */
+	if (fresh) {
+		memset(b, 0, sizeof *b);
+		b->id = blocked_id(ev);
+		b->first = b->last = -1;
+		b->fd = rep_int(&ev->f[F_FD], -1);
+		b->pid = rep_int(&ev->f[F_PID], -1);
+		rep_str(&ev->f[F_HOST], b->host, sizeof b->host);
+		rep_str(&ev->f[F_EXE], b->exe, sizeof b->exe);
+		rep_str(&ev->f[F_CALL], b->call, sizeof b->call);
+	}
+	if (kind == K_READ_UNBLOCKED) {
+		b->unblocked = 1;
+	} else {
+		b->count += w;
+		if (fresh || waited >= b->waited)
+			describe_blocked(b, ev, kind == K_WAIT_BLOCKED);
+	}
+	if (waited > b->waited)
+		b->waited = waited;
+	if (ts >= 0) {
+		if (b->first < 0 || ts < b->first)
+			b->first = ts;
+		if (b->last < 0 || ts > b->last)
+			b->last = ts;
+	}
+}
+
+/* --- lines ------------------------------------------------------------ */
+
+static int kind_of(const struct rep_val *v)
+{
+	for (int k = 0; k < K_NKINDS; k++)
+		if (strlen(rep_kind_names[k]) == v->n &&
+		    !memcmp(rep_kind_names[k], v->p, v->n))
+			return k;
+	return -1;
+}
+
+static int wanted_kind(const struct rep_agg *a, const struct rep_val *v)
+{
+	if (!a->flt.n_events)
+		return 1;
+	for (int i = 0; i < a->flt.n_events; i++)
+		if (strlen(a->flt.events[i]) == v->n &&
+		    !memcmp(a->flt.events[i], v->p, v->n))
+			return 1;
+	return 0;
+}
+
+static int wanted_program(const struct rep_agg *a, const struct rep_val *v)
+{
+	char exe[REP_STR_MAX + 1];
+	if (!a->flt.program)
+		return 1;
+	rep_str(v, exe, sizeof exe);
+	const char *base = strrchr(exe, '/');
+	return !fnmatch(a->flt.program, exe, 0) ||
+	       (base && !fnmatch(a->flt.program, base + 1, 0));
+}
+
+static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
+		     uint64_t w, int64_t ts)
+{
+	switch (kind) {
+	case K_FD_LEAK:
+		add_leak(a, ev, w, ts);
+		break;
+	case K_FORK_INHERIT:
+		add_fork(a, ev, w, ts);
+		break;
+	case K_CONFIG_ERROR:
+		add_config(a, ev, w, ts);
+		break;
+	case K_SUPPRESSED: {
+		long long d = rep_int(&ev->f[F_DROPPED], 0);
+		if (d > 0)
+			a->dropped_by_shim += (uint64_t)d;
+		break;
+	}
+	case K_PGROUP:
+	case K_KILL_ESCALATED:
+	case K_ORPHANS:
+		add_tree(a, ev, kind, w, ts);
+		break;
+	case K_SOCK_TIMEOUT:
+		add_sock_timeout(a, ev, w, ts);
+		break;
+	case K_READ_BLOCKED:
+	case K_WAIT_BLOCKED:
+	case K_READ_UNBLOCKED:
+		add_blocked(a, ev, kind, w, ts);
+		break;
+	default:
+		break;  /* counted only */
+	}
+}
+
+void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
+{
+	struct rep_event ev;
+	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return;  /* blank lines are no events */
+	a->lines++;
+	if (rep_parse_line(s, n, &ev) || ev.f[F_EVENT].type != RJ_STR) {
+		a->malformed++;
+		return;
+	}
+	int kind = kind_of(&ev.f[F_EVENT]);
+	if (kind < 0) {
+		a->unknown++;
+		return;
+	}
+	int64_t ts = -1;
+	if (ev.f[F_TS].type == RJ_STR)
+		ts = rep_parse_time(ev.f[F_TS].p, ev.f[F_TS].n);
+	if (ts < 0)
+		a->no_time++;
+	if ((ts < 0 && (a->flt.since != INT64_MIN || a->flt.until != INT64_MAX)) ||
+	    (ts >= 0 && (ts < a->flt.since || ts > a->flt.until)) ||
+	    !wanted_kind(a, &ev.f[F_EVENT]) || !wanted_program(a, &ev.f[F_EXE])) {
+		a->filtered++;
+		return;
+	}
+	long long count = rep_int(&ev.f[F_COUNT], 1);
+	uint64_t w = count >= 1 ? (uint64_t)count : 1;
+	a->kept++;
+	a->kind_events[kind] += w;
+	if (ev.f[F_TRUNCATED].type == RJ_TRUE)
+		a->truncated++;
+	if (ts >= 0) {
+		if (a->first < 0 || ts < a->first)
+			a->first = ts;
+		if (a->last < 0 || ts > a->last)
+			a->last = ts;
+	}
+	dispatch(a, &ev, kind, w, ts);
+}
+
+void rep_agg_overlong(struct rep_agg *a)
+{
+	a->lines++;
+	a->overlong++;
+}
+
+void rep_agg_input(struct rep_agg *a, int skipped)
+{
+	if (skipped)
+		a->files_skipped++;
+	else
+		a->files++;
+}
+
+int rep_agg_problems(const struct rep_agg *a)
+{
+	static const enum rep_kind bad[] = { K_FD_LEAK, K_FORK_INHERIT,
+		K_READ_BLOCKED, K_WAIT_BLOCKED, K_SOCK_TIMEOUT, K_ORPHANS };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (a->kind_events[bad[i]])
+			return 1;
+	return 0;
+}
+
+struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
+{
+	struct rep_agg *a = xcalloc(1, sizeof *a);
+	a->flt = *flt;
+	a->top = top < 1 ? 1 : top;
+	a->first = a->last = -1;
+	pool_init(&a->pool);
+	a->leaks.name = "fd_leak";
+	a->forks.name = "fork_inherit";
+	a->socks.name = "sock_timeout";
+	a->tree.name = "process_tree";
+	a->config.name = "config_error";
+	a->blocked = xcalloc((size_t)a->top, sizeof *a->blocked);
+	return a;
+}
+
+void rep_agg_free(struct rep_agg *a)
+{
+	if (!a)
+		return;
+	pool_free(&a->pool);
+	table_free(&a->leaks);
+	table_free(&a->forks);
+	table_free(&a->socks);
+	table_free(&a->tree);
+	table_free(&a->config);
+	free(a->blocked);
+	free(a->execs);
+	free(a->audit.seen_exe);
+	free(a->enforce.seen_exe);
+	free(a);
+}

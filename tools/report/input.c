@@ -1,0 +1,203 @@
+/* Reading logs: files, stdin, or directories of rotated logs.
+ *
+ * Input is read in blocks of several MiB and cut into lines in place, so a
+ * line costs no copy and no allocation.  A line longer than REP_LINE_MAX is
+ * skipped up to its newline and counted; the buffer never grows. */
+#include "agg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_BUF (8u << 20)
+
+/* Compressed logs are passed over: reading them would need a library. */
+static int is_compressed_name(const char *name)
+{
+	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4",
+					   ".lz", ".Z", ".zip", ".tgz", ".lzma" };
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t k = strlen(ext[i]);
+		if (n > k && !strcmp(name + n - k, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static int is_compressed_data(const unsigned char *p, size_t n)
+{
+	return (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9d)) ||
+	       (n >= 3 && !memcmp(p, "BZh", 3)) ||
+	       (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) ||
+	       (n >= 4 && !memcmp(p, "\x28\xb5\x2f\xfd", 4)) ||
+	       (n >= 4 && !memcmp(p, "\x04\x22\x4d\x18", 4));
+}
+
+static char *read_buffer(void)
+{
+	static char *buf;
+	if (!buf && !(buf = malloc(READ_BUF))) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	return buf;
+}
+
+/* Hands every complete line in buf[0, len) to the aggregator; returns how
+ * many bytes were consumed.  *skipping: inside an over-long line. */
+static size_t cut_lines(struct rep_agg *a, const char *buf, size_t len,
+			int *skipping)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		if (!nl)
+			break;
+		size_t n = (size_t)(nl - (buf + pos));
+		if (*skipping)
+			*skipping = 0;
+		else if (n > REP_LINE_MAX)
+			rep_agg_overlong(a);
+		else
+			rep_agg_line(a, buf + pos, n);
+		pos += n + 1;
+	}
+	return pos;
+}
+
+int rep_read_fd(struct rep_agg *a, int fd)
+{
+	char *buf = read_buffer();
+	size_t len = 0;
+	int skipping = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, READ_BUF - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		size_t used = cut_lines(a, buf, len, &skipping);
+		memmove(buf, buf + used, len - used);
+		len -= used;
+		if (len > REP_LINE_MAX) {
+			if (!skipping)
+				rep_agg_overlong(a);
+			skipping = 1;
+			len = 0;  /* the rest of it is dropped as it comes */
+		}
+	}
+	if (len && !skipping) {  /* a last line without its newline */
+		if (len > REP_LINE_MAX)
+			rep_agg_overlong(a);
+		else
+			rep_agg_line(a, buf, len);
+	}
+	return 0;
+}
+
+static int skip_note(struct rep_agg *a, const char *path)
+{
+	fprintf(stderr, "noleak-report: %s: compressed, skipped "
+		"(decompress it first, e.g. zcat FILE | noleak-report -)\n", path);
+	rep_agg_input(a, 1);
+	return 0;
+}
+
+static int read_file(struct rep_agg *a, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "noleak-report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	unsigned char head[8];
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	if (n > 0 && is_compressed_data(head, (size_t)n)) {
+		close(fd);
+		return skip_note(a, path);
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	int rc = rep_read_fd(a, fd);
+	close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "noleak-report: %s: %s\n", path, strerror(-rc));
+		return -1;
+	}
+	rep_agg_input(a, 0);
+	return 0;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int read_dir(struct rep_agg *a, const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		fprintf(stderr, "noleak-report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **grown = realloc(names, cap * sizeof *names);
+			if (!grown)
+				break;
+			names = grown;
+		}
+		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
+		if (!names[n])
+			break;
+		sprintf(names[n++], "%s/%s", path, e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+			rc = is_compressed_name(names[i]) ? skip_note(a, names[i])
+							  : read_file(a, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int rep_read_path(struct rep_agg *a, const char *path)
+{
+	struct stat st;
+	if (!strcmp(path, "-")) {
+		int rc = rep_read_fd(a, 0);
+		if (rc < 0) {
+			fprintf(stderr, "noleak-report: stdin: %s\n", strerror(-rc));
+			return -1;
+		}
+		rep_agg_input(a, 0);
+		return 0;
+	}
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "noleak-report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return read_dir(a, path);
+	if (is_compressed_name(path))
+		return skip_note(a, path);
+	return read_file(a, path);
+}

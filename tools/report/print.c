@@ -1,0 +1,969 @@
+/* Writing the summary: aligned text for a screen, or one JSON document.
+ *
+ * Both outputs show the same rows in the same order: by count, largest
+ * first, then by name, so that two runs over the same logs print the same
+ * thing byte for byte whatever order the lines came in. */
+#include "agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CELL 256
+
+/* --- small helpers ---------------------------------------------------- */
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* "06-29 12:00:01" (text), or "2026-06-29T12:00:01.123456Z" (full). */
+static void fmt_time(char *buf, size_t cap, int64_t us, int full)
+{
+	if (us < 0) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	if (full == 2)
+		snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+	else if (full)
+		snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec);
+	else
+		snprintf(buf, cap, "%02d-%02d %02d:%02d:%02d", tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Columns a string takes: one per character, UTF-8 aware. */
+static int cols_of(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Copies s for a terminal: control bytes become '?'. */
+static void clean(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 1 < cap; s++)
+		out[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[o] = '\0';
+}
+
+/* s cut to w columns: paths keep their tail ("...ld/pipe_eof_hang"),
+ * other text its head ("bad value \"ab..."). */
+static void fit(char *out, size_t cap, const char *s, int w, int keep_tail)
+{
+	int n = cols_of(s);
+	if (n <= w || w < 4) {
+		snprintf(out, cap, "%s", s);
+		if (n > w && w >= 0) {  /* too narrow for dots: plain cut */
+			int c = 0;
+			size_t i = 0;
+			for (; out[i]; i++) {
+				if (((unsigned char)out[i] & 0xc0) != 0x80 && c++ == w)
+					break;
+			}
+			out[i] = '\0';
+		}
+		return;
+	}
+	const char *p = s;
+	if (keep_tail) {
+		int skip = n - (w - 3);
+		while (skip > 0 || ((unsigned char)*p & 0xc0) == 0x80)
+			skip -= ((unsigned char)*p++ & 0xc0) != 0x80;
+		snprintf(out, cap, "...%s", p);
+		return;
+	}
+	int c = 0;
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && c++ == w - 3)
+			break;
+	snprintf(out, cap, "%.*s...", (int)i, s);
+}
+
+/* Pads to w columns (left or right aligned). */
+static void put_cell(FILE *out, const char *s, int w, int right)
+{
+	int pad = w - cols_of(s);
+	if (right)
+		fprintf(out, "%*s%s", pad > 0 ? pad : 0, "", s);
+	else
+		fprintf(out, "%s%*s", s, pad > 0 ? pad : 0, "");
+}
+
+static void bold(FILE *out, const struct rep_style *st, const char *s)
+{
+	fprintf(out, st->color ? "\033[1m%s\033[0m\n" : "%s\n", s);
+}
+
+static void colored(FILE *out, const struct rep_style *st, const char *code,
+		    const char *s)
+{
+	if (st->color)
+		fprintf(out, "\033[%sm%s\033[0m\n", code, s);
+	else
+		fprintf(out, "%s\n", s);
+}
+
+/* --- grids: the aligned tables ---------------------------------------- */
+
+struct col {
+	const char *head;
+	int max;        /* widest it may get */
+	int right;      /* numbers */
+	int flex;       /* takes what the others leave */
+	int tail;       /* cut from the left (paths) */
+};
+
+struct grid {
+	const struct col *cols;
+	int ncols, nrows, cap;
+	char *cells;            /* nrows x ncols x CELL */
+	char (*group)[4][CELL]; /* per row: a group line before it, or "" */
+	char (*note)[CELL * 2]; /* per row: a line under it, or "" */
+	int w[8];
+};
+
+static char *cell(const struct grid *g, int r, int c)
+{
+	return g->cells + ((size_t)r * g->ncols + c) * CELL;
+}
+
+static void grid_init(struct grid *g, const struct col *cols, int ncols, int cap)
+{
+	memset(g, 0, sizeof *g);
+	g->cols = cols;
+	g->ncols = ncols;
+	g->cap = cap > 0 ? cap : 1;
+	g->cells = calloc((size_t)g->cap * ncols, CELL);
+	g->group = calloc((size_t)g->cap, sizeof *g->group);
+	g->note = calloc((size_t)g->cap, sizeof *g->note);
+	if (!g->cells || !g->group || !g->note) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+}
+
+static void grid_free(struct grid *g)
+{
+	free(g->cells);
+	free(g->group);
+	free(g->note);
+}
+
+/* Adds a row; the cells are the given strings (cleaned). */
+static int grid_row(struct grid *g, const char *const *vals)
+{
+	if (g->nrows >= g->cap)
+		return -1;
+	for (int c = 0; c < g->ncols; c++)
+		clean(cell(g, g->nrows, c), CELL, vals[c] ? vals[c] : "");
+	return g->nrows++;
+}
+
+static int empty_column(const struct grid *g, int c)
+{
+	if (!g->nrows || g->cols[c].right)
+		return 0;
+	for (int r = 0; r < g->nrows; r++)
+		if (*cell(g, r, c))
+			return 0;
+	return 1;
+}
+
+static void grid_widths(struct grid *g, int avail)
+{
+	int used = 0, flex = -1, shown = 0;
+	for (int c = 0; c < g->ncols; c++) {
+		int w = cols_of(g->cols[c].head);
+		for (int r = 0; r < g->nrows; r++) {
+			int n = cols_of(cell(g, r, c));
+			if (n > w)
+				w = n;
+		}
+		if (w > g->cols[c].max)
+			w = g->cols[c].max;
+		g->w[c] = w;
+		if (empty_column(g, c)) {
+			g->w[c] = -1;  /* nothing to show: no column at all */
+			continue;
+		}
+		if (g->cols[c].flex)
+			flex = c;
+		else
+			used += w;
+		shown++;
+	}
+	used += 2 * (shown - 1);
+	if (flex >= 0) {
+		int left = avail - used;
+		if (left < 8)
+			left = 8;
+		if (g->w[flex] > left)
+			g->w[flex] = left;
+	}
+}
+
+static void grid_line(FILE *out, struct grid *g, int indent, const char *const *v)
+{
+	char buf[CELL * 2];
+	fprintf(out, "%*s", indent, "");
+	int last = g->ncols - 1;
+	while (last > 0 && ((!*v[last] && !g->cols[last].right) || g->w[last] < 0))
+		last--;
+	for (int c = 0, sep = 0; c <= last; c++) {
+		if (g->w[c] < 0)
+			continue;
+		fit(buf, sizeof buf, v[c], g->w[c], g->cols[c].tail);
+		if (sep)
+			fputs("  ", out);
+		put_cell(out, buf, c == last && !g->cols[c].right ? 0 : g->w[c],
+			 g->cols[c].right);
+		sep = 1;
+	}
+	fputc('\n', out);
+}
+
+/* A group line: a name, then count, first and last under the title's
+ * right-hand columns. */
+static void group_line(FILE *out, const struct rep_style *st, char g[4][CELL])
+{
+	char buf[CELL * 2];
+	int name_w = st->width - 2 - 2 - 8 - 2 - 14 - 2 - 14;
+	fit(buf, sizeof buf, g[0], name_w, 1);
+	fputs("  ", out);
+	if (st->color)
+		fputs("\033[1m", out);
+	put_cell(out, buf, name_w, 0);
+	if (st->color)
+		fputs("\033[0m", out);
+	fputs("  ", out);
+	put_cell(out, g[1], 8, 1);
+	fputs("  ", out);
+	put_cell(out, g[2], 14, 0);
+	fputs("  ", out);
+	fprintf(out, "%s\n", g[3]);
+}
+
+/* The title with right-hand heads (count, first, last) for grouped tables. */
+static void group_title(FILE *out, const struct rep_style *st,
+			const char *title, const char *count_head)
+{
+	char line[512];
+	int name_w = st->width - 2 - 8 - 2 - 14 - 2 - 14;
+	snprintf(line, sizeof line, "%-*s  %8s  %-14s  %s", name_w, title,
+		 count_head, "first seen", "last seen");
+	bold(out, st, line);
+}
+
+static void grid_print(FILE *out, const struct rep_style *st, struct grid *g,
+		       int indent)
+{
+	const char *v[8];
+	grid_widths(g, st->width - indent);
+	for (int c = 0; c < g->ncols; c++)
+		v[c] = g->cols[c].head;
+	grid_line(out, g, indent, v);
+	for (int r = 0; r < g->nrows; r++) {
+		if (g->group[r][0][0])
+			group_line(out, st, g->group[r]);
+		for (int c = 0; c < g->ncols; c++)
+			v[c] = cell(g, r, c);
+		grid_line(out, g, indent, v);
+		if (g->note[r][0]) {
+			char buf[CELL * 4];
+			fit(buf, sizeof buf, g->note[r], st->width - indent - 4, 0);
+			fprintf(out, "%*s%s\n", indent + 4, "", buf);
+		}
+	}
+}
+
+/* --- ordering --------------------------------------------------------- */
+
+/* A row and the count of its group (its program), which it is sorted by. */
+struct item {
+	const struct row *r;
+	uint64_t g;
+};
+
+static const struct pool *cmp_pool;
+static int cmp_group_key;   /* -1: no groups */
+
+static int cmp_keys(const struct row *a, const struct row *b)
+{
+	for (int k = 0; k < KEYN; k++) {
+		int c = strcmp(pool_str(cmp_pool, a->k[k]), pool_str(cmp_pool, b->k[k]));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static int cmp_items(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+	if (a->g != b->g)
+		return a->g > b->g ? -1 : 1;
+	if (cmp_group_key >= 0) {
+		int c = strcmp(pool_str(cmp_pool, a->r->k[cmp_group_key]),
+			       pool_str(cmp_pool, b->r->k[cmp_group_key]));
+		if (c)
+			return c;
+	}
+	if (a->r->count != b->r->count)
+		return a->r->count > b->r->count ? -1 : 1;
+	return cmp_keys(a->r, b->r);
+}
+
+static int cmp_group_ids(const void *x, const void *y)
+{
+	uint32_t a = ((const struct item *)x)->r->k[cmp_group_key];
+	uint32_t b = ((const struct item *)y)->r->k[cmp_group_key];
+	return a < b ? -1 : a > b;
+}
+
+/* The rows of t (and its "(other)" row, last among equals), ordered; with
+ * group_key >= 0 grouped by that key, the largest groups first.  Returns
+ * the number of items; free() the array. */
+static int sort_table(const struct rep_agg *a, const struct table *t,
+		      int group_key, struct item **out)
+{
+	int n = (int)t->n + (t->other.count ? 1 : 0);
+	struct item *it = calloc((size_t)n + 1, sizeof *it);
+	if (!it) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	for (uint32_t i = 0; i < t->n; i++)
+		it[i].r = &t->rows[i];
+	if (t->other.count)
+		it[n - 1].r = &t->other;
+	cmp_pool = &a->pool;
+	cmp_group_key = group_key;
+	if (group_key >= 0) {
+		qsort(it, (size_t)n, sizeof *it, cmp_group_ids);
+		for (int i = 0; i < n;) {
+			int j = i;
+			uint64_t sum = 0;
+			while (j < n && it[j].r->k[group_key] == it[i].r->k[group_key])
+				sum += it[j++].r->count;
+			for (; i < j; i++)
+				it[i].g = sum;
+		}
+	}
+	qsort(it, (size_t)n, sizeof *it, cmp_items);
+	*out = it;
+	return n;
+}
+
+/* --- text sections ---------------------------------------------------- */
+
+static const char *S(const struct rep_agg *a, uint32_t id)
+{
+	return pool_str(&a->pool, id);
+}
+
+/* "pipe_eof_hang+0x1113 (main)": where an fd was created. */
+static void site_of(const struct rep_agg *a, char *buf, size_t cap,
+		    uint32_t module, uint32_t offset, uint32_t symbol)
+{
+	const char *m = S(a, module), *o = S(a, offset), *sym = S(a, symbol);
+	if (module == STR_OTHER) {
+		snprintf(buf, cap, "(other)");
+		return;
+	}
+	snprintf(buf, cap, "%s%s%s%s%s%s", *m ? basename_of(m) : "?",
+		 *o ? "+" : "", o, *sym ? " (" : "", sym, *sym ? ")" : "");
+}
+
+static void u64(char *buf, size_t cap, uint64_t v)
+{
+	snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+/* Group lines for items [i, end of its group): name, total, first, last. */
+static void set_group(const struct rep_agg *a, struct grid *g, int r,
+		      const struct item *it, int n, int i, int key)
+{
+	int64_t first = -1, last = -1;
+	for (int j = i; j < n && it[j].r->k[key] == it[i].r->k[key]; j++) {
+		if (it[j].r->first >= 0 && (first < 0 || it[j].r->first < first))
+			first = it[j].r->first;
+		if (it[j].r->last > last)
+			last = it[j].r->last;
+	}
+	const char *name = S(a, it[i].r->k[key]);
+	clean(g->group[r][0], CELL, *name ? name : "(unknown program)");
+	u64(g->group[r][1], CELL, it[i].g);
+	fmt_time(g->group[r][2], CELL, first, 0);
+	fmt_time(g->group[r][3], CELL, last, 0);
+}
+
+static void omitted(FILE *out, int n, int shown, uint64_t rest, const char *unit)
+{
+	if (n > shown)
+		fprintf(out, "    ... %d more %s (%llu %s); --top shows more\n",
+			n - shown, plural((uint64_t)(n - shown), "row", "rows"),
+			(unsigned long long)rest, unit);
+}
+
+static uint64_t rest_count(const struct item *it, int n, int from)
+{
+	uint64_t s = 0;
+	for (int i = from; i < n; i++)
+		s += it[i].r->count;
+	return s;
+}
+
+/* A section of the summary built from one table: which columns it shows,
+ * its title, what its counts count, and how a row becomes cells. */
+struct section {
+	const char *title;
+	const char *noun;       /* "fds", "events"; also the group lines' head */
+	int group_key;          /* rows grouped under this key (program), or -1 */
+	const struct col *cols;
+	int ncols;
+	/* Adds the grid row showing r; returns its index. */
+	int (*add_row)(const struct rep_agg *a, struct grid *g, const struct row *r);
+};
+
+#define NCOLS(cols) ((int)(sizeof cols / sizeof cols[0]))
+
+/* Prints the --top largest rows of t under the section's title, and how
+ * many it left out; an empty table prints nothing at all. */
+static void text_section(const struct rep_agg *a, FILE *out,
+			 const struct rep_style *st, const struct table *t,
+			 const struct section *s)
+{
+	int key = s->group_key;
+	struct item *it;
+	int n = sort_table(a, t, key, &it);
+	if (!n) {
+		free(it);
+		return;
+	}
+	struct grid g;
+	int shown = n < st->top ? n : st->top;
+	grid_init(&g, s->cols, s->ncols, shown);
+	for (int i = 0; i < shown; i++) {
+		int row = s->add_row(a, &g, it[i].r);
+		if (key >= 0 && (i == 0 || it[i].r->k[key] != it[i - 1].r->k[key]))
+			set_group(a, &g, row, it, n, i, key);
+	}
+	fputc('\n', out);
+	if (key >= 0)
+		group_title(out, st, s->title, s->noun);
+	else
+		bold(out, st, s->title);
+	grid_print(out, st, &g, key >= 0 ? 4 : 2);
+	omitted(out, n, shown, rest_count(it, n, shown), s->noun);
+	grid_free(&g);
+	free(it);
+}
+
+static int leak_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	/* the action tells the rows apart only when both modes were logged */
+	int both = a->audit.fds && a->enforce.fds;
+	char count[24], site[CELL];
+	u64(count, sizeof count, r->count);
+	site_of(a, site, sizeof site, r->k[5], r->k[6], r->k[7]);
+	const char *v[] = { count, *S(a, r->k[1]) ? S(a, r->k[1]) : "?",
+			    S(a, r->k[2]), S(a, r->k[3]), S(a, r->k[4]),
+			    both ? S(a, r->k[8]) : "", site };
+	return grid_row(g, v);
+}
+
+static const struct col leak_cols[] = {
+	{ "fds", 8, 1, 0, 0 }, { "target", 30, 0, 0, 1 },
+	{ "via", 12, 0, 0, 0 }, { "kind", 10, 0, 0, 0 },
+	{ "created by", 12, 0, 0, 0 }, { "action", 11, 0, 0, 0 },
+	{ "site", 60, 0, 1, 1 },
+};
+
+static const struct section leak_section = {
+	"Leaked fds, by program (fd_leak)", "fds", 0,
+	leak_cols, NCOLS(leak_cols), leak_row,
+};
+
+static int fork_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], threads[24], site[CELL];
+	u64(count, sizeof count, r->count);
+	snprintf(threads, sizeof threads, "%.0f", r->max);
+	site_of(a, site, sizeof site, r->k[3], r->k[4], r->k[5]);
+	const char *v[] = { count, S(a, r->k[1]), S(a, r->k[2]), threads, site };
+	return grid_row(g, v);
+}
+
+static const struct col fork_cols[] = {
+	{ "fds", 8, 1, 0, 0 }, { "kind", 10, 0, 0, 0 },
+	{ "created by", 12, 0, 0, 0 }, { "threads", 7, 1, 0, 0 },
+	{ "site", 60, 0, 1, 1 },
+};
+
+static const struct section fork_section = {
+	"Fds held by fork children (fork_inherit)", "fds", 0,
+	fork_cols, NCOLS(fork_cols), fork_row,
+};
+
+static int sock_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], wait[32], last[32];
+	u64(count, sizeof count, r->count);
+	snprintf(wait, sizeof wait, "%.1fs", r->max);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]),
+			    S(a, r->k[2]), wait, last };
+	return grid_row(g, v);
+}
+
+static const struct col sock_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "program", 30, 0, 0, 1 },
+	{ "peer", 40, 0, 1, 0 }, { "direction", 9, 0, 0, 0 },
+	{ "longest", 9, 1, 0, 0 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section sock_section = {
+	"Socket timeouts fired (sock_timeout)", "timeouts", -1,
+	sock_cols, NCOLS(sock_cols), sock_row,
+};
+
+static int tree_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32], detail[CELL];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	snprintf(detail, sizeof detail, "%s%s%s", S(a, r->k[3]),
+		 r->sample ? " holding fds " : "", S(a, r->sample));
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[2]),
+			    S(a, r->k[1]), detail, last };
+	return grid_row(g, v);
+}
+
+static const struct col tree_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "event", 14, 0, 0, 0 },
+	{ "action", 18, 0, 0, 0 }, { "program", 26, 0, 0, 1 },
+	{ "detail", 40, 0, 1, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section tree_section = {
+	"Process trees: escalated kills, orphans, regrouped children", "events", -1,
+	tree_cols, NCOLS(tree_cols), tree_row,
+};
+
+static int config_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]), last };
+	return grid_row(g, v);
+}
+
+static const struct col config_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "error", 90, 0, 1, 0 },
+	{ "config", 20, 0, 0, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section config_section = {
+	"Configuration errors (config_error)", "events", -1,
+	config_cols, NCOLS(config_cols), config_row,
+};
+
+static int cmp_blocked(const void *x, const void *y)
+{
+	const struct blocked *a = x, *b = y;
+	if (a->waited != b->waited)
+		return a->waited > b->waited ? -1 : 1;
+	int c = strcmp(a->exe, b->exe);
+	if (c)
+		return c;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->fd < b->fd ? -1 : a->fd > b->fd;
+}
+
+/* The kept blocked reads, longest first (a sorted copy). */
+static struct blocked *sorted_blocked(const struct rep_agg *a)
+{
+	struct blocked *b = calloc((size_t)a->n_blocked + 1, sizeof *b);
+	if (!b) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	memcpy(b, a->blocked, (size_t)a->n_blocked * sizeof *b);
+	qsort(b, (size_t)a->n_blocked, sizeof *b, cmp_blocked);
+	return b;
+}
+
+static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+{
+	static const struct col cols[] = {
+		{ "waited", 10, 1, 0, 0 }, { "program", 30, 0, 0, 1 },
+		{ "pid", 8, 1, 0, 0 }, { "call", 12, 0, 0, 0 }, { "fd", 4, 1, 0, 0 },
+		{ "object", 40, 0, 1, 0 }, { "events", 6, 1, 0, 0 },
+	};
+	if (!a->n_blocked)
+		return;
+	struct blocked *b = sorted_blocked(a);
+	struct grid g;
+	grid_init(&g, cols, NCOLS(cols), a->n_blocked);
+	for (int i = 0; i < a->n_blocked; i++) {
+		char waited[32], pid[24], fd[24], obj[CELL], count[24];
+		snprintf(waited, sizeof waited, "%.1fs%s", b[i].waited,
+			 b[i].unblocked ? "" : "+");
+		snprintf(pid, sizeof pid, "%lld", b[i].pid);
+		snprintf(fd, sizeof fd, "%lld", b[i].fd);
+		snprintf(obj, sizeof obj, "%s%s%s", b[i].kind, b[i].kind[0] ? " " : "",
+			 b[i].object);
+		u64(count, sizeof count, b[i].count);
+		const char *v[] = { waited, b[i].exe, pid, b[i].call, fd, obj, count };
+		int row = grid_row(&g, v);
+		char note[CELL * 2];
+		snprintf(note, sizeof note, "held by: %s", b[i].what[0] ? b[i].what : "(none logged)");
+		clean(g.note[row], sizeof g.note[row], note);
+	}
+	fputc('\n', out);
+	char title[160];
+	snprintf(title, sizeof title,
+		 "Blocked reads, longest first (%llu blocked, %llu unblocked events; + = still blocked)",
+		 (unsigned long long)a->blocked_total,
+		 (unsigned long long)a->unblocked_total);
+	bold(out, st, title);
+	grid_print(out, st, &g, 2);
+	grid_free(&g);
+	free(b);
+}
+
+static void execs_text(char *buf, size_t cap, const struct rep_agg *a,
+		       const struct mode_total *m)
+{
+	snprintf(buf, cap, "%llu fd%s in %s%llu exec%s of %s%llu program%s",
+		 (unsigned long long)m->fds, m->fds == 1 ? "" : "s",
+		 a->execs_full ? "at least " : "", (unsigned long long)m->execs,
+		 m->execs == 1 ? "" : "s", a->pool.full ? "at least " : "",
+		 (unsigned long long)m->programs, m->programs == 1 ? "" : "s");
+}
+
+static void text_header(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+{
+	char line[512], first[40], last[40];
+	fmt_time(first, sizeof first, a->first, 1);
+	fmt_time(last, sizeof last, a->last, 1);
+	snprintf(line, sizeof line, "noleak-report: %d log%s, %llu line%s, %llu event%s kept",
+		 a->files, a->files == 1 ? "" : "s", (unsigned long long)a->lines,
+		 a->lines == 1 ? "" : "s", (unsigned long long)a->kept,
+		 a->kept == 1 ? "" : "s");
+	bold(out, st, line);
+	if (a->first >= 0)
+		fprintf(out, "time range: %s to %s\n", first, last);
+	fprintf(out, "skipped %llu malformed line%s, %llu unknown event%s",
+		(unsigned long long)(a->malformed + a->overlong),
+		plural(a->malformed + a->overlong, "", "s"),
+		(unsigned long long)a->unknown, plural(a->unknown, "", "s"));
+	if (a->overlong)
+		fprintf(out, " (%llu over 1 MiB)", (unsigned long long)a->overlong);
+	if (a->filtered)
+		fprintf(out, "; %llu filtered out", (unsigned long long)a->filtered);
+	fputc('\n', out);
+	if (a->truncated)
+		fprintf(out, "%llu event%s cut short by the shim (\"truncated\")\n",
+			(unsigned long long)a->truncated, plural(a->truncated, " was", "s were"));
+	if (a->dropped_by_shim)
+		fprintf(out, "the shim's rate limit dropped %llu event%s (suppressed)\n",
+			(unsigned long long)a->dropped_by_shim, plural(a->dropped_by_shim, "", "s"));
+	if (a->files_skipped)
+		fprintf(out, "%d compressed log%s skipped\n", a->files_skipped,
+			a->files_skipped == 1 ? "" : "s");
+}
+
+static void text_totals(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+{
+	char buf[256], line[320];
+	if (a->audit.fds) {
+		execs_text(buf, sizeof buf, a, &a->audit);
+		snprintf(line, sizeof line, "audit: enforce would have closed %s", buf);
+		fputc('\n', out);
+		colored(out, st, "33", line);
+	}
+	if (a->enforce.fds) {
+		execs_text(buf, sizeof buf, a, &a->enforce);
+		snprintf(line, sizeof line, "enforce: closed %s", buf);
+		if (!a->audit.fds)
+			fputc('\n', out);
+		colored(out, st, "32", line);
+	}
+}
+
+static void text_other(const struct rep_agg *a, FILE *out)
+{
+	static const enum rep_kind quiet[] = { K_SOCK_POLICY, K_READ_TIMEOUT,
+		K_STDIN_DETACHED, K_SUPPRESSED };
+	int any = 0;
+	for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+		uint64_t n = a->kind_events[quiet[i]];
+		if (!n)
+			continue;
+		fprintf(out, "%s%s %llu", any ? ", " : "\nother events: ",
+			rep_kind_names[quiet[i]], (unsigned long long)n);
+		any = 1;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+{
+	text_header(a, out, st);
+	text_totals(a, out, st);
+	text_section(a, out, st, &a->leaks, &leak_section);
+	text_section(a, out, st, &a->forks, &fork_section);
+	text_blocked(a, out, st);
+	text_section(a, out, st, &a->socks, &sock_section);
+	text_section(a, out, st, &a->tree, &tree_section);
+	text_section(a, out, st, &a->config, &config_section);
+	text_other(a, out);
+	fputc('\n', out);
+	if (rep_agg_problems(a))
+		colored(out, st, "1;31", "result: leaks or hangs found");
+	else
+		colored(out, st, "32", "result: no leaks or hangs found");
+}
+
+/* --- JSON ------------------------------------------------------------- */
+
+/* A JSON string from any bytes: escapes, and U+FFFD for invalid UTF-8. */
+static void jstr(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', out);
+	while (*p) {
+		unsigned c = *p;
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc((int)c, out);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			fputc((int)c, out);
+			p++;
+		} else {
+			int n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+			int ok = n > 0 && c <= 0xf4;
+			for (int i = 1; ok && i < n; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok) {
+				fwrite(p, 1, (size_t)n, out);
+				p += n;
+			} else {
+				fputs("\\ufffd", out);
+				p++;
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+static void jkey(FILE *out, int *first, const char *key)
+{
+	fprintf(out, "%s\"%s\":", *first ? "" : ",", key);
+	*first = 0;
+}
+
+static void jkv_str(FILE *out, int *first, const char *key, const char *v)
+{
+	jkey(out, first, key);
+	jstr(out, v);
+}
+
+static void jkv_u64(FILE *out, int *first, const char *key, uint64_t v)
+{
+	jkey(out, first, key);
+	fprintf(out, "%llu", (unsigned long long)v);
+}
+
+static void jkv_time(FILE *out, int *first, const char *key, int64_t us)
+{
+	char buf[40];
+	jkey(out, first, key);
+	if (us < 0) {
+		fputs("null", out);
+		return;
+	}
+	fmt_time(buf, sizeof buf, us, 2);
+	jstr(out, buf);
+}
+
+static void jkv_num(FILE *out, int *first, const char *key, double v)
+{
+	jkey(out, first, key);
+	if (v != v || v > 1e300 || v < -1e300)
+		fputs("null", out);
+	else
+		fprintf(out, "%.3f", v);
+}
+
+/* One table: {"rows":[...], "omitted_rows":N, "omitted_count":N}. */
+static void json_table(const struct rep_agg *a, FILE *out, const struct table *t,
+		       int group_key, int top, const char *const *names,
+		       const char *max_name)
+{
+	struct item *it;
+	int n = sort_table(a, t, group_key, &it);
+	int shown = n < top ? n : top;
+	fputs("{\"rows\":[", out);
+	for (int i = 0; i < shown; i++) {
+		const struct row *r = it[i].r;
+		int first = 1;
+		fputs(i ? ",{" : "{", out);
+		for (int k = 0; k < KEYN && names[k]; k++)
+			if (*names[k])
+				jkv_str(out, &first, names[k], S(a, r->k[k]));
+		if (r->sample)
+			jkv_str(out, &first, t == &a->config ? "program" : "holds_fds",
+				S(a, r->sample));
+		if (max_name)
+			jkv_num(out, &first, max_name, r->max);
+		jkv_u64(out, &first, "count", r->count);
+		jkv_time(out, &first, "first_seen", r->first);
+		jkv_time(out, &first, "last_seen", r->last);
+		fputc('}', out);
+	}
+	int first = 0;
+	fputc(']', out);
+	jkv_u64(out, &first, "total", t->total);
+	jkv_u64(out, &first, "omitted_rows", (uint64_t)(n - shown));
+	jkv_u64(out, &first, "omitted_count", rest_count(it, n, shown));
+	fputc('}', out);
+	free(it);
+}
+
+static void json_mode(FILE *out, int *first, const char *key,
+		      const struct rep_agg *a, const struct mode_total *m)
+{
+	int f = 1;
+	jkey(out, first, key);
+	fputc('{', out);
+	jkv_u64(out, &f, "fds", m->fds);
+	jkv_u64(out, &f, "execs", m->execs);
+	jkv_u64(out, &f, "programs", m->programs);
+	jkey(out, &f, "execs_exact");
+	fputs(a->execs_full ? "false" : "true", out);
+	jkey(out, &f, "programs_exact");
+	fputs(a->pool.full ? "false" : "true", out);
+	fputc('}', out);
+}
+
+static void json_blocked(const struct rep_agg *a, FILE *out)
+{
+	struct blocked *b = sorted_blocked(a);
+	int first = 1;
+	fputc('{', out);
+	jkv_u64(out, &first, "events", a->blocked_total);
+	jkv_u64(out, &first, "unblocked_events", a->unblocked_total);
+	jkey(out, &first, "rows");
+	fputc('[', out);
+	for (int i = 0; i < a->n_blocked; i++) {
+		int f = 1;
+		fputs(i ? ",{" : "{", out);
+		jkv_str(out, &f, "host", b[i].host);
+		jkv_str(out, &f, "program", b[i].exe);
+		jkey(out, &f, "pid");
+		fprintf(out, "%lld", b[i].pid);
+		jkv_str(out, &f, "call", b[i].call);
+		jkey(out, &f, "fd");
+		fprintf(out, "%lld", b[i].fd);
+		jkv_str(out, &f, "kind", b[i].kind);
+		jkv_str(out, &f, "object", b[i].object);
+		jkv_num(out, &f, "waited", b[i].waited);
+		jkey(out, &f, "unblocked");
+		fputs(b[i].unblocked ? "true" : "false", out);
+		jkv_str(out, &f, "culprits", b[i].what);
+		jkv_u64(out, &f, "count", b[i].count);
+		jkv_time(out, &f, "first_seen", b[i].first);
+		jkv_time(out, &f, "last_seen", b[i].last);
+		fputc('}', out);
+	}
+	fputs("]}", out);
+	free(b);
+}
+
+void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *st)
+{
+	static const char *const leak_names[] = { "program", "target", "via", "kind",
+		"created_by", "module", "offset", "symbol", "action" };
+	static const char *const fork_names[] = { "program", "kind", "created_by",
+		"module", "offset", "symbol", NULL };
+	static const char *const sock_names[] = { "program", "peer", "direction",
+		NULL };
+	static const char *const tree_names[] = { "event", "program", "action",
+		"detail", NULL };
+	static const char *const config_names[] = { "error", "config", NULL };
+	int first = 1, f = 1;
+	fputc('{', out);
+	jkv_str(out, &first, "version", NL_VERSION);
+	jkey(out, &first, "inputs");
+	fputc('{', out);
+	jkv_u64(out, &f, "logs", (uint64_t)a->files);
+	jkv_u64(out, &f, "skipped_logs", (uint64_t)a->files_skipped);
+	jkv_u64(out, &f, "lines", a->lines);
+	jkv_u64(out, &f, "events", a->kept);
+	jkv_u64(out, &f, "malformed", a->malformed + a->overlong);
+	jkv_u64(out, &f, "overlong", a->overlong);
+	jkv_u64(out, &f, "unknown", a->unknown);
+	jkv_u64(out, &f, "filtered", a->filtered);
+	jkv_u64(out, &f, "truncated", a->truncated);
+	jkv_u64(out, &f, "no_time", a->no_time);
+	jkv_u64(out, &f, "dropped_by_shim", a->dropped_by_shim);
+	fputc('}', out);
+	jkv_time(out, &first, "first_seen", a->first);
+	jkv_time(out, &first, "last_seen", a->last);
+	jkey(out, &first, "events");
+	fputc('{', out);
+	f = 1;
+	for (int k = 0; k < K_NKINDS; k++)
+		jkv_u64(out, &f, rep_kind_names[k], a->kind_events[k]);
+	fputc('}', out);
+	jkey(out, &first, "totals");
+	fputc('{', out);
+	f = 1;
+	json_mode(out, &f, "audit", a, &a->audit);
+	json_mode(out, &f, "enforce", a, &a->enforce);
+	fputc('}', out);
+	jkey(out, &first, "leaks");
+	json_table(a, out, &a->leaks, 0, st->top, leak_names, NULL);
+	jkey(out, &first, "fork_inherit");
+	json_table(a, out, &a->forks, 0, st->top, fork_names, "threads");
+	jkey(out, &first, "blocked");
+	json_blocked(a, out);
+	jkey(out, &first, "sock_timeouts");
+	json_table(a, out, &a->socks, -1, st->top, sock_names, "longest_wait");
+	jkey(out, &first, "process_tree");
+	json_table(a, out, &a->tree, -1, st->top, tree_names, NULL);
+	jkey(out, &first, "config_errors");
+	json_table(a, out, &a->config, -1, st->top, config_names, NULL);
+	jkey(out, &first, "problems");
+	fputs(rep_agg_problems(a) ? "true" : "false", out);
+	fputs("}\n", out);
+}
