@@ -21,7 +21,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # Everything but the interposers: linked into the unit tests.
 CORE_OBJ := $(filter-out $(B)/obj/shim/interpose/%.o,$(LIB_OBJ))
 POLICY_OBJ := $(filter $(B)/obj/policy/%.o,$(LIB_OBJ))
-HEADERS  := $(wildcard common/*.h shim/*.h shim/*/*.h policy/*.h tools/*/*.h tests/lib/*.h tests/it/*.h)
+HEADERS  := $(wildcard common/*.h common/*.def shim/*.h shim/*/*.h shim/*/*.def policy/*.h tools/*/*.h tests/lib/*.h tests/it/*.h)
 
 LAUNCHER_SRC := $(sort $(wildcard tools/noleak/*.c tools/inspect/*.c))
 REPORT_SRC   := $(sort $(wildcard tools/report/*.c))
@@ -91,6 +91,7 @@ it: deps all $(B)/it-tests $(FIXTURES) $(EXAMPLES)
 	NOLEAK_TOP=$(CURDIR) $(B)/it-tests --jobs 2
 
 check: deps
+	tests/layers.sh
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) it

@@ -1,9 +1,14 @@
 /* Per-process state of the shim: the policy in force and who we are.
  *
- * Filled by the constructor, or by the first interposed call when that comes
- * earlier (another library's constructor).  While it is being filled, calls
- * from the same or other threads see mode "off" and pass straight through:
- * nothing ever waits for initialisation. */
+ * Filled once by init (shim/init.c), from the constructor or from the first
+ * interposed call when that comes earlier (another library's constructor).
+ * Everything below init only reads it: nl_policy() is the pass-through
+ * policy (mode "off") until init has finished, so a call that arrives while
+ * init runs — on this thread through recursion, or on another — passes
+ * straight through, and nothing ever waits for initialisation.
+ *
+ * Layering: interposers → init → core → log, base.  Core and log never
+ * start initialisation; they read nl_policy(). */
 #ifndef NL_STATE_H
 #define NL_STATE_H
 
@@ -16,40 +21,31 @@
 #define NL_HIDDEN __attribute__((visibility("hidden")))
 #define NL_EXPORT __attribute__((visibility("default")))
 
+enum nl_init_state { NL_INIT_NONE, NL_INIT_RUNNING, NL_INIT_DONE };
+
 struct nl_proc {
-	atomic_int init_state;     /* 0 not started, 1 running, 2 done */
+	atomic_int init_state;     /* enum nl_init_state */
 	pid_t pid;                 /* getpid() at init or at the last fork seen */
 	int secure;                /* AT_SECURE: environment ignored */
 	int transparent;           /* program in fd_transparent: fds untouched */
-	int reads_plain;           /* no read watchdog and no stdin=detach: reads
-				    * go straight to libc (but for timed sockets) */
 	struct nl_policy pol;
-	/* Socket activation handed us fds 3..3+listen_n-1 for listen_pid only:
-	 * children must not inherit them by the "inherited at start-up" rule. */
-	int listen_n;
-	pid_t listen_pid;
-	/* Process groups (pgroup.c).  In a fork child, spawner is the parent's
-	 * pid and the other spawner_* fields its state at the fork; 0 in a
-	 * process that was not forked under the shim since it started. */
-	pid_t launched_pid;        /* NOLEAK_LAUNCHED: the pid noleak started */
-	atomic_int manages_groups; /* called setpgid/setpgrp/tcsetpgrp itself */
-	pid_t spawner;
-	pid_t spawner_pgid;
-	int spawner_manages;
 	char exe[PATH_MAX];
-	const char *exe_base;
 };
 
 extern struct nl_proc nl_proc NL_HIDDEN;
+extern const struct nl_policy nl_pass_through NL_HIDDEN;
 
-void nl_init(void) NL_HIDDEN;
-
-/* The policy in force; a pass-through policy until init has finished. */
-const struct nl_policy *nl_policy_now(void) NL_HIDDEN;
+/* The policy in force; the pass-through policy until init has finished. */
+static inline const struct nl_policy *nl_policy(void)
+{
+	int s = atomic_load_explicit(&nl_proc.init_state, memory_order_acquire);
+	return __builtin_expect(s == NL_INIT_DONE, 1) ? &nl_proc.pol
+						       : &nl_pass_through;
+}
 
 static inline enum nl_mode nl_mode(void)
 {
-	return nl_policy_now()->mode;
+	return nl_policy()->mode;
 }
 
 /* Whether fds of this process are handled at all (mode on, not a shell). */
@@ -62,9 +58,5 @@ static inline int nl_fd_policy_active(void)
  * forking: it shares (or may share) the parent's memory, so it must only
  * read the shim's tables.  Costs one getpid(); use on rare paths only. */
 int nl_in_foreign_child(void) NL_HIDDEN;
-
-/* Record that this process is a fork child (called by the fork interposer
- * and the atfork handler). */
-void nl_after_fork_child(void) NL_HIDDEN;
 
 #endif

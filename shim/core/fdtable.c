@@ -32,18 +32,8 @@ struct stash {
 static __thread struct stash stash __attribute__((tls_model("initial-exec")));
 
 static const char *const call_names[NL_CALL_COUNT] = {
-	[NL_CALL_UNKNOWN] = "unknown", [NL_CALL_OPEN] = "open",
-	[NL_CALL_OPENAT] = "openat", [NL_CALL_CREAT] = "creat",
-	[NL_CALL_PIPE] = "pipe", [NL_CALL_PIPE2] = "pipe2",
-	[NL_CALL_SOCKET] = "socket", [NL_CALL_SOCKETPAIR] = "socketpair",
-	[NL_CALL_ACCEPT] = "accept", [NL_CALL_ACCEPT4] = "accept4",
-	[NL_CALL_DUP] = "dup", [NL_CALL_DUP2] = "dup2", [NL_CALL_DUP3] = "dup3",
-	[NL_CALL_FCNTL_DUPFD] = "fcntl_dupfd",
-	[NL_CALL_EPOLL_CREATE] = "epoll_create", [NL_CALL_EVENTFD] = "eventfd",
-	[NL_CALL_TIMERFD] = "timerfd_create", [NL_CALL_SIGNALFD] = "signalfd",
-	[NL_CALL_INOTIFY] = "inotify_init", [NL_CALL_MEMFD] = "memfd_create",
-	[NL_CALL_FOPEN] = "fopen", [NL_CALL_FREOPEN] = "freopen",
-	[NL_CALL_RECVMSG] = "recvmsg", [NL_CALL_FDOPENDIR] = "fdopendir",
+#define NL_CALL_ID(id, name) [NL_CALL_##id] = name,
+#include "base/calls.def"
 };
 
 const char *nl_call_name(enum nl_call c)
@@ -118,13 +108,45 @@ static void mark_inherited(int fd, void *ctx)
 	}
 }
 
-void nl_fd_snapshot_inherited(void)
+static void snapshot_inherited(void)
 {
 	if (nl_for_each_open_fd(mark_inherited, NULL) == 0)
 		return;
 	/* No /proc: probe the low numbers one by one. */
 	for (int fd = 3; fd < 1024; fd++)
 		mark_inherited(fd, NULL);
+}
+
+/* Socket activation handed fds 3..3+listen_n-1 to listen_pid only. */
+static int listen_n;
+static pid_t listen_pid;
+
+static long env_number(char *const envp[], const char *name)
+{
+	const char *v = nl_policy_env_value(envp, name);
+	long n = 0;
+	if (!v || !*v)
+		return -1;
+	for (; *v >= '0' && *v <= '9' && n < (1L << 30); v++)
+		n = n * 10 + (*v - '0');
+	return *v ? -1 : n;
+}
+
+void nl_fd_init(char *const envp[])
+{
+	long n = env_number(envp, "LISTEN_FDS");
+	long pid = env_number(envp, "LISTEN_PID");
+	if (n > 0 && n < 65536 && pid > 0) {
+		listen_n = (int)n;
+		listen_pid = (pid_t)pid;
+	}
+	snapshot_inherited();
+}
+
+int nl_fd_listener_elsewhere(int fd)
+{
+	return listen_n && fd >= 3 && fd < 3 + listen_n &&
+	       nl_sys_getpid() != listen_pid;
 }
 
 static int inherited_index(int fd)

@@ -26,15 +26,11 @@ enum {
 };
 #define NL_FD_KEEP_BITS (NL_FD_DELIBERATE | NL_FD_LOCKED | NL_FD_INHERITED)
 
-/* Creating calls, for the leak log. */
+/* Creating calls, for the leak log (rows of base/calls.def). */
 enum nl_call {
-	NL_CALL_UNKNOWN, NL_CALL_OPEN, NL_CALL_OPENAT, NL_CALL_CREAT,
-	NL_CALL_PIPE, NL_CALL_PIPE2, NL_CALL_SOCKET, NL_CALL_SOCKETPAIR,
-	NL_CALL_ACCEPT, NL_CALL_ACCEPT4, NL_CALL_DUP, NL_CALL_DUP2,
-	NL_CALL_DUP3, NL_CALL_FCNTL_DUPFD, NL_CALL_EPOLL_CREATE,
-	NL_CALL_EVENTFD, NL_CALL_TIMERFD, NL_CALL_SIGNALFD, NL_CALL_INOTIFY,
-	NL_CALL_MEMFD, NL_CALL_FOPEN, NL_CALL_FREOPEN, NL_CALL_RECVMSG,
-	NL_CALL_FDOPENDIR, NL_CALL_COUNT
+#define NL_CALL_ID(id, name) NL_CALL_##id,
+#include "base/calls.def"
+	NL_CALL_COUNT
 };
 const char *nl_call_name(enum nl_call c);
 
@@ -69,8 +65,12 @@ void nl_fd_mark(int fd, uint32_t bit);
 void nl_fd_unmark(int fd, uint32_t bit);
 /* The fd was closed by the program. */
 void nl_fd_closed(int fd);
-/* Snapshot the fds open at start-up as INHERITED. */
-void nl_fd_snapshot_inherited(void);
+/* At start-up (init): note socket activation (LISTEN_FDS, LISTEN_PID in
+ * envp) and snapshot the fds open now as INHERITED. */
+void nl_fd_init(char *const envp[]);
+/* A socket-activated daemon's listener (fds 3..3+LISTEN_FDS-1), handed to
+ * it for its own pid only, seen from another process (a vfork child). */
+int nl_fd_listener_elsewhere(int fd);
 /* The fds listed as inherited at start-up (check with nl_fd_keep_bits). */
 int nl_fd_inherited_count(void);
 int nl_fd_inherited_fd(int i);
@@ -89,8 +89,6 @@ int nl_fd_stash_count(void);
 int nl_fd_stash_fd(int i);
 /* Reset the stash (fork child). */
 void nl_fd_after_fork(void);
-
-
 
 /* The program closed or re-flagged a whole range (close_range, closefrom):
  * drop the marks of [lo, hi]; with cloexec set the fds stay open but are now

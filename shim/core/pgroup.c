@@ -35,6 +35,16 @@ static atomic_int pending_count;
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us. */
 static pid_t came_from_spawner, came_from_pgid;
 
+/* NOLEAK_LAUNCHED: the pid the noleak launcher started (it execs the
+ * command in place, so the command has that pid). */
+static pid_t launched_pid;
+/* This process called setpgid/setpgrp/tcsetpgrp itself. */
+static atomic_int manages_groups;
+/* In a fork child: the parent's pid, its group and manages_groups at the
+ * fork; 0 in a process not forked under the shim since it started. */
+static pid_t spawner, spawner_pgid;
+static int spawner_manages;
+
 /* --- who regroups --- */
 
 static int in_terminal_foreground(void)
@@ -51,12 +61,12 @@ static int in_terminal_foreground(void)
 
 int nl_pgroup_regroups(pid_t spawner, int spawner_manages)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	if (p->mode == NL_MODE_OFF || p->pgroup == NL_PGROUP_NEVER ||
 	    spawner_manages)
 		return 0;
 	int leader = nl_sys_getsid(0) == spawner ||
-		     (nl_proc.launched_pid && nl_proc.launched_pid == spawner);
+		     (launched_pid && launched_pid == spawner);
 	if (!leader)
 		return 0;
 	return p->pgroup == NL_PGROUP_ALWAYS || !in_terminal_foreground();
@@ -80,24 +90,24 @@ static void log_pgroup(const char *action, const char *target, pid_t child,
 pid_t nl_pgroup_before_exec(const char *path)
 {
 	pid_t self = nl_sys_getpid();
-	pid_t spawner, spawner_pgid;
+	pid_t from, from_pgid;
 	int manages;
 	if (self != nl_proc.pid) {  /* vfork child: nl_proc is the parent's */
-		spawner = nl_proc.pid;
-		spawner_pgid = nl_sys_getpgid(spawner);
-		manages = atomic_load(&nl_proc.manages_groups);
-	} else if (nl_proc.spawner) {
-		spawner = nl_proc.spawner;
-		spawner_pgid = nl_proc.spawner_pgid;
-		manages = nl_proc.spawner_manages;
+		from = nl_proc.pid;
+		from_pgid = nl_sys_getpgid(from);
+		manages = atomic_load(&manages_groups);
+	} else if (spawner) {
+		from = spawner;
+		from_pgid = spawner_pgid;
+		manages = spawner_manages;
 	} else {
 		return 0;  /* exec in place: not a spawned child */
 	}
 	pid_t mine = nl_sys_getpgid(0);
 	/* Already moved (its own setpgid or setsid, or an earlier exec). */
-	if (mine != spawner_pgid || mine == self)
+	if (mine != from_pgid || mine == self)
 		return 0;
-	if (!nl_pgroup_regroups(spawner, manages))
+	if (!nl_pgroup_regroups(from, manages))
 		return 0;
 	/* Audit moves nothing, but the marker still goes with the child so
 	 * that its left-behind descendants can be found when it is reaped. */
@@ -116,8 +126,7 @@ int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
 	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
 	    (flags & (POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSID)))
 		return 0;
-	if (!nl_pgroup_regroups(nl_sys_getpid(),
-				atomic_load(&nl_proc.manages_groups)))
+	if (!nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
 		return 0;
 	if (nl_mode() == NL_MODE_AUDIT) {
 		log_pgroup("would_regroup", path, 0, nl_sys_getpgid(0));
@@ -508,7 +517,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (!token || WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
 	forget(pid);
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	int audit = p->mode == NL_MODE_AUDIT;
 	if (p->orphans == NL_ORPHANS_KEEP || (!audit && nl_sys_kill(-pid, 0) < 0))
 		return;  /* the group died with its leader */
@@ -576,13 +585,17 @@ static long parse_long(const char **p)
 	return v;
 }
 
-void nl_pgroup_init(void)
+void nl_pgroup_init(char *const envp[])
 {
-	extern char **environ;
 	size_t klen = sizeof NL_PGROUP_FROM_ENV - 1;
-	if (nl_proc.secure || !environ)
+	if (!envp)
 		return;
-	for (char **e = environ; *e; e++) {
+	const char *launched = nl_policy_env_value(envp, "NOLEAK_LAUNCHED");
+	if (launched) {
+		long pid = parse_long(&launched);
+		launched_pid = *launched == '\0' && pid > 0 ? (pid_t)pid : 0;
+	}
+	for (char *const *e = envp; *e; e++) {
 		if (strncmp(*e, NL_PGROUP_FROM_ENV, klen) || (*e)[klen] != '=')
 			continue;
 		const char *p = *e + klen + 1;
@@ -602,12 +615,33 @@ void nl_pgroup_init(void)
 	}
 }
 
-void nl_pgroup_after_fork(void)
+void nl_pgroup_after_fork(pid_t parent)
 {
+	spawner = parent;
+	spawner_pgid = nl_sys_getpgid(0);
+	spawner_manages = atomic_load(&manages_groups);
+	atomic_store(&manages_groups, 0);
 	for (int i = 0; i < REGROUPED_MAX; i++)
 		atomic_store_explicit(&regrouped[i], 0, memory_order_relaxed);
 	for (int i = 0; i < PENDING_MAX; i++)
 		atomic_store_explicit(&pending_pgid[i], 0, memory_order_relaxed);
 	atomic_store(&pending_count, 0);
 	came_from_pgid = 0;
+}
+
+void nl_pgroup_note_manages(void)
+{
+	if (!nl_in_foreign_child())
+		atomic_store(&manages_groups, 1);
+}
+
+int nl_pgroup_manages(void)
+{
+	return atomic_load(&manages_groups);
+}
+
+pid_t nl_pgroup_spawner(void)
+{
+	return nl_sys_getpid() == nl_proc.pid && spawner ? spawner
+							 : nl_proc.pid;
 }

@@ -64,8 +64,18 @@ void nl_pgroup_tick(void);
  * result, or -1 with errno EPERM when that does not apply. */
 pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
 
-/* Read the environment marker at start-up; reset after fork. */
-void nl_pgroup_init(void);
-void nl_pgroup_after_fork(void);
+/* At start-up (init): read NOLEAK_PGROUP_FROM and NOLEAK_LAUNCHED from envp
+ * (NULL in a secure process, whose environment is not to be obeyed). */
+void nl_pgroup_init(char *const envp[]);
+/* In a fork child: `parent` spawned us; its group and its manages_groups at
+ * the fork decide whether this child moves at its exec. */
+void nl_pgroup_after_fork(pid_t parent);
+
+/* The program called setpgid/setpgrp/tcsetpgrp itself: from now on it
+ * manages its children's groups (a vfork child never marks its parent). */
+void nl_pgroup_note_manages(void);
+int nl_pgroup_manages(void);
+/* The pid the marker of a child exec'ing now names as its spawner. */
+pid_t nl_pgroup_spawner(void);
 
 #endif

@@ -223,7 +223,7 @@ static unsigned class_timeout(const struct nl_policy *p, enum sock_class c)
 static int class_matters(enum sock_class c)
 {
 	return c == CLASS_TCP ||
-	       (c != CLASS_NONE && class_timeout(nl_policy_now(), c) != 0);
+	       (c != CLASS_NONE && class_timeout(nl_policy(), c) != 0);
 }
 
 /* --- the decision --- */
@@ -401,7 +401,7 @@ void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
 static void handle_connected(int fd, uint64_t ino, enum sock_class cls,
 			     int nonblocking, uint32_t prior, const char *via)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	uint32_t own = prior & NL_SOCK_OWN_BITS;
 	if (p->mode != NL_MODE_ENFORCE && !nl_event_enabled()) {
 		/* Audit with nowhere to log: nothing to decide. */

@@ -59,7 +59,7 @@ static int detach(void)
 
 static int policy_detaches(void)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	return p->mode != NL_MODE_OFF && p->stdin_mode == NL_STDIN_DETACH;
 }
 

@@ -64,19 +64,13 @@ int nl_plan_keeps(const struct nl_plan *pl, int fd)
 	return pl->overflow && pl->n && fd > pl->keep[pl->n - 1].hi;
 }
 
-/* A socket-activated daemon's listeners were inherited for its own pid
- * only: a child it spawns must not get them by the start-up rule. */
-static int inherited_listener_elsewhere(int fd)
-{
-	return nl_proc.listen_n && fd >= 3 && fd < 3 + nl_proc.listen_n &&
-	       nl_sys_getpid() != nl_proc.listen_pid;
-}
-
 /* Keep fd when a keep bit still holds for it (identity checked). */
 static void keep_if_marked(struct nl_plan *pl, int fd)
 {
 	uint32_t bits = nl_fd_keep_bits(fd);
-	if (bits == NL_FD_INHERITED && inherited_listener_elsewhere(fd))
+	/* A socket-activated daemon's listeners were inherited for its own
+	 * pid only: a child it spawns must not get them by the start-up rule. */
+	if (bits == NL_FD_INHERITED && nl_fd_listener_elsewhere(fd))
 		return;
 	if (bits)
 		add_range(pl, fd, fd);
@@ -124,7 +118,7 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		  char *const argv[], char *const envp[],
 		  const int *extra_keep, int n_extra)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	pl->n = pl->n_pass = pl->overflow = pl->trampoline = 0;
 	pl->via = via;
 	pl->target = path ? path : "";

@@ -159,7 +159,7 @@ static long long next_deadline(long long warn_at, long long limit_at)
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  long long limit_us, int *timed_out)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	enum nl_fd_kind kind = nl_fd_kind(op->fd);
 	w->t0 = now_us();
 	w->warned = 0;
@@ -306,4 +306,13 @@ void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
 		nl_event_raw(&ev, "fds", list);
 	nl_event_emit(&ev);
 	errno = saved;
+}
+
+int nl_reads_plain;
+
+void nl_watch_configure(const struct nl_policy *p)
+{
+	nl_reads_plain = p->mode == NL_MODE_OFF ||
+			 (!p->read_warn && !p->read_timeout &&
+			  p->stdin_mode != NL_STDIN_DETACH);
 }

@@ -24,10 +24,16 @@
 
 #include "base/state.h"
 
+/* Reads go straight to libc (but for sockets the shim timed): no read
+ * watchdog and no stdin=detach.  Set once by init (nl_watch_configure);
+ * 0 until then, so early reads take the careful path. */
+extern int nl_reads_plain NL_HIDDEN;
+void nl_watch_configure(const struct nl_policy *p) NL_HIDDEN;
+
 /* Whether reads are watched at all: one load on the read fast path. */
 static inline int nl_watching_reads(void)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	return __builtin_expect((p->read_warn | p->read_timeout) != 0, 0) &&
 	       p->mode != NL_MODE_OFF;
 }

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "log/event.h"
 #include "core/pgroup.h"
 #include "base/real.h"
-#include "base/state.h"
 #include "core/sweep.h"
 #include "common/sys.h"
 #include "log/json.h"
@@ -70,9 +70,8 @@ static char *const *env_with_marker(char **out, char *const envp[],
 	char *env_buf_[from_ ? env_count(envp) + 2 : 1];                     \
 	char *const *env = (envp);                                           \
 	if (from_) {                                                         \
-		pid_t spawner_ = nl_sys_getpid() == nl_proc.pid && nl_proc.spawner \
-				 ? nl_proc.spawner : nl_proc.pid;            \
-		format_marker(marker_, sizeof marker_, spawner_, from_);     \
+		format_marker(marker_, sizeof marker_, nl_pgroup_spawner(),  \
+			      from_);                                        \
 		env = env_with_marker(env_buf_, envp, marker_);              \
 	}
 
@@ -102,6 +101,7 @@ static int real_execve(const char *path, char *const argv[], char *const envp[])
 
 NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+	nl_enter();
 	PREPARE_EXEC("execve", path, argv, envp, NULL, 0);
 	FINISH_EXEC(real_execve(path, argv, env));
 }
@@ -109,6 +109,7 @@ NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 NL_REAL_DECL(execv);
 NL_EXPORT int execv(const char *path, char *const argv[])
 {
+	nl_enter();
 	PREPARE_EXEC("execv", path, argv, environ, NULL, 0);
 	__typeof__(&execv) real = NL_REAL(execv);
 	if (from_ || !real)
@@ -126,6 +127,7 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
 NL_REAL_DECL(execvp);
 NL_EXPORT int execvp(const char *file, char *const argv[])
 {
+	nl_enter();
 	PREPARE_EXEC("execvp", file, argv, environ, NULL, 0);
 	__typeof__(&execvp) real = NL_REAL(execvp);
 	if (from_ || !real)
@@ -135,6 +137,7 @@ NL_EXPORT int execvp(const char *file, char *const argv[])
 
 NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	nl_enter();
 	PREPARE_EXEC("execvpe", file, argv, envp, NULL, 0);
 	FINISH_EXEC(real_execvpe(file, argv, env));
 }
@@ -143,6 +146,7 @@ NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 NL_REAL_DECL(fexecve);
 NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+	nl_enter();
 	char proc[40] = "/proc/self/fd/", target[512];
 	nl_fmt_int(proc + 14, sizeof proc - 14, fd);
 	ssize_t len = fd >= 0 ? nl_sys_readlink(proc, target, sizeof target - 1) : -1;
@@ -156,6 +160,7 @@ NL_REAL_DECL(execveat);
 NL_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 		       char *const envp[], int flags)
 {
+	nl_enter();
 	int keep = dirfd;
 	int n_keep = (flags & AT_EMPTY_PATH) && dirfd >= 0 ? 1 : 0;
 	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep);
@@ -196,6 +201,7 @@ static size_t count_args(const char *first, va_list ap)
 
 NL_EXPORT int execl(const char *path, const char *arg, ...)
 {
+	nl_enter();
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
@@ -204,6 +210,7 @@ NL_EXPORT int execl(const char *path, const char *arg, ...)
 
 NL_EXPORT int execlp(const char *file, const char *arg, ...)
 {
+	nl_enter();
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
@@ -212,6 +219,7 @@ NL_EXPORT int execlp(const char *file, const char *arg, ...)
 
 NL_EXPORT int execle(const char *path, const char *arg, ...)
 {
+	nl_enter();
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 1, envp);
 	return execve(path, argv, envp);

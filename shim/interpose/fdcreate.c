@@ -20,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "core/socktimeout.h"
@@ -84,24 +85,28 @@ static int open_common(int dirfd, const char *path, int flags, mode_t mode,
 
 NL_EXPORT int open(const char *path, int flags, ...)
 {
+	nl_enter();
 	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
 			   NL_CALLER());
 }
 
 NL_EXPORT int open64(const char *path, int flags, ...)
 {
+	nl_enter();
 	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
 			   NL_CALLER());
 }
 
 NL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
+	nl_enter();
 	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
 			   NL_CALLER());
 }
 
 NL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
+	nl_enter();
 	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
 			   NL_CALLER());
 }
@@ -121,21 +126,25 @@ static int fortified_openat(int dirfd, const char *path, int flags,
 
 NL_EXPORT int __open_2(const char *path, int flags)
 {
+	nl_enter();
 	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
 }
 
 NL_EXPORT int __open64_2(const char *path, int flags)
 {
+	nl_enter();
 	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
 }
 
 NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
+	nl_enter();
 	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
 }
 
 NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
+	nl_enter();
 	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
 }
 
@@ -143,6 +152,7 @@ NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 #define CREAT_LIKE(name)                                                     \
 	NL_EXPORT int name(const char *path, mode_t mode)                    \
 	{                                                                    \
+		nl_enter();                                                  \
 		int added;                                                   \
 		int fl = cloexec_flags(O_CREAT | O_WRONLY | O_TRUNC, &added); \
 		int fd = raw_openat(AT_FDCWD, path, fl, mode);               \
@@ -172,11 +182,13 @@ static int make_pipe(int fds[2], int flags, enum nl_call call, const void *site)
 
 NL_EXPORT int pipe(int fds[2])
 {
+	nl_enter();
 	return make_pipe(fds, 0, NL_CALL_PIPE, NL_CALLER());
 }
 
 NL_EXPORT int pipe2(int fds[2], int flags)
 {
+	nl_enter();
 	return make_pipe(fds, flags, NL_CALL_PIPE2, NL_CALLER());
 }
 
@@ -189,6 +201,7 @@ static int socket_flags(int type, int *added)
 NL_REAL_DECL(socket);
 NL_EXPORT int socket(int domain, int type, int protocol)
 {
+	nl_enter();
 	int added;
 	int t = socket_flags(type, &added);
 	__typeof__(&socket) real = NL_REAL(socket);
@@ -200,6 +213,7 @@ NL_EXPORT int socket(int domain, int type, int protocol)
 NL_REAL_DECL(socketpair);
 NL_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 {
+	nl_enter();
 	int added;
 	int t = socket_flags(type, &added);
 	__typeof__(&socketpair) real = NL_REAL(socketpair);
@@ -229,11 +243,13 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 
 NL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	nl_enter();
 	return do_accept(fd, addr, len, 0, NL_CALL_ACCEPT, NL_CALLER());
 }
 
 NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
+	nl_enter();
 	return do_accept(fd, addr, len, flags, NL_CALL_ACCEPT4, NL_CALLER());
 }
 
@@ -241,6 +257,7 @@ NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 NL_REAL_DECL(recvmsg);
 NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & MSG_CMSG_CLOEXEC);
 	int fl = added ? flags | MSG_CMSG_CLOEXEC : flags;
 	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
@@ -267,6 +284,7 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 NL_REAL_DECL(dup);
 NL_EXPORT int dup(int fd)
 {
+	nl_enter();
 	if (!nl_new_fds_cloexec()) {
 		__typeof__(&dup) real = NL_REAL(dup);
 		int r = real ? real(fd) : (int)syscall(SYS_dup, fd);
@@ -281,6 +299,7 @@ NL_EXPORT int dup(int fd)
 NL_REAL_DECL(epoll_create1);
 NL_EXPORT int epoll_create1(int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & EPOLL_CLOEXEC);
 	int fl = added ? flags | EPOLL_CLOEXEC : flags;
 	__typeof__(&epoll_create1) real = NL_REAL(epoll_create1);
@@ -291,6 +310,7 @@ NL_EXPORT int epoll_create1(int flags)
 /* epoll_create(size) only checks size > 0, then is epoll_create1(0). */
 NL_EXPORT int epoll_create(int size)
 {
+	nl_enter();
 	if (size <= 0) {
 		errno = EINVAL;
 		return -1;
@@ -303,6 +323,7 @@ NL_EXPORT int epoll_create(int size)
 NL_REAL_DECL(eventfd);
 NL_EXPORT int eventfd(unsigned int initval, int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & EFD_CLOEXEC);
 	int fl = added ? flags | EFD_CLOEXEC : flags;
 	__typeof__(&eventfd) real = NL_REAL(eventfd);
@@ -313,6 +334,7 @@ NL_EXPORT int eventfd(unsigned int initval, int flags)
 NL_REAL_DECL(timerfd_create);
 NL_EXPORT int timerfd_create(int clockid, int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & TFD_CLOEXEC);
 	int fl = added ? flags | TFD_CLOEXEC : flags;
 	__typeof__(&timerfd_create) real = NL_REAL(timerfd_create);
@@ -325,6 +347,7 @@ NL_EXPORT int timerfd_create(int clockid, int flags)
 NL_REAL_DECL(signalfd);
 NL_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
+	nl_enter();
 	int added = fd == -1 && nl_new_fds_cloexec() && !(flags & SFD_CLOEXEC);
 	int fl = added ? flags | SFD_CLOEXEC : flags;
 	__typeof__(&signalfd) real = NL_REAL(signalfd);
@@ -336,6 +359,7 @@ NL_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 NL_REAL_DECL(inotify_init1);
 NL_EXPORT int inotify_init1(int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & IN_CLOEXEC);
 	int fl = added ? flags | IN_CLOEXEC : flags;
 	__typeof__(&inotify_init1) real = NL_REAL(inotify_init1);
@@ -345,6 +369,7 @@ NL_EXPORT int inotify_init1(int flags)
 
 NL_EXPORT int inotify_init(void)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec();
 	int fd = (int)syscall(SYS_inotify_init1, added ? IN_CLOEXEC : 0);
 	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
@@ -353,6 +378,7 @@ NL_EXPORT int inotify_init(void)
 NL_REAL_DECL(memfd_create);
 NL_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
+	nl_enter();
 	int added = nl_new_fds_cloexec() && !(flags & MFD_CLOEXEC);
 	unsigned fl = added ? flags | MFD_CLOEXEC : flags;
 	__typeof__(&memfd_create) real = NL_REAL(memfd_create);
@@ -377,14 +403,14 @@ static int temp_file(char *tmpl, int suffixlen, int flags, const void *site)
 	return nl_new_fd(real(tmpl, suffixlen, fl), NL_CALL_OPEN, site, added);
 }
 
-NL_EXPORT int mkstemp(char *tmpl) { return temp_file(tmpl, 0, 0, NL_CALLER()); }
-NL_EXPORT int mkstemp64(char *tmpl) { return temp_file(tmpl, 0, 0, NL_CALLER()); }
-NL_EXPORT int mkostemp(char *tmpl, int flags) { return temp_file(tmpl, 0, flags, NL_CALLER()); }
-NL_EXPORT int mkostemp64(char *tmpl, int flags) { return temp_file(tmpl, 0, flags, NL_CALLER()); }
-NL_EXPORT int mkstemps(char *tmpl, int sl) { return temp_file(tmpl, sl, 0, NL_CALLER()); }
-NL_EXPORT int mkstemps64(char *tmpl, int sl) { return temp_file(tmpl, sl, 0, NL_CALLER()); }
-NL_EXPORT int mkostemps(char *tmpl, int sl, int flags) { return temp_file(tmpl, sl, flags, NL_CALLER()); }
-NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { return temp_file(tmpl, sl, flags, NL_CALLER()); }
+NL_EXPORT int mkstemp(char *tmpl) { nl_enter(); return temp_file(tmpl, 0, 0, NL_CALLER()); }
+NL_EXPORT int mkstemp64(char *tmpl) { nl_enter(); return temp_file(tmpl, 0, 0, NL_CALLER()); }
+NL_EXPORT int mkostemp(char *tmpl, int flags) { nl_enter(); return temp_file(tmpl, 0, flags, NL_CALLER()); }
+NL_EXPORT int mkostemp64(char *tmpl, int flags) { nl_enter(); return temp_file(tmpl, 0, flags, NL_CALLER()); }
+NL_EXPORT int mkstemps(char *tmpl, int sl) { nl_enter(); return temp_file(tmpl, sl, 0, NL_CALLER()); }
+NL_EXPORT int mkstemps64(char *tmpl, int sl) { nl_enter(); return temp_file(tmpl, sl, 0, NL_CALLER()); }
+NL_EXPORT int mkostemps(char *tmpl, int sl, int flags) { nl_enter(); return temp_file(tmpl, sl, flags, NL_CALLER()); }
+NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { nl_enter(); return temp_file(tmpl, sl, flags, NL_CALLER()); }
 
 /* --- stdio streams --- */
 
@@ -417,6 +443,7 @@ static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 	NL_REAL_DECL(name);                                                  \
 	NL_EXPORT FILE *name(const char *path, const char *mode)             \
 	{                                                                    \
+		nl_enter();                                                  \
 		char buf[32];                                                \
 		int added;                                                   \
 		const char *m = mode_with_e(mode, buf, sizeof buf, &added);  \
@@ -437,6 +464,7 @@ FOPEN_LIKE(fopen64)
 	NL_REAL_DECL(name);                                                  \
 	NL_EXPORT FILE *name(const char *path, const char *mode, FILE *stream) \
 	{                                                                    \
+		nl_enter();                                                  \
 		char buf[32];                                                \
 		int added = 0;                                               \
 		const char *m = mode;                                        \

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "interpose/shell.h"
@@ -36,6 +37,7 @@ static int after_dup_to(int r, int oldfd, int newfd, int cloexec,
 NL_REAL_DECL(dup2);
 NL_EXPORT int dup2(int oldfd, int newfd)
 {
+	nl_enter();
 	__typeof__(&dup2) real = NL_REAL(dup2);
 	int r = real ? real(oldfd, newfd)
 		     : (int)syscall(SYS_dup3, oldfd, newfd, 0);
@@ -45,6 +47,7 @@ NL_EXPORT int dup2(int oldfd, int newfd)
 NL_REAL_DECL(dup3);
 NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	nl_enter();
 	__typeof__(&dup3) real = NL_REAL(dup3);
 	int r = real ? real(oldfd, newfd, flags)
 		     : (int)syscall(SYS_dup3, oldfd, newfd, flags);
@@ -98,6 +101,7 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 NL_REAL_DECL(fcntl);
 NL_EXPORT int fcntl(int fd, int cmd, ...)
 {
+	nl_enter();
 	va_list ap;
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
@@ -108,6 +112,7 @@ NL_EXPORT int fcntl(int fd, int cmd, ...)
 NL_REAL_DECL(fcntl64);
 NL_EXPORT int fcntl64(int fd, int cmd, ...)
 {
+	nl_enter();
 	va_list ap;
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
@@ -120,6 +125,7 @@ NL_EXPORT int fcntl64(int fd, int cmd, ...)
 NL_REAL_DECL(ioctl);
 NL_EXPORT int ioctl(int fd, unsigned long request, ...)
 {
+	nl_enter();
 	va_list ap;
 	va_start(ap, request);
 	void *arg = va_arg(ap, void *);
@@ -142,6 +148,7 @@ NL_EXPORT int ioctl(int fd, unsigned long request, ...)
 NL_REAL_DECL(flock);
 NL_EXPORT int flock(int fd, int op)
 {
+	nl_enter();
 	__typeof__(&flock) real = NL_REAL(flock);
 	int r = real ? real(fd, op) : (int)syscall(SYS_flock, fd, op);
 	if (r == 0 && nl_fd_policy_active()) {
@@ -165,6 +172,7 @@ static int after_lockf(int r, int fd, int cmd)
 NL_REAL_DECL(lockf);
 NL_EXPORT int lockf(int fd, int cmd, off_t len)
 {
+	nl_enter();
 	__typeof__(&lockf) real = NL_REAL(lockf);
 	if (!real) {
 		errno = ENOSYS;
@@ -176,6 +184,7 @@ NL_EXPORT int lockf(int fd, int cmd, off_t len)
 NL_REAL_DECL(lockf64);
 NL_EXPORT int lockf64(int fd, int cmd, off_t len)
 {
+	nl_enter();
 	__typeof__(&lockf64) real = NL_REAL(lockf64);
 	if (!real) {
 		errno = ENOSYS;
@@ -191,6 +200,7 @@ NL_EXPORT int lockf64(int fd, int cmd, off_t len)
 NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
+	nl_enter();
 	if (nl_fd_policy_active())
 		nl_fd_closed(fd);
 	__typeof__(&close) real = NL_REAL(close);
@@ -200,6 +210,7 @@ NL_EXPORT int close(int fd)
 NL_REAL_DECL(fclose);
 NL_EXPORT int fclose(FILE *f)
 {
+	nl_enter();
 	__typeof__(&fclose) real = NL_REAL(fclose);
 	if (!real) {
 		errno = ENOSYS;
@@ -215,6 +226,7 @@ NL_EXPORT int fclose(FILE *f)
 NL_REAL_DECL(close_range);
 NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
+	nl_enter();
 	__typeof__(&close_range) real = NL_REAL(close_range);
 	int r = real ? real(lo, hi, flags)
 		     : (int)syscall(SYS_close_range, lo, hi, flags);
@@ -226,6 +238,7 @@ NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 NL_REAL_DECL(closefrom);
 NL_EXPORT void closefrom(int lo)
 {
+	nl_enter();
 	if (nl_fd_policy_active() && lo >= 0)
 		nl_fd_range_changed((unsigned)lo, ~0U, 0);
 	__typeof__(&closefrom) real = NL_REAL(closefrom);

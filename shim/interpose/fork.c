@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "log/event.h"
 #include "core/fdevent.h"
 #include "core/fdlist.h"
@@ -21,7 +22,6 @@
 #include "core/pgroup.h"
 #include "base/real.h"
 #include "interpose/shell.h"
-#include "base/state.h"
 #include "common/sys.h"
 
 static atomic_int resolved;
@@ -79,12 +79,12 @@ static int audit_logging(void)
 NL_REAL_DECL(fork);
 NL_EXPORT pid_t fork(void)
 {
+	nl_enter();
 	resolve_before_fork();
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	/* Decided here, in the parent: the child moves itself at its exec. */
 	int regroup = nl_mode() != NL_MODE_OFF &&
-		      nl_pgroup_regroups(nl_sys_getpid(),
-					 atomic_load(&nl_proc.manages_groups));
+		      nl_pgroup_regroups(nl_sys_getpid(), nl_pgroup_manages());
 	__typeof__(&fork) real = NL_REAL(fork);
 	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid == 0) {
@@ -112,6 +112,7 @@ NL_REAL_DECL(vfork);
 
 NL_HIDDEN void *nl_vfork_prepare(void)
 {
+	nl_enter();
 	resolve_before_fork();
 	return nl_real_get(&nl_real_vfork);
 }

@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "init.h"
 #include "log/event.h"
 #include "base/real.h"
-#include "base/state.h"
 #include "core/watchdog.h"
 
 #define WAIT_FDS_MAX 32
@@ -24,7 +24,7 @@
 /* read_warn in ms when waits are watched, else 0. */
 static int warn_ms(void)
 {
-	const struct nl_policy *p = nl_policy_now();
+	const struct nl_policy *p = nl_policy();
 	if (!p->read_warn || p->mode == NL_MODE_OFF || !nl_event_enabled())
 		return 0;
 	return p->read_warn > 2000000 ? 2000000000 : (int)p->read_warn * 1000;
@@ -69,6 +69,7 @@ static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 NL_REAL_DECL(poll);
 NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
+	nl_enter();
 	__typeof__(&poll) real = NL_REAL(poll);
 	if (!real)
 		return (int)syscall(SYS_poll, fds, n, timeout);
@@ -87,6 +88,7 @@ NL_REAL_DECL(ppoll);
 NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		    const sigset_t *mask)
 {
+	nl_enter();
 	__typeof__(&ppoll) real = NL_REAL(ppoll);
 	if (!real) {
 		errno = ENOSYS;
@@ -143,6 +145,7 @@ NL_REAL_DECL(select);
 NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		     struct timeval *tv)
 {
+	nl_enter();
 	__typeof__(&select) real = NL_REAL(select);
 	if (!real)
 		return (int)syscall(SYS_select, nfds, r, w, e, tv);
@@ -177,6 +180,7 @@ NL_REAL_DECL(pselect);
 NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		      const struct timespec *ts, const sigset_t *mask)
 {
+	nl_enter();
 	__typeof__(&pselect) real = NL_REAL(pselect);
 	if (!real) {
 		errno = ENOSYS;
@@ -206,6 +210,7 @@ NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 NL_REAL_DECL(epoll_wait);
 NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
+	nl_enter();
 	__typeof__(&epoll_wait) real = NL_REAL(epoll_wait);
 	if (!real)
 		return (int)syscall(SYS_epoll_wait, epfd, ev, max, timeout);
@@ -224,6 +229,7 @@ NL_REAL_DECL(epoll_pwait);
 NL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 			  int timeout, const sigset_t *mask)
 {
+	nl_enter();
 	__typeof__(&epoll_pwait) real = NL_REAL(epoll_pwait);
 	if (!real) {
 		errno = ENOSYS;

@@ -11,9 +11,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "core/pgroup.h"
 #include "base/real.h"
-#include "base/state.h"
 #include "common/sys.h"
 
 static int raw_kill(pid_t pid, int sig)
@@ -24,6 +24,7 @@ static int raw_kill(pid_t pid, int sig)
 NL_REAL_DECL(kill);
 NL_EXPORT int kill(pid_t pid, int sig)
 {
+	nl_enter();
 	__typeof__(&kill) real = NL_REAL(kill);
 	return nl_pgroup_kill(pid, sig, real ? real : raw_kill);
 }
@@ -31,6 +32,7 @@ NL_EXPORT int kill(pid_t pid, int sig)
 /* killpg(pgrp, sig) is kill(-pgrp, sig), with glibc's check. */
 NL_EXPORT int killpg(pid_t pgrp, int sig)
 {
+	nl_enter();
 	if (pgrp < 0) {
 		errno = EINVAL;
 		return -1;
@@ -55,6 +57,7 @@ static pid_t after_wait(pid_t r, int status)
 NL_REAL_DECL(waitpid);
 NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
+	nl_enter();
 	int st = 0;
 	__typeof__(&waitpid) real = NL_REAL(waitpid);
 	pid_t r = real ? real(pid, &st, options)
@@ -66,12 +69,14 @@ NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 
 NL_EXPORT pid_t wait(int *status)
 {
+	nl_enter();
 	return waitpid(-1, status, 0);
 }
 
 NL_REAL_DECL(wait4);
 NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
+	nl_enter();
 	int st = 0;
 	__typeof__(&wait4) real = NL_REAL(wait4);
 	pid_t r = real ? real(pid, &st, options, ru)
@@ -83,12 +88,14 @@ NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 
 NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
+	nl_enter();
 	return wait4(-1, status, options, ru);
 }
 
 NL_REAL_DECL(waitid);
 NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
+	nl_enter();
 	__typeof__(&waitid) real = NL_REAL(waitid);
 	int r = real ? real(idtype, id, info, options)
 		     : (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
@@ -103,42 +110,38 @@ NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 
 /* --- groups and sessions --- */
 
-/* Only the process itself counts: a vfork child calling setpgid() must not
- * mark its parent, whose memory it shares. */
-static void note_manages_groups(void)
-{
-	if (!nl_in_foreign_child())
-		atomic_store(&nl_proc.manages_groups, 1);
-}
-
 NL_REAL_DECL(setpgid);
 NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 {
+	nl_enter();
 	__typeof__(&setpgid) real = NL_REAL(setpgid);
 	int r = real ? real(pid, pgid) : (int)syscall(SYS_setpgid, pid, pgid);
 	if (r == 0)
-		note_manages_groups();
+		nl_pgroup_note_manages();
 	return r;
 }
 
 NL_EXPORT int setpgrp(void)
 {
+	nl_enter();
 	return setpgid(0, 0);
 }
 
 NL_REAL_DECL(tcsetpgrp);
 NL_EXPORT int tcsetpgrp(int fd, pid_t pgrp)
 {
+	nl_enter();
 	__typeof__(&tcsetpgrp) real = NL_REAL(tcsetpgrp);
 	int r = real ? real(fd, pgrp) : nl_sys_ioctl(fd, TIOCSPGRP, &pgrp);
 	if (r == 0)
-		note_manages_groups();
+		nl_pgroup_note_manages();
 	return r;
 }
 
 NL_REAL_DECL(setsid);
 NL_EXPORT pid_t setsid(void)
 {
+	nl_enter();
 	__typeof__(&setsid) real = NL_REAL(setsid);
 	if (!real) {
 		errno = ENOSYS;

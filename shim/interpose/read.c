@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "base/real.h"
 #include "core/signals.h"
 #include "core/socktimeout.h"
-#include "base/state.h"
 #include "core/stdin.h"
 #include "core/watchdog.h"
 
@@ -278,12 +278,13 @@ static inline ssize_t read_op(const struct nl_read_op *op)
  * not a socket the shim timed. */
 static inline int plain_read(int fd)
 {
-	return __builtin_expect(nl_proc.reads_plain, 1) &&
+	return __builtin_expect(nl_reads_plain, 1) &&
 	       !nl_sock_timed(fd, NL_SOCK_READ);
 }
 
 NL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
+	nl_enter();
 	__typeof__(&read) real = NL_REAL(read);
 	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
 		return real(fd, buf, n);
@@ -293,6 +294,7 @@ NL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
+	nl_enter();
 	if (n > buflen)
 		__chk_fail();
 	return read(fd, buf, n);
@@ -300,6 +302,7 @@ NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
+	nl_enter();
 	__typeof__(&readv) real = NL_REAL(readv);
 	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
 		return real(fd, iov, cnt);
@@ -311,6 +314,7 @@ NL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 NL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			   struct sockaddr *addr, socklen_t *addrlen)
 {
+	nl_enter();
 	__typeof__(&recvfrom) real = NL_REAL(recvfrom);
 	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
 		return real(fd, buf, n, flags, addr, addrlen);
@@ -324,6 +328,7 @@ NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 				 int flags, struct sockaddr *addr,
 				 socklen_t *addrlen)
 {
+	nl_enter();
 	if (n > buflen)
 		__chk_fail();
 	return recvfrom(fd, buf, n, flags, addr, addrlen);
@@ -331,6 +336,7 @@ NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 
 NL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
+	nl_enter();
 	__typeof__(&recv) real = NL_REAL(recv);
 	if (__builtin_expect(real != NULL, 1) && plain_read(fd))
 		return real(fd, buf, n, flags);
@@ -342,6 +348,7 @@ NL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 NL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 			     int flags)
 {
+	nl_enter();
 	if (n > buflen)
 		__chk_fail();
 	return recv(fd, buf, n, flags);
@@ -363,6 +370,7 @@ ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
 NL_REAL_DECL(write);
 NL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+	nl_enter();
 	__typeof__(&write) real = NL_REAL(write);
 	if (!real)
 		return syscall(SYS_write, fd, buf, n);
@@ -374,6 +382,7 @@ NL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 NL_REAL_DECL(writev);
 NL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
+	nl_enter();
 	__typeof__(&writev) real = NL_REAL(writev);
 	if (!real)
 		return syscall(SYS_writev, fd, iov, cnt);
@@ -386,6 +395,7 @@ NL_REAL_DECL(sendto);
 NL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *addr, socklen_t addrlen)
 {
+	nl_enter();
 	__typeof__(&sendto) real = NL_REAL(sendto);
 	if (!real)
 		return syscall(SYS_sendto, fd, buf, n, flags, addr, addrlen);
@@ -397,6 +407,7 @@ NL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 NL_REAL_DECL(send);
 NL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
+	nl_enter();
 	__typeof__(&send) real = NL_REAL(send);
 	if (!real)
 		return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
@@ -408,6 +419,7 @@ NL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 NL_REAL_DECL(sendmsg);
 NL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	nl_enter();
 	__typeof__(&sendmsg) real = NL_REAL(sendmsg);
 	if (!real)
 		return syscall(SYS_sendmsg, fd, msg, flags);

@@ -19,12 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "core/fdtable.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "interpose/shell.h"
 #include "interpose/spawn.h"
-#include "base/state.h"
 
 extern char **environ;
 
@@ -108,6 +108,7 @@ static int run_shell(const char *line)
 NL_REAL_DECL(system);
 NL_EXPORT int system(const char *line)
 {
+	nl_enter();
 	if (!shim_runs_shells()) {
 		__typeof__(&system) real = NL_REAL(system);
 		return real ? real(line) : -1;
@@ -224,6 +225,7 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 NL_REAL_DECL(popen);
 NL_EXPORT FILE *popen(const char *command, const char *mode)
 {
+	nl_enter();
 	if (!shim_runs_shells()) {
 		__typeof__(&popen) real = NL_REAL(popen);
 		return real ? real(command, mode) : NULL;
@@ -285,6 +287,7 @@ NL_REAL_DECL(pclose);
 NL_REAL_DECL(fclose);
 NL_EXPORT int pclose(FILE *fp)
 {
+	nl_enter();
 	int handled;
 	__typeof__(&fclose) real_fclose = NL_REAL(fclose);
 	if (real_fclose) {

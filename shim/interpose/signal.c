@@ -9,9 +9,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "init.h"
 #include "base/real.h"
 #include "core/signals.h"
-#include "base/state.h"
 #include "common/sys.h"
 
 typedef void (*sig_fn)(int);
@@ -80,6 +80,7 @@ NL_REAL_DECL(sigaction);
 NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
+	nl_enter();
 	__typeof__(&sigaction) real = NL_REAL(sigaction);
 	if (!real) {
 		errno = ENOSYS;
@@ -139,12 +140,14 @@ static sighandler_t install(int sig, sighandler_t h, int flags)
  * siginterrupt() said otherwise, the signal blocked in its handler. */
 NL_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
+	nl_enter();
 	int intr = sig > 0 && sig < _NSIG && atomic_load(&interrupting[sig]);
 	return install(sig, h, intr ? 0 : SA_RESTART);
 }
 
 NL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 {
+	nl_enter();
 	return signal(sig, h);
 }
 
@@ -152,16 +155,19 @@ NL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
  * handler is reset on delivery and calls are not restarted. */
 NL_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
+	nl_enter();
 	return install(sig, h, SA_RESETHAND | SA_NODEFER);
 }
 
 NL_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
 {
+	nl_enter();
 	return sysv_signal(sig, h);
 }
 
 NL_EXPORT int siginterrupt(int sig, int flag)
 {
+	nl_enter();
 	if (sig <= 0 || sig >= _NSIG) {
 		errno = EINVAL;
 		return -1;

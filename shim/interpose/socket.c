@@ -7,15 +7,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "base/real.h"
 #include "core/socktimeout.h"
-#include "base/state.h"
 
 /* The timeout goes on after connect() returns: SO_SNDTIMEO set before
  * would also bound the connect itself. */
 NL_REAL_DECL(connect);
 NL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	nl_enter();
 	__typeof__(&connect) real = NL_REAL(connect);
 	int r = real ? real(fd, addr, len)
 		     : (int)syscall(SYS_connect, fd, addr, len);
@@ -27,6 +28,7 @@ NL_REAL_DECL(setsockopt);
 NL_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 			 socklen_t len)
 {
+	nl_enter();
 	__typeof__(&setsockopt) real = NL_REAL(setsockopt);
 	int r = real ? real(fd, level, name, val, len)
 		     : (int)syscall(SYS_setsockopt, fd, level, name, val, len);

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "init.h"
 #include "log/event.h"
 #include "core/pgroup.h"
 #include "base/real.h"
 #include "interpose/spawn.h"
-#include "base/state.h"
 #include "core/sweep.h"
 #include "common/sys.h"
 #include "log/json.h"
@@ -255,6 +255,7 @@ nl_spawn_fn nl_spawn_real_current(void)
 			 const posix_spawnattr_t *attr, char *const argv[],  \
 			 char *const envp[])                                 \
 	{                                                                    \
+		nl_enter();                                                  \
 		return nl_spawn(NL_REAL_AS(slot, nl_spawn_fn), via, pid,     \
 				path, fa, attr, argv, envp);                 \
 	}

@@ -10,7 +10,6 @@
  * process group with its orphans.  The second samples every thread of the
  * host twice, N seconds apart, and explains those that stayed in the same
  * read, write, accept, connect or wait call. */
-#include "tools/noleak/noleak.h"
 #include "inspect.h"
 
 #include <dirent.h>
@@ -31,7 +30,7 @@ static int usage_error(const char *why, const char *what)
 {
 	fprintf(stderr, "noleak inspect: %s%s\n", why, what ? what : "");
 	fputs(inspect_usage, stderr);
-	return NL_EXIT_USAGE;
+	return NL_INSPECT_EXIT_USAGE;
 }
 
 static int parse_pid(const char *s, pid_t *out)

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* A usage error: the exit status of every usage error of noleak. */
+#define NL_INSPECT_EXIT_USAGE 2
+
 /* ---- noleak_inspect_proc.c: the process table ---- */
 
 struct insp_fdlink {
