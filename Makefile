@@ -73,7 +73,10 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
-$(B)/unit-tests: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(CORE_OBJ)
+# The tools' pure parts, tested with the shim's core.
+TOOL_UNIT_OBJ := $(B)/obj/tools/noleak/ldpreload.o
+
+$(B)/unit-tests: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(CORE_OBJ) $(TOOL_UNIT_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
 
 $(B)/it-tests: $(IT_SRC:%.c=$(B)/obj/%.o) $(TESTLIB_SRC:%.c=$(B)/obj/%.o)

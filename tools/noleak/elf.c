@@ -6,7 +6,8 @@
  * PT_INTERP either) never runs the loader, and LD_PRELOAD is silently
  * ignored.  For a script the kernel loads the #! interpreter instead, so the
  * question moves to the interpreter. */
-#include "noleak.h"
+#include "elf.h"
+#include "path.h"
 
 #include <elf.h>
 #include <fcntl.h>

@@ -7,10 +7,11 @@
  * pid, parent, process group and terminal, and its exit status is the one
  * the caller sees. */
 #include "noleak.h"
+#include "elf.h"
+#include "path.h"
 #include "policy/policy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -20,15 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LIB_NAME "libnoleak.so"
 /* The largest config file the shim reads; a bigger one is not ours. */
 #define CONFIG_MAX (1 << 20)
-
-const char *const noleak_keys[] = {
-	"mode", "log", "keep_fds", "sock_timeout", "keepalive", "read_warn",
-	"read_timeout", "pgroup", "orphans", "stdin", "fd_transparent",
-	"fd_trampolines", "sock_timeout_unix", "sock_timeout_dgram", NULL,
-};
 
 /* Print one "noleak: ..." line on stderr and return `status`. */
 __attribute__((format(printf, 2, 3)))
@@ -65,63 +59,15 @@ static int find_library(char *out, size_t cap, char *where, size_t wcap)
 	const char *dir = dirname(self);
 	char cand[PATH_MAX + 32];
 	snprintf(where, wcap, "%s/ or %s/../lib/", dir, dir);
-	snprintf(cand, sizeof cand, "%s/%s", dir, LIB_NAME);
+	snprintf(cand, sizeof cand, "%s/%s", dir, NL_LIB_NAME);
 	if (is_regular(cand) && strlen(cand) < cap) {
 		strcpy(out, cand);
 		return 0;
 	}
-	snprintf(cand, sizeof cand, "%s/../lib/%s", dir, LIB_NAME);
+	snprintf(cand, sizeof cand, "%s/../lib/%s", dir, NL_LIB_NAME);
 	if (is_regular(cand) && realpath(cand, out) && strlen(out) < cap)
 		return 0;
 	return -1;
-}
-
-static int check_candidate(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return errno == EACCES ? -EACCES : -ENOENT;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
-		return -EACCES;
-	return 0;
-}
-
-int noleak_find_command(const char *name, char *out, size_t cap)
-{
-	if (!*name)
-		return -ENOENT;
-	if (strchr(name, '/')) {
-		if (strlen(name) >= cap)
-			return -ENAMETOOLONG;
-		strcpy(out, name);
-		return check_candidate(out);
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/bin:/usr/bin";  /* execvp's default */
-	int found = -ENOENT;
-	for (const char *p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-		int dlen = (int)(end - p);
-		/* an empty element means the current directory */
-		int len = snprintf(out, cap, "%.*s/%s", dlen ? dlen : 1,
-				   dlen ? p : ".", name);
-		if (len > 0 && (size_t)len < cap) {
-			int r = check_candidate(out);
-			if (r == 0)
-				return 0;
-			/* execvp goes on past one it may not run, and reports
-			 * that only when nothing better turns up */
-			if (r != -ENOENT)
-				found = r == -EISDIR ? -EACCES : r;
-		}
-		if (!*end)
-			break;
-		p = end;
-	}
-	return found;
 }
 
 static int command_problem(const char *name, int err)
@@ -134,20 +80,14 @@ static int command_problem(const char *name, int err)
 
 /* --- settings --- */
 
-static int known_key(const char *key)
+/* The environment variable that carries `key` to the shim (NOLEAK_<KEY>),
+ * from the policy's own key table; NULL for a key the shim does not know. */
+static const char *key_env(const char *key)
 {
-	for (int i = 0; noleak_keys[i]; i++)
-		if (!strcmp(noleak_keys[i], key))
-			return 1;
-	return 0;
-}
-
-static void env_name(const char *key, char *out, size_t cap)
-{
-	size_t n = (size_t)snprintf(out, cap, "NOLEAK_");
-	for (; *key && n + 1 < cap; key++)
-		out[n++] = (char)(*key >= 'a' && *key <= 'z' ? *key - 32 : *key);
-	out[n] = 0;
+	for (int k = 0; k < NL_KEY_COUNT; k++)
+		if (!strcmp(nl_policy_key_name((enum nl_key)k), key))
+			return nl_policy_key_env((enum nl_key)k);
+	return NULL;
 }
 
 static int report_policy_error(const struct nl_policy *p, const char *origin)
@@ -187,12 +127,13 @@ static int apply_settings(const struct noleak_run_opts *o)
 	nl_policy_defaults(&scratch);
 	for (size_t i = 0; i < o->n_settings; i++) {
 		const struct noleak_setting *s = &o->settings[i];
-		if (!known_key(s->key))
+		const char *name = key_env(s->key);
+		if (!name)
 			return fail(NL_EXIT_USAGE,
 				    "%s: unknown key \"%s\" (see noleak --help, ENVIRONMENT)",
 				    s->origin, s->key);
 		scratch.n_errors = 0;
-		char name[64], logbuf[PATH_MAX * 2];
+		char logbuf[PATH_MAX * 2];
 		const char *value = s->value;
 		if (!strcmp(s->key, "log"))
 			value = log_value(&scratch, s, logbuf, sizeof logbuf);
@@ -200,7 +141,6 @@ static int apply_settings(const struct noleak_run_opts *o)
 			value = NULL;
 		if (!value)
 			return report_policy_error(&scratch, s->origin);
-		env_name(s->key, name, sizeof name);
 		if (setenv(name, value, 1) < 0)
 			return fail(NL_EXIT_USAGE, "%s: %s", name, strerror(errno));
 	}
@@ -338,7 +278,7 @@ static int check_target(const char *name, const char *path)
 	if (bits && bits != (int)(8 * sizeof(void *)))
 		fprintf(stderr, "noleak: warning: %s is a %d-bit program; %s is "
 			"%d-bit and will not load into it\n",
-			shown, bits, LIB_NAME, (int)(8 * sizeof(void *)));
+			shown, bits, NL_LIB_NAME, (int)(8 * sizeof(void *)));
 	struct stat st;
 	if (stat(loaded, &st) < 0)
 		return 0;
@@ -358,7 +298,7 @@ int noleak_run(const struct noleak_run_opts *o, char *const argv[])
 {
 	char lib[PATH_MAX], where[PATH_MAX * 2 + 32], path[PATH_MAX];
 	if (find_library(lib, sizeof lib, where, sizeof where) < 0)
-		return fail(NL_EXIT_USAGE, "%s not found in %s", LIB_NAME, where);
+		return fail(NL_EXIT_USAGE, "%s not found in %s", NL_LIB_NAME, where);
 	int r = apply_settings(o);
 	if (r)
 		return r;
