@@ -60,6 +60,8 @@ static inline int nl_sys_stat(const char *path, struct stat *st)
 { return (int)nl_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, 0, 0, 0); }
 static inline int nl_sys_lstat(const char *path, struct stat *st)
 { return (int)nl_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0, 0); }
+static inline int nl_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{ return (int)nl_sys6(SYS_newfstatat, dirfd, (long)path, (long)st, flags, 0, 0); }
 static inline ssize_t nl_sys_readlink(const char *path, char *buf, size_t n)
 { return nl_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)n, 0, 0); }
 static inline pid_t nl_sys_getpid(void) { return (pid_t)NL_SYS(SYS_getpid, 0, 0, 0); }

@@ -338,6 +338,7 @@ void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 	const char *path = NL_CONFIG_DEFAULT;
 
 	nl_policy_defaults(p);
+	p->hide_values = secure;
 	/* Under AT_SECURE the caller's environment is hostile input: it may
 	 * neither name the config file nor set any key. */
 	if (!secure) {

@@ -4,7 +4,8 @@
  * with), so the policy does not depend on what the host program has since
  * done to environ, and getenv() is never needed.
  * Under AT_SECURE the loader never calls in here (a setuid program must not
- * obey its caller's environment). */
+ * obey its caller's environment), and start-up scrubs every NOLEAK_*
+ * variable out of environ so that no child inherits them. */
 #include "policy.h"
 
 #include <stdint.h>
@@ -21,6 +22,25 @@ const char *nl_policy_env_value(char *const envp[], const char *name)
 			return envp[i] + n + 1;
 	}
 	return NULL;
+}
+
+int nl_policy_env_scrub(char **envp)
+{
+	static const char prefix[] = "NOLEAK_";
+	int i, kept = 0;
+
+	if (envp == NULL)
+		return 0;
+	for (i = 0; envp[i] != NULL; i++) {
+		if (strncmp(envp[i], prefix, sizeof prefix - 1) == 0)
+			continue;
+		if (kept != i)
+			envp[kept] = envp[i];
+		kept++;
+	}
+	if (kept != i)
+		envp[kept] = NULL;
+	return i - kept;
 }
 
 /* One pass over the environment: this runs at the start of every process,

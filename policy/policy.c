@@ -402,9 +402,11 @@ int nl_policy_set(struct nl_policy *p, const char *key, const char *value,
 		quote_value(quoted, v);
 		/* An environment variable names its key already. */
 		int named = strcmp(origin, k->env) == 0;
+		int shown = !p->hide_values;
 		nl_policy_error(p, origin, ": ", named ? "" : k->name,
-				named ? "" : ": ", "bad value \"", quoted,
-				"\" ", k->expected, NULL);
+				named ? "" : ": ", "bad value ",
+				shown ? "\"" : "", shown ? quoted : "",
+				shown ? "\" " : "", k->expected, NULL);
 		return -1;
 	}
 	p->set |= 1u << idx;

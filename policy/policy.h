@@ -83,6 +83,9 @@ struct nl_policy {
 	int n_errors;
 	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
 	int errors_dropped;
+	/* Errors name the key but never quote the rejected value (AT_SECURE:
+	 * the log of a privileged process gets no text it did not need). */
+	int hide_values;
 	/* Path of the config file that was read ("" when none). */
 	char config_path[256];
 };
@@ -117,7 +120,7 @@ void nl_policy_apply_env(struct nl_policy *p, char *const envp[]);
  * syslog; read_warn: 0, audit 30). */
 void nl_policy_finish(struct nl_policy *p);
 /* The whole load: defaults, config file (NOLEAK_CONFIG unless secure), env
- * (unless secure), finish.  Uses only raw system calls; never allocates. */
+ * (unless secure), finish.  Secure: errors hide values (hide_values).  Uses only raw system calls; never allocates. */
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 		    char *const envp[], int secure);
 
@@ -142,6 +145,11 @@ const char *nl_policy_key_name(enum nl_key k);
 const char *nl_policy_key_env(enum nl_key k);
 /* The value of `name` in envp (the first "name=" entry), or NULL. */
 const char *nl_policy_env_value(char *const envp[], const char *name);
+/* Remove every NOLEAK_* entry from envp in place, keeping the order of the
+ * rest: what ld.so does with LD_PRELOAD in a set-user-ID process, so that
+ * a child it starts after setuid(0) (no longer secure) cannot obey the
+ * caller's variables.  Allocation-free.  Returns the number removed. */
+int nl_policy_env_scrub(char **envp);
 
 /* --- questions (policy.c) --- */
 

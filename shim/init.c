@@ -86,21 +86,28 @@ void nl_init(void)
 	/* 1. who we are */
 	nl_proc.pid = nl_sys_getpid();
 	nl_proc.secure = getauxval(AT_SECURE) != 0;
+	/* As ld.so does with LD_PRELOAD: gone before main(), and before the
+	 * caller of an early interposed call (another library's constructor)
+	 * can pass environ on. */
+	if (nl_proc.secure)
+		nl_policy_env_scrub(environ);
 	read_exe();
+	/* Whoever runs a set-user-ID program picks its argv[0] and, through a
+	 * symlink, the name in AT_EXECFN: there only the executable may
+	 * choose a [program] section or fd_transparent. */
 	struct nl_identity who = {
 		.exe = nl_proc.exe,
-		.execfn = (const char *)getauxval(AT_EXECFN),
-		.argv0 = program_invocation_name,
+		.execfn = nl_proc.secure ? NULL
+					 : (const char *)getauxval(AT_EXECFN),
+		.argv0 = nl_proc.secure ? NULL : program_invocation_name,
 	};
 	/* 2. the policy: defaults < config file < environment (not secure) */
 	const struct nl_policy *p = &nl_proc.pol;
 	nl_policy_load(&nl_proc.pol, &who, environ, nl_proc.secure);
 	nl_proc.transparent = program_is_transparent(p, &who);
-	/* 3. the log.  The path came from the environment unless secure:
-	 * refuse to follow a symlink there, a classic way to aim a write
-	 * elsewhere. */
-	nl_event_configure(p->log_kind, p->log_path, !nl_proc.secure,
-			   nl_proc.exe, nl_mode_name(p->mode));
+	/* 3. the log (out_file.c decides where a log file may live) */
+	nl_event_configure(p->log_kind, p->log_path, nl_proc.exe,
+			   nl_mode_name(p->mode));
 	/* 4. the subsystems that read the start-up environment and fds */
 	if (p->mode != NL_MODE_OFF)
 		nl_fd_init(environ);

@@ -33,7 +33,6 @@
 
 static struct {
 	enum nl_log_kind kind;
-	int nofollow;
 	char path[NL_LOG_PATH_MAX];
 	char exe[PATH_MAX];
 	char mode[32];
@@ -49,10 +48,9 @@ static void copy_str(char *dst, size_t cap, const char *src)
 }
 
 void nl_event_configure(enum nl_log_kind kind, const char *path,
-			int nofollow, const char *exe, const char *mode_name)
+			const char *exe, const char *mode_name)
 {
 	cfg.kind = kind;
-	cfg.nofollow = nofollow;
 	copy_str(cfg.path, sizeof cfg.path, path);
 	copy_str(cfg.exe, sizeof cfg.exe, exe);
 	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
@@ -296,13 +294,29 @@ static size_t finish_line(char *buf, size_t len, int full,
 	return len;
 }
 
+/* The log file was refused (out_file.c returns NL_OUT_REFUSED once per
+ * destination): the log is off, and syslog hears why.  Only the one caller
+ * that got NL_OUT_REFUSED gets here, so the line may be static. */
+static void report_refused_log(void)
+{
+	static struct nl_event note;
+
+	nl_event_begin(&note, "config_error");
+	nl_event_str(&note, "error", nl_out_file_refusal());
+	nl_event_str(&note, "log", cfg.path);
+	nl_out_syslog_write(note.buf,
+			    finish_line(note.buf, note.len, note.full, 0));
+}
+
 static void write_line(const char *line, size_t len)
 {
 	int rc = -1;
 
 	switch (cfg.kind) {
 	case NL_LOG_FILE:
-		rc = nl_out_file_write(cfg.path, cfg.nofollow, line, len);
+		rc = nl_out_file_write(cfg.path, line, len);
+		if (rc == NL_OUT_REFUSED)
+			report_refused_log();
 		break;
 	case NL_LOG_STDERR:
 		rc = nl_out_stderr_write(line, len);

@@ -30,10 +30,11 @@ struct nl_event {
 
 /* Where events go and what every line carries.  Called once the policy is
  * known (init), again after a policy change in tests.  `path` is copied.
- * `nofollow`: open the log file with O_NOFOLLOW (the path came from a
- * source an attacker may influence). */
+ * A log file the output refuses (out_file.c: a symlink, not a regular
+ * file, a directory others may write) turns the log off for the process,
+ * and one config_error saying why goes to syslog. */
 void nl_event_configure(enum nl_log_kind kind, const char *path,
-			int nofollow, const char *exe, const char *mode_name);
+			const char *exe, const char *mode_name);
 
 /* Start an event: writes ts, event, pid, ppid, exe, mode, host. */
 void nl_event_begin(struct nl_event *ev, const char *kind);

@@ -1,36 +1,54 @@
 /* The log file output: one write() per line to a file opened on first use.
  *
  * The fd is the shim's, kept out of the program's way (out_fd.c).  When the
- * destination cannot be written (a directory, a read-only or missing
- * directory, a full disk) the line is dropped and the program runs on; a
- * failed open is tried again at most once a second, so a program that logs
- * a lot does not pay for an open() per event. */
+ * destination cannot be written (a read-only or missing directory, a full
+ * disk) the line is dropped and the program runs on; a failed open is tried
+ * again at most once a second, so a program that logs a lot does not pay
+ * for an open() per event.
+ *
+ * The path may come from whoever starts the program (NOLEAK_LOG), and a
+ * set-user-ID program logs as root: the log must never become a way to
+ * append to another file.  So the file is opened relative to its directory,
+ * never through a symlink, and only when
+ *   - the last component is a regular file (or absent: then it is created
+ *     0600, O_EXCL), and
+ *   - the directory is owned by root or the effective uid and nobody else
+ *     may write in it, or it is sticky (only an entry's owner may rename
+ *     it) and the file belongs to the effective uid with no other link.
+ * Any other destination is refused for good: the log is off for the
+ * process, and the caller reports it once (event.c, to syslog). */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/sys.h"
 #include "log/output.h"
 
-#define NL_LOG_FILE_MODE 0644
+#define NL_LOG_FILE_MODE 0600
 #define NL_REOPEN_INTERVAL_NS 1000000000LL
 
 static struct nl_out_fd log_fd = NL_OUT_FD_INIT;
-/* Which destination log_fd was opened for (hash of path and nofollow), so
- * a new configuration opens the new file. */
+/* Which destination log_fd was opened for (hash of the path), so a new
+ * configuration opens the new file. */
 static atomic_uint log_key;
 /* The last failed open: when, and for which destination. */
 static atomic_llong failed_at_ns;
 static atomic_uint failed_key;
 static atomic_int failed;
+/* The destination refused for good (NL_REFUSED_BIT | its key, 0: none),
+ * and why. */
+#define NL_REFUSED_BIT (1ULL << 32)
+static atomic_ullong refused;
+static const char *_Atomic refusal = "";
 
-static unsigned destination_key(const char *path, int nofollow)
+static unsigned destination_key(const char *path)
 {
 	unsigned h = 2166136261u;
 
 	for (; *path; path++)
 		h = (h ^ (unsigned char)*path) * 16777619u;
-	return (h ^ (nofollow ? 1u : 0u)) * 16777619u;
+	return h;
 }
 
 static long long monotonic_ns(void)
@@ -42,8 +60,15 @@ static long long monotonic_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int is_refused(unsigned key)
+{
+	return atomic_load(&refused) == (NL_REFUSED_BIT | key);
+}
+
 static int open_allowed(unsigned key, long long now_ns)
 {
+	if (is_refused(key))
+		return 0;
 	return !atomic_load(&failed) || atomic_load(&failed_key) != key ||
 	       now_ns - atomic_load(&failed_at_ns) >= NL_REOPEN_INTERVAL_NS;
 }
@@ -55,16 +80,171 @@ static void note_failure(unsigned key, long long now_ns)
 	atomic_store(&failed, 1);
 }
 
-static int open_flags(int nofollow)
+/* Returns NL_OUT_REFUSED to the first caller that refuses `key`, -1 to any
+ * other. */
+static int refuse(unsigned key, const char *why)
 {
-	/* O_NONBLOCK: a FIFO with no reader must not hang the program; it
-	 * changes nothing for a regular file. */
-	return O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
-	       O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0);
+	unsigned long long now = NL_REFUSED_BIT | key;
+
+	atomic_store(&refusal, why);
+	return atomic_exchange(&refused, now) != now ? NL_OUT_REFUSED : -1;
+}
+
+const char *nl_out_file_refusal(void)
+{
+	return atomic_load(&refusal);
+}
+
+/* O_NONBLOCK: a FIFO swapped in at the last moment must not hang open();
+ * it changes nothing for a regular file. */
+#define NL_LOG_OPEN_FLAGS                                                   \
+	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
+
+/* The directory of an absolute path, opened component by component (a
+ * symlink there is followed: only the last component is the log's), and
+ * the last component in *base.  Returns the fd or -errno. */
+static int open_parent(const char *path, const char **base)
+{
+	char name[NAME_MAX + 1];
+	const char *p = path;
+	int dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		const char *end = p;
+		while (*end && *end != '/')
+			end++;
+		if (dfd < 0 || *end == '\0') {
+			*base = p;
+			return dfd;
+		}
+		if ((size_t)(end - p) > NAME_MAX) {
+			nl_sys_close(dfd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(name, p, (size_t)(end - p));
+		name[end - p] = '\0';
+		int next = nl_sys_openat(dfd, name,
+					 O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		nl_sys_close(dfd);
+		dfd = next;
+		p = end;
+	}
+}
+
+#define REFUSED(why) "log file refused: " why
+
+/* Why a directory with this status may not hold the log, or NULL; *shared
+ * says others may write in it (sticky). */
+static const char *directory_distrust(const struct stat *d, uid_t euid,
+				      int *shared)
+{
+	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (d->st_uid != 0 && d->st_uid != euid)
+		return REFUSED("its directory is not owned by root or the "
+			       "effective user");
+	if (*shared && !(d->st_mode & S_ISVTX))
+		return REFUSED("its directory is writable by group or others");
+	return NULL;
+}
+
+static const char *file_distrust(const struct stat *st, uid_t euid,
+				 int shared)
+{
+	if (S_ISLNK(st->st_mode))
+		return REFUSED("it is a symbolic link");
+	if (!S_ISREG(st->st_mode))
+		return REFUSED("it is not a regular file");
+	if (shared && st->st_uid != euid)
+		return REFUSED("it is in a shared directory and not the "
+			       "effective user's");
+	if (shared && st->st_nlink != 1)
+		return REFUSED("it is in a shared directory and has other "
+			       "hard links");
+	return NULL;
+}
+
+/* The log file `base` in directory dfd, checked as above.  Returns the fd,
+ * or -errno: with *why set when refused, else a failure worth retrying. */
+static int open_in(int dfd, const char *base, const char **why)
+{
+	struct stat st;
+	uid_t euid = nl_sys_geteuid();
+	int shared, fd, r;
+
+	if (base[0] == '\0' || (base[0] == '.' && (base[1] == '\0' ||
+	    (base[1] == '.' && base[2] == '\0')))) {
+		*why = REFUSED("it is not a regular file");
+		return -EPERM;
+	}
+	r = nl_sys_fstat(dfd, &st);
+	if (r < 0)
+		return r;
+	if ((*why = directory_distrust(&st, euid, &shared)) != NULL)
+		return -EPERM;
+	/* Twice at most: the file may come or go between the look and the
+	 * open; a third change is somebody playing games. */
+	for (int tries = 0; tries < 2; tries++) {
+		r = nl_sys_fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW);
+		if (r == -ENOENT) {
+			fd = nl_sys_openat(dfd, base,
+					   NL_LOG_OPEN_FLAGS | O_CREAT | O_EXCL,
+					   NL_LOG_FILE_MODE);
+			if (fd != -EEXIST)
+				return fd;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if ((*why = file_distrust(&st, euid, shared)) != NULL)
+			return -EPERM;
+		dev_t dev = st.st_dev;
+		ino_t ino = st.st_ino;
+		fd = nl_sys_openat(dfd, base, NL_LOG_OPEN_FLAGS, 0);
+		if (fd == -ENOENT)
+			continue;
+		if (fd == -ELOOP) {
+			*why = REFUSED("it is a symbolic link");
+			return -EPERM;
+		}
+		if (fd < 0)
+			return fd;
+		/* What was opened is what was checked, and still fine. */
+		r = nl_sys_fstat(fd, &st);
+		if (r == 0 && st.st_dev == dev && st.st_ino == ino &&
+		    (*why = file_distrust(&st, euid, shared)) == NULL)
+			return fd;
+		nl_sys_close(fd);
+		if (r < 0) {
+			*why = NULL;
+			return r;
+		}
+		if (*why == NULL)
+			*why = REFUSED("it was replaced while being opened");
+		return -EPERM;
+	}
+	return -EAGAIN;
+}
+
+/* Open the log file at `path` for `key`: the fd, -1 (a failure, retried
+ * later) or NL_OUT_REFUSED (refused for good). */
+static int open_checked(const char *path, unsigned key)
+{
+	const char *base, *why = NULL;
+	int dfd = open_parent(path, &base), fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = open_in(dfd, base, &why);
+	nl_sys_close(dfd);
+	if (why != NULL)
+		return refuse(key, why);
+	return fd < 0 ? -1 : fd;
 }
 
 /* Called with log_fd.busy held. */
-static int open_locked(const char *path, int nofollow, unsigned key)
+static int open_locked(const char *path, unsigned key)
 {
 	long long now_ns;
 	int fd = nl_out_fd_get(&log_fd);
@@ -76,8 +256,9 @@ static int open_locked(const char *path, int nofollow, unsigned key)
 	now_ns = monotonic_ns();
 	if (!open_allowed(key, now_ns))
 		return -1;
-	fd = nl_sys_openat(AT_FDCWD, path, open_flags(nofollow),
-			   NL_LOG_FILE_MODE);
+	fd = open_checked(path, key);
+	if (fd == NL_OUT_REFUSED)
+		return fd;
 	/* The key goes first: whoever sees the new fd sees its key. */
 	atomic_store(&log_key, key);
 	if (fd >= 0)
@@ -91,21 +272,20 @@ static int open_locked(const char *path, int nofollow, unsigned key)
 
 /* Another thread is opening the log right now: rather than wait for it,
  * write this one line through an fd of our own, closed right after. */
-static int open_transient(const char *path, int nofollow, unsigned key)
+static int open_transient(const char *path, unsigned key)
 {
 	int fd;
 
 	if (!open_allowed(key, monotonic_ns()))
 		return -1;
-	fd = nl_sys_openat(AT_FDCWD, path, open_flags(nofollow),
-			   NL_LOG_FILE_MODE);
-	return fd < 0 ? -1 : nl_out_fd_place(fd);
+	fd = open_checked(path, key);
+	return fd < 0 ? fd : nl_out_fd_place(fd);
 }
 
 /* The fd to write to; *transient says it must be closed after the write. */
-static int log_fd_for(const char *path, int nofollow, int *transient)
+static int log_fd_for(const char *path, int *transient)
 {
-	unsigned key = destination_key(path, nofollow);
+	unsigned key = destination_key(path);
 	int fd = nl_out_fd_get(&log_fd);
 
 	*transient = 0;
@@ -113,24 +293,23 @@ static int log_fd_for(const char *path, int nofollow, int *transient)
 		return fd;
 	if (atomic_flag_test_and_set(&log_fd.busy)) {
 		*transient = 1;
-		return open_transient(path, nofollow, key);
+		return open_transient(path, key);
 	}
-	fd = open_locked(path, nofollow, key);
+	fd = open_locked(path, key);
 	atomic_flag_clear(&log_fd.busy);
 	return fd;
 }
 
-int nl_out_file_write(const char *path, int nofollow, const char *line,
-		      size_t len)
+int nl_out_file_write(const char *path, const char *line, size_t len)
 {
 	ssize_t n;
 	int fd, transient;
 
 	if (!path || !path[0])
 		return -1;
-	fd = log_fd_for(path, nofollow, &transient);
+	fd = log_fd_for(path, &transient);
 	if (fd < 0)
-		return -1;
+		return fd == NL_OUT_REFUSED ? fd : -1;
 	do
 		n = nl_sys_write(fd, line, len);
 	while (n == -EINTR);

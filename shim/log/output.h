@@ -7,9 +7,14 @@
 #include <stddef.h>
 
 /* Open lazily; return the bytes written or -1.  Never block, never write to
- * a file that is not the log's own. */
-int nl_out_file_write(const char *path, int nofollow, const char *line,
-		      size_t len);
+ * a file that is not the log's own.  A log file path is refused for good
+ * (see out_file.c) when its last component is a symlink or not a regular
+ * file, or when others could swap the file under it: the write that finds
+ * out returns NL_OUT_REFUSED, every later one -1, until the path changes;
+ * nl_out_file_refusal() says why. */
+#define NL_OUT_REFUSED (-2)
+int nl_out_file_write(const char *path, const char *line, size_t len);
+const char *nl_out_file_refusal(void);
 int nl_out_stderr_write(const char *line, size_t len);
 int nl_out_syslog_write(const char *line, size_t len);
 /* Reset after fork (the syslog socket and file fd are shared and fine; only

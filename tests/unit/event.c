@@ -40,7 +40,7 @@ static void make_dir(void)
 
 static void log_to_file(const char *path)
 {
-	nl_event_configure(NL_LOG_FILE, path, 0, EXE, "audit");
+	nl_event_configure(NL_LOG_FILE, path, EXE, "audit");
 }
 
 static void setup_file_log(void)
@@ -212,7 +212,7 @@ Test(event, hostile_strings_stay_valid_json)
 	for (int k = 0; k < 256; k++)
 		bytes[k] = (char)k;
 	make_dir();
-	nl_event_configure(NL_LOG_FILE, log_path, 0, "/tmp/\xff\"evil\n\x01",
+	nl_event_configure(NL_LOG_FILE, log_path, "/tmp/\xff\"evil\n\x01",
 			   "enf\\orce");
 	nl_event_begin(&ev, "k\"ind\x80");
 	nl_event_strn(&ev, "all bytes", bytes, sizeof bytes);
@@ -459,7 +459,7 @@ Test(event, errno_is_preserved_when_written)
 
 Test(event, log_none_writes_nothing)
 {
-	nl_event_configure(NL_LOG_NONE, NULL, 0, EXE, "enforce");
+	nl_event_configure(NL_LOG_NONE, NULL, EXE, "enforce");
 	cr_assert_not(nl_event_enabled());
 	emit_simple("x", 1);
 	cr_assert_eq(nl_event_dropped(), 0);
@@ -682,7 +682,7 @@ Test(event_stderr, lines_go_to_fd_2)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	cr_assert_eq(dup2(fd, 2), 2);
 	close(fd);
-	nl_event_configure(NL_LOG_STDERR, NULL, 0, EXE, "enforce");
+	nl_event_configure(NL_LOG_STDERR, NULL, EXE, "enforce");
 	emit_simple("to_stderr", 1);
 	char *text = slurp(path);
 	cr_assert_eq(count_lines(text), 1);
@@ -722,7 +722,7 @@ Test(event_syslog, datagram_has_pri_tag_and_json, .timeout = 10)
 	snprintf(path, sizeof path, "%s/log.sock", dir);
 	int s = bind_dgram(path);
 	nl_out_syslog_test_path(path);
-	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	nl_event_configure(NL_LOG_SYSLOG, NULL, EXE, "audit");
 	emit_simple("to_syslog", 5);
 
 	struct timeval tv = { 5, 0 };
@@ -764,7 +764,7 @@ Test(event_syslog, nobody_listening_drops_fast, .timeout = 10)
 	make_dir();
 	snprintf(path, sizeof path, "%s/absent.sock", dir);
 	nl_out_syslog_test_path(path);
-	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	nl_event_configure(NL_LOG_SYSLOG, NULL, EXE, "audit");
 	nl_event_test_clock(T0, 0);
 	double t = now_s();
 	errno = 99;
@@ -784,7 +784,7 @@ Test(event_syslog, full_receiver_drops_and_listener_is_found_later,
 	snprintf(path, sizeof path, "%s/log.sock", dir);
 	int s = bind_dgram(path);
 	nl_out_syslog_test_path(path);
-	nl_event_configure(NL_LOG_SYSLOG, NULL, 0, EXE, "audit");
+	nl_event_configure(NL_LOG_SYSLOG, NULL, EXE, "audit");
 	nl_event_test_clock(T0, 0);
 	double t = now_s();
 	/* nobody reads: the queue fills (net.unix.max_dgram_qlen) */
@@ -812,4 +812,285 @@ Test(event_syslog, full_receiver_drops_and_listener_is_found_later,
 	}
 	cr_assert_eq(seen, 1);
 	close(s);
+}
+
+/* --- log files that are refused ---
+ *
+ * A log path may come from whoever starts a program, and a set-user-ID
+ * program logs as root: the file is used only when it is a regular file
+ * (not through a symlink) in a directory nobody else can swap it in, or a
+ * sticky one where it is ours.  Anything else turns the log off, with one
+ * config_error to syslog. */
+
+static char victim[192];
+
+/* dir/victim, "precious\n": what an attacker would aim the log at. */
+static void make_victim(void)
+{
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	int fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "precious\n", 9), 9);
+	close(fd);
+}
+
+/* A subdirectory of dir with this owner and mode. */
+static const char *make_sub(const char *name, uid_t uid, mode_t mode)
+{
+	static char sub[160];
+	snprintf(sub, sizeof sub, "%s/%s", dir, name);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	cr_assert_eq(chown(sub, uid, uid), 0);
+	cr_assert_eq(chmod(sub, mode), 0);
+	return sub;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give files to another user");
+}
+
+/* Every event to `path` is dropped, and syslog hears one config_error
+ * naming the path and containing `why`. */
+static void assert_refused(const char *path, const char *why)
+{
+	char sock[160], msg[8192];
+	snprintf(sock, sizeof sock, "%s/log.sock", dir);
+	int s = bind_dgram(sock);
+	nl_out_syslog_test_path(sock);
+	log_to_file(path);
+	unsigned long before = nl_event_dropped();
+	errno = 4242;
+	emit_simple("x", 1);
+	cr_assert_eq(errno, 4242, "errno changed to %d", errno);
+	emit_simple("y", 2);
+	emit_simple("z", 3);
+	cr_assert_eq(nl_event_dropped() - before, 3);
+	ssize_t n = recv(s, msg, sizeof msg - 1, MSG_DONTWAIT);
+	cr_assert_gt(n, 0, "no config_error on syslog");
+	msg[n] = '\0';
+	char *json = strchr(msg, '{');
+	cr_assert_not_null(json, "%s", msg);
+	cr_assert(json_valid(json, strlen(json)), "%s", json);
+	cr_assert(strstr(json, "\"event\":\"config_error\""), "%s", json);
+	cr_assert(strstr(json, why), "want \"%s\" in %s", why, json);
+	cr_assert(strstr(json, path), "%s", json);
+	cr_assert_lt(recv(s, msg, sizeof msg - 1, MSG_DONTWAIT), 0,
+		     "more than one config_error: %s", msg);
+	close(s);
+	nl_out_syslog_test_path(NULL);
+}
+
+static void assert_victim_untouched(void)
+{
+	char *text = slurp(victim);
+	cr_assert_str_eq(text, "precious\n", "the log was written into it");
+	free(text);
+}
+
+Test(event_refused, symlink_to_another_file)
+{
+	char link_path[192];
+
+	make_dir();
+	make_victim();
+	snprintf(link_path, sizeof link_path, "%s/noleak.log", dir);
+	cr_assert_eq(symlink(victim, link_path), 0);
+	assert_refused(link_path, "symbolic link");
+	assert_victim_untouched();
+}
+
+Test(event_refused, symlink_to_nowhere_creates_nothing)
+{
+	char link_path[192], target[192];
+	struct stat st;
+
+	make_dir();
+	snprintf(target, sizeof target, "%s/created", dir);
+	snprintf(link_path, sizeof link_path, "%s/noleak.log", dir);
+	cr_assert_eq(symlink(target, link_path), 0);
+	assert_refused(link_path, "symbolic link");
+	cr_assert_neq(lstat(target, &st), 0, "the log followed the link");
+}
+
+/* What a user in the directory's group plants: a hard link to a file the
+ * process may write. */
+Test(event_refused, hard_link_in_a_group_writable_directory)
+{
+	char path[192];
+
+	make_dir();
+	make_victim();
+	const char *sub = make_sub("shared", 0, 0775);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	cr_assert_eq(link(victim, path), 0);
+	assert_refused(path, "writable by group or others");
+	assert_victim_untouched();
+}
+
+/* Even with no file there yet: whoever may write the directory may put
+ * one there between the look and the open. */
+Test(event_refused, absent_file_in_a_world_writable_directory)
+{
+	char path[192];
+	struct stat st;
+
+	make_dir();
+	const char *sub = make_sub("open", 0, 0777);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	assert_refused(path, "writable by group or others");
+	cr_assert_neq(lstat(path, &st), 0);
+}
+
+Test(event_refused, directory_of_another_user)
+{
+	char path[192];
+
+	need_root();
+	make_dir();
+	const char *sub = make_sub("theirs", 65534, 0755);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	assert_refused(path, "not owned by root or the effective user");
+}
+
+Test(event_refused, fifo)
+{
+	char path[192];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/noleak.log", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	assert_refused(path, "not a regular file");
+}
+
+Test(event_refused, directory)
+{
+	make_dir();
+	assert_refused(dir, "not a regular file");
+}
+
+Test(event_refused, device)
+{
+	make_dir();
+	assert_refused("/dev/null", "not a regular file");
+}
+
+/* /tmp: sticky, so only the file's owner can rename or remove it. */
+Test(event_refused, someone_elses_file_in_a_sticky_directory)
+{
+	char path[192];
+
+	need_root();
+	make_dir();
+	const char *sub = make_sub("tmp", 0, 01777);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	int fd = open(path, O_WRONLY | O_CREAT, 0666);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(chown(path, 65534, 65534), 0);
+	assert_refused(path, "not the effective user's");
+}
+
+Test(event_refused, hard_link_in_a_sticky_directory)
+{
+	char path[192];
+
+	make_dir();
+	make_victim();
+	const char *sub = make_sub("tmp", 0, 01777);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	cr_assert_eq(link(victim, path), 0);
+	assert_refused(path, "other hard links");
+	assert_victim_untouched();
+}
+
+/* The log for another destination is not refused with the first one. */
+Test(event_refused, only_that_destination)
+{
+	char link_path[192];
+
+	make_dir();
+	make_victim();
+	snprintf(link_path, sizeof link_path, "%s/link.log", dir);
+	cr_assert_eq(symlink(victim, link_path), 0);
+	assert_refused(link_path, "symbolic link");
+	log_to_file(log_path);
+	emit_simple("fine", 1);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_with(text, "\"event\":\"fine\""), 1, "%s", text);
+	free(text);
+}
+
+/* --- log files that are used --- */
+
+Test(event_file, new_file_is_created_0600)
+{
+	struct stat st;
+
+	setup_file_log();
+	umask(0);
+	emit_simple("a", 1);
+	cr_assert_eq(stat(log_path, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", st.st_mode & 07777);
+}
+
+/* An existing file in a safe directory keeps its mode and is appended to,
+ * whoever owns it and however many names it has. */
+Test(event_file, existing_file_in_a_safe_directory_is_appended_to)
+{
+	char other[192];
+	struct stat st;
+
+	make_dir();
+	int fd = open(log_path, O_WRONLY | O_CREAT, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "old\n", 4), 4);
+	close(fd);
+	snprintf(other, sizeof other, "%s/second-name", dir);
+	cr_assert_eq(link(log_path, other), 0);
+	log_to_file(log_path);
+	emit_simple("a", 1);
+	char *text = slurp(log_path);
+	cr_assert_eq(strncmp(text, "old\n", 4), 0, "%s", text);
+	cr_assert_eq(count_with(text, "\"event\":\"a\""), 1, "%s", text);
+	free(text);
+	cr_assert_eq(stat(log_path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0644);
+}
+
+Test(event_file, own_file_in_a_sticky_directory)
+{
+	char path[192];
+
+	make_dir();
+	const char *sub = make_sub("tmp", 0, 01777);
+	snprintf(path, sizeof path, "%s/noleak.log", sub);
+	log_to_file(path);
+	emit_simple("created", 1);
+	emit_simple("appended", 2);
+	char *text = slurp(path);
+	cr_assert_eq(count_lines(text), 2, "%s", text);
+	free(text);
+}
+
+/* A symlink above the file is the path's business, not an attack on the
+ * file: /var/run -> /run. */
+Test(event_file, symlinked_directory_above_the_file)
+{
+	char real_dir[160], link_dir[160], path[192], real_path[192];
+
+	make_dir();
+	snprintf(real_dir, sizeof real_dir, "%s/real", dir);
+	snprintf(link_dir, sizeof link_dir, "%s/link", dir);
+	cr_assert_eq(mkdir(real_dir, 0755), 0);
+	cr_assert_eq(symlink("real", link_dir), 0);
+	snprintf(path, sizeof path, "%s/noleak.log", link_dir);
+	snprintf(real_path, sizeof real_path, "%s/noleak.log", real_dir);
+	log_to_file(path);
+	emit_simple("through", 1);
+	char *text = slurp(real_path);
+	cr_assert_eq(count_with(text, "\"event\":\"through\""), 1, "%s", text);
+	free(text);
 }

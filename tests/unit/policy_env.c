@@ -298,3 +298,54 @@ Test(policy_env, load_starts_from_defaults)
 	cr_assert_eq(pol.sock_timeout, 300);
 	cr_assert_str_eq(pol.fd_trampolines, "jspawnhelper");
 }
+
+/* A secure process removes its caller's NOLEAK_* variables from environ:
+ * a child it starts after setuid(0) is no longer secure and would obey
+ * them. */
+Test(policy_env, scrub_removes_every_noleak_variable_in_place)
+{
+	char *envp[] = { "NOLEAK_MODE=off", "HOME=/root", "NOLEAK_LOG=/x",
+			 "NOLEAK_PGROUP_FROM=1:2", "NOLEAK=not ours",
+			 "PATH=/bin", "NOLEAK_LAUNCHED=7", "NOLEAK_=", NULL,
+			 "AFTER=end" };
+	char **before = envp;
+	cr_assert_eq(nl_policy_env_scrub(envp), 5);
+	cr_assert_eq(before, envp);
+	cr_assert_str_eq(envp[0], "HOME=/root");
+	cr_assert_str_eq(envp[1], "NOLEAK=not ours");
+	cr_assert_str_eq(envp[2], "PATH=/bin");
+	cr_assert_null(envp[3]);
+	cr_assert_eq(nl_policy_env_scrub(envp), 0);
+	cr_assert_str_eq(envp[2], "PATH=/bin");
+	cr_assert_eq(nl_policy_env_scrub(NULL), 0);
+	char *empty[] = { NULL };
+	cr_assert_eq(nl_policy_env_scrub(empty), 0);
+	char *only[] = { "NOLEAK_MODE=off", NULL };
+	cr_assert_eq(nl_policy_env_scrub(only), 1);
+	cr_assert_null(only[0]);
+}
+
+/* A privileged log gets the key of a bad setting, never its text. */
+Test(policy_env, secure_errors_name_the_key_not_the_value)
+{
+	pol.hide_values = 1;
+	cr_assert_eq(nl_policy_set(&pol, "keep_fds", "x /tmp/evil.so x",
+				   "/etc/noleak.conf:3"), -1);
+	cr_assert_eq(pol.n_errors, 1);
+	cr_assert(strstr(pol.errors[0], "keep_fds"), "%s", pol.errors[0]);
+	cr_assert(strstr(pol.errors[0], "/etc/noleak.conf:3"), "%s",
+		  pol.errors[0]);
+	cr_assert_null(strstr(pol.errors[0], "evil"), "%s", pol.errors[0]);
+	pol.hide_values = 0;
+	nl_policy_set(&pol, "keep_fds", "x /tmp/evil.so x", "/etc/noleak.conf:3");
+	cr_assert(strstr(pol.errors[1], "/tmp/evil.so"), "%s", pol.errors[1]);
+}
+
+Test(policy_env, secure_load_hides_values)
+{
+	char *envp[] = { NULL };
+	nl_policy_load(&pol, &who, envp, 1);
+	cr_assert_eq(pol.hide_values, 1);
+	nl_policy_load(&pol, &who, envp, 0);
+	cr_assert_eq(pol.hide_values, 0);
+}
