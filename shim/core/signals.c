@@ -4,16 +4,19 @@
 #include "core/signals.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 
 #include "common/sys.h"
 
 __thread struct nl_sig_record nl_sig_record
 	__attribute__((tls_model("initial-exec")));
 
+void *_Atomic nl_sig_trampoline;
+
 int nl_signals_would_restart(struct nl_sig_mark m)
 {
 	if (nl_sig_record.seq == m.seq)
-		return nl_signals_all_restart();
+		return nl_signals_untracked_restart();
 	return (int)(nl_sig_record.norestart_seq - m.seq) <= 0;
 }
 
@@ -25,8 +28,10 @@ struct kernel_sigaction {
 	unsigned long mask;
 };
 
-int nl_signals_all_restart(void)
+int nl_signals_untracked_restart(void)
 {
+	void *tramp = atomic_load_explicit(&nl_sig_trampoline,
+					   memory_order_relaxed);
 	for (int sig = 1; sig < _NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
@@ -34,7 +39,8 @@ int nl_signals_all_restart(void)
 		if (nl_sys6(SYS_rt_sigaction, sig, 0, (long)&k, sizeof k.mask,
 			    0, 0) < 0)
 			continue;
-		if (k.handler == SIG_DFL || k.handler == SIG_IGN)
+		if (k.handler == SIG_DFL || k.handler == SIG_IGN ||
+		    (tramp && k.handler == tramp))
 			continue;
 		if (!(k.flags & SA_RESTART))
 			return 0;

@@ -45,15 +45,22 @@ static inline struct nl_sig_mark nl_signals_mark(void)
 
 /* Whether the kernel would have restarted a call begun at `m` that failed
  * with EINTR, had the fd no timeout: every handler that ran since on this
- * thread had SA_RESTART.  When none ran through a trampoline (a stop signal
- * and SIGCONT, which interrupt timed socket calls too, or a handler
- * installed behind the interposer's back), the answer is
- * nl_signals_all_restart(). */
+ * thread had SA_RESTART.  Only handlers that ran count.  When none ran
+ * through the trampoline (a stop signal and SIGCONT, which interrupt timed
+ * socket calls too), the trampolined handlers certainly did not run; the
+ * answer is then whether every other handler installed (behind the
+ * interposer's back, with a raw system call) has SA_RESTART, vacuously
+ * true when there is none. */
 int nl_signals_would_restart(struct nl_sig_mark m);
 
-/* Whether every handler installed in the process (the kernel's view; the
- * program's flags for trampolined ones) has SA_RESTART.  Vacuously true
- * when there is none.  Costs one rt_sigaction per signal: rare paths only. */
-int nl_signals_all_restart(void);
+/* The trampoline: the handler the kernel holds for every signal whose
+ * handler went through the interposer (set by it before the first
+ * install). */
+extern void *_Atomic nl_sig_trampoline __attribute__((visibility("hidden")));
+
+/* Whether every handler installed in the process that is not the
+ * trampoline has SA_RESTART (the kernel's view).  Costs one rt_sigaction
+ * per signal: rare paths only. */
+int nl_signals_untracked_restart(void);
 
 #endif

@@ -1,9 +1,16 @@
 /* sigaction() and the signal() family: see signals.h for why handlers go
  * through a trampoline.
  *
- * glibc's signal(), sysv_signal() and siginterrupt() call its internal
- * sigaction, which no preload sees, so they are reimplemented here on the
- * interposed one, with glibc's semantics. */
+ * glibc's signal(), sysv_signal(), sigset() and siginterrupt() call its
+ * internal sigaction, which no preload sees, so they are reimplemented here
+ * on the interposed one, with glibc 2.36's semantics: the same checks, the
+ * same flags and mask given to the kernel, the same answers.
+ *
+ * Invariant: slots[sig].handler is set exactly while the last handler
+ * installed through the interposer for sig was given to the kernel as the
+ * trampoline; any other install through it clears the slot.  So a kernel
+ * answer of SIG_DFL with a slot set means the kernel reset the handler on
+ * delivery (SA_RESETHAND), and the flags it reports are the trampoline's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -67,12 +74,17 @@ static int use_trampoline(int sig, const struct sigaction *act)
 	       !nl_in_foreign_child();
 }
 
-/* A kernel answer naming the trampoline becomes the program's handler. */
+/* A kernel answer naming the trampoline becomes the program's handler,
+ * with the program's SA_SIGINFO.  After an SA_RESETHAND delivery the
+ * kernel answers SIG_DFL but keeps the trampoline's flags: the program's
+ * SA_SIGINFO again. */
 static void translate_old(struct sigaction *old, void *handler, int flags)
 {
-	if ((void *)old->sa_sigaction != (void *)trampoline)
+	if ((void *)old->sa_sigaction == (void *)trampoline)
+		old->sa_sigaction = (siginfo_fn)handler;
+	else if (!handler || old->sa_handler != SIG_DFL ||
+		 !(flags & SA_RESETHAND))
 		return;
-	old->sa_sigaction = (siginfo_fn)handler;
 	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (flags & SA_SIGINFO);
 }
 
@@ -94,10 +106,14 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 		int r = real(sig, act, old);
 		if (r == 0 && old)
 			translate_old(old, prev_h, prev_flags);
+		if (r == 0 && act && s && !nl_in_foreign_child())
+			atomic_store(&s->handler, NULL);
 		return r;
 	}
 	/* Copied first: act and old may be the same struct. */
 	struct sigaction t = *act;
+	atomic_store_explicit(&nl_sig_trampoline, (void *)trampoline,
+			      memory_order_relaxed);
 	atomic_store_explicit(&s->flags, act->sa_flags, memory_order_relaxed);
 	atomic_store_explicit(&s->handler, (void *)act->sa_handler,
 			      memory_order_release);
@@ -117,10 +133,10 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 }
 
 /* One handler change through the interposed sigaction; returns the
- * previous handler or SIG_ERR. */
+ * previous handler or SIG_ERR.  glibc refuses SIG_ERR as a handler. */
 static sighandler_t install(int sig, sighandler_t h, int flags)
 {
-	if (sig <= 0 || sig >= _NSIG) {
+	if (h == SIG_ERR || sig <= 0 || sig >= _NSIG) {
 		errno = EINVAL;
 		return SIG_ERR;
 	}
@@ -128,8 +144,11 @@ static sighandler_t install(int sig, sighandler_t h, int flags)
 	memset(&act, 0, sizeof act);
 	act.sa_handler = h;
 	sigemptyset(&act.sa_mask);
+	/* Not sigaddset(): it refuses glibc's internal signals, which
+	 * sigaction() below refuses with the same EINVAL. */
 	if (!(flags & SA_NODEFER))
-		sigaddset(&act.sa_mask, sig);
+		act.sa_mask.__val[(sig - 1) / (8 * sizeof(unsigned long))] |=
+			1UL << ((sig - 1) % (8 * sizeof(unsigned long)));
 	act.sa_flags = flags;
 	if (sigaction(sig, &act, &old) < 0)
 		return SIG_ERR;
@@ -156,13 +175,43 @@ NL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 NL_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
 	nl_enter();
-	return install(sig, h, SA_RESETHAND | SA_NODEFER);
+	return install(sig, h, SA_RESETHAND | SA_NODEFER | SA_INTERRUPT);
 }
 
 NL_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
 {
 	nl_enter();
 	return sysv_signal(sig, h);
+}
+
+/* System V's sigset(): a handler with no flags and an empty mask, and the
+ * signal unblocked; SIG_HOLD blocks it instead.  Returns SIG_HOLD when the
+ * signal was blocked before. */
+NL_EXPORT sighandler_t sigset(int sig, sighandler_t h)
+{
+	nl_enter();
+	sigset_t set, oset;
+	struct sigaction act, old;
+	sigemptyset(&set);
+	if (sigaddset(&set, sig) < 0)
+		return SIG_ERR;
+	if (h == SIG_HOLD) {
+		if (sigprocmask(SIG_BLOCK, &set, &oset) < 0)
+			return SIG_ERR;
+		if (sigismember(&oset, sig))
+			return SIG_HOLD;
+		if (sigaction(sig, NULL, &old) < 0)
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	memset(&act, 0, sizeof act);
+	act.sa_handler = h;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	if (sigprocmask(SIG_UNBLOCK, &set, &oset) < 0)
+		return SIG_ERR;
+	return sigismember(&oset, sig) ? SIG_HOLD : old.sa_handler;
 }
 
 NL_EXPORT int siginterrupt(int sig, int flag)
