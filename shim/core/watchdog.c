@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <termios.h>
 #include <time.h>
 
 #include "core/culprit.h"
@@ -94,30 +98,101 @@ static int finish_try(long r, int fd, ssize_t *result)
 	return NL_TRY_DONE;
 }
 
-int nl_watch_try(const struct nl_read_op *op, ssize_t *result)
+/* Whether the blocking call waits for more than a non-blocking try would
+ * return: MSG_WAITALL, or a socket whose SO_RCVLOWAT is above 1.  Neither
+ * a try nor poll() reproduces when such a read returns (TCP wakes a reader
+ * only when the data not yet copied reaches SO_RCVLOWAT), so it is the real
+ * call, unwatched. */
+static int waits_for_more(const struct nl_read_op *op)
 {
+	if (op->call != NL_RD_READ && op->call != NL_RD_READV &&
+	    (op->flags & MSG_WAITALL))
+		return 1;
+	int lowat = 1;
+	socklen_t len = sizeof lowat;
+	return nl_sys6(SYS_getsockopt, op->fd, SOL_SOCKET, SO_RCVLOWAT,
+		       (long)&lowat, (long)&len, 0) == 0 && lowat > 1;
+}
+
+/* Whether a read on the character device fd is one a poll(POLLIN) wait
+ * reproduces: a terminal in canonical mode, read from its foreground
+ * process group.  Non-canonical modes (VMIN, VTIME), a read from a
+ * background group (SIGTTIN or EIO at once), a hung-up terminal and every
+ * other device keep their own semantics: the real call, unwatched. */
+static int tty_watchable(int fd)
+{
+	struct termios t;
+	if (nl_sys_ioctl(fd, TCGETS, &t) < 0 || !(t.c_lflag & ICANON))
+		return 0;
+	pid_t fg;
+	if (nl_sys_ioctl(fd, TIOCGPGRP, &fg) == 0 && fg != nl_sys_getpgid(0))
+		return 0;
+	return 1;
+}
+
+/* The kind of fd now, from fstat: the fd table's cached kind can be stale
+ * (the number closed and reused by a call no preload sees, such as libc's
+ * own open in openpty()), so it is checked before any wait. */
+static enum nl_fd_kind kind_now(int fd)
+{
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return NL_KIND_OTHER;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFIFO: return NL_KIND_PIPE;
+	case S_IFSOCK: return NL_KIND_SOCKET;
+	case S_IFCHR: return NL_KIND_TTY;
+	default: return NL_KIND_OTHER;
+	}
+}
+
+static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
+		    int checked, ssize_t *result)
+{
+	int recv_call = op->call != NL_RD_READ && op->call != NL_RD_READV;
 	long r;
-	switch (nl_fd_kind(op->fd)) {
+	switch (kind) {
 	case NL_KIND_SOCKET:
 		if (op->flags & MSG_DONTWAIT)
 			return NL_TRY_REAL;  /* never blocks */
+		if (waits_for_more(op))
+			return NL_TRY_REAL;
 		r = socket_try(op);
 		if (r != -ENOTSOCK)
 			return finish_try(r, op->fd, result);
-		return ready_now(op->fd) ? NL_TRY_REAL : NL_TRY_WAIT;
+		break;  /* not a socket any more */
 	case NL_KIND_PIPE:
+		if (recv_call)
+			return NL_TRY_REAL;  /* ENOTSOCK */
 		r = pipe_try(op);
-		if (r == -EOPNOTSUPP || r == -EINVAL || r == -ESPIPE)
-			return ready_now(op->fd) ? NL_TRY_REAL : NL_TRY_WAIT;
-		return finish_try(r, op->fd, result);
+		if (r != -EOPNOTSUPP && r != -EINVAL && r != -ESPIPE)
+			return finish_try(r, op->fd, result);
+		break;  /* pipes take RWF_NOWAIT: not a pipe any more */
 	case NL_KIND_TTY:
+		if (recv_call || !tty_watchable(op->fd))
+			return NL_TRY_REAL;
 		/* ptys refuse RWF_NOWAIT: ask poll, then read for real. */
 		if (ready_now(op->fd) || fd_nonblocking(op->fd))
 			return NL_TRY_REAL;
-		return NL_TRY_WAIT;
+		return checked || kind_now(op->fd) == NL_KIND_TTY ? NL_TRY_WAIT
+								  : NL_TRY_REAL;
 	default:
 		return NL_TRY_REAL;  /* files never block: not watched */
 	}
+	if (checked)
+		return NL_TRY_REAL;
+	enum nl_fd_kind now = kind_now(op->fd);
+	if (now != kind)
+		return try_kind(op, now, 1, result);
+	/* A pipe that refuses RWF_NOWAIT (an older kernel): ask poll. */
+	if (kind != NL_KIND_PIPE || ready_now(op->fd) || fd_nonblocking(op->fd))
+		return NL_TRY_REAL;
+	return NL_TRY_WAIT;
+}
+
+int nl_watch_try(const struct nl_read_op *op, ssize_t *result)
+{
+	return try_kind(op, nl_fd_kind(op->fd), 0, result);
 }
 
 /* --- waiting --- */
@@ -160,13 +235,27 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  long long limit_us, int *timed_out)
 {
 	const struct nl_policy *p = nl_policy();
-	enum nl_fd_kind kind = nl_fd_kind(op->fd);
+	enum nl_fd_kind kind = kind_now(op->fd);
 	w->t0 = now_us();
 	w->warned = 0;
 	*timed_out = 0;
 	int logging = nl_event_enabled();
 	long long warn_at = p->read_warn && logging
 				    ? w->t0 + (long long)p->read_warn * 1000000 : -1;
+	/* A socket with the program's own receive timeout: the wait ends
+	 * with EAGAIN when the kernel's would, and a handler always ends it
+	 * (the kernel never restarts a read on a socket with a timeout). */
+	int own = 0;
+	if (kind == NL_KIND_SOCKET && limit_us <= 0) {
+		struct timeval tv = { 0, 0 };
+		socklen_t len = sizeof tv;
+		if (nl_sys6(SYS_getsockopt, op->fd, SOL_SOCKET, SO_RCVTIMEO,
+			    (long)&tv, (long)&len, 0) == 0 &&
+		    (tv.tv_sec || tv.tv_usec)) {
+			limit_us = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+			own = 1;
+		}
+	}
 	long long limit_at = limit_us > 0 ? w->t0 + limit_us : -1;
 	long long timeout_at = -1;  /* read_timeout on pipes, FIFOs, ttys */
 	if (p->read_timeout && kind != NL_KIND_SOCKET)
@@ -176,6 +265,15 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 	struct nl_sig_mark mark = nl_signals_mark();
 
 	for (;;) {
+		/* A handler that ran outside poll() (while an event was
+		 * logged) interrupted the read all the same. */
+		if (nl_signals_mark().seq != mark.seq) {
+			if (own || !nl_signals_would_restart(mark)) {
+				errno = EINTR;
+				return -1;
+			}
+			mark = nl_signals_mark();
+		}
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
 		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
@@ -191,7 +289,8 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		if (r > 0 || (r < 0 && r != -EINTR))
 			return 0;  /* readable (or poll cannot say): the real call */
 		if (r == -EINTR) {
-			if (!nl_signals_would_restart(mark)) {
+			int ran = nl_signals_mark().seq != mark.seq;
+			if ((own && ran) || !nl_signals_would_restart(mark)) {
 				errno = EINTR;
 				return -1;
 			}
@@ -199,8 +298,12 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 			continue;
 		}
 		if (warn_at >= 0 && now >= warn_at) {
-			log_blocked(op, now - w->t0);
-			w->warned = 1;
+			/* An unconnected socket (a datagram server) waits for
+			 * work, not for a peer that went silent. */
+			if (kind != NL_KIND_SOCKET || nl_watch_could_hang(op->fd)) {
+				log_blocked(op, now - w->t0);
+				w->warned = 1;
+			}
 			warn_at = -1;
 		}
 		if (hard_at >= 0 && now >= hard_at) {
@@ -249,6 +352,31 @@ void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
 
 /* --- the poll family --- */
 
+/* --- whether a wait could be a hang --- */
+
+/* A connected socket: not a listener, and it has a peer. */
+static int socket_has_peer(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof on;
+	if (nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, (long)&on,
+		    (long)&len, 0) == 0 && on)
+		return 0;
+	struct sockaddr_storage a;
+	socklen_t alen = sizeof a;
+	return NL_SYS(SYS_getpeername, fd, &a, &alen) == 0;
+}
+
+int nl_watch_could_hang(int fd)
+{
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return 0;
+	if (S_ISFIFO(st.st_mode))
+		return 1;
+	return S_ISSOCK(st.st_mode) && socket_has_peer(fd);
+}
+
 /* fds an epoll instance watches, from /proc/self/fdinfo/EPFD "tfd:" lines. */
 static int epoll_targets(int epfd, int *fds, int max)
 {
@@ -271,6 +399,16 @@ static int epoll_targets(int epfd, int *fds, int max)
 		fds[n++] = v;
 	}
 	return n;
+}
+
+int nl_watch_epoll_could_hang(int epfd)
+{
+	int fds[32];
+	int n = epoll_targets(epfd, fds, 32);
+	for (int i = 0; i < n; i++)
+		if (!nl_watch_could_hang(fds[i]))
+			return 0;
+	return n > 0;
 }
 
 void nl_watch_log_wait(const char *call, const int *fds, int n_fds,

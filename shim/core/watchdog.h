@@ -1,19 +1,28 @@
 /* The blocking-read watchdog.
  *
- * read_warn=N: a read on a blocking pipe, FIFO, socket, tty or character
- * device that has not completed after N seconds logs a read_blocked event
- * naming the culprit (culprit.h), at that moment, then keeps waiting; when
- * it returns, read_unblocked gives the total wait.  read_timeout=N: a read
- * on a pipe, FIFO or tty blocked for N seconds returns -1 with EAGAIN
- * (audit: only logged).
+ * read_warn=N: a read on a blocking pipe, FIFO, connected socket or
+ * canonical-mode terminal that has not completed after N seconds logs a
+ * read_blocked event naming the culprit (culprit.h), at that moment, then
+ * keeps waiting; when it returns, read_unblocked gives the total wait.
+ * read_timeout=N: a read on a pipe, FIFO or tty blocked for N seconds
+ * returns -1 with EAGAIN (audit: only logged).
  *
- * A read whose data is ready costs one system call, as without the shim: it
- * is first tried without blocking (preadv2 RWF_NOWAIT on pipes, MSG_DONTWAIT
- * on sockets, poll(0) elsewhere); only when that would block does the
- * watchdog wait, in poll(), for the threshold, then make the real call.
+ * Invariant: the program sees what the real call would give — result,
+ * errno, bytes, timing.  A read whose data is ready costs one system call
+ * on a pipe: it is first tried without blocking (preadv2 RWF_NOWAIT on
+ * pipes, MSG_DONTWAIT on sockets, poll(0) on terminals); only when that
+ * would block does the watchdog wait, in poll(), for the threshold, then
+ * make the real call.  Reads whose end a poll() wait cannot reproduce go
+ * straight to the real call, unwatched: MSG_WAITALL, SO_RCVLOWAT above 1,
+ * terminals in non-canonical mode or read from a background group, other
+ * character devices, files, and recv* on anything but a socket.  The fd
+ * table's cached kind is confirmed with fstat before any wait.
+ *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
  * handler that had SA_RESTART lets the wait go on, and one without it ends
- * the read with EINTR (signals.h tells which ran).  With read_warn and
+ * the read with EINTR (signals.h tells which ran), also one that ran while
+ * an event was logged.  A socket's own SO_RCVTIMEO bounds the wait (EAGAIN)
+ * and any handler ends it, as the kernel does.  With read_warn and
  * read_timeout both 0 the interposers never come here. */
 #ifndef NL_WATCHDOG_H
 #define NL_WATCHDOG_H
@@ -83,6 +92,15 @@ void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
 
 /* The name of the call, for events. */
 const char *nl_read_call_name(enum nl_read_call c);
+
+/* Whether a wait on fd could be a hang rather than a server waiting for
+ * work: fd is a pipe or FIFO, or a connected socket (not a listener, with
+ * a peer) whose other side could answer.  Listeners, unconnected sockets,
+ * eventfds, timerfds, signalfds, inotify, terminals and files: no.  The
+ * poll family logs wait_blocked only when every fd waited on could hang. */
+int nl_watch_could_hang(int fd);
+/* The same for every fd an epoll instance watches (none: no). */
+int nl_watch_epoll_could_hang(int epfd);
 
 /* wait_blocked for the poll family: log that a wait on these fds has gone
  * on for read_warn seconds.  fds may be NULL when the caller passes an

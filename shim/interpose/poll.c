@@ -4,7 +4,10 @@
  * wait longer than read_warn is split: the real call runs for read_warn
  * first, and if nothing happened a wait_blocked event names every fd waited
  * on and who holds their other ends; then the call goes on for the rest.
- * A signal still ends the call with EINTR, as these calls always do. */
+ * Only a wait on which every fd could be a hang is logged (pipes, FIFOs,
+ * connected sockets: nl_watch_could_hang), never a server waiting for work.
+ * A signal still ends the call with EINTR, as these calls always do, also
+ * one whose handler ran between the two parts.  Time is 64-bit ns. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,53 +20,110 @@
 #include "init.h"
 #include "log/event.h"
 #include "base/real.h"
+#include "core/signals.h"
 #include "core/watchdog.h"
 
 #define WAIT_FDS_MAX 32
+#define NS_PER_MS 1000000LL
+#define NS_PER_S 1000000000LL
 
-/* read_warn in ms when waits are watched, else 0. */
-static int warn_ms(void)
+/* All time here is 64-bit nanoseconds, -1 for "no timeout": a program may
+ * wait for months (a timeout past INT_MAX ms is legal in ppoll, select
+ * and pselect), and no conversion may wrap. */
+
+/* read_warn in ns when waits are watched, else 0. */
+static long long warn_ns(void)
 {
 	const struct nl_policy *p = nl_policy();
 	if (!p->read_warn || p->mode == NL_MODE_OFF || !nl_event_enabled())
 		return 0;
-	return p->read_warn > 2000000 ? 2000000000 : (int)p->read_warn * 1000;
+	return (long long)p->read_warn * NS_PER_S;
 }
 
-static long long now_ms(void)
+static long long now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-/* What remains of `total` ms (-1: forever) after `spent`. */
-static int remaining(int total, long long spent)
+/* Whether a wait of `total` ns (-1: forever) is split at `warn`. */
+static int split(long long warn, long long total)
 {
-	if (total < 0)
-		return -1;
-	return spent >= total ? 0 : (int)(total - spent);
+	return warn && (total < 0 || total > warn);
 }
 
-static struct timespec ms_to_ts(long long ms)
+/* What remains of `total` ns after `spent` (never negative). */
+static long long remaining(long long total, long long spent)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	return spent >= total ? 0 : total - spent;
+}
+
+/* ns as a poll() timeout in ms, rounded up so the wait is never shorter;
+ * a split wait's parts never exceed the program's own int timeout. */
+static int ns_to_ms(long long ns)
+{
+	long long ms = (ns + NS_PER_MS - 1) / NS_PER_MS;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+static struct timespec ns_to_ts(long long ns)
+{
+	struct timespec ts = { (time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S) };
 	return ts;
 }
 
-static long long ts_to_ms(const struct timespec *ts)
+/* A timespec as ns; an out-of-range one (the kernel's EINVAL) or a total
+ * past 292 years counts as "too long to split": -2. */
+static long long ts_to_ns(const struct timespec *ts)
 {
-	return ts ? (long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000 : -1;
+	if (!ts)
+		return -1;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NS_PER_S ||
+	    ts->tv_sec > (0x7fffffffffffffffLL - NS_PER_S) / NS_PER_S)
+		return -2;
+	return (long long)ts->tv_sec * NS_PER_S + ts->tv_nsec;
+}
+
+static long long tv_to_ns(const struct timeval *tv)
+{
+	if (!tv)
+		return -1;
+	if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000 ||
+	    tv->tv_sec > (0x7fffffffffffffffLL - NS_PER_S) / NS_PER_S)
+		return -2;
+	return (long long)tv->tv_sec * NS_PER_S + tv->tv_usec * 1000LL;
+}
+
+static long long ms_to_ns(int ms)
+{
+	return ms < 0 ? -1 : ms * NS_PER_MS;
+}
+
+/* A handler ran while the wait was logged, between the two parts of the
+ * call: the program's call would have failed with EINTR. */
+static int interrupted(struct nl_sig_mark m)
+{
+	if (nl_signals_mark().seq == m.seq)
+		return 0;
+	errno = EINTR;
+	return 1;
 }
 
 static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
-			long long waited_ms)
+			long long waited_ns)
 {
 	int list[WAIT_FDS_MAX], k = 0;
-	for (nfds_t i = 0; i < n && k < WAIT_FDS_MAX; i++)
-		if (fds[i].fd >= 0)
+	for (nfds_t i = 0; i < n; i++) {
+		if (fds[i].fd < 0)
+			continue;
+		if (!nl_watch_could_hang(fds[i].fd))
+			return;  /* a server waiting for work */
+		if (k < WAIT_FDS_MAX)
 			list[k++] = fds[i].fd;
-	nl_watch_log_wait(call, list, k, -1, waited_ms * 1000);
+	}
+	if (k)
+		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
 }
 
 NL_REAL_DECL(poll);
@@ -73,15 +133,20 @@ NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	__typeof__(&poll) real = NL_REAL(poll);
 	if (!real)
 		return (int)syscall(SYS_poll, fds, n, timeout);
-	int warn = warn_ms();
-	if (!warn || (timeout >= 0 && timeout <= warn))
+	long long warn = warn_ns(), total = ms_to_ns(timeout);
+	if (!split(warn, total))
 		return real(fds, n, timeout);
-	long long t0 = now_ms();
-	int r = real(fds, n, warn);
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	int r = real(fds, n, ns_to_ms(warn));
 	if (r != 0)
 		return r;
-	log_pollfds("poll", fds, n, now_ms() - t0);
-	return real(fds, n, remaining(timeout, now_ms() - t0));
+	log_pollfds("poll", fds, n, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
+	if (total < 0)
+		return real(fds, n, -1);
+	return real(fds, n, ns_to_ms(remaining(total, now_ns() - t0)));
 }
 
 NL_REAL_DECL(ppoll);
@@ -94,32 +159,40 @@ NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		errno = ENOSYS;
 		return -1;
 	}
-	int warn = warn_ms();
-	long long total = ts_to_ms(tmo);
-	if (!warn || (total >= 0 && total <= warn))
+	long long warn = warn_ns(), total = ts_to_ns(tmo);
+	if (total == -2 || !split(warn, total))
 		return real(fds, n, tmo, mask);
-	long long t0 = now_ms();
-	struct timespec first = ms_to_ts(warn);
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	struct timespec first = ns_to_ts(warn);
 	int r = real(fds, n, &first, mask);
 	if (r != 0)
 		return r;
-	log_pollfds("ppoll", fds, n, now_ms() - t0);
+	log_pollfds("ppoll", fds, n, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
 	if (!tmo)
 		return real(fds, n, NULL, mask);
-	struct timespec rest = ms_to_ts(remaining((int)total, now_ms() - t0));
+	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
 	return real(fds, n, &rest, mask);
 }
 
 /* --- select --- */
 
 static void log_fdsets(const char *call, int nfds, const fd_set *r,
-		       const fd_set *w, long long waited_ms)
+		       const fd_set *w, long long waited_ns)
 {
 	int list[WAIT_FDS_MAX], k = 0;
-	for (int fd = 0; fd < nfds && fd < FD_SETSIZE && k < WAIT_FDS_MAX; fd++)
-		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)))
+	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
+		if (!(r && FD_ISSET(fd, r)) && !(w && FD_ISSET(fd, w)))
+			continue;
+		if (!nl_watch_could_hang(fd))
+			return;  /* a server waiting for work */
+		if (k < WAIT_FDS_MAX)
 			list[k++] = fd;
-	nl_watch_log_wait(call, list, k, -1, waited_ms * 1000);
+	}
+	if (k)
+		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
 }
 
 struct saved_sets {
@@ -141,6 +214,13 @@ static void restore_sets(const struct saved_sets *s, fd_set *r, fd_set *w,
 	if (e) *e = s->e;
 }
 
+/* Linux's select() reports the time not slept in *tv. */
+static void set_tv(struct timeval *tv, long long ns)
+{
+	tv->tv_sec = (time_t)(ns / NS_PER_S);
+	tv->tv_usec = (suseconds_t)(ns % NS_PER_S / 1000);
+}
+
 NL_REAL_DECL(select);
 NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		     struct timeval *tv)
@@ -149,30 +229,31 @@ NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	__typeof__(&select) real = NL_REAL(select);
 	if (!real)
 		return (int)syscall(SYS_select, nfds, r, w, e, tv);
-	int warn = warn_ms();
-	long long total = tv ? (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000 : -1;
-	if (!warn || (total >= 0 && total <= warn) || nfds > FD_SETSIZE)
+	long long warn = warn_ns(), total = tv_to_ns(tv);
+	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, tv);
 	struct saved_sets saved;
 	save_sets(&saved, r, w, e);
-	long long t0 = now_ms();
-	struct timeval first = { warn / 1000, (warn % 1000) * 1000 };
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	struct timeval first;
+	set_tv(&first, warn);
 	int res = real(nfds, r, w, e, &first);
 	if (res != 0) {
-		if (tv) {  /* Linux reports the time not slept */
-			long long left = remaining((int)total, now_ms() - t0);
-			tv->tv_sec = left / 1000;
-			tv->tv_usec = (left % 1000) * 1000;
-		}
+		if (tv)
+			set_tv(tv, remaining(total, now_ns() - t0));
 		return res;
 	}
 	restore_sets(&saved, r, w, e);
-	log_fdsets("select", nfds, r, w, now_ms() - t0);
+	log_fdsets("select", nfds, r, w, now_ns() - t0);
+	if (interrupted(mark)) {
+		if (tv)
+			set_tv(tv, remaining(total, now_ns() - t0));
+		return -1;
+	}
 	if (!tv)
 		return real(nfds, r, w, e, NULL);
-	long long left = remaining((int)total, now_ms() - t0);
-	tv->tv_sec = left / 1000;
-	tv->tv_usec = (left % 1000) * 1000;
+	set_tv(tv, remaining(total, now_ns() - t0));
 	return real(nfds, r, w, e, tv);
 }
 
@@ -186,26 +267,34 @@ NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		errno = ENOSYS;
 		return -1;
 	}
-	int warn = warn_ms();
-	long long total = ts_to_ms(ts);
-	if (!warn || (total >= 0 && total <= warn) || nfds > FD_SETSIZE)
+	long long warn = warn_ns(), total = ts_to_ns(ts);
+	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, ts, mask);
 	struct saved_sets saved;
 	save_sets(&saved, r, w, e);
-	long long t0 = now_ms();
-	struct timespec first = ms_to_ts(warn);
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	struct timespec first = ns_to_ts(warn);
 	int res = real(nfds, r, w, e, &first, mask);
 	if (res != 0)
 		return res;
 	restore_sets(&saved, r, w, e);
-	log_fdsets("pselect", nfds, r, w, now_ms() - t0);
+	log_fdsets("pselect", nfds, r, w, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
 	if (!ts)
 		return real(nfds, r, w, e, NULL, mask);
-	struct timespec rest = ms_to_ts(remaining((int)total, now_ms() - t0));
+	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
 	return real(nfds, r, w, e, &rest, mask);
 }
 
 /* --- epoll --- */
+
+static void log_epoll(const char *call, int epfd, long long waited_ns)
+{
+	if (nl_watch_epoll_could_hang(epfd))
+		nl_watch_log_wait(call, NULL, 0, epfd, waited_ns / 1000);
+}
 
 NL_REAL_DECL(epoll_wait);
 NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
@@ -214,15 +303,20 @@ NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	__typeof__(&epoll_wait) real = NL_REAL(epoll_wait);
 	if (!real)
 		return (int)syscall(SYS_epoll_wait, epfd, ev, max, timeout);
-	int warn = warn_ms();
-	if (!warn || (timeout >= 0 && timeout <= warn))
+	long long warn = warn_ns(), total = ms_to_ns(timeout);
+	if (!split(warn, total))
 		return real(epfd, ev, max, timeout);
-	long long t0 = now_ms();
-	int r = real(epfd, ev, max, warn);
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	int r = real(epfd, ev, max, ns_to_ms(warn));
 	if (r != 0)
 		return r;
-	nl_watch_log_wait("epoll_wait", NULL, 0, epfd, (now_ms() - t0) * 1000);
-	return real(epfd, ev, max, remaining(timeout, now_ms() - t0));
+	log_epoll("epoll_wait", epfd, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
+	if (total < 0)
+		return real(epfd, ev, max, -1);
+	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)));
 }
 
 NL_REAL_DECL(epoll_pwait);
@@ -235,13 +329,19 @@ NL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 		errno = ENOSYS;
 		return -1;
 	}
-	int warn = warn_ms();
-	if (!warn || (timeout >= 0 && timeout <= warn))
+	long long warn = warn_ns(), total = ms_to_ns(timeout);
+	if (!split(warn, total))
 		return real(epfd, ev, max, timeout, mask);
-	long long t0 = now_ms();
-	int r = real(epfd, ev, max, warn, mask);
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	int r = real(epfd, ev, max, ns_to_ms(warn), mask);
 	if (r != 0)
 		return r;
-	nl_watch_log_wait("epoll_pwait", NULL, 0, epfd, (now_ms() - t0) * 1000);
-	return real(epfd, ev, max, remaining(timeout, now_ms() - t0), mask);
+	log_epoll("epoll_pwait", epfd, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
+	if (total < 0)
+		return real(epfd, ev, max, -1, mask);
+	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)),
+		    mask);
 }
