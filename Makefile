@@ -95,6 +95,7 @@ it: deps all $(B)/it-tests $(FIXTURES) $(EXAMPLES)
 
 check: deps
 	tests/layers.sh
+	tests/schema.sh
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) it

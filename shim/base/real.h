@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <unistd.h>
 
 struct nl_real_sym {
 	const char *name;
@@ -43,6 +44,17 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 #define NL_REAL(fn) ((__typeof__(&fn))nl_real_get(&nl_real_##fn))
 /* The same for a slot declared with NL_REAL_DECL_AS and an explicit type. */
 #define NL_REAL_AS(var, type) ((type)nl_real_get(&nl_real_##var))
+
+/* Call the real `fn` with `args`, or, when its lookup recursed, make the
+ * system call `sysargs` instead; the result has fn's type:
+ *
+ *   int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
+ */
+#define NL_CALL_REAL(fn, args, sysargs)                                      \
+	({                                                                   \
+		__typeof__(&fn) real_ = NL_REAL(fn);                         \
+		real_ ? real_ args : (__typeof__(fn args))syscall sysargs;   \
+	})
 
 /* Look up every declared symbol now (before fork). */
 void nl_real_resolve_all(void);

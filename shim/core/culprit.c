@@ -218,9 +218,8 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 static const char *tcp_state_name(unsigned s)
 {
 	static const char *const names[] = {
-		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN", "CLOSING",
+#define NL_TCP_STATE(number, name) [number] = name,
+#include "common/events.def"
 	};
 	return s < sizeof names / sizeof *names ? names[s] : "?";
 }

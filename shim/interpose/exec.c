@@ -94,9 +94,8 @@ static int enosys(void)
 NL_REAL_DECL(execve);
 static int real_execve(const char *path, char *const argv[], char *const envp[])
 {
-	__typeof__(&execve) real = NL_REAL(execve);
-	return real ? real(path, argv, envp)
-		    : (int)syscall(SYS_execve, path, argv, envp);
+	return NL_CALL_REAL(execve, (path, argv, envp),
+			    (SYS_execve, path, argv, envp));
 }
 
 NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -164,9 +163,8 @@ NL_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 	int keep = dirfd;
 	int n_keep = (flags & AT_EMPTY_PATH) && dirfd >= 0 ? 1 : 0;
 	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep);
-	__typeof__(&execveat) real = NL_REAL(execveat);
-	FINISH_EXEC(real ? real(dirfd, path, argv, env, flags)
-			 : (int)syscall(SYS_execveat, dirfd, path, argv, env, flags));
+	FINISH_EXEC(NL_CALL_REAL(execveat, (dirfd, path, argv, env, flags),
+				 (SYS_execveat, dirfd, path, argv, env, flags)));
 }
 
 /* --- the list forms: collect the arguments, then as their v forms --- */

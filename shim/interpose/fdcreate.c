@@ -43,13 +43,6 @@ static int has_mode_arg(int flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-/* Flags for an open-like call, and whether the shim added O_CLOEXEC. */
-static int cloexec_flags(int flags, int *added)
-{
-	*added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
-	return *added ? flags | O_CLOEXEC : flags;
-}
-
 /* The kernel call, for a lookup that recursed (see real.h). */
 static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -63,7 +56,7 @@ static int open_common(int dirfd, const char *path, int flags, mode_t mode,
 		       enum nl_call call, const void *site)
 {
 	int added;
-	int fl = cloexec_flags(flags, &added);
+	int fl = nl_cloexec_flag(flags, O_CLOEXEC, &added);
 	__typeof__(&openat) real = NL_REAL(openat);
 	int fd = real ? real(dirfd, path, fl, mode)
 		      : raw_openat(dirfd, path, fl, mode);
@@ -154,7 +147,7 @@ NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 	{                                                                    \
 		nl_enter();                                                  \
 		int added;                                                   \
-		int fl = cloexec_flags(O_CREAT | O_WRONLY | O_TRUNC, &added); \
+		int fl = nl_cloexec_flag(O_CREAT | O_WRONLY | O_TRUNC, O_CLOEXEC, &added); \
 		int fd = raw_openat(AT_FDCWD, path, fl, mode);               \
 		return nl_new_fd(fd, NL_CALL_CREAT, NL_CALLER(), added);     \
 	}
@@ -168,11 +161,9 @@ NL_REAL_DECL(pipe2);
 
 static int make_pipe(int fds[2], int flags, enum nl_call call, const void *site)
 {
-	int added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
-	if (added)
-		flags |= O_CLOEXEC;
-	__typeof__(&pipe2) real = NL_REAL(pipe2);
-	int r = real ? real(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	int added;
+	flags = nl_cloexec_flag(flags, O_CLOEXEC, &added);
+	int r = NL_CALL_REAL(pipe2, (fds, flags), (SYS_pipe2, fds, flags));
 	if (r == 0) {
 		nl_new_fd(fds[0], call, site, added);
 		nl_new_fd(fds[1], call, site, added);
@@ -192,21 +183,14 @@ NL_EXPORT int pipe2(int fds[2], int flags)
 	return make_pipe(fds, flags, NL_CALL_PIPE2, NL_CALLER());
 }
 
-static int socket_flags(int type, int *added)
-{
-	*added = nl_new_fds_cloexec() && !(type & SOCK_CLOEXEC);
-	return *added ? type | SOCK_CLOEXEC : type;
-}
-
 NL_REAL_DECL(socket);
 NL_EXPORT int socket(int domain, int type, int protocol)
 {
 	nl_enter();
 	int added;
-	int t = socket_flags(type, &added);
-	__typeof__(&socket) real = NL_REAL(socket);
-	int fd = real ? real(domain, t, protocol)
-		      : (int)syscall(SYS_socket, domain, t, protocol);
+	int t = nl_cloexec_flag(type, SOCK_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(socket, (domain, t, protocol),
+			      (SYS_socket, domain, t, protocol));
 	return nl_new_fd(fd, NL_CALL_SOCKET, NL_CALLER(), added);
 }
 
@@ -215,10 +199,9 @@ NL_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 {
 	nl_enter();
 	int added;
-	int t = socket_flags(type, &added);
-	__typeof__(&socketpair) real = NL_REAL(socketpair);
-	int r = real ? real(domain, t, protocol, sv)
-		     : (int)syscall(SYS_socketpair, domain, t, protocol, sv);
+	int t = nl_cloexec_flag(type, SOCK_CLOEXEC, &added);
+	int r = NL_CALL_REAL(socketpair, (domain, t, protocol, sv),
+			     (SYS_socketpair, domain, t, protocol, sv));
 	if (r == 0) {
 		nl_new_fd(sv[0], NL_CALL_SOCKETPAIR, NL_CALLER(), added);
 		nl_new_fd(sv[1], NL_CALL_SOCKETPAIR, NL_CALLER(), added);
@@ -232,10 +215,9 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 		     enum nl_call call, const void *site)
 {
 	int added;
-	int fl = socket_flags(flags, &added);
-	__typeof__(&accept4) real = NL_REAL(accept4);
-	int s = real ? real(fd, addr, len, fl)
-		     : (int)syscall(SYS_accept4, fd, addr, len, fl);
+	int fl = nl_cloexec_flag(flags, SOCK_CLOEXEC, &added);
+	int s = NL_CALL_REAL(accept4, (fd, addr, len, fl),
+			     (SYS_accept4, fd, addr, len, fl));
 	nl_new_fd(s, call, site, added);
 	nl_sock_accepted(fd, s, flags);  /* timeout and keepalive */
 	return s;
@@ -258,8 +240,8 @@ NL_REAL_DECL(recvmsg);
 NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & MSG_CMSG_CLOEXEC);
-	int fl = added ? flags | MSG_CMSG_CLOEXEC : flags;
+	int added;
+	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
 	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
 	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
 			 : syscall(SYS_recvmsg, fd, msg, fl);
@@ -286,8 +268,7 @@ NL_EXPORT int dup(int fd)
 {
 	nl_enter();
 	if (!nl_new_fds_cloexec()) {
-		__typeof__(&dup) real = NL_REAL(dup);
-		int r = real ? real(fd) : (int)syscall(SYS_dup, fd);
+		int r = NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
 		return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), 0);
 	}
 	int r = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
@@ -300,10 +281,9 @@ NL_REAL_DECL(epoll_create1);
 NL_EXPORT int epoll_create1(int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & EPOLL_CLOEXEC);
-	int fl = added ? flags | EPOLL_CLOEXEC : flags;
-	__typeof__(&epoll_create1) real = NL_REAL(epoll_create1);
-	int fd = real ? real(fl) : (int)syscall(SYS_epoll_create1, fl);
+	int added;
+	int fl = nl_cloexec_flag(flags, EPOLL_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(epoll_create1, (fl), (SYS_epoll_create1, fl));
 	return nl_new_fd(fd, NL_CALL_EPOLL_CREATE, NL_CALLER(), added);
 }
 
@@ -324,10 +304,10 @@ NL_REAL_DECL(eventfd);
 NL_EXPORT int eventfd(unsigned int initval, int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & EFD_CLOEXEC);
-	int fl = added ? flags | EFD_CLOEXEC : flags;
-	__typeof__(&eventfd) real = NL_REAL(eventfd);
-	int fd = real ? real(initval, fl) : (int)syscall(SYS_eventfd2, initval, fl);
+	int added;
+	int fl = nl_cloexec_flag(flags, EFD_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(eventfd, (initval, fl),
+			      (SYS_eventfd2, initval, fl));
 	return nl_new_fd(fd, NL_CALL_EVENTFD, NL_CALLER(), added);
 }
 
@@ -335,10 +315,10 @@ NL_REAL_DECL(timerfd_create);
 NL_EXPORT int timerfd_create(int clockid, int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & TFD_CLOEXEC);
-	int fl = added ? flags | TFD_CLOEXEC : flags;
-	__typeof__(&timerfd_create) real = NL_REAL(timerfd_create);
-	int fd = real ? real(clockid, fl) : (int)syscall(SYS_timerfd_create, clockid, fl);
+	int added;
+	int fl = nl_cloexec_flag(flags, TFD_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(timerfd_create, (clockid, fl),
+			      (SYS_timerfd_create, clockid, fl));
 	return nl_new_fd(fd, NL_CALL_TIMERFD, NL_CALLER(), added);
 }
 
@@ -348,11 +328,12 @@ NL_REAL_DECL(signalfd);
 NL_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
 	nl_enter();
-	int added = fd == -1 && nl_new_fds_cloexec() && !(flags & SFD_CLOEXEC);
-	int fl = added ? flags | SFD_CLOEXEC : flags;
-	__typeof__(&signalfd) real = NL_REAL(signalfd);
-	int r = real ? real(fd, mask, fl)
-		     : (int)syscall(SYS_signalfd4, fd, mask, _NSIG / 8, fl);
+	/* A new signalfd; signalfd(fd, ...) on an existing one changes its
+	 * mask only. */
+	int added = 0;
+	int fl = fd == -1 ? nl_cloexec_flag(flags, SFD_CLOEXEC, &added) : flags;
+	int r = NL_CALL_REAL(signalfd, (fd, mask, fl),
+			     (SYS_signalfd4, fd, mask, _NSIG / 8, fl));
 	return fd == -1 ? nl_new_fd(r, NL_CALL_SIGNALFD, NL_CALLER(), added) : r;
 }
 
@@ -360,10 +341,9 @@ NL_REAL_DECL(inotify_init1);
 NL_EXPORT int inotify_init1(int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & IN_CLOEXEC);
-	int fl = added ? flags | IN_CLOEXEC : flags;
-	__typeof__(&inotify_init1) real = NL_REAL(inotify_init1);
-	int fd = real ? real(fl) : (int)syscall(SYS_inotify_init1, fl);
+	int added;
+	int fl = nl_cloexec_flag(flags, IN_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(inotify_init1, (fl), (SYS_inotify_init1, fl));
 	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
 }
 
@@ -379,10 +359,10 @@ NL_REAL_DECL(memfd_create);
 NL_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
 	nl_enter();
-	int added = nl_new_fds_cloexec() && !(flags & MFD_CLOEXEC);
-	unsigned fl = added ? flags | MFD_CLOEXEC : flags;
-	__typeof__(&memfd_create) real = NL_REAL(memfd_create);
-	int fd = real ? real(name, fl) : (int)syscall(SYS_memfd_create, name, fl);
+	int added;
+	unsigned fl = (unsigned)nl_cloexec_flag((int)flags, MFD_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(memfd_create, (name, fl),
+			      (SYS_memfd_create, name, fl));
 	return nl_new_fd(fd, NL_CALL_MEMFD, NL_CALLER(), added);
 }
 
@@ -393,8 +373,8 @@ NL_REAL_DECL(mkostemps);
 
 static int temp_file(char *tmpl, int suffixlen, int flags, const void *site)
 {
-	int added = nl_new_fds_cloexec() && !(flags & O_CLOEXEC);
-	int fl = added ? flags | O_CLOEXEC : flags;
+	int added;
+	int fl = nl_cloexec_flag(flags, O_CLOEXEC, &added);
 	__typeof__(&mkostemps) real = NL_REAL(mkostemps);
 	if (!real) {
 		errno = ENOSYS;

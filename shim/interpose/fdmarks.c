@@ -38,9 +38,7 @@ NL_REAL_DECL(dup2);
 NL_EXPORT int dup2(int oldfd, int newfd)
 {
 	nl_enter();
-	__typeof__(&dup2) real = NL_REAL(dup2);
-	int r = real ? real(oldfd, newfd)
-		     : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
 	return after_dup_to(r, oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER());
 }
 
@@ -48,9 +46,8 @@ NL_REAL_DECL(dup3);
 NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	nl_enter();
-	__typeof__(&dup3) real = NL_REAL(dup3);
-	int r = real ? real(oldfd, newfd, flags)
-		     : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+	int r = NL_CALL_REAL(dup3, (oldfd, newfd, flags),
+			     (SYS_dup3, oldfd, newfd, flags));
 	return after_dup_to(r, oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
 			    NL_CALLER());
 }
@@ -130,9 +127,8 @@ NL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	__typeof__(&ioctl) real = NL_REAL(ioctl);
-	int r = real ? real(fd, request, arg)
-		     : (int)syscall(SYS_ioctl, fd, request, arg);
+	int r = NL_CALL_REAL(ioctl, (fd, request, arg),
+			     (SYS_ioctl, fd, request, arg));
 	if (r == 0 && (request == FIONCLEX || request == FIOCLEX) &&
 	    nl_fd_policy_active()) {
 		if (request == FIONCLEX && fd > 2)
@@ -149,8 +145,7 @@ NL_REAL_DECL(flock);
 NL_EXPORT int flock(int fd, int op)
 {
 	nl_enter();
-	__typeof__(&flock) real = NL_REAL(flock);
-	int r = real ? real(fd, op) : (int)syscall(SYS_flock, fd, op);
+	int r = NL_CALL_REAL(flock, (fd, op), (SYS_flock, fd, op));
 	if (r == 0 && nl_fd_policy_active()) {
 		if (op & LOCK_UN)
 			nl_fd_unmark(fd, NL_FD_LOCKED);
@@ -203,8 +198,7 @@ NL_EXPORT int close(int fd)
 	nl_enter();
 	if (nl_fd_policy_active())
 		nl_fd_closed(fd);
-	__typeof__(&close) real = NL_REAL(close);
-	return real ? real(fd) : (int)syscall(SYS_close, fd);
+	return NL_CALL_REAL(close, (fd), (SYS_close, fd));
 }
 
 NL_REAL_DECL(fclose);
@@ -227,9 +221,8 @@ NL_REAL_DECL(close_range);
 NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	nl_enter();
-	__typeof__(&close_range) real = NL_REAL(close_range);
-	int r = real ? real(lo, hi, flags)
-		     : (int)syscall(SYS_close_range, lo, hi, flags);
+	int r = NL_CALL_REAL(close_range, (lo, hi, flags),
+			     (SYS_close_range, lo, hi, flags));
 	if (r == 0 && nl_fd_policy_active())
 		nl_fd_range_changed(lo, hi, flags & CLOSE_RANGE_CLOEXEC);
 	return r;

@@ -85,8 +85,7 @@ NL_EXPORT pid_t fork(void)
 	/* Decided here, in the parent: the child moves itself at its exec. */
 	int regroup = nl_mode() != NL_MODE_OFF &&
 		      nl_pgroup_regroups(nl_sys_getpid(), nl_pgroup_manages());
-	__typeof__(&fork) real = NL_REAL(fork);
-	pid_t pid = real ? real() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
 		nl_after_fork_child();
 		nl_shell_after_fork();

@@ -12,6 +12,15 @@ static inline int nl_new_fds_cloexec(void)
 	return nl_mode() == NL_MODE_ENFORCE && !nl_proc.transparent;
 }
 
+/* A creating call's flags with its close-on-exec flag `cloexec` (O_CLOEXEC,
+ * SOCK_CLOEXEC, EFD_CLOEXEC, ...) added when new fds get it and the caller
+ * did not ask for it; *added says whether the shim added it. */
+static inline int nl_cloexec_flag(int flags, int cloexec, int *added)
+{
+	*added = nl_new_fds_cloexec() && !(flags & cloexec);
+	return *added ? flags | cloexec : flags;
+}
+
 /* Record a new fd.  `added`: the shim added the close-on-exec flag the
  * caller did not ask for.  An fd that lands on 0, 1 or 2 is stdio being
  * refilled (tar closes 0 and dup()s its pipe there for gzip): it must stay

@@ -59,9 +59,8 @@ NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
 	nl_enter();
 	int st = 0;
-	__typeof__(&waitpid) real = NL_REAL(waitpid);
-	pid_t r = real ? real(pid, &st, options)
-		       : (pid_t)syscall(SYS_wait4, pid, &st, options, NULL);
+	pid_t r = NL_CALL_REAL(waitpid, (pid, &st, options),
+			       (SYS_wait4, pid, &st, options, NULL));
 	if (status && r > 0)
 		*status = st;
 	return after_wait(r, st);
@@ -78,9 +77,8 @@ NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	nl_enter();
 	int st = 0;
-	__typeof__(&wait4) real = NL_REAL(wait4);
-	pid_t r = real ? real(pid, &st, options, ru)
-		       : (pid_t)syscall(SYS_wait4, pid, &st, options, ru);
+	pid_t r = NL_CALL_REAL(wait4, (pid, &st, options, ru),
+			       (SYS_wait4, pid, &st, options, ru));
 	if (status && r > 0)
 		*status = st;
 	return after_wait(r, st);
@@ -96,9 +94,8 @@ NL_REAL_DECL(waitid);
 NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	nl_enter();
-	__typeof__(&waitid) real = NL_REAL(waitid);
-	int r = real ? real(idtype, id, info, options)
-		     : (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
+	int r = NL_CALL_REAL(waitid, (idtype, id, info, options),
+			     (SYS_waitid, idtype, id, info, options, NULL));
 	if (r == 0 && info && info->si_pid > 0 && !(options & WNOWAIT) &&
 	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
 	     info->si_code == CLD_DUMPED))
@@ -114,8 +111,7 @@ NL_REAL_DECL(setpgid);
 NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 {
 	nl_enter();
-	__typeof__(&setpgid) real = NL_REAL(setpgid);
-	int r = real ? real(pid, pgid) : (int)syscall(SYS_setpgid, pid, pgid);
+	int r = NL_CALL_REAL(setpgid, (pid, pgid), (SYS_setpgid, pid, pgid));
 	if (r == 0)
 		nl_pgroup_note_manages();
 	return r;

@@ -175,30 +175,23 @@ static ssize_t real_op(const struct nl_read_op *op)
 {
 	switch (op->call) {
 	case NL_RD_READV: {
-		__typeof__(&readv) real = NL_REAL(readv);
-		return real ? real(op->fd, op->iov, op->iovcnt)
-			    : syscall(SYS_readv, op->fd, op->iov, op->iovcnt);
+		return NL_CALL_REAL(readv, (op->fd, op->iov, op->iovcnt),
+				    (SYS_readv, op->fd, op->iov, op->iovcnt));
 	}
 	case NL_RD_RECV: {
-		__typeof__(&recv) real = NL_REAL(recv);
-		return real ? real(op->fd, op->buf, op->n, op->flags)
-			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
-				      op->flags, NULL, NULL);
+		return NL_CALL_REAL(recv, (op->fd, op->buf, op->n, op->flags),
+				    (SYS_recvfrom, op->fd, op->buf, op->n, op->flags, NULL, NULL));
 	}
 	case NL_RD_RECVFROM: {
-		__typeof__(&recvfrom) real = NL_REAL(recvfrom);
-		return real ? real(op->fd, op->buf, op->n, op->flags, op->addr,
-				   op->addrlen)
-			    : syscall(SYS_recvfrom, op->fd, op->buf, op->n,
-				      op->flags, op->addr, op->addrlen);
+		return NL_CALL_REAL(recvfrom, (op->fd, op->buf, op->n, op->flags, op->addr, op->addrlen),
+				    (SYS_recvfrom, op->fd, op->buf, op->n, op->flags, op->addr, op->addrlen));
 	}
 	case NL_RD_RECVMSG:
 		return real_recvmsg ? real_recvmsg(op->fd, op->msg, op->flags)
 				    : syscall(SYS_recvmsg, op->fd, op->msg, op->flags);
 	default: {
-		__typeof__(&read) real = NL_REAL(read);
-		return real ? real(op->fd, op->buf, op->n)
-			    : syscall(SYS_read, op->fd, op->buf, op->n);
+		return NL_CALL_REAL(read, (op->fd, op->buf, op->n),
+				    (SYS_read, op->fd, op->buf, op->n));
 	}
 	}
 }

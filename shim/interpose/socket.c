@@ -17,9 +17,8 @@ NL_REAL_DECL(connect);
 NL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	nl_enter();
-	__typeof__(&connect) real = NL_REAL(connect);
-	int r = real ? real(fd, addr, len)
-		     : (int)syscall(SYS_connect, fd, addr, len);
+	int r = NL_CALL_REAL(connect, (fd, addr, len),
+			     (SYS_connect, fd, addr, len));
 	nl_sock_connected(fd, r, r == 0 ? 0 : errno);
 	return r;
 }
@@ -29,9 +28,8 @@ NL_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 			 socklen_t len)
 {
 	nl_enter();
-	__typeof__(&setsockopt) real = NL_REAL(setsockopt);
-	int r = real ? real(fd, level, name, val, len)
-		     : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+	int r = NL_CALL_REAL(setsockopt, (fd, level, name, val, len),
+			     (SYS_setsockopt, fd, level, name, val, len));
 	if (r == 0)
 		nl_sock_option_set(fd, level, name);
 	return r;

@@ -21,9 +21,8 @@
 #include <unistd.h>
 
 static const char *const tcp_states[] = {
-	"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
-	"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
-	"NEW_SYN_RECV",
+#define NL_TCP_STATE(number, name) [number] = name,
+#include "common/events.def"
 };
 
 /* "0100007F:1F90" -> "127.0.0.1:8080"; the kernel prints each 32-bit

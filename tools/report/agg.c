@@ -16,10 +16,8 @@
 #define TABLE_SLOTS 16384u      /* a power of two above REP_ROWS_MAX / 0.75 */
 
 const char *const rep_kind_names[K_NKINDS] = {
-	"fd_leak", "fork_inherit", "config_error", "suppressed", "pgroup",
-	"kill_escalated", "orphans", "sock_timeout", "sock_policy",
-	"read_blocked", "read_unblocked", "wait_blocked", "read_timeout",
-	"stdin_detached",
+#define NL_EVENT_KIND(name, ID) #name,
+#include "common/events.def"
 };
 
 static void *xcalloc(size_t n, size_t size)

@@ -58,11 +58,11 @@ struct mode_total {
 	uint8_t *seen_exe;      /* bitmap over pool ids */
 };
 
+/* The kinds of the event schema (common/events.def). */
 enum rep_kind {
-	K_FD_LEAK, K_FORK_INHERIT, K_CONFIG_ERROR, K_SUPPRESSED, K_PGROUP,
-	K_KILL_ESCALATED, K_ORPHANS, K_SOCK_TIMEOUT, K_SOCK_POLICY,
-	K_READ_BLOCKED, K_READ_UNBLOCKED, K_WAIT_BLOCKED, K_READ_TIMEOUT,
-	K_STDIN_DETACHED, K_NKINDS
+#define NL_EVENT_KIND(name, ID) K_##ID,
+#include "common/events.def"
+	K_NKINDS
 };
 
 extern const char *const rep_kind_names[K_NKINDS];

@@ -14,19 +14,8 @@ struct cur {
 };
 
 static const struct { const char *name; enum rep_field id; } fields[] = {
-	{ "ts", F_TS }, { "event", F_EVENT }, { "pid", F_PID }, { "exe", F_EXE },
-	{ "mode", F_MODE }, { "host", F_HOST }, { "count", F_COUNT },
-	{ "truncated", F_TRUNCATED }, { "action", F_ACTION }, { "fd", F_FD },
-	{ "kind", F_KIND }, { "object", F_OBJECT }, { "created_by", F_CREATED_BY },
-	{ "module", F_MODULE }, { "offset", F_OFFSET }, { "symbol", F_SYMBOL },
-	{ "via", F_VIA }, { "target", F_TARGET }, { "threads", F_THREADS },
-	{ "error", F_ERROR }, { "config", F_CONFIG }, { "dropped", F_DROPPED },
-	{ "child", F_CHILD }, { "signal", F_SIGNAL },
-	{ "orphan_exe", F_ORPHAN_EXE }, { "holds_fds", F_HOLDS_FDS },
-	{ "peer", F_PEER }, { "direction", F_DIRECTION }, { "wait", F_WAIT },
-	{ "waited", F_WAITED }, { "call", F_CALL }, { "culprits", F_CULPRITS },
-	{ "fds", F_FDS }, { "result", F_RESULT }, { "reason", F_REASON },
-	{ "orphan", F_ORPHAN }, { "tcp", F_TCP }, { "local", F_LOCAL },
+#define NL_EVENT_KEY(name, ID, type) { #name, F_##ID },
+#include "common/events.def"
 };
 
 /* Keys are matched by length first: a line has a dozen keys, and most

@@ -35,13 +35,10 @@ struct rep_val {
 };
 
 /* The fields the report reads; every other key is skipped. */
+/* The keys of the event schema (common/events.def). */
 enum rep_field {
-	F_TS, F_EVENT, F_PID, F_EXE, F_MODE, F_HOST, F_COUNT, F_TRUNCATED,
-	F_ACTION, F_FD, F_KIND, F_OBJECT, F_CREATED_BY, F_MODULE, F_OFFSET,
-	F_SYMBOL, F_VIA, F_TARGET, F_THREADS, F_ERROR, F_CONFIG, F_DROPPED,
-	F_CHILD, F_SIGNAL, F_ORPHAN_EXE, F_HOLDS_FDS, F_PEER, F_DIRECTION,
-	F_WAIT, F_WAITED, F_CALL, F_CULPRITS, F_FDS, F_RESULT, F_REASON,
-	F_ORPHAN, F_TCP, F_LOCAL,
+#define NL_EVENT_KEY(name, ID, type) F_##ID,
+#include "common/events.def"
 	F_NFIELDS
 };
 
