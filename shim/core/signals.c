@@ -1,6 +1,6 @@
 /* The per-thread record of signal handlers that ran, and the questions
  * asked of it (signals.h); the trampoline that fills it is in
- * wrap_signal.c, with the interposers. */
+ * interpose/signal.c, with the interposers. */
 #include "core/signals.h"
 
 #include <signal.h>

@@ -97,7 +97,7 @@ int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec);
 void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
 			 unsigned secs);
 
-/* recvmsg through the EINTR-restart rule (wrap_read.c); `real` is libc's. */
+/* recvmsg through the EINTR-restart rule (interpose/read.c); `real` is libc's. */
 ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
 			struct msghdr *msg, int flags);
 

@@ -1,4 +1,4 @@
-/* popen streams made by the shim (wrap_shell.c). */
+/* popen streams made by the shim (interpose/shell.c). */
 #ifndef NL_SHELL_H
 #define NL_SHELL_H
 
@@ -9,7 +9,7 @@
  * fclose() on a popen stream waits too, as in glibc. */
 int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled);
 
-/* Called in a fork child (wrap_fork.c). */
+/* Called in a fork child (interpose/fork.c). */
 void nl_shell_after_fork(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* connect() and setsockopt(): where sockets become connected, and where the
  * program states its own timeouts and keepalive.  accept() and accept4()
- * live with the other fd-creating calls (wrap_fdcreate.c) and call
+ * live with the other fd-creating calls (interpose/fdcreate.c) and call
  * nl_sock_accepted() on the fd they return.  See socktimeout.h. */
 #include <errno.h>
 #include <sys/socket.h>

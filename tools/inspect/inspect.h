@@ -1,12 +1,12 @@
 /* noleak inspect: why is a running process hung, and who is to blame?
  *
- *   noleak_inspect.c        options, the two modes (one process, --all)
- *   noleak_inspect_proc.c   the host's process table, read from /proc
- *   noleak_inspect_sys.c    which system call a thread is in, and its fds
- *   noleak_inspect_fd.c     what an fd is: pipe ends, sockets, ttys
- *   noleak_inspect_net.c    sockets: /proc/net/tcp{,6}, unix peers
- *   noleak_inspect_text.c   the report for people
- *   noleak_inspect_json.c   the report as JSON
+ *   inspect.c  options, the two modes (one process, --all)
+ *   proc.c     the host's process table, read from /proc
+ *   sys.c      which system call a thread is in, and its fds
+ *   fd.c       what an fd is: pipe ends, sockets, ttys
+ *   net.c      sockets: /proc/net/tcp{,6}, unix peers
+ *   text.c     the report for people
+ *   json.c     the report as JSON
  *
  * Everything is read from /proc, so the target needs no preload and no
  * cooperation: it works on static binaries and on programs started long
@@ -21,7 +21,7 @@
 /* A usage error: the exit status of every usage error of noleak. */
 #define NL_INSPECT_EXIT_USAGE 2
 
-/* ---- noleak_inspect_proc.c: the process table ---- */
+/* ---- proc.c: the process table ---- */
 
 struct insp_fdlink {
 	int fd;
@@ -66,7 +66,7 @@ long insp_fd_flags(pid_t pid, int fd);
 /* How an errno from /proc is said: "permission", "gone", ... */
 const char *insp_errtext(int err);
 
-/* ---- noleak_inspect_fd.c: describing an fd ---- */
+/* ---- fd.c: describing an fd ---- */
 
 struct insp_holder {
 	pid_t pid;
@@ -114,13 +114,13 @@ void insp_fd_free(struct insp_fd *f);
 /* "read", "write", "read-write" or "?" for an O_ACCMODE value. */
 const char *insp_acc_name(int acc);
 
-/* ---- noleak_inspect_net.c: sockets ---- */
+/* ---- net.c: sockets ---- */
 
 /* Find socket inode `ino` in pid's network namespace: TCP (v4, v6) or
  * unix.  Returns 0 when found. */
 int insp_sock_lookup(pid_t pid, unsigned long ino, struct insp_sock *out);
 
-/* ---- noleak_inspect_sys.c: what a thread is blocked in ---- */
+/* ---- sys.c: what a thread is blocked in ---- */
 
 enum insp_call_class {
 	INSP_CALL_OTHER,
@@ -216,7 +216,7 @@ void insp_print_json(const struct insp_report *r);
 void insp_print_blocked_text(const struct insp_blocked *b);
 void insp_print_blocked_json(const struct insp_blocked *b);
 
-/* noleak_inspect.c: the subcommand's entry point. */
+/* inspect.c: the subcommand's entry point. */
 int noleak_inspect_main(int argc, char **argv);
 
 #endif

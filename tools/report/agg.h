@@ -1,5 +1,5 @@
-/* noleak-report: the aggregate tables, shared by report_agg.c (filling) and
- * report_print.c (printing).  Every table is bounded: distinct strings,
+/* noleak-report: the aggregate tables, shared by agg.c (filling) and
+ * print.c (printing).  Every table is bounded: distinct strings,
  * rows and execs have caps, and what exceeds them is counted, not stored. */
 #ifndef NL_REPORT_AGG_H
 #define NL_REPORT_AGG_H

@@ -1,6 +1,6 @@
 /* noleak-report: what leaks, where, how often, and what hangs, from
  * libnoleak's event logs.  This file holds main() and the options only;
- * the work is in report_input.c, report_agg.c and report_print.c. */
+ * the work is in input.c, agg.c and print.c. */
 #include "report.h"
 
 #include <getopt.h>

@@ -1,8 +1,8 @@
 /* noleak-report: summarises libnoleak event logs (JSON Lines).
  *
- * The pieces: report_json.c parses one line into field slices without
- * allocating, report_agg.c folds events into bounded tables, report_input.c
- * reads files in large blocks and cuts them into lines, report_print.c writes
+ * The pieces: json.c parses one line into field slices without
+ * allocating, agg.c folds events into bounded tables, input.c
+ * reads files in large blocks and cuts them into lines, print.c writes
  * the text or JSON summary.  report.c holds only main() and the options. */
 #ifndef NL_REPORT_H
 #define NL_REPORT_H
