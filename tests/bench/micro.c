@@ -203,6 +203,43 @@ static long socket_close(double *ns, int domain)
 	return CREATE_BATCH;
 }
 
+/* A short-lived TCP connection on 127.0.0.1: socket, connect, accept and
+ * both closes, the set-up every accepted and connected socket pays. */
+#define CONNECT_BATCH 200
+static int listener = -1;
+static struct sockaddr_in listen_addr;
+
+static void setup_listener(void)
+{
+	socklen_t len = sizeof listen_addr;
+	listen_addr.sin_family = AF_INET;
+	listen_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	listener = socket(AF_INET, SOCK_STREAM, 0);
+	if (listener < 0 ||
+	    bind(listener, (struct sockaddr *)&listen_addr, sizeof listen_addr) < 0 ||
+	    listen(listener, CONNECT_BATCH) < 0 ||
+	    getsockname(listener, (struct sockaddr *)&listen_addr, &len) < 0)
+		die("micro: listen on 127.0.0.1");
+}
+
+static long batch_tcp_connect_accept(double *ns)
+{
+	double t0 = now_ns();
+	for (int i = 0; i < CONNECT_BATCH; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&listen_addr,
+				     sizeof listen_addr) < 0)
+			die("micro: connect to 127.0.0.1");
+		int a = accept(listener, NULL, NULL);
+		if (a < 0)
+			die("micro: accept");
+		close(a);
+		close(c);
+	}
+	*ns += now_ns() - t0;
+	return CONNECT_BATCH;
+}
+
 static long batch_socket_tcp_close(double *ns) { return socket_close(ns, AF_INET); }
 static long batch_socket_unix_close(double *ns) { return socket_close(ns, AF_UNIX); }
 
@@ -222,6 +259,7 @@ static const struct figure figures[] = {
 	{ "pipe_close", NULL, batch_pipe_close },
 	{ "socket_tcp_close", NULL, batch_socket_tcp_close },
 	{ "socket_unix_close", NULL, batch_socket_unix_close },
+	{ "tcp_connect_accept", setup_listener, batch_tcp_connect_accept },
 };
 
 static double per_batch[MAX_BATCHES];

@@ -8,6 +8,7 @@
 #
 #   BENCH_QUICK=1   a short run (about a minute) instead of about five
 #   BENCH_FIGURES   the figures to run (default: all, see FIGURES)
+#   BENCH_WORKLOADS the real workloads to run (default: configure make git python)
 #   CC              compiler for the harnesses (default gcc)
 #
 # How it measures: the variants of a figure (no shim, empty preload, shim in
@@ -33,7 +34,7 @@ CC=${CC:-gcc}
 QUICK=${BENCH_QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 
-FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro shell report}
+FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro workloads shell report}
 
 SAMPLES=$OUT/samples.tsv   # group, figure, variant, value
 ROWS=$OUT/rows.tsv         # one line per table row, see row()
@@ -259,7 +260,7 @@ fig_fdexec() {
 fig_micro() {
 	local ms=$((QUICK ? 40 : 100)) m=$OUT/micro fig g
 	for fig in read_1 read_64k recv_unix recv_tcp open_close pipe_close \
-		socket_tcp_close socket_unix_close; do
+		socket_tcp_close socket_unix_close tcp_connect_accept; do
 		g=micro_$fig
 		variant $g none "$m" $ms $fig
 		variant $g enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$m" $ms $fig
@@ -285,7 +286,44 @@ fig_micro() {
 		row "$fig" "$label" none "no shim" ns none "" "" "" ""
 		row "$fig" "$label" enforce "shim, enforce" ns none ratio_le 1.05 "" "<= 1.05x none"
 	done
+	row tcp_connect_accept "connect+accept+close, tcp" none "no shim" ns none "" "" "" ""
+	row tcp_connect_accept "connect+accept+close, tcp" enforce "shim, enforce" ns none ratio_le 1.10 "" "<= 1.10x none"
 	note "read ... socket+close: ns per call (pipe+close: per pipe() and two close()), ~$ms ms of calls per sample."
+	note "connect+accept+close: ns per connection on 127.0.0.1 (socket, connect, accept, two closes)."
+}
+
+# Real workloads, whole, as a user of the host sees them: every process of
+# the workload preloaded (enforce), against the empty preload.
+fig_workloads() {
+	local s=$OUT/spawn w=$TOP/tests/bench/workloads.sh name rows=""
+	if ! command -v autoconf >/dev/null && [[ $(id -u) == 0 ]] &&
+		command -v apt-get >/dev/null; then
+		say "installing Debian's autoconf for the configure workload"
+		apt-get install -y -q autoconf >>"$ERRLOG" 2>&1 ||
+			{ apt-get update -q >>"$ERRLOG" 2>&1 && apt-get install -y -q autoconf >>"$ERRLOG" 2>&1; }
+	fi
+	for name in ${BENCH_WORKLOADS:-configure make git python}; do
+		if ! "$w" setup $name "$TMP/wl-$name" >>"$ERRLOG" 2>&1; then
+			note "$name workload: cannot be set up here (see $ERRLOG); its rows are empty."
+			continue
+		fi
+		variant "wl_$name" none "$s" run "$w" run $name "$TMP/wl-$name"
+		variant "wl_$name" empty env LD_PRELOAD="$EMPTY" "$s" run "$w" run $name "$TMP/wl-$name"
+		variant "wl_$name" enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce \
+			"$s" run "$w" run $name "$TMP/wl-$name"
+		SCALE[wl_$name/none]=0.001 SCALE[wl_$name/empty]=0.001 SCALE[wl_$name/enforce]=0.001
+		if ((QUICK)); then alternate "wl_$name" 3 3 30; else alternate "wl_$name" 5 9 240; fi
+	done
+	local f g="<= 1.02x empty"
+	for name in configure:"autoconf ./configure" make:"make -j2 (this library)" \
+		git:"git status+log -p+diff x10" python:"python subprocess.run x100"; do
+		f=${name#*:}
+		name=${name%%:*}
+		row "wl_$name" "$f" none "no preload" ms empty "" "" "" ""
+		row "wl_$name" "$f" empty "empty preload" ms none "" "" "" ""
+		row "wl_$name" "$f" enforce "shim, enforce" ms empty ratio_le 1.02 "" "$g"
+	done
+	note "workloads: ms per whole run, every process of the workload preloaded (tests/bench/workloads.sh)."
 }
 
 # A fork-heavy shell workload under the shim in audit mode, beside the
