@@ -155,13 +155,27 @@ NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	FINISH_EXEC(real ? real(fd, argv, env) : enosys());
 }
 
+/* execveat() reaches the file through dirfd for an empty path
+ * (AT_EMPTY_PATH) or a relative one, and the kernel refuses a script
+ * reached through a close-on-exec dirfd (ENOENT: the interpreter could not
+ * open /dev/fd/N).  So that dirfd crosses this exec when it would have
+ * without the shim; an absolute path ignores dirfd. */
+static int execveat_needs_dirfd(int dirfd, const char *path, int flags)
+{
+	if (dirfd < 0)
+		return 0;
+	if (flags & AT_EMPTY_PATH)
+		return 1;
+	return path != NULL && path[0] != '/';
+}
+
 NL_REAL_DECL(execveat);
 NL_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 		       char *const envp[], int flags)
 {
 	nl_enter();
 	int keep = dirfd;
-	int n_keep = (flags & AT_EMPTY_PATH) && dirfd >= 0 ? 1 : 0;
+	int n_keep = execveat_needs_dirfd(dirfd, path, flags);
 	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep);
 	FINISH_EXEC(NL_CALL_REAL(execveat, (dirfd, path, argv, env, flags),
 				 (SYS_execveat, dirfd, path, argv, env, flags)));

@@ -394,20 +394,37 @@ NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { nl_enter(); return te
 
 /* --- stdio streams --- */
 
-/* The mode with glibc's 'e' (O_CLOEXEC) added; returns mode itself when
- * nothing is to be added or it does not fit. */
+/* glibc reads a mode's flags from bytes 1 to 6 only, whatever they are
+ * (the ',' of ",ccs=CHARSET" included): an 'e' there means O_CLOEXEC, an
+ * 'x' O_EXCL, and so on.  The charset is the rest after ",ccs=". */
+#define MODE_FLAG_BYTES 7
+
+/* The mode with glibc's 'e' (O_CLOEXEC) added before any ',' so that a
+ * charset stays as it was: "w,ccs=UTF-8" becomes "we,ccs=UTF-8".  Returns
+ * mode itself when its flags already hold 'e', or when the 'e' would land
+ * where glibc does not read it or push a flag out of those bytes (nothing
+ * is added then, and the fd is not recorded as made close-on-exec). */
 static const char *mode_with_e(const char *mode, char *buf, size_t cap,
 			       int *added)
 {
 	*added = 0;
-	if (!mode || !nl_new_fds_cloexec() || strchr(mode, 'e'))
+	if (!mode || !nl_new_fds_cloexec() || mode[0] == '\0')
 		return mode;
-	size_t n = strlen(mode);
-	if (n + 2 > cap)
+	size_t n = strnlen(mode, MODE_FLAG_BYTES);
+	if (memchr(mode + 1, 'e', n - 1))
 		return mode;
-	memcpy(buf, mode, n);
-	buf[n] = 'e';
-	buf[n + 1] = '\0';
+	const char *comma = strchr(mode, ',');
+	size_t at = comma ? (size_t)(comma - mode) : strlen(mode);
+	if (at >= MODE_FLAG_BYTES)
+		return mode;
+	if (n == MODE_FLAG_BYTES && strchr("+xbmc", mode[MODE_FLAG_BYTES - 1]))
+		return mode;
+	size_t len = strlen(mode);
+	if (len + 2 > cap)
+		return mode;
+	memcpy(buf, mode, at);
+	buf[at] = 'e';
+	memcpy(buf + at + 1, mode + at, len - at + 1);
 	*added = 1;
 	return buf;
 }
@@ -424,7 +441,7 @@ static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 	NL_EXPORT FILE *name(const char *path, const char *mode)             \
 	{                                                                    \
 		nl_enter();                                                  \
-		char buf[32];                                                \
+		char buf[64];                                                \
 		int added;                                                   \
 		const char *m = mode_with_e(mode, buf, sizeof buf, &added);  \
 		__typeof__(&name) real = NL_REAL(name);                      \
@@ -445,7 +462,7 @@ FOPEN_LIKE(fopen64)
 	NL_EXPORT FILE *name(const char *path, const char *mode, FILE *stream) \
 	{                                                                    \
 		nl_enter();                                                  \
-		char buf[32];                                                \
+		char buf[64];                                                \
 		int added = 0;                                               \
 		const char *m = mode;                                        \
 		int old = stream ? fileno(stream) : -1;                      \
