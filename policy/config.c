@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/sys.h"
 
@@ -277,10 +278,9 @@ static long read_all(int fd, char *buf, size_t cap, int *more)
 	return (long)len;
 }
 
-static void load_file(struct nl_policy *p, const char *path,
-		      const struct nl_identity *who)
+static void read_config(struct nl_policy *p, const char *path,
+			const struct nl_identity *who, char *buf)
 {
-	char buf[NL_CONFIG_MAX];
 	struct stat st;
 	int fd, more;
 	long len;
@@ -314,7 +314,7 @@ static void load_file(struct nl_policy *p, const char *path,
 		nl_policy_error(p, path, ": ignored: ", why, NULL);
 		return;
 	}
-	len = read_all(fd, buf, sizeof(buf), &more);
+	len = read_all(fd, buf, NL_CONFIG_MAX, &more);
 	nl_sys_close(fd);
 	if (len < 0) {
 		file_error(p, path, "cannot read", (int)-len);
@@ -330,6 +330,22 @@ static void load_file(struct nl_policy *p, const char *path,
 	}
 	memcpy(p->config_path, path, strlen(path) + 1);
 	nl_policy_apply_config(p, buf, (size_t)len, path, who);
+}
+
+/* The file goes to an anonymous mapping, unmapped right after, not onto
+ * the stack: start-up may run on whatever thread made the first call. */
+static void load_file(struct nl_policy *p, const char *path,
+		      const struct nl_identity *who)
+{
+	long buf = nl_sys6(SYS_mmap, 0, NL_CONFIG_MAX, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf < 0 && buf > -4096) {
+		file_error(p, path, "cannot read", (int)-buf);
+		return;
+	}
+	read_config(p, path, who, (char *)buf);
+	NL_SYS(SYS_munmap, buf, NL_CONFIG_MAX, 0);
 }
 
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "base/arena.h"
 #include "common/sys.h"
 #include "common/version.h"
 #include "core/fdtable.h"
@@ -35,6 +36,7 @@ void nl_after_fork_child(void)
 	if (parent == self)
 		return;
 	nl_proc.pid = self;
+	nl_arena_after_fork();
 	nl_fd_after_fork();
 	nl_event_after_fork();
 	nl_pgroup_after_fork(parent);

@@ -2,12 +2,14 @@
 #include "core/culprit.h"
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "base/arena.h"
 #include "core/fdinfo.h"
 #include "core/fdlist.h"
 #include "log/jbuf.h"
@@ -15,16 +17,36 @@
 #include "log/json.h"
 
 #define CULPRITS_MAX 16
+/* Buffers for paths read from /proc: arena memory, not the stack (the
+ * blocked read may run on a small signal or thread stack). */
+#define EXE_MAX 512
+#define LINK_MAX 256
+#define CMD_MAX 256
 
 /* --- /proc helpers --- */
 
+/* v >= 0 in decimal at buf (room for 11 bytes); returns the length. */
+static size_t put_decimal(char *buf, int v)
+{
+	char rev[11];
+	size_t n = 0, k = 0;
+	do
+		rev[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (k)
+		buf[n++] = rev[--k];
+	buf[n] = '\0';
+	return n;
+}
+
+/* /proc/PID<tail>[FD]: a leaf, since it runs at the bottom of the scan. */
 static size_t proc_path(char *buf, size_t cap, int pid, const char *tail,
 			int fd)
 {
 	size_t n = 6;
 	memcpy(buf, "/proc/", 6);
 	if (pid > 0)
-		n += nl_fmt_int(buf + n, cap - n, pid);
+		n += put_decimal(buf + n, pid);
 	else {
 		memcpy(buf + n, "self", 4);
 		n += 4;
@@ -35,7 +57,7 @@ static size_t proc_path(char *buf, size_t cap, int pid, const char *tail,
 	memcpy(buf + n, tail, t + 1);
 	n += t;
 	if (fd >= 0)
-		n += nl_fmt_int(buf + n, cap - n, fd);
+		n += put_decimal(buf + n, fd);
 	return n;
 }
 
@@ -50,13 +72,36 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-static pid_t parent_of(int pid)
+/* --- pipe and FIFO holders --- */
+
+/* The scan's state and every buffer it reads /proc into, in one piece of
+ * arena memory; the helpers below use them one after the other. */
+struct holder_scan {
+	const char *object;      /* readlink target of our fd */
+	pid_t self, self_parent;
+	int saw_self;            /* /proc listed this process: it is real */
+	int pid;                 /* process being scanned */
+	int fds[8], n_fds;
+	int denied;              /* processes whose fds we may not read */
+	int found;
+	struct nl_jbuf *out;
+	char dir[48];            /* /proc/PID/fd, being listed */
+	char path[64];           /* any other /proc path */
+	/* "pid (comm) S ppid", "pos:..\nflags:..": what is wanted comes
+	 * first (comm is at most 16 bytes). */
+	char small[192];
+	char link[LINK_MAX];
+	char exe[EXE_MAX], self_exe[EXE_MAX];
+	char cmd[CMD_MAX];
+	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/PID/fd */
+};
+
+static pid_t parent_of(struct holder_scan *h, int pid)
 {
-	char path[64], buf[512];
-	proc_path(path, sizeof path, pid, "/stat", -1);
-	if (read_small(path, buf, sizeof buf) <= 0)
+	proc_path(h->path, sizeof h->path, pid, "/stat", -1);
+	if (read_small(h->path, h->small, sizeof h->small) <= 0)
 		return -1;
-	const char *p = strrchr(buf, ')');
+	const char *p = strrchr(h->small, ')');
 	if (!p || strlen(p) < 5)
 		return -1;
 	long v = 0;
@@ -65,14 +110,14 @@ static pid_t parent_of(int pid)
 	return (pid_t)v;
 }
 
-/* Whether fd of pid is open for writing, from fdinfo's octal flags. */
-static int open_for_writing(int pid, int fd)
+/* Whether fd of the scanned process is open for writing, from fdinfo's
+ * octal flags. */
+static int open_for_writing(struct holder_scan *h, int fd)
 {
-	char path[64], buf[256];
-	proc_path(path, sizeof path, pid, "/fdinfo/", fd);
-	if (read_small(path, buf, sizeof buf) <= 0)
+	proc_path(h->path, sizeof h->path, h->pid, "/fdinfo/", fd);
+	if (read_small(h->path, h->small, sizeof h->small) <= 0)
 		return 1;  /* cannot tell: report it */
-	const char *f = strstr(buf, "flags:");
+	const char *f = strstr(h->small, "flags:");
 	if (!f)
 		return 1;
 	unsigned long flags = 0;
@@ -83,74 +128,56 @@ static int open_for_writing(int pid, int fd)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* --- pipe and FIFO holders --- */
-
-struct holder_scan {
-	const char *object;      /* readlink target of our fd */
-	pid_t self, self_parent;
-	int saw_self;            /* /proc listed this process: it is real */
-	char self_exe[512];
-	int pid;                 /* process being scanned */
-	int fds[8], n_fds;
-	int denied;              /* processes whose fds we may not read */
-	int found;
-	struct nl_jbuf *out;
-};
-
-static void match_fd(int fd, void *arg)
+static void match_fd(struct holder_scan *h, int fd)
 {
-	struct holder_scan *h = arg;
-	char path[64], link[256];
-	proc_path(path, sizeof path, h->pid, "/fd/", fd);
-	ssize_t n = nl_sys_readlink(path, link, sizeof link - 1);
+	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
+	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link - 1);
 	if (n <= 0)
 		return;
-	link[n] = '\0';
-	if (strcmp(link, h->object) || !open_for_writing(h->pid, fd))
+	h->link[n] = '\0';
+	if (strcmp(h->link, h->object) || !open_for_writing(h, fd))
 		return;
 	if (h->n_fds < 8)
 		h->fds[h->n_fds++] = fd;
 }
 
-static const char *relation(struct holder_scan *h, const char *exe)
+static const char *relation(struct holder_scan *h)
 {
 	if (h->pid == h->self)
 		return "self";
-	pid_t parent = parent_of(h->pid);
+	pid_t parent = parent_of(h, h->pid);
 	if (parent == h->self)
-		return strcmp(exe, h->self_exe) == 0 ? "bare-fork child" : "child";
-	if (parent > 0 && parent_of(parent) == h->self)
+		return strcmp(h->exe, h->self_exe) == 0 ? "bare-fork child" : "child";
+	if (parent > 0 && parent_of(h, parent) == h->self)
 		return "grandchild";
 	if (h->pid == h->self_parent)
 		return "parent";
 	return "other";
 }
 
-static void cmdline_of(int pid, char *buf, size_t cap)
+static void cmdline_of(struct holder_scan *h)
 {
-	char path[64];
-	proc_path(path, sizeof path, pid, "/cmdline", -1);
-	ssize_t n = read_small(path, buf, cap);
+	proc_path(h->path, sizeof h->path, h->pid, "/cmdline", -1);
+	ssize_t n = read_small(h->path, h->cmd, sizeof h->cmd);
 	for (ssize_t i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
+		if (h->cmd[i] == '\0')
+			h->cmd[i] = ' ';
 }
 
 static void add_holder(struct holder_scan *h)
 {
-	char path[64], exe[512], cmd[256];
-	proc_path(path, sizeof path, h->pid, "/exe", -1);
-	ssize_t n = nl_sys_readlink(path, exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	cmdline_of(h->pid, cmd, sizeof cmd);
+	proc_path(h->path, sizeof h->path, h->pid, "/exe", -1);
+	ssize_t n = nl_sys_readlink(h->path, h->exe, sizeof h->exe - 1);
+	h->exe[n > 0 ? n : 0] = '\0';
+	cmdline_of(h);
 	struct nl_jbuf *j = h->out;
 	nl_jb_raw(j, h->found ? ",{" : "{");
 	nl_jb_key(j, "pid", 1);
 	nl_jb_int(j, h->pid);
 	nl_jb_key(j, "exe", 0);
-	nl_jb_str(j, n > 0 ? exe : "unknown (permission)");
+	nl_jb_str(j, n > 0 ? h->exe : "unknown (permission)");
 	nl_jb_key(j, "cmdline", 0);
-	nl_jb_str(j, cmd);
+	nl_jb_str(j, h->cmd);
 	nl_jb_key(j, "fds", 0);
 	nl_jb_raw(j, "[");
 	for (int i = 0; i < h->n_fds; i++) {
@@ -160,57 +187,77 @@ static void add_holder(struct holder_scan *h)
 	}
 	nl_jb_raw(j, "]");
 	nl_jb_key(j, "relation", 0);
-	nl_jb_str(j, relation(h, exe));
+	nl_jb_str(j, relation(h));
 	nl_jb_raw(j, "}");
 	h->found++;
 }
 
-static void scan_process(int pid, void *arg)
+/* Every process's fds, in two nested loops rather than callbacks: the
+ * scan runs at the bottom of a blocked read, with one frame for all of it.
+ * Returns -1 when /proc cannot be listed. */
+static int scan_processes(struct holder_scan *h)
 {
-	struct holder_scan *h = arg;
-	if (pid == h->self)
-		h->saw_self = 1;
-	if (h->found >= CULPRITS_MAX)
-		return;
-	char dir[48];
-	proc_path(dir, sizeof dir, pid, "/fd", -1);
-	h->pid = pid;
-	h->n_fds = 0;
-	if (nl_for_each_number(dir, match_fd, h) < 0) {
-		h->denied++;
-		return;
+	if (nl_numdir_open(&h->procs, "/proc", 0) < 0)
+		return -1;
+	for (int pid; (pid = nl_numdir_next(&h->procs)) >= 0;) {
+		if (pid == h->self)
+			h->saw_self = 1;
+		if (h->found >= CULPRITS_MAX)
+			continue;
+		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
+		h->pid = pid;
+		h->n_fds = 0;
+		if (nl_numdir_open(&h->fd_dir, h->dir, 0) < 0) {
+			h->denied++;
+			continue;
+		}
+		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0;)
+			match_fd(h, fd);
+		nl_numdir_close(&h->fd_dir);
+		if (h->n_fds)
+			add_holder(h);
 	}
-	if (h->n_fds)
-		add_holder(h);
+	nl_numdir_close(&h->procs);
+	return 0;
 }
 
 /* [...] of the holders of a pipe or FIFO whose link target is `object`. */
+__attribute__((noinline))
 static void pipe_holders(struct nl_jbuf *j, const char *object)
 {
-	struct holder_scan h = { .object = object, .out = j };
-	h.self = nl_sys_getpid();
-	h.self_parent = nl_sys_getppid();
-	ssize_t n = nl_sys_readlink("/proc/self/exe", h.self_exe,
-				    sizeof h.self_exe - 1);
-	h.self_exe[n > 0 ? n : 0] = '\0';
+	size_t mark = nl_arena_enter();
+	struct holder_scan *h = nl_arena_get(sizeof *h);
+	if (!h) {
+		nl_arena_leave(mark);
+		j->full = 1;
+		return;
+	}
+	memset(h, 0, offsetof(struct holder_scan, dir));
+	h->object = object;
+	h->out = j;
+	h->self = nl_sys_getpid();
+	h->self_parent = nl_sys_getppid();
+	ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
+				    sizeof h->self_exe - 1);
+	h->self_exe[n > 0 ? n : 0] = '\0';
 	nl_jb_raw(j, "[");
 	/* /proc may be missing, or covered by something else: only a /proc
 	 * that lists this very process is believed. */
-	if (!object[0] || nl_for_each_number("/proc", scan_process, &h) < 0 ||
-	    !h.saw_self)
-		h.denied = -1;
-	if (h.denied) {
-		nl_jb_raw(j, h.found ? ",{" : "{");
+	if (!object[0] || scan_processes(h) < 0 || !h->saw_self)
+		h->denied = -1;
+	if (h->denied) {
+		nl_jb_raw(j, h->found ? ",{" : "{");
 		nl_jb_key(j, "relation", 1);
-		nl_jb_str(j, h.denied < 0 ? "unknown (/proc unavailable)"
-					  : "unknown (permission)");
-		if (h.denied > 0) {
+		nl_jb_str(j, h->denied < 0 ? "unknown (/proc unavailable)"
+					   : "unknown (permission)");
+		if (h->denied > 0) {
 			nl_jb_key(j, "processes", 0);
-			nl_jb_int(j, h.denied);
+			nl_jb_int(j, h->denied);
 		}
 		nl_jb_raw(j, "}");
 	}
 	nl_jb_raw(j, "]");
+	nl_arena_leave(mark);
 }
 
 /* --- sockets --- */
@@ -225,6 +272,8 @@ static const char *tcp_state_name(unsigned s)
 }
 
 /* {"pid":..,"exe":..} of a UNIX socket's peer; 0 when unknown. */
+/* Not inlined, here and below: a frame only on the path that needs it. */
+__attribute__((noinline))
 static int unix_peer(struct nl_jbuf *j, int fd)
 {
 	struct ucred cred;
@@ -232,54 +281,69 @@ static int unix_peer(struct nl_jbuf *j, int fd)
 	if (nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, (long)&cred,
 		    (long)&cl, 0) < 0 || cred.pid <= 0)
 		return 0;
-	char path[64], exe[512];
+	char path[64];
+	size_t mark = nl_arena_enter();
+	char *exe = nl_arena_get(EXE_MAX);
 	proc_path(path, sizeof path, cred.pid, "/exe", -1);
-	ssize_t n = nl_sys_readlink(path, exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
+	ssize_t n = exe ? nl_sys_readlink(path, exe, EXE_MAX - 1) : -1;
 	nl_jb_raw(j, "{");
 	nl_jb_key(j, "pid", 1);
 	nl_jb_int(j, cred.pid);
 	nl_jb_key(j, "exe", 0);
+	if (n > 0)
+		exe[n] = '\0';
 	nl_jb_str(j, n > 0 ? exe : "unknown (permission)");
 	nl_jb_raw(j, "}");
+	nl_arena_leave(mark);
 	return 1;
 }
 
 /* {"local":..,"peer":..,"state":..,...} of a TCP socket. */
+__attribute__((noinline))
 static void tcp_state(struct nl_jbuf *j, int fd)
 {
-	struct sockaddr_storage a;
-	socklen_t len = sizeof a;
-	char s[200];
+	struct tcp_bufs {
+		struct sockaddr_storage a;
+		struct tcp_info ti;
+		char s[200];
+	} *t;
+	size_t mark = nl_arena_enter();
+	socklen_t len = sizeof t->a;
 	int first = 1;
+	t = nl_arena_get(sizeof *t);
+	if (!t) {
+		nl_arena_leave(mark);
+		j->full = 1;
+		return;
+	}
 	nl_jb_raw(j, "{");
-	if (NL_SYS(SYS_getsockname, fd, &a, &len) == 0) {
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+	if (NL_SYS(SYS_getsockname, fd, &t->a, &len) == 0) {
+		nl_format_sockaddr(t->s, sizeof t->s, (struct sockaddr *)&t->a, len);
 		nl_jb_key(j, "local", first);
-		nl_jb_str(j, s);
+		nl_jb_str(j, t->s);
 		first = 0;
 	}
-	len = sizeof a;
-	if (NL_SYS(SYS_getpeername, fd, &a, &len) == 0) {
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
+	len = sizeof t->a;
+	if (NL_SYS(SYS_getpeername, fd, &t->a, &len) == 0) {
+		nl_format_sockaddr(t->s, sizeof t->s, (struct sockaddr *)&t->a, len);
 		nl_jb_key(j, "peer", first);
-		nl_jb_str(j, s);
+		nl_jb_str(j, t->s);
 		first = 0;
 	}
-	struct tcp_info ti;
-	socklen_t tl = sizeof ti;
-	if (nl_sys6(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, (long)&ti,
+	socklen_t tl = sizeof t->ti;
+	if (nl_sys6(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, (long)&t->ti,
 		    (long)&tl, 0) == 0) {
 		nl_jb_key(j, "state", first);
-		nl_jb_str(j, tcp_state_name(ti.tcpi_state));
+		nl_jb_str(j, tcp_state_name(t->ti.tcpi_state));
 		nl_jb_key(j, "unacked", 0);
-		nl_jb_int(j, ti.tcpi_unacked);
+		nl_jb_int(j, t->ti.tcpi_unacked);
 		nl_jb_key(j, "retransmits", 0);
-		nl_jb_int(j, ti.tcpi_total_retrans);
+		nl_jb_int(j, t->ti.tcpi_total_retrans);
 		nl_jb_key(j, "last_recv_ms", 0);
-		nl_jb_int(j, ti.tcpi_last_data_recv);
+		nl_jb_int(j, t->ti.tcpi_last_data_recv);
 	}
 	nl_jb_raw(j, "}");
+	nl_arena_leave(mark);
 }
 
 static int socket_domain(int fd)
@@ -295,6 +359,7 @@ static int socket_domain(int fd)
 /* --- terminals --- */
 
 /* {"path":..,"deleted":..,"hung_up":..,"foreground":..} of a terminal. */
+__attribute__((noinline))
 static void tty_state(struct nl_jbuf *j, int fd, const char *link)
 {
 	size_t n = strlen(link);
@@ -319,72 +384,115 @@ static void tty_state(struct nl_jbuf *j, int fd, const char *link)
 
 /* --- assembling --- */
 
-/* The culprit of fd as one field: writes its JSON value into j and returns
- * its key, or NULL when the kind of fd has none. */
-static const char *culprit_value(struct nl_jbuf *j, int fd,
-				 const struct nl_fd_desc *d)
+/* The key of fd's culprit field, or NULL when its kind has none. */
+static const char *culprit_key(int fd, const struct nl_fd_desc *d,
+			       int *domain)
 {
-	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo")) {
-		pipe_holders(j, d->object);
+	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
 		return "culprits";
-	}
-	if (!strcmp(d->kind, "tty")) {
-		tty_state(j, fd, d->object);
+	if (!strcmp(d->kind, "tty"))
 		return "tty";
-	}
 	if (strcmp(d->kind, "socket"))
 		return NULL;
-	int domain = socket_domain(fd);
-	if (domain == AF_UNIX)
-		return unix_peer(j, fd) ? "peer" : NULL;
-	if (domain == AF_INET || domain == AF_INET6) {
-		tcp_state(j, fd);
+	*domain = socket_domain(fd);
+	if (*domain == AF_UNIX)
+		return "peer";
+	if (*domain == AF_INET || *domain == AF_INET6)
 		return "tcp";
-	}
 	return NULL;
 }
 
+/* Writes the value of fd's culprit field (its key from culprit_key) into j;
+ * 0 when there is none after all (a UNIX socket without a peer). */
+static int culprit_value(struct nl_jbuf *j, int fd,
+			 const struct nl_fd_desc *d, int domain)
+{
+	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
+		pipe_holders(j, d->object);
+	else if (!strcmp(d->kind, "tty"))
+		tty_state(j, fd, d->object);
+	else if (domain == AF_UNIX)
+		return unix_peer(j, fd);
+	else
+		tcp_state(j, fd);
+	return 1;
+}
+
+/* Values longer than this are left out (the fd's other fields stay). */
+#define VALUE_MAX 2048
+
+/* What describing an fd takes, in arena memory (these run at the bottom
+ * of a blocked read, or of a poll that may be in a signal handler). */
+struct culprit_bufs {
+	struct nl_fd_desc d;
+	struct nl_jbuf j, v;
+	int domain;
+};
+
 size_t nl_culprit_json(char *buf, size_t cap, int fd)
 {
-	struct nl_jbuf j;
-	struct nl_fd_desc d;
-	char value[2048];
-	struct nl_jbuf v;
-	nl_fd_describe(fd, &d);
-	nl_jb_init(&v, value, sizeof value);
-	const char *key = culprit_value(&v, fd, &d);
-	nl_jb_init(&j, buf, cap);
-	nl_jb_raw(&j, "{");
-	nl_jb_key(&j, "fd", 1);
-	nl_jb_int(&j, fd);
-	nl_jb_key(&j, "kind", 0);
-	nl_jb_str(&j, d.kind);
-	nl_jb_key(&j, "object", 0);
-	nl_jb_str(&j, d.object);
-	if (key && !v.full) {
-		nl_jb_key(&j, key, 0);
-		nl_jb_raw(&j, value);
+	size_t mark = nl_arena_enter(), len;
+	struct culprit_bufs *w = nl_arena_get(sizeof *w);
+	if (!w) {
+		nl_arena_leave(mark);
+		return 0;
 	}
-	nl_jb_raw(&j, "}");
-	if (j.full) {
-		nl_jb_init(&j, buf, cap);
-		nl_jb_raw(&j, "{\"truncated\":true}");
+	struct nl_jbuf *j = &w->j;
+	w->domain = -1;
+	nl_fd_describe(fd, &w->d);
+	const char *key = culprit_key(fd, &w->d, &w->domain);
+	nl_jb_init(j, buf, cap);
+	nl_jb_raw(j, "{");
+	nl_jb_key(j, "fd", 1);
+	nl_jb_int(j, fd);
+	nl_jb_key(j, "kind", 0);
+	nl_jb_str(j, w->d.kind);
+	nl_jb_key(j, "object", 0);
+	nl_jb_str(j, w->d.object);
+	if (key && !j->full) {
+		/* Written in place; taken back when it does not fit. */
+		size_t before = j->len;
+		nl_jb_key(j, key, 0);
+		size_t room = j->cap - j->len;
+		nl_jb_init(&w->v, j->b + j->len, room < VALUE_MAX ? room : VALUE_MAX);
+		if (culprit_value(&w->v, fd, &w->d, w->domain) && !w->v.full &&
+		    j->len + w->v.len + 2 <= j->cap)
+			j->len += w->v.len;
+		else
+			j->len = before;
+		j->b[j->len] = '\0';
 	}
-	return j.len;
+	nl_jb_raw(j, "}");
+	if (j->full) {
+		nl_jb_init(j, buf, cap);
+		nl_jb_raw(j, "{\"truncated\":true}");
+	}
+	len = j->len;
+	nl_arena_leave(mark);
+	return len;
 }
 
 void nl_event_culprits(struct nl_event *ev, int fd)
 {
-	struct nl_fd_desc d;
-	char value[3072];
-	struct nl_jbuf v;
-	nl_fd_describe(fd, &d);
-	nl_event_str(ev, "kind", d.kind);
-	nl_event_str(ev, "object", d.object);
-	if (d.end)
-		nl_event_str(ev, "end", d.end);
-	nl_jb_init(&v, value, sizeof value);
-	const char *key = culprit_value(&v, fd, &d);
-	if (key && !v.full)
-		nl_event_raw(ev, key, value);
+	size_t mark = nl_arena_enter();
+	struct culprit_bufs *w = nl_arena_get(sizeof *w);
+	if (!w) {
+		nl_arena_leave(mark);
+		return;
+	}
+	w->domain = -1;
+	nl_fd_describe(fd, &w->d);
+	nl_event_str(ev, "kind", w->d.kind);
+	nl_event_str(ev, "object", w->d.object);
+	if (w->d.end)
+		nl_event_str(ev, "end", w->d.end);
+	const char *key = culprit_key(fd, &w->d, &w->domain);
+	if (key) {
+		nl_event_json_open(ev, key, &w->v);
+		int some = culprit_value(&w->v, fd, &w->d, w->domain);
+		/* A value too long for the line is left out, as before it
+		 * had its own buffer: the line stays whole. */
+		nl_event_json_close(ev, &w->v, some && !w->v.full);
+	}
+	nl_arena_leave(mark);
 }

@@ -10,8 +10,9 @@
  *   tty: its path, whether deleted or hung up, and whether this process is
  *     in its foreground group.
  *
- * Raw system calls and stack buffers only: it runs in the blocked thread,
- * possibly in a fork child of a multithreaded program. */
+ * Raw system calls and arena memory (base/arena.h) only: it runs in
+ * the blocked thread, possibly on a small stack, in a signal handler or in
+ * a fork child of a multithreaded program. */
 #ifndef NL_CULPRIT_H
 #define NL_CULPRIT_H
 
@@ -21,7 +22,8 @@
 void nl_event_culprits(struct nl_event *ev, int fd);
 
 /* The same as one JSON object {"fd":N,"kind":..,"object":..,culprit
- * fields}, for the list of fds a poll waits on.  Returns its length. */
+ * fields} written into buf (which may be the free part of an event line),
+ * for the list of fds a poll waits on.  Returns its length. */
 size_t nl_culprit_json(char *buf, size_t cap, int fd);
 
 #endif

@@ -1,12 +1,18 @@
 /* Describing an fd inside an event (fd_leak, fork_inherit, ...). */
 #include "core/fdevent.h"
 
+#include "base/arena.h"
 #include "core/fdtable.h"
 #include "core/site.h"
+#include "common/sys.h"
 #include "log/json.h"
+
+/* Module paths longer than this are cut. */
+#define NL_MODULE_MAX 512
 
 void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d)
 {
+	size_t mark = nl_arena_enter();
 	nl_fd_describe(fd, d);
 	nl_event_int(ev, "fd", fd);
 	nl_event_str(ev, "kind", d->kind);
@@ -17,12 +23,35 @@ void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d)
 	uintptr_t site = s ? __atomic_load_n(&s->site, __ATOMIC_RELAXED) : 0;
 	uint16_t call = s ? __atomic_load_n(&s->call, __ATOMIC_RELAXED) : 0;
 	nl_event_str(ev, "created_by", site ? nl_call_name(call) : "unseen");
-	char module[512];
+	char *module = site ? nl_arena_get(NL_MODULE_MAX) : NULL;
 	uintptr_t off;
-	if (site && nl_site_resolve(site, module, sizeof module, &off) == 0) {
+	if (module && nl_site_resolve(site, module, NL_MODULE_MAX, &off) == 0) {
 		char hex[24] = "0x";
 		nl_fmt_hex(hex + 2, sizeof hex - 2, off);
 		nl_event_str(ev, "module", module);
 		nl_event_str(ev, "offset", hex);
 	}
+	d->object = "";   /* its memory goes with the bracket */
+	nl_arena_leave(mark);
+}
+
+void nl_event_addresses(struct nl_event *ev, int fd)
+{
+	struct addresses {
+		struct sockaddr_storage a;
+		char s[200];
+	} *w;
+	size_t mark = nl_arena_enter();
+	socklen_t len = sizeof w->a;
+	w = nl_arena_get(sizeof *w);
+	if (w && NL_SYS(SYS_getsockname, fd, &w->a, &len) == 0) {
+		nl_format_sockaddr(w->s, sizeof w->s, (struct sockaddr *)&w->a, len);
+		nl_event_str(ev, "local", w->s);
+	}
+	len = sizeof w->a;
+	if (w && NL_SYS(SYS_getpeername, fd, &w->a, &len) == 0) {
+		nl_format_sockaddr(w->s, sizeof w->s, (struct sockaddr *)&w->a, len);
+		nl_event_str(ev, "peer", w->s);
+	}
+	nl_arena_leave(mark);
 }

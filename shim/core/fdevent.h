@@ -6,7 +6,10 @@
 #include "log/event.h"
 #include "core/fdinfo.h"
 
-/* Adds the fields for fd; fills *d (may be used by the caller after). */
+/* Adds the fields for fd; fills *d (its kind and end may be used by the
+ * caller after; its object is gone). */
 void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d);
+/* Adds "local" and "peer", the addresses of socket fd (those it has). */
+void nl_event_addresses(struct nl_event *ev, int fd);
 
 #endif

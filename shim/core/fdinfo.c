@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "base/arena.h"
 #include "log/event.h"
 #include "common/sys.h"
 #include "log/json.h"
+
+#define NL_FD_LINK_MAX 512
 
 static size_t put(char *dst, size_t cap, size_t at, const char *s)
 {
@@ -43,14 +46,13 @@ static size_t put_hex16(char *dst, size_t cap, size_t at, unsigned v)
 
 static size_t format_in6(char *dst, size_t cap, size_t at, const uint8_t a[16])
 {
-	/* Plain colon form; the longest run of zero groups becomes "::". */
-	unsigned g[8];
+	/* Plain colon form; the longest run of zero groups becomes "::".
+	 * Groups are read from a[] as needed (no copy: a small stack). */
+#define GROUP(i) ((unsigned)a[2 * (i)] << 8 | a[2 * (i) + 1])
 	int best = -1, best_len = 0;
-	for (int i = 0; i < 8; i++)
-		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
 	for (int i = 0; i < 8;) {
 		int j = i;
-		while (j < 8 && g[j] == 0)
+		while (j < 8 && GROUP(j) == 0)
 			j++;
 		if (j - i > best_len && j - i > 1) {
 			best = i;
@@ -66,8 +68,9 @@ static size_t format_in6(char *dst, size_t cap, size_t at, const uint8_t a[16])
 		}
 		if (i && i != best + best_len)
 			at = put(dst, cap, at, ":");
-		at = put_hex16(dst, cap, at, g[i]);
+		at = put_hex16(dst, cap, at, GROUP(i));
 	}
+#undef GROUP
 	return at;
 }
 
@@ -107,32 +110,47 @@ size_t nl_format_sockaddr(char *dst, size_t cap, const struct sockaddr *sa,
 			dst[at] = '\0';
 			return at;
 		}
-		char path[sizeof un->sun_path + 1];
-		memcpy(path, un->sun_path, n < sizeof un->sun_path ? n : sizeof un->sun_path);
-		path[n < sizeof un->sun_path ? n : sizeof un->sun_path] = '\0';
-		return put(dst, cap, 0, path);
+		/* sun_path need not end in a NUL. */
+		if (n > sizeof un->sun_path)
+			n = sizeof un->sun_path;
+		for (size_t i = 0; i < n && un->sun_path[i] && at + 1 < cap; i++)
+			dst[at++] = un->sun_path[i];
+		if (cap)
+			dst[at] = '\0';
+		return at;
 	}
 	at = put(dst, cap, 0, "family:");
 	return put_num(dst, cap, at, sa->sa_family);
 }
 
-static void describe_socket(int fd, struct nl_fd_desc *d, const char *link)
+/* An address formatted straight after `at` (at most 200 bytes of it). */
+static size_t put_sockaddr(char *dst, size_t cap, size_t at,
+			   const struct sockaddr_storage *a, socklen_t len)
 {
+	size_t room = cap - at < 200 ? cap - at : 200;
+	return at + nl_format_sockaddr(dst + at, room, (const struct sockaddr *)a,
+				       len);
+}
+
+/* What nl_fd_describe reads, in arena memory rather than on the stack. */
+struct describe_bufs {
+	char link[NL_FD_LINK_MAX];
+	struct stat st;
 	struct sockaddr_storage a;
-	socklen_t len = sizeof a;
-	size_t at = put(d->object, sizeof d->object, 0, link);
-	if (NL_SYS(SYS_getsockname, fd, &a, &len) == 0) {
-		at = put(d->object, sizeof d->object, at, " ");
-		char s[200];
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
-		at = put(d->object, sizeof d->object, at, s);
+};
+
+static void describe_socket(int fd, char *object, struct describe_bufs *w)
+{
+	socklen_t len = sizeof w->a;
+	size_t at = put(object, NL_FD_OBJECT_MAX, 0, w->link);
+	if (NL_SYS(SYS_getsockname, fd, &w->a, &len) == 0) {
+		at = put(object, NL_FD_OBJECT_MAX, at, " ");
+		at = put_sockaddr(object, NL_FD_OBJECT_MAX, at, &w->a, len);
 	}
-	len = sizeof a;
-	if (NL_SYS(SYS_getpeername, fd, &a, &len) == 0) {
-		at = put(d->object, sizeof d->object, at, " -> ");
-		char s[200];
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
-		put(d->object, sizeof d->object, at, s);
+	len = sizeof w->a;
+	if (NL_SYS(SYS_getpeername, fd, &w->a, &len) == 0) {
+		at = put(object, NL_FD_OBJECT_MAX, at, " -> ");
+		put_sockaddr(object, NL_FD_OBJECT_MAX, at, &w->a, len);
 	}
 }
 
@@ -158,26 +176,34 @@ static const char *pipe_end(int fd)
 void nl_fd_describe(int fd, struct nl_fd_desc *d)
 {
 	char proc[40] = "/proc/self/fd/";
-	char link[512];
-	put_num(proc, sizeof proc, strlen(proc), fd);
-	ssize_t n = nl_sys_readlink(proc, link, sizeof link - 1);
-	link[n > 0 ? n : 0] = '\0';
+	char *object = nl_arena_get(NL_FD_OBJECT_MAX);
+	struct describe_bufs *w = nl_arena_get(sizeof *w);
+	const char *link = w ? w->link : NULL;
+	d->object = "";
 	d->end = NULL;
-	put(d->object, sizeof d->object, 0, link);
+	if (!object || !w) {
+		d->kind = "unknown";
+		return;
+	}
+	d->object = object;
+	put_num(proc, sizeof proc, strlen(proc), fd);
+	ssize_t n = nl_sys_readlink(proc, w->link, sizeof w->link - 1);
+	w->link[n > 0 ? n : 0] = '\0';
+	put(object, NL_FD_OBJECT_MAX, 0, link);
 
-	struct stat st;
-	if (nl_sys_fstat(fd, &st) < 0) {
+	struct stat *st = &w->st;
+	if (nl_sys_fstat(fd, st) < 0) {
 		d->kind = "closed";
 		return;
 	}
-	switch (st.st_mode & S_IFMT) {
+	switch (st->st_mode & S_IFMT) {
 	case S_IFIFO:
 		d->kind = strncmp(link, "pipe:", 5) == 0 ? "pipe" : "fifo";
 		d->end = pipe_end(fd);
 		return;
 	case S_IFSOCK:
 		d->kind = "socket";
-		describe_socket(fd, d, link);
+		describe_socket(fd, object, w);
 		return;
 	case S_IFDIR:
 		d->kind = "dir";

@@ -11,4 +11,17 @@ int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 /* The same for /proc/self/fd: every open fd (not the one used to list). */
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx);
 
+/* The same as an iteration, for scans that nest (culprit.c): no frame per
+ * level.  The caller gives the memory (arena memory: it is big). */
+struct nl_numdir {
+	int fd, skip;
+	long n, off;
+	char buf[4096] __attribute__((aligned(8)));
+};
+/* 0, or -1 when the directory cannot be read. */
+int nl_numdir_open(struct nl_numdir *d, const char *path, int skip_own);
+/* The next numbered entry, or -1 at the end. */
+int nl_numdir_next(struct nl_numdir *d);
+void nl_numdir_close(struct nl_numdir *d);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "log/event.h"
 #include "core/fdlist.h"
+#include "base/arena.h"
 #include "base/state.h"
 #include "common/sys.h"
 #include "log/json.h"
@@ -187,20 +188,9 @@ static void forget(pid_t child)
 /* --- /proc --- */
 
 /* Fields of /proc/PID/stat after the command name: state ppid pgrp. */
-static int read_stat_state(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+static int parse_stat(char *buf, ssize_t len, char *state, pid_t *ppid,
+		      pid_t *pgrp)
 {
-	char path[40] = "/proc/";
-	size_t n = strlen(path);
-	n += nl_fmt_int(path + n, sizeof path - n, pid);
-	memcpy(path + n, "/stat", 6);
-	char buf[512];
-	int fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	ssize_t len = nl_sys_read(fd, buf, sizeof buf - 1);
-	nl_sys_close(fd);
-	if (len <= 0)
-		return -1;
 	buf[len] = '\0';
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2])
@@ -217,6 +207,27 @@ static int read_stat_state(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
 	*ppid = (pid_t)v[0];
 	*pgrp = (pid_t)v[1];
 	return 0;
+}
+
+/* Reads them. */
+static int read_stat_state(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+{
+	char path[40] = "/proc/";
+	size_t n = strlen(path);
+	n += nl_fmt_int(path + n, sizeof path - n, pid);
+	memcpy(path + n, "/stat", 6);
+	/* The name is at most 16 bytes: pgrp is well inside the first 192.
+	 * Scratch memory: this runs for every process, inside waitpid(). */
+	enum { STAT_MAX = 192 };
+	size_t mark = nl_arena_enter();
+	char *buf = nl_arena_get(STAT_MAX);
+	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
+	ssize_t len = fd < 0 ? -1 : nl_sys_read(fd, buf, STAT_MAX - 1);
+	if (fd >= 0)
+		nl_sys_close(fd);
+	int r = len > 0 ? parse_stat(buf, len, state, ppid, pgrp) : -1;
+	nl_arena_leave(mark);
+	return r;
 }
 
 static int read_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
@@ -338,14 +349,20 @@ static int carries_marker(pid_t pid, pid_t self, pid_t token)
 	memcpy(want, NL_PGROUP_FROM_ENV "=", w);
 	w += nl_fmt_int(want + w, sizeof want - w, self);
 	want[w++] = ':';
-	int fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
+	/* The environment is read in chunks of arena memory (base/arena.h),
+	 * not on the stack of the waitpid() caller. */
+	enum { CHUNK = 4096 };
+	size_t mark = nl_arena_enter();
+	char *buf = nl_arena_get(CHUNK);
+	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		nl_arena_leave(mark);
 		return 0;
-	char buf[4096];
+	}
 	size_t have = 0;
 	int found = 0;
 	for (;;) {
-		ssize_t r = nl_sys_read(fd, buf + have, sizeof buf - have);
+		ssize_t r = nl_sys_read(fd, buf + have, CHUNK - have);
 		if (r <= 0)
 			break;
 		have += (size_t)r;
@@ -368,10 +385,11 @@ static int carries_marker(pid_t pid, pid_t self, pid_t token)
 			break;
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		if (have == sizeof buf)
+		if (have == CHUNK)
 			have = 0;  /* an entry longer than the buffer: not ours */
 	}
 	nl_sys_close(fd);
+	nl_arena_leave(mark);
 	return found;
 }
 
@@ -472,24 +490,33 @@ static void log_orphan(pid_t pgid, pid_t orphan, const char *action,
 		       const struct own_objects *own)
 {
 	struct nl_event ev;
-	struct held_scan held = { .own = own, .pid = orphan };
 	char dir[48] = "/proc/";
+	size_t mark = nl_arena_enter();
+	struct held_scan *held = nl_arena_get(sizeof *held);
+	char *exe = nl_arena_get(512);
+	if (!held || !exe) {
+		nl_arena_leave(mark);
+		return;
+	}
+	*held = (struct held_scan){ .own = own, .pid = orphan };
 	size_t dn = 6 + nl_fmt_int(dir + 6, sizeof dir - 6, orphan);
 	memcpy(dir + dn, "/fd", 4);
-	nl_for_each_number(dir, note_held, &held);
-	held.list[held.len] = '\0';
-	char path[64] = "/proc/", exe[512];
+	nl_for_each_number(dir, note_held, held);
+	held->list[held->len] = '\0';
+	char path[64] = "/proc/";
 	size_t n = 6 + nl_fmt_int(path + 6, sizeof path - 6, orphan);
 	memcpy(path + n, "/exe", 5);
-	ssize_t len = nl_sys_readlink(path, exe, sizeof exe - 1);
-	exe[len > 0 ? len : 0] = '\0';
+	ssize_t len = exe ? nl_sys_readlink(path, exe, 511) : -1;
+	if (len > 0)
+		exe[len] = '\0';
 	nl_event_begin(&ev, "orphans");
 	nl_event_str(&ev, "action", action);
 	nl_event_int(&ev, "child", pgid);
 	nl_event_int(&ev, "orphan", orphan);
 	nl_event_str(&ev, "orphan_exe", len > 0 ? exe : "unknown (permission)");
-	nl_event_str(&ev, "holds_fds", held.list);
+	nl_event_str(&ev, "holds_fds", held->list);
 	nl_event_emit(&ev);
+	nl_arena_leave(mark);
 }
 
 static long long now_ms(void)
@@ -524,22 +551,35 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	int saved = errno;
 	/* Enforce: the members of the child's group.  Audit moved nobody:
 	 * the processes that carry the child's marker. */
-	struct member_scan m = { .pgid = audit ? nl_sys_getpgid(0) : pid,
-				 .self = nl_sys_getpid(), .token = audit ? token : 0 };
-	find_members(&m, !audit && was_signalled(pid));
-	if (!m.count) {
+	/* The scan and the log's buffers live in arena memory, not on the
+	 * stack of the waitpid() caller. */
+	size_t mark = nl_arena_enter();
+	struct member_scan *m = nl_arena_get(sizeof *m);
+	if (!m) {
+		nl_arena_leave(mark);
+		errno = saved;
+		return;
+	}
+	*m = (struct member_scan){ .pgid = audit ? nl_sys_getpgid(0) : pid,
+				   .self = nl_sys_getpid(), .token = audit ? token : 0 };
+	find_members(m, !audit && was_signalled(pid));
+	if (!m->count) {
+		nl_arena_leave(mark);
 		errno = saved;
 		return;
 	}
 	int kill_them = p->orphans == NL_ORPHANS_KILL;
 	const char *action = !kill_them ? "logged"
 			     : p->mode == NL_MODE_AUDIT ? "would_kill" : "killed";
-	if (nl_event_enabled()) {
-		struct own_objects own = { .n = 0 };
-		nl_for_each_open_fd(collect_own, &own);
-		for (int i = 0; i < m.count; i++)
-			log_orphan(pid, m.pids[i], action, &own);
+	struct own_objects *own = nl_event_enabled() ? nl_arena_get(sizeof *own)
+						       : NULL;
+	if (own) {
+		own->n = 0;
+		nl_for_each_open_fd(collect_own, own);
+		for (int i = 0; i < m->count; i++)
+			log_orphan(pid, m->pids[i], action, own);
 	}
+	nl_arena_leave(mark);
 	if (kill_them && p->mode == NL_MODE_ENFORCE) {
 		nl_sys_kill(-pid, SIGTERM);
 		schedule_kill(pid);

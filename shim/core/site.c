@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "base/arena.h"
 #include "common/sys.h"
 
 static const char *parse_hex(const char *p, uintptr_t *v)
@@ -52,34 +53,55 @@ static int line_holds(const char *line, const char *end, uintptr_t addr,
 	return 1;
 }
 
+/* Read in chunks of arena memory (a small stack cannot hold them); a line
+ * longer than a chunk (a path near PATH_MAX) is judged by its first chunk,
+ * its path cut there. */
+#define NL_MAPS_CHUNK 4096
+
+static int resolve_from(int fd, char *buf, uintptr_t addr, char *module,
+			size_t cap, uintptr_t *offset)
+{
+	size_t have = 0;
+	int skipping = 0;   /* the rest of an overlong line */
+	for (;;) {
+		ssize_t n = nl_sys_read(fd, buf + have, NL_MAPS_CHUNK - have);
+		if (n <= 0)
+			return 0;
+		have += (size_t)n;
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			if (!skipping &&
+			    line_holds(line, nl, addr, module, cap, offset))
+				return 1;
+			skipping = 0;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == NL_MAPS_CHUNK) {
+			if (!skipping &&
+			    line_holds(buf, buf + have, addr, module, cap, offset))
+				return 1;
+			skipping = 1;
+			have = 0;
+		}
+	}
+}
+
 int nl_site_resolve(uintptr_t addr, char *module, size_t cap,
 		    uintptr_t *offset)
 {
 	if (!addr || cap == 0)
 		return -1;
-	int fd = nl_sys_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	char buf[8192];
-	size_t have = 0;
+	size_t mark = nl_arena_enter();
+	char *buf = nl_arena_get(NL_MAPS_CHUNK);
+	int fd = buf ? nl_sys_openat(AT_FDCWD, "/proc/self/maps",
+				     O_RDONLY | O_CLOEXEC, 0) : -1;
 	int found = 0;
-	for (;;) {
-		ssize_t n = nl_sys_read(fd, buf + have, sizeof buf - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		char *line = buf, *nl;
-		while (!found && (nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-			found = line_holds(line, nl, addr, module, cap, offset);
-			line = nl + 1;
-		}
-		if (found)
-			break;
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof buf)  /* absurd line: skip it */
-			have = 0;
+	if (fd >= 0) {
+		found = resolve_from(fd, buf, addr, module, cap, offset);
+		nl_sys_close(fd);
 	}
-	nl_sys_close(fd);
+	nl_arena_leave(mark);
 	return found ? 0 : -1;
 }

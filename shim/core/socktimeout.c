@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "log/event.h"
+#include "core/fdevent.h"
 #include "core/fdinfo.h"
 #include "base/state.h"
 #include "common/sys.h"
@@ -322,22 +323,6 @@ static uint32_t apply_plan(int fd, const struct sock_plan *plan,
 
 /* --- events --- */
 
-static void add_addresses(struct nl_event *ev, int fd)
-{
-	struct sockaddr_storage a;
-	char s[200];
-	socklen_t len = sizeof a;
-	if (NL_SYS(SYS_getsockname, fd, &a, &len) == 0) {
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
-		nl_event_str(ev, "local", s);
-	}
-	len = sizeof a;
-	if (NL_SYS(SYS_getpeername, fd, &a, &len) == 0) {
-		nl_format_sockaddr(s, sizeof s, (struct sockaddr *)&a, len);
-		nl_event_str(ev, "peer", s);
-	}
-}
-
 /* Audit: what enforce would have set on this socket. */
 static void log_policy(int fd, const char *via, const struct sock_plan *plan,
 		       const struct nl_policy *p)
@@ -353,7 +338,7 @@ static void log_policy(int fd, const char *via, const struct sock_plan *plan,
 	nl_event_int(&ev, "fd", fd);
 	nl_event_str(&ev, "via", via);
 	nl_event_str(&ev, "socket", class_name(plan->cls));
-	add_addresses(&ev, fd);
+	nl_event_addresses(&ev, fd);
 	nl_event_int(&ev, "rcvtimeo", plan->rcv ? (long long)plan->secs : 0);
 	nl_event_int(&ev, "sndtimeo", plan->snd ? (long long)plan->secs : 0);
 	if (plan->timeout_note)
@@ -386,7 +371,7 @@ void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
 	struct nl_event ev;
 	nl_event_begin(&ev, "sock_timeout");
 	nl_event_int(&ev, "fd", fd);
-	add_addresses(&ev, fd);
+	nl_event_addresses(&ev, fd);
 	nl_event_str(&ev, "direction", dir == NL_SOCK_READ ? "read" : "write");
 	nl_event_raw(&ev, "wait", wait);
 	nl_event_int(&ev, "timeout", secs);

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <time.h>
 
+#include "base/arena.h"
 #include "core/culprit.h"
 #include "log/event.h"
 #include "core/fdtable.h"
@@ -378,14 +379,16 @@ int nl_watch_could_hang(int fd)
 }
 
 /* fds an epoll instance watches, from /proc/self/fdinfo/EPFD "tfd:" lines. */
+#define FDINFO_MAX 4096
 static int epoll_targets(int epfd, int *fds, int max)
 {
-	char path[48] = "/proc/self/fdinfo/", buf[4096];
+	char path[48] = "/proc/self/fdinfo/";
+	char *buf = nl_arena_get(FDINFO_MAX);   /* in the caller's bracket */
 	nl_fmt_int(path + 18, sizeof path - 18, epfd);
-	int fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
 	if (fd < 0)
 		return 0;
-	ssize_t len = nl_sys_read(fd, buf, sizeof buf - 1);
+	ssize_t len = nl_sys_read(fd, buf, FDINFO_MAX - 1);
 	nl_sys_close(fd);
 	buf[len > 0 ? len : 0] = '\0';
 	int n = 0;
@@ -415,33 +418,42 @@ void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
 		       int epoll_fd, long long waited_us)
 {
 	int saved = errno;
-	int from_epoll[32];
-	if (!fds && epoll_fd >= 0) {
-		n_fds = epoll_targets(epoll_fd, from_epoll, 32);
-		fds = from_epoll;
-	}
-	char list[3000];
-	struct nl_jbuf j;
-	nl_jb_init(&j, list, sizeof list);
-	nl_jb_raw(&j, "[");
-	int shown = 0;
-	for (int i = 0; i < n_fds && !j.full; i++) {
-		char one[1500];
-		size_t len = nl_culprit_json(one, sizeof one, fds[i]);
-		if (j.len + len + 32 >= j.cap)
-			break;
-		nl_jb_raw(&j, shown ? "," : "");
-		nl_jb_raw(&j, one);
-		shown++;
-	}
-	nl_jb_raw(&j, "]");
 	struct nl_event ev;
 	nl_event_begin(&ev, "wait_blocked");
+	size_t mark = nl_arena_enter();
+	if (!fds && epoll_fd >= 0) {
+		int *from_epoll = nl_arena_get(32 * sizeof *from_epoll);
+		n_fds = from_epoll ? epoll_targets(epoll_fd, from_epoll, 32) : 0;
+		fds = from_epoll;
+	}
 	nl_event_str(&ev, "call", call);
 	nl_event_int(&ev, "waited", waited_us / 1000000);
 	nl_event_int(&ev, "n_fds", n_fds);
-	if (!j.full)
-		nl_event_raw(&ev, "fds", list);
+	/* The list is written straight into the line, at most 3000 bytes of
+	 * it, one fd (at most 1500 bytes) after another while they fit. */
+	struct nl_jbuf j;
+	nl_event_json_open(&ev, "fds", &j);
+	if (j.cap > 3000)
+		j.cap = 3000;
+	nl_jb_raw(&j, "[");
+	for (int i = 0, shown = 0; i < n_fds && !j.full; i++) {
+		size_t at = j.len + (shown ? 1 : 0);
+		if (at + 32 >= j.cap)
+			break;
+		size_t room = j.cap - at - 32;
+		int whole = room >= 1500;   /* else a long one cannot fit */
+		size_t len = nl_culprit_json(j.b + at, whole ? 1500 : room, fds[i]);
+		if (!len || (!whole && !strncmp(j.b + at, "{\"truncated\"", 12))) {
+			j.b[j.len] = '\0';
+			break;
+		}
+		if (shown++)
+			j.b[j.len] = ',';
+		j.len = at + len;
+	}
+	nl_jb_raw(&j, "]");
+	nl_event_json_close(&ev, &j, 1);
+	nl_arena_leave(mark);
 	nl_event_emit(&ev);
 	errno = saved;
 }

@@ -14,6 +14,7 @@
 #include "init.h"
 #include "log/event.h"
 #include "core/pgroup.h"
+#include "base/arena.h"
 #include "base/real.h"
 #include "core/sweep.h"
 #include "common/sys.h"
@@ -146,11 +147,19 @@ NL_REAL_DECL(fexecve);
 NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	nl_enter();
-	char proc[40] = "/proc/self/fd/", target[512];
+	/* The target's path serves the plan only: arena memory, given back
+	 * before the exec (a vfork child leaves the arena as it found it). */
+	enum { TARGET_MAX = 512 };
+	char proc[40] = "/proc/self/fd/";
+	size_t mark = nl_arena_enter();
+	char *target = nl_arena_get(TARGET_MAX);
 	nl_fmt_int(proc + 14, sizeof proc - 14, fd);
-	ssize_t len = fd >= 0 ? nl_sys_readlink(proc, target, sizeof target - 1) : -1;
-	target[len > 0 ? len : 0] = '\0';
-	PREPARE_EXEC("fexecve", target, argv, envp, &fd, 1);
+	ssize_t len = fd >= 0 && target
+			      ? nl_sys_readlink(proc, target, TARGET_MAX - 1) : -1;
+	if (len > 0)
+		target[len] = '\0';
+	PREPARE_EXEC("fexecve", len > 0 ? target : "", argv, envp, &fd, 1);
+	nl_arena_leave(mark);
 	__typeof__(&fexecve) real = NL_REAL(fexecve);
 	FINISH_EXEC(real ? real(fd, argv, env) : enosys());
 }

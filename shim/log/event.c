@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "log/event.h"
+#include "base/arena.h"
 #include "common/sys.h"
 #include "log/json.h"
 #include "log/output.h"
@@ -102,24 +103,27 @@ static void now(long long *sec, long *nsec)
 static char host_name[sizeof ((struct utsname *)0)->nodename];
 static atomic_int host_state;   /* 0 unknown, 1 being fetched, 2 cached */
 
-/* The node name, asked of the kernel once; a thread that finds another one
- * fetching it asks for itself into `own` rather than wait. */
-static const char *host(char *own, size_t cap)
+/* The node name, asked of the kernel once (into arena memory: struct
+ * utsname is 390 bytes); a thread that finds another one fetching it uses
+ * its own answer rather than wait. */
+static const char *host(void)
 {
-	struct utsname u;
+	struct utsname *u;
 	int expected = 0;
 
 	if (atomic_load_explicit(&host_state, memory_order_acquire) == 2)
 		return host_name;
-	if (nl_sys_uname(&u) < 0)
-		u.nodename[0] = '\0';
+	u = nl_arena_get(sizeof *u);
+	if (!u)
+		return "";
+	if (nl_sys_uname(u) < 0)
+		u->nodename[0] = '\0';
 	if (atomic_compare_exchange_strong(&host_state, &expected, 1)) {
-		copy_str(host_name, sizeof host_name, u.nodename);
+		copy_str(host_name, sizeof host_name, u->nodename);
 		atomic_store_explicit(&host_state, 2, memory_order_release);
 		return host_name;
 	}
-	copy_str(own, cap, u.nodename);
-	return own;
+	return u->nodename;
 }
 
 /* --- building --- */
@@ -206,12 +210,16 @@ void nl_event_str(struct nl_event *ev, const char *key, const char *val)
 
 void nl_event_int(struct nl_event *ev, const char *key, long long val)
 {
-	char num[24];
 	long start = field_open(ev, key);
+	size_t room;
 
 	if (start < 0)
 		return;
-	field_close(ev, start, put(ev, num, nl_fmt_int(num, sizeof num, val)));
+	/* Straight into the line: 20 digits and a sign at most. */
+	room = NL_FIELDS_MAX - ev->len;
+	if (room >= 24)
+		ev->len += nl_fmt_int(ev->buf + ev->len, room, val);
+	field_close(ev, start, room >= 24 ? 0 : -1);
 }
 
 void nl_event_bool(struct nl_event *ev, const char *key, int val)
@@ -232,20 +240,60 @@ void nl_event_raw(struct nl_event *ev, const char *key, const char *json)
 	field_close(ev, start, put_lit(ev, json ? json : "null"));
 }
 
+void nl_event_json_open(struct nl_event *ev, const char *key,
+			struct nl_jbuf *j)
+{
+	long start = field_open(ev, key);
+
+	ev->json_at = start;
+	if (start < 0) {
+		nl_jb_init(j, NULL, 0);
+		return;
+	}
+	nl_jb_init(j, ev->buf + ev->len, NL_FIELDS_MAX - ev->len);
+}
+
+void nl_event_json_close(struct nl_event *ev, struct nl_jbuf *j, int keep)
+{
+	long start = ev->json_at;
+
+	ev->json_at = -1;
+	if (start < 0)
+		return;
+	if (!keep) {
+		ev->len = (size_t)start;
+		return;
+	}
+	if (!j->full)
+		ev->len += j->len;
+	field_close(ev, start, j->full ? -1 : 0);
+}
+
+static atomic_ulong dropped_total;
+
 void nl_event_begin(struct nl_event *ev, const char *kind)
 {
 	int saved = errno;
-	char own_host[sizeof host_name];
 	long long sec;
 	long nsec;
 
+	ev->buf = NULL;
 	ev->len = 0;
-	ev->full = 0;
+	ev->full = 1;   /* until there is a line to write into */
+	ev->held = 0;
+	ev->json_at = -1;
 	ev->key_hash = FNV_BASIS;
-	if (!nl_event_enabled()) {
-		ev->full = 1;   /* nothing will be written: skip the work */
+	if (!nl_event_enabled())
+		return;     /* nothing will be written: skip the work */
+	ev->mark = nl_arena_enter();
+	ev->held = 1;
+	ev->buf = nl_arena_get(NL_EVENT_MAX);
+	if (!ev->buf) {
+		atomic_fetch_add(&dropped_total, 1);
+		errno = saved;
 		return;
 	}
+	ev->full = 0;
 	now(&sec, &nsec);
 	put_lit(ev, "{\"ts\":\"");
 	ev->len += nl_rfc3339(ev->buf + ev->len, NL_FIELDS_MAX - ev->len,
@@ -257,15 +305,13 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	nl_event_int(ev, "ppid", nl_sys_getppid());
 	nl_event_str(ev, "exe", cfg.exe);
 	nl_event_str(ev, "mode", cfg.mode);
-	nl_event_str(ev, "host", host(own_host, sizeof own_host));
+	nl_event_str(ev, "host", host());
 	/* Folding compares what comes after the common fields, and the kind. */
 	ev->key_hash = fnv1a(FNV_BASIS, kind, strlen(kind));
 	errno = saved;
 }
 
 /* --- writing --- */
-
-static atomic_ulong dropped_total;
 
 unsigned long nl_event_dropped(void)
 {
@@ -331,9 +377,19 @@ static void write_line(const char *line, size_t len)
 		atomic_fetch_add(&dropped_total, 1);
 }
 
-static void write_event(struct nl_event *ev, unsigned long count)
+/* buf has room for NL_EVENT_MAX bytes. */
+static void write_event(char *buf, size_t len, int full, unsigned long count)
 {
-	write_line(ev->buf, finish_line(ev->buf, ev->len, ev->full, count));
+	write_line(buf, finish_line(buf, len, full, count));
+}
+
+/* Closes the event's arena bracket. */
+static void release(struct nl_event *ev)
+{
+	if (ev->held)
+		nl_arena_leave(ev->mark);
+	ev->held = 0;
+	ev->buf = NULL;
 }
 
 /* --- folding and the rate limit --- */
@@ -344,9 +400,13 @@ static struct {
 	int valid;                /* `last` holds the last event written */
 	long long sec;            /* ...in this second */
 	unsigned long repeats;    /* identical ones since, not written */
-	struct nl_event last;
-	struct nl_event notice;   /* the "suppressed" line, built here so that
-				   * a small signal stack is not strained */
+	struct {                  /* the last event written */
+		size_t len;
+		int full;
+		unsigned key_hash;
+		char buf[NL_EVENT_MAX];
+	} last;
+	struct nl_event notice;   /* the "suppressed" line's handle */
 } fold = { .busy = ATOMIC_FLAG_INIT };
 
 /* The second the rate counters are for, and the counters.  Atomic because a
@@ -357,7 +417,7 @@ static atomic_ulong rate_dropped;
 
 static int is_repeat(const struct nl_event *ev, long long sec)
 {
-	const struct nl_event *l = &fold.last;
+	const __typeof__(fold.last) *l = &fold.last;
 
 	return fold.valid && fold.sec == sec && l->key_hash == ev->key_hash &&
 	       l->full == ev->full && l->len == ev->len &&
@@ -381,7 +441,8 @@ static void remember(const struct nl_event *ev, long long sec)
 static void flush_repeats(void)
 {
 	if (fold.valid && fold.repeats)
-		write_event(&fold.last, fold.repeats);
+		write_event(fold.last.buf, fold.last.len, fold.last.full,
+			    fold.repeats);
 	fold.valid = 0;
 	fold.repeats = 0;
 }
@@ -389,12 +450,15 @@ static void flush_repeats(void)
 static void report_suppressed(void)
 {
 	unsigned long n = atomic_exchange(&rate_dropped, 0);
+	struct nl_event *notice = &fold.notice;
 
 	if (!n)
 		return;
-	nl_event_begin(&fold.notice, "suppressed");
-	nl_event_int(&fold.notice, "dropped", (long long)n);
-	write_event(&fold.notice, 0);
+	nl_event_begin(notice, "suppressed");
+	nl_event_int(notice, "dropped", (long long)n);
+	if (notice->buf)
+		write_event(notice->buf, notice->len, notice->full, 0);
+	release(notice);
 }
 
 /* On the first event of a new second: settle the old one. */
@@ -431,7 +495,7 @@ static void emit_folded(struct nl_event *ev, long long sec)
 	if (!within_rate(sec))
 		return;
 	remember(ev, sec);
-	write_event(ev, 0);
+	write_event(ev->buf, ev->len, ev->full, 0);
 }
 
 void nl_event_emit(struct nl_event *ev)
@@ -440,7 +504,7 @@ void nl_event_emit(struct nl_event *ev)
 	long long sec;
 	long nsec;
 
-	if (!nl_event_enabled() || ev->len < NL_TS_FIELD_LEN)
+	if (!nl_event_enabled() || !ev->buf || ev->len < NL_TS_FIELD_LEN)
 		goto out;
 	now(&sec, &nsec);
 	if (atomic_flag_test_and_set_explicit(&fold.busy,
@@ -448,12 +512,13 @@ void nl_event_emit(struct nl_event *ev)
 		/* Another thread, or the code this signal handler interrupted,
 		 * is folding: write this one as it is. */
 		if (within_rate(sec))
-			write_event(ev, 0);
+			write_event(ev->buf, ev->len, ev->full, 0);
 		goto out;
 	}
 	emit_folded(ev, sec);
 	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
 out:
+	release(ev);
 	errno = saved;
 }
 

@@ -1,7 +1,8 @@
-/* Events: one JSON object per line, built on the stack and written with a
- * single write() by the configured output.  No stdio, no malloc, no locks:
- * usable after fork() in a multithreaded process, in a vfork child and in a
- * signal handler.
+/* Events: one JSON object per line, built in arena memory (base/arena.h:
+ * never on the caller's stack, which may be a small signal stack) and
+ * written with a single write() by the configured output.  No stdio, no
+ * malloc, no locks: usable after fork() in a multithreaded process, in a
+ * vfork child and in a signal handler.
  *
  *   struct nl_event ev;
  *   nl_event_begin(&ev, "fd_leak");
@@ -9,8 +10,11 @@
  *   nl_event_str(&ev, "object", "pipe:[1234]");
  *   nl_event_emit(&ev);
  *
- * Lines are at most NL_EVENT_MAX bytes; a field that does not fit is dropped
- * along with every later one and the line ends with "truncated":true. */
+ * Every nl_event_begin() is followed by nl_event_emit(), which gives the
+ * line's memory back.  When no arena memory is left the event is dropped
+ * (and counted).  Lines are at most NL_EVENT_MAX bytes; a field that does
+ * not fit is dropped along with every later one and the line ends with
+ * "truncated":true. */
 #ifndef NL_EVENT_H
 #define NL_EVENT_H
 
@@ -20,12 +24,16 @@
 #define NL_EVENT_MAX 4096
 
 struct nl_event {
+	char *buf;                /* NL_EVENT_MAX bytes of arena memory, or NULL */
 	size_t len;
 	int full;                 /* a field did not fit */
+	int held;                 /* an arena bracket is open (until emit) */
+	size_t mark;              /* ...and where it started */
+	long json_at;             /* where an open JSON field starts, or -1 */
 	unsigned key_hash;        /* over kind and fields, for folding repeats */
-	char buf[NL_EVENT_MAX];
 };
 
+#include "log/jbuf.h"
 #include "policy/policy.h"
 
 /* Where events go and what every line carries.  Called once the policy is
@@ -45,6 +53,18 @@ void nl_event_int(struct nl_event *ev, const char *key, long long val);
 void nl_event_bool(struct nl_event *ev, const char *key, int val);
 /* A value that is already JSON (an array or object built by the caller). */
 void nl_event_raw(struct nl_event *ev, const char *key, const char *json);
+/* A JSON value written by the caller straight into the line through j, with
+ * no buffer of its own:
+ *   struct nl_jbuf j;
+ *   nl_event_json_open(&ev, "fds", &j);   j is full when the line is
+ *   nl_jb_raw(&j, "[");  ...
+ *   nl_event_json_close(&ev, &j, 1);
+ * A value that did not fit (j.full) goes like any field that does not fit;
+ * keep = 0 takes the field back as if never opened.  No other field may be
+ * added while one is open. */
+void nl_event_json_open(struct nl_event *ev, const char *key,
+			struct nl_jbuf *j);
+void nl_event_json_close(struct nl_event *ev, struct nl_jbuf *j, int keep);
 /* Fold, rate-limit and write.  Never fails visibly; never changes errno. */
 void nl_event_emit(struct nl_event *ev);
 

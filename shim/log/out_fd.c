@@ -6,6 +6,7 @@
  * socket() to return 3.  So the log fd lives at 100 or above, and before each
  * use its identity is checked again: a number the program closed or replaced
  * belongs to the program. */
+#include "base/arena.h"
 #include "common/sys.h"
 #include "log/output.h"
 
@@ -13,24 +14,33 @@
 /* Slots tried below RLIMIT_NOFILE when 100 and above are not available. */
 #define NL_OUT_FD_TOP_TRIES 16
 
+/* fstat into arena memory (struct stat is 144 bytes, and this runs on
+ * whatever stack emitted the event): 1 same file, 0 another, -1 unknown. */
 static int same_identity(const struct nl_out_fd *o, int fd)
 {
-	struct stat st;
+	size_t mark = nl_arena_enter();
+	struct stat *st = nl_arena_get(sizeof *st);
+	int r = -1;
 
-	if (nl_sys_fstat(fd, &st) < 0)
-		return 0;
-	return (unsigned long long)st.st_dev == atomic_load(&o->dev) &&
-	       (unsigned long long)st.st_ino == atomic_load(&o->ino);
+	if (st && nl_sys_fstat(fd, st) == 0)
+		r = (unsigned long long)st->st_dev == atomic_load(&o->dev) &&
+		    (unsigned long long)st->st_ino == atomic_load(&o->ino);
+	else if (st)
+		r = 0;
+	nl_arena_leave(mark);
+	return r;
 }
 
 int nl_out_fd_get(struct nl_out_fd *o)
 {
 	int fd = atomic_load_explicit(&o->fd, memory_order_acquire);
+	int same;
 
 	if (fd < 0)
 		return -1;
-	if (same_identity(o, fd))
-		return fd;
+	same = same_identity(o, fd);
+	if (same)
+		return same > 0 ? fd : -1;   /* unknown: not used this time */
 	/* Someone else's file now: forget it, unless another thread already
 	 * replaced it with a fresh one. */
 	atomic_compare_exchange_strong(&o->fd, &fd, -1);
@@ -77,20 +87,22 @@ int nl_out_fd_place(int fd)
 
 int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 {
-	struct stat st;
+	size_t mark = nl_arena_enter();
+	struct stat *st = nl_arena_get(sizeof *st);
 
-	fd = nl_out_fd_place(fd);
-	if (fd < 0)
-		return -1;
-	if (nl_sys_fstat(fd, &st) < 0) {
+	fd = st ? nl_out_fd_place(fd) : (nl_sys_close(fd), -1);
+	if (fd >= 0 && nl_sys_fstat(fd, st) < 0) {
 		nl_sys_close(fd);
-		return -1;
+		fd = -1;
 	}
-	/* Identity first, number last: a reader that sees the number sees
-	 * the identity that goes with it. */
-	atomic_store(&o->dev, (unsigned long long)st.st_dev);
-	atomic_store(&o->ino, (unsigned long long)st.st_ino);
-	atomic_store_explicit(&o->fd, fd, memory_order_release);
+	if (fd >= 0) {
+		/* Identity first, number last: a reader that sees the number
+		 * sees the identity that goes with it. */
+		atomic_store(&o->dev, (unsigned long long)st->st_dev);
+		atomic_store(&o->ino, (unsigned long long)st->st_ino);
+		atomic_store_explicit(&o->fd, fd, memory_order_release);
+	}
+	nl_arena_leave(mark);
 	return fd;
 }
 

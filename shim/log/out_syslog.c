@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "log/event.h"
+#include "base/arena.h"
 #include "common/sys.h"
 #include "log/json.h"
 #include "log/output.h"
@@ -43,14 +44,20 @@ void nl_out_syslog_test_path(const char *path)
 
 static int connect_to_log(int fd)
 {
-	struct sockaddr_un addr;
+	size_t mark = nl_arena_enter();
+	struct sockaddr_un *addr = nl_arena_get(sizeof *addr);
 	size_t n = strlen(sock_path);
+	int r = -ENOMEM;
 
-	memset(&addr, 0, sizeof addr);
-	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, sock_path, n);
-	return nl_sys_connect(fd, &addr,
-			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1));
+	if (addr) {
+		memset(addr, 0, sizeof *addr);
+		addr->sun_family = AF_UNIX;
+		memcpy(addr->sun_path, sock_path, n);
+		r = nl_sys_connect(fd, addr,
+				   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1));
+	}
+	nl_arena_leave(mark);
+	return r;
 }
 
 /* Called with sock.busy held. */
@@ -124,29 +131,39 @@ static size_t header(char *dst, size_t cap)
 	return len;
 }
 
-int nl_out_syslog_write(const char *line, size_t len)
-{
+/* What one message needs besides the line: arena memory, not the stack
+ * of whatever call emitted the event. */
+struct datagram {
 	char head[48];
 	struct iovec iov[2];
 	struct msghdr msg;
+};
+
+int nl_out_syslog_write(const char *line, size_t len)
+{
 	ssize_t n;
 	int transient;
-	int fd = log_socket(&transient);
+	size_t mark = nl_arena_enter();
+	struct datagram *d = nl_arena_get(sizeof *d);
+	int fd = d ? log_socket(&transient) : -1;
 
-	if (fd < 0)
+	if (fd < 0) {
+		nl_arena_leave(mark);
 		return -1;
+	}
 	if (len && line[len - 1] == '\n')
 		len--;    /* one datagram is one message: no newline */
-	iov[0].iov_base = head;
-	iov[0].iov_len = header(head, sizeof head);
-	iov[1].iov_base = (void *)line;
-	iov[1].iov_len = len;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
+	d->iov[0].iov_base = d->head;
+	d->iov[0].iov_len = header(d->head, sizeof d->head);
+	d->iov[1].iov_base = (void *)line;
+	d->iov[1].iov_len = len;
+	memset(&d->msg, 0, sizeof d->msg);
+	d->msg.msg_iov = d->iov;
+	d->msg.msg_iovlen = 2;
 	do
-		n = nl_sys_sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = nl_sys_sendmsg(fd, &d->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (n == -EINTR);
+	nl_arena_leave(mark);
 	if (transient)
 		nl_sys_close(fd);
 	else if (n < 0 && n != -EAGAIN)
