@@ -12,7 +12,10 @@ CFLAGS  ?= -O2 -g
 # the shim "base/real.h", "core/sweep.h", "log/event.h", "interpose/newfd.h".
 INCLUDES := -iquote . -iquote shim
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -ldl
+# -z now: every libc function the shim calls is bound at load time, so a
+# first call never runs the lazy resolver (which saves the vector registers
+# on the stack: kilobytes) on a small stack or in a signal handler.
+LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -Wl,-z,now -ldl
 
 # The shim: init.c on top of one folder per layer (shim/*/); a new folder
 # needs no edit here.
@@ -35,12 +38,19 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check unit it deps install clean demo bench compat fuzz check-asan stress
+.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@rm -f $(@:.o=.ci) $(@:.o=.su)
+	$(CC) $(ALL_CFLAGS) $(OBJ_FLAGS) -c -o $@ $<
+
+# The shim's frame sizes and call graph (.su, .ci beside each object), for
+# the stack bound check (tests/stack/check.py; gcc only: a compiler without
+# these flags builds with STACK_FLAGS= and skips `make stack`).
+STACK_FLAGS ?= -fstack-usage -fcallgraph-info=su
+$(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS)
 
 $(B)/libnoleak.so: $(LIB_OBJ) shim/libnoleak.map
 	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
@@ -87,6 +97,11 @@ $(B)/it-tests: $(IT_SRC:%.c=$(B)/obj/%.o) $(TESTLIB_SRC:%.c=$(B)/obj/%.o)
 deps:
 	@tests/deps.sh
 
+# Every interposed call within its stack bound: 1 KiB on the paths of the
+# async-signal-safe calls, 4 KiB on any other.
+stack: all
+	python3 tests/stack/check.py $(B) $(B)/libnoleak.so
+
 unit: deps all $(B)/unit-tests
 	$(B)/unit-tests --jobs 2
 
@@ -97,6 +112,7 @@ check: deps
 	tests/layers.sh
 	tests/schema.sh
 	$(MAKE) all
+	$(MAKE) stack
 	$(MAKE) unit
 	$(MAKE) it
 
