@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "common/sys.h"
 #include "common/version.h"
 #include "core/fdtable.h"

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "core/fdinfo.h"
 #include "core/fdlist.h"
 #include "log/jbuf.h"

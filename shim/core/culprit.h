@@ -10,7 +10,7 @@
  *   tty: its path, whether deleted or hung up, and whether this process is
  *     in its foreground group.
  *
- * Raw system calls and arena memory (base/arena.h) only: it runs in
+ * Raw system calls and arena memory (log/arena.h) only: it runs in
  * the blocked thread, possibly on a small stack, in a signal handler or in
  * a fork child of a multithreaded program. */
 #ifndef NL_CULPRIT_H

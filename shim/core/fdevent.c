@@ -1,7 +1,7 @@
 /* Describing an fd inside an event (fd_leak, fork_inherit, ...). */
 #include "core/fdevent.h"
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "core/fdtable.h"
 #include "core/site.h"
 #include "common/sys.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "log/event.h"
 #include "common/sys.h"
 #include "log/json.h"

@@ -15,7 +15,7 @@ struct nl_fd_desc {
 };
 
 /* Fill d for fd.  Raw system calls only; safe in a vfork child.  Call it
- * inside an arena bracket (base/arena.h): d->object lives there until
+ * inside an arena bracket (log/arena.h): d->object lives there until
  * the bracket closes ("" when no arena memory was left). */
 void nl_fd_describe(int fd, struct nl_fd_desc *d);
 /* "127.0.0.1:80", "[::1]:80", "/run/x.sock", "@abstract"; returns length. */

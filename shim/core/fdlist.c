@@ -4,7 +4,7 @@
 
 #include <dirent.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "common/sys.h"
 
 static int parse_number(const char *name)

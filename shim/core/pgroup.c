@@ -11,7 +11,7 @@
 
 #include "log/event.h"
 #include "core/fdlist.h"
-#include "base/arena.h"
+#include "log/arena.h"
 #include "base/state.h"
 #include "common/sys.h"
 #include "log/json.h"
@@ -349,7 +349,7 @@ static int carries_marker(pid_t pid, pid_t self, pid_t token)
 	memcpy(want, NL_PGROUP_FROM_ENV "=", w);
 	w += nl_fmt_int(want + w, sizeof want - w, self);
 	want[w++] = ':';
-	/* The environment is read in chunks of arena memory (base/arena.h),
+	/* The environment is read in chunks of arena memory (log/arena.h),
 	 * not on the stack of the waitpid() caller. */
 	enum { CHUNK = 4096 };
 	size_t mark = nl_arena_enter();

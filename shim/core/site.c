@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "common/sys.h"
 
 static const char *parse_hex(const char *p, uintptr_t *v)

@@ -10,7 +10,7 @@
 #include <termios.h>
 #include <time.h>
 
-#include "base/arena.h"
+#include "log/arena.h"
 #include "core/culprit.h"
 #include "log/event.h"
 #include "core/fdtable.h"

@@ -14,7 +14,7 @@
 #include "init.h"
 #include "log/event.h"
 #include "core/pgroup.h"
-#include "base/arena.h"
+#include "log/arena.h"
 #include "base/real.h"
 #include "core/sweep.h"
 #include "common/sys.h"

@@ -1,4 +1,4 @@
-/* Events: one JSON object per line, built in arena memory (base/arena.h:
+/* Events: one JSON object per line, built in arena memory (log/arena.h:
  * never on the caller's stack, which may be a small signal stack) and
  * written with a single write() by the configured output.  No stdio, no
  * malloc, no locks: usable after fork() in a multithreaded process, in a
@@ -23,14 +23,15 @@
 
 #define NL_EVENT_MAX 4096
 
+/* Small: it lives on the stack of whatever logs. */
 struct nl_event {
 	char *buf;                /* NL_EVENT_MAX bytes of arena memory, or NULL */
-	size_t len;
-	int full;                 /* a field did not fit */
-	int held;                 /* an arena bracket is open (until emit) */
-	size_t mark;              /* ...and where it started */
-	long json_at;             /* where an open JSON field starts, or -1 */
+	unsigned len;
+	unsigned mark;            /* where the arena bracket started */
+	int json_at;              /* where an open JSON field starts, or -1 */
 	unsigned key_hash;        /* over kind and fields, for folding repeats */
+	unsigned char full;       /* a field did not fit */
+	unsigned char held;       /* an arena bracket is open (until emit) */
 };
 
 #include "log/jbuf.h"

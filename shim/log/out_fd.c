@@ -6,7 +6,7 @@
  * socket() to return 3.  So the log fd lives at 100 or above, and before each
  * use its identity is checked again: a number the program closed or replaced
  * belongs to the program. */
-#include "base/arena.h"
+#include "log/arena.h"
 #include "common/sys.h"
 #include "log/output.h"
 

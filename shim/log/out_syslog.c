@@ -14,7 +14,7 @@
 #include <sys/un.h>
 
 #include "log/event.h"
-#include "base/arena.h"
+#include "log/arena.h"
 #include "common/sys.h"
 #include "log/json.h"
 #include "log/output.h"

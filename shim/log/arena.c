@@ -1,5 +1,5 @@
 /* The arena: buffers off the stack, see arena.h. */
-#include "base/arena.h"
+#include "log/arena.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
