@@ -166,20 +166,40 @@ static int put_string(struct nl_event *ev, const char *s, size_t n)
 	return put_lit(ev, "\"");
 }
 
-/* Opens a field: returns where it starts, or -1 once the line is full. */
+/* Opens a field: returns where it starts, or -1 once the line is full.
+ * Keys are the shim's own literals, plain ASCII names; anything else in one
+ * is written as \u00XX.  A leaf, with no call to the escaper: it sits at
+ * the bottom of every path that logs. */
 static long field_open(struct nl_event *ev, const char *key)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t start = ev->len;
 
 	if (ev->full)
 		return -1;
-	if (put_lit(ev, ",") < 0 ||
-	    put_string(ev, key, strlen(key)) < 0 || put_lit(ev, ":") < 0) {
-		ev->len = start;
-		ev->full = 1;
-		return -1;
+	ev->buf[ev->len++] = ',';
+	ev->buf[ev->len++] = '"';
+	for (const unsigned char *k = (const unsigned char *)key; *k; k++) {
+		if (NL_FIELDS_MAX - ev->len < 6 + 2)
+			goto full;
+		if (*k >= 0x20 && *k < 0x7f && *k != '"' && *k != '\\') {
+			ev->buf[ev->len++] = (char)*k;
+			continue;
+		}
+		memcpy(ev->buf + ev->len, "\\u00", 4);
+		ev->buf[ev->len + 4] = hex[*k >> 4];
+		ev->buf[ev->len + 5] = hex[*k & 15];
+		ev->len += 6;
 	}
+	if (NL_FIELDS_MAX - ev->len < 2)
+		goto full;
+	ev->buf[ev->len++] = '"';
+	ev->buf[ev->len++] = ':';
 	return (long)start;
+full:
+	ev->len = start;
+	ev->full = 1;
+	return -1;
 }
 
 /* Closes a field: on failure the whole field goes, and every later one. */
@@ -342,17 +362,28 @@ static size_t finish_line(char *buf, size_t len, int full,
 }
 
 /* The log file was refused (out_file.c returns NL_OUT_REFUSED once per
- * destination): the log is off, and syslog hears why.  Only the one caller
- * that got NL_OUT_REFUSED gets here, so the line may be static. */
+ * destination): the log is off, and syslog hears why.  The one writer that
+ * got NL_OUT_REFUSED sets the flag; the event that wrote reports it once
+ * its own line is done (not from inside the write: the stack is small). */
+static atomic_int refused_pending;
+
+static void release(struct nl_event *ev);
+
 static void report_refused_log(void)
 {
+	/* Static: off the stack; only the one caller that took the flag
+	 * uses it. */
 	static struct nl_event note;
 
+	if (!atomic_exchange(&refused_pending, 0))
+		return;
 	nl_event_begin(&note, "config_error");
 	nl_event_str(&note, "error", nl_out_file_refusal());
 	nl_event_str(&note, "log", cfg.path);
-	nl_out_syslog_write(note.buf,
-			    finish_line(note.buf, note.len, note.full, 0));
+	if (note.buf)
+		nl_out_syslog_write(note.buf,
+				    finish_line(note.buf, note.len, note.full, 0));
+	release(&note);
 }
 
 static void write_line(const char *line, size_t len)
@@ -363,7 +394,7 @@ static void write_line(const char *line, size_t len)
 	case NL_LOG_FILE:
 		rc = nl_out_file_write(cfg.path, line, len);
 		if (rc == NL_OUT_REFUSED)
-			report_refused_log();
+			atomic_store(&refused_pending, 1);
 		break;
 	case NL_LOG_STDERR:
 		rc = nl_out_stderr_write(line, len);
@@ -519,6 +550,7 @@ void nl_event_emit(struct nl_event *ev)
 	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
 out:
 	release(ev);
+	report_refused_log();
 	errno = saved;
 }
 
@@ -534,6 +566,7 @@ void nl_event_flush(void)
 		report_suppressed();
 	}
 	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+	report_refused_log();
 out:
 	errno = saved;
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "common/sys.h"
+#include "log/arena.h"
 #include "log/output.h"
 
 #define NL_LOG_FILE_MODE 0600
@@ -103,9 +104,9 @@ const char *nl_out_file_refusal(void)
 /* The directory of an absolute path, opened component by component (a
  * symlink there is followed: only the last component is the log's), and
  * the last component in *base.  Returns the fd or -errno. */
-static int open_parent(const char *path, const char **base)
+static int open_parent(const char *path, const char **base,
+		       char name[NAME_MAX + 1])
 {
-	char name[NAME_MAX + 1];
 	const char *p = path;
 	int dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 
@@ -167,9 +168,10 @@ static const char *file_distrust(const struct stat *st, uid_t euid,
 
 /* The log file `base` in directory dfd, checked as above.  Returns the fd,
  * or -errno: with *why set when refused, else a failure worth retrying. */
-static int open_in(int dfd, const char *base, const char **why)
+static int open_in(int dfd, const char *base, const char **why,
+		   struct stat *stp)
 {
-	struct stat st;
+#define st (*stp)
 	uid_t euid = nl_sys_geteuid();
 	int shared, fd, r;
 
@@ -225,19 +227,31 @@ static int open_in(int dfd, const char *base, const char **why)
 		return -EPERM;
 	}
 	return -EAGAIN;
+#undef st
 }
 
 /* Open the log file at `path` for `key`: the fd, -1 (a failure, retried
  * later) or NL_OUT_REFUSED (refused for good). */
 static int open_checked(const char *path, unsigned key)
 {
+	/* A path component and a struct stat: arena memory, not the stack
+	 * of whatever emitted the event (log/arena.h). */
+	struct bufs {
+		char name[NAME_MAX + 1];
+		struct stat st;
+	};
 	const char *base, *why = NULL;
-	int dfd = open_parent(path, &base), fd;
+	size_t mark = nl_arena_enter();
+	struct bufs *b = nl_arena_get(sizeof *b);
+	int dfd = b ? open_parent(path, &base, b->name) : -1, fd;
 
-	if (dfd < 0)
+	if (dfd < 0) {
+		nl_arena_leave(mark);
 		return -1;
-	fd = open_in(dfd, base, &why);
+	}
+	fd = open_in(dfd, base, &why, &b->st);
 	nl_sys_close(dfd);
+	nl_arena_leave(mark);
 	if (why != NULL)
 		return refuse(key, why);
 	return fd < 0 ? -1 : fd;
