@@ -21,11 +21,15 @@ static size_t put(char *dst, size_t cap, size_t at, const char *s)
 	return at;
 }
 
+/* Straight into dst (no copy on the stack): the whole number, or none of
+ * it when it does not fit. */
 static size_t put_num(char *dst, size_t cap, size_t at, long long v)
 {
-	char n[24];
-	nl_fmt_int(n, sizeof n, v);
-	return put(dst, cap, at, n);
+	if (at + 1 >= cap)
+		return at;
+	at += nl_fmt_int(dst + at, cap - at - 1, v);
+	dst[at] = '\0';
+	return at;
 }
 
 static size_t put_hex16(char *dst, size_t cap, size_t at, unsigned v)

@@ -134,6 +134,9 @@ static int tty_watchable(int fd)
 /* The kind of fd now, from fstat: the fd table's cached kind can be stale
  * (the number closed and reused by a call no preload sees, such as libc's
  * own open in openpty()), so it is checked before any wait. */
+/* Not inlined, nor nl_watch_could_hang(): their struct stat (144 bytes)
+ * would stay on the waiting frame while an event is logged. */
+__attribute__((noinline))
 static enum nl_fd_kind kind_now(int fd)
 {
 	struct stat st;
@@ -368,6 +371,7 @@ static int socket_has_peer(int fd)
 	return NL_SYS(SYS_getpeername, fd, &a, &alen) == 0;
 }
 
+__attribute__((noinline))
 int nl_watch_could_hang(int fd)
 {
 	struct stat st;

@@ -221,6 +221,38 @@ static void set_tv(struct timeval *tv, long long ns)
 	tv->tv_usec = (suseconds_t)(ns % NS_PER_S / 1000);
 }
 
+/* The first, watched part of a wait: the sets as they were given are put
+ * back when it times out.  Not inlined: the three copies (384 bytes) must
+ * not stay on the stack while the wait_blocked event is built. */
+typedef int (*select_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+typedef int (*pselect_fn)(int, fd_set *, fd_set *, fd_set *,
+			  const struct timespec *, const sigset_t *);
+
+__attribute__((noinline))
+static int select_first(select_fn real, int nfds, fd_set *r, fd_set *w,
+			fd_set *e, struct timeval *first)
+{
+	struct saved_sets saved;
+	save_sets(&saved, r, w, e);
+	int res = real(nfds, r, w, e, first);
+	if (res == 0)
+		restore_sets(&saved, r, w, e);
+	return res;
+}
+
+__attribute__((noinline))
+static int pselect_first(pselect_fn real, int nfds, fd_set *r, fd_set *w,
+			 fd_set *e, const struct timespec *first,
+			 const sigset_t *mask)
+{
+	struct saved_sets saved;
+	save_sets(&saved, r, w, e);
+	int res = real(nfds, r, w, e, first, mask);
+	if (res == 0)
+		restore_sets(&saved, r, w, e);
+	return res;
+}
+
 NL_REAL_DECL(select);
 NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		     struct timeval *tv)
@@ -232,19 +264,16 @@ NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	long long warn = warn_ns(), total = tv_to_ns(tv);
 	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, tv);
-	struct saved_sets saved;
-	save_sets(&saved, r, w, e);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
 	struct timeval first;
 	set_tv(&first, warn);
-	int res = real(nfds, r, w, e, &first);
+	int res = select_first(real, nfds, r, w, e, &first);
 	if (res != 0) {
 		if (tv)
 			set_tv(tv, remaining(total, now_ns() - t0));
 		return res;
 	}
-	restore_sets(&saved, r, w, e);
 	log_fdsets("select", nfds, r, w, now_ns() - t0);
 	if (interrupted(mark)) {
 		if (tv)
@@ -270,15 +299,12 @@ NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	long long warn = warn_ns(), total = ts_to_ns(ts);
 	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, ts, mask);
-	struct saved_sets saved;
-	save_sets(&saved, r, w, e);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
 	struct timespec first = ns_to_ts(warn);
-	int res = real(nfds, r, w, e, &first, mask);
+	int res = pselect_first(real, nfds, r, w, e, &first, mask);
 	if (res != 0)
 		return res;
-	restore_sets(&saved, r, w, e);
 	log_fdsets("pselect", nfds, r, w, now_ns() - t0);
 	if (interrupted(mark))
 		return -1;

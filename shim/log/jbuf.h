@@ -52,11 +52,18 @@ static inline void nl_jb_str(struct nl_jbuf *j, const char *s)
 	j->b[j->len] = '\0';
 }
 
+/* Straight into the buffer: no digits on the stack (this is inlined deep
+ * in the culprit scans). */
 static inline void nl_jb_int(struct nl_jbuf *j, long long v)
 {
-	char n[24];
-	nl_fmt_int(n, sizeof n, v);
-	nl_jb_raw(j, n);
+	size_t n = j->full || j->len + 1 >= j->cap
+			   ? 0 : nl_fmt_int(j->b + j->len, j->cap - j->len - 1, v);
+	if (!n) {
+		j->full = 1;
+		return;
+	}
+	j->len += n;
+	j->b[j->len] = '\0';
 }
 
 /* "key": with the comma before it unless it opens the object. */

@@ -92,7 +92,9 @@ INDIRECT = {
     "fopen": EXTERNAL, "fopen64": EXTERNAL,
     "freopen": EXTERNAL, "freopen64": EXTERNAL,
 }
-REAL_CALL = re.compile(r"\breal\w*\s*\(")
+# A call through the real-symbol registry (base/real.h): a function pointer
+# named real..., or the NL_CALL_REAL macro.
+REAL_CALL = re.compile(r"\breal\w*\s*\(|\bNL_CALL_REAL\s*\(")
 
 # Frames whose size depends on the caller's own arrays, as in glibc's own
 # implementation of the same call: counted by their fixed part.
