@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "base/state.h"
+#include "common/sys.h"
+
 extern struct nl_real_sym __start_nl_real_syms[]
 	__attribute__((weak, visibility("hidden")));
 extern struct nl_real_sym __stop_nl_real_syms[]
@@ -13,9 +16,22 @@ extern struct nl_real_sym __stop_nl_real_syms[]
 /* initial-exec: a global-dynamic TLS access may itself allocate. */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
 
+/* Every slot has been looked up: no lookup calls dlsym any more. */
+static atomic_int complete;
+
+/* A child made behind the shim's back: a pid other than the one init or
+ * the fork interposer recorded (none yet: not a child). */
+static int in_foreign_child(void)
+{
+	pid_t pid = nl_proc.pid;
+	return pid != 0 && nl_sys_getpid() != pid;
+}
+
 void *nl_real_resolve(struct nl_real_sym *s)
 {
-	if (resolving)
+	if (resolving ||
+	    atomic_load_explicit(&complete, memory_order_acquire) ||
+	    in_foreign_child())
 		return NULL;
 	int saved = errno;
 	resolving = 1;
@@ -30,7 +46,11 @@ void *nl_real_resolve(struct nl_real_sym *s)
 
 void nl_real_resolve_all(void)
 {
+	if (atomic_load_explicit(&complete, memory_order_acquire) ||
+	    resolving || in_foreign_child())
+		return;
 	for (struct nl_real_sym *s = __start_nl_real_syms;
 	     s && s < __stop_nl_real_syms; s++)
 		(void)nl_real_get(s);
+	atomic_store_explicit(&complete, 1, memory_order_release);
 }

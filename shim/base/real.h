@@ -3,14 +3,26 @@
  * Each interposer declares the libc function it forwards to with
  * NL_REAL_DECL(name) and calls it through NL_REAL(name).  The address is
  * looked up on first use with dlsym(RTLD_NEXT) (dlvsym for a versioned
- * symbol) and cached in an atomic slot.  The slots live in one linker
- * section so that nl_real_resolve_all() can fill every one of them before
- * fork(): a child of a multithreaded process must never call dlsym, whose
- * loader lock another thread may have held at the fork.
+ * symbol) and cached in an atomic slot.
+ *
+ * A child of a multithreaded process must never call dlsym: another thread
+ * may have held the loader lock at the fork, and the child would wait for
+ * it forever.  So:
+ *   - the slots live in one linker section, and nl_real_resolve_all() fills
+ *     every one of them before anything can make a second thread or a child
+ *     (pthread_create, fork, vfork, _Fork, clone: their interposers call
+ *     it first).  It runs once; from then on no lookup calls dlsym again,
+ *     not even for a symbol libc lacks;
+ *   - a child the shim did not see forking (made by syscall(SYS_clone) or
+ *     before any of those) never calls dlsym either: an unresolved slot
+ *     yields NULL there, and the caller falls back to the raw system call
+ *     (the exec family, dup2, dup3, close, open, fcntl, ...) or fails with
+ *     ENOSYS.
+ * Resolving eagerly at start-up instead would cost every process some 70
+ * lookups; programs that never start a thread or a child never pay.
  *
  * A lookup that re-enters itself on the same thread (dlsym may call calloc,
- * and a malloc replacement may call open or read) yields NULL; every caller
- * then falls back to the raw system call or fails with ENOSYS. */
+ * and a malloc replacement may call open or read) also yields NULL. */
 #ifndef NL_REAL_H
 #define NL_REAL_H
 
@@ -45,8 +57,9 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 /* The same for a slot declared with NL_REAL_DECL_AS and an explicit type. */
 #define NL_REAL_AS(var, type) ((type)nl_real_get(&nl_real_##var))
 
-/* Call the real `fn` with `args`, or, when its lookup recursed, make the
- * system call `sysargs` instead; the result has fn's type:
+/* Call the real `fn` with `args`, or, when its lookup recursed or is not
+ * allowed (a child the shim did not see forking), make the system call
+ * `sysargs` instead; the result has fn's type:
  *
  *   int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
  */
@@ -56,7 +69,8 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 		real_ ? real_ args : (__typeof__(fn args))syscall sysargs;   \
 	})
 
-/* Look up every declared symbol now (before fork). */
+/* Look up every declared symbol now, once (before a thread or a child can
+ * exist); cheap after the first call. */
 void nl_real_resolve_all(void);
 
 #endif

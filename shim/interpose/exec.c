@@ -8,6 +8,7 @@
  * fds it did not mean to pass. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,12 +87,6 @@ static char *const *env_with_marker(char **out, char *const envp[],
 		return r_;                                                   \
 	} while (0)
 
-static int enosys(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
-
 NL_REAL_DECL(execve);
 static int real_execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -117,11 +112,83 @@ NL_EXPORT int execv(const char *path, char *const argv[])
 	FINISH_EXEC(real(path, argv));
 }
 
+/* glibc's execvpe() on the raw system call, for a child that may not look
+ * the real one up (base/real.h): a name without a slash is tried in each
+ * directory of PATH (default /bin:/usr/bin, an empty entry is the working
+ * directory); a file the kernel cannot run (ENOEXEC) runs under /bin/sh;
+ * EACCES anywhere is reported if nothing ran. */
+#define NL_EXEC_PATH_MAX 1024
+
+static int raw_exec_script(const char *path, char *const argv[],
+			   char *const envp[])
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char *sh_argv[n + 2];
+	sh_argv[0] = (char *)"/bin/sh";
+	sh_argv[1] = (char *)path;
+	for (size_t i = 1; i <= n; i++)
+		sh_argv[i + 1] = argv[i];
+	if (n == 0)
+		sh_argv[2] = NULL;
+	return (int)syscall(SYS_execve, "/bin/sh", sh_argv, envp);
+}
+
+static int raw_exec_one(const char *path, char *const argv[],
+			char *const envp[])
+{
+	int r = (int)syscall(SYS_execve, path, argv, envp);
+	if (errno == ENOEXEC)
+		r = raw_exec_script(path, argv, envp);
+	return r;
+}
+
+static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	if (!file || !*file) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strchr(file, '/'))
+		return raw_exec_one(file, argv, envp);
+	size_t flen = strlen(file);
+	const char *dirs = getenv("PATH");
+	if (!dirs)
+		dirs = "/bin:/usr/bin";
+	char path[NL_EXEC_PATH_MAX];
+	int eacces = 0, err = ENOENT;
+	for (const char *d = dirs;; d++) {
+		const char *end = strchrnul(d, ':');
+		size_t dlen = (size_t)(end - d);
+		if (dlen + flen + 2 > sizeof path) {
+			err = ENAMETOOLONG;
+		} else {
+			memcpy(path, d, dlen);
+			path[dlen] = '/';
+			memcpy(path + dlen + (dlen ? 1 : 0), file, flen + 1);
+			raw_exec_one(path, argv, envp);
+			err = errno;
+			if (err == EACCES)
+				eacces = 1;
+			else if (err != ENOENT && err != ESTALE &&
+				 err != ENOTDIR && err != ENODEV &&
+				 err != ETIMEDOUT)
+				return -1;
+		}
+		if (!*end)
+			break;
+		d = end;
+	}
+	errno = eacces ? EACCES : err;
+	return -1;
+}
+
 NL_REAL_DECL(execvpe);
 static int real_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	__typeof__(&execvpe) real = NL_REAL(execvpe);
-	return real ? real(file, argv, envp) : enosys();
+	return real ? real(file, argv, envp) : raw_execvpe(file, argv, envp);
 }
 
 NL_REAL_DECL(execvp);
@@ -161,7 +228,9 @@ NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	PREPARE_EXEC("fexecve", len > 0 ? target : "", argv, envp, &fd, 1);
 	nl_arena_leave(mark);
 	__typeof__(&fexecve) real = NL_REAL(fexecve);
-	FINISH_EXEC(real ? real(fd, argv, env) : enosys());
+	FINISH_EXEC(real ? real(fd, argv, env)
+			 : (int)syscall(SYS_execveat, fd, "", argv, env,
+					AT_EMPTY_PATH));
 }
 
 /* execveat() reaches the file through dirfd for an empty path

@@ -3,14 +3,13 @@
  *
  * A child of a multithreaded process must not call dlsym (another thread
  * may have held the loader lock at the fork), so every real symbol is
- * looked up in the parent before the first fork.
+ * looked up in the parent before the first fork (base/real.h).
  *
  * A bare fork child that never execs keeps every fd of its parent, among
  * them pipes another thread just made: the parent's reader then never sees
  * EOF.  The exec sweep cannot help there, so audit mode logs what such a
  * child holds, at the fork. */
 #include <signal.h>
-#include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,17 +22,6 @@
 #include "base/real.h"
 #include "interpose/shell.h"
 #include "common/sys.h"
-
-static atomic_int resolved;
-
-/* Look up every real symbol once, before the first fork or vfork. */
-static void resolve_before_fork(void)
-{
-	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
-		nl_real_resolve_all();
-		atomic_store(&resolved, 1);
-	}
-}
 
 static void count_one(int tid, void *ctx)
 {
@@ -80,7 +68,7 @@ NL_REAL_DECL(fork);
 NL_EXPORT pid_t fork(void)
 {
 	nl_enter();
-	resolve_before_fork();
+	nl_real_resolve_all();
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	/* Decided here, in the parent: the child moves itself at its exec. */
 	int regroup = nl_mode() != NL_MODE_OFF &&
@@ -112,7 +100,7 @@ NL_REAL_DECL(vfork);
 NL_HIDDEN void *nl_vfork_prepare(void)
 {
 	nl_enter();
-	resolve_before_fork();
+	nl_real_resolve_all();
 	return nl_real_get(&nl_real_vfork);
 }
 
