@@ -119,13 +119,21 @@ NL_EXPORT int execv(const char *path, char *const argv[])
  * EACCES anywhere is reported if nothing ran. */
 #define NL_EXEC_PATH_MAX 1024
 
+/* Room for the arguments of a script run under /bin/sh: this path has a
+ * stack bound, and a script with more arguments fails with ENOEXEC. */
+#define NL_EXEC_SCRIPT_ARGS 64
+
 static int raw_exec_script(const char *path, char *const argv[],
 			   char *const envp[])
 {
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	char *sh_argv[n + 2];
+	if (n + 2 > NL_EXEC_SCRIPT_ARGS) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	char *sh_argv[NL_EXEC_SCRIPT_ARGS];
 	sh_argv[0] = (char *)"/bin/sh";
 	sh_argv[1] = (char *)path;
 	for (size_t i = 1; i <= n; i++)
