@@ -31,6 +31,29 @@ struct stash {
 };
 static __thread struct stash stash __attribute__((tls_model("initial-exec")));
 
+/* The pid of the process whose thread this is, set just before that thread
+ * makes a child sharing its memory (vfork, clone(CLONE_VM)): until the
+ * parent is back, code on this thread may be that child.  0: no such child
+ * made since, so the hot paths pay one thread-local load. */
+static __thread pid_t sharing_parent __attribute__((tls_model("initial-exec")));
+
+static int in_shared_child(void)
+{
+	pid_t parent = sharing_parent;
+	if (__builtin_expect(parent == 0, 1))
+		return 0;
+	if (nl_sys_getpid() != parent)
+		return 1;
+	sharing_parent = 0;   /* the parent, back */
+	return 0;
+}
+
+void nl_fd_before_shared_child(void)
+{
+	if (!in_shared_child())
+		sharing_parent = nl_sys_getpid();
+}
+
 static const char *const call_names[NL_CALL_COUNT] = {
 #define NL_CALL_ID(id, name) [NL_CALL_##id] = name,
 #include "base/calls.def"
@@ -186,9 +209,20 @@ static void forget_inherited(int fd)
 	inherited[i] = inherited[--n_inherited];
 }
 
+static void stash_update(int fd, uint32_t set, uint32_t clear);
+
 void nl_fd_created(int fd, enum nl_call call, const void *site,
 		   int shim_cloexec)
 {
+	/* A child sharing the parent's memory: the new fd is the child's
+	 * alone.  Its own view drops the parent's keep bits for the number
+	 * (the stash); the parent's slot stays as it was. */
+	if (in_shared_child()) {
+		const struct nl_fd_slot *p = slot_for(fd, 0);
+		if (p && (atomic_load(&p->bits) & NL_FD_KEEP_BITS))
+			stash_update(fd, 0, NL_FD_KEEP_BITS);
+		return;
+	}
 	struct nl_fd_slot *s = slot_for(fd, 1);
 	if (!s)
 		return;
@@ -259,11 +293,9 @@ void nl_fd_unmark(int fd, uint32_t bit)
 		atomic_fetch_and(&s->bits, ~bit);
 }
 
-/* close() is hot, so the common case costs one load.  Keep bits are cleared
- * only outside a vfork child (a getpid() on that rarer path): a vfork child
- * closing its copy must not erase the parent's marks.  SHIM_CLOEXEC is
- * cleared unconditionally; losing it in the parent only means a trampoline
- * exec would not re-open that fd, which the child just closed anyway. */
+/* close() is hot, so the common case costs one load (two with bits set).
+ * A child sharing the parent's memory closes its own copy: the parent's
+ * slot stays, the child's view loses the keep bits (the stash). */
 void nl_fd_closed(int fd)
 {
 	if (__builtin_expect(n_inherited != 0, 0))
@@ -274,6 +306,11 @@ void nl_fd_closed(int fd)
 	uint32_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
 	if (!bits)
 		return;
+	if (in_shared_child()) {
+		if (bits & NL_FD_KEEP_BITS)
+			stash_update(fd, 0, NL_FD_KEEP_BITS);
+		return;
+	}
 	if ((bits & NL_FD_KEEP_BITS) && nl_in_foreign_child()) {
 		stash_update(fd, 0, NL_FD_KEEP_BITS);
 		return;

@@ -9,9 +9,11 @@
  * of the open file they were set for; a bit whose fd now holds another file
  * (closed and reused behind the shim's back) is ignored.
  *
- * A vfork child shares this memory with its parent, so marks it makes
- * (CPython calls ioctl(FIONCLEX) there) go to a small per-thread stash
- * tagged with the child's pid, used for that child's exec only. */
+ * A vfork child shares this memory with its parent, so what it does to its
+ * fds (CPython calls ioctl(FIONCLEX) there; children dup2 over their stdio,
+ * close, open) never writes the parent's slots: its marks go to a small
+ * per-thread stash tagged with the child's pid, used for that child's exec
+ * only, and the parent's view stays as it was. */
 #ifndef NL_FDTABLE_H
 #define NL_FDTABLE_H
 
@@ -89,6 +91,10 @@ int nl_fd_stash_count(void);
 int nl_fd_stash_fd(int i);
 /* Reset the stash (fork child). */
 void nl_fd_after_fork(void);
+/* This thread is about to make a child that shares its memory (vfork,
+ * clone(CLONE_VM)): until the parent is back, what that child creates,
+ * closes or marks stays out of the parent's slots. */
+void nl_fd_before_shared_child(void);
 
 /* The program closed or re-flagged a whole range (close_range, closefrom):
  * drop the marks of [lo, hi]; with cloexec set the fds stay open but are now

@@ -101,6 +101,7 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 {
 	nl_enter();
 	nl_real_resolve_all();
+	nl_fd_before_shared_child();
 	return nl_real_get(&nl_real_vfork);
 }
 

@@ -4,8 +4,8 @@
  * call dlsym is made (base/real.h).
  *
  * Nothing else changes: a child of _Fork() or clone() is still one the shim
- * did not see forking, treated like a vfork child (it only reads the
- * shim's tables). */
+ * did not see forking, treated like a vfork child; one that shares this
+ * memory (CLONE_VM) never writes the parent's fd table. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -14,6 +14,7 @@
 
 #include "init.h"
 #include "base/real.h"
+#include "core/fdtable.h"
 
 NL_REAL_DECL(pthread_create);
 NL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
@@ -53,6 +54,8 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	va_end(ap);
 	nl_enter();
 	nl_real_resolve_all();
+	if (flags & CLONE_VM)
+		nl_fd_before_shared_child();
 	__typeof__(&clone) real = NL_REAL(clone);
 	if (!real) {
 		errno = ENOSYS;

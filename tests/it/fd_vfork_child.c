@@ -1,0 +1,49 @@
+/* A vfork child shares its parent's memory, and with it the shim's fd
+ * table: what the child creates, closes or marks before its exec must not
+ * change what the parent passes to its next child.  The parent makes fd 5
+ * inheritable with F_SETFD 0 (as make does with its jobserver); a vfork
+ * child works on fd 5 and execs; the parent's next child must still get
+ * fd 5, as it does without the shim.  One row per thing the child does. */
+#include <criterion/criterion.h>
+
+#include <linux/close_range.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../lib/run.h"
+
+static struct run_result r;
+
+static void next_child_gets_fd_5(const char *mode, int shim)
+{
+	char *argv[] = { (char *)top("build/fixtures/found_vfork_mark"),
+			 (char *)mode,
+			 (char *)top("build/fixtures/found_fdlist"), NULL };
+	char *env[] = { "NOLEAK_MODE=enforce", NULL };
+	cr_assert_eq(run(&r, argv, env, shim, 20.0, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "%s: status %d: %s", mode, r.status,
+		     r.err);
+	cr_expect_str_eq(r.out, "inherited: 5\n", "%s (shim=%d)", mode, shim);
+}
+
+static void both(const char *mode)
+{
+	next_child_gets_fd_5(mode, 0);
+	next_child_gets_fd_5(mode, 1);
+}
+
+/* The fixtures must see only the fds they make. */
+static void init(void)
+{
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+TestSuite(fd_vfork_child, .init = init, .timeout = 60);
+
+Test(fd_vfork_child, dup2_over_the_fd) { both("dup2"); }
+Test(fd_vfork_child, dup3_over_the_fd) { both("dup3"); }
+Test(fd_vfork_child, close_the_fd) { both("close"); }
+Test(fd_vfork_child, reopen_on_the_fd) { both("reopen"); }
+Test(fd_vfork_child, mark_the_fd_cloexec) { both("cloexec"); }
