@@ -14,12 +14,14 @@
  * an fd wrongly closed breaks the program.
  *
  * This runs inside the exec interposer, possibly in a vfork child: no
- * allocation, no libc calls, plain loops over strings, and the only system call is
- * fcntl(F_GETFD) to see whether an fd is open.  argv and envp come from the
+ * malloc, no libc calls, plain loops over strings; the system calls are
+ * fcntl(F_GETFD) to see whether an fd is open and the scratch mappings the
+ * list lives in (any number of fds can be named).  argv and envp come from the
  * host and may be anything, so every scan is linear, stops at the NUL, and a
  * number too large to be an fd is dropped rather than wrapped. */
 #include "policy.h"
 
+#include "common/scratch.h"
 #include "common/sys.h"
 
 /* The kernel's default ceiling on fd numbers (fs.nr_open); anything at or
@@ -133,19 +135,36 @@ static void add_number_list(struct nl_fdlist *l, const char *s,
 	}
 }
 
+/* Named fds mostly come in increasing order (LISTEN_FDS, a:b:c lists), so
+ * a new highest fd is appended without a search. */
 void nl_fdlist_add(struct nl_fdlist *l, int fd)
 {
 	if (fd <= 2)
 		return;
-	for (int i = 0; i < l->n; i++) {
-		if (l->fd[i] == fd)
-			return;
+	if (l->n && fd <= l->max) {
+		for (int i = 0; i < l->n; i++) {
+			if (l->fd[i] == fd)
+				return;
+		}
 	}
-	if (l->n >= NL_FDLIST_MAX) {
+	size_t need = ((size_t)l->n + 1) * sizeof *l->fd;
+	void *block = l->fd;
+	if (nl_scratch_grow(&block, &l->bytes, need) < 0) {
 		l->overflow = 1;
 		return;
 	}
+	l->fd = block;
 	l->fd[l->n++] = fd;
+	if (l->n == 1 || fd > l->max)
+		l->max = fd;
+}
+
+void nl_fdlist_release(struct nl_fdlist *l)
+{
+	void *block = l->fd;
+	nl_scratch_free(&block, &l->bytes);
+	l->fd = NULL;
+	l->n = 0;
 }
 
 /* --- /dev/fd/N and /proc/self/fd/N anywhere in a string --- */
@@ -455,6 +474,9 @@ int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 
 	out->n = 0;
 	out->overflow = 0;
+	out->max = 0;
+	out->fd = NULL;
+	out->bytes = 0;
 	if (argv != NULL)
 		trampoline = scan_argv(out, argv, self);
 	if (envp != NULL)

@@ -164,11 +164,15 @@ const char *nl_mode_name(enum nl_mode m);
 
 /* --- fds named by a new program's argv or environment (passfds.c) --- */
 
-#define NL_FDLIST_MAX 256
+/* A list of fds with no fixed bound, in scratch memory (common/scratch.h):
+ * safe in a vfork child.  Zero-initialised it is empty; whoever fills one
+ * gives its memory back with nl_fdlist_release(). */
 struct nl_fdlist {
 	int n;
-	int overflow;                  /* more were named than fit */
-	int fd[NL_FDLIST_MAX];
+	int overflow;                  /* no memory for more: some were lost */
+	int max;                       /* the highest fd in the list */
+	int *fd;
+	size_t bytes;                  /* size of the block at fd */
 };
 /* Collect the fds > 2 that argv and envp name as passed on purpose:
  * /dev/fd/N, /proc/self/fd/N, fd:N, options ending in fd/fds, *_FD(S)
@@ -176,9 +180,11 @@ struct nl_fdlist {
  * equals `self`), make's --jobserver-auth/--jobserver-fds in MAKEFLAGS and
  * MFLAGS.  Returns 1 when argv carries an "a:b:c" list of open fds > 2 (the
  * shape of a trampoline such as jspawnhelper), else 0.  Allocation-free and
- * safe in a vfork child. */
+ * safe in a vfork child.  `out` is filled from empty; release it after. */
 int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 		 struct nl_fdlist *out);
+/* Add fd > 2 unless listed; on no memory set overflow instead. */
 void nl_fdlist_add(struct nl_fdlist *l, int fd);
+void nl_fdlist_release(struct nl_fdlist *l);
 
 #endif

@@ -12,38 +12,61 @@
 #include "core/fdlist.h"
 #include "core/fdtable.h"
 #include "base/state.h"
+#include "common/scratch.h"
 #include "common/sys.h"
 
 static void add_range(struct nl_plan *pl, int lo, int hi)
 {
-	if (lo > hi)
+	if (lo > hi || pl->nomem)
 		return;
-	if (pl->n == NL_PLAN_RANGES) {
-		pl->overflow = 1;
+	void *block = pl->keep;
+	if (nl_scratch_grow(&block, &pl->bytes,
+			    ((size_t)pl->n + 1) * sizeof *pl->keep) < 0) {
+		pl->nomem = 1;
 		return;
 	}
+	pl->keep = block;
 	pl->keep[pl->n].lo = lo;
 	pl->keep[pl->n].hi = hi;
 	pl->n++;
 }
 
-/* Insertion sort: the list is short and often nearly sorted. */
+/* Heapsort by lo: no recursion, no extra memory, O(n log n) for any n. */
+static void sift_down(struct nl_fd_range *a, int root, int n)
+{
+	for (;;) {
+		int child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && a[child + 1].lo > a[child].lo)
+			child++;
+		if (a[root].lo >= a[child].lo)
+			return;
+		struct nl_fd_range t = a[root];
+		a[root] = a[child];
+		a[child] = t;
+		root = child;
+	}
+}
+
 static void sort_and_merge(struct nl_plan *pl)
 {
-	for (int i = 1; i < pl->n; i++) {
-		struct nl_fd_range r = pl->keep[i];
-		int j = i;
-		for (; j > 0 && pl->keep[j - 1].lo > r.lo; j--)
-			pl->keep[j] = pl->keep[j - 1];
-		pl->keep[j] = r;
+	struct nl_fd_range *a = pl->keep;
+	for (int i = pl->n / 2 - 1; i >= 0; i--)
+		sift_down(a, i, pl->n);
+	for (int end = pl->n - 1; end > 0; end--) {
+		struct nl_fd_range t = a[0];
+		a[0] = a[end];
+		a[end] = t;
+		sift_down(a, 0, end);
 	}
 	int out = 0;
 	for (int i = 0; i < pl->n; i++) {
-		if (out && (long)pl->keep[i].lo <= (long)pl->keep[out - 1].hi + 1) {
-			if (pl->keep[i].hi > pl->keep[out - 1].hi)
-				pl->keep[out - 1].hi = pl->keep[i].hi;
+		if (out && (long)a[i].lo <= (long)a[out - 1].hi + 1) {
+			if (a[i].hi > a[out - 1].hi)
+				a[out - 1].hi = a[i].hi;
 		} else {
-			pl->keep[out++] = pl->keep[i];
+			a[out++] = a[i];
 		}
 	}
 	pl->n = out;
@@ -51,6 +74,8 @@ static void sort_and_merge(struct nl_plan *pl)
 
 int nl_plan_keeps(const struct nl_plan *pl, int fd)
 {
+	if (pl->keep_all)
+		return 1;
 	int lo = 0, hi = pl->n - 1;
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
@@ -61,7 +86,7 @@ int nl_plan_keeps(const struct nl_plan *pl, int fd)
 		else
 			return 1;
 	}
-	return pl->overflow && pl->n && fd > pl->keep[pl->n - 1].hi;
+	return 0;
 }
 
 /* Keep fd when a keep bit still holds for it (identity checked). */
@@ -100,18 +125,20 @@ static int shim_made_cloexec(int fd)
 		     NL_FD_SHIM_CLOEXEC);
 }
 
-/* Kept fds that are close-on-exec only because the shim made them so: the
- * program meant them to reach the child (apt's `--status-fd 16` on a pipe
- * made with pipe2(p, 0)). */
-static void collect_passed(struct nl_plan *pl)
+/* No memory for the plan: every fd is kept, and the log says why. */
+static void fail_open(struct nl_plan *pl)
 {
-	int high = nl_fd_high_water();
-	for (int fd = 3; fd < high && pl->n_pass < NL_PLAN_PASS; fd++) {
-		if (!shim_made_cloexec(fd))
-			continue;
-		if (nl_plan_keeps(pl, fd))
-			pl->pass[pl->n_pass++] = fd;
-	}
+	nl_plan_release(pl);
+	pl->keep_all = 1;
+	if (!nl_event_enabled())
+		return;
+	struct nl_event ev;
+	nl_event_begin(&ev, "nomem");
+	nl_event_str(&ev, "feature", "exec_sweep");
+	nl_event_str(&ev, "fallback", "kept_every_fd");
+	nl_event_str(&ev, "via", pl->via);
+	nl_event_str(&ev, "target", pl->target);
+	nl_event_emit(&ev);
 }
 
 void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
@@ -119,7 +146,9 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		  const int *extra_keep, int n_extra)
 {
 	const struct nl_policy *p = nl_policy();
-	pl->n = pl->n_pass = pl->overflow = pl->trampoline = 0;
+	pl->n = pl->keep_all = pl->nomem = 0;
+	pl->keep = NULL;
+	pl->bytes = 0;
 	pl->via = via;
 	pl->target = path ? path : "";
 	pl->argv0 = argv && argv[0] ? argv[0] : "";
@@ -128,27 +157,42 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 	if (!pl->active)
 		return;
 
-	add_range(pl, 0, 2);
-	for (int i = 0; i < p->n_keep_fds; i++)
-		add_range(pl, p->keep_fds[i].lo, p->keep_fds[i].hi);
 	struct nl_fdlist named;
-	named.n = named.overflow = 0;
-	pl->trampoline = nl_named_fds(argv, envp, nl_sys_getpid(), &named);
+	int trampoline = nl_named_fds(argv, envp, nl_sys_getpid(), &named);
 	if (path && nl_names_contain(p->fd_trampolines, path))
-		pl->trampoline = 1;
-	for (int i = 0; i < named.n; i++)
-		add_range(pl, named.fd[i], named.fd[i]);
-	for (int i = 0; i < n_extra; i++)
-		add_range(pl, extra_keep[i], extra_keep[i]);
+		trampoline = 1;
 	/* A trampoline gets exactly what it would have got without the shim:
 	 * nothing is swept, and the shim's own flags come off.  Without the
 	 * table (it could not be mapped) the deliberate fds are unknown: keep
 	 * everything rather than break the program. */
-	if (pl->trampoline || nl_fd_table_failed())
-		add_range(pl, 3, INT_MAX);
+	if (trampoline || nl_fd_table_failed()) {
+		nl_fdlist_release(&named);
+		pl->keep_all = 1;
+		return;
+	}
+	add_range(pl, 0, 2);
+	for (int i = 0; i < p->n_keep_fds; i++)
+		add_range(pl, p->keep_fds[i].lo, p->keep_fds[i].hi);
+	for (int i = 0; i < named.n; i++)
+		add_range(pl, named.fd[i], named.fd[i]);
+	if (named.overflow)
+		pl->nomem = 1;
+	nl_fdlist_release(&named);
+	for (int i = 0; i < n_extra; i++)
+		add_range(pl, extra_keep[i], extra_keep[i]);
 	keep_marked_fds(pl);
-	sort_and_merge(pl);
-	collect_passed(pl);
+	if (pl->nomem)
+		fail_open(pl);
+	else
+		sort_and_merge(pl);
+}
+
+void nl_plan_release(struct nl_plan *pl)
+{
+	void *block = pl->keep;
+	nl_scratch_free(&block, &pl->bytes);
+	pl->keep = NULL;
+	pl->n = 0;
 }
 
 /* --- logging --- */
@@ -212,7 +256,7 @@ static void mark_cloexec_slowly(const struct nl_plan *pl)
 
 void nl_plan_mark_cloexec(const struct nl_plan *pl)
 {
-	if (!pl->active || !pl->enforce)
+	if (!pl->active || !pl->enforce || pl->keep_all)
 		return;
 	unsigned next = 0;
 	for (int i = 0; i < pl->n; i++) {
@@ -224,34 +268,50 @@ void nl_plan_mark_cloexec(const struct nl_plan *pl)
 		}
 		next = (unsigned)pl->keep[i].hi + 1;
 	}
-	if (!pl->overflow &&
-	    nl_sys_close_range(next, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (next != 0 && nl_sys_close_range(next, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		mark_cloexec_slowly(pl);
 }
 
-void nl_plan_pass_kept(struct nl_plan *pl)
+/* Kept fds that are close-on-exec only because the shim made them so: the
+ * program meant them to reach the child.  Walked in the table, so their
+ * number has no bound. */
+int nl_plan_next_pass(const struct nl_plan *pl, int fd)
 {
 	if (!pl->active || !pl->enforce)
-		return;
-	int out = 0;
-	for (int i = 0; i < pl->n_pass; i++) {
-		int fd = pl->pass[i];
-		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
-		if (flags >= 0 && (flags & FD_CLOEXEC) &&
-		    nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == 0)
-			pl->pass[out++] = fd;
+		return -1;
+	int high = nl_fd_high_water();
+	for (fd = fd < 3 ? 3 : fd; fd < high; fd++) {
+		if (shim_made_cloexec(fd) && nl_plan_keeps(pl, fd) &&
+		    nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
+			return fd;
 	}
-	pl->n_pass = out;
+	return -1;
 }
 
+void nl_plan_pass_kept(const struct nl_plan *pl)
+{
+	for (int fd = nl_plan_next_pass(pl, 3); fd >= 0;
+	     fd = nl_plan_next_pass(pl, fd + 1)) {
+		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+		if (flags >= 0 && (flags & FD_CLOEXEC))
+			nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+	}
+}
+
+/* A shim-made fd without the flag was cleared by pass_kept, unless the
+ * program cleared it itself (F_SETFD 0, FIONCLEX: a deliberate mark, also
+ * in a vfork child's stash). */
 void nl_plan_undo_pass(const struct nl_plan *pl)
 {
 	if (!pl->active || !pl->enforce)
 		return;
-	for (int i = 0; i < pl->n_pass; i++) {
-		int fd = pl->pass[i];
+	int high = nl_fd_high_water();
+	for (int fd = 3; fd < high; fd++) {
+		if (!shim_made_cloexec(fd))
+			continue;
 		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
-		if (flags >= 0)
+		if (flags >= 0 && !(flags & FD_CLOEXEC) &&
+		    !(nl_fd_keep_bits(fd) & NL_FD_DELIBERATE))
 			nl_sys_fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 	}
 }
@@ -261,4 +321,5 @@ void nl_sweep_before_exec(struct nl_plan *pl)
 	nl_plan_log_leaks(pl);
 	nl_plan_pass_kept(pl);
 	nl_plan_mark_cloexec(pl);
+	nl_plan_release(pl);
 }

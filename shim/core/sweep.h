@@ -4,35 +4,41 @@
  * leaves the program's fds intact.
  *
  * A plan is computed once per exec from the policy, the fd table and the new
- * program's argv and environment, then applied: in the exec'ing process for
- * the exec family (also in a vfork child: the plan lives on the stack and
- * only reads shared memory), or in the parent for posix_spawn.  Cost follows
- * the number of kept fds, never RLIMIT_NOFILE: the gaps between kept fds are
- * marked with close_range(CLOSE_RANGE_CLOEXEC). */
+ * program's argv and environment, then applied in the process that execs:
+ * the exec family's caller, a vfork child, or the child posix_spawn makes.
+ *
+ * Any number of fds can be kept: the keep ranges live in scratch memory
+ * (common/scratch.h), never on the stack, and the fds to pass are found by
+ * walking the fd table, never listed.  The plan's memory is given back
+ * before the exec (nl_plan_release), so a vfork child leaves no mapping in
+ * its parent; undoing a failed exec needs no plan.  When the memory cannot
+ * be had the plan keeps every fd, as a trampoline's does, and says so in
+ * the log ("nomem" event): a leak, never a broken program.
+ *
+ * Cost follows the number of kept fds, never RLIMIT_NOFILE: the gaps between
+ * kept fds are marked with close_range(CLOSE_RANGE_CLOEXEC). */
 #ifndef NL_SWEEP_H
 #define NL_SWEEP_H
 
 #include "policy/policy.h"
 
-#define NL_PLAN_RANGES 512
-#define NL_PLAN_PASS 256
-
 struct nl_plan {
 	int active;                 /* the policy asks for a sweep or a log */
 	int enforce;                /* change fds (else only log) */
-	int trampoline;             /* target gets every fd it would have got */
+	int keep_all;               /* trampoline, no fd table or no memory:
+				     * every fd kept, the shim's flags come off */
 	int n;                      /* keep ranges, sorted, disjoint */
-	struct nl_fd_range keep[NL_PLAN_RANGES];
-	int overflow;               /* too many ranges: keep everything above */
-	int n_pass;                 /* kept fds whose CLOEXEC the shim added */
-	int pass[NL_PLAN_PASS];
+	struct nl_fd_range *keep;   /* scratch memory of `bytes` bytes */
+	size_t bytes;
+	int nomem;                  /* scratch memory could not be had */
 	const char *target;         /* path of the new program */
 	const char *argv0;
 	const char *via;            /* the interposed call: execve, posix_spawn */
 };
 
 /* Compute the plan for exec'ing `path` with argv and envp.  `extra_keep`
- * (may be NULL, count n_extra) are fds the exec needs itself (fexecve's). */
+ * (may be NULL, count n_extra) are fds the exec needs itself (fexecve's).
+ * Release it after. */
 void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		  char *const argv[], char *const envp[],
 		  const int *extra_keep, int n_extra);
@@ -42,13 +48,21 @@ int nl_plan_keeps(const struct nl_plan *pl, int fd);
 void nl_plan_log_leaks(const struct nl_plan *pl);
 /* Enforce: mark every fd outside the keep ranges FD_CLOEXEC. */
 void nl_plan_mark_cloexec(const struct nl_plan *pl);
-/* Enforce: clear the shim's own FD_CLOEXEC on fds the program passes; the
- * plan keeps the list of those it changed, for undo. */
-void nl_plan_pass_kept(struct nl_plan *pl);
-/* After a failed exec: put back the FD_CLOEXEC that pass_kept cleared. */
+/* The first open fd >= fd that the plan passes although the shim made it
+ * close-on-exec (apt's `--status-fd 16` on a pipe made with pipe2(p, 0)),
+ * or -1. */
+int nl_plan_next_pass(const struct nl_plan *pl, int fd);
+/* Enforce: clear the shim's own FD_CLOEXEC on those fds. */
+void nl_plan_pass_kept(const struct nl_plan *pl);
+/* Give the plan's memory back (before the exec). */
+void nl_plan_release(struct nl_plan *pl);
+/* After a failed exec: put back the FD_CLOEXEC that pass_kept cleared —
+ * on every fd the shim made close-on-exec that lacks the flag now and that
+ * the program did not clear itself.  Needs no plan memory. */
 void nl_plan_undo_pass(const struct nl_plan *pl);
 
-/* The whole sequence for an exec in this process: log, pass, mark. */
+/* The whole sequence for an exec in this process: log, pass, mark,
+ * release. */
 void nl_sweep_before_exec(struct nl_plan *pl);
 
 #endif

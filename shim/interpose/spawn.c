@@ -22,6 +22,7 @@
 #include "base/real.h"
 #include "interpose/spawn.h"
 #include "core/sweep.h"
+#include "common/scratch.h"
 #include "common/sys.h"
 #include "log/json.h"
 
@@ -78,8 +79,8 @@ static int actions_use(const posix_spawn_file_actions_t *fa, int fd)
 }
 
 /* A copy of the caller's actions with room for `extra` more, in `room`
- * (the caller's stack: no allocation on the way to a spawn).  The copy
- * shares the caller's path strings, so it is never given to
+ * (scratch memory: no malloc on the way to a spawn).  The copy shares the
+ * caller's path strings, so it is never given to
  * posix_spawn_file_actions_destroy(). */
 static void copy_actions(posix_spawn_file_actions_t *dst,
 			 const posix_spawn_file_actions_t *src,
@@ -91,35 +92,35 @@ static void copy_actions(posix_spawn_file_actions_t *dst,
 	dst->__allocated = src->__used + extra;
 }
 
-/* More actions than this are left to the fallback (clearing the flags in
- * the parent around the spawn) rather than copied onto the stack. */
-#define COPY_ACTIONS_MAX 1024
-
 /* Spawn with dup2(fd, fd) for each fd to pass that is still open.  Returns
  * -1 (nothing spawned) when the caller's actions cannot be extended
  * safely. */
 static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
-			      pid_t *pid, const char *path,
+			      int n_pass, pid_t *pid, const char *path,
 			      const posix_spawn_file_actions_t *fa,
 			      const posix_spawnattr_t *attr, char *const argv[],
 			      char *const envp[], int *result)
 {
 	posix_spawn_file_actions_t mine;
-	int room_n = fa ? fa->__used + pl->n_pass : 1;
-	if (fa && (!layout_known() || room_n > COPY_ACTIONS_MAX))
+	void *room = NULL;
+	size_t room_bytes = 0;
+	if (fa) {
+		size_t need = ((size_t)fa->__used + (size_t)n_pass) *
+			      sizeof(struct mirror_action);
+		if (!layout_known() || nl_scratch_grow(&room, &room_bytes, need) < 0)
+			return -1;
+		copy_actions(&mine, fa, room, n_pass);
+	} else if (posix_spawn_file_actions_init(&mine) != 0) {
 		return -1;
-	struct mirror_action room[room_n];
-	if (fa)
-		copy_actions(&mine, fa, room, pl->n_pass);
-	else if (posix_spawn_file_actions_init(&mine) != 0)
-		return -1;
-	for (int i = 0; i < pl->n_pass; i++) {
-		int fd = pl->pass[i];
-		if (!(fa && actions_use(fa, fd)) && nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
-			posix_spawn_file_actions_adddup2(&mine, fd, fd);
 	}
+	for (int fd = nl_plan_next_pass(pl, 3); fd >= 0;
+	     fd = nl_plan_next_pass(pl, fd + 1))
+		if (!(fa && actions_use(fa, fd)))
+			posix_spawn_file_actions_adddup2(&mine, fd, fd);
 	*result = real(pid, path, &mine, attr, argv, envp);
-	if (!fa)
+	if (fa)
+		nl_scratch_free(&room, &room_bytes);
+	else
 		posix_spawn_file_actions_destroy(&mine);
 	return 0;
 }
@@ -130,14 +131,14 @@ static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
  * have been passed.  So EBADF is retried, each try passing only the fds
  * still open; a last EBADF is the caller's own. */
 static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
-			 pid_t *pid, const char *path,
+			 int n_pass, pid_t *pid, const char *path,
 			 const posix_spawn_file_actions_t *fa,
 			 const posix_spawnattr_t *attr, char *const argv[],
 			 char *const envp[], int *result)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		if (spawn_passing_once(real, pl, pid, path, fa, attr, argv, envp,
-				       result) < 0)
+		if (spawn_passing_once(real, pl, n_pass, pid, path, fa, attr,
+				       argv, envp, result) < 0)
 			return -1;
 		if (*result != EBADF)
 			return 0;
@@ -158,15 +159,21 @@ static int spawn_swept(nl_spawn_fn real, const char *via, pid_t *pid,
 		return real(pid, path, fa, attr, argv, envp);
 	nl_plan_log_leaks(&pl);
 	nl_plan_mark_cloexec(&pl);
-	if (!pl.enforce || pl.n_pass == 0)
-		return real(pid, path, fa, attr, argv, envp);
+	int n_pass = 0;
+	for (int fd = nl_plan_next_pass(&pl, 3); fd >= 0;
+	     fd = nl_plan_next_pass(&pl, fd + 1))
+		n_pass++;
 	int r;
-	if (spawn_passing(real, &pl, pid, path, fa, attr, argv, envp, &r) == 0)
-		return r;
-	/* Fallback: take the flag off in the parent around the spawn. */
-	nl_plan_pass_kept(&pl);
-	r = real(pid, path, fa, attr, argv, envp);
-	nl_plan_undo_pass(&pl);
+	if (!pl.enforce || n_pass == 0)
+		r = real(pid, path, fa, attr, argv, envp);
+	else if (spawn_passing(real, &pl, n_pass, pid, path, fa, attr, argv,
+			       envp, &r) != 0) {
+		/* Fallback: take the flag off in the parent around the spawn. */
+		nl_plan_pass_kept(&pl);
+		r = real(pid, path, fa, attr, argv, envp);
+		nl_plan_undo_pass(&pl);
+	}
+	nl_plan_release(&pl);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 
 checks_tools() {
 	check java-processbuilder java java_processbuilder
+	check java-1000-files java java_many_files
 	check tar-compress-program tar tar_compress_program
 	check sort-compress-program sort sort_compress_program
 	check flock-command flock flock_command
@@ -81,6 +82,42 @@ java_processbuilder() {
 	for mech in POSIX_SPAWN FORK VFORK; do
 		echo "-- $mech"
 		java -Djdk.lang.Process.launchMechanism=$mech -cp . Spawn "$FDLIST" "$PROBE" "$PROOF"
+	done
+}
+
+# ProcessBuilder while the JVM holds 1,000 open files: jspawnhelper's
+# "a:b:c" fds are then numbered above 1,000, and every fd the JVM would have
+# handed it without the shim must still reach it.
+java_many_files() {
+	cat >Many.java <<-'JAVA'
+	import java.io.*;
+	import java.util.*;
+
+	public class Many {
+	    public static void main(String[] a) throws Exception {
+	        String probe = a[0], proof = a[1];
+	        File f = new File("data.txt");
+	        try (FileWriter w = new FileWriter(f)) { w.write("x\n"); }
+	        List<FileInputStream> open = new ArrayList<>();
+	        for (int i = 0; i < 1000; i++) open.add(new FileInputStream(f));
+	        System.out.println("open files: " + open.size());
+	        for (int i = 0; i < 5; i++) {
+	            Process p = new ProcessBuilder("sh", "-c", "echo run " + i + "; exit " + i).start();
+	            String out = new String(p.getInputStream().readAllBytes()).trim();
+	            System.out.println(out + " / exit " + p.waitFor());
+	        }
+	        Process p = new ProcessBuilder(probe, proof).start();
+	        System.out.println("probe exit " + p.waitFor());
+	        for (FileInputStream s : open) s.close();
+	    }
+	}
+	JAVA
+	expect "javac" logged javac.log javac Many.java
+	local mech
+	for mech in POSIX_SPAWN FORK VFORK; do
+		echo "-- $mech"
+		java -Djdk.lang.Process.launchMechanism=$mech -cp . Many "$PROBE" "$PROOF" 2>&1 |
+			grep -v '^WARNING'
 	done
 }
 

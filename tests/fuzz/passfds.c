@@ -34,11 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char **envp = split(data, size, '\n', &ebuf);
 	struct nl_fdlist l;
 	nl_named_fds(argv, envp, 1234, &l);
-	if (l.n < 0 || l.n > NL_FDLIST_MAX)
+	if (l.n < 0 || (l.n && !l.fd) || l.overflow)
 		abort();
 	for (int i = 0; i < l.n; i++)
 		if (l.fd[i] <= 2 || l.fd[i] >= (1 << 20))
 			abort();
+	nl_fdlist_release(&l);
 	free(argv);
 	free(envp);
 	free(abuf);

@@ -112,19 +112,10 @@ DYNAMIC = {
     "shim/interpose/spawn.c:spawn_regrouped": "environment plus the group marker, 8 bytes a variable",
 }
 
-# Known exceptions, being removed: the exec sweep plan (struct nl_plan,
-# ~5 KB, shim/core/sweep.h) and its list of named fds (struct nl_fdlist)
-# still live on the stack of the exec family and posix_spawn; they are
-# being moved off it.  These frames are counted without one instance of
-# the type (its size is asked of the compiler).  Once the type is small
-# (or gone) the entry is reported, to be deleted.
-PLAN = "struct nl_plan"
-ALLOWANCE = {
-    "execve": PLAN, "execv": PLAN, "execvp": PLAN, "execvpe": PLAN,
-    "execveat": PLAN, "fexecve": PLAN,
-    "shim/interpose/spawn.c:spawn_swept": PLAN,
-    "nl_plan_exec": "struct nl_fdlist",
-}
+# Known exceptions: frames counted without one instance of a type (its
+# size is asked of the compiler), reported once the type is small.  None
+# left: the exec sweep's plan and named-fd list live in scratch memory.
+ALLOWANCE = {}
 ALLOWANCE_HEADERS = ("core/sweep.h", "policy/policy.h")
 
 
