@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 
@@ -355,8 +356,39 @@ static void log_policy(int fd, const char *via, const struct sock_plan *plan,
 	nl_event_emit(&ev);
 }
 
-void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
-			 unsigned secs)
+/* What TCP_INFO says of the peer of a call that waited `usec` in vain. */
+struct peer_view {
+	int tcp;                  /* TCP_INFO answered */
+	unsigned unacked, probes, retransmits;
+	unsigned last_ack_ms;     /* since the peer last acknowledged anything */
+	int silent;
+};
+
+/* The peer is silent when nothing it sent acknowledged anything during
+ * the whole wait while there was something to acknowledge: data in flight
+ * (unacked segments) or probes (keepalive, zero-window).  A peer that is
+ * quiet but alive answers probes and acknowledges data, which resets both
+ * counters and last_ack_recv.  50 ms of slack for the clocks' ticks. */
+static void look_at_peer(int fd, long long usec, struct peer_view *v)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+	memset(v, 0, sizeof *v);
+	memset(&ti, 0, sizeof ti);
+	if (sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof ti.tcpi_last_ack_recv)
+		return;
+	v->tcp = 1;
+	v->unacked = ti.tcpi_unacked;
+	v->probes = ti.tcpi_probes;
+	v->retransmits = ti.tcpi_retransmits;
+	v->last_ack_ms = ti.tcpi_last_ack_recv;
+	v->silent = (v->unacked > 0 || v->probes > 0) &&
+		    (long long)v->last_ack_ms * 1000 + 50000 >= usec;
+}
+
+static void log_timeout(int fd, enum nl_sock_dir dir, long long usec,
+			unsigned secs, const struct peer_view *v, int err)
 {
 	if (!nl_event_enabled())
 		return;
@@ -375,7 +407,72 @@ void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
 	nl_event_str(&ev, "direction", dir == NL_SOCK_READ ? "read" : "write");
 	nl_event_raw(&ev, "wait", wait);
 	nl_event_int(&ev, "timeout", secs);
+	nl_event_int(&ev, "errno", err);
+	if (v && v->tcp) {
+		nl_event_bool(&ev, "peer_silent", v->silent);
+		nl_event_int(&ev, "unacked", v->unacked);
+		nl_event_int(&ev, "probes", v->probes);
+		nl_event_int(&ev, "retransmits", v->retransmits);
+		nl_event_int(&ev, "last_ack_recv_ms", v->last_ack_ms);
+	}
 	nl_event_emit(&ev);
+}
+
+int nl_sock_timed_out(int fd, enum nl_sock_dir dir, long long usec,
+		      unsigned secs)
+{
+	int saved = errno;
+	struct peer_view v;
+	look_at_peer(fd, usec, &v);
+	int err = v.silent ? ETIMEDOUT : EAGAIN;
+	log_timeout(fd, dir, usec, secs, &v, err);
+	errno = saved;
+	return err;
+}
+
+static void set_silent(int fd, int on)
+{
+	struct nl_sock_slot *sl = slot_for(fd, 0);
+	if (!sl)
+		return;
+	if (on)
+		atomic_fetch_or(&sl->bits, NL_SOCK_SILENT);
+	else
+		atomic_fetch_and(&sl->bits, ~(uint32_t)NL_SOCK_SILENT);
+}
+
+void nl_sock_after_partial(int fd, enum nl_sock_dir dir, long long usec,
+			   unsigned secs)
+{
+	if (nl_sock_shim_timeout(fd, dir) != secs)
+		return;
+	int saved = errno;
+	struct peer_view v;
+	look_at_peer(fd, usec, &v);
+	if (v.silent)
+		set_silent(fd, 1);
+	errno = saved;
+}
+
+int nl_sock_still_silent(int fd, enum nl_sock_dir dir)
+{
+	int saved = errno;
+	unsigned secs = nl_sock_shim_timeout(fd, dir);
+	long long usec = (long long)secs * 1000000;
+	struct peer_view v;
+	set_silent(fd, 0);
+	if (!secs) {
+		errno = saved;
+		return 0;
+	}
+	look_at_peer(fd, usec, &v);
+	if (!v.silent) {
+		errno = saved;
+		return 0;
+	}
+	log_timeout(fd, dir, 0, secs, &v, ETIMEDOUT);
+	errno = saved;
+	return ETIMEDOUT;
 }
 
 /* --- the hooks --- */

@@ -12,7 +12,12 @@
  * socket it was written for, so a slot left behind by a closed fd whose
  * number now holds something else is recognised before any decision.  The
  * I/O interposers only test a bit (no system call) and verify the identity
- * on their rare paths (EINTR, a timeout). */
+ * on their rare paths (EINTR, a timeout).
+ *
+ * When the shim's own timeout ends a blocking call on a TCP socket whose
+ * peer TCP_INFO shows silent (nl_sock_timed_out), the call fails with
+ * ETIMEDOUT instead of EAGAIN: a program that retries on EAGAIN forever
+ * (GoAhead's blocking flush) then lets a dead connection go. */
 #ifndef NL_SOCKTIMEOUT_H
 #define NL_SOCKTIMEOUT_H
 
@@ -31,6 +36,9 @@ enum {
 	NL_SOCK_OWN_SND   = 1u << 3,  /* the program set SO_SNDTIMEO */
 	NL_SOCK_OWN_ALIVE = 1u << 4,  /* the program set SO_KEEPALIVE, TCP_KEEP*
 				       * or TCP_USER_TIMEOUT */
+	NL_SOCK_SILENT    = 1u << 5,  /* a write that took the whole timeout
+				       * found the peer silent: the next call
+				       * looks before it waits */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -92,10 +100,35 @@ unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir);
 /* Set the kernel's SO_RCVTIMEO/SO_SNDTIMEO of fd to `usec` microseconds
  * (> 0).  Returns 0 or -errno. */
 int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec);
-/* A call on fd ended with the shim's timeout after waiting `usec`: log a
- * sock_timeout event (when a log is set). */
-void nl_sock_log_timeout(int fd, enum nl_sock_dir dir, long long usec,
-			 unsigned secs);
+/* A blocking call on fd waited `usec`, the whole of the shim's timeout of
+ * `secs`, in vain.  Returns the errno the call fails with: ETIMEDOUT when
+ * TCP_INFO shows the peer silent — unacknowledged data or unanswered
+ * probes, and no ACK from the peer during the whole wait — as a connection
+ * the kernel gave up on fails; EAGAIN, the kernel's own, for a peer that is
+ * quiet but alive (and for every non-TCP socket).  Logs sock_timeout with
+ * the evidence.  Keeps errno. */
+int nl_sock_timed_out(int fd, enum nl_sock_dir dir, long long usec,
+		      unsigned secs);
+
+/* Whether a call on fd must first ask nl_sock_still_silent() (one load). */
+static inline int nl_sock_suspect(int fd)
+{
+	struct nl_sock_slot *t =
+		atomic_load_explicit(&nl_sock_table, memory_order_relaxed);
+	return t && (unsigned)fd < NL_SOCK_TABLE_SIZE &&
+	       (atomic_load_explicit(&t[fd].bits, memory_order_relaxed) &
+		NL_SOCK_SILENT);
+}
+/* A write on fd returned a partial count after waiting `usec`, the whole
+ * timeout: a write that queued some bytes, then found no room.  When the
+ * peer was silent during it, the socket becomes suspect. */
+void nl_sock_after_partial(int fd, enum nl_sock_dir dir, long long usec,
+			   unsigned secs);
+/* A call begins on a suspect socket: ETIMEDOUT (logged) when the peer has
+ * still acknowledged nothing for a whole timeout, so that a chain of
+ * partial writes ends as one timed-out call would; else 0, and the socket
+ * is no longer suspect.  Keeps errno. */
+int nl_sock_still_silent(int fd, enum nl_sock_dir dir);
 
 /* recvmsg through the EINTR-restart rule (interpose/read.c); `real` is libc's. */
 ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,

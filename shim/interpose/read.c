@@ -73,8 +73,7 @@ static int continue_from(struct sock_call *c, long long t0)
 		return 0;
 	long long left = (long long)secs * 1000000 - (now_usec() - t0);
 	if (left <= 0) {
-		nl_sock_log_timeout(c->fd, c->dir, now_usec() - t0, secs);
-		errno = EAGAIN;
+		errno = nl_sock_timed_out(c->fd, c->dir, now_usec() - t0, secs);
 		return -1;
 	}
 	if (nl_sock_set_wait(c->fd, c->dir, left) == 0)
@@ -93,8 +92,9 @@ static void restore_timeout(struct sock_call *c)
 enum eintr_outcome { EINTR_KEEP, EINTR_RETRY, EINTR_TIMED_OUT };
 
 /* EINTR: restart when the kernel would have without the timeout, with the
- * time that remains. */
-static enum eintr_outcome after_eintr(struct sock_call *c, long long waited)
+ * time that remains.  EINTR_TIMED_OUT leaves the call's errno in *err. */
+static enum eintr_outcome after_eintr(struct sock_call *c, long long waited,
+				      int *err)
 {
 	if (!nl_signals_would_restart(c->mark))
 		return EINTR_KEEP;
@@ -103,7 +103,7 @@ static enum eintr_outcome after_eintr(struct sock_call *c, long long waited)
 		return EINTR_KEEP;   /* the program's timeout now, or another fd */
 	long long left = (long long)secs * 1000000 - waited;
 	if (left <= 0) {
-		nl_sock_log_timeout(c->fd, c->dir, waited, secs);
+		*err = nl_sock_timed_out(c->fd, c->dir, waited, secs);
 		return EINTR_TIMED_OUT;
 	}
 	if (nl_sock_set_wait(c->fd, c->dir, left) < 0)
@@ -113,16 +113,18 @@ static enum eintr_outcome after_eintr(struct sock_call *c, long long waited)
 	return EINTR_RETRY;
 }
 
-/* EAGAIN after about the whole timeout: the shim's timeout fired. */
-static void after_eagain(struct sock_call *c, long long waited)
+/* EAGAIN after about the whole timeout: the shim's timeout fired.
+ * Returns the errno the call ends with (see nl_sock_timed_out). */
+static int after_eagain(struct sock_call *c, long long waited)
 {
 	unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
 	/* A non-blocking EAGAIN is immediate; the kernel's timeout never
 	 * fires early, only rounded to its tick. */
 	if (!secs || waited < (long long)secs * 1000000 - 50000)
-		return;
-	if (nl_sock_shim_timeout(c->fd, c->dir) == secs)
-		nl_sock_log_timeout(c->fd, c->dir, waited, secs);
+		return EAGAIN;
+	if (nl_sock_shim_timeout(c->fd, c->dir) != secs)
+		return EAGAIN;
+	return nl_sock_timed_out(c->fd, c->dir, waited, secs);
 }
 
 /* After one attempt that returned r: whether to try again.  Keeps the
@@ -130,22 +132,24 @@ static void after_eagain(struct sock_call *c, long long waited)
 static int call_again(struct sock_call *c, ssize_t r)
 {
 	restore_timeout(c);
+	if (r > 0 && c->dir == NL_SOCK_WRITE) {
+		/* A partial write that took the whole timeout. */
+		unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
+		long long waited = now_usec() - c->t0;
+		if (secs && waited >= (long long)secs * 1000000 - 50000)
+			nl_sock_after_partial(c->fd, c->dir, waited, secs);
+	}
 	if (r >= 0)
 		return 0;
 	int e = errno;
 	long long waited = now_usec() - c->t0;
 	if (e == EINTR) {
-		switch (after_eintr(c, waited)) {
-		case EINTR_RETRY:
+		if (after_eintr(c, waited, &e) == EINTR_RETRY)
 			return 1;
-		case EINTR_TIMED_OUT:
-			e = EAGAIN;
-			break;
-		case EINTR_KEEP:
-			break;
-		}
 	} else if (e == EAGAIN || e == EWOULDBLOCK) {
-		after_eagain(c, waited);
+		int t = after_eagain(c, waited);
+		if (t != EAGAIN)
+			e = t;
 	}
 	errno = e;
 	return 0;
@@ -155,6 +159,13 @@ static int call_again(struct sock_call *c, ssize_t r)
 	do {                                                                 \
 		struct sock_call c_;                                         \
 		ssize_t r_;                                                  \
+		if (nl_sock_suspect(fd)) {                                   \
+			int e_ = nl_sock_still_silent((fd), (dir));          \
+			if (e_) {                                            \
+				errno = e_;                                  \
+				return -1;                                   \
+			}                                                    \
+		}                                                            \
 		call_begin(&c_, (fd), (dir));                                \
 		do                                                           \
 			r_ = (call);                                         \
@@ -245,8 +256,8 @@ static ssize_t watched_op(const struct nl_read_op *op)
 	if (nl_watch_wait(&w, op, (long long)secs * 1000000, &timed_out) < 0) {
 		int e = errno;
 		if (timed_out && secs)
-			nl_sock_log_timeout(op->fd, NL_SOCK_READ,
-					    (long long)secs * 1000000, secs);
+			e = nl_sock_timed_out(op->fd, NL_SOCK_READ,
+					      (long long)secs * 1000000, secs);
 		nl_watch_done(&w, op, -1);
 		errno = e;
 		return after_read(op, -1);
