@@ -358,10 +358,11 @@ static void log_policy(int fd, const char *via, const struct sock_plan *plan,
 
 /* What TCP_INFO says of the peer of a call that waited `usec` in vain. */
 struct peer_view {
-	int tcp;                  /* TCP_INFO answered */
-	unsigned unacked, probes, retransmits;
+	unsigned unacked;
 	unsigned last_ack_ms;     /* since the peer last acknowledged anything */
-	int silent;
+	unsigned char probes, retransmits;  /* the kernel's are 8-bit too */
+	unsigned char tcp;        /* TCP_INFO answered */
+	unsigned char silent;
 };
 
 /* The peer is silent when nothing it sent acknowledged anything during
@@ -369,7 +370,8 @@ struct peer_view {
  * (unacked segments) or probes (keepalive, zero-window).  A peer that is
  * quiet but alive answers probes and acknowledges data, which resets both
  * counters and last_ack_recv.  50 ms of slack for the clocks' ticks. */
-static void look_at_peer(int fd, long long usec, struct peer_view *v)
+static __attribute__((noinline)) void look_at_peer(int fd, long long usec,
+						   struct peer_view *v)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
@@ -387,25 +389,26 @@ static void look_at_peer(int fd, long long usec, struct peer_view *v)
 		    (long long)v->last_ack_ms * 1000 + 50000 >= usec;
 }
 
-static void log_timeout(int fd, enum nl_sock_dir dir, long long usec,
+static inline __attribute__((always_inline)) void
+log_timeout(int fd, enum nl_sock_dir dir, long long usec,
 			unsigned secs, const struct peer_view *v, int err)
 {
 	if (!nl_event_enabled())
 		return;
-	char wait[40];
-	size_t n = nl_fmt_int(wait, sizeof wait - 8, usec / 1000000);
-	long long ms = (usec % 1000000) / 1000;
-	wait[n++] = '.';
-	wait[n++] = (char)('0' + ms / 100);
-	wait[n++] = (char)('0' + ms / 10 % 10);
-	wait[n++] = (char)('0' + ms % 10);
-	wait[n] = '\0';
 	struct nl_event ev;
 	nl_event_begin(&ev, "sock_timeout");
 	nl_event_int(&ev, "fd", fd);
 	nl_event_addresses(&ev, fd);
 	nl_event_str(&ev, "direction", dir == NL_SOCK_READ ? "read" : "write");
-	nl_event_raw(&ev, "wait", wait);
+	/* Seconds with milliseconds, written in place: this runs under a
+	 * read interposer's 1 KiB of stack. */
+	struct nl_jbuf j;
+	nl_event_json_open(&ev, "wait", &j);
+	nl_jb_int(&j, usec / 1000000);
+	nl_jb_int(&j, 1000 + (usec % 1000000) / 1000);  /* "1mmm" */
+	if (!j.full)
+		j.b[j.len - 4] = '.';                   /* ".mmm" */
+	nl_event_json_close(&ev, &j, 1);
 	nl_event_int(&ev, "timeout", secs);
 	nl_event_int(&ev, "errno", err);
 	if (v && v->tcp) {
