@@ -79,6 +79,12 @@ $(B)/fixtures/%.so: tests/fixtures/%.so.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
 
+# foundation_early_calls: one snippet per row of calls.def, in a library the
+# program needs (its constructor runs before the preload's).
+$(B)/fixtures/found_calls.so: shim/base/calls.def
+$(B)/fixtures/found_calls_main: tests/fixtures/found_calls_main.c $(B)/fixtures/found_calls.so
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/fixtures -Wl,--no-as-needed -l:found_calls.so -Wl,-rpath,'$$ORIGIN'
+
 $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
