@@ -24,15 +24,17 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # Everything but the interposers: linked into the unit tests.
 CORE_OBJ := $(filter-out $(B)/obj/shim/interpose/%.o,$(LIB_OBJ))
 POLICY_OBJ := $(filter $(B)/obj/policy/%.o,$(LIB_OBJ))
-HEADERS  := $(wildcard common/*.h common/*.def shim/*.h shim/*/*.h shim/*/*.def policy/*.h tools/*/*.h tests/lib/*.h tests/it/*.h)
+HEADERS  := $(wildcard common/*.h common/*.def shim/*.h shim/*/*.h shim/*/*.def policy/*.h tools/*/*.h tests/lib/*.h tests/it/*.h tests/it/*/*.h)
 
 LAUNCHER_SRC := $(sort $(wildcard tools/noleak/*.c tools/inspect/*.c))
 REPORT_SRC   := $(sort $(wildcard tools/report/*.c))
 UNIT_SRC     := $(sort $(wildcard tests/unit/*.c))
-IT_SRC       := $(sort $(wildcard tests/it/*.c))
+# Integration tests and fixtures: one folder per area (tests/it/fd/, ...).
+IT_SRC       := $(sort $(wildcard tests/it/*.c tests/it/*/*.c))
 TESTLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
-FIXTURE_SRC  := $(sort $(wildcard tests/fixtures/*.c))
-FIXTURES     := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%)
+FIXTURE_SRC  := $(sort $(wildcard tests/fixtures/*.c tests/fixtures/*/*.c))
+# Built flat into build/fixtures/, by their file names.
+FIXTURES     := $(foreach f,$(FIXTURE_SRC),$(B)/fixtures/$(basename $(notdir $(f))))
 EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
 EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
@@ -66,18 +68,16 @@ $(B)/noleak: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(POLICY_OBJ)
 $(B)/noleak-report: $(REPORT_SRC:%.c=$(B)/obj/%.o)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
-$(B)/fixtures/%: tests/fixtures/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fno-builtin -o $@ $< -lpthread -ldl
-
-# A static binary: what a preload cannot reach (the launcher refuses it).
-$(B)/fixtures/static_%: tests/fixtures/static_%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -static -o $@ $<
-
-$(B)/fixtures/%.so: tests/fixtures/%.so.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+# A fixture is a program, a static binary (static_*: what a preload cannot
+# reach, the launcher refuses it) or a library (*.so.c).
+fixture_flags = $(if $(filter static_%,$(notdir $(1))),-static,$(if $(filter %.so.c,$(1)),-shared,-fno-builtin))
+fixture_libs  = $(if $(filter static_% %.so.c,$(notdir $(1))),,-lpthread -ldl)
+define FIXTURE_RULE
+$(B)/fixtures/$(basename $(notdir $(1))): $(1)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(call fixture_flags,$(1)) -o $$@ $$< $(call fixture_libs,$(1))
+endef
+$(foreach f,$(FIXTURE_SRC),$(eval $(call FIXTURE_RULE,$(f))))
 
 # foundation_early_calls: one snippet per row of calls.def, in a library the
 # program needs (its constructor runs before the preload's).

@@ -125,8 +125,9 @@ $CC $BASE $UBSAN -shared -o "$U/libnoleak.so" shim/*.c shim/*/*.c policy/*.c \
 
 echo "asan: building the integration tests and fixtures"
 fixtures=""
-for f in tests/fixtures/*.c; do
-	n=${f#tests/fixtures/}
+for f in tests/fixtures/*.c tests/fixtures/*/*.c; do
+	[ -f "$f" ] || continue
+	n=${f##*/}
 	fixtures="$fixtures build/fixtures/${n%.c}"
 done
 # shellcheck disable=SC2086

@@ -67,11 +67,11 @@ mkdir -p "$S" || die "cannot create $S"
 echo "stress: building in $S"
 $CC $CFLAGS -o "$S/stress" tests/stress/stress.c -lpthread || die "cannot build stress"
 $CC $CFLAGS -o "$S/checker" tests/stress/checker.c || die "cannot build checker"
-$CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/found_early.so.c ||
+$CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/foundation/found_early.so.c ||
 	die "cannot build found_early.so"
 # --no-as-needed: the program uses nothing from the library, the
 # dependency (and so its constructor, before libnoleak's) is the point.
-$CC $CFLAGS -o "$S/early_main" tests/fixtures/found_early_main.c \
+$CC $CFLAGS -o "$S/early_main" tests/fixtures/foundation/found_early_main.c \
 	-Wl,--no-as-needed "$S/found_early.so" -Wl,-rpath,"$S" ||
 	die "cannot build early_main"
 $CC -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror \

@@ -1,0 +1,59 @@
+/* The log on a full filesystem: every event is dropped, and the program
+ * runs exactly as it would without a log, its own files intact.
+ *
+ * The log lives on a 16 KiB tmpfs mounted in a private mount namespace
+ * (unshare -m, propagation private: nothing leaks to the host) and filled
+ * up before the program starts; flt_logloss then produces events in
+ * itself (sock_policy, audit) and in its exec'd children (fd_leak). */
+#include <criterion/criterion.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../lib/run.h"
+
+#define TIMEOUT 30.0
+
+TestSuite(fault_log_full, .timeout = 60);
+
+static struct run_result r;
+
+static void run_on_full_fs(const char *mode)
+{
+	char dir[256], cmd[PATH_MAX * 4], own[PATH_MAX + 8];
+	snprintf(dir, sizeof dir, "%s", tmpdir());
+	snprintf(cmd, sizeof cmd,
+		 "mkdir '%s/fs' && unshare -m --propagation private sh -c '"
+		 "mount -t tmpfs -o size=16k none %s/fs || exit 98; "
+		 ": > %s/fs/events.log; cat /dev/zero > %s/fs/fill 2>/dev/null; "
+		 "test \"$(stat -f -c %%a %s/fs)\" = 0 || exit 99; "
+		 "exec env LD_PRELOAD=%s NOLEAK_MODE=%s NOLEAK_LOG=%s/fs/events.log "
+		 "%s full %s %s/fs/events.log'",
+		 dir, dir, dir, dir, dir, shim_path(), mode, dir,
+		 top("build/fixtures/flt_logloss"), dir, dir);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert(!r.timed_out, "hung with the log on a full filesystem");
+	cr_assert_neq(exit_code(&r), 98, "cannot mount a tmpfs: %s", r.err);
+	cr_assert_neq(exit_code(&r), 99, "the tmpfs is not full");
+	cr_assert_eq(exit_code(&r), 0, "mode %s: status %d\n%s%s", mode,
+		     r.status, r.out, r.err);
+	cr_expect(!strncmp(r.out, "rounds=9\n", 9) &&
+		  strstr(r.out, "\nlog_size=0\n"), "mode %s: %s", mode, r.out);
+	cr_expect_eq(r.err[0], 0, "stderr: %s", r.err);
+	snprintf(own, sizeof own, "%s/own", dir);
+	cr_expect_str_eq(slurp(own), "round 1\nround 2\nround 3\nround 4\n"
+			 "round 5\nround 6\nround 7\nround 8\nround 9\n",
+			 "mode %s: the program's own file", mode);
+}
+
+Test(fault_log_full, audit_events_dropped_program_unaffected)
+{
+	run_on_full_fs("audit");
+}
+
+Test(fault_log_full, enforce_events_dropped_program_unaffected)
+{
+	run_on_full_fs("enforce");
+}

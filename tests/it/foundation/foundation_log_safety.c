@@ -1,0 +1,276 @@
+/* The shim's log never gets in the program's way.
+ *
+ * The log fd is the shim's own, opened lazily above the fds programs use and
+ * never on 0-2; a program that closes every fd, starts with stdio closed or
+ * dup2()s its own file over the log's number must never find shim output in
+ * its files, and a log that cannot be written must change nothing for the
+ * program.  Events come from found_log: a config error at start-up
+ * (NOLEAK_KEEP_FDS=bogus) and fd_leak events at its execs (audit mode). */
+#include <criterion/criterion.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+
+#define TIMEOUT 20.0
+
+static struct run_result r;
+static char dir[256];  /* tmpdir() paths are short */
+
+static void init(void)
+{
+	snprintf(dir, sizeof dir, "%s", tmpdir());
+}
+
+TestSuite(foundation_log_safety, .init = init, .timeout = 60);
+
+static const char *path_in_dir(const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int next;
+	char *out = buf[next++ % 8];
+	snprintf(out, PATH_MAX, "%s/%s", dir, name);
+	return out;
+}
+
+static const char *found_log(void) { return top("build/fixtures/found_log"); }
+
+static char log_env[PATH_MAX + 16];
+
+/* The environment that makes found_log produce events into `log`. */
+static char **event_env(const char *log)
+{
+	static char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_KEEP_FDS=bogus",
+			       log_env, NULL };
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log);
+	return env;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* Lines of `text` that contain both needles. */
+static int lines_with_both(const char *text, const char *a, const char *b)
+{
+	int n = 0;
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (memmem(line, len, a, strlen(a)) && memmem(line, len, b, strlen(b)))
+			n++;
+		line = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+/* "exe":".../found_log": the events found_log itself wrote (its exec'd
+ * /bin/true logs as /usr/bin/true). */
+static const char *by_found_log(void) { return "/found_log\",\"mode\""; }
+
+Test(foundation_log_safety, program_that_closes_every_fd_keeps_its_files)
+{
+	char log[PATH_MAX];
+	snprintf(log, sizeof log, "%s", path_in_dir("events.log"));
+	char *argv[] = { (char *)found_log(), "closeall",
+			 (char *)path_in_dir("f0"), (char *)path_in_dir("f1"),
+			 (char *)path_in_dir("f2"), (char *)path_in_dir("f3"),
+			 NULL };
+	cr_assert_eq(run(&r, argv, event_env(log), 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 7, "status %d, stderr: %s", r.status, r.err);
+	for (int i = 0; i < 4; i++) {
+		char name[8], want[16];
+		snprintf(name, sizeof name, "f%d", i);
+		snprintf(want, sizeof want, "F%d own\n", i);
+		cr_expect_str_eq(slurp(path_in_dir(name)), want,
+				 "the program's fd %d got shim output", i);
+	}
+	/* The events went to the log all the same: the one logged before the
+	 * program closed the log's fd, and those after. */
+	const char *text = slurp(log);
+	cr_expect_geq(lines_with_both(text, "\"config_error\"", by_found_log()), 1,
+		      "log: %s", text);
+	cr_expect_geq(lines_with_both(text, "\"fd_leak\"", "/f3\""), 1,
+		      "no fd_leak for fd 3; log: %s", text);
+}
+
+/* found_log stdio, started by sh with 0-2 closed (and a lower fd limit when
+ * `limit` is set), reports what it found. */
+static void run_with_stdio_closed(const char *limit, int *logfd)
+{
+	const char *log = path_in_dir("events.log");
+	const char *report = path_in_dir("report");
+	char cmd[PATH_MAX * 4];
+	snprintf(cmd, sizeof cmd, "%s%s%sexec '%s' stdio '%s' '%s' <&- >&- 2>&-",
+		 limit ? "ulimit -n " : "", limit ? limit : "", limit ? "; " : "",
+		 found_log(), log, report);
+	cr_assert_eq(run_sh(&r, cmd, event_env(log), 1, TIMEOUT), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "status %d", r.status);
+	const char *text = slurp(report);
+	cr_assert_eq(sscanf(text, "fd0=closed fd1=closed fd2=closed logfd=%d\n",
+			    logfd), 1,
+		     "fds 0-2 were not all closed at main(): %s", text);
+	cr_expect_eq(count_lines_with(text, "="), 1,
+		     "the report file (on fd 0) got shim output: %s", text);
+	const char *events = slurp(log);
+	cr_expect_geq(lines_with_both(events, "\"config_error\"", by_found_log()),
+		      1, "log: %s", events);
+	cr_expect_geq(lines_with_both(events, "\"fd_leak\"", by_found_log()), 1,
+		      "log: %s", events);
+}
+
+Test(foundation_log_safety, log_never_lands_on_closed_stdio)
+{
+	int logfd;
+	run_with_stdio_closed(NULL, &logfd);
+	cr_expect_geq(logfd, 100, "the log fd is %d", logfd);
+}
+
+Test(foundation_log_safety, log_stays_off_stdio_under_a_low_fd_limit)
+{
+	int logfd;
+	run_with_stdio_closed("20", &logfd);
+	cr_expect(logfd > 2 && logfd < 20, "the log fd is %d", logfd);
+}
+
+Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
+{
+	const char *log = path_in_dir("events.log");
+	const char *own = path_in_dir("own");
+	char *argv[] = { (char *)found_log(), "dup2", (char *)log, (char *)own,
+			 NULL };
+	cr_assert_eq(run(&r, argv, event_env(log), 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(slurp(own), "own data\n",
+			 "the program's file got shim output");
+	/* After the dup2: one event in the fork child, one at the exec of
+	 * the process itself; both in the log file. */
+	const char *text = slurp(log);
+	cr_expect_geq(lines_with_both(text, "\"fd_leak\"", by_found_log()), 2,
+		      "log: %s", text);
+}
+
+/* found_log exec, with the shim logging to `log`: what a program must see
+ * is what it sees without the shim. */
+static void expect_unaffected(const char *log)
+{
+	char *argv[] = { (char *)found_log(), "exec", NULL };
+	struct run_result *bare = malloc(sizeof *bare);
+	cr_assert_eq(run(bare, argv, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(bare), 5);
+	cr_assert_eq(run(&r, argv, event_env(log), 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_expect_eq(exit_code(&r), 5, "status %d", r.status);
+	cr_expect_str_eq(r.out, bare->out);
+	cr_expect_str_eq(r.err, "");
+	free(bare);
+}
+
+Test(foundation_log_safety, log_path_that_is_a_directory)
+{
+	const char *sub = path_in_dir("logdir");
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	expect_unaffected(sub);
+	struct stat st;
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_expect(S_ISDIR(st.st_mode), "the log directory was replaced");
+}
+
+Test(foundation_log_safety, log_path_in_a_missing_directory)
+{
+	const char *log = path_in_dir("missing/dir/events.log");
+	expect_unaffected(log);
+	cr_expect(!file_exists(path_in_dir("missing")));
+}
+
+/* A FIFO nobody reads: opening it to write would wait, writing would
+ * block. */
+Test(foundation_log_safety, log_path_that_is_a_fifo_without_reader)
+{
+	const char *fifo = path_in_dir("fifo");
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	expect_unaffected(fifo);
+	cr_expect_lt(r.seconds, 5.0, "the program waited for the FIFO");
+}
+
+Test(foundation_log_safety, log_path_in_proc)
+{
+	expect_unaffected("/proc/version");
+}
+
+/* The log fd is close-on-exec: a program's children never get it.  The
+ * config error that opens the log at start-up is in a section for
+ * found_leak only, so that the child, found_fdlist, has no log fd of its
+ * own to list. */
+Test(foundation_log_safety, log_fd_never_reaches_a_child)
+{
+	const char *log = path_in_dir("events.log");
+	const char *conf = path_in_dir("noleak.conf");
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("[program found_leak]\nkeep_fds = bogus\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	char conf_env[PATH_MAX + 16];
+	snprintf(conf_env, sizeof conf_env, "NOLEAK_CONFIG=%s", conf);
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", conf_env, log_env, NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_leak"),
+			 (char *)top("build/fixtures/found_fdlist"), NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stderr: %s", r.status, r.err);
+	/* Opened at start-up for the config error, in use at the exec. */
+	const char *text = slurp(log);
+	cr_assert_eq(count_lines_with(text, "\"config_error\""), 1, "%s", text);
+	cr_assert_eq(count_lines_with(text, "\"fd_leak\""), 1, "%s", text);
+	const char *line = strstr(r.out, "inherited:");
+	cr_assert_not_null(line, "%s", r.out);
+	for (const char *p = line + strlen("inherited:"); *p && *p != '\n';) {
+		char *next;
+		long fd = strtol(p, &next, 10);
+		if (next == p)
+			break;
+		cr_expect_lt(fd, 100, "fd %ld reached the child: %s", fd, r.out);
+		p = next;
+	}
+}
+
+Test(foundation_log_safety, log_path_on_a_read_only_mount)
+{
+	if (geteuid() != 0)
+		cr_skip_test("mounting a read-only directory needs root");
+	const char *ro = path_in_dir("ro");
+	const char *log = path_in_dir("ro/events.log");
+	cr_assert_eq(mkdir(ro, 0777), 0);
+	struct run_result *bare = malloc(sizeof *bare);
+	char *argv[] = { (char *)found_log(), "exec", NULL };
+	cr_assert_eq(run(bare, argv, NULL, 0, TIMEOUT, NULL), 0);
+	/* The shim only for the program, once the mount is read-only; the
+	 * probe proves it is (root writes anywhere else). */
+	char cmd[PATH_MAX * 6];
+	snprintf(cmd, sizeof cmd,
+		 "mount --bind '%s' '%s' && mount -o remount,bind,ro '%s' || exit 98; "
+		 "touch '%s/probe' 2>/dev/null && exit 99; "
+		 "exec env LD_PRELOAD='%s' NOLEAK_MODE=audit NOLEAK_KEEP_FDS=bogus "
+		 "NOLEAK_LOG='%s' '%s' exec",
+		 ro, ro, ro, ro, shim_path(), log, found_log());
+	char *unshare[] = { "unshare", "-m", "sh", "-c", cmd, NULL };
+	cr_assert_eq(run(&r, unshare, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert_neq(exit_code(&r), 98, "cannot mount: %s", r.err);
+	cr_assert_neq(exit_code(&r), 99, "the mount is not read-only");
+	cr_expect_eq(exit_code(&r), 5, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, bare->out);
+	cr_expect_str_eq(r.err, "");
+	cr_expect(!file_exists(log));
+	free(bare);
+}

@@ -1,0 +1,101 @@
+/* noleak inspect's command line: usage errors exit 2, a process that
+ * does not exist exits 1 with a message that says so. */
+#include <criterion/criterion.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+
+#define TIMEOUT 20.0
+
+static struct run_result r;
+
+static void inspect(const char *first, ...)
+{
+	char *argv[16];
+	int n = 0;
+	argv[n++] = (char *)top("build/noleak");
+	argv[n++] = "inspect";
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+}
+
+static void expect_usage_error(const char *what)
+{
+	cr_assert_eq(exit_code(&r), 2, "%s: exit %d, stderr: %s", what,
+		     exit_code(&r), r.err);
+	cr_assert(strstr(r.err, "usage: noleak inspect"), "%s: %s", what, r.err);
+	cr_assert_str_eq(r.out, "", "%s", what);
+}
+
+Test(inspect_cli, usage_errors_exit_2)
+{
+	inspect(NULL);
+	expect_usage_error("no PID");
+	inspect("abc", NULL);
+	expect_usage_error("not a number");
+	inspect("-5", NULL);
+	expect_usage_error("negative");
+	inspect("1", "2", NULL);
+	expect_usage_error("two PIDs");
+	inspect("--frobnicate", "1", NULL);
+	expect_usage_error("unknown option");
+	inspect("--all", NULL);
+	expect_usage_error("--all without --blocked");
+	inspect("--all", "--blocked", "0", NULL);
+	expect_usage_error("--blocked 0");
+	inspect("--all", "--blocked", "x", NULL);
+	expect_usage_error("--blocked x");
+	inspect("--all", "--blocked", NULL);
+	expect_usage_error("--blocked without value");
+	inspect("--all", "--blocked", "1", "1", NULL);
+	expect_usage_error("--all with a PID");
+	inspect("--blocked", "1", "1", NULL);
+	expect_usage_error("--blocked without --all");
+}
+
+Test(inspect_cli, a_process_that_does_not_exist)
+{
+	/* A pid that just ended: pids are handed out upwards, so it is not
+	 * reused this soon. */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	char p[16], msg[64];
+	snprintf(p, sizeof p, "%d", (int)pid);
+	snprintf(msg, sizeof msg, "noleak inspect: no process %d", (int)pid);
+	inspect(p, NULL);
+	cr_assert_eq(exit_code(&r), 1, "exit %d: %s", exit_code(&r), r.err);
+	cr_assert(strstr(r.err, msg), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	inspect("--json", p, NULL);
+	cr_assert_eq(exit_code(&r), 1);
+	cr_assert(strstr(r.err, msg), "%s", r.err);
+}
+
+Test(inspect_cli, help_is_not_an_error)
+{
+	inspect("--help", NULL);
+	cr_assert_eq(exit_code(&r), 0);
+	cr_assert(strstr(r.out, "noleak inspect [--json] PID"), "%s", r.out);
+}
+
+Test(inspect_cli, the_launcher_help_documents_inspect)
+{
+	char *argv[] = { (char *)top("build/noleak"), "--help", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0);
+	cr_assert(strstr(r.out, "noleak inspect [--json] --all --blocked SECONDS"),
+		  "%s", r.out);
+}

@@ -1,0 +1,522 @@
+/* noleak inspect on live, hung fixtures: it must name the process that
+ * holds the other end of the blocked fd, the socket peer and its TCP
+ * state, a terminal that is gone, and do so whether or not the fixture
+ * runs under the shim (the tool reads /proc, the target needs nothing). */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+
+#define TIMEOUT 20.0
+#define NOBODY 65534
+
+struct fixture {
+	pid_t pid;
+	char line[512];
+};
+
+static struct run_result r;
+
+/* Start build/fixtures/NAME [ARG] in a process group of its own, with the
+ * shim or without, as root or as `uid`; returns once it printed its line. */
+static void start_as(struct fixture *f, const char *name, const char *arg,
+		     int shim, uid_t uid)
+{
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	char path[4096];
+	snprintf(path, sizeof path, "%s", top("build/fixtures/"));
+	strncat(path, name, sizeof path - strlen(path) - 1);
+	char pre[4200];
+	snprintf(pre, sizeof pre, "%s", shim_path());
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(out[1], 1);
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		if (shim)
+			setenv("LD_PRELOAD", pre, 1);
+		else
+			unsetenv("LD_PRELOAD");
+		if (uid && (setgid(uid) || setuid(uid)))
+			_exit(126);
+		execl(path, name, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	f->pid = pid;
+	size_t n = 0;
+	struct pollfd p = { out[0], POLLIN, 0 };
+	while (n < sizeof f->line - 1 && !strchr(f->line, '\n') &&
+	       poll(&p, 1, 5000) > 0) {
+		ssize_t k = read(out[0], f->line + n, sizeof f->line - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		f->line[n] = 0;
+	}
+	close(out[0]);
+	cr_assert(strchr(f->line, '\n'), "%s printed nothing: \"%s\"", name,
+		  f->line);
+}
+
+static void start(struct fixture *f, const char *name, const char *arg,
+		  int shim)
+{
+	start_as(f, name, arg, shim, 0);
+}
+
+static void stop(struct fixture *f)
+{
+	kill(-f->pid, SIGKILL);
+	waitpid(f->pid, NULL, 0);
+}
+
+/* Until thread `tid` of `pid` sleeps (it printed its line just before
+ * blocking). */
+static void wait_sleeping(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	for (int i = 0; i < 200; i++) {
+		snprintf(buf, sizeof buf, "%s", slurp(path));
+		const char *p = strrchr(buf, ')');
+		if (p && p[2] == 'S')
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("thread %d of %d never blocked", (int)tid, (int)pid);
+}
+
+/* noleak inspect ARGS..., as root or as `uid`. */
+static void inspect_as(uid_t uid, const char *first, ...)
+{
+	char *argv[16];
+	int n = 0;
+	char u[32];
+	if (uid) {
+		snprintf(u, sizeof u, "--reuid=%d", (int)uid);
+		argv[n++] = "setpriv";
+		argv[n++] = u;
+		argv[n++] = "--regid=65534";
+		argv[n++] = "--clear-groups";
+	}
+	argv[n++] = (char *)top("build/noleak");
+	argv[n++] = "inspect";
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out, "noleak inspect timed out");
+}
+
+#define inspect(...) inspect_as(0, __VA_ARGS__)
+
+/* Some line of `text` contains every one of the NULL-terminated needles. */
+static int line_with(const char *text, ...)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		int all = 1;
+		va_list ap;
+		va_start(ap, text);
+		for (const char *n = va_arg(ap, const char *); n;
+		     n = va_arg(ap, const char *))
+			if (!memmem(line, len, n, strlen(n)))
+				all = 0;
+		va_end(ap);
+		if (all)
+			return 1;
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+struct pipe_line {
+	int pid, tid, child, grandchild, fd;
+};
+
+static struct pipe_line parse_pipe(const struct fixture *f)
+{
+	struct pipe_line p;
+	cr_assert_eq(sscanf(f->line, "pid=%d tid=%d child=%d grandchild=%d fd=%d",
+			    &p.pid, &p.tid, &p.child, &p.grandchild, &p.fd), 5,
+		     "bad fixture line: %s", f->line);
+	return p;
+}
+
+static void grandchild_named(int shim)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", shim);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16], holder[96];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	snprintf(holder, sizeof holder, "pid %d (grandchild) fd %d (write end)",
+		 p.grandchild, p.fd);
+	inspect(pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s", r.out);
+	cr_assert(line_with(r.out, "fd 3: pipe:[", "read end", NULL), "%s", r.out);
+	cr_assert(line_with(r.out, holder, "insp_pipe_holder", NULL),
+		  "no \"%s\" in:\n%s", holder, r.out);
+	/* Only the grandchild keeps the pipe open: the child closed it.
+	 * (The report's later sections may list other pipes.) */
+	char child[64], blocked[sizeof r.out];
+	snprintf(child, sizeof child, "pid %d (child) fd", p.child);
+	snprintf(blocked, sizeof blocked, "%s", r.out);
+	char *later = strstr(blocked, "\ninheritable fds above 2");
+	cr_assert_not_null(later);
+	*later = 0;
+	cr_assert(!line_with(blocked, child, NULL), "%s", r.out);
+}
+
+Test(inspect_pipe, names_the_grandchild_holding_the_write_end)
+{
+	grandchild_named(0);
+}
+
+Test(inspect_pipe, names_the_grandchild_under_the_shim)
+{
+	grandchild_named(1);
+}
+
+Test(inspect_pipe, lists_the_reparented_grandchild_as_an_orphan)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "orphan", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16], holder[96], member[64];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	snprintf(holder, sizeof holder, "pid %d (other) fd %d (write end)",
+		 p.grandchild, p.fd);
+	snprintf(member, sizeof member, "  %d (other), parent ", p.grandchild);
+	inspect(pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, holder, NULL), "no \"%s\" in:\n%s", holder, r.out);
+	cr_assert(line_with(r.out, member, "ORPHAN", NULL), "%s", r.out);
+	cr_assert(line_with(r.out, "1 orphan(s)", NULL), "%s", r.out);
+}
+
+Test(inspect_pipe, lists_inheritable_fds_and_the_descendants_holding_them)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16], copy[96];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	snprintf(copy, sizeof copy, "pid %d (grandchild) fd %d (write end)",
+		 p.grandchild, p.fd);
+	inspect(pid, NULL);
+	stop(&f);
+	const char *inherit = strstr(r.out, "inheritable fds above 2");
+	cr_assert_not_null(inherit, "%s", r.out);
+	/* Without the shim the pipe's read end is inheritable, and the
+	 * grandchild holds a copy of the pipe. */
+	cr_assert(line_with(inherit, "fd 3: pipe:[", "inheritable", NULL), "%s", r.out);
+	cr_assert(line_with(inherit, copy, NULL), "%s", r.out);
+}
+
+Test(inspect_pipe, reads_the_fds_of_a_poll_from_memory)
+{
+	struct fixture f;
+	start(&f, "insp_tty_gone", NULL, 0);
+	int p, tty, rd, wr;
+	cr_assert_eq(sscanf(f.line, "pid=%d tty=%d read=%d write=%d", &p, &tty,
+			    &rd, &wr), 4, "%s", f.line);
+	wait_sleeping(p, p);
+	char pid[16], poll_on[32], self[64];
+	snprintf(pid, sizeof pid, "%d", p);
+	snprintf(poll_on, sizeof poll_on, "on fd %d", rd);
+	snprintf(self, sizeof self, "pid %d (self) fd %d (write end)", p, wr);
+	inspect(pid, NULL);
+	stop(&f);
+	cr_assert(line_with(r.out, "blocked in poll(", poll_on, NULL), "%s", r.out);
+	cr_assert(line_with(r.out, self, NULL), "%s", r.out);
+}
+
+static void tty_gone(int shim)
+{
+	struct fixture f;
+	start(&f, "insp_tty_gone", NULL, shim);
+	int p, tty, rd, wr;
+	cr_assert_eq(sscanf(f.line, "pid=%d tty=%d read=%d write=%d", &p, &tty,
+			    &rd, &wr), 4, "%s", f.line);
+	wait_sleeping(p, p);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", p);
+	inspect(pid, NULL);
+	stop(&f);
+	cr_assert(line_with(r.out, "fd 9: /dev/pts/", "(deleted), tty", NULL),
+		  "%s", r.out);
+	cr_assert(line_with(r.out, "the terminal is gone", NULL), "%s", r.out);
+}
+
+Test(inspect_tty, says_the_terminal_is_gone)
+{
+	tty_gone(0);
+}
+
+Test(inspect_tty, says_the_terminal_is_gone_under_the_shim)
+{
+	tty_gone(1);
+}
+
+struct tcp_line {
+	int pid, fd, local, peer, peer_pid;
+};
+
+static struct tcp_line parse_tcp(const struct fixture *f)
+{
+	struct tcp_line t;
+	cr_assert_eq(sscanf(f->line, "pid=%d fd=%d local=127.0.0.1:%d "
+			    "peer=127.0.0.1:%d peer_pid=%d", &t.pid, &t.fd,
+			    &t.local, &t.peer, &t.peer_pid), 5,
+		     "bad fixture line: %s", f->line);
+	return t;
+}
+
+static void silent_peer(int shim)
+{
+	struct fixture f;
+	start(&f, "insp_tcp_silent", NULL, shim);
+	struct tcp_line t = parse_tcp(&f);
+	wait_sleeping(t.pid, t.pid);
+	char pid[16], conn[96], on[32], peer[64];
+	snprintf(pid, sizeof pid, "%d", t.pid);
+	snprintf(conn, sizeof conn, "tcp 127.0.0.1:%d -> 127.0.0.1:%d, ESTABLISHED",
+		 t.local, t.peer);
+	snprintf(on, sizeof on, "on fd %d", t.fd);
+	snprintf(peer, sizeof peer, "pid %d (child) fd", t.peer_pid);
+	inspect(pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, "blocked in read(", on, NULL), "%s", r.out);
+	cr_assert(line_with(r.out, conn, NULL), "no \"%s\" in:\n%s", conn, r.out);
+	cr_assert(line_with(r.out, peer, "insp_tcp_silent", NULL), "%s", r.out);
+}
+
+Test(inspect_tcp, names_the_silent_peer_and_established)
+{
+	silent_peer(0);
+}
+
+Test(inspect_tcp, names_the_silent_peer_under_the_shim)
+{
+	silent_peer(1);
+}
+
+/* A Python expression on the JSON object `d` read from `file`, which must
+ * be valid JSON for python3 -m json.tool; its printed value. */
+static const char *json_query(const char *file, const char *query)
+{
+	char script[4200], cmd[8600];
+	snprintf(script, sizeof script, "%s.py", file);
+	FILE *o = fopen(script, "w");
+	cr_assert_not_null(o);
+	fprintf(o, "import json\nd = json.load(open('%s'))\nprint(%s)\n", file,
+		query);
+	fclose(o);
+	struct run_result *v = malloc(sizeof *v);
+	cr_assert_not_null(v);
+	snprintf(cmd, sizeof cmd, "python3 -m json.tool %s >/dev/null", file);
+	run_sh(v, cmd, NULL, 0, TIMEOUT);
+	cr_assert_eq(exit_code(v), 0, "not valid JSON (%s):\n%s", v->err,
+		     slurp(file));
+	snprintf(cmd, sizeof cmd, "python3 %s", script);
+	run_sh(v, cmd, NULL, 0, TIMEOUT);
+	cr_assert_eq(exit_code(v), 0, "query %s failed: %s", query, v->err);
+	static char out[4096];
+	size_t n = strcspn(v->out, "\n");
+	if (n >= sizeof out)
+		n = sizeof out - 1;
+	memcpy(out, v->out, n);
+	out[n] = 0;
+	free(v);
+	return out;
+}
+
+/* The same on the output of the last inspect. */
+static const char *json_fact(const char *query)
+{
+	char file[4200];
+	snprintf(file, sizeof file, "%s/out.json", tmpdir());
+	FILE *o = fopen(file, "w");
+	cr_assert_not_null(o);
+	fputs(r.out, o);
+	fclose(o);
+	cr_assert_lt(strlen(r.out), sizeof r.out - 1, "output truncated");
+	return json_query(file, query);
+}
+
+/* noleak inspect ARGS > file, for reports that can be larger than what
+ * run() keeps (a whole host's); returns the file's path. */
+static const char *inspect_to_file(const char *args)
+{
+	static char file[4200];
+	char cmd[8600];
+	snprintf(file, sizeof file, "%s/report", tmpdir());
+	snprintf(cmd, sizeof cmd, "%s inspect %s > %s", top("build/noleak"),
+		 args, file);
+	run_sh(&r, cmd, NULL, 0, TIMEOUT);
+	cr_assert(!r.timed_out);
+	return file;
+}
+
+Test(inspect_json, pipe_holder_as_json)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16], want[64];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	inspect("--json", pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert_str_eq(json_fact("d['threads'][0]['syscall']['name'], "
+				   "d['threads'][0]['fd_numbers']"),
+			 "read [3]");
+	snprintf(want, sizeof want, "%d %d write grandchild", p.grandchild, p.fd);
+	cr_assert_str_eq(json_fact("' '.join(str(h[k]) for h in "
+				   "d['threads'][0]['fds'][0]['holders'] for k in "
+				   "('pid', 'fd', 'end', 'relation'))"), want);
+}
+
+Test(inspect_json, silent_peer_as_json)
+{
+	struct fixture f;
+	start(&f, "insp_tcp_silent", NULL, 1);
+	struct tcp_line t = parse_tcp(&f);
+	wait_sleeping(t.pid, t.pid);
+	char pid[16], want[128];
+	snprintf(pid, sizeof pid, "%d", t.pid);
+	inspect("--json", pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	snprintf(want, sizeof want, "tcp 127.0.0.1:%d ESTABLISHED %d child",
+		 t.peer, t.peer_pid);
+	cr_assert_str_eq(json_fact("(lambda s: ' '.join(str(x) for x in "
+				   "(s['proto'], s['remote'], s['state'], "
+				   "s['peer_holders'][0]['pid'], "
+				   "s['peer_holders'][0]['relation'])))"
+				   "(d['threads'][0]['fds'][0]['socket'])"),
+			 want);
+}
+
+static void blocked_thread_found(int shim)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "thread", shim);
+	struct pipe_line p = parse_pipe(&f);
+	cr_assert_neq(p.tid, p.pid);
+	wait_sleeping(p.pid, p.tid);
+	const char *out = slurp(inspect_to_file("--all --blocked 1"));
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	char proc[64], thread[64], holder[96];
+	snprintf(proc, sizeof proc, "process %d: ", p.pid);
+	snprintf(thread, sizeof thread, "thread %d (", p.tid);
+	snprintf(holder, sizeof holder, "pid %d (grandchild) fd %d (write end)",
+		 p.grandchild, p.fd);
+	const char *at = strstr(out, proc);
+	cr_assert_not_null(at, "no \"%s\" in:\n%s", proc, out);
+	cr_assert(line_with(at, thread, NULL), "%s", at);
+	cr_assert(line_with(at, holder, NULL), "%s", at);
+	/* The main thread only joins: futex is no read, write or wait. */
+	char main_thread[64];
+	snprintf(main_thread, sizeof main_thread, "thread %d (", p.pid);
+	cr_assert(!line_with(at, main_thread, NULL), "%s", at);
+}
+
+Test(inspect_blocked, finds_the_blocked_thread_host_wide)
+{
+	blocked_thread_found(0);
+}
+
+Test(inspect_blocked, finds_the_blocked_thread_under_the_shim)
+{
+	blocked_thread_found(1);
+}
+
+Test(inspect_blocked, json_lists_the_blocked_thread)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "thread", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	const char *file = inspect_to_file("--json --all --blocked 1");
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	char q[256], want[64];
+	snprintf(q, sizeof q, "[(b['thread']['tid'], b['thread']['syscall']"
+		 "['name']) for b in d['blocked'] if b['pid'] == %d]", p.pid);
+	snprintf(want, sizeof want, "[(%d, 'read')]", p.tid);
+	cr_assert_str_eq(json_query(file, q), want);
+}
+
+/* A user on their own process: everything but the kernel stack. */
+Test(inspect_user, a_user_inspects_their_own_process)
+{
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK))
+		cr_skip_test("needs root and setpriv to become another user");
+	struct fixture f;
+	start_as(&f, "insp_pipe_holder", "grandchild", 0, NOBODY);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16], holder[96];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	snprintf(holder, sizeof holder, "pid %d (grandchild) fd %d (write end)",
+		 p.grandchild, p.fd);
+	inspect_as(NOBODY, pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s", r.out);
+	cr_assert(line_with(r.out, holder, NULL), "%s", r.out);
+	cr_assert(line_with(r.out, "stack: not readable (permission)", NULL),
+		  "%s", r.out);
+}
+
+/* Another user's process: what cannot be read is said plainly. */
+Test(inspect_user, says_what_it_could_not_read)
+{
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK))
+		cr_skip_test("needs root and setpriv to become another user");
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	inspect_as(NOBODY, pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, "syscall: not readable (permission)", NULL),
+		  "%s", r.out);
+	cr_assert(line_with(r.out, "stack: not readable (permission)", NULL),
+		  "%s", r.out);
+	cr_assert(line_with(r.out, "fds: not readable (permission)", NULL),
+		  "%s", r.out);
+}

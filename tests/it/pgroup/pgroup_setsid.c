@@ -1,0 +1,74 @@
+/* A regrouped child leads its group, and setsid() refuses group leaders
+ * (EPERM).  Programs that make themselves a session leader, as daemons
+ * and script(1) do, must still get their session under the shim. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+#include "../../lib/pgroup_procs.h"
+
+#define TIMEOUT 15.0
+
+static struct run_result r;
+
+static void init(void)
+{
+	cr_assert_eq(access(top("build/fixtures/pg_spawn"), X_OK), 0,
+		     "build/fixtures/pg_spawn missing");
+}
+
+TestSuite(pgroup_setsid, .init = init, .timeout = 30);
+
+/* A daemon runs pg_setsid_child through via. */
+static void daemon_starts_setsid_child(const char *via, int shim)
+{
+	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", (char *)via,
+			 (char *)top("build/fixtures/pg_setsid_child"), NULL };
+	cr_assert_eq(run(&r, argv, NULL, shim, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	long pid = pg_field(r.out, "before", "pid");
+	cr_assert_gt(pid, 0, "%s", r.out);
+	/* Under the shim the child was regrouped: setsid() alone would fail. */
+	cr_assert_eq(pg_field(r.out, "before", "pgid") == pid, shim, "%s", r.out);
+	cr_expect_eq(pg_field(r.out, "setsid", "setsid"), pid,
+		     "setsid() did not return the new session (shim=%d):\n%s", shim,
+		     r.out);
+	cr_expect_eq(pg_field(r.out, "setsid", "errno"), 0, "%s", r.out);
+	cr_expect_eq(pg_field(r.out, "setsid", "sid"), pid, "%s", r.out);
+	cr_expect_eq(pg_field(r.out, "setsid", "pgid"), pid, "%s", r.out);
+	cr_expect_eq(pg_field(r.out, "status", "status"), 0, "%s", r.out);
+}
+
+Test(pgroup_setsid, forked_child_gets_its_session)
+{
+	daemon_starts_setsid_child("fork", 0);
+	daemon_starts_setsid_child("fork", 1);
+}
+
+Test(pgroup_setsid, vforked_child_gets_its_session)
+{
+	daemon_starts_setsid_child("vfork", 1);
+}
+
+Test(pgroup_setsid, spawned_child_gets_its_session)
+{
+	daemon_starts_setsid_child("spawn", 0);
+	daemon_starts_setsid_child("spawn", 1);
+}
+
+Test(pgroup_setsid, script_runs_its_command_on_a_new_terminal)
+{
+	if (access("/usr/bin/script", X_OK))
+		cr_skip_test("script(1) is not installed");
+	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", "spawn",
+			 "/usr/bin/script", "-qec", "echo ok", "/dev/null", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out, "%s", r.out);
+	cr_expect(strstr(r.out, "\nok\r\n") || strstr(r.out, "\nok\n"), "%s%s",
+		  r.out, r.err);
+	cr_expect_eq(pg_field(r.out, "status", "status"), 0, "%s%s", r.out, r.err);
+}

@@ -1,0 +1,31 @@
+/* timeout(1) in a new session ends its command's whole tree with kill(0):
+ * the shim must leave timeout's group alone (it calls setpgid itself) so
+ * that the sleep python started dies with it. */
+#include <criterion/criterion.h>
+
+#include <unistd.h>
+
+#include "../../lib/run.h"
+#include "../../lib/pgroup_procs.h"
+
+#define PYTHON "/usr/bin/python3"
+
+TestSuite(pgroup_timeout, .fini = pg_cleanup, .timeout = 30);
+
+Test(pgroup_timeout, timeout_leaves_no_sleep_behind)
+{
+	if (access(PYTHON, X_OK))
+		cr_skip_test(PYTHON " is not installed");
+	static struct run_result r;
+	const char *mark = pg_mark("timeout");
+	char *argv[] = { "setsid", "-w", "timeout", "1", PYTHON, "-c",
+			 "import subprocess; subprocess.run([\"sleep\", \"30\"])",
+			 NULL };
+	char *env[] = { (char *)pg_mark_env(mark), NULL };
+	cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+	cr_assert(!r.timed_out, "%s", r.err);
+	cr_expect_eq(exit_code(&r), 124, "timeout should report the timeout: %d %s",
+		     r.status, r.err);
+	cr_expect_eq(pg_wait_unmarked(mark, 1.0), 0,
+		     "the sleep (or python) outlived timeout's kill(0)");
+}

@@ -1,0 +1,378 @@
+/* noleak-report's command line: exit statuses, filters, --top, --json, and
+ * logs that are damaged or hostile (truncated lines, invalid UTF-8, wrong
+ * types, unknown kinds, NUL bytes, a 2 MiB line). */
+#include <criterion/criterion.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../lib/run.h"
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert(f, "cannot write %s", path);
+	cr_assert_eq(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+static const char *log_path(const char *dir, const char *name)
+{
+	static __thread char buf[4][600];
+	static __thread int next;
+	char *p = buf[next++ % 4];
+	snprintf(p, 600, "%s/%s", dir, name);
+	return p;
+}
+
+/* noleak-report with up to 6 arguments (NULL-terminated). */
+static int report(struct run_result *r, const char *stdin_text, ...)
+{
+	char *argv[12] = { (char *)top("build/noleak-report") };
+	va_list ap;
+	va_start(ap, stdin_text);
+	int n = 1;
+	for (const char *s; n < 11 && (s = va_arg(ap, const char *));)
+		argv[n++] = (char *)s;
+	va_end(ap);
+	argv[n] = NULL;
+	run(r, argv, NULL, 0, 30, stdin_text);
+	cr_assert(!r->timed_out, "noleak-report hung");
+	return exit_code(r);
+}
+
+static void assert_json_valid(const char *dir, const char *json)
+{
+	const char *path = log_path(dir, "out.json");
+	char cmd[800];
+	write_file(path, json, strlen(json));
+	struct run_result v;
+	snprintf(cmd, sizeof cmd, "python3 -m json.tool '%s' >/dev/null", path);
+	run_sh(&v, cmd, NULL, 0, 30);
+	cr_assert_eq(exit_code(&v), 0, "not valid JSON (%s):\n%s", v.err, json);
+}
+
+/* An event line at `ago` seconds before now. */
+static void event_line(char *buf, size_t cap, long ago, const char *kind,
+		       const char *exe, const char *extra)
+{
+	time_t t = time(NULL) - ago;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, cap,
+		 "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.000001Z\",\"event\":\"%s\","
+		 "\"pid\":100,\"ppid\":1,\"exe\":\"%s\",\"mode\":\"audit\",\"host\":\"h\"%s}\n",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, kind, exe, extra);
+}
+
+#define LEAK ",\"action\":\"would_close\",\"fd\":4,\"kind\":\"pipe\",\"created_by\":\"pipe\"," \
+	     "\"module\":\"/usr/bin/agent\",\"offset\":\"0x11c4\",\"via\":\"execve\",\"target\":\"/bin/sh\""
+
+/* Two programs: /usr/bin/agent leaked 3 hours ago, /opt/old/worker 1 hour
+ * ago; plus a config error now. */
+static const char *timed_log(const char *dir)
+{
+	char a[1024], b[1024], c[1024], all[4096];
+	event_line(a, sizeof a, 3 * 3600, "fd_leak", "/usr/bin/agent", LEAK);
+	event_line(b, sizeof b, 3600, "fd_leak", "/opt/old/worker", LEAK);
+	event_line(c, sizeof c, 0, "config_error", "/usr/bin/agent",
+		   ",\"error\":\"NOLEAK_MODE: bad value\"");
+	snprintf(all, sizeof all, "%s%s%s", a, b, c);
+	const char *p = log_path(dir, "timed.log");
+	write_file(p, all, strlen(all));
+	return p;
+}
+
+Test(report_cli, hostile_log_is_summarised_not_crashed)
+{
+	const char *dir = tmpdir();
+	static const char good[] =
+		"{\"ts\":\"2026-11-29T06:12:59.281268Z\",\"event\":\"fd_leak\",\"pid\":10,"
+		"\"exe\":\"/usr/bin/agent\",\"mode\":\"audit\",\"host\":\"h\"" LEAK "}\n";
+	size_t big = 2u << 20;
+	char *buf = malloc(big + 8192);
+	size_t n = 0;
+#define ADD(s) (memcpy(buf + n, s, sizeof(s) - 1), n += sizeof(s) - 1)
+	ADD(good);
+	ADD("{\"ts\":\"2026-11-29T06:13:00Z\",\"event\":\"fd_leak\",\"pid\":1\n"); /* truncated */
+	ADD("{\"ts\":\"2026-11-29T06:13:00Z\",\"event\":\"fd_leak\",\"exe\":\"/a\xff\xfe\"}\n");
+	ADD("{\"ts\":\"2026-11-29T06:13:00Z\",\"event\":\"fd_leak\",\"pid\":\"x\",\"fd\":\"x\","
+	    "\"exe\":7,\"kind\":[1],\"count\":\"lots\",\"action\":false}\n"); /* wrong types: kept */
+	ADD("{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"from_the_future\",\"pid\":3}\n");
+	ADD("{\"ts\":\"2026-11-29T05:00:00Z\",\"event\":\"fd_\0leak\"}\n"); /* NUL byte */
+	ADD("\0\0\0\n");
+	ADD("{\"ts\":\"2019-01-01T00:00:00Z\",\"event\":\"orphans\",\"exe\":\"/b\",\"action\":"
+	    "\"logged\",\"orphan_exe\":\"/usr/bin/sleep\",\"holds_fds\":\"4\"}\n"); /* old ts */
+	ADD("{\"event\":42}\n");
+	ADD("[\"not an object\"]\n");
+	ADD("{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"fd_leak\",\"exe\":\"");
+	memset(buf + n, 'a', big);
+	n += big;
+	ADD("\"}\n");
+	ADD("{\"ts\":\"2026-11-29T06:14:00Z\",\"event\":\"read_blocked\",\"exe\":\"/usr/bin/agent\","
+	    "\"pid\":10,\"fd\":3,\"call\":\"read\",\"waited\":\"long\",\"culprits\":\"none\"}\n");
+	ADD("{\"ts\":\"2026-11-29T06:15:00Z\",\"event\":\"fd_leak\""); /* no newline at end */
+	const char *path = log_path(dir, "hostile.log");
+	write_file(path, buf, n);
+	free(buf);
+
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, path, NULL), 1, "stderr: %s", r.err);
+	/* malformed: truncated, bad UTF-8, NUL x2, event 42, array, 2 MiB, last */
+	cr_assert(strstr(r.out, "skipped 8 malformed lines, 1 unknown event (1 over 1 MiB)"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "/usr/bin/agent"), "%s", r.out);
+	cr_assert(strstr(r.out, "/usr/bin/sleep"), "the out-of-order orphan: %s", r.out);
+	cr_assert(strstr(r.out, "(unknown program)"), "the wrongly typed exe: %s", r.out);
+
+	cr_assert_eq(report(&r, NULL, "--json", path, NULL), 1);
+	assert_json_valid(dir, r.out);
+	cr_assert(strstr(r.out, "\"malformed\":8,\"overlong\":1,\"unknown\":1"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"read_blocked\":1"), "%s", r.out);
+}
+
+Test(report_cli, clean_log_exits_zero)
+{
+	const char *dir = tmpdir();
+	char a[1024], b[1024], all[2100];
+	event_line(a, sizeof a, 10, "config_error", "/usr/bin/agent",
+		   ",\"error\":\"NOLEAK_KEEP_FDS: bad value \\\"x\\\"\"");
+	event_line(b, sizeof b, 5, "sock_policy", "/usr/bin/agent", ",\"fd\":5");
+	snprintf(all, sizeof all, "%s%s", a, b);
+	const char *path = log_path(dir, "clean.log");
+	write_file(path, all, strlen(all));
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, path, NULL), 0, "%s", r.out);
+	cr_assert(strstr(r.out, "NOLEAK_KEEP_FDS: bad value \"x\""), "%s", r.out);
+	cr_assert(strstr(r.out, "no leaks or hangs found"), "%s", r.out);
+	/* an empty log is clean too */
+	write_file(path, "", 0);
+	cr_assert_eq(report(&r, NULL, path, NULL), 0, "%s", r.out);
+}
+
+Test(report_cli, each_problem_kind_sets_exit_one)
+{
+	static const char *const kinds[] = { "fd_leak", "fork_inherit", "read_blocked",
+		"wait_blocked", "sock_timeout", "orphans" };
+	const char *dir = tmpdir();
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		char line[1024];
+		event_line(line, sizeof line, 1, kinds[i], "/usr/bin/agent", ",\"fd\":3");
+		const char *path = log_path(dir, "one.log");
+		write_file(path, line, strlen(line));
+		struct run_result r;
+		cr_assert_eq(report(&r, NULL, path, NULL), 1, "%s: %s", kinds[i], r.out);
+	}
+}
+
+Test(report_cli, usage_and_unreadable_input_exit_two)
+{
+	const char *dir = tmpdir();
+	const char *good = timed_log(dir);
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, log_path(dir, "missing.log"), NULL), 2);
+	cr_assert(strstr(r.err, "missing.log"), "%s", r.err);
+	cr_assert_eq(report(&r, NULL, good, log_path(dir, "missing.log"), NULL), 2);
+	cr_assert_eq(r.out[0], '\0', "no report on a failed read: %s", r.out);
+	cr_assert_eq(report(&r, NULL, "--bogus", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--top", "0", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--top", "ten", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--since", "yesterday", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--until", "5x", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--color=sometimes", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--since", "1h", "--until", "2h", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--help", NULL), 0);
+	cr_assert(strstr(r.out, "--since"));
+	cr_assert_eq(report(&r, NULL, "--version", NULL), 0);
+	cr_assert(!strncmp(r.out, "noleak-report ", 14), "%s", r.out);
+}
+
+Test(report_cli, since_and_until_filter_by_time)
+{
+	const char *dir = tmpdir();
+	const char *path = timed_log(dir);
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, "--since", "2h", path, NULL), 1);
+	cr_assert(strstr(r.out, "/opt/old/worker"), "%s", r.out);
+	cr_assert(!strstr(r.out, "/usr/bin/agent  "), "agent's leak is older: %s", r.out);
+	cr_assert(strstr(r.out, "1 filtered out"), "%s", r.out);
+
+	cr_assert_eq(report(&r, NULL, "--until", "2h", path, NULL), 1);
+	cr_assert(strstr(r.out, "/usr/bin/agent"), "%s", r.out);
+	cr_assert(!strstr(r.out, "/opt/old/worker"), "%s", r.out);
+
+	/* only the config error is younger than 30 minutes: no leaks */
+	cr_assert_eq(report(&r, NULL, "--since", "30m", path, NULL), 0, "%s", r.out);
+	cr_assert_eq(report(&r, NULL, "--since", "7200s", "--until", "1800s", path, NULL), 1);
+	cr_assert(strstr(r.out, "/opt/old/worker"), "%s", r.out);
+
+	/* absolute RFC 3339 bounds */
+	cr_assert_eq(report(&r, NULL, "--since", "2000-01-01T00:00:00Z", "--until",
+			    "2000-01-02T00:00:00+02:00", path, NULL), 0);
+	cr_assert(strstr(r.out, "3 filtered out"), "%s", r.out);
+	cr_assert_eq(report(&r, NULL, "--since", "2000-01-01", path, NULL), 1);
+}
+
+Test(report_cli, program_filter_matches_path_or_basename)
+{
+	const char *dir = tmpdir();
+	const char *path = timed_log(dir);
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, "--program", "work*", path, NULL), 1);
+	cr_assert(strstr(r.out, "/opt/old/worker"), "%s", r.out);
+	cr_assert(!strstr(r.out, "/usr/bin/agent"), "%s", r.out);
+	cr_assert_eq(report(&r, NULL, "--program", "/usr/bin/*", path, NULL), 1);
+	cr_assert(strstr(r.out, "/usr/bin/agent"), "%s", r.out);
+	cr_assert(!strstr(r.out, "/opt/old/worker"), "%s", r.out);
+	cr_assert_eq(report(&r, NULL, "--program", "nothing-like-it", path, NULL), 0);
+}
+
+Test(report_cli, event_filter_is_repeatable)
+{
+	const char *dir = tmpdir();
+	const char *path = timed_log(dir);
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, "--event", "config_error", path, NULL), 0, "%s", r.out);
+	cr_assert(!strstr(r.out, "Leaked fds"), "%s", r.out);
+	cr_assert(strstr(r.out, "NOLEAK_MODE: bad value"), "%s", r.out);
+	cr_assert_eq(report(&r, NULL, "--event", "config_error", "--event", "fd_leak",
+			    path, NULL), 1);
+	cr_assert(strstr(r.out, "Leaked fds"), "%s", r.out);
+	cr_assert(strstr(r.out, "NOLEAK_MODE: bad value"), "%s", r.out);
+}
+
+Test(report_cli, top_limits_rows_and_ordering_is_stable)
+{
+	const char *dir = tmpdir();
+	/* three targets leaked 3, 2 and 1 times, written in mixed order */
+	static const char *const order[] = { "/bin/b", "/bin/a", "/bin/c", "/bin/a",
+					     "/bin/b", "/bin/a" };
+	char all[8192] = "", rev[8192] = "";
+	for (int i = 0; i < 6; i++) {
+		char extra[256], line[1024];
+		snprintf(extra, sizeof extra, ",\"action\":\"would_close\",\"fd\":4,"
+			 "\"kind\":\"pipe\",\"via\":\"execve\",\"target\":\"%s\"", order[i]);
+		event_line(line, sizeof line, 100 - i, "fd_leak", "/usr/bin/agent", extra);
+		strcat(all, line);
+		memmove(rev + strlen(line), rev, strlen(rev) + 1);
+		memcpy(rev, line, strlen(line));
+	}
+	const char *p1 = log_path(dir, "fwd.log"), *p2 = log_path(dir, "rev.log");
+	write_file(p1, all, strlen(all));
+	write_file(p2, rev, strlen(rev));
+	struct run_result r;
+	char first[65536];
+	cr_assert_eq(report(&r, NULL, p1, NULL), 1);
+	memcpy(first, r.out, sizeof first);
+	const char *a = strstr(r.out, "/bin/a"), *b = strstr(r.out, "/bin/b"),
+		   *c = strstr(r.out, "/bin/c");
+	cr_assert(a && b && c && a < b && b < c, "by count: %s", r.out);
+	cr_assert_eq(report(&r, NULL, p2, NULL), 1);
+	cr_assert_str_eq(r.out, first, "order of lines changed the report");
+
+	cr_assert_eq(report(&r, NULL, "--top", "1", p1, NULL), 1);
+	cr_assert(strstr(r.out, "/bin/a"), "%s", r.out);
+	cr_assert(!strstr(r.out, "/bin/b"), "%s", r.out);
+	cr_assert(strstr(r.out, "2 more rows (3 fds)"), "%s", r.out);
+
+	cr_assert_eq(report(&r, NULL, "--json", "--top", "2", p1, NULL), 1);
+	assert_json_valid(dir, r.out);
+	cr_assert(strstr(r.out, "\"omitted_rows\":1,\"omitted_count\":1"), "%s", r.out);
+}
+
+Test(report_cli, counts_folds_and_distinct_execs)
+{
+	const char *dir = tmpdir();
+	char all[4096] = "";
+	/* pid 100 execs /bin/sh once with 2 fds, and a folded line of 5 more */
+	char l1[1024], l2[1024], l3[1024];
+	event_line(l1, sizeof l1, 30, "fd_leak", "/usr/bin/agent", LEAK);
+	event_line(l2, sizeof l2, 30, "fd_leak", "/usr/bin/agent",
+		   LEAK ",\"fd\":5,\"count\":5");
+	event_line(l3, sizeof l3, 20, "fd_leak", "/usr/bin/other",
+		   ",\"action\":\"would_close\",\"via\":\"posix_spawn\",\"target\":\"/bin/ls\"");
+	snprintf(all, sizeof all, "%s%s%s", l1, l2, l3);
+	const char *path = log_path(dir, "fold.log");
+	write_file(path, all, strlen(all));
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, path, NULL), 1);
+	cr_assert(strstr(r.out, "enforce would have closed 7 fds in 2 execs of 2 programs"),
+		  "%s", r.out);
+}
+
+Test(report_cli, stdin_and_directories)
+{
+	const char *dir = tmpdir();
+	const char *path = timed_log(dir);
+	struct run_result r;
+	cr_assert_eq(report(&r, slurp(path), "-", NULL), 1);
+	cr_assert(strstr(r.out, "/opt/old/worker"), "%s", r.out);
+	cr_assert(strstr(r.out, "1 log,"), "%s", r.out);
+
+	/* a directory: plain files read, compressed ones passed over */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "mkdir %s/rot && cp %s %s/rot/events.log && "
+		 "cp %s %s/rot/events.log.1 && gzip -c %s > %s/rot/events.log.2.gz",
+		 dir, path, dir, path, dir, path, dir);
+	struct run_result s;
+	run_sh(&s, cmd, NULL, 0, 10);
+	cr_assert_eq(exit_code(&s), 0, "%s", s.err);
+	snprintf(cmd, sizeof cmd, "%s/rot", dir);
+	cr_assert_eq(report(&r, NULL, cmd, NULL), 1);
+	cr_assert(strstr(r.out, "2 logs,"), "%s", r.out);
+	cr_assert(strstr(r.out, "1 compressed log skipped"), "%s", r.out);
+	cr_assert(strstr(r.err, "events.log.2.gz: compressed, skipped"), "%s", r.err);
+	/* both copies hold the same exec: same host, pid, via and target */
+	cr_assert(strstr(r.out, "would have closed 4 fds in 1 exec of 2 programs"),
+		  "%s", r.out);
+}
+
+Test(report_cli, color_only_when_asked_or_on_a_terminal)
+{
+	const char *dir = tmpdir();
+	const char *path = timed_log(dir);
+	struct run_result r;
+	report(&r, NULL, path, NULL);   /* stdout is a pipe: auto means none */
+	cr_assert(!strchr(r.out, '\033'), "%s", r.out);
+	report(&r, NULL, "--color=always", path, NULL);
+	cr_assert(strchr(r.out, '\033'), "%s", r.out);
+	report(&r, NULL, "--color=never", path, NULL);
+	cr_assert(!strchr(r.out, '\033'));
+	report(&r, NULL, "--json", "--color=always", path, NULL);
+	cr_assert(!strchr(r.out, '\033'), "JSON is never colored");
+}
+
+Test(report_cli, text_fits_in_100_columns)
+{
+	const char *dir = tmpdir();
+	char all[16384] = "";
+	char extra[2048], line[4096], longpath[600];
+	memset(longpath, 'x', 300);
+	memcpy(longpath, "/opt/", 5);
+	longpath[300] = '\0';
+	snprintf(extra, sizeof extra, ",\"action\":\"would_close\",\"kind\":\"pipe\","
+		 "\"via\":\"execve\",\"target\":\"%s\",\"module\":\"%s\",\"offset\":\"0x1\","
+		 "\"created_by\":\"pipe\"", longpath, longpath);
+	event_line(line, sizeof line, 5, "fd_leak", longpath, extra);
+	strcat(all, line);
+	snprintf(extra, sizeof extra, ",\"fd\":3,\"call\":\"read\",\"waited\":12.5,"
+		 "\"object\":\"%s\",\"culprits\":[{\"pid\":4,\"exe\":\"%s\",\"relation\":\"child\"}]",
+		 longpath, longpath);
+	event_line(line, sizeof line, 5, "read_blocked", longpath, extra);
+	strcat(all, line);
+	const char *path = log_path(dir, "wide.log");
+	write_file(path, all, strlen(all));
+	struct run_result r;
+	cr_assert_eq(report(&r, NULL, path, NULL), 1);
+	for (const char *l = r.out; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		cr_assert_leq(len, 100, "line too wide: %.*s", (int)len, l);
+		l += len + (nl != NULL);
+	}
+	cr_assert(strstr(r.out, "12.5s+"), "%s", r.out);
+}

@@ -1,0 +1,140 @@
+/* stdin=detach: a program whose stdin is a terminal that is not its own
+ * (no controlling terminal, or a background process group) gets /dev/null
+ * at start-up and reads end of file at once, instead of blocking (or being
+ * stopped by SIGTTIN); a read from a terminal that hangs up returns end of
+ * file instead of failing with EIO.  Both are logged as stdin_detached.
+ * Without stdin=detach, or in audit mode, nothing changes. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/watch_util.h"
+
+static struct watch_run runs[4];
+static struct watch_log logs[4];
+static char line[4096];
+
+/* Start `wd_pty how [delay]` as run i, with the shim when env != NULL. */
+static void start(int i, const char *how, const char *delay,
+		  const char *const env[])
+{
+	const char *argv[] = { top("build/fixtures/wd_pty"), how, delay, NULL };
+	cr_assert_eq(access(argv[0], X_OK), 0, "%s missing", argv[0]);
+	watch_start(&runs[i], argv, env, env != NULL, 10.0);
+}
+
+static const struct run_result *finish(int i)
+{
+	watch_join(&runs[i]);
+	const struct run_result *r = &runs[i].r;
+	cr_assert(!r->timed_out && exit_code(r) == 0, "wd_pty: %s%s", r->out, r->err);
+	cr_assert(strstr(r->out, "reading pid="), "the reader did not start: %s%s",
+		  r->out, r->err);
+	return r;
+}
+
+static void detached_at_start(const char *how, const char *reason)
+{
+	watch_log_init(&logs[0]);
+	const char *env[] = { "NOLEAK_STDIN=detach", logs[0].env, NULL };
+	start(0, how, NULL, env);
+	const struct run_result *r = finish(0);
+	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"),
+		  "the reader should read end of file from /dev/null: %s", r->out);
+	cr_expect_lt(r->seconds, 1.0, "took %.1f s", r->seconds);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
+		  "%s", text);
+	cr_expect(strstr(line, "\"action\":\"detached\""), "%s", line);
+	char want[128];
+	snprintf(want, sizeof want, "\"reason\":\"%s\"", reason);
+	cr_expect(strstr(line, want), "expected %s: %s", want, line);
+	cr_expect(strstr(line, "\"exe\":\"") && strstr(line, "wd_pty\""), "%s", line);
+}
+
+Test(watch_stdin_detach, no_controlling_terminal_reads_eof_at_once)
+{
+	detached_at_start("setsid", "no controlling terminal");
+}
+
+Test(watch_stdin_detach, background_group_reads_eof_at_once)
+{
+	detached_at_start("background", "background process group");
+}
+
+/* stdin=keep (the default), with the shim and without: it still blocks. */
+Test(watch_stdin_detach, without_detach_the_read_blocks)
+{
+	const char *hows[2] = { "setsid", "background" };
+	for (int i = 0; i < 4; i++) {
+		watch_log_init(&logs[i]);
+		const char *env[] = { logs[i].env, NULL };
+		start(i, hows[i % 2], NULL, i < 2 ? env : NULL);
+	}
+	for (int i = 0; i < 4; i++) {
+		const struct run_result *r = finish(i);
+		cr_expect(strstr(r->out, "reader=blocked\n") && !strstr(r->out, "read="),
+			  "%s, shim=%d: %s", hows[i % 2], i < 2, r->out);
+		cr_expect(!strstr(slurp(logs[i].path), "stdin_detached"), "%s",
+			  slurp(logs[i].path));
+	}
+}
+
+Test(watch_stdin_detach, audit_only_logs_would_detach)
+{
+	watch_log_init(&logs[0]);
+	const char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_STDIN=detach",
+			      logs[0].env, NULL };
+	start(0, "setsid", NULL, env);
+	const struct run_result *r = finish(0);
+	cr_expect(strstr(r->out, "reader=blocked\n"), "%s", r->out);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
+		  "%s", text);
+	cr_expect(strstr(line, "\"action\":\"would_detach\""), "%s", line);
+	cr_expect(strstr(line, "\"reason\":\"no controlling terminal\""), "%s", line);
+}
+
+/* The terminal hangs up while the read waits: EIO without the shim (and
+ * with stdin=keep), end of file and /dev/null with stdin=detach. */
+Test(watch_stdin_detach, hung_up_terminal_reads_eof)
+{
+	watch_log_init(&logs[0]);
+	watch_log_init(&logs[1]);
+	const char *detach[] = { "NOLEAK_STDIN=detach", logs[0].env, NULL };
+	const char *keep[] = { logs[1].env, NULL };
+	start(0, "hangup", NULL, detach);
+	start(1, "hangup", NULL, keep);
+	start(2, "hangup", NULL, NULL);
+	const struct run_result *r = finish(1);
+	cr_expect(strstr(r->out, "read=-1 errno=EIO "), "stdin=keep: %s", r->out);
+	r = finish(2);
+	cr_expect(strstr(r->out, "read=-1 errno=EIO "), "without the shim: %s", r->out);
+
+	r = finish(0);
+	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"),
+		  "stdin=detach: end of file, fd 0 on /dev/null: %s", r->out);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
+		  "no stdin_detached: %s", text);
+	cr_expect(strstr(line, "\"action\":\"detached\""), "%s", line);
+	cr_expect(strstr(line, "\"reason\":\"terminal hung up\""), "%s", line);
+}
+
+Test(watch_stdin_detach, audit_hung_up_terminal_only_logged)
+{
+	watch_log_init(&logs[0]);
+	/* read_warn off: this is about stdin, not the watchdog's wait. */
+	const char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_STDIN=detach",
+			      "NOLEAK_READ_WARN=0", logs[0].env, NULL };
+	start(0, "hangup", NULL, env);
+	const struct run_result *r = finish(0);
+	cr_expect(strstr(r->out, "read=-1 errno=EIO "), "%s", r->out);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
+		  "no stdin_detached: %s", text);
+	cr_expect(strstr(line, "\"action\":\"would_detach\""), "%s", line);
+	cr_expect(strstr(line, "\"reason\":\"terminal hung up\""), "%s", line);
+}
