@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 #include "core/sweep.h"
 
 #define AS_BUDGET 1024
