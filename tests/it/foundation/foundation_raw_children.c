@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 static struct run_result r;
 

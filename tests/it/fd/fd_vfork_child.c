@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 static struct run_result r;
 
