@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../lib/files.h"
 #include "../../lib/run.h"
 
 #define TIMEOUT 20.0
@@ -38,6 +39,10 @@ static void start_as(struct fixture *f, const char *name, const char *arg,
 	char path[4096];
 	snprintf(path, sizeof path, "%s", top("build/fixtures/"));
 	strncat(path, name, sizeof path - strlen(path) - 1);
+	/* Another user may not reach the source tree (/root, a 0700
+	 * directory): that user runs a copy. */
+	if (uid)
+		snprintf(path, sizeof path, "%s", copy_for_anyone(path));
 	char pre[4200];
 	snprintf(pre, sizeof pre, "%s", shim_path());
 	pid_t pid = fork();
@@ -114,7 +119,8 @@ static void inspect_as(uid_t uid, const char *first, ...)
 		argv[n++] = "--regid=65534";
 		argv[n++] = "--clear-groups";
 	}
-	argv[n++] = (char *)top("build/noleak");
+	argv[n++] = (char *)(uid ? copy_for_anyone(top("build/noleak"))
+				 : top("build/noleak"));
 	argv[n++] = "inspect";
 	va_list ap;
 	va_start(ap, first);
