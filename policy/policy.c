@@ -284,6 +284,7 @@ static const char *const mode_words[] = { "enforce", "audit", "off", NULL };
 static const char *const pgroup_words[] = { "auto", "always", "never", NULL };
 static const char *const orphans_words[] = { "keep", "log", "kill", NULL };
 static const char *const stdin_words[] = { "keep", "detach", NULL };
+static const char *const escalate_words[] = { "never", "shell", "always", NULL };
 
 #define SECONDS_EXPECTED "(expected seconds, 0 = off, at most 315360000)"
 
@@ -338,6 +339,16 @@ static const struct key_def keys[NL_KEY_COUNT] = {
 					parse_seconds, SECONDS_EXPECTED, NULL,
 					offsetof(struct nl_policy,
 						 sock_timeout_dgram) },
+	[NL_KEY_KILL_ESCALATE] = { "kill_escalate", "NOLEAK_KILL_ESCALATE",
+				   parse_words,
+				   "(expected never, shell, always)",
+				   escalate_words,
+				   offsetof(struct nl_policy, kill_escalate) },
+	[NL_KEY_KILL_WRAPPERS] = { "kill_wrappers", "NOLEAK_KILL_WRAPPERS",
+				   parse_names,
+				   "(expected comma-separated program names)",
+				   NULL,
+				   offsetof(struct nl_policy, kill_wrappers) },
 };
 
 /* The enum parsers store through an int pointer. */
@@ -345,6 +356,7 @@ _Static_assert(sizeof(enum nl_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum nl_pgroup) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum nl_orphans) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum nl_stdin) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum nl_kill_escalate) == sizeof(int), "enum size");
 _Static_assert(NL_KEY_COUNT <= 32, "nl_policy.set has 32 bits");
 
 /* --- building --- */
@@ -372,6 +384,11 @@ void nl_policy_defaults(struct nl_policy *p)
 	strcpy(p->fd_trampolines, "jspawnhelper");
 	p->sock_timeout_unix = 0;
 	p->sock_timeout_dgram = 0;
+	/* A kill reaches the child's tree only where a shell or a program
+	 * whose job is to run a command line stands in between. */
+	p->kill_escalate = NL_ESCALATE_SHELL;
+	strcpy(p->kill_wrappers, "timeout,nohup,env,nice,setsid,stdbuf,xargs,"
+				 "sudo,su,runuser,script");
 }
 
 int nl_policy_set(struct nl_policy *p, const char *key, const char *value,

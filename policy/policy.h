@@ -23,6 +23,8 @@ enum nl_log_kind { NL_LOG_NONE, NL_LOG_FILE, NL_LOG_STDERR, NL_LOG_SYSLOG };
 enum nl_pgroup { NL_PGROUP_AUTO, NL_PGROUP_ALWAYS, NL_PGROUP_NEVER };
 enum nl_orphans { NL_ORPHANS_KEEP, NL_ORPHANS_LOG, NL_ORPHANS_KILL };
 enum nl_stdin { NL_STDIN_KEEP, NL_STDIN_DETACH };
+/* Which kills of a child reach its whole group (core/pgroup.h). */
+enum nl_kill_escalate { NL_ESCALATE_NEVER, NL_ESCALATE_SHELL, NL_ESCALATE_ALWAYS };
 
 /* Keys, in the order of the README's table.  The bit (1u << key) in
  * nl_policy.set records that a source gave the key a value, so mode-dependent
@@ -42,6 +44,8 @@ enum nl_key {
 	NL_KEY_FD_TRAMPOLINES,
 	NL_KEY_SOCK_TIMEOUT_UNIX,
 	NL_KEY_SOCK_TIMEOUT_DGRAM,
+	NL_KEY_KILL_ESCALATE,
+	NL_KEY_KILL_WRAPPERS,
 	NL_KEY_COUNT
 };
 
@@ -76,6 +80,8 @@ struct nl_policy {
 	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
 	unsigned sock_timeout_unix;
 	unsigned sock_timeout_dgram;
+	enum nl_kill_escalate kill_escalate;
+	char kill_wrappers[NL_NAMES_MAX];   /* comma-separated basenames */
 
 	uint32_t set;                     /* bit per enum nl_key given by a source */
 	/* Problems met while loading, logged as config_error events once the

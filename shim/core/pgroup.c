@@ -2,10 +2,12 @@
 #include "core/pgroup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -16,22 +18,15 @@
 #include "common/sys.h"
 #include "log/json.h"
 
-#define REGROUPED_MAX 256
-static _Atomic pid_t regrouped[REGROUPED_MAX];
-/* The token in each child's NOLEAK_PGROUP_FROM marker: its pid for a
- * fork/vfork child, a number above any pid for a posix_spawn child. */
-static pid_t regrouped_token[REGROUPED_MAX];
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
+#endif
+
 static atomic_int next_token;
 /* The last groups this process signalled as a whole. */
 #define SIGNALLED_MAX 8
 static _Atomic pid_t signalled[SIGNALLED_MAX];
 static atomic_uint signalled_next;
-
-/* orphans=kill: groups that got SIGTERM and get SIGKILL at the deadline. */
-#define PENDING_MAX 16
-static _Atomic pid_t pending_pgid[PENDING_MAX];
-static long long pending_deadline[PENDING_MAX];
-static atomic_int pending_count;
 
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us. */
 static pid_t came_from_spawner, came_from_pgid;
@@ -60,15 +55,18 @@ static int in_terminal_foreground(void)
 	return r == 0 && fg == nl_sys_getpgid(0);
 }
 
-int nl_pgroup_regroups(pid_t spawner, int spawner_manages)
+/* A session leader or the launched process: the only ones that can have
+ * children in groups the shim made. */
+static int leads(pid_t who)
+{
+	return nl_sys_getsid(0) == who || (launched_pid && launched_pid == who);
+}
+
+int nl_pgroup_regroups(pid_t who, int who_manages)
 {
 	const struct nl_policy *p = nl_policy();
 	if (p->mode == NL_MODE_OFF || p->pgroup == NL_PGROUP_NEVER ||
-	    spawner_manages)
-		return 0;
-	int leader = nl_sys_getsid(0) == spawner ||
-		     (launched_pid && launched_pid == spawner);
-	if (!leader)
+	    who_manages || !leads(who))
 		return 0;
 	return p->pgroup == NL_PGROUP_ALWAYS || !in_terminal_foreground();
 }
@@ -88,6 +86,43 @@ static void log_pgroup(const char *action, const char *target, pid_t child,
 	nl_event_emit(&ev);
 }
 
+/* --- the marker --- */
+
+/* `sh -c LINE`, `bash -ec LINE`: a shell whose first argument is an option
+ * cluster with c in it. */
+static int is_shell_c(const char *path, char *const argv[])
+{
+	const char *shells = nl_policy()->fd_transparent;
+	if (!argv || !argv[0] || !argv[1] || argv[1][0] != '-' ||
+	    argv[1][1] == '-' || !strchr(argv[1], 'c'))
+		return 0;
+	return nl_names_contain(shells, path) || nl_names_contain(shells, argv[0]);
+}
+
+char nl_pgroup_origin(const char *via, const char *path, char *const argv[])
+{
+	if (via && (!strcmp(via, "system") || !strcmp(via, "popen")))
+		return NL_ORIGIN_SYSTEM;
+	return is_shell_c(path, argv) ? NL_ORIGIN_SHELL_C : NL_ORIGIN_PROGRAM;
+}
+
+void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
+			     pid_t token, char origin)
+{
+	size_t n = sizeof NL_PGROUP_FROM_ENV;
+	memcpy(buf, NL_PGROUP_FROM_ENV "=", n);
+	n += nl_fmt_int(buf + n, NL_PGROUP_MARKER_MAX - n, spawner);
+	buf[n++] = ':';
+	n += nl_fmt_int(buf + n, NL_PGROUP_MARKER_MAX - n, from);
+	buf[n++] = ':';
+	n += nl_fmt_int(buf + n, NL_PGROUP_MARKER_MAX - n, token);
+	buf[n++] = ':';
+	buf[n++] = origin;
+	buf[n] = '\0';
+}
+
+/* --- exec and spawn --- */
+
 pid_t nl_pgroup_before_exec(const char *path)
 {
 	pid_t self = nl_sys_getpid();
@@ -105,7 +140,7 @@ pid_t nl_pgroup_before_exec(const char *path)
 		return 0;  /* exec in place: not a spawned child */
 	}
 	pid_t mine = nl_sys_getpgid(0);
-	/* Already moved (its own setpgid or setsid, or an earlier exec). */
+	/* Already moved: its own setpgid or setsid. */
 	if (mine != from_pgid || mine == self)
 		return 0;
 	if (!nl_pgroup_regroups(from, manages))
@@ -116,9 +151,14 @@ pid_t nl_pgroup_before_exec(const char *path)
 		log_pgroup("would_regroup", path, self, mine);
 	else if (nl_sys_setpgid(0, 0) < 0)
 		return 0;
-	if (self != nl_proc.pid)
-		nl_pgroup_remember(self, self);  /* the parent's table: shared memory */
 	return mine;
+}
+
+void nl_pgroup_after_failed_exec(pid_t from)
+{
+	if (from > 0 && nl_mode() == NL_MODE_ENFORCE &&
+	    nl_sys_getpgid(0) == nl_sys_getpid())
+		nl_sys_setpgid(0, from);
 }
 
 int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
@@ -141,110 +181,289 @@ pid_t nl_pgroup_new_token(void)
 	return (1 << 23) + (atomic_fetch_add(&next_token, 1) & 0x3fffff);
 }
 
-/* --- the children this process regrouped --- */
-
-void nl_pgroup_remember(pid_t child, pid_t token)
-{
-	for (int i = 0; i < REGROUPED_MAX; i++) {
-		pid_t empty = 0;
-		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child) {
-			regrouped_token[i] = token;
-			return;
-		}
-		if (atomic_compare_exchange_strong(&regrouped[i], &empty, child)) {
-			regrouped_token[i] = token;
-			return;
-		}
-	}
-}
-
-static pid_t token_of(pid_t child)
-{
-	for (int i = 0; i < REGROUPED_MAX; i++)
-		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child)
-			return regrouped_token[i] ? regrouped_token[i] : child;
-	return 0;
-}
-
-int nl_pgroup_is_regrouped(pid_t child)
-{
-	if (child <= 0)
-		return 0;
-	for (int i = 0; i < REGROUPED_MAX; i++)
-		if (atomic_load_explicit(&regrouped[i], memory_order_relaxed) == child)
-			return 1;
-	return 0;
-}
-
-static void forget(pid_t child)
-{
-	for (int i = 0; i < REGROUPED_MAX; i++) {
-		pid_t expected = child;
-		if (atomic_compare_exchange_strong(&regrouped[i], &expected, 0))
-			return;
-	}
-}
-
 /* --- /proc --- */
 
-/* Fields of /proc/PID/stat after the command name: state ppid pgrp. */
-static int parse_stat(char *buf, ssize_t len, char *state, pid_t *ppid,
-		      pid_t *pgrp)
-{
-	buf[len] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -1;
-	*state = p[2];
-	p += 4;  /* ") S " */
-	long v[2] = { 0, 0 };
-	for (int f = 0; f < 2; f++) {
-		while (*p == ' ')
-			p++;
-		for (; *p >= '0' && *p <= '9'; p++)
-			v[f] = v[f] * 10 + (*p - '0');
-	}
-	*ppid = (pid_t)v[0];
-	*pgrp = (pid_t)v[1];
-	return 0;
-}
+struct pstat {
+	char state;
+	pid_t ppid, pgrp, sid;
+	unsigned long long start;  /* clock ticks after boot */
+	char comm[16];
+};
 
-/* Reads them. */
-static int read_stat_state(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+static int parse_pstat(char *buf, ssize_t len, struct pstat *s);
+
+static int read_pstat(pid_t pid, struct pstat *s)
 {
 	char path[40] = "/proc/";
 	size_t n = strlen(path);
 	n += nl_fmt_int(path + n, sizeof path - n, pid);
 	memcpy(path + n, "/stat", 6);
-	/* The name is at most 16 bytes: pgrp is well inside the first 192.
-	 * Scratch memory: this runs for every process, inside waitpid(). */
-	enum { STAT_MAX = 192 };
+	/* Scratch memory (log/arena.h): this runs for every process of a
+	 * /proc scan, inside kill() and waitpid(). */
+	enum { STAT_MAX = 512 };
 	size_t mark = nl_arena_enter();
 	char *buf = nl_arena_get(STAT_MAX);
 	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
 	ssize_t len = fd < 0 ? -1 : nl_sys_read(fd, buf, STAT_MAX - 1);
 	if (fd >= 0)
 		nl_sys_close(fd);
-	int r = len > 0 ? parse_stat(buf, len, state, ppid, pgrp) : -1;
+	int r = len > 0 ? parse_pstat(buf, len, s) : -1;
 	nl_arena_leave(mark);
 	return r;
 }
 
-static int read_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
+static int parse_pstat(char *buf, ssize_t len, struct pstat *s)
 {
-	char state;
-	return read_stat_state(pid, &state, ppid, pgrp);
+	buf[len] = '\0';
+	char *open = strchr(buf, '('), *p = strrchr(buf, ')');
+	if (!open || !p || p < open || p[1] != ' ' || !p[2])
+		return -1;
+	size_t c = (size_t)(p - open - 1);
+	c = c < sizeof s->comm ? c : sizeof s->comm - 1;
+	memcpy(s->comm, open + 1, c);
+	s->comm[c] = '\0';
+	s->state = p[2];
+	p += 3;
+	/* Fields 4 (ppid) to 22 (starttime). */
+	unsigned long long v[19];
+	for (int f = 0; f < 19; f++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '-')
+			p++;
+		v[f] = 0;
+		for (; *p >= '0' && *p <= '9'; p++)
+			v[f] = v[f] * 10 + (unsigned)(*p - '0');
+		if (*p != ' ')
+			return -1;
+	}
+	s->ppid = (pid_t)v[0];
+	s->pgrp = (pid_t)v[1];
+	s->sid = (pid_t)v[2];
+	s->start = v[18];
+	return 0;
 }
 
-static int is_my_child(pid_t pid)
+struct marker {
+	pid_t spawner, from, token;
+	char origin;
+};
+
+static int parse_marker(const char *p, struct marker *m)
 {
-	pid_t ppid, pgrp;
-	return read_stat(pid, &ppid, &pgrp) == 0 && ppid == nl_sys_getpid();
+	long v[3] = { 0, 0, 0 };
+	for (int f = 0; f < 3; f++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9' && v[f] < (1L << 31); p++)
+			v[f] = v[f] * 10 + (*p - '0');
+		if (f < 2 && *p++ != ':')
+			return -1;
+	}
+	m->origin = NL_ORIGIN_PROGRAM;
+	if (*p == ':' && p[1] && !p[2])
+		m->origin = p[1];
+	else if (*p)
+		return -1;
+	m->spawner = (pid_t)v[0];
+	m->from = (pid_t)v[1];
+	m->token = (pid_t)v[2];
+	return 0;
 }
 
-static int leads_own_group(pid_t pid)
+/* The first NOLEAK_PGROUP_FROM entry of /proc/PID/environ.  Unreadable (a
+ * set-user-ID program) or overwritten (a program that reuses the area for
+ * its process title) counts as absent. */
+static int read_marker(pid_t pid, struct marker *m)
 {
-	return nl_sys_getpgid(pid) == pid;
+	static const char key[] = NL_PGROUP_FROM_ENV "=";
+	char path[48] = "/proc/";
+	size_t n = 6 + nl_fmt_int(path + 6, sizeof path - 6, pid);
+	memcpy(path + n, "/environ", 9);
+	enum { CHUNK = 1024 };
+	size_t mark = nl_arena_enter();
+	char *chunk = nl_arena_get(CHUNK + NL_PGROUP_MARKER_MAX);
+	char *entry = chunk + CHUNK;
+	int fd = chunk ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		nl_arena_leave(mark);
+		return -1;
+	}
+	size_t len = 0;
+	int skip = 0, found = -1;
+	ssize_t r;
+	while (found < 0 && (r = nl_sys_read(fd, chunk, CHUNK)) > 0) {
+		for (ssize_t i = 0; i < r && found < 0; i++) {
+			char c = chunk[i];
+			if (c == '\0') {
+				if (!skip && len >= sizeof key) {
+					entry[len] = '\0';
+					found = parse_marker(entry + sizeof key - 1, m);
+				}
+				len = 0;
+				skip = 0;
+			} else if (!skip) {
+				/* Not the key, or longer than a marker. */
+				if ((len < sizeof key - 1 && c != key[len]) ||
+				    len == NL_PGROUP_MARKER_MAX - 1)
+					skip = 1;
+				else
+					entry[len++] = c;
+			}
+		}
+	}
+	nl_sys_close(fd);
+	nl_arena_leave(mark);
+	return found;
+}
+
+/* The basename of what PID runs: its executable, else its command name
+ * (a set-user-ID program's exe link is not ours to read). */
+static const char *running(pid_t pid, const struct pstat *st, char *buf,
+			   size_t cap)
+{
+	char path[48] = "/proc/";
+	size_t n = 6 + nl_fmt_int(path + 6, sizeof path - 6, pid);
+	memcpy(path + n, "/exe", 5);
+	ssize_t len = nl_sys_readlink(path, buf, cap - 1);
+	if (len <= 0 || (size_t)len == cap - 1)
+		return st->comm;
+	buf[len] = '\0';
+	/* " (deleted)": an upgraded binary still runs under its name. */
+	if (len > 10 && !strcmp(buf + len - 10, " (deleted)"))
+		buf[len - 10] = '\0';
+	return nl_basename(buf);
+}
+
+/* --- which groups the shim made --- */
+
+struct me {
+	pid_t pid, sid, pgid;
+	int audit;
+};
+
+static void who_am_i(struct me *me)
+{
+	me->pid = nl_sys_getpid();
+	me->sid = nl_sys_getsid(0);
+	me->pgid = nl_sys_getpgid(0);
+	me->audit = nl_mode() == NL_MODE_AUDIT;
+}
+
+/* Whether PID is a live child of this process that the shim moved into a
+ * group of its own (audit: would have), and that has not moved since: it
+ * leads that group, in this process's session, and carries our marker. */
+static int shim_made(pid_t pid, const struct me *me, struct pstat *st,
+		     struct marker *mk)
+{
+	if (pid <= 0 || pid == me->pid || read_pstat(pid, st) < 0 ||
+	    st->ppid != me->pid || st->state == 'Z' || st->state == 'X' ||
+	    st->sid != me->sid || (!me->audit && st->pgrp != pid))
+		return 0;
+	return read_marker(pid, mk) == 0 && mk->spawner == me->pid;
+}
+
+/* kill_escalate: why a kill of this shim-made child goes to its group, or
+ * NULL when it does not. */
+static const char *escalation_reason(pid_t pid, const struct pstat *st,
+				     const struct marker *mk)
+{
+	const struct nl_policy *p = nl_policy();
+	if (p->kill_escalate == NL_ESCALATE_ALWAYS)
+		return "always";
+	if (p->kill_escalate == NL_ESCALATE_NEVER)
+		return NULL;
+	if (mk->origin == NL_ORIGIN_SYSTEM)
+		return "system";
+	const char *why = mk->origin == NL_ORIGIN_SHELL_C ? "shell" : NULL;
+	size_t mark = nl_arena_enter();
+	char *exe = nl_arena_get(PATH_MAX);
+	const char *name = exe ? running(pid, st, exe, PATH_MAX) : st->comm;
+	if (nl_names_contain(p->fd_transparent, name))
+		why = "shell";
+	else if (nl_names_contain(p->kill_wrappers, name))
+		why = "wrapper";
+	nl_arena_leave(mark);
+	return why;
+}
+
+/* --- sending signals to verified targets --- */
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)NL_SYS(SYS_pidfd_open, pid, 0, 0);
+}
+
+static int pidfd_signal(int fd, int sig, unsigned flags)
+{
+	return (int)nl_sys6(SYS_pidfd_send_signal, fd, sig, 0, flags, 0, 0);
+}
+
+/* What the kernel offers, found once: 1 no pidfds (before 5.3), 2 pidfds
+ * (5.3), 3 pidfds that signal the group they lead (6.9). */
+enum { PIDFD_NONE = 1, PIDFD_PROCESS, PIDFD_GROUP };
+static atomic_int pidfd_level;
+
+static int pidfd_support(void)
+{
+	int level = atomic_load_explicit(&pidfd_level, memory_order_relaxed);
+	if (level)
+		return level;
+	int fd = pidfd_open_(nl_sys_getpid());
+	if (fd < 0) {
+		level = PIDFD_NONE;
+	} else {
+		/* Signal 0 to the group our pid names: only the flag is tested
+		 * (EINVAL before 6.9, else 0 or ESRCH). */
+		level = pidfd_signal(fd, 0, PIDFD_SIGNAL_PROCESS_GROUP) != -EINVAL
+				? PIDFD_GROUP : PIDFD_PROCESS;
+		nl_sys_close(fd);
+	}
+	atomic_store_explicit(&pidfd_level, level, memory_order_relaxed);
+	return level;
+}
+
+typedef int (*still_fn)(pid_t pid, const void *arg);
+
+/* Send sig to TARGET, or to the group it leads, only if still(target, arg)
+ * holds at the moment of sending.  The pidfd is opened before the check,
+ * so the process checked is the one signalled.  Returns 0 or -errno. */
+static int send_verified(pid_t target, int group, int sig, still_fn still,
+			 const void *arg, int (*real_kill)(pid_t, int))
+{
+	int level = pidfd_support();
+	int r;
+	if (level == PIDFD_NONE) {
+		/* Documented fallback: check, then kill at once. */
+		if (!still(target, arg))
+			return -ESRCH;
+		return real_kill(group ? -target : target, sig) < 0 ? -errno : 0;
+	}
+	int fd = pidfd_open_(target);
+	if (fd < 0)
+		return fd;
+	if (!still(target, arg))
+		r = -ESRCH;
+	else if (!group)
+		r = pidfd_signal(fd, sig, 0);
+	else if (level == PIDFD_GROUP)
+		r = pidfd_signal(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP);
+	/* The leader still lives, so its number still names its group. */
+	else if ((r = pidfd_signal(fd, 0, 0)) == 0)
+		r = real_kill(-target, sig) < 0 ? -errno : 0;
+	nl_sys_close(fd);
+	return r;
+}
+
+/* The leader checked by shim_made() a moment ago: still the same process,
+ * still leading its group. */
+static int still_leader(pid_t pid, const void *arg)
+{
+	const struct pstat *was = arg;
+	struct pstat now;
+	return read_pstat(pid, &now) == 0 && now.start == was->start &&
+	       now.ppid == was->ppid && now.pgrp == pid &&
+	       (now.state != 'Z' || was->state == 'Z');
 }
 
 /* --- kill --- */
@@ -268,7 +487,7 @@ static int was_signalled(pid_t pgid)
 	return 0;
 }
 
-static void log_kill(const char *action, pid_t pid, int sig)
+static void log_kill(const char *action, pid_t pid, int sig, const char *reason)
 {
 	if (!nl_event_enabled())
 		return;
@@ -277,150 +496,245 @@ static void log_kill(const char *action, pid_t pid, int sig)
 	nl_event_str(&ev, "action", action);
 	nl_event_int(&ev, "child", pid);
 	nl_event_int(&ev, "signal", sig);
+	nl_event_str(&ev, "reason", reason);
 	nl_event_emit(&ev);
 }
 
-/* A regrouped child of ours that still leads its group: its group is its
- * tree.  The parent check keeps a reused pid from being escalated. */
-static int escalates(pid_t pid, int audit)
+/* Signal the group of a shim-made child (the leader just checked). */
+static int signal_group(pid_t leader, const struct pstat *st, int sig,
+			int (*real_kill)(pid_t, int))
 {
-	return nl_pgroup_is_regrouped(pid) && (audit || leads_own_group(pid)) &&
-	       is_my_child(pid);
+	note_signalled(leader);
+	return send_verified(leader, 1, sig, still_leader, st, real_kill);
 }
 
-static void signal_split_groups(int sig, int (*real_kill)(pid_t, int),
-				int audit)
+static int zombie_made(pid_t pid, const struct me *me, struct pstat *st,
+		       struct marker *mk);
+
+struct fan_out {
+	struct me me;
+	int sig;
+	int (*real_kill)(pid_t, int);
+	struct pstat st;
+	struct marker mk;
+};
+
+/* kill(0) and killpg(own group): every child group the shim split off is
+ * signalled as a whole, as the program's own group would have been
+ * without the shim. */
+static void fan_out_one(int pid, void *arg)
 {
-	for (int i = 0; i < REGROUPED_MAX; i++) {
-		pid_t child = atomic_load_explicit(&regrouped[i], memory_order_relaxed);
-		if (child <= 0 || !escalates(child, audit))
-			continue;
-		log_kill(audit ? "would_signal_group" : "signal_group", child, sig);
-		if (!audit) {
-			note_signalled(child);
-			real_kill(-child, sig);
-		}
-	}
+	struct fan_out *f = arg;
+	struct pstat *st = &f->st;
+	struct marker *mk = &f->mk;
+	if ((!shim_made(pid, &f->me, st, mk) &&
+	     !zombie_made(pid, &f->me, st, mk)) || st->pgrp == f->me.pgid)
+		return;
+	const char *why = escalation_reason(pid, st, mk);
+	log_kill(f->me.audit ? "would_signal_group" : "signal_group", pid,
+		 f->sig, why ? why : "group");
+	if (!f->me.audit)
+		signal_group(pid, st, f->sig, f->real_kill);
 }
 
 int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 {
 	nl_pgroup_tick();
-	enum nl_mode mode = nl_mode();
-	if (mode == NL_MODE_OFF || !terminating(sig))
+	const struct nl_policy *p = nl_policy();
+	if (p->mode == NL_MODE_OFF || !terminating(sig) ||
+	    p->kill_escalate == NL_ESCALATE_NEVER ||
+	    p->pgroup == NL_PGROUP_NEVER || pid == -1)
 		return real_kill(pid, sig);
-	int audit = mode == NL_MODE_AUDIT;
+	if (!leads(nl_sys_getpid()) || (pid < -1 && -pid != nl_sys_getpgid(0)))
+		return real_kill(pid, sig);
+	int saved = errno;
+	/* The scan's state lives in arena memory, not on the caller's stack
+	 * (kill() may run in a signal handler). */
+	size_t mark = nl_arena_enter();
+	struct fan_out *f = nl_arena_get(sizeof *f);
+	if (!f) {
+		nl_arena_leave(mark);
+		return real_kill(pid, sig);
+	}
+	*f = (struct fan_out){ .sig = sig, .real_kill = real_kill };
+	who_am_i(&f->me);
+	int sent = 0;
 	if (pid > 0) {
-		if (!escalates(pid, audit))
-			return real_kill(pid, sig);
-		log_kill(audit ? "would_escalate" : "escalated", pid, sig);
-		if (audit)
-			return real_kill(pid, sig);
-		note_signalled(pid);
-		return real_kill(-pid, sig);
+		const char *why = shim_made(pid, &f->me, &f->st, &f->mk)
+					  ? escalation_reason(pid, &f->st, &f->mk)
+					  : NULL;
+		if (why) {
+			log_kill(f->me.audit ? "would_escalate" : "escalated", pid,
+				 sig, why);
+			sent = !f->me.audit &&
+			       signal_group(pid, &f->st, sig, real_kill) == 0;
+		}
+	} else {
+		/* kill(0) or killpg(own group). */
+		nl_for_each_number("/proc", fan_out_one, f);
 	}
-	/* kill(0) and killpg(own group) also reach the groups split off for
-	 * children: `trap 'kill 0' EXIT` keeps working under an init system. */
-	if (pid == 0 || pid == -nl_sys_getpgid(0)) {
-		int saved = errno;
-		signal_split_groups(sig, real_kill, audit);
-		errno = saved;
+	nl_arena_leave(mark);
+	errno = saved;
+	return sent ? 0 : real_kill(pid, sig);
+}
+
+/* --- records: spawn tokens and pending kills, in mmap'd pages ---
+ *
+ * No fixed limit: pages are added as needed and never freed but in a fork
+ * child (which starts with none).  A slot is claimed by moving its pid from
+ * 0 to -1, filled, then published; a spawn child's record goes when it is
+ * reaped, or as stale (its pid no longer our child with the same start
+ * time: reaped behind our back) when a page is full.  Without memory the
+ * record is not kept: its child's orphans go unnamed in audit mode, and a
+ * pending SIGKILL is not sent. */
+
+enum { REC_SPAWN = 1, REC_PENDING };
+
+struct rec {
+	_Atomic pid_t pid;        /* 0 free, -1 being filled */
+	int kind;
+	pid_t token;              /* REC_SPAWN: the child's marker token */
+	unsigned long long start; /* SPAWN: the child's; PENDING: latest member's */
+	long long deadline;       /* REC_PENDING: ms, CLOCK_MONOTONIC */
+};
+
+#define PAGE_BYTES 4096
+struct page {
+	struct page *next;
+	struct rec r[(PAGE_BYTES - sizeof(struct page *)) / sizeof(struct rec)];
+};
+#define PAGE_RECS (sizeof(((struct page *)0)->r) / sizeof(struct rec))
+
+static struct page *_Atomic pages;
+static atomic_int pending_count;
+
+static struct rec *claim_in_pages(void)
+{
+	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
+		for (size_t i = 0; i < PAGE_RECS; i++) {
+			pid_t empty = 0;
+			if (atomic_compare_exchange_strong(&pg->r[i].pid, &empty, -1))
+				return &pg->r[i];
+		}
+	return NULL;
+}
+
+/* Free the records of spawn children reaped behind our back. */
+static int drop_stale(void)
+{
+	pid_t self = nl_sys_getpid();
+	int freed = 0;
+	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
+		for (size_t i = 0; i < PAGE_RECS; i++) {
+			struct rec *r = &pg->r[i];
+			pid_t pid = atomic_load(&r->pid);
+			struct pstat st;
+			if (pid <= 0 || r->kind != REC_SPAWN ||
+			    (read_pstat(pid, &st) == 0 && st.ppid == self &&
+			     st.start == r->start))
+				continue;
+			freed += atomic_compare_exchange_strong(&r->pid, &pid, 0);
+		}
+	return freed;
+}
+
+static struct rec *claim(void)
+{
+	struct rec *r = claim_in_pages();
+	if (r || (drop_stale() && (r = claim_in_pages())))
+		return r;
+	struct page *pg = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pg == MAP_FAILED) {
+		log_pgroup("untracked", "no memory", 0, 0);
+		return NULL;
 	}
-	return real_kill(pid, sig);
+	atomic_store(&pg->r[0].pid, -1);
+	pg->next = atomic_load(&pages);
+	while (!atomic_compare_exchange_weak(&pages, &pg->next, pg))
+		;
+	return &pg->r[0];
+}
+
+static void publish(struct rec *r, pid_t pid)
+{
+	atomic_store_explicit(&r->pid, pid, memory_order_release);
+}
+
+void nl_pgroup_spawned(pid_t child, pid_t token)
+{
+	struct pstat st;
+	if (read_pstat(child, &st) < 0)
+		return;  /* gone already */
+	int saved = errno;
+	struct rec *r = claim();
+	if (r) {
+		r->kind = REC_SPAWN;
+		r->token = token;
+		r->start = st.start;
+		publish(r, child);
+	}
+	errno = saved;
+}
+
+/* The token of a reaped child, its record dropped: a spawn child's
+ * recorded token, else (fork, vfork) its pid. */
+static pid_t take_token(pid_t child)
+{
+	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
+		for (size_t i = 0; i < PAGE_RECS; i++) {
+			struct rec *r = &pg->r[i];
+			pid_t pid = child;
+			if (atomic_load_explicit(&r->pid, memory_order_acquire) != child ||
+			    r->kind != REC_SPAWN)
+				continue;
+			pid_t token = r->token;
+			if (atomic_compare_exchange_strong(&r->pid, &pid, 0))
+				return token;
+		}
+	return child;
 }
 
 /* --- orphans --- */
 
 struct member_scan {
-	pid_t pgid;
-	pid_t self;
-	pid_t token;             /* audit: find members by their marker */
+	pid_t pgid;              /* the group they are in */
+	pid_t token;             /* audit: the marker token they carry */
+	unsigned long long started_by;  /* only those started by then (kill) */
+	struct me me;
 	int count;
-	pid_t pids[32];
+	/* What to do with each member: NULL to count only. */
+	void (*act)(pid_t pid, const struct pstat *st, struct member_scan *m);
+	const struct own_objects *own;
+	const char *action;
+	unsigned long long latest;   /* latest start among those acted on */
+	struct marker first;         /* the marker of the first one found */
+	struct pstat st;             /* scratch of the scan (arena memory) */
+	struct marker mk;
 };
 
-/* Whether /proc/PID/environ holds NOLEAK_PGROUP_FROM=<self>:<any>:<token>. */
-static int carries_marker(pid_t pid, pid_t self, pid_t token)
+/* A live member of the group with our marker (audit: with the reaped
+ * child's token).  Both ways, a process that detached (setsid, another
+ * group) is not one: it left on purpose. */
+static int is_member(pid_t pid, const struct member_scan *m, struct pstat *st,
+		     struct marker *mk)
 {
-	char path[48] = "/proc/", want[64];
-	size_t n = 6 + nl_fmt_int(path + 6, sizeof path - 6, pid);
-	memcpy(path + n, "/environ", 9);
-	size_t w = sizeof NL_PGROUP_FROM_ENV;
-	memcpy(want, NL_PGROUP_FROM_ENV "=", w);
-	w += nl_fmt_int(want + w, sizeof want - w, self);
-	want[w++] = ':';
-	/* The environment is read in chunks of arena memory (log/arena.h),
-	 * not on the stack of the waitpid() caller. */
-	enum { CHUNK = 4096 };
-	size_t mark = nl_arena_enter();
-	char *buf = nl_arena_get(CHUNK);
-	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
-	if (fd < 0) {
-		nl_arena_leave(mark);
-		return 0;
-	}
-	size_t have = 0;
-	int found = 0;
-	for (;;) {
-		ssize_t r = nl_sys_read(fd, buf + have, CHUNK - have);
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		/* Whole entries only; a partial last one waits for more. */
-		size_t start = 0;
-		for (size_t i = 0; i < have && !found; i++) {
-			if (buf[i] != '\0')
-				continue;
-			const char *e = buf + start;
-			if (i - start > w && !memcmp(e, want, w)) {
-				const char *t = memchr(e + w, ':', i - start - w);
-				long v = 0;
-				for (t = t ? t + 1 : buf + i; t < buf + i && *t >= '0' && *t <= '9'; t++)
-					v = v * 10 + (*t - '0');
-				found = t == buf + i && v == token;
-			}
-			start = i + 1;
-		}
-		if (found)
-			break;
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (have == CHUNK)
-			have = 0;  /* an entry longer than the buffer: not ours */
-	}
-	nl_sys_close(fd);
-	nl_arena_leave(mark);
-	return found;
+	return pid != m->me.pid && read_pstat(pid, st) == 0 &&
+	       st->state != 'Z' && st->state != 'X' && st->pgrp == m->pgid &&
+	       (!m->started_by || st->start <= m->started_by) &&
+	       read_marker(pid, mk) == 0 && mk->spawner == m->me.pid &&
+	       (!m->token || mk->token == m->token);
 }
 
-/* Live members only: a zombie is already dead, waiting for its reaper. */
-static void collect_member(int pid, void *arg)
+static void scan_member(int pid, void *arg)
 {
 	struct member_scan *m = arg;
-	pid_t ppid, pgrp;
-	char state;
-	if (m->count >= 32 || pid == m->self ||
-	    read_stat_state(pid, &state, &ppid, &pgrp) < 0 ||
-	    state == 'Z' || state == 'X')
+	if (!is_member(pid, m, &m->st, &m->mk))
 		return;
-	/* Both ways, a member that detached (setsid, another group) is not
-	 * one: it left on purpose. */
-	if (pgrp == m->pgid && (!m->token || carries_marker(pid, m->self, m->token)))
-		m->pids[m->count++] = pid;
-}
-
-/* Members of a group that was just signalled may need a moment to die:
- * look again a few times, 1 ms apart, before calling them orphans. */
-static void find_members(struct member_scan *m, int just_signalled)
-{
-	for (int tries = just_signalled ? 20 : 1; tries > 0; tries--) {
-		m->count = 0;
-		nl_for_each_number("/proc", collect_member, m);
-		if (!m->count || tries == 1)
-			return;
-		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
-	}
+	if (!m->count++)
+		m->first = m->mk;
+	if (m->act)
+		m->act(pid, &m->st, m);
 }
 
 /* Our pipes and sockets, to say which of them an orphan holds. */
@@ -519,6 +833,95 @@ static void log_orphan(pid_t pgid, pid_t orphan, const char *action,
 	nl_arena_leave(mark);
 }
 
+static int raw_kill(pid_t pid, int sig)
+{
+	int r = nl_sys_kill(pid, sig);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+struct member_was {
+	const struct member_scan *m;
+	unsigned long long start;
+};
+
+/* The member checked a moment ago: the same process, still a member. */
+static int still_member(pid_t pid, const void *arg)
+{
+	const struct member_was *w = arg;
+	struct pstat st;
+	struct marker mk;
+	return is_member(pid, w->m, &st, &mk) && st.start == w->start;
+}
+
+static void log_member(pid_t pid, const struct pstat *st, struct member_scan *m)
+{
+	(void)st;
+	if (m->own)
+		log_orphan(m->pgid, pid, m->action, m->own);
+}
+
+/* Each member on its own, through a pidfd verified after it is opened. */
+static void signal_member(pid_t pid, const struct pstat *st, int sig,
+			  struct member_scan *m)
+{
+	struct member_was w = { m, st->start };
+	send_verified(pid, 0, sig, still_member, &w, raw_kill);
+	if (st->start > m->latest)
+		m->latest = st->start;
+}
+
+static void term_member(pid_t pid, const struct pstat *st, struct member_scan *m)
+{
+	log_member(pid, st, m);
+	signal_member(pid, st, SIGTERM, m);
+}
+
+static void kill_member(pid_t pid, const struct pstat *st, struct member_scan *m)
+{
+	signal_member(pid, st, SIGKILL, m);
+}
+
+/* Members of a group that was just signalled may need a moment to die:
+ * count them again a few times, 1 ms apart, before calling them orphans. */
+static int count_members(struct member_scan *m, int just_signalled)
+{
+	for (int tries = just_signalled ? 20 : 1;; tries--) {
+		m->count = 0;
+		nl_for_each_number("/proc", scan_member, m);
+		if (!m->count || tries == 1)
+			return m->count;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* A child that died (unreaped, so its number is still its own) leading a
+ * group the shim made: its live members carry our marker.  kill(0) must
+ * still reach them, as it would have in our group. */
+static int zombie_made(pid_t pid, const struct me *me, struct pstat *st,
+		       struct marker *mk)
+{
+	if (me->audit || pid == me->pid || read_pstat(pid, st) < 0 ||
+	    st->state != 'Z' || st->ppid != me->pid || st->sid != me->sid ||
+	    st->pgrp != pid)
+		return 0;
+	size_t mark = nl_arena_enter();
+	struct member_scan *m = nl_arena_get(sizeof *m);
+	int found = 0;
+	if (m) {
+		*m = (struct member_scan){ .pgid = pid, .me = *me };
+		found = count_members(m, 0) > 0;
+		if (found)
+			*mk = m->first;
+	}
+	nl_arena_leave(mark);
+	return found;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -526,81 +929,96 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void schedule_kill(pid_t pgid)
+static void schedule_kill(pid_t pgid, unsigned long long latest)
 {
-	for (int i = 0; i < PENDING_MAX; i++) {
-		pid_t empty = 0;
-		if (atomic_compare_exchange_strong(&pending_pgid[i], &empty, pgid)) {
-			pending_deadline[i] = now_ms() + 2000;
-			atomic_fetch_add(&pending_count, 1);
-			return;
-		}
-	}
+	struct rec *r = claim();
+	if (!r)
+		return;
+	r->kind = REC_PENDING;
+	r->start = latest;
+	r->deadline = now_ms() + 2000;
+	atomic_fetch_add(&pending_count, 1);
+	publish(r, pgid);
 }
 
 void nl_pgroup_reaped(pid_t pid, int status)
 {
-	pid_t token = token_of(pid);
-	if (!token || WIFSTOPPED(status) || WIFCONTINUED(status))
+	if (WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
-	forget(pid);
+	pid_t token = take_token(pid);
 	const struct nl_policy *p = nl_policy();
+	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
+	    !leads(nl_sys_getpid()))
+		return;
 	int audit = p->mode == NL_MODE_AUDIT;
-	if (p->orphans == NL_ORPHANS_KEEP || (!audit && nl_sys_kill(-pid, 0) < 0))
-		return;  /* the group died with its leader */
+	/* Enforce: the group died with its leader, or never was one. */
+	if (!audit && nl_sys_kill(-pid, 0) < 0)
+		return;
 	int saved = errno;
-	/* Enforce: the members of the child's group.  Audit moved nobody:
-	 * the processes that carry the child's marker. */
 	/* The scan and the log's buffers live in arena memory, not on the
 	 * stack of the waitpid() caller. */
 	size_t mark = nl_arena_enter();
 	struct member_scan *m = nl_arena_get(sizeof *m);
-	if (!m) {
-		nl_arena_leave(mark);
-		errno = saved;
-		return;
+	if (!m)
+		goto out;
+	*m = (struct member_scan){ .pgid = pid };
+	who_am_i(&m->me);
+	/* Enforce: the members of the child's group with our marker.  Audit
+	 * moved nobody: the processes of our group with the child's token. */
+	if (audit) {
+		m->pgid = m->me.pgid;
+		m->token = token;
 	}
-	*m = (struct member_scan){ .pgid = audit ? nl_sys_getpgid(0) : pid,
-				   .self = nl_sys_getpid(), .token = audit ? token : 0 };
-	find_members(m, !audit && was_signalled(pid));
-	if (!m->count) {
-		nl_arena_leave(mark);
-		errno = saved;
-		return;
-	}
+	if (!count_members(m, !audit && was_signalled(pid)))
+		goto out;
 	int kill_them = p->orphans == NL_ORPHANS_KILL;
-	const char *action = !kill_them ? "logged"
-			     : p->mode == NL_MODE_AUDIT ? "would_kill" : "killed";
+	m->action = !kill_them ? "logged" : audit ? "would_kill" : "killed";
 	struct own_objects *own = nl_event_enabled() ? nl_arena_get(sizeof *own)
 						       : NULL;
 	if (own) {
 		own->n = 0;
 		nl_for_each_open_fd(collect_own, own);
-		for (int i = 0; i < m->count; i++)
-			log_orphan(pid, m->pids[i], action, own);
+		m->own = own;
 	}
+	m->act = kill_them && !audit ? term_member : log_member;
+	nl_for_each_number("/proc", scan_member, m);
+	if (kill_them && !audit && m->latest)
+		schedule_kill(pid, m->latest);
+out:
 	nl_arena_leave(mark);
-	if (kill_them && p->mode == NL_MODE_ENFORCE) {
-		nl_sys_kill(-pid, SIGTERM);
-		schedule_kill(pid);
-	}
 	errno = saved;
 }
 
+/* SIGKILL the members that were there at the SIGTERM: a process that
+ * took the group's number since started later. */
 void nl_pgroup_tick(void)
 {
 	if (!atomic_load_explicit(&pending_count, memory_order_relaxed))
 		return;
 	long long now = now_ms();
-	for (int i = 0; i < PENDING_MAX; i++) {
-		pid_t pgid = atomic_load(&pending_pgid[i]);
-		if (pgid <= 0 || now < pending_deadline[i])
-			continue;
-		if (atomic_compare_exchange_strong(&pending_pgid[i], &pgid, 0)) {
+	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
+		for (size_t i = 0; i < PAGE_RECS; i++) {
+			struct rec *r = &pg->r[i];
+			pid_t pgid = atomic_load_explicit(&r->pid, memory_order_acquire);
+			if (pgid <= 0 || r->kind != REC_PENDING || now < r->deadline)
+				continue;
+			unsigned long long started_by = r->start;
+			if (!atomic_compare_exchange_strong(&r->pid, &pgid, 0))
+				continue;
 			atomic_fetch_sub(&pending_count, 1);
-			nl_sys_kill(-pgid, SIGKILL);
+			int saved = errno;
+			size_t mark = nl_arena_enter();
+			struct member_scan *m = nl_arena_get(sizeof *m);
+			if (m) {
+				*m = (struct member_scan){ .pgid = pgid,
+							   .started_by = started_by,
+							   .act = kill_member };
+				who_am_i(&m->me);
+				nl_for_each_number("/proc", scan_member, m);
+			}
+			nl_arena_leave(mark);
+			errno = saved;
 		}
-	}
 }
 
 /* --- setsid --- */
@@ -638,33 +1056,30 @@ void nl_pgroup_init(char *const envp[])
 	for (char *const *e = envp; *e; e++) {
 		if (strncmp(*e, NL_PGROUP_FROM_ENV, klen) || (*e)[klen] != '=')
 			continue;
-		const char *p = *e + klen + 1;
-		long spawner = parse_long(&p);
-		if (*p++ != ':')
-			return;
-		long pgid = parse_long(&p);
-		if (*p == ':') {
-			p++;
-			parse_long(&p);  /* the token, for the spawner */
-		}
-		if (*p == '\0' && spawner > 0 && pgid > 0) {
-			came_from_spawner = (pid_t)spawner;
-			came_from_pgid = (pid_t)pgid;
+		struct marker m;
+		if (parse_marker(*e + klen + 1, &m) == 0 && m.spawner > 0 &&
+		    m.from > 0) {
+			came_from_spawner = m.spawner;
+			came_from_pgid = m.from;
 		}
 		return;
 	}
 }
 
+/* A fork child starts with no records: its parent's children are not its
+ * own.  Only the forking thread exists here, so the pages can go. */
 void nl_pgroup_after_fork(pid_t parent)
 {
 	spawner = parent;
 	spawner_pgid = nl_sys_getpgid(0);
 	spawner_manages = atomic_load(&manages_groups);
 	atomic_store(&manages_groups, 0);
-	for (int i = 0; i < REGROUPED_MAX; i++)
-		atomic_store_explicit(&regrouped[i], 0, memory_order_relaxed);
-	for (int i = 0; i < PENDING_MAX; i++)
-		atomic_store_explicit(&pending_pgid[i], 0, memory_order_relaxed);
+	struct page *pg = atomic_exchange(&pages, NULL);
+	while (pg) {
+		struct page *next = pg->next;
+		munmap(pg, PAGE_BYTES);
+		pg = next;
+	}
 	atomic_store(&pending_count, 0);
 	came_from_pgid = 0;
 }

@@ -13,28 +13,69 @@
  *
  * The child moves itself, just before its exec: before that it has no
  * descendants, so there is no race, and a child that never execs (a worker
- * of the same program) stays in its parent's group. */
+ * of the same program) stays in its parent's group.  A failed exec moves it
+ * back, so that every exec of a PATH walk starts from the same state.
+ *
+ * Invariants of what the shim signals on its own:
+ *  - A group is "shim-made" only when its leader is a live child of this
+ *    process, leads its group, is still in this process's session, and
+ *    its environment carries this process's marker (NOLEAK_PGROUP_FROM
+ *    with this pid as spawner).  Only the exec interposer and the
+ *    posix_spawn attribute put that marker there, together with the move;
+ *    a fork worker that calls setpgid()/setsid() itself carries its
+ *    parent's environment, whose marker (if any) names another spawner.
+ *    Nothing is remembered per fork child: there is no table to fill, to
+ *    overflow or to go stale.
+ *  - kill_escalate decides which shim-made groups a kill(child) reaches
+ *    (never, shell: a shell, an exec wrapper, or a system()/popen()/sh -c
+ *    child; always).
+ *  - Every signal is sent to a target verified at the moment of sending:
+ *    a pidfd of the leader opened before the check and
+ *    pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP) (Linux 6.9) after it;
+ *    on older kernels the pidfd proves the leader still lives just before
+ *    kill(-leader); without pidfds /proc/PID/stat is read again right
+ *    before the kill.  Orphans (their leader is gone) are signalled one by
+ *    one, each through its own verified pidfd, and only those that started
+ *    before the SIGTERM. */
 #ifndef NL_PGROUP_H
 #define NL_PGROUP_H
 
 #include <spawn.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Environment marker a regrouped program finds at start,
- * "SPAWNER:PGID:TOKEN": the group it came from, so that its own setsid()
- * can go back there and succeed, and a token by which its spawner finds
- * the descendants it leaves behind (they inherit the marker). */
+ * "SPAWNER:PGID:TOKEN:ORIGIN": the group it came from, so that its own
+ * setsid() can go back there and succeed, a token by which its spawner
+ * finds the descendants it leaves behind (they inherit the marker), and
+ * how it was started (NL_ORIGIN_*). */
 #define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
+#define NL_ORIGIN_SYSTEM 's'   /* system() or popen() */
+#define NL_ORIGIN_SHELL_C 'c'  /* a `sh -c` command line */
+#define NL_ORIGIN_PROGRAM 'p'  /* anything else */
+/* Room for the whole "NOLEAK_PGROUP_FROM=..." entry. */
+#define NL_PGROUP_MARKER_MAX 80
 
 /* Whether `spawner` (this process, or the parent of a fork/vfork child)
  * regroups the children it spawns. */
 int nl_pgroup_regroups(pid_t spawner, int spawner_manages);
+
+/* NL_ORIGIN_* of a child started by `via` ("system", "popen", an exec or
+ * spawn function) running path with argv. */
+char nl_pgroup_origin(const char *via, const char *path, char *const argv[]);
+/* Write the marker entry into buf (NL_PGROUP_MARKER_MAX bytes). */
+void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
+			     pid_t token, char origin);
 
 /* In the exec interposer: when this process is a spawned child whose
  * spawner regroups, move to a group of its own (audit: log only).  Returns
  * the pgid it came from (for the environment marker, whose token is the
  * child's pid), or 0 when the child is not one to mark. */
 pid_t nl_pgroup_before_exec(const char *path);
+/* The exec failed: undo what nl_pgroup_before_exec() did (`from` is what
+ * it returned), so that the next exec of a PATH walk moves and marks the
+ * child again.  Keeps errno. */
+void nl_pgroup_after_failed_exec(pid_t from);
 
 /* For posix_spawn in this process: 1 to add POSIX_SPAWN_SETPGROUP and the
  * marker, 2 (audit) for the marker only, 0 for neither (also when the
@@ -42,14 +83,12 @@ pid_t nl_pgroup_before_exec(const char *path);
 int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path);
 /* A marker token for a posix_spawn child, whose pid is not known yet. */
 pid_t nl_pgroup_new_token(void);
+/* The spawn succeeded: remember the child's token (for its orphans in
+ * audit mode, where no group tells them apart). */
+void nl_pgroup_spawned(pid_t child, pid_t token);
 
-/* Children this process regrouped (or will, at their exec), with the token
- * of their marker. */
-void nl_pgroup_remember(pid_t child, pid_t token);
-int nl_pgroup_is_regrouped(pid_t child);
-
-/* A wait returned child `pid` with `status`: forget it, and deal with the
- * members of its group that outlived it (orphans policy). */
+/* A wait returned child `pid` with `status`: deal with the members of its
+ * group that outlived it (orphans policy). */
 void nl_pgroup_reaped(pid_t pid, int status);
 
 /* kill(pid, sig) as the program asked, extended to whole groups where the

@@ -5,7 +5,7 @@
  * process group of its own (pgroup.h), noting in the new program's
  * environment where it came from.  If the exec fails the program's fds are
  * as they were (marked, never closed), except for the close-on-exec flag of
- * fds it did not mean to pass. */
+ * fds it did not mean to pass, and the child is back in its group. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -33,20 +33,6 @@ static size_t env_count(char *const envp[])
 	return n;
 }
 
-/* "NOLEAK_PGROUP_FROM=spawner:pgid:token" for a child the shim regrouped;
- * the token is the child's own pid. */
-static void format_marker(char *buf, size_t cap, pid_t spawner, pid_t from)
-{
-	size_t n = sizeof NL_PGROUP_FROM_ENV - 1;
-	memcpy(buf, NL_PGROUP_FROM_ENV "=", n + 1);
-	n++;
-	n += nl_fmt_int(buf + n, cap - n, spawner);
-	buf[n++] = ':';
-	n += nl_fmt_int(buf + n, cap - n, from);
-	buf[n++] = ':';
-	nl_fmt_int(buf + n, cap - n, nl_sys_getpid());
-}
-
 /* Copy envp into out (room for count + 2), replacing any older marker. */
 static char *const *env_with_marker(char **out, char *const envp[],
 				    char *marker)
@@ -68,21 +54,25 @@ static char *const *env_with_marker(char **out, char *const envp[],
 	nl_plan_exec(&pl, via, path, argv, envp, keep, n_keep);              \
 	nl_sweep_before_exec(&pl);                                           \
 	pid_t from_ = nl_mode() == NL_MODE_OFF ? 0 : nl_pgroup_before_exec(path); \
-	char marker_[64];                                                    \
+	char marker_[NL_PGROUP_MARKER_MAX];                                  \
 	char *env_buf_[from_ ? env_count(envp) + 2 : 1];                     \
 	char *const *env = (envp);                                           \
 	if (from_) {                                                         \
-		format_marker(marker_, sizeof marker_, nl_pgroup_spawner(),  \
-			      from_);                                        \
+		nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), from_, \
+					nl_sys_getpid(),                     \
+					nl_pgroup_origin(via, path, argv));  \
 		env = env_with_marker(env_buf_, envp, marker_);              \
 	}
 
-/* After a failed exec: undo the temporary changes, keep errno. */
+/* After a failed exec: undo the temporary changes (the fds passed, the
+ * group moved to: a PATH walk's next exec starts from the same state),
+ * keep errno. */
 #define FINISH_EXEC(call)                                                    \
 	do {                                                                 \
 		int r_ = (call);                                             \
 		int e_ = errno;                                              \
 		nl_plan_undo_pass(&pl);                                      \
+		nl_pgroup_after_failed_exec(from_);                          \
 		errno = e_;                                                  \
 		return r_;                                                   \
 	} while (0)

@@ -70,9 +70,6 @@ NL_EXPORT pid_t fork(void)
 	nl_enter();
 	nl_real_resolve_all();
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
-	/* Decided here, in the parent: the child moves itself at its exec. */
-	int regroup = nl_mode() != NL_MODE_OFF &&
-		      nl_pgroup_regroups(nl_sys_getpid(), nl_pgroup_manages());
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
 		nl_after_fork_child();
@@ -80,8 +77,6 @@ NL_EXPORT pid_t fork(void)
 		if (ctx.threads > 1)
 			nl_for_each_open_fd(log_if_held, &ctx);
 	} else if (pid > 0) {
-		if (regroup)
-			nl_pgroup_remember(pid, pid);
 		nl_pgroup_tick();
 	}
 	return pid;

@@ -202,15 +202,11 @@ static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
 	size_t n = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
 	while (envp && envp[n])
 		n++;
-	char *env[n + 2], marker[80];
-	size_t k = 0, at = klen + 1;
+	char *env[n + 2], marker[NL_PGROUP_MARKER_MAX];
+	size_t k = 0;
 	pid_t token = nl_pgroup_new_token();
-	memcpy(marker, NL_PGROUP_FROM_ENV "=", at);
-	at += nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpid());
-	marker[at++] = ':';
-	at += nl_fmt_int(marker + at, sizeof marker - at, nl_sys_getpgid(0));
-	marker[at++] = ':';
-	nl_fmt_int(marker + at, sizeof marker - at, token);
+	nl_pgroup_format_marker(marker, nl_sys_getpid(), nl_sys_getpgid(0), token,
+				nl_pgroup_origin(via, path, argv));
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
 			env[k++] = envp[i];
@@ -220,7 +216,7 @@ static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
 	pid_t child;
 	int r = spawn_swept(real, via, &child, path, fa, &mine, argv, env);
 	if (r == 0) {
-		nl_pgroup_remember(child, token);
+		nl_pgroup_spawned(child, token);
 		if (pid)
 			*pid = child;
 	}

@@ -91,6 +91,14 @@ INDIRECT = {
     # FOPEN_LIKE/FREOPEN_LIKE macros: the real fopen/freopen.
     "fopen": EXTERNAL, "fopen64": EXTERNAL,
     "freopen": EXTERNAL, "freopen64": EXTERNAL,
+    # Process trees: what to do with each member a /proc scan finds, and
+    # the check a signal's target must pass at the moment of sending.
+    "shim/core/pgroup.c:scan_member": "pgroup member actions",
+    "shim/core/pgroup.c:send_verified": "pgroup target checks",
+}
+PGROUP_INDIRECT = {
+    "pgroup member actions": ["log_member", "term_member", "kill_member"],
+    "pgroup target checks": ["still_leader", "still_member"],
 }
 # A call through the real-symbol registry (base/real.h): a function pointer
 # named real..., or the NL_CALL_REAL macro.
@@ -247,6 +255,8 @@ class Graph:
         self.errors, self.unused_allowance = [], set()
         self.type_sizes = {}
         self.indirect = {"policy parsers": policy_parsers(frames)}
+        for how, names in PGROUP_INDIRECT.items():
+            self.indirect[how] = ["shim/core/pgroup.c:" + n for n in names]
         self.memo = {}
 
     def frame(self, t):
