@@ -72,3 +72,33 @@ Test(pgroup_setsid, script_runs_its_command_on_a_new_terminal)
 		  r.out, r.err);
 	cr_expect_eq(pg_field(r.out, "status", "status"), 0, "%s%s", r.out, r.err);
 }
+
+/* A PATH walk (CPython's subprocess, os.execvp): the first execve fails.
+ * The failed one must leave the child where it was, so that the one that
+ * succeeds moves it and passes the marker its setsid() needs. */
+Test(pgroup_setsid, child_after_a_path_walk_gets_its_session)
+{
+	daemon_starts_setsid_child("pathwalk", 0);
+	daemon_starts_setsid_child("pathwalk", 1);
+}
+
+Test(pgroup_setsid, vforked_child_after_a_path_walk_gets_its_session)
+{
+	daemon_starts_setsid_child("vpathwalk", 1);
+}
+
+/* The marker survives the walk, and the child runs in its own group. */
+Test(pgroup_setsid, path_walk_keeps_the_marker)
+{
+	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", "pathwalk",
+			 (char *)top("build/fixtures/pg_whoami"), NULL };
+	cr_assert_eq(run(&r, argv, NULL, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	char want[64];
+	snprintf(want, sizeof want, "%ld:%ld:", pg_field(r.out, "parent", "pid"),
+		 pg_field(r.out, "parent", "pgid"));
+	cr_expect(!strncmp(pg_word(r.out, "child", "from"), want, strlen(want)),
+		  "want from=%s... in:\n%s", want, r.out);
+	cr_expect_eq(pg_field(r.out, "child", "pgid"), pg_field(r.out, "child", "pid"),
+		     "%s", r.out);
+}
