@@ -63,10 +63,14 @@ Test(policy_config, every_key_from_a_file)
 	      "fd_transparent = rc\n"
 	      "fd_trampolines = tramp\n"
 	      "sock_timeout_unix = 13\n"
-	      "sock_timeout_dgram = 14\n",
+	      "sock_timeout_dgram = 14\n"
+	      "kill_escalate = always\n"
+	      "kill_wrappers = wrap\n",
 	      &plain);
 	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
 	cr_assert_eq(pol.set, (1u << NL_KEY_COUNT) - 1, "every key marked set");
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_ALWAYS);
+	cr_assert_str_eq(pol.kill_wrappers, "wrap");
 	cr_assert_eq(pol.mode, NL_MODE_OFF);
 	cr_assert_eq(pol.log_kind, NL_LOG_FILE);
 	cr_assert_str_eq(pol.log_path, "/var/log/noleak.jsonl");

@@ -41,11 +41,15 @@ Test(policy_env, every_variable_sets_its_key)
 		"NOLEAK_FD_TRAMPOLINES=tramp",
 		"NOLEAK_SOCK_TIMEOUT_UNIX=7",
 		"NOLEAK_SOCK_TIMEOUT_DGRAM=8",
+		"NOLEAK_KILL_ESCALATE=never",
+		"NOLEAK_KILL_WRAPPERS=nohup",
 		NULL,
 	};
 	nl_policy_apply_env(&pol, envp);
 	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
 	cr_assert_eq(pol.set, (1u << NL_KEY_COUNT) - 1);
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_NEVER);
+	cr_assert_str_eq(pol.kill_wrappers, "nohup");
 	cr_assert_eq(pol.mode, NL_MODE_AUDIT);
 	cr_assert_eq(pol.log_kind, NL_LOG_STDERR);
 	cr_assert_eq(pol.n_keep_fds, 2);

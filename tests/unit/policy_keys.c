@@ -297,6 +297,15 @@ Test(policy_keys, pgroup_orphans_stdin)
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
 	set_ok("stdin", "keep");
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_SHELL);
+	set_ok("kill_escalate", "never");
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_NEVER);
+	set_bad("kill_escalate", "sometimes");
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_NEVER);
+	set_ok("kill_escalate", "always");
+	cr_assert_eq(pol.kill_escalate, NL_ESCALATE_ALWAYS);
+	cr_assert(pol.set & BIT(NL_KEY_KILL_ESCALATE));
 	cr_assert(pol.set & BIT(NL_KEY_PGROUP));
 	cr_assert(pol.set & BIT(NL_KEY_ORPHANS));
 	cr_assert(pol.set & BIT(NL_KEY_STDIN));
@@ -312,6 +321,11 @@ Test(policy_keys, name_lists)
 	cr_assert(nl_names_contain(pol.fd_trampolines, "helper2"));
 	cr_assert(pol.set & BIT(NL_KEY_FD_TRANSPARENT));
 	cr_assert(pol.set & BIT(NL_KEY_FD_TRAMPOLINES));
+	cr_assert(nl_names_contain(pol.kill_wrappers, "timeout"));
+	cr_assert(nl_names_contain(pol.kill_wrappers, "runuser"));
+	set_ok("kill_wrappers", "nohup,chpst");
+	cr_assert(nl_names_contain(pol.kill_wrappers, "/usr/bin/chpst"));
+	cr_assert(pol.set & BIT(NL_KEY_KILL_WRAPPERS));
 
 	char big[NL_NAMES_MAX + 10];
 	memset(big, 'x', sizeof(big) - 1);

@@ -342,11 +342,20 @@ static void add_tree(struct rep_agg *a, const struct rep_event *ev,
 	} else if (kind == K_PGROUP) {
 		k[3] = intern(a, ev, F_TARGET);
 	} else {
+		/* Escalated kills by the rule that matched (kill_escalate). */
 		long long sig = rep_int(&ev->f[F_SIGNAL], -1);
-		if (sig >= 0) {
-			snprintf(detail, sizeof detail, "signal %lld", sig);
+		const struct rep_val *why = &ev->f[F_REASON];
+		int n = 0;
+		detail[0] = '\0';
+		if (kind == K_KILL_ESCALATED && why->type == RJ_STR)
+			n = snprintf(detail, sizeof detail, "reason %.*s%s",
+				     (int)(why->n < 24 ? why->n : 24), why->p,
+				     sig >= 0 ? ", " : "");
+		if (sig >= 0)
+			snprintf(detail + n, sizeof detail - (size_t)n, "signal %lld",
+				 sig);
+		if (detail[0])
 			k[3] = intern_text(a, detail);
-		}
 	}
 	struct row *r = table_add(&a->tree, k, w, ts);
 	if (kind == K_ORPHANS && ev->f[F_HOLDS_FDS].type == RJ_STR)
