@@ -36,6 +36,8 @@ want python3                 test -x /usr/bin/python3
 want libpython3.11-testsuite test -f /usr/lib/python3.11/test/test_subprocess.py
 want openjdk-17-jdk-headless has javac
 want nodejs                  has node
+want supervisor              has supervisord
+want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

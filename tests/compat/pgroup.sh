@@ -1,0 +1,98 @@
+# Process trees with real process managers: supervisord stopping a program
+# (its children call setpgrp() themselves), PostgreSQL's pg_ctl stop (the
+# postmaster's backends call setsid() and never exec), and CPython's own
+# multiprocessing tests (regrtest's workers are session leaders).  Kills
+# must reach exactly what they reach without the shim.
+
+checks_pgroup() {
+	check supervisord-stop python3.11 supervisord_stop false
+	check supervisord-stopasgroup python3.11 supervisord_stop true
+	check postgres-pg-ctl-stop postgres pg_ctl_stop
+	check_regrtest python-multiprocessing-regrtest \
+		test_multiprocessing_fork test_multiprocessing_forkserver \
+		test_multiprocessing_spawn
+}
+
+# alive PIDFILE: whether the process named there runs (not a zombie).
+alive() {
+	local pid state
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[[ $state != Z && $state != X ]]
+}
+
+# supervisord_stop STOPASGROUP: supervisord as a session leader (as an init
+# system starts it), with its config, log and control socket here.  Its
+# program is a shell that backgrounds a grandchild and waits;
+# `supervisorctl stop` sends SIGTERM to the shell (to its group with
+# stopasgroup=true).  Prints whether the grandchild outlived the stop.
+supervisord_stop() {
+	local conf=$PWD/supervisord.conf
+	cat >"$conf" <<-EOF
+	[unix_http_server]
+	file=$PWD/sv.sock
+	[supervisord]
+	nodaemon=true
+	logfile=$PWD/supervisord.log
+	pidfile=$PWD/supervisord.pid
+	childlogdir=$PWD
+	[rpcinterface:supervisor]
+	supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+	[supervisorctl]
+	serverurl=unix://$PWD/sv.sock
+	[program:job]
+	command=/bin/sh -c '"$PROBE" "$PROOF"; sleep 60 & echo \$! >$PWD/grandchild.pid; wait'
+	startsecs=1
+	stopwaitsecs=10
+	stopasgroup=$1
+	EOF
+	setsid supervisord -c "$conf" </dev/null >supervisord.out 2>&1 &
+	local sv=$!
+	expect "supervisord runs the program" wait_for 30 alive grandchild.pid
+	wait_for 30 sh -c 'supervisorctl -c "$1" status job | grep -q RUNNING' - "$conf"
+	supervisorctl -c "$conf" stop job
+	sleep 0.5
+	if alive grandchild.pid; then
+		echo "grandchild after stop: alive"
+	else
+		echo "grandchild after stop: gone"
+	fi
+	kill -KILL "$(cat grandchild.pid)" 2>/dev/null
+	supervisorctl -c "$conf" shutdown >/dev/null 2>&1 || kill "$sv"
+	wait "$sv"
+	echo "supervisord exit $?"
+}
+
+# A throw-away cluster in a directory of its own, run by the postgres user
+# (or nobody), listening on a unix socket there only.  pg_ctl start makes
+# the postmaster a session leader; its backends and helpers are fork
+# children that call setsid() themselves, and pg_ctl stop has it signal
+# them.  Nothing of that may be escalated to a group.
+pg_ctl_stop() {
+	local bin user=postgres d rc=0
+	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[[ -x $bin/initdb ]] || { echo "PostgreSQL is not installed"; return 1; }
+	id "$user" >/dev/null 2>&1 || user=nobody
+	d=$(mktemp -d /tmp/noleak-pg.XXXXXX) || return 1
+	chown "$user" "$d"
+	[[ -e $PROOF ]] || : >"$PROOF"
+	chmod 0666 "$PROOF"
+	# The postgres side logs into its own directory.
+	local as=(runuser -u "$user" --)
+	[[ $COMPAT_SHIM == 1 ]] && as+=(env "NOLEAK_LOG=$d/noleak.log")
+	expect "initdb" logged "$d/initdb.out" "${as[@]}" "$bin/initdb" -D "$d/data" \
+		-A trust -U postgres --no-sync
+	expect "pg_ctl start" logged "$d/start.out" "${as[@]}" "$bin/pg_ctl" -D "$d/data" \
+		-l "$d/server.log" -w -t 60 \
+		-o "-k $d -c listen_addresses='' -c fsync=off" start
+	"${as[@]}" "$PROBE" "$PROOF"
+	maps_proof "$(head -n 1 "$d/data/postmaster.pid" 2>/dev/null)"
+	"${as[@]}" "$bin/psql" -h "$d" -U postgres -d postgres -Atc 'select 6 * 7'
+	expect "pg_ctl stop" logged "$d/stop.out" "${as[@]}" "$bin/pg_ctl" -D "$d/data" \
+		-w -t 60 -m fast stop
+	echo "kill_escalated events: $(cat "$d/noleak.log" 2>/dev/null | grep -c '"kill_escalated"')"
+	# Kept for a look when it failed, next to the check's own files.
+	cp "$d"/*.out "$d"/*.log . 2>/dev/null
+	rm -rf "$d"
+	return $rc
+}
