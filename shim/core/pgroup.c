@@ -88,15 +88,19 @@ static void log_pgroup(const char *action, const char *target, pid_t child,
 
 /* --- the marker --- */
 
-/* `sh -c LINE`, `bash -ec LINE`: a shell whose first argument is an option
- * cluster with c in it. */
+/* `sh -c LINE`, `bash -ec LINE`, `sh -e -c LINE`: a shell with c in one of
+ * the option clusters before its first operand. */
 static int is_shell_c(const char *path, char *const argv[])
 {
 	const char *shells = nl_policy()->fd_transparent;
-	if (!argv || !argv[0] || !argv[1] || argv[1][0] != '-' ||
-	    argv[1][1] == '-' || !strchr(argv[1], 'c'))
+	if (!argv || !argv[0] || !(nl_names_contain(shells, path) ||
+				   nl_names_contain(shells, argv[0])))
 		return 0;
-	return nl_names_contain(shells, path) || nl_names_contain(shells, argv[0]);
+	for (size_t i = 1; argv[i] && argv[i][0] == '-' && argv[i][1] &&
+			   argv[i][1] != '-'; i++)
+		if (strchr(argv[i], 'c'))
+			return 1;
+	return 0;
 }
 
 char nl_pgroup_origin(const char *via, const char *path, char *const argv[])
@@ -527,8 +531,10 @@ static void fan_out_one(int pid, void *arg)
 	struct fan_out *f = arg;
 	struct pstat *st = &f->st;
 	struct marker *mk = &f->mk;
+	/* Audit moved nobody: say what enforce would reach. */
 	if ((!shim_made(pid, &f->me, st, mk) &&
-	     !zombie_made(pid, &f->me, st, mk)) || st->pgrp == f->me.pgid)
+	     !zombie_made(pid, &f->me, st, mk)) ||
+	    (!f->me.audit && st->pgrp == f->me.pgid))
 		return;
 	const char *why = escalation_reason(pid, st, mk);
 	log_kill(f->me.audit ? "would_signal_group" : "signal_group", pid,

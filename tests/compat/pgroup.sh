@@ -8,7 +8,10 @@ checks_pgroup() {
 	check supervisord-stop python3.11 supervisord_stop false
 	check supervisord-stopasgroup python3.11 supervisord_stop true
 	check postgres-pg-ctl-stop postgres pg_ctl_stop
-	check_regrtest python-multiprocessing-regrtest \
+	# Each module takes minutes (more on a loaded machine): a module may
+	# run 15 minutes in its worker, a whole side 40.
+	REGRTEST_TIMEOUT=900 REGRTEST_SIDE_TIMEOUT=2400 \
+		check_regrtest python-multiprocessing-regrtest \
 		test_multiprocessing_fork test_multiprocessing_forkserver \
 		test_multiprocessing_spawn
 }

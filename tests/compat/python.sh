@@ -21,8 +21,9 @@ check_regrtest() {
 	local d=$WORK/$name start=$SECONDS why=""
 	rm -rf "$d"
 	mkdir -p "$d"
-	COMPAT_TIMEOUT=900 run_side off "$d/off" python_regrtest "$@" >/dev/null
-	COMPAT_TIMEOUT=900 run_side on "$d/on" python_regrtest "$@" >/dev/null
+	local side_limit=${REGRTEST_SIDE_TIMEOUT:-900}
+	COMPAT_TIMEOUT=$side_limit run_side off "$d/off" python_regrtest "$@" >/dev/null
+	COMPAT_TIMEOUT=$side_limit run_side on "$d/on" python_regrtest "$@" >/dev/null
 	local logs=("$d/off/cwd/regrtest.log" "$d/on/cwd/regrtest.log")
 	if ! "$PY" "$COMPAT/regrtest_diff.py" "${logs[@]}" >"$d/diff" 2>&1; then
 		# Run what regressed once more under the shim, alone.
@@ -45,11 +46,13 @@ check_regrtest() {
 }
 
 # The tests run in two worker processes (-j2) with regrtest's default
-# resources: no network, no large memory.  The VSOCK tests are left out:
+# resources: no network, no large memory.  REGRTEST_TIMEOUT (default 300
+# s) bounds one test module in a worker.  The VSOCK tests are left out:
 # they talk to the hypervisor, not over loopback, and on a machine with a
 # vsock device but no loopback transport they wait in accept() forever.
 python_regrtest() {
-	"$PY" -m test -j2 --timeout 300 -v -i '*VSOCK*' "$@" >regrtest.log 2>&1 &
+	"$PY" -m test -j2 --timeout "${REGRTEST_TIMEOUT:-300}" -v -i '*VSOCK*' "$@" \
+		>regrtest.log 2>&1 &
 	local pid=$!
 	# The proof: the shim is mapped into the main test process itself
 	# (libc is mapped after the preload, so once it is there the shim
