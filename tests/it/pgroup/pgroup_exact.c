@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/run.h"
-#include "pgroup_procs.h"
+#include "../../lib/run.h"
+#include "../../lib/pgroup_procs.h"
 
 #define TIMEOUT 30.0
 

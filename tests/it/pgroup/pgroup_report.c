@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 TestSuite(pgroup_report, .timeout = 30);
 
