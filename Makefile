@@ -77,12 +77,12 @@ $(B)/fixtures/$(basename $(notdir $(1))): $(1)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(ALL_CFLAGS) $(call fixture_flags,$(1)) -o $$@ $$< $(call fixture_libs,$(1))
 endef
-$(foreach f,$(FIXTURE_SRC),$(eval $(call FIXTURE_RULE,$(f))))
+$(foreach f,$(filter-out %/found_calls_main.c,$(FIXTURE_SRC)),$(eval $(call FIXTURE_RULE,$(f))))
 
 # foundation_early_calls: one snippet per row of calls.def, in a library the
 # program needs (its constructor runs before the preload's).
 $(B)/fixtures/found_calls.so: shim/base/calls.def
-$(B)/fixtures/found_calls_main: tests/fixtures/found_calls_main.c $(B)/fixtures/found_calls.so
+$(B)/fixtures/found_calls_main: tests/fixtures/foundation/found_calls_main.c $(B)/fixtures/found_calls.so
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/fixtures -Wl,--no-as-needed -l:found_calls.so -Wl,-rpath,'$$ORIGIN'
 
 $(B)/examples/%: examples/%.c

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 #define TIMEOUT 60.0
 #define N 1000

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 #define TIMEOUT 90.0
 #define MAX_LINES 1024
