@@ -98,7 +98,9 @@ fi
 
 # --- 1. unit tests with ASan and UBSan ---
 
-UNIT_SRC="$(ls tests/unit/*.c policy/*.c shim/*.c shim/*/*.c | grep -v '^shim/interpose/')"
+# The same sources as the Makefile's unit-tests (TOOL_UNIT_OBJ: the pure
+# parts of the tools that have unit tests).
+UNIT_SRC="$(ls tests/unit/*.c policy/*.c shim/*.c shim/*/*.c | grep -v '^shim/interpose/') tools/noleak/ldpreload.c"
 echo "asan: building $A/unit-tests"
 # shellcheck disable=SC2086
 $CC $BASE -fsanitize=address $UBSAN -o "$A/unit-tests" $UNIT_SRC \
