@@ -177,10 +177,14 @@ static long field_open(struct nl_event *ev, const char *key)
 
 	if (ev->full)
 		return -1;
+	/* Room is checked as len + need <= max: len never passes the max, and
+	 * an unsigned max - len would wrap once it reached it. */
+	if (ev->len + 2 > NL_FIELDS_MAX)
+		goto full;
 	ev->buf[ev->len++] = ',';
 	ev->buf[ev->len++] = '"';
 	for (const unsigned char *k = (const unsigned char *)key; *k; k++) {
-		if (NL_FIELDS_MAX - ev->len < 6 + 2)
+		if (ev->len + 6 + 2 > NL_FIELDS_MAX)
 			goto full;
 		if (*k >= 0x20 && *k < 0x7f && *k != '"' && *k != '\\') {
 			ev->buf[ev->len++] = (char)*k;
@@ -191,7 +195,7 @@ static long field_open(struct nl_event *ev, const char *key)
 		ev->buf[ev->len + 5] = hex[*k & 15];
 		ev->len += 6;
 	}
-	if (NL_FIELDS_MAX - ev->len < 2)
+	if (ev->len + 2 > NL_FIELDS_MAX)
 		goto full;
 	ev->buf[ev->len++] = '"';
 	ev->buf[ev->len++] = ':';
