@@ -32,10 +32,11 @@ extern char *program_invocation_name;
  * saw forking calls it once; a second call finds its own pid in place. */
 void nl_after_fork_child(void)
 {
-	pid_t self = nl_sys_getpid(), parent = nl_proc.pid;
+	pid_t self = nl_sys_getpid();
+	pid_t parent = atomic_load_explicit(&nl_proc.pid, memory_order_relaxed);
 	if (parent == self)
 		return;
-	nl_proc.pid = self;
+	atomic_store_explicit(&nl_proc.pid, self, memory_order_relaxed);
 	nl_arena_after_fork();
 	nl_fd_after_fork();
 	nl_event_after_fork();

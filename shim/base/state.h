@@ -25,7 +25,10 @@ enum nl_init_state { NL_INIT_NONE, NL_INIT_RUNNING, NL_INIT_DONE };
 
 struct nl_proc {
 	atomic_int init_state;     /* enum nl_init_state */
-	pid_t pid;                 /* getpid() at init or at the last fork seen */
+	/* getpid() at init or at the last fork seen; atomic: a fork child
+	 * writes it while, as far as race checkers can tell, the parent's
+	 * other threads still read it. */
+	_Atomic pid_t pid;
 	int secure;                /* AT_SECURE: environment ignored */
 	int transparent;           /* program in fd_transparent: fds untouched */
 	struct nl_policy pol;
