@@ -5,13 +5,16 @@
  * number where the child will look.  apt runs `dpkg --status-fd 16` over a
  * pipe made with pipe2(..., 0), the JVM runs `jspawnhelper <version>
  * 11:12:14`, gpg takes --passphrase-fd=3, openssl -passin fd:3, bash process
- * substitution gives /dev/fd/63, systemd socket activation sets LISTEN_FDS
- * and GNU make passes its jobserver in MAKEFLAGS.  Closing those fds would
- * break the child, so the exec interposer asks this file which numbers were
- * named.
+ * substitution gives /dev/fd/63, systemd socket activation sets LISTEN_FDS,
+ * GNU make passes its jobserver in MAKEFLAGS and HAProxy's master names its
+ * socketpair only inside HAPROXY_PROCESSES="|type=w;fd=3;pid=42".  Closing
+ * those fds would break the child, so the exec interposer asks this file
+ * which numbers were named.
  *
  * The list is biased towards keeping: an fd wrongly kept open only leaks,
- * an fd wrongly closed breaks the program.
+ * an fd wrongly closed breaks the program.  A number is only a name: the
+ * sweep keeps a named fd only when the program made it inheritable
+ * (core/fdintent.h), so a stray number never keeps a leaked fd.
  *
  * This runs inside the exec interposer, possibly in a vfork child: no
  * malloc, no libc calls, plain loops over strings; the system calls are
@@ -208,36 +211,76 @@ static void add_fd_paths(struct nl_fdlist *l, const char *s, pid_t self)
 
 /* --- argv --- */
 
-/* openssl's "fd:N" password source: an argument that is exactly fd:N, or
- * that ends with "=fd:N" (-passin=fd:N style).  "pass:fd:3" is a password. */
-static void add_openssl_fd(struct nl_fdlist *l, const char *arg)
-{
-	size_t len = 0;
+/* "fd=N", "fd:N" and "fd://N", in any case, as a token of a longer string:
+ * HAProxy's HAPROXY_PROCESSES="|type=w;fd=3;pid=42", openssl's -passin
+ * fd:3 and -passout=fd:9, socat's FD:3 and FD:3!!FD:4, gunicorn's --bind
+ * fd://3.  A token starts the string or follows one of TOKEN_EDGES or '=',
+ * and ends the string or is followed by one of TOKEN_EDGES: "pass:fd:3" is
+ * a password, "cfd=3", "xfd:4", "fd:5x" and "fd:6:7" are not fds. */
+#define TOKEN_EDGES "|;,&! \t\n"
 
-	while (arg[len] != '\0')
-		len++;
-	size_t start = len;
-	while (start > 0 && is_digit(arg[start - 1]))
-		start--;
-	if (start == len || start < 3)
-		return;
-	size_t fd_at = start - 3;
-	if (arg[fd_at] != 'f' || arg[fd_at + 1] != 'd' || arg[fd_at + 2] != ':')
-		return;
-	if (fd_at != 0 && arg[fd_at - 1] != '=')
-		return;
-	long v;
-	read_number(arg + start, &v);
-	nl_fdlist_add(l, (int)v);
+static int is_token_end(char c)
+{
+	return c == '\0' || is_one_of(c, TOKEN_EDGES);
+}
+
+static void add_fd_tokens(struct nl_fdlist *l, const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((p[0] | 0x20) != 'f' || (p[1] | 0x20) != 'd')
+			continue;
+		if (p != s && p[-1] != '=' && !is_token_end(p[-1]))
+			continue;
+		const char *q = p + 2;
+		if (*q == '=')
+			q++;
+		else if (*q == ':')
+			q += q[1] == '/' && q[2] == '/' ? 3 : 1;
+		else
+			continue;
+		if (!is_digit(*q))
+			continue;
+		long v;
+		const char *end = read_number(q, &v);
+		if (is_token_end(*end))
+			nl_fdlist_add(l, (int)v);
+		p = end - 1;
+	}
+}
+
+/* Options that take one fd although their names do not say so, spelled
+ * exactly: dbus-launch runs `dbus-daemon --print-pid 5 --print-address 7`,
+ * weston and mutter run `Xwayland -wm 8 -listen 9` (-listenfd and -displayfd
+ * end in "fd" anyway). */
+static const char *const fd_option_names[] = {
+	"--print-address", "--print-pid", "-wm", "-listen", NULL,
+};
+
+/* The value of one of fd_option_names: after '=' or as the next argument,
+ * a single number. */
+static int add_named_fd_option(struct nl_fdlist *l, const char *arg,
+			       const char *next)
+{
+	for (int i = 0; fd_option_names[i] != NULL; i++) {
+		size_t n = starts_with(arg, fd_option_names[i]);
+		if (n == 0 || (arg[n] != '\0' && arg[n] != '='))
+			continue;
+		const char *value = arg[n] == '=' ? arg + n + 1 : next;
+		if (value != NULL)
+			add_number_list(l, value, "");
+		return 1;
+	}
+	return 0;
 }
 
 /* An option whose name ends in "fd" or "fds" (--status-fd, -fd,
- * --passphrase-fd, --fds) takes fds as its value, after '=' or as the next
- * argument.  The value counts only when it is numbers and separators. */
+ * --passphrase-fd, --fds, -displayfd) takes fds as its value, after '=' or
+ * as the next argument.  The value counts only when it is numbers and
+ * separators. */
 static void add_fd_option(struct nl_fdlist *l, const char *arg,
 			  const char *next)
 {
-	if (arg[0] != '-')
+	if (arg[0] != '-' || add_named_fd_option(l, arg, next))
 		return;
 	const char *name = arg + (arg[1] == '-' ? 2 : 1);
 	if (!is_alnum(name[0]))
@@ -309,7 +352,8 @@ static int has_blank(const char *s)
 
 /* A shell command line passed as one argument (`sh -c "dpkg --status-fd
  * 8"`, and every system() and popen()): its words get the option rules
- * too.  Words longer than a buffer are skipped; quotes are not parsed. */
+ * too (the token rules already see the whole string).  Words longer than a
+ * buffer are skipped; quotes are not parsed. */
 static void scan_command_words(struct nl_fdlist *l, const char *arg)
 {
 	char words[2][128];
@@ -332,7 +376,6 @@ static void scan_command_words(struct nl_fdlist *l, const char *arg)
 		words[cur][fits ? n : 0] = '\0';
 		if (have_prev)
 			add_fd_option(l, words[!cur], words[cur]);
-		add_openssl_fd(l, words[cur]);
 		have_prev = 1;
 		cur = !cur;
 	}
@@ -351,7 +394,7 @@ static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
 		 * not an option or a value. */
 		if (i == 0)
 			continue;
-		add_openssl_fd(l, arg);
+		add_fd_tokens(l, arg);
 		add_fd_option(l, arg, argv[i + 1]);
 		if (has_blank(arg))
 			scan_command_words(l, arg);
@@ -413,7 +456,9 @@ static int name_is(const char *name, size_t len, const char *word)
 static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
 			  const char *value)
 {
-	if (name_is(name, len, "WAYLAND_SOCKET"))
+	if (name_is(name, len, "WAYLAND_SOCKET") ||
+	    name_is(name, len, "WESTON_LAUNCHER_SOCK") ||
+	    name_is(name, len, "_assuan_connection_fd"))
 		add_number_list(l, value, "");
 	else if (name_is(name, len, "NGINX"))
 		add_number_list(l, value, ";:");
@@ -454,6 +499,7 @@ static void scan_envp(struct nl_fdlist *l, char *const envp[], pid_t self)
 			continue;
 		const char *value = entry + len + 1;
 		add_fd_paths(l, value, self);
+		add_fd_tokens(l, value);
 		if (name_is(entry, len, "LISTEN_FDS")) {
 			if (listen_fds == NULL)
 				listen_fds = value;

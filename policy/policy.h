@@ -181,8 +181,10 @@ struct nl_fdlist {
 	size_t bytes;                  /* size of the block at fd */
 };
 /* Collect the fds > 2 that argv and envp name as passed on purpose:
- * /dev/fd/N, /proc/self/fd/N, fd:N, options ending in fd/fds, *_FD(S)
- * variables, WAYLAND_SOCKET, NGINX, LISTEN_FDS (when LISTEN_PID is absent or
+ * /dev/fd/N, /proc/self/fd/N, fd=N, fd:N and fd://N tokens (also inside
+ * longer values), options ending in fd/fds, --print-address, --print-pid,
+ * -wm and -listen, *_FD(S) variables, WAYLAND_SOCKET, WESTON_LAUNCHER_SOCK,
+ * _assuan_connection_fd, NGINX, LISTEN_FDS (when LISTEN_PID is absent or
  * equals `self`), make's --jobserver-auth/--jobserver-fds in MAKEFLAGS and
  * MFLAGS.  Returns 1 when argv carries an "a:b:c" list of open fds > 2 (the
  * shape of a trampoline such as jspawnhelper), else 0.  Allocation-free and

@@ -9,6 +9,7 @@
 
 #include "log/event.h"
 #include "core/fdevent.h"
+#include "core/fdintent.h"
 #include "core/fdlist.h"
 #include "core/fdtable.h"
 #include "base/state.h"
@@ -174,7 +175,8 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 	for (int i = 0; i < p->n_keep_fds; i++)
 		add_range(pl, p->keep_fds[i].lo, p->keep_fds[i].hi);
 	for (int i = 0; i < named.n; i++)
-		add_range(pl, named.fd[i], named.fd[i]);
+		if (nl_fd_meant_inheritable(named.fd[i]))
+			add_range(pl, named.fd[i], named.fd[i]);
 	if (named.overflow)
 		pl->nomem = 1;
 	nl_fdlist_release(&named);

@@ -38,6 +38,7 @@ want openjdk-17-jdk-headless has javac
 want nodejs                  has node
 want supervisor              has supervisord
 want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
+want haproxy                 has haproxy
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -531,3 +531,104 @@ Test(passfds, option_inside_a_shell_command_string)
 	nl_named_fds(argv3, NULL, 1, &l);
 	cr_assert_eq(l.n, 0);
 }
+
+/* --- the forms real programs use, one row per convention --- */
+
+#define MAX_WORDS 12
+
+struct convention {
+	const char *who;
+	char *argv[MAX_WORDS];     /* argv[0] first; NULL-terminated */
+	char *envp[MAX_WORDS];     /* NULL-terminated */
+	int want[8];               /* the fds named, 0-terminated */
+};
+
+static const struct convention conventions[] = {
+	{ "haproxy master re-exec (HAPROXY_PROCESSES)",
+	  { "haproxy", "-Ws", "-f", "/etc/haproxy/haproxy.cfg", "-p",
+	    "/run/haproxy.pid", "-S", "/run/haproxy-master.sock", "-sf", "1234" },
+	  { "HAPROXY_MWORKER_REEXEC=1",
+	    "HAPROXY_PROCESSES=|type=m;fd=-1;cfd=-1;pid=100;reloads=0;timestamp=0;"
+	    "id=;version=2.6.12|type=w;fd=3;cfd=-1;pid=101;reloads=0;"
+	    "timestamp=1700000000;id=;version=2.6.12" },
+	  { 3 } },
+	{ "haproxy worker list with two workers",
+	  { "haproxy" },
+	  { "HAPROXY_PROCESSES=|type=w;fd=5;pid=7|type=w;fd=6;pid=8" },
+	  { 5, 6 } },
+	{ "dbus-launch starting dbus-daemon",
+	  { "dbus-daemon", "--fork", "--print-pid", "5", "--print-address", "7",
+	    "--session" }, { NULL }, { 5, 7 } },
+	{ "dbus-run-session starting dbus-daemon",
+	  { "dbus-daemon", "--nofork", "--print-address=4", "--session" },
+	  { NULL }, { 4 } },
+	{ "dbus-daemon printing to stdout",
+	  { "dbus-daemon", "--print-address", "--print-pid", "--session" },
+	  { "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus" }, { 0 } },
+	{ "systemd socket activation with names",
+	  { "daemon" }, { "LISTEN_FDS=2", "LISTEN_FDNAMES=http:https" }, { 3, 4 } },
+	{ "systemd names without a count",
+	  { "daemon" }, { "LISTEN_FDNAMES=3:4", "NOTIFY_SOCKET=/run/systemd/notify" },
+	  { 0 } },
+	{ "ssh-agent names a socket path and a pid",
+	  { "ssh", "host" },
+	  { "SSH_AUTH_SOCK=/tmp/ssh-XXXXabc/agent.5", "SSH_AGENT_PID=6" }, { 0 } },
+	{ "gpg status, passphrase and command fds",
+	  { "gpg", "--batch", "--status-fd", "5", "--passphrase-fd=6",
+	    "--command-fd", "7", "--logger-fd", "8", "-d" }, { NULL },
+	  { 5, 6, 7, 8 } },
+	{ "gpg-agent: GPG_AGENT_INFO is a path and a pid",
+	  { "gpg" }, { "GPG_AGENT_INFO=/run/user/1000/gnupg/S.gpg-agent:8:1" },
+	  { 0 } },
+	{ "libassuan socketpair connection (gpg-agent helpers)",
+	  { "scdaemon", "--server" },
+	  { "_assuan_connection_fd=9", "_assuan_pipe_connect_pid=10" }, { 9 } },
+	{ "socat fd addresses",
+	  { "socat", "FD:3", "fd:4" }, { NULL }, { 3, 4 } },
+	{ "socat dual address",
+	  { "socat", "FD:5!!FD:6", "-" }, { NULL }, { 5, 6 } },
+	{ "socat: a path or an option holding fd: is not an fd",
+	  { "socat", "OPEN:/tmp/fd:8", "EXEC:cat,fdin=7" }, { NULL }, { 0 } },
+	{ "s6/runit: the notification fd is a dup2 target, named nowhere",
+	  { "s6-supervise", "/run/service/x" }, { NULL }, { 0 } },
+	{ "gunicorn re-exec and fd binding",
+	  { "gunicorn", "--bind", "fd://5", "app:app" }, { "GUNICORN_FD=3,4" },
+	  { 3, 4, 5 } },
+	{ "uwsgi emperor fd",
+	  { "uwsgi", "--ini", "x.ini" }, { "UWSGI_EMPEROR_FD=6" }, { 6 } },
+	{ "Xorg display and listen fds",
+	  { "Xorg", ":1", "-displayfd", "3", "-listenfd", "4" }, { NULL },
+	  { 3, 4 } },
+	{ "Xwayland started by weston or mutter",
+	  { "Xwayland", ":0", "-rootless", "-wm", "5", "-listenfd", "6",
+	    "-displayfd", "7" }, { "WAYLAND_SOCKET=8" }, { 5, 6, 7, 8 } },
+	{ "Xwayland's older -listen N",
+	  { "Xwayland", ":0", "-listen", "9", "-listen", "tcp" }, { NULL }, { 9 } },
+	{ "weston-launch starting weston",
+	  { "weston" }, { "WESTON_LAUNCHER_SOCK=3", "WESTON_TTY_FD=4" }, { 3, 4 } },
+	{ "fd= in any value, as a token only",
+	  { "prog", "cfd=3", "xfd=4", "fd=5x", "fd=6", "a=fd=7" },
+	  { "V=version=2.6;fd=abc", "W=fd:8:9" }, { 6, 7 } },
+};
+
+static int count_want(const int *want)
+{
+	int n = 0;
+	while (n < 8 && want[n])
+		n++;
+	return n;
+}
+
+Test(passfds, fd_passing_conventions)
+{
+	for (size_t i = 0; i < sizeof conventions / sizeof conventions[0]; i++) {
+		const struct convention *c = &conventions[i];
+		struct nl_fdlist l;
+		nl_named_fds((char *const *)c->argv, (char *const *)c->envp, NOBODY, &l);
+		int n = count_want(c->want);
+		cr_expect_eq(l.n, n, "%s: %d fds named, want %d", c->who, l.n, n);
+		for (int k = 0; k < n; k++)
+			cr_expect(has_fd(&l, c->want[k]), "%s: fd %d missing", c->who,
+				  c->want[k]);
+	}
+}

@@ -1,0 +1,123 @@
+/* The forms real programs use to name an fd they pass, through the real
+ * exec path: the named fd reaches the new program under enforce as it does
+ * without the shim.  A number names an fd only the program made
+ * inheritable: naming an fd the shim never saw created (a raw system call:
+ * a leak) or one the program made close-on-exec keeps nothing.
+ *
+ * One row per convention; '@' stands for the fd's number (fdh_pass). */
+#include <criterion/criterion.h>
+
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../lib/run.h"
+
+#define TIMEOUT 20.0
+
+static void init(void)
+{
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	cr_assert_eq(access(top("build/fixtures/fdh_pass"), X_OK), 0,
+		     "build/fixtures/fdh_pass missing");
+	cr_assert_eq(access(top("build/fixtures/fdh_fds"), X_OK), 0,
+		     "build/fixtures/fdh_fds missing");
+}
+
+TestSuite(fd_named_forms, .init = init);
+
+struct form {
+	const char *who;
+	const char *env;        /* NAME=VALUE for the new program, or NULL */
+	const char *args[3];    /* its arguments, NULL-terminated */
+};
+
+static const struct form forms[] = {
+	{ "haproxy master", "HAPROXY_PROCESSES=|type=w;fd=@;cfd=-1;pid=1;reloads=0", { NULL } },
+	{ "dbus-launch", NULL, { "--print-address", "@", NULL } },
+	{ "dbus-launch pid", NULL, { "--print-pid=@", NULL } },
+	{ "libassuan", "_assuan_connection_fd=@", { NULL } },
+	{ "socat", NULL, { "FD:@!!FD:@", "-", NULL } },
+	{ "gunicorn bind", NULL, { "--bind", "fd://@", NULL } },
+	{ "gunicorn re-exec", "GUNICORN_FD=@", { NULL } },
+	{ "Xorg", NULL, { "-displayfd", "@", NULL } },
+	{ "Xwayland -wm", NULL, { "-wm", "@", NULL } },
+	{ "Xwayland -listen", NULL, { "-listen", "@", NULL } },
+	{ "weston-launch", "WESTON_LAUNCHER_SOCK=@", { NULL } },
+	{ "dpkg", NULL, { "--status-fd", "@", NULL } },
+	{ "openssl", NULL, { "-passin", "fd:@", NULL } },
+};
+
+#define NFORMS (sizeof forms / sizeof forms[0])
+
+static struct run_result r;
+
+/* fdh_pass HOW with the form's naming, shim or not; returns whether the
+ * new program got the fd. */
+static int reaches_child(const struct form *f, const char *how, int shim)
+{
+	char *argv[12];
+	int n = 0;
+	argv[n++] = (char *)top("build/fixtures/fdh_pass");
+	argv[n++] = (char *)how;
+	if (f->env)
+		argv[n++] = (char *)f->env;
+	argv[n++] = "--";
+	argv[n++] = (char *)top("build/fixtures/fdh_fds");
+	for (int i = 0; f->args[i]; i++)
+		argv[n++] = (char *)f->args[i];
+	argv[n] = NULL;
+	char *env[] = { "NOLEAK_MODE=", NULL };
+	cr_assert_eq(run(&r, argv, env, shim, TIMEOUT, ""), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s %s: exit %d\n%s\n%s", f->who, how,
+		     exit_code(&r), r.out, r.err);
+	int fd;
+	cr_assert_eq(sscanf(r.out, "fd=%d", &fd), 1, "%s", r.out);
+	const char *p = strstr(r.out, "\nfds=");
+	cr_assert_not_null(p, "no report from the new program:\n%s\n%s", r.out, r.err);
+	for (p += 5; *p >= '0' && *p <= '9';) {
+		if ((int)strtol(p, (char **)&p, 10) == fd)
+			return 1;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+Test(fd_named_forms, named_fd_reaches_the_new_program)
+{
+	for (size_t i = 0; i < NFORMS; i++) {
+		cr_assert(reaches_child(&forms[i], "plain", 0),
+			  "%s: not passed even without the shim:\n%s", forms[i].who, r.out);
+		cr_expect(reaches_child(&forms[i], "plain", 1),
+			  "%s: named fd withheld under enforce:\n%s", forms[i].who, r.out);
+	}
+}
+
+/* A raw pipe2() no preload sees leaks without the shim; under it a number
+ * naming it is a stray number, not a reason to keep it. */
+Test(fd_named_forms, stray_number_keeps_no_leaked_fd)
+{
+	for (size_t i = 0; i < NFORMS; i++) {
+		cr_assert(reaches_child(&forms[i], "raw", 0),
+			  "%s: the raw fd did not leak without the shim:\n%s",
+			  forms[i].who, r.out);
+		cr_expect(!reaches_child(&forms[i], "raw", 1),
+			  "%s: a stray number kept an fd the program never made "
+			  "inheritable:\n%s", forms[i].who, r.out);
+	}
+}
+
+Test(fd_named_forms, program_cloexec_fd_stays_closed)
+{
+	for (size_t i = 0; i < NFORMS; i++) {
+		cr_assert(!reaches_child(&forms[i], "own", 0), "%s:\n%s",
+			  forms[i].who, r.out);
+		cr_expect(!reaches_child(&forms[i], "own", 1),
+			  "%s: the program's own close-on-exec fd crossed:\n%s",
+			  forms[i].who, r.out);
+	}
+}
