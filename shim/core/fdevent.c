@@ -2,6 +2,7 @@
 #include "core/fdevent.h"
 
 #include "log/arena.h"
+#include "core/fdintent.h"
 #include "core/fdtable.h"
 #include "core/site.h"
 #include "common/sys.h"
@@ -54,4 +55,19 @@ void nl_event_addresses(struct nl_event *ev, int fd)
 		nl_event_str(ev, "peer", w->s);
 	}
 	nl_arena_leave(mark);
+}
+
+void nl_event_fd_withheld(int fd, const struct nl_withheld *w)
+{
+	if (!nl_fd_would_cross(fd))
+		return;
+	struct nl_event ev;
+	struct nl_fd_desc d;
+	nl_event_begin(&ev, "fd_leak");
+	nl_event_str(&ev, "action", w->enforce ? "closed" : "would_close");
+	nl_event_fd(&ev, fd, &d);
+	nl_event_str(&ev, "via", w->via);
+	nl_event_str(&ev, "target", w->target);
+	nl_event_str(&ev, "argv0", w->argv0);
+	nl_event_emit(&ev);
 }

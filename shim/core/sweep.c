@@ -199,27 +199,12 @@ void nl_plan_release(struct nl_plan *pl)
 
 /* --- logging --- */
 
-static void log_one_leak(const struct nl_plan *pl, int fd)
-{
-	struct nl_event ev;
-	struct nl_fd_desc d;
-	nl_event_begin(&ev, "fd_leak");
-	nl_event_str(&ev, "action", pl->enforce ? "closed" : "would_close");
-	nl_event_fd(&ev, fd, &d);
-	nl_event_str(&ev, "via", pl->via);
-	nl_event_str(&ev, "target", pl->target);
-	nl_event_str(&ev, "argv0", pl->argv0);
-	nl_event_emit(&ev);
-}
-
 static void maybe_log_leak(int fd, void *ctx)
 {
 	const struct nl_plan *pl = ctx;
-	if (fd <= 2 || nl_plan_keeps(pl, fd))
-		return;
-	int flags = nl_sys_fcntl(fd, F_GETFD, 0);
-	if (flags >= 0 && !(flags & FD_CLOEXEC))
-		log_one_leak(pl, fd);
+	struct nl_withheld w = { pl->enforce, pl->via, pl->target, pl->argv0 };
+	if (fd > 2 && !nl_plan_keeps(pl, fd))
+		nl_event_fd_withheld(fd, &w);
 }
 
 void nl_plan_log_leaks(const struct nl_plan *pl)

@@ -273,21 +273,40 @@ static uint64_t val_hash(const struct rep_val *v, uint64_t h)
 
 /* --- per event kind --------------------------------------------------- */
 
+/* An fd enforce kept from a new program: by program and fd number, so
+ * that the report can say which keep_fds would restore it. */
+static void add_closed(struct rep_agg *a, const struct rep_event *ev,
+		       uint64_t w, int64_t ts)
+{
+	char fd[24];
+	snprintf(fd, sizeof fd, "%lld", rep_int(&ev->f[F_FD], -1));
+	uint32_t k[KEYN] = {
+		intern(a, ev, F_EXE), intern_text(a, fd), intern(a, ev, F_TARGET),
+		intern(a, ev, F_VIA), intern(a, ev, F_KIND),
+		intern(a, ev, F_CREATED_BY), intern(a, ev, F_MODULE),
+		intern(a, ev, F_OFFSET), intern(a, ev, F_SYMBOL),
+	};
+	struct row *r = table_add(&a->closed, k, w, ts);
+	r->sample = intern(a, ev, F_OBJECT);
+}
+
 static void add_leak(struct rep_agg *a, const struct rep_event *ev,
 		     uint64_t w, int64_t ts)
 {
+	/* An exec is (host, pid, via, target); the mode is the action's. */
+	const struct rep_val *act = &ev->f[F_ACTION];
+	int enforce = act->type == RJ_STR ? act->n == 6 && !memcmp(act->p, "closed", 6)
+		    : ev->f[F_MODE].n == 7 && !memcmp(ev->f[F_MODE].p, "enforce", 7);
 	uint32_t k[KEYN] = {
 		intern(a, ev, F_EXE), intern(a, ev, F_TARGET), intern(a, ev, F_VIA),
 		intern(a, ev, F_KIND), intern(a, ev, F_CREATED_BY),
 		intern(a, ev, F_MODULE), intern(a, ev, F_OFFSET),
 		intern(a, ev, F_SYMBOL), intern(a, ev, F_ACTION),
 	};
-	table_add(&a->leaks, k, w, ts);
-
-	/* An exec is (host, pid, via, target); the mode is the action's. */
-	const struct rep_val *act = &ev->f[F_ACTION];
-	int enforce = act->type == RJ_STR ? act->n == 6 && !memcmp(act->p, "closed", 6)
-		    : ev->f[F_MODE].n == 7 && !memcmp(ev->f[F_MODE].p, "enforce", 7);
+	if (enforce)
+		add_closed(a, ev, w, ts);
+	else
+		table_add(&a->leaks, k, w, ts);
 	struct mode_total *m = enforce ? &a->enforce : &a->audit;
 	m->fds += w;
 	uint64_t h = val_hash(&ev->f[F_HOST], 7);
@@ -744,6 +763,7 @@ struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
 	a->first = a->last = -1;
 	pool_init(&a->pool);
 	a->leaks.name = "fd_leak";
+	a->closed.name = "fd_leak_closed";
 	a->forks.name = "fork_inherit";
 	a->socks.name = "sock_timeout";
 	a->tree.name = "process_tree";
@@ -758,6 +778,7 @@ void rep_agg_free(struct rep_agg *a)
 		return;
 	pool_free(&a->pool);
 	table_free(&a->leaks);
+	table_free(&a->closed);
 	table_free(&a->forks);
 	table_free(&a->socks);
 	table_free(&a->tree);

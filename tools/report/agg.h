@@ -72,8 +72,12 @@ struct rep_agg {
 	int top;
 	struct pool pool;
 
-	/* leaks: exe target via kind created_by module offset symbol action */
+	/* leaks: exe target via kind created_by module offset symbol action
+	 * (what still leaks: audit's would_close) */
 	struct table leaks;
+	/* closed by enforce: exe fd target via kind created_by module offset
+	 * symbol; sample: the object last seen */
+	struct table closed;
 	/* fork_inherit: exe kind created_by module offset symbol */
 	struct table forks;
 	/* sock_timeout: exe peer direction */

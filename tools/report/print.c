@@ -443,6 +443,11 @@ struct section {
 	int ncols;
 	/* Adds the grid row showing r; returns its index. */
 	int (*add_row)(const struct rep_agg *a, struct grid *g, const struct row *r);
+	const char *hint;       /* a line under the title, or NULL */
+	/* Writes the line under a group's last shown row, from all the
+	 * group's items (it[from] up to the next group), or NULL. */
+	void (*group_end)(const struct rep_agg *a, char *note, size_t cap,
+			  const struct item *it, int n, int from);
 };
 
 #define NCOLS(cols) ((int)(sizeof cols / sizeof cols[0]))
@@ -463,45 +468,120 @@ static void text_section(const struct rep_agg *a, FILE *out,
 	struct grid g;
 	int shown = n < st->top ? n : st->top;
 	grid_init(&g, s->cols, s->ncols, shown);
-	for (int i = 0; i < shown; i++) {
+	for (int i = 0, from = 0; i < shown; i++) {
 		int row = s->add_row(a, &g, it[i].r);
-		if (key >= 0 && (i == 0 || it[i].r->k[key] != it[i - 1].r->k[key]))
+		if (key >= 0 && (i == 0 || it[i].r->k[key] != it[i - 1].r->k[key])) {
 			set_group(a, &g, row, it, n, i, key);
+			from = i;
+		}
+		if (key >= 0 && s->group_end && row >= 0 &&
+		    (i + 1 == shown || it[i + 1].r->k[key] != it[i].r->k[key]))
+			s->group_end(a, g.note[row], sizeof g.note[row], it, n, from);
 	}
 	fputc('\n', out);
 	if (key >= 0)
 		group_title(out, st, s->title, s->noun);
 	else
 		bold(out, st, s->title);
+	if (s->hint)
+		fprintf(out, "  %s\n", s->hint);
 	grid_print(out, st, &g, key >= 0 ? 4 : 2);
 	omitted(out, n, shown, rest_count(it, n, shown), s->noun);
 	grid_free(&g);
 	free(it);
 }
 
+/* What still leaks (audit's would_close); enforce's closed fds have their
+ * own section. */
 static int leak_row(const struct rep_agg *a, struct grid *g, const struct row *r)
 {
-	/* the action tells the rows apart only when both modes were logged */
-	int both = a->audit.fds && a->enforce.fds;
 	char count[24], site[CELL];
 	u64(count, sizeof count, r->count);
 	site_of(a, site, sizeof site, r->k[5], r->k[6], r->k[7]);
 	const char *v[] = { count, *S(a, r->k[1]) ? S(a, r->k[1]) : "?",
-			    S(a, r->k[2]), S(a, r->k[3]), S(a, r->k[4]),
-			    both ? S(a, r->k[8]) : "", site };
+			    S(a, r->k[2]), S(a, r->k[3]), S(a, r->k[4]), site };
 	return grid_row(g, v);
 }
 
 static const struct col leak_cols[] = {
 	{ "fds", 8, 1, 0, 0 }, { "target", 30, 0, 0, 1 },
 	{ "via", 12, 0, 0, 0 }, { "kind", 10, 0, 0, 0 },
-	{ "created by", 12, 0, 0, 0 }, { "action", 11, 0, 0, 0 },
-	{ "site", 60, 0, 1, 1 },
+	{ "created by", 12, 0, 0, 0 }, { "site", 60, 0, 1, 1 },
 };
 
 static const struct section leak_section = {
 	"Leaked fds, by program (fd_leak)", "fds", 0,
-	leak_cols, NCOLS(leak_cols), leak_row,
+	leak_cols, NCOLS(leak_cols), leak_row, NULL, NULL,
+};
+
+static int closed_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], site[CELL];
+	u64(count, sizeof count, r->count);
+	site_of(a, site, sizeof site, r->k[6], r->k[7], r->k[8]);
+	const char *v[] = { count, S(a, r->k[1]),
+			    *S(a, r->k[2]) ? S(a, r->k[2]) : "?", S(a, r->k[3]),
+			    S(a, r->k[4]), S(a, r->k[5]), site };
+	return grid_row(g, v);
+}
+
+static int cmp_ints(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* "3-5,9": the fd numbers of a program's rows, as keep_fds takes them. */
+static void fd_ranges(const struct rep_agg *a, char *buf, size_t cap,
+		      const struct item *it, int n, int from)
+{
+	int *fds = calloc((size_t)(n - from) + 1, sizeof *fds), m = 0;
+	if (!fds) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	for (int j = from; j < n && it[j].r->k[0] == it[from].r->k[0]; j++) {
+		int fd = atoi(S(a, it[j].r->k[1]));
+		if (fd > 2)
+			fds[m++] = fd;
+	}
+	qsort(fds, (size_t)m, sizeof *fds, cmp_ints);
+	size_t o = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < m && o < cap;) {
+		int j = i;
+		while (j + 1 < m && fds[j + 1] <= fds[j] + 1)
+			j++;
+		o += (size_t)snprintf(buf + o, cap - o, fds[i] == fds[j] ? "%s%d" : "%s%d-%d",
+				      o ? "," : "", fds[i], fds[j]);
+		i = j + 1;
+	}
+	free(fds);
+}
+
+/* The per-program configuration that would let these fds through. */
+static void restore_line(const struct rep_agg *a, char *note, size_t cap,
+			 const struct item *it, int n, int from)
+{
+	char fds[CELL];
+	fd_ranges(a, fds, sizeof fds, it, n, from);
+	const char *exe = S(a, it[from].r->k[0]);
+	if (!*fds || !*exe || it[from].r->k[0] == STR_OTHER)
+		return;
+	snprintf(note, cap, "restore with: [program %s] keep_fds = %s", exe, fds);
+}
+
+static const struct col closed_cols[] = {
+	{ "fds", 8, 1, 0, 0 }, { "fd", 6, 1, 0, 0 }, { "target", 24, 0, 0, 1 },
+	{ "via", 12, 0, 0, 0 }, { "kind", 10, 0, 0, 0 },
+	{ "created by", 12, 0, 0, 0 }, { "site", 60, 0, 1, 1 },
+};
+
+static const struct section closed_section = {
+	"Closed by enforce, by program (fd_leak \"closed\")", "fds", 0,
+	closed_cols, NCOLS(closed_cols), closed_row,
+	"enforce closed these \u2014 if a program broke after enabling, look here first",
+	restore_line,
 };
 
 static int fork_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -522,7 +602,7 @@ static const struct col fork_cols[] = {
 
 static const struct section fork_section = {
 	"Fds held by fork children (fork_inherit)", "fds", 0,
-	fork_cols, NCOLS(fork_cols), fork_row,
+	fork_cols, NCOLS(fork_cols), fork_row, NULL, NULL,
 };
 
 static int sock_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -544,7 +624,7 @@ static const struct col sock_cols[] = {
 
 static const struct section sock_section = {
 	"Socket timeouts fired (sock_timeout)", "timeouts", -1,
-	sock_cols, NCOLS(sock_cols), sock_row,
+	sock_cols, NCOLS(sock_cols), sock_row, NULL, NULL,
 };
 
 static int tree_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -567,7 +647,7 @@ static const struct col tree_cols[] = {
 
 static const struct section tree_section = {
 	"Process trees: escalated kills, orphans, regrouped children", "events", -1,
-	tree_cols, NCOLS(tree_cols), tree_row,
+	tree_cols, NCOLS(tree_cols), tree_row, NULL, NULL,
 };
 
 static int config_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -586,7 +666,7 @@ static const struct col config_cols[] = {
 
 static const struct section config_section = {
 	"Configuration errors (config_error)", "events", -1,
-	config_cols, NCOLS(config_cols), config_row,
+	config_cols, NCOLS(config_cols), config_row, NULL, NULL,
 };
 
 static int cmp_blocked(const void *x, const void *y)
@@ -735,6 +815,7 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 {
 	text_header(a, out, st);
 	text_totals(a, out, st);
+	text_section(a, out, st, &a->closed, &closed_section);
 	text_section(a, out, st, &a->leaks, &leak_section);
 	text_section(a, out, st, &a->forks, &fork_section);
 	text_blocked(a, out, st);
@@ -841,7 +922,8 @@ static void json_table(const struct rep_agg *a, FILE *out, const struct table *t
 			if (*names[k])
 				jkv_str(out, &first, names[k], S(a, r->k[k]));
 		if (r->sample)
-			jkv_str(out, &first, t == &a->config ? "program" : "holds_fds",
+			jkv_str(out, &first, t == &a->config ? "program" :
+				t == &a->closed ? "object" : "holds_fds",
 				S(a, r->sample));
 		if (max_name)
 			jkv_num(out, &first, max_name, r->max);
@@ -909,10 +991,36 @@ static void json_blocked(const struct rep_agg *a, FILE *out)
 	free(b);
 }
 
+/* Per program, the keep_fds that would let through every fd enforce
+ * closed: [{"program":..., "keep_fds":"3-5,9"}]. */
+static void json_restore(const struct rep_agg *a, FILE *out)
+{
+	struct item *it;
+	int n = sort_table(a, &a->closed, 0, &it), any = 0;
+	fputc('[', out);
+	for (int i = 0; i < n; i++) {
+		if (i && it[i].r->k[0] == it[i - 1].r->k[0])
+			continue;
+		char fds[CELL];
+		fd_ranges(a, fds, sizeof fds, it, n, i);
+		if (!*fds || it[i].r->k[0] == STR_OTHER)
+			continue;
+		int f = 1;
+		fputs(any++ ? ",{" : "{", out);
+		jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
+		jkv_str(out, &f, "keep_fds", fds);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	free(it);
+}
+
 void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *st)
 {
 	static const char *const leak_names[] = { "program", "target", "via", "kind",
 		"created_by", "module", "offset", "symbol", "action" };
+	static const char *const closed_names[] = { "program", "fd", "target",
+		"via", "kind", "created_by", "module", "offset", "symbol" };
 	static const char *const fork_names[] = { "program", "kind", "created_by",
 		"module", "offset", "symbol", NULL };
 	static const char *const sock_names[] = { "program", "peer", "direction",
@@ -951,6 +1059,10 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	json_mode(out, &f, "audit", a, &a->audit);
 	json_mode(out, &f, "enforce", a, &a->enforce);
 	fputc('}', out);
+	jkey(out, &first, "closed");
+	json_table(a, out, &a->closed, 0, st->top, closed_names, NULL);
+	jkey(out, &first, "restore");
+	json_restore(a, out);
 	jkey(out, &first, "leaks");
 	json_table(a, out, &a->leaks, 0, st->top, leak_names, NULL);
 	jkey(out, &first, "fork_inherit");

@@ -1,7 +1,8 @@
 /* The leak log: audit mode names every fd an exec would leak (number, kind,
  * the call that made it and where in the program that call is) and changes
- * nothing; enforce logs what it closed; a program whose exec leaks nothing
- * is not changed at all. */
+ * nothing; enforce logs every fd it kept from crossing an exec that would
+ * have crossed without the shim; a program whose exec leaks nothing is not
+ * changed at all. */
 #include <criterion/criterion.h>
 
 #include <limits.h>
@@ -167,18 +168,34 @@ Test(fd_audit_log, audit_logs_each_leak_and_changes_nothing)
 	}
 }
 
-Test(fd_audit_log, enforce_logs_what_it_closed)
+/* Every fd enforce kept from the new program that it would have got
+ * without the shim is logged, once: the ones made close-on-exec at creation
+ * (the shim's flag, not the program's) as much as the raw pipe the sweep
+ * marks.  The same fds, kinds, creating calls and sites as audit names. */
+Test(fd_audit_log, enforce_logs_every_fd_it_withheld)
 {
+	static const char *const kinds[6][2] = {
+		{ "pipe", "unseen" }, { "pipe", "unseen" }, { "chr", "open" },
+		{ "socket", "socket" }, { "pipe", "pipe2" }, { "chr", "open" },
+	};
 	exec_paths("enforce", NULL, 1);
-	int junk[8];
+	int junk[8], keep[8];
 	cr_assert_eq(numbers("junk", junk, 8), 6);
+	int nk = numbers("keep", keep, 8);
 	const char *log = slurp(log_path);
 	cr_expect_eq(count_lines_with(log, "\"action\":\"would_close\""), 0, "%s", log);
-	/* The raw pipe is the only junk still inheritable at the exec. */
-	expect_event(log, junk[0], "closed", "pipe", "unseen");
-	expect_event(log, junk[1], "closed", "pipe", "unseen");
-	cr_expect_eq(count_lines_with(log, "\"event\":\"fd_leak\""),
-		     count_lines_with(log, "\"action\":\"closed\""), "%s", log);
+	cr_expect_eq(count_lines_with(log, "\"action\":\"closed\""), 6,
+		     "one event per withheld fd:\n%s", log);
+	for (int i = 0; i < 6; i++)
+		expect_event(log, junk[i], "closed", kinds[i][0], kinds[i][1]);
+	for (int i = 2; i < 6; i++)
+		expect_source_line(log, junk[i]);
+	cr_expect_str_eq(field(leak_event(log, junk[4]), "end"), "read");
+	cr_expect(strstr(field(leak_event(log, junk[2]), "target"), "/fdh_fds"),
+		  "%s", leak_event(log, junk[2]));
+	for (int i = 0; i < nk; i++)
+		cr_expect_null(leak_event(log, keep[i]), "kept fd %d logged:\n%s",
+			       keep[i], log);
 }
 
 Test(fd_audit_log, enforce_changes_nothing_when_nothing_leaks)

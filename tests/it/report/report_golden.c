@@ -83,7 +83,9 @@ static char *normalise(const char *raw, const char *dir)
 	      "YYYY-MM-DD hh:mm:ssZ");
 	subst(&t, "[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", "MM-DD hh:mm:ss");
 	subst(&t, "0x[0-9a-f]+", "0xOFF");
-	subst(&t, "(pipe|socket|anon_inode):\\[[0-9]+\\]", "\\1:[INODE]");
+	subst(&t, "pipe:\\[[0-9]+\\]", "pipe:[INODE]");
+	subst(&t, "socket:\\[[0-9]+\\]", "socket:[INODE]");
+	subst(&t, "anon_inode:\\[[0-9]+\\]", "anon_inode:[INODE]");
 	subst(&t, "\"pid\":[0-9]+", "\"pid\":PID");
 	subst(&t, "pid [0-9]+", "pid PID");
 	subst(&t, "\"host\":\"[^\"]*\"", "\"host\":\"HOST\"");
