@@ -78,13 +78,7 @@ static int reaches_child(const struct form *f, const char *how, int shim)
 	cr_assert_eq(sscanf(r.out, "fd=%d", &fd), 1, "%s", r.out);
 	const char *p = strstr(r.out, "\nfds=");
 	cr_assert_not_null(p, "no report from the new program:\n%s\n%s", r.out, r.err);
-	for (p += 5; *p >= '0' && *p <= '9';) {
-		if ((int)strtol(p, (char **)&p, 10) == fd)
-			return 1;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+	return fd_list_has(p + 5, fd);
 }
 
 Test(fd_named_forms, named_fd_reaches_the_new_program)

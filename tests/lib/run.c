@@ -244,3 +244,14 @@ int exit_code(const struct run_result *r)
 {
 	return r->status >= 0 && WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
 }
+
+int fd_list_has(const char *s, int fd)
+{
+	while (*s >= '0' && *s <= '9') {
+		if ((int)strtol(s, (char **)&s, 10) == fd)
+			return 1;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}

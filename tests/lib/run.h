@@ -38,4 +38,8 @@ int count_lines_with(const char *text, const char *needle);
 
 int exit_code(const struct run_result *r);  /* -1 unless exited normally */
 
+/* Whether the list "3,7,20" at the start of s (what fdh_fds prints after
+ * "fds=") holds fd. */
+int fd_list_has(const char *s, int fd);
+
 #endif

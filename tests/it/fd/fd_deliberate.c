@@ -63,13 +63,7 @@ static int child_has(int fd)
 {
 	const char *p = strstr(r.out, "\nfds=");
 	cr_assert_not_null(p, "no report from the new program:\n%s\n%s", r.out, r.err);
-	for (p += 5; *p >= '0' && *p <= '9';) {
-		if ((int)strtol(p, (char **)&p, 10) == fd)
-			return 1;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+	return fd_list_has(p + 5, fd);
 }
 
 static void expect_passed(const char *what)

@@ -42,13 +42,7 @@ static int listed_after(const char *after, int fd)
 	cr_assert_not_null(p, "no \"%s\" in:\n%s\n%s", after, r.out, r.err);
 	p = strstr(p, "fds=");
 	cr_assert_not_null(p, "no fd list after \"%s\":\n%s", after, r.out);
-	for (p += 4; *p >= '0' && *p <= '9';) {
-		if ((int)strtol(p, (char **)&p, 10) == fd)
-			return 1;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+	return fd_list_has(p + 4, fd);
 }
 
 static void write_file(const char *path, const char *text)
