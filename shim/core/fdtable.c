@@ -231,6 +231,14 @@ void nl_fd_created(int fd, enum nl_call call, const void *site,
 	__atomic_store_n(&s->call, (uint16_t)call, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->site, (uintptr_t)site, __ATOMIC_RELAXED);
+	/* Whose close-on-exec flag it is must be told apart from a file
+	 * another thread opens onto the same number: the identity goes with
+	 * SHIM_CLOEXEC too. */
+	struct stat st;
+	if (shim_cloexec && nl_sys_fstat(fd, &st) == 0) {
+		__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
+	}
 	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
 			      memory_order_release);
 	if (shim_cloexec)

@@ -5,9 +5,10 @@
  * atomics and never under a lock, so the table can be read in a vfork child
  * and after fork() in a multithreaded process.
  *
- * Keep bits (DELIBERATE, LOCKED, INHERITED) carry the identity (dev, inode)
- * of the open file they were set for; a bit whose fd now holds another file
- * (closed and reused behind the shim's back) is ignored.
+ * Keep bits (DELIBERATE, LOCKED, INHERITED) and SHIM_CLOEXEC carry the
+ * identity (dev, inode) of the open file they were set for; a bit whose fd
+ * now holds another file (closed and reused behind the shim's back, or by
+ * another thread while a spawned child reads the table) is ignored.
  *
  * A vfork child shares this memory with its parent, so what it does to its
  * fds (CPython calls ioctl(FIONCLEX) there; children dup2 over their stdio,

@@ -122,8 +122,21 @@ static void keep_marked_fds(struct nl_plan *pl)
 static int shim_made_cloexec(int fd)
 {
 	const struct nl_fd_slot *s = nl_fd_slot(fd);
-	return s && (atomic_load_explicit(&s->bits, memory_order_relaxed) &
+	return s && (atomic_load_explicit(&s->bits, memory_order_acquire) &
 		     NL_FD_SHIM_CLOEXEC);
+}
+
+/* The same, and fd still holds the file the shim flagged: in a spawned
+ * child the table is the parent's, which another thread may be changing
+ * (closing the fd and opening a file with O_CLOEXEC onto its number). */
+static int shim_made_cloexec_here(int fd)
+{
+	const struct nl_fd_slot *s = nl_fd_slot(fd);
+	struct stat st;
+	return shim_made_cloexec(fd) && nl_sys_fstat(fd, &st) == 0 &&
+	       st.st_dev == __atomic_load_n(&s->dev, __ATOMIC_RELAXED) &&
+	       st.st_ino == __atomic_load_n(&s->ino, __ATOMIC_RELAXED) &&
+	       shim_made_cloexec(fd);
 }
 
 /* No memory for the plan: every fd is kept, and the log says why. */
@@ -269,7 +282,7 @@ int nl_plan_next_pass(const struct nl_plan *pl, int fd)
 	int high = nl_fd_high_water();
 	for (fd = fd < 3 ? 3 : fd; fd < high; fd++) {
 		if (shim_made_cloexec(fd) && nl_plan_keeps(pl, fd) &&
-		    nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
+		    shim_made_cloexec_here(fd))
 			return fd;
 	}
 	return -1;

@@ -83,7 +83,7 @@ static int run_shell(const char *line)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	pid_t pid;
 	char *argv[] = { "sh", "-c", (char *)line, NULL };
-	int ret = nl_spawn(nl_spawn_real_current(), "system", &pid, "/bin/sh",
+	int ret = nl_spawn(nl_spawn_real_current(), 0, "system", &pid, "/bin/sh",
 			   NULL, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);
 
@@ -162,7 +162,7 @@ static int spawn_piped(const char *command, int child_end, int child_std,
 	}
 	char *argv[] = { "sh", "-c", (char *)command, NULL };
 	if (r == 0)
-		r = nl_spawn(nl_spawn_real_current(), "popen", pid, "/bin/sh",
+		r = nl_spawn(nl_spawn_real_current(), 0, "popen", pid, "/bin/sh",
 			     &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	return r;

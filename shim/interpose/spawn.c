@@ -1,35 +1,73 @@
-/* Interposers of posix_spawn and posix_spawnp.
+/* posix_spawn and posix_spawnp, carried out by the shim so that the exec
+ * sweep is decided in the child.
  *
- * glibc has two versions of each: GLIBC_2.15 and the older GLIBC_2.2.5,
- * which retries a script without #! through /bin/sh.  Each version gets its
- * own interposer bound with .symver and forwards to the same version, so an
- * old binary keeps the behaviour it was linked against.
+ * Like glibc 2.36 (sysdeps/unix/sysv/linux/spawni.c) the child is made with
+ * clone(CLONE_VM | CLONE_VFORK) on a stack of its own, with every signal
+ * blocked around the clone.  The child, in glibc's order: resets signal
+ * dispositions (POSIX_SPAWN_SETSIGDEF, and every handler to SIG_DFL since it
+ * shares the parent's memory), SETSCHEDPARAM / SETSCHEDULER, SETSID,
+ * SETPGROUP, RESETIDS, then the caller's file actions (open, close, dup2 —
+ * dup2(fd, fd) clears FD_CLOEXEC —, chdir, fchdir, closefrom, tcsetpgrp);
+ * then the shim's part: its own process group when the spawner regroups,
+ * and the exec sweep, planned right there from the fds the child really
+ * has; then the signal mask (SETSIGMASK or the caller's) and the exec.  A
+ * failing step or exec writes its errno into memory the parent reads once
+ * the child has exec'd or exited, and posix_spawn returns it.
+ * POSIX_SPAWN_USEVFORK is accepted and changes nothing, as in glibc.
  *
- * The child of posix_spawn runs glibc-internal code only, so the sweep runs
- * in the parent: fds the new program must not get are marked close-on-exec
- * there (what enforce mode does to every new fd anyway), and fds it must get
- * but whose flag the shim set are passed with dup2(fd, fd) file actions,
- * which clear the flag in the child (glibc >= 2.29). */
+ * Nothing is done to the parent's fds: another thread's fcntl, open or
+ * close can neither be undone by the spawn nor leak into its child, since
+ * the child decides on its own copy of the fd table.
+ *
+ * glibc has two versions of each call: GLIBC_2.15, and GLIBC_2.2.5, which
+ * retries an exec that fails with ENOEXEC (a script without #!) through
+ * /bin/sh.  Each gets its own interposer, bound with .symver.  posix_spawnp
+ * searches PATH as glibc's __execvpex does (the caller's PATH, else
+ * /bin:/usr/bin; EACCES remembered; other errors than "not here" stop the
+ * search).
+ *
+ * Memory: the child's stack, the copy of the environment with the process
+ * group marker, the kept-fd list and the PATH buffer live in one mapping
+ * made by the parent and unmapped once the child has exec'd or exited.
+ * The child itself only calls raw system calls and the allocation-free
+ * sweep (whose scratch memory it gives back before its exec).  glibc's
+ * private layout of file actions is read in one place below; under a glibc
+ * older than 2.35, whose layout differs, calls with file actions go to
+ * glibc's own posix_spawn (fds keep their own flags, no sweep). */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "init.h"
-#include "log/event.h"
-#include "core/pgroup.h"
 #include "base/real.h"
-#include "interpose/spawn.h"
-#include "core/sweep.h"
 #include "common/scratch.h"
 #include "common/sys.h"
+#include "core/fdlist.h"
+#include "core/pgroup.h"
+#include "core/sweep.h"
+#include "interpose/spawn.h"
 #include "log/json.h"
 
-/* glibc's private layout of one file action (posix/spawn_int.h), checked at
- * run time against real add calls before it is relied on. */
-struct mirror_action {
-	int tag;  /* 0 close, 1 dup2, 2 open, 3 chdir, 4 fchdir, 5 closefrom */
+extern char **environ;
+
+/* --- glibc 2.36's private layout of file actions (posix/spawn_int.h) --- */
+
+enum glibc_action_tag {
+	GLIBC_DO_CLOSE, GLIBC_DO_DUP2, GLIBC_DO_OPEN, GLIBC_DO_CHDIR,
+	GLIBC_DO_FCHDIR, GLIBC_DO_CLOSEFROM, GLIBC_DO_TCSETPGRP,
+};
+
+struct glibc_action {
+	enum glibc_action_tag tag;
 	union {
 		struct { int fd; } close_action;
 		struct { int fd; int newfd; } dup2_action;
@@ -37,209 +75,450 @@ struct mirror_action {
 		struct { char *path; } chdir_action;
 		struct { int fd; } fchdir_action;
 		struct { int from; } closefrom_action;
+		struct { int fd; } setpgrp_action;
 	} action;
 };
 
+static const struct glibc_action *actions_of(const posix_spawn_file_actions_t *fa)
+{
+	return (const struct glibc_action *)(const void *)fa->__actions;
+}
+
+/* The layout above is glibc's from 2.35 (which added tcsetpgrp) on; the
+ * version string is static, so asking costs no allocation. */
 static int layout_known(void)
 {
-	static atomic_int state;  /* 0 unknown, 1 matches, -1 does not */
-	int s = atomic_load_explicit(&state, memory_order_relaxed);
-	if (s)
-		return s > 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	int ok = posix_spawn_file_actions_addclose(&fa, 7) == 0 &&
-		 posix_spawn_file_actions_adddup2(&fa, 8, 9) == 0 &&
-		 fa.__used == 2;
-	if (ok) {
-		const struct mirror_action *a = (const void *)fa.__actions;
-		ok = a[0].tag == 0 && a[0].action.close_action.fd == 7 &&
-		     a[1].tag == 1 && a[1].action.dup2_action.fd == 8 &&
-		     a[1].action.dup2_action.newfd == 9;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	atomic_store(&state, ok ? 1 : -1);
-	return ok;
+	const char *v = gnu_get_libc_version();
+	int major = 0, minor = 0;
+	for (; *v >= '0' && *v <= '9'; v++)
+		major = major * 10 + (*v - '0');
+	if (*v == '.')
+		for (v++; *v >= '0' && *v <= '9'; v++)
+			minor = minor * 10 + (*v - '0');
+	return major == 2 && minor >= 35;
 }
 
-/* Whether the caller's own actions use fd, so a dup2(fd, fd) of ours would
- * undo or break them (a close, a dup2 or open onto it, closefrom below it). */
-static int actions_use(const posix_spawn_file_actions_t *fa, int fd)
+_Static_assert(sizeof(struct glibc_action) == 32, "glibc's __spawn_action");
+
+/* --- what the parent hands the child --- */
+
+/* glibc's internal signals (SIGCANCEL, SIGSETXID): ignored in the child. */
+#define SIG_CANCEL 32
+#define SIG_SETXID 33
+#define KSIGSET_BYTES 8
+
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+struct spawn_args {
+	const char *file;
+	char *const *argv;
+	char *const *envp;              /* with the group marker, if any */
+	char **sh_argv;                 /* room for the ENOEXEC retry */
+	const posix_spawn_file_actions_t *fa;
+	const posix_spawnattr_t *attr;
+	unsigned long oldmask;
+	int xflags;
+	int regroup;                    /* 1: own process group */
+	const char *via;
+	const char *search_path;        /* PATH for posix_spawnp */
+	char *path_buf;                 /* room for PATH element + file */
+	size_t path_max;                /* glibc's bound on one element */
+	int *keep;                      /* fds the caller's actions make */
+	volatile int err;               /* the child's errno, > 0 on failure */
+};
+
+/* --- the child --- */
+
+static int sig_member(const void *set, int sig)
 {
-	const struct mirror_action *a = (const void *)fa->__actions;
-	for (int i = 0; i < fa->__used; i++) {
-		switch (a[i].tag) {
-		case 0: if (a[i].action.close_action.fd == fd) return 1; break;
-		case 1: if (a[i].action.dup2_action.newfd == fd) return 1; break;
-		case 2: if (a[i].action.open_action.fd == fd) return 1; break;
-		case 5: if (a[i].action.closefrom_action.from <= fd) return 1; break;
+	const unsigned long *w = set;
+	return (int)((w[(sig - 1) / (8 * sizeof *w)] >>
+		      ((sig - 1) % (8 * sizeof *w))) & 1);
+}
+
+static long raw_sigaction(int sig, const struct kernel_sigaction *act,
+			  struct kernel_sigaction *old)
+{
+	return nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old,
+		       KSIGSET_BYTES, 0, 0);
+}
+
+/* No handler of the parent may run in the child, which shares its memory:
+ * every handled signal goes to SIG_DFL (ignored ones stay ignored), the
+ * SETSIGDEF set too, glibc's internal signals to SIG_IGN — as glibc does. */
+static void child_signals(const struct spawn_args *a)
+{
+	const posix_spawnattr_t *attr = a->attr;
+	unsigned long blocked = 0;
+	nl_sys6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked,
+		KSIGSET_BYTES, 0, 0);
+	struct kernel_sigaction sa = { 0 };
+	for (int sig = 1; sig <= 64; sig++) {
+		if ((attr->__flags & POSIX_SPAWN_SETSIGDEF) &&
+		    sig_member(&attr->__sd, sig)) {
+			sa.handler = SIG_DFL;
+		} else if (sig_member(&blocked, sig)) {
+			if (sig == SIG_CANCEL || sig == SIG_SETXID) {
+				sa.handler = SIG_IGN;
+			} else {
+				struct kernel_sigaction cur;
+				if (raw_sigaction(sig, NULL, &cur) == 0 &&
+				    cur.handler == SIG_IGN)
+					continue;
+				sa.handler = SIG_DFL;
+			}
+		} else {
+			continue;
+		}
+		raw_sigaction(sig, &sa, NULL);
+	}
+}
+
+/* The attributes before the file actions; 0 or -errno. */
+static long child_attributes(const posix_spawnattr_t *attr)
+{
+	long r = 0;
+	short f = attr->__flags;
+	if ((f & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) ==
+	    POSIX_SPAWN_SETSCHEDPARAM)
+		r = NL_SYS(SYS_sched_setparam, 0, &attr->__sp, 0);
+	else if (f & POSIX_SPAWN_SETSCHEDULER)
+		r = NL_SYS(SYS_sched_setscheduler, 0, attr->__policy, &attr->__sp);
+	if (r < 0)
+		return r;
+	if ((f & POSIX_SPAWN_SETSID) && (r = NL_SYS(SYS_setsid, 0, 0, 0)) < 0)
+		return r;
+	if ((f & POSIX_SPAWN_SETPGROUP) &&
+	    (r = NL_SYS(SYS_setpgid, 0, attr->__pgrp, 0)) < 0)
+		return r;
+	if (f & POSIX_SPAWN_RESETIDS) {
+		if ((r = NL_SYS(SYS_setresuid, -1, NL_SYS(SYS_getuid, 0, 0, 0), -1)) < 0 ||
+		    (r = NL_SYS(SYS_setresgid, -1, NL_SYS(SYS_getgid, 0, 0, 0), -1)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void close_one(int fd, void *ctx)
+{
+	if (fd >= *(const int *)ctx)
+		nl_sys_close(fd);
+}
+
+/* One file action; 0 or -errno. */
+static long child_action(const struct glibc_action *act)
+{
+	long r;
+	switch (act->tag) {
+	case GLIBC_DO_CLOSE: {
+		int fd = act->action.close_action.fd;
+		if ((r = nl_sys_close(fd)) == 0)
+			return 0;
+		/* Errors count only for fds out of range. */
+		struct rlimit rl;
+		if (nl_sys_prlimit(RLIMIT_NOFILE, NULL, &rl) == 0 && fd >= 0 &&
+		    (rlim_t)fd < rl.rlim_cur)
+			return 0;
+		return r;
+	}
+	case GLIBC_DO_OPEN: {
+		int fd = act->action.open_action.fd;
+		nl_sys_close(fd);
+		int got = nl_sys_openat(AT_FDCWD, act->action.open_action.path,
+					act->action.open_action.oflag,
+					act->action.open_action.mode);
+		if (got < 0)
+			return got;
+		if (got != fd) {
+			if ((r = NL_SYS(SYS_dup2, got, fd, 0)) != fd)
+				return r < 0 ? r : -EBADF;
+			if ((r = nl_sys_close(got)) != 0)
+				return r;
+		}
+		return 0;
+	}
+	case GLIBC_DO_DUP2: {
+		int fd = act->action.dup2_action.fd, newfd = act->action.dup2_action.newfd;
+		if (fd == newfd) {
+			int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+			if (flags < 0)
+				return flags;
+			r = nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+			return r < 0 ? r : 0;
+		}
+		r = NL_SYS(SYS_dup2, fd, newfd, 0);
+		return r == newfd ? 0 : r < 0 ? r : -EBADF;
+	}
+	case GLIBC_DO_CHDIR:
+		return NL_SYS(SYS_chdir, act->action.chdir_action.path, 0, 0);
+	case GLIBC_DO_FCHDIR:
+		return NL_SYS(SYS_fchdir, act->action.fchdir_action.fd, 0, 0);
+	case GLIBC_DO_CLOSEFROM: {
+		int from = act->action.closefrom_action.from;
+		if (nl_sys_close_range((unsigned)from, ~0U, 0) == 0)
+			return 0;
+		return nl_for_each_open_fd(close_one, &from) == 0 ? 0 : -EMFILE;
+	}
+	case GLIBC_DO_TCSETPGRP: {
+		pid_t pgrp = nl_sys_getpgid(0);
+		r = nl_sys_ioctl(act->action.setpgrp_action.fd, TIOCSPGRP, &pgrp);
+		return r < 0 ? r : 0;
+	}
+	}
+	return 0;
+}
+
+static long raw_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return NL_SYS(SYS_execve, path, argv, envp);
+}
+
+/* glibc's __execvpex: execvpe without its own ENOEXEC retry.  -errno. */
+static long exec_searching(struct spawn_args *a, const char *file)
+{
+	if (file[0] == '\0')
+		return -ENOENT;
+	if (strchr(file, '/'))
+		return raw_execve(file, a->argv, a->envp);
+	if (!a->path_buf)
+		return -ENAMETOOLONG;
+	size_t file_len = strlen(file) + 1;
+	int got_eacces = 0;
+	long r = -ENOENT;
+	for (const char *p = a->search_path, *end;; p = end + 1) {
+		end = strchrnul(p, ':');
+		size_t n = (size_t)(end - p);
+		if (n >= a->path_max) {
+			if (*end == '\0')
+				break;
+			continue;
+		}
+		memcpy(a->path_buf, p, n);
+		a->path_buf[n] = '/';
+		memcpy(a->path_buf + n + (n > 0), file, file_len);
+		r = raw_execve(a->path_buf, a->argv, a->envp);
+		switch (-r) {
+		case EACCES:
+			got_eacces = 1;
+			/* fall through */
+		case ENOENT: case ESTALE: case ENOTDIR: case ENODEV: case ETIMEDOUT:
+			break;
+		default:
+			return r;
+		}
+		if (*end == '\0')
+			break;
+	}
+	return got_eacces ? -EACCES : r;
+}
+
+static long child_exec(struct spawn_args *a, const char *file,
+		       char *const argv[])
+{
+	if (a->xflags & NL_SPAWN_USE_PATH) {
+		char *const *saved = a->argv;
+		a->argv = argv;
+		long r = exec_searching(a, file);
+		a->argv = saved;
+		return r;
+	}
+	return raw_execve(file, argv, a->envp);
+}
+
+static int spawn_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	const posix_spawnattr_t *attr = a->attr;
+	child_signals(a);
+	long r = child_attributes(attr);
+	int n_keep = 0;
+	if (r == 0 && a->fa) {
+		const struct glibc_action *act = actions_of(a->fa);
+		for (int i = 0; i < a->fa->__used && r == 0; i++) {
+			r = child_action(&act[i]);
+			if (act[i].tag == GLIBC_DO_DUP2)
+				a->keep[n_keep++] = act[i].action.dup2_action.newfd;
+			else if (act[i].tag == GLIBC_DO_OPEN)
+				a->keep[n_keep++] = act[i].action.open_action.fd;
 		}
 	}
-	return 0;
-}
-
-/* A copy of the caller's actions with room for `extra` more, in `room`
- * (scratch memory: no malloc on the way to a spawn).  The copy shares the
- * caller's path strings, so it is never given to
- * posix_spawn_file_actions_destroy(). */
-static void copy_actions(posix_spawn_file_actions_t *dst,
-			 const posix_spawn_file_actions_t *src,
-			 struct mirror_action *room, int extra)
-{
-	memcpy(room, src->__actions, (size_t)src->__used * sizeof *room);
-	*dst = *src;
-	dst->__actions = (void *)room;
-	dst->__allocated = src->__used + extra;
-}
-
-/* Spawn with dup2(fd, fd) for each fd to pass that is still open.  Returns
- * -1 (nothing spawned) when the caller's actions cannot be extended
- * safely. */
-static int spawn_passing_once(nl_spawn_fn real, const struct nl_plan *pl,
-			      int n_pass, pid_t *pid, const char *path,
-			      const posix_spawn_file_actions_t *fa,
-			      const posix_spawnattr_t *attr, char *const argv[],
-			      char *const envp[], int *result)
-{
-	posix_spawn_file_actions_t mine;
-	void *room = NULL;
-	size_t room_bytes = 0;
-	if (fa) {
-		size_t need = ((size_t)fa->__used + (size_t)n_pass) *
-			      sizeof(struct mirror_action);
-		if (!layout_known() || nl_scratch_grow(&room, &room_bytes, need) < 0)
-			return -1;
-		copy_actions(&mine, fa, room, n_pass);
-	} else if (posix_spawn_file_actions_init(&mine) != 0) {
-		return -1;
-	}
-	for (int fd = nl_plan_next_pass(pl, 3); fd >= 0;
-	     fd = nl_plan_next_pass(pl, fd + 1))
-		if (!(fa && actions_use(fa, fd)))
-			posix_spawn_file_actions_adddup2(&mine, fd, fd);
-	*result = real(pid, path, &mine, attr, argv, envp);
-	if (fa)
-		nl_scratch_free(&room, &room_bytes);
-	else
-		posix_spawn_file_actions_destroy(&mine);
-	return 0;
-}
-
-/* Another thread may close a passed fd between the plan and the child's
- * dup2 (the JVM's reaper closes the pipes of finished processes): that
- * spawn fails with EBADF where without the shim the fd would simply not
- * have been passed.  So EBADF is retried, each try passing only the fds
- * still open; a last EBADF is the caller's own. */
-static int spawn_passing(nl_spawn_fn real, const struct nl_plan *pl,
-			 int n_pass, pid_t *pid, const char *path,
-			 const posix_spawn_file_actions_t *fa,
-			 const posix_spawnattr_t *attr, char *const argv[],
-			 char *const envp[], int *result)
-{
-	for (int tries = 0; tries < 4; tries++) {
-		if (spawn_passing_once(real, pl, n_pass, pid, path, fa, attr,
-				       argv, envp, result) < 0)
-			return -1;
-		if (*result != EBADF)
-			return 0;
-	}
-	*result = real(pid, path, fa, attr, argv, envp);
-	return 0;
-}
-
-/* The fd part: sweep in the parent, then spawn passing kept fds. */
-static int spawn_swept(nl_spawn_fn real, const char *via, pid_t *pid,
-		       const char *path, const posix_spawn_file_actions_t *fa,
-		       const posix_spawnattr_t *attr, char *const argv[],
-		       char *const envp[])
-{
-	struct nl_plan pl;
-	nl_plan_exec(&pl, via, path, argv, envp, NULL, 0);
-	if (!pl.active)
-		return real(pid, path, fa, attr, argv, envp);
-	nl_plan_log_leaks(&pl);
-	nl_plan_mark_cloexec(&pl);
-	int n_pass = 0;
-	for (int fd = nl_plan_next_pass(&pl, 3); fd >= 0;
-	     fd = nl_plan_next_pass(&pl, fd + 1))
-		n_pass++;
-	int r;
-	if (!pl.enforce || n_pass == 0)
-		r = real(pid, path, fa, attr, argv, envp);
-	else if (spawn_passing(real, &pl, n_pass, pid, path, fa, attr, argv,
-			       envp, &r) != 0) {
-		/* Fallback: take the flag off in the parent around the spawn. */
-		nl_plan_pass_kept(&pl);
-		r = real(pid, path, fa, attr, argv, envp);
-		nl_plan_undo_pass(&pl);
-	}
-	nl_plan_release(&pl);
-	return r;
-}
-
-/* The process-group part: POSIX_SPAWN_SETPGROUP on a copy of the caller's
- * attributes (not in audit mode, `move` 0), and the marker of where the
- * child came from. */
-static int spawn_regrouped(nl_spawn_fn real, const char *via, pid_t *pid,
-			   const char *path,
-			   const posix_spawn_file_actions_t *fa,
-			   const posix_spawnattr_t *attr, char *const argv[],
-			   char *const envp[], int move)
-{
-	posix_spawnattr_t mine;
-	short flags = 0;
-	if (attr) {
-		mine = *attr;
-		posix_spawnattr_getflags(&mine, &flags);
-	} else {
-		posix_spawnattr_init(&mine);
-	}
-	if (move) {
-		posix_spawnattr_setflags(&mine, flags | POSIX_SPAWN_SETPGROUP);
-		posix_spawnattr_setpgroup(&mine, 0);
-	}
-
-	size_t n = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
-	while (envp && envp[n])
-		n++;
-	char *env[n + 2], marker[NL_PGROUP_MARKER_MAX];
-	size_t k = 0;
-	pid_t token = nl_pgroup_new_token();
-	nl_pgroup_format_marker(marker, nl_sys_getpid(), nl_sys_getpgid(0), token,
-				nl_pgroup_origin(via, path, argv));
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
-			env[k++] = envp[i];
-	env[k++] = marker;
-	env[k] = NULL;
-
-	pid_t child;
-	int r = spawn_swept(real, via, &child, path, fa, &mine, argv, env);
 	if (r == 0) {
-		nl_pgroup_spawned(child, token);
+		if (a->regroup == 1)
+			nl_sys_setpgid(0, 0);
+		/* What the caller's actions made is the caller's choice. */
+		struct nl_plan pl;
+		nl_plan_exec(&pl, a->via, a->file, a->argv, a->envp, a->keep,
+			     n_keep);
+		nl_sweep_before_exec(&pl);
+		unsigned long mask = a->oldmask;
+		if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
+			memcpy(&mask, &attr->__ss, sizeof mask);
+			mask &= ~((1UL << (SIG_CANCEL - 1)) | (1UL << (SIG_SETXID - 1)));
+		}
+		nl_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0,
+			KSIGSET_BYTES, 0, 0);
+		r = child_exec(a, a->file, a->argv);
+		if ((a->xflags & NL_SPAWN_TRY_SHELL) && r == -ENOEXEC) {
+			/* /bin/sh FILE ARGS...: argv[0] gives way to the shell. */
+			size_t k = 0;
+			a->sh_argv[k++] = "/bin/sh";
+			a->sh_argv[k++] = (char *)a->file;
+			for (size_t i = 1; a->argv[0] && a->argv[i]; i++)
+				a->sh_argv[k++] = a->argv[i];
+			a->sh_argv[k] = NULL;
+			r = child_exec(a, "/bin/sh", a->sh_argv);
+		}
+	}
+	a->err = r < 0 ? (int)-r : ECHILD;
+	nl_sys6(SYS_exit_group, 127, 0, 0, 0, 0, 0);
+	return 127;
+}
+
+/* --- the parent --- */
+
+/* 64 KiB for the child's own frames (the sweep, its log events). */
+#define CHILD_STACK (64 * 1024)
+
+/* The one mapping the parent makes for a spawn, carved up. */
+struct spawn_room {
+	void *block;
+	size_t bytes;
+	char *stack_top;
+};
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* Lay out the mapping: stack, then the ENOEXEC argv, the environment copy
+ * with the marker, the kept-fd list and the PATH buffer.  Returns 0, or an
+ * errno. */
+static int make_room(struct spawn_room *room, struct spawn_args *a,
+		     size_t argc, int marker, pid_t token)
+{
+	size_t n_env = 0;
+	while (a->envp && a->envp[n_env])
+		n_env++;
+	size_t n_keep = a->fa ? (size_t)a->fa->__used : 0;
+	size_t path_bytes = 0;
+	if (a->xflags & NL_SPAWN_USE_PATH) {
+		/* glibc's bounds: a PATH of at most PATH_MAX - 1, a name of at
+		 * most NAME_MAX. */
+		size_t file_len = strnlen(a->file, NAME_MAX + 1) + 1;
+		a->path_max = strnlen(a->search_path, PATH_MAX - 1) + 1;
+		if (file_len - 1 <= NAME_MAX)
+			path_bytes = a->path_max + file_len + 1;
+	}
+	size_t sh_at = CHILD_STACK;
+	size_t env_at = sh_at + align8((argc + 2) * sizeof(char *));
+	size_t marker_at = env_at + (marker ? align8((n_env + 2) * sizeof(char *)) : 0);
+	size_t keep_at = marker_at + (marker ? NL_PGROUP_MARKER_MAX : 0);
+	size_t path_at = keep_at + align8(n_keep * sizeof(int));
+	size_t total = path_at + path_bytes;
+	room->block = NULL;
+	room->bytes = 0;
+	if (nl_scratch_grow(&room->block, &room->bytes, total) < 0)
+		return ENOMEM;
+	char *base = room->block;
+	room->stack_top = base + CHILD_STACK;
+	a->sh_argv = (char **)(void *)(base + sh_at);
+	a->keep = (int *)(void *)(base + keep_at);
+	a->path_buf = path_bytes ? base + path_at : NULL;
+	if (marker) {
+		char **env = (char **)(void *)(base + env_at);
+		char *text = base + marker_at;
+		size_t k = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
+		nl_pgroup_format_marker(text, nl_sys_getpid(), nl_sys_getpgid(0),
+					token, nl_pgroup_origin(a->via, a->file,
+								 a->argv));
+		for (size_t i = 0; i < n_env; i++)
+			if (strncmp(a->envp[i], NL_PGROUP_FROM_ENV, klen) ||
+			    a->envp[i][klen] != '=')
+				env[k++] = a->envp[i];
+		env[k++] = text;
+		env[k] = NULL;
+		a->envp = env;
+	}
+	return 0;
+}
+
+NL_REAL_DECL(clone);
+
+static int spawn_in_child(const char *via, int xflags, pid_t *pid,
+			  const char *file, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[],
+			  char *const envp[])
+{
+	__typeof__(&clone) real_clone = NL_REAL(clone);
+	if (!real_clone)
+		return ENOSYS;
+	size_t argc = 0;
+	while (argv[argc] != NULL)
+		if (++argc >= INT_MAX - 1)
+			return E2BIG;
+
+	static const posix_spawnattr_t no_attr;
+	struct spawn_args a = {
+		.file = file, .argv = argv, .envp = envp, .fa = fa,
+		.attr = attr ? attr : &no_attr, .xflags = xflags, .via = via,
+	};
+	if (xflags & NL_SPAWN_USE_PATH) {
+		const char *p = nl_policy_env_value(environ, "PATH");
+		a.search_path = p ? p : "/bin:/usr/bin";
+	}
+	nl_pgroup_tick();
+	a.regroup = nl_pgroup_for_spawn(attr, file);
+	pid_t token = a.regroup ? nl_pgroup_new_token() : 0;
+	struct spawn_room room;
+	int ec = make_room(&room, &a, argc, a.regroup != 0, token);
+	if (ec)
+		return ec;
+
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	unsigned long all = ~0UL;
+	nl_sys6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&a.oldmask,
+		KSIGSET_BYTES, 0, 0);
+	a.err = 0;
+	pid_t child = real_clone(spawn_child, room.stack_top,
+				 CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (child > 0) {
+		ec = a.err;
+		/* The child failed before its exec: reap it, as glibc does. */
+		if (ec > 0)
+			while (nl_sys6(SYS_wait4, child, 0, 0, 0, 0, 0) == -EINTR)
+				;
+	} else {
+		ec = errno;
+	}
+	nl_scratch_free(&room.block, &room.bytes);
+	if (ec == 0) {
+		if (a.regroup)
+			nl_pgroup_spawned(child, token);
 		if (pid)
 			*pid = child;
 	}
-	if (!attr)
-		posix_spawnattr_destroy(&mine);
-	return r;
+	nl_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&a.oldmask, 0,
+		KSIGSET_BYTES, 0, 0);
+	pthread_setcancelstate(cancel, NULL);
+	return ec;
 }
 
-int nl_spawn(nl_spawn_fn real, const char *via, pid_t *pid, const char *path,
-	     const posix_spawn_file_actions_t *fa,
+int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
+	     const char *path, const posix_spawn_file_actions_t *fa,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
-	if (!real)
-		return ENOSYS;
-	if (nl_mode() == NL_MODE_OFF)
-		return real(pid, path, fa, attr, argv, envp);
-	nl_pgroup_tick();
-	int regroup = nl_pgroup_for_spawn(attr, path);
-	if (regroup)
-		return spawn_regrouped(real, via, pid, path, fa, attr, argv, envp,
-				       regroup == 1);
-	return spawn_swept(real, via, pid, path, fa, attr, argv, envp);
+	if (nl_mode() == NL_MODE_OFF ||
+	    (fa && fa->__used > 0 && !layout_known()))
+		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
+	return spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
 }
 
 NL_REAL_DECL_AS(spawn_2_15, "posix_spawn", "GLIBC_2.15");
@@ -252,21 +531,24 @@ nl_spawn_fn nl_spawn_real_current(void)
 	return NL_REAL_AS(spawn_2_15, nl_spawn_fn);
 }
 
-#define SPAWN_INTERPOSER(fn, slot, via)                                      \
+#define SPAWN_INTERPOSER(fn, slot, xflags, via)                              \
 	NL_EXPORT int fn(pid_t *pid, const char *path,                       \
 			 const posix_spawn_file_actions_t *fa,               \
 			 const posix_spawnattr_t *attr, char *const argv[],  \
 			 char *const envp[])                                 \
 	{                                                                    \
 		nl_enter();                                                  \
-		return nl_spawn(NL_REAL_AS(slot, nl_spawn_fn), via, pid,     \
-				path, fa, attr, argv, envp);                 \
+		return nl_spawn(NL_REAL_AS(slot, nl_spawn_fn), xflags, via,  \
+				pid, path, fa, attr, argv, envp);            \
 	}
 
-SPAWN_INTERPOSER(nl_vsym_posix_spawn, spawn_2_15, "posix_spawn")
-SPAWN_INTERPOSER(nl_vsym_posix_spawn_old, spawn_2_2_5, "posix_spawn")
-SPAWN_INTERPOSER(nl_vsym_posix_spawnp, spawnp_2_15, "posix_spawnp")
-SPAWN_INTERPOSER(nl_vsym_posix_spawnp_old, spawnp_2_2_5, "posix_spawnp")
+SPAWN_INTERPOSER(nl_vsym_posix_spawn, spawn_2_15, 0, "posix_spawn")
+SPAWN_INTERPOSER(nl_vsym_posix_spawn_old, spawn_2_2_5, NL_SPAWN_TRY_SHELL,
+		 "posix_spawn")
+SPAWN_INTERPOSER(nl_vsym_posix_spawnp, spawnp_2_15, NL_SPAWN_USE_PATH,
+		 "posix_spawnp")
+SPAWN_INTERPOSER(nl_vsym_posix_spawnp_old, spawnp_2_2_5,
+		 NL_SPAWN_USE_PATH | NL_SPAWN_TRY_SHELL, "posix_spawnp")
 
 __asm__(".symver nl_vsym_posix_spawn, posix_spawn@@GLIBC_2.15");
 __asm__(".symver nl_vsym_posix_spawn_old, posix_spawn@GLIBC_2.2.5");

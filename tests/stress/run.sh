@@ -14,6 +14,12 @@
 #   plain     under the shim for STRESS_SECONDS (default 60; 10 with
 #             SMOKE=1): no failure, no crash, no deadlock (it must end
 #             within its time plus a margin);
+#   spawn-setfd, spawn-cloexec
+#             the two posix_spawn races of a sweep decided in the parent
+#             (tests/stress/spawn_race.c), STRESS_RACE_ROUNDS rounds each
+#             (default 20000; 2000 with SMOKE=1): first without the shim
+#             (no failure: the checks agree with glibc), then under it (no
+#             failure either);
 #   helgrind  under valgrind --tool=helgrind for STRESS_HELGRIND_SECONDS
 #             (default 10): the same checks, and no race, lock-order or
 #             pthread error involving libnoleak (helgrind.awk sorts them).
@@ -38,6 +44,11 @@ else
 	SECONDS_PLAIN=${STRESS_SECONDS:-60}
 fi
 SECONDS_HG=${STRESS_HELGRIND_SECONDS:-10}
+if [ "${SMOKE:-0}" = 1 ]; then
+	RACE_ROUNDS=${STRESS_RACE_ROUNDS:-2000}
+else
+	RACE_ROUNDS=${STRESS_RACE_ROUNDS:-20000}
+fi
 CONTROL_SECONDS=2
 # Time allowed past the run's own duration before it counts as hung.
 MARGIN=60
@@ -67,6 +78,8 @@ mkdir -p "$S" || die "cannot create $S"
 echo "stress: building in $S"
 $CC $CFLAGS -o "$S/stress" tests/stress/stress.c -lpthread || die "cannot build stress"
 $CC $CFLAGS -o "$S/checker" tests/stress/checker.c || die "cannot build checker"
+$CC $CFLAGS -o "$S/spawn_race" tests/stress/spawn_race.c -lpthread ||
+	die "cannot build spawn_race"
 $CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/foundation/found_early.so.c ||
 	die "cannot build found_early.so"
 # --no-as-needed: the program uses nothing from the library, the
@@ -128,6 +141,26 @@ echo "stress: under the shim, $SECONDS_PLAIN s"
 run_stress plain "$SECONDS_PLAIN" "$S/plain.out" "$S/plain.err" env LD_PRELOAD="$B/libnoleak.so"
 sed 's/^/  /' "$S/plain.out"
 judge plain "$SECONDS_PLAIN" "$S/plain.out" "$S/plain.err"
+
+# --- the posix_spawn races ---
+
+for mode in setfd cloexec; do
+	echo "stress: posix_spawn race $mode, $RACE_ROUNDS rounds, without and with the shim"
+	out=$(TMPDIR="$S" env LD_PRELOAD= "$S/spawn_race" $mode "$RACE_ROUNDS" 2>&1)
+	rc_off=$?
+	# With a log: the sweep walks every fd, as a logging deployment does.
+	out_on=$(TMPDIR="$S" env LD_PRELOAD="$B/libnoleak.so" NOLEAK_MODE=enforce \
+		NOLEAK_LOG="$S/spawn-$mode.log" \
+		timeout -s KILL $((MARGIN * 10)) "$S/spawn_race" $mode "$RACE_ROUNDS" 2>&1)
+	rc_on=$?
+	if [ $rc_off != 0 ]; then
+		note FAIL "spawn-$mode" "without the shim: $out (status $rc_off): the check proves nothing"
+	elif [ $rc_on != 0 ]; then
+		note FAIL "spawn-$mode" "under the shim: $out_on (status $rc_on)"
+	else
+		note PASS "spawn-$mode" "as without the shim: $out_on"
+	fi
+done
 
 # --- helgrind ---
 
