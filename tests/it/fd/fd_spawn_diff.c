@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 #define TIMEOUT 60.0
 

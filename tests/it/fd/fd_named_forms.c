@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../lib/run.h"
+#include "../../lib/run.h"
 
 #define TIMEOUT 20.0
 
