@@ -134,6 +134,18 @@ struct spawn_args {
 
 /* --- the child --- */
 
+/* The child shares the calling thread's TLS, so every failing system call
+ * of the child leaves its errno in the caller's errno, as glibc's child
+ * does: a close action on an fd that is not open leaves EBADF, SETSIGDEF
+ * with SIGKILL EINVAL, a PATH walk that ends in a successful exec the last
+ * failure's.  The shim's own calls (regrouping, the sweep) leave it alone. */
+static long child_errno(long r)
+{
+	if (r < 0)
+		errno = (int)-r;
+	return r;
+}
+
 static int sig_member(const void *set, int sig)
 {
 	const unsigned long *w = set;
@@ -144,8 +156,8 @@ static int sig_member(const void *set, int sig)
 static long raw_sigaction(int sig, const struct kernel_sigaction *act,
 			  struct kernel_sigaction *old)
 {
-	return nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old,
-		       KSIGSET_BYTES, 0, 0);
+	return child_errno(nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old,
+				   KSIGSET_BYTES, 0, 0));
 }
 
 /* No handler of the parent may run in the child, which shares its memory:
@@ -186,19 +198,19 @@ static long child_attributes(const posix_spawnattr_t *attr)
 	short f = attr->__flags;
 	if ((f & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) ==
 	    POSIX_SPAWN_SETSCHEDPARAM)
-		r = NL_SYS(SYS_sched_setparam, 0, &attr->__sp, 0);
+		r = child_errno(NL_SYS(SYS_sched_setparam, 0, &attr->__sp, 0));
 	else if (f & POSIX_SPAWN_SETSCHEDULER)
-		r = NL_SYS(SYS_sched_setscheduler, 0, attr->__policy, &attr->__sp);
+		r = child_errno(NL_SYS(SYS_sched_setscheduler, 0, attr->__policy, &attr->__sp));
 	if (r < 0)
 		return r;
-	if ((f & POSIX_SPAWN_SETSID) && (r = NL_SYS(SYS_setsid, 0, 0, 0)) < 0)
+	if ((f & POSIX_SPAWN_SETSID) && (r = child_errno(NL_SYS(SYS_setsid, 0, 0, 0))) < 0)
 		return r;
 	if ((f & POSIX_SPAWN_SETPGROUP) &&
-	    (r = NL_SYS(SYS_setpgid, 0, attr->__pgrp, 0)) < 0)
+	    (r = child_errno(NL_SYS(SYS_setpgid, 0, attr->__pgrp, 0))) < 0)
 		return r;
 	if (f & POSIX_SPAWN_RESETIDS) {
-		if ((r = NL_SYS(SYS_setresuid, -1, NL_SYS(SYS_getuid, 0, 0, 0), -1)) < 0 ||
-		    (r = NL_SYS(SYS_setresgid, -1, NL_SYS(SYS_getgid, 0, 0, 0), -1)) < 0)
+		if ((r = child_errno(NL_SYS(SYS_setresuid, -1, NL_SYS(SYS_getuid, 0, 0, 0), -1))) < 0 ||
+		    (r = child_errno(NL_SYS(SYS_setresgid, -1, NL_SYS(SYS_getgid, 0, 0, 0), -1))) < 0)
 			return r;
 	}
 	return 0;
@@ -207,7 +219,7 @@ static long child_attributes(const posix_spawnattr_t *attr)
 static void close_one(int fd, void *ctx)
 {
 	if (fd >= *(const int *)ctx)
-		nl_sys_close(fd);
+		child_errno(nl_sys_close(fd));
 }
 
 /* One file action; 0 or -errno. */
@@ -217,7 +229,7 @@ static long child_action(const struct glibc_action *act)
 	switch (act->tag) {
 	case GLIBC_DO_CLOSE: {
 		int fd = act->action.close_action.fd;
-		if ((r = nl_sys_close(fd)) == 0)
+		if ((r = child_errno(nl_sys_close(fd))) == 0)
 			return 0;
 		/* Errors count only for fds out of range. */
 		struct rlimit rl;
@@ -228,16 +240,17 @@ static long child_action(const struct glibc_action *act)
 	}
 	case GLIBC_DO_OPEN: {
 		int fd = act->action.open_action.fd;
-		nl_sys_close(fd);
-		int got = nl_sys_openat(AT_FDCWD, act->action.open_action.path,
+		child_errno(nl_sys_close(fd));
+		int got = (int)child_errno(nl_sys_openat(AT_FDCWD,
+					act->action.open_action.path,
 					act->action.open_action.oflag,
-					act->action.open_action.mode);
+					act->action.open_action.mode));
 		if (got < 0)
 			return got;
 		if (got != fd) {
-			if ((r = NL_SYS(SYS_dup2, got, fd, 0)) != fd)
+			if ((r = child_errno(NL_SYS(SYS_dup2, got, fd, 0))) != fd)
 				return r < 0 ? r : -EBADF;
-			if ((r = nl_sys_close(got)) != 0)
+			if ((r = child_errno(nl_sys_close(got))) != 0)
 				return r;
 		}
 		return 0;
@@ -245,28 +258,29 @@ static long child_action(const struct glibc_action *act)
 	case GLIBC_DO_DUP2: {
 		int fd = act->action.dup2_action.fd, newfd = act->action.dup2_action.newfd;
 		if (fd == newfd) {
-			int flags = nl_sys_fcntl(fd, F_GETFD, 0);
+			int flags = (int)child_errno(nl_sys_fcntl(fd, F_GETFD, 0));
 			if (flags < 0)
 				return flags;
-			r = nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+			r = child_errno(nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC));
 			return r < 0 ? r : 0;
 		}
-		r = NL_SYS(SYS_dup2, fd, newfd, 0);
+		r = child_errno(NL_SYS(SYS_dup2, fd, newfd, 0));
 		return r == newfd ? 0 : r < 0 ? r : -EBADF;
 	}
 	case GLIBC_DO_CHDIR:
-		return NL_SYS(SYS_chdir, act->action.chdir_action.path, 0, 0);
+		return child_errno(NL_SYS(SYS_chdir, act->action.chdir_action.path, 0, 0));
 	case GLIBC_DO_FCHDIR:
-		return NL_SYS(SYS_fchdir, act->action.fchdir_action.fd, 0, 0);
+		return child_errno(NL_SYS(SYS_fchdir, act->action.fchdir_action.fd, 0, 0));
 	case GLIBC_DO_CLOSEFROM: {
 		int from = act->action.closefrom_action.from;
-		if (nl_sys_close_range((unsigned)from, ~0U, 0) == 0)
+		if (child_errno(nl_sys_close_range((unsigned)from, ~0U, 0)) == 0)
 			return 0;
 		return nl_for_each_open_fd(close_one, &from) == 0 ? 0 : -EMFILE;
 	}
 	case GLIBC_DO_TCSETPGRP: {
 		pid_t pgrp = nl_sys_getpgid(0);
-		r = nl_sys_ioctl(act->action.setpgrp_action.fd, TIOCSPGRP, &pgrp);
+		r = child_errno(nl_sys_ioctl(act->action.setpgrp_action.fd, TIOCSPGRP,
+					     &pgrp));
 		return r < 0 ? r : 0;
 	}
 	}
@@ -275,7 +289,7 @@ static long child_action(const struct glibc_action *act)
 
 static long raw_execve(const char *path, char *const argv[], char *const envp[])
 {
-	return NL_SYS(SYS_execve, path, argv, envp);
+	return child_errno(NL_SYS(SYS_execve, path, argv, envp));
 }
 
 /* glibc's __execvpex: execvpe without its own ENOEXEC retry.  -errno. */
@@ -374,6 +388,8 @@ static int spawn_child(void *arg)
 			r = child_exec(a, "/bin/sh", a->sh_argv);
 		}
 	}
+	/* __execvpex's own errno: ENOENT for "", EACCES after a refusal. */
+	child_errno(r);
 	a->err = r < 0 ? (int)-r : ECHILD;
 	nl_sys6(SYS_exit_group, 127, 0, 0, 0, 0, 0);
 	return 127;
