@@ -1,0 +1,135 @@
+/* The process-group decisions (shim/core/pgroup.c) that need no children:
+ * how a child was started (its marker's origin), the marker's text, which
+ * spawners regroup, and what posix_spawn gets.  What happens to real
+ * process trees is tested in tests/it/pgroup/. */
+#include <criterion/criterion.h>
+
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/state.h"
+#include "core/pgroup.h"
+
+static void with_policy(enum nl_mode mode, enum nl_pgroup pgroup)
+{
+	nl_policy_defaults(&nl_proc.pol);
+	nl_proc.pol.mode = mode;
+	nl_proc.pol.pgroup = pgroup;
+	nl_proc.pid = getpid();
+	atomic_store(&nl_proc.init_state, NL_INIT_DONE);
+}
+
+static void enforce(void)
+{
+	with_policy(NL_MODE_ENFORCE, NL_PGROUP_AUTO);
+}
+
+static void back_to_off(void)
+{
+	atomic_store(&nl_proc.init_state, NL_INIT_NONE);
+}
+
+TestSuite(pgroup, .init = enforce, .fini = back_to_off);
+
+/* One row per way of starting a child. */
+static const struct {
+	const char *via, *path, *argv[5];
+	char origin;
+} origins[] = {
+	{ "system", "/bin/sh", { "sh", "-c", "x" }, NL_ORIGIN_SYSTEM },
+	{ "popen", "/bin/sh", { "sh", "-c", "x" }, NL_ORIGIN_SYSTEM },
+	{ "execve", "/bin/sh", { "sh", "-c", "x" }, NL_ORIGIN_SHELL_C },
+	{ "execve", "/bin/bash", { "bash", "-ec", "x" }, NL_ORIGIN_SHELL_C },
+	{ "execve", "/bin/sh", { "sh", "-e", "-c", "x" }, NL_ORIGIN_SHELL_C },
+	{ "posix_spawn", "/usr/bin/dash", { "dash", "-xc", "x" },
+	  NL_ORIGIN_SHELL_C },
+	{ "execve", "/bin/sh", { "sh", "script.sh" }, NL_ORIGIN_PROGRAM },
+	{ "execve", "/bin/sh", { "sh", "script.sh", "-c" }, NL_ORIGIN_PROGRAM },
+	{ "execve", "/bin/sh", { "sh", "--", "-c" }, NL_ORIGIN_PROGRAM },
+	{ "execve", "/usr/bin/python3", { "python3", "-c", "x" },
+	  NL_ORIGIN_PROGRAM },
+	{ "execve", "/usr/bin/env", { "env", "sh", "-c", "x" },
+	  NL_ORIGIN_PROGRAM },
+	{ "execve", "/bin/sh", { NULL }, NL_ORIGIN_PROGRAM },
+};
+
+Test(pgroup, the_origin_of_each_way_of_starting_a_child)
+{
+	for (size_t i = 0; i < sizeof origins / sizeof *origins; i++) {
+		char o = nl_pgroup_origin(origins[i].via, origins[i].path,
+					  (char *const *)origins[i].argv);
+		cr_expect_eq(o, origins[i].origin, "row %zu (%s %s): got %c", i,
+			     origins[i].via, origins[i].argv[0] ?
+			     origins[i].argv[0] : "(no argv)", o);
+	}
+}
+
+Test(pgroup, the_marker_holds_the_largest_numbers)
+{
+	char buf[NL_PGROUP_MARKER_MAX];
+	nl_pgroup_format_marker(buf, INT_MAX, INT_MAX, INT_MAX,
+				NL_ORIGIN_SHELL_C);
+	char want[NL_PGROUP_MARKER_MAX];
+	snprintf(want, sizeof want, "%s=%d:%d:%d:c", NL_PGROUP_FROM_ENV,
+		 INT_MAX, INT_MAX, INT_MAX);
+	cr_expect_str_eq(buf, want);
+	nl_pgroup_format_marker(buf, 12, 34, 56, NL_ORIGIN_PROGRAM);
+	cr_expect_str_eq(buf, NL_PGROUP_FROM_ENV "=12:34:56:p");
+}
+
+/* This test process as a session leader without a terminal: the one
+ * kind of spawner whose children can be regrouped. */
+static void lead_a_session(void)
+{
+	if (getsid(0) != getpid())
+		cr_assert_neq(setsid(), -1, "setsid: %m");
+}
+
+Test(pgroup, who_regroups)
+{
+	lead_a_session();
+	pid_t me = getpid();
+	cr_expect_eq(nl_pgroup_regroups(me, 0), 1,
+		     "a session leader without a terminal");
+	cr_expect_eq(nl_pgroup_regroups(me, 1), 0,
+		     "a spawner that manages groups itself");
+	cr_expect_eq(nl_pgroup_regroups(me + 1, 0), 0,
+		     "a process that leads no session");
+	with_policy(NL_MODE_ENFORCE, NL_PGROUP_NEVER);
+	cr_expect_eq(nl_pgroup_regroups(me, 0), 0, "pgroup=never");
+	with_policy(NL_MODE_OFF, NL_PGROUP_ALWAYS);
+	cr_expect_eq(nl_pgroup_regroups(me, 0), 0, "mode=off");
+	with_policy(NL_MODE_AUDIT, NL_PGROUP_ALWAYS);
+	cr_expect_eq(nl_pgroup_regroups(me, 0), 1, "audit decides the same");
+}
+
+Test(pgroup, posix_spawn_gets_a_group_unless_the_caller_chose_one)
+{
+	lead_a_session();
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	cr_expect_eq(nl_pgroup_for_spawn(NULL, "/bin/true"), 1);
+	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 1);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 0,
+		     "the caller chose a group");
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 0,
+		     "the caller chose a session");
+	posix_spawnattr_setflags(&at, 0);
+	with_policy(NL_MODE_AUDIT, NL_PGROUP_AUTO);
+	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 2,
+		     "audit: the marker only");
+	posix_spawnattr_destroy(&at);
+}
+
+Test(pgroup, tokens_are_distinct_and_never_a_small_pid)
+{
+	pid_t a = nl_pgroup_new_token(), b = nl_pgroup_new_token();
+	cr_expect_neq(a, b);
+	cr_expect_geq(a, 1 << 23);
+	cr_expect_geq(b, 1 << 23);
+}
