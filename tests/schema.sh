@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The event schema (common/events.def) against its users:
+#  - paths named in README.md and HACKING.md exist;
 #  - every event kind the shim begins, and every key it writes with a
 #    literal name, is in the schema, with a matching type
 #    (nl_event_int: NUM; nl_event_str/strn: STR; nl_event_bool: BOOL;
@@ -57,6 +58,12 @@ done
 for f in $(printf '%s\n' "$rows" | awk -F'|' '{print $4}' | sed -e 's/([^)]*)//g' -e 's/:.*//' | tr ',' '\n' |
 	sed -e 's/^ *//' -e 's/ *$//' -e 's/^and the culprit$//' -e 's/ or .*//' | grep -E '^[a-z_0-9]+$' | sort -u); do
 	[ -n "$(type_of "$f")" ] || { echo "schema: README.md's event table names field \"$f\", not in $def"; bad=1; }
+done
+
+# 3. Paths the README and HACKING.md name exist (files move; prose must follow).
+for p in $(grep -oh '`\(tests\|shim\|common\|policy\|tools\|examples\)/[^` ]*`' README.md HACKING.md |
+	tr -d '`' | grep -v '[A-Z]\{4\}' | sort -u); do
+	compgen -G "$p" >/dev/null || { echo "schema: README.md or HACKING.md names $p, which does not exist"; bad=1; }
 done
 
 [ $bad -eq 0 ] && echo "schema: $(printf '%s\n' $kinds | wc -l) kinds; the shim and README.md agree with $def"
