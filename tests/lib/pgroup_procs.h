@@ -13,6 +13,10 @@ const char *pg_mark_env(const char *mark);
 /* Live (not zombie) processes with the marker in their environment. */
 int pg_count_marked(const char *mark);
 /* Waits up to `seconds` for them to go; returns how many are left. */
+/* How long a killed tree may take to be gone: generous, since a loaded
+ * machine can delay the exit of a signalled process for a while; the wait
+ * ends as soon as the tree is gone. */
+#define PG_DIES_WITHIN 10.0
 int pg_wait_unmarked(const char *mark, double seconds);
 /* SIGKILL them, and wait a little for them to go. */
 void pg_kill_marked(const char *mark);

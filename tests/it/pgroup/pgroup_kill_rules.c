@@ -40,14 +40,14 @@ static void kill_zero_reaches_the_tree(const char *via, const char *how)
 	 * daemon's group, so kill(0) ends it. */
 	const char *plain = pg_mark(via);
 	tree(via, how, plain, 0);
-	cr_assert_eq(pg_wait_unmarked(plain, 1.0), 0,
+	cr_assert_eq(pg_wait_unmarked(plain, PG_DIES_WITHIN), 0,
 		     "without the shim %s should end the tree (%s)", how, via);
 
 	const char *mark = pg_mark(via);
 	tree(via, how, mark, 1);
 	cr_expect_eq(pg_field(r.out, "kill0", "kill0"), 0, "%s", r.out);
 	cr_expect_eq(pg_field(r.out, "status", "status"), 15, "%s", r.out);
-	cr_expect_eq(pg_wait_unmarked(mark, 1.0), 0,
+	cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
 		     "under the shim %s missed the regrouped tree (%s)", how,
 		     via);
 }

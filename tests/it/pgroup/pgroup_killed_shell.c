@@ -63,7 +63,7 @@ static void incident(const char *via)
 
 	const char *mark = pg_mark(via);
 	port = kill_the_shell(via, mark, 1, NULL);
-	cr_expect_eq(pg_wait_unmarked(mark, 1.0), 0,
+	cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
 		     "under the shim, part of the killed shell's tree (%s) is "
 		     "still alive 1 s later", via);
 	cr_expect_eq(pg_bind_port(port), 0, "port %d still held: %s", port,

@@ -39,6 +39,6 @@ Test(pgroup_nested, killing_the_child_leaves_nothing)
 
 	const char *mark = pg_mark("nested");
 	kill_nested_tree(mark, 1);
-	cr_expect_eq(pg_wait_unmarked(mark, 1.0), 0,
+	cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
 		     "part of the nested tree is alive 1 s after the kill");
 }

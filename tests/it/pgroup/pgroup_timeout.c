@@ -26,6 +26,6 @@ Test(pgroup_timeout, timeout_leaves_no_sleep_behind)
 	cr_assert(!r.timed_out, "%s", r.err);
 	cr_expect_eq(exit_code(&r), 124, "timeout should report the timeout: %d %s",
 		     r.status, r.err);
-	cr_expect_eq(pg_wait_unmarked(mark, 1.0), 0,
+	cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
 		     "the sleep (or python) outlived timeout's kill(0)");
 }
