@@ -224,13 +224,15 @@ Test(fd_deliberate, jspawnhelper_gets_every_formerly_inheritable_fd)
 /* --- inherited fds, shells --- */
 
 /* What a program was handed at start-up it hands on: env, nice, nohup,
- * setsid and stdbuf exec the command in place. */
+ * setsid and stdbuf exec the command in place.  (setsid forks first when
+ * it leads its group; -w makes it wait, so the output is complete when the
+ * shell exits.) */
 Test(fd_deliberate, exec_in_place_wrappers_hand_on_inherited_fds)
 {
 	static const char *const wrappers[] = {
 		"/usr/bin/env", "/usr/bin/nice", "/usr/bin/nohup",
-		"/usr/bin/setsid", "/usr/bin/stdbuf -oL",
-		"/usr/bin/env /usr/bin/nice /usr/bin/setsid",
+		"/usr/bin/setsid -w", "/usr/bin/stdbuf -oL",
+		"/usr/bin/env /usr/bin/nice /usr/bin/setsid -w",
 	};
 	for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++) {
 		char cmd[PATH_MAX * 2];
