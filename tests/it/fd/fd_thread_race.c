@@ -1,7 +1,9 @@
 /* The fork+exec race of multithreaded programs: a pipe another thread has
  * open at the moment of a fork reaches the exec'd child unless it was
  * close-on-exec from birth.  Under the shim no child of 2,000 ever holds
- * one; without it, one does. */
+ * one; without it, one does.  The time bounds are for a loaded machine:
+ * 2,000 exec'd children take seconds when idle, minutes under a parallel
+ * build. */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -27,14 +29,14 @@ static void race(int shim, const char *n, const char *until, int *children,
 {
 	char *argv[] = { (char *)top("build/fixtures/fdh_race"), (char *)n,
 			 (char *)until, NULL };
-	cr_assert_eq(run(&r, argv, NULL, shim, 60.0, ""), 0);
+	cr_assert_eq(run(&r, argv, NULL, shim, 240.0, ""), 0);
 	cr_assert(!r.timed_out, "fdh_race (shim=%d) timed out", shim);
 	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
 	cr_assert_eq(sscanf(r.out, "children=%d leaked=%d failed=%d", children,
 			    leaked, failed), 3, "%s", r.out);
 }
 
-Test(fd_thread_race, no_child_inherits_another_thread_s_pipe, .timeout = 90)
+Test(fd_thread_race, no_child_inherits_another_thread_s_pipe, .timeout = 500)
 {
 	int children, leaked, failed;
 

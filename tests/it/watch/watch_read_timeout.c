@@ -1,7 +1,9 @@
 /* read_timeout: a read on a pipe blocked that long fails with EAGAIN and
  * logs read_timeout naming who holds the pipe; audit only logs it and the
  * read goes on.  The job holds the pipe through its stdout on purpose:
- * in enforce mode the shim already keeps the other copy from leaking. */
+ * in enforce mode the shim already keeps the other copy from leaking.
+ * Times are compared as classes, with room for a loaded machine: the job
+ * outlives the 1 s timeout by several seconds. */
 #include <criterion/criterion.h>
 
 #include <string.h>
@@ -19,7 +21,7 @@ static void pipe_eof(const char *mode, const char *job)
 	const char *argv[] = { top("build/fixtures/wd_pipe_eof"), "read", job, NULL };
 	const char *env[] = { mode, "NOLEAK_READ_TIMEOUT=1", log_.env, NULL };
 	cr_assert_eq(access(argv[0], X_OK), 0, "%s missing", argv[0]);
-	watch_start(&w, argv, env, 1, 10.0);
+	watch_start(&w, argv, env, 1, 20.0);
 	watch_join(&w);
 	cr_assert(!w.r.timed_out && exit_code(&w.r) == 0, "wd_pipe_eof: %s%s",
 		  w.r.out, w.r.err);
@@ -27,12 +29,12 @@ static void pipe_eof(const char *mode, const char *job)
 
 Test(watch_read_timeout, enforce_returns_eagain_after_the_timeout)
 {
-	pipe_eof("NOLEAK_MODE=enforce", "echo ok; sleep 4 & echo pid=$!");
+	pipe_eof("NOLEAK_MODE=enforce", "echo ok; sleep 8 & echo pid=$!");
 	cr_expect(strstr(w.r.out, "ok\n"), "the data before the hang: %s", w.r.out);
 	cr_expect(strstr(w.r.out, "last=read result=-1 errno=EAGAIN "), "%s", w.r.out);
 	double after = out_double(w.r.out, "after");
-	cr_expect(after >= 0.9 && after < 1.5, "EAGAIN after %.1f s", after);
-	cr_expect_lt(w.r.seconds, 3.0, "the run took %.1f s", w.r.seconds);
+	cr_expect(after >= 0.9 && after < 5.0, "EAGAIN after %.1f s", after);
+	cr_expect_lt(w.r.seconds, 7.0, "the run took %.1f s", w.r.seconds);
 
 	const char *text = slurp(log_.path);
 	cr_assert(event_line(text, "read_timeout", NULL, line, sizeof line), "%s", text);
@@ -47,17 +49,17 @@ Test(watch_read_timeout, enforce_returns_eagain_after_the_timeout)
 
 Test(watch_read_timeout, audit_only_logs_would_time_out)
 {
-	pipe_eof("NOLEAK_MODE=audit", "echo ok; sleep 2.5 & echo pid=$!");
+	pipe_eof("NOLEAK_MODE=audit", "echo ok; sleep 5 & echo pid=$!");
 	/* The read waited for the job, as without the shim. */
 	cr_expect(strstr(w.r.out, "last=read result=0 errno=0 "), "%s", w.r.out);
-	cr_expect_geq(out_double(w.r.out, "after"), 2.0, "%s", w.r.out);
+	cr_expect_geq(out_double(w.r.out, "after"), 4.5, "%s", w.r.out);
 
 	const char *text = slurp(log_.path);
 	cr_assert(event_line(text, "read_timeout", NULL, line, sizeof line), "%s", text);
 	cr_expect(strstr(line, "\"action\":\"would_time_out\""), "%s", line);
 	cr_expect_eq(count_lines_with(text, "\"event\":\"read_timeout\""), 1, "%s", text);
 	double ts = event_ts(line), start = out_double(w.r.out, "start");
-	cr_expect(ts - start > 0.9 && ts - start < 2.0,
+	cr_expect(ts - start > 0.9 && ts - start < 4.0,
 		  "read_timeout %.3f s after the read began", ts - start);
 	long job = out_long(w.r.out, "pid");
 	cr_expect(culprit_of(line, job, who, sizeof who), "the job %ld: %s", job, line);
