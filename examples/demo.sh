@@ -272,7 +272,7 @@ incident_3() {
 
 	step "without the shim"
 	cmd "thread_race 300"
-	run_shown 20 "$work/3.out" "$ex/thread_race" 300
+	run_shown 120 "$work/3.out" "$ex/thread_race" 300
 	n=$(leaky_helpers "$work/3.out")
 	if [ "${n:-0}" -gt 0 ]; then
 		fails "forks that landed between pipe() and fcntl() handed the pipe on: the incident"
@@ -283,7 +283,7 @@ incident_3() {
 
 	step "noleak --audit (changes nothing, only logs)"
 	cmd "noleak --audit --log audit.log -- thread_race 300"
-	run_shown 20 "$work/3a.out" "$b/noleak" --audit --log "$work/3.log" \
+	run_shown 120 "$work/3a.out" "$b/noleak" --audit --log "$work/3.log" \
 		-- "$ex/thread_race" 300
 	stop_all
 	n=$(leaky_helpers "$work/3a.out")
@@ -296,7 +296,7 @@ incident_3() {
 
 	step "noleak (enforce)"
 	cmd "noleak -- thread_race 300"
-	run_shown 20 "$work/3e.out" "$b/noleak" -- "$ex/thread_race" 300
+	run_shown 120 "$work/3e.out" "$b/noleak" -- "$ex/thread_race" 300
 	n=$(leaky_helpers "$work/3e.out")
 	if [ "${n:-1}" -eq 0 ]; then
 		fixed "pipe() became pipe2(O_CLOEXEC): there is no window left to land in"
