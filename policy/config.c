@@ -279,7 +279,7 @@ static long read_all(int fd, char *buf, size_t cap, int *more)
 }
 
 static void read_config(struct nl_policy *p, const char *path,
-			const struct nl_identity *who, char *buf)
+			const struct nl_identity *who)
 {
 	struct stat st;
 	int fd, more;
@@ -314,9 +314,21 @@ static void read_config(struct nl_policy *p, const char *path,
 		nl_policy_error(p, path, ": ignored: ", why, NULL);
 		return;
 	}
+	/* The file goes to an anonymous mapping, unmapped right after, not
+	 * onto the stack: start-up may run on whatever thread made the first
+	 * call.  Mapped only once there is a file: most hosts have none. */
+	long map = nl_sys6(SYS_mmap, 0, NL_CONFIG_MAX, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map < 0 && map > -4096) {
+		nl_sys_close(fd);
+		file_error(p, path, "cannot read", (int)-map);
+		return;
+	}
+	char *buf = (char *)map;
 	len = read_all(fd, buf, NL_CONFIG_MAX, &more);
 	nl_sys_close(fd);
 	if (len < 0) {
+		NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
 		file_error(p, path, "cannot read", (int)-len);
 		return;
 	}
@@ -330,22 +342,7 @@ static void read_config(struct nl_policy *p, const char *path,
 	}
 	memcpy(p->config_path, path, strlen(path) + 1);
 	nl_policy_apply_config(p, buf, (size_t)len, path, who);
-}
-
-/* The file goes to an anonymous mapping, unmapped right after, not onto
- * the stack: start-up may run on whatever thread made the first call. */
-static void load_file(struct nl_policy *p, const char *path,
-		      const struct nl_identity *who)
-{
-	long buf = nl_sys6(SYS_mmap, 0, NL_CONFIG_MAX, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf < 0 && buf > -4096) {
-		file_error(p, path, "cannot read", (int)-buf);
-		return;
-	}
-	read_config(p, path, who, (char *)buf);
-	NL_SYS(SYS_munmap, buf, NL_CONFIG_MAX, 0);
+	NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
 }
 
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
@@ -362,7 +359,7 @@ void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 		if (v != NULL && v[0] != '\0')
 			path = v;
 	}
-	load_file(p, path, who);
+	read_config(p, path, who);
 	if (!secure)
 		nl_policy_apply_env(p, envp);
 	nl_policy_finish(p);

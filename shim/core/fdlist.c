@@ -26,21 +26,31 @@ int nl_numdir_open(struct nl_numdir *d, const char *path, int skip_own)
 	return d->fd < 0 ? -1 : 0;
 }
 
-int nl_numdir_next(struct nl_numdir *d)
+/* The next numbered entry of directory fd, read in batches into buf
+ * (*n bytes of it filled, *off consumed), or -1 at the end.  Inlined: a
+ * call would grow for_each's frame, which nested scans pay twice. */
+static inline __attribute__((always_inline)) int
+next_number(int fd, int skip, char *buf, size_t cap, long *n, long *off)
 {
 	for (;;) {
-		if (d->off >= d->n) {
-			d->n = nl_sys_getdents64(d->fd, d->buf, sizeof d->buf);
-			d->off = 0;
-			if (d->n <= 0)
+		if (*off >= *n) {
+			*n = nl_sys_getdents64(fd, buf, cap);
+			*off = 0;
+			if (*n <= 0)
 				return -1;
 		}
-		struct dirent64 *e = (struct dirent64 *)(d->buf + d->off);
-		d->off += e->d_reclen;
+		struct dirent64 *e = (struct dirent64 *)(buf + *off);
+		*off += e->d_reclen;
 		int num = parse_number(e->d_name);
-		if (num >= 0 && num != d->skip)
+		if (num >= 0 && num != skip)
 			return num;
 	}
+}
+
+int nl_numdir_next(struct nl_numdir *d)
+{
+	return next_number(d->fd, d->skip, d->buf, sizeof d->buf, &d->n,
+			   &d->off);
 }
 
 void nl_numdir_close(struct nl_numdir *d)
@@ -75,4 +85,19 @@ int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
 {
 	return for_each("/proc/self/fd", 1, fn, ctx);
+}
+
+int nl_for_each_open_fd_light(void (*fn)(int fd, void *ctx), void *ctx)
+{
+	char buf[512] __attribute__((aligned(8)));
+	long n = 0, off = 0;
+	int fd = nl_sys_openat(AT_FDCWD, "/proc/self/fd",
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int num;
+	while ((num = next_number(fd, fd, buf, sizeof buf, &n, &off)) >= 0)
+		fn(num, ctx);
+	nl_sys_close(fd);
+	return 0;
 }

@@ -11,6 +11,11 @@ int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 /* The same for /proc/self/fd: every open fd (not the one used to list). */
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx);
 
+/* The same with a 512-byte buffer on the caller's stack instead of arena
+ * memory: for start-up, where a first touch of the arena's pages costs
+ * every process page faults.  fn must keep to a small frame. */
+int nl_for_each_open_fd_light(void (*fn)(int fd, void *ctx), void *ctx);
+
 /* The same as an iteration, for scans that nest (culprit.c): no frame per
  * level.  The caller gives the memory (arena memory: it is big). */
 struct nl_numdir {

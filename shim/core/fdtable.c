@@ -113,7 +113,10 @@ static struct inherited {
 	dev_t dev;
 	ino_t ino;
 } inherited[INHERITED_MAX];
-static int n_inherited;
+/* In .data (a page the loader has written): read before inherited[] is
+ * first written, a count in .bss would cost a read fault and then a
+ * copy-on-write fault of the same page. */
+static int n_inherited __attribute__((section(".data")));
 
 static void mark_inherited(int fd, void *ctx)
 {
@@ -133,7 +136,7 @@ static void mark_inherited(int fd, void *ctx)
 
 static void snapshot_inherited(void)
 {
-	if (nl_for_each_open_fd(mark_inherited, NULL) == 0)
+	if (nl_for_each_open_fd_light(mark_inherited, NULL) == 0)
 		return;
 	/* No /proc: probe the low numbers one by one. */
 	for (int fd = 3; fd < 1024; fd++)

@@ -462,7 +462,9 @@ void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
 	errno = saved;
 }
 
-int nl_reads_plain;
+/* Written at start-up: in .data, on a page the loader has already written,
+ * rather than a .bss page of its own. */
+int nl_reads_plain __attribute__((section(".data")));
 
 void nl_watch_configure(const struct nl_policy *p)
 {

@@ -32,12 +32,15 @@
 
 /* --- configuration --- */
 
+/* Written at every start-up: in .data, on the page the loader has already
+ * written (relocations), not on a page of its own in .bss that every
+ * process would fault in. */
 static struct {
 	enum nl_log_kind kind;
 	char path[NL_LOG_PATH_MAX];
-	char exe[PATH_MAX];
+	const char *exe;   /* the caller's: no 4 KiB copy to touch at start-up */
 	char mode[32];
-} cfg;
+} cfg __attribute__((section(".data")));
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -53,7 +56,7 @@ void nl_event_configure(enum nl_log_kind kind, const char *path,
 {
 	cfg.kind = kind;
 	copy_str(cfg.path, sizeof cfg.path, path);
-	copy_str(cfg.exe, sizeof cfg.exe, exe);
+	cfg.exe = exe ? exe : "";
 	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
 }
 
@@ -369,7 +372,9 @@ static size_t finish_line(char *buf, size_t len, int full,
  * destination): the log is off, and syslog hears why.  The one writer that
  * got NL_OUT_REFUSED sets the flag; the event that wrote reports it once
  * its own line is done (not from inside the write: the stack is small). */
-static atomic_int refused_pending;
+/* Read at every exit: in .data, whose page the loader has written, not on a
+ * .bss page of its own. */
+static atomic_int refused_pending __attribute__((section(".data")));
 
 static void release(struct nl_event *ev);
 
@@ -379,7 +384,8 @@ static void report_refused_log(void)
 	 * uses it. */
 	static struct nl_event note;
 
-	if (!atomic_exchange(&refused_pending, 0))
+	if (!atomic_load(&refused_pending) ||
+	    !atomic_exchange(&refused_pending, 0))
 		return;
 	nl_event_begin(&note, "config_error");
 	nl_event_str(&note, "error", nl_out_file_refusal());
@@ -562,6 +568,11 @@ void nl_event_flush(void)
 {
 	int saved = errno;
 
+	/* No event has gone through the fold since start-up or fork: nothing
+	 * repeated or dropped to report, and the fold's pages stay untouched
+	 * (this runs at every exit). */
+	if (atomic_load(&rate_sec) == LLONG_MIN)
+		goto refused;
 	if (atomic_flag_test_and_set_explicit(&fold.busy,
 					      memory_order_acquire))
 		goto out;
@@ -570,6 +581,7 @@ void nl_event_flush(void)
 		report_suppressed();
 	}
 	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+refused:
 	report_refused_log();
 out:
 	errno = saved;

@@ -39,6 +39,9 @@ struct nl_event {
 
 /* Where events go and what every line carries.  Called once the policy is
  * known (init), again after a policy change in tests.  `path` is copied.
+ * `exe` is kept by reference: it must stay valid for the process's life
+ * (init passes nl_proc.exe).
+ *
  * A log file the output refuses (out_file.c: a symlink, not a regular
  * file, a directory others may write) turns the log off for the process,
  * and one config_error saying why goes to syslog. */

@@ -74,7 +74,8 @@ START_UP_ENTRY = "constructor"
 # The /proc listers call back: a call to one of them is followed into the
 # callback named at that call site (read from the source line), through
 # the lister's own frames.  (lister -> callback's argument index)
-LISTERS = {"nl_for_each_number": 1, "nl_for_each_open_fd": 0}
+LISTERS = {"nl_for_each_number": 1, "nl_for_each_open_fd": 0,
+           "nl_for_each_open_fd_light": 0}
 LISTER_BODY = "shim/core/fdlist.c:for_each"
 
 # Indirect calls that are not calls through the real-symbol registry:
@@ -84,6 +85,8 @@ EXTERNAL = "EXTERNAL"
 INDIRECT = {
     # The callback: counted at the lister's call site (LISTERS).
     LISTER_BODY: EXTERNAL,
+    # Its stack-buffer twin (start-up); counted with for_each's frame too.
+    "nl_for_each_open_fd_light": EXTERNAL,
     # The program's own handler, called by the shim's trampoline.
     "shim/interpose/signal.c:trampoline": EXTERNAL,
     # The policy key table's parsers.
