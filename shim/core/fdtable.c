@@ -7,6 +7,7 @@
 
 #include "core/fdlist.h"
 #include "base/state.h"
+#include "common/scratch.h"
 #include "common/sys.h"
 
 static struct nl_fd_slot *_Atomic table;
@@ -21,15 +22,35 @@ int nl_fd_table_failed(void)
 static atomic_int high_water;
 
 /* Marks made in a vfork child: per thread, tagged with the child's pid so
- * that the parent, sharing this memory, ignores them. */
-#define STASH_MAX 64
+ * that the parent, sharing this memory, ignores them.  Any number: the
+ * first STASH_INLINE in thread-local storage, the rest in a scratch block
+ * (CPython marks every pass_fds fd in its vfork child).  The block belongs
+ * to the thread and is reused by its next child: a child sharing our
+ * memory cannot give it back before its exec (a failed exec of a PATH walk
+ * still needs the marks), and the parent cannot tell when a CLONE_VM child
+ * is done with it.  So at most one block per thread stays mapped, sized
+ * for the most marks one of its children made.  When the block cannot
+ * grow, the stash is "lost" and the child's exec keeps every fd. */
+#define STASH_INLINE 64
+struct stash_entry {
+	int fd;
+	uint32_t bits;
+};
 struct stash {
 	pid_t pid;
 	int n;
-	int fd[STASH_MAX];
-	uint32_t bits[STASH_MAX];
+	int lost;
+	struct stash_entry *more;
+	size_t more_bytes;
+	struct stash_entry first[STASH_INLINE];
 };
 static __thread struct stash stash __attribute__((tls_model("initial-exec")));
+
+static struct stash_entry *stash_at(int i)
+{
+	return i < STASH_INLINE ? &stash.first[i]
+				: &stash.more[i - STASH_INLINE];
+}
 
 /* The pid of the process whose thread this is, set just before that thread
  * makes a child sharing its memory (vfork, clone(CLONE_VM)): until the
@@ -254,21 +275,33 @@ static void stash_reset_if_stale(void)
 	if (stash.pid != self) {
 		stash.pid = self;
 		stash.n = 0;
+		stash.lost = 0;
 	}
 }
 
 static void stash_update(int fd, uint32_t set, uint32_t clear)
 {
 	stash_reset_if_stale();
-	for (int i = 0; i < stash.n; i++)
-		if (stash.fd[i] == fd) {
-			stash.bits[i] = (stash.bits[i] | set) & ~clear;
+	for (int i = 0; i < stash.n; i++) {
+		struct stash_entry *e = stash_at(i);
+		if (e->fd == fd) {
+			e->bits = (e->bits | set) & ~clear;
 			return;
 		}
-	if (stash.n < STASH_MAX) {
-		stash.fd[stash.n] = fd;
-		stash.bits[stash.n++] = set & ~clear;
 	}
+	if (stash.n >= STASH_INLINE) {
+		void *block = stash.more;
+		size_t need = (size_t)(stash.n - STASH_INLINE + 1) *
+			      sizeof *stash.more;
+		if (nl_scratch_grow(&block, &stash.more_bytes, need) < 0) {
+			stash.lost = 1;
+			return;
+		}
+		stash.more = block;
+	}
+	struct stash_entry *e = stash_at(stash.n++);
+	e->fd = fd;
+	e->bits = set & ~clear;
 }
 
 void nl_fd_mark(int fd, uint32_t bit)
@@ -340,9 +373,9 @@ static uint32_t stash_bits(int fd, int *found)
 	if (stash.n == 0 || stash.pid != nl_sys_getpid())
 		return 0;
 	for (int i = 0; i < stash.n; i++)
-		if (stash.fd[i] == fd) {
+		if (stash_at(i)->fd == fd) {
 			*found = 1;
-			return stash.bits[i];
+			return stash_at(i)->bits;
 		}
 	return 0;
 }
@@ -380,13 +413,19 @@ int nl_fd_stash_count(void)
 
 int nl_fd_stash_fd(int i)
 {
-	return stash.fd[i];
+	return stash_at(i)->fd;
+}
+
+int nl_fd_stash_lost(void)
+{
+	return stash.lost && stash.pid == nl_sys_getpid();
 }
 
 void nl_fd_after_fork(void)
 {
 	stash.n = 0;
 	stash.pid = 0;
+	stash.lost = 0;
 }
 
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)

@@ -12,9 +12,9 @@
  *
  * A vfork child shares this memory with its parent, so what it does to its
  * fds (CPython calls ioctl(FIONCLEX) there; children dup2 over their stdio,
- * close, open) never writes the parent's slots: its marks go to a small
- * per-thread stash tagged with the child's pid, used for that child's exec
- * only, and the parent's view stays as it was. */
+ * close, open) never writes the parent's slots: its marks go to a
+ * per-thread stash tagged with the child's pid (any number of them), used
+ * for that child's exec only, and the parent's view stays as it was. */
 #ifndef NL_FDTABLE_H
 #define NL_FDTABLE_H
 
@@ -90,6 +90,9 @@ int nl_fd_high_water(void);
 /* Visit every fd marked in this vfork child's stash. */
 int nl_fd_stash_count(void);
 int nl_fd_stash_fd(int i);
+/* This vfork child made marks the stash could not hold (no memory): its
+ * exec must keep every fd. */
+int nl_fd_stash_lost(void);
 /* Reset the stash (fork child). */
 void nl_fd_after_fork(void);
 /* This thread is about to make a child that shares its memory (vfork,

@@ -117,6 +117,8 @@ static void keep_marked_fds(struct nl_plan *pl)
 		keep_if_marked(pl, nl_fd_inherited_fd(i));
 	for (int i = 0; i < nl_fd_stash_count(); i++)
 		keep_if_marked(pl, nl_fd_stash_fd(i));
+	if (nl_fd_stash_lost())
+		pl->nomem = 1;
 }
 
 static int shim_made_cloexec(int fd)

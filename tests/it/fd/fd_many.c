@@ -1,6 +1,7 @@
 /* No fixed limit on the fds a new program is handed: a trampoline with
- * 1,000 fds in its "a:b:c" list, 1,000 fds named by an option, and
- * LISTEN_FDS=1000 each reach the new program whole, by execve, posix_spawn
+ * 1,000 fds in its "a:b:c" list, 1,000 fds named by an option,
+ * LISTEN_FDS=1000 and 1,000 fds made inheritable with FIONCLEX (in the
+ * vfork child, as CPython's pass_fds) each reach the new program whole, by execve, posix_spawn
  * and vfork + execve; a vfork child's plan leaves no mapping behind in its
  * parent. */
 #include <criterion/criterion.h>
@@ -27,6 +28,7 @@ static const struct row rows[] = {
 	{ "trampoline", 1 },
 	{ "option", 0 },
 	{ "listen", 0 },
+	{ "fionclex", 0 },
 };
 
 static const char *const hows[] = { "exec", "spawn", "vfork" };
