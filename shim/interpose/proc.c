@@ -107,13 +107,18 @@ NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 
 /* --- groups and sessions --- */
 
+/* A program that calls setpgid manages groups, whether or not the call
+ * worked: timeout(1) started as a session leader calls setpgid(0, 0), which
+ * the kernel refuses a session leader, and still counts on its kill(0)
+ * reaching its command's whole tree. */
 NL_REAL_DECL(setpgid);
 NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 {
 	nl_enter();
 	int r = NL_CALL_REAL(setpgid, (pid, pgid), (SYS_setpgid, pid, pgid));
-	if (r == 0)
-		nl_pgroup_note_manages();
+	int saved = errno;
+	nl_pgroup_note_manages();
+	errno = saved;
 	return r;
 }
 

@@ -7,6 +7,7 @@ checks_python() {
 	check_regrtest python-regrtest $REGRTEST_MODULES
 	check python-multiprocessing-spawn python3.11 python_multiprocessing spawn
 	check python-multiprocessing-forkserver python3.11 python_multiprocessing forkserver
+	check python-pass-fds-200 python3.11 python_pass_fds 200
 }
 
 # check_regrtest NAME MODULE...: Debian's libpython3.11-testsuite, run once
@@ -107,4 +108,17 @@ python_multiprocessing() {
 	    sys.exit(p.exitcode)
 	PY
 	"$PY" mp_check.py "$1" "$PROBE" "$PROOF"
+}
+
+# subprocess with pass_fds of N pipe ends: CPython clears close-on-exec on
+# each with FIONCLEX in its vfork child; the child counts what it got.
+python_pass_fds() {
+	"$PY" - "$1" <<-'PY'
+	import os, subprocess, sys
+	fds = [fd for _ in range(int(sys.argv[1]) // 2) for fd in os.pipe()]
+	out = subprocess.run(
+	    ["sh", "-c", "ls /proc/$$/fd | wc -l"], pass_fds=fds,
+	    capture_output=True, text=True, check=True).stdout
+	print("passed", len(fds), "listed", int(out))
+	PY
 }

@@ -96,6 +96,24 @@ static int for_each_marked(const char *mark, void (*fn)(pid_t))
 	return n;
 }
 
+static char described[4096];
+
+static void describe_one(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	read_file(path, stat, sizeof stat);
+	size_t n = strlen(described);
+	snprintf(described + n, sizeof described - n, "  %.200s", stat);
+}
+
+const char *pg_describe_marked(const char *mark)
+{
+	described[0] = 0;
+	for_each_marked(mark, describe_one);
+	return described;
+}
+
 int pg_count_marked(const char *mark)
 {
 	return for_each_marked(mark, NULL);

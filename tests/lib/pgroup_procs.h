@@ -18,6 +18,8 @@ int pg_count_marked(const char *mark);
  * ends as soon as the tree is gone. */
 #define PG_DIES_WITHIN 10.0
 int pg_wait_unmarked(const char *mark, double seconds);
+/* /proc/PID/stat of each live process carrying the marker, for messages. */
+const char *pg_describe_marked(const char *mark);
 /* SIGKILL them, and wait a little for them to go. */
 void pg_kill_marked(const char *mark);
 /* pg_kill_marked() for every marker this test made: a suite's .fini. */

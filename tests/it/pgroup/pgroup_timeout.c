@@ -1,8 +1,10 @@
 /* timeout(1) in a new session ends its command's whole tree with kill(0):
  * the shim must leave timeout's group alone (it calls setpgid itself) so
- * that the sleep python started dies with it. */
+ * that the sleep python started dies with it.  As a session leader its
+ * setpgid(0, 0) fails with EPERM; it still manages its groups. */
 #include <criterion/criterion.h>
 
+#include <string.h>
 #include <unistd.h>
 
 #include "../../lib/run.h"
@@ -27,5 +29,33 @@ Test(pgroup_timeout, timeout_leaves_no_sleep_behind)
 	cr_expect_eq(exit_code(&r), 124, "timeout should report the timeout: %d %s",
 		     r.status, r.err);
 	cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
-		     "the sleep (or python) outlived timeout's kill(0)");
+		     "the sleep (or python) outlived timeout's kill(0):\n%s%s",
+		     pg_describe_marked(mark), r.err);
+}
+
+/* A session leader whose setpgid(0, 0) failed spawns a child: the child
+ * stays in its group, as without the shim. */
+static const char *child_group(int shim)
+{
+	static struct run_result r;
+	char *argv[] = { "setsid", "-w", PYTHON, "-c",
+			 "import os, subprocess\n"
+			 "try: os.setpgid(0, 0)\n"
+			 "except PermissionError: print('EPERM')\n"
+			 "c = subprocess.Popen(['sleep', '5'])\n"
+			 "print('same' if os.getpgid(c.pid) == os.getpgrp() "
+			 "else 'other')\n"
+			 "c.kill(); c.wait()\n",
+			 NULL };
+	cr_assert_eq(run(&r, argv, NULL, shim, 15.0, NULL), 0);
+	cr_assert(!r.timed_out && exit_code(&r) == 0, "%s%s", r.out, r.err);
+	return r.out;
+}
+
+Test(pgroup_timeout, a_failed_setpgid_still_means_the_program_manages_groups)
+{
+	if (access(PYTHON, X_OK))
+		cr_skip_test(PYTHON " is not installed");
+	cr_assert_str_eq(child_group(0), "EPERM\nsame\n");
+	cr_expect_str_eq(child_group(1), "EPERM\nsame\n");
 }
