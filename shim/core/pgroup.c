@@ -460,14 +460,15 @@ static int send_verified(pid_t target, int group, int sig, still_fn still,
 }
 
 /* The leader checked by shim_made() a moment ago: still the same process,
- * still leading its group. */
+ * still leading its group.  It may have died since (timeout(1) signals its
+ * command and then its group at once): an unreaped child keeps its number
+ * and its group's, so its group is still the one that was checked. */
 static int still_leader(pid_t pid, const void *arg)
 {
 	const struct pstat *was = arg;
 	struct pstat now;
 	return read_pstat(pid, &now) == 0 && now.start == was->start &&
-	       now.ppid == was->ppid && now.pgrp == pid &&
-	       (now.state != 'Z' || was->state == 'Z');
+	       now.ppid == was->ppid && now.pgrp == pid;
 }
 
 /* --- kill --- */
@@ -905,15 +906,19 @@ static int count_members(struct member_scan *m, int just_signalled)
 	}
 }
 
-/* A child that died (unreaped, so its number is still its own) leading a
- * group the shim made: its live members carry our marker.  kill(0) must
- * still reach them, as it would have in our group. */
+/* A child that died or is dying (unreaped, so its number is still its
+ * own; its environment already unreadable) leading a group the shim made:
+ * its live members carry our marker.  kill(0) must still reach them, as it
+ * would have in our group — timeout(1) signals its command, then its own
+ * group at once, and the command may be exiting in between. */
 static int zombie_made(pid_t pid, const struct me *me, struct pstat *st,
 		       struct marker *mk)
 {
 	if (me->audit || pid == me->pid || read_pstat(pid, st) < 0 ||
-	    st->state != 'Z' || st->ppid != me->pid || st->sid != me->sid ||
-	    st->pgrp != pid)
+	    st->ppid != me->pid || st->sid != me->sid || st->pgrp != pid)
+		return 0;
+	/* Alive with its environment readable: shim_made() decided. */
+	if (st->state != 'Z' && st->state != 'X' && read_marker(pid, mk) == 0)
 		return 0;
 	size_t mark = nl_arena_enter();
 	struct member_scan *m = nl_arena_get(sizeof *m);
