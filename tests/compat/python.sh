@@ -113,12 +113,13 @@ python_multiprocessing() {
 # subprocess with pass_fds of N pipe ends: CPython clears close-on-exec on
 # each with FIONCLEX in its vfork child; the child counts what it got.
 python_pass_fds() {
-	"$PY" - "$1" <<-'PY'
+	"$PY" - "$1" "$PROBE" "$PROOF" <<-'PY'
 	import os, subprocess, sys
-	fds = [fd for _ in range(int(sys.argv[1]) // 2) for fd in os.pipe()]
+	n, probe, proof = sys.argv[1:]
+	fds = [fd for _ in range(int(n) // 2) for fd in os.pipe()]
 	out = subprocess.run(
-	    ["sh", "-c", "ls /proc/$$/fd | wc -l"], pass_fds=fds,
-	    capture_output=True, text=True, check=True).stdout
+	    ["sh", "-c", 'ls /proc/$$/fd | wc -l; "$0" "$1"', probe, proof],
+	    pass_fds=fds, capture_output=True, text=True, check=True).stdout
 	print("passed", len(fds), "listed", int(out))
 	PY
 }
