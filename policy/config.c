@@ -12,7 +12,18 @@
  * program, in file order, so a program's section wins over the global one
  * wherever it appears.  Mistakes in the file's shape (over-long lines, lines
  * without '=', bad headers) are reported wherever they are; a bad key or
- * value only when its section applies to the program. */
+ * value only when its section applies to the program.
+ *
+ * Drop-ins: the files named *.conf in the directory CONFIG.d
+ * (/etc/noleak.conf.d), read after the main file in lexical (byte) order,
+ * so that a package can ship a [program ...] section without editing the
+ * main file.  Each file is trusted or ignored on its own under the rule
+ * above, and the directory itself must pass it too (a directory others may
+ * write to is ignored whole).  Across all the files, every global section
+ * is applied first, then every matching program section, in reading order:
+ * a drop-in's global line never overrides the main file's program section.
+ * The listing is read again for each next name (no list is kept: nothing
+ * is allocated), which is quadratic in the number of drop-ins only. */
 #include "policy.h"
 
 #include <errno.h>
@@ -278,15 +289,23 @@ static long read_all(int fd, char *buf, size_t cap, int *more)
 	return (long)len;
 }
 
+enum walks { WALK_GLOBAL = 1, WALK_PROGRAM = 2 };
+
+/* Read one config file and walk it as `walks` says.  Problems with the file
+ * itself are reported only by the walk that applies the global section, so
+ * that a file read twice is reported once. */
 static void read_config(struct nl_policy *p, const char *path,
-			const struct nl_identity *who)
+			const struct nl_identity *who, unsigned walks, int main)
 {
 	struct stat st;
 	int fd, more;
 	long len;
+	int report = (walks & WALK_GLOBAL) != 0;
 
-	if (strlen(path) >= sizeof(p->config_path)) {
-		file_error(p, "NOLEAK_CONFIG", "path longer than 255 bytes", 0);
+	if (main && strlen(path) >= sizeof(p->config_path)) {
+		if (report)
+			file_error(p, "NOLEAK_CONFIG",
+				   "path longer than 255 bytes", 0);
 		return;
 	}
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the program
@@ -299,19 +318,22 @@ static void read_config(struct nl_policy *p, const char *path,
 	if (fd == -ENOENT)
 		return;  /* no config file: the defaults are the policy */
 	if (fd < 0) {
-		file_error(p, path, "cannot open", -fd);
+		if (report)
+			file_error(p, path, "cannot open", -fd);
 		return;
 	}
 	int r = nl_sys_fstat(fd, &st);
 	if (r < 0) {
 		nl_sys_close(fd);
-		file_error(p, path, "cannot stat", -r);
+		if (report)
+			file_error(p, path, "cannot stat", -r);
 		return;
 	}
 	const char *why = nl_policy_config_distrust(&st, nl_sys_geteuid());
 	if (why != NULL) {
 		nl_sys_close(fd);
-		nl_policy_error(p, path, ": ignored: ", why, NULL);
+		if (report)
+			nl_policy_error(p, path, ": ignored: ", why, NULL);
 		return;
 	}
 	/* The file goes to an anonymous mapping, unmapped right after, not
@@ -321,7 +343,8 @@ static void read_config(struct nl_policy *p, const char *path,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map < 0 && map > -4096) {
 		nl_sys_close(fd);
-		file_error(p, path, "cannot read", (int)-map);
+		if (report)
+			file_error(p, path, "cannot read", (int)-map);
 		return;
 	}
 	char *buf = (char *)map;
@@ -329,7 +352,8 @@ static void read_config(struct nl_policy *p, const char *path,
 	nl_sys_close(fd);
 	if (len < 0) {
 		NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
-		file_error(p, path, "cannot read", (int)-len);
+		if (report)
+			file_error(p, path, "cannot read", (int)-len);
 		return;
 	}
 	if (more) {
@@ -337,12 +361,117 @@ static void read_config(struct nl_policy *p, const char *path,
 		 * value ("sock_timeout = 3" of "= 300"). */
 		const char *last = memrchr(buf, '\n', (size_t)len);
 		len = last != NULL ? last - buf + 1 : 0;
-		file_error(p, path,
-			   "larger than 65536 bytes, the rest is ignored", 0);
+		if (report)
+			file_error(p, path,
+				   "larger than 65536 bytes, the rest is ignored",
+				   0);
 	}
-	memcpy(p->config_path, path, strlen(path) + 1);
-	nl_policy_apply_config(p, buf, (size_t)len, path, who);
+	if (main)
+		memcpy(p->config_path, path, strlen(path) + 1);
+	if (walks & WALK_GLOBAL)
+		walk(p, buf, (size_t)len, path, who, 1);
+	if (walks & WALK_PROGRAM)
+		walk(p, buf, (size_t)len, path, who, 0);
 	NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
+}
+
+/* "NAME.conf", not hidden: a drop-in (editors' backups and dpkg's
+ * .dpkg-old/.dpkg-dist copies are not). */
+static int is_dropin(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+/* The open drop-in directory, or -1 (reported) when there is none or it
+ * may not be trusted. */
+static int open_dropins(struct nl_policy *p, const char *dir)
+{
+	struct stat st;
+	int fd;
+
+	do
+		fd = nl_sys_openat(AT_FDCWD, dir,
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	while (fd == -EINTR);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return -1;
+	if (fd < 0) {
+		file_error(p, dir, "cannot open", -fd);
+		return -1;
+	}
+	int r = nl_sys_fstat(fd, &st);
+	const char *why = NULL;
+	if (r < 0)
+		why = "cannot stat";
+	else if (st.st_uid != 0 && st.st_uid != nl_sys_geteuid())
+		why = "not owned by root or the effective user";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by group or others";
+	if (why != NULL) {
+		nl_sys_close(fd);
+		nl_policy_error(p, dir, ": ignored: ", why, NULL);
+		return -1;
+	}
+	return fd;
+}
+
+/* The smallest drop-in name in the directory that sorts after `after`
+ * ("" for the first), copied to `next`.  Returns 1 when there is one. */
+__attribute__((noinline))
+static int next_dropin(int dirfd, const char *after, char next[256])
+{
+	char buf[1024] __attribute__((aligned(8)));
+	int found = 0;
+	long n;
+
+	if (NL_SYS(SYS_lseek, dirfd, 0, SEEK_SET) < 0)
+		return 0;
+	while ((n = nl_sys_getdents64(dirfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const struct {
+				unsigned long long ino;
+				long long off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (const void *)(buf + off);
+			off += d->reclen;
+			if (!is_dropin(d->name) || strcmp(d->name, after) <= 0)
+				continue;
+			if (found && strcmp(d->name, next) >= 0)
+				continue;
+			size_t len = strlen(d->name);
+			if (len > 255)
+				continue;
+			memcpy(next, d->name, len + 1);
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/* Every drop-in of `dir`, in lexical order, walked as `walks` says.  The
+ * previous name is read back from the end of `path`: one buffer less on a
+ * start-up stack. */
+static void load_dropins(struct nl_policy *p, int dirfd, const char *dir,
+			 const struct nl_identity *who, unsigned walks)
+{
+	char name[256], path[520];
+	size_t dlen = strlen(dir);
+
+	if (dlen + 2 > sizeof(path))
+		return;
+	memcpy(path, dir, dlen);
+	path[dlen] = '/';
+	path[dlen + 1] = '\0';
+	while (next_dropin(dirfd, path + dlen + 1, name)) {
+		size_t nlen = strlen(name);
+		if (dlen + 1 + nlen >= sizeof(path))
+			break;
+		memcpy(path + dlen + 1, name, nlen + 1);
+		read_config(p, path, who, walks, 0);
+	}
 }
 
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
@@ -359,7 +488,25 @@ void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 		if (v != NULL && v[0] != '\0')
 			path = v;
 	}
-	read_config(p, path, who);
+	/* The drop-in directory: the config path with ".d" appended. */
+	char dir[260];
+	size_t plen = strlen(path);
+	int dirfd = -1;
+	if (plen + 3 <= sizeof(dir)) {
+		memcpy(dir, path, plen);
+		memcpy(dir + plen, ".d", 3);
+		dirfd = open_dropins(p, dir);
+	}
+	if (dirfd < 0) {
+		read_config(p, path, who, WALK_GLOBAL | WALK_PROGRAM, 1);
+	} else {
+		read_config(p, path, who, WALK_GLOBAL, 1);
+		load_dropins(p, dirfd, dir, who, WALK_GLOBAL);
+		read_config(p, path, who, WALK_PROGRAM, 1);
+		load_dropins(p, dirfd, dir, who, WALK_PROGRAM);
+	}
+	if (dirfd >= 0)
+		nl_sys_close(dirfd);
 	if (!secure)
 		nl_policy_apply_env(p, envp);
 	nl_policy_finish(p);

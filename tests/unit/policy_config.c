@@ -663,3 +663,157 @@ Test(policy_config, example_file_shows_every_default)
 	cr_assert_eq(pol.read_timeout, 600);
 	cr_assert_eq(pol.sock_timeout, 300);
 }
+
+/* --- drop-ins: CONFIG.d, files named *.conf --- */
+
+static char dd_top[64], dd_conf[96], dd_dir[100], dd_env[128];
+
+static void dd_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", name[0] == '/' ? "" : dd_dir,
+		 name[0] == '/' ? name + 1 : name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* TOP/noleak.conf and TOP/noleak.conf.d/, NOLEAK_CONFIG naming the file. */
+static void dd_setup(const char *main_text)
+{
+	strcpy(dd_top, "/tmp/noleak-dropin-XXXXXX");
+	cr_assert_not_null(mkdtemp(dd_top));
+	snprintf(dd_conf, sizeof(dd_conf), "%s/noleak.conf", dd_top);
+	snprintf(dd_dir, sizeof(dd_dir), "%s.d", dd_conf);
+	snprintf(dd_env, sizeof(dd_env), "NOLEAK_CONFIG=%s", dd_conf);
+	cr_assert_eq(mkdir(dd_dir, 0755), 0);
+	if (main_text != NULL) {
+		FILE *f = fopen(dd_conf, "w");
+		cr_assert_not_null(f);
+		fputs(main_text, f);
+		fclose(f);
+		chmod(dd_conf, 0644);
+	}
+}
+
+static void dd_teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dd_top);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void dd_load(const struct nl_identity *who)
+{
+	char *envp[] = { dd_env, NULL };
+	nl_policy_load(&pol, who, envp, 0);
+}
+
+static const struct nl_identity agent = { "/usr/sbin/agent", NULL, "agent" };
+
+Test(policy_config, dropins_apply_in_lexical_order_after_the_main_file,
+     .fini = dd_teardown)
+{
+	dd_setup("sock_timeout = 10\nread_timeout = 5\n");
+	/* Created out of order: the order is the names', not the
+	 * directory's. */
+	dd_file("20-b.conf", "sock_timeout = 30\n", 0644);
+	dd_file("10-a.conf", "sock_timeout = 20\nread_warn = 7\n", 0644);
+	dd_file("30-c.conf", "read_warn = 8\n", 0644);
+	dd_load(&plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.sock_timeout, 30);
+	cr_assert_eq(pol.read_warn, 8);
+	cr_assert_eq(pol.read_timeout, 5);
+	cr_assert_str_eq(pol.config_path, dd_conf);
+}
+
+Test(policy_config, dropin_program_section_without_a_main_file,
+     .fini = dd_teardown)
+{
+	dd_setup(NULL);
+	dd_file("agent.conf", "[program agent]\nstdin = detach\n", 0644);
+	dd_load(&agent);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
+	dd_load(&plain);
+	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
+}
+
+/* Global sections of every file first, then program sections: a later
+ * drop-in's global line does not undo the main file's program section. */
+Test(policy_config, dropin_globals_never_override_program_sections,
+     .fini = dd_teardown)
+{
+	dd_setup("[program agent]\nsock_timeout = 99\n");
+	dd_file("50-site.conf", "sock_timeout = 40\n", 0644);
+	dd_load(&agent);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.sock_timeout, 99);
+	dd_load(&plain);
+	cr_assert_eq(pol.sock_timeout, 40);
+}
+
+Test(policy_config, dropins_only_named_conf_and_not_hidden,
+     .fini = dd_teardown)
+{
+	dd_setup("");
+	dd_file("a.conf.dpkg-old", "mode = off\n", 0644);
+	dd_file(".hidden.conf", "mode = off\n", 0644);
+	dd_file("b.conf~", "mode = off\n", 0644);
+	dd_file("README", "mode = off\n", 0644);
+	dd_load(&plain);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+}
+
+Test(policy_config, dropin_under_the_trust_rule_each_on_its_own,
+     .fini = dd_teardown)
+{
+	dd_setup("");
+	dd_file("10-bad.conf", "mode = off\n", 0666);
+	dd_file("20-good.conf", "sock_timeout = 12\n", 0644);
+	dd_load(&plain);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.sock_timeout, 12);
+	cr_assert_eq(pol.n_errors, 1);
+	char want[200];
+	snprintf(want, sizeof(want),
+		 "%s/10-bad.conf: ignored: writable by group or others", dd_dir);
+	cr_assert_str_eq(pol.errors[0], want);
+}
+
+Test(policy_config, dropin_directory_others_may_write_is_ignored,
+     .fini = dd_teardown)
+{
+	dd_setup("");
+	dd_file("10-a.conf", "mode = off\n", 0644);
+	cr_assert_eq(chmod(dd_dir, 0777), 0);
+	dd_load(&plain);
+	cr_assert_eq(pol.mode, NL_MODE_ENFORCE);
+	cr_assert_eq(pol.n_errors, 1);
+	char want[200];
+	snprintf(want, sizeof(want), "%s: ignored: writable by group or others",
+		 dd_dir);
+	cr_assert_str_eq(pol.errors[0], want);
+}
+
+/* Errors in a file read twice (global pass, program pass) are reported
+ * once, and errors carry the drop-in's path and line. */
+Test(policy_config, dropin_errors_name_the_file_and_come_once,
+     .fini = dd_teardown)
+{
+	dd_setup("bad line\n");
+	dd_file("a.conf", "\n[program agent]\nfoo = 1\nnot a pair\n", 0644);
+	dd_load(&agent);
+	cr_assert_eq(pol.n_errors, 3);
+	char want[200];
+	snprintf(want, sizeof(want), "%s:1: expected key = value", dd_conf);
+	cr_assert_str_eq(pol.errors[0], want);
+	snprintf(want, sizeof(want), "%s/a.conf:4: expected key = value", dd_dir);
+	cr_assert_str_eq(pol.errors[1], want);
+	snprintf(want, sizeof(want), "%s/a.conf:3: unknown key \"foo\"", dd_dir);
+	cr_assert_str_eq(pol.errors[2], want);
+}
