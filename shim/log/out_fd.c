@@ -42,8 +42,12 @@ int nl_out_fd_get(struct nl_out_fd *o)
 	if (same)
 		return same > 0 ? fd : -1;   /* unknown: not used this time */
 	/* Someone else's file now: forget it, unless another thread already
-	 * replaced it with a fresh one. */
+	 * replaced it with a fresh one, or is replacing the file under the
+	 * number right now (nl_out_fd_replace, with the flag held). */
+	if (atomic_flag_test_and_set(&o->busy))
+		return -1;
 	atomic_compare_exchange_strong(&o->fd, &fd, -1);
+	atomic_flag_clear(&o->busy);
 	return -1;
 }
 
@@ -103,6 +107,30 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 		atomic_store_explicit(&o->fd, fd, memory_order_release);
 	}
 	nl_arena_leave(mark);
+	return fd;
+}
+
+int nl_out_fd_replace(struct nl_out_fd *o, int nfd)
+{
+	int fd = atomic_load(&o->fd);
+	size_t mark = nl_arena_enter();
+	struct stat *st = nl_arena_get(sizeof *st);
+
+	if (!st || nl_sys_fstat(nfd, st) < 0) {
+		nl_sys_close(nfd);
+		nl_arena_leave(mark);
+		return -1;
+	}
+	/* Identity first: a reader between the two steps sees a mismatch,
+	 * finds the flag held and skips one line. */
+	atomic_store(&o->dev, (unsigned long long)st->st_dev);
+	atomic_store(&o->ino, (unsigned long long)st->st_ino);
+	nl_arena_leave(mark);
+	if (nl_sys_dup3(nfd, fd, O_CLOEXEC) < 0) {
+		atomic_store(&o->fd, -1);    /* neither file is known now */
+		fd = -1;
+	}
+	nl_sys_close(nfd);
 	return fd;
 }
 

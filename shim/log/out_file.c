@@ -16,7 +16,17 @@
  *     may write in it, or it is sticky (only an entry's owner may rename
  *     it) and the file belongs to the effective uid with no other link.
  * Any other destination is refused for good: the log is off for the
- * process, and the caller reports it once (event.c, to syslog). */
+ * process, and the caller reports it once (event.c, to syslog).
+ *
+ * Rotation (logrotate's rename-and-create): at most once a second, on the
+ * first event after the second is up, the path is looked up (one lstat) and
+ * compared with the open file's identity; when it names another file that
+ * one is opened, under the rules above, and dup3()ed over the log's fd
+ * (out_fd.c, nl_out_fd_replace): a thread writing meanwhile writes to one
+ * file or the other, never to a number the program may have reused.  A path found missing twice
+ * in a row (the file renamed and nothing created: `nocreate`) is created
+ * anew.  Events in between go to the renamed file.  Per event this costs a
+ * vDSO clock read, no system call. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -28,6 +38,7 @@
 
 #define NL_LOG_FILE_MODE 0600
 #define NL_REOPEN_INTERVAL_NS 1000000000LL
+#define NL_ROTATE_CHECK_NS 1000000000LL
 
 static struct nl_out_fd log_fd = NL_OUT_FD_INIT;
 /* Which destination log_fd was opened for (hash of the path), so a new
@@ -42,6 +53,9 @@ static atomic_int failed;
 #define NL_REFUSED_BIT (1ULL << 32)
 static atomic_ullong refused;
 static const char *_Atomic refusal = "";
+/* The last look at the path for rotation, and whether it was missing. */
+static atomic_llong rotate_checked_ns;
+static atomic_int rotate_missing;
 
 static unsigned destination_key(const char *path)
 {
@@ -104,6 +118,7 @@ const char *nl_out_file_refusal(void)
 /* The directory of an absolute path, opened component by component (a
  * symlink there is followed: only the last component is the log's), and
  * the last component in *base.  Returns the fd or -errno. */
+__attribute__((noinline))
 static int open_parent(const char *path, const char **base,
 		       char name[NAME_MAX + 1])
 {
@@ -168,6 +183,7 @@ static const char *file_distrust(const struct stat *st, uid_t euid,
 
 /* The log file `base` in directory dfd, checked as above.  Returns the fd,
  * or -errno: with *why set when refused, else a failure worth retrying. */
+__attribute__((noinline))
 static int open_in(int dfd, const char *base, const char **why,
 		   struct stat *stp)
 {
@@ -234,54 +250,91 @@ static int open_in(int dfd, const char *base, const char **why,
  * later) or NL_OUT_REFUSED (refused for good). */
 static int open_checked(const char *path, unsigned key)
 {
-	/* A path component and a struct stat: arena memory, not the stack
-	 * of whatever emitted the event (log/arena.h). */
+	/* A path component, a struct stat and the results: arena memory,
+	 * not the stack of whatever emitted the event (log/arena.h). */
 	struct bufs {
 		char name[NAME_MAX + 1];
 		struct stat st;
+		const char *base, *why;
+		int dfd, fd;
 	};
-	const char *base, *why = NULL;
 	size_t mark = nl_arena_enter();
 	struct bufs *b = nl_arena_get(sizeof *b);
-	int dfd = b ? open_parent(path, &base, b->name) : -1, fd;
 
-	if (dfd < 0) {
+	if (!b || (b->dfd = open_parent(path, &b->base, b->name)) < 0) {
 		nl_arena_leave(mark);
 		return -1;
 	}
-	fd = open_in(dfd, base, &why, &b->st);
-	nl_sys_close(dfd);
+	b->why = NULL;
+	b->fd = open_in(b->dfd, b->base, &b->why, &b->st);
+	nl_sys_close(b->dfd);
+	int fd = b->why != NULL ? refuse(key, b->why) : b->fd < 0 ? -1 : b->fd;
 	nl_arena_leave(mark);
-	if (why != NULL)
-		return refuse(key, why);
-	return fd < 0 ? -1 : fd;
+	return fd;
 }
 
-/* Called with log_fd.busy held. */
-static int open_locked(const char *path, unsigned key)
+/* Whether the path now names another file than the one open (logrotate
+ * renamed it), looked at by one thread at most once a second.  A path
+ * found missing counts the second time in a row (`nocreate`: nothing will
+ * create it but us). */
+__attribute__((noinline))
+static int rotated(const char *path)
+{
+	long long now = monotonic_ns();
+	long long last = atomic_load_explicit(&rotate_checked_ns,
+					      memory_order_relaxed);
+
+	if (now - last < NL_ROTATE_CHECK_NS ||
+	    !atomic_compare_exchange_strong(&rotate_checked_ns, &last, now))
+		return 0;
+	/* The struct stat in arena memory, off the caller's stack. */
+	size_t mark = nl_arena_enter();
+	struct stat *st = nl_arena_get(sizeof *st);
+	int r = st ? nl_sys_lstat(path, st) : -ENOMEM, moved = 0;
+	if (r == -ENOENT)
+		moved = atomic_exchange(&rotate_missing, 1);
+	else if (r == 0) {
+		atomic_store(&rotate_missing, 0);
+		moved = (unsigned long long)st->st_dev != atomic_load(&log_fd.dev) ||
+			(unsigned long long)st->st_ino != atomic_load(&log_fd.ino);
+	}
+	nl_arena_leave(mark);
+	return moved;
+}
+
+/* Called with log_fd.busy held.  `rotate`: the path names another file
+ * than the open one, which is then replaced under the same number (a
+ * thread writing meanwhile writes to one file or the other, never to a
+ * number that is not the shim's). */
+static int open_locked(const char *path, unsigned key, int rotate)
 {
 	long long now_ns;
-	int fd = nl_out_fd_get(&log_fd);
+	int fd = nl_out_fd_get(&log_fd), nfd;
 
-	if (fd >= 0 && atomic_load(&log_key) == key)
+	if (fd >= 0 && atomic_load(&log_key) == key && !rotate)
 		return fd;                  /* another thread just opened it */
-	if (fd >= 0)
+	if (fd >= 0 && !rotate) {
 		nl_out_fd_close(&log_fd);   /* configured for another file */
+		fd = -1;
+	}
 	now_ns = monotonic_ns();
 	if (!open_allowed(key, now_ns))
-		return -1;
-	fd = open_checked(path, key);
-	if (fd == NL_OUT_REFUSED)
-		return fd;
+		return fd >= 0 && rotate ? fd : -1;
+	nfd = open_checked(path, key);
+	if (nfd == NL_OUT_REFUSED) {
+		nl_out_fd_close(&log_fd);
+		return nfd;
+	}
 	/* The key goes first: whoever sees the new fd sees its key. */
 	atomic_store(&log_key, key);
-	if (fd >= 0)
-		fd = nl_out_fd_adopt(&log_fd, fd);
-	if (fd < 0)
+	if (nfd >= 0)
+		nfd = fd >= 0 ? nl_out_fd_replace(&log_fd, nfd)
+			      : nl_out_fd_adopt(&log_fd, nfd);
+	if (nfd < 0)
 		note_failure(key, now_ns);
 	else
 		atomic_store(&failed, 0);
-	return fd;
+	return nfd >= 0 ? nfd : fd;
 }
 
 /* Another thread is opening the log right now: rather than wait for it,
@@ -300,16 +353,21 @@ static int open_transient(const char *path, unsigned key)
 static int log_fd_for(const char *path, int *transient)
 {
 	unsigned key = destination_key(path);
-	int fd = nl_out_fd_get(&log_fd);
+	int fd = nl_out_fd_get(&log_fd), rotate = 0;
 
 	*transient = 0;
-	if (fd >= 0 && atomic_load(&log_key) == key)
+	if (fd >= 0 && atomic_load(&log_key) == key && !(rotate = rotated(path)))
 		return fd;
 	if (atomic_flag_test_and_set(&log_fd.busy)) {
-		*transient = 1;
-		return open_transient(path, key);
+		if (!rotate) {
+			*transient = 1;
+			return open_transient(path, key);
+		}
+		/* The file in hand is still ours: look again next time. */
+		atomic_store(&rotate_checked_ns, 0);
+		return fd;
 	}
-	fd = open_locked(path, key);
+	fd = open_locked(path, key, rotate);
 	atomic_flag_clear(&log_fd.busy);
 	return fd;
 }

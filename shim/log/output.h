@@ -34,7 +34,8 @@ struct nl_out_fd {
 };
 #define NL_OUT_FD_INIT { -1, 0, 0, ATOMIC_FLAG_INIT }
 
-/* The fd when it is still the one we opened, else -1 (and it is forgotten). */
+/* The fd when it is still the one we opened, else -1 (and it is forgotten,
+ * unless o->busy is held: then it is only skipped). */
 int nl_out_fd_get(struct nl_out_fd *o);
 /* Move a freshly opened fd to 100 or above (or else the highest free slot
  * below the fd limit; never 0-2), closing the original.  Returns the new
@@ -43,6 +44,11 @@ int nl_out_fd_place(int fd);
 /* Place a freshly opened fd with nl_out_fd_place() and make it o's fd,
  * identity recorded.  Returns the new number or -1.  Caller holds o->busy. */
 int nl_out_fd_adopt(struct nl_out_fd *o, int fd);
+/* Put the freshly opened nfd in place of o's fd, under the same number
+ * (dup3, then nfd is closed), identity recorded: a thread writing through
+ * the number meanwhile writes to one file or the other.  Returns the number
+ * or -1.  Caller holds o->busy and has just checked o's fd is still ours. */
+int nl_out_fd_replace(struct nl_out_fd *o, int nfd);
 /* Close the fd if it is still ours, and forget it.  Caller holds o->busy. */
 void nl_out_fd_close(struct nl_out_fd *o);
 /* In a fork child: a busy flag held by a thread that did not survive the

@@ -1,0 +1,87 @@
+/* Log rotation: a long-running program follows logrotate's rename-and-create
+ * (and nocreate) within about a second, and looks the path up at most once a
+ * second, never per event.  Fixture: found_log_rotate. */
+#include <criterion/criterion.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+
+TestSuite(log_rotate, .timeout = 60);
+
+static struct run_result r;
+
+static void run_rotate(const char *mode, char log[PATH_MAX], char old[PATH_MAX])
+{
+	char env_log[PATH_MAX + 16];
+	snprintf(log, PATH_MAX, "%s/events.jsonl", tmpdir());
+	snprintf(old, PATH_MAX, "%s.1", log);
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", env_log, NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_log_rotate"), (char *)mode,
+			 log, NULL };
+	cr_assert_eq(run(&r, argv, env, 1, 30, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "status %d\n%s%s", r.status, r.out, r.err);
+}
+
+Test(log_rotate, rename_and_create_is_followed)
+{
+	char log[PATH_MAX], old[PATH_MAX];
+	run_rotate("create", log, old);
+	const char *ev = "\"event\":\"sock_policy\"";
+	/* Two events a round: the connect and the accept. */
+	cr_expect_eq(count_lines_with(slurp(old), ev), 6, "%s", slurp(old));
+	cr_expect_eq(count_lines_with(slurp(log), ev), 6,
+		     "events after the rotation did not reach the new file: %s",
+		     slurp(log));
+}
+
+Test(log_rotate, rename_without_create_makes_a_new_file)
+{
+	char log[PATH_MAX], old[PATH_MAX];
+	run_rotate("nocreate", log, old);
+	const char *ev = "\"event\":\"sock_policy\"";
+	int in_old = count_lines_with(slurp(old), ev);
+	int in_new = count_lines_with(slurp(log), ev);
+	cr_expect_eq(in_old + in_new, 14, "old %d new %d", in_old, in_new);
+	cr_expect_geq(in_new, 6, "the last events stayed in the renamed file");
+	cr_expect_eq(access(log, F_OK), 0);
+}
+
+/* strace counts the lookups of the log path: about one a second however
+ * many events there are. */
+Test(log_rotate, the_path_is_looked_up_at_most_once_a_second)
+{
+	if (access("/usr/bin/strace", X_OK) != 0)
+		cr_skip_test("strace is not installed");
+	char log[PATH_MAX], trace[PATH_MAX + 8], env_log[PATH_MAX + 16];
+	snprintf(log, sizeof log, "%s/events.jsonl", tmpdir());
+	snprintf(trace, sizeof trace, "%s.trace", log);
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", env_log, NULL };
+	char *argv[] = { "/usr/bin/strace", "-f", "-qq", "-o", trace,
+			 "-e", "trace=stat,lstat,newfstatat,statx",
+			 "-E", "NOLEAK_MODE=audit", "-E", env_log,
+			 "-E", (char *)"LD_PRELOAD=", (char *)top("build/fixtures/found_log_rotate"),
+			 "burst", log, NULL };
+	char preload[PATH_MAX + 16];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim_path());
+	argv[12] = preload;
+	cr_assert_eq(run(&r, argv, env, 0, 40, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "status %d\n%s%s", r.status, r.out, r.err);
+	long n = 0;
+	cr_assert_eq(sscanf(r.out, "events=%ld", &n), 1, "%s", r.out);
+	int logged = count_lines_with(slurp(log), "\"event\":\"sock_policy\"");
+	cr_assert_geq(logged, 20, "too few events to tell: %d", logged);
+	/* Lookups by path (the open's own fstatat of the base name in its
+	 * directory is not one: it names the file relative to a dirfd). */
+	char quoted[PATH_MAX + 4];
+	snprintf(quoted, sizeof quoted, "\"%s\"", log);
+	int lookups = count_lines_with(slurp(trace), quoted);
+	cr_expect_leq(lookups, 5, "%d lookups of the log path for %d events",
+		      lookups, logged);
+}
