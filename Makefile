@@ -66,7 +66,7 @@ $(B)/noleak: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(POLICY_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(B)/noleak-report: $(REPORT_SRC:%.c=$(B)/obj/%.o)
-	$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lz
 
 # A fixture is a program, a static binary (static_*: what a preload cannot
 # reach, the launcher refuses it) or a library (*.so.c).
@@ -146,10 +146,11 @@ fuzz_policy_SRC        := tests/fuzz/policy.c $(wildcard policy/*.c)
 fuzz_json_SRC          := tests/fuzz/json.c shim/log/json.c
 fuzz_passfds_SRC       := tests/fuzz/passfds.c policy/passfds.c
 fuzz_report_parser_SRC := tests/fuzz/report_parser.c $(filter-out tools/report/report.c,$(REPORT_SRC))
+fuzz_report_parser_LIBS := -lz
 
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard policy/*.c shim/log/json.c tools/report/*.c) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCLUDES) -o $@ $(fuzz_$*_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCLUDES) -o $@ $(fuzz_$*_SRC) $(fuzz_$*_LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -2,20 +2,27 @@
  *
  * Input is read in blocks of several MiB and cut into lines in place, so a
  * line costs no copy and no allocation.  A line longer than REP_LINE_MAX is
- * skipped up to its newline and counted; the buffer never grows. */
+ * skipped up to its newline and counted; the buffer never grows.
+ *
+ * Rotated logs compressed by logrotate (gzip: a .gz name or gzip's magic
+ * bytes) are read through zlib; other compressions are passed over with a
+ * note. */
 #include "agg.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define READ_BUF (8u << 20)
 
-/* Compressed logs are passed over: reading them would need a library. */
+/* Compressed logs other than gzip are passed over: reading them would
+ * need another library. */
 static int is_compressed_name(const char *name)
 {
 	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4",
@@ -29,9 +36,20 @@ static int is_compressed_name(const char *name)
 	return 0;
 }
 
+static int is_gzip_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 3 && !strcmp(name + n - 3, ".gz");
+}
+
+static int is_gzip_data(const unsigned char *p, size_t n)
+{
+	return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
 static int is_compressed_data(const unsigned char *p, size_t n)
 {
-	return (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9d)) ||
+	return (n >= 2 && p[0] == 0x1f && p[1] == 0x9d) ||
 	       (n >= 3 && !memcmp(p, "BZh", 3)) ||
 	       (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) ||
 	       (n >= 4 && !memcmp(p, "\x28\xb5\x2f\xfd", 4)) ||
@@ -70,17 +88,43 @@ static size_t cut_lines(struct rep_agg *a, const char *buf, size_t len,
 	return pos;
 }
 
-int rep_read_fd(struct rep_agg *a, int fd)
+/* A source of bytes: read(2) on an fd, or zlib's gzread. */
+struct source {
+	int fd;
+	gzFile gz;
+};
+
+/* Bytes read, 0 at the end, -errno (EINTR retried by the caller). */
+static ssize_t source_read(struct source *src, char *buf, size_t n)
+{
+	if (!src->gz) {
+		ssize_t r = read(src->fd, buf, n);
+		return r < 0 ? -errno : r;
+	}
+	if (n > INT_MAX)
+		n = INT_MAX;
+	int r = gzread(src->gz, buf, (unsigned)n);
+	if (r > 0)
+		return r;
+	/* The end, or a damaged or truncated stream (Z_BUF_ERROR). */
+	int zerr;
+	gzerror(src->gz, &zerr);
+	if (r == 0 && (zerr == Z_OK || zerr == Z_STREAM_END))
+		return 0;
+	return zerr == Z_ERRNO ? -errno : -EBADMSG;
+}
+
+static int read_source(struct rep_agg *a, struct source *src)
 {
 	char *buf = read_buffer();
 	size_t len = 0;
 	int skipping = 0;
 	for (;;) {
-		ssize_t r = read(fd, buf + len, READ_BUF - len);
-		if (r < 0 && errno == EINTR)
+		ssize_t r = source_read(src, buf + len, READ_BUF - len);
+		if (r == -EINTR)
 			continue;
 		if (r < 0)
-			return -errno;
+			return (int)r;
 		if (r == 0)
 			break;
 		len += (size_t)r;
@@ -103,6 +147,26 @@ int rep_read_fd(struct rep_agg *a, int fd)
 	return 0;
 }
 
+int rep_read_fd(struct rep_agg *a, int fd)
+{
+	struct source src = { fd, NULL };
+	return read_source(a, &src);
+}
+
+/* A gzip file (logrotate's `compress`), fd consumed. */
+static int read_gzip(struct rep_agg *a, int fd)
+{
+	struct source src = { fd, gzdopen(fd, "rb") };
+	if (!src.gz) {
+		close(fd);
+		return -ENOMEM;
+	}
+	gzbuffer(src.gz, 1u << 20);
+	int rc = read_source(a, &src);
+	gzclose(src.gz);
+	return rc;
+}
+
 static int skip_note(struct rep_agg *a, const char *path)
 {
 	fprintf(stderr, "noleak-report: %s: compressed, skipped "
@@ -120,15 +184,21 @@ static int read_file(struct rep_agg *a, const char *path)
 	}
 	unsigned char head[8];
 	ssize_t n = pread(fd, head, sizeof head, 0);
-	if (n > 0 && is_compressed_data(head, (size_t)n)) {
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	int rc;
+	if (is_gzip_name(path) || (n > 0 && is_gzip_data(head, (size_t)n))) {
+		rc = read_gzip(a, fd);
+	} else if (n > 0 && is_compressed_data(head, (size_t)n)) {
 		close(fd);
 		return skip_note(a, path);
+	} else {
+		rc = rep_read_fd(a, fd);
+		close(fd);
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	int rc = rep_read_fd(a, fd);
-	close(fd);
 	if (rc < 0) {
-		fprintf(stderr, "noleak-report: %s: %s\n", path, strerror(-rc));
+		fprintf(stderr, "noleak-report: %s: %s\n", path,
+			rc == -EBADMSG ? "damaged or truncated gzip data"
+				       : strerror(-rc));
 		return -1;
 	}
 	rep_agg_input(a, 0);
@@ -171,8 +241,8 @@ static int read_dir(struct rep_agg *a, const char *path)
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
-			rc = is_compressed_name(names[i]) ? skip_note(a, names[i])
-							  : read_file(a, names[i]);
+			rc = is_compressed_name(names[i]) && !is_gzip_name(names[i])
+				     ? skip_note(a, names[i]) : read_file(a, names[i]);
 		free(names[i]);
 	}
 	free(names);
@@ -197,7 +267,7 @@ int rep_read_path(struct rep_agg *a, const char *path)
 	}
 	if (S_ISDIR(st.st_mode))
 		return read_dir(a, path);
-	if (is_compressed_name(path))
+	if (is_compressed_name(path) && !is_gzip_name(path))
 		return skip_note(a, path);
 	return read_file(a, path);
 }

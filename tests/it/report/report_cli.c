@@ -313,22 +313,43 @@ Test(report_cli, stdin_and_directories)
 	cr_assert(strstr(r.out, "/opt/old/worker"), "%s", r.out);
 	cr_assert(strstr(r.out, "1 log,"), "%s", r.out);
 
-	/* a directory: plain files read, compressed ones passed over */
-	char cmd[2048];
+	/* a directory: plain files and gzip (logrotate's compress) read,
+	 * other compressions passed over */
+	char gz_line[1024], cmd[2048];
+	event_line(gz_line, sizeof gz_line, 60, "fd_leak", "/usr/bin/rotated", LEAK);
+	write_file(log_path(dir, "rotated.log"), gz_line, strlen(gz_line));
 	snprintf(cmd, sizeof cmd, "mkdir %s/rot && cp %s %s/rot/events.log && "
-		 "cp %s %s/rot/events.log.1 && gzip -c %s > %s/rot/events.log.2.gz",
-		 dir, path, dir, path, dir, path, dir);
+		 "cp %s %s/rot/events.log.1 && gzip -c %s/rotated.log > %s/rot/events.log.2.gz && "
+		 "printf 'BZh91AY' > %s/rot/events.log.3.bz2",
+		 dir, path, dir, path, dir, dir, dir, dir);
 	struct run_result s;
 	run_sh(&s, cmd, NULL, 0, 10);
 	cr_assert_eq(exit_code(&s), 0, "%s", s.err);
 	snprintf(cmd, sizeof cmd, "%s/rot", dir);
 	cr_assert_eq(report(&r, NULL, cmd, NULL), 1);
-	cr_assert(strstr(r.out, "2 logs,"), "%s", r.out);
+	cr_assert(strstr(r.out, "3 logs,"), "%s", r.out);
 	cr_assert(strstr(r.out, "1 compressed log skipped"), "%s", r.out);
-	cr_assert(strstr(r.err, "events.log.2.gz: compressed, skipped"), "%s", r.err);
-	/* both copies hold the same exec: same host, pid, via and target */
-	cr_assert(strstr(r.out, "would have closed 4 fds in 1 exec of 2 programs"),
+	cr_assert(strstr(r.err, "events.log.3.bz2: compressed, skipped"), "%s", r.err);
+	cr_assert(strstr(r.out, "/usr/bin/rotated"), "the .gz was not read: %s", r.out);
+	/* both plain copies hold the same exec: same host, pid, via and
+	 * target (and so does the rotated one) */
+	cr_assert(strstr(r.out, "would have closed 5 fds in 1 exec of 3 programs"),
 		  "%s", r.out);
+
+	/* a .gz named on the command line, and gzip data under another name */
+	snprintf(cmd, sizeof cmd, "%s/rot/events.log.2.gz", dir);
+	cr_assert_eq(report(&r, NULL, cmd, NULL), 1);
+	cr_assert(strstr(r.out, "/usr/bin/rotated"), "%s", r.out);
+	snprintf(cmd, sizeof cmd, "cp %s/rot/events.log.2.gz %s/rot2", dir, dir);
+	run_sh(&s, cmd, NULL, 0, 10);
+	snprintf(cmd, sizeof cmd, "%s/rot2", dir);
+	cr_assert_eq(report(&r, NULL, cmd, NULL), 1);
+	cr_assert(strstr(r.out, "/usr/bin/rotated"), "%s", r.out);
+	/* a damaged .gz: an error, not a crash */
+	snprintf(cmd, sizeof cmd, "head -c 30 %s/rot/events.log.2.gz > %s/bad.gz", dir, dir);
+	run_sh(&s, cmd, NULL, 0, 10);
+	snprintf(cmd, sizeof cmd, "%s/bad.gz", dir);
+	cr_assert_eq(report(&r, NULL, cmd, NULL), 2, "%s%s", r.out, r.err);
 }
 
 Test(report_cli, color_only_when_asked_or_on_a_terminal)
