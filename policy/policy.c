@@ -163,6 +163,8 @@ static int parse_log(struct nl_policy *p, const struct key_def *k,
 		p->log_kind = NL_LOG_STDERR;
 	} else if (span_is(v, "syslog")) {
 		p->log_kind = NL_LOG_SYSLOG;
+	} else if (span_is(v, "journal")) {
+		p->log_kind = NL_LOG_JOURNAL;
 	} else {
 		/* A relative path would depend on each program's working
 		 * directory and scatter logs everywhere. */
@@ -293,7 +295,7 @@ static const struct key_def keys[NL_KEY_COUNT] = {
 			  "(expected enforce, audit, off)", mode_words,
 			  offsetof(struct nl_policy, mode) },
 	[NL_KEY_LOG] = { "log", "NOLEAK_LOG", parse_log,
-			 "(expected stderr, syslog, none or an absolute path)",
+			 "(expected stderr, syslog, journal, none or an absolute path)",
 			 NULL, 0 },
 	[NL_KEY_KEEP_FDS] = { "keep_fds", "NOLEAK_KEEP_FDS", parse_keep_fds,
 			      "(expected fds and ranges like 3,5-7, at most 32)",

@@ -19,7 +19,8 @@
 #include <sys/types.h>
 
 enum nl_mode { NL_MODE_ENFORCE, NL_MODE_AUDIT, NL_MODE_OFF };
-enum nl_log_kind { NL_LOG_NONE, NL_LOG_FILE, NL_LOG_STDERR, NL_LOG_SYSLOG };
+enum nl_log_kind { NL_LOG_NONE, NL_LOG_FILE, NL_LOG_STDERR, NL_LOG_SYSLOG,
+		   NL_LOG_JOURNAL };
 enum nl_pgroup { NL_PGROUP_AUTO, NL_PGROUP_ALWAYS, NL_PGROUP_NEVER };
 enum nl_orphans { NL_ORPHANS_KEEP, NL_ORPHANS_LOG, NL_ORPHANS_KILL };
 enum nl_stdin { NL_STDIN_KEEP, NL_STDIN_DETACH };

@@ -67,6 +67,7 @@ int nl_event_enabled(void)
 		return cfg.path[0] != '\0';
 	case NL_LOG_STDERR:
 	case NL_LOG_SYSLOG:
+	case NL_LOG_JOURNAL:
 		return 1;
 	default:
 		return 0;
@@ -411,6 +412,11 @@ static void write_line(const char *line, size_t len)
 		break;
 	case NL_LOG_SYSLOG:
 		rc = nl_out_syslog_write(line, len);
+		break;
+	case NL_LOG_JOURNAL:
+		rc = nl_out_journal_write(line, len);
+		if (rc == NL_OUT_NO_JOURNAL)
+			rc = nl_out_syslog_write(line, len);
 		break;
 	default:
 		break;

@@ -394,4 +394,5 @@ void nl_out_after_fork(void)
 {
 	nl_out_fd_after_fork(&log_fd);
 	nl_out_syslog_after_fork();
+	nl_out_journal_after_fork();
 }

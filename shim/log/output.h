@@ -17,6 +17,11 @@ int nl_out_file_write(const char *path, const char *line, size_t len);
 const char *nl_out_file_refusal(void);
 int nl_out_stderr_write(const char *line, size_t len);
 int nl_out_syslog_write(const char *line, size_t len);
+/* One native journal entry made from the JSON line (out_journal.c).
+ * NL_OUT_NO_JOURNAL: there is no journal socket; the caller hands the line
+ * to syslog (not from here: the stack of the logging paths is small). */
+#define NL_OUT_NO_JOURNAL (-3)
+int nl_out_journal_write(const char *line, size_t len);
 /* Reset after fork (the syslog socket and file fd are shared and fine; only
  * per-process state resets: flags a vanished thread may have held). */
 void nl_out_after_fork(void);
@@ -55,9 +60,12 @@ void nl_out_fd_close(struct nl_out_fd *o);
  * fork would stay held forever. */
 void nl_out_fd_after_fork(struct nl_out_fd *o);
 void nl_out_syslog_after_fork(void);
+void nl_out_journal_after_fork(void);
 
 /* Tests: send syslog datagrams to this socket path instead of /dev/log
  * (NULL: /dev/log again). */
 void nl_out_syslog_test_path(const char *path);
+/* Tests: the journal's socket path (NULL: the real one again). */
+void nl_out_journal_test_path(const char *path);
 
 #endif

@@ -1094,3 +1094,190 @@ Test(event_file, symlinked_directory_above_the_file)
 	cr_assert_eq(count_with(text, "\"event\":\"through\""), 1, "%s", text);
 	free(text);
 }
+
+/* --- journal --- */
+
+/* The value of field `name` in a native journal datagram (either form),
+ * copied to out; -1 when absent. */
+static long journal_field(const char *msg, size_t n, const char *name,
+			  char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+	for (size_t pos = 0; pos < n;) {
+		const char *f = msg + pos;
+		const char *eol = memchr(f, '\n', n - pos);
+		const char *eq = memchr(f, '=', n - pos);
+		if (!eol)
+			return -1;
+		if (eq && eq < eol) {        /* NAME=value\n */
+			size_t vn = (size_t)(eol - eq - 1);
+			if ((size_t)(eq - f) == nl && !memcmp(f, name, nl)) {
+				cr_assert_lt(vn, cap);
+				memcpy(out, eq + 1, vn);
+				out[vn] = '\0';
+				return (long)vn;
+			}
+			pos = (size_t)(eol - msg) + 1;
+			continue;
+		}
+		/* NAME\n<le64 length><value>\n */
+		unsigned long long vn = 0;
+		for (int i = 7; i >= 0; i--)
+			vn = vn << 8 | (unsigned char)eol[1 + i];
+		const char *v = eol + 9;
+		cr_assert_eq(v[vn], '\n', "binary field not closed");
+		if ((size_t)(eol - f) == nl && !memcmp(f, name, nl)) {
+			cr_assert_lt(vn, cap);
+			memcpy(out, v, vn);
+			out[vn] = '\0';
+			return (long)vn;
+		}
+		pos = (size_t)(v + vn + 1 - msg);
+	}
+	return -1;
+}
+
+static ssize_t recv_within(int s, char *buf, size_t cap, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return recv(s, buf, cap, 0);
+}
+
+Test(event_journal, native_entry_with_message_priority_and_fields,
+     .timeout = 10)
+{
+	char path[160], msg[16384], v[8192];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/journal.sock", dir);
+	int s = bind_dgram(path);
+	nl_out_journal_test_path(path);
+	nl_event_configure(NL_LOG_JOURNAL, NULL, EXE, "enforce");
+	struct nl_event ev;
+	nl_event_begin(&ev, "fd_leak");
+	nl_event_str(&ev, "action", "closed");
+	nl_event_int(&ev, "fd", 4);
+	nl_event_str(&ev, "object", "a \"quoted\"\nname\\");
+	nl_event_bool(&ev, "kept", 0);
+	nl_event_raw(&ev, "culprits", "[{\"pid\":7}]");
+	nl_event_emit(&ev);
+
+	ssize_t n = recv_within(s, msg, sizeof msg, 5);
+	cr_assert_gt(n, 0);
+	cr_assert_gt(journal_field(msg, (size_t)n, "MESSAGE", v, sizeof v), 0);
+	char want[256];
+	snprintf(want, sizeof want, "noleak: fd_leak in %s[%d]: action=closed fd=4 kept=false",
+		 EXE, getpid());
+	cr_assert_str_eq(v, want);
+	journal_field(msg, (size_t)n, "PRIORITY", v, sizeof v);
+	cr_assert_str_eq(v, "4");
+	journal_field(msg, (size_t)n, "SYSLOG_IDENTIFIER", v, sizeof v);
+	cr_assert_str_eq(v, "noleak");
+	journal_field(msg, (size_t)n, "NOLEAK_EVENT", v, sizeof v);
+	cr_assert_str_eq(v, "fd_leak");
+	journal_field(msg, (size_t)n, "NOLEAK_FD", v, sizeof v);
+	cr_assert_str_eq(v, "4");
+	journal_field(msg, (size_t)n, "NOLEAK_EXE", v, sizeof v);
+	cr_assert_str_eq(v, EXE);
+	journal_field(msg, (size_t)n, "NOLEAK_OBJECT", v, sizeof v);
+	cr_assert_str_eq(v, "a \"quoted\"\nname\\");
+	journal_field(msg, (size_t)n, "NOLEAK_KEPT", v, sizeof v);
+	cr_assert_str_eq(v, "false");
+	journal_field(msg, (size_t)n, "NOLEAK_CULPRITS", v, sizeof v);
+	cr_assert_str_eq(v, "[{\"pid\":7}]");
+	cr_assert_gt(journal_field(msg, (size_t)n, "NOLEAK_JSON", v, sizeof v), 0);
+	cr_assert(json_valid(v, strlen(v)), "%s", v);
+	cr_assert(strstr(v, "\"event\":\"fd_leak\""), "%s", v);
+	cr_assert_eq(nl_event_dropped(), 0);
+
+	/* audit-only descriptions are informational */
+	nl_event_begin(&ev, "sock_policy");
+	nl_event_int(&ev, "fd", 5);
+	nl_event_emit(&ev);
+	n = recv_within(s, msg, sizeof msg, 5);
+	cr_assert_gt(n, 0);
+	journal_field(msg, (size_t)n, "PRIORITY", v, sizeof v);
+	cr_assert_str_eq(v, "6");
+
+	int fd = high_socket_fd();
+	cr_assert_geq(fd, 100);
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(s);
+	nl_out_journal_test_path(NULL);
+}
+
+/* A line near the 4 KiB limit still makes a whole entry (its room is
+ * taken from the arena by the line's size), and a short one a short one. */
+Test(event_journal, a_full_line_makes_a_whole_entry, .timeout = 10)
+{
+	char path[160], msg[16384], v[8192], big[3601];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/journal.sock", dir);
+	int s = bind_dgram(path);
+	nl_out_journal_test_path(path);
+	nl_event_configure(NL_LOG_JOURNAL, NULL, EXE, "enforce");
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	struct nl_event ev;
+	nl_event_begin(&ev, "fd_leak");
+	nl_event_str(&ev, "object", big);
+	nl_event_int(&ev, "fd", 9);
+	nl_event_emit(&ev);
+	ssize_t n = recv_within(s, msg, sizeof msg, 5);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(journal_field(msg, (size_t)n, "NOLEAK_OBJECT", v, sizeof v),
+		     (long)strlen(big));
+	journal_field(msg, (size_t)n, "NOLEAK_FD", v, sizeof v);
+	cr_assert_str_eq(v, "9");
+	cr_assert_gt(journal_field(msg, (size_t)n, "NOLEAK_JSON", v, sizeof v),
+		     3600);
+	cr_assert_eq(nl_event_dropped(), 0);
+	close(s);
+	nl_out_journal_test_path(NULL);
+}
+
+Test(event_journal, without_a_journal_socket_syslog_gets_the_line,
+     .timeout = 10)
+{
+	char jpath[160], spath[160], msg[8192];
+
+	make_dir();
+	snprintf(jpath, sizeof jpath, "%s/no-journal.sock", dir);
+	snprintf(spath, sizeof spath, "%s/log.sock", dir);
+	int s = bind_dgram(spath);
+	nl_out_journal_test_path(jpath);
+	nl_out_syslog_test_path(spath);
+	nl_event_configure(NL_LOG_JOURNAL, NULL, EXE, "audit");
+	emit_simple("to_syslog", 5);
+	ssize_t n = recv_within(s, msg, sizeof msg - 1, 5);
+	cr_assert_gt(n, 0);
+	msg[n] = '\0';
+	cr_assert(strstr(msg, "noleak["), "%s", msg);
+	cr_assert(strstr(msg, "\"event\":\"to_syslog\""), "%s", msg);
+	close(s);
+	nl_out_journal_test_path(NULL);
+	nl_out_syslog_test_path(NULL);
+}
+
+Test(event_journal, full_journal_drops_and_never_waits, .timeout = 10)
+{
+	char path[160];
+
+	make_dir();
+	snprintf(path, sizeof path, "%s/journal.sock", dir);
+	int s = bind_dgram(path);
+	nl_out_journal_test_path(path);
+	nl_event_configure(NL_LOG_JOURNAL, NULL, EXE, "audit");
+	double t = now_s();
+	for (int k = 0; k < 100; k++) {
+		nl_event_test_clock(T0 + k, 0);   /* no folding or rate cap */
+		emit_simple("flood", k);
+	}
+	cr_assert_lt(now_s() - t, 1.0, "never waits for the journal");
+	cr_assert_gt(nl_event_dropped(), 0);
+	close(s);
+	nl_out_journal_test_path(NULL);
+}

@@ -4,6 +4,12 @@
  * line costs no copy and no allocation.  A line longer than REP_LINE_MAX is
  * skipped up to its newline and counted; the buffer never grows.
  *
+ * Journal export (`journalctl -o json`, one entry a line) is recognised
+ * by its "__CURSOR" and unwrapped: an entry's NOLEAK_JSON field (the
+ * native entries of `log = journal`), or the MESSAGE of an entry whose
+ * SYSLOG_IDENTIFIER is noleak (the syslog form), is the event line; other
+ * programs' entries are passed over.
+ *
  * Rotated logs compressed by logrotate (gzip: a .gz name or gzip's magic
  * bytes) are read through zlib; other compressions are passed over with a
  * note. */
@@ -16,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -66,6 +73,100 @@ static char *read_buffer(void)
 	return buf;
 }
 
+/* --- journal export --- */
+
+/* UTF-8 of code point c (below 0x10000) at dst; returns the length. */
+static size_t utf8(char *dst, unsigned c)
+{
+	if (c < 0x80) {
+		dst[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		dst[0] = (char)(0xc0 | c >> 6);
+		dst[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	dst[0] = (char)(0xe0 | c >> 12);
+	dst[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+	dst[2] = (char)(0x80 | (c & 0x3f));
+	return 3;
+}
+
+/* The JSON string value of "key" in the object line s[0, n), unescaped
+ * into dst (cap bytes); its length, or -1 when absent or not a string. */
+static long json_string_field(const char *s, size_t n, const char *key,
+			      char *dst, size_t cap)
+{
+	char pat[64];
+	int pn = snprintf(pat, sizeof pat, "\"%s\":\"", key);
+	const char *p = memmem(s, n, pat, (size_t)pn);
+	if (!p)
+		return -1;
+	const char *end = s + n;
+	size_t len = 0;
+	for (p += pn; p < end && *p != '"'; p++) {
+		if (len + 4 > cap)
+			return -1;
+		if (*p != '\\') {
+			dst[len++] = *p;
+			continue;
+		}
+		if (++p >= end)
+			return -1;
+		switch (*p) {
+		case 'n': dst[len++] = '\n'; break;
+		case 't': dst[len++] = '\t'; break;
+		case 'r': dst[len++] = '\r'; break;
+		case 'b': dst[len++] = '\b'; break;
+		case 'f': dst[len++] = '\f'; break;
+		case 'u': {
+			unsigned c = 0;
+			if (end - p < 5)
+				return -1;
+			for (int i = 1; i <= 4; i++) {
+				char h = p[i];
+				c = c * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 :
+						h >= 'A' ? h - 'A' + 10 : h - '0');
+			}
+			len += utf8(dst + len, c);
+			p += 4;
+			break;
+		}
+		default: dst[len++] = *p; break;
+		}
+	}
+	return p < end ? (long)len : -1;
+}
+
+static int starts_with(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	return n >= k && !memcmp(s, lit, k);
+}
+
+/* One line: an event, or a journal entry carrying one. */
+static void agg_line(struct rep_agg *a, const char *s, size_t n)
+{
+	static char *scratch;
+	if (!starts_with(s, n, "{\"__CURSOR\"")) {
+		rep_agg_line(a, s, n);
+		return;
+	}
+	if (!scratch && !(scratch = malloc(REP_LINE_MAX))) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
+	long len = json_string_field(s, n, "NOLEAK_JSON", scratch, REP_LINE_MAX);
+	static const char ident[] = "\"SYSLOG_IDENTIFIER\":\"noleak\"";
+	if (len < 0 && memmem(s, n, ident, sizeof ident - 1))
+		len = json_string_field(s, n, "MESSAGE", scratch, REP_LINE_MAX);
+	if (len > 0 && scratch[len - 1] == '\n')
+		len--;
+	if (len > 0)
+		rep_agg_line(a, scratch, (size_t)len);
+}
+
 /* Hands every complete line in buf[0, len) to the aggregator; returns how
  * many bytes were consumed.  *skipping: inside an over-long line. */
 static size_t cut_lines(struct rep_agg *a, const char *buf, size_t len,
@@ -82,7 +183,7 @@ static size_t cut_lines(struct rep_agg *a, const char *buf, size_t len,
 		else if (n > REP_LINE_MAX)
 			rep_agg_overlong(a);
 		else
-			rep_agg_line(a, buf + pos, n);
+			agg_line(a, buf + pos, n);
 		pos += n + 1;
 	}
 	return pos;
@@ -142,7 +243,7 @@ static int read_source(struct rep_agg *a, struct source *src)
 		if (len > REP_LINE_MAX)
 			rep_agg_overlong(a);
 		else
-			rep_agg_line(a, buf, len);
+			agg_line(a, buf, len);
 	}
 	return 0;
 }
@@ -247,6 +348,41 @@ static int read_dir(struct rep_agg *a, const char *path)
 	}
 	free(names);
 	return rc;
+}
+
+int rep_read_journal(struct rep_agg *a)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "noleak-report: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "noleak-report: fork: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execlp("journalctl", "journalctl", "-o", "json", "--no-pager",
+		       "SYSLOG_IDENTIFIER=noleak", (char *)NULL);
+		fprintf(stderr, "noleak-report: journalctl: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	int rc = rep_read_fd(a, p[0]);
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "noleak-report: journalctl failed\n");
+		return -1;
+	}
+	rep_agg_input(a, 0);
+	return 0;
 }
 
 int rep_read_path(struct rep_agg *a, const char *path)

@@ -17,10 +17,13 @@ static const char usage_text[] =
 "Summarises libnoleak event logs (JSON Lines): leaked fds by program and\n"
 "creation site, blocked reads and their culprits, socket timeouts, process\n"
 "tree events, configuration errors, and audit totals.  Each LOG is a file,\n"
-"'-' for stdin, or a directory whose regular files are all read (compressed\n"
-"ones are skipped).  Without LOG, stdin is read.\n"
+"'-' for stdin, or a directory whose regular files are all read (gzip ones\n"
+"too; other compressions are skipped).  Without LOG, stdin is read.\n"
+"Journal export (journalctl -o json) is read like a log.\n"
 "\n"
 "Options:\n"
+"    --journal          Read noleak's entries from the systemd journal\n"
+"                       (journalctl -o json SYSLOG_IDENTIFIER=noleak).\n"
 "    --json             One JSON document instead of text.\n"
 "    --since TIME       Only events at or after TIME: RFC 3339\n"
 "                       (2026-11-29T06:00:00Z), a date (2026-11-29), or an\n"
@@ -40,9 +43,10 @@ static const char usage_text[] =
 "orphans), 2 for a usage error or an unreadable log.\n";
 
 enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
-       OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION };
+       OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_JOURNAL };
 
 static const struct option options[] = {
+	{ "journal", no_argument, NULL, OPT_JOURNAL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
@@ -113,10 +117,13 @@ int main(int argc, char **argv)
 	struct rep_filter flt = { .since = INT64_MIN, .until = INT64_MAX };
 	struct rep_style st = { .top = 10, .width = 100 };
 	const char *color = "auto";
-	int json = 0, opt;
+	int json = 0, journal = 0, opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		char *end;
 		switch (opt) {
+		case OPT_JOURNAL:
+			journal = 1;
+			break;
 		case OPT_JSON:
 			json = 1;
 			break;
@@ -162,13 +169,15 @@ int main(int argc, char **argv)
 	}
 	if (flt.since > flt.until)
 		return usage_error("--since is after --until%s", "");
-	if (optind == argc && isatty(0))
+	if (optind == argc && !journal && isatty(0))
 		return usage_error("no log given (and stdin is a terminal)%s", "");
 	st.color = !json && want_color(color);
 
 	struct rep_agg *a = rep_agg_new(&flt, st.top);
 	int failed = 0;
-	if (optind == argc)
+	if (journal)
+		failed = rep_read_journal(a) < 0;
+	else if (optind == argc)
 		failed = rep_read_path(a, "-") < 0;
 	for (int i = optind; i < argc && !failed; i++)
 		failed = rep_read_path(a, argv[i]) < 0;

@@ -99,6 +99,8 @@ int rep_read_fd(struct rep_agg *a, int fd);
  * regular file in it, sorted by name; compressed ones are skipped with a
  * note on stderr).  0, or -1 after printing why it could not be read. */
 int rep_read_path(struct rep_agg *a, const char *path);
+/* The journal's noleak entries (`journalctl -o json SYSLOG_IDENTIFIER=noleak`). */
+int rep_read_journal(struct rep_agg *a);
 
 /* --- output ----------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../../lib/run.h"
@@ -396,4 +397,57 @@ Test(report_cli, text_fits_in_100_columns)
 		l += len + (nl != NULL);
 	}
 	cr_assert(strstr(r.out, "12.5s+"), "%s", r.out);
+}
+
+/* `journalctl -o json` output: native entries (NOLEAK_JSON), the syslog
+ * form (MESSAGE of SYSLOG_IDENTIFIER=noleak), other programs' entries
+ * passed over; on stdin, and through --journal (a journalctl in PATH). */
+Test(report_cli, journal_export_on_stdin_and_with_journal)
+{
+	const char *dir = tmpdir();
+	char ev1[1024], ev2[1024], esc1[2048], esc2[2048], text[8192];
+	event_line(ev1, sizeof ev1, 60, "fd_leak", "/usr/bin/agent", LEAK);
+	event_line(ev2, sizeof ev2, 30, "fd_leak", "/usr/sbin/syslogged", LEAK);
+	/* journalctl's JSON string of each line (quotes and backslashes
+	 * escaped, the newline dropped) */
+	const char *src[2] = { ev1, ev2 };
+	char *dst[2] = { esc1, esc2 };
+	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+		for (const char *p = src[k]; *p && *p != '\n'; p++) {
+			if (*p == '"' || *p == '\\')
+				dst[k][n++] = '\\';
+			dst[k][n++] = *p;
+		}
+		dst[k][n] = '\0';
+	}
+	snprintf(text, sizeof text,
+		 "{\"__CURSOR\":\"s=1\",\"PRIORITY\":\"4\",\"SYSLOG_IDENTIFIER\":\"noleak\","
+		 "\"MESSAGE\":\"noleak: fd_leak in /usr/bin/agent[100]: action=would_close\","
+		 "\"NOLEAK_EVENT\":\"fd_leak\",\"NOLEAK_FD\":\"4\",\"NOLEAK_JSON\":\"%s\"}\n"
+		 "{\"__CURSOR\":\"s=2\",\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"{\\\"event\\\":\\\"x\\\"}\"}\n"
+		 "{\"__CURSOR\":\"s=3\",\"SYSLOG_IDENTIFIER\":\"noleak\",\"MESSAGE\":\"%s\"}\n",
+		 esc1, esc2);
+	struct run_result r;
+	cr_assert_eq(report(&r, text, "-", NULL), 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "/usr/bin/agent"), "%s", r.out);
+	cr_assert(strstr(r.out, "/usr/sbin/syslogged"), "%s", r.out);
+	cr_assert(strstr(r.out, "skipped 0 malformed lines, 0 unknown events"), "%s", r.out);
+
+	/* --journal runs journalctl -o json SYSLOG_IDENTIFIER=noleak */
+	write_file(log_path(dir, "export.json"), text, strlen(text));
+	char script[1024], path_env[1200];
+	snprintf(script, sizeof script,
+		 "#!/bin/sh\n"
+		 "[ \"$*\" = '-o json --no-pager SYSLOG_IDENTIFIER=noleak' ] || exit 3\n"
+		 "exec cat '%s/export.json'\n", dir);
+	const char *jc = log_path(dir, "journalctl");
+	write_file(jc, script, strlen(script));
+	chmod(jc, 0755);
+	snprintf(path_env, sizeof path_env, "PATH=%s:/usr/bin:/bin", dir);
+	char *env[] = { path_env, NULL };
+	char *argv[] = { (char *)top("build/noleak-report"), "--journal", NULL };
+	run(&r, argv, env, 0, 30, NULL);
+	cr_assert_eq(exit_code(&r), 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "/usr/sbin/syslogged"), "%s", r.out);
 }
