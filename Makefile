@@ -119,6 +119,7 @@ check: deps
 	tests/schema.sh
 	$(MAKE) all
 	$(MAKE) stack
+	tests/man.sh
 	$(MAKE) unit
 	$(MAKE) it
 
@@ -173,11 +174,18 @@ check-asan: all
 stress: all
 	tests/stress/run.sh
 
+# Man pages: roff in man/, one section per suffix.
+MAN_PAGES := $(wildcard man/*.[157])
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak
 	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(PREFIX)/lib/libnoleak.so
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 policy/noleak.conf.example $(DESTDIR)$(PREFIX)/share/doc/noleak/noleak.conf.example
+	set -e; for p in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(PREFIX)/share/man/man$${p##*.}; \
+		install -d $$d; install -m 0644 $$p $$d/; \
+	done
 
 clean:
 	rm -rf $(B)

@@ -1,7 +1,7 @@
-/* make install: the library, the launcher and the example config land
- * under DESTDIR/PREFIX, the installed launcher finds the installed library,
- * and no config file is ever written, least of all over an existing one
- * (/etc/noleak.conf is the administrator's). */
+/* make install: the library, the tools, the example config and the man
+ * pages land under DESTDIR/PREFIX, the installed launcher finds the
+ * installed library, and no config file is ever written, least of all over
+ * an existing one (/etc/noleak.conf is the administrator's). */
 #include <criterion/criterion.h>
 
 #include <limits.h>
@@ -140,4 +140,27 @@ Test(foundation_install, installed_launcher_uses_the_installed_library)
 	cr_assert_eq(run(&r, print, NULL, 0, TIMEOUT, NULL), 0);
 	cr_expect(strstr(r.out, under("usr/local/lib/libnoleak.so")),
 		  "the installed library is not loaded:\n%s", r.out);
+}
+
+/* `man noleak` works after make install: every page lands in its section
+ * under PREFIX/share/man, and man finds it there. */
+Test(foundation_install, man_finds_the_installed_pages)
+{
+	static const char *const pages[][2] = {
+		{ "1", "noleak" }, { "1", "noleak-report" },
+		{ "5", "noleak.conf" }, { "7", "libnoleak" },
+	};
+	make_install();
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		char want[64], cmd[PATH_MAX * 2];
+		snprintf(want, sizeof want, "usr/local/share/man/man%s/%s.%s",
+			 pages[i][0], pages[i][1], pages[i][0]);
+		cr_expect_eq(mode_of(under(want)), 0644);
+		snprintf(cmd, sizeof cmd, "man -M '%s' -w %s %s",
+			 under("usr/local/share/man"), pages[i][0], pages[i][1]);
+		cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+		cr_expect_eq(exit_code(&r), 0, "man cannot find %s(%s): %s",
+			     pages[i][1], pages[i][0], r.err);
+		cr_expect(strstr(r.out, under(want)), "%s", r.out);
+	}
 }
