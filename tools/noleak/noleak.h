@@ -7,6 +7,7 @@
  *   path.c/h      the PATH search of execvp (used by run.c and elf.c)
  *   preload.c     noleak enable | disable | status, on /etc/ld.so.preload
  *   trust.c/h     ... the ownership checks and the test load they rely on
+ *   unit.c        ... --unit NAME.service: a systemd drop-in instead
  *   ldpreload.c/h ... the file's text: parsed and rewritten, no I/O
  *
  * Calls go one way: noleak.c → run.c → elf.c → path.c, and
@@ -51,5 +52,19 @@ int noleak_run(const struct noleak_run_opts *o, char *const argv[]);
 int noleak_enable_main(int argc, char **argv);
 int noleak_disable_main(int argc, char **argv);
 int noleak_status_main(int argc, char **argv);
+
+/* --- unit.c: one systemd service, through a drop-in --- */
+
+struct noleak_unit_opts {
+	const char *action;  /* "enable", "disable" or "status" */
+	const char *unit;    /* NAME.service */
+	const char *root;    /* "/" or a tree */
+	const char *lib;     /* the LD_PRELOAD path (enable) */
+	int now;             /* reload systemd and restart the service */
+	const struct noleak_setting *settings;
+	size_t n_settings;
+};
+
+int noleak_unit_main(const struct noleak_unit_opts *o);
 
 #endif

@@ -5,6 +5,9 @@
  *   noleak disable [--root DIR] [--libdir DIR] [--purge]
  *   noleak status  [--root DIR] [--lib PATH] [--libdir DIR]
  *
+ * With --unit NAME.service the three act on one systemd service instead
+ * (unit.c); --now, --audit and --set KEY=VALUE belong to that form.
+ *
  * ld.so loads every entry of /etc/ld.so.preload into every dynamically
  * linked program, set-user-ID ones included, from whatever path the entry
  * names.  A mistake there is a mistake in every process of the host, so
@@ -62,6 +65,11 @@ struct preload_opts {
 	const char *lib;     /* enable: the library to install; NULL: bundled */
 	const char *libdir;  /* where it is installed; NULL: libc's directory */
 	int purge;           /* disable: remove the installed library too */
+	/* --unit NAME.service and what belongs to it (unit.c) */
+	const char *unit;
+	int now;
+	struct noleak_setting *settings;
+	size_t n_settings;
 };
 
 /* One line, always "noleak: ...". */
@@ -658,13 +666,18 @@ static int do_status(struct preload_ctx *c)
 
 /* -------------------------------------------------------- entry points */
 
-enum { OPT_ROOT = 256, OPT_LIB, OPT_LIBDIR, OPT_PURGE };
+enum { OPT_ROOT = 256, OPT_LIB, OPT_LIBDIR, OPT_PURGE, OPT_UNIT, OPT_NOW,
+       OPT_AUDIT, OPT_SET };
 
 static const struct option preload_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "libdir", required_argument, NULL, OPT_LIBDIR },
 	{ "purge", no_argument, NULL, OPT_PURGE },
+	{ "unit", required_argument, NULL, OPT_UNIT },
+	{ "now", no_argument, NULL, OPT_NOW },
+	{ "audit", no_argument, NULL, OPT_AUDIT },
+	{ "set", required_argument, NULL, OPT_SET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -672,7 +685,11 @@ static const struct option preload_options[] = {
 static const char preload_usage[] =
 	"usage: noleak enable  [--root DIR] [--lib PATH] [--libdir DIR]\n"
 	"       noleak disable [--root DIR] [--libdir DIR] [--purge]\n"
-	"       noleak status  [--root DIR] [--lib PATH] [--libdir DIR]\n";
+	"       noleak status  [--root DIR] [--lib PATH] [--libdir DIR]\n"
+	"       noleak enable  --unit NAME.service [--root DIR] [--lib PATH]\n"
+	"                      [--audit] [--set KEY=VALUE]... [--now]\n"
+	"       noleak disable --unit NAME.service [--root DIR] [--now]\n"
+	"       noleak status  --unit NAME.service [--root DIR]\n";
 
 static int usage(const char *cmd, const char *why, const char *what)
 {
@@ -706,6 +723,28 @@ static int parse(int argc, char **argv, struct preload_opts *o)
 				return usage(cmd, "--purge belongs to disable", NULL);
 			o->purge = 1;
 			break;
+		case OPT_UNIT:
+			o->unit = optarg;
+			break;
+		case OPT_NOW:
+			o->now = 1;
+			break;
+		case OPT_AUDIT:
+		case OPT_SET: {
+			if (strcmp(cmd, "enable"))
+				return usage(cmd, "--audit and --set belong to enable --unit", NULL);
+			struct noleak_setting *s = &o->settings[o->n_settings++];
+			if (opt == OPT_AUDIT) {
+				*s = (struct noleak_setting){ "mode", "audit", "--audit" };
+				break;
+			}
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return usage(cmd, "--set needs KEY=VALUE, got: ", optarg);
+			*eq = '\0';
+			*s = (struct noleak_setting){ optarg, eq + 1, "--set" };
+			break;
+		}
 		case 'h':
 			fputs(preload_usage, stdout);
 			fputs("See noleak --help, section HARDENED HOSTS.\n", stdout);
@@ -720,15 +759,40 @@ static int parse(int argc, char **argv, struct preload_opts *o)
 		return usage(cmd, "unexpected argument: ", argv[optind]);
 	if (o->root[0] != '/')
 		return usage(cmd, "--root must be an absolute path: ", o->root);
+	if (!o->unit && (o->now || o->n_settings))
+		return usage(cmd, "--now, --audit and --set need --unit NAME.service", NULL);
+	if (o->unit && (o->purge || o->libdir))
+		return usage(cmd, "--purge and --libdir do not go with --unit", NULL);
 	return 0;
+}
+
+/* enable | disable | status --unit NAME.service (unit.c). */
+static int unit_action(const struct preload_opts *o, const char *cmd)
+{
+	char lib[PATH_MAX];
+	struct noleak_unit_opts u = { cmd, o->unit, o->root, o->lib, o->now,
+				      o->settings, o->n_settings };
+	if (!strcmp(cmd, "enable") && !u.lib) {
+		if (bundled_library(lib) < 0) {
+			say(stderr, "no %s next to noleak or in ../lib; name one with --lib PATH", NL_LIB_NAME);
+			return NL_EXIT_USAGE;
+		}
+		u.lib = lib;
+	}
+	if (strcmp(cmd, "status") && !strcmp(o->root, "/") && require_root(cmd) < 0)
+		return NL_EXIT_USAGE;
+	return noleak_unit_main(&u);
 }
 
 static int preload_main(int argc, char **argv, int (*action)(struct preload_ctx *))
 {
-	struct preload_ctx c = { .o = { .root = "/" } };
+	struct noleak_setting settings[argc > 0 ? argc : 1];
+	struct preload_ctx c = { .o = { .root = "/", .settings = settings } };
 	int r = parse(argc, argv, &c.o);
 	if (r)
 		return r < 0 ? 0 : r;
+	if (c.o.unit)
+		return unit_action(&c.o, argv[0]);
 	if (action != do_status && require_root(argv[0]) < 0)
 		return NL_EXIT_USAGE;
 	if (load_ctx(&c) < 0)
