@@ -11,7 +11,11 @@ CFLAGS  ?= -O2 -g
 # Includes name their layer: "common/sys.h", "policy/policy.h", and inside
 # the shim "base/real.h", "core/sweep.h", "log/event.h", "interpose/newfd.h".
 INCLUDES := -iquote . -iquote shim
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+# The package installs the library in /usr/lib/<multiarch>; the launcher
+# looks there too.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	$(if $(MULTIARCH),-DNL_MULTIARCH='"$(MULTIARCH)"')
 # -z now: every libc function the shim calls is bound at load time, so a
 # first call never runs the lazy resolver (which saves the vector registers
 # on the stack: kilobytes) on a small stack or in a signal handler.
@@ -40,7 +44,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress
+.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress deb deb-test
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(HEADERS)
@@ -128,9 +132,11 @@ demo: all $(EXAMPLES)
 	examples/demo.sh
 
 # Real programs nobody here wrote, under enforce, against the same runs
-# without the shim (run by CI).
+# without the shim (run by CI); then the Debian package in a throwaway root,
+# named deb-package for COMPAT_ONLY (COMPAT_ONLY='deb*': the package alone).
 compat: all
 	tests/compat/run.sh
+	@case deb-package in $${COMPAT_ONLY:-*}) $(MAKE) deb-test ;; esac
 
 # The cost of the shim, side by side with no shim (a benchmark, not a test).
 bench: all
@@ -177,15 +183,31 @@ stress: all
 # Man pages: roff in man/, one section per suffix.
 MAN_PAGES := $(wildcard man/*.[157])
 
+LIBDIR ?= $(PREFIX)/lib
+DOCDIR ?= $(PREFIX)/share/doc/noleak
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/noleak
-	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(PREFIX)/lib/libnoleak.so
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(LIBDIR)/libnoleak.so
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 policy/noleak.conf.example $(DESTDIR)$(PREFIX)/share/doc/noleak/noleak.conf.example
+	install -m 0644 policy/noleak.conf.example $(DESTDIR)$(DOCDIR)/noleak.conf.example
 	set -e; for p in $(MAN_PAGES); do \
 		d=$(DESTDIR)$(PREFIX)/share/man/man$${p##*.}; \
 		install -d $$d; install -m 0644 $$p $$d/; \
 	done
+
+# The Debian package (debian/, debhelper), built from a copy of the tree in
+# build/deb/src: build/deb/libnoleak_<version>_<arch>.deb, then lintian.
+deb: deps
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/src
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(B)/deb/src -xf -
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(B)/deb/libnoleak_*.deb
+
+# The package installed, enabled, upgraded and removed in a throwaway root
+# (part of make compat).
+deb-test: deb
+	tests/deb.sh $(wildcard $(B)/deb/libnoleak_*.deb)
 
 clean:
 	rm -rf $(B)

@@ -28,6 +28,9 @@ want addr2line binutils
 want /usr/include/zlib.h zlib1g-dev     # noleak-report reads rotated .gz logs
 want strace strace                # log rotation: lookups per second
 want man man-db                   # man --warnings on the man pages
+want dpkg-buildpackage dpkg-dev   # make deb
+want dh debhelper
+want lintian lintian
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$need (run as root, or install them)" >&2

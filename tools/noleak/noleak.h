@@ -21,6 +21,10 @@
 
 /* The library the launcher preloads and enable installs. */
 #define NL_LIB_NAME "libnoleak.so"
+/* The multiarch directory name (the Makefile passes gcc -print-multiarch). */
+#ifndef NL_MULTIARCH
+#define NL_MULTIARCH "x86_64-linux-gnu"
+#endif
 
 /* Exit statuses of the launcher itself (the command's own status otherwise,
  * since the launcher becomes the command). */

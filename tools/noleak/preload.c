@@ -134,7 +134,8 @@ static int bundled_library(char *out)
 	if (!slash)
 		return -1;
 	*slash = 0;
-	static const char *const rel[] = { "/" NL_LIB_NAME, "/../lib/" NL_LIB_NAME };
+	static const char *const rel[] = { "/" NL_LIB_NAME, "/../lib/" NL_LIB_NAME,
+					   "/../lib/" NL_MULTIARCH "/" NL_LIB_NAME };
 	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
 		char cand[PATH_MAX + 32];
 		struct stat st;

@@ -45,8 +45,9 @@ static int is_regular(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* libnoleak.so next to the launcher (the build tree), or in ../lib (the
- * installed layout $PREFIX/bin/noleak, $PREFIX/lib/libnoleak.so). */
+/* libnoleak.so next to the launcher (the build tree), in ../lib (the
+ * installed layout $PREFIX/bin/noleak, $PREFIX/lib/libnoleak.so), or in
+ * ../lib/<multiarch> (the package's). */
 static int find_library(char *out, size_t cap, char *where, size_t wcap)
 {
 	char self[PATH_MAX];
@@ -65,6 +66,10 @@ static int find_library(char *out, size_t cap, char *where, size_t wcap)
 		return 0;
 	}
 	snprintf(cand, sizeof cand, "%s/../lib/%s", dir, NL_LIB_NAME);
+	if (is_regular(cand) && realpath(cand, out) && strlen(out) < cap)
+		return 0;
+	/* The Debian package's layout: /usr/bin, /usr/lib/<multiarch>. */
+	snprintf(cand, sizeof cand, "%s/../lib/" NL_MULTIARCH "/%s", dir, NL_LIB_NAME);
 	if (is_regular(cand) && realpath(cand, out) && strlen(out) < cap)
 		return 0;
 	return -1;
