@@ -1,10 +1,30 @@
 # libnoleak: a preloadable shim that stops fd leaks and hangs in programs
 # whose source cannot be changed.  `make` builds, `make check` tests.
 
-CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+
+# TARGET=aarch64-linux-gnu | i386-linux-gnu | x86_64-linux-musl: the same
+# sources for another architecture or libc, with Debian's cross compilers
+# (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, musl-tools), into
+# build/TARGET/.  What differs per target is in common/target.h and
+# common/sys.h.  `make TARGET=... port-check` runs the portable tests there
+# (tests/port/: no Criterion), under qemu-user where the machine cannot run
+# the target's programs.
+TARGET  ?=
+ifeq ($(TARGET),)
+CC      ?= gcc
 B       := build
+else
+B       := build/$(TARGET)
+ifeq ($(TARGET),x86_64-linux-musl)
+CC      := musl-gcc
+else ifeq ($(TARGET),i386-linux-gnu)
+CC      := i686-linux-gnu-gcc
+else
+CC      := $(TARGET)-gcc
+endif
+endif
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
@@ -19,7 +39,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(W
 # -z now: every libc function the shim calls is bound at load time, so a
 # first call never runs the lazy resolver (which saves the vector registers
 # on the stack: kilobytes) on a small stack or in a signal handler.
-LIB_LDFLAGS := -shared -Wl,--version-script=shim/libnoleak.map -Wl,-z,now -ldl
+LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -ldl
 
 # The shim: init.c on top of one folder per layer (shim/*/); a new folder
 # needs no edit here.
@@ -44,7 +64,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 
-.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress deb deb-test
+.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress deb deb-test port-check ports
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(HEADERS)
@@ -58,8 +78,13 @@ $(B)/obj/%.o: %.c $(HEADERS)
 STACK_FLAGS ?= -fstack-usage -fcallgraph-info=su
 $(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS)
 
-$(B)/libnoleak.so: $(LIB_OBJ) shim/libnoleak.map
+$(B)/libnoleak.so: $(LIB_OBJ) $(B)/libnoleak.map
 	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+
+# The version script: the target's symbol versions (common/target.h).
+$(B)/libnoleak.map: shim/libnoleak.map.in common/target.h
+	@mkdir -p $(B)
+	$(CC) -E -P -x c $(INCLUDES) -o $@ $<
 
 # The floor every preload pays: a library with nothing in it (benchmarks).
 $(B)/empty.so: tests/bench/empty.c
@@ -179,6 +204,26 @@ check-asan: all
 # helgrind.
 stress: all
 	tests/stress/run.sh
+
+# The portable smoke suite (tests/port/: no Criterion) for this build's
+# target; i386 also with -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64.
+PORT_SMOKE := $(B)/port-smoke $(if $(filter i386-linux-gnu,$(TARGET)),$(B)/port-smoke-time64)
+$(B)/port-smoke: tests/port/smoke.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(B)/port-smoke-time64: tests/port/smoke.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 -o $@ $<
+
+port-check: all $(PORT_SMOKE)
+	tests/port/run.sh $(B) $(or $(TARGET),x86_64-linux-gnu)
+
+# Every target: the toolchains from Debian (tests/port/deps.sh), each
+# target's build and its smoke suite.
+PORT_TARGETS := i386-linux-gnu aarch64-linux-gnu x86_64-linux-musl
+ports:
+	tests/port/deps.sh
+	@set -e; for t in $(PORT_TARGETS); do $(MAKE) TARGET=$$t port-check; done
 
 # Man pages: roff in man/, one section per suffix.
 MAN_PAGES := $(wildcard man/*.[157])

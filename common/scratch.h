@@ -40,8 +40,7 @@ static inline int nl_scratch_grow(void **block, size_t *len, size_t need)
 		r = nl_sys6(SYS_mremap, (long)*block, (long)*len, (long)want,
 			    MREMAP_MAYMOVE, 0, 0);
 	else
-		r = nl_sys6(SYS_mmap, 0, (long)want, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		r = nl_sys_mmap_anon(want);
 	if (r < 0 && r > -4096)
 		return -1;
 	*block = (void *)r;

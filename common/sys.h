@@ -3,11 +3,28 @@
  * Inside libnoleak a call to open(), close() or fcntl() would bind to the
  * shim's own interposer, so the shim's internal I/O goes straight to the
  * kernel through these.  Each returns what the kernel returned (-errno on
- * failure, never touching errno), is async-signal-safe and allocation-free. */
+ * failure, never touching errno), is async-signal-safe and allocation-free.
+ *
+ * The system calls and kernel structures that differ per architecture live
+ * here and nowhere else (common/target.h has the rest of the per-target
+ * facts); code above this layer uses the wrappers and is portable:
+ *   - i386: fcntl64 (lock commands with 64-bit offsets pass through),
+ *     fstat64/fstatat64 converted to the caller's struct stat (glibc's is
+ *     the 32-bit one), prlimit64 through a 64-bit struct and back to the
+ *     32-bit struct rlimit, mmap2, _newselect;
+ *   - aarch64 (and every newer architecture): no poll, select, epoll_wait
+ *     or dup2: ppoll, pselect6, epoll_pwait and dup3 stand in;
+ *   - everywhere: the kernel's sigaction with its 8-byte signal set
+ *     (struct nl_ksigaction, NL_KSIGSET_BYTES), which is not libc's. */
 #ifndef NL_SYS_H
 #define NL_SYS_H
 
 #include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +32,8 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "common/target.h"
 
 static inline long nl_sys6(long n, long a, long b, long c, long d, long e,
 			   long f)
@@ -52,16 +71,59 @@ static inline ssize_t nl_sys_read(int fd, void *buf, size_t n)
 { return NL_SYS(SYS_read, fd, buf, n); }
 static inline ssize_t nl_sys_write(int fd, const void *buf, size_t n)
 { return NL_SYS(SYS_write, fd, buf, n); }
+/* fcntl as the program's libc makes it (fcntl64 on 32-bit targets). */
+#ifdef SYS_fcntl64
+#define NL_NR_FCNTL SYS_fcntl64
+#else
+#define NL_NR_FCNTL SYS_fcntl
+#endif
 static inline int nl_sys_fcntl(int fd, int cmd, long arg)
-{ return (int)NL_SYS(SYS_fcntl, fd, cmd, arg); }
+{ return (int)NL_SYS(NL_NR_FCNTL, fd, cmd, arg); }
+
+#if defined(__i386__) && !defined(NL_LIBC_MUSL)
+/* The kernel's struct stat64 is glibc's struct stat64; the shim's callers
+ * use glibc's 32-bit struct stat, so the fields are copied over (st_ino and
+ * st_size keep their low bits: the shim compares and reads small files). */
+static inline int nl_stat_from64(long r, const struct stat64 *k, struct stat *st)
+{
+	if (r < 0)
+		return (int)r;
+	*st = (struct stat){ 0 };
+	st->st_dev = k->st_dev;
+	st->st_ino = (ino_t)k->st_ino;
+	st->st_mode = k->st_mode;
+	st->st_nlink = k->st_nlink;
+	st->st_uid = k->st_uid;
+	st->st_gid = k->st_gid;
+	st->st_rdev = k->st_rdev;
+	st->st_size = (off_t)k->st_size;
+	st->st_blksize = k->st_blksize;
+	st->st_blocks = (blkcnt_t)k->st_blocks;
+	st->st_atim = k->st_atim;
+	st->st_mtim = k->st_mtim;
+	st->st_ctim = k->st_ctim;
+	return 0;
+}
+static inline int nl_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	struct stat64 k;
+	return nl_stat_from64(nl_sys6(SYS_fstatat64, dirfd, (long)path, (long)&k, flags, 0, 0), &k, st);
+}
 static inline int nl_sys_fstat(int fd, struct stat *st)
-{ return (int)NL_SYS(SYS_fstat, fd, st, 0); }
-static inline int nl_sys_stat(const char *path, struct stat *st)
-{ return (int)nl_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, 0, 0, 0); }
-static inline int nl_sys_lstat(const char *path, struct stat *st)
-{ return (int)nl_sys6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW, 0, 0); }
+{
+	struct stat64 k;
+	return nl_stat_from64(NL_SYS(SYS_fstat64, fd, &k, 0), &k, st);
+}
+#else
 static inline int nl_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 { return (int)nl_sys6(SYS_newfstatat, dirfd, (long)path, (long)st, flags, 0, 0); }
+static inline int nl_sys_fstat(int fd, struct stat *st)
+{ return (int)NL_SYS(SYS_fstat, fd, st, 0); }
+#endif
+static inline int nl_sys_stat(const char *path, struct stat *st)
+{ return nl_sys_fstatat(AT_FDCWD, path, st, 0); }
+static inline int nl_sys_lstat(const char *path, struct stat *st)
+{ return nl_sys_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); }
 static inline ssize_t nl_sys_readlink(const char *path, char *buf, size_t n)
 { return nl_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)n, 0, 0); }
 static inline pid_t nl_sys_getpid(void) { return (pid_t)NL_SYS(SYS_getpid, 0, 0, 0); }
@@ -75,10 +137,119 @@ static inline int nl_sys_dup3(int old, int new, int flags)
 { return (int)NL_SYS(SYS_dup3, old, new, flags); }
 static inline int nl_sys_uname(struct utsname *u)
 { return (int)NL_SYS(SYS_uname, u, 0, 0); }
-/* getrlimit/setrlimit of this process (pid 0); either pointer may be NULL. */
+/* getrlimit/setrlimit of this process (pid 0); either pointer may be NULL.
+ * prlimit64 takes 64-bit limits on every architecture: a struct rlimit of
+ * 32-bit limits (i386) is converted, infinity to infinity. */
+struct nl_rlimit64 { uint64_t cur, max; };
+static inline rlim_t nl_rlim_from64(uint64_t v)
+{ return v >= (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)v; }
+static inline uint64_t nl_rlim_to64(rlim_t v)
+{ return v == RLIM_INFINITY ? ~(uint64_t)0 : (uint64_t)v; }
 static inline int nl_sys_prlimit(int resource, const struct rlimit *new_lim,
 				 struct rlimit *old_lim)
-{ return (int)nl_sys6(SYS_prlimit64, 0, resource, (long)new_lim, (long)old_lim, 0, 0); }
+{
+	struct nl_rlimit64 in = { 0, 0 }, out = { 0, 0 };
+	if (new_lim) {
+		in.cur = nl_rlim_to64(new_lim->rlim_cur);
+		in.max = nl_rlim_to64(new_lim->rlim_max);
+	}
+	int r = (int)nl_sys6(SYS_prlimit64, 0, resource, new_lim ? (long)&in : 0,
+			     old_lim ? (long)&out : 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (old_lim) {
+		old_lim->rlim_cur = nl_rlim_from64(out.cur);
+		old_lim->rlim_max = nl_rlim_from64(out.max);
+	}
+	return 0;
+}
+
+/* An anonymous private mapping of len bytes: its address, or -errno
+ * (test with r < 0 && r > -4096: addresses may look negative). */
+static inline long nl_sys_mmap_anon(size_t len)
+{
+#ifdef SYS_mmap2
+	return nl_sys6(SYS_mmap2, 0, (long)len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#else
+	return nl_sys6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#endif
+}
+
+/* dup2: dup3 where there is no dup2 (dup2(fd, fd) checks fd). */
+static inline int nl_sys_dup2(int old, int new)
+{
+#ifdef SYS_dup2
+	return (int)NL_SYS(SYS_dup2, old, new, 0);
+#else
+	if (old == new) {
+		int r = nl_sys_fcntl(old, F_GETFD, 0);
+		return r < 0 ? r : new;
+	}
+	return (int)NL_SYS(SYS_dup3, old, new, 0);
+#endif
+}
+
+/* poll, select and epoll_wait; ppoll, pselect6 and epoll_pwait where the
+ * architecture has only those. */
+static inline int nl_sys_poll(struct pollfd *fds, nfds_t n, int ms)
+{
+#ifdef SYS_poll
+	return (int)NL_SYS(SYS_poll, fds, n, ms);
+#else
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	return (int)nl_sys6(SYS_ppoll, (long)fds, (long)n, ms < 0 ? 0 : (long)&ts,
+			    0, 8, 0);
+#endif
+}
+static inline int nl_sys_select(int n, fd_set *r, fd_set *w, fd_set *e,
+				struct timeval *tv)
+{
+#if defined(SYS__newselect)
+	return (int)nl_sys6(SYS__newselect, n, (long)r, (long)w, (long)e, (long)tv, 0);
+#elif defined(SYS_select)
+	return (int)nl_sys6(SYS_select, n, (long)r, (long)w, (long)e, (long)tv, 0);
+#else
+	struct timespec ts;
+	if (tv) {
+		ts.tv_sec = tv->tv_sec;
+		ts.tv_nsec = tv->tv_usec * 1000;
+	}
+	int res = (int)nl_sys6(SYS_pselect6, n, (long)r, (long)w, (long)e,
+			       tv ? (long)&ts : 0, 0);
+	if (tv) {
+		tv->tv_sec = ts.tv_sec;
+		tv->tv_usec = ts.tv_nsec / 1000;
+	}
+	return res;
+#endif
+}
+struct epoll_event;
+static inline int nl_sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
+{
+#ifdef SYS_epoll_wait
+	return (int)nl_sys6(SYS_epoll_wait, epfd, (long)ev, max, ms, 0, 0);
+#else
+	return (int)nl_sys6(SYS_epoll_pwait, epfd, (long)ev, max, ms, 0, 8);
+#endif
+}
+
+/* The kernel's struct sigaction for rt_sigaction (not libc's: its signal
+ * set is 8 bytes, 64 signals, on every architecture here). */
+#define NL_KSIGSET_BYTES 8
+typedef uint64_t nl_ksigset;
+struct nl_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	nl_ksigset mask;
+};
+static inline int nl_sys_sigaction(int sig, const struct nl_ksigaction *act,
+				   struct nl_ksigaction *old)
+{ return (int)nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old, NL_KSIGSET_BYTES, 0, 0); }
+static inline int nl_sys_sigprocmask(int how, const nl_ksigset *set, nl_ksigset *old)
+{ return (int)nl_sys6(SYS_rt_sigprocmask, how, (long)set, (long)old, NL_KSIGSET_BYTES, 0, 0); }
 static inline int nl_sys_socket(int domain, int type, int protocol)
 { return (int)NL_SYS(SYS_socket, domain, type, protocol); }
 static inline int nl_sys_connect(int fd, const void *addr, socklen_t len)

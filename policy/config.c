@@ -339,8 +339,7 @@ static void read_config(struct nl_policy *p, const char *path,
 	/* The file goes to an anonymous mapping, unmapped right after, not
 	 * onto the stack: start-up may run on whatever thread made the first
 	 * call.  Mapped only once there is a file: most hosts have none. */
-	long map = nl_sys6(SYS_mmap, 0, NL_CONFIG_MAX, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long map = nl_sys_mmap_anon(NL_CONFIG_MAX);
 	if (map < 0 && map > -4096) {
 		nl_sys_close(fd);
 		if (report)

@@ -123,7 +123,7 @@ fi
 echo "asan: building $U/libnoleak.so"
 # shellcheck disable=SC2086
 $CC $BASE $UBSAN -shared -o "$U/libnoleak.so" shim/*.c shim/*/*.c policy/*.c \
-	-Wl,--version-script=shim/libnoleak.map -ldl || die "cannot build the UBSan library"
+	-Wl,--version-script=build/libnoleak.map -ldl || die "cannot build the UBSan library"
 
 echo "asan: building the integration tests and fixtures"
 fixtures=""

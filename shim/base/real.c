@@ -7,6 +7,7 @@
 
 #include "base/state.h"
 #include "common/sys.h"
+#include "common/target.h"
 
 extern struct nl_real_sym __start_nl_real_syms[]
 	__attribute__((weak, visibility("hidden")));
@@ -35,8 +36,12 @@ void *nl_real_resolve(struct nl_real_sym *s)
 		return NULL;
 	int saved = errno;
 	resolving = 1;
+#ifdef NL_LIBC_MUSL
+	void *p = dlsym(RTLD_NEXT, s->name);  /* no symbol versions */
+#else
 	void *p = s->version ? dlvsym(RTLD_NEXT, s->name, s->version)
 			     : dlsym(RTLD_NEXT, s->name);
+#endif
 	resolving = 0;
 	errno = saved;
 	if (p)

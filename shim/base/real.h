@@ -30,11 +30,15 @@
 #include <stddef.h>
 #include <unistd.h>
 
+/* 8-aligned as a type, so that its size is the spacing of the slots in the
+ * section on every target (12 bytes of fields on i386, padded to 16); each
+ * slot is aligned(8) itself, so that the compiler never spaces them wider
+ * (x86_64 aligns a large enough object to 16 unless told). */
 struct nl_real_sym {
 	const char *name;
 	const char *version;  /* NULL: default version */
 	void *_Atomic addr;
-};
+} __attribute__((aligned(8)));
 
 #define NL_REAL_SECTION "nl_real_syms"
 

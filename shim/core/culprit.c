@@ -367,7 +367,7 @@ static void tty_state(struct nl_jbuf *j, int fd, const char *link)
 	int is_deleted = n > sizeof deleted - 1 &&
 			 !strcmp(link + n - (sizeof deleted - 1), deleted);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int hung_up = NL_SYS(SYS_poll, &p, 1, 0) > 0 && (p.revents & POLLHUP);
+	int hung_up = nl_sys_poll(&p, 1, 0) > 0 && (p.revents & POLLHUP);
 	pid_t fg = -1;
 	int fg_known = nl_sys_ioctl(fd, TIOCGPGRP, &fg) == 0;
 	nl_jb_raw(j, "{");

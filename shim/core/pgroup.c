@@ -255,11 +255,11 @@ struct marker {
 
 static int parse_marker(const char *p, struct marker *m)
 {
-	long v[3] = { 0, 0, 0 };
+	long long v[3] = { 0, 0, 0 };
 	for (int f = 0; f < 3; f++) {
 		if (*p < '0' || *p > '9')
 			return -1;
-		for (; *p >= '0' && *p <= '9' && v[f] < (1L << 31); p++)
+		for (; *p >= '0' && *p <= '9' && v[f] < (1LL << 31); p++)
 			v[f] = v[f] * 10 + (*p - '0');
 		if (f < 2 && *p++ != ':')
 			return -1;
@@ -1046,10 +1046,10 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 	return real_setsid();
 }
 
-static long parse_long(const char **p)
+static long long parse_long(const char **p)
 {
-	long v = 0;
-	for (; **p >= '0' && **p <= '9' && v < (1L << 31); (*p)++)
+	long long v = 0;
+	for (; **p >= '0' && **p <= '9' && v < (1LL << 31); (*p)++)
 		v = v * 10 + (**p - '0');
 	return v;
 }
@@ -1061,7 +1061,7 @@ void nl_pgroup_init(char *const envp[])
 		return;
 	const char *launched = nl_policy_env_value(envp, "NOLEAK_LAUNCHED");
 	if (launched) {
-		long pid = parse_long(&launched);
+		long long pid = parse_long(&launched);
 		launched_pid = *launched == '\0' && pid > 0 ? (pid_t)pid : 0;
 	}
 	for (char *const *e = envp; *e; e++) {

@@ -20,14 +20,6 @@ int nl_signals_would_restart(struct nl_sig_mark m)
 	return (int)(nl_sig_record.norestart_seq - m.seq) <= 0;
 }
 
-/* The kernel's struct for rt_sigaction (x86_64 and most 64-bit targets). */
-struct kernel_sigaction {
-	void *handler;
-	unsigned long flags;
-	void *restorer;
-	unsigned long mask;
-};
-
 int nl_signals_untracked_restart(void)
 {
 	void *tramp = atomic_load_explicit(&nl_sig_trampoline,
@@ -35,9 +27,8 @@ int nl_signals_untracked_restart(void)
 	for (int sig = 1; sig < _NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		struct kernel_sigaction k;
-		if (nl_sys6(SYS_rt_sigaction, sig, 0, (long)&k, sizeof k.mask,
-			    0, 0) < 0)
+		struct nl_ksigaction k;
+		if (nl_sys_sigaction(sig, NULL, &k) < 0)
 			continue;
 		if (k.handler == SIG_DFL || k.handler == SIG_IGN ||
 		    (tramp && k.handler == tramp))

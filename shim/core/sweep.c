@@ -249,7 +249,7 @@ static void mark_cloexec_slowly(const struct nl_plan *pl)
 		return;
 	struct rlimit rl;
 	long limit = 65536;
-	if (nl_sys6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
+	if (nl_sys_prlimit(RLIMIT_NOFILE, NULL, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)limit)
 		limit = (long)rl.rlim_cur;
 	for (int fd = 3; fd < limit; fd++)

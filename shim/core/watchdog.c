@@ -81,7 +81,7 @@ static long pipe_try(const struct nl_read_op *op)
 static int ready_now(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return NL_SYS(SYS_poll, &p, 1, 0) != 0;  /* ready, or poll failed */
+	return nl_sys_poll(&p, 1, 0) != 0;  /* ready, or poll failed */
 }
 
 static int fd_nonblocking(int fd)
@@ -281,7 +281,7 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
 		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
-		long r = NL_SYS(SYS_poll, &pfd, 1, ms);
+		long r = nl_sys_poll(&pfd, 1, ms);
 		now = now_us();
 		/* A terminal that hung up while waited on: the read in
 		 * progress would have failed with EIO (a read begun now would

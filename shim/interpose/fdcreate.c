@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "common/target.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "core/socktimeout.h"
@@ -236,13 +237,11 @@ NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 }
 
 /* fds received over a UNIX socket are new fds too. */
-NL_REAL_DECL(recvmsg);
-NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+static ssize_t do_recvmsg(__typeof__(&recvmsg) real, int fd,
+			  struct msghdr *msg, int flags)
 {
-	nl_enter();
 	int added;
 	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
-	__typeof__(&recvmsg) real = NL_REAL(recvmsg);
 	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
 			 : syscall(SYS_recvmsg, fd, msg, fl);
 	/* The kernel echoes the flag in msg_flags; the program never set it. */
@@ -260,6 +259,24 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	}
 	return r;
 }
+
+NL_REAL_DECL(recvmsg);
+NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	nl_enter();
+	return do_recvmsg(NL_REAL(recvmsg), fd, msg, flags);
+}
+
+#ifdef NL_TIME64_ALIASES
+/* recvmsg of a program built with -D_TIME_BITS=64 (common/target.h). */
+ssize_t __recvmsg64(int fd, struct msghdr *msg, int flags);
+NL_REAL_DECL(__recvmsg64);
+NL_EXPORT ssize_t __recvmsg64(int fd, struct msghdr *msg, int flags)
+{
+	nl_enter();
+	return do_recvmsg(NL_REAL(__recvmsg64), fd, msg, flags);
+}
+#endif
 
 /* --- duplicates --- */
 

@@ -14,10 +14,11 @@
 #include "init.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
+#include "common/sys.h"
 #include "interpose/shell.h"
 
 int fcntl64(int fd, int cmd, ...);
-int lockf64(int fd, int cmd, off_t len);
+int __fcntl_time64(int fd, int cmd, ...);
 int close_range(unsigned int lo, unsigned int hi, int flags);
 void closefrom(int lo);
 
@@ -86,7 +87,7 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 		cmd = F_DUPFD_CLOEXEC;
 		added = 1;
 	}
-	int r = real ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	int r = real ? real(fd, cmd, arg) : (int)syscall(NL_NR_FCNTL, fd, cmd, arg);
 	if (r < 0 || !nl_fd_policy_active())
 		return r;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
@@ -117,18 +118,27 @@ NL_EXPORT int fcntl64(int fd, int cmd, ...)
 	return do_fcntl(NL_REAL(fcntl64), fd, cmd, arg, NL_CALLER());
 }
 
-/* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
- * child: the mark goes to that child's stash). */
-NL_REAL_DECL(ioctl);
-NL_EXPORT int ioctl(int fd, unsigned long request, ...)
+#ifdef NL_TIME64_ALIASES
+/* fcntl of a program built with -D_TIME_BITS=64 (common/target.h). */
+NL_REAL_DECL(__fcntl_time64);
+NL_EXPORT int __fcntl_time64(int fd, int cmd, ...)
 {
 	nl_enter();
 	va_list ap;
-	va_start(ap, request);
+	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	int r = NL_CALL_REAL(ioctl, (fd, request, arg),
-			     (SYS_ioctl, fd, request, arg));
+	return do_fcntl(NL_REAL(__fcntl_time64), fd, cmd, arg, NL_CALLER());
+}
+#endif
+
+/* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
+ * child: the mark goes to that child's stash). */
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg)
+{
+	int r = real ? real(fd, request, arg)
+		     : (int)syscall(SYS_ioctl, fd, request, arg);
 	if (r == 0 && (request == FIONCLEX || request == FIOCLEX) &&
 	    nl_fd_policy_active()) {
 		if (request == FIONCLEX && fd > 2)
@@ -138,6 +148,36 @@ NL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	}
 	return r;
 }
+
+NL_REAL_DECL(ioctl);
+#ifdef NL_LIBC_MUSL
+NL_EXPORT int ioctl(int fd, int request, ...)  /* musl's: an int request */
+#else
+NL_EXPORT int ioctl(int fd, unsigned long request, ...)
+#endif
+{
+	nl_enter();
+	va_list ap;
+	va_start(ap, request);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_ioctl(NL_REAL_AS(ioctl, ioctl_fn), fd, (unsigned long)request,
+			arg);
+}
+
+#ifdef NL_TIME64_ALIASES
+int __ioctl_time64(int fd, unsigned long request, ...);
+NL_REAL_DECL(__ioctl_time64);
+NL_EXPORT int __ioctl_time64(int fd, unsigned long request, ...)
+{
+	nl_enter();
+	va_list ap;
+	va_start(ap, request);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_ioctl(NL_REAL_AS(__ioctl_time64, ioctl_fn), fd, request, arg);
+}
+#endif
 
 /* An fd holding a lock is passed on purpose: flock(1) -c hands the locked
  * fd to its command, so a daemon the command leaves behind keeps the lock. */
@@ -177,7 +217,7 @@ NL_EXPORT int lockf(int fd, int cmd, off_t len)
 }
 
 NL_REAL_DECL(lockf64);
-NL_EXPORT int lockf64(int fd, int cmd, off_t len)
+NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
 	nl_enter();
 	__typeof__(&lockf64) real = NL_REAL(lockf64);

@@ -83,13 +83,16 @@ NL_EXPORT pid_t fork(void)
 }
 
 /* vfork() cannot be wrapped by a C function: the child would return from
- * the wrapper into a stack frame the parent still needs.  On x86_64 a stub
- * calls nl_vfork_prepare() (every real symbol looked up, so that a vfork
- * child — CPython's, the JVM's in vfork mode — never needs the dynamic
- * loader) and then jumps to the real vfork, which returns straight to the
- * caller in both processes.  When the real vfork cannot be found the stub
- * jumps to fork(), which POSIX allows a vfork to be. */
-#if defined(__x86_64__)
+ * the wrapper into a stack frame the parent still needs.  A stub per
+ * architecture (below: x86_64, i386, aarch64) calls nl_vfork_prepare()
+ * (every real symbol looked up, so that a vfork child — CPython's, the
+ * JVM's in vfork mode — never needs the dynamic loader), restores the
+ * caller's stack and return address exactly, and jumps to the address it
+ * returned: the real vfork, which returns straight to the caller in both
+ * processes, or, when the real vfork cannot be found, the fork()
+ * interposer, which POSIX allows a vfork to be.  Another architecture
+ * builds without the stub: vfork is then not interposed (its children
+ * still exec through the interposed exec family). */
 NL_REAL_DECL(vfork);
 
 NL_HIDDEN void *nl_vfork_prepare(void)
@@ -97,9 +100,11 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 	nl_enter();
 	nl_real_resolve_all();
 	nl_fd_before_shared_child();
-	return nl_real_get(&nl_real_vfork);
+	void *real = nl_real_get(&nl_real_vfork);
+	return real ? real : (void *)fork;
 }
 
+#if defined(__x86_64__)
 __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
@@ -107,9 +112,27 @@ __asm__(".text\n"
 	"	sub $8, %rsp\n"          /* align the stack for the call */
 	"	call nl_vfork_prepare\n"
 	"	add $8, %rsp\n"
-	"	test %rax, %rax\n"
-	"	jz 1f\n"
 	"	jmp *%rax\n"
-	"1:	jmp fork@PLT\n"
+	".size vfork, .-vfork\n");
+#elif defined(__i386__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $12, %esp\n"         /* align the stack for the call */
+	"	call nl_vfork_prepare\n"
+	"	add $12, %esp\n"
+	"	jmp *%eax\n"
+	".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, %function\n"
+	"vfork:\n"
+	"	stp x29, x30, [sp, #-16]!\n"
+	"	mov x29, sp\n"
+	"	bl nl_vfork_prepare\n"
+	"	ldp x29, x30, [sp], #16\n"
+	"	br x0\n"
 	".size vfork, .-vfork\n");
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "init.h"
+#include "common/sys.h"
 #include "log/event.h"
 #include "base/real.h"
 #include "core/signals.h"
@@ -32,6 +33,16 @@
  * and pselect), and no conversion may wrap. */
 
 /* read_warn in ns when waits are watched, else 0. */
+/* A raw system call's result as libc returns it. */
+static int raw_result(int r)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
 static long long warn_ns(void)
 {
 	const struct nl_policy *p = nl_policy();
@@ -73,6 +84,12 @@ static struct timespec ns_to_ts(long long ns)
 	return ts;
 }
 
+/* Seconds past 292 years (a 32-bit time_t never is). */
+static int sec_too_long(long long sec)
+{
+	return sec > (0x7fffffffffffffffLL - NS_PER_S) / NS_PER_S;
+}
+
 /* A timespec as ns; an out-of-range one (the kernel's EINVAL) or a total
  * past 292 years counts as "too long to split": -2. */
 static long long ts_to_ns(const struct timespec *ts)
@@ -80,7 +97,7 @@ static long long ts_to_ns(const struct timespec *ts)
 	if (!ts)
 		return -1;
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NS_PER_S ||
-	    ts->tv_sec > (0x7fffffffffffffffLL - NS_PER_S) / NS_PER_S)
+	    sec_too_long(ts->tv_sec))
 		return -2;
 	return (long long)ts->tv_sec * NS_PER_S + ts->tv_nsec;
 }
@@ -90,7 +107,7 @@ static long long tv_to_ns(const struct timeval *tv)
 	if (!tv)
 		return -1;
 	if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000 ||
-	    tv->tv_sec > (0x7fffffffffffffffLL - NS_PER_S) / NS_PER_S)
+	    sec_too_long(tv->tv_sec))
 		return -2;
 	return (long long)tv->tv_sec * NS_PER_S + tv->tv_usec * 1000LL;
 }
@@ -132,7 +149,7 @@ NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	nl_enter();
 	__typeof__(&poll) real = NL_REAL(poll);
 	if (!real)
-		return (int)syscall(SYS_poll, fds, n, timeout);
+		return raw_result(nl_sys_poll(fds, n, timeout));
 	long long warn = warn_ns(), total = ms_to_ns(timeout);
 	if (!split(warn, total))
 		return real(fds, n, timeout);
@@ -149,12 +166,11 @@ NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	return real(fds, n, ns_to_ms(remaining(total, now_ns() - t0)));
 }
 
-NL_REAL_DECL(ppoll);
-NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
-		    const sigset_t *mask)
+typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *,
+			const sigset_t *);
+static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
+		    const struct timespec *tmo, const sigset_t *mask)
 {
-	nl_enter();
-	__typeof__(&ppoll) real = NL_REAL(ppoll);
 	if (!real) {
 		errno = ENOSYS;
 		return -1;
@@ -175,6 +191,14 @@ NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		return real(fds, n, NULL, mask);
 	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
 	return real(fds, n, &rest, mask);
+}
+
+NL_REAL_DECL(ppoll);
+NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		    const sigset_t *mask)
+{
+	nl_enter();
+	return do_ppoll(NL_REAL(ppoll), fds, n, tmo, mask);
 }
 
 /* --- select --- */
@@ -253,14 +277,11 @@ static int pselect_first(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 	return res;
 }
 
-NL_REAL_DECL(select);
-NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
-		     struct timeval *tv)
+static int do_select(select_fn real, int nfds, fd_set *r, fd_set *w,
+		     fd_set *e, struct timeval *tv)
 {
-	nl_enter();
-	__typeof__(&select) real = NL_REAL(select);
 	if (!real)
-		return (int)syscall(SYS_select, nfds, r, w, e, tv);
+		return raw_result(nl_sys_select(nfds, r, w, e, tv));
 	long long warn = warn_ns(), total = tv_to_ns(tv);
 	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, tv);
@@ -286,12 +307,17 @@ NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	return real(nfds, r, w, e, tv);
 }
 
-NL_REAL_DECL(pselect);
-NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
-		      const struct timespec *ts, const sigset_t *mask)
+NL_REAL_DECL(select);
+NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		     struct timeval *tv)
 {
 	nl_enter();
-	__typeof__(&pselect) real = NL_REAL(pselect);
+	return do_select(NL_REAL(select), nfds, r, w, e, tv);
+}
+
+static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
+		      fd_set *e, const struct timespec *ts, const sigset_t *mask)
+{
 	if (!real) {
 		errno = ENOSYS;
 		return -1;
@@ -314,6 +340,134 @@ NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	return real(nfds, r, w, e, &rest, mask);
 }
 
+NL_REAL_DECL(pselect);
+NL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		      const struct timespec *ts, const sigset_t *mask)
+{
+	nl_enter();
+	return do_pselect(NL_REAL(pselect), nfds, r, w, e, ts, mask);
+}
+
+#ifdef NL_TIME64_ALIASES
+/* ppoll, select and pselect of a program built with -D_TIME_BITS=64
+ * (common/target.h) take 64-bit times.  A time that fits the 32-bit
+ * structs goes through the same watched wait, with glibc's 64-bit call
+ * underneath (the adapters below convert there and back); a longer one
+ * goes straight to glibc. */
+struct ts64 { long long sec; long nsec; long pad; };
+struct tv64 { long long sec; long long usec; };
+
+static int fits32(long long sec)
+{
+	return sec == (long long)(time_t)sec;
+}
+
+int __ppoll64(struct pollfd *, nfds_t, const struct ts64 *, const sigset_t *);
+int __select64(int, fd_set *, fd_set *, fd_set *, struct tv64 *);
+int __pselect64(int, fd_set *, fd_set *, fd_set *, const struct ts64 *,
+		const sigset_t *);
+NL_REAL_DECL(__ppoll64);
+NL_REAL_DECL(__select64);
+NL_REAL_DECL(__pselect64);
+
+static struct ts64 *ts_to64(const struct timespec *ts, struct ts64 *out)
+{
+	if (!ts)
+		return NULL;
+	*out = (struct ts64){ ts->tv_sec, ts->tv_nsec, 0 };
+	return out;
+}
+
+static int ppoll_via64(struct pollfd *fds, nfds_t n,
+		       const struct timespec *ts, const sigset_t *mask)
+{
+	struct ts64 t;
+	return NL_REAL(__ppoll64)(fds, n, ts_to64(ts, &t), mask);
+}
+
+static int pselect_via64(int nfds, fd_set *r, fd_set *w, fd_set *e,
+			 const struct timespec *ts, const sigset_t *mask)
+{
+	struct ts64 t;
+	return NL_REAL(__pselect64)(nfds, r, w, e, ts_to64(ts, &t), mask);
+}
+
+static int select_via64(int nfds, fd_set *r, fd_set *w, fd_set *e,
+			struct timeval *tv)
+{
+	struct tv64 t, *p = NULL;
+	if (tv) {
+		t = (struct tv64){ tv->tv_sec, tv->tv_usec };
+		p = &t;
+	}
+	int res = NL_REAL(__select64)(nfds, r, w, e, p);
+	if (tv) {
+		tv->tv_sec = (time_t)t.sec;
+		tv->tv_usec = (suseconds_t)t.usec;
+	}
+	return res;
+}
+
+NL_EXPORT int __ppoll64(struct pollfd *fds, nfds_t n, const struct ts64 *tmo,
+			const sigset_t *mask)
+{
+	nl_enter();
+	if (!NL_REAL(__ppoll64)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (tmo && !fits32(tmo->sec))
+		return NL_REAL(__ppoll64)(fds, n, tmo, mask);
+	struct timespec t, *p = NULL;
+	if (tmo) {
+		t = (struct timespec){ (time_t)tmo->sec, tmo->nsec };
+		p = &t;
+	}
+	return do_ppoll(ppoll_via64, fds, n, p, mask);
+}
+
+NL_EXPORT int __pselect64(int nfds, fd_set *r, fd_set *w, fd_set *e,
+			  const struct ts64 *tmo, const sigset_t *mask)
+{
+	nl_enter();
+	if (!NL_REAL(__pselect64)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (tmo && !fits32(tmo->sec))
+		return NL_REAL(__pselect64)(nfds, r, w, e, tmo, mask);
+	struct timespec t, *p = NULL;
+	if (tmo) {
+		t = (struct timespec){ (time_t)tmo->sec, tmo->nsec };
+		p = &t;
+	}
+	return do_pselect(pselect_via64, nfds, r, w, e, p, mask);
+}
+
+NL_EXPORT int __select64(int nfds, fd_set *r, fd_set *w, fd_set *e,
+			 struct tv64 *tv)
+{
+	nl_enter();
+	if (!NL_REAL(__select64)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (tv && (!fits32(tv->sec) || tv->usec != (long)tv->usec))
+		return NL_REAL(__select64)(nfds, r, w, e, tv);
+	struct timeval t, *p = NULL;
+	if (tv) {
+		t = (struct timeval){ (time_t)tv->sec, (suseconds_t)tv->usec };
+		p = &t;
+	}
+	int res = do_select(select_via64, nfds, r, w, e, p);
+	if (tv) {
+		tv->sec = t.tv_sec;
+		tv->usec = t.tv_usec;
+	}
+	return res;
+}
+#endif
+
 /* --- epoll --- */
 
 static void log_epoll(const char *call, int epfd, long long waited_ns)
@@ -328,7 +482,7 @@ NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	nl_enter();
 	__typeof__(&epoll_wait) real = NL_REAL(epoll_wait);
 	if (!real)
-		return (int)syscall(SYS_epoll_wait, epfd, ev, max, timeout);
+		return raw_result(nl_sys_epoll_wait(epfd, ev, max, timeout));
 	long long warn = warn_ns(), total = ms_to_ns(timeout);
 	if (!split(warn, total))
 		return real(epfd, ev, max, timeout);

@@ -90,6 +90,34 @@ NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 	return wait4(-1, status, options, ru);
 }
 
+#ifdef NL_TIME64_ALIASES
+/* wait4 and wait3 of a program built with -D_TIME_BITS=64
+ * (common/target.h): the rusage is glibc's 64-bit one, passed through. */
+pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru);
+NL_REAL_DECL(__wait4_time64);
+NL_EXPORT pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru)
+{
+	nl_enter();
+	__typeof__(&__wait4_time64) real = NL_REAL(__wait4_time64);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int st = 0;
+	pid_t r = real(pid, &st, options, ru);
+	if (status && r > 0)
+		*status = st;
+	return after_wait(r, st);
+}
+
+pid_t __wait3_time64(int *status, int options, void *ru);
+NL_EXPORT pid_t __wait3_time64(int *status, int options, void *ru)
+{
+	nl_enter();
+	return __wait4_time64(-1, status, options, ru);
+}
+#endif
+
 NL_REAL_DECL(waitid);
 NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "common/target.h"
 #include "base/real.h"
 #include "core/signals.h"
 #include "core/socktimeout.h"
@@ -420,14 +421,30 @@ NL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags));
 }
 
-NL_REAL_DECL(sendmsg);
-NL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+static ssize_t do_sendmsg(__typeof__(&sendmsg) real, int fd,
+			  const struct msghdr *msg, int flags)
 {
-	nl_enter();
-	__typeof__(&sendmsg) real = NL_REAL(sendmsg);
 	if (!real)
 		return syscall(SYS_sendmsg, fd, msg, flags);
 	if (!timed(fd, NL_SOCK_WRITE, flags))
 		return real(fd, msg, flags);
 	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, msg, flags));
 }
+
+NL_REAL_DECL(sendmsg);
+NL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	nl_enter();
+	return do_sendmsg(NL_REAL(sendmsg), fd, msg, flags);
+}
+
+#ifdef NL_TIME64_ALIASES
+/* sendmsg of a program built with -D_TIME_BITS=64 (common/target.h). */
+ssize_t __sendmsg64(int fd, const struct msghdr *msg, int flags);
+NL_REAL_DECL(__sendmsg64);
+NL_EXPORT ssize_t __sendmsg64(int fd, const struct msghdr *msg, int flags)
+{
+	nl_enter();
+	return do_sendmsg(NL_REAL(__sendmsg64), fd, msg, flags);
+}
+#endif

@@ -9,6 +9,7 @@
 
 #include "init.h"
 #include "base/real.h"
+#include "common/target.h"
 #include "core/socktimeout.h"
 
 /* The timeout goes on after connect() returns: SO_SNDTIMEO set before
@@ -34,3 +35,24 @@ NL_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 		nl_sock_option_set(fd, level, name);
 	return r;
 }
+
+#ifdef NL_TIME64_ALIASES
+/* setsockopt of a program built with -D_TIME_BITS=64 (common/target.h):
+ * its SO_RCVTIMEO is a 64-bit timeval, which glibc's alias converts. */
+int __setsockopt64(int fd, int level, int name, const void *val, socklen_t len);
+NL_REAL_DECL(__setsockopt64);
+NL_EXPORT int __setsockopt64(int fd, int level, int name, const void *val,
+			     socklen_t len)
+{
+	nl_enter();
+	__typeof__(&__setsockopt64) real = NL_REAL(__setsockopt64);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int r = real(fd, level, name, val, len);
+	if (r == 0)
+		nl_sock_option_set(fd, level, name);
+	return r;
+}
+#endif

@@ -19,9 +19,11 @@
  * close can neither be undone by the spawn nor leak into its child, since
  * the child decides on its own copy of the fd table.
  *
- * glibc has two versions of each call: GLIBC_2.15, and GLIBC_2.2.5, which
- * retries an exec that fails with ENOEXEC (a script without #!) through
- * /bin/sh.  Each gets its own interposer, bound with .symver.  posix_spawnp
+ * glibc has two versions of each call on x86_64 and i386: GLIBC_2.15, and
+ * GLIBC_2.2.5 (i386: GLIBC_2.2), which retries an exec that fails with
+ * ENOEXEC (a script without #!) through /bin/sh.  Each gets its own
+ * interposer, bound with .symver; where there is one version (aarch64,
+ * musl) one plain interposer of each (common/target.h).  posix_spawnp
  * searches PATH as glibc's __execvpex does (the caller's PATH, else
  * /bin:/usr/bin; EACCES remembered; other errors than "not here" stop the
  * search).
@@ -51,6 +53,7 @@
 #include "base/real.h"
 #include "common/scratch.h"
 #include "common/sys.h"
+#include "common/target.h"
 #include "core/fdlist.h"
 #include "core/pgroup.h"
 #include "core/sweep.h"
@@ -98,21 +101,14 @@ static int layout_known(void)
 	return major == 2 && minor >= 35;
 }
 
-_Static_assert(sizeof(struct glibc_action) == 32, "glibc's __spawn_action");
+_Static_assert(sizeof(struct glibc_action) == (sizeof(void *) == 8 ? 32 : 20),
+	       "glibc's __spawn_action");
 
 /* --- what the parent hands the child --- */
 
 /* glibc's internal signals (SIGCANCEL, SIGSETXID): ignored in the child. */
 #define SIG_CANCEL 32
 #define SIG_SETXID 33
-#define KSIGSET_BYTES 8
-
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	unsigned long mask;
-};
 
 struct spawn_args {
 	const char *file;
@@ -121,7 +117,7 @@ struct spawn_args {
 	char **sh_argv;                 /* room for the ENOEXEC retry */
 	const posix_spawn_file_actions_t *fa;
 	const posix_spawnattr_t *attr;
-	unsigned long oldmask;
+	nl_ksigset oldmask;
 	int xflags;
 	int regroup;                    /* 1: own process group */
 	const char *via;
@@ -148,16 +144,14 @@ static long child_errno(long r)
 
 static int sig_member(const void *set, int sig)
 {
-	const unsigned long *w = set;
-	return (int)((w[(sig - 1) / (8 * sizeof *w)] >>
-		      ((sig - 1) % (8 * sizeof *w))) & 1);
+	const unsigned char *b = set;
+	return (b[(sig - 1) / 8] >> ((sig - 1) % 8)) & 1;
 }
 
-static long raw_sigaction(int sig, const struct kernel_sigaction *act,
-			  struct kernel_sigaction *old)
+static long raw_sigaction(int sig, const struct nl_ksigaction *act,
+			  struct nl_ksigaction *old)
 {
-	return child_errno(nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old,
-				   KSIGSET_BYTES, 0, 0));
+	return child_errno(nl_sys_sigaction(sig, act, old));
 }
 
 /* No handler of the parent may run in the child, which shares its memory:
@@ -166,23 +160,22 @@ static long raw_sigaction(int sig, const struct kernel_sigaction *act,
 static void child_signals(const struct spawn_args *a)
 {
 	const posix_spawnattr_t *attr = a->attr;
-	unsigned long blocked = 0;
-	nl_sys6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked,
-		KSIGSET_BYTES, 0, 0);
-	struct kernel_sigaction sa = { 0 };
+	nl_ksigset blocked = 0;
+	nl_sys_sigprocmask(SIG_BLOCK, NULL, &blocked);
+	struct nl_ksigaction sa = { 0 };
 	for (int sig = 1; sig <= 64; sig++) {
 		if ((attr->__flags & POSIX_SPAWN_SETSIGDEF) &&
 		    sig_member(&attr->__sd, sig)) {
-			sa.handler = SIG_DFL;
+			sa.handler = (void *)SIG_DFL;
 		} else if (sig_member(&blocked, sig)) {
 			if (sig == SIG_CANCEL || sig == SIG_SETXID) {
-				sa.handler = SIG_IGN;
+				sa.handler = (void *)SIG_IGN;
 			} else {
-				struct kernel_sigaction cur;
+				struct nl_ksigaction cur;
 				if (raw_sigaction(sig, NULL, &cur) == 0 &&
-				    cur.handler == SIG_IGN)
+				    cur.handler == (void *)SIG_IGN)
 					continue;
-				sa.handler = SIG_DFL;
+				sa.handler = (void *)SIG_DFL;
 			}
 		} else {
 			continue;
@@ -248,7 +241,7 @@ static long child_action(const struct glibc_action *act)
 		if (got < 0)
 			return got;
 		if (got != fd) {
-			if ((r = child_errno(NL_SYS(SYS_dup2, got, fd, 0))) != fd)
+			if ((r = child_errno(nl_sys_dup2(got, fd))) != fd)
 				return r < 0 ? r : -EBADF;
 			if ((r = child_errno(nl_sys_close(got))) != 0)
 				return r;
@@ -264,7 +257,7 @@ static long child_action(const struct glibc_action *act)
 			r = child_errno(nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC));
 			return r < 0 ? r : 0;
 		}
-		r = child_errno(NL_SYS(SYS_dup2, fd, newfd, 0));
+		r = child_errno(nl_sys_dup2(fd, newfd));
 		return r == newfd ? 0 : r < 0 ? r : -EBADF;
 	}
 	case GLIBC_DO_CHDIR:
@@ -369,13 +362,13 @@ static int spawn_child(void *arg)
 		nl_plan_exec(&pl, a->via, a->file, a->argv, a->envp, a->keep,
 			     n_keep);
 		nl_sweep_before_exec(&pl);
-		unsigned long mask = a->oldmask;
+		nl_ksigset mask = a->oldmask;
 		if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
 			memcpy(&mask, &attr->__ss, sizeof mask);
-			mask &= ~((1UL << (SIG_CANCEL - 1)) | (1UL << (SIG_SETXID - 1)));
+			mask &= ~(((nl_ksigset)1 << (SIG_CANCEL - 1)) |
+				  ((nl_ksigset)1 << (SIG_SETXID - 1)));
 		}
-		nl_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0,
-			KSIGSET_BYTES, 0, 0);
+		nl_sys_sigprocmask(SIG_SETMASK, &mask, NULL);
 		r = child_exec(a, a->file, a->argv);
 		if ((a->xflags & NL_SPAWN_TRY_SHELL) && r == -ENOEXEC) {
 			/* /bin/sh FILE ARGS...: argv[0] gives way to the shell. */
@@ -498,9 +491,8 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 
 	int cancel;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	unsigned long all = ~0UL;
-	nl_sys6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&a.oldmask,
-		KSIGSET_BYTES, 0, 0);
+	nl_ksigset all = ~(nl_ksigset)0;
+	nl_sys_sigprocmask(SIG_BLOCK, &all, &a.oldmask);
 	a.err = 0;
 	pid_t child = real_clone(spawn_child, room.stack_top,
 				 CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
@@ -520,8 +512,7 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 		if (pid)
 			*pid = child;
 	}
-	nl_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&a.oldmask, 0,
-		KSIGSET_BYTES, 0, 0);
+	nl_sys_sigprocmask(SIG_SETMASK, &a.oldmask, NULL);
 	pthread_setcancelstate(cancel, NULL);
 	return ec;
 }
@@ -537,14 +528,19 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	return spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
 }
 
-NL_REAL_DECL_AS(spawn_2_15, "posix_spawn", "GLIBC_2.15");
-NL_REAL_DECL_AS(spawn_2_2_5, "posix_spawn", "GLIBC_2.2.5");
-NL_REAL_DECL_AS(spawnp_2_15, "posix_spawnp", "GLIBC_2.15");
-NL_REAL_DECL_AS(spawnp_2_2_5, "posix_spawnp", "GLIBC_2.2.5");
+/* The versions per target: common/target.h. */
+#ifdef NL_VER_SPAWN_NEW
+#define VER_NEW NL_STR(NL_VER_SPAWN_NEW)
+#define VER_OLD NL_STR(NL_VER_SPAWN_OLD)
+#else
+#define VER_NEW NULL
+#endif
+NL_REAL_DECL_AS(spawn_new, "posix_spawn", VER_NEW);
+NL_REAL_DECL_AS(spawnp_new, "posix_spawnp", VER_NEW);
 
 nl_spawn_fn nl_spawn_real_current(void)
 {
-	return NL_REAL_AS(spawn_2_15, nl_spawn_fn);
+	return NL_REAL_AS(spawn_new, nl_spawn_fn);
 }
 
 #define SPAWN_INTERPOSER(fn, slot, xflags, via)                              \
@@ -558,15 +554,24 @@ nl_spawn_fn nl_spawn_real_current(void)
 				pid, path, fa, attr, argv, envp);            \
 	}
 
-SPAWN_INTERPOSER(nl_vsym_posix_spawn, spawn_2_15, 0, "posix_spawn")
-SPAWN_INTERPOSER(nl_vsym_posix_spawn_old, spawn_2_2_5, NL_SPAWN_TRY_SHELL,
+#ifdef NL_VER_SPAWN_NEW
+NL_REAL_DECL_AS(spawn_old, "posix_spawn", VER_OLD);
+NL_REAL_DECL_AS(spawnp_old, "posix_spawnp", VER_OLD);
+
+SPAWN_INTERPOSER(nl_vsym_posix_spawn, spawn_new, 0, "posix_spawn")
+SPAWN_INTERPOSER(nl_vsym_posix_spawn_old, spawn_old, NL_SPAWN_TRY_SHELL,
 		 "posix_spawn")
-SPAWN_INTERPOSER(nl_vsym_posix_spawnp, spawnp_2_15, NL_SPAWN_USE_PATH,
+SPAWN_INTERPOSER(nl_vsym_posix_spawnp, spawnp_new, NL_SPAWN_USE_PATH,
 		 "posix_spawnp")
-SPAWN_INTERPOSER(nl_vsym_posix_spawnp_old, spawnp_2_2_5,
+SPAWN_INTERPOSER(nl_vsym_posix_spawnp_old, spawnp_old,
 		 NL_SPAWN_USE_PATH | NL_SPAWN_TRY_SHELL, "posix_spawnp")
 
-__asm__(".symver nl_vsym_posix_spawn, posix_spawn@@GLIBC_2.15");
-__asm__(".symver nl_vsym_posix_spawn_old, posix_spawn@GLIBC_2.2.5");
-__asm__(".symver nl_vsym_posix_spawnp, posix_spawnp@@GLIBC_2.15");
-__asm__(".symver nl_vsym_posix_spawnp_old, posix_spawnp@GLIBC_2.2.5");
+__asm__(".symver nl_vsym_posix_spawn, posix_spawn@@" VER_NEW);
+__asm__(".symver nl_vsym_posix_spawn_old, posix_spawn@" VER_OLD);
+__asm__(".symver nl_vsym_posix_spawnp, posix_spawnp@@" VER_NEW);
+__asm__(".symver nl_vsym_posix_spawnp_old, posix_spawnp@" VER_OLD);
+#else
+/* One version (aarch64: GLIBC_2.17, musl: none): plain exports. */
+SPAWN_INTERPOSER(posix_spawn, spawn_new, 0, "posix_spawn")
+SPAWN_INTERPOSER(posix_spawnp, spawnp_new, NL_SPAWN_USE_PATH, "posix_spawnp")
+#endif

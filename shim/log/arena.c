@@ -41,8 +41,7 @@ static char *claim(void)
 		    !atomic_exchange_explicit(&pool.taken[i], 1,
 					      memory_order_acquire))
 			return pool.mem[i];
-	long p = nl_sys6(SYS_mmap, 0, NL_ARENA_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long p = nl_sys_mmap_anon(NL_ARENA_SIZE);
 	return p < 0 && p > -4096 ? NULL : (char *)p;
 }
 

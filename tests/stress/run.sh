@@ -90,7 +90,7 @@ $CC $CFLAGS -o "$S/early_main" tests/fixtures/foundation/found_early_main.c \
 $CC -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
 	-O0 -g -iquote . -iquote shim -shared -o "$S/libnoleak-O0.so" \
 	shim/*.c shim/*/*.c policy/*.c \
-	-Wl,--version-script=shim/libnoleak.map -ldl ||
+	-Wl,--version-script=build/libnoleak.map -ldl ||
 	die "cannot build the -O0 library for helgrind"
 
 # Only stdio reaches the runs: an fd this script inherited would show up as

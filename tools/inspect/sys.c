@@ -50,7 +50,9 @@ static const struct sysent sysents[] = {
 	E(sendmmsg, INSP_CALL_WRITE, FD_ARG0),
 	E(sendfile, INSP_CALL_WRITE, FD_ARG01),
 	E(splice, INSP_CALL_OTHER, FD_ARG0),
+#ifdef SYS_accept
 	E(accept, INSP_CALL_ACCEPT, FD_ARG0),
+#endif
 	E(accept4, INSP_CALL_ACCEPT, FD_ARG0),
 	E(connect, INSP_CALL_CONNECT, FD_ARG0),
 	E(wait4, INSP_CALL_WAIT, NO_FD),
@@ -61,6 +63,9 @@ static const struct sysent sysents[] = {
 	E(ppoll, INSP_CALL_POLL, NO_FD),
 #ifdef SYS_select
 	E(select, INSP_CALL_SELECT, NO_FD),
+#endif
+#ifdef SYS__newselect
+	E(_newselect, INSP_CALL_SELECT, NO_FD),
 #endif
 	E(pselect6, INSP_CALL_SELECT, NO_FD),
 #ifdef SYS_epoll_wait
@@ -89,11 +94,28 @@ static const struct sysent sysents[] = {
 	E(open, INSP_CALL_OTHER, NO_FD),
 #endif
 	E(execve, INSP_CALL_OTHER, NO_FD),
+#ifdef SYS_msgrcv
 	E(msgrcv, INSP_CALL_OTHER, NO_FD),
+#endif
+#ifdef SYS_semop
 	E(semop, INSP_CALL_OTHER, NO_FD),
+#endif
+#ifdef SYS_semtimedop
 	E(semtimedop, INSP_CALL_OTHER, NO_FD),
+#endif
 	E(io_getevents, INSP_CALL_OTHER, NO_FD),
 	E(io_uring_enter, INSP_CALL_OTHER, FD_ARG0),
+	/* 32-bit targets: the calls with 64-bit times. */
+#ifdef SYS_ppoll_time64
+	E(ppoll_time64, INSP_CALL_POLL, NO_FD),
+	E(pselect6_time64, INSP_CALL_SELECT, NO_FD),
+	E(futex_time64, INSP_CALL_SLEEP, NO_FD),
+	E(clock_nanosleep_time64, INSP_CALL_SLEEP, NO_FD),
+	E(rt_sigtimedwait_time64, INSP_CALL_SLEEP, NO_FD),
+	E(recvmmsg_time64, INSP_CALL_READ, FD_ARG0),
+	E(semtimedop_time64, INSP_CALL_OTHER, NO_FD),
+	E(io_pgetevents_time64, INSP_CALL_OTHER, NO_FD),
+#endif
 };
 #undef E
 

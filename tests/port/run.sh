@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The portable smoke suite of one target's build (make TARGET=... port-check):
+# tests/port/smoke.c without the shim, with it preloaded, and started by the
+# target's own launcher; for i386 also the -D_TIME_BITS=64 build.  Foreign
+# programs run under qemu-user (QEMU_LD_PREFIX: the target's libc from
+# Debian's cross packages); the launcher's run needs a binfmt_misc entry
+# for the architecture, and is skipped without one.
+#   usage: tests/port/run.sh BUILD_DIR TARGET
+set -uo pipefail
+B=$1 T=$2
+fail=0
+case $T in
+aarch64-linux-gnu)
+	export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
+	RUN=(qemu-aarch64-static)
+	binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64 ;;
+i386-linux-gnu)
+	# Natively when the kernel runs 32-bit programs (IA32 emulation, with
+	# libc6-i386), else under qemu-i386, whose 7.2 hangs in the child of a
+	# dynamically linked program's fork on such hosts: there only the
+	# cases without a child run.
+	binfmt=
+	if "$B/noleak" --help >/dev/null 2>&1; then RUN=(); else
+		echo "== $T: the kernel cannot run i386 programs: qemu-i386, cases without a child only"
+		export QEMU_LD_PREFIX=/usr/i686-linux-gnu NOLEAK_PORT_NO_CHILDREN=1
+		RUN=(qemu-i386-static); binfmt=none; fi ;;
+*)	RUN=(); binfmt= ;;
+esac
+
+run() {  # NAME EXPECT_SHIM ENV... -- COMMAND...
+	local name=$1; shift
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+	echo "== $T: $name"
+	if env "${envs[@]}" NOLEAK_SOCK_TIMEOUT=1 NOLEAK_MODE=enforce "$@"; then :; else
+		echo "FAILED: $T $name"; fail=1; fi
+}
+
+progs=("$B/port-smoke")
+[ -x "$B/port-smoke-time64" ] && progs+=("$B/port-smoke-time64")
+for p in "${progs[@]}"; do
+	n=$(basename "$p")
+	run "$n without the shim" -- "${RUN[@]}" "$p"
+	run "$n with LD_PRELOAD" "LD_PRELOAD=$PWD/$B/libnoleak.so" -- "${RUN[@]}" "$p"
+	if [ -z "$binfmt" ] && [ ${#RUN[@]} -eq 0 ]; then
+		run "$n by the launcher" -- "$B/noleak" -- "$p"
+	elif [ -n "$binfmt" ] && [ -e "$binfmt" ]; then
+		run "$n by the launcher" -- "$B/noleak" -- "$p"
+	else
+		echo "== $T: $n by the launcher: skipped (no binfmt_misc entry for qemu)"
+	fi
+done
+# The launcher and the report tool run at all on the target.
+"${RUN[@]}" "$B/noleak" --help >/dev/null || { echo "FAILED: $T noleak --help"; fail=1; }
+echo '' | "${RUN[@]}" "$B/noleak-report" >/dev/null 2>&1
+[ $? -le 1 ] || { echo "FAILED: $T noleak-report"; fail=1; }
+[ $fail = 0 ] && echo "== $T: port smoke suite passed"
+exit $fail

@@ -1,0 +1,270 @@
+/* The portable smoke suite: one program, no Criterion, built for every
+ * target (make TARGET=... port-check; tests/port/run.sh) and run twice —
+ * under the shim in enforce mode, and without it — so that each case shows
+ * the shim's difference and not the test's own assumptions.  i386 also
+ * builds it with -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64, whose programs
+ * call glibc's time64 names (__fcntl_time64, ...).
+ *
+ * The children are the host's /bin/sh, which checks its fds itself
+ * (`: >&N` fails on a closed fd), so nothing foreign is exec'd and qemu-user
+ * needs no binfmt registration.  LD_PRELOAD is dropped once the shim is
+ * seen loaded: a foreign build must not be offered to the host's shell.
+ *
+ * NOLEAK_PORT_NO_CHILDREN=1: only the cases without a child (qemu-i386 7.2
+ * hangs in the child of a dynamically linked program's fork on some hosts;
+ * run.sh says when it uses this).
+ *
+ * Output: "ok NAME", "skip NAME" or "FAIL NAME: why"; the exit status
+ * counts failures. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int shim;      /* the shim is loaded (enforce) */
+static int no_children;
+static int failures;
+
+static void result(const char *name, int ok, const char *why)
+{
+	if (ok) {
+		printf("ok %s\n", name);
+	} else {
+		printf("FAIL %s: %s\n", name, why);
+		failures++;
+	}
+	fflush(stdout);
+}
+
+static int shim_loaded(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "libnoleak"))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* A shell line that exits 0 when fd `open_fd` (or -1) is open and fd
+ * `closed_fd` (or -1) is not (dash: single-digit fds, `true` since a failed
+ * redirection of the special built-in `:` would end the shell). */
+static void check_line(char *buf, size_t n, int open_fd, int closed_fd)
+{
+	char a[32] = "", b[32] = "";
+	if (open_fd >= 0)
+		snprintf(a, sizeof a, "true >&%d && ", open_fd);
+	if (closed_fd >= 0)
+		snprintf(b, sizeof b, "! { true >&%d; } && ", closed_fd);
+	snprintf(buf, n, "exec 2>/dev/null; %s%strue", a, b);
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int sh_exit_forked(const char *line, int use_vfork)
+{
+	pid_t pid = use_vfork ? vfork() : fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		_exit(126);
+	}
+	return pid < 0 ? -1 : wait_status(pid);
+}
+
+/* pipe() and fork/exec or vfork/exec: the program's own pipe is withheld
+ * from the child under the shim; an fd made inheritable with F_SETFD 0
+ * crosses. */
+static void case_fork_exec(const char *name, int use_vfork)
+{
+	int p[2], q[2];
+	char line[256];
+	if (pipe(p) || pipe(q)) {
+		result(name, 0, "pipe");
+		return;
+	}
+	fcntl(q[1], F_SETFD, 0);
+	check_line(line, sizeof line, q[1], shim ? p[1] : -1);
+	int st = sh_exit_forked(line, use_vfork);
+	result(name, st == 0, "child saw the wrong fds");
+	close(p[0]); close(p[1]); close(q[0]); close(q[1]);
+}
+
+/* fcntl(F_DUPFD): close-on-exec under the shim (the time64 build calls
+ * __fcntl_time64). */
+static void case_dupfd(void)
+{
+	int p[2];
+	if (pipe(p)) {
+		result("fcntl_dupfd_cloexec", 0, "pipe");
+		return;
+	}
+	int d = fcntl(p[1], F_DUPFD, 8);
+	int fl = fcntl(d, F_GETFD);
+	result("fcntl_dupfd_cloexec", d >= 8 && d <= 9 && (fl & FD_CLOEXEC) == (shim ? FD_CLOEXEC : 0),
+	       "F_DUPFD's close-on-exec flag");
+	if (no_children) {
+		printf("skip fcntl_dupfd_withheld\n");
+		close(d); close(p[0]); close(p[1]);
+		return;
+	}
+	char line[256];
+	check_line(line, sizeof line, -1, shim ? d : -1);
+	result("fcntl_dupfd_withheld", sh_exit_forked(line, 0) == 0,
+	       "the F_DUPFD copy reached the child");
+	close(d); close(p[0]); close(p[1]);
+}
+
+/* posix_spawn with a pipe named as /dev/fd/N in argv: kept; another pipe:
+ * withheld under the shim.  File actions (dup2 onto 5) in the libc's own
+ * layout. */
+static void case_spawn(void)
+{
+	int named[2], other[2], out[2];
+	if (pipe(named) || pipe(other) || pipe(out)) {
+		result("posix_spawn_named", 0, "pipe");
+		return;
+	}
+	char path[32], line[256], inner[160];
+	snprintf(path, sizeof path, "/dev/fd/%d", named[1]);
+	check_line(inner, sizeof inner, 5, shim ? other[1] : -1);
+	snprintf(line, sizeof line, "true >\"$1\" && echo x >&5 && %s", inner);
+	char *argv[] = { "sh", "-c", line, "sh", path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 5);
+	pid_t pid;
+	int r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	char buf[8] = "";
+	ssize_t n = r == 0 ? read(out[0], buf, sizeof buf - 1) : -1;
+	int st = r == 0 ? wait_status(pid) : -1;
+	result("posix_spawn_named", r == 0 && st == 0 && n == 2 && buf[0] == 'x',
+	       "named fd, dup2 action or withheld fd wrong");
+	char *argv2[] = { "sh", "-c", "exit 7", NULL };
+	r = posix_spawnp(&pid, "sh", NULL, NULL, argv2, environ);
+	result("posix_spawnp_path", r == 0 && wait_status(pid) == 7,
+	       "posix_spawnp through PATH");
+	close(named[0]); close(named[1]); close(other[0]); close(other[1]);
+	close(out[0]);
+}
+
+static void case_system_popen(void)
+{
+	int p[2];
+	if (pipe(p)) {
+		result("system", 0, "pipe");
+		return;
+	}
+	char line[256];
+	check_line(line, sizeof line, -1, shim ? p[1] : -1);
+	int st = system(line);
+	result("system", st == 0 && system("exit 3") == 3 << 8,
+	       "system's status or the child's fds");
+	FILE *f = popen("echo hello", "r");
+	char buf[16] = "";
+	int ok = f && fgets(buf, sizeof buf, f) && !strcmp(buf, "hello\n");
+	result("popen", ok && pclose(f) == 0, "popen's output or status");
+	close(p[0]); close(p[1]);
+}
+
+/* A connected TCP socket gets sock_timeout (NOLEAK_SOCK_TIMEOUT=1 from the
+ * runner) and a read on it ends; without the shim no timeout is set. */
+static void case_sock_timeout(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len)) {
+		result("sock_timeout", 0, "listener");
+		return;
+	}
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+		result("sock_timeout", 0, "connect");
+		return;
+	}
+	struct timeval tv = { 0, 0 };
+	len = sizeof tv;
+	getsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, &len);
+	result("sock_timeout_set", shim ? tv.tv_sec == 1 : tv.tv_sec == 0,
+	       "SO_RCVTIMEO after connect");
+	if (shim) {
+		char b;
+		ssize_t n = recv(c, &b, 1, 0);
+		result("sock_timeout_read", n < 0 && (errno == EAGAIN || errno == ETIMEDOUT),
+		       "the read did not time out");
+	}
+	close(c);
+	close(l);
+}
+
+/* select, pselect and ppoll with a short timeout return 0 (the time64
+ * build calls __select64, __pselect64, __ppoll64). */
+static void case_waits(void)
+{
+	struct timeval tv = { 0, 20000 };
+	int r1 = select(0, NULL, NULL, NULL, &tv);
+	struct timespec ts = { 0, 20000000 };
+	int r2 = pselect(0, NULL, NULL, NULL, &ts, NULL);
+	int p[2];
+	int r3 = -1;
+	if (pipe(p) == 0) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		r3 = ppoll(&pf, 1, &ts, NULL);
+		close(p[0]);
+		close(p[1]);
+	}
+	result("waits", r1 == 0 && r2 == 0 && r3 == 0, "select, pselect or ppoll");
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	shim = shim_loaded();
+	unsetenv("LD_PRELOAD");
+	printf("# %s the shim, time_t of %d bits\n", shim ? "with" : "without",
+	       (int)(8 * sizeof(time_t)));
+	signal(SIGPIPE, SIG_IGN);
+	const char *nc = getenv("NOLEAK_PORT_NO_CHILDREN");
+	no_children = nc && *nc == '1';
+	if (no_children) {
+		printf("skip pipe_fork_exec vfork_exec posix_spawn_named "
+		       "posix_spawnp_path system popen (no children)\n");
+	} else {
+		case_fork_exec("pipe_fork_exec", 0);
+		case_fork_exec("vfork_exec", 1);
+		case_spawn();
+		case_system_popen();
+	}
+	case_dupfd();
+	case_sock_timeout();
+	case_waits();
+	return failures ? 1 : 0;
+}
