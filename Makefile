@@ -19,6 +19,10 @@ else
 B       := build/$(TARGET)
 ifeq ($(TARGET),x86_64-linux-musl)
 CC      := musl-gcc
+# musl-gcc sees only musl's headers: the kernel's (linux/, asm/) from the
+# host's linux-libc-dev, through a directory of links (no glibc header).
+KINC    := $(B)/kinc
+TARGET_CFLAGS := -isystem $(KINC)
 else ifeq ($(TARGET),i386-linux-gnu)
 CC      := i686-linux-gnu-gcc
 else
@@ -34,7 +38,7 @@ INCLUDES := -iquote . -iquote shim
 # The package installs the library in /usr/lib/<multiarch>; the launcher
 # looks there too.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(TARGET_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	$(if $(MULTIARCH),-DNL_MULTIARCH='"$(MULTIARCH)"')
 # -z now: every libc function the shim calls is bound at load time, so a
 # first call never runs the lazy resolver (which saves the vector registers
@@ -67,7 +71,7 @@ TOOLS := $(B)/noleak $(if $(REPORT_SRC),$(B)/noleak-report)
 .PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress deb deb-test port-check ports
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
-$(B)/obj/%.o: %.c $(HEADERS)
+$(B)/obj/%.o: %.c $(HEADERS) | $(KINC)
 	@mkdir -p $(dir $@)
 	@rm -f $(@:.o=.ci) $(@:.o=.su)
 	$(CC) $(ALL_CFLAGS) $(OBJ_FLAGS) -c -o $@ $<
@@ -80,6 +84,14 @@ $(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS)
 
 $(B)/libnoleak.so: $(LIB_OBJ) $(B)/libnoleak.map
 	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+
+ifneq ($(KINC),)
+$(KINC):
+	@mkdir -p $@
+	ln -sfn /usr/include/linux $@/linux
+	ln -sfn /usr/include/asm-generic $@/asm-generic
+	ln -sfn /usr/include/$(shell gcc -print-multiarch)/asm $@/asm
+endif
 
 # The version script: the target's symbol versions (common/target.h).
 $(B)/libnoleak.map: shim/libnoleak.map.in common/target.h

@@ -39,6 +39,30 @@ FILE *freopen64(const char *path, const char *mode, FILE *stream);
 int mkostemp64(char *tmpl, int flags);
 int mkostemps64(char *tmpl, int suffixlen, int flags);
 
+#ifdef NL_LIBC_MUSL
+/* musl's *64 names are macros for the plain calls; the shim still exports
+ * the symbols (musl keeps them for older binaries), as twins of the plain
+ * interposers. */
+#undef open64
+#undef openat64
+#undef creat64
+#undef fopen64
+#undef freopen64
+#undef mkstemp64
+#undef mkostemp64
+#undef mkstemps64
+#undef mkostemps64
+int open64(const char *path, int flags, ...);
+int openat64(int dirfd, const char *path, int flags, ...);
+int creat64(const char *path, mode_t mode);
+FILE *fopen64(const char *path, const char *mode);
+FILE *freopen64(const char *path, const char *mode, FILE *stream);
+int mkstemp64(char *tmpl);
+int mkostemp64(char *tmpl, int flags);
+int mkstemps64(char *tmpl, int suffixlen);
+int mkostemps64(char *tmpl, int suffixlen, int flags);
+#endif
+
 static int has_mode_arg(int flags)
 {
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;

@@ -17,6 +17,14 @@
 #include "common/sys.h"
 #include "interpose/shell.h"
 
+#ifdef NL_LIBC_MUSL
+/* musl's *64 names are macros (see fdcreate.c). */
+#undef fcntl64
+#undef lockf64
+#undef off64_t
+int lockf64(int fd, int cmd, off_t len);
+#define off64_t off_t
+#endif
 int fcntl64(int fd, int cmd, ...);
 int __fcntl_time64(int fd, int cmd, ...);
 int close_range(unsigned int lo, unsigned int hi, int flags);

@@ -30,7 +30,12 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 		       struct sockaddr *addr, socklen_t *addrlen);
+#ifdef NL_LIBC_MUSL
+#define chk_fail() __builtin_trap()  /* musl has no __chk_fail */
+#else
 void __chk_fail(void) __attribute__((noreturn));
+#define chk_fail() __chk_fail()
+#endif
 
 /* One interposed call on a socket with the shim's timeout, across its
  * restarts. */
@@ -301,7 +306,7 @@ NL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	nl_enter();
 	if (n > buflen)
-		__chk_fail();
+		chk_fail();
 	return read(fd, buf, n);
 }
 
@@ -335,7 +340,7 @@ NL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 {
 	nl_enter();
 	if (n > buflen)
-		__chk_fail();
+		chk_fail();
 	return recvfrom(fd, buf, n, flags, addr, addrlen);
 }
 
@@ -355,7 +360,7 @@ NL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 {
 	nl_enter();
 	if (n > buflen)
-		__chk_fail();
+		chk_fail();
 	return recv(fd, buf, n, flags);
 }
 

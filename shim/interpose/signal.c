@@ -21,6 +21,10 @@
 #include "core/signals.h"
 #include "common/sys.h"
 
+#ifndef SA_INTERRUPT
+#define SA_INTERRUPT 0x20000000  /* glibc's name (musl lacks it); no effect */
+#endif
+
 typedef void (*sig_fn)(int);
 typedef void (*siginfo_fn)(int, siginfo_t *, void *);
 
@@ -147,8 +151,8 @@ static sighandler_t install(int sig, sighandler_t h, int flags)
 	/* Not sigaddset(): it refuses glibc's internal signals, which
 	 * sigaction() below refuses with the same EINVAL. */
 	if (!(flags & SA_NODEFER))
-		act.sa_mask.__val[(sig - 1) / (8 * sizeof(unsigned long))] |=
-			1UL << ((sig - 1) % (8 * sizeof(unsigned long)));
+		((unsigned char *)&act.sa_mask)[(sig - 1) / 8] |=
+			(unsigned char)(1U << ((sig - 1) % 8));
 	act.sa_flags = flags;
 	if (sigaction(sig, &act, &old) < 0)
 		return SIG_ERR;

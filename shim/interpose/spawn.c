@@ -35,12 +35,15 @@
  * sweep (whose scratch memory it gives back before its exec).  glibc's
  * private layout of file actions is read in one place below; under a glibc
  * older than 2.35, whose layout differs, calls with file actions go to
- * glibc's own posix_spawn (fds keep their own flags, no sweep). */
+ * glibc's own posix_spawn (fds keep their own flags, no sweep).
+ *
+ * musl: the same child, with musl's layouts read in the parent instead:
+ * its file actions are a list (struct fdop, oldest last) that the parent
+ * copies into the same array of actions, its attributes name the signal
+ * sets __def and __mask, and it has no scheduling attributes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <gnu/libc-version.h>
 #include <limits.h>
-#include <linux/close_range.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -82,6 +85,82 @@ struct glibc_action {
 	} action;
 };
 
+#ifdef NL_LIBC_MUSL
+/* --- musl 1.2's layouts (src/process/fdop.h, include/spawn.h) --- */
+
+enum { MUSL_FDOP_CLOSE = 1, MUSL_FDOP_DUP2, MUSL_FDOP_OPEN, MUSL_FDOP_CHDIR,
+       MUSL_FDOP_FCHDIR };
+
+struct musl_fdop {
+	struct musl_fdop *next, *prev;
+	int cmd, fd, srcfd, oflag;
+	mode_t mode;
+	char path[];
+};
+
+#define ATTR_SIGDEF(a) (&(a)->__def)
+#define ATTR_SIGMASK(a) (&(a)->__mask)
+
+static int actions_count(const posix_spawn_file_actions_t *fa)
+{
+	int n = 0;
+	for (const struct musl_fdop *op = fa->__actions; op; op = op->next)
+		n++;
+	return n;
+}
+
+/* musl's list, newest first, into `out` in the order of the calls. */
+static void actions_copy(const posix_spawn_file_actions_t *fa,
+			 struct glibc_action *out, int n)
+{
+	const struct musl_fdop *op = fa->__actions;
+	for (int i = n - 1; op && i >= 0; op = op->next, i--) {
+		struct glibc_action *a = &out[i];
+		memset(a, 0, sizeof *a);
+		switch (op->cmd) {
+		case MUSL_FDOP_CLOSE:
+			a->tag = GLIBC_DO_CLOSE;
+			a->action.close_action.fd = op->fd;
+			break;
+		case MUSL_FDOP_DUP2:
+			a->tag = GLIBC_DO_DUP2;
+			a->action.dup2_action.fd = op->srcfd;
+			a->action.dup2_action.newfd = op->fd;
+			break;
+		case MUSL_FDOP_OPEN:
+			a->tag = GLIBC_DO_OPEN;
+			a->action.open_action.fd = op->fd;
+			a->action.open_action.path = (char *)op->path;
+			a->action.open_action.oflag = op->oflag;
+			a->action.open_action.mode = op->mode;
+			break;
+		case MUSL_FDOP_CHDIR:
+			a->tag = GLIBC_DO_CHDIR;
+			a->action.chdir_action.path = (char *)op->path;
+			break;
+		default:
+			a->tag = GLIBC_DO_FCHDIR;
+			a->action.fchdir_action.fd = op->fd;
+			break;
+		}
+	}
+}
+
+static int layout_known(void)
+{
+	return 1;
+}
+#else
+#include <gnu/libc-version.h>
+
+#define ATTR_SIGDEF(a) (&(a)->__sd)
+#define ATTR_SIGMASK(a) (&(a)->__ss)
+
+static int actions_count(const posix_spawn_file_actions_t *fa)
+{
+	return fa->__used;
+}
+
 static const struct glibc_action *actions_of(const posix_spawn_file_actions_t *fa)
 {
 	return (const struct glibc_action *)(const void *)fa->__actions;
@@ -100,6 +179,7 @@ static int layout_known(void)
 			minor = minor * 10 + (*v - '0');
 	return major == 2 && minor >= 35;
 }
+#endif
 
 _Static_assert(sizeof(struct glibc_action) == (sizeof(void *) == 8 ? 32 : 20),
 	       "glibc's __spawn_action");
@@ -116,6 +196,8 @@ struct spawn_args {
 	char *const *envp;              /* with the group marker, if any */
 	char **sh_argv;                 /* room for the ENOEXEC retry */
 	const posix_spawn_file_actions_t *fa;
+	const struct glibc_action *acts;  /* fa's actions, in glibc's layout */
+	int n_acts;
 	const posix_spawnattr_t *attr;
 	nl_ksigset oldmask;
 	int xflags;
@@ -165,7 +247,7 @@ static void child_signals(const struct spawn_args *a)
 	struct nl_ksigaction sa = { 0 };
 	for (int sig = 1; sig <= 64; sig++) {
 		if ((attr->__flags & POSIX_SPAWN_SETSIGDEF) &&
-		    sig_member(&attr->__sd, sig)) {
+		    sig_member(ATTR_SIGDEF(attr), sig)) {
 			sa.handler = (void *)SIG_DFL;
 		} else if (sig_member(&blocked, sig)) {
 			if (sig == SIG_CANCEL || sig == SIG_SETXID) {
@@ -189,6 +271,7 @@ static long child_attributes(const posix_spawnattr_t *attr)
 {
 	long r = 0;
 	short f = attr->__flags;
+#ifndef NL_LIBC_MUSL  /* musl has no scheduling attributes */
 	if ((f & (POSIX_SPAWN_SETSCHEDPARAM | POSIX_SPAWN_SETSCHEDULER)) ==
 	    POSIX_SPAWN_SETSCHEDPARAM)
 		r = child_errno(NL_SYS(SYS_sched_setparam, 0, &attr->__sp, 0));
@@ -196,6 +279,7 @@ static long child_attributes(const posix_spawnattr_t *attr)
 		r = child_errno(NL_SYS(SYS_sched_setscheduler, 0, attr->__policy, &attr->__sp));
 	if (r < 0)
 		return r;
+#endif
 	if ((f & POSIX_SPAWN_SETSID) && (r = child_errno(NL_SYS(SYS_setsid, 0, 0, 0))) < 0)
 		return r;
 	if ((f & POSIX_SPAWN_SETPGROUP) &&
@@ -344,9 +428,9 @@ static int spawn_child(void *arg)
 	child_signals(a);
 	long r = child_attributes(attr);
 	int n_keep = 0;
-	if (r == 0 && a->fa) {
-		const struct glibc_action *act = actions_of(a->fa);
-		for (int i = 0; i < a->fa->__used && r == 0; i++) {
+	if (r == 0 && a->acts) {
+		const struct glibc_action *act = a->acts;
+		for (int i = 0; i < a->n_acts && r == 0; i++) {
 			r = child_action(&act[i]);
 			if (act[i].tag == GLIBC_DO_DUP2)
 				a->keep[n_keep++] = act[i].action.dup2_action.newfd;
@@ -364,7 +448,7 @@ static int spawn_child(void *arg)
 		nl_sweep_before_exec(&pl);
 		nl_ksigset mask = a->oldmask;
 		if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
-			memcpy(&mask, &attr->__ss, sizeof mask);
+			memcpy(&mask, ATTR_SIGMASK(attr), sizeof mask);
 			mask &= ~(((nl_ksigset)1 << (SIG_CANCEL - 1)) |
 				  ((nl_ksigset)1 << (SIG_SETXID - 1)));
 		}
@@ -414,7 +498,7 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	size_t n_env = 0;
 	while (a->envp && a->envp[n_env])
 		n_env++;
-	size_t n_keep = a->fa ? (size_t)a->fa->__used : 0;
+	size_t n_keep = (size_t)a->n_acts;
 	size_t path_bytes = 0;
 	if (a->xflags & NL_SPAWN_USE_PATH) {
 		/* glibc's bounds: a PATH of at most PATH_MAX - 1, a name of at
@@ -429,7 +513,13 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	size_t marker_at = env_at + (marker ? align8((n_env + 2) * sizeof(char *)) : 0);
 	size_t keep_at = marker_at + (marker ? NL_PGROUP_MARKER_MAX : 0);
 	size_t path_at = keep_at + align8(n_keep * sizeof(int));
+#ifdef NL_LIBC_MUSL
+	/* musl: room for its file actions in glibc's layout. */
+	size_t acts_at = path_at + align8(path_bytes);
+	size_t total = acts_at + n_keep * sizeof(struct glibc_action);
+#else
 	size_t total = path_at + path_bytes;
+#endif
 	room->block = NULL;
 	room->bytes = 0;
 	if (nl_scratch_grow(&room->block, &room->bytes, total) < 0)
@@ -439,6 +529,13 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	a->sh_argv = (char **)(void *)(base + sh_at);
 	a->keep = (int *)(void *)(base + keep_at);
 	a->path_buf = path_bytes ? base + path_at : NULL;
+#ifdef NL_LIBC_MUSL
+	if (a->n_acts) {
+		struct glibc_action *acts = (void *)(base + acts_at);
+		actions_copy(a->fa, acts, a->n_acts);
+		a->acts = acts;
+	}
+#endif
 	if (marker) {
 		char **env = (char **)(void *)(base + env_at);
 		char *text = base + marker_at;
@@ -477,6 +574,14 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 		.file = file, .argv = argv, .envp = envp, .fa = fa,
 		.attr = attr ? attr : &no_attr, .xflags = xflags, .via = via,
 	};
+#ifndef NL_LIBC_MUSL
+	if (fa) {
+		a.n_acts = actions_count(fa);
+		a.acts = actions_of(fa);
+	}
+#else
+	a.n_acts = fa ? actions_count(fa) : 0;
+#endif
 	if (xflags & NL_SPAWN_USE_PATH) {
 		const char *p = nl_policy_env_value(environ, "PATH");
 		a.search_path = p ? p : "/bin:/usr/bin";
@@ -523,7 +628,7 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	     char *const envp[])
 {
 	if (nl_mode() == NL_MODE_OFF ||
-	    (fa && fa->__used > 0 && !layout_known()))
+	    (fa && actions_count(fa) > 0 && !layout_known()))
 		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
 	return spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
 }

@@ -16,7 +16,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "common/target.h"
 
 #define TEST_LOAD_SECONDS 10
 
@@ -164,7 +167,11 @@ static void child_cat_maps(const char *lib, int out)
 	int null = open("/dev/null", O_RDONLY);
 	if (null >= 0)
 		dup2(null, 0);
+#ifdef NL_LIBC_MUSL
+	syscall(SYS_close_range, 3U, ~0U, 0U);  /* musl has no closefrom */
+#else
 	closefrom(3);
+#endif
 	execve("/bin/cat", argv, env);
 	execve("/usr/bin/cat", argv, env);
 	_exit(127);
