@@ -222,10 +222,10 @@ stress: all
 PORT_SMOKE := $(B)/port-smoke $(if $(filter i386-linux-gnu,$(TARGET)),$(B)/port-smoke-time64)
 $(B)/port-smoke: tests/port/smoke.c
 	@mkdir -p $(B)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 $(B)/port-smoke-time64: tests/port/smoke.c
 	@mkdir -p $(B)
-	$(CC) $(ALL_CFLAGS) -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 -o $@ $<
+	$(CC) $(ALL_CFLAGS) -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 -o $@ $< -lpthread
 
 port-check: all $(PORT_SMOKE)
 	tests/port/run.sh $(B) $(or $(TARGET),x86_64-linux-gnu)
