@@ -53,9 +53,11 @@ for p in "${progs[@]}"; do
 		echo "== $T: $n by the launcher: skipped (no binfmt_misc entry for qemu)"
 	fi
 done
-# The launcher and the report tool run at all on the target.
+# The launcher (and the report tool, where built) run at all on the target.
 "${RUN[@]}" "$B/noleak" --help >/dev/null || { echo "FAILED: $T noleak --help"; fail=1; }
-echo '' | "${RUN[@]}" "$B/noleak-report" >/dev/null 2>&1
-[ $? -le 1 ] || { echo "FAILED: $T noleak-report"; fail=1; }
+if [ -x "$B/noleak-report" ]; then
+	echo '' | "${RUN[@]}" "$B/noleak-report" >/dev/null 2>&1
+	[ $? -le 1 ] || { echo "FAILED: $T noleak-report"; fail=1; }
+fi
 [ $fail = 0 ] && echo "== $T: port smoke suite passed"
 exit $fail
