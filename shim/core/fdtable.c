@@ -235,8 +235,8 @@ static void forget_inherited(int fd)
 
 static void stash_update(int fd, uint32_t set, uint32_t clear);
 
-void nl_fd_created(int fd, enum nl_call call, const void *site,
-		   int shim_cloexec)
+uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
+		       int shim_cloexec)
 {
 	/* A child sharing the parent's memory: the new fd is the child's
 	 * alone.  Its own view drops the parent's keep bits for the number
@@ -245,11 +245,11 @@ void nl_fd_created(int fd, enum nl_call call, const void *site,
 		const struct nl_fd_slot *p = slot_for(fd, 0);
 		if (p && (atomic_load(&p->bits) & NL_FD_KEEP_BITS))
 			stash_update(fd, 0, NL_FD_KEEP_BITS);
-		return;
+		return 0;
 	}
 	struct nl_fd_slot *s = slot_for(fd, 1);
 	if (!s)
-		return;
+		return 0;
 	/* Relaxed atomics: another thread may read the slot of an fd number
 	 * being reused; it sees an old or a new value, never a torn one. */
 	__atomic_store_n(&s->call, (uint16_t)call, __ATOMIC_RELAXED);
@@ -259,14 +259,17 @@ void nl_fd_created(int fd, enum nl_call call, const void *site,
 	 * another thread opens onto the same number: the identity goes with
 	 * SHIM_CLOEXEC too. */
 	struct stat st;
+	uint64_t ino = 0;
 	if (shim_cloexec && nl_sys_fstat(fd, &st) == 0) {
 		__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
+		ino = (uint64_t)st.st_ino;
 	}
 	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
 			      memory_order_release);
 	if (shim_cloexec)
 		raise_high_water(fd);
+	return ino;
 }
 
 static void stash_reset_if_stale(void)

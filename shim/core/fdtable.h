@@ -60,9 +60,10 @@ struct nl_fd_slot {
 	ino_t ino;
 };
 
-/* A new fd from an interposed call: forget what the number held before. */
-void nl_fd_created(int fd, enum nl_call call, const void *site,
-		   int shim_cloexec);
+/* A new fd from an interposed call: forget what the number held before.
+ * Returns the inode it read for the identity (with shim_cloexec), else 0. */
+uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
+		       int shim_cloexec);
 /* Set or clear a keep bit (identity taken with fstat). */
 void nl_fd_mark(int fd, uint32_t bit);
 void nl_fd_unmark(int fd, uint32_t bit);

@@ -244,21 +244,23 @@ struct sock_plan {
  * this socket (or on the listener it came from) through the interposer, or
  * the socket already has one that is not the shim's (inherited from a
  * listener, or set behind the shim's back).  `prior`: the slot's bits for
- * this socket. */
+ * this socket; with NL_SOCK_FRESH they are all there is to know. */
 static int program_timeout(int fd, enum nl_sock_dir dir, uint32_t prior)
 {
 	if (prior & (dir == NL_SOCK_READ ? NL_SOCK_OWN_RCV : NL_SOCK_OWN_SND))
 		return 1;
-	if (prior & nl_sock_shim_bit(dir))
+	if (prior & (nl_sock_shim_bit(dir) | NL_SOCK_FRESH))
 		return 0;
 	return kernel_timeout_usec(fd, dir) != 0;
 }
 
-static int program_keepalive(int fd, uint32_t own)
+static int program_keepalive(int fd, uint32_t prior)
 {
 	int on;
-	if (own & NL_SOCK_OWN_ALIVE)
+	if (prior & NL_SOCK_OWN_ALIVE)
 		return 1;
+	if (prior & NL_SOCK_FRESH)
+		return 0;
 	return get_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, &on) < 0 || on;
 }
 
@@ -506,26 +508,48 @@ static void handle_connected(int fd, uint64_t ino, enum sock_class cls,
 		slot_write(fd, 0, 0, 0);
 }
 
-void nl_sock_accepted(int listener, int fd, int flags)
+void nl_sock_created(int fd, int domain, int type, int protocol,
+		     uint64_t ino)
+{
+	if (!nl_fd_policy_active() ||
+	    (domain != AF_INET && domain != AF_INET6) ||
+	    (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return;
+	int saved = errno;
+	if (!ino)
+		ino = socket_ino(fd);
+	if (ino)
+		slot_write(fd, ino, NL_SOCK_FRESH, 0);
+	errno = saved;
+}
+
+void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 {
 	if (fd < 0 || !nl_fd_policy_active())
 		return;
 	int saved = errno;
-	enum sock_class cls = classify(fd);
-	uint64_t ino = class_matters(cls) ? socket_ino(fd) : 0;
+	/* An accepted socket inherits the listener's options, so the
+	 * program's choices on the listener are its choices here too; a
+	 * fresh listener also tells the kind. */
+	uint32_t from_listener = 0;
+	struct nl_sock_slot *ls = slot_for(listener, 0);
+	if (ls && (atomic_load(&ls->bits) & (NL_SOCK_OWN_BITS | NL_SOCK_FRESH)))
+		from_listener = bits_for(listener, socket_ino(listener)) &
+				(NL_SOCK_OWN_BITS | NL_SOCK_FRESH);
+	enum sock_class cls = from_listener & NL_SOCK_FRESH ? CLASS_TCP
+							    : classify(fd);
+	if (!class_matters(cls))
+		ino = 0;
+	else if (!ino)
+		ino = socket_ino(fd);
 	if (!ino) {
 		slot_write(fd, 0, 0, 0);
 		errno = saved;
 		return;
 	}
-	/* An accepted socket inherits the listener's options, so the
-	 * program's choices on the listener are its choices here too. */
-	uint32_t own = 0;
-	struct nl_sock_slot *ls = slot_for(listener, 0);
-	if (ls && (atomic_load(&ls->bits) & NL_SOCK_OWN_BITS))
-		own = bits_for(listener, socket_ino(listener)) & NL_SOCK_OWN_BITS;
-	handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0, own,
-			 "accept");
+	handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0,
+			 from_listener, "accept");
 	errno = saved;
 }
 
@@ -539,7 +563,13 @@ void nl_sock_connected(int fd, int result, int err)
 	if (result != 0 && err != EINPROGRESS && err != EINTR)
 		return;
 	int saved = errno;
-	enum sock_class cls = classify(fd);
+	/* A fresh socket (made by socket() here) is TCP: no need to ask. */
+	uint64_t ino = 0;
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+		ino = socket_ino(fd);
+	uint32_t fresh = bits_for(fd, ino) & NL_SOCK_FRESH;
+	enum sock_class cls = fresh ? CLASS_TCP : classify(fd);
 	if (!class_matters(cls) || (result != 0 && cls != CLASS_TCP)) {
 		slot_write(fd, 0, 0, 0);
 		errno = saved;
@@ -547,11 +577,13 @@ void nl_sock_connected(int fd, int result, int err)
 	}
 	int fl = nl_sys_fcntl(fd, F_GETFL, 0);
 	int nonblocking = result != 0 || fl < 0 || (fl & O_NONBLOCK);
-	uint64_t ino = socket_ino(fd);
+	if (!ino)
+		ino = socket_ino(fd);
 	/* A datagram socket connected again still has the shim's timeout:
 	 * that is no choice of the program's. */
 	uint32_t prior = bits_for(fd, ino) &
-			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND);
+			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
+			  NL_SOCK_FRESH);
 	handle_connected(fd, ino, cls, nonblocking, prior, "connect");
 	errno = saved;
 }

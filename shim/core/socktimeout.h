@@ -39,6 +39,12 @@ enum {
 	NL_SOCK_SILENT    = 1u << 5,  /* a write that took the whole timeout
 				       * found the peer silent: the next call
 				       * looks before it waits */
+	NL_SOCK_FRESH     = 1u << 6,  /* a TCP socket this process made with
+				       * socket(), not yet connected: its
+				       * options are the kernel's defaults but
+				       * for the OWN bits, so nothing needs
+				       * asking (nor does a socket accepted
+				       * from it, which inherits them) */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -79,10 +85,15 @@ unsigned nl_sock_recorded_timeout(int fd, enum nl_sock_dir dir);
 
 /* --- hooks of the interposers (socktimeout.c) --- */
 
+/* socket(domain, type, protocol) returned fd, whose inode recording it read
+ * is `ino` (0: not read).  A TCP socket is remembered as fresh.  Keeps
+ * errno. */
+void nl_sock_created(int fd, int domain, int type, int protocol,
+		     uint64_t ino);
 /* accept/accept4 returned `fd` from `listener`; `flags` are the caller's
- * accept4 flags (SOCK_NONBLOCK: no timeout).  The listener is never
- * touched.  Keeps errno. */
-void nl_sock_accepted(int listener, int fd, int flags);
+ * accept4 flags (SOCK_NONBLOCK: no timeout); `ino`: fd's inode if known,
+ * else 0.  The listener is never touched.  Keeps errno. */
+void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino);
 /* connect(fd) returned `result` with errno `err`: a blocking connect that
  * succeeded gets the timeout; any connected or connecting TCP socket gets
  * keepalive.  Keeps errno. */

@@ -216,7 +216,11 @@ NL_EXPORT int socket(int domain, int type, int protocol)
 	int t = nl_cloexec_flag(type, SOCK_CLOEXEC, &added);
 	int fd = NL_CALL_REAL(socket, (domain, t, protocol),
 			      (SYS_socket, domain, t, protocol));
-	return nl_new_fd(fd, NL_CALL_SOCKET, NL_CALLER(), added);
+	uint64_t ino;
+	nl_new_fd_ino(fd, NL_CALL_SOCKET, NL_CALLER(), added, &ino);
+	if (fd >= 0)
+		nl_sock_created(fd, domain, type, protocol, ino);
+	return fd;
 }
 
 NL_REAL_DECL(socketpair);
@@ -243,8 +247,9 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	int fl = nl_cloexec_flag(flags, SOCK_CLOEXEC, &added);
 	int s = NL_CALL_REAL(accept4, (fd, addr, len, fl),
 			     (SYS_accept4, fd, addr, len, fl));
-	nl_new_fd(s, call, site, added);
-	nl_sock_accepted(fd, s, flags);  /* timeout and keepalive */
+	uint64_t ino;
+	nl_new_fd_ino(s, call, site, added, &ino);
+	nl_sock_accepted(fd, s, flags, ino);  /* timeout and keepalive */
 	return s;
 }
 

@@ -24,18 +24,28 @@ static inline int nl_cloexec_flag(int flags, int cloexec, int *added)
 /* Record a new fd.  `added`: the shim added the close-on-exec flag the
  * caller did not ask for.  An fd that lands on 0, 1 or 2 is stdio being
  * refilled (tar closes 0 and dup()s its pipe there for gzip): it must stay
- * inheritable, so the shim's flag comes off again. */
-static inline int nl_new_fd(int fd, enum nl_call call, const void *site,
-			    int added)
+ * inheritable, so the shim's flag comes off again.  *ino: the fd's inode
+ * when recording it read one (else 0), so that a caller that needs it
+ * makes no second fstat(). */
+static inline int nl_new_fd_ino(int fd, enum nl_call call, const void *site,
+				int added, uint64_t *ino)
 {
+	*ino = 0;
 	if (fd < 0 || !nl_fd_policy_active())
 		return fd;
 	if (added && fd <= 2) {
 		nl_sys_fcntl(fd, F_SETFD, 0);
 		added = 0;
 	}
-	nl_fd_created(fd, call, site, added);
+	*ino = nl_fd_created(fd, call, site, added);
 	return fd;
+}
+
+static inline int nl_new_fd(int fd, enum nl_call call, const void *site,
+			    int added)
+{
+	uint64_t ino;
+	return nl_new_fd_ino(fd, call, site, added, &ino);
 }
 
 #define NL_CALLER() __builtin_return_address(0)
