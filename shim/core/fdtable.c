@@ -1,9 +1,12 @@
 /* The fd table: see fdtable.h. */
 #include "core/fdtable.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <termios.h>
 
 #include "core/fdlist.h"
 #include "base/state.h"
@@ -452,6 +455,16 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 	}
 }
 
+/* A character device that is no terminal (/dev/zero, /dev/urandom) stays
+ * none: only a terminal's read is ever watched (watchdog.c), and asking
+ * once here spares every read of dd bs=1 a TCGETS. */
+static enum nl_fd_kind char_kind(int fd)
+{
+	struct termios t;
+	return nl_sys_ioctl(fd, TCGETS, &t) == -ENOTTY ? NL_KIND_OTHER
+						       : NL_KIND_TTY;
+}
+
 /* Cached per fd number.  A stale entry (fd closed and reused behind the
  * shim's back) costs the watchdog a needless non-blocking try or a missed
  * warning, never a wrong result. */
@@ -468,7 +481,7 @@ enum nl_fd_kind nl_fd_kind(int fd)
 	switch (st.st_mode & S_IFMT) {
 	case S_IFIFO: k = NL_KIND_PIPE; break;
 	case S_IFSOCK: k = NL_KIND_SOCKET; break;
-	case S_IFCHR: k = NL_KIND_TTY; break;
+	case S_IFCHR: k = char_kind(fd); break;
 	default: k = NL_KIND_OTHER;
 	}
 	if (s)

@@ -42,10 +42,12 @@ const char *nl_call_name(enum nl_call c);
 /* What a read on an fd can wait for, as the read watchdog sees it. */
 enum nl_fd_kind {
 	NL_KIND_UNKNOWN,
-	NL_KIND_OTHER,     /* regular file, directory, eventfd...: not watched */
+	NL_KIND_OTHER,     /* regular file, directory, eventfd, a character
+			    * device that is no terminal: not watched */
 	NL_KIND_PIPE,      /* pipe or FIFO */
 	NL_KIND_SOCKET,
-	NL_KIND_TTY,       /* terminal or other character device */
+	NL_KIND_TTY,       /* terminal (a character device that answers
+			    * TCGETS) */
 };
 /* The kind of fd, from the table or (once) from fstat. */
 enum nl_fd_kind nl_fd_kind(int fd);
