@@ -34,7 +34,7 @@ CC=${CC:-gcc}
 QUICK=${BENCH_QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 
-FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro workloads shell report}
+FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro dd workloads shell report}
 
 SAMPLES=$OUT/samples.tsv   # group, figure, variant, value
 ROWS=$OUT/rows.tsv         # one line per table row, see row()
@@ -290,6 +290,26 @@ fig_micro() {
 	row tcp_connect_accept "connect+accept+close, tcp" enforce "shim, enforce" ns none ratio_le 1.10 "" "<= 1.10x none"
 	note "read ... socket+close: ns per call (pipe+close: per pipe() and two close()), ~$ms ms of calls per sample."
 	note "connect+accept+close: ns per connection on 127.0.0.1 (socket, connect, accept, two closes)."
+}
+
+# A whole process reading one byte at a time under audit (the read
+# watchdog on, read_warn's default): dd bs=1 from a character device, as
+# the user sees it, against the empty preload.
+fig_dd() {
+	local n=$((QUICK ? 50000 : 200000)) s=$OUT/spawn
+	local dd=(dd if=/dev/zero of=/dev/null bs=1 count=$n status=none)
+	variant dd empty env LD_PRELOAD="$EMPTY" "$s" run "${dd[@]}"
+	variant dd enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$s" run "${dd[@]}"
+	variant dd audit env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
+		NOLEAK_LOG="$TMP/dd-audit.log" "$s" run "${dd[@]}"
+	local v
+	for v in empty enforce audit; do SCALE[dd/$v]=0.001; done
+	if ((QUICK)); then alternate dd 5 5 10; else alternate dd 7 15 40; fi
+	local f="dd bs=1, whole process"
+	row dd "$f" empty "empty preload" ms empty "" "" "" ""
+	row dd "$f" enforce "shim, enforce" ms empty ratio_le 1.02 "" "<= 1.02x empty"
+	row dd "$f" audit "shim, audit+read_warn=30" ms empty ratio_le 1.10 "" "<= 1.10x empty"
+	note "dd bs=1: ms per run of dd copying $n bytes from /dev/zero one byte at a time."
 }
 
 # Real workloads, whole, as a user of the host sees them: every process of
