@@ -20,13 +20,28 @@ static void add_range(struct nl_plan *pl, int lo, int hi)
 {
 	if (lo > hi || pl->nomem)
 		return;
-	void *block = pl->keep;
-	if (nl_scratch_grow(&block, &pl->bytes,
-			    ((size_t)pl->n + 1) * sizeof *pl->keep) < 0) {
-		pl->nomem = 1;
+	/* Adjoining the last range (stdio, then fds 3, 4...): grow it. */
+	if (pl->n > 0 && lo >= pl->keep[pl->n - 1].lo &&
+	    lo - 1 <= pl->keep[pl->n - 1].hi) {
+		if (hi > pl->keep[pl->n - 1].hi)
+			pl->keep[pl->n - 1].hi = hi;
 		return;
 	}
-	pl->keep = block;
+	size_t need = ((size_t)pl->n + 1) * sizeof *pl->keep;
+	if (!pl->bytes && need <= sizeof pl->inline_keep) {
+		pl->keep = pl->inline_keep;
+	} else if (need > pl->bytes) {
+		size_t had = pl->bytes;
+		void *block = had ? pl->keep : NULL;
+		if (nl_scratch_grow(&block, &pl->bytes, need) < 0) {
+			pl->nomem = 1;
+			return;
+		}
+		if (!had)
+			memcpy(block, pl->inline_keep,
+			       (size_t)pl->n * sizeof *pl->keep);
+		pl->keep = block;
+	}
 	pl->keep[pl->n].lo = lo;
 	pl->keep[pl->n].hi = hi;
 	pl->n++;
@@ -206,7 +221,7 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 
 void nl_plan_release(struct nl_plan *pl)
 {
-	void *block = pl->keep;
+	void *block = pl->bytes ? pl->keep : NULL;
 	nl_scratch_free(&block, &pl->bytes);
 	pl->keep = NULL;
 	pl->n = 0;

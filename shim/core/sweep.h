@@ -28,8 +28,13 @@ struct nl_plan {
 	int keep_all;               /* trampoline, no fd table or no memory:
 				     * every fd kept, the shim's flags come off */
 	int n;                      /* keep ranges, sorted, disjoint */
-	struct nl_fd_range *keep;   /* scratch memory of `bytes` bytes */
+	struct nl_fd_range *keep;   /* inline_keep, or scratch memory of
+				     * `bytes` bytes once more are needed */
 	size_t bytes;
+	/* The first ranges (stdio and what adjoins it: most execs need no
+	 * more) live here, sparing each exec a mapping and its page fault.
+	 * Two: the exec interposers' frames are within 1 KiB. */
+	struct nl_fd_range inline_keep[2];
 	int nomem;                  /* scratch memory could not be had */
 	const char *target;         /* path of the new program */
 	const char *argv0;
