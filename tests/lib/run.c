@@ -1,6 +1,8 @@
 /* Running real processes from integration tests. */
 #include "run.h"
 
+#include <criterion/criterion.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -254,4 +256,18 @@ int fd_list_has(const char *s, int fd)
 			s++;
 	}
 	return 0;
+}
+
+const char *trace_calls(const char *calls, const char *cmd)
+{
+	static struct run_result r;
+	char trace[PATH_MAX + 8], line[PATH_MAX + 16384];
+	if (access("/usr/bin/strace", X_OK) != 0)
+		cr_skip_test("strace is not installed");
+	snprintf(trace, sizeof trace, "%s/trace", tmpdir());
+	snprintf(line, sizeof line, "exec strace -f -qq -e trace=%s -o %s sh -c '%s'",
+		 calls, trace, cmd);
+	cr_assert_eq(run_sh(&r, line, NULL, 0, 30.0), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s\n%s%s", line, r.out, r.err);
+	return slurp(trace);
 }

@@ -31,6 +31,13 @@ int run(struct run_result *r, char *const argv[], char *const env[],
 int run_sh(struct run_result *r, const char *cmd, char *const env[], int shim,
 	   double timeout_s);
 
+/* The system calls `calls` (strace's -e trace= list) that `sh -c cmd`
+ * and its children make, as strace writes them (static buffer, see
+ * slurp()).  Skips the test when strace is not installed; fails it when
+ * cmd does not exit 0.  For counting calls: a count does not flake on a
+ * loaded machine as a time does. */
+const char *trace_calls(const char *calls, const char *cmd);
+
 /* Whole contents of a file (static buffer of 1 MiB; "" when unreadable). */
 const char *slurp(const char *path);
 /* Number of lines containing needle. */

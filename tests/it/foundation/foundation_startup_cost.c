@@ -62,23 +62,15 @@ Test(foundation_startup_cost, page_faults_near_the_empty_preload)
 }
 
 /* Without a config file, start-up maps no buffer to read one into: the
- * only mmap calls of /bin/true are the loader's and libc's.  Traced with
- * strace when it is installed. */
+ * only mmap calls of /bin/true are the loader's and libc's. */
 Test(foundation_startup_cost, no_config_no_mapping)
 {
-	if (access("/usr/bin/strace", X_OK) != 0)
-		cr_skip_test("strace is not installed");
-	static struct run_result r;
-	char trace[4096], cmd[8192];
-	snprintf(trace, sizeof trace, "%s/trace", tmpdir());
+	char cmd[8192];
 	snprintf(cmd, sizeof cmd,
-		 "exec strace -qq -e trace=mmap -o %s "
-		 "env LD_PRELOAD=%s NOLEAK_CONFIG=%s/none.conf /bin/true",
-		 trace, shim_path(), tmpdir());
-	cr_assert_eq(run_sh(&r, cmd, NULL, 0, 30.0), 0);
-	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
-	const char *t = slurp(trace);
-	cr_assert(strstr(t, "mmap") != NULL, "nothing traced: %s", r.err);
+		 "LD_PRELOAD=%s NOLEAK_CONFIG=%s/none.conf exec /bin/true",
+		 shim_path(), tmpdir());
+	const char *t = trace_calls("mmap", cmd);
+	cr_assert(strstr(t, "mmap") != NULL, "nothing traced");
 	cr_expect_eq(count_lines_with(t, "65536"), 0,
 		     "a 64 KiB mapping at start-up without a config file:\n%s", t);
 }
