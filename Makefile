@@ -163,6 +163,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) stack
 	tests/man.sh
+	tests/journald.sh
 	$(MAKE) unit
 	$(MAKE) it
 

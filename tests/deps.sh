@@ -31,6 +31,8 @@ want man man-db                   # man --warnings on the man pages
 want dpkg-buildpackage dpkg-dev   # make deb
 want dh debhelper
 want lintian lintian
+want /lib/systemd/systemd-journald systemd   # log = journal against journald
+want journalctl systemd
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$need (run as root, or install them)" >&2

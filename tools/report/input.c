@@ -149,7 +149,12 @@ static int starts_with(const char *s, size_t n, const char *lit)
 static void agg_line(struct rep_agg *a, const char *s, size_t n)
 {
 	static char *scratch;
-	if (!starts_with(s, n, "{\"__CURSOR\"")) {
+	/* Our events open with "ts".  journalctl -o json writes an entry's
+	 * fields in no fixed order; "__CURSOR" is always among them, and no
+	 * event has such a key (in a string value its quotes are escaped). */
+	static const char cursor[] = "\"__CURSOR\":\"";
+	if (starts_with(s, n, "{\"ts\"") ||
+	    !memmem(s, n, cursor, sizeof cursor - 1)) {
 		rep_agg_line(a, s, n);
 		return;
 	}
