@@ -75,68 +75,25 @@ static char *read_buffer(void)
 
 /* --- journal export --- */
 
-/* UTF-8 of code point c (below 0x10000) at dst; returns the length. */
-static size_t utf8(char *dst, unsigned c)
-{
-	if (c < 0x80) {
-		dst[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		dst[0] = (char)(0xc0 | c >> 6);
-		dst[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	dst[0] = (char)(0xe0 | c >> 12);
-	dst[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-	dst[2] = (char)(0x80 | (c & 0x3f));
-	return 3;
-}
+/* The journal fields an entry is unwrapped by. */
+struct journal_entry {
+	struct rep_val json, message;
+	int ours;                        /* SYSLOG_IDENTIFIER=noleak */
+};
 
-/* The JSON string value of "key" in the object line s[0, n), unescaped
- * into dst (cap bytes); its length, or -1 when absent or not a string. */
-static long json_string_field(const char *s, size_t n, const char *key,
-			      char *dst, size_t cap)
+static int journal_field(void *ctx, const char *key, size_t klen,
+			 const struct rep_val *v)
 {
-	char pat[64];
-	int pn = snprintf(pat, sizeof pat, "\"%s\":\"", key);
-	const char *p = memmem(s, n, pat, (size_t)pn);
-	if (!p)
-		return -1;
-	const char *end = s + n;
-	size_t len = 0;
-	for (p += pn; p < end && *p != '"'; p++) {
-		if (len + 4 > cap)
-			return -1;
-		if (*p != '\\') {
-			dst[len++] = *p;
-			continue;
-		}
-		if (++p >= end)
-			return -1;
-		switch (*p) {
-		case 'n': dst[len++] = '\n'; break;
-		case 't': dst[len++] = '\t'; break;
-		case 'r': dst[len++] = '\r'; break;
-		case 'b': dst[len++] = '\b'; break;
-		case 'f': dst[len++] = '\f'; break;
-		case 'u': {
-			unsigned c = 0;
-			if (end - p < 5)
-				return -1;
-			for (int i = 1; i <= 4; i++) {
-				char h = p[i];
-				c = c * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 :
-						h >= 'A' ? h - 'A' + 10 : h - '0');
-			}
-			len += utf8(dst + len, c);
-			p += 4;
-			break;
-		}
-		default: dst[len++] = *p; break;
-		}
-	}
-	return p < end ? (long)len : -1;
+	struct journal_entry *e = ctx;
+	char ident[8];
+	if (klen == 11 && !memcmp(key, "NOLEAK_JSON", 11))
+		e->json = *v;
+	else if (klen == 7 && !memcmp(key, "MESSAGE", 7))
+		e->message = *v;
+	else if (klen == 17 && !memcmp(key, "SYSLOG_IDENTIFIER", 17))
+		e->ours = rep_str(v, ident, sizeof ident) == 6 &&
+			  !memcmp(ident, "noleak", 6);
+	return 0;
 }
 
 static int starts_with(const char *s, size_t n, const char *lit)
@@ -162,10 +119,20 @@ static void agg_line(struct rep_agg *a, const char *s, size_t n)
 		fputs("noleak-report: out of memory\n", stderr);
 		exit(2);
 	}
-	long len = json_string_field(s, n, "NOLEAK_JSON", scratch, REP_LINE_MAX);
-	static const char ident[] = "\"SYSLOG_IDENTIFIER\":\"noleak\"";
-	if (len < 0 && memmem(s, n, ident, sizeof ident - 1))
-		len = json_string_field(s, n, "MESSAGE", scratch, REP_LINE_MAX);
+	/* Validated by the parser, then walked for the fields that matter. */
+	struct rep_event ev;
+	if (rep_parse_line(s, n, &ev) < 0) {
+		rep_agg_line(a, s, n);  /* counted as malformed there */
+		return;
+	}
+	struct rep_val whole = { .p = s, .n = (uint32_t)n, .type = RJ_OBJ };
+	struct journal_entry e = { 0 };
+	rep_walk(&whole, journal_field, &e);
+	size_t len = 0;
+	if (e.json.type == RJ_STR)
+		len = rep_str(&e.json, scratch, REP_LINE_MAX);
+	else if (e.ours)
+		len = rep_str(&e.message, scratch, REP_LINE_MAX);
 	if (len > 0 && scratch[len - 1] == '\n')
 		len--;
 	if (len > 0)
