@@ -1,7 +1,8 @@
 /* libFuzzer target for noleak-report's line parser and aggregator: the
  * input is a log (lines split on '\n'); every line is parsed, its fields
  * decoded, folded into the tables, and both outputs are written.  Built
- * with clang -fsanitize=fuzzer,address,undefined and tools/report/*.c. */
+ * with clang -fsanitize=fuzzer,address,undefined and the report's .c files
+ * but report.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
