@@ -173,7 +173,8 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* NOLEAK_KEY (upper case; the schema's keys are [a-z0-9_]). */
+/* The field name NOLEAK_<KEY>: the key in upper case (the schema's keys
+ * are [a-z0-9_]). */
 static void put_name(struct out *o, const char *key, size_t n)
 {
 	put(o, "NOLEAK_", 7);
