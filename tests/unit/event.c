@@ -38,6 +38,11 @@ static void make_dir(void)
 	snprintf(log_path, sizeof log_path, "%s/noleak.log", dir);
 }
 
+/* A send that waited for its receiver would wait for ever (the test's
+ * timeout ends it); a bound this wide tells that apart from a slow,
+ * loaded or sanitized run. */
+#define NEVER_WAITS_S 4.0
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -785,7 +790,7 @@ Test(event_syslog, nobody_listening_drops_fast, .timeout = 10)
 	for (int k = 0; k < 50; k++)
 		emit_simple("lost", k);
 	cr_assert_eq(errno, 99);
-	cr_assert_lt(now_s() - t, 0.5);
+	cr_assert_lt(now_s() - t, NEVER_WAITS_S);
 	cr_assert_eq(nl_event_dropped(), 50);
 }
 
@@ -804,7 +809,7 @@ Test(event_syslog, full_receiver_drops_and_listener_is_found_later,
 	/* nobody reads: the queue fills (net.unix.max_dgram_qlen) */
 	for (int k = 0; k < 100; k++)
 		emit_simple("flood", k);
-	cr_assert_lt(now_s() - t, 1.0, "never waits for the receiver");
+	cr_assert_lt(now_s() - t, NEVER_WAITS_S, "never waits for the receiver");
 	cr_assert_gt(nl_event_dropped(), 0);
 
 	/* the daemon restarts: a new socket at the same path */
@@ -1290,7 +1295,7 @@ Test(event_journal, full_journal_drops_and_never_waits, .timeout = 10)
 		nl_event_test_clock(T0 + k, 0);   /* no folding or rate cap */
 		emit_simple("flood", k);
 	}
-	cr_assert_lt(now_s() - t, 1.0, "never waits for the journal");
+	cr_assert_lt(now_s() - t, NEVER_WAITS_S, "never waits for the journal");
 	cr_assert_gt(nl_event_dropped(), 0);
 	close(s);
 	nl_out_journal_test_path(NULL);
