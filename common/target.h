@@ -18,6 +18,14 @@
  *   -D_TIME_BITS=64 other names for calls that take a time, an ioctl or a
  *   control message (__fcntl_time64 for fcntl, ...); the shim interposes
  *   those too, each beside the call it stands for (NL_TIME64(alias, base)).
+ * NL_F_GETLK64, NL_F_SETLK64, NL_F_SETLKW64: the record lock commands with
+ *   64-bit offsets (struct flock64) of a 32-bit target whose F_GETLK,
+ *   F_SETLK, F_SETLKW take struct flock with 32-bit offsets (i386: 12, 13,
+ *   14; a program built with -D_FILE_OFFSET_BITS=64 sends them as its
+ *   F_SETLK, through fcntl64 or __fcntl_time64).  There the OFD commands
+ *   take struct flock64 through fcntl64 and __fcntl_time64, and struct
+ *   flock through fcntl (glibc converts it).  Undefined where F_SETLK
+ *   already takes 64-bit offsets (x86_64, aarch64, musl).
  * NL_LIBC_MUSL: musl (no dlvsym, no symbol versions, no *64 names of its
  *   own, posix_spawn's file actions in musl's layout: see spawn.c). */
 #ifndef NL_TARGET_H
@@ -39,6 +47,9 @@
 
 #if defined(__GLIBC__) && defined(__i386__)
 #define NL_TIME64_ALIASES 1
+#define NL_F_GETLK64 12
+#define NL_F_SETLK64 13
+#define NL_F_SETLKW64 14
 #endif
 
 #define NL_STR_(x) #x

@@ -61,34 +61,73 @@ NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 			    NL_CALLER());
 }
 
-static int is_whole_file_unlock(const struct flock *fl)
+/* What a record lock request does to the fd's lock mark: 1 takes a lock, -1
+ * drops the whole file's (which a lock of any range covered), 0 neither (a
+ * partial unlock leaves the rest locked). */
+static int lock_effect(short type, short whence, long long start, long long len)
 {
-	return fl && fl->l_type == F_UNLCK && fl->l_start == 0 && fl->l_len == 0 &&
-	       fl->l_whence == SEEK_SET;
+	if (type != F_UNLCK)
+		return 1;
+	return whence == SEEK_SET && start == 0 && len == 0 ? -1 : 0;
 }
 
-static void note_fcntl(int fd, int cmd, void *arg)
+/* A lock command's effect, its argument read in the layout the command
+ * takes: on a 32-bit target (common/target.h) F_SETLK64 and F_SETLKW64 take
+ * struct flock64, the OFD commands take it through the large-file entries
+ * (`lfs`: fcntl64, __fcntl_time64) and struct flock through fcntl. */
+static int lock_change(int cmd, const void *arg, int lfs)
 {
+	int wide;
 	switch (cmd) {
-	case F_SETFD:
+	case F_SETLK: case F_SETLKW:
+		wide = 0;
+		break;
+	case F_OFD_SETLK: case F_OFD_SETLKW:
+		wide = lfs;
+		break;
+#ifdef NL_F_SETLK64
+	case NL_F_SETLK64: case NL_F_SETLKW64:
+		wide = 1;
+		break;
+#endif
+	default:
+		return 0;
+	}
+	if (!arg)
+		return 0;
+#ifdef NL_F_SETLK64
+	if (wide) {
+		const struct flock64 *fl = arg;
+		return lock_effect(fl->l_type, fl->l_whence, fl->l_start, fl->l_len);
+	}
+#endif
+	(void)wide;
+	const struct flock *fl = arg;
+	return lock_effect(fl->l_type, fl->l_whence, fl->l_start, fl->l_len);
+}
+
+static void note_fcntl(int fd, int cmd, void *arg, int lfs)
+{
+	if (cmd == F_SETFD) {
 		if ((long)arg & FD_CLOEXEC) {
 			nl_fd_unmark(fd, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
 		} else if (fd > 2) {
 			nl_fd_mark(fd, NL_FD_DELIBERATE);
 		}
-		break;
-	case F_SETLK: case F_SETLKW: case F_OFD_SETLK: case F_OFD_SETLKW:
-		if (is_whole_file_unlock(arg))
-			nl_fd_unmark(fd, NL_FD_LOCKED);
-		else if (arg && ((struct flock *)arg)->l_type != F_UNLCK && fd > 2)
-			nl_fd_mark(fd, NL_FD_LOCKED);
-		break;
+		return;
 	}
+	int lock = lock_change(cmd, arg, lfs);
+	if (lock < 0)
+		nl_fd_unmark(fd, NL_FD_LOCKED);
+	else if (lock > 0 && fd > 2)
+		nl_fd_mark(fd, NL_FD_LOCKED);
 }
 
-/* fcntl and fcntl64 (libpython imports the latter) share one body. */
+/* fcntl and fcntl64 (libpython imports the latter) share one body; `lfs`:
+ * the large-file entry (fcntl64, __fcntl_time64).  Every argument reaches
+ * the real call as it came (a pointer or an int, in one word). */
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
-		    const void *site)
+		    int lfs, const void *site)
 {
 	int added = 0;
 	if (cmd == F_DUPFD && nl_new_fds_cloexec()) {
@@ -100,7 +139,7 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 		return r;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return nl_new_fd(r, NL_CALL_FCNTL_DUPFD, site, added);
-	note_fcntl(fd, cmd, arg);
+	note_fcntl(fd, cmd, arg, lfs);
 	return r;
 }
 
@@ -112,7 +151,7 @@ NL_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return do_fcntl(NL_REAL(fcntl), fd, cmd, arg, NL_CALLER());
+	return do_fcntl(NL_REAL(fcntl), fd, cmd, arg, 0, NL_CALLER());
 }
 
 NL_REAL_DECL(fcntl64);
@@ -123,7 +162,7 @@ NL_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return do_fcntl(NL_REAL(fcntl64), fd, cmd, arg, NL_CALLER());
+	return do_fcntl(NL_REAL(fcntl64), fd, cmd, arg, 1, NL_CALLER());
 }
 
 #ifdef NL_TIME64_ALIASES
@@ -136,7 +175,7 @@ NL_EXPORT int __fcntl_time64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return do_fcntl(NL_REAL(__fcntl_time64), fd, cmd, arg, NL_CALLER());
+	return do_fcntl(NL_REAL(__fcntl_time64), fd, cmd, arg, 1, NL_CALLER());
 }
 #endif
 

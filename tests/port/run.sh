@@ -41,18 +41,20 @@ run() {  # NAME EXPECT_SHIM ENV... -- COMMAND...
 
 progs=("$B/port-smoke")
 [ -x "$B/port-smoke-time64" ] && progs+=("$B/port-smoke-time64")
-for p in "${progs[@]}"; do
-	n=$(basename "$p")
-	run "$n without the shim" -- "${RUN[@]}" "$p"
-	run "$n with LD_PRELOAD" "LD_PRELOAD=$PWD/$B/libnoleak.so" -- "${RUN[@]}" "$p"
+# Each program twice: its cases, and exec-locks (record locks across an
+# exec with no child: it runs under qemu-i386 too).
+for p in "${progs[@]}"; do for arg in "" exec-locks; do
+	n=$(basename "$p")${arg:+ $arg}
+	run "$n without the shim" -- "${RUN[@]}" "$p" $arg
+	run "$n with LD_PRELOAD" "LD_PRELOAD=$PWD/$B/libnoleak.so" -- "${RUN[@]}" "$p" $arg
 	if [ -z "$binfmt" ] && [ ${#RUN[@]} -eq 0 ]; then
-		run "$n by the launcher" -- "$B/noleak" -- "$p"
+		run "$n by the launcher" -- "$B/noleak" -- "$p" $arg
 	elif [ -n "$binfmt" ] && [ -e "$binfmt" ]; then
-		run "$n by the launcher" -- "$B/noleak" -- "$p"
+		run "$n by the launcher" -- "$B/noleak" -- "$p" $arg
 	else
 		echo "== $T: $n by the launcher: skipped (no binfmt_misc entry for qemu)"
 	fi
-done
+done; done
 # The launcher (and the report tool, where built) run at all on the target.
 "${RUN[@]}" "$B/noleak" --help >/dev/null || { echo "FAILED: $T noleak --help"; fail=1; }
 if [ -x "$B/noleak-report" ]; then

@@ -14,6 +14,11 @@
  * (qemu-i386 7.2 hangs in the child of a dynamically linked program's fork,
  * and in pthread_create, on some hosts; run.sh says when it uses this).
  *
+ * `port-smoke exec-locks`: the record locks, with no child: the program
+ * takes and drops locks on fds 3-9 and execs the shell that checks which
+ * of them it got (a held lock crosses exec under the shim, as flock -c
+ * hands on its locked fd); its exit status is the result.
+ *
  * Output: "ok NAME", "skip NAME" or "FAIL NAME: why"; the exit status
  * counts failures. */
 #include <errno.h>
@@ -31,6 +36,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef __GLIBC__  /* musl: F_SETLK takes 64-bit offsets, no fcntl64 */
+#define fcntl64 fcntl
+#endif
 
 extern char **environ;
 
@@ -244,6 +253,111 @@ static void case_waits(void)
 	result("waits", r1 == 0 && r2 == 0 && r3 == 0, "select, pselect or ppoll");
 }
 
+/* A regular file of its own (a process's POSIX locks on one file are one
+ * lock, whichever fd took them), unlinked. */
+static int lock_file(void)
+{
+	char path[] = "/tmp/noleak-port-lock.XXXXXX";
+	int t = mkstemp(path);
+	if (t < 0)
+		return -1;
+	close(t);
+	int fd = open(path, O_RDWR);  /* the program's own open, no O_CLOEXEC */
+	unlink(path);
+	return fd;
+}
+
+static int lk64(int fd, int cmd, short type, long long start, long long len)
+{
+	struct flock64 fl = { .l_type = type, .l_whence = SEEK_SET,
+			      .l_start = start, .l_len = len };
+	return fcntl(fd, cmd, &fl);
+}
+
+static int lk(int fd, int cmd, short type, off_t start, off_t len)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = start, .l_len = len };
+	return fcntl(fd, cmd, &fl);
+}
+
+/* exec-locks: F_SETLK64/F_SETLKW64 (struct flock64 on a 32-bit target),
+ * F_SETLK and the OFD commands in the program's struct flock; a partial
+ * unlock keeps the fd locked, a whole-file unlock ends it.  Under the
+ * shim the locked fds reach the shell, the unlocked ones and a plain fd do
+ * not; without it every one does. */
+static int exec_locks(void)
+{
+	struct { const char *name; int locked; } c[] = {
+		{ "F_SETLK64" , 1 }, { "F_SETLKW64, part unlocked", 1 },
+		{ "F_SETLK64, unlocked", 0 }, { "F_SETLK", 1 },
+		{ "F_OFD_SETLK, part unlocked", 1 },
+		{ "F_OFD_SETLKW, unlocked", 0 }, { "no lock", 0 },
+	};
+	char line[1024];
+	size_t n = (size_t)snprintf(line, sizeof line, "exec 2>/dev/null; s=0; ");
+	int failed = 0;
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		int fd = lock_file();
+		int r = fd < 3 || fd > 9 ? -2 : 0;
+		switch (r ? -1 : (int)i) {
+		case 0: r = lk64(fd, F_SETLK64, F_WRLCK, 0, 0); break;
+		case 1: r = lk64(fd, F_SETLKW64, F_WRLCK, 0, 0) ||
+			    lk64(fd, F_SETLK64, F_UNLCK, 0, 5); break;
+		case 2: r = lk64(fd, F_SETLK64, F_WRLCK, 0, 0) ||
+			    lk64(fd, F_SETLK64, F_UNLCK, 0, 0); break;
+		case 3: r = lk(fd, F_SETLK, F_WRLCK, 0, 0); break;
+		case 4: r = lk(fd, F_OFD_SETLK, F_WRLCK, 0, 0) ||
+			    lk(fd, F_OFD_SETLK, F_UNLCK, 0, 5); break;
+		case 5: r = lk(fd, F_OFD_SETLKW, F_WRLCK, 0, 0) ||
+			    lk(fd, F_OFD_SETLKW, F_UNLCK, 0, 0); break;
+		}
+		if (r) {
+			printf("FAIL exec_locks: %s: %s\n", c[i].name,
+			       r == -2 ? "no file on fds 3-9" : strerror(errno));
+			failed = 1;
+			continue;
+		}
+		int want = !shim || c[i].locked;
+		n += (size_t)snprintf(line + n, sizeof line - n,
+				      "%strue >&%d || { echo 'FAIL exec_locks: fd %d (%s) %s'; s=1; }; ",
+				      want ? "" : "! ", fd, fd, c[i].name,
+				      want ? "closed in the child" : "reached the child");
+	}
+	if (failed || n >= sizeof line - 40)
+		return 1;
+	snprintf(line + n, sizeof line - n, "[ $s = 0 ] && echo ok exec_locks");
+	fflush(stdout);
+	execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+	printf("FAIL exec_locks: exec: %s\n", strerror(errno));
+	return 1;
+}
+
+/* F_GETLK64 (F_GETLK of a -D_FILE_OFFSET_BITS=64 program) passes its
+ * struct flock64 through whole: an OFD lock beyond 4 GiB, seen from
+ * another open file description of the file. */
+static void case_getlk64(void)
+{
+	char path[] = "/tmp/noleak-port-lock.XXXXXX";
+	int a = mkstemp(path);
+	int b = a < 0 ? -1 : open(path, O_RDWR);
+	if (a >= 0)
+		unlink(path);
+	struct flock64 fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			      .l_start = 1LL << 33, .l_len = 10 };
+	int r = b < 0 ? -1 : fcntl64(a, F_OFD_SETLK, &fl);
+	struct flock64 q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (r == 0)
+		r = fcntl(b, F_GETLK64, &q);
+	result("fcntl_getlk64", r == 0 && q.l_type == F_WRLCK &&
+	       q.l_start == 1LL << 33 && q.l_len == 10 && q.l_pid == -1,
+	       "F_GETLK64 did not report the OFD lock beyond 4 GiB");
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+}
+
 static void *thread_main(void *arg)
 {
 	return arg;
@@ -262,10 +376,10 @@ static void case_thread(void)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
 	shim = shim_loaded();
 	unsetenv("LD_PRELOAD");
+	if (argc > 1 && !strcmp(argv[1], "exec-locks"))
+		return exec_locks();
 	printf("# %s the shim, time_t of %d bits\n", shim ? "with" : "without",
 	       (int)(8 * sizeof(time_t)));
 	signal(SIGPIPE, SIG_IGN);
@@ -283,6 +397,7 @@ int main(int argc, char **argv)
 		case_system_popen();
 	}
 	case_dupfd();
+	case_getlk64();
 	case_sock_timeout();
 	case_waits();
 	return failures ? 1 : 0;
