@@ -177,6 +177,11 @@ static inline long nl_sys_mmap_anon(size_t len)
 #endif
 }
 
+static inline int nl_sys_munmap(void *addr, size_t len)
+{
+	return (int)NL_SYS(SYS_munmap, addr, len, 0);
+}
+
 /* dup2: dup3 where there is no dup2 (dup2(fd, fd) checks fd). */
 static inline int nl_sys_dup2(int old, int new)
 {

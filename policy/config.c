@@ -350,7 +350,7 @@ static void read_config(struct nl_policy *p, const char *path,
 	len = read_all(fd, buf, NL_CONFIG_MAX, &more);
 	nl_sys_close(fd);
 	if (len < 0) {
-		NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
+		nl_sys_munmap((void *)map, NL_CONFIG_MAX);
 		if (report)
 			file_error(p, path, "cannot read", (int)-len);
 		return;
@@ -371,7 +371,7 @@ static void read_config(struct nl_policy *p, const char *path,
 		walk(p, buf, (size_t)len, path, who, 1);
 	if (walks & WALK_PROGRAM)
 		walk(p, buf, (size_t)len, path, who, 0);
-	NL_SYS(SYS_munmap, map, NL_CONFIG_MAX, 0);
+	nl_sys_munmap((void *)map, NL_CONFIG_MAX);
 }
 
 /* "NAME.conf", not hidden: a drop-in (editors' backups and dpkg's

@@ -5,8 +5,11 @@
  * is recorded for the log, and the program runs as it would have. */
 #include "policy.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+
+#include "common/sys.h"
 
 /* --- small text helpers --- */
 
@@ -189,37 +192,73 @@ static int parse_fd(struct span v, int *fd)
 	return 0;
 }
 
+/* One item of keep_fds, "N" or "LO-HI", into *r; -1 when bad. */
+static int parse_range(struct span item, struct nl_fd_range *r)
+{
+	struct span lo = item, hi;
+	/* A leading '-' is a negative number, not a range. */
+	const char *dash = item.n > 0 ? memchr(item.s + 1, '-', item.n - 1)
+				      : NULL;
+
+	if (dash != NULL) {
+		lo = trim(item.s, (size_t)(dash - item.s));
+		hi = trim(dash + 1, item.n - (size_t)(dash - item.s) - 1);
+	} else {
+		hi = item;
+	}
+	if (parse_fd(lo, &r->lo) != 0 || parse_fd(hi, &r->hi) != 0 ||
+	    r->lo > r->hi)
+		return -1;
+	return 0;
+}
+
+static size_t keep_map_len(int n)
+{
+	return (size_t)n * sizeof(struct nl_fd_range);
+}
+
+void nl_policy_release(struct nl_policy *p)
+{
+	if (p->keep_more != NULL)
+		nl_sys_munmap(p->keep_more, keep_map_len(p->n_keep_fds));
+	p->keep_more = NULL;
+	p->n_keep_fds = 0;
+}
+
+/* Two passes: the whole value is checked before anything changes (a bad
+ * value leaves the key as it was), then stored inline or, when longer,
+ * in a mapping of its own. */
 static int parse_keep_fds(struct nl_policy *p, const struct key_def *k,
 			  struct span v)
 {
-	struct nl_fd_range r[NL_KEEP_RANGES_MAX];
-	int n = 0;
+	struct nl_fd_range r, *dst;
 	struct span rest = v, item;
+	int n = 0;
 
 	(void)k;
-	if (v.n == 0) {
-		p->n_keep_fds = 0;
-		return 0;
-	}
-	while (next_item(&rest, ',', &item)) {
-		if (n == NL_KEEP_RANGES_MAX)
-			return -1;
-		struct span lo = item, hi;
-		/* A leading '-' is a negative number, not a range. */
-		const char *dash = item.n > 0 ? memchr(item.s + 1, '-', item.n - 1)
-					      : NULL;
-		if (dash != NULL) {
-			lo = trim(item.s, (size_t)(dash - item.s));
-			hi = trim(dash + 1, item.n - (size_t)(dash - item.s) - 1);
-		} else {
-			hi = item;
-		}
-		if (parse_fd(lo, &r[n].lo) != 0 || parse_fd(hi, &r[n].hi) != 0 ||
-		    r[n].lo > r[n].hi)
+	while (v.n > 0 && next_item(&rest, ',', &item)) {
+		if (parse_range(item, &r) != 0 || n == INT_MAX / 16)
 			return -1;
 		n++;
 	}
-	memcpy(p->keep_fds, r, sizeof(r[0]) * (size_t)n);
+	nl_policy_release(p);
+	if (n == 0)
+		return 0;
+	dst = p->keep_inline;
+	if (n > NL_KEEP_INLINE) {
+		long m = nl_sys_mmap_anon(keep_map_len(n));
+		if (m < 0 && m > -4096) {
+			p->keep_inline[0] = (struct nl_fd_range){ 0, INT_MAX };
+			p->n_keep_fds = 1;
+			nl_policy_error(p, "keep_fds: no memory for the list, "
+					"every fd is kept", NULL);
+			return 0;
+		}
+		dst = p->keep_more = (struct nl_fd_range *)m;
+	}
+	rest = v;
+	for (int i = 0; next_item(&rest, ',', &item); i++)
+		parse_range(item, &dst[i]);
 	p->n_keep_fds = n;
 	return 0;
 }
@@ -298,7 +337,7 @@ static const struct key_def keys[NL_KEY_COUNT] = {
 			 "(expected stderr, syslog, journal, none or an absolute path)",
 			 NULL, 0 },
 	[NL_KEY_KEEP_FDS] = { "keep_fds", "NOLEAK_KEEP_FDS", parse_keep_fds,
-			      "(expected fds and ranges like 3,5-7, at most 32)",
+			      "(expected fds and ranges like 3,5-7)",
 			      NULL, 0 },
 	[NL_KEY_SOCK_TIMEOUT] = { "sock_timeout", "NOLEAK_SOCK_TIMEOUT",
 				  parse_seconds, SECONDS_EXPECTED, NULL,
@@ -460,8 +499,10 @@ void nl_policy_finish(struct nl_policy *p)
 
 int nl_policy_keeps_fd(const struct nl_policy *p, int fd)
 {
+	const struct nl_fd_range *r = nl_policy_keep_fds(p);
+
 	for (int i = 0; i < p->n_keep_fds; i++) {
-		if (p->keep_fds[i].lo <= fd && fd <= p->keep_fds[i].hi)
+		if (r[i].lo <= fd && fd <= r[i].hi)
 			return 1;
 	}
 	return 0;

@@ -50,7 +50,12 @@ enum nl_key {
 	NL_KEY_COUNT
 };
 
-#define NL_KEEP_RANGES_MAX 32
+/* keep_fds: this many ranges live in the policy itself; a longer list
+ * (noleak-report's "restore with" line for a program with scattered fds
+ * can be one) is kept in a private anonymous mapping made when the value
+ * is parsed.  There is no limit but memory; when the mapping cannot be
+ * made, every fd is kept (fail open) and a config_error says so. */
+#define NL_KEEP_INLINE 16
 #define NL_NAMES_MAX 512      /* bytes of a comma-separated name list */
 #define NL_LOG_PATH_MAX 1024
 #define NL_CONFIG_ERRORS_MAX 4
@@ -68,7 +73,11 @@ struct nl_policy {
 	enum nl_mode mode;
 	enum nl_log_kind log_kind;
 	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE */
-	struct nl_fd_range keep_fds[NL_KEEP_RANGES_MAX];
+	/* Read through nl_policy_keep_fds(): keep_more when set, else
+	 * keep_inline.  A copy of a policy shares keep_more; only the policy
+	 * that parsed it may set keep_fds again or be released. */
+	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
+	struct nl_fd_range *keep_more;
 	int n_keep_fds;
 	unsigned sock_timeout;
 	struct nl_keepalive keepalive;
@@ -107,6 +116,9 @@ struct nl_identity {
 /* --- building a policy (policy.c, config.c, env.c) --- */
 
 void nl_policy_defaults(struct nl_policy *p);
+/* Unmap a long keep_fds list (tests and tools that build many policies;
+ * a process's own policy lives as long as the process). */
+void nl_policy_release(struct nl_policy *p);
 /* Set one key from its text form ("mode", "enforce").  On a bad key or value
  * the key keeps its previous value, one error is recorded, and -1 is
  * returned.  `origin` names the source in the error text ("NOLEAK_MODE",
@@ -161,6 +173,12 @@ int nl_policy_env_scrub(char **envp);
 /* --- questions (policy.c) --- */
 
 int nl_policy_keeps_fd(const struct nl_policy *p, int fd);
+/* The n_keep_fds ranges of keep_fds, as given (not sorted or merged). */
+static inline const struct nl_fd_range *
+nl_policy_keep_fds(const struct nl_policy *p)
+{
+	return p->keep_more ? p->keep_more : p->keep_inline;
+}
 /* Whether `name` (a basename, or a path whose basename is taken) is listed
  * in the comma-separated list. */
 int nl_names_contain(const char *list, const char *name);

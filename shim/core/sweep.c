@@ -202,8 +202,9 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		return;
 	}
 	add_range(pl, 0, 2);
+	const struct nl_fd_range *keep = nl_policy_keep_fds(p);
 	for (int i = 0; i < p->n_keep_fds; i++)
-		add_range(pl, p->keep_fds[i].lo, p->keep_fds[i].hi);
+		add_range(pl, keep[i].lo, keep[i].hi);
 	for (int i = 0; i < named.n; i++)
 		if (nl_fd_meant_inheritable(named.fd[i]))
 			add_range(pl, named.fd[i], named.fd[i]);

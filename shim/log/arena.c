@@ -52,7 +52,7 @@ static void give_back(char *arena)
 	if (i >= 0)
 		atomic_store_explicit(&pool.taken[i], 0, memory_order_release);
 	else
-		NL_SYS(SYS_munmap, arena, NL_ARENA_SIZE, 0);
+		nl_sys_munmap(arena, NL_ARENA_SIZE);
 }
 
 size_t nl_arena_enter(void)

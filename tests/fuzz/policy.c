@@ -10,11 +10,13 @@
 static void check_ranges(const struct nl_policy *p)
 {
 	if (p->mode > NL_MODE_OFF || p->log_kind > NL_LOG_SYSLOG ||
-	    p->n_keep_fds < 0 || p->n_keep_fds > NL_KEEP_RANGES_MAX ||
+	    p->n_keep_fds < 0 ||
+	    (p->n_keep_fds > NL_KEEP_INLINE) != (p->keep_more != NULL) ||
 	    p->n_errors < 0 || p->n_errors > NL_CONFIG_ERRORS_MAX)
 		abort();
+	const struct nl_fd_range *r = nl_policy_keep_fds(p);
 	for (int i = 0; i < p->n_keep_fds; i++)
-		if (p->keep_fds[i].lo < 0 || p->keep_fds[i].lo > p->keep_fds[i].hi)
+		if (r[i].lo < 0 || r[i].lo > r[i].hi)
 			abort();
 	if (!memchr(p->log_path, 0, sizeof p->log_path) ||
 	    !memchr(p->fd_transparent, 0, sizeof p->fd_transparent))
@@ -31,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nl_policy_apply_config(&p, (const char *)data, size, "/fuzz.conf", &who);
 	nl_policy_finish(&p);
 	check_ranges(&p);
+	nl_policy_release(&p);
 
 	/* As the value of every key, and as NOLEAK_* variables. */
 	char *value = malloc(size + 1);
@@ -46,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		nl_policy_set(&p, keys[i], value, "fuzz");
 	check_ranges(&p);
+	nl_policy_release(&p);
 
 	char *env = malloc(size + 16);
 	memcpy(env, "NOLEAK_MODE=", 12);
@@ -56,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nl_policy_apply_env(&p, envp);
 	nl_policy_finish(&p);
 	check_ranges(&p);
+	nl_policy_release(&p);
 	free(env);
 	free(value);
 	return 0;

@@ -153,18 +153,34 @@ Test(policy_keys, keep_fds_refused)
 	cr_assert(nl_policy_keeps_fd(&pol, 4));
 }
 
-Test(policy_keys, keep_fds_at_most_the_range_limit)
+/* No limit on the list: 1,000 scattered fds (noleak-report's "restore
+ * with" line for a program with many withheld fds) are all kept; a bad
+ * item anywhere leaves the previous list whole. */
+Test(policy_keys, keep_fds_without_a_range_limit)
 {
-	char list[NL_KEEP_RANGES_MAX * 4 + 8] = "";
+	enum { N = 1000 };
+	static char list[N * 6 + 8];
 	size_t n = 0;
-	for (int i = 0; i < NL_KEEP_RANGES_MAX; i++)
-		n += (size_t)sprintf(list + n, "%s%d", i ? "," : "", 10 + i);
+
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(list + n, "%s%d", i ? "," : "", 10 + 2 * i);
 	set_ok("keep_fds", list);
-	cr_assert_eq(pol.n_keep_fds, NL_KEEP_RANGES_MAX);
-	cr_assert(nl_policy_keeps_fd(&pol, 10 + NL_KEEP_RANGES_MAX - 1));
-	strcat(list, ",99");
+	cr_assert_eq(pol.n_keep_fds, N);
+	for (int i = 0; i < N; i++) {
+		cr_assert(nl_policy_keeps_fd(&pol, 10 + 2 * i), "%d", 10 + 2 * i);
+		cr_assert_not(nl_policy_keeps_fd(&pol, 11 + 2 * i));
+	}
+	strcat(list, ",x");
 	set_bad("keep_fds", list);
-	cr_assert_not(nl_policy_keeps_fd(&pol, 99));
+	cr_assert_eq(pol.n_keep_fds, N);
+	cr_assert(nl_policy_keeps_fd(&pol, 10 + 2 * (N - 1)));
+
+	set_ok("keep_fds", "5");   /* back to the inline list */
+	cr_assert_eq(pol.n_keep_fds, 1);
+	cr_assert_null(pol.keep_more);
+	cr_assert(nl_policy_keeps_fd(&pol, 5));
+	cr_assert_not(nl_policy_keeps_fd(&pol, 10));
+	nl_policy_release(&pol);
 }
 
 /* Every key whose value is a number of seconds. */

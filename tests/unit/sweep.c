@@ -93,7 +93,7 @@ Test(sweep, keep_fds_ranges_are_kept_sorted_and_merged)
 	struct nl_fd_range r[] = { { 100, 100 }, { 15, 30 }, { 10, 20 },
 				   { 31, 31 }, { 3, 4 } };
 	for (size_t i = 0; i < sizeof r / sizeof *r; i++)
-		p->keep_fds[p->n_keep_fds++] = r[i];
+		p->keep_inline[p->n_keep_fds++] = r[i];
 	struct nl_plan pl;
 	plan(&pl, no_args, NULL, NULL, 0);
 	cr_expect_eq(range_of(&pl, 0), 4);

@@ -1,7 +1,8 @@
 /* No fixed limit on the fds a new program is handed: a trampoline with
  * 1,000 fds in its "a:b:c" list, 1,000 fds named by an option,
- * LISTEN_FDS=1000 and 1,000 fds made inheritable with FIONCLEX (in the
- * vfork child, as CPython's pass_fds) each reach the new program whole, by execve, posix_spawn
+ * LISTEN_FDS=1000, 1,000 fds made inheritable with FIONCLEX (in the
+ * vfork child, as CPython's pass_fds) and 1,000 fds each an item of
+ * NOLEAK_KEEP_FDS each reach the new program whole, by execve, posix_spawn
  * and vfork + execve; a vfork child's plan leaves no mapping behind in its
  * parent. */
 #include <criterion/criterion.h>
@@ -29,6 +30,7 @@ static const struct row rows[] = {
 	{ "option", 0 },
 	{ "listen", 0 },
 	{ "fionclex", 0 },
+	{ "keep", 0 },
 };
 
 static const char *const hows[] = { "exec", "spawn", "vfork" };
@@ -40,7 +42,12 @@ static void run_many(const char *form, const char *how, const char *mode)
 	snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", mode);
 	char *argv[] = { (char *)top("build/fixtures/fdh_many"), (char *)form,
 			 (char *)how, n, NULL };
-	char *env[] = { mode_env, NULL };
+	/* "NOLEAK_KEEP_FDS=3,4,...,N+2": one item per fd, no ranges */
+	static char keep[32 + N * 8];
+	size_t k = (size_t)sprintf(keep, "NOLEAK_KEEP_FDS=");
+	for (int i = 0; i < N; i++)
+		k += (size_t)sprintf(keep + k, "%s%d", i ? "," : "", 3 + i);
+	char *env[] = { mode_env, strcmp(form, "keep") == 0 ? keep : NULL, NULL };
 	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out, "%s %s hung", form, how);
 	cr_assert_eq(exit_code(&r), 0, "%s %s: status %d\n%s%s", form, how,
