@@ -30,8 +30,6 @@
 /* The kernel's default ceiling on fd numbers (fs.nr_open); anything at or
  * above it is treated as not an fd at all. */
 #define FD_LIMIT (1 << 20)
-/* sd_listen_fds() accepts any count, but no real service gets thousands. */
-#define LISTEN_FDS_MAX 4096
 
 static int is_digit(char c)
 {
@@ -478,7 +476,9 @@ static void add_listen_fds(struct nl_fdlist *l, const char *fds,
 	if (pid != NULL && (self <= 0 || whole_number(pid) != (long)self))
 		return;
 	long n = whole_number(fds);
-	if (n < 1 || n > LISTEN_FDS_MAX)
+	/* Any count sd_listen_fds() accepts, as long as the last fd is a
+	 * number an fd can have. */
+	if (n < 1 || n > FD_LIMIT - 3)
 		return;
 	for (long fd = 3; fd < 3 + n; fd++)
 		nl_fdlist_add(l, (int)fd);

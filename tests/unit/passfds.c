@@ -389,7 +389,7 @@ Test(passfds, listen_fds_out_of_range)
 	char *a[] = { "LISTEN_FDS=0", NULL };
 	struct nl_fdlist l = from_env(a, NOBODY);
 	ASSERT_NONE(l);
-	char *b[] = { "LISTEN_FDS=5000", NULL };
+	char *b[] = { "LISTEN_FDS=1048574", NULL };   /* last fd 1048576 */
 	l = from_env(b, NOBODY);
 	ASSERT_NONE(l);
 	char *c[] = { "LISTEN_FDS=2x", NULL };
@@ -397,15 +397,23 @@ Test(passfds, listen_fds_out_of_range)
 	ASSERT_NONE(l);
 }
 
-Test(passfds, listen_fds_a_thousand)
+/* No count limit of its own: 1,000 and 18,000 (under this machine's
+ * hard RLIMIT_NOFILE of 20,000) are each kept whole. */
+Test(passfds, listen_fds_any_count)
 {
-	char *d[] = { "LISTEN_FDS=1000", NULL };
-	struct nl_fdlist l = from_env(d, NOBODY);
-	cr_assert_eq(l.n, 1000);
-	cr_assert_eq(l.overflow, 0);
-	cr_assert(has_fd(&l, 3));
-	cr_assert(has_fd(&l, 1002));
-	nl_fdlist_release(&l);
+	static const int counts[] = { 1000, 18000 };
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+		char var[32];
+		snprintf(var, sizeof var, "LISTEN_FDS=%d", counts[i]);
+		char *d[] = { var, NULL };
+		struct nl_fdlist l = from_env(d, NOBODY);
+		cr_assert_eq(l.n, counts[i]);
+		cr_assert_eq(l.overflow, 0);
+		cr_assert(has_fd(&l, 3));
+		cr_assert(has_fd(&l, counts[i] + 2));
+		cr_assert_not(has_fd(&l, counts[i] + 3));
+		nl_fdlist_release(&l);
+	}
 }
 
 Test(passfds, make_jobserver_auth)
