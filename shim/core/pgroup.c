@@ -15,6 +15,7 @@
 #include "core/fdlist.h"
 #include "log/arena.h"
 #include "base/state.h"
+#include "common/scratch.h"
 #include "common/sys.h"
 #include "log/json.h"
 
@@ -744,12 +745,16 @@ static void scan_member(int pid, void *arg)
 		m->act(pid, &m->st, m);
 }
 
-/* Our pipes and sockets, to say which of them an orphan holds. */
-#define OWN_MAX 64
+/* Our pipes and sockets, to say which of them an orphan holds: as many as
+ * we have, in scratch memory (the reaping may be in a signal handler).
+ * With no memory for more, those found so far are named. */
+struct own_object {
+	int fd;
+	char link[40];
+};
 struct own_objects {
-	int n;
-	int fd[OWN_MAX];
-	char link[OWN_MAX][40];
+	size_t n, len;
+	struct own_object *v;   /* scratch block of len bytes */
 };
 
 static ssize_t fd_link(pid_t pid, int fd, char *out, size_t cap)
@@ -778,10 +783,14 @@ static int is_pipe_or_socket(const char *link)
 static void collect_own(int fd, void *arg)
 {
 	struct own_objects *own = arg;
-	if (own->n < OWN_MAX &&
-	    fd_link(0, fd, own->link[own->n], sizeof own->link[0]) > 0 &&
-	    is_pipe_or_socket(own->link[own->n]))
-		own->fd[own->n++] = fd;
+	char link[40];
+	if (fd_link(0, fd, link, sizeof link) <= 0 || !is_pipe_or_socket(link) ||
+	    nl_scratch_grow((void **)&own->v, &own->len,
+			    (own->n + 1) * sizeof *own->v) != 0)
+		return;
+	own->v[own->n].fd = fd;
+	memcpy(own->v[own->n].link, link, sizeof link);
+	own->n++;
 }
 
 struct held_scan {
@@ -797,13 +806,13 @@ static void note_held(int fd, void *arg)
 	char link[40];
 	if (fd_link(h->pid, fd, link, sizeof link) <= 0 || !is_pipe_or_socket(link))
 		return;
-	for (int i = 0; i < h->own->n; i++) {
-		if (strcmp(link, h->own->link[i]) || h->len + 12 >= sizeof h->list)
+	for (size_t i = 0; i < h->own->n; i++) {
+		if (strcmp(link, h->own->v[i].link) || h->len + 12 >= sizeof h->list)
 			continue;
 		if (h->len)
 			h->list[h->len++] = ',';
 		h->len += nl_fmt_int(h->list + h->len, sizeof h->list - h->len,
-				     h->own->fd[i]);
+				     h->own->v[i].fd);
 	}
 }
 
@@ -987,12 +996,14 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	struct own_objects *own = nl_event_enabled() ? nl_arena_get(sizeof *own)
 						       : NULL;
 	if (own) {
-		own->n = 0;
+		*own = (struct own_objects){ 0 };
 		nl_for_each_open_fd(collect_own, own);
 		m->own = own;
 	}
 	m->act = kill_them && !audit ? term_member : log_member;
 	nl_for_each_number("/proc", scan_member, m);
+	if (own)
+		nl_scratch_free((void **)&own->v, &own->len);
 	if (kill_them && !audit && m->latest)
 		schedule_kill(pid, m->latest);
 out:

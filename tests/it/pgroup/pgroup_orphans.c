@@ -29,17 +29,22 @@ static void init(void)
 
 TestSuite(pgroup_orphans, .init = init, .fini = pg_cleanup, .timeout = 30);
 
-static void orphans(const char *policy)
+static void orphans_after(const char *policy, const char *pipes)
 {
 	char orphans_env[64];
 	snprintf(orphans_env, sizeof orphans_env, "NOLEAK_ORPHANS=%s", policy);
 	char *argv[] = { (char *)top("build/fixtures/pg_orphans"),
-			 (char *)pg_mark(policy), NULL };
+			 (char *)pg_mark(policy), (char *)pipes, NULL };
 	char *env[] = { log_env, orphans_env, NULL };
 	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out, "%s", r.out);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
 	cr_assert_eq(pg_field(r.out, "reaped", "status"), 0, "%s", r.out);
+}
+
+static void orphans(const char *policy)
+{
+	orphans_after(policy, NULL);
 }
 
 /* Lines of text whose "holds_fds" list has fd. */
@@ -103,6 +108,16 @@ Test(pgroup_orphans, log_names_them_and_the_pipes_they_hold)
 	orphans("log");
 	cr_expect(strstr(r.out, "late detached=alive stubborn=alive plain=alive\n"),
 		  "orphans=log killed something:\n%s", r.out);
+	expect_orphan_events("logged");
+}
+
+/* No limit on our pipes and sockets looked at: the pipe the orphans hold
+ * is named after 600 other pipe ends. */
+Test(pgroup_orphans, the_held_pipe_is_named_among_many)
+{
+	orphans_after("log", "300");
+	long fd = pg_field(r.out, "pipe_fd", "pipe_fd");
+	cr_assert_gt(fd, 600, "%s", r.out);
 	expect_orphan_events("logged");
 }
 
