@@ -35,9 +35,10 @@ CFLAGS  ?= -O2 -g
 # Includes name their layer: "common/sys.h", "policy/policy.h", and inside
 # the shim "base/real.h", "core/sweep.h", "log/event.h", "interpose/newfd.h".
 INCLUDES := -iquote . -iquote shim
-# The package installs the library in /usr/lib/<multiarch>; the launcher
+# The library's multiarch directory (lib/<multiarch>): the host compiler's,
+# or the target's own name (musl-gcc answers with the host's); the launcher
 # looks there too.
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MULTIARCH := $(or $(TARGET),$(shell $(CC) -print-multiarch 2>/dev/null))
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(TARGET_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	$(if $(MULTIARCH),-DNL_MULTIARCH='"$(MULTIARCH)"')
 # -z now: every libc function the shim calls is bound at load time, so a
@@ -70,7 +71,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 # Debian has for the host alone, and reads the same logs on the host.
 TOOLS := $(B)/noleak $(if $(and $(REPORT_SRC),$(if $(TARGET),,1)),$(B)/noleak-report)
 
-.PHONY: all check stack unit it deps install clean demo bench compat fuzz check-asan stress deb deb-test port-check ports
+.PHONY: all check stack unit it deps install install-check clean demo bench compat fuzz check-asan stress deb deb-test port-check ports
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(HEADERS) | $(KINC)
@@ -164,6 +165,7 @@ check: deps
 	$(MAKE) stack
 	tests/man.sh
 	tests/journald.sh
+	$(MAKE) install-check
 	$(MAKE) unit
 	$(MAKE) it
 
@@ -232,6 +234,12 @@ $(B)/port-smoke-time64: tests/port/smoke.c
 
 port-check: all $(PORT_SMOKE)
 	tests/port/run.sh $(B) $(or $(TARGET),x86_64-linux-gnu)
+	$(MAKE) install-check
+
+# make install into a temporary DESTDIR: where each target's library lands,
+# and the target's loader finding it through /usr/$LIB/libnoleak.so.
+install-check: all $(B)/port-smoke
+	tests/port/install.sh $(B) $(MULTIARCH) $(TARGET)
 
 # Every target: the toolchains from Debian (tests/port/deps.sh), each
 # target's build and its smoke suite.
@@ -243,18 +251,33 @@ ports:
 # Man pages: roff in man/, one section per suffix.
 MAN_PAGES := $(wildcard man/*.[157])
 
-LIBDIR ?= $(PREFIX)/lib
+# make install: the library in its target's multiarch directory, so that
+# with PREFIX=/usr the one entry /usr/$LIB/libnoleak.so names the right
+# build for every program: lib/x86_64-linux-gnu, lib/aarch64-linux-gnu,
+# lib/i386-linux-gnu and lib32 (ld.so of Debian's multilib libc6-i386
+# expands $LIB to lib32), lib/x86_64-linux-musl (no $LIB in musl's loader:
+# LD_PRELOAD names it).  The tools, man pages and example come with the
+# host's build; another target's only with INSTALL_TOOLS=1 (an image of
+# that target), since beside the host's they would replace its launcher.
+LIBDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+LIBDIRS := $(LIBDIR) $(if $(filter i386-linux-gnu,$(TARGET)),$(PREFIX)/lib32)
+INSTALL_TOOLS ?= $(if $(TARGET),,1)
 DOCDIR ?= $(PREFIX)/share/doc/noleak
 
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(B)/libnoleak.so $(DESTDIR)$(LIBDIR)/libnoleak.so
+	set -e; for d in $(LIBDIRS); do \
+		install -d $(DESTDIR)$$d; \
+		install -m 0755 $(B)/libnoleak.so $(DESTDIR)$$d/libnoleak.so; \
+	done
+ifneq ($(INSTALL_TOOLS),)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 policy/noleak.conf.example $(DESTDIR)$(DOCDIR)/noleak.conf.example
 	set -e; for p in $(MAN_PAGES); do \
 		d=$(DESTDIR)$(PREFIX)/share/man/man$${p##*.}; \
 		install -d $$d; install -m 0644 $$p $$d/; \
 	done
+endif
 
 # The Debian package (debian/, debhelper), built from a copy of the tree in
 # build/deb/src: build/deb/libnoleak_<version>_<arch>.deb, then lintian.

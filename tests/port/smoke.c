@@ -14,6 +14,9 @@
  * (qemu-i386 7.2 hangs in the child of a dynamically linked program's fork,
  * and in pthread_create, on some hosts; run.sh says when it uses this).
  *
+ * `port-smoke loaded`: prints "loaded PATH" (the shim's file) or "not
+ * loaded", and exits 0 or 1 (tests/port/install.sh).
+ *
  * `port-smoke exec-locks`: the record locks, with no child: the program
  * takes and drops locks on fds 3-9 and execs the shell that checks which
  * of them it got (a held lock crosses exec under the shim, as flock -c
@@ -58,16 +61,23 @@ static void result(const char *name, int ok, const char *why)
 	fflush(stdout);
 }
 
-static int shim_loaded(void)
+/* The path of the shim's mapping, into `path` (NULL: only whether). */
+static int shim_mapped(char *path, size_t cap)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
 	int found = 0;
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof line, f))
-		if (strstr(line, "libnoleak"))
-			found = 1;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *p = strstr(line, "libnoleak");
+		char *slash = p ? strchr(line, '/') : NULL;
+		if (!p)
+			continue;
+		found = 1;
+		if (path && slash)
+			snprintf(path, cap, "%.*s", (int)strcspn(slash, "\n"), slash);
+	}
 	fclose(f);
 	return found;
 }
@@ -376,7 +386,13 @@ static void case_thread(void)
 
 int main(int argc, char **argv)
 {
-	shim = shim_loaded();
+	if (argc > 1 && !strcmp(argv[1], "loaded")) {
+		char path[512] = "";
+		int yes = shim_mapped(path, sizeof path);
+		printf(yes ? "loaded %s\n" : "not loaded\n", path);
+		return !yes;
+	}
+	shim = shim_mapped(NULL, 0);
 	unsetenv("LD_PRELOAD");
 	if (argc > 1 && !strcmp(argv[1], "exec-locks"))
 		return exec_locks();

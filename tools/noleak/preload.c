@@ -122,7 +122,8 @@ static int system_libdir(char *out)
 }
 
 /* The library shipped with this noleak: next to it (the build tree) or in
- * ../lib (make install's $PREFIX/bin and $PREFIX/lib). */
+ * ../lib or ../lib/<multiarch> (make install's $PREFIX/bin and
+ * $PREFIX/lib/<multiarch>). */
 static int bundled_library(char *out)
 {
 	char self[PATH_MAX];

@@ -45,9 +45,9 @@ static int is_regular(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* libnoleak.so next to the launcher (the build tree), in ../lib (the
- * installed layout $PREFIX/bin/noleak, $PREFIX/lib/libnoleak.so), or in
- * ../lib/<multiarch> (the package's). */
+/* libnoleak.so next to the launcher (the build tree), in ../lib (an older
+ * install), or in ../lib/<multiarch> (make install's and the package's:
+ * $PREFIX/bin/noleak, $PREFIX/lib/<multiarch>/libnoleak.so). */
 static int find_library(char *out, size_t cap, char *where, size_t wcap)
 {
 	char self[PATH_MAX];

@@ -82,11 +82,14 @@ static const char *files_outside_prefix(const char *except)
 	return r.out;
 }
 
+/* The library's multiarch directory (the Makefile's NL_MULTIARCH). */
+#define INSTALLED_LIB "usr/local/lib/" NL_MULTIARCH "/libnoleak.so"
+
 Test(foundation_install, installs_the_three_files)
 {
 	make_install();
-	cr_expect_eq(mode_of(under("usr/local/lib/libnoleak.so")), 0755);
-	expect_same_file(under("usr/local/lib/libnoleak.so"), shim_path());
+	cr_expect_eq(mode_of(under(INSTALLED_LIB)), 0755);
+	expect_same_file(under(INSTALLED_LIB), shim_path());
 	cr_expect_eq(mode_of(under("usr/local/bin/noleak")), 0755);
 	expect_same_file(under("usr/local/bin/noleak"), top("build/noleak"));
 	cr_expect_eq(mode_of(under("usr/local/share/doc/noleak/noleak.conf.example")),
@@ -138,7 +141,7 @@ Test(foundation_install, installed_launcher_uses_the_installed_library)
 	char *print[] = { (char *)under("usr/local/bin/noleak"), "sh", "-c",
 			  "cat /proc/$$/maps", NULL };
 	cr_assert_eq(run(&r, print, NULL, 0, TIMEOUT, NULL), 0);
-	cr_expect(strstr(r.out, under("usr/local/lib/libnoleak.so")),
+	cr_expect(strstr(r.out, under(INSTALLED_LIB)),
 		  "the installed library is not loaded:\n%s", r.out);
 }
 
