@@ -236,7 +236,8 @@ struct sock_plan {
 	unsigned secs;            /* the policy's timeout for this kind */
 	int rcv, snd;             /* set SO_RCVTIMEO / SO_SNDTIMEO to secs */
 	const char *timeout_note; /* why neither is set */
-	int keepalive;            /* set SO_KEEPALIVE and TCP_KEEP* */
+	int keepalive;            /* keepalive on, with the policy's values */
+	int inherited;            /* ... already: copied from the listener */
 	const char *keepalive_note;
 };
 
@@ -293,20 +294,23 @@ static void plan_socket(int fd, enum sock_class cls, int nonblocking,
 		plan->keepalive_note = "program";
 	else
 		plan->keepalive = 1;
+	plan->inherited = plan->keepalive && (prior & NL_SOCK_LISTEN_ALIVE);
 }
 
-static void apply_keepalive(int fd, const struct nl_keepalive *k)
+/* 0 when every option is set. */
+static int apply_keepalive(int fd, const struct nl_keepalive *k)
 {
 	if (set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0)
-		return;
-	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)k->idle);
-	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)k->intvl);
-	set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)k->cnt);
+		return -1;
+	int r = set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)k->idle) |
+		set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)k->intvl) |
+		set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)k->cnt);
 	/* Off by default: it would also abort a healthy connection whose
 	 * reader pauses with a zero window for that long. */
 	if (k->user_timeout)
-		set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-			    (int)(k->user_timeout * 1000u));
+		r |= set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+				 (int)(k->user_timeout * 1000u));
+	return r < 0 ? -1 : 0;
 }
 
 /* Set what the plan says; returns the SHIM bits that now hold. */
@@ -319,7 +323,7 @@ static uint32_t apply_plan(int fd, const struct sock_plan *plan,
 		bits |= NL_SOCK_SHIM_RCV;
 	if (plan->snd && nl_sock_set_wait(fd, NL_SOCK_WRITE, usec) == 0)
 		bits |= NL_SOCK_SHIM_SND;
-	if (plan->keepalive)
+	if (plan->keepalive && !plan->inherited)
 		apply_keepalive(fd, &p->keepalive);
 	return bits;
 }
@@ -484,16 +488,17 @@ int nl_sock_still_silent(int fd, enum nl_sock_dir dir)
 
 /* Decide for a socket that just became connected, then set (enforce) or
  * log (audit).  `prior`: what the slot knew of this socket (the program's
- * choices, a timeout the shim set earlier). */
-static void handle_connected(int fd, uint64_t ino, enum sock_class cls,
-			     int nonblocking, uint32_t prior, const char *via)
+ * choices, a timeout the shim set earlier; for an accepted socket, its
+ * listener's).  Returns 1 when the shim set keepalive on fd itself. */
+static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
+			    int nonblocking, uint32_t prior, const char *via)
 {
 	const struct nl_policy *p = nl_policy();
 	uint32_t own = prior & NL_SOCK_OWN_BITS;
 	if (p->mode != NL_MODE_ENFORCE && !nl_event_enabled()) {
 		/* Audit with nowhere to log: nothing to decide. */
 		slot_write(fd, own ? ino : 0, own, 0);
-		return;
+		return 0;
 	}
 	struct sock_plan plan;
 	plan_socket(fd, cls, nonblocking, prior, p, &plan);
@@ -506,6 +511,25 @@ static void handle_connected(int fd, uint64_t ino, enum sock_class cls,
 		slot_write(fd, ino, shim | own, plan.secs);
 	else
 		slot_write(fd, 0, 0, 0);
+	return p->mode == NL_MODE_ENFORCE && plan.keepalive && !plan.inherited;
+}
+
+/* The shim's keepalive went on a socket accepted from the fresh listener
+ * whose inode is lino.  At the second such socket the listener gets the
+ * options too: the kernel copies them to every socket accepted afterwards,
+ * which then needs no setsockopt for them.  A listener that accepts once
+ * (a hand-over, a test) is left as the program made it. */
+static void listener_keepalive(int listener, uint64_t lino, uint32_t lbits)
+{
+	struct nl_sock_slot *ls = slot_for(listener, 0);
+	if (!ls || atomic_load(&ls->ino) != lino)
+		return;
+	if (!(lbits & NL_SOCK_ACCEPTED)) {
+		atomic_fetch_or(&ls->bits, NL_SOCK_ACCEPTED);
+		return;
+	}
+	if (apply_keepalive(listener, &nl_policy()->keepalive) == 0)
+		atomic_fetch_or(&ls->bits, NL_SOCK_LISTEN_ALIVE);
 }
 
 void nl_sock_created(int fd, int domain, int type, int protocol,
@@ -533,10 +557,14 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 	 * program's choices on the listener are its choices here too; a
 	 * fresh listener also tells the kind. */
 	uint32_t from_listener = 0;
+	uint64_t lino = 0;
 	struct nl_sock_slot *ls = slot_for(listener, 0);
-	if (ls && (atomic_load(&ls->bits) & (NL_SOCK_OWN_BITS | NL_SOCK_FRESH)))
-		from_listener = bits_for(listener, socket_ino(listener)) &
-				(NL_SOCK_OWN_BITS | NL_SOCK_FRESH);
+	if (ls && (atomic_load(&ls->bits) & (NL_SOCK_OWN_BITS | NL_SOCK_FRESH))) {
+		lino = socket_ino(listener);
+		from_listener = bits_for(listener, lino) &
+				(NL_SOCK_OWN_BITS | NL_SOCK_FRESH |
+				 NL_SOCK_ACCEPTED | NL_SOCK_LISTEN_ALIVE);
+	}
 	enum sock_class cls = from_listener & NL_SOCK_FRESH ? CLASS_TCP
 							    : classify(fd);
 	if (!class_matters(cls))
@@ -548,8 +576,10 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 		errno = saved;
 		return;
 	}
-	handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0,
-			 from_listener, "accept");
+	if (handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0,
+			     from_listener, "accept") &&
+	    (from_listener & NL_SOCK_FRESH))
+		listener_keepalive(listener, lino, from_listener);
 	errno = saved;
 }
 
@@ -568,15 +598,22 @@ void nl_sock_connected(int fd, int result, int err)
 	struct nl_sock_slot *s = slot_for(fd, 0);
 	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
 		ino = socket_ino(fd);
-	uint32_t fresh = bits_for(fd, ino) & NL_SOCK_FRESH;
+	uint32_t known = bits_for(fd, ino);
+	uint32_t fresh = known & NL_SOCK_FRESH;
 	enum sock_class cls = fresh ? CLASS_TCP : classify(fd);
 	if (!class_matters(cls) || (result != 0 && cls != CLASS_TCP)) {
 		slot_write(fd, 0, 0, 0);
 		errno = saved;
 		return;
 	}
-	int fl = nl_sys_fcntl(fd, F_GETFL, 0);
-	int nonblocking = result != 0 || fl < 0 || (fl & O_NONBLOCK);
+	/* A non-blocking TCP socket's first connect cannot return 0: the
+	 * handshake is still under way when the call returns (EINPROGRESS),
+	 * but for TCP_FASTOPEN_CONNECT, which defers it. */
+	int nonblocking = result != 0;
+	if (!nonblocking && !(fresh && !(known & NL_SOCK_DEFER))) {
+		int fl = nl_sys_fcntl(fd, F_GETFL, 0);
+		nonblocking = fl < 0 || (fl & O_NONBLOCK);
+	}
 	if (!ino)
 		ino = socket_ino(fd);
 	/* A datagram socket connected again still has the shim's timeout:
@@ -609,6 +646,8 @@ static uint32_t own_bit(int level, int name)
 void nl_sock_option_set(int fd, int level, int name)
 {
 	uint32_t bit = own_bit(level, name);
+	if (level == IPPROTO_TCP && name == TCP_FASTOPEN_CONNECT)
+		bit = NL_SOCK_DEFER;
 	if (!bit || !nl_fd_policy_active())
 		return;
 	uint64_t ino = socket_ino(fd);
@@ -624,5 +663,18 @@ void nl_sock_option_set(int fd, int level, int name)
 		bits &= ~NL_SOCK_SHIM_RCV;
 	if (bit == NL_SOCK_OWN_SND)
 		bits &= ~NL_SOCK_SHIM_SND;
+	/* A listener the shim gave keepalive: the program's option is its
+	 * choice from now on.  Without the shim, setting TCP_KEEP* alone
+	 * leaves keepalive off: so does the shim, and its TCP_USER_TIMEOUT
+	 * goes back to 0.  Its TCP_KEEP* values stay, unused while keepalive
+	 * is off: the kernel cannot reset them to follow the sysctls again. */
+	if (bit == NL_SOCK_OWN_ALIVE && (bits & NL_SOCK_LISTEN_ALIVE)) {
+		if (!(level == SOL_SOCKET && name == SO_KEEPALIVE))
+			set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+		if (!(level == IPPROTO_TCP && name == TCP_USER_TIMEOUT) &&
+		    nl_policy()->keepalive.user_timeout)
+			set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+		bits &= ~(NL_SOCK_LISTEN_ALIVE | NL_SOCK_ACCEPTED);
+	}
 	slot_write(fd, ino, bits | bit, secs);
 }

@@ -45,6 +45,15 @@ enum {
 				       * for the OWN bits, so nothing needs
 				       * asking (nor does a socket accepted
 				       * from it, which inherits them) */
+	NL_SOCK_ACCEPTED  = 1u << 7,  /* a fresh listener from which a socket
+				       * got the shim's keepalive */
+	NL_SOCK_LISTEN_ALIVE = 1u << 8, /* the shim set keepalive on this
+				       * fresh listener (at its second accept
+				       * that needed it): the sockets accepted
+				       * from it inherit it from the kernel */
+	NL_SOCK_DEFER     = 1u << 9,  /* the program set TCP_FASTOPEN_CONNECT:
+				       * connect() may return 0 on a
+				       * non-blocking socket */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -92,11 +101,16 @@ void nl_sock_created(int fd, int domain, int type, int protocol,
 		     uint64_t ino);
 /* accept/accept4 returned `fd` from `listener`; `flags` are the caller's
  * accept4 flags (SOCK_NONBLOCK: no timeout); `ino`: fd's inode if known,
- * else 0.  The listener is never touched.  Keeps errno. */
+ * else 0.  The listener never gets a timeout; a fresh listener whose second
+ * accepted socket needs the shim's keepalive gets the keepalive options
+ * too, which the kernel copies to every socket accepted after (no
+ * setsockopt per accept).  Keeps errno. */
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino);
 /* connect(fd) returned `result` with errno `err`: a blocking connect that
  * succeeded gets the timeout; any connected or connecting TCP socket gets
- * keepalive.  Keeps errno. */
+ * keepalive.  A fresh socket's first connect that returned 0 was blocking
+ * (a non-blocking TCP connect returns EINPROGRESS, unless
+ * TCP_FASTOPEN_CONNECT defers it): no fcntl asks.  Keeps errno. */
 void nl_sock_connected(int fd, int result, int err);
 /* The program set an option itself (setsockopt succeeded): the shim must
  * never override it, and stops treating a timeout as its own. */

@@ -3,8 +3,9 @@
  * the program made with socket() has the kernel's default options but for
  * what it set through setsockopt(), which the shim records: connect() and
  * accept() then set the timeout and keepalive without asking the kernel
- * anything (no getsockopt).  The options themselves are checked in
- * sock_options. */
+ * anything (no getsockopt, no fcntl), and a listener that accepts again
+ * hands its keepalive on through the kernel.  The options themselves are
+ * checked in sock_options. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -30,7 +31,20 @@ Test(sock_cost, fresh_sockets_need_no_getsockopt)
 {
 	cr_expect_eq(count_calls("NOLEAK_MODE=enforce", "getsockopt"), 0);
 	cr_expect_eq(count_calls("NOLEAK_MODE=audit", "getsockopt"), 0);
-	/* Timeouts and keepalive on both ends, as before. */
+}
+
+/* Each end gets its two timeouts; the client its four keepalive options.
+ * The first two accepted sockets get them too, the second also on its
+ * listener, and every socket accepted after inherits them from it. */
+Test(sock_cost, accepted_sockets_inherit_keepalive_from_listener)
+{
 	cr_expect_eq(count_calls("NOLEAK_MODE=enforce", "setsockopt"),
-		     CONNECTIONS * 2 * 6);
+		     CONNECTIONS * (6 + 2) + 2 * 4 + 4);
+}
+
+/* A fresh socket's first connect() that returned 0 was blocking: no
+ * F_GETFL asks. */
+Test(sock_cost, blocking_connect_needs_no_fcntl)
+{
+	cr_expect_eq(count_calls("NOLEAK_MODE=enforce", "fcntl"), 0);
 }

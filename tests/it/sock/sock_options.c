@@ -125,6 +125,36 @@ Test(sock_options, listener_options_inherited_by_accepted_survive)
 	cr_expect_null(strstr(a, "idle=60 "), "keepalive values overridden: %s", a);
 }
 
+/* From the second accept on, the keepalive options go on the listener
+ * and the kernel copies them: every accepted socket has the same. */
+Test(sock_options, every_accepted_socket_gets_keepalive)
+{
+	char *env[] = { "NOLEAK_KEEPALIVE=30,5,3,20", NULL };
+	const char *want = "rcv=300.000 snd=300.000 ka=1 idle=30 intvl=5 cnt=3 ut=20000";
+	opts("serve3", env, 1);
+	for (int i = 1; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "accepted%d", i);
+		cr_expect_str_eq(strchr(line(name), ' ') + 1, want, "%s", name);
+	}
+}
+
+/* A keepalive option the program sets on that listener afterwards is its
+ * choice, as without the shim: keepalive stays off (TCP_KEEPIDLE alone
+ * does not turn it on), the user timeout back to none. */
+Test(sock_options, program_keepalive_on_listener_after_accepts_wins)
+{
+	char *env[] = { "NOLEAK_KEEPALIVE=30,5,3,20", NULL };
+	opts("serve3_idle", env, 1);
+	const char *l = line("accepted3");
+	const char *want = "accepted3 rcv=300.000 snd=300.000 ka=0 idle=33 ";
+	cr_expect(!strncmp(l, want, strlen(want)), "%s", l);
+	cr_expect(strstr(l, " ut=0"), "%s", l);
+	l = line("listener");
+	want = "listener rcv=0.000 snd=0.000 ka=0 idle=33 ";
+	cr_expect(!strncmp(l, want, strlen(want)), "%s", l);
+}
+
 Test(sock_options, nonblocking_connect_gets_keepalive_only)
 {
 	char *env[] = { "NOLEAK_SOCK_TIMEOUT=2", NULL };
