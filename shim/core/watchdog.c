@@ -103,12 +103,17 @@ static int finish_try(long r, int fd, ssize_t *result)
  * return: MSG_WAITALL, or a socket whose SO_RCVLOWAT is above 1.  Neither
  * a try nor poll() reproduces when such a read returns (TCP wakes a reader
  * only when the data not yet copied reaches SO_RCVLOWAT), so it is the real
- * call, unwatched. */
+ * call, unwatched.  A read of at most one byte needs no asking: the kernel
+ * waits for min(SO_RCVLOWAT, length) bytes, and at least one (the lengths
+ * of readv and recvmsg are in the program's memory, which the shim does
+ * not read). */
 static int waits_for_more(const struct nl_read_op *op)
 {
 	if (op->call != NL_RD_READ && op->call != NL_RD_READV &&
 	    (op->flags & MSG_WAITALL))
 		return 1;
+	if (op->call != NL_RD_READV && op->call != NL_RD_RECVMSG && op->n <= 1)
+		return 0;
 	int lowat = 1;
 	socklen_t len = sizeof lowat;
 	return nl_sys6(SYS_getsockopt, op->fd, SOL_SOCKET, SO_RCVLOWAT,
@@ -150,8 +155,10 @@ static enum nl_fd_kind kind_now(int fd)
 	}
 }
 
+/* `checked`: kind comes from kind_now(), not the fd table's cache.  With
+ * NL_TRY_WAIT, *proved is what fd certainly is (see nl_watch_try). */
 static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
-		    int checked, ssize_t *result)
+		    int checked, ssize_t *result, enum nl_fd_kind *proved)
 {
 	int recv_call = op->call != NL_RD_READ && op->call != NL_RD_READV;
 	long r;
@@ -162,6 +169,7 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 		if (waits_for_more(op))
 			return NL_TRY_REAL;
 		r = socket_try(op);
+		*proved = NL_KIND_SOCKET;  /* only sockets take recv */
 		if (r != -ENOTSOCK)
 			return finish_try(r, op->fd, result);
 		break;  /* not a socket any more */
@@ -169,6 +177,9 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 		if (recv_call)
 			return NL_TRY_REAL;  /* ENOTSOCK */
 		r = pipe_try(op);
+		/* Sockets and some files take RWF_NOWAIT too: only an fstat
+		 * proves a pipe. */
+		*proved = checked ? NL_KIND_PIPE : NL_KIND_UNKNOWN;
 		if (r != -EOPNOTSUPP && r != -EINVAL && r != -ESPIPE)
 			return finish_try(r, op->fd, result);
 		break;  /* pipes take RWF_NOWAIT: not a pipe any more */
@@ -178,6 +189,7 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 		/* ptys refuse RWF_NOWAIT: ask poll, then read for real. */
 		if (ready_now(op->fd) || fd_nonblocking(op->fd))
 			return NL_TRY_REAL;
+		*proved = NL_KIND_TTY;
 		return checked || kind_now(op->fd) == NL_KIND_TTY ? NL_TRY_WAIT
 								  : NL_TRY_REAL;
 	default:
@@ -187,16 +199,22 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 		return NL_TRY_REAL;
 	enum nl_fd_kind now = kind_now(op->fd);
 	if (now != kind)
-		return try_kind(op, now, 1, result);
+		return try_kind(op, now, 1, result, proved);
 	/* A pipe that refuses RWF_NOWAIT (an older kernel): ask poll. */
 	if (kind != NL_KIND_PIPE || ready_now(op->fd) || fd_nonblocking(op->fd))
 		return NL_TRY_REAL;
+	*proved = NL_KIND_PIPE;
 	return NL_TRY_WAIT;
 }
 
-int nl_watch_try(const struct nl_read_op *op, ssize_t *result)
+int nl_watch_try(const struct nl_read_op *op, ssize_t *result,
+		 enum nl_fd_kind *kind)
 {
-	return try_kind(op, nl_fd_kind(op->fd), 0, result);
+	*kind = NL_KIND_UNKNOWN;
+	int way = try_kind(op, nl_fd_kind(op->fd), 0, result, kind);
+	if (way != NL_TRY_WAIT)
+		*kind = NL_KIND_UNKNOWN;
+	return way;
 }
 
 /* --- waiting --- */
@@ -236,10 +254,11 @@ static long long next_deadline(long long warn_at, long long limit_at)
 }
 
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
-		  long long limit_us, int *timed_out)
+		  enum nl_fd_kind kind, long long limit_us, int *timed_out)
 {
 	const struct nl_policy *p = nl_policy();
-	enum nl_fd_kind kind = kind_now(op->fd);
+	if (kind == NL_KIND_UNKNOWN)
+		kind = kind_now(op->fd);
 	w->t0 = now_us();
 	w->warned = 0;
 	*timed_out = 0;

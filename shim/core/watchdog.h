@@ -16,7 +16,9 @@
  * straight to the real call, unwatched: MSG_WAITALL, SO_RCVLOWAT above 1,
  * terminals in non-canonical mode or read from a background group, other
  * character devices, files, and recv* on anything but a socket.  The fd
- * table's cached kind is confirmed with fstat before any wait.
+ * table's cached kind is confirmed before any wait: by fstat, or by the
+ * try itself on a socket (only a socket takes recv).  A read of at most
+ * one byte needs no SO_RCVLOWAT check.
  *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
  * handler that had SA_RESTART lets the wait go on, and one without it ends
@@ -32,6 +34,7 @@
 #include <sys/uio.h>
 
 #include "base/state.h"
+#include "core/fdtable.h"
 
 /* Reads go straight to libc (but for sockets the shim timed): no read
  * watchdog and no stdin=detach.  Set once by init (nl_watch_configure);
@@ -73,18 +76,22 @@ struct nl_watch {
  * error other than would-block — also EAGAIN on a non-blocking fd) and
  * *result holds what the real call would have returned; NL_TRY_WAIT: it
  * would block, wait first; NL_TRY_REAL: make the real call now (data is
- * ready, or the fd is not one the watchdog watches). */
+ * ready, or the fd is not one the watchdog watches).  With NL_TRY_WAIT,
+ * *kind is what the try proved fd to be (a recv that did not fail with
+ * ENOTSOCK, an fstat), else NL_KIND_UNKNOWN. */
 enum { NL_TRY_DONE, NL_TRY_WAIT, NL_TRY_REAL };
-int nl_watch_try(const struct nl_read_op *op, ssize_t *result);
+int nl_watch_try(const struct nl_read_op *op, ssize_t *result,
+		 enum nl_fd_kind *kind);
 
 /* Wait until fd is readable, logging read_blocked after read_warn.
- * `limit_us` bounds the wait (a socket's own shim timeout; 0 = none;
- * read_timeout for pipes, FIFOs and ttys is applied here).  Returns 0 to
- * go on with the real call, or -1 with errno: EINTR for a handler without
- * SA_RESTART, EIO for a terminal that hung up, EAGAIN when a limit was
- * reached (`*timed_out` set then). */
+ * `kind`: what fd is, as nl_watch_try proved it (NL_KIND_UNKNOWN: ask
+ * fstat).  `limit_us` bounds the wait (a socket's own shim timeout; 0 =
+ * none; read_timeout for pipes, FIFOs and ttys is applied here).  Returns
+ * 0 to go on with the real call, or -1 with errno: EINTR for a handler
+ * without SA_RESTART, EIO for a terminal that hung up, EAGAIN when a limit
+ * was reached (`*timed_out` set then). */
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
-		  long long limit_us, int *timed_out);
+		  enum nl_fd_kind kind, long long limit_us, int *timed_out);
 
 /* The real call returned r: log read_unblocked if the read was reported. */
 void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,

@@ -250,7 +250,8 @@ static inline ssize_t after_read(const struct nl_read_op *op, ssize_t r)
 static ssize_t watched_op(const struct nl_read_op *op)
 {
 	ssize_t r;
-	int way = nl_watch_try(op, &r);
+	enum nl_fd_kind kind;
+	int way = nl_watch_try(op, &r, &kind);
 	if (way == NL_TRY_DONE)
 		return after_read(op, r);
 	int sock = timed(op->fd, NL_SOCK_READ, op->flags);
@@ -259,7 +260,8 @@ static ssize_t watched_op(const struct nl_read_op *op)
 	unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ) : 0;
 	struct nl_watch w;
 	int timed_out;
-	if (nl_watch_wait(&w, op, (long long)secs * 1000000, &timed_out) < 0) {
+	if (nl_watch_wait(&w, op, kind, (long long)secs * 1000000,
+			  &timed_out) < 0) {
 		int e = errno;
 		if (timed_out && secs)
 			e = nl_sock_timed_out(op->fd, NL_SOCK_READ,
