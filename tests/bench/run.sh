@@ -8,6 +8,8 @@
 #
 #   BENCH_QUICK=1   a short run (about a minute) instead of about five
 #   BENCH_FIGURES   the figures to run (default: all, see FIGURES)
+#   BENCH_LIB       the library to measure (default: build/libnoleak.so),
+#                   e.g. an older build to compare with
 #   BENCH_WORKLOADS the real workloads to run (default: configure make git python)
 #   CC              compiler for the harnesses (default gcc)
 #
@@ -26,7 +28,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=$TOP/build
 OUT=$B/bench
-LIB=$B/libnoleak.so
+LIB=${BENCH_LIB:-$B/libnoleak.so}
 EMPTY=$B/empty.so
 REPORT_TOOL=$B/noleak-report
 JSON=$B/bench.json
