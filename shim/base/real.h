@@ -13,6 +13,10 @@
  *     (pthread_create, fork, vfork, _Fork, clone: their interposers call
  *     it first).  It runs once; from then on no lookup calls dlsym again,
  *     not even for a symbol libc lacks;
+ *   - a signal handler never calls dlsym (the loader's lock; a handler may
+ *     interrupt the loader itself): the calls a handler may make are looked
+ *     up before the first handler is installed (nl_real_resolve_for_handlers
+ *     from the sigaction interposer);
  *   - a child the shim did not see forking (made by syscall(SYS_clone) or
  *     before any of those) never calls dlsym either: an unresolved slot
  *     yields NULL there, and the caller falls back to the raw system call
@@ -76,5 +80,12 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 /* Look up every declared symbol now, once (before a thread or a child can
  * exist); cheap after the first call. */
 void nl_real_resolve_all(void);
+
+/* Look up, once, the symbols of the interposed calls a signal handler may
+ * make (signal-safety(7)): called before the first handler is installed,
+ * so that no handler's call ever reaches dlsym, which takes the loader's
+ * lock.  About 45 lookups, paid only by a process that installs a handler
+ * before it starts a thread or a child. */
+void nl_real_resolve_for_handlers(void);
 
 #endif

@@ -102,6 +102,8 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 		errno = ENOSYS;
 		return -1;
 	}
+	if (act && is_handler((void *)act->sa_handler))
+		nl_real_resolve_for_handlers();
 	int in_range = sig > 0 && sig < _NSIG;
 	struct sig_slot *s = in_range ? &slots[sig] : NULL;
 	void *prev_h = s ? atomic_load(&s->handler) : NULL;
