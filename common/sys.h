@@ -164,17 +164,29 @@ static inline int nl_sys_prlimit(int resource, const struct rlimit *new_lim,
 	return 0;
 }
 
-/* An anonymous private mapping of len bytes: its address, or -errno
- * (test with r < 0 && r > -4096: addresses may look negative). */
-static inline long nl_sys_mmap_anon(size_t len)
+/* An anonymous private read-write mapping of len bytes with `flags` added
+ * (MAP_NORESERVE): its address, or -errno (test with r < 0 && r > -4096:
+ * addresses may look negative).  errno is never touched. */
+static inline long nl_sys_mmap_anon_flags(size_t len, int flags)
 {
 #ifdef SYS_mmap2
 	return nl_sys6(SYS_mmap2, 0, (long)len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 #else
 	return nl_sys6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 #endif
+}
+
+static inline long nl_sys_mmap_anon(size_t len)
+{
+	return nl_sys_mmap_anon_flags(len, 0);
+}
+
+/* Whether a value returned by the two above is an error. */
+static inline int nl_sys_mmap_failed(long r)
+{
+	return r < 0 && r > -4096;
 }
 
 static inline int nl_sys_munmap(void *addr, size_t len)

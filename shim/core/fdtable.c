@@ -90,25 +90,26 @@ const char *nl_call_name(enum nl_call c)
 }
 
 /* The table, mapped on first use.  Two threads racing here both map; the
- * loser unmaps its copy.  mmap is a plain system call: safe after fork. */
+ * loser unmaps its copy.  A raw system call: safe after fork, and a failure
+ * leaves errno alone (the fd call that needed the table succeeded). */
 static struct nl_fd_slot *table_get(int create)
 {
 	struct nl_fd_slot *t = atomic_load_explicit(&table, memory_order_acquire);
 	if (t || !create)
 		return t;
 	size_t size = sizeof(struct nl_fd_slot) * NL_FD_TABLE_SIZE;
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED) {
+	long m = nl_sys_mmap_anon_flags(size, MAP_NORESERVE);
+	if (nl_sys_mmap_failed(m)) {
 		atomic_store(&table_failed, 1);
 		return NULL;
 	}
 	struct nl_fd_slot *expected = NULL;
-	if (!atomic_compare_exchange_strong(&table, &expected, m)) {
-		munmap(m, size);
+	if (!atomic_compare_exchange_strong(&table, &expected,
+					    (struct nl_fd_slot *)m)) {
+		nl_sys_munmap((void *)m, size);
 		return expected;
 	}
-	return m;
+	return (struct nl_fd_slot *)m;
 }
 
 static struct nl_fd_slot *slot_for(int fd, int create)

@@ -651,12 +651,12 @@ static struct rec *claim(void)
 	struct rec *r = claim_in_pages();
 	if (r || (drop_stale() && (r = claim_in_pages())))
 		return r;
-	struct page *pg = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (pg == MAP_FAILED) {
+	long m = nl_sys_mmap_anon(PAGE_BYTES);   /* errno left alone */
+	if (nl_sys_mmap_failed(m)) {
 		log_pgroup("untracked", "no memory", 0, 0);
 		return NULL;
 	}
+	struct page *pg = (struct page *)m;
 	atomic_store(&pg->r[0].pid, -1);
 	pg->next = atomic_load(&pages);
 	while (!atomic_compare_exchange_weak(&pages, &pg->next, pg))
@@ -1099,7 +1099,7 @@ void nl_pgroup_after_fork(pid_t parent)
 	struct page *pg = atomic_exchange(&pages, NULL);
 	while (pg) {
 		struct page *next = pg->next;
-		munmap(pg, PAGE_BYTES);
+		nl_sys_munmap(pg, PAGE_BYTES);
 		pg = next;
 	}
 	atomic_store(&pending_count, 0);

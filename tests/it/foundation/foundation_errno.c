@@ -78,3 +78,18 @@ Test(foundation_errno, off)
 	char *env[] = { "NOLEAK_MODE=off", NULL };
 	expect_same_as_without_shim(env);
 }
+
+/* The shim's tables could not be mapped (no address space left): the
+ * calls succeed and errno is left alone, as without the shim. */
+Test(foundation_errno, no_memory_for_the_tables)
+{
+	char *nomem[] = { argv[0], "nomem", NULL };
+	struct run_result want;
+	cr_assert_eq(run(&want, nomem, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&want), 0, "%s%s", want.out, want.err);
+	cr_assert(strstr(want.out, "open, no memory"), "%s", want.out);
+	char *env[] = { "NOLEAK_MODE=enforce", NULL };
+	cr_assert_eq(run(&r, nomem, env, 1, TIMEOUT, NULL), 0);
+	cr_expect_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	cr_expect_str_eq(r.out, want.out);
+}
