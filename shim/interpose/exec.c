@@ -18,6 +18,7 @@
 #include "log/arena.h"
 #include "base/real.h"
 #include "core/sweep.h"
+#include "common/scratch.h"
 #include "common/sys.h"
 #include "log/json.h"
 
@@ -46,22 +47,74 @@ static char *const *env_with_marker(char **out, char *const envp[],
 	return out;
 }
 
+/* The room for an environment with the group marker: never on the stack
+ * (an environment may have thousands of entries; exec is async-signal-safe
+ * and gets 1 KiB).  A scratch block per thread, reused by the thread's next
+ * exec: a successful exec takes it away with the address space, but for a
+ * vfork child's, which lives on in the parent and is reused there (the
+ * rule of the fd table's stash, core/fdtable.c).  `user` is the process
+ * preparing an exec in it: a handler's exec that interrupts that one maps
+ * a block of its own (`own`), given back if its exec fails; a vfork child
+ * whose exec succeeded leaves its pid, which its parent takes for free. */
+static __thread struct {
+	void *block;
+	size_t len;
+	pid_t user;
+} env_scratch __attribute__((tls_model("initial-exec")));
+
+struct env_room {
+	char **room;    /* NULL: no memory, the marker is left out */
+	void *own;
+	size_t own_len;
+};
+
+/* Room for n pointers, then the marker's text (no frame space for it). */
+static struct env_room env_room_take(size_t n)
+{
+	struct env_room r = { NULL, NULL, 0 };
+	pid_t self = nl_sys_getpid();
+	size_t need = n * sizeof(char *) + NL_PGROUP_MARKER_MAX;
+	if (env_scratch.user == self) {
+		if (nl_scratch_grow(&r.own, &r.own_len, need) == 0)
+			r.room = r.own;
+		return r;
+	}
+	env_scratch.user = self;
+	if (nl_scratch_grow(&env_scratch.block, &env_scratch.len, need) == 0)
+		r.room = env_scratch.block;
+	else
+		env_scratch.user = 0;
+	return r;
+}
+
+static void env_room_give_back(struct env_room *r)
+{
+	if (r->own)
+		nl_scratch_free(&r->own, &r->own_len);
+	else if (r->room)
+		env_scratch.user = 0;
+}
+
 /* Everything an exec interposer does before the real call.  Declares `pl`
  * and `env`, the environment to pass (envp itself unless the child moved to
- * a group of its own). */
+ * a group of its own; without memory for the copy, envp without the
+ * marker: the child is regrouped, its tree just not named later). */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
 	struct nl_plan pl;                                                   \
 	nl_plan_exec(&pl, via, path, argv, envp, keep, n_keep);              \
 	nl_sweep_before_exec(&pl);                                           \
 	pid_t from_ = nl_mode() == NL_MODE_OFF ? 0 : nl_pgroup_before_exec(path); \
-	char marker_[NL_PGROUP_MARKER_MAX];                                  \
-	char *env_buf_[from_ ? env_count(envp) + 2 : 1];                     \
+	struct env_room room_ = { NULL, NULL, 0 };                           \
 	char *const *env = (envp);                                           \
-	if (from_) {                                                         \
+	size_t envc_ = from_ ? env_count(envp) + 2 : 0;                      \
+	if (from_)                                                           \
+		room_ = env_room_take(envc_);                                \
+	if (room_.room) {                                                    \
+		char *marker_ = (char *)(room_.room + envc_);                \
 		nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), from_, \
 					nl_sys_getpid(),                     \
 					nl_pgroup_origin(via, path, argv));  \
-		env = env_with_marker(env_buf_, envp, marker_);              \
+		env = env_with_marker(room_.room, envp, marker_);            \
 	}
 
 /* After a failed exec: undo the temporary changes (the fds passed, the
@@ -73,6 +126,7 @@ static char *const *env_with_marker(char **out, char *const envp[],
 		int e_ = errno;                                              \
 		nl_plan_undo_pass(&pl);                                      \
 		nl_pgroup_after_failed_exec(from_);                          \
+		env_room_give_back(&room_);                                  \
 		errno = e_;                                                  \
 		return r_;                                                   \
 	} while (0)

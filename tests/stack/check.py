@@ -113,14 +113,6 @@ DYNAMIC = {
     "execl": "argv from the variadic arguments, 8 bytes each (as glibc)",
     "execle": "argv from the variadic arguments, 8 bytes each (as glibc)",
     "execlp": "argv from the variadic arguments, 8 bytes each (as glibc)",
-    "execve": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "execv": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "execvp": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "execvpe": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "execveat": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "fexecve": "environment plus the group marker when regrouping, 8 bytes a variable",
-    "shim/interpose/spawn.c:spawn_swept": "the caller's file actions mirrored, one per passed fd",
-    "shim/interpose/spawn.c:spawn_regrouped": "environment plus the group marker, 8 bytes a variable",
 }
 
 # Known exceptions: frames counted without one instance of a type (its

@@ -12,12 +12,7 @@
  * The calls are the fixture's table (stk_small list); a new call is one
  * row there.  EVENTS below names the event a row must log, to show that
  * the long paths were taken.
- *
- * Known exception, being removed: the exec sweep plan (struct nl_plan,
- * shim/core/sweep.h) and its list of named fds (struct nl_fdlist) still
- * live on the stack of the exec family and of posix_spawn.  While they are
- * big, those rows get their sizes on top of their budget and of their
- * alternate stack (tests/stack/check.py makes the same allowance). */
+ */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -26,7 +21,6 @@
 #include <sys/wait.h>
 
 #include "../../lib/run.h"
-#include "core/sweep.h"
 
 #define AS_BUDGET 1024
 #define ANY_BUDGET 4096
@@ -51,15 +45,6 @@ static const struct {
 static int any_path(const char *call)
 {
 	return !strcmp(call, "posix_spawn");
-}
-
-/* The plan's size while it is a known exception, on the rows that hold it. */
-static long plan_allowance(const char *call)
-{
-	long plan = sizeof(struct nl_plan) >= 1024 ? (long)sizeof(struct nl_plan) : 0;
-	long named = sizeof(struct nl_fdlist) >= 1024 ? (long)sizeof(struct nl_fdlist) : 0;
-	return !strncmp(call, "exec", 4) || !strcmp(call, "fexecve") ||
-	       !strcmp(call, "posix_spawn") ? plan + named : 0;
 }
 
 static const char *expected_event(const char *call)
@@ -94,8 +79,7 @@ static long run_call(const char *where, const char *call, enum how how,
 			 (char *)call, NULL };
 	char log_env[512], budget_env[64];
 	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log);
-	snprintf(budget_env, sizeof budget_env, "STK_BUDGET=%ld",
-		 4096 + plan_allowance(call));
+	snprintf(budget_env, sizeof budget_env, "STK_BUDGET=%d", 4096);
 	/* LD_BIND_NOW: the fixture's own first calls would run the lazy
 	 * resolver (kilobytes of saved registers) in both runs alike. */
 	char *env[] = { how == ENFORCE ? "NOLEAK_MODE=enforce" : "NOLEAK_MODE=audit",
@@ -149,8 +133,7 @@ static void check_all(const char *where)
 			long used = run_call(where, call, how, log);
 			if (used == -2 || plain == -2)
 				continue;
-			long budget = (any_path(call) ? ANY_BUDGET : AS_BUDGET) +
-				      plan_allowance(call);
+			long budget = (any_path(call) ? ANY_BUDGET : AS_BUDGET);
 			cr_expect(used - plain <= budget,
 				  "%s %s (%s): the shim took %ld bytes of stack "
 				  "(%ld with it, %ld without), more than %ld",
