@@ -14,6 +14,7 @@
 #include "init.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
+#include "log/output.h"
 #include "common/sys.h"
 #include "interpose/shell.h"
 
@@ -30,11 +31,25 @@ int __fcntl_time64(int fd, int cmd, ...);
 int close_range(unsigned int lo, unsigned int hi, int flags);
 void closefrom(int lo);
 
+/* fd 2 closed (1) or replaced (0), for log=stderr; not from a child
+ * sharing our memory, whose fds are its own. */
+static void stderr_changed(int closed)
+{
+	if (nl_in_foreign_child())
+		return;
+	if (closed)
+		nl_out_stderr_closed();
+	else
+		nl_out_stderr_replaced();
+}
+
 /* dup2/dup3 without O_CLOEXEC onto a chosen number: how a program hands an
  * fd to a child.  POSIX semantics stay (the target is inheritable). */
 static int after_dup_to(int r, int oldfd, int newfd, int cloexec,
 			enum nl_call call, const void *site)
 {
+	if (r >= 0 && newfd == 2)
+		stderr_changed(0);
 	if (r < 0 || oldfd == newfd || !nl_fd_policy_active())
 		return r;
 	nl_fd_created(newfd, call, site, 0);
@@ -283,6 +298,8 @@ NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
 	nl_enter();
+	if (fd == 2)
+		stderr_changed(1);
 	if (nl_fd_policy_active())
 		nl_fd_closed(fd);
 	return NL_CALL_REAL(close, (fd), (SYS_close, fd));
@@ -297,6 +314,8 @@ NL_EXPORT int fclose(FILE *f)
 		errno = ENOSYS;
 		return EOF;
 	}
+	if (f && fileno(f) == 2)
+		stderr_changed(1);
 	if (f && nl_fd_policy_active())
 		nl_fd_closed(fileno(f));
 	int handled;
@@ -310,6 +329,8 @@ NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	nl_enter();
 	int r = NL_CALL_REAL(close_range, (lo, hi, flags),
 			     (SYS_close_range, lo, hi, flags));
+	if (r == 0 && lo <= 2 && hi >= 2 && !(flags & CLOSE_RANGE_CLOEXEC))
+		stderr_changed(1);
 	if (r == 0 && nl_fd_policy_active())
 		nl_fd_range_changed(lo, hi, flags & CLOSE_RANGE_CLOEXEC);
 	return r;
@@ -319,6 +340,8 @@ NL_REAL_DECL(closefrom);
 NL_EXPORT void closefrom(int lo)
 {
 	nl_enter();
+	if (lo >= 0 && lo <= 2)
+		stderr_changed(1);
 	if (nl_fd_policy_active() && lo >= 0)
 		nl_fd_range_changed((unsigned)lo, ~0U, 0);
 	__typeof__(&closefrom) real = NL_REAL(closefrom);

@@ -1,16 +1,36 @@
-/* The stderr output (log=stderr): the line goes to whatever fd 2 is.
+/* The stderr output (log=stderr): the line goes to fd 2 while fd 2 is the
+ * program's standard error.
  *
  * Chosen by the user for interactive runs, so fd 2 is taken as it is found
- * at each event: if the program redirected its stderr, the log follows. */
+ * at each event: if the program redirected its stderr (dup2 onto 2, or
+ * inherited that way), the log follows.  A program that closed fd 2 gave
+ * it up: whatever it opens next under that number (a daemon's data file or
+ * socket) is its own, and lines are dropped until it puts something onto 2
+ * with dup2 or dup3 again (the fd interposers say when, nl_out_stderr_*). */
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "common/sys.h"
 #include "log/output.h"
+
+static atomic_int given_up;
+
+void nl_out_stderr_closed(void)
+{
+	atomic_store_explicit(&given_up, 1, memory_order_relaxed);
+}
+
+void nl_out_stderr_replaced(void)
+{
+	atomic_store_explicit(&given_up, 0, memory_order_relaxed);
+}
 
 int nl_out_stderr_write(const char *line, size_t len)
 {
 	ssize_t n;
 
+	if (atomic_load_explicit(&given_up, memory_order_relaxed))
+		return -1;
 	do
 		n = nl_sys_write(2, line, len);
 	while (n == -EINTR);

@@ -128,6 +128,26 @@ static void run_with_stdio_closed(const char *limit, int *logfd)
 		      "log: %s", events);
 }
 
+/* log=stderr follows fd 2 while it is the program's stderr; once the
+ * program closed it, the file that took the number is the program's own
+ * (the fd_leak at its exec is dropped, not written into f2). */
+Test(foundation_log_safety, log_to_stderr_stays_out_of_a_file_on_fd_2)
+{
+	char *argv[] = { (char *)found_log(), "closeall",
+			 (char *)path_in_dir("s0"), (char *)path_in_dir("s1"),
+			 (char *)path_in_dir("s2"), (char *)path_in_dir("s3"),
+			 NULL };
+	char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_LOG=stderr", NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 7, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(slurp(path_in_dir("s2")), "F2 own\n",
+			 "the program's file on fd 2 got shim output");
+	/* and while fd 2 was the program's stderr, the log was there */
+	char *plain[] = { (char *)found_log(), "exec", NULL };
+	cr_assert_eq(run(&r, plain, env, 1, TIMEOUT, NULL), 0);
+	cr_expect(strstr(r.err, "\"fd_leak\""), "stderr: %s", r.err);
+}
+
 Test(foundation_log_safety, log_never_lands_on_closed_stdio)
 {
 	int logfd;
