@@ -45,6 +45,15 @@
 #define NL_VER_SPAWN_NEW GLIBC_2.15
 #endif
 
+/* NL_O_LARGEFILE64: what the *64 open calls (open64, openat64, creat64,
+ * mkstemp64, ...) add to the flags on a 32-bit target: the file may pass
+ * 2 GiB.  0 where the kernel assumes it (64-bit processes). */
+#if defined(__i386__)
+#define NL_O_LARGEFILE64 0100000
+#else
+#define NL_O_LARGEFILE64 0
+#endif
+
 #if defined(__GLIBC__) && defined(__i386__)
 #define NL_TIME64_ALIASES 1
 #define NL_F_GETLK64 12

@@ -75,7 +75,9 @@ static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 }
 
 /* Every open-like call is openat(): glibc's open, open64 and openat64 are
- * that same system call, so all of them go to libc's openat. */
+ * that same system call, so all of them go to libc's openat; the *64 ones
+ * with the large-file flag their own add on a 32-bit target
+ * (NL_O_LARGEFILE64, common/target.h). */
 NL_REAL_DECL(openat);
 static int open_common(int dirfd, const char *path, int flags, mode_t mode,
 		       enum nl_call call, const void *site)
@@ -111,7 +113,8 @@ NL_EXPORT int open(const char *path, int flags, ...)
 NL_EXPORT int open64(const char *path, int flags, ...)
 {
 	nl_enter();
-	return open_common(AT_FDCWD, path, flags, MODE_ARG(flags), NL_CALL_OPEN,
+	return open_common(AT_FDCWD, path, flags | NL_O_LARGEFILE64,
+			   MODE_ARG(flags), NL_CALL_OPEN,
 			   NL_CALLER());
 }
 
@@ -125,7 +128,8 @@ NL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 NL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	nl_enter();
-	return open_common(dirfd, path, flags, MODE_ARG(flags), NL_CALL_OPENAT,
+	return open_common(dirfd, path, flags | NL_O_LARGEFILE64,
+			   MODE_ARG(flags), NL_CALL_OPENAT,
 			   NL_CALLER());
 }
 
@@ -151,7 +155,8 @@ NL_EXPORT int __open_2(const char *path, int flags)
 NL_EXPORT int __open64_2(const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+	return fortified_openat(AT_FDCWD, path, flags | NL_O_LARGEFILE64,
+				NL_CALL_OPEN, NL_CALLER());
 }
 
 NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
@@ -163,22 +168,24 @@ NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+	return fortified_openat(dirfd, path, flags | NL_O_LARGEFILE64,
+				NL_CALL_OPENAT, NL_CALLER());
 }
 
-/* creat() is open(O_CREAT|O_WRONLY|O_TRUNC). */
-#define CREAT_LIKE(name)                                                     \
+/* creat() is open(O_CREAT|O_WRONLY|O_TRUNC); creat64() adds large files. */
+#define CREAT_LIKE(name, lfs)                                                \
 	NL_EXPORT int name(const char *path, mode_t mode)                    \
 	{                                                                    \
 		nl_enter();                                                  \
 		int added;                                                   \
-		int fl = nl_cloexec_flag(O_CREAT | O_WRONLY | O_TRUNC, O_CLOEXEC, &added); \
+		int fl = nl_cloexec_flag(O_CREAT | O_WRONLY | O_TRUNC | (lfs), \
+					 O_CLOEXEC, &added);                 \
 		int fd = raw_openat(AT_FDCWD, path, fl, mode);               \
 		return nl_new_fd(fd, NL_CALL_CREAT, NL_CALLER(), added);     \
 	}
 
-CREAT_LIKE(creat)
-CREAT_LIKE(creat64)
+CREAT_LIKE(creat, 0)
+CREAT_LIKE(creat64, NL_O_LARGEFILE64)
 
 /* --- pipes and sockets --- */
 
@@ -430,13 +437,13 @@ static int temp_file(char *tmpl, int suffixlen, int flags, const void *site)
 }
 
 NL_EXPORT int mkstemp(char *tmpl) { nl_enter(); return temp_file(tmpl, 0, 0, NL_CALLER()); }
-NL_EXPORT int mkstemp64(char *tmpl) { nl_enter(); return temp_file(tmpl, 0, 0, NL_CALLER()); }
+NL_EXPORT int mkstemp64(char *tmpl) { nl_enter(); return temp_file(tmpl, 0, NL_O_LARGEFILE64, NL_CALLER()); }
 NL_EXPORT int mkostemp(char *tmpl, int flags) { nl_enter(); return temp_file(tmpl, 0, flags, NL_CALLER()); }
-NL_EXPORT int mkostemp64(char *tmpl, int flags) { nl_enter(); return temp_file(tmpl, 0, flags, NL_CALLER()); }
+NL_EXPORT int mkostemp64(char *tmpl, int flags) { nl_enter(); return temp_file(tmpl, 0, flags | NL_O_LARGEFILE64, NL_CALLER()); }
 NL_EXPORT int mkstemps(char *tmpl, int sl) { nl_enter(); return temp_file(tmpl, sl, 0, NL_CALLER()); }
-NL_EXPORT int mkstemps64(char *tmpl, int sl) { nl_enter(); return temp_file(tmpl, sl, 0, NL_CALLER()); }
+NL_EXPORT int mkstemps64(char *tmpl, int sl) { nl_enter(); return temp_file(tmpl, sl, NL_O_LARGEFILE64, NL_CALLER()); }
 NL_EXPORT int mkostemps(char *tmpl, int sl, int flags) { nl_enter(); return temp_file(tmpl, sl, flags, NL_CALLER()); }
-NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { nl_enter(); return temp_file(tmpl, sl, flags, NL_CALLER()); }
+NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { nl_enter(); return temp_file(tmpl, sl, flags | NL_O_LARGEFILE64, NL_CALLER()); }
 
 /* --- stdio streams --- */
 

@@ -39,6 +39,21 @@ for p in "${progs[@]}"; do for arg in "" exec-locks; do
 		echo "== $T: $n by the launcher: skipped (no binfmt_misc entry for qemu)"
 	fi
 done; done
+# Large files on a 32-bit target: the -D_FILE_OFFSET_BITS=64 build's opens
+# (open64, mkstemp64) reach the kernel with O_LARGEFILE, as glibc's do, or
+# a file past 2 GiB fails with EOVERFLOW.  qemu-user shows the flags
+# (QEMU_STRACE); its 64-bit host kernel would force the flag, so only the
+# trace can tell.
+if [ -x "$B/port-smoke-time64" ] && [ "${RUN[0]:-}" = qemu-i386-static ]; then
+	echo "== $T: O_LARGEFILE on the *64 opens, with the shim"
+	opens=$(env -u MAKEFLAGS QEMU_STRACE=1 NOLEAK_MODE=enforce \
+		LD_PRELOAD="$PWD/$B/libnoleak.so" "${RUN[@]}" \
+		"$B/port-smoke-time64" exec-locks 2>&1 >/dev/null |
+		grep 'openat(AT_FDCWD,"/tmp/noleak-port-lock')
+	if [ -z "$opens" ] || echo "$opens" | grep -qv O_LARGEFILE; then
+		echo "FAILED: $T O_LARGEFILE missing:"; echo "$opens"; fail=1
+	fi
+fi
 # The launcher (and the report tool, where built) run at all on the target.
 "${RUN[@]}" "$B/noleak" --help >/dev/null || { echo "FAILED: $T noleak --help"; fail=1; }
 if [ -x "$B/noleak-report" ]; then
