@@ -348,37 +348,43 @@ static int has_blank(const char *s)
 	return 0;
 }
 
+static int is_blank_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
 /* A shell command line passed as one argument (`sh -c "dpkg --status-fd
  * 8"`, and every system() and popen()): its words get the option rules
- * too (the token rules already see the whole string).  Words longer than a
- * buffer are skipped; quotes are not parsed. */
+ * too (the token rules already see the whole string).  The line is copied
+ * once into scratch memory and cut into words there, so a word of any
+ * length is seen (`--fds=3,4,...` for a thousand fds); without memory for
+ * the copy, the list says some were lost.  Quotes are not parsed. */
 static void scan_command_words(struct nl_fdlist *l, const char *arg)
 {
-	char words[2][128];
-	int cur = 0, have_prev = 0;
-	const char *p = arg;
+	size_t len = 0, cap = 0;
+	void *block = NULL;
 
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			break;
-		size_t n = 0;
-		int fits = 1;
-		for (; *p != '\0' && *p != ' ' && *p != '\t' && *p != '\n'; p++) {
-			if (n + 1 < sizeof words[cur])
-				words[cur][n++] = *p;
-			else
-				fits = 0;
-		}
-		words[cur][fits ? n : 0] = '\0';
-		if (have_prev)
-			add_fd_option(l, words[!cur], words[cur]);
-		have_prev = 1;
-		cur = !cur;
+	while (arg[len] != '\0')
+		len++;
+	if (nl_scratch_grow(&block, &cap, len + 1) < 0) {
+		l->overflow = 1;
+		return;
 	}
-	if (have_prev)
-		add_fd_option(l, words[!cur], NULL);
+	char *line = block, *prev = NULL, *end = line + len;
+	for (size_t i = 0; i <= len; i++)
+		line[i] = is_blank_char(arg[i]) ? '\0' : arg[i];
+	for (char *w = line; w < end; w++) {
+		if (*w == '\0')
+			continue;
+		if (prev)
+			add_fd_option(l, prev, w);
+		prev = w;
+		while (*w != '\0')
+			w++;
+	}
+	if (prev)
+		add_fd_option(l, prev, NULL);
+	nl_scratch_free(&block, &cap);
 }
 
 static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)

@@ -540,6 +540,25 @@ Test(passfds, option_inside_a_shell_command_string)
 	cr_assert_eq(l.n, 0);
 }
 
+/* A word of a command string of any length: `--fds=3,4,...,1002` (a
+ * thousand fds, over 4 KiB) and an option whose value is a long word. */
+Test(passfds, long_words_inside_a_shell_command_string)
+{
+	static char cmd[16 * 1024];
+	size_t n = (size_t)sprintf(cmd, "prog --fds=");
+	for (int fd = 3; fd < 1003; fd++)
+		n += (size_t)sprintf(cmd + n, "%s%d", fd > 3 ? "," : "", fd);
+	sprintf(cmd + n, " --log-fd 1500");
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	struct nl_fdlist l;
+	nl_named_fds(argv, NULL, 1, &l);
+	cr_assert_eq(l.n, 1001);
+	cr_assert(has_fd(&l, 3));
+	cr_assert(has_fd(&l, 1002));
+	cr_assert(has_fd(&l, 1500));
+	nl_fdlist_release(&l);
+}
+
 /* --- the forms real programs use, one row per convention --- */
 
 #define MAX_WORDS 12
