@@ -113,7 +113,7 @@ void nl_init(void)
 			   nl_mode_name(p->mode));
 	/* 4. the subsystems that read the start-up environment and fds */
 	if (p->mode != NL_MODE_OFF)
-		nl_fd_init(environ);
+		nl_fd_init(nl_proc.secure ? NULL : environ);
 	nl_pgroup_init(nl_proc.secure ? NULL : environ);
 	nl_watch_configure(p);
 	/* 5. in force from here on */

@@ -185,9 +185,9 @@ static long env_number(char *const envp[], const char *name)
 
 void nl_fd_init(char *const envp[])
 {
-	long n = env_number(envp, "LISTEN_FDS");
-	long pid = env_number(envp, "LISTEN_PID");
-	if (n > 0 && n < 65536 && pid > 0) {
+	long n = envp ? env_number(envp, "LISTEN_FDS") : -1;
+	long pid = envp ? env_number(envp, "LISTEN_PID") : -1;
+	if (n > 0 && n < NL_FD_TABLE_SIZE - 3 && pid > 0) {
 		listen_n = (int)n;
 		listen_pid = (pid_t)pid;
 	}

@@ -72,7 +72,8 @@ void nl_fd_unmark(int fd, uint32_t bit);
 /* The fd was closed by the program. */
 void nl_fd_closed(int fd);
 /* At start-up (init): note socket activation (LISTEN_FDS, LISTEN_PID in
- * envp) and snapshot the fds open now as INHERITED. */
+ * envp; NULL in a secure process, whose caller chose the environment) and
+ * snapshot the fds open now as INHERITED. */
 void nl_fd_init(char *const envp[]);
 /* A socket-activated daemon's listener (fds 3..3+LISTEN_FDS-1), handed to
  * it for its own pid only, seen from another process (a vfork child). */
