@@ -232,6 +232,47 @@ Test(ldpreload, add_our_entry)
 	}
 }
 
+#define L "/usr/$LIB/libnoleak.so"
+
+/* The $LIB entry (builds for several ABIs installed): only the same text
+ * is the same entry; this ABI's plain path, or another spelling, is
+ * replaced by it. */
+Test(ldpreload, add_lib_entry)
+{
+	static const struct {
+		const char *before, *after;
+		int kept, dropped;
+		const char *replaced;
+	} rows[] = {
+		{ "", L "\n", 0, 0, "" },
+		{ L "\n", L "\n", 1, 0, "" },
+		{ "/a.so " L " # c\n", "/a.so " L " # c\n", 1, 0, "" },
+		{ L "\n" L "\n", L "\n", 1, 1, "" },
+		{ E "\n", L "\n", 0, 1, E },
+		{ "/a.so " E " # c\n", "/a.so # c\n" L "\n", 0, 1, E },
+		{ "/usr/${LIB}/libnoleak.so\n", L "\n", 0, 1, "/usr/${LIB}/libnoleak.so" },
+		{ "/usr/local/lib/libnoleak.so\n" L "\n", L "\n", 1, 1,
+		  "/usr/local/lib/libnoleak.so" },
+	};
+	for (size_t i = 0; i < N(rows); i++) {
+		struct ldpreload_edit e, again;
+		char replaced[256] = "";
+		const char *b = rows[i].before;
+		cr_assert_eq(ldpreload_add(b, strlen(b), L, &debian, note_replaced,
+					   replaced, &e), 0);
+		cr_expect_str_eq(text_of(&e), rows[i].after, "row %zu", i);
+		cr_expect_eq(e.kept, rows[i].kept, "row %zu: kept", i);
+		cr_expect_eq(e.dropped, rows[i].dropped, "row %zu: dropped", i);
+		cr_expect_str_eq(replaced, rows[i].replaced, "row %zu", i);
+		cr_assert_eq(ldpreload_add(e.text, e.len, L, &debian, NULL, NULL,
+					   &again), 0);
+		cr_expect_str_eq(text_of(&again), text_of(&e), "row %zu: again", i);
+		cr_expect(again.kept && !again.dropped, "row %zu: again", i);
+		free(e.text);
+		free(again.text);
+	}
+}
+
 Test(ldpreload, add_without_a_listener)
 {
 	struct ldpreload_edit e;

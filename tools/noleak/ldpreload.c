@@ -244,7 +244,12 @@ static int drop_for_add(const char *tok, size_t tlen, void *ctx)
 		return 0;
 	char exp[PATH_MAX];
 	ldpreload_expand(tok, tlen, a->env, exp, sizeof exp);
-	if (!strcmp(exp, a->entry))
+	/* An entry naming $LIB stands for every ABI's build: only the same
+	 * text is the same entry. */
+	int same = strchr(a->entry, '$')
+		? tlen == strlen(a->entry) && !memcmp(tok, a->entry, tlen)
+		: !strcmp(exp, a->entry);
+	if (same)
 		return a->kept++ ? 1 : 0;   /* a second copy of the same entry */
 	if (a->replaced)
 		a->replaced(tok, tlen, a->ctx);

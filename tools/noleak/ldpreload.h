@@ -79,8 +79,9 @@ struct ldpreload_edit {
 	int kept;       /* add: an entry naming the library was already there */
 };
 
-/* Add our entry `entry` (an absolute path): the first of our entries that
- * names it once expanded stays where it is; every other one of ours (other
+/* Add our entry `entry` (an absolute path, or /usr/$LIB/...): the first of
+ * our entries that names it once expanded (for an entry naming $LIB: that
+ * is the same text) stays where it is; every other one of ours (other
  * copies, repeats) is dropped; `entry` is appended on a line of its own
  * when none stayed.  `replaced`, when given, hears each dropped entry that
  * named another copy.  The file is unchanged when out->kept && !dropped.

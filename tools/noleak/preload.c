@@ -29,6 +29,17 @@
  * chroot, a test): files are read and written below DIR, while the entry
  * names the path ld.so sees once DIR is the root.
  *
+ * Other ABIs: a host may run programs of another ABI beside its own (a
+ * 64-bit Debian with libc6-i386 or libc6:i386), each with its libc in the
+ * directory its ld.so calls $LIB (lib/<multiarch>, lib32, lib64, libx32,
+ * lib).  When a build of libnoleak for another ABI is installed in
+ * /usr/<its $LIB>/ (make install), enable writes the one entry
+ * /usr/$LIB/libnoleak.so, which each program's ld.so expands to its own
+ * build; with this ABI's build alone it writes the plain path.  status
+ * checks the build of each ABI whose libc is installed when the entry
+ * names $LIB: one that is missing or wrong makes every program of that
+ * ABI print a loader error.
+ *
  * This file holds the three actions and the file operations they share;
  * the file's text is parsed and rewritten by ldpreload.c (pure, unit
  * tested), the library is judged and test-loaded by trust.c. */
@@ -36,6 +47,7 @@
 #include "ldpreload.h"
 #include "trust.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -71,6 +83,8 @@ struct preload_opts {
 	struct noleak_setting *settings;
 	size_t n_settings;
 };
+
+static void owner_text(const struct stat *st, char *out, size_t cap);
 
 /* One line, always "noleak: ...". */
 static void say(FILE *f, const char *fmt, ...)
@@ -278,6 +292,7 @@ static int make_dirs(const char *path)
 
 struct preload_ctx {
 	struct preload_opts o;
+	struct noleak_abi abi;      /* this process's: the host's own */
 	char libdir[PATH_MAX];      /* where the library goes, as ld.so sees it */
 	char syslibdir[PATH_MAX];   /* libc's directory: what $LIB stands for */
 	struct ldpreload_env env;   /* $LIB and $PLATFORM for this process */
@@ -296,6 +311,11 @@ static int load_ctx(struct preload_ctx *c)
 		return -1;
 	}
 	c->env.syslibdir = c->syslibdir;
+	char why[1024];
+	if (noleak_elf_abi("/proc/self/exe", &c->abi, why, sizeof why) < 0) {
+		say(stderr, "cannot tell this host's ABI: %s", why);
+		return -1;
+	}
 	c->env.platform = (const char *)getauxval(AT_PLATFORM);
 	if (c->o.libdir) {
 		if (c->o.libdir[0] != '/') {
@@ -354,6 +374,174 @@ static int require_root(const char *cmd)
 	say(stderr, "%s must run as root: it changes %s, which every program on the host reads",
 	    cmd, PRELOAD_FILE);
 	return -1;
+}
+
+/* ---------------------------------------------------------- other ABIs */
+
+#define LIB_ENTRY "/usr/$LIB/" NL_LIB_NAME
+#define MAX_ABIS 32   /* library directories looked at, at most */
+
+/* One library directory of another ABI, by what $LIB stands for there. */
+struct abi_dir {
+	char lib[80];           /* "lib32", "lib/i386-linux-gnu" */
+	char libc[96];          /* its libc.so.6, as seen from the root */
+	struct noleak_abi abi;  /* the libc's */
+};
+
+static int add_lib(char (*libs)[80], size_t *n, const char *lib)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(libs[i], lib))
+			return 0;
+	if (*n >= MAX_ABIS || strlen(lib) >= sizeof libs[0])
+		return 0;
+	snprintf(libs[(*n)++], sizeof libs[0], "%s", lib);
+	return 0;
+}
+
+/* What $LIB may stand for under the root, other than this ABI's:
+ * lib/<multiarch> for each such directory in /usr/lib or /lib, and the
+ * multilib names. */
+static size_t other_libs(const struct preload_ctx *c, char (*libs)[80])
+{
+	static const char *const multilib[] = { "lib32", "lib64", "libx32", "lib" };
+	static const char *const bases[] = { "/usr/lib", "/lib" };
+	size_t n = 0;
+	for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+		char dir[PATH_MAX];
+		if (under_root(&c->o, bases[b], dir, sizeof dir) < 0)
+			continue;
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			char lib[sizeof "lib/" + sizeof e->d_name];
+			if (e->d_name[0] == '.' || !strstr(e->d_name, "-linux-"))
+				continue;
+			snprintf(lib, sizeof lib, "lib/%s", e->d_name);
+			add_lib(libs, &n, lib);
+		}
+		if (d)
+			closedir(d);
+	}
+	for (size_t i = 0; i < sizeof multilib / sizeof multilib[0]; i++)
+		add_lib(libs, &n, multilib[i]);
+	const char *own = ldpreload_lib_token(c->syslibdir);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(libs[i], own))
+			memmove(libs[i], libs[i + 1], (--n - i) * sizeof libs[0]);
+	return n;
+}
+
+static int same_abi(const struct noleak_abi *a, const struct noleak_abi *b)
+{
+	return a->bits == b->bits && a->machine == b->machine;
+}
+
+/* The libcs of other ABIs under the root (/usr/<lib>/libc.so.6, or
+ * /<lib>/libc.so.6 without a merged /usr): their programs read the same
+ * /etc/ld.so.preload. */
+static size_t foreign_libcs(const struct preload_ctx *c, struct abi_dir *out)
+{
+	char libs[MAX_ABIS][80], why[1024];
+	size_t n = other_libs(c, libs), found = 0;
+	for (size_t i = 0; i < n; i++) {
+		static const char *const where[] = { "/usr/", "/" };
+		for (size_t w = 0; w < 2; w++) {
+			struct abi_dir *a = &out[found];
+			char here[PATH_MAX];
+			int len = snprintf(a->libc, sizeof a->libc, "%s%s/libc.so.6",
+					   where[w], libs[i]);
+			if (len < 0 || (size_t)len >= sizeof a->libc ||
+			    under_root(&c->o, a->libc, here, sizeof here) < 0 ||
+			    access(here, F_OK) < 0 ||
+			    noleak_elf_abi(here, &a->abi, why, sizeof why) < 0 ||
+			    same_abi(&a->abi, &c->abi))
+				continue;
+			memcpy(a->lib, libs[i], sizeof a->lib);
+			found++;
+			break;
+		}
+	}
+	return found;
+}
+
+/* The build /usr/<lib>/libnoleak.so of one ABI, as ld.so opens it and
+ * from here. */
+static int build_path(const struct preload_ctx *c, const char *lib,
+		      char *entry, char *here)
+{
+	if ((size_t)snprintf(entry, PATH_MAX, "/usr/%s/%s", lib, NL_LIB_NAME) >= PATH_MAX)
+		return -1;
+	return under_root(&c->o, entry, here, PATH_MAX);
+}
+
+/* enable: the builds for other ABIs installed under the root.  Each must
+ * pass noleak_check_build (for the ABI of the libc beside it, if any);
+ * a copy built for this ABI is not another build.  Returns how many, or
+ * -1 after saying why one is refused. */
+static int other_builds(const struct preload_ctx *c)
+{
+	char libs[MAX_ABIS][80], entry[PATH_MAX], here[PATH_MAX], why[1024];
+	struct abi_dir libcs[MAX_ABIS];
+	size_t n = other_libs(c, libs), nl = foreign_libcs(c, libcs);
+	int count = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct noleak_abi abi;
+		if (build_path(c, libs[i], entry, here) < 0 || access(here, F_OK) < 0)
+			continue;
+		if (noleak_elf_abi(here, &abi, why, sizeof why) == 0 && same_abi(&abi, &c->abi))
+			continue;
+		const struct noleak_abi *want = NULL;
+		for (size_t k = 0; k < nl; k++)
+			if (!strcmp(libcs[k].lib, libs[i]))
+				want = &libcs[k].abi;
+		if (noleak_check_build(here, want, why, sizeof why) < 0) {
+			say(stderr, "refusing the entry %s: the build for %s: %s", LIB_ENTRY,
+			    libs[i], why);
+			return -1;
+		}
+		char text[64];
+		noleak_abi_text(&abi, text, sizeof text);
+		say(stdout, "another build: %s (%s)", entry, text);
+		count++;
+	}
+	return count;
+}
+
+/* status: the build of each other ABI whose libc is installed, when the
+ * entry `tok` names $LIB (expands differently per ABI). */
+static int check_other_builds(const struct preload_ctx *c, const char *tok,
+			      size_t tlen, const char *own)
+{
+	struct abi_dir libcs[MAX_ABIS];
+	size_t n = foreign_libcs(c, libcs);
+	int worst = ST_ENABLED;
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], exp[PATH_MAX], here[PATH_MAX], why[1024], text[64];
+		int len = snprintf(dir, sizeof dir, "/usr/%s", libcs[i].lib);
+		if (len < 0 || (size_t)len >= sizeof dir)
+			continue;
+		struct ldpreload_env env = { dir, c->env.platform };
+		ldpreload_expand(tok, tlen, &env, exp, sizeof exp);
+		if (!strcmp(exp, own))
+			continue;   /* no $LIB: the same file for every ABI */
+		noleak_abi_text(&libcs[i].abi, text, sizeof text);
+		if (under_root(&c->o, exp, here, sizeof here) < 0 ||
+		    noleak_check_build(here, &libcs[i].abi, why, sizeof why) < 0) {
+			say(stdout, "problem: the build for %s programs (%s): %s (every one of them prints a loader error about %s)",
+			    text, libcs[i].libc, why, PRELOAD_FILE);
+			worst = ST_PROBLEM;
+			continue;
+		}
+		struct stat st;
+		char owner[160];
+		stat(here, &st);
+		owner_text(&st, owner, sizeof owner);
+		say(stdout, "library: %s, for %s programs (%s), owner %s, mode %04o, %lld bytes",
+		    exp, text, libcs[i].libc, owner, (unsigned)(st.st_mode & 07777),
+		    (long long)st.st_size);
+	}
+	return worst;
 }
 
 /* ------------------------------------------------------------- enable */
@@ -471,6 +659,16 @@ static int do_enable(struct preload_ctx *c)
 		say(stderr, "refusing %s: %s", c->installed, why);
 		return NL_EXIT_USAGE;
 	}
+	/* Builds for other ABIs beside this one's in /usr/<$LIB>/: one entry
+	 * for all, when this one is /usr/$LIB's too. */
+	const char *own = ldpreload_lib_token(c->syslibdir);
+	if (!strncmp(c->libdir, "/usr/", 5) && !strcmp(c->libdir + 5, own)) {
+		int others = other_builds(c);
+		if (others < 0)
+			return NL_EXIT_USAGE;
+		if (others > 0)
+			snprintf(c->entry, sizeof c->entry, "%s", LIB_ENTRY);
+	}
 	struct ldpreload_edit out;
 	if (ldpreload_add(c->data, c->len, c->entry, &c->env, say_replacing, NULL,
 			  &out) < 0) {
@@ -579,12 +777,13 @@ static void owner_text(const struct stat *st, char *out, size_t cap)
 		 (unsigned)st->st_uid, (unsigned)st->st_gid);
 }
 
-/* One of our entries: does it name a library that loads and is safe? */
-static int check_entry(const struct preload_ctx *c, const char *tok, size_t tlen,
-		       size_t lineno)
+/* One of our entries, for this ABI: does it name a library that loads and
+ * is safe?  The path it names is left in `exp`. */
+static int check_own(const struct preload_ctx *c, const char *tok, size_t tlen,
+		     size_t lineno, char *exp)
 {
-	char exp[PATH_MAX], here[PATH_MAX], why[1024];
-	ldpreload_expand(tok, tlen, &c->env, exp, sizeof exp);
+	char here[PATH_MAX], why[1024];
+	ldpreload_expand(tok, tlen, &c->env, exp, PATH_MAX);
 	int expanded = strlen(exp) != tlen || memcmp(exp, tok, tlen);
 	say(stdout, "enabled: %s line %zu: %.*s%s%s", PRELOAD_FILE, lineno,
 	    (int)tlen, tok, expanded ? ", for this architecture " : "",
@@ -613,6 +812,17 @@ static int check_entry(const struct preload_ctx *c, const char *tok, size_t tlen
 		return ST_PROBLEM;
 	}
 	return ST_ENABLED;
+}
+
+/* One of our entries: this ABI's library, and each other ABI's build when
+ * the entry names $LIB. */
+static int check_entry(const struct preload_ctx *c, const char *tok, size_t tlen,
+		       size_t lineno)
+{
+	char exp[PATH_MAX];
+	int own = check_own(c, tok, tlen, lineno, exp);
+	int others = check_other_builds(c, tok, tlen, exp);
+	return own != ST_ENABLED ? own : others;
 }
 
 /* Someone else's entry that names nothing: not ours to fix, but every

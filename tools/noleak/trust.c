@@ -2,6 +2,7 @@
  * /etc/ld.so.preload (see trust.h). */
 #include "trust.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -105,6 +106,67 @@ int noleak_check_trusted(const char *path, char *why, size_t cap)
 	if (!realpath(path, real))
 		return blame(why, cap, "%s: %s", path, strerror(errno));
 	return noleak_check_parents(real, why, cap);
+}
+
+/* ------------------------------------------------ builds for another ABI */
+
+int noleak_elf_abi(const char *path, struct noleak_abi *abi, char *why, size_t cap)
+{
+	unsigned char h[EI_NIDENT + 4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return blame(why, cap, "%s: %s", path, strerror(errno));
+	ssize_t n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, ELFMAG, SELFMAG) ||
+	    (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64) ||
+	    (h[EI_DATA] != ELFDATA2LSB && h[EI_DATA] != ELFDATA2MSB))
+		return blame(why, cap, "%s is not an ELF file", path);
+	int msb = h[EI_DATA] == ELFDATA2MSB;
+	unsigned type = msb ? (unsigned)h[16] << 8 | h[17] : (unsigned)h[17] << 8 | h[16];
+	unsigned machine = msb ? (unsigned)h[18] << 8 | h[19] : (unsigned)h[19] << 8 | h[18];
+	*abi = (struct noleak_abi){ h[EI_CLASS] == ELFCLASS64 ? 64 : 32,
+				    (int)machine, type == ET_DYN };
+	return 0;
+}
+
+void noleak_abi_text(const struct noleak_abi *abi, char *out, size_t cap)
+{
+	static const struct { int machine; const char *name; } names[] = {
+		{ EM_386, "i386" }, { EM_X86_64, "x86-64" }, { EM_AARCH64, "aarch64" },
+		{ EM_ARM, "arm" }, { EM_RISCV, "riscv" }, { EM_PPC64, "ppc64" },
+		{ EM_S390, "s390" },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].machine == abi->machine) {
+			snprintf(out, cap, "%d-bit %s", abi->bits, names[i].name);
+			return;
+		}
+	snprintf(out, cap, "%d-bit machine %d", abi->bits, abi->machine);
+}
+
+int noleak_check_build(const char *path, const struct noleak_abi *want,
+		       char *why, size_t cap)
+{
+	struct noleak_abi abi;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return blame(why, cap, "%s: %s", path, strerror(errno));
+	if (noleak_elf_abi(path, &abi, why, cap) < 0)
+		return -1;
+	if (!abi.shared)
+		return blame(why, cap, "%s is not a shared object", path);
+	if (want && (abi.bits != want->bits || abi.machine != want->machine)) {
+		char have[64], need[64];
+		noleak_abi_text(&abi, have, sizeof have);
+		noleak_abi_text(want, need, sizeof need);
+		return blame(why, cap, "%s is built for %s, its programs are %s",
+			     path, have, need);
+	}
+	if ((st.st_mode & 0444) != 0444)
+		return blame(why, cap, "%s is not readable by every user (mode %04o)",
+			     path, (unsigned)(st.st_mode & 07777));
+	return noleak_check_trusted(path, why, cap);
 }
 
 /* ------------------------------------------------------------- test load */

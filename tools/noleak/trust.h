@@ -12,6 +12,10 @@
  *     must exit 0 within 10 seconds and show the library in its own
  *     /proc/self/maps, since ld.so only warns about a preload it cannot
  *     load and runs the program without it.
+ *   - a build for another ABI (a 32-bit one beside the 64-bit host's,
+ *     named through /usr/$LIB/libnoleak.so) cannot be loaded here: it must
+ *     be an ELF shared object of its programs' class and machine, readable
+ *     by every user, and trusted as above.
  * Each check returns 0, or -1 with the reason written into `why` (a
  * sentence fragment without "noleak:"); none prints anything. */
 #ifndef NL_TOOL_TRUST_H
@@ -36,6 +40,25 @@ int noleak_check_parents(const char *path, char *why, size_t cap);
 
 /* The library and the directories above it, both as named and resolved. */
 int noleak_check_trusted(const char *path, char *why, size_t cap);
+
+/* What an ELF file is built for: its class (32 or 64), machine (e_machine)
+ * and whether it is a shared object (ET_DYN). */
+struct noleak_abi {
+	int bits;
+	int machine;
+	int shared;
+};
+
+/* The ABI of `path`: 0, or -1 when it cannot be read or is no ELF file. */
+int noleak_elf_abi(const char *path, struct noleak_abi *abi, char *why, size_t cap);
+
+/* "32-bit i386", "64-bit x86-64", ... into `out`. */
+void noleak_abi_text(const struct noleak_abi *abi, char *out, size_t cap);
+
+/* A build for programs of ABI `want` (`want` NULL: any): a shared object
+ * of that class and machine, readable by every user, trusted. */
+int noleak_check_build(const char *path, const struct noleak_abi *want,
+		       char *why, size_t cap);
 
 /* Run a program with `lib` preloaded: it must exit 0 and have the library
  * in its own /proc/self/maps. */

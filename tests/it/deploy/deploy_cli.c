@@ -316,6 +316,103 @@ Test(deploy_cli, lib_token_entry_is_understood)
 	cr_expect_str_eq(slurp(at("/etc/ld.so.preload")), text);
 }
 
+/* --- builds for other ABIs: /usr/$LIB/libnoleak.so --- */
+
+/* The ELF header of a shared object (or, for a libc, what ld.so would
+ * load) of `bits` and `machine`: all noleak reads of a foreign build. */
+static void write_elf(const char *rel, int bits, int machine, mode_t mode)
+{
+	unsigned char h[64] = { 0x7f, 'E', 'L', 'F', bits == 64 ? 2 : 1, 1, 1 };
+	h[16] = 3;   /* ET_DYN */
+	h[18] = (unsigned char)machine;
+	char dir[PATH_MAX], cmd[PATH_MAX + 32];
+	fmt(dir, sizeof dir, "%s", at(rel));
+	*strrchr(dir, '/') = 0;
+	fmt(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	FILE *f = fopen(at(rel), "w");
+	cr_assert_not_null(f, "%s", at(rel));
+	cr_assert_eq(fwrite(h, 1, sizeof h, f), sizeof h);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(at(rel), mode), 0);
+}
+#define I386 3
+#define X86_64 62
+
+/* A 32-bit build beside this one: enable writes the one $LIB entry
+ * (replacing the plain path written while this ABI's build was alone),
+ * status checks each build, enable again changes nothing. */
+Test(deploy_cli, enable_writes_lib_entry_when_another_abis_build_is_installed)
+{
+	enable_ok();
+	char plain[PATH_MAX + 32];
+	fmt(plain, sizeof plain, "%s\n", entry());
+	cr_expect_str_eq(slurp(at("/etc/ld.so.preload")), plain,
+			 "this ABI's build alone: the plain path");
+	write_elf("/lib32/libc.so.6", 32, I386, 0755);
+	write_elf("/usr/lib32/libnoleak.so", 32, I386, 0644);
+	enable_ok();
+	cr_expect(strstr(r.out, "another build: /usr/lib32/libnoleak.so (32-bit i386)"),
+		  "%s", r.out);
+	cr_expect_str_eq(slurp(at("/etc/ld.so.preload")), "/usr/$LIB/libnoleak.so\n");
+	enable_ok();
+	cr_expect(strstr(r.out, "already enabled"), "%s", r.out);
+	cr_expect_str_eq(slurp(at("/etc/ld.so.preload")), "/usr/$LIB/libnoleak.so\n");
+	cr_assert_eq(noleak("status", NULL, NULL), 0, "%s%s", r.out, r.err);
+	expect_noleak_lines(r.out);
+	cr_expect(strstr(r.out, "library: /usr/lib32/libnoleak.so, for 32-bit i386 programs (/lib32/libc.so.6), owner root:root"),
+		  "%s", r.out);
+	cr_assert_eq(noleak("disable", NULL, NULL), 0, "%s", r.err);
+	cr_expect(!exists(at("/etc/ld.so.preload")));
+}
+
+/* The $LIB entry on a host with a 32-bit libc and no 32-bit build: every
+ * 32-bit program prints a loader error, so status fails and names the
+ * missing build (in the multiarch layout here: lib/i386-linux-gnu). */
+Test(deploy_cli, status_flags_missing_build_for_an_installed_libc)
+{
+	enable_ok();
+	write_elf("/lib/i386-linux-gnu/libc.so.6", 32, I386, 0755);
+	cr_assert_eq(noleak("status", NULL, NULL), 0, "plain path: %s", r.out);
+	write_file(at("/etc/ld.so.preload"), "/usr/$LIB/libnoleak.so\n", 0644);
+	cr_assert_eq(noleak("status", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.out, "problem: the build for 32-bit i386 programs (/lib/i386-linux-gnu/libc.so.6)") &&
+		  strstr(r.out, "/usr/lib/i386-linux-gnu/libnoleak.so: No such file"), "%s", r.out);
+	write_elf("/usr/lib/i386-linux-gnu/libnoleak.so", 32, I386, 0644);
+	cr_assert_eq(noleak("status", NULL, NULL), 0, "%s", r.out);
+}
+
+/* Each build is checked: writable by others, built for another ABI, not
+ * readable by every user. */
+Test(deploy_cli, status_checks_each_build)
+{
+	write_elf("/lib32/libc.so.6", 32, I386, 0755);
+	write_elf("/usr/lib32/libnoleak.so", 32, I386, 0644);
+	enable_ok();
+	cr_assert_eq(noleak("status", NULL, NULL), 0, "%s", r.out);
+	cr_assert_eq(chmod(at("/usr/lib32/libnoleak.so"), 0666), 0);
+	cr_assert_eq(noleak("status", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.out, "writable by others"), "%s", r.out);
+	cr_assert_eq(chmod(at("/usr/lib32/libnoleak.so"), 0640), 0);
+	cr_assert_eq(noleak("status", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.out, "not readable by every user"), "%s", r.out);
+	write_elf("/usr/lib32/libnoleak.so", 64, X86_64, 0644);
+	cr_assert_eq(noleak("status", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.out, "built for 64-bit x86-64, its programs are 32-bit i386"),
+		  "%s", r.out);
+}
+
+/* A build for another ABI that others can replace is refused: the $LIB
+ * entry would load it into that ABI's set-user-ID programs. */
+Test(deploy_cli, enable_refuses_another_build_others_can_write)
+{
+	write_elf("/usr/lib32/libnoleak.so", 32, I386, 0666);
+	cr_assert_eq(noleak("enable", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.err, "refusing the entry /usr/$LIB/libnoleak.so") &&
+		  strstr(r.err, "writable by others"), "%s", r.err);
+	cr_expect(!exists(at("/etc/ld.so.preload")));
+}
+
 Test(deploy_cli, refuses_missing_library)
 {
 	cr_assert_eq(noleak("enable", "--lib", at("/nowhere/libnoleak.so")), 2);
