@@ -117,7 +117,7 @@ $(B)/noleak-report: $(REPORT_SRC:%.c=$(B)/obj/%.o)
 fixture_flags = $(if $(filter static_%,$(notdir $(1))),-static,$(if $(filter %.so.c,$(1)),-shared,-fno-builtin))
 fixture_libs  = $(if $(filter static_% %.so.c,$(notdir $(1))),,-lpthread -ldl)
 define FIXTURE_RULE
-$(B)/fixtures/$(basename $(notdir $(1))): $(1)
+$(B)/fixtures/$(basename $(notdir $(1))): $(1) $(wildcard $(dir $(1))*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(ALL_CFLAGS) $(call fixture_flags,$(1)) -o $$@ $$< $(call fixture_libs,$(1))
 endef
