@@ -24,15 +24,15 @@ const char *nl_policy_env_value(char *const envp[], const char *name)
 	return NULL;
 }
 
-int nl_policy_env_scrub(char **envp)
+int nl_policy_env_remove(char **envp, const char *prefix)
 {
-	static const char prefix[] = "NOLEAK_";
+	size_t n = strlen(prefix);
 	int i, kept = 0;
 
 	if (envp == NULL)
 		return 0;
 	for (i = 0; envp[i] != NULL; i++) {
-		if (strncmp(envp[i], prefix, sizeof prefix - 1) == 0)
+		if (strncmp(envp[i], prefix, n) == 0)
 			continue;
 		if (kept != i)
 			envp[kept] = envp[i];
@@ -41,6 +41,11 @@ int nl_policy_env_scrub(char **envp)
 	if (kept != i)
 		envp[kept] = NULL;
 	return i - kept;
+}
+
+int nl_policy_env_scrub(char **envp)
+{
+	return nl_policy_env_remove(envp, "NOLEAK_");
 }
 
 /* One pass over the environment: this runs at the start of every process,

@@ -169,6 +169,9 @@ const char *nl_policy_env_value(char *const envp[], const char *name);
  * a child it starts after setuid(0) (no longer secure) cannot obey the
  * caller's variables.  Allocation-free.  Returns the number removed. */
 int nl_policy_env_scrub(char **envp);
+/* Remove every entry of envp that starts with prefix, in place and in the
+ * same way.  Returns the number removed. */
+int nl_policy_env_remove(char **envp, const char *prefix);
 
 /* --- questions (policy.c) --- */
 

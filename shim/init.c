@@ -114,7 +114,8 @@ void nl_init(void)
 	/* 4. the subsystems that read the start-up environment and fds */
 	if (p->mode != NL_MODE_OFF)
 		nl_fd_init(nl_proc.secure ? NULL : environ);
-	nl_pgroup_init(nl_proc.secure ? NULL : environ);
+	/* takes the group marker out of environ, before main() */
+	nl_pgroup_init(nl_proc.secure ? NULL : environ, p->mode != NL_MODE_OFF);
 	nl_watch_configure(p);
 	/* 5. in force from here on */
 	atomic_store_explicit(&nl_proc.init_state, NL_INIT_DONE,

@@ -31,6 +31,12 @@ static atomic_uint signalled_next;
 
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us. */
 static pid_t came_from_spawner, came_from_pgid;
+/* The whole marker entry this process started with, taken out of environ
+ * ("" for none): what its execs pass on.  Kept across fork. */
+static char inherited[NL_PGROUP_MARKER_MAX];
+/* The start-up environment had LD_PRELOAD: the shim most likely came
+ * through it, and a child's environment without one would not load it. */
+static int preloaded;
 
 /* NOLEAK_LAUNCHED: the pid the noleak launcher started (it execs the
  * command in place, so the command has that pid). */
@@ -124,6 +130,37 @@ void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 	buf[n++] = ':';
 	buf[n++] = origin;
 	buf[n] = '\0';
+}
+
+static int is_entry(const char *e, const char *name, size_t n)
+{
+	return e[0] == name[0] && !strncmp(e, name, n) && e[n] == '=';
+}
+
+const char *nl_pgroup_marker_to_pass(char *const envp[])
+{
+	if (!inherited[0] || !envp || !envp[0])
+		return NULL;
+	int preload = 0;
+	for (char *const *e = envp; *e; e++) {
+		if (is_entry(*e, NL_PGROUP_FROM_ENV, sizeof NL_PGROUP_FROM_ENV - 1))
+			return NULL;
+		preload |= is_entry(*e, "LD_PRELOAD", 10);
+	}
+	return preload || !preloaded ? inherited : NULL;
+}
+
+char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
+				       const char *marker)
+{
+	size_t k = 0;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!is_entry(envp[i], NL_PGROUP_FROM_ENV,
+			      sizeof NL_PGROUP_FROM_ENV - 1))
+			out[k++] = envp[i];
+	out[k++] = (char *)marker;
+	out[k] = NULL;
+	return out;
 }
 
 /* --- exec and spawn --- */
@@ -1065,9 +1102,8 @@ static long long parse_long(const char **p)
 	return v;
 }
 
-void nl_pgroup_init(char *const envp[])
+void nl_pgroup_init(char **envp, int take_marker)
 {
-	size_t klen = sizeof NL_PGROUP_FROM_ENV - 1;
 	if (!envp)
 		return;
 	const char *launched = nl_policy_env_value(envp, "NOLEAK_LAUNCHED");
@@ -1075,17 +1111,23 @@ void nl_pgroup_init(char *const envp[])
 		long long pid = parse_long(&launched);
 		launched_pid = *launched == '\0' && pid > 0 ? (pid_t)pid : 0;
 	}
-	for (char *const *e = envp; *e; e++) {
-		if (strncmp(*e, NL_PGROUP_FROM_ENV, klen) || (*e)[klen] != '=')
-			continue;
-		struct marker m;
-		if (parse_marker(*e + klen + 1, &m) == 0 && m.spawner > 0 &&
-		    m.from > 0) {
-			came_from_spawner = m.spawner;
-			came_from_pgid = m.from;
-		}
+	preloaded = nl_policy_env_value(envp, "LD_PRELOAD") != NULL;
+	const char *value = nl_policy_env_value(envp, NL_PGROUP_FROM_ENV);
+	if (!value)
 		return;
+	struct marker m;
+	if (parse_marker(value, &m) == 0 && m.spawner > 0 && m.from > 0) {
+		came_from_spawner = m.spawner;
+		came_from_pgid = m.from;
 	}
+	if (!take_marker)
+		return;
+	/* A longer one is no marker: not passed on. */
+	const char *entry = value - sizeof NL_PGROUP_FROM_ENV;
+	size_t len = strlen(entry);
+	if (len < sizeof inherited)
+		memcpy(inherited, entry, len + 1);
+	nl_policy_env_remove(envp, NL_PGROUP_FROM_ENV "=");
 }
 
 /* A fork child starts with no records: its parent's children are not its

@@ -19,8 +19,8 @@
  * Invariants of what the shim signals on its own:
  *  - A group is "shim-made" only when its leader is a live child of this
  *    process, leads its group, is still in this process's session, and
- *    its environment carries this process's marker (NOLEAK_PGROUP_FROM
- *    with this pid as spawner).  Only the exec interposer and the
+ *    the environment it exec'd with (/proc/PID/environ) carries this
+ *    process's marker (NOLEAK_PGROUP_FROM with this pid as spawner).  Only the exec interposer and the
  *    posix_spawn attribute put that marker there, together with the move;
  *    a fork worker that calls setpgid()/setsid() itself carries its
  *    parent's environment, whose marker (if any) names another spawner.
@@ -36,7 +36,17 @@
  *    kill(-leader); without pidfds /proc/PID/stat is read again right
  *    before the kill.  Orphans (their leader is gone) are signalled one by
  *    one, each through its own verified pidfd, and only those that started
- *    before the SIGTERM. */
+ *    before the SIGTERM.
+ *
+ * The marker is the shim's bookkeeping, never the program's (audit changes
+ * nothing a program can see): the shim of the new program takes it out of
+ * environ at start-up, before main() (mode off leaves it), and keeps it;
+ * /proc/PID/environ, where spawners read it, still shows the environment
+ * the process exec'd with.  Each exec the shim interposes puts the kept
+ * marker back into the environment it passes on (nl_pgroup_marker_to_pass),
+ * so that descendants carry the token as if the program had passed on its
+ * whole environment; a regrouped child's exec passes a new marker instead.
+ * A vfork child's exec only reads the kept marker. */
 #ifndef NL_PGROUP_H
 #define NL_PGROUP_H
 
@@ -44,11 +54,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Environment marker a regrouped program finds at start,
- * "SPAWNER:PGID:TOKEN:ORIGIN": the group it came from, so that its own
- * setsid() can go back there and succeed, a token by which its spawner
- * finds the descendants it leaves behind (they inherit the marker), and
- * how it was started (NL_ORIGIN_*). */
+/* Environment marker a regrouped program starts with (and the shim takes
+ * out of its environ), "SPAWNER:PGID:TOKEN:ORIGIN": the group it came
+ * from, so that its own setsid() can go back there and succeed, a token by
+ * which its spawner finds the descendants it leaves behind (they carry the
+ * marker on), and how it was started (NL_ORIGIN_*). */
 #define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
 #define NL_ORIGIN_SYSTEM 's'   /* system() or popen() */
 #define NL_ORIGIN_SHELL_C 'c'  /* a `sh -c` command line */
@@ -66,6 +76,17 @@ char nl_pgroup_origin(const char *via, const char *path, char *const argv[]);
 /* Write the marker entry into buf (NL_PGROUP_MARKER_MAX bytes). */
 void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 			     pid_t token, char origin);
+/* The marker an exec with environment envp passes on when the exec does
+ * not regroup its child: the one this process started with, if envp has
+ * none, is not empty (a cleared environment stays empty) and, when this
+ * process started with LD_PRELOAD (the shim most likely came through it),
+ * keeps an LD_PRELOAD (a program the shim does not load would find the
+ * marker).  NULL otherwise.  Async-signal-safe. */
+const char *nl_pgroup_marker_to_pass(char *const envp[]);
+/* envp with `marker` in place of any marker entry, into out (room for as
+ * many entries as envp has, plus 2).  Returns out. */
+char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
+				       const char *marker);
 
 /* In the exec interposer: when this process is a spawned child whose
  * spawner regroups, move to a group of its own (audit: log only).  Returns
@@ -104,8 +125,10 @@ void nl_pgroup_tick(void);
 pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
 
 /* At start-up (init): read NOLEAK_PGROUP_FROM and NOLEAK_LAUNCHED from envp
- * (NULL in a secure process, whose environment is not to be obeyed). */
-void nl_pgroup_init(char *const envp[]);
+ * (NULL in a secure process, whose environment is not to be obeyed and has
+ * been scrubbed).  With take_marker (mode not off), every marker entry is
+ * taken out of envp, in place, and the first kept for the execs. */
+void nl_pgroup_init(char **envp, int take_marker);
 /* In a fork child: `parent` spawned us; its group and its manages_groups at
  * the fork decide whether this child moves at its exec. */
 void nl_pgroup_after_fork(pid_t parent);

@@ -3,9 +3,11 @@
  * Before the real exec: the sweep marks every fd the new program should not
  * get, and a spawned child whose parent regroups its children moves to a
  * process group of its own (pgroup.h), noting in the new program's
- * environment where it came from.  If the exec fails the program's fds are
- * as they were (marked, never closed), except for the close-on-exec flag of
- * fds it did not mean to pass, and the child is back in its group. */
+ * environment where it came from; any other exec passes on the marker this
+ * process started with, which the shim took out of its environ.  If the
+ * exec fails the program's fds are as they were (marked, never closed),
+ * except for the close-on-exec flag of fds it did not mean to pass, and
+ * the child is back in its group. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -32,19 +34,6 @@ static size_t env_count(char *const envp[])
 	while (envp && envp[n])
 		n++;
 	return n;
-}
-
-/* Copy envp into out (room for count + 2), replacing any older marker. */
-static char *const *env_with_marker(char **out, char *const envp[],
-				    char *marker)
-{
-	size_t k = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
-	for (size_t i = 0; envp && envp[i]; i++)
-		if (strncmp(envp[i], NL_PGROUP_FROM_ENV, klen) || envp[i][klen] != '=')
-			out[k++] = envp[i];
-	out[k++] = marker;
-	out[k] = NULL;
-	return out;
 }
 
 /* The room for an environment with the group marker: never on the stack
@@ -96,25 +85,30 @@ static void env_room_give_back(struct env_room *r)
 }
 
 /* Everything an exec interposer does before the real call.  Declares `pl`
- * and `env`, the environment to pass (envp itself unless the child moved to
- * a group of its own; without memory for the copy, envp without the
- * marker: the child is regrouped, its tree just not named later). */
+ * and `env`, the environment to pass: envp itself, but with a new marker
+ * when the child moved to a group of its own, or with the marker this
+ * process started with (pgroup.h).  Without memory for the copy, envp
+ * without the marker: the child is regrouped, its tree just not named
+ * later. */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
 	struct nl_plan pl;                                                   \
 	nl_plan_exec(&pl, via, path, argv, envp, keep, n_keep);              \
 	nl_sweep_before_exec(&pl);                                           \
 	pid_t from_ = nl_mode() == NL_MODE_OFF ? 0 : nl_pgroup_before_exec(path); \
+	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
 	struct env_room room_ = { NULL, NULL, 0 };                           \
 	char *const *env = (envp);                                           \
-	size_t envc_ = from_ ? env_count(envp) + 2 : 0;                      \
-	if (from_)                                                           \
+	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
+	if (envc_)                                                           \
 		room_ = env_room_take(envc_);                                \
 	if (room_.room) {                                                    \
 		char *marker_ = (char *)(room_.room + envc_);                \
-		nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), from_, \
-					nl_sys_getpid(),                     \
-					nl_pgroup_origin(via, path, argv));  \
-		env = env_with_marker(room_.room, envp, marker_);            \
+		if (from_)                                                   \
+			nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), \
+						from_, nl_sys_getpid(),      \
+						nl_pgroup_origin(via, path, argv)); \
+		env = nl_pgroup_env_with_marker(room_.room, envp,            \
+						from_ ? marker_ : kept_);    \
 	}
 
 /* After a failed exec: undo the temporary changes (the fds passed, the
@@ -151,7 +145,7 @@ NL_EXPORT int execv(const char *path, char *const argv[])
 	nl_enter();
 	PREPARE_EXEC("execv", path, argv, environ, NULL, 0);
 	__typeof__(&execv) real = NL_REAL(execv);
-	if (from_ || !real)
+	if (room_.room || !real)
 		FINISH_EXEC(real_execve(path, argv, env));
 	FINISH_EXEC(real(path, argv));
 }
@@ -249,7 +243,7 @@ NL_EXPORT int execvp(const char *file, char *const argv[])
 	nl_enter();
 	PREPARE_EXEC("execvp", file, argv, environ, NULL, 0);
 	__typeof__(&execvp) real = NL_REAL(execvp);
-	if (from_ || !real)
+	if (room_.room || !real)
 		FINISH_EXEC(real_execvpe(file, argv, env));
 	FINISH_EXEC(real(file, argv));
 }

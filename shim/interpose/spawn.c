@@ -29,8 +29,10 @@
  * search).
  *
  * Memory: the child's stack, the copy of the environment with the process
- * group marker, the kept-fd list and the PATH buffer live in one mapping
- * made by the parent and unmapped once the child has exec'd or exited.
+ * group marker (a new one for a regrouped child, else the one this process
+ * started with: core/pgroup.h), the kept-fd list and the PATH buffer live
+ * in one mapping made by the parent and unmapped once the child has exec'd
+ * or exited.
  * The child itself only calls raw system calls and the allocation-free
  * sweep (whose scratch memory it gives back before its exec).  glibc's
  * private layout of file actions is read in one place below; under a glibc
@@ -490,11 +492,13 @@ static size_t align8(size_t n)
 }
 
 /* Lay out the mapping: stack, then the ENOEXEC argv, the environment copy
- * with the marker, the kept-fd list and the PATH buffer.  Returns 0, or an
+ * with the marker (a new one with `token` for a regrouped child, else
+ * `kept`, if any), the kept-fd list and the PATH buffer.  Returns 0, or an
  * errno. */
 static int make_room(struct spawn_room *room, struct spawn_args *a,
-		     size_t argc, int marker, pid_t token)
+		     size_t argc, pid_t token, const char *kept)
 {
+	int fresh = a->regroup != 0, marker = fresh || kept;
 	size_t n_env = 0;
 	while (a->envp && a->envp[n_env])
 		n_env++;
@@ -511,7 +515,7 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	size_t sh_at = CHILD_STACK;
 	size_t env_at = sh_at + align8((argc + 2) * sizeof(char *));
 	size_t marker_at = env_at + (marker ? align8((n_env + 2) * sizeof(char *)) : 0);
-	size_t keep_at = marker_at + (marker ? NL_PGROUP_MARKER_MAX : 0);
+	size_t keep_at = marker_at + (fresh ? NL_PGROUP_MARKER_MAX : 0);
 	size_t path_at = keep_at + align8(n_keep * sizeof(int));
 #ifdef NL_LIBC_MUSL
 	/* musl: room for its file actions in glibc's layout. */
@@ -536,21 +540,14 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 		a->acts = acts;
 	}
 #endif
-	if (marker) {
-		char **env = (char **)(void *)(base + env_at);
-		char *text = base + marker_at;
-		size_t k = 0, klen = sizeof NL_PGROUP_FROM_ENV - 1;
-		nl_pgroup_format_marker(text, nl_sys_getpid(), nl_sys_getpgid(0),
-					token, nl_pgroup_origin(a->via, a->file,
-								 a->argv));
-		for (size_t i = 0; i < n_env; i++)
-			if (strncmp(a->envp[i], NL_PGROUP_FROM_ENV, klen) ||
-			    a->envp[i][klen] != '=')
-				env[k++] = a->envp[i];
-		env[k++] = text;
-		env[k] = NULL;
-		a->envp = env;
-	}
+	if (fresh)
+		nl_pgroup_format_marker(base + marker_at, nl_sys_getpid(),
+					nl_sys_getpgid(0), token,
+					nl_pgroup_origin(a->via, a->file, a->argv));
+	if (marker)
+		a->envp = nl_pgroup_env_with_marker((char **)(void *)(base + env_at),
+						    a->envp,
+						    fresh ? base + marker_at : kept);
 	return 0;
 }
 
@@ -589,8 +586,9 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	nl_pgroup_tick();
 	a.regroup = nl_pgroup_for_spawn(attr, file);
 	pid_t token = a.regroup ? nl_pgroup_new_token() : 0;
+	const char *kept = a.regroup ? NULL : nl_pgroup_marker_to_pass(envp);
 	struct spawn_room room;
-	int ec = make_room(&room, &a, argc, a.regroup != 0, token);
+	int ec = make_room(&room, &a, argc, token, kept);
 	if (ec)
 		return ec;
 

@@ -133,3 +133,73 @@ Test(pgroup, tokens_are_distinct_and_never_a_small_pid)
 	cr_expect_geq(a, 1 << 23);
 	cr_expect_geq(b, 1 << 23);
 }
+
+/* The marker is the shim's, not the program's: taken out of the start-up
+ * environment in place (every entry), the first one kept for the execs,
+ * as ld.so does with LD_PRELOAD in a secure process. */
+Test(pgroup, the_marker_is_taken_out_of_the_environment)
+{
+	char *envp[] = { "HOME=/h", "NOLEAK_PGROUP_FROM=12:34:56:p",
+			 "LD_PRELOAD=/lib/libnoleak.so", "NOLEAK_PGROUP_FROM=7:7:7:s",
+			 "NOLEAK_PGROUP_FROMAGE=1", NULL };
+	nl_pgroup_init(envp, 1);
+	cr_assert_str_eq(envp[0], "HOME=/h");
+	cr_assert_str_eq(envp[1], "LD_PRELOAD=/lib/libnoleak.so");
+	cr_assert_str_eq(envp[2], "NOLEAK_PGROUP_FROMAGE=1");
+	cr_assert_null(envp[3]);
+	char *a[] = { "A=1", "LD_PRELOAD=/lib/libnoleak.so", NULL };
+	cr_expect_str_eq(nl_pgroup_marker_to_pass(a),
+			 "NOLEAK_PGROUP_FROM=12:34:56:p");
+	/* Mode off leaves the environment as it came. */
+	char *off[] = { "NOLEAK_PGROUP_FROM=1:2:3:p", NULL };
+	nl_pgroup_init(off, 0);
+	cr_expect_str_eq(off[0], "NOLEAK_PGROUP_FROM=1:2:3:p");
+}
+
+/* Which environment of an exec gets the marker the process started with:
+ * one row per kind of environment. */
+static char *with_preload[] = { "A=1", "LD_PRELOAD=/lib/libnoleak.so", NULL };
+static char *without_preload[] = { "A=1", NULL };
+static char *empty_env[] = { NULL };
+static char *own_marker[] = { "LD_PRELOAD=/x.so", "NOLEAK_PGROUP_FROM=1:1:1:p",
+			      NULL };
+static const struct {
+	int started_preloaded;
+	char **envp;
+	int passed;
+} passes[] = {
+	{ 1, with_preload, 1 },
+	{ 1, without_preload, 0 },   /* the program would not load the shim */
+	{ 0, without_preload, 1 },   /* /etc/ld.so.preload loads it anyway */
+	{ 1, empty_env, 0 },         /* env -i: stays empty */
+	{ 0, empty_env, 0 },
+	{ 1, NULL, 0 },
+	{ 1, own_marker, 0 },        /* has one: left as it is */
+};
+
+Test(pgroup, which_environments_carry_the_marker_on)
+{
+	for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
+		char *start[] = { "NOLEAK_PGROUP_FROM=12:34:56:c",
+				  passes[i].started_preloaded ? "LD_PRELOAD=/l.so"
+							      : "B=2",
+				  NULL };
+		nl_pgroup_init(start, 1);
+		const char *m = nl_pgroup_marker_to_pass(passes[i].envp);
+		if (passes[i].passed)
+			cr_expect_str_eq(m ? m : "(none)",
+					 "NOLEAK_PGROUP_FROM=12:34:56:c", "row %zu", i);
+		else
+			cr_expect_null(m, "row %zu: %s", i, m);
+	}
+}
+
+Test(pgroup, an_environment_with_the_marker_in_place_of_any_other)
+{
+	char *out[4];
+	char *const *env = nl_pgroup_env_with_marker(out, own_marker,
+						     "NOLEAK_PGROUP_FROM=2:2:2:p");
+	cr_expect_str_eq(env[0], "LD_PRELOAD=/x.so");
+	cr_expect_str_eq(env[1], "NOLEAK_PGROUP_FROM=2:2:2:p");
+	cr_expect_null(env[2]);
+}

@@ -97,8 +97,8 @@ Test(pgroup_setsid, path_walk_keeps_the_marker)
 	char want[64];
 	snprintf(want, sizeof want, "%ld:%ld:", pg_field(r.out, "parent", "pid"),
 		 pg_field(r.out, "parent", "pgid"));
-	cr_expect(!strncmp(pg_word(r.out, "child", "from"), want, strlen(want)),
-		  "want from=%s... in:\n%s", want, r.out);
+	cr_expect(!strncmp(pg_word(r.out, "child", "marker"), want, strlen(want)),
+		  "want marker=%s... in:\n%s", want, r.out);
 	cr_expect_eq(pg_field(r.out, "child", "pgid"), pg_field(r.out, "child", "pid"),
 		     "%s", r.out);
 }
