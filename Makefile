@@ -180,8 +180,16 @@ compat: all
 	tests/compat/run.sh
 	@case deb-package in $${COMPAT_ONLY:-*}) $(MAKE) deb-test ;; esac
 
+# The shim whose constructor does nothing: what loading the library costs
+# (the floor of the start-up figure; benchmarks only, never installed).
+$(B)/obj/shim/init-load.o: shim/init.c $(HEADERS) | $(KINC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DNL_LOAD_ONLY -c -o $@ $<
+$(B)/libnoleak-load.so: $(filter-out $(B)/obj/shim/init.o,$(LIB_OBJ)) $(B)/obj/shim/init-load.o $(B)/libnoleak.map
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIB_LDFLAGS)
+
 # The cost of the shim, side by side with no shim (a benchmark, not a test).
-bench: all
+bench: all $(B)/libnoleak-load.so
 	tests/bench/run.sh
 
 # Fuzzing (clang's libFuzzer): each target for FUZZ_SECONDS, from the seed

@@ -7,7 +7,15 @@
  * one line each: the median over the figure's batches of calls.  The same binary is run with and without LD_PRELOAD; only
  * the calls under test are inside the timed span: refilling a pipe or a
  * socket happens between two clock readings, so a read figure is the read
- * alone.  Sockets are local only (a socketpair, and TCP on 127.0.0.1). */
+ * alone.  Sockets are local only (a socketpair, and TCP on 127.0.0.1).
+ *
+ * MICRO_POLICY_CALLS=1 (run without the shim): the creating figures make,
+ * by hand, the system calls the shim's policy adds to them under enforce
+ * (close-on-exec asked for at creation, one fstat per fd made, and for a
+ * TCP connection the identity checks, both ends' timeouts and the
+ * connecting end's keepalive).  That run is the floor of the policy itself:
+ * the shim cannot cost less than the calls its policy needs.  The list
+ * mirrors the shim's, which tests/it counts call by call. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +26,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +42,7 @@
 static char buf[PIPE_WANT];
 static int rd = -1, wr = -1;       /* the pair under test, per figure */
 static int pipe_room;              /* bytes the pipe holds */
+static int by_hand;                /* MICRO_POLICY_CALLS: the policy's calls */
 
 static double now_ns(void)
 {
@@ -44,6 +55,61 @@ static void die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+/* --- the policy's own calls, made by hand (MICRO_POLICY_CALLS) --- */
+
+static int cloexec_flag(void)
+{
+	return by_hand ? O_CLOEXEC : 0;
+}
+
+/* The identity behind the close-on-exec flag the policy adds: the fstat
+ * system call itself, as the shim makes it (glibc's fstat is newfstatat). */
+static void hand_identity(int fd)
+{
+	struct stat st;
+	if (by_hand && syscall(SYS_fstat, fd, &st) < 0)
+		die("micro: fstat");
+}
+
+static void hand_setsockopt(int fd, int level, int name, int v)
+{
+	if (setsockopt(fd, level, name, &v, sizeof v) < 0)
+		die("micro: setsockopt");
+}
+
+/* Both ends of a connection: the read and write timeouts (300 s). */
+static void hand_timeouts(int fd)
+{
+	struct timeval tv = { 300, 0 };
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+		die("micro: setsockopt timeouts");
+}
+
+/* Connected: the socket is still the one made, then the policy. */
+static void hand_connected(int fd)
+{
+	if (!by_hand)
+		return;
+	hand_identity(fd);
+	hand_timeouts(fd);
+	hand_setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	hand_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, 60);
+	hand_setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, 10);
+	hand_setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, 6);
+}
+
+/* Accepted: its identity, the listener still the one whose keepalive it
+ * inherits, the timeouts. */
+static void hand_accepted(int fd, int from)
+{
+	if (!by_hand)
+		return;
+	hand_identity(fd);
+	hand_identity(from);
+	hand_timeouts(fd);
 }
 
 static void write_all(int fd, size_t n)
@@ -167,9 +233,10 @@ static long batch_open_close(double *ns)
 {
 	double t0 = now_ns();
 	for (int i = 0; i < CREATE_BATCH; i++) {
-		int fd = open("/dev/null", O_RDONLY);
+		int fd = open("/dev/null", O_RDONLY | cloexec_flag());
 		if (fd < 0)
 			die("micro: open");
+		hand_identity(fd);
 		close(fd);
 	}
 	*ns += now_ns() - t0;
@@ -181,8 +248,10 @@ static long batch_pipe_close(double *ns)
 	double t0 = now_ns();
 	for (int i = 0; i < CREATE_BATCH; i++) {
 		int p[2];
-		if (pipe(p) < 0)
+		if (pipe2(p, cloexec_flag()) < 0)
 			die("micro: pipe");
+		hand_identity(p[0]);
+		hand_identity(p[1]);
 		close(p[0]);
 		close(p[1]);
 	}
@@ -194,9 +263,10 @@ static long socket_close(double *ns, int domain)
 {
 	double t0 = now_ns();
 	for (int i = 0; i < CREATE_BATCH; i++) {
-		int fd = socket(domain, SOCK_STREAM, 0);
+		int fd = socket(domain, SOCK_STREAM | cloexec_flag(), 0);
 		if (fd < 0)
 			die("micro: socket");
+		hand_identity(fd);
 		close(fd);
 	}
 	*ns += now_ns() - t0;
@@ -226,13 +296,18 @@ static long batch_tcp_connect_accept(double *ns)
 {
 	double t0 = now_ns();
 	for (int i = 0; i < CONNECT_BATCH; i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-		if (c < 0 || connect(c, (struct sockaddr *)&listen_addr,
-				     sizeof listen_addr) < 0)
+		int c = socket(AF_INET, SOCK_STREAM | cloexec_flag(), 0);
+		if (c < 0)
+			die("micro: socket");
+		hand_identity(c);
+		if (connect(c, (struct sockaddr *)&listen_addr,
+			    sizeof listen_addr) < 0)
 			die("micro: connect to 127.0.0.1");
-		int a = accept(listener, NULL, NULL);
+		hand_connected(c);
+		int a = accept4(listener, NULL, NULL, cloexec_flag());
 		if (a < 0)
 			die("micro: accept");
+		hand_accepted(a, listener);
 		close(a);
 		close(c);
 	}
@@ -285,6 +360,8 @@ static void run_figure(const struct figure *f, double ms)
 int main(int argc, char **argv)
 {
 	double ms = argc > 1 ? atof(argv[1]) : 100;
+	const char *hand = getenv("MICRO_POLICY_CALLS");
+	by_hand = hand && *hand && strcmp(hand, "0") != 0;
 	if (ms <= 0)
 		ms = 100;
 	size_t n = sizeof figures / sizeof figures[0];

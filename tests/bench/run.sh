@@ -30,6 +30,10 @@ B=$TOP/build
 OUT=$B/bench
 LIB=${BENCH_LIB:-$B/libnoleak.so}
 EMPTY=$B/empty.so
+# The shim with a constructor that does nothing (make bench builds it): the
+# floor of start-up.  Only beside the default library.
+LOADONLY=$B/libnoleak-load.so
+[[ -z ${BENCH_LIB:-} && -f $LOADONLY ]] || LOADONLY=
 REPORT_TOOL=$B/noleak-report
 JSON=$B/bench.json
 CC=${CC:-gcc}
@@ -183,6 +187,8 @@ fig_startup() {
 	local audit=(BENCH_CHILD_NOLEAK_MODE=audit "BENCH_CHILD_NOLEAK_LOG=$TMP/startup-audit.log")
 	variant startup none "$s" posix_spawn $n
 	variant startup empty env BENCH_CHILD_LD_PRELOAD="$EMPTY" "$s" posix_spawn $n
+	[[ -n $LOADONLY ]] &&
+		variant startup load env BENCH_CHILD_LD_PRELOAD="$LOADONLY" "$s" posix_spawn $n
 	variant startup off env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=off "$s" posix_spawn $n
 	variant startup enforce env BENCH_CHILD_LD_PRELOAD="$LIB" BENCH_CHILD_NOLEAK_MODE=enforce "$s" posix_spawn $n
 	variant startup audit env BENCH_CHILD_LD_PRELOAD="$LIB" "${audit[@]}" "$s" posix_spawn $n
@@ -190,9 +196,13 @@ fig_startup() {
 	local f="start+exit /bin/true" u=us g="<= 1.03x empty"
 	row startup "$f" none "no preload" $u empty "" "" "" ""
 	row startup "$f" empty "empty preload" $u none "" "" "" ""
+	[[ -n $LOADONLY ]] &&
+		row startup "$f" load "shim loaded, constructor idle" $u empty "" "" "" ""
 	row startup "$f" off "shim, NOLEAK_MODE=off" $u empty "" "" "" ""
 	row startup "$f" enforce "shim, enforce" $u empty ratio_le 1.03 "" "$g"
 	row startup "$f" audit "shim, audit (log to file)" $u empty "" "" "" ""
+	[[ -n $LOADONLY ]] &&
+		note "start+exit /bin/true: \"constructor idle\" is the shim built with a constructor that does nothing (build/libnoleak-load.so): loading the library, the floor no change to start-up removes."
 	note "start+exit /bin/true: us per spawn, $n posix_spawns of /bin/true per sample (at least 2,000 per variant in a full run); the driver is not preloaded, /bin/true is."
 }
 
@@ -270,6 +280,9 @@ fig_micro() {
 		[[ $fig == read_* || $fig == recv_* ]] &&
 			variant $g audit_rw env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
 				NOLEAK_LOG="$TMP/micro-audit.log" "$m" $ms $fig
+		# The floor of the policy: no shim, its system calls made by hand.
+		[[ $fig == *_close || $fig == tcp_connect_accept ]] &&
+			variant $g policy env MICRO_POLICY_CALLS=1 "$m" $ms $fig
 		if ((QUICK)); then alternate $g 5 5 2; else alternate $g 7 11 5; fi
 	done
 	local label
@@ -286,12 +299,18 @@ fig_micro() {
 		label=${fig#*:}
 		fig=${fig%%:*}
 		row "$fig" "$label" none "no shim" ns none "" "" "" ""
+		row "$fig" "$label" policy "no shim, policy's calls by hand" ns none "" "" "" ""
 		row "$fig" "$label" enforce "shim, enforce" ns none ratio_le 1.05 "" "<= 1.05x none"
+		row "$fig" "$label" enforce "shim, enforce" ns policy "" "" "" ""
 	done
-	row tcp_connect_accept "connect+accept+close, tcp" none "no shim" ns none "" "" "" ""
-	row tcp_connect_accept "connect+accept+close, tcp" enforce "shim, enforce" ns none ratio_le 1.10 "" "<= 1.10x none"
+	fig=tcp_connect_accept label="connect+accept+close, tcp"
+	row $fig "$label" none "no shim" ns none "" "" "" ""
+	row $fig "$label" policy "no shim, policy's calls by hand" ns none "" "" "" ""
+	row $fig "$label" enforce "shim, enforce" ns none ratio_le 1.10 "" "<= 1.10x none"
+	row $fig "$label" enforce "shim, enforce" ns policy "" "" "" ""
 	note "read ... socket+close: ns per call (pipe+close: per pipe() and two close()), ~$ms ms of calls per sample."
 	note "connect+accept+close: ns per connection on 127.0.0.1 (socket, connect, accept, two closes)."
+	note "policy's calls by hand: the same harness without the shim making the system calls the policy adds (micro.c, MICRO_POLICY_CALLS): its ratio to no shim is the floor of the goal; the shim's ratio to it is what the shim adds beyond its policy."
 }
 
 # A whole process reading one byte at a time under audit (the read
