@@ -44,7 +44,9 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(T
 # -z now: every libc function the shim calls is bound at load time, so a
 # first call never runs the lazy resolver (which saves the vector registers
 # on the stack: kilobytes) on a small stack or in a signal handler.
-LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -ldl
+# --eh-frame-hdr (gcc passes it, musl-gcc does not): __GNU_EH_FRAME_HDR
+# marks the end of the read-only data nl_map_code_in() maps in (init.h).
+LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -Wl,--eh-frame-hdr -ldl
 
 # The shim: init.c on top of one folder per layer (shim/*/); a new folder
 # needs no edit here.
@@ -83,7 +85,12 @@ $(B)/obj/%.o: %.c $(HEADERS) | $(KINC)
 # the stack bound check (tests/stack/check.py; gcc only: a compiler without
 # these flags builds with STACK_FLAGS= and skips `make stack`).
 STACK_FLAGS ?= -fstack-usage -fcallgraph-info=su
-$(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS)
+# Loops the shim writes to keep libc out of a path (a fork child before its
+# exec, start-up: each libc page touched there is a page fault) stay loops:
+# gcc would turn them back into strlen(), memset() or memcpy() calls.
+NO_LIBC_IDIOMS := $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/null >/dev/null 2>&1 && \
+	echo -fno-tree-loop-distribute-patterns)
+$(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS) $(NO_LIBC_IDIOMS)
 
 $(B)/libnoleak.so: $(LIB_OBJ) $(B)/libnoleak.map
 	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)

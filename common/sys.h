@@ -194,6 +194,17 @@ static inline int nl_sys_munmap(void *addr, size_t len)
 	return (int)NL_SYS(SYS_munmap, addr, len, 0);
 }
 
+/* MADV_POPULATE_READ (Linux 5.14): map the pages of [addr, addr+len) that
+ * are in memory now, in one call instead of a page fault each.  Older
+ * kernels answer -EINVAL, which costs nothing. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+static inline int nl_sys_madvise(void *addr, size_t len, int advice)
+{
+	return (int)NL_SYS(SYS_madvise, addr, len, advice);
+}
+
 /* dup2: dup3 where there is no dup2 (dup2(fd, fd) checks fd). */
 static inline int nl_sys_dup2(int old, int new)
 {

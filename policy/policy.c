@@ -47,8 +47,13 @@ static int next_item(struct span *rest, char sep, struct span *item)
 {
 	if (rest->s == NULL)
 		return 0;
-	const char *end = memchr(rest->s, sep, rest->n);
-	if (end == NULL) {
+	/* Loops rather than libc's string calls here and in
+	 * nl_names_contain(): they run at every start-up and in fork children
+	 * before their exec, where each libc page touched is a page fault. */
+	const char *end = rest->s;
+	while (end < rest->s + rest->n && *end != sep)
+		end++;
+	if (end == rest->s + rest->n) {
 		*item = trim(rest->s, rest->n);
 		rest->s = NULL;
 		return 1;
@@ -512,8 +517,26 @@ const char *nl_basename(const char *path)
 {
 	if (path == NULL)
 		return "";
-	const char *slash = strrchr(path, '/');
-	return slash != NULL ? slash + 1 : path;
+	const char *base = path;   /* not strrchr(): see next_item() */
+	for (const char *p = path; *p != '\0'; p++)
+		if (*p == '/')
+			base = p + 1;
+	return base;
+}
+
+static size_t length(const char *s)
+{
+	size_t n = 0;
+	while (s[n] != '\0')
+		n++;
+	return n;
+}
+
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+	while (n > 0 && *a == *b)
+		a++, b++, n--;
+	return n == 0;
 }
 
 int nl_names_contain(const char *list, const char *name)
@@ -521,13 +544,13 @@ int nl_names_contain(const char *list, const char *name)
 	if (list == NULL || name == NULL)
 		return 0;
 	const char *base = nl_basename(name);
-	struct span b = { base, strlen(base) };
-	struct span rest = { list, strlen(list) }, item;
+	struct span b = { base, length(base) };
+	struct span rest = { list, length(list) }, item;
 
 	if (b.n == 0)
 		return 0;
 	while (next_item(&rest, ',', &item)) {
-		if (item.n == b.n && memcmp(item.s, b.s, b.n) == 0)
+		if (item.n == b.n && same_bytes(item.s, b.s, b.n))
 			return 1;
 	}
 	return 0;

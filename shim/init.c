@@ -4,6 +4,7 @@
  * library constructor that runs before ours).  Initialisation never waits:
  * a call that arrives while it runs — on this thread through recursion, or
  * on another — sees the pass-through policy. */
+#include "common/errno.h"
 #include "init.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ __attribute__((used)) static const char version_tag[] =
 
 extern char **environ;
 extern char *program_invocation_name;
+
 
 /* The one after-fork list, in init's order.  Idempotent: a child the shim
  * saw forking calls it once; a second call finds its own pid in place. */
@@ -86,6 +88,7 @@ void nl_init(void)
 					    NL_INIT_RUNNING))
 		return;
 	int saved = errno;
+	nl_map_code_in();
 	/* 1. who we are */
 	nl_proc.pid = nl_sys_getpid();
 	nl_proc.secure = getauxval(AT_SECURE) != 0;
@@ -122,7 +125,7 @@ void nl_init(void)
 			      memory_order_release);
 	log_config_errors(p);
 	nl_stdin_check_at_start();
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* No pthread_atfork(): it would allocate in every process.  Fork

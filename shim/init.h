@@ -12,7 +12,10 @@
 #ifndef NL_INIT_H
 #define NL_INIT_H
 
+#include <stdint.h>
+
 #include "base/state.h"
+#include "common/sys.h"
 
 void nl_init(void) NL_HIDDEN;
 
@@ -22,6 +25,34 @@ static inline void nl_enter(void)
 						  memory_order_acquire) ==
 				     NL_INIT_NONE, 0))
 		nl_init();
+}
+
+/* The first and the last function of the library's code, from crti.o and
+ * crtn.o: the code segment lies between them.  The read-only data follows
+ * it, up to the unwind tables' index the linker makes (--eh-frame-hdr:
+ * LIB_LDFLAGS in the Makefile). */
+extern void _init(void) NL_HIDDEN;
+extern void _fini(void) NL_HIDDEN;
+extern const char __GNU_EH_FRAME_HDR[] NL_HIDDEN;
+
+/* Map in the library's code and read-only data with one madvise() rather
+ * than a page fault per 64 KiB the first time each part is used: at start-up, and in a
+ * fork child (first thing: the kernel leaves a child's page tables empty
+ * for file mappings).  A page fault costs tens of microseconds on a virtual
+ * machine; a process start under the shim took several, a fork+exec
+ * several more.  The bounds come from symbols, not from the ELF header:
+ * reading that would be one more fault.  Inline, so that the fork
+ * interposer's own page is the only one it needs.  Before Linux 5.14
+ * (no MADV_POPULATE_READ) the call fails and pages fault in as before. */
+static inline void nl_map_code_in(void)
+{
+	uintptr_t lo = (uintptr_t)&_init & ~(uintptr_t)4095;
+	uintptr_t hi = (uintptr_t)&_fini + 64;
+	uintptr_t data_end = (uintptr_t)__GNU_EH_FRAME_HDR;
+	if (data_end > hi && data_end - hi < ((uintptr_t)1 << 20))
+		hi = data_end;
+	if (lo < hi)
+		nl_sys_madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
 }
 
 /* In a fork child, from the fork interposer: tell every subsystem, in

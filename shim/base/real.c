@@ -1,4 +1,5 @@
 /* Real-symbol lookup: see real.h for why it looks the way it does. */
+#include "common/errno.h"
 #include "base/real.h"
 
 #include <dlfcn.h>
@@ -43,7 +44,7 @@ void *nl_real_resolve(struct nl_real_sym *s)
 			     : dlsym(RTLD_NEXT, s->name);
 #endif
 	resolving = 0;
-	errno = saved;
+	nl_errno_restore(saved);
 	if (p)
 		atomic_store_explicit(&s->addr, p, memory_order_release);
 	return p;

@@ -430,9 +430,13 @@ int nl_fd_stash_lost(void)
 
 void nl_fd_after_fork(void)
 {
-	stash.n = 0;
-	stash.pid = 0;
-	stash.lost = 0;
+	/* Written only when set: a fork child shares the page with its
+	 * parent until one of them writes it. */
+	if (stash.n || stash.pid || stash.lost) {
+		stash.n = 0;
+		stash.pid = 0;
+		stash.lost = 0;
+	}
 }
 
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)

@@ -1,4 +1,6 @@
 /* Process trees: see pgroup.h. */
+#include "common/errno.h"
+#include "common/forkdata.h"
 #include "core/pgroup.h"
 
 #include <errno.h>
@@ -29,8 +31,10 @@ static atomic_int next_token;
 static _Atomic pid_t signalled[SIGNALLED_MAX];
 static atomic_uint signalled_next;
 
-/* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us. */
-static pid_t came_from_spawner, came_from_pgid;
+/* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us.  This
+ * and the other state a fork child resets live with the other after-fork
+ * data (common/forkdata.h). */
+static pid_t came_from_spawner, came_from_pgid NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
  * ("" for none): what its execs pass on.  Kept across fork. */
 static char inherited[NL_PGROUP_MARKER_MAX];
@@ -42,11 +46,11 @@ static int preloaded;
  * command in place, so the command has that pid). */
 static pid_t launched_pid;
 /* This process called setpgid/setpgrp/tcsetpgrp itself. */
-static atomic_int manages_groups;
+static atomic_int manages_groups NL_FORK_DATA;
 /* In a fork child: the parent's pid, its group and manages_groups at the
  * fork; 0 in a process not forked under the shim since it started. */
-static pid_t spawner, spawner_pgid;
-static int spawner_manages;
+static pid_t spawner NL_FORK_DATA, spawner_pgid NL_FORK_DATA;
+static int spawner_manages NL_FORK_DATA;
 
 /* --- who regroups --- */
 
@@ -619,7 +623,7 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 		nl_for_each_number("/proc", fan_out_one, f);
 	}
 	nl_arena_leave(mark);
-	errno = saved;
+	nl_errno_restore(saved);
 	return sent ? 0 : real_kill(pid, sig);
 }
 
@@ -650,8 +654,8 @@ struct page {
 };
 #define PAGE_RECS (sizeof(((struct page *)0)->r) / sizeof(struct rec))
 
-static struct page *_Atomic pages;
-static atomic_int pending_count;
+static struct page *_Atomic pages NL_FORK_DATA;
+static atomic_int pending_count NL_FORK_DATA;
 
 static struct rec *claim_in_pages(void)
 {
@@ -719,7 +723,7 @@ void nl_pgroup_spawned(pid_t child, pid_t token)
 		r->start = st.start;
 		publish(r, child);
 	}
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* The token of a reaped child, its record dropped: a spawn child's
@@ -1045,7 +1049,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 		schedule_kill(pid, m->latest);
 out:
 	nl_arena_leave(mark);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* SIGKILL the members that were there at the SIGTERM: a process that
@@ -1076,7 +1080,7 @@ void nl_pgroup_tick(void)
 				nl_for_each_number("/proc", scan_member, m);
 			}
 			nl_arena_leave(mark);
-			errno = saved;
+			nl_errno_restore(saved);
 		}
 }
 
@@ -1137,15 +1141,20 @@ void nl_pgroup_after_fork(pid_t parent)
 	spawner = parent;
 	spawner_pgid = nl_sys_getpgid(0);
 	spawner_manages = atomic_load(&manages_groups);
-	atomic_store(&manages_groups, 0);
-	struct page *pg = atomic_exchange(&pages, NULL);
+	if (spawner_manages)
+		atomic_store(&manages_groups, 0);
+	struct page *pg = atomic_load(&pages);
+	if (pg)
+		atomic_store(&pages, NULL);
 	while (pg) {
 		struct page *next = pg->next;
 		nl_sys_munmap(pg, PAGE_BYTES);
 		pg = next;
 	}
-	atomic_store(&pending_count, 0);
-	came_from_pgid = 0;
+	if (atomic_load(&pending_count))
+		atomic_store(&pending_count, 0);
+	if (came_from_pgid)
+		came_from_pgid = 0;
 }
 
 void nl_pgroup_note_manages(void)

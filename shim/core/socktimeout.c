@@ -3,6 +3,7 @@
  * Everything here talks to the kernel through raw system calls: inside the
  * library, setsockopt() would bind to the shim's own interposer and count as
  * the program's choice. */
+#include "common/errno.h"
 #include "core/socktimeout.h"
 
 #include <errno.h>
@@ -112,13 +113,13 @@ static struct nl_sock_slot *table_get(int create)
 	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
-		errno = saved;
+		nl_errno_restore(saved);
 		return NULL;
 	}
 	struct nl_sock_slot *expected = NULL;
 	if (!atomic_compare_exchange_strong(&nl_sock_table, &expected, m)) {
 		munmap(m, size);
-		errno = saved;
+		nl_errno_restore(saved);
 		return expected;
 	}
 	return m;
@@ -435,7 +436,7 @@ int nl_sock_timed_out(int fd, enum nl_sock_dir dir, long long usec,
 	look_at_peer(fd, usec, &v);
 	int err = v.silent ? ETIMEDOUT : EAGAIN;
 	log_timeout(fd, dir, usec, secs, &v, err);
-	errno = saved;
+	nl_errno_restore(saved);
 	return err;
 }
 
@@ -460,7 +461,7 @@ void nl_sock_after_partial(int fd, enum nl_sock_dir dir, long long usec,
 	look_at_peer(fd, usec, &v);
 	if (v.silent)
 		set_silent(fd, 1);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 int nl_sock_still_silent(int fd, enum nl_sock_dir dir)
@@ -471,16 +472,16 @@ int nl_sock_still_silent(int fd, enum nl_sock_dir dir)
 	struct peer_view v;
 	set_silent(fd, 0);
 	if (!secs) {
-		errno = saved;
+		nl_errno_restore(saved);
 		return 0;
 	}
 	look_at_peer(fd, usec, &v);
 	if (!v.silent) {
-		errno = saved;
+		nl_errno_restore(saved);
 		return 0;
 	}
 	log_timeout(fd, dir, 0, secs, &v, ETIMEDOUT);
-	errno = saved;
+	nl_errno_restore(saved);
 	return ETIMEDOUT;
 }
 
@@ -545,7 +546,7 @@ void nl_sock_created(int fd, int domain, int type, int protocol,
 		ino = socket_ino(fd);
 	if (ino)
 		slot_write(fd, ino, NL_SOCK_FRESH, 0);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
@@ -573,14 +574,14 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 		ino = socket_ino(fd);
 	if (!ino) {
 		slot_write(fd, 0, 0, 0);
-		errno = saved;
+		nl_errno_restore(saved);
 		return;
 	}
 	if (handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0,
 			     from_listener, "accept") &&
 	    (from_listener & NL_SOCK_FRESH))
 		listener_keepalive(listener, lino, from_listener);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 void nl_sock_connected(int fd, int result, int err)
@@ -603,7 +604,7 @@ void nl_sock_connected(int fd, int result, int err)
 	enum sock_class cls = fresh ? CLASS_TCP : classify(fd);
 	if (!class_matters(cls) || (result != 0 && cls != CLASS_TCP)) {
 		slot_write(fd, 0, 0, 0);
-		errno = saved;
+		nl_errno_restore(saved);
 		return;
 	}
 	/* A non-blocking TCP socket's first connect cannot return 0: the
@@ -622,7 +623,7 @@ void nl_sock_connected(int fd, int result, int err)
 			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
 			  NL_SOCK_FRESH);
 	handle_connected(fd, ino, cls, nonblocking, prior, "connect");
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 static uint32_t own_bit(int level, int name)

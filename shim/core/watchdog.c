@@ -1,4 +1,5 @@
 /* The blocking-read watchdog: see watchdog.h. */
+#include "common/errno.h"
 #include "core/watchdog.h"
 
 #include <errno.h>
@@ -370,7 +371,7 @@ void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
 	if (r < 0)
 		nl_event_int(&ev, "errno", saved);
 	nl_event_emit(&ev);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* --- the poll family --- */
@@ -478,7 +479,7 @@ void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
 	nl_event_json_close(&ev, &j, 1);
 	nl_arena_leave(mark);
 	nl_event_emit(&ev);
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* Written at start-up: in .data, on a page the loader has already written,

@@ -72,6 +72,7 @@ NL_EXPORT pid_t fork(void)
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
+		nl_map_code_in();
 		nl_after_fork_child();
 		nl_shell_after_fork();
 		if (ctx.threads > 1)

@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/errno.h"
 #include "init.h"
 #include "core/pgroup.h"
 #include "base/real.h"
@@ -49,7 +50,7 @@ static pid_t after_wait(pid_t r, int status)
 		int saved = errno;
 		nl_pgroup_reaped(r, status);
 		nl_pgroup_tick();
-		errno = saved;
+		nl_errno_restore(saved);
 	}
 	return r;
 }
@@ -146,7 +147,7 @@ NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 	int r = NL_CALL_REAL(setpgid, (pid, pgid), (SYS_setpgid, pid, pgid));
 	int saved = errno;
 	nl_pgroup_note_manages();
-	errno = saved;
+	nl_errno_restore(saved);
 	return r;
 }
 

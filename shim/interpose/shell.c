@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/forkdata.h"
 #include "init.h"
 #include "core/fdtable.h"
 #include "interpose/newfd.h"
@@ -36,7 +37,7 @@ static int shim_runs_shells(void)
 
 /* --- system --- */
 
-static pthread_mutex_t sigs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t sigs_lock NL_FORK_DATA = PTHREAD_MUTEX_INITIALIZER;
 static int sigs_users;
 static struct sigaction saved_int, saved_quit;
 
@@ -126,7 +127,7 @@ struct proc_stream {
 	struct proc_stream *next;
 };
 
-static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t chain_lock NL_FORK_DATA = PTHREAD_MUTEX_INITIALIZER;
 static struct proc_stream *_Atomic chain;
 
 static int parse_mode(const char *mode, int *reading, int *cloexec)
@@ -238,12 +239,27 @@ NL_EXPORT FILE *popen(const char *command, const char *mode)
 	return open_proc(command, reading, cloexec, __builtin_return_address(0));
 }
 
+/* A lock left held at the fork by a thread that is not in the child made
+ * free again, by assignment: no libc call and, for a lock that is free (it
+ * then holds its initial bytes, which a free mutex returns to), no write to
+ * a page the child shares with its parent until either writes it. */
+static void make_free(pthread_mutex_t *m)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;  /* not in .rodata */
+	const unsigned char *a = (const void *)m, *b = (const void *)&fresh;
+	for (size_t i = 0; i < sizeof *m; i++)
+		if (a[i] != b[i]) {
+			*m = fresh;
+			return;
+		}
+}
+
 /* In a fork child: another thread of the parent may have held either lock
  * at the fork, and will never release it here. */
 void nl_shell_after_fork(void)
 {
-	pthread_mutex_init(&sigs_lock, NULL);
-	pthread_mutex_init(&chain_lock, NULL);
+	make_free(&sigs_lock);
+	make_free(&chain_lock);
 }
 
 /* Unlink fp from the chain; its pid, or -1 when it is not a stream of ours. */

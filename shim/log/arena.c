@@ -109,8 +109,10 @@ void nl_arena_after_fork(void)
 {
 	int own = pool_index(atomic_load(&me.arena));
 
+	/* Only the slots taken: a store of the 0 already there would copy
+	 * the page, shared with the parent, for nothing. */
 	for (int i = 0; i < NL_ARENA_POOL; i++)
-		if (i != own)
+		if (i != own && atomic_load(&pool.taken[i]))
 			atomic_store(&pool.taken[i], 0);
 }
 

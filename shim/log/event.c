@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/errno.h"
+#include "common/forkdata.h"
 #include "log/event.h"
 #include "log/arena.h"
 #include "common/sys.h"
@@ -107,7 +109,7 @@ static struct timespec now(void)
 }
 
 static char host_name[sizeof ((struct utsname *)0)->nodename];
-static atomic_int host_state;   /* 0 unknown, 1 being fetched, 2 cached */
+static atomic_int host_state NL_FORK_DATA;   /* 0 unknown, 1 being fetched, 2 cached */
 
 /* The node name, asked of the kernel once (into arena memory: struct
  * utsname is 390 bytes); a thread that finds another one fetching it uses
@@ -299,7 +301,7 @@ void nl_event_json_close(struct nl_event *ev, struct nl_jbuf *j, int keep)
 	field_close(ev, start, j->full ? -1 : 0);
 }
 
-static atomic_ulong dropped_total;
+static atomic_ulong dropped_total NL_FORK_DATA;
 
 void nl_event_begin(struct nl_event *ev, const char *kind)
 {
@@ -319,7 +321,7 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	ev->buf = nl_arena_get(NL_EVENT_MAX);
 	if (!ev->buf) {
 		atomic_fetch_add(&dropped_total, 1);
-		errno = saved;
+		nl_errno_restore(saved);
 		return;
 	}
 	ev->full = 0;
@@ -337,7 +339,7 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	nl_event_str(ev, "host", host());
 	/* Folding compares what comes after the common fields, and the kind. */
 	ev->key_hash = fnv1a(FNV_BASIS, kind, strlen(kind));
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 /* --- writing --- */
@@ -442,12 +444,15 @@ static void release(struct nl_event *ev)
 
 /* --- folding and the rate limit --- */
 
-/* Guarded by `busy` (try-acquire only). */
+/* Guarded by fold_busy (try-acquire only; an int rather than an
+ * atomic_flag, so that a fork child can look at it without writing it).
+ * The flags a fork child resets are apart from the event buffer, with the
+ * other after-fork data (common/forkdata.h). */
+static atomic_int fold_busy NL_FORK_DATA;
+static int fold_valid NL_FORK_DATA;             /* fold.last holds the last event written */
+static unsigned long fold_repeats NL_FORK_DATA; /* identical ones since, not written */
 static struct {
-	atomic_flag busy;
-	int valid;                /* `last` holds the last event written */
-	long long sec;            /* ...in this second */
-	unsigned long repeats;    /* identical ones since, not written */
+	long long sec;            /* the second of fold.last */
 	struct {                  /* the last event written */
 		size_t len;
 		int full;
@@ -455,19 +460,19 @@ static struct {
 		char buf[NL_EVENT_MAX];
 	} last;
 	struct nl_event notice;   /* the "suppressed" line's handle */
-} fold = { .busy = ATOMIC_FLAG_INIT };
+} fold;
 
 /* The second the rate counters are for, and the counters.  Atomic because a
  * thread that could not take the fold flag still obeys the limit. */
-static atomic_llong rate_sec = LLONG_MIN;
-static atomic_uint rate_written;
-static atomic_ulong rate_dropped;
+static atomic_llong rate_sec NL_FORK_DATA = LLONG_MIN;
+static atomic_uint rate_written NL_FORK_DATA;
+static atomic_ulong rate_dropped NL_FORK_DATA;
 
 static int is_repeat(const struct nl_event *ev, long long sec)
 {
 	const __typeof__(fold.last) *l = &fold.last;
 
-	return fold.valid && fold.sec == sec && l->key_hash == ev->key_hash &&
+	return fold_valid && fold.sec == sec && l->key_hash == ev->key_hash &&
 	       l->full == ev->full && l->len == ev->len &&
 	       ev->len >= NL_TS_FIELD_LEN &&
 	       memcmp(l->buf + NL_TS_FIELD_LEN, ev->buf + NL_TS_FIELD_LEN,
@@ -481,18 +486,18 @@ static void remember(const struct nl_event *ev, long long sec)
 	fold.last.key_hash = ev->key_hash;
 	memcpy(fold.last.buf, ev->buf, ev->len);
 	fold.sec = sec;
-	fold.repeats = 0;
-	fold.valid = 1;
+	fold_repeats = 0;
+	fold_valid = 1;
 }
 
 /* The line for repeats folded so far: the event again, with "count". */
 static void flush_repeats(void)
 {
-	if (fold.valid && fold.repeats)
+	if (fold_valid && fold_repeats)
 		write_event(fold.last.buf, fold.last.len, fold.last.full,
-			    fold.repeats);
-	fold.valid = 0;
-	fold.repeats = 0;
+			    fold_repeats);
+	fold_valid = 0;
+	fold_repeats = 0;
 }
 
 static void report_suppressed(void)
@@ -536,7 +541,7 @@ static void emit_folded(struct nl_event *ev, long long sec)
 {
 	start_second(sec);
 	if (is_repeat(ev, sec)) {
-		fold.repeats++;
+		fold_repeats++;
 		return;
 	}
 	flush_repeats();
@@ -554,8 +559,8 @@ void nl_event_emit(struct nl_event *ev)
 	if (!nl_event_enabled() || !ev->buf || ev->len < NL_TS_FIELD_LEN)
 		goto out;
 	sec = now().tv_sec;
-	if (atomic_flag_test_and_set_explicit(&fold.busy,
-					      memory_order_acquire)) {
+	if (atomic_exchange_explicit(&fold_busy, 1,
+				     memory_order_acquire)) {
 		/* Another thread, or the code this signal handler interrupted,
 		 * is folding: write this one as it is. */
 		if (within_rate(sec))
@@ -563,11 +568,11 @@ void nl_event_emit(struct nl_event *ev)
 		goto out;
 	}
 	emit_folded(ev, sec);
-	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+	atomic_store_explicit(&fold_busy, 0, memory_order_release);
 out:
 	release(ev);
 	report_refused_log();
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 void nl_event_flush(void)
@@ -579,33 +584,42 @@ void nl_event_flush(void)
 	 * (this runs at every exit). */
 	if (atomic_load(&rate_sec) == LLONG_MIN)
 		goto refused;
-	if (atomic_flag_test_and_set_explicit(&fold.busy,
-					      memory_order_acquire))
+	if (atomic_exchange_explicit(&fold_busy, 1,
+				     memory_order_acquire))
 		goto out;
 	if (nl_event_enabled()) {
 		flush_repeats();
 		report_suppressed();
 	}
-	atomic_flag_clear_explicit(&fold.busy, memory_order_release);
+	atomic_store_explicit(&fold_busy, 0, memory_order_release);
 refused:
 	report_refused_log();
 out:
-	errno = saved;
+	nl_errno_restore(saved);
 }
 
 void nl_event_after_fork(void)
 {
-	int fetching = 1;
-
 	/* The parent's pending repeats and counts are the parent's to report;
-	 * a flag held by a thread that did not survive the fork is released. */
-	fold.valid = 0;
-	fold.repeats = 0;
-	atomic_store(&rate_sec, LLONG_MIN);
-	atomic_store(&rate_written, 0);
-	atomic_store(&rate_dropped, 0);
-	atomic_store(&dropped_total, 0);
-	atomic_compare_exchange_strong(&host_state, &fetching, 0);
-	atomic_flag_clear(&fold.busy);
+	 * a flag held by a thread that did not survive the fork is released.
+	 * Each is written only when it must change: a fork child shares these
+	 * pages with its parent until one of them writes, and most children
+	 * exec before they log anything. */
+	if (fold_valid)
+		fold_valid = 0;
+	if (fold_repeats)
+		fold_repeats = 0;
+	if (atomic_load(&rate_sec) != LLONG_MIN)
+		atomic_store(&rate_sec, LLONG_MIN);
+	if (atomic_load(&rate_written))
+		atomic_store(&rate_written, 0);
+	if (atomic_load(&rate_dropped))
+		atomic_store(&rate_dropped, 0);
+	if (atomic_load(&dropped_total))
+		atomic_store(&dropped_total, 0);
+	if (atomic_load(&host_state) == 1)
+		atomic_store(&host_state, 0);
+	if (atomic_load(&fold_busy))
+		atomic_store(&fold_busy, 0);
 	nl_out_after_fork();
 }

@@ -1,6 +1,7 @@
 /* What start-up costs every process, in counts rather than time (a count
  * does not flake on a loaded machine): the page faults of /bin/true under
- * the shim beside the empty preload, and the memory start-up maps.
+ * the shim beside the empty preload, those of a fork+exec, and the memory
+ * start-up maps.
  *
  * Page faults: the fewest of 20 runs of each (address-space layout
  * randomisation moves a fault or two from run to run).  The shim's own
@@ -22,6 +23,13 @@
 
 #define RUNS 20
 #define MAX_ADDED_FAULTS 7
+/* A fork+exec of /bin/true, parent and child: about 5 more page faults
+ * than under the empty preload (the fork interposer's page, the child's
+ * pid and after-fork state, the shim's start-up in /bin/true); 15 when
+ * every after-fork store, libc string call and code page took one. */
+#define FORK_RUNS 3
+#define FORK_COUNT 50
+#define MAX_ADDED_FORK_FAULTS 8
 
 TestSuite(foundation_startup_cost, .timeout = 120);
 
@@ -73,4 +81,45 @@ Test(foundation_startup_cost, no_config_no_mapping)
 	cr_assert(strstr(t, "mmap") != NULL, "nothing traced");
 	cr_expect_eq(count_lines_with(t, "65536"), 0,
 		     "a 64 KiB mapping at start-up without a config file:\n%s", t);
+}
+
+/* The fewest page-fault exceptions per fork+exec of /bin/true over
+ * FORK_RUNS runs of found_fork_faults with `preload`; -1 when the kernel's
+ * page-fault event cannot be opened here. */
+static double fork_faults(const char *preload)
+{
+	char pre[4096], count[16];
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
+	snprintf(count, sizeof count, "%d", FORK_COUNT);
+	char *env[] = { pre, "NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_fork_faults"), count,
+			 NULL };
+	double fewest = -1;
+	for (int i = 0; i < FORK_RUNS; i++) {
+		static struct run_result r;
+		run(&r, argv, env, 0, 60, NULL);
+		if (exit_code(&r) == 77)
+			return -1;
+		cr_assert_eq(exit_code(&r), 0, "found_fork_faults: %s", r.err);
+		double v = atof(r.out);
+		if (fewest < 0 || v < fewest)
+			fewest = v;
+	}
+	return fewest;
+}
+
+/* A fork child shares its parent's pages until one of them writes: the
+ * shim's after-fork work must not copy pages it only needs to look at, nor
+ * touch pages of the parent's that were never mapped, nor call into libc
+ * pages the child would not otherwise use; and its code is mapped in with
+ * one call rather than a fault per part. */
+Test(foundation_startup_cost, fork_exec_page_faults_near_the_empty_preload)
+{
+	double empty = fork_faults(top("build/empty.so"));
+	if (empty < 0)
+		cr_skip_test("no perf page-fault event here");
+	double shim = fork_faults(shim_path());
+	cr_expect_leq(shim - empty, MAX_ADDED_FORK_FAULTS,
+		      "fork+exec of /bin/true: %.2f page faults under the shim, "
+		      "%.2f under the empty preload", shim, empty);
 }
