@@ -11,28 +11,37 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The rest of `s` after `prefix`, or NULL.  A loop, not strlen() and
+ * strncmp(): this runs at the start of every process, where each libc page
+ * touched for the first time is a page fault (HACKING: Page faults). */
+static const char *after(const char *s, const char *prefix)
+{
+	while (*prefix != '\0')
+		if (*s++ != *prefix++)
+			return NULL;
+	return s;
+}
+
 const char *nl_policy_env_value(char *const envp[], const char *name)
 {
-	size_t n = strlen(name);
-
 	if (envp == NULL)
 		return NULL;
 	for (int i = 0; envp[i] != NULL; i++) {
-		if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
-			return envp[i] + n + 1;
+		const char *rest = after(envp[i], name);
+		if (rest && *rest == '=')
+			return rest + 1;
 	}
 	return NULL;
 }
 
 int nl_policy_env_remove(char **envp, const char *prefix)
 {
-	size_t n = strlen(prefix);
 	int i, kept = 0;
 
 	if (envp == NULL)
 		return 0;
 	for (i = 0; envp[i] != NULL; i++) {
-		if (strncmp(envp[i], prefix, n) == 0)
+		if (after(envp[i], prefix))
 			continue;
 		if (kept != i)
 			envp[kept] = envp[i];
@@ -58,14 +67,14 @@ void nl_policy_apply_env(struct nl_policy *p, char *const envp[])
 
 	for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
 		const char *e = envp[i];
-		if (e[0] != 'N' || strncmp(e, prefix, sizeof prefix - 1) != 0)
+		if (e[0] != 'N' || !after(e, prefix))
 			continue;
 		for (int k = 0; k < NL_KEY_COUNT; k++) {
 			const char *env = nl_policy_key_env((enum nl_key)k);
-			size_t n = strlen(env);
-			if (strncmp(e, env, n) != 0 || e[n] != '=')
+			const char *rest = after(e, env);
+			if (!rest || *rest != '=')
 				continue;
-			const char *v = e + n + 1;
+			const char *v = rest + 1;
 			/* NOLEAK_MODE= (empty, any key) means "not set", so a wrapper
 			 * script can clear a variable without unsetting it.
 			 * Unknown NOLEAK_* names are not errors: the launcher

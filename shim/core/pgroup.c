@@ -34,17 +34,17 @@ static atomic_uint signalled_next;
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us.  This
  * and the other state a fork child resets live with the other after-fork
  * data (common/forkdata.h). */
-static pid_t came_from_spawner, came_from_pgid NL_FORK_DATA;
+static pid_t came_from_spawner NL_FORK_DATA, came_from_pgid NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
  * ("" for none): what its execs pass on.  Kept across fork. */
-static char inherited[NL_PGROUP_MARKER_MAX];
+static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
 /* The start-up environment had LD_PRELOAD: the shim most likely came
  * through it, and a child's environment without one would not load it. */
-static int preloaded;
+static int preloaded NL_FORK_DATA;
 
 /* NOLEAK_LAUNCHED: the pid the noleak launcher started (it execs the
  * command in place, so the command has that pid). */
-static pid_t launched_pid;
+static pid_t launched_pid NL_FORK_DATA;
 /* This process called setpgid/setpgrp/tcsetpgrp itself. */
 static atomic_int manages_groups NL_FORK_DATA;
 /* In a fork child: the parent's pid, its group and manages_groups at the
