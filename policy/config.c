@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/str.h"
 #include "common/sys.h"
 
 #define NL_CONFIG_DEFAULT "/etc/noleak.conf"
@@ -302,7 +303,7 @@ static void read_config(struct nl_policy *p, const char *path,
 	long len;
 	int report = (walks & WALK_GLOBAL) != 0;
 
-	if (main && strlen(path) >= sizeof(p->config_path)) {
+	if (main && nl_strlen(path) >= sizeof(p->config_path)) {
 		if (report)
 			file_error(p, "NOLEAK_CONFIG",
 				   "path longer than 255 bytes", 0);
@@ -366,7 +367,7 @@ static void read_config(struct nl_policy *p, const char *path,
 				   0);
 	}
 	if (main)
-		memcpy(p->config_path, path, strlen(path) + 1);
+		memcpy(p->config_path, path, nl_strlen(path) + 1);
 	if (walks & WALK_GLOBAL)
 		walk(p, buf, (size_t)len, path, who, 1);
 	if (walks & WALK_PROGRAM)
@@ -489,7 +490,7 @@ void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 	}
 	/* The drop-in directory: the config path with ".d" appended. */
 	char dir[260];
-	size_t plen = strlen(path);
+	size_t plen = nl_strlen(path);
 	int dirfd = -1;
 	if (plen + 3 <= sizeof(dir)) {
 		memcpy(dir, path, plen);

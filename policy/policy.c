@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "common/str.h"
 #include "common/sys.h"
 
 /* --- small text helpers --- */
@@ -524,14 +525,6 @@ const char *nl_basename(const char *path)
 	return base;
 }
 
-static size_t length(const char *s)
-{
-	size_t n = 0;
-	while (s[n] != '\0')
-		n++;
-	return n;
-}
-
 static int same_bytes(const char *a, const char *b, size_t n)
 {
 	while (n > 0 && *a == *b)
@@ -544,8 +537,8 @@ int nl_names_contain(const char *list, const char *name)
 	if (list == NULL || name == NULL)
 		return 0;
 	const char *base = nl_basename(name);
-	struct span b = { base, length(base) };
-	struct span rest = { list, length(list) }, item;
+	struct span b = { base, nl_strlen(base) };
+	struct span rest = { list, nl_strlen(list) }, item;
 
 	if (b.n == 0)
 		return 0;

@@ -10,19 +10,29 @@
 #include <errno.h>
 #include <stdatomic.h>
 
+#include "common/forkdata.h"
 #include "common/sys.h"
 #include "log/output.h"
 
-static atomic_int given_up;
+/* With the after-fork data, and stored only when it changes: programs
+ * close fd 2 on their way out (cat, coreutils' close_stdout), where a store
+ * to a page not touched before would be one more page fault per process. */
+static atomic_int given_up NL_FORK_DATA;
+
+static void set_given_up(int v)
+{
+	if (atomic_load_explicit(&given_up, memory_order_relaxed) != v)
+		atomic_store_explicit(&given_up, v, memory_order_relaxed);
+}
 
 void nl_out_stderr_closed(void)
 {
-	atomic_store_explicit(&given_up, 1, memory_order_relaxed);
+	set_given_up(1);
 }
 
 void nl_out_stderr_replaced(void)
 {
-	atomic_store_explicit(&given_up, 0, memory_order_relaxed);
+	set_given_up(0);
 }
 
 int nl_out_stderr_write(const char *line, size_t len)
