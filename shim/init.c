@@ -20,6 +20,7 @@
 #include "core/stdin.h"
 #include "core/watchdog.h"
 #include "log/event.h"
+#include "log/output.h"
 
 /* What `noleak status` (and what(1)) reads to tell an installed copy's
  * version. */
@@ -114,6 +115,7 @@ void nl_init(void)
 	/* 3. the log (out_file.c decides where a log file may live) */
 	nl_event_configure(p->log_kind, p->log_path, nl_proc.exe,
 			   nl_mode_name(p->mode));
+	nl_out_fd_owner(&nl_proc.pid);
 	/* 4. the subsystems that read the start-up environment and fds */
 	if (p->mode != NL_MODE_OFF)
 		nl_fd_init(nl_proc.secure ? NULL : environ);

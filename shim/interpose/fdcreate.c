@@ -25,6 +25,7 @@
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "core/socktimeout.h"
+#include "log/output.h"
 
 /* Fortified and large-file variants glibc headers do not declare here. */
 int __open_2(const char *path, int flags);
@@ -509,7 +510,8 @@ FOPEN_LIKE(fopen)
 FOPEN_LIKE(fopen64)
 
 /* freopen() onto stdin/stdout/stderr keeps the stream's fd number (glibc
- * dup3()s the new file onto it): that fd must stay inheritable. */
+ * dup3()s the new file onto it): that fd must stay inheritable.  A number
+ * that was the log's is the log's no more (log/output.h). */
 #define FREOPEN_LIKE(name)                                                   \
 	NL_REAL_DECL(name);                                                  \
 	NL_EXPORT FILE *name(const char *path, const char *mode, FILE *stream) \
@@ -519,6 +521,8 @@ FOPEN_LIKE(fopen64)
 		int added = 0;                                               \
 		const char *m = mode;                                        \
 		int old = stream ? fileno(stream) : -1;                      \
+		if (old >= 0)                                                \
+			nl_out_fd_yield((unsigned)old, (unsigned)old);       \
 		if (old > 2 || old < 0)                                      \
 			m = mode_with_e(mode, buf, sizeof buf, &added);      \
 		__typeof__(&name) real = NL_REAL(name);                      \

@@ -62,6 +62,8 @@ NL_REAL_DECL(dup2);
 NL_EXPORT int dup2(int oldfd, int newfd)
 {
 	nl_enter();
+	if (oldfd != newfd)
+		nl_out_fd_yield((unsigned)newfd, (unsigned)newfd);
 	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
 	return after_dup_to(r, oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER());
 }
@@ -70,6 +72,8 @@ NL_REAL_DECL(dup3);
 NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	nl_enter();
+	if (oldfd != newfd)
+		nl_out_fd_yield((unsigned)newfd, (unsigned)newfd);
 	int r = NL_CALL_REAL(dup3, (oldfd, newfd, flags),
 			     (SYS_dup3, oldfd, newfd, flags));
 	return after_dup_to(r, oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
@@ -293,11 +297,16 @@ NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
 /* --- closing --- */
 
 /* The marks go before the fd does: cleared after, they could erase those of
- * a new fd another thread got under the same number in between. */
+ * a new fd another thread got under the same number in between.  So do the
+ * log's fds: a number about to be closed or replaced (here and in dup2,
+ * dup3) stops being the log's, and no log write is still under way on it,
+ * before the real call (log/output.h, nl_out_fd_yield: one load unless the
+ * number is at or above the lowest the log ever used). */
 NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
 	nl_enter();
+	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
 	if (fd == 2)
 		stderr_changed(1);
 	if (nl_fd_policy_active())
@@ -314,6 +323,8 @@ NL_EXPORT int fclose(FILE *f)
 		errno = ENOSYS;
 		return EOF;
 	}
+	if (f && fileno(f) >= 0)
+		nl_out_fd_yield((unsigned)fileno(f), (unsigned)fileno(f));
 	if (f && fileno(f) == 2)
 		stderr_changed(1);
 	if (f && nl_fd_policy_active())
@@ -327,6 +338,8 @@ NL_REAL_DECL(close_range);
 NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	nl_enter();
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		nl_out_fd_yield(lo, hi);
 	int r = NL_CALL_REAL(close_range, (lo, hi, flags),
 			     (SYS_close_range, lo, hi, flags));
 	if (r == 0 && lo <= 2 && hi >= 2 && !(flags & CLOSE_RANGE_CLOEXEC))
@@ -340,6 +353,8 @@ NL_REAL_DECL(closefrom);
 NL_EXPORT void closefrom(int lo)
 {
 	nl_enter();
+	if (lo >= 0)
+		nl_out_fd_yield((unsigned)lo, ~0U);
 	if (lo >= 0 && lo <= 2)
 		stderr_changed(1);
 	if (nl_fd_policy_active() && lo >= 0)

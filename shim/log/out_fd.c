@@ -1,18 +1,174 @@
-/* The outputs' own fds: placed where the program does not look, and dropped
- * (never closed) once the program takes the number over.
+/* The outputs' own fds: placed where the program does not look, dropped
+ * (never closed) once the program takes the number over, and never written
+ * once it has (output.h: the hold and the yield).
  *
  * Programs assume the fds they did not open are free: a daemon closes
  * 0..1023 at start, a shell dup2()s onto 3..9, a server expects its first
- * socket() to return 3.  So the log fd lives at 100 or above, and before each
- * use its identity is checked again: a number the program closed or replaced
- * belongs to the program. */
-#include "log/arena.h"
+ * socket() to return 3.  So the log fd lives at 100 or above; the program's
+ * closes and dup2()s that the shim sees retire it first (nl_out_fd_yield),
+ * and before each use its identity is checked again, for those it does not
+ * see. */
+#include <limits.h>
+
+#include "common/forkdata.h"
 #include "common/sys.h"
+#include "log/arena.h"
 #include "log/output.h"
 
 #define NL_OUT_FD_FLOOR 100
 /* Slots tried below RLIMIT_NOFILE when 100 and above are not available. */
 #define NL_OUT_FD_TOP_TRIES 16
+
+struct nl_out_fd nl_out_fds[NL_OUT_SLOTS] = {
+	[0 ... NL_OUT_SLOTS - 1] = { .fd = -1, .closing = -1 },
+};
+/* The lowest number an output ever had: closes below it need no look, and
+ * a fork child has nothing to reset while it is INT_MAX (common/forkdata.h:
+ * read by every close, and by every fork child). */
+atomic_int nl_out_fd_low NL_FORK_DATA = INT_MAX;
+/* Where the pid of the process whose closers retire and whose writers
+ * count is kept (nl_proc.pid: a fork child the shim saw updates it). */
+static const _Atomic int *owner;
+/* Per thread and slot: the holds of this thread (and of the handlers that
+ * interrupted it), which a closer on this thread must not wait for. */
+static __thread unsigned char mine[NL_OUT_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+
+static size_t slot_of(const struct nl_out_fd *o)
+{
+	return (size_t)(o - nl_out_fds);
+}
+
+void nl_out_fd_owner(const _Atomic int *pid)
+{
+	owner = pid;
+}
+
+static int counting(void)
+{
+	return owner && nl_sys_getpid() == atomic_load_explicit(owner,
+							memory_order_relaxed);
+}
+
+/* The number is o's from now on; closers look at it from here. */
+static void publish(struct nl_out_fd *o, int fd)
+{
+	int low = atomic_load(&nl_out_fd_low);
+
+	while (fd < low &&
+	       !atomic_compare_exchange_weak(&nl_out_fd_low, &low, fd))
+		;
+	atomic_store(&o->fd, fd);
+}
+
+/* The thread's own count goes up first and down last: a handler that
+ * interrupts in between and closes the number does not wait for it. */
+static void own_count(size_t i, int delta)
+{
+	__atomic_store_n(&mine[i], (unsigned char)(mine[i] + delta),
+			 __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+int nl_out_fd_hold(struct nl_out_fd *o, int fd)
+{
+	if (fd < 0)
+		return -1;
+	if (!counting())
+		return atomic_load(&o->fd) == fd ? 0 : -1;
+	own_count(slot_of(o), 1);
+	atomic_fetch_add(&o->users, 1);
+	if (atomic_load(&o->fd) == fd)
+		return 1;
+	nl_out_fd_release(o, 1);
+	return -1;
+}
+
+void nl_out_fd_release(struct nl_out_fd *o, int held)
+{
+	if (held <= 0)
+		return;
+	atomic_fetch_sub(&o->users, 1);
+	atomic_signal_fence(memory_order_seq_cst);
+	own_count(slot_of(o), -1);
+}
+
+/* Until no other thread holds o: a few yields, then millisecond naps (a
+ * write to a slow disk may take that long). */
+static void wait_unused(struct nl_out_fd *o)
+{
+	for (unsigned n = 0;
+	     atomic_load(&o->users) >
+	     __atomic_load_n(&mine[slot_of(o)], __ATOMIC_RELAXED); n++) {
+		if (n < 64)
+			NL_SYS(SYS_sched_yield, 0, 0, 0);
+		else
+			nl_sys_poll(NULL, 0, 1);
+	}
+}
+
+static int in_range(int fd, unsigned lo, unsigned hi)
+{
+	return fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi;
+}
+
+void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
+{
+	int pending = -1;
+
+	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+		int fd = atomic_load(&o->fd), c = atomic_load(&o->closing);
+		int retired = 0;
+
+		if (!in_range(fd, lo, hi) && !in_range(c, lo, hi))
+			continue;
+		/* getpid() only now: a match is rare. */
+		if (pending < 0)
+			pending = counting();
+		if (!pending)
+			return;
+		while (in_range(fd, lo, hi) &&
+		       !(retired = atomic_compare_exchange_strong(&o->fd, &fd, -1)))
+			;
+		/* The shim closing it itself: the program's call goes after. */
+		c = atomic_load(&o->closing);
+		if (in_range(c, lo, hi) &&
+		    atomic_compare_exchange_strong(&o->closing, &c, -1))
+			retired = 1;
+		if (retired)
+			wait_unused(o);
+	}
+}
+
+/* Close fd, o's, unless the program takes the number over first: then it is
+ * the program's to close.  Writers that saw the number finish first. */
+static void close_own(struct nl_out_fd *o, int fd)
+{
+	int expected = fd;
+
+	if (!counting()) {
+		/* A foreign process: its fds are its own. */
+		atomic_compare_exchange_strong(&o->fd, &expected, -1);
+		nl_sys_close(fd);
+		return;
+	}
+	atomic_store(&o->closing, fd);
+	if (!atomic_compare_exchange_strong(&o->fd, &expected, -1)) {
+		atomic_compare_exchange_strong(&o->closing, &fd, -1);
+		return;
+	}
+	wait_unused(o);
+	/* A closer that cleared `closing` before this count is not waited
+	 * for, and the number is its; one that clears it later waits for
+	 * this close. */
+	own_count(slot_of(o), 1);
+	atomic_fetch_add(&o->users, 1);
+	if (atomic_load(&o->closing) == fd)
+		nl_sys_close(fd);
+	atomic_compare_exchange_strong(&o->closing, &expected, -1);
+	nl_out_fd_release(o, 1);
+}
 
 /* fstat into arena memory (struct stat is 144 bytes, and this runs on
  * whatever stack emitted the event): 1 same file, 0 another, -1 unknown. */
@@ -44,10 +200,10 @@ int nl_out_fd_get(struct nl_out_fd *o)
 	/* Someone else's file now: forget it, unless another thread already
 	 * replaced it with a fresh one, or is replacing the file under the
 	 * number right now (nl_out_fd_replace, with the flag held). */
-	if (atomic_flag_test_and_set(&o->busy))
+	if (atomic_exchange(&o->busy, 1))
 		return -1;
 	atomic_compare_exchange_strong(&o->fd, &fd, -1);
-	atomic_flag_clear(&o->busy);
+	atomic_store(&o->busy, 0);
 	return -1;
 }
 
@@ -104,7 +260,7 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 		 * sees the identity that goes with it. */
 		atomic_store(&o->dev, (unsigned long long)st->st_dev);
 		atomic_store(&o->ino, (unsigned long long)st->st_ino);
-		atomic_store_explicit(&o->fd, fd, memory_order_release);
+		publish(o, fd);
 	}
 	nl_arena_leave(mark);
 	return fd;
@@ -113,12 +269,21 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 int nl_out_fd_replace(struct nl_out_fd *o, int nfd)
 {
 	int fd = atomic_load(&o->fd);
-	size_t mark = nl_arena_enter();
-	struct stat *st = nl_arena_get(sizeof *st);
+	/* Held through the dup3: a close or dup2 of the program's onto the
+	 * number waits for it, and one that came first leaves nothing to
+	 * replace (the number is the program's). */
+	int held = nl_out_fd_hold(o, fd);
+	size_t mark;
+	struct stat *st;
 
+	if (held < 0)
+		return NL_OUT_FD_TAKEN;
+	mark = nl_arena_enter();
+	st = nl_arena_get(sizeof *st);
 	if (!st || nl_sys_fstat(nfd, st) < 0) {
-		nl_sys_close(nfd);
 		nl_arena_leave(mark);
+		nl_out_fd_release(o, held);
+		nl_sys_close(nfd);
 		return -1;
 	}
 	/* Identity first: a reader between the two steps sees a mismatch,
@@ -127,9 +292,10 @@ int nl_out_fd_replace(struct nl_out_fd *o, int nfd)
 	atomic_store(&o->ino, (unsigned long long)st->st_ino);
 	nl_arena_leave(mark);
 	if (nl_sys_dup3(nfd, fd, O_CLOEXEC) < 0) {
-		atomic_store(&o->fd, -1);    /* neither file is known now */
-		fd = -1;
+		atomic_compare_exchange_strong(&o->fd, &fd, -1);
+		fd = -1;                     /* neither file is known now */
 	}
+	nl_out_fd_release(o, held);
 	nl_sys_close(nfd);
 	return fd;
 }
@@ -138,13 +304,63 @@ void nl_out_fd_close(struct nl_out_fd *o)
 {
 	int fd = nl_out_fd_get(o);
 
-	if (fd < 0)
-		return;
-	atomic_store(&o->fd, -1);
-	nl_sys_close(fd);
+	if (fd >= 0)
+		close_own(o, fd);
 }
 
-void nl_out_fd_after_fork(struct nl_out_fd *o)
+struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 {
-	atomic_flag_clear(&o->busy);
+	*placed = fd = nl_out_fd_place(fd);
+	if (fd < 0)
+		return NULL;
+	for (size_t i = NL_OUT_TRANSIENT; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *t = &nl_out_fds[i];
+
+		if (atomic_exchange(&t->busy, 1))
+			continue;           /* the flag: the slot is taken */
+		publish(t, fd);
+		return t;
+	}
+	nl_sys_close(fd);
+	*placed = -1;
+	return NULL;
+}
+
+void nl_out_fd_transient_done(struct nl_out_fd *t)
+{
+	int fd = atomic_load(&t->fd);
+
+	if (fd >= 0)
+		close_own(t, fd);
+	atomic_store(&t->busy, 0);
+}
+
+/* Each store only when the value must change: the child shares these pages
+ * with its parent until one of them writes (common/forkdata.h). */
+static void reset(atomic_int *v, int to)
+{
+	if (atomic_load(v) != to)
+		atomic_store(v, to);
+}
+
+void nl_out_fd_after_fork(void)
+{
+	if (atomic_load(&nl_out_fd_low) == INT_MAX)
+		return;                     /* no output fd ever */
+	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+		int fd = atomic_load(&o->fd);
+
+		/* Only this thread's holds survived the fork. */
+		if (atomic_load(&o->users) != mine[i])
+			atomic_store(&o->users, mine[i]);
+		reset(&o->closing, -1);
+		if (i >= NL_OUT_TRANSIENT && mine[i])
+			continue;           /* this thread's, in use */
+		/* A transient fd of a thread that is gone: ours to close. */
+		if (i >= NL_OUT_TRANSIENT && fd >= 0 &&
+		    atomic_compare_exchange_strong(&o->fd, &fd, -1))
+			nl_sys_close(fd);
+		reset(&o->busy, 0);
+	}
 }

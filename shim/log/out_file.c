@@ -40,7 +40,7 @@
 #define NL_REOPEN_INTERVAL_NS 1000000000LL
 #define NL_ROTATE_CHECK_NS 1000000000LL
 
-static struct nl_out_fd log_fd = NL_OUT_FD_INIT;
+static struct nl_out_fd *const log_fd = &nl_out_fds[NL_OUT_FILE];
 /* Which destination log_fd was opened for (hash of the path), so a new
  * configuration opens the new file. */
 static atomic_uint log_key;
@@ -295,26 +295,26 @@ static int rotated(const char *path)
 		moved = atomic_exchange(&rotate_missing, 1);
 	else if (r == 0) {
 		atomic_store(&rotate_missing, 0);
-		moved = (unsigned long long)st->st_dev != atomic_load(&log_fd.dev) ||
-			(unsigned long long)st->st_ino != atomic_load(&log_fd.ino);
+		moved = (unsigned long long)st->st_dev != atomic_load(&log_fd->dev) ||
+			(unsigned long long)st->st_ino != atomic_load(&log_fd->ino);
 	}
 	nl_arena_leave(mark);
 	return moved;
 }
 
-/* Called with log_fd.busy held.  `rotate`: the path names another file
+/* Called with log_fd->busy held.  `rotate`: the path names another file
  * than the open one, which is then replaced under the same number (a
  * thread writing meanwhile writes to one file or the other, never to a
  * number that is not the shim's). */
 static int open_locked(const char *path, unsigned key, int rotate)
 {
 	long long now_ns;
-	int fd = nl_out_fd_get(&log_fd), nfd;
+	int fd = nl_out_fd_get(log_fd), nfd;
 
 	if (fd >= 0 && atomic_load(&log_key) == key && !rotate)
 		return fd;                  /* another thread just opened it */
 	if (fd >= 0 && !rotate) {
-		nl_out_fd_close(&log_fd);   /* configured for another file */
+		nl_out_fd_close(log_fd);   /* configured for another file */
 		fd = -1;
 	}
 	now_ns = monotonic_ns();
@@ -322,14 +322,15 @@ static int open_locked(const char *path, unsigned key, int rotate)
 		return fd >= 0 && rotate ? fd : -1;
 	nfd = open_checked(path, key);
 	if (nfd == NL_OUT_REFUSED) {
-		nl_out_fd_close(&log_fd);
+		nl_out_fd_close(log_fd);
 		return nfd;
 	}
 	/* The key goes first: whoever sees the new fd sees its key. */
 	atomic_store(&log_key, key);
-	if (nfd >= 0)
-		nfd = fd >= 0 ? nl_out_fd_replace(&log_fd, nfd)
-			      : nl_out_fd_adopt(&log_fd, nfd);
+	if (nfd >= 0) {
+		int r = fd >= 0 ? nl_out_fd_replace(log_fd, nfd) : NL_OUT_FD_TAKEN;
+		nfd = r == NL_OUT_FD_TAKEN ? nl_out_fd_adopt(log_fd, nfd) : r;
+	}
 	if (nfd < 0)
 		note_failure(key, now_ns);
 	else
@@ -338,61 +339,66 @@ static int open_locked(const char *path, unsigned key, int rotate)
 }
 
 /* Another thread is opening the log right now: rather than wait for it,
- * write this one line through an fd of our own, closed right after. */
-static int open_transient(const char *path, unsigned key)
+ * write this one line through an fd of our own (a transient slot, closed
+ * right after). */
+static struct nl_out_fd *open_transient(const char *path, unsigned key,
+					int *fd)
 {
-	int fd;
-
+	*fd = -1;
 	if (!open_allowed(key, monotonic_ns()))
-		return -1;
-	fd = open_checked(path, key);
-	return fd < 0 ? fd : nl_out_fd_place(fd);
+		return NULL;
+	*fd = open_checked(path, key);
+	return *fd < 0 ? NULL : nl_out_fd_transient(*fd, fd);
 }
 
-/* The fd to write to; *transient says it must be closed after the write. */
-static int log_fd_for(const char *path, int *transient)
+/* The output to write to and its fd in *fd (-1: none, or NL_OUT_REFUSED):
+ * log_fd, or a transient slot to give back after the write. */
+static struct nl_out_fd *log_fd_for(const char *path, int *fd)
 {
 	unsigned key = destination_key(path);
-	int fd = nl_out_fd_get(&log_fd), rotate = 0;
+	int rotate = 0;
 
-	*transient = 0;
-	if (fd >= 0 && atomic_load(&log_key) == key && !(rotate = rotated(path)))
-		return fd;
-	if (atomic_flag_test_and_set(&log_fd.busy)) {
-		if (!rotate) {
-			*transient = 1;
-			return open_transient(path, key);
-		}
+	*fd = nl_out_fd_get(log_fd);
+	if (*fd >= 0 && atomic_load(&log_key) == key && !(rotate = rotated(path)))
+		return log_fd;
+	if (atomic_exchange(&log_fd->busy, 1)) {
+		if (!rotate)
+			return open_transient(path, key, fd);
 		/* The file in hand is still ours: look again next time. */
 		atomic_store(&rotate_checked_ns, 0);
-		return fd;
+		return log_fd;
 	}
-	fd = open_locked(path, key, rotate);
-	atomic_flag_clear(&log_fd.busy);
-	return fd;
+	*fd = open_locked(path, key, rotate);
+	atomic_store(&log_fd->busy, 0);
+	return log_fd;
 }
 
 int nl_out_file_write(const char *path, const char *line, size_t len)
 {
-	ssize_t n;
-	int fd, transient;
+	ssize_t n = -1;
+	int fd, held;
+	struct nl_out_fd *o;
 
 	if (!path || !path[0])
 		return -1;
-	fd = log_fd_for(path, &transient);
+	o = log_fd_for(path, &fd);
 	if (fd < 0)
 		return fd == NL_OUT_REFUSED ? fd : -1;
-	do
-		n = nl_sys_write(fd, line, len);
-	while (n == -EINTR);
-	if (transient)
-		nl_sys_close(fd);
+	/* Held from this last look at the number to the end of the write
+	 * (output.h). */
+	held = nl_out_fd_hold(o, fd);
+	if (held >= 0) {
+		do
+			n = nl_sys_write(fd, line, len);
+		while (n == -EINTR);
+		nl_out_fd_release(o, held);
+	}
+	if (o != log_fd)
+		nl_out_fd_transient_done(o);
 	return n == (ssize_t)len ? (int)n : -1;
 }
 
 void nl_out_after_fork(void)
 {
-	nl_out_fd_after_fork(&log_fd);
-	nl_out_syslog_after_fork();
-	nl_out_journal_after_fork();
+	nl_out_fd_after_fork();
 }

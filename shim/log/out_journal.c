@@ -44,7 +44,7 @@
 #define NL_JOURNAL_ROOM(len) ((len) * 6 + 512)
 #define NL_JOURNAL_MAX 12288
 
-static struct nl_out_fd sock = NL_OUT_FD_INIT;
+static struct nl_out_fd *const sock = &nl_out_fds[NL_OUT_JOURNAL];
 /* Kept whole, so that a send builds no address on its stack. */
 static struct sockaddr_un journal_addr = { AF_UNIX, NL_JOURNAL_SOCKET };
 
@@ -53,13 +53,13 @@ void nl_out_journal_test_path(const char *path)
 	const char *p = path ? path : NL_JOURNAL_SOCKET;
 	size_t i = 0;
 
-	if (atomic_flag_test_and_set(&sock.busy))
+	if (atomic_exchange(&sock->busy, 1))
 		return;
 	for (; p[i] && i + 1 < sizeof journal_addr.sun_path; i++)
 		journal_addr.sun_path[i] = p[i];
 	journal_addr.sun_path[i] = '\0';
-	nl_out_fd_close(&sock);
-	atomic_flag_clear(&sock.busy);
+	nl_out_fd_close(sock);
+	atomic_store(&sock->busy, 0);
 }
 
 /* --- reading our own JSON line --- */
@@ -273,7 +273,6 @@ struct entry {
 	struct out o;
 	struct pair p;
 	const char *pos, *end;
-	int transient;            /* the socket is this call's own */
 	struct iovec iov;
 	struct msghdr msg;
 	size_t cap;
@@ -408,51 +407,47 @@ static int send_entry(int fd, struct entry *e, size_t n)
 	return r < 0 ? (int)r : 0;
 }
 
-/* The unconnected datagram socket (each send names the journal). */
+/* The unconnected datagram socket (each send names the journal), in *fd
+ * (-1: none): sock, or a transient slot to give back after the send. */
 __attribute__((noinline))
-static int journal_socket(int *transient)
+static struct nl_out_fd *journal_socket(int *fd)
 {
-	int fd = nl_out_fd_get(&sock);
-
-	*transient = 0;
-	if (fd >= 0)
-		return fd;
-	fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (atomic_flag_test_and_set(&sock.busy)) {
-		*transient = 1;
-		return nl_out_fd_place(fd);
-	}
-	fd = nl_out_fd_adopt(&sock, fd);
-	atomic_flag_clear(&sock.busy);
-	return fd;
+	*fd = nl_out_fd_get(sock);
+	if (*fd >= 0)
+		return sock;
+	*fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*fd < 0)
+		return NULL;
+	if (atomic_exchange(&sock->busy, 1))
+		return nl_out_fd_transient(*fd, fd);
+	*fd = nl_out_fd_adopt(sock, *fd);
+	atomic_store(&sock->busy, 0);
+	return sock;
 }
 
 int nl_out_journal_write(const char *line, size_t len)
 {
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, fd = -1, held;
 	size_t cap = NL_JOURNAL_ROOM(len) < NL_JOURNAL_MAX ? NL_JOURNAL_ROOM(len)
 							   : NL_JOURNAL_MAX;
 	size_t mark = nl_arena_enter();
 	struct entry *e = nl_arena_get(sizeof *e + cap);
-	int fd = e ? journal_socket(&e->transient) : -1;
+	struct nl_out_fd *o = e ? journal_socket(&fd) : NULL;
 
 	if (fd >= 0) {
 		e->cap = cap;
 		size_t n = build_entry(e, line, len && line[len - 1] == '\n'
 						? len - 1 : len);
-		rc = n ? send_entry(fd, e, n) : -EMSGSIZE;
-		if (e->transient)
-			nl_sys_close(fd);
+		/* Held from this last look at the number to the end of the
+		 * send (output.h). */
+		held = nl_out_fd_hold(o, fd);
+		rc = held < 0 ? -EBADF : n ? send_entry(fd, e, n) : -EMSGSIZE;
+		nl_out_fd_release(o, held);
+		if (o != sock)
+			nl_out_fd_transient_done(o);
 	}
 	nl_arena_leave(mark);
 	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR)
 		return NL_OUT_NO_JOURNAL;
 	return rc < 0 ? -1 : (int)len;
-}
-
-void nl_out_journal_after_fork(void)
-{
-	nl_out_fd_after_fork(&sock);
 }

@@ -23,7 +23,7 @@
 #define NL_SYSLOG_PRI "<12>"
 #define NL_SYSLOG_TAG "noleak"
 
-static struct nl_out_fd sock = NL_OUT_FD_INIT;
+static struct nl_out_fd *const sock = &nl_out_fds[NL_OUT_SYSLOG];
 static atomic_int connected;   /* sock's current fd is connected */
 static char sock_path[sizeof ((struct sockaddr_un *)0)->sun_path] = "/dev/log";
 
@@ -32,14 +32,14 @@ void nl_out_syslog_test_path(const char *path)
 	const char *p = path ? path : "/dev/log";
 	size_t i = 0;
 
-	if (atomic_flag_test_and_set(&sock.busy))
+	if (atomic_exchange(&sock->busy, 1))
 		return;
 	for (; p[i] && i + 1 < sizeof sock_path; i++)
 		sock_path[i] = p[i];
 	sock_path[i] = '\0';
-	nl_out_fd_close(&sock);
+	nl_out_fd_close(sock);
 	atomic_store(&connected, 0);
-	atomic_flag_clear(&sock.busy);
+	atomic_store(&sock->busy, 0);
 }
 
 static int connect_to_log(int fd)
@@ -60,10 +60,21 @@ static int connect_to_log(int fd)
 	return r;
 }
 
-/* Called with sock.busy held. */
+/* Connect o's fd to the log, held like a send: a connect changes the
+ * socket, which must still be ours. */
+static int connect_held(struct nl_out_fd *o, int fd)
+{
+	int held = nl_out_fd_hold(o, fd);
+	int r = held < 0 ? -1 : connect_to_log(fd);
+
+	nl_out_fd_release(o, held);
+	return r;
+}
+
+/* Called with sock->busy held. */
 static int socket_locked(void)
 {
-	int fd = nl_out_fd_get(&sock);
+	int fd = nl_out_fd_get(sock);
 
 	if (fd < 0) {
 		atomic_store(&connected, 0);
@@ -71,49 +82,48 @@ static int socket_locked(void)
 				   SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -1;
-		fd = nl_out_fd_adopt(&sock, fd);
+		fd = nl_out_fd_adopt(sock, fd);
 		if (fd < 0)
 			return -1;
 	}
 	if (atomic_load(&connected))
 		return fd;
-	if (connect_to_log(fd) < 0)
+	if (connect_held(sock, fd) < 0)
 		return -1;   /* ENOENT, ECONNREFUSED: nobody listens yet */
 	atomic_store(&connected, 1);
 	return fd;
 }
 
 /* Another thread is connecting right now: rather than wait for it, send
- * this one message through a socket of our own, closed right after. */
-static int transient_socket(void)
+ * this one message through a socket of our own (a transient slot, closed
+ * right after). */
+static struct nl_out_fd *transient_socket(int *fd)
 {
-	int fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			       0);
+	struct nl_out_fd *t = NULL;
 
-	if (fd >= 0)
-		fd = nl_out_fd_place(fd);
-	if (fd >= 0 && connect_to_log(fd) < 0) {
-		nl_sys_close(fd);
-		return -1;
+	*fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*fd >= 0)
+		t = nl_out_fd_transient(*fd, fd);
+	if (t && connect_held(t, *fd) < 0) {
+		nl_out_fd_transient_done(t);
+		*fd = -1;
+		return NULL;
 	}
-	return fd;
+	return t;
 }
 
-/* The socket to send on; *transient says it must be closed after. */
-static int log_socket(int *transient)
+/* The socket to send on, in *fd (-1: none): sock, or a transient slot to
+ * give back after the send. */
+static struct nl_out_fd *log_socket(int *fd)
 {
-	int fd = nl_out_fd_get(&sock);
-
-	*transient = 0;
-	if (fd >= 0 && atomic_load(&connected))
-		return fd;
-	if (atomic_flag_test_and_set(&sock.busy)) {
-		*transient = 1;
-		return transient_socket();
-	}
-	fd = socket_locked();
-	atomic_flag_clear(&sock.busy);
-	return fd;
+	*fd = nl_out_fd_get(sock);
+	if (*fd >= 0 && atomic_load(&connected))
+		return sock;
+	if (atomic_exchange(&sock->busy, 1))
+		return transient_socket(fd);
+	*fd = socket_locked();
+	atomic_store(&sock->busy, 0);
+	return sock;
 }
 
 /* "<PRI>noleak[pid]: " -- the RFC 3164 form syslog daemons and journald
@@ -141,11 +151,11 @@ struct datagram {
 
 int nl_out_syslog_write(const char *line, size_t len)
 {
-	ssize_t n;
-	int transient;
+	ssize_t n = -1;
+	int fd = -1, held;
 	size_t mark = nl_arena_enter();
 	struct datagram *d = nl_arena_get(sizeof *d);
-	int fd = d ? log_socket(&transient) : -1;
+	struct nl_out_fd *o = d ? log_socket(&fd) : NULL;
 
 	if (fd < 0) {
 		nl_arena_leave(mark);
@@ -160,18 +170,19 @@ int nl_out_syslog_write(const char *line, size_t len)
 	memset(&d->msg, 0, sizeof d->msg);
 	d->msg.msg_iov = d->iov;
 	d->msg.msg_iovlen = 2;
-	do
-		n = nl_sys_sendmsg(fd, &d->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n == -EINTR);
+	/* Held from this last look at the number to the end of the send
+	 * (output.h). */
+	held = nl_out_fd_hold(o, fd);
+	if (held >= 0) {
+		do
+			n = nl_sys_sendmsg(fd, &d->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (n == -EINTR);
+		nl_out_fd_release(o, held);
+	}
 	nl_arena_leave(mark);
-	if (transient)
-		nl_sys_close(fd);
-	else if (n < 0 && n != -EAGAIN)
+	if (o != sock)
+		nl_out_fd_transient_done(o);
+	else if (n < 0 && n != -EAGAIN && held >= 0)
 		atomic_store(&connected, 0);   /* the listener went away */
 	return n < 0 ? -1 : (int)len;
-}
-
-void nl_out_syslog_after_fork(void)
-{
-	nl_out_fd_after_fork(&sock);
 }

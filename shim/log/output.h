@@ -33,19 +33,80 @@ void nl_out_after_fork(void);
 /* --- the outputs' own fds (out_fd.c) ---
  *
  * An fd the shim opened for itself, kept at 100 or above (never 0-2) with
- * FD_CLOEXEC, and remembered with its identity (dev, inode) so that once the
- * program closes that number or dup2()s something over it, the shim stops
- * using it (and never closes it: it is the program's now). */
+ * FD_CLOEXEC, and remembered with its identity (dev, inode).  Once the
+ * program closes that number or puts a file of its own onto it, the number
+ * is the program's: the shim stops using it and never closes it.
+ *
+ * No write may land in a file of the program's, even when another thread
+ * closes the number and opens a file onto it, or dup2()s one onto it,
+ * between the shim's look at the number and its write.  So:
+ *   - a writer holds the fd (nl_out_fd_hold: `users` counted, then o->fd
+ *     read again) from before its last look until its write returns;
+ *   - the interposed calls that close or replace numbers (close, fclose,
+ *     freopen, dup2, dup3, close_range, closefrom: nl_out_fd_yield) first
+ *     retire every output fd among them (o->fd = -1) and return only once
+ *     no writer holds it; then the real call runs.
+ * Both steps are sequentially consistent: a writer either sees the number
+ * retired or is waited for.  The shim's own closes go through the same
+ * hold (`closing`), so it never closes a number the program took over.
+ *
+ * Edges, each with the identity check before every write as the backstop:
+ *   - closes and dup2s the shim does not see: raw system calls, glibc's
+ *     internal ones, another process sharing the fd table;
+ *   - a signal handler that takes the number over while it interrupts a
+ *     write of its own thread: the closer cannot wait for the writer it
+ *     interrupted (that would never return), so it waits for the other
+ *     threads only;
+ *   - a number the program closes without owning it, at the very moment
+ *     the shim places a fresh fd there (before the number is published);
+ *   - a process other than the one that configured the log (a vfork child
+ *     sharing our memory, a child the shim did not see forking): its fds
+ *     are its own, so it neither retires nor counts (nothing of the
+ *     parent's to change, no count a killed child could leave behind).
+ * The closers' fast path is one load: numbers below the lowest an output
+ * ever had (nl_out_fd_low) are not looked at further. */
 struct nl_out_fd {
 	atomic_int fd;                /* -1: none */
+	atomic_uint users;            /* writers holding fd */
+	atomic_int closing;           /* the shim is closing this number */
 	_Atomic unsigned long long dev, ino;
-	atomic_flag busy;             /* held while (re)opening; try-acquire only */
+	atomic_int busy;              /* held while (re)opening; try-acquire
+	                               * only (transient slots: taken); an
+	                               * int: a fork child reads it unwritten */
 };
-#define NL_OUT_FD_INIT { -1, 0, 0, ATOMIC_FLAG_INIT }
+
+/* Every output fd, in one table the closers can walk: the three outputs,
+ * then slots for transient fds (a line written through a fresh fd while
+ * another thread opens the output; no free slot: the line is dropped). */
+enum {
+	NL_OUT_FILE, NL_OUT_SYSLOG, NL_OUT_JOURNAL, NL_OUT_TRANSIENT,
+	NL_OUT_SLOTS = NL_OUT_TRANSIENT + 8
+};
+extern struct nl_out_fd nl_out_fds[NL_OUT_SLOTS]
+	__attribute__((visibility("hidden")));
+extern atomic_int nl_out_fd_low __attribute__((visibility("hidden")));
 
 /* The fd when it is still the one we opened, else -1 (and it is forgotten,
  * unless o->busy is held: then it is only skipped). */
 int nl_out_fd_get(struct nl_out_fd *o);
+/* Hold fd, just returned by nl_out_fd_get(), for one write: 1 held, 0 used
+ * without a count (a foreign process, see above), -1 retired meanwhile
+ * (skip the write).  Release with what it returned. */
+int nl_out_fd_hold(struct nl_out_fd *o, int fd);
+void nl_out_fd_release(struct nl_out_fd *o, int held);
+/* The program is about to close or replace fds lo..hi: retire the outputs'
+ * fds among them and wait until no writer (of another thread) holds one.
+ * Async-signal-safe: no lock, no allocation. */
+void nl_out_fd_yield_slow(unsigned lo, unsigned hi);
+static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
+{
+	if (hi >= (unsigned)atomic_load_explicit(&nl_out_fd_low,
+						 memory_order_relaxed))
+		nl_out_fd_yield_slow(lo, hi);
+}
+/* The process that counts: the one whose pid *pid holds (init's, updated
+ * in each fork child; NULL: none). */
+void nl_out_fd_owner(const _Atomic int *pid);
 /* Move a freshly opened fd to 100 or above (or else the highest free slot
  * below the fd limit; never 0-2), closing the original.  Returns the new
  * number, or -1 (the fd closed) when it cannot be placed above 2. */
@@ -55,16 +116,24 @@ int nl_out_fd_place(int fd);
 int nl_out_fd_adopt(struct nl_out_fd *o, int fd);
 /* Put the freshly opened nfd in place of o's fd, under the same number
  * (dup3, then nfd is closed), identity recorded: a thread writing through
- * the number meanwhile writes to one file or the other.  Returns the number
- * or -1.  Caller holds o->busy and has just checked o's fd is still ours. */
+ * the number meanwhile writes to one file or the other.  Returns the
+ * number, -1, or NL_OUT_FD_TAKEN: the program took the number meanwhile,
+ * nfd is left as it was (for nl_out_fd_adopt()).  Caller holds o->busy and
+ * has just checked o's fd is still ours. */
+#define NL_OUT_FD_TAKEN (-4)
 int nl_out_fd_replace(struct nl_out_fd *o, int nfd);
 /* Close the fd if it is still ours, and forget it.  Caller holds o->busy. */
 void nl_out_fd_close(struct nl_out_fd *o);
-/* In a fork child: a busy flag held by a thread that did not survive the
- * fork would stay held forever. */
-void nl_out_fd_after_fork(struct nl_out_fd *o);
-void nl_out_syslog_after_fork(void);
-void nl_out_journal_after_fork(void);
+/* A freshly opened fd for one line: placed (its number in *placed), in a
+ * free transient slot, and the slot returned: write through it with
+ * nl_out_fd_hold(), then give it back with nl_out_fd_transient_done().
+ * NULL: the fd closed (no slot free, or no place above 2). */
+struct nl_out_fd *nl_out_fd_transient(int fd, int *placed);
+/* Close a transient slot's fd (if still ours) and free the slot. */
+void nl_out_fd_transient_done(struct nl_out_fd *t);
+/* In a fork child: busy flags and counts of threads that did not survive
+ * the fork, and their transient fds. */
+void nl_out_fd_after_fork(void);
 
 /* Tests: send syslog datagrams to this socket path instead of /dev/log
  * (NULL: /dev/log again). */

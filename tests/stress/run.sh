@@ -20,6 +20,11 @@
 #             (default 20000; 2000 with SMOKE=1): first without the shim
 #             (no failure: the checks agree with glibc), then under it (no
 #             failure either);
+#   log-race  the log's fd number taken over by another thread (dup2, dup3,
+#             close/close_range/closefrom and F_DUPFD) while events are
+#             written, for STRESS_SECONDS
+#             (tests/fixtures/foundation/found_log_race.c): no log line in
+#             the program's file, no deadlock;
 #   helgrind  under valgrind --tool=helgrind for STRESS_HELGRIND_SECONDS
 #             (default 10): the same checks, and no race, lock-order or
 #             pthread error involving libnoleak (helgrind.awk sorts them).
@@ -80,6 +85,8 @@ $CC $CFLAGS -o "$S/stress" tests/stress/stress.c -lpthread || die "cannot build 
 $CC $CFLAGS -o "$S/checker" tests/stress/checker.c || die "cannot build checker"
 $CC $CFLAGS -o "$S/spawn_race" tests/stress/spawn_race.c -lpthread ||
 	die "cannot build spawn_race"
+$CC $CFLAGS -o "$S/log_race" tests/fixtures/foundation/found_log_race.c -lpthread ||
+	die "cannot build log_race"
 $CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/foundation/found_early.so.c ||
 	die "cannot build found_early.so"
 # --no-as-needed: the program uses nothing from the library, the
@@ -161,6 +168,25 @@ for mode in setfd cloexec; do
 		note PASS "spawn-$mode" "as without the shim: $out_on"
 	fi
 done
+
+# --- the log's number taken over while the shim writes through it ---
+
+echo "stress: log fd race, $SECONDS_PLAIN s"
+rm -f "$S/race.log" "$S/race.own"
+out=$(env LD_PRELOAD="$B/libnoleak.so" NOLEAK_MODE=audit NOLEAK_LOG="$S/race.log" \
+	timeout -s KILL $((SECONDS_PLAIN + MARGIN)) \
+	"$S/log_race" "$SECONDS_PLAIN" "$S/race.log" "$S/race.own" 2>&1)
+rc=$?
+lines=$(grep -c '"sock_policy"' "$S/race.log" 2>/dev/null)
+case $rc in
+0) if [ "${lines:-0}" -gt 1 ]; then
+	note PASS log-race "$out, $lines log lines, none in the program's file"
+   else
+	note FAIL log-race "the log stopped: $out, ${lines:-0} lines"
+   fi ;;
+137) note FAIL log-race "no end after $((SECONDS_PLAIN + MARGIN)) s: deadlock" ;;
+*) note FAIL log-race "$out (status $rc): a log line in the program's file (see $S/race.own)" ;;
+esac
 
 # --- helgrind ---
 

@@ -180,6 +180,29 @@ Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
 		      "log: %s", text);
 }
 
+/* Another thread takes the log's number over (dup2, dup3, close or
+ * close_range or closefrom and F_DUPFD) again and again while events are
+ * written: found_log_race stops at the first log line in its own file.  A
+ * few seconds of it; `make stress` runs it longer. */
+#define RACE_SECONDS "4"
+
+Test(foundation_log_safety, a_thread_taking_the_log_number_over_never_gets_a_line)
+{
+	const char *log = path_in_dir("events.log");
+	const char *own = path_in_dir("own");
+	char env_log[PATH_MAX + 16];
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", env_log, NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_log_race"),
+			 RACE_SECONDS, (char *)log, (char *)own, NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out, "no end: a close waits for ever?");
+	cr_expect_eq(exit_code(&r), 0, "the program's file got log lines: %s%s\n%s",
+		     r.out, r.err, slurp(own));
+	cr_expect_gt(count_lines_with(slurp(log), "\"sock_policy\""), 1,
+		     "the log stopped: %s", r.out);
+}
+
 /* found_log exec, with the shim logging to `log`: what a program must see
  * is what it sees without the shim. */
 static void expect_unaffected(const char *log)

@@ -1,0 +1,217 @@
+/* The outputs' own fds (shim/log/out_fd.c): a number the program closes or
+ * replaces stops being the log's before the real call, and only once no
+ * write is still under way on it; the shim never closes a number the
+ * program took over.  Here the program's calls are played by the hook the
+ * interposers call (nl_out_fd_yield) followed by the real libc call. */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/state.h"
+#include "log/output.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/nl-outfd-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	/* This process counts; any other pid is taken for a vfork child. */
+	nl_proc.pid = getpid();
+	nl_out_fd_owner(&nl_proc.pid);
+}
+
+TestSuite(out_fd, .init = setup, .timeout = 20);
+
+static int open_file(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	return fd;
+}
+
+static struct nl_out_fd *const o = &nl_out_fds[NL_OUT_FILE];
+
+/* o's fd, opened and adopted as out_file.c does. */
+static int adopt_log(void)
+{
+	int fd = nl_out_fd_adopt(o, open_file("log"));
+	cr_assert_geq(fd, 100);
+	cr_assert_eq(nl_out_fd_get(o), fd);
+	cr_assert_leq(atomic_load(&nl_out_fd_low), fd, "closers would not look");
+	return fd;
+}
+
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* --- a closer waits for the writers of other threads --- */
+
+static int writer_fd, writer_held;
+static atomic_int holding, released;
+
+static void *hold_a_while(void *arg)
+{
+	(void)arg;
+	int held = writer_held = nl_out_fd_hold(o, writer_fd);
+	atomic_store(&holding, 1);
+	pause_ms(300);
+	atomic_store(&released, 1);
+	nl_out_fd_release(o, held);
+	return NULL;
+}
+
+Test(out_fd, a_close_waits_until_no_other_thread_writes_through_the_number)
+{
+	writer_fd = adopt_log();
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, hold_a_while, NULL), 0);
+	while (!atomic_load(&holding))
+		pause_ms(1);
+	cr_assert_eq(writer_held, 1);
+	nl_out_fd_yield((unsigned)writer_fd, (unsigned)writer_fd);
+	cr_assert(atomic_load(&released),
+		  "the close went on while a write was under way");
+	cr_assert_eq(atomic_load(&o->fd), -1, "the number is still the log's");
+	cr_assert_eq(nl_out_fd_hold(o, writer_fd), -1,
+		     "a writer may still use a retired number");
+	pthread_join(t, NULL);
+}
+
+Test(out_fd, a_range_retires_only_the_numbers_in_it)
+{
+	int fd = adopt_log();
+	nl_out_fd_yield(0, (unsigned)fd - 1);
+	nl_out_fd_yield((unsigned)fd + 1, ~0U);
+	cr_assert_eq(atomic_load(&o->fd), fd);
+	nl_out_fd_yield(3, ~0U);
+	cr_assert_eq(atomic_load(&o->fd), -1);
+}
+
+/* --- a signal handler that closes the number while its own thread writes:
+ * it must not wait for the write it interrupted (that would never end) --- */
+
+static int handler_fd;
+static atomic_int handler_done;
+
+static void close_in_handler(int sig)
+{
+	(void)sig;
+	nl_out_fd_yield((unsigned)handler_fd, (unsigned)handler_fd);
+	atomic_store(&handler_done, 1);
+}
+
+Test(out_fd, a_handler_closing_the_number_does_not_wait_for_its_own_thread)
+{
+	handler_fd = adopt_log();
+	signal(SIGUSR1, close_in_handler);
+	int held = nl_out_fd_hold(o, handler_fd);
+	cr_assert_eq(held, 1);
+	raise(SIGUSR1);   /* delivered on this thread before raise returns */
+	cr_assert(atomic_load(&handler_done));
+	cr_assert_eq(atomic_load(&o->fd), -1);
+	nl_out_fd_release(o, held);
+	cr_assert_eq(atomic_load(&o->users), 0);
+}
+
+/* --- a vfork child's fds are its own: it changes nothing of ours --- */
+
+Test(out_fd, a_vfork_child_closing_the_number_leaves_the_parent_s_log)
+{
+	int fd = adopt_log();
+	pid_t pid = vfork();
+	if (pid == 0) {
+		nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+		int held = nl_out_fd_hold(o, fd);   /* not counted */
+		nl_out_fd_release(o, held);
+		_exit(held == 0 ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(atomic_load(&o->fd), fd, "the child retired the parent's log");
+	cr_assert_eq(atomic_load(&o->users), 0, "the child left a count behind");
+}
+
+/* --- a number the program took over is never closed by the shim --- */
+
+Test(out_fd, the_shim_never_closes_a_number_the_program_took)
+{
+	int fd = adopt_log(), mine = open_file("program");
+	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	cr_assert_eq(dup2(mine, fd), fd);
+	nl_out_fd_close(o);
+	cr_assert(same_file(fd, mine), "the shim closed the program's fd");
+}
+
+Test(out_fd, a_transient_fd_the_program_took_is_never_closed)
+{
+	int mine = open_file("program"), fd;
+	struct nl_out_fd *t = nl_out_fd_transient(open_file("log"), &fd);
+	cr_assert_not_null(t);
+	cr_assert_eq(atomic_load(&t->fd), fd);
+	cr_assert_geq(fd, 100);
+	cr_assert_leq(atomic_load(&nl_out_fd_low), fd);
+	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	cr_assert_eq(nl_out_fd_hold(t, fd), -1);
+	cr_assert_eq(dup2(mine, fd), fd);
+	nl_out_fd_transient_done(t);
+	cr_assert(same_file(fd, mine), "the shim closed the program's fd");
+}
+
+Test(out_fd, a_transient_fd_is_closed_after_its_line)
+{
+	int fd;
+	struct nl_out_fd *t = nl_out_fd_transient(open_file("log"), &fd);
+	cr_assert_not_null(t);
+	int held = nl_out_fd_hold(t, fd);
+	cr_assert_eq(held, 1);
+	cr_assert_eq(write(fd, "x\n", 2), 2);
+	nl_out_fd_release(t, held);
+	nl_out_fd_transient_done(t);
+	cr_assert_eq(fcntl(fd, F_GETFD), -1, "the transient fd stayed open");
+	cr_assert_eq(atomic_load(&t->fd), -1);
+}
+
+/* Rotation puts the new file under the log's number; when the program took
+ * the number meanwhile, the new file gets a number of its own instead. */
+Test(out_fd, rotation_onto_a_number_the_program_took_leaves_it_alone)
+{
+	int fd = adopt_log(), mine = open_file("program");
+	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	cr_assert_eq(dup2(mine, fd), fd);
+	int nfd = open_file("log.new");
+	cr_assert_eq(nl_out_fd_replace(o, nfd), NL_OUT_FD_TAKEN);
+	cr_assert(same_file(fd, mine), "rotation replaced the program's fd");
+	cr_assert_neq(fcntl(nfd, F_GETFD), -1, "the new file was closed");
+}
+
+Test(out_fd, rotation_keeps_the_number)
+{
+	int fd = adopt_log();
+	int nfd = nl_out_fd_replace(o, open_file("log.new"));
+	cr_assert_eq(nfd, fd);
+	cr_assert_eq(nl_out_fd_get(o), fd);
+	cr_assert_eq(atomic_load(&o->users), 0);
+}
