@@ -18,4 +18,10 @@ static inline size_t nl_strlen(const char *s)
 	return n;
 }
 
+static inline void nl_copy(char *to, const char *from, size_t n)
+{
+	while (n-- > 0)
+		*to++ = *from++;
+}
+
 #endif

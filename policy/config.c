@@ -367,7 +367,7 @@ static void read_config(struct nl_policy *p, const char *path,
 				   0);
 	}
 	if (main)
-		memcpy(p->config_path, path, nl_strlen(path) + 1);
+		nl_copy(p->config_path, path, nl_strlen(path) + 1);
 	if (walks & WALK_GLOBAL)
 		walk(p, buf, (size_t)len, path, who, 1);
 	if (walks & WALK_PROGRAM)
@@ -493,8 +493,8 @@ void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 	size_t plen = nl_strlen(path);
 	int dirfd = -1;
 	if (plen + 3 <= sizeof(dir)) {
-		memcpy(dir, path, plen);
-		memcpy(dir + plen, ".d", 3);
+		nl_copy(dir, path, plen);
+		nl_copy(dir + plen, ".d", 3);
 		dirfd = open_dropins(p, dir);
 	}
 	if (dirfd < 0) {

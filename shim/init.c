@@ -89,7 +89,6 @@ void nl_init(void)
 					    NL_INIT_RUNNING))
 		return;
 	int saved = errno;
-	nl_map_code_in();
 	/* 1. who we are */
 	nl_proc.pid = nl_sys_getpid();
 	nl_proc.secure = getauxval(AT_SECURE) != 0;
@@ -140,6 +139,8 @@ void nl_init(void)
 __attribute__((constructor)) static void nl_constructor(void)
 {
 #ifndef NL_LOAD_ONLY
+	/* Before nl_init(), whose code lies on another page than this. */
+	nl_map_code_in();
 	nl_init();
 #endif
 }
