@@ -40,7 +40,7 @@ CC=${CC:-gcc}
 QUICK=${BENCH_QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 
-FIGURES=${BENCH_FIGURES:-startup spawn fdexec micro dd workloads shell report}
+FIGURES=${BENCH_FIGURES:-machine startup spawn fdexec micro dd workloads shell report}
 
 SAMPLES=$OUT/samples.tsv   # group, figure, variant, value
 ROWS=$OUT/rows.tsv         # one line per table row, see row()
@@ -178,6 +178,22 @@ row() {
 }
 
 # --- figures ----------------------------------------------------------------
+
+# What this machine charges for a system call and a page fault
+# (faultcost.c): the units the shim's remaining cost is counted in.  A
+# page fault costs an order of magnitude more than a call on a virtual
+# machine, which is why start-up and fork children avoid them.
+fig_machine() {
+	variant machine run "$OUT/faultcost"
+	if ((QUICK)); then alternate machine 3 3 10; else alternate machine 5 7 20; fi
+	local f="what this machine charges"
+	row syscall "$f" run "system call (getppid)" us - "" "" "" ""
+	row fault_file "$f" run "page fault, file page in memory" us - "" "" "" ""
+	row fault_anon "$f" run "page fault, new anonymous page" us - "" "" "" ""
+	row fault_cow "$f" run "page fault, fork child's first write" us - "" "" "" ""
+	row populate_page "$f" run "MADV_POPULATE_READ, per page" us - "" "" "" ""
+	note "what this machine charges: us each (faultcost.c); the shim's remaining start-up and spawn cost is counted in these (README: Benchmarks)."
+}
 
 # Start-up and exit of /bin/true: the driver is never preloaded; only the
 # child gets LD_PRELOAD (through BENCH_CHILD_), so this is what every
