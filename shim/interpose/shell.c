@@ -37,7 +37,29 @@ static int shim_runs_shells(void)
 
 /* --- system --- */
 
-static pthread_mutex_t sigs_lock NL_FORK_DATA = PTHREAD_MUTEX_INITIALIZER;
+/* The two locks of this file, each with a count of the threads holding or
+ * waiting for it, so that a fork child can tell with one load (no look
+ * inside the mutex, no store) whether a thread that is not in the child
+ * may have left it held. */
+struct lock {
+	pthread_mutex_t m;
+	atomic_int users;
+};
+#define LOCK_INIT { PTHREAD_MUTEX_INITIALIZER, 0 }
+
+static void take(struct lock *l)
+{
+	atomic_fetch_add(&l->users, 1);
+	pthread_mutex_lock(&l->m);
+}
+
+static void give_back(struct lock *l)
+{
+	pthread_mutex_unlock(&l->m);
+	atomic_fetch_sub(&l->users, 1);
+}
+
+static struct lock sigs_lock NL_FORK_DATA = LOCK_INIT;
 static int sigs_users;
 static struct sigaction saved_int, saved_quit;
 
@@ -45,22 +67,22 @@ static void ignore_interrupts(void)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigemptyset(&ign.sa_mask);
-	pthread_mutex_lock(&sigs_lock);
+	take(&sigs_lock);
 	if (sigs_users++ == 0) {
 		sigaction(SIGINT, &ign, &saved_int);
 		sigaction(SIGQUIT, &ign, &saved_quit);
 	}
-	pthread_mutex_unlock(&sigs_lock);
+	give_back(&sigs_lock);
 }
 
 static void restore_interrupts(void)
 {
-	pthread_mutex_lock(&sigs_lock);
+	take(&sigs_lock);
 	if (--sigs_users == 0) {
 		sigaction(SIGINT, &saved_int, NULL);
 		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
-	pthread_mutex_unlock(&sigs_lock);
+	give_back(&sigs_lock);
 }
 
 static int run_shell(const char *line)
@@ -127,7 +149,7 @@ struct proc_stream {
 	struct proc_stream *next;
 };
 
-static pthread_mutex_t chain_lock NL_FORK_DATA = PTHREAD_MUTEX_INITIALIZER;
+static struct lock chain_lock NL_FORK_DATA = LOCK_INIT;
 static struct proc_stream *_Atomic chain;
 
 static int parse_mode(const char *mode, int *reading, int *cloexec)
@@ -190,7 +212,7 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 	}
 	struct proc_stream *ps = malloc(sizeof *ps);
 	pid_t pid;
-	pthread_mutex_lock(&chain_lock);
+	take(&chain_lock);
 	int r = ps ? spawn_piped(command, child_end, child_std, &pid) : ENOMEM;
 	syscall(SYS_close, child_end);
 	/* glibc leaves the parent's end inheritable without 'e'; enforce mode
@@ -209,7 +231,7 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 		chain = ps;
 		nl_new_fd(parent_end, NL_CALL_PIPE2, site, keep_flag && !cloexec);
 	}
-	pthread_mutex_unlock(&chain_lock);
+	give_back(&chain_lock);
 	if (!fp) {
 		syscall(SYS_close, parent_end);
 		free(ps);
@@ -239,19 +261,15 @@ NL_EXPORT FILE *popen(const char *command, const char *mode)
 	return open_proc(command, reading, cloexec, __builtin_return_address(0));
 }
 
-/* A lock left held at the fork by a thread that is not in the child made
- * free again, by assignment: no libc call and, for a lock that is free (it
- * then holds its initial bytes, which a free mutex returns to), no write to
- * a page the child shares with its parent until either writes it. */
-static void make_free(pthread_mutex_t *m)
+/* A lock a thread that is not in the child may have left held, made free
+ * again; one that nobody held or waited for at the fork is not touched, so
+ * the page stays shared with the parent and no libc page is called in. */
+static void make_free(struct lock *l)
 {
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;  /* not in .rodata */
-	const unsigned char *a = (const void *)m, *b = (const void *)&fresh;
-	for (size_t i = 0; i < sizeof *m; i++)
-		if (a[i] != b[i]) {
-			*m = fresh;
-			return;
-		}
+	if (atomic_load(&l->users) != 0) {
+		pthread_mutex_init(&l->m, NULL);
+		atomic_store(&l->users, 0);
+	}
 }
 
 /* In a fork child: another thread of the parent may have held either lock
@@ -268,7 +286,7 @@ static pid_t take_stream(FILE *fp)
 	if (!atomic_load_explicit(&chain, memory_order_relaxed))
 		return -1;
 	pid_t pid = -1;
-	pthread_mutex_lock(&chain_lock);
+	take(&chain_lock);
 	for (struct proc_stream **pp = (struct proc_stream **)&chain; *pp;
 	     pp = &(*pp)->next) {
 		if ((*pp)->fp == fp) {
@@ -279,7 +297,7 @@ static pid_t take_stream(FILE *fp)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&chain_lock);
+	give_back(&chain_lock);
 	return pid;
 }
 
