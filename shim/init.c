@@ -18,6 +18,7 @@
 #include "core/fdtable.h"
 #include "core/pgroup.h"
 #include "core/stdin.h"
+#include "core/sweep.h"
 #include "core/watchdog.h"
 #include "log/event.h"
 #include "log/output.h"
@@ -44,6 +45,12 @@ void nl_after_fork_child(void)
 	nl_fd_after_fork();
 	nl_event_after_fork();
 	nl_pgroup_after_fork(parent);
+}
+
+void nl_exec_attempts_forget(void)
+{
+	nl_plan_forget_last();
+	nl_pgroup_forget_decision();
 }
 
 static void read_exe(void)

@@ -55,6 +55,11 @@ static inline void nl_map_code_in(void)
 		nl_sys_madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
 }
 
+/* Before making a child (fork, vfork, _Fork, clone): the child starts with
+ * no last exec attempt to repeat (core/sweep.h, core/pgroup.h), even with
+ * the pid an earlier child of this thread had.  Writes only what is set. */
+void nl_exec_attempts_forget(void) NL_HIDDEN;
+
 /* In a fork child, from the fork interposer: tell every subsystem, in
  * init's order, that this is a new process.  Idempotent. */
 void nl_after_fork_child(void) NL_HIDDEN;

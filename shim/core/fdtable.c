@@ -23,6 +23,18 @@ int nl_fd_table_failed(void)
 	return atomic_load_explicit(&table_failed, memory_order_relaxed);
 }
 static atomic_int high_water;
+/* On a line of its own: fd creation bumps it, every fd call reads `table`. */
+static _Alignas(64) atomic_uint exec_generation;
+
+unsigned nl_exec_generation(void)
+{
+	return atomic_load_explicit(&exec_generation, memory_order_acquire);
+}
+
+void nl_exec_generation_bump(void)
+{
+	atomic_fetch_add_explicit(&exec_generation, 1, memory_order_acq_rel);
+}
 
 /* Marks made in a vfork child: per thread, tagged with the child's pid so
  * that the parent, sharing this memory, ignores them.  Any number: the
@@ -242,6 +254,7 @@ static void stash_update(int fd, uint32_t set, uint32_t clear);
 uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 		       int shim_cloexec)
 {
+	nl_exec_generation_bump();
 	/* A child sharing the parent's memory: the new fd is the child's
 	 * alone.  Its own view drops the parent's keep bits for the number
 	 * (the stash); the parent's slot stays as it was. */
@@ -313,6 +326,7 @@ static void stash_update(int fd, uint32_t set, uint32_t clear)
 
 void nl_fd_mark(int fd, uint32_t bit)
 {
+	nl_exec_generation_bump();
 	if (nl_in_foreign_child()) {
 		stash_update(fd, bit, 0);
 		return;
@@ -335,6 +349,7 @@ void nl_fd_mark(int fd, uint32_t bit)
 
 void nl_fd_unmark(int fd, uint32_t bit)
 {
+	nl_exec_generation_bump();
 	if (nl_in_foreign_child()) {
 		stash_update(fd, 0, bit);
 		return;
@@ -441,6 +456,7 @@ void nl_fd_after_fork(void)
 
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 {
+	nl_exec_generation_bump();
 	/* In a vfork child the parent's marks stay; the child's sweep checks
 	 * each kept fd is still open anyway. */
 	if (nl_in_foreign_child())

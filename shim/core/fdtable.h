@@ -104,6 +104,16 @@ void nl_fd_after_fork(void);
  * closes or marks stays out of the parent's slots. */
 void nl_fd_before_shared_child(void);
 
+/* A counter of the changes an exec's preparation depends on, so that the
+ * next exec attempt of a PATH walk can reuse what the last one found
+ * (sweep.c, pgroup.c): bumped when an interposed call creates, marks or
+ * re-flags an fd or a range of fds, and when the process changes its group
+ * or session.  Not by close(): a closed fd is swept by no exec, and
+ * whatever later takes its number is created.  A vfork child bumps it in
+ * its parent's memory: the parent only recomputes once more. */
+unsigned nl_exec_generation(void);
+void nl_exec_generation_bump(void);
+
 /* The program closed or re-flagged a whole range (close_range, closefrom):
  * drop the marks of [lo, hi]; with cloexec set the fds stay open but are now
  * close-on-exec by the program's own choice. */

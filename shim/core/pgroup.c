@@ -15,6 +15,7 @@
 
 #include "log/event.h"
 #include "core/fdlist.h"
+#include "core/fdtable.h"
 #include "log/arena.h"
 #include "base/state.h"
 #include "common/scratch.h"
@@ -169,9 +170,23 @@ char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 
 /* --- exec and spawn --- */
 
-pid_t nl_pgroup_before_exec(const char *path)
+/* The decision of the last exec attempt, for the next one of a PATH walk:
+ * what it reads (the groups of the spawner and of this process, this
+ * process's session, the terminal's foreground group) changes between two
+ * attempts only when the process moves itself, which bumps the exec
+ * generation (core/fdtable.h).  Per thread and tagged with the pid, as the
+ * fd table's stash: a vfork child writes it in its parent's memory, where
+ * the parent never takes it for its own; forgotten before every fork,
+ * vfork and clone, so that a later child with a reused pid never takes it
+ * either. */
+static __thread struct {
+	pid_t pid;        /* 0: none */
+	unsigned gen;
+	pid_t from;       /* what the attempt decided */
+} last_decision __attribute__((tls_model("initial-exec")));
+
+static pid_t decide_regroup(pid_t self)
 {
-	pid_t self = nl_sys_getpid();
 	pid_t from, from_pgid;
 	int manages;
 	if (self != nl_proc.pid) {  /* vfork child: nl_proc is the parent's */
@@ -189,7 +204,22 @@ pid_t nl_pgroup_before_exec(const char *path)
 	/* Already moved: its own setpgid or setsid. */
 	if (mine != from_pgid || mine == self)
 		return 0;
-	if (!nl_pgroup_regroups(from, manages))
+	return nl_pgroup_regroups(from, manages) ? mine : 0;
+}
+
+pid_t nl_pgroup_before_exec(const char *path, pid_t self)
+{
+	unsigned gen = nl_exec_generation();
+	pid_t mine;
+	if (last_decision.pid == self && last_decision.gen == gen) {
+		mine = last_decision.from;
+	} else {
+		mine = decide_regroup(self);
+		last_decision.pid = self;
+		last_decision.gen = gen;
+		last_decision.from = mine;
+	}
+	if (!mine)
 		return 0;
 	/* Audit moves nothing, but the marker still goes with the child so
 	 * that its left-behind descendants can be found when it is reaped. */
@@ -200,11 +230,20 @@ pid_t nl_pgroup_before_exec(const char *path)
 	return mine;
 }
 
+void nl_pgroup_forget_decision(void)
+{
+	if (last_decision.pid)
+		last_decision.pid = 0;
+}
+
+/* Back in the group the attempt started from, the next attempt decides as
+ * this one did; a child that could not go back decides afresh. */
 void nl_pgroup_after_failed_exec(pid_t from)
 {
 	if (from > 0 && nl_mode() == NL_MODE_ENFORCE &&
-	    nl_sys_getpgid(0) == nl_sys_getpid())
-		nl_sys_setpgid(0, from);
+	    (nl_sys_getpgid(0) != nl_sys_getpid() ||
+	     nl_sys_setpgid(0, from) < 0))
+		last_decision.pid = 0;
 }
 
 int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
@@ -1159,6 +1198,7 @@ void nl_pgroup_after_fork(pid_t parent)
 
 void nl_pgroup_note_manages(void)
 {
+	nl_exec_generation_bump();
 	if (!nl_in_foreign_child())
 		atomic_store(&manages_groups, 1);
 }

@@ -88,15 +88,20 @@ const char *nl_pgroup_marker_to_pass(char *const envp[]);
 char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 				       const char *marker);
 
-/* In the exec interposer: when this process is a spawned child whose
- * spawner regroups, move to a group of its own (audit: log only).  Returns
- * the pgid it came from (for the environment marker, whose token is the
- * child's pid), or 0 when the child is not one to mark. */
-pid_t nl_pgroup_before_exec(const char *path);
+/* In the exec interposer of process `self` (its pid): when this process is
+ * a spawned child whose spawner regroups, move to a group of its own
+ * (audit: log only).  Returns the pgid it came from (for the environment
+ * marker, whose token is the child's pid), or 0 when the child is not one
+ * to mark.  The next attempt of a PATH walk reuses the decision without a
+ * system call unless the process changed its group or session since. */
+pid_t nl_pgroup_before_exec(const char *path, pid_t self);
 /* The exec failed: undo what nl_pgroup_before_exec() did (`from` is what
  * it returned), so that the next exec of a PATH walk moves and marks the
  * child again.  Keeps errno. */
 void nl_pgroup_after_failed_exec(pid_t from);
+
+/* Forget this thread's last decision (before making a child). */
+void nl_pgroup_forget_decision(void);
 
 /* For posix_spawn in this process: 1 to add POSIX_SPAWN_SETPGROUP and the
  * marker, 2 (audit) for the marker only, 0 for neither (also when the

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -172,24 +173,32 @@ static void fail_open(struct nl_plan *pl)
 	nl_event_emit(&ev);
 }
 
-void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
-		  char *const argv[], char *const envp[],
-		  const int *extra_keep, int n_extra)
+/* The fields every plan has; returns whether there is more to plan. */
+static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
+		      char *const argv[])
 {
 	const struct nl_policy *p = nl_policy();
-	pl->n = pl->keep_all = pl->nomem = 0;
+	pl->n = pl->keep_all = pl->nomem = pl->swept = 0;
 	pl->keep = NULL;
 	pl->bytes = 0;
+	pl->self = 0;
+	pl->gen = 0;
+	pl->args = 0;
 	pl->via = via;
 	pl->target = path ? path : "";
 	pl->argv0 = argv && argv[0] ? argv[0] : "";
 	pl->enforce = p->mode == NL_MODE_ENFORCE;
 	pl->active = nl_fd_policy_active() && (pl->enforce || nl_event_enabled());
-	if (!pl->active)
-		return;
+	return pl->active;
+}
 
+static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
+			 char *const argv[], char *const envp[],
+			 const int *extra_keep, int n_extra)
+{
+	const struct nl_policy *p = nl_policy();
 	struct nl_fdlist named;
-	int trampoline = nl_named_fds(argv, envp, nl_sys_getpid(), &named);
+	int trampoline = nl_named_fds(argv, envp, self, &named);
 	if (path && nl_names_contain(p->fd_trampolines, path))
 		trampoline = 1;
 	/* A trampoline gets exactly what it would have got without the shim:
@@ -218,6 +227,97 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		fail_open(pl);
 	else
 		sort_and_merge(pl);
+}
+
+void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
+		  char *const argv[], char *const envp[],
+		  const int *extra_keep, int n_extra)
+{
+	if (plan_begin(pl, via, path, argv))
+		plan_compute(pl, nl_sys_getpid(), path, argv, envp,
+			     extra_keep, n_extra);
+}
+
+/* --- the next attempt of a PATH walk (sweep.h) --- */
+
+/* The last plan an exec attempt of this thread applied, fds outside it all
+ * marked: written pid last, so that a signal handler's exec never takes a
+ * half-written one. */
+#define LAST_PLAN_RANGES 8
+static __thread struct {
+	pid_t pid;              /* 0: none */
+	unsigned gen;
+	uintptr_t args;
+	int n;
+	struct nl_fd_range keep[LAST_PLAN_RANGES];
+} last_plan __attribute__((tls_model("initial-exec")));
+
+static uintptr_t mix(uintptr_t h, uintptr_t v)
+{
+	h ^= v;
+	h *= sizeof h > 4 ? (uintptr_t)0x100000001b3ULL : (uintptr_t)16777619u;
+	return h ^ (h >> 29);
+}
+
+/* The arrays and every pointer in them: a PATH walk passes the same. */
+static uintptr_t args_identity(char *const argv[], char *const envp[],
+			       const int *extra_keep, int n_extra)
+{
+	uintptr_t h = mix(mix(1, (uintptr_t)argv), (uintptr_t)envp);
+	for (size_t i = 0; argv && argv[i]; i++)
+		h = mix(h, (uintptr_t)argv[i]);
+	for (size_t i = 0; envp && envp[i]; i++)
+		h = mix(h, (uintptr_t)envp[i]);
+	h = mix(h, (uintptr_t)n_extra);
+	for (int i = 0; i < n_extra; i++)
+		h = mix(h, (uintptr_t)extra_keep[i]);
+	return h;
+}
+
+void nl_plan_forget_last(void)
+{
+	if (last_plan.pid)
+		last_plan.pid = 0;
+}
+
+static void remember_plan(const struct nl_plan *pl)
+{
+	last_plan.pid = 0;
+	if (pl->n > LAST_PLAN_RANGES)
+		return;
+	atomic_signal_fence(memory_order_seq_cst);
+	last_plan.gen = pl->gen;
+	last_plan.args = pl->args;
+	last_plan.n = pl->n;
+	memcpy(last_plan.keep, pl->keep, (size_t)pl->n * sizeof *pl->keep);
+	atomic_signal_fence(memory_order_seq_cst);
+	last_plan.pid = pl->self;
+}
+
+void nl_plan_exec_attempt(struct nl_plan *pl, pid_t self, const char *via,
+			  const char *path, char *const argv[],
+			  char *const envp[], const int *extra_keep,
+			  int n_extra)
+{
+	if (!plan_begin(pl, via, path, argv))
+		return;
+	pl->self = self;
+	pl->gen = nl_exec_generation();   /* before anything is read */
+	pl->args = args_identity(argv, envp, extra_keep, n_extra);
+	const struct nl_policy *p = nl_policy();
+	if (last_plan.pid == self && last_plan.gen == pl->gen &&
+	    last_plan.args == pl->args && pl->enforce &&
+	    !(path && nl_names_contain(p->fd_trampolines, path)) &&
+	    !nl_fd_table_failed()) {
+		for (int i = 0; i < last_plan.n; i++)
+			add_range(pl, last_plan.keep[i].lo, last_plan.keep[i].hi);
+		if (pl->nomem)
+			fail_open(pl);
+		else
+			pl->swept = 1;
+		return;
+	}
+	plan_compute(pl, self, path, argv, envp, extra_keep, n_extra);
 }
 
 void nl_plan_release(struct nl_plan *pl)
@@ -272,22 +372,25 @@ static void mark_cloexec_slowly(const struct nl_plan *pl)
 		set_cloexec_one(fd, (void *)pl);
 }
 
-void nl_plan_mark_cloexec(const struct nl_plan *pl)
+int nl_plan_mark_cloexec(const struct nl_plan *pl)
 {
 	if (!pl->active || !pl->enforce || pl->keep_all)
-		return;
+		return 0;
 	unsigned next = 0;
 	for (int i = 0; i < pl->n; i++) {
 		if ((unsigned)pl->keep[i].lo > next &&
 		    nl_sys_close_range(next, (unsigned)pl->keep[i].lo - 1,
 				       CLOSE_RANGE_CLOEXEC) < 0) {
 			mark_cloexec_slowly(pl);
-			return;
+			return 0;
 		}
 		next = (unsigned)pl->keep[i].hi + 1;
 	}
-	if (next != 0 && nl_sys_close_range(next, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (next != 0 && nl_sys_close_range(next, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		mark_cloexec_slowly(pl);
+		return 0;
+	}
+	return next != 0;
 }
 
 /* Kept fds that are close-on-exec only because the shim made them so: the
@@ -338,6 +441,14 @@ void nl_sweep_before_exec(struct nl_plan *pl)
 {
 	nl_plan_log_leaks(pl);
 	nl_plan_pass_kept(pl);
-	nl_plan_mark_cloexec(pl);
+	/* Swept: the last attempt's marks hold. */
+	if (!pl->swept && pl->self) {
+		if (nl_plan_mark_cloexec(pl))
+			remember_plan(pl);
+		else
+			nl_plan_forget_last();
+	} else if (!pl->swept) {
+		nl_plan_mark_cloexec(pl);
+	}
 	nl_plan_release(pl);
 }

@@ -58,10 +58,9 @@ struct env_room {
 };
 
 /* Room for n pointers, then the marker's text (no frame space for it). */
-static struct env_room env_room_take(size_t n)
+static struct env_room env_room_take(size_t n, pid_t self)
 {
 	struct env_room r = { NULL, NULL, 0 };
-	pid_t self = nl_sys_getpid();
 	size_t need = n * sizeof(char *) + NL_PGROUP_MARKER_MAX;
 	if (env_scratch.user == self) {
 		if (nl_scratch_grow(&r.own, &r.own_len, need) == 0)
@@ -89,23 +88,25 @@ static void env_room_give_back(struct env_room *r)
  * when the child moved to a group of its own, or with the marker this
  * process started with (pgroup.h).  Without memory for the copy, envp
  * without the marker: the child is regrouped, its tree just not named
- * later. */
+ * later.  One getpid() per attempt: the next attempt of a PATH walk takes
+ * the plan and the group decision of this one (sweep.h, pgroup.h). */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
 	struct nl_plan pl;                                                   \
-	nl_plan_exec(&pl, via, path, argv, envp, keep, n_keep);              \
+	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
+	nl_plan_exec_attempt(&pl, self_, via, path, argv, envp, keep, n_keep); \
 	nl_sweep_before_exec(&pl);                                           \
-	pid_t from_ = nl_mode() == NL_MODE_OFF ? 0 : nl_pgroup_before_exec(path); \
+	pid_t from_ = self_ ? nl_pgroup_before_exec(path, self_) : 0;        \
 	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
 	struct env_room room_ = { NULL, NULL, 0 };                           \
 	char *const *env = (envp);                                           \
 	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
 	if (envc_)                                                           \
-		room_ = env_room_take(envc_);                                \
+		room_ = env_room_take(envc_, self_ ? self_ : nl_sys_getpid()); \
 	if (room_.room) {                                                    \
 		char *marker_ = (char *)(room_.room + envc_);                \
 		if (from_)                                                   \
 			nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), \
-						from_, nl_sys_getpid(),      \
+						from_, self_,                \
 						nl_pgroup_origin(via, path, argv)); \
 		env = nl_pgroup_env_with_marker(room_.room, envp,            \
 						from_ ? marker_ : kept_);    \

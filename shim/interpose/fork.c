@@ -70,6 +70,7 @@ NL_EXPORT pid_t fork(void)
 	nl_enter();
 	nl_real_resolve_all();
 	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
+	nl_exec_attempts_forget();
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
 		nl_map_code_in();
@@ -101,6 +102,7 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 	nl_enter();
 	nl_real_resolve_all();
 	nl_fd_before_shared_child();
+	nl_exec_attempts_forget();
 	void *real = nl_real_get(&nl_real_vfork);
 	return real ? real : (void *)fork;
 }

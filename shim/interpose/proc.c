@@ -13,6 +13,7 @@
 
 #include "common/errno.h"
 #include "init.h"
+#include "core/fdtable.h"
 #include "core/pgroup.h"
 #include "base/real.h"
 #include "common/sys.h"
@@ -179,6 +180,7 @@ NL_EXPORT pid_t setsid(void)
 	}
 	pid_t r = real();
 	if (r < 0 && errno == EPERM && nl_mode() == NL_MODE_ENFORCE)
-		return nl_pgroup_retry_setsid(real);
+		r = nl_pgroup_retry_setsid(real);
+	nl_exec_generation_bump();  /* a new session: the next exec decides afresh */
 	return r;
 }

@@ -32,6 +32,7 @@ NL_EXPORT pid_t _Fork(void)
 	nl_enter();
 	nl_real_resolve_all();
 	__typeof__(&_Fork) real = NL_REAL(_Fork);
+	nl_exec_attempts_forget();
 	if (!real) {
 		errno = ENOSYS;
 		return -1;
@@ -56,6 +57,7 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	nl_real_resolve_all();
 	if (flags & CLONE_VM)
 		nl_fd_before_shared_child();
+	nl_exec_attempts_forget();
 	__typeof__(&clone) real = NL_REAL(clone);
 	if (!real) {
 		errno = ENOSYS;
