@@ -6,7 +6,7 @@
 # non-zero only when it cannot run at all.  Each figure is printed with its
 # goal and says MET or MISSED; the same data goes to build/bench.json.
 #
-#   BENCH_QUICK=1   a short run (about a minute) instead of about five
+#   BENCH_QUICK=1   a short run (about four minutes) instead of about 13
 #   BENCH_FIGURES   the figures to run (default: all, see FIGURES)
 #   BENCH_LIB       the library to measure (default: build/libnoleak.so),
 #                   e.g. an older build to compare with
