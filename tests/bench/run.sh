@@ -508,7 +508,7 @@ main() {
 	TMP=$(mktemp -d /tmp/noleak-bench.XXXXXX) || die "no temporary directory"
 	trap 'rm -rf "$TMP"' EXIT
 	local start=$SECONDS fig load
-	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 1 || echo 5) min"
+	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 4 || echo 13) min"
 	# Other work on the machine is the main source of noise: say how much.
 	load=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
 	for fig in $FIGURES; do
