@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <termios.h>
 
+#include "common/forkdata.h"
 #include "core/fdlist.h"
 #include "base/state.h"
 #include "common/scratch.h"
@@ -23,8 +24,10 @@ int nl_fd_table_failed(void)
 	return atomic_load_explicit(&table_failed, memory_order_relaxed);
 }
 static atomic_int high_water;
-/* On a line of its own: fd creation bumps it, every fd call reads `table`. */
-static _Alignas(64) atomic_uint exec_generation;
+/* On a line of its own (fd creation bumps it, every fd call reads
+ * `table`), with the after-fork data: an exec attempt in a fork child reads
+ * it, and the first bump needs no page of its own. */
+static _Alignas(64) atomic_uint exec_generation NL_FORK_DATA;
 
 unsigned nl_exec_generation(void)
 {

@@ -441,14 +441,15 @@ void nl_sweep_before_exec(struct nl_plan *pl)
 {
 	nl_plan_log_leaks(pl);
 	nl_plan_pass_kept(pl);
-	/* Swept: the last attempt's marks hold. */
-	if (!pl->swept && pl->self) {
-		if (nl_plan_mark_cloexec(pl))
+	/* Swept: the last attempt's marks hold.  Otherwise mark, and an
+	 * attempt that may be followed by another (pl->self) says whether the
+	 * next one may rely on these marks. */
+	if (!pl->swept) {
+		int marked = nl_plan_mark_cloexec(pl);
+		if (pl->self && marked)
 			remember_plan(pl);
-		else
+		else if (pl->self)
 			nl_plan_forget_last();
-	} else if (!pl->swept) {
-		nl_plan_mark_cloexec(pl);
 	}
 	nl_plan_release(pl);
 }
