@@ -13,8 +13,10 @@
  * by hand, the system calls the shim's policy adds to them under enforce
  * (close-on-exec asked for at creation, one fstat per fd made, and for a
  * TCP connection the identity checks, both ends' timeouts and the
- * connecting end's keepalive), and the 1-byte pipe read is made the way
- * the read watchdog makes it.  That run is the floor of the policy itself:
+ * connecting end's keepalive), the TCP pair read from is given the
+ * options the shim gives a connection (the kernel's cost of reading from a
+ * socket with a timeout), and the 1-byte pipe read is made the way the
+ * read watchdog makes it.  That run is the floor of the policy itself:
  * the shim cannot cost less than the calls its policy needs.  The list
  * mirrors the shim's, which tests/it counts call by call. */
 #include <arpa/inet.h>
@@ -183,9 +185,11 @@ static void setup_tcp(void)
 	wr = socket(AF_INET, SOCK_STREAM, 0);
 	if (wr < 0 || connect(wr, (struct sockaddr *)&a, sizeof a) < 0)
 		die("micro: connect to 127.0.0.1");
+	hand_connected(wr);
 	rd = accept(lst, NULL, NULL);
 	if (rd < 0)
 		die("micro: accept");
+	hand_accepted(rd, lst);
 	close(lst);
 	int one = 1;
 	setsockopt(wr, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

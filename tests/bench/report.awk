@@ -108,7 +108,7 @@ function judge(i, med, bm, ratio,   refadded, added, frac) {
 	} else if (r_kind[i] == "ratio_le") {
 		if (ratio == "") { STATUS = "n/a (no " r_base[i] ")"; return }
 		MET = ratio <= r_arg[i] + 0
-	} else if (r_kind[i] == "added_le") {
+	} else if (r_kind[i] == "added_le" || r_kind[i] == "added_of") {
 		if (bm == "" || median_of(r_fig[i], r_ref[i]) == "") {
 			STATUS = "n/a (no " (bm == "" ? r_base[i] : r_ref[i]) ")"
 			return
@@ -117,6 +117,10 @@ function judge(i, med, bm, ratio,   refadded, added, frac) {
 		if (refadded <= 0) { STATUS = "n/a (" r_ref[i] " adds nothing)"; return }
 		added = added_of(r_fig[i], r_var[i], r_base[i])
 		frac = added / refadded
+		if (r_kind[i] == "added_of") {   # a floor: its share, no verdict
+			STATUS = frac > 0 ? sprintf("added 1/%.0f of %s's", 1 / frac, r_ref[i]) : "~0 added"
+			return
+		}
 		MET = frac <= r_arg[i] + 0
 		STATUS = (MET ? "MET" : "MISSED") (frac > 0 ? sprintf(" (1/%.0f)", 1 / frac) : " (~0 added)")
 		return

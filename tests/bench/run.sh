@@ -168,7 +168,8 @@ alternate() {
 #   VAR      the variant; TEXT its description in the table
 #   BASE     the variant the ratio is taken against
 #   GOAL     "" (none), ratio_le (ratio <= ARG), value_le (median <= ARG),
-#            added_le (median - BASE <= ARG * (REF - BASE))
+#            added_le (median - BASE <= ARG * (REF - BASE)), added_of (the
+#            share (median - BASE) / (REF - BASE) shown, no verdict: a floor)
 #   STATUS   set instead of measuring ("not built yet")
 row() {
 	local IFS=$'\t'
@@ -230,6 +231,7 @@ fig_spawn() {
 	for m in forkexec vfork posix_spawn system popen; do
 		variant "$m" none "$s" $m $n
 		variant "$m" empty env LD_PRELOAD="$EMPTY" "$s" $m $n
+		[[ -n $LOADONLY ]] && variant "$m" load env LD_PRELOAD="$LOADONLY" "$s" $m $n
 		variant "$m" enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce "$s" $m $n
 		variant "$m" audit env LD_PRELOAD="$LIB" "${audit[@]}" "$s" $m $n
 		if ((QUICK)); then alternate "$m" 5 5 3; else alternate "$m" 7 20 14; fi
@@ -241,10 +243,16 @@ fig_spawn() {
 		m=${m%%:*}
 		row "$m" "$f" none "no preload" us empty "" "" "" ""
 		row "$m" "$f" empty "empty preload" us none "" "" "" ""
+		[[ -n $LOADONLY ]] &&
+			row "$m" "$f" load "shim loaded, constructor idle" us empty "" "" "" ""
 		row "$m" "$f" enforce "shim, enforce" us empty ratio_le 1.03 "" "$g"
+		[[ -n $LOADONLY ]] &&
+			row "$m" "$f" enforce "shim, enforce" us load "" "" "" ""
 		row "$m" "$f" audit "shim, audit (log to file)" us empty "" "" "" ""
 	done
 	note "fork+execve ... popen: us per spawn of /bin/true (system/popen: sh -c true), $n per sample; driver and child preloaded alike."
+	[[ -n $LOADONLY ]] &&
+		note "fork+execve ... popen: \"constructor idle\" loads the shim in the driver and every child without running it (the floor of any spawn: each child's start-up); the second enforce ratio is to that floor, what the shim's work at fork and exec adds."
 }
 
 # exec with 1,000 open fds, RLIMIT_NOFILE at 1,024 and at the largest hard
@@ -297,7 +305,7 @@ fig_micro() {
 			variant $g audit_rw env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_READ_WARN=30 \
 				NOLEAK_LOG="$TMP/micro-audit.log" "$m" $ms $fig
 		# The floor of the policy: no shim, its system calls made by hand.
-		[[ $fig == *_close || $fig == tcp_connect_accept || $fig == read_1 ]] &&
+		[[ $fig == *_close || $fig == tcp_connect_accept || $fig == read_1 || $fig == recv_tcp ]] &&
 			variant $g policy env MICRO_POLICY_CALLS=1 "$m" $ms $fig
 		if ((QUICK)); then alternate $g 5 5 2; else alternate $g 7 11 5; fi
 	done
@@ -312,6 +320,9 @@ fig_micro() {
 		if [[ $fig == read_1 ]]; then
 			row "$fig" "$label" policy "no shim, read as the watchdog tries it" ns none "" "" "" ""
 			row "$fig" "$label" audit_rw "shim, audit+read_warn=30" ns policy "" "" "" ""
+		elif [[ $fig == recv_tcp ]]; then
+			row "$fig" "$label" policy "no shim, the shim's socket options by hand" ns none "" "" "" ""
+			row "$fig" "$label" enforce "shim, enforce" ns policy "" "" "" ""
 		fi
 	done
 	for fig in open_close:"open+close /dev/null" pipe_close:"pipe+close" \
@@ -330,7 +341,7 @@ fig_micro() {
 	row $fig "$label" enforce "shim, enforce" ns policy "" "" "" ""
 	note "read ... socket+close: ns per call (pipe+close: per pipe() and two close()), ~$ms ms of calls per sample."
 	note "connect+accept+close: ns per connection on 127.0.0.1 (socket, connect, accept, two closes)."
-	note "policy's calls by hand: the same harness without the shim making the system calls the policy adds (micro.c, MICRO_POLICY_CALLS; for read 1 B, the preadv2(RWF_NOWAIT) the read watchdog tries first): its ratio to no shim is the floor of the goal; the shim's ratio to it is what the shim adds beyond its policy."
+	note "policy's calls by hand: the same harness without the shim making the system calls the policy adds (micro.c, MICRO_POLICY_CALLS; for read 1 B, the preadv2(RWF_NOWAIT) the read watchdog tries first; for recv on TCP, the pair read from given the shim's timeouts and keepalive): its ratio to no shim is the floor of the goal; the shim's ratio to it is what the shim adds beyond its policy."
 }
 
 # A whole process reading one byte at a time under audit (the read
@@ -370,9 +381,12 @@ fig_workloads() {
 		fi
 		variant "wl_$name" none "$s" run "$w" run $name "$TMP/wl-$name"
 		variant "wl_$name" empty env LD_PRELOAD="$EMPTY" "$s" run "$w" run $name "$TMP/wl-$name"
+		[[ -n $LOADONLY ]] &&
+			variant "wl_$name" load env LD_PRELOAD="$LOADONLY" "$s" run "$w" run $name "$TMP/wl-$name"
 		variant "wl_$name" enforce env LD_PRELOAD="$LIB" NOLEAK_MODE=enforce \
 			"$s" run "$w" run $name "$TMP/wl-$name"
 		SCALE[wl_$name/none]=0.001 SCALE[wl_$name/empty]=0.001 SCALE[wl_$name/enforce]=0.001
+		SCALE[wl_$name/load]=0.001
 		if ((QUICK)); then alternate "wl_$name" 3 3 30; else alternate "wl_$name" 5 9 240; fi
 	done
 	local f g="<= 1.02x empty"
@@ -382,9 +396,15 @@ fig_workloads() {
 		name=${name%%:*}
 		row "wl_$name" "$f" none "no preload" ms empty "" "" "" ""
 		row "wl_$name" "$f" empty "empty preload" ms none "" "" "" ""
+		[[ -n $LOADONLY ]] &&
+			row "wl_$name" "$f" load "shim loaded, constructor idle" ms empty "" "" "" ""
 		row "wl_$name" "$f" enforce "shim, enforce" ms empty ratio_le 1.02 "" "$g"
+		[[ -n $LOADONLY ]] &&
+			row "wl_$name" "$f" enforce "shim, enforce" ms load "" "" "" ""
 	done
 	note "workloads: ms per whole run, every process of the workload preloaded (tests/bench/workloads.sh)."
+	[[ -n $LOADONLY ]] &&
+		note "workloads: \"constructor idle\" is every process loading the shim without running it: the floor of each workload (its process starts); the second enforce ratio is to it."
 }
 
 # A fork-heavy shell workload under the shim in audit mode, beside the
@@ -394,6 +414,7 @@ fig_shell() {
 	local loop='i=0; while [ $i -lt $1 ]; do /bin/true; cat /dev/null | cat; i=$((i+1)); done'
 	local calls=execve,clone,clone3,fork,vfork,pipe,pipe2,dup2,close,openat
 	variant shell none "$s" run sh -c "$loop" sh $n
+	[[ -n $LOADONLY ]] && variant shell load env LD_PRELOAD="$LOADONLY" "$s" run sh -c "$loop" sh $n
 	variant shell audit env LD_PRELOAD="$LIB" NOLEAK_MODE=audit NOLEAK_LOG="$TMP/shell-audit.log" \
 		"$s" run sh -c "$loop" sh $n
 	if command -v strace >/dev/null; then
@@ -403,7 +424,7 @@ fig_shell() {
 	fi
 	# Reported per 300 iterations whatever was run: µs -> ms, scaled.
 	local v
-	for v in none audit strace; do SCALE[shell/$v]=$(awk -v n=$n 'BEGIN { print 300 / n / 1000 }'); done
+	for v in none load audit strace; do SCALE[shell/$v]=$(awk -v n=$n 'BEGIN { print 300 / n / 1000 }'); done
 	if ((QUICK)); then alternate shell 3 3 12; else alternate shell 3 7 45; fi
 	if command -v valgrind >/dev/null; then
 		variant valgrind valgrind valgrind_sample "$loop" $vn
@@ -416,12 +437,16 @@ fig_shell() {
 	fi
 	local f="sh workload x300"
 	row shell "$f" none "no shim" ms none "" "" "" ""
+	[[ -n $LOADONLY ]] &&
+		row shell "$f" load "shim loaded, constructor idle" ms none added_of "" strace
 	row shell "$f" audit "shim, audit (log to file)" ms none added_le 0.05 strace \
 		"added <= 1/20 of strace's"
 	row shell "$f" strace "strace -f (10 calls traced)" ms none "" "" "" ""
 	row shell "$f" valgrind "valgrind --track-fds (scaled from $vn)" ms none "" "" "" ""
 	note "sh workload: ms per 300 iterations of '/bin/true; cat /dev/null | cat' in sh ($n run per sample)."
 	note "sh workload: valgrind ran 0 and $vn iterations: its start-up, plus the per-iteration cost times 300."
+	[[ -n $LOADONLY ]] &&
+		note "sh workload: \"constructor idle\" loads the shim in every process without running it: the share of strace's added time every preloaded process pays before the shim does anything."
 }
 
 # valgrind_sample LOOP N: valgrind is too slow for 300 iterations.  Time its
