@@ -27,10 +27,6 @@
 #endif
 
 static atomic_int next_token;
-/* The last groups this process signalled as a whole. */
-#define SIGNALLED_MAX 8
-static _Atomic pid_t signalled[SIGNALLED_MAX];
-static atomic_uint signalled_next;
 
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us.  This
  * and the other state a fork child resets live with the other after-fork
@@ -559,19 +555,7 @@ static int terminating(int sig)
 	return sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGQUIT;
 }
 
-static void note_signalled(pid_t pgid)
-{
-	unsigned i = atomic_fetch_add(&signalled_next, 1) % SIGNALLED_MAX;
-	atomic_store_explicit(&signalled[i], pgid, memory_order_relaxed);
-}
-
-static int was_signalled(pid_t pgid)
-{
-	for (int i = 0; i < SIGNALLED_MAX; i++)
-		if (atomic_load_explicit(&signalled[i], memory_order_relaxed) == pgid)
-			return 1;
-	return 0;
-}
+static void note_signalled(pid_t pgid);   /* records, below */
 
 static void log_kill(const char *action, pid_t pid, int sig, const char *reason)
 {
@@ -666,7 +650,8 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 	return sent ? 0 : real_kill(pid, sig);
 }
 
-/* --- records: spawn tokens and pending kills, in mmap'd pages ---
+/* --- records: spawn tokens, signalled groups and pending kills, in
+ * mmap'd pages ---
  *
  * No fixed limit: pages are added as needed and never freed but in a fork
  * child (which starts with none).  A slot is claimed by moving its pid from
@@ -676,12 +661,15 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
  * record is not kept: its child's orphans go unnamed in audit mode, and a
  * pending SIGKILL is not sent. */
 
-enum { REC_SPAWN = 1, REC_PENDING };
+enum { REC_SPAWN = 1, REC_PENDING, REC_SIGNALLED };
 
 struct rec {
 	_Atomic pid_t pid;        /* 0 free, -1 being filled */
 	int kind;
 	pid_t token;              /* REC_SPAWN: the child's marker token */
+				  /* REC_SIGNALLED: pid is a group this
+				   * process signalled as a whole, not yet
+				   * reaped */
 	unsigned long long start; /* SPAWN: the child's; PENDING: latest member's */
 	long long deadline;       /* REC_PENDING: ms, CLOCK_MONOTONIC */
 };
@@ -707,7 +695,23 @@ static struct rec *claim_in_pages(void)
 	return NULL;
 }
 
-/* Free the records of spawn children reaped behind our back. */
+/* Whether record r (holding pid) still stands: a spawn child not reaped
+ * behind our back, a signalled group that still exists. */
+static int still_stands(const struct rec *r, pid_t pid, pid_t self)
+{
+	struct pstat st;
+	switch (r->kind) {
+	case REC_SPAWN:
+		return read_pstat(pid, &st) == 0 && st.ppid == self &&
+		       st.start == r->start;
+	case REC_SIGNALLED:
+		return nl_sys_kill(-pid, 0) != -ESRCH;
+	default:
+		return 1;
+	}
+}
+
+/* Free the records that no longer stand. */
 static int drop_stale(void)
 {
 	pid_t self = nl_sys_getpid();
@@ -716,10 +720,7 @@ static int drop_stale(void)
 		for (size_t i = 0; i < PAGE_RECS; i++) {
 			struct rec *r = &pg->r[i];
 			pid_t pid = atomic_load(&r->pid);
-			struct pstat st;
-			if (pid <= 0 || r->kind != REC_SPAWN ||
-			    (read_pstat(pid, &st) == 0 && st.ppid == self &&
-			     st.start == r->start))
+			if (pid <= 0 || still_stands(r, pid, self))
 				continue;
 			freed += atomic_compare_exchange_strong(&r->pid, &pid, 0);
 		}
@@ -765,22 +766,57 @@ void nl_pgroup_spawned(pid_t child, pid_t token)
 	nl_errno_restore(saved);
 }
 
-/* The token of a reaped child, its record dropped: a spawn child's
- * recorded token, else (fork, vfork) its pid. */
-static pid_t take_token(pid_t child)
+/* Take (free) the record of that kind for pid: whether there was one;
+ * *token gets a spawn record's token. */
+static int take_rec(pid_t pid, int kind, pid_t *token)
 {
 	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
 		for (size_t i = 0; i < PAGE_RECS; i++) {
 			struct rec *r = &pg->r[i];
-			pid_t pid = child;
-			if (atomic_load_explicit(&r->pid, memory_order_acquire) != child ||
-			    r->kind != REC_SPAWN)
+			pid_t was = pid;
+			if (atomic_load_explicit(&r->pid, memory_order_acquire) != pid ||
+			    r->kind != kind)
 				continue;
-			pid_t token = r->token;
-			if (atomic_compare_exchange_strong(&r->pid, &pid, 0))
-				return token;
+			pid_t t = r->token;
+			if (atomic_compare_exchange_strong(&r->pid, &was, 0)) {
+				if (token)
+					*token = t;
+				return 1;
+			}
 		}
-	return child;
+	return 0;
+}
+
+/* The token of a reaped child, its record dropped: a spawn child's
+ * recorded token, else (fork, vfork) its pid. */
+static pid_t take_token(pid_t child)
+{
+	pid_t token = child;
+	take_rec(child, REC_SPAWN, &token);
+	return token;
+}
+
+/* Every group this process signals as a whole is remembered until its
+ * leader is reaped (or the group is gone when records run short): its
+ * members get a moment to die before they are called orphans.  Without
+ * memory, they get one look. */
+static void note_signalled(pid_t pgid)
+{
+	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
+		for (size_t i = 0; i < PAGE_RECS; i++)
+			if (atomic_load_explicit(&pg->r[i].pid, memory_order_acquire) == pgid &&
+			    pg->r[i].kind == REC_SIGNALLED)
+				return;
+	struct rec *r = claim();
+	if (!r)
+		return;
+	r->kind = REC_SIGNALLED;
+	publish(r, pgid);
+}
+
+static int was_signalled(pid_t pgid)
+{
+	return take_rec(pgid, REC_SIGNALLED, NULL);
 }
 
 /* --- orphans --- */
@@ -1046,6 +1082,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
 	pid_t token = take_token(pid);
+	int signalled = was_signalled(pid);
 	const struct nl_policy *p = nl_policy();
 	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
 	    !leads(nl_sys_getpid()))
@@ -1069,7 +1106,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 		m->pgid = m->me.pgid;
 		m->token = token;
 	}
-	if (!count_members(m, !audit && was_signalled(pid)))
+	if (!count_members(m, !audit && signalled))
 		goto out;
 	int kill_them = p->orphans == NL_ORPHANS_KILL;
 	m->action = !kill_them ? "logged" : audit ? "would_kill" : "killed";

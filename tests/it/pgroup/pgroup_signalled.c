@@ -1,0 +1,42 @@
+/* kill(0, SIGTERM) from a session leader reaches each child group the
+ * shim made as a whole.  When the leaders are reaped, their members are
+ * still dying: the shim looks again for a moment before it calls them
+ * orphans, for every group it signalled, not only the last few. */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+#include "../../lib/pgroup_procs.h"
+
+TestSuite(pgroup_signalled, .fini = pg_cleanup, .timeout = 60);
+
+static void signal_groups(const char *n)
+{
+	static struct run_result r;
+	char log_path[PATH_MAX], log_env[PATH_MAX + 16], ready[PATH_MAX];
+	snprintf(log_path, sizeof log_path, "%s/events-%s.log", tmpdir(), n);
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log_path);
+	snprintf(ready, sizeof ready, "%s/ready-%s", tmpdir(), n);
+	int fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	char *argv[] = { (char *)top("build/fixtures/pg_signalled"),
+			 (char *)pg_mark("signalled"), (char *)n, ready, NULL };
+	char *env[] = { log_env, "NOLEAK_MODE=enforce", NULL };
+	cr_assert_eq(run(&r, argv, env, 1, 40.0, NULL), 0);
+	cr_assert(!r.timed_out, "%s%s", r.out, r.err);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(pg_field(r.out, "reaped", "reaped"), atol(n), "%s", r.out);
+	const char *log = slurp(log_path);
+	cr_expect_geq(count_lines_with(log, "\"action\":\"signal_group\""), atol(n),
+		      "kill(0) did not reach every group:\n%s", log);
+	cr_expect_eq(count_lines_with(log, "\"event\":\"orphans\""), 0,
+		     "dying members of signalled groups taken for orphans:\n%s", log);
+}
+
+Test(pgroup_signalled, a_few_groups) { signal_groups("4"); }
+Test(pgroup_signalled, more_groups_than_any_fixed_list) { signal_groups("24"); }
