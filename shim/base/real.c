@@ -29,12 +29,9 @@ static int in_foreign_child(void)
 	return pid != 0 && nl_sys_getpid() != pid;
 }
 
-void *nl_real_resolve(struct nl_real_sym *s)
+/* The lookup itself, once the caller has checked that it may look up. */
+static void *lookup(struct nl_real_sym *s)
 {
-	if (resolving ||
-	    atomic_load_explicit(&complete, memory_order_acquire) ||
-	    in_foreign_child())
-		return NULL;
 	int saved = errno;
 	resolving = 1;
 #ifdef NL_LIBC_MUSL
@@ -48,6 +45,23 @@ void *nl_real_resolve(struct nl_real_sym *s)
 	if (p)
 		atomic_store_explicit(&s->addr, p, memory_order_release);
 	return p;
+}
+
+void *nl_real_resolve(struct nl_real_sym *s)
+{
+	if (resolving ||
+	    atomic_load_explicit(&complete, memory_order_acquire) ||
+	    in_foreign_child())
+		return NULL;
+	return lookup(s);
+}
+
+/* The loops below ask whether they may look up once (one getpid()), not
+ * once per slot: dash's first sigaction() asked 40 times. */
+static void resolve_slot(struct nl_real_sym *s)
+{
+	if (!atomic_load_explicit(&s->addr, memory_order_acquire) && !resolving)
+		(void)lookup(s);
 }
 
 /* The interposed calls signal-safety(7) lets a handler make (and the
@@ -82,7 +96,7 @@ void nl_real_resolve_for_handlers(void)
 	for (struct nl_real_sym *s = __start_nl_real_syms;
 	     s && s < __stop_nl_real_syms; s++)
 		if (is_handler_call(s->name))
-			(void)nl_real_get(s);
+			resolve_slot(s);
 	atomic_store_explicit(&handler_calls_done, 1, memory_order_release);
 }
 
@@ -93,6 +107,6 @@ void nl_real_resolve_all(void)
 		return;
 	for (struct nl_real_sym *s = __start_nl_real_syms;
 	     s && s < __stop_nl_real_syms; s++)
-		(void)nl_real_get(s);
+		resolve_slot(s);
 	atomic_store_explicit(&complete, 1, memory_order_release);
 }

@@ -123,3 +123,22 @@ Test(foundation_startup_cost, fork_exec_page_faults_near_the_empty_preload)
 		      "fork+exec of /bin/true: %.2f page faults under the shim, "
 		      "%.2f under the empty preload", shim, empty);
 }
+
+/* A program's first sigaction() with a handler looks up the calls a handler
+ * may make, and its first fork every real symbol: asking once whether this
+ * is a child made behind the shim's back (a getpid()), not once per symbol.
+ * dash installs handlers at start-up: every system() and popen() paid about
+ * 40 getpid() calls in its `sh`. */
+Test(foundation_startup_cost, symbol_lookups_ask_pid_once)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd,
+		 "LD_PRELOAD=%s NOLEAK_MODE=enforce "
+		 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec /bin/sh -c "
+		 "\"/bin/true; /bin/true\"", shim_path());
+	const char *t = trace_calls("getpid,execve", cmd);
+	cr_assert(strstr(t, "execve(\"/bin/true\"") != NULL, "%s", t);
+	int n = count_lines_with(t, "getpid(");
+	cr_expect_leq(n, 20, "%d getpid() calls for sh and two children:\n%s",
+		      n, t);
+}
