@@ -87,10 +87,14 @@ static int in_shared_child(void)
 	return 0;
 }
 
+/* As in_shared_child() and then the mark, with one getpid(). */
 void nl_fd_before_shared_child(void)
 {
-	if (!in_shared_child())
-		sharing_parent = nl_sys_getpid();
+	pid_t parent = sharing_parent, self = nl_sys_getpid();
+	if (parent == 0 || parent == self) {
+		if (parent != self)
+			sharing_parent = self;
+	}
 }
 
 static const char *const call_names[NL_CALL_COUNT] = {

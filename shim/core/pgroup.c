@@ -44,8 +44,10 @@ static int preloaded NL_FORK_DATA;
 static pid_t launched_pid NL_FORK_DATA;
 /* This process called setpgid/setpgrp/tcsetpgrp itself. */
 static atomic_int manages_groups NL_FORK_DATA;
-/* In a fork child: the parent's pid, its group and manages_groups at the
- * fork; 0 in a process not forked under the shim since it started. */
+/* In a fork child: the parent's pid, its group (read only when the parent
+ * is the launched process: a session leader's group is its pid) and
+ * manages_groups at the fork; 0 in a process not forked under the shim
+ * since it started. */
 static pid_t spawner NL_FORK_DATA, spawner_pgid NL_FORK_DATA;
 static int spawner_manages NL_FORK_DATA;
 
@@ -70,13 +72,31 @@ static int leads(pid_t who)
 	return nl_sys_getsid(0) == who || (launched_pid && launched_pid == who);
 }
 
-int nl_pgroup_regroups(pid_t who, int who_manages)
+/* The part of the decision that needs no terminal: one getsid(), which is
+ * all most spawners (no session leader) pay.  *by_session: `who` leads the
+ * session of the calling process, so that its group is its own pid (a
+ * session leader can neither leave its group nor be moved). */
+static int may_regroup(pid_t who, int who_manages, int *by_session)
 {
 	const struct nl_policy *p = nl_policy();
+	*by_session = 0;
 	if (p->mode == NL_MODE_OFF || p->pgroup == NL_PGROUP_NEVER ||
-	    who_manages || !leads(who))
+	    who_manages)
 		return 0;
-	return p->pgroup == NL_PGROUP_ALWAYS || !in_terminal_foreground();
+	*by_session = nl_sys_getsid(0) == who;
+	return *by_session || (launched_pid && launched_pid == who);
+}
+
+static int terminal_allows(void)
+{
+	return nl_policy()->pgroup == NL_PGROUP_ALWAYS ||
+	       !in_terminal_foreground();
+}
+
+int nl_pgroup_regroups(pid_t who, int who_manages)
+{
+	int by_session;
+	return may_regroup(who, who_manages, &by_session) && terminal_allows();
 }
 
 static void log_pgroup(const char *action, const char *target, pid_t child,
@@ -181,26 +201,35 @@ static __thread struct {
 	pid_t from;       /* what the attempt decided */
 } last_decision __attribute__((tls_model("initial-exec")));
 
+/* Whether the spawner regroups comes first: for a spawner that leads no
+ * session (most) one getsid() decides, and the groups are never read.  A
+ * child's session is its spawner's from the fork, or its own after a
+ * setsid(): it names the spawner only when the spawner led its session at
+ * the fork, and then the spawner's group was the spawner's pid. */
 static pid_t decide_regroup(pid_t self)
 {
-	pid_t from, from_pgid;
-	int manages;
-	if (self != nl_proc.pid) {  /* vfork child: nl_proc is the parent's */
+	pid_t from;
+	int manages, shared = self != nl_proc.pid;
+	if (shared) {  /* vfork child: nl_proc is the parent's */
 		from = nl_proc.pid;
-		from_pgid = nl_sys_getpgid(from);
 		manages = atomic_load(&manages_groups);
 	} else if (spawner) {
 		from = spawner;
-		from_pgid = spawner_pgid;
 		manages = spawner_manages;
 	} else {
 		return 0;  /* exec in place: not a spawned child */
 	}
+	int by_session;
+	if (!may_regroup(from, manages, &by_session))
+		return 0;
+	pid_t from_pgid = by_session ? from
+			  : shared   ? nl_sys_getpgid(from)
+				     : spawner_pgid;
 	pid_t mine = nl_sys_getpgid(0);
 	/* Already moved: its own setpgid or setsid. */
 	if (mine != from_pgid || mine == self)
 		return 0;
-	return nl_pgroup_regroups(from, manages) ? mine : 0;
+	return terminal_allows() ? mine : 0;
 }
 
 pid_t nl_pgroup_before_exec(const char *path, pid_t self)
@@ -1084,12 +1113,12 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	pid_t token = take_token(pid);
 	int signalled = was_signalled(pid);
 	const struct nl_policy *p = nl_policy();
-	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
-	    !leads(nl_sys_getpid()))
-		return;
 	int audit = p->mode == NL_MODE_AUDIT;
-	/* Enforce: the group died with its leader, or never was one. */
-	if (!audit && nl_sys_kill(-pid, 0) < 0)
+	/* Enforce: the group died with its leader, or never was one — what a
+	 * child of a process that leads no session always finds, so this is
+	 * asked before that. */
+	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
+	    (!audit && nl_sys_kill(-pid, 0) < 0) || !leads(nl_sys_getpid()))
 		return;
 	int saved = errno;
 	/* The scan and the log's buffers live in arena memory, not on the
@@ -1215,7 +1244,10 @@ void nl_pgroup_init(char **envp, int take_marker)
 void nl_pgroup_after_fork(pid_t parent)
 {
 	spawner = parent;
-	spawner_pgid = nl_sys_getpgid(0);
+	/* Needed only when the parent regroups without leading its session
+	 * (decide_regroup): as the process the launcher started. */
+	spawner_pgid = launched_pid && launched_pid == parent ? nl_sys_getpgid(0)
+							     : 0;
 	spawner_manages = atomic_load(&manages_groups);
 	if (spawner_manages)
 		atomic_store(&manages_groups, 0);
