@@ -2,10 +2,12 @@
 #include "core/fdtable.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <termios.h>
 
 #include "common/forkdata.h"
@@ -178,13 +180,35 @@ static void mark_inherited(int fd, void *ctx)
 	}
 }
 
+/* No /proc: every number below the soft RLIMIT_NOFILE (where an fd can
+ * have been opened, unless the limit was lowered since) is asked about,
+ * PROBE_CHUNK at a time, with one poll() that waits for nothing: a closed
+ * number comes back POLLNVAL.  Where poll fails, each number is asked on
+ * its own (fstat). */
+#define PROBE_CHUNK 64   /* 512 bytes of stack */
+static void probe_inherited(void)
+{
+	struct rlimit rl;
+	long end = 1024;
+	if (nl_sys_prlimit(RLIMIT_NOFILE, NULL, &rl) == 0)
+		end = rl.rlim_cur > NL_FD_TABLE_SIZE ? NL_FD_TABLE_SIZE
+						     : (long)rl.rlim_cur;
+	struct pollfd p[PROBE_CHUNK];
+	for (long base = 3; base < end; base += PROBE_CHUNK) {
+		int n = end - base < PROBE_CHUNK ? (int)(end - base) : PROBE_CHUNK;
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = (int)base + i };
+		int polled = nl_sys_poll(p, (nfds_t)n, 0) >= 0;
+		for (int i = 0; i < n; i++)
+			if (!polled || !(p[i].revents & POLLNVAL))
+				mark_inherited((int)base + i, NULL);
+	}
+}
+
 static void snapshot_inherited(void)
 {
-	if (nl_for_each_open_fd_light(mark_inherited, NULL) == 0)
-		return;
-	/* No /proc: probe the low numbers one by one. */
-	for (int fd = 3; fd < 1024; fd++)
-		mark_inherited(fd, NULL);
+	if (nl_for_each_open_fd_light(mark_inherited, NULL) != 0)
+		probe_inherited();
 }
 
 /* Socket activation handed fds 3..3+listen_n-1 to listen_pid only. */

@@ -7,6 +7,8 @@
  *
  *   - the exec sweep still marks every junk fd close-on-exec (close_range
  *     needs no /proc) and still passes the fds the program meant to pass;
+ *   - an fd handed over at start-up, whatever its number, still passes
+ *     through the program's exec (found by asking the kernel, not /proc);
  *   - the read watchdog's holder lookup says it could not look
  *     ("unknown (/proc unavailable)") instead of naming nobody, and the
  *     read itself returns as it would without the shim. */
@@ -117,4 +119,38 @@ Test(fault_no_proc, read_watchdog_says_holders_unknown_with_proc_covered)
 Test(fault_no_proc, read_watchdog_says_holders_unknown_with_proc_unmounted)
 {
 	watchdog_without_proc(NS_PROC_UMOUNT);
+}
+
+/* An inheritable fd above 1,023 handed to a preloaded program (env) that
+ * execs another: it crosses, as without the shim. */
+static void inherited_high_fd_without_proc(const char *hide)
+{
+	char script[PATH_MAX * 3];
+	const char *seen[2];
+	for (int shim = 0; shim < 2; shim++) {
+		snprintf(script, sizeof script,
+			 "ulimit -n 4096 || exit 97\n"
+			 "exec bash -c 'exec 1500</dev/null && exec env %s%s "
+			 "NOLEAK_MODE=enforce env %s list'",
+			 shim ? "LD_PRELOAD=" : "", shim ? shim_path() : "",
+			 top("build/fixtures/flt_sweep"));
+		ns_run_without_proc(&r, hide, script, TIMEOUT);
+		cr_assert(!r.timed_out);
+		cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status,
+			     r.out, r.err);
+		seen[shim] = strstr(r.out, ",1500\n") ? "open" : "closed";
+	}
+	cr_assert_str_eq(seen[0], "open", "without the shim: %s", r.out);
+	cr_expect_str_eq(seen[1], "open", "the shim swept the inherited fd 1500: %s",
+			 r.out);
+}
+
+Test(fault_no_proc, inherited_fd_above_1023_crosses_exec_with_proc_covered)
+{
+	inherited_high_fd_without_proc(NS_PROC_TMPFS);
+}
+
+Test(fault_no_proc, inherited_fd_above_1023_crosses_exec_with_proc_unmounted)
+{
+	inherited_high_fd_without_proc(NS_PROC_UMOUNT);
 }
