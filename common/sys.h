@@ -200,6 +200,11 @@ static inline int nl_sys_munmap(void *addr, size_t len)
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
+/* MADV_POPULATE_WRITE (Linux 5.14): the same for writing, one system call
+ * for what a read and then a write of a fresh page cost in page faults. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 static inline int nl_sys_madvise(void *addr, size_t len, int advice)
 {
 	return (int)NL_SYS(SYS_madvise, addr, len, advice);

@@ -16,16 +16,20 @@
 #include "common/scratch.h"
 #include "common/sys.h"
 
-static struct nl_fd_slot *_Atomic table;
+/* Where the table is, read by every fd call, and written once: with the
+ * after-fork data (common/forkdata.h), on a page the loader has written.
+ * In .bss the first process to create an fd paid two page faults for the
+ * page (a read of it, then the write of the pointer). */
+static struct nl_fd_slot *_Atomic table NL_FORK_DATA;
 /* The table could not be mapped (out of address space): marks are lost,
  * so the sweep must keep every fd rather than drop deliberate ones. */
-static atomic_int table_failed;
+static atomic_int table_failed NL_FORK_DATA;
 
 int nl_fd_table_failed(void)
 {
 	return atomic_load_explicit(&table_failed, memory_order_relaxed);
 }
-static atomic_int high_water;
+static atomic_int high_water NL_FORK_DATA;
 /* On a line of its own (fd creation bumps it, every fd call reads
  * `table`), with the after-fork data: an exec attempt in a fork child reads
  * it, and the first bump needs no page of its own. */
@@ -112,7 +116,12 @@ const char *nl_call_name(enum nl_call c)
 
 /* The table, mapped on first use.  Two threads racing here both map; the
  * loser unmaps its copy.  A raw system call: safe after fork, and a failure
- * leaves errno alone (the fd call that needed the table succeeded). */
+ * leaves errno alone (the fd call that needed the table succeeded).  The
+ * first page (fds 0-127, what most processes use) is mapped in writable
+ * at once: the first look at a slot there (the read watchdog's cached
+ * kind) is followed by a write, and each was a page fault, tens of
+ * microseconds on a virtual machine.  Without MADV_POPULATE_WRITE (before
+ * Linux 5.14) the call fails and the page faults in as before. */
 static struct nl_fd_slot *table_get(int create)
 {
 	struct nl_fd_slot *t = atomic_load_explicit(&table, memory_order_acquire);
@@ -124,6 +133,7 @@ static struct nl_fd_slot *table_get(int create)
 		atomic_store(&table_failed, 1);
 		return NULL;
 	}
+	nl_sys_madvise((void *)m, 4096, MADV_POPULATE_WRITE);
 	struct nl_fd_slot *expected = NULL;
 	if (!atomic_compare_exchange_strong(&table, &expected,
 					    (struct nl_fd_slot *)m)) {

@@ -19,6 +19,7 @@
 #include "core/fdevent.h"
 #include "core/fdinfo.h"
 #include "base/state.h"
+#include "common/forkdata.h"
 #include "common/sys.h"
 #include "log/json.h"
 
@@ -37,7 +38,10 @@
 #define SO_SNDTIMEO_OLD SO_SNDTIMEO
 #endif
 
-struct nl_sock_slot *_Atomic nl_sock_table;
+/* Read by every read and write interposer: with the after-fork data, on a
+ * page the loader has written (in .bss, a process's first read() faulted
+ * its page in to learn that there is no table). */
+struct nl_sock_slot *_Atomic nl_sock_table NL_FORK_DATA;
 
 /* --- raw socket calls --- */
 

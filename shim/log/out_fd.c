@@ -27,8 +27,10 @@ struct nl_out_fd nl_out_fds[NL_OUT_SLOTS] = {
  * read by every close, and by every fork child). */
 atomic_int nl_out_fd_low NL_FORK_DATA = INT_MAX;
 /* Where the pid of the process whose closers retire and whose writers
- * count is kept (nl_proc.pid: a fork child the shim saw updates it). */
-static const _Atomic int *owner;
+ * count is kept (nl_proc.pid: a fork child the shim saw updates it).  Set
+ * at every start-up: with the after-fork data, on a page the loader has
+ * written, not on a .bss page that every process would fault in. */
+static const _Atomic int *owner NL_FORK_DATA;
 /* Per thread and slot: the holds of this thread (and of the handlers that
  * interrupted it), which a closer on this thread must not wait for. */
 static __thread unsigned char mine[NL_OUT_SLOTS]
