@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,4 +48,23 @@ Test(sock_cost, accepted_sockets_inherit_keepalive_from_listener)
 Test(sock_cost, blocking_connect_needs_no_fcntl)
 {
 	cr_expect_eq(count_calls("NOLEAK_MODE=enforce", "fcntl"), 0);
+}
+
+/* A read that succeeds on a socket the shim timed calls libc's function
+ * from the interposer itself: one frame of the shim on the stack, the
+ * restart rule's bookkeeping around it, its slow path only on failure.
+ * Where each system call flushes the TLB, every further page of the
+ * shim's a read returns through costs a page walk. */
+Test(sock_cost, timed_read_calls_libc_from_the_interposer)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "LD_PRELOAD='%s %s' NOLEAK_MODE=enforce exec %s",
+		 shim_path(), top("build/fixtures/sock_frames.so"),
+		 top("build/fixtures/sock_frames"));
+	struct run_result *r = malloc(sizeof *r);
+	cr_assert_not_null(r);
+	run_sh(r, cmd, NULL, 0, 30);
+	cr_assert_eq(r->status, 0, "sock_frames: %s", r->err);
+	cr_expect_str_eq(r->out, "read 1\nreadv 1\nrecv 1\nrecvfrom 1\n");
+	free(r);
 }
