@@ -35,7 +35,7 @@
 
 #include "../../lib/run.h"
 
-#define RUNS 12
+#define RUNS 40
 /* One cat: the shim's start-up and its first fd or pipe read.  Were 5
  * (cat /dev/null) and 7 (reading a pipe) more than under the empty
  * preload; now 3 (the loader's work on a larger library, the first code
