@@ -94,7 +94,7 @@ $CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/foundation/found
 $CC $CFLAGS -o "$S/early_main" tests/fixtures/foundation/found_early_main.c \
 	-Wl,--no-as-needed "$S/found_early.so" -Wl,-rpath,"$S" ||
 	die "cannot build early_main"
-$CC -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+$CC -std=gnu11 -D_GNU_SOURCE -DNL_HELGRIND -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
 	-O0 -g -iquote . -iquote shim -shared -o "$S/libnoleak-O0.so" \
 	shim/*.c shim/*/*.c policy/*.c \
 	-Wl,--version-script=build/libnoleak.map -ldl ||
