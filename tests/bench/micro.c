@@ -190,6 +190,14 @@ static void setup_tcp(void)
 	if (rd < 0)
 		die("micro: accept");
 	hand_accepted(rd, lst);
+	/* The first socket accepted from a fresh listener gets the keepalive
+	 * itself (the listener only at its second accept). */
+	if (by_hand) {
+		hand_setsockopt(rd, SOL_SOCKET, SO_KEEPALIVE, 1);
+		hand_setsockopt(rd, IPPROTO_TCP, TCP_KEEPIDLE, 60);
+		hand_setsockopt(rd, IPPROTO_TCP, TCP_KEEPINTVL, 10);
+		hand_setsockopt(rd, IPPROTO_TCP, TCP_KEEPCNT, 6);
+	}
 	close(lst);
 	int one = 1;
 	setsockopt(wr, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
