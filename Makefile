@@ -187,8 +187,10 @@ compat: all
 	tests/compat/run.sh
 	@case deb-package in $${COMPAT_ONLY:-*}) $(MAKE) deb-test ;; esac
 
-# The shim whose constructor does nothing: what loading the library costs
-# (the floor of the start-up figure; benchmarks only, never installed).
+# The shim built never to initialise (its constructor does nothing, every
+# interposed call passes straight through): what loading the library costs,
+# the floor of the bench's start-up, spawn and workload figures (benchmarks
+# only, never installed).
 # Its object lives outside obj/shim, whose objects the stack check reads.
 $(B)/obj/load/init.o: shim/init.c $(HEADERS) | $(KINC)
 	@mkdir -p $(dir $@)

@@ -91,6 +91,9 @@ static void log_config_errors(const struct nl_policy *p)
 /* Start-up, in order; each step only reads what the steps before it set. */
 void nl_init(void)
 {
+#ifdef NL_LOAD_ONLY
+	return;   /* never in force: every call under the pass-through policy */
+#endif
 	int expected = NL_INIT_NONE;
 	if (!atomic_compare_exchange_strong(&nl_proc.init_state, &expected,
 					    NL_INIT_RUNNING))
@@ -141,8 +144,10 @@ void nl_init(void)
  * behind the shim's back (raw clone, _Fork) is taken for a vfork child,
  * which only costs it the marks it makes before its exec. */
 /* NL_LOAD_ONLY builds build/libnoleak-load.so for `make bench` alone: its
- * constructor does nothing, so a process that makes no interposed call pays
- * only for loading the library, the floor of the start-up figure. */
+ * constructor does nothing and it never initialises, so that every
+ * interposed call passes straight through (the pass-through policy,
+ * base/state.h): a process pays for loading the library and for entering
+ * its interposers, the floor of the start-up, spawn and workload figures. */
 __attribute__((constructor)) static void nl_constructor(void)
 {
 #ifndef NL_LOAD_ONLY

@@ -30,7 +30,8 @@ B=$TOP/build
 OUT=$B/bench
 LIB=${BENCH_LIB:-$B/libnoleak.so}
 EMPTY=$B/empty.so
-# The shim with a constructor that does nothing (make bench builds it): the
+# The shim built never to initialise (make bench builds it): every call
+# passes straight through; the
 # floor of start-up.  Only beside the default library.
 LOADONLY=$B/libnoleak-load.so
 [[ -z ${BENCH_LIB:-} && -f $LOADONLY ]] || LOADONLY=
@@ -214,12 +215,12 @@ fig_startup() {
 	row startup "$f" none "no preload" $u empty "" "" "" ""
 	row startup "$f" empty "empty preload" $u none "" "" "" ""
 	[[ -n $LOADONLY ]] &&
-		row startup "$f" load "shim loaded, constructor idle" $u empty "" "" "" ""
+		row startup "$f" load "shim loaded, never in force" $u empty "" "" "" ""
 	row startup "$f" off "shim, NOLEAK_MODE=off" $u empty "" "" "" ""
 	row startup "$f" enforce "shim, enforce" $u empty ratio_le 1.03 "" "$g"
 	row startup "$f" audit "shim, audit (log to file)" $u empty "" "" "" ""
 	[[ -n $LOADONLY ]] &&
-		note "start+exit /bin/true: \"constructor idle\" is the shim built with a constructor that does nothing (build/libnoleak-load.so): loading the library, the floor no change to start-up removes."
+		note "start+exit /bin/true: \"never in force\" is the shim built never to initialise (build/libnoleak-load.so: its constructor does nothing, every interposed call passes straight through): loading the library, the floor no change to start-up removes."
 	note "start+exit /bin/true: us per spawn, $n posix_spawns of /bin/true per sample (at least 2,000 per variant in a full run); the driver is not preloaded, /bin/true is."
 }
 
@@ -244,7 +245,7 @@ fig_spawn() {
 		row "$m" "$f" none "no preload" us empty "" "" "" ""
 		row "$m" "$f" empty "empty preload" us none "" "" "" ""
 		[[ -n $LOADONLY ]] &&
-			row "$m" "$f" load "shim loaded, constructor idle" us empty "" "" "" ""
+			row "$m" "$f" load "shim loaded, never in force" us empty "" "" "" ""
 		row "$m" "$f" enforce "shim, enforce" us empty ratio_le 1.03 "" "$g"
 		[[ -n $LOADONLY ]] &&
 			row "$m" "$f" enforce "shim, enforce" us load "" "" "" ""
@@ -252,7 +253,7 @@ fig_spawn() {
 	done
 	note "fork+execve ... popen: us per spawn of /bin/true (system/popen: sh -c true), $n per sample; driver and child preloaded alike."
 	[[ -n $LOADONLY ]] &&
-		note "fork+execve ... popen: \"constructor idle\" loads the shim in the driver and every child without running it (the floor of any spawn: each child's start-up); the second enforce ratio is to that floor, what the shim's work at fork and exec adds."
+		note "fork+execve ... popen: \"never in force\" loads that library in the driver and every child (the floor of any spawn: loading it and entering its interposers); the second enforce ratio is to that floor, what the shim's work at start-up, fork and exec adds."
 }
 
 # exec with 1,000 open fds, RLIMIT_NOFILE at 1,024 and at the largest hard
@@ -397,14 +398,14 @@ fig_workloads() {
 		row "wl_$name" "$f" none "no preload" ms empty "" "" "" ""
 		row "wl_$name" "$f" empty "empty preload" ms none "" "" "" ""
 		[[ -n $LOADONLY ]] &&
-			row "wl_$name" "$f" load "shim loaded, constructor idle" ms empty "" "" "" ""
+			row "wl_$name" "$f" load "shim loaded, never in force" ms empty "" "" "" ""
 		row "wl_$name" "$f" enforce "shim, enforce" ms empty ratio_le 1.02 "" "$g"
 		[[ -n $LOADONLY ]] &&
 			row "wl_$name" "$f" enforce "shim, enforce" ms load "" "" "" ""
 	done
 	note "workloads: ms per whole run, every process of the workload preloaded (tests/bench/workloads.sh)."
 	[[ -n $LOADONLY ]] &&
-		note "workloads: \"constructor idle\" is every process loading the shim without running it: the floor of each workload (its process starts); the second enforce ratio is to it."
+		note "workloads: \"never in force\" is every process loading the shim built never to initialise: the floor of each workload; the second enforce ratio is to it."
 }
 
 # A fork-heavy shell workload under the shim in audit mode, beside the
@@ -438,7 +439,7 @@ fig_shell() {
 	local f="sh workload x300"
 	row shell "$f" none "no shim" ms none "" "" "" ""
 	[[ -n $LOADONLY ]] &&
-		row shell "$f" load "shim loaded, constructor idle" ms none added_of "" strace
+		row shell "$f" load "shim loaded, never in force" ms none added_of "" strace
 	row shell "$f" audit "shim, audit (log to file)" ms none added_le 0.05 strace \
 		"added <= 1/20 of strace's"
 	row shell "$f" strace "strace -f (10 calls traced)" ms none "" "" "" ""
@@ -446,7 +447,7 @@ fig_shell() {
 	note "sh workload: ms per 300 iterations of '/bin/true; cat /dev/null | cat' in sh ($n run per sample)."
 	note "sh workload: valgrind ran 0 and $vn iterations: its start-up, plus the per-iteration cost times 300."
 	[[ -n $LOADONLY ]] &&
-		note "sh workload: \"constructor idle\" loads the shim in every process without running it: the share of strace's added time every preloaded process pays before the shim does anything."
+		note "sh workload: \"never in force\" loads the shim built never to initialise in every process: the share of strace's added time every preloaded process pays before the shim does anything."
 }
 
 # valgrind_sample LOOP N: valgrind is too slow for 300 iterations.  Time its
