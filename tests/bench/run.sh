@@ -6,7 +6,7 @@
 # non-zero only when it cannot run at all.  Each figure is printed with its
 # goal and says MET or MISSED; the same data goes to build/bench.json.
 #
-#   BENCH_QUICK=1   a short run (about four minutes) instead of about 13
+#   BENCH_QUICK=1   a short run (about four minutes) instead of about 15
 #   BENCH_FIGURES   the figures to run (default: all, see FIGURES)
 #   BENCH_LIB       the library to measure (default: build/libnoleak.so),
 #                   e.g. an older build to compare with
@@ -534,7 +534,7 @@ main() {
 	TMP=$(mktemp -d /tmp/noleak-bench.XXXXXX) || die "no temporary directory"
 	trap 'rm -rf "$TMP"' EXIT
 	local start=$SECONDS fig load
-	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 4 || echo 13) min"
+	say "$( ((QUICK)) && echo quick run || echo full run), about $( ((QUICK)) && echo 4 || echo 15) min"
 	# Other work on the machine is the main source of noise: say how much.
 	load=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)
 	for fig in $FIGURES; do
