@@ -795,24 +795,32 @@ void nl_pgroup_spawned(pid_t child, pid_t token)
 	nl_errno_restore(saved);
 }
 
-/* Take (free) the record of that kind for pid: whether there was one;
- * *token gets a spawn record's token. */
-static int take_rec(pid_t pid, int kind, pid_t *token)
+/* The record of that kind published for pid, or NULL. */
+static struct rec *find_rec(pid_t pid, int kind)
 {
 	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
 		for (size_t i = 0; i < PAGE_RECS; i++) {
 			struct rec *r = &pg->r[i];
-			pid_t was = pid;
-			if (atomic_load_explicit(&r->pid, memory_order_acquire) != pid ||
-			    r->kind != kind)
-				continue;
-			pid_t t = r->token;
-			if (atomic_compare_exchange_strong(&r->pid, &was, 0)) {
-				if (token)
-					*token = t;
-				return 1;
-			}
+			if (atomic_load_explicit(&r->pid, memory_order_acquire) == pid &&
+			    r->kind == kind)
+				return r;
 		}
+	return NULL;
+}
+
+/* Take (free) the record of that kind for pid: whether there was one;
+ * *token gets a spawn record's token. */
+static int take_rec(pid_t pid, int kind, pid_t *token)
+{
+	struct rec *r;
+	while ((r = find_rec(pid, kind))) {
+		pid_t was = pid, t = r->token;
+		if (atomic_compare_exchange_strong(&r->pid, &was, 0)) {
+			if (token)
+				*token = t;
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -831,11 +839,8 @@ static pid_t take_token(pid_t child)
  * memory, they get one look. */
 static void note_signalled(pid_t pgid)
 {
-	for (struct page *pg = atomic_load(&pages); pg; pg = pg->next)
-		for (size_t i = 0; i < PAGE_RECS; i++)
-			if (atomic_load_explicit(&pg->r[i].pid, memory_order_acquire) == pgid &&
-			    pg->r[i].kind == REC_SIGNALLED)
-				return;
+	if (find_rec(pgid, REC_SIGNALLED))
+		return;
 	struct rec *r = claim();
 	if (!r)
 		return;

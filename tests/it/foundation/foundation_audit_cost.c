@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../fixtures/foundation/fault_counter.h"
 #include "../../lib/run.h"
 
 #define RUNS 40
@@ -47,21 +48,6 @@
 #define MAX_ADDED_LOOP_FAULTS 15
 
 TestSuite(foundation_audit_cost, .timeout = 180);
-
-/* A page-fault counter for this thread and the children it makes from
- * now on, stopped; -1 when the event cannot be opened here. */
-static int fault_counter(void)
-{
-	struct perf_event_attr a;
-	memset(&a, 0, sizeof a);
-	a.size = sizeof a;
-	a.type = PERF_TYPE_SOFTWARE;
-	a.config = PERF_COUNT_SW_PAGE_FAULTS;
-	a.inherit = 1;
-	a.disabled = 1;
-	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
-			    PERF_FLAG_FD_CLOEXEC);
-}
 
 /* The fewest page faults of argv (and its children) over RUNS runs, with
  * `preload` in audit mode, its fds 0-2 only.  stdin: an empty pipe closed
