@@ -252,10 +252,14 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 	size_t mark = nl_arena_enter();
 	struct stat *st = nl_arena_get(sizeof *st);
 
-	fd = st ? nl_out_fd_place(fd) : (nl_sys_close(fd), -1);
-	if (fd >= 0 && nl_sys_fstat(fd, st) < 0) {
+	/* The identity of the file opened, taken before it is placed: a
+	 * program that puts a file of its own onto the placed number before
+	 * it is published then fails the check before every write. */
+	if (!st || nl_sys_fstat(fd, st) < 0) {
 		nl_sys_close(fd);
 		fd = -1;
+	} else {
+		fd = nl_out_fd_place(fd);
 	}
 	if (fd >= 0) {
 		/* Identity first, number last: a reader that sees the number
