@@ -122,10 +122,12 @@ static int program_matches(const char *pattern, const struct nl_identity *who)
 {
 	if (who == NULL)
 		return 0;
-	const char *names[3] = { who->exe, who->execfn, who->argv0 };
+	const char *names[3] = { who->execfn, who->argv0, who->exe };
 	int by_path = strchr(pattern, '/') != NULL;
 
 	for (int i = 0; i < 3; i++) {
+		if (i == 2 && names[i] == NULL && who->exe_lazy)
+			names[i] = who->exe_lazy();
 		if (names[i] == NULL || names[i][0] == '\0')
 			continue;
 		const char *subject = by_path ? names[i] : nl_basename(names[i]);
@@ -477,10 +479,18 @@ static void load_dropins(struct nl_policy *p, int dirfd, const char *dir,
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 		    char *const envp[], int secure)
 {
+	memset(p, 0, sizeof(*p));
+	nl_policy_load_zeroed(p, who, envp, secure);
+}
+
+void nl_policy_load_zeroed(struct nl_policy *p, const struct nl_identity *who,
+			   char *const envp[], int secure)
+{
 	const char *path = NL_CONFIG_DEFAULT;
 
-	nl_policy_defaults(p);
-	p->hide_values = secure;
+	nl_policy_defaults_zeroed(p);
+	if (secure)
+		p->hide_values = 1;
 	/* Under AT_SECURE the caller's environment is hostile input: it may
 	 * neither name the config file nor set any key. */
 	if (!secure) {

@@ -411,14 +411,19 @@ _Static_assert(NL_KEY_COUNT <= 32, "nl_policy.set has 32 bits");
 void nl_policy_defaults(struct nl_policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	nl_policy_defaults_zeroed(p);
+}
+
+/* Zero bytes are the defaults of every field not written below. */
+_Static_assert(NL_LOG_NONE == 0, "no log by default");
+
+void nl_policy_defaults_zeroed(struct nl_policy *p)
+{
 	p->mode = NL_MODE_ENFORCE;
-	p->log_kind = NL_LOG_NONE;
 	p->sock_timeout = 300;
 	p->keepalive = (struct nl_keepalive){ .off = 0, .idle = 60,
 					      .intvl = 10, .cnt = 6,
 					      .user_timeout = 0 };
-	p->read_warn = 0;
-	p->read_timeout = 0;
 	p->pgroup = NL_PGROUP_AUTO;
 	p->orphans = NL_ORPHANS_LOG;
 	p->stdin_mode = NL_STDIN_KEEP;
@@ -429,8 +434,6 @@ void nl_policy_defaults(struct nl_policy *p)
 	/* jspawnhelper receives the fds of the JVM's child on purpose and
 	 * hands them on. */
 	strcpy(p->fd_trampolines, "jspawnhelper");
-	p->sock_timeout_unix = 0;
-	p->sock_timeout_dgram = 0;
 	/* A kill reaches the child's tree only where a shell or a program
 	 * whose job is to run a command line stands in between. */
 	p->kill_escalate = NL_ESCALATE_SHELL;
@@ -494,8 +497,10 @@ void nl_policy_finish(struct nl_policy *p)
 	/* Audit mode exists to be read, so it logs somewhere by default and
 	 * reports slow reads. */
 	if (!(p->set & (1u << NL_KEY_LOG))) {
+		/* Only a log file has a path (and its page is left alone). */
+		if (p->log_kind == NL_LOG_FILE)
+			p->log_path[0] = '\0';
 		p->log_kind = audit ? NL_LOG_SYSLOG : NL_LOG_NONE;
-		p->log_path[0] = '\0';
 	}
 	if (!(p->set & (1u << NL_KEY_READ_WARN)))
 		p->read_warn = audit ? 30 : 0;

@@ -69,14 +69,16 @@ struct nl_keepalive {
 	unsigned user_timeout;            /* seconds, 0 = not set */
 };
 
+/* The fields start-up writes in every process come first and the long
+ * buffers that stay empty without a config file or a log file last: the
+ * shim's policy lives in zeroed static storage, and a page of it is a page
+ * fault the first time it is written. */
 struct nl_policy {
 	enum nl_mode mode;
 	enum nl_log_kind log_kind;
-	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE */
 	/* Read through nl_policy_keep_fds(): keep_more when set, else
 	 * keep_inline.  A copy of a policy shares keep_more; only the policy
 	 * that parsed it may set keep_fds again or be released. */
-	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
 	struct nl_fd_range *keep_more;
 	int n_keep_fds;
 	unsigned sock_timeout;
@@ -86,24 +88,26 @@ struct nl_policy {
 	enum nl_pgroup pgroup;
 	enum nl_orphans orphans;
 	enum nl_stdin stdin_mode;
-	char fd_transparent[NL_NAMES_MAX];  /* comma-separated basenames */
-	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
 	unsigned sock_timeout_unix;
 	unsigned sock_timeout_dgram;
 	enum nl_kill_escalate kill_escalate;
-	char kill_wrappers[NL_NAMES_MAX];   /* comma-separated basenames */
-
 	uint32_t set;                     /* bit per enum nl_key given by a source */
-	/* Problems met while loading, logged as config_error events once the
-	 * log is up.  Never printed anywhere else. */
-	int n_errors;
-	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
-	int errors_dropped;
 	/* Errors name the key but never quote the rejected value (AT_SECURE:
 	 * the log of a privileged process gets no text it did not need). */
 	int hide_values;
+	/* Problems met while loading, logged as config_error events once the
+	 * log is up.  Never printed anywhere else. */
+	int n_errors;
+	int errors_dropped;
+	char fd_transparent[NL_NAMES_MAX];  /* comma-separated basenames */
+	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
+	char kill_wrappers[NL_NAMES_MAX];   /* comma-separated basenames */
+
+	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
+	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE, else "" */
 	/* Path of the config file that was read ("" when none). */
 	char config_path[256];
+	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
 };
 
 /* Who is running: used to pick per-program sections and fd_transparent. */
@@ -111,11 +115,18 @@ struct nl_identity {
 	const char *exe;     /* /proc/self/exe target, may be "" */
 	const char *execfn;  /* AT_EXECFN: the path given to execve, may be NULL */
 	const char *argv0;   /* may be NULL */
+	/* With exe NULL: asked for it, only when a [program] section's
+	 * pattern matched neither execfn nor argv0 (reading /proc/self/exe
+	 * is the dearest step of a process's start-up). */
+	const char *(*exe_lazy)(void);
 };
 
 /* --- building a policy (policy.c, config.c, env.c) --- */
 
 void nl_policy_defaults(struct nl_policy *p);
+/* The same in a policy whose every byte is zero already (static storage
+ * never written): only the fields whose default is not zero are written. */
+void nl_policy_defaults_zeroed(struct nl_policy *p);
 /* Unmap a long keep_fds list (tests and tools that build many policies;
  * a process's own policy lives as long as the process). */
 void nl_policy_release(struct nl_policy *p);
@@ -142,6 +153,10 @@ void nl_policy_finish(struct nl_policy *p);
  * (unless secure), finish.  Secure: errors hide values (hide_values).  Uses only raw system calls; never allocates. */
 void nl_policy_load(struct nl_policy *p, const struct nl_identity *who,
 		    char *const envp[], int secure);
+/* The same into a policy whose every byte is zero (the shim's, at
+ * start-up). */
+void nl_policy_load_zeroed(struct nl_policy *p, const struct nl_identity *who,
+			   char *const envp[], int secure);
 
 /* --- shared by the loaders (policy.c, config.c, env.c) --- */
 

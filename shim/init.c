@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #include "log/arena.h"
 #include "common/sys.h"
+#include "common/target.h"
 #include "common/version.h"
 #include "core/fdtable.h"
 #include "core/pgroup.h"
@@ -53,11 +55,63 @@ void nl_exec_attempts_forget(void)
 	nl_pgroup_forget_decision();
 }
 
-static void read_exe(void)
+/* The constructor's argv: glibc passes argc, argv and envp to every
+ * library's constructor; musl passes nothing.  NULL when init runs before
+ * the constructor (another library's constructor made an interposed
+ * call).  In .data, as exe_path: a page the loader has written, where
+ * .bss would cost a page fault of its own. */
+static char **ctor_argv __attribute__((section(".data")));
+
+/* The executable (/proc/self/exe), read only when something needs it: the
+ * log (every event names it), a [program] section, or a name check that
+ * AT_EXECFN cannot settle.  A process's first look into /proc/self costs
+ * tens of microseconds, as much as the rest of its start-up.  Init's alone
+ * (it runs once): afterwards the path is read, never written. */
+static const char *exe_path __attribute__((section(".data")));
+static const char *exe(void)
 {
-	ssize_t n = nl_sys_readlink("/proc/self/exe", nl_proc.exe,
-				    sizeof nl_proc.exe - 1);
-	nl_proc.exe[n > 0 ? n : 0] = '\0';
+	if (exe_path == NULL) {
+		char *to = nl_proc.exe;
+		size_t cap = sizeof nl_proc.exe;
+		ssize_t n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
+		if (n == (ssize_t)cap - 1) {   /* perhaps cut short */
+			to = nl_proc.exe_long;
+			cap = sizeof nl_proc.exe_long;
+			n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
+		}
+		to[n > 0 ? n : 0] = '\0';
+		exe_path = to;
+	}
+	return exe_path;
+}
+
+static int same_string(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+/* Whether the executable's name is the last part of AT_EXECFN, the path
+ * given to execve, so that the names can be checked without reading
+ * /proc/self/exe.  It is unless that part is a symbolic link (sh ->
+ * dash), the path is relative (a constructor may have changed directory
+ * since) or names an fd (fexecve: /dev/fd/N), or an interpreter runs in
+ * place of the file: a script's (#!) or binfmt_misc's, which the kernel
+ * hands the path as an argument after its own name and one optional
+ * argument, once per level of up to 5 nested interpreters. */
+#define INTERPRETER_ARGS 11
+static int execfn_names_exe(const char *execfn)
+{
+	char **argv = ctor_argv;
+	if (execfn == NULL || execfn[0] != '/' || argv == NULL ||
+	    argv[0] == NULL)
+		return 0;
+	for (int i = 1; i < INTERPRETER_ARGS && argv[i] != NULL; i++)
+		if (same_string(argv[i], execfn))
+			return 0;
+	struct stat st;
+	return nl_sys_lstat(execfn, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Shells manage their fds deliberately (exec 3>file opens straight onto 3):
@@ -66,8 +120,10 @@ static void read_exe(void)
 static int program_is_transparent(const struct nl_policy *p,
 				  const struct nl_identity *who)
 {
-	return nl_names_contain(p->fd_transparent, who->exe) ||
-	       (who->execfn && nl_names_contain(p->fd_transparent, who->execfn));
+	if (who->execfn && nl_names_contain(p->fd_transparent, who->execfn))
+		return 1;
+	return !execfn_names_exe(who->execfn) &&
+	       nl_names_contain(p->fd_transparent, exe());
 }
 
 static void log_config_errors(const struct nl_policy *p)
@@ -107,22 +163,24 @@ void nl_init(void)
 	 * can pass environ on. */
 	if (nl_proc.secure)
 		nl_policy_env_scrub(environ);
-	read_exe();
 	/* Whoever runs a set-user-ID program picks its argv[0] and, through a
 	 * symlink, the name in AT_EXECFN: there only the executable may
 	 * choose a [program] section or fd_transparent. */
 	struct nl_identity who = {
-		.exe = nl_proc.exe,
+		.exe = NULL,
 		.execfn = nl_proc.secure ? NULL
 					 : (const char *)getauxval(AT_EXECFN),
 		.argv0 = nl_proc.secure ? NULL : program_invocation_name,
+		.exe_lazy = exe,
 	};
 	/* 2. the policy: defaults < config file < environment (not secure) */
 	const struct nl_policy *p = &nl_proc.pol;
-	nl_policy_load(&nl_proc.pol, &who, environ, nl_proc.secure);
-	nl_proc.transparent = program_is_transparent(p, &who);
+	nl_policy_load_zeroed(&nl_proc.pol, &who, environ, nl_proc.secure);
+	nl_proc.transparent = p->mode != NL_MODE_OFF &&
+			      program_is_transparent(p, &who);
 	/* 3. the log (out_file.c decides where a log file may live) */
-	nl_event_configure(p->log_kind, p->log_path, nl_proc.exe,
+	nl_event_configure(p->log_kind, p->log_path,
+			   p->log_kind != NL_LOG_NONE ? exe() : "",
 			   nl_mode_name(p->mode));
 	nl_out_fd_owner(&nl_proc.pid);
 	/* 4. the subsystems that read the start-up environment and fds */
@@ -148,12 +206,22 @@ void nl_init(void)
  * interposed call passes straight through (the pass-through policy,
  * base/state.h): a process pays for loading the library and for entering
  * its interposers, the floor of the start-up, spawn and workload figures. */
+#ifdef NL_LIBC_MUSL
 __attribute__((constructor)) static void nl_constructor(void)
 {
+	char **argv = NULL;
+#else
+__attribute__((constructor)) static void nl_constructor(int argc, char **argv)
+{
+	(void)argc;
+#endif
 #ifndef NL_LOAD_ONLY
 	/* Before nl_init(), whose code lies on another page than this. */
 	nl_map_code_in();
+	ctor_argv = argv;
 	nl_init();
+#else
+	(void)argv;
 #endif
 }
 

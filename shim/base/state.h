@@ -23,6 +23,8 @@
 
 enum nl_init_state { NL_INIT_NONE, NL_INIT_RUNNING, NL_INIT_DONE };
 
+#define NL_EXE_SHORT 128
+
 struct nl_proc {
 	atomic_int init_state;     /* enum nl_init_state */
 	/* getpid() at init or at the last fork seen; atomic: a fork child
@@ -31,8 +33,12 @@ struct nl_proc {
 	_Atomic pid_t pid;
 	int secure;                /* AT_SECURE: environment ignored */
 	int transparent;           /* program in fd_transparent: fds untouched */
+	/* The executable's path, when start-up needed it (init.c): here when
+	 * it is short, as nearly every one is, beside what start-up writes
+	 * anyway; in exe_long otherwise, on pages of its own. */
+	char exe[NL_EXE_SHORT];
 	struct nl_policy pol;
-	char exe[PATH_MAX];
+	char exe_long[PATH_MAX];
 };
 
 extern struct nl_proc nl_proc NL_HIDDEN;

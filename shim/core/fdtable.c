@@ -168,10 +168,11 @@ static struct inherited {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-} inherited[INHERITED_MAX];
-/* In .data (a page the loader has written): read before inherited[] is
- * first written, a count in .bss would cost a read fault and then a
- * copy-on-write fault of the same page. */
+} inherited[INHERITED_MAX] __attribute__((section(".data")));
+/* Both in .data (a page the loader has written): in .bss the list spanned
+ * two pages of its own, two page faults in a process handed an fd, and a
+ * count read before the list is first written would cost a read fault and
+ * then a copy-on-write fault of the same page. */
 static int n_inherited __attribute__((section(".data")));
 
 static void mark_inherited(int fd, void *ctx)
@@ -215,9 +216,63 @@ static void probe_inherited(void)
 	}
 }
 
+/* Without /proc while the process's fd table is small, as it is in most
+ * processes: a first look into /proc/self costs a new process tens of
+ * microseconds (the kernel builds the directory's entries for the pid),
+ * more than the rest of start-up.  The kernel sizes a new process's fd
+ * table to its parent's highest open fd (64 at least, then 128, 256 and on
+ * by doubling), and select() looks only at the numbers within the table:
+ * asked about a closed fd N alone, it fails with EBADF when the table
+ * reaches past N and returns 0 when it does not, and then no fd above N
+ * can be open.  So every number up to 64 is asked about with one poll(),
+ * then fd 64 with one select(); a larger table, up to PROBE_TABLE_MAX,
+ * the same way by doubling.  Returns -1, having listed nothing, when the
+ * table is larger still or a call fails (a seccomp filter, an emulated
+ * kernel): /proc is read then. */
+#define PROBE_TABLE_MAX 1024
+static int snapshot_by_table_size(void)
+{
+	struct pollfd p[PROBE_CHUNK];
+	unsigned long only[PROBE_TABLE_MAX / (8 * sizeof(long)) + 1];
+	int next = 3;
+	for (int end = 64; end <= PROBE_TABLE_MAX; end *= 2) {
+		int end_open = 0;
+		while (next <= end) {
+			int n = end + 1 - next < PROBE_CHUNK ? end + 1 - next
+							     : PROBE_CHUNK;
+			for (int i = 0; i < n; i++)
+				p[i] = (struct pollfd){ .fd = next + i };
+			if (nl_sys_poll(p, (nfds_t)n, 0) < 0)
+				goto fail;
+			for (int i = 0; i < n; i++) {
+				if (p[i].revents & POLLNVAL)
+					continue;
+				end_open |= next + i == end;
+				mark_inherited(next + i, NULL);
+			}
+			next += n;
+		}
+		if (end_open)
+			continue;   /* fd `end` is open: the table is larger */
+		for (size_t w = 0; w < sizeof only / sizeof *only; w++)
+			only[w] = 0;
+		only[end / (8 * sizeof(long))] = 1UL << (end % (8 * sizeof(long)));
+		struct timeval now = { 0, 0 };
+		int r = nl_sys_select(end + 1, (fd_set *)only, NULL, NULL, &now);
+		if (r == 0)
+			return 0;
+		if (r != -EBADF)
+			goto fail;
+	}
+fail:
+	n_inherited = 0;
+	return -1;
+}
+
 static void snapshot_inherited(void)
 {
-	if (nl_for_each_open_fd_light(mark_inherited, NULL) != 0)
+	if (snapshot_by_table_size() != 0 &&
+	    nl_for_each_open_fd_light(mark_inherited, NULL) != 0)
 		probe_inherited();
 }
 

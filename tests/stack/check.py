@@ -98,6 +98,9 @@ INDIRECT = {
     # the check a signal's target must pass at the moment of sending.
     "shim/core/pgroup.c:scan_member": "pgroup member actions",
     "shim/core/pgroup.c:send_verified": "pgroup target checks",
+    # A [program] section's match asks start-up for the executable
+    # (nl_identity.exe_lazy) only when the other names fail.
+    "policy/config.c:walk": "start-up's executable",
 }
 PGROUP_INDIRECT = {
     "pgroup member actions": ["log_member", "term_member", "kill_member"],
@@ -255,7 +258,8 @@ class Graph:
         self.frames, self.kinds, self.edges = frames, kinds, edges
         self.errors, self.unused_allowance = [], set()
         self.type_sizes = {}
-        self.indirect = {"policy parsers": policy_parsers(frames)}
+        self.indirect = {"policy parsers": policy_parsers(frames),
+                         "start-up's executable": ["shim/init.c:exe"]}
         for how, names in PGROUP_INDIRECT.items():
             self.indirect[how] = ["shim/core/pgroup.c:" + n for n in names]
         self.memo = {}

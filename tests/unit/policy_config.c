@@ -24,7 +24,7 @@ static void apply(const char *text, const struct nl_identity *who)
 	nl_policy_apply_config(&pol, text, strlen(text), "/etc/noleak.conf", who);
 }
 
-static const struct nl_identity plain = { "/usr/bin/plain", NULL, "plain" };
+static const struct nl_identity plain = { "/usr/bin/plain", NULL, "plain", NULL };
 
 /* --- global section and syntax --- */
 
@@ -240,7 +240,7 @@ static const char sections[] =
 Test(policy_config, section_by_executable_path)
 {
 	struct nl_identity who = { "/usr/sbin/legacy-agent", "/usr/sbin/legacy-agent",
-				   "legacy-agent" };
+				   "legacy-agent", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.n_errors, 0);
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
@@ -249,10 +249,43 @@ Test(policy_config, section_by_executable_path)
 	cr_assert_eq(pol.orphans, NL_ORPHANS_LOG);
 }
 
+/* Start-up leaves the executable unread (exe NULL) until a section's
+ * pattern matches neither AT_EXECFN nor argv[0]. */
+static int exe_asked;
+static const char *agent_exe(void)
+{
+	exe_asked++;
+	return "/usr/sbin/legacy-agent";
+}
+
+Test(policy_config, the_executable_is_read_only_when_the_other_names_fail)
+{
+	struct nl_identity by_execfn = { NULL, "/usr/sbin/legacy-agent",
+					 "legacy-agent", agent_exe };
+	exe_asked = 0;
+	apply("[program /usr/sbin/legacy-agent]\nread_timeout = 600\n",
+	      &by_execfn);
+	cr_assert_eq(pol.read_timeout, 600);
+	cr_expect_eq(exe_asked, 0, "AT_EXECFN matched: no need to read it");
+
+	fresh();
+	struct nl_identity by_exe = { NULL, "/usr/local/bin/agent", "agent",
+				      agent_exe };
+	apply(sections, &by_exe);
+	cr_assert_eq(pol.read_timeout, 600, "matched by the executable");
+	cr_expect_geq(exe_asked, 1);
+
+	fresh();
+	struct nl_identity unknown = { NULL, "/usr/local/bin/agent", "agent",
+				       NULL };
+	apply(sections, &unknown);
+	cr_assert_eq(pol.read_timeout, 0);
+}
+
 Test(policy_config, path_pattern_does_not_match_a_basename_alone)
 {
 	struct nl_identity who = { "/opt/other/legacy-agent", NULL,
-				   "legacy-agent" };
+				   "legacy-agent", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
 	cr_assert_eq(pol.read_timeout, 0);
@@ -260,7 +293,7 @@ Test(policy_config, path_pattern_does_not_match_a_basename_alone)
 
 Test(policy_config, section_by_basename_glob)
 {
-	struct nl_identity who = { "/usr/bin/python3.11", NULL, "python3" };
+	struct nl_identity who = { "/usr/bin/python3.11", NULL, "python3", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.sock_timeout, 0, "the program section wins");
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
@@ -271,14 +304,14 @@ Test(policy_config, basename_glob_matches_argv0_when_exe_differs)
 	/* A symlinked or renamed interpreter: exe says one thing, argv[0]
 	 * another. */
 	struct nl_identity who = { "/usr/bin/cpython-bin", NULL,
-				   "/usr/local/bin/python" };
+				   "/usr/local/bin/python", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.sock_timeout, 0);
 }
 
 Test(policy_config, glob_does_not_match_other_programs)
 {
-	struct nl_identity who = { "/usr/bin/ipython", NULL, "ipython" };
+	struct nl_identity who = { "/usr/bin/ipython", NULL, "ipython", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.sock_timeout, 100);
 }
@@ -288,27 +321,27 @@ Test(policy_config, script_by_execfn_path)
 	/* The kernel runs a script's interpreter: exe is the interpreter,
 	 * AT_EXECFN the script. */
 	struct nl_identity who = { "/usr/bin/bash", "/opt/app/run.sh",
-				   "/bin/bash" };
+				   "/bin/bash", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.orphans, NL_ORPHANS_KILL);
 }
 
 Test(policy_config, script_by_argv0_path)
 {
-	struct nl_identity who = { "/usr/bin/dash", NULL, "/opt/app/run.sh" };
+	struct nl_identity who = { "/usr/bin/dash", NULL, "/opt/app/run.sh", NULL };
 	apply(sections, &who);
 	cr_assert_eq(pol.orphans, NL_ORPHANS_KILL);
 }
 
 Test(policy_config, script_by_basename_of_execfn_and_argv0)
 {
-	struct nl_identity by_execfn = { "/usr/bin/bash", "./deploy.sh", "bash" };
+	struct nl_identity by_execfn = { "/usr/bin/bash", "./deploy.sh", "bash", NULL };
 	apply(sections, &by_execfn);
 	cr_assert_eq(pol.pgroup, NL_PGROUP_ALWAYS);
 
 	fresh();
 	struct nl_identity by_argv0 = { "/usr/bin/bash", NULL,
-					 "/srv/tools/deploy.sh" };
+					 "/srv/tools/deploy.sh", NULL };
 	apply(sections, &by_argv0);
 	cr_assert_eq(pol.pgroup, NL_PGROUP_ALWAYS);
 }
@@ -320,7 +353,7 @@ Test(policy_config, no_identity_means_global_only)
 	cr_assert_eq(pol.pgroup, NL_PGROUP_AUTO);
 
 	fresh();
-	struct nl_identity empty = { "", NULL, NULL };
+	struct nl_identity empty = { "", NULL, NULL, NULL };
 	apply(sections, &empty);
 	cr_assert_eq(pol.sock_timeout, 100);
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_KEEP);
@@ -328,7 +361,7 @@ Test(policy_config, no_identity_means_global_only)
 
 Test(policy_config, program_section_beats_a_later_global_section)
 {
-	struct nl_identity who = { "/usr/bin/python3", NULL, "python3" };
+	struct nl_identity who = { "/usr/bin/python3", NULL, "python3", NULL };
 	apply("[program python3]\n"
 	      "mode = off\n"
 	      "[global]\n"
@@ -349,7 +382,7 @@ Test(policy_config, program_section_beats_a_later_global_section)
 
 Test(policy_config, matching_sections_apply_in_file_order)
 {
-	struct nl_identity who = { "/usr/bin/python3", NULL, "python3" };
+	struct nl_identity who = { "/usr/bin/python3", NULL, "python3", NULL };
 	apply("[program python*]\n"
 	      "sock_timeout = 1\n"
 	      "read_timeout = 1\n"
@@ -362,7 +395,7 @@ Test(policy_config, matching_sections_apply_in_file_order)
 
 Test(policy_config, header_whitespace_and_bracket_globs)
 {
-	struct nl_identity who = { "/usr/bin/ruby3", NULL, "ruby3" };
+	struct nl_identity who = { "/usr/bin/ruby3", NULL, "ruby3", NULL };
 	apply("  [ program   ruby[0-9] ]  \n"
 	      "stdin = detach\n",
 	      &who);
@@ -478,7 +511,7 @@ Test(policy_config, load_reads_the_file_named_by_noleak_config,
 		     0644);
 	char *envp[] = { "PATH=/usr/bin", cfg_env, NULL };
 	struct nl_identity who = { "/usr/sbin/legacy-agent", NULL,
-				   "legacy-agent" };
+				   "legacy-agent", NULL };
 	nl_policy_load(&pol, &who, envp, 0);
 	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
 	cr_assert_str_eq(pol.config_path, cfg_path);
@@ -655,7 +688,7 @@ Test(policy_config, example_file_shows_every_default)
 
 	/* Its sections are well-formed and reach the programs they name. */
 	struct nl_identity agent = { "/usr/sbin/legacy-agent", NULL,
-				     "legacy-agent" };
+				     "legacy-agent", NULL };
 	fresh();
 	nl_policy_apply_config(&pol, text, n, path, &agent);
 	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
@@ -711,7 +744,7 @@ static void dd_load(const struct nl_identity *who)
 	nl_policy_load(&pol, who, envp, 0);
 }
 
-static const struct nl_identity agent = { "/usr/sbin/agent", NULL, "agent" };
+static const struct nl_identity agent = { "/usr/sbin/agent", NULL, "agent", NULL };
 
 Test(policy_config, dropins_apply_in_lexical_order_after_the_main_file,
      .fini = dd_teardown)

@@ -201,7 +201,7 @@ static void remove_config(void)
 	cfg_path[0] = '\0';
 }
 
-static const struct nl_identity who = { "/usr/bin/prog", NULL, "prog" };
+static const struct nl_identity who = { "/usr/bin/prog", NULL, "prog", NULL };
 
 static const char layered[] =
 	"sock_timeout = 100\n"

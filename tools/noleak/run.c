@@ -194,7 +194,8 @@ static int check_config(const char *file, const char *path, const char *argv0)
 	 * in: for a script, its interpreter. */
 	char loaded[PATH_MAX], exe[PATH_MAX];
 	noleak_loaded_program(path, loaded, sizeof loaded, NULL);
-	struct nl_identity who = { realpath(loaded, exe) ? exe : "", path, argv0 };
+	struct nl_identity who = { realpath(loaded, exe) ? exe : "", path, argv0,
+				   NULL };
 	nl_policy_apply_config(&scratch, text, len, abs, &who);
 	free(text);
 	for (int i = 0; i < scratch.n_errors; i++)

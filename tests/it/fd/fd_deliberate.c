@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -242,6 +243,101 @@ Test(fd_deliberate, exec_in_place_wrappers_hand_on_inherited_fds)
 		cr_assert_eq(exit_code(&r), 0, "%s: %s", wrappers[i], r.err);
 		cr_expect(strstr(r.out, "fd 7 /dev/null\n"),
 			  "%s did not hand on fd 7:\n%s\n%s", wrappers[i], r.out, r.err);
+	}
+}
+
+/* Inherited fds at either side of the 64 numbers start-up looks at
+ * without /proc (fdtable.c: a small fd table), and with the table grown by
+ * an fd since closed: each reaches env's command, with and without the
+ * shim (bash: dash's redirections take one digit).  One row per case:
+ * the shell's redirections, the fds to see. */
+Test(fd_deliberate, inherited_fds_at_every_number_reach_the_child)
+{
+	static const struct {
+		const char *redirect;
+		int fds[3];
+	} rows[] = {
+		{ "exec 3</dev/null", { 3, -1 } },
+		{ "exec 63</dev/null", { 63, -1 } },
+		{ "exec 64</dev/null", { 64, -1 } },
+		{ "exec 65</dev/null", { 65, -1 } },
+		{ "exec 5</dev/null 128</dev/null", { 5, 128, -1 } },
+		{ "exec 1500</dev/null", { 1500, -1 } },
+		{ "exec 300</dev/null; exec 300<&-; exec 9</dev/null", { 9, -1 } },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		for (int shim = 0; shim < 2; shim++) {
+			char cmd[PATH_MAX * 2];
+			snprintf(cmd, sizeof cmd,
+				 "ulimit -n 4096 || exit 97; %s; exec /usr/bin/env '%s'",
+				 rows[i].redirect, checker());
+			char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+			cr_assert_eq(run(&r, argv, NULL, shim, TIMEOUT, ""), 0);
+			cr_assert_eq(exit_code(&r), 0, "%s: %s", cmd, r.err);
+			for (int k = 0; rows[i].fds[k] >= 0; k++) {
+				char want[64];
+				snprintf(want, sizeof want, "fd %d /dev/null\n",
+					 rows[i].fds[k]);
+				cr_expect(strstr(r.out, want), "%s %s: fd %d did "
+					  "not reach the child:\n%s\n%s",
+					  shim ? "under the shim" : "without it",
+					  rows[i].redirect, rows[i].fds[k],
+					  r.out, r.err);
+			}
+		}
+	}
+}
+
+/* A shell is told by its executable when the name it was run by says
+ * nothing: a script run by its own path (#!/bin/bash), bash through a
+ * symbolic link of another name, a script whose interpreter is such a
+ * link.  Each leaves its {fd}< file to its command, as without the shim. */
+Test(fd_deliberate, a_shell_under_another_name_is_left_alone)
+{
+	char script[PATH_MAX], link[PATH_MAX], linked[PATH_MAX];
+	snprintf(link, sizeof link, "%s/mysh", tmpdir());
+	snprintf(script, sizeof script, "%s/run-checker", tmpdir());
+	snprintf(linked, sizeof linked, "%s/run-checker-linked", tmpdir());
+	unlink(link);
+	cr_assert_eq(symlink("/bin/bash", link), 0);
+	const char *body = "exec {fd}</dev/null; echo \"named=$fd\"; exec \"$0.fds\"\n";
+	char text[PATH_MAX * 2];
+	FILE *f = fopen(script, "w");
+	cr_assert(f);
+	fprintf(f, "#!/bin/bash\n%s", body);
+	fclose(f);
+	f = fopen(linked, "w");
+	cr_assert(f);
+	fprintf(f, "#!%s\n%s", link, body);
+	fclose(f);
+	cr_assert_eq(chmod(script, 0755) | chmod(linked, 0755), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(text, sizeof text, "%s.fds", i ? linked : script);
+		unlink(text);
+		cr_assert_eq(symlink(checker(), text), 0);
+	}
+	char c_line[64];
+	snprintf(c_line, sizeof c_line, "exec {fd}</dev/null; echo \"named=$fd\"; "
+		 "exec \"$0\"");
+	char checker_copy[PATH_MAX];
+	snprintf(checker_copy, sizeof checker_copy, "%s", checker());
+	char *rows[][5] = {
+		{ script, NULL },
+		{ linked, NULL },
+		{ link, "-c", c_line, checker_copy, NULL },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		for (int shim = 0; shim < 2; shim++) {
+			cr_assert_eq(run(&r, rows[i], NULL, shim, TIMEOUT, ""), 0);
+			cr_assert_eq(exit_code(&r), 0, "%s: %s", rows[i][0], r.err);
+			int fd = -1;
+			cr_assert_eq(sscanf(r.out, "named=%d", &fd), 1, "%s", r.out);
+			char want[64];
+			snprintf(want, sizeof want, "fd %d /dev/null\n", fd);
+			cr_expect(strstr(r.out, want), "%s %s: the shell's fd %d "
+				  "did not reach its command:\n%s", rows[i][0],
+				  shim ? "under the shim" : "without it", fd, r.out);
+		}
 	}
 }
 

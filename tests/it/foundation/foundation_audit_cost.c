@@ -43,9 +43,10 @@
  * page, the clock's page for the watchdog). */
 #define MAX_ADDED_CAT_FAULTS 4
 /* The loop, per iteration (three processes, two forks, one vfork):
- * about 21 before, 11 now. */
+ * about 21 before, 11 to 15 now from run to run on a loaded machine (the
+ * shell and its child race for copies of the pages they share). */
 #define LOOP_ITERATIONS 30
-#define MAX_ADDED_LOOP_FAULTS 15
+#define MAX_ADDED_LOOP_FAULTS 16
 
 TestSuite(foundation_audit_cost, .timeout = 180);
 
@@ -74,8 +75,9 @@ static long fewest_faults(const char *preload, char *const argv[],
 							 O_RDONLY, 0);
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
 						 O_WRONLY, 0);
-		for (int fd = 3; fd < 64; fd++)
-			posix_spawn_file_actions_addclose(&fa, fd);
+		/* every fd above 2: a runner's fd above 63 would give the
+		 * program a large fd table (fdtable.c reads /proc then) */
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 		int counter = fault_counter();
 		if (counter < 0)
 			cr_skip_test("no perf page-fault event here");
