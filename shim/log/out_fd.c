@@ -72,15 +72,22 @@ static void own_count(size_t i, int delta)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
+static int same_identity(const struct nl_out_fd *o, int fd);
+
+/* The number is still o's, and then (the last look, under the hold) still
+ * holds o's file: a fresh fd is published after it was placed, and a
+ * program that put its own file onto the placed number in between had
+ * it written into before this look was made here. */
 int nl_out_fd_hold(struct nl_out_fd *o, int fd)
 {
 	if (fd < 0)
 		return -1;
 	if (!counting())
-		return atomic_load(&o->fd) == fd ? 0 : -1;
+		return atomic_load(&o->fd) == fd && same_identity(o, fd) > 0
+			       ? 0 : -1;
 	own_count(slot_of(o), 1);
 	atomic_fetch_add(&o->users, 1);
-	if (atomic_load(&o->fd) == fd)
+	if (atomic_load(&o->fd) == fd && same_identity(o, fd) > 0)
 		return 1;
 	nl_out_fd_release(o, 1);
 	return -1;
@@ -316,6 +323,20 @@ void nl_out_fd_close(struct nl_out_fd *o)
 
 struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 {
+	/* Its identity, as nl_out_fd_adopt() takes it: before placing. */
+	size_t mark = nl_arena_enter();
+	struct stat *st = nl_arena_get(sizeof *st);
+	unsigned long long dev = 0, ino = 0;
+
+	if (!st || nl_sys_fstat(fd, st) < 0) {
+		nl_arena_leave(mark);
+		nl_sys_close(fd);
+		*placed = -1;
+		return NULL;
+	}
+	dev = (unsigned long long)st->st_dev;
+	ino = (unsigned long long)st->st_ino;
+	nl_arena_leave(mark);
 	*placed = fd = nl_out_fd_place(fd);
 	if (fd < 0)
 		return NULL;
@@ -324,6 +345,8 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 
 		if (atomic_exchange(&t->busy, 1))
 			continue;           /* the flag: the slot is taken */
+		atomic_store(&t->dev, dev);
+		atomic_store(&t->ino, ino);
 		publish(t, fd);
 		return t;
 	}

@@ -41,7 +41,8 @@ void nl_out_after_fork(void);
  * closes the number and opens a file onto it, or dup2()s one onto it,
  * between the shim's look at the number and its write.  So:
  *   - a writer holds the fd (nl_out_fd_hold: `users` counted, then o->fd
- *     read again) from before its last look until its write returns;
+ *     read again and the file under it checked) from its last look until
+ *     its write returns;
  *   - the interposed calls that close or replace numbers (close, fclose,
  *     freopen, dup2, dup3, close_range, closefrom: nl_out_fd_yield) first
  *     retire every output fd among them (o->fd = -1) and return only once

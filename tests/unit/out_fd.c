@@ -156,6 +156,28 @@ Test(out_fd, a_vfork_child_closing_the_number_leaves_the_parent_s_log)
 
 /* --- a number the program took over is never closed by the shim --- */
 
+/* A fresh fd is written through right after it is published, with no
+ * nl_out_fd_get() in between: a program that put its own file onto the
+ * placed number before it was published (no closer saw it then) must not
+ * get the line.  The hold itself is the last look at the file. */
+Test(out_fd, a_file_put_under_a_fresh_number_is_never_held)
+{
+	int fd = nl_out_fd_adopt(o, open_file("log")), mine = open_file("program");
+	cr_assert_geq(fd, 100);
+	cr_assert_eq(dup2(mine, fd), fd);   /* unseen: before publication */
+	cr_expect_eq(nl_out_fd_hold(o, fd), -1,
+		     "a write would land in the program's file");
+
+	int t_fd;
+	struct nl_out_fd *t = nl_out_fd_transient(open_file("log"), &t_fd);
+	cr_assert_not_null(t);
+	cr_assert_eq(dup2(mine, t_fd), t_fd);
+	cr_expect_eq(nl_out_fd_hold(t, t_fd), -1,
+		     "a transient write would land in the program's file");
+	nl_out_fd_yield((unsigned)t_fd, (unsigned)t_fd);
+	nl_out_fd_transient_done(t);
+}
+
 Test(out_fd, the_shim_never_closes_a_number_the_program_took)
 {
 	int fd = adopt_log(), mine = open_file("program");
