@@ -72,7 +72,10 @@ static void own_count(size_t i, int delta)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
-static int same_identity(const struct nl_out_fd *o, int fd);
+/* Inline: the hold runs at the end of the deepest async-signal-safe
+ * paths (a timed-out recvmsg's event), within 1 KiB (make stack). */
+static inline int same_identity(const struct nl_out_fd *o, int fd)
+	__attribute__((always_inline));
 
 /* The number is still o's, and then (the last look, under the hold) still
  * holds o's file: a fresh fd is published after it was placed, and a
@@ -181,7 +184,7 @@ static void close_own(struct nl_out_fd *o, int fd)
 
 /* fstat into arena memory (struct stat is 144 bytes, and this runs on
  * whatever stack emitted the event): 1 same file, 0 another, -1 unknown. */
-static int same_identity(const struct nl_out_fd *o, int fd)
+static inline int same_identity(const struct nl_out_fd *o, int fd)
 {
 	size_t mark = nl_arena_enter();
 	struct stat *st = nl_arena_get(sizeof *st);
