@@ -34,6 +34,11 @@ extern char **environ;
 extern char *program_invocation_name;
 
 
+/* The executable's path and how far reading it got (exe_once() below). */
+enum { EXE_UNREAD, EXE_READING, EXE_READ };
+static atomic_int exe_state __attribute__((section(".data")));
+static const char *exe_path __attribute__((section(".data")));
+
 /* The one after-fork list, in init's order.  Idempotent: a child the shim
  * saw forking calls it once; a second call finds its own pid in place. */
 void nl_after_fork_child(void)
@@ -44,6 +49,8 @@ void nl_after_fork_child(void)
 		return;
 	atomic_store_explicit(&nl_proc.pid, self, memory_order_relaxed);
 	nl_arena_after_fork();
+	if (atomic_load(&exe_state) == EXE_READING)
+		atomic_store(&exe_state, EXE_UNREAD);
 	nl_fd_after_fork();
 	nl_event_after_fork();
 	nl_pgroup_after_fork(parent);
@@ -62,27 +69,77 @@ void nl_exec_attempts_forget(void)
  * .bss would cost a page fault of its own. */
 static char **ctor_argv __attribute__((section(".data")));
 
-/* The executable (/proc/self/exe), read only when something needs it: the
- * log (every event names it), a [program] section, or a name check that
- * AT_EXECFN cannot settle.  A process's first look into /proc/self costs
- * tens of microseconds, as much as the rest of its start-up.  Init's alone
- * (it runs once): afterwards the path is read, never written. */
-static const char *exe_path __attribute__((section(".data")));
+/* The executable (/proc/self/exe), read only when something needs it: a
+ * [program] section, a name check that AT_EXECFN cannot settle, or the
+ * log's first line (every line names it).  A process's first look into
+ * /proc/self costs tens of microseconds, as much as the rest of its
+ * start-up, and most processes never log.
+ *
+ * Read once, by whoever asks first: init (alone: the log is configured
+ * after the steps that ask), or later any thread, signal handler, fork or
+ * vfork child that logs.  EXE_READING marks a reader at work; a caller that
+ * finds one (another thread, or a handler that interrupted the reader)
+ * reads its own copy into the event's arena memory rather than wait, as
+ * does a vfork child, which must not write its parent's state.  A fork
+ * child of a process whose reader was at work starts over (after_fork). */
+
+/* readlink of /proc/self/exe into to[cap]; the length, or 0.  A binary
+ * replaced since it started (a package upgrade under a daemon) reads as
+ * "PATH (deleted)": the name it was started under is PATH. */
+static size_t read_exe(char *to, size_t cap)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof deleted - 1;
+	ssize_t n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > dl && memcmp(to + n - dl, deleted, dl) == 0)
+		n -= (ssize_t)dl;
+	to[n] = '\0';
+	return (size_t)n;
+}
+
+/* The path, read by whoever wins EXE_UNREAD -> EXE_READING; NULL for the
+ * others. */
+static const char *exe_once(void)
+{
+	int expected = EXE_UNREAD;
+	if (atomic_load_explicit(&exe_state, memory_order_acquire) == EXE_READ)
+		return exe_path;
+	if (!atomic_compare_exchange_strong(&exe_state, &expected,
+					    EXE_READING))
+		return NULL;
+	const char *path = nl_proc.exe;
+	if (read_exe(nl_proc.exe, sizeof nl_proc.exe) ==
+	    sizeof nl_proc.exe - 1) {   /* perhaps cut short */
+		read_exe(nl_proc.exe_long, sizeof nl_proc.exe_long);
+		path = nl_proc.exe_long;
+	}
+	exe_path = path;
+	atomic_store_explicit(&exe_state, EXE_READ, memory_order_release);
+	return path;
+}
+
+/* Init's: the only reader while it runs. */
 static const char *exe(void)
 {
-	if (exe_path == NULL) {
-		char *to = nl_proc.exe;
-		size_t cap = sizeof nl_proc.exe;
-		ssize_t n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
-		if (n == (ssize_t)cap - 1) {   /* perhaps cut short */
-			to = nl_proc.exe_long;
-			cap = sizeof nl_proc.exe_long;
-			n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
-		}
-		to[n > 0 ? n : 0] = '\0';
-		exe_path = to;
-	}
-	return exe_path;
+	const char *path = exe_once();
+	return path ? path : "";
+}
+
+/* The log's, called while an event holds arena memory. */
+static const char *log_exe(void)
+{
+	if (atomic_load_explicit(&exe_state, memory_order_acquire) == EXE_READ)
+		return exe_path;
+	const char *path = nl_in_foreign_child() ? NULL : exe_once();
+	if (path)
+		return path;
+	char *own = nl_arena_get(PATH_MAX);
+	if (!own)
+		return "";
+	read_exe(own, PATH_MAX);
+	return own;
 }
 
 static int same_string(const char *a, const char *b)
@@ -179,8 +236,7 @@ void nl_init(void)
 	nl_proc.transparent = p->mode != NL_MODE_OFF &&
 			      program_is_transparent(p, &who);
 	/* 3. the log (out_file.c decides where a log file may live) */
-	nl_event_configure(p->log_kind, p->log_path,
-			   p->log_kind != NL_LOG_NONE ? exe() : "",
+	nl_event_configure(p->log_kind, p->log_path, log_exe,
 			   nl_mode_name(p->mode));
 	nl_out_fd_owner(&nl_proc.pid);
 	/* 4. the subsystems that read the start-up environment and fds */

@@ -33,9 +33,9 @@ struct nl_proc {
 	_Atomic pid_t pid;
 	int secure;                /* AT_SECURE: environment ignored */
 	int transparent;           /* program in fd_transparent: fds untouched */
-	/* The executable's path, when start-up needed it (init.c): here when
-	 * it is short, as nearly every one is, beside what start-up writes
-	 * anyway; in exe_long otherwise, on pages of its own. */
+	/* The executable's path, once something needed it (init.c: start-up,
+	 * or the log's first line): here when it is short, as nearly every
+	 * one is; in exe_long otherwise, on pages of its own. */
 	char exe[NL_EXE_SHORT];
 	struct nl_policy pol;
 	char exe_long[PATH_MAX];

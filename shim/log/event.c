@@ -40,7 +40,7 @@
 static struct {
 	enum nl_log_kind kind;
 	char path[NL_LOG_PATH_MAX];
-	const char *exe;   /* the caller's: no 4 KiB copy to touch at start-up */
+	const char *(*exe)(void);   /* the caller's (event.h) */
 	char mode[32];
 } cfg __attribute__((section(".data")));
 
@@ -54,11 +54,11 @@ static void copy_str(char *dst, size_t cap, const char *src)
 }
 
 void nl_event_configure(enum nl_log_kind kind, const char *path,
-			const char *exe, const char *mode_name)
+			const char *(*exe)(void), const char *mode_name)
 {
 	cfg.kind = kind;
 	copy_str(cfg.path, sizeof cfg.path, path);
-	cfg.exe = exe ? exe : "";
+	cfg.exe = exe;
 	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
 }
 
@@ -334,7 +334,7 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	/* Asked of the kernel each time: a fork child must log its own. */
 	nl_event_int(ev, "pid", nl_sys_getpid());
 	nl_event_int(ev, "ppid", nl_sys_getppid());
-	nl_event_str(ev, "exe", cfg.exe);
+	nl_event_str(ev, "exe", cfg.exe ? cfg.exe() : "");
 	nl_event_str(ev, "mode", cfg.mode);
 	nl_event_str(ev, "host", host());
 	/* Folding compares what comes after the common fields, and the kind. */

@@ -39,14 +39,17 @@ struct nl_event {
 
 /* Where events go and what every line carries.  Called once the policy is
  * known (init), again after a policy change in tests.  `path` is copied.
- * `exe` is kept by reference: it must stay valid for the process's life
- * (init passes nl_proc.exe).
+ * `exe` (may be NULL) gives the executable's path for a line: called by
+ * nl_event_begin() with the event's arena memory held, from any context
+ * the shim logs in (a signal handler, a vfork child); what it returns must
+ * stay valid until the event is emitted (init's reads the path at the
+ * first line, not at start-up).
  *
  * A log file the output refuses (out_file.c: a symlink, not a regular
  * file, a directory others may write) turns the log off for the process,
  * and one config_error saying why goes to syslog. */
 void nl_event_configure(enum nl_log_kind kind, const char *path,
-			const char *exe, const char *mode_name);
+			const char *(*exe)(void), const char *mode_name);
 
 /* Start an event: writes ts, event, pid, ppid, exe, mode, host. */
 void nl_event_begin(struct nl_event *ev, const char *kind);

@@ -101,6 +101,9 @@ INDIRECT = {
     # A [program] section's match asks start-up for the executable
     # (nl_identity.exe_lazy) only when the other names fail.
     "policy/config.c:walk": "start-up's executable",
+    # Every log line names the executable: init's getter, which reads it
+    # at the first line (nl_event_configure).
+    "nl_event_begin": "the log's executable",
 }
 PGROUP_INDIRECT = {
     "pgroup member actions": ["log_member", "term_member", "kill_member"],
@@ -259,7 +262,8 @@ class Graph:
         self.errors, self.unused_allowance = [], set()
         self.type_sizes = {}
         self.indirect = {"policy parsers": policy_parsers(frames),
-                         "start-up's executable": ["shim/init.c:exe"]}
+                         "start-up's executable": ["shim/init.c:exe"],
+                         "the log's executable": ["shim/init.c:log_exe"]}
         for how, names in PGROUP_INDIRECT.items():
             self.indirect[how] = ["shim/core/pgroup.c:" + n for n in names]
         self.memo = {}

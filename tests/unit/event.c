@@ -25,7 +25,10 @@
 
 int json_valid(const char *s, size_t n);   /* tests/unit/json.c */
 
-#define EXE "/usr/bin/legacy-daemon"
+#define EXE_PATH "/usr/bin/legacy-daemon"
+static const char *exe_path(void) { return EXE_PATH; }
+#define EXE exe_path
+static const char *evil_exe(void) { return "/tmp/\xff\"evil\n\x01"; }
 #define T0 1795931641LL   /* 2026-11-29T05:54:01Z */
 
 static char dir[64];
@@ -165,7 +168,7 @@ Test(event_file, lines_carry_common_fields_in_order)
 	assert_all_lines_valid(text);
 	uname(&u);
 	snprintf(want, sizeof want,
-		 "\",\"event\":\"fd_leak\",\"pid\":%d,\"ppid\":%d,\"exe\":\"" EXE
+		 "\",\"event\":\"fd_leak\",\"pid\":%d,\"ppid\":%d,\"exe\":\"" EXE_PATH
 		 "\",\"mode\":\"audit\",\"host\":\"%s\",\"n\":1}\n",
 		 getpid(), getppid(), u.nodename);
 	cr_assert(strstr(text, want), "want %s in %s", want, text);
@@ -225,7 +228,7 @@ Test(event, hostile_strings_stay_valid_json)
 	for (int k = 0; k < 256; k++)
 		bytes[k] = (char)k;
 	make_dir();
-	nl_event_configure(NL_LOG_FILE, log_path, "/tmp/\xff\"evil\n\x01",
+	nl_event_configure(NL_LOG_FILE, log_path, evil_exe,
 			   "enf\\orce");
 	nl_event_begin(&ev, "k\"ind\x80");
 	nl_event_strn(&ev, "all bytes", bytes, sizeof bytes);
@@ -1187,7 +1190,7 @@ Test(event_journal, native_entry_with_message_priority_and_fields,
 	cr_assert_gt(journal_field(msg, (size_t)n, "MESSAGE", v, sizeof v), 0);
 	char want[256];
 	snprintf(want, sizeof want, "noleak: fd_leak in %s[%d]: action=closed fd=4 kept=false",
-		 EXE, getpid());
+		 EXE_PATH, getpid());
 	cr_assert_str_eq(v, want);
 	journal_field(msg, (size_t)n, "PRIORITY", v, sizeof v);
 	cr_assert_str_eq(v, "4");
@@ -1198,7 +1201,7 @@ Test(event_journal, native_entry_with_message_priority_and_fields,
 	journal_field(msg, (size_t)n, "NOLEAK_FD", v, sizeof v);
 	cr_assert_str_eq(v, "4");
 	journal_field(msg, (size_t)n, "NOLEAK_EXE", v, sizeof v);
-	cr_assert_str_eq(v, EXE);
+	cr_assert_str_eq(v, EXE_PATH);
 	journal_field(msg, (size_t)n, "NOLEAK_OBJECT", v, sizeof v);
 	cr_assert_str_eq(v, "a \"quoted\"\nname\\");
 	journal_field(msg, (size_t)n, "NOLEAK_KEPT", v, sizeof v);

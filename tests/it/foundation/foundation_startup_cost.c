@@ -92,16 +92,34 @@ Test(foundation_startup_cost, no_config_no_mapping)
  * shim's start-up.  /bin/true with fds 0-2 and no config file: its name
  * is AT_EXECFN's and its fd table is small.  A shell script's interpreter
  * is still told by its executable (fd_deliberate, shell tests). */
+/* Start-up looks into no /proc, in every mode: under audit too, where the
+ * log names the executable on every line, the path is read at the first
+ * line, and /bin/true writes none. */
 Test(foundation_startup_cost, no_proc_at_start_up)
 {
-	char cmd[8192];
-	snprintf(cmd, sizeof cmd,
-		 "LD_PRELOAD=%s NOLEAK_MODE=enforce NOLEAK_CONFIG=%s/none.conf "
-		 "exec /bin/true", shim_path(), tmpdir());
-	const char *t = trace_calls("openat,readlinkat,newfstatat,statx", cmd);
-	cr_assert(strstr(t, "none.conf") != NULL, "the shim was not traced:\n%s", t);
-	cr_expect_eq(count_lines_with(t, "/proc/"), 0,
-		     "start-up of /bin/true looked into /proc:\n%s", t);
+	static const struct {
+		const char *env;   /* besides LD_PRELOAD and NOLEAK_CONFIG */
+	} rows[] = {
+		{ "NOLEAK_MODE=enforce" },
+		{ "NOLEAK_MODE=enforce NOLEAK_LOG=%s/enforce.log" },
+		{ "NOLEAK_MODE=audit NOLEAK_LOG=%s/audit.log" },
+		{ "NOLEAK_MODE=audit NOLEAK_LOG=stderr" },
+		{ "NOLEAK_MODE=off" },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char env[4096], cmd[8192];
+		snprintf(env, sizeof env, rows[i].env, tmpdir());
+		snprintf(cmd, sizeof cmd,
+			 "LD_PRELOAD=%s %s NOLEAK_CONFIG=%s/none.conf "
+			 "exec /bin/true", shim_path(), env, tmpdir());
+		const char *t = trace_calls("openat,readlinkat,newfstatat,statx",
+					    cmd);
+		cr_assert(strstr(t, "none.conf") != NULL,
+			  "%s: the shim was not traced:\n%s", env, t);
+		cr_expect_eq(count_lines_with(t, "/proc/"), 0,
+			     "%s: start-up of /bin/true looked into /proc:\n%s",
+			     env, t);
+	}
 }
 
 /* The fewest page-fault exceptions per fork+exec (method NULL) or

@@ -1,0 +1,60 @@
+/* Every log line names the executable, read at the process's first line
+ * rather than at start-up (foundation_startup_cost/no_proc_at_start_up):
+ * first lines made at once by many threads, by a vfork child before its
+ * parent, and after the executable was removed (a package upgrade under a
+ * daemon) all name the path the program was started from. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../lib/files.h"
+#include "../../lib/run.h"
+
+TestSuite(foundation_log_exe, .timeout = 60);
+
+/* Runs `exe` with args under audit, logging to a file; returns the log and
+ * checks that it has `lines` sock_policy lines, each naming `exe`. */
+static const char *run_logged(const char *exe, const char *a1, const char *a2,
+			      int lines)
+{
+	static struct run_result r;
+	char log[4096], logenv[4200];
+	snprintf(log, sizeof log, "%s/exe-%s.log", tmpdir(), a1);
+	snprintf(logenv, sizeof logenv, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", logenv,
+			"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+	char *argv[] = { (char *)exe, (char *)a1, (char *)a2, NULL };
+	run(&r, argv, env, 1, 30, NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s %s: %s", exe, a1, r.err);
+	const char *text = slurp(log);
+	char want[4200];
+	snprintf(want, sizeof want, "\"exe\":\"%s\",", exe);
+	cr_expect_eq(count_lines_with(text, "\"event\":\"sock_policy\""), lines,
+		     "%s %s:\n%s", exe, a1, text);
+	cr_expect_eq(count_lines_with(text, want), count_lines_with(text, "{\"ts\":"),
+		     "%s %s: a line without %s:\n%s", exe, a1, want, text);
+	return text;
+}
+
+Test(foundation_log_exe, first_lines_of_many_threads_at_once)
+{
+	for (int i = 0; i < 5; i++)
+		run_logged(top("build/fixtures/found_exe"), "threads", "16", 16);
+}
+
+Test(foundation_log_exe, a_vfork_childs_first_line_and_its_parents)
+{
+	run_logged(top("build/fixtures/found_exe"), "vfork", NULL, 2);
+}
+
+/* /proc/self/exe reads "PATH (deleted)" once the file is gone. */
+Test(foundation_log_exe, an_executable_removed_since_it_started)
+{
+	char copy[4096];
+	snprintf(copy, sizeof copy, "%s", copy_for_anyone(top("build/fixtures/found_exe")));
+	const char *text = run_logged(copy, "deleted", NULL, 1);
+	cr_expect(strstr(text, "(deleted)") == NULL, "%s", text);
+}
