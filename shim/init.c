@@ -38,6 +38,11 @@ extern char *program_invocation_name;
 enum { EXE_UNREAD, EXE_READING, EXE_READ };
 static atomic_int exe_state __attribute__((section(".data")));
 static const char *exe_path __attribute__((section(".data")));
+/* AT_EXECFN, the path given to execve: the log's name for the executable
+ * when /proc/self/exe cannot be read at its first line (a chroot without
+ * /proc, a sandbox that forbids readlink).  NULL in a secure process,
+ * whose invoker chose it. */
+static const char *execfn_path __attribute__((section(".data")));
 
 /* The one after-fork list, in init's order.  Idempotent: a child the shim
  * saw forking calls it once; a second call finds its own pid in place. */
@@ -85,14 +90,18 @@ static char **ctor_argv __attribute__((section(".data")));
 
 /* readlink of /proc/self/exe into to[cap]; the length, or 0.  A binary
  * replaced since it started (a package upgrade under a daemon) reads as
- * "PATH (deleted)": the name it was started under is PATH. */
+ * "PATH (deleted)": the name it was started under is PATH.  Without
+ * /proc (see execfn_path) the path given to execve. */
 static size_t read_exe(char *to, size_t cap)
 {
 	static const char deleted[] = " (deleted)";
 	const size_t dl = sizeof deleted - 1;
 	ssize_t n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
-	if (n < 0)
-		n = 0;
+	if (n <= 0) {
+		const char *f = execfn_path;
+		for (n = 0; f && f[n] && (size_t)n < cap - 1; n++)
+			to[n] = f[n];
+	}
 	if ((size_t)n > dl && memcmp(to + n - dl, deleted, dl) == 0)
 		n -= (ssize_t)dl;
 	to[n] = '\0';
@@ -230,12 +239,17 @@ void nl_init(void)
 		.argv0 = nl_proc.secure ? NULL : program_invocation_name,
 		.exe_lazy = exe,
 	};
+	execfn_path = who.execfn;
 	/* 2. the policy: defaults < config file < environment (not secure) */
 	const struct nl_policy *p = &nl_proc.pol;
 	nl_policy_load_zeroed(&nl_proc.pol, &who, environ, nl_proc.secure);
 	nl_proc.transparent = p->mode != NL_MODE_OFF &&
 			      program_is_transparent(p, &who);
-	/* 3. the log (out_file.c decides where a log file may live) */
+	/* 3. the log (out_file.c decides where a log file may live).  A
+	 * secure process reads the executable now: it may give up /proc
+	 * later, and its AT_EXECFN is its invoker's choice. */
+	if (nl_proc.secure && p->log_kind != NL_LOG_NONE)
+		exe();
 	nl_event_configure(p->log_kind, p->log_path, log_exe,
 			   nl_mode_name(p->mode));
 	nl_out_fd_owner(&nl_proc.pid);

@@ -111,6 +111,34 @@ static void watchdog_without_proc(const char *hide)
 		  line);
 }
 
+/* The log names the executable at its first line: without /proc, by the
+ * path given to execve. */
+static void log_names_exe_without_proc(const char *hide)
+{
+	char log[PATH_MAX], env[PATH_MAX + 64], prog[PATH_MAX + 8], want[PATH_MAX + 16];
+	snprintf(log, sizeof log, "%s/exe.log", tmpdir());
+	snprintf(env, sizeof env, "NOLEAK_MODE=audit NOLEAK_LOG=%s", log);
+	snprintf(prog, sizeof prog, "%s vfork", top("build/fixtures/found_exe"));
+	run_without_proc(hide, env, 1, prog);
+	cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status, r.out, r.err);
+	const char *text = slurp(log);
+	snprintf(want, sizeof want, "\"exe\":\"%s\",", top("build/fixtures/found_exe"));
+	cr_expect_eq(count_lines_with(text, "\"event\":\"sock_policy\""), 2,
+		     "%s", text);
+	cr_expect_eq(count_lines_with(text, want), 2, "no line names %s:\n%s",
+		     want, text);
+}
+
+Test(fault_no_proc, log_names_the_executable_with_proc_covered)
+{
+	log_names_exe_without_proc(NS_PROC_TMPFS);
+}
+
+Test(fault_no_proc, log_names_the_executable_with_proc_unmounted)
+{
+	log_names_exe_without_proc(NS_PROC_UMOUNT);
+}
+
 Test(fault_no_proc, read_watchdog_says_holders_unknown_with_proc_covered)
 {
 	watchdog_without_proc(NS_PROC_TMPFS);
