@@ -240,7 +240,11 @@ static long raw_sigaction(int sig, const struct nl_ksigaction *act,
 
 /* No handler of the parent may run in the child, which shares its memory:
  * every handled signal goes to SIG_DFL (ignored ones stay ignored), the
- * SETSIGDEF set too, glibc's internal signals to SIG_IGN — as glibc does. */
+ * SETSIGDEF set too, glibc's internal signals to SIG_IGN — as glibc does.
+ * glibc also sets SIG_DFL again on a signal that has it already: one
+ * system call per signal (about 60 per spawn) that changes nothing the
+ * child could see — its signals stay blocked until just before the exec,
+ * which clears every disposition's flags and mask — so the shim skips it. */
 static void child_signals(const struct spawn_args *a)
 {
 	const posix_spawnattr_t *attr = a->attr;
@@ -257,7 +261,8 @@ static void child_signals(const struct spawn_args *a)
 			} else {
 				struct nl_ksigaction cur;
 				if (raw_sigaction(sig, NULL, &cur) == 0 &&
-				    cur.handler == (void *)SIG_IGN)
+				    (cur.handler == (void *)SIG_IGN ||
+				     cur.handler == (void *)SIG_DFL))
 					continue;
 				sa.handler = (void *)SIG_DFL;
 			}
