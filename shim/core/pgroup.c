@@ -295,6 +295,7 @@ pid_t nl_pgroup_new_token(void)
 
 struct pstat {
 	char state;
+	char dying;                /* exiting, or killed: see parse_pstat() */
 	pid_t ppid, pgrp, sid;
 	unsigned long long start;  /* clock ticks after boot */
 	char comm[16];
@@ -334,23 +335,34 @@ static int parse_pstat(char *buf, ssize_t len, struct pstat *s)
 	s->comm[c] = '\0';
 	s->state = p[2];
 	p += 3;
-	/* Fields 4 (ppid) to 22 (starttime). */
-	unsigned long long v[19];
-	for (int f = 0; f < 19; f++) {
+	/* Fields 4 (ppid) to 31 (signal: the main thread's pending signals).
+	 * A process is dying once it runs do_exit (PF_EXITING in field 9,
+	 * flags), and from the moment a fatal signal was sent to it: the
+	 * kernel then marks every thread with a pending SIGKILL (field 31),
+	 * however long the process waits for a CPU to act on it. */
+	unsigned long long flags = 0, pending = 0;
+	for (int f = 4; f <= 31; f++) {
 		while (*p == ' ')
 			p++;
 		if (*p == '-')
 			p++;
-		v[f] = 0;
+		unsigned long long v = 0;
 		for (; *p >= '0' && *p <= '9'; p++)
-			v[f] = v[f] * 10 + (unsigned)(*p - '0');
+			v = v * 10 + (unsigned)(*p - '0');
 		if (*p != ' ')
 			return -1;
+		switch (f) {
+		case 4: s->ppid = (pid_t)v; break;
+		case 5: s->pgrp = (pid_t)v; break;
+		case 6: s->sid = (pid_t)v; break;
+		case 9: flags = v; break;
+		case 22: s->start = v; break;
+		case 31: pending = v; break;
+		}
 	}
-	s->ppid = (pid_t)v[0];
-	s->pgrp = (pid_t)v[1];
-	s->sid = (pid_t)v[2];
-	s->start = v[18];
+	enum { PF_EXITING_FLAG = 0x4 };
+	s->dying = (flags & PF_EXITING_FLAG) ||
+		   (pending & (1ull << (SIGKILL - 1)));
 	return 0;
 }
 
@@ -700,7 +712,9 @@ struct rec {
 				   * process signalled as a whole, not yet
 				   * reaped */
 	unsigned long long start; /* SPAWN: the child's; PENDING: latest member's */
-	long long deadline;       /* REC_PENDING: ms, CLOCK_MONOTONIC */
+	long long deadline;       /* ms, CLOCK_MONOTONIC: REC_PENDING: when
+				   * to SIGKILL; REC_SIGNALLED: the end of
+				   * the members' moment to die */
 };
 
 #define PAGE_BYTES 4096
@@ -809,19 +823,27 @@ static struct rec *find_rec(pid_t pid, int kind)
 }
 
 /* Take (free) the record of that kind for pid: whether there was one;
- * *token gets a spawn record's token. */
-static int take_rec(pid_t pid, int kind, pid_t *token)
+ * *token gets a spawn record's token, *deadline its deadline. */
+static int take_rec_at(pid_t pid, int kind, pid_t *token, long long *deadline)
 {
 	struct rec *r;
 	while ((r = find_rec(pid, kind))) {
 		pid_t was = pid, t = r->token;
+		long long d = r->deadline;
 		if (atomic_compare_exchange_strong(&r->pid, &was, 0)) {
 			if (token)
 				*token = t;
+			if (deadline)
+				*deadline = d;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+static int take_rec(pid_t pid, int kind, pid_t *token)
+{
+	return take_rec_at(pid, kind, token, NULL);
 }
 
 /* The token of a reaped child, its record dropped: a spawn child's
@@ -833,24 +855,35 @@ static pid_t take_token(pid_t child)
 	return token;
 }
 
+static long long now_ms(void);
+
 /* Every group this process signals as a whole is remembered until its
  * leader is reaped (or the group is gone when records run short): its
- * members get a moment to die before they are called orphans.  Without
- * memory, they get one look. */
+ * members get a moment to die before they are called orphans, up to
+ * DYING_MS after the signal, however fast the machine scans /proc.
+ * Without memory, they get one look. */
+#define DYING_MS 50
 static void note_signalled(pid_t pgid)
 {
-	if (find_rec(pgid, REC_SIGNALLED))
+	struct rec *r = find_rec(pgid, REC_SIGNALLED);
+	if (r) {
+		r->deadline = now_ms() + DYING_MS;
 		return;
-	struct rec *r = claim();
+	}
+	r = claim();
 	if (!r)
 		return;
 	r->kind = REC_SIGNALLED;
+	r->deadline = now_ms() + DYING_MS;
 	publish(r, pgid);
 }
 
-static int was_signalled(pid_t pgid)
+/* The end of the moment to die of the group pgid that this process
+ * signalled as a whole (its record taken), or 0. */
+static long long signalled_until(pid_t pgid)
 {
-	return take_rec(pgid, REC_SIGNALLED, NULL);
+	long long until = 0;
+	return take_rec_at(pgid, REC_SIGNALLED, NULL, &until) ? until : 0;
 }
 
 /* --- orphans --- */
@@ -873,12 +906,14 @@ struct member_scan {
 
 /* A live member of the group with our marker (audit: with the reaped
  * child's token).  Both ways, a process that detached (setsid, another
- * group) is not one: it left on purpose. */
+ * group) is not one: it left on purpose; nor is one that is dying (a
+ * signal of the group's killed it, and it has yet to run). */
 static int is_member(pid_t pid, const struct member_scan *m, struct pstat *st,
 		     struct marker *mk)
 {
 	return pid != m->me.pid && read_pstat(pid, st) == 0 &&
-	       st->state != 'Z' && st->state != 'X' && st->pgrp == m->pgid &&
+	       st->state != 'Z' && st->state != 'X' && !st->dying &&
+	       st->pgrp == m->pgid &&
 	       (!m->started_by || st->start <= m->started_by) &&
 	       read_marker(pid, mk) == 0 && mk->spawner == m->me.pid &&
 	       (!m->token || mk->token == m->token);
@@ -1052,13 +1087,15 @@ static void kill_member(pid_t pid, const struct pstat *st, struct member_scan *m
 }
 
 /* Members of a group that was just signalled may need a moment to die:
- * count them again a few times, 1 ms apart, before calling them orphans. */
-static int count_members(struct member_scan *m, int just_signalled)
+ * those a fatal signal hit are not counted (is_member), those that handle
+ * it are counted again 1 ms apart until `until` (ms, CLOCK_MONOTONIC; 0:
+ * one look) before they are called orphans. */
+static int count_members(struct member_scan *m, long long until)
 {
-	for (int tries = just_signalled ? 20 : 1;; tries--) {
+	for (;;) {
 		m->count = 0;
 		nl_for_each_number("/proc", scan_member, m);
-		if (!m->count || tries == 1)
+		if (!m->count || !until || now_ms() >= until)
 			return m->count;
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
@@ -1116,7 +1153,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
 	pid_t token = take_token(pid);
-	int signalled = was_signalled(pid);
+	long long dying_until = signalled_until(pid);
 	const struct nl_policy *p = nl_policy();
 	int audit = p->mode == NL_MODE_AUDIT;
 	/* Enforce: the group died with its leader, or never was one — what a
@@ -1140,7 +1177,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 		m->pgid = m->me.pgid;
 		m->token = token;
 	}
-	if (!count_members(m, !audit && signalled))
+	if (!count_members(m, audit ? 0 : dying_until))
 		goto out;
 	int kill_them = p->orphans == NL_ORPHANS_KILL;
 	m->action = !kill_them ? "logged" : audit ? "would_kill" : "killed";
