@@ -859,18 +859,20 @@ static long long now_ms(void);
 
 /* Every group this process signals as a whole is remembered until its
  * leader is reaped (or the group is gone when records run short): its
- * members get a moment to die before they are called orphans, up to
- * DYING_MS after the signal, however fast the machine scans /proc.
- * Without memory, they get one look. */
+ * members get a moment to die before they are called orphans: until
+ * DYING_MS after the signal, however fast the machine scans /proc, and at
+ * least REAPED_MS after the leader is reaped (a leader that handled the
+ * signal and took its time, its members a little longer).  Without
+ * memory, they get one look. */
 #define DYING_MS 50
+#define REAPED_MS 25
 static void note_signalled(pid_t pgid)
 {
-	struct rec *r = find_rec(pgid, REC_SIGNALLED);
-	if (r) {
-		r->deadline = now_ms() + DYING_MS;
+	/* Signalled again: the first signal's moment stands (a record is
+	 * written only while it is claimed, never once published). */
+	if (find_rec(pgid, REC_SIGNALLED))
 		return;
-	}
-	r = claim();
+	struct rec *r = claim();
 	if (!r)
 		return;
 	r->kind = REC_SIGNALLED;
@@ -1154,6 +1156,8 @@ void nl_pgroup_reaped(pid_t pid, int status)
 		return;
 	pid_t token = take_token(pid);
 	long long dying_until = signalled_until(pid);
+	if (dying_until && dying_until < now_ms() + REAPED_MS)
+		dying_until = now_ms() + REAPED_MS;
 	const struct nl_policy *p = nl_policy();
 	int audit = p->mode == NL_MODE_AUDIT;
 	/* Enforce: the group died with its leader, or never was one — what a

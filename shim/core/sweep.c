@@ -192,9 +192,11 @@ static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 	return pl->active;
 }
 
-static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
-			 char *const argv[], char *const envp[],
-			 const int *extra_keep, int n_extra)
+/* The plan's ranges from the policy, argv and envp, and the table's
+ * marks; 1 when plan_finish() must follow (not for a trampoline). */
+static int plan_compute(struct nl_plan *pl, pid_t self, const char *path,
+			char *const argv[], char *const envp[],
+			const int *extra_keep, int n_extra)
 {
 	const struct nl_policy *p = nl_policy();
 	struct nl_fdlist named;
@@ -208,7 +210,7 @@ static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	if (trampoline || nl_fd_table_failed()) {
 		nl_fdlist_release(&named);
 		pl->keep_all = 1;
-		return;
+		return 0;
 	}
 	add_range(pl, 0, 2);
 	const struct nl_fd_range *keep = nl_policy_keep_fds(p);
@@ -223,6 +225,14 @@ static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
 	keep_marked_fds(pl);
+	return 1;
+}
+
+/* Called by plan_compute's callers, not by it: fail_open's log line is the
+ * deepest path of an exec interposer, and this keeps plan_compute's frame
+ * off it. */
+static void plan_finish(struct nl_plan *pl)
+{
 	if (pl->nomem)
 		fail_open(pl);
 	else
@@ -233,9 +243,10 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		  char *const argv[], char *const envp[],
 		  const int *extra_keep, int n_extra)
 {
-	if (plan_begin(pl, via, path, argv))
-		plan_compute(pl, nl_sys_getpid(), path, argv, envp,
-			     extra_keep, n_extra);
+	if (plan_begin(pl, via, path, argv) &&
+	    plan_compute(pl, nl_sys_getpid(), path, argv, envp, extra_keep,
+			 n_extra))
+		plan_finish(pl);
 }
 
 /* --- the next attempt of a PATH walk (sweep.h) --- */
@@ -317,7 +328,8 @@ void nl_plan_exec_attempt(struct nl_plan *pl, pid_t self, const char *via,
 			pl->swept = 1;
 		return;
 	}
-	plan_compute(pl, self, path, argv, envp, extra_keep, n_extra);
+	if (plan_compute(pl, self, path, argv, envp, extra_keep, n_extra))
+		plan_finish(pl);
 }
 
 void nl_plan_release(struct nl_plan *pl)
@@ -393,30 +405,56 @@ int nl_plan_mark_cloexec(const struct nl_plan *pl)
 	return next != 0;
 }
 
+/* The first shim-made fd in from..to (below the table's high water), or
+ * -1. */
+static int next_shim_made(const struct nl_plan *pl, int from, int to)
+{
+	(void)pl;
+	int high = nl_fd_high_water();
+	if (to >= high)
+		to = high - 1;
+	for (int fd = from < 3 ? 3 : from; fd <= to; fd++)
+		if (shim_made_cloexec(fd) && shim_made_cloexec_here(fd))
+			return fd;
+	return -1;
+}
+
 /* Kept fds that are close-on-exec only because the shim made them so: the
  * program meant them to reach the child.  Walked in the table, so their
- * number has no bound. */
+ * number has no bound; only within the keep ranges, so that a process
+ * with many fds, all withheld, pays nothing for them here. */
 int nl_plan_next_pass(const struct nl_plan *pl, int fd)
 {
 	if (!pl->active || !pl->enforce)
 		return -1;
-	int high = nl_fd_high_water();
-	for (fd = fd < 3 ? 3 : fd; fd < high; fd++) {
-		if (shim_made_cloexec(fd) && nl_plan_keeps(pl, fd) &&
-		    shim_made_cloexec_here(fd))
-			return fd;
+	if (pl->keep_all)
+		return next_shim_made(pl, fd, INT_MAX - 1);
+	for (int i = 0; i < pl->n; i++) {
+		if (pl->keep[i].hi < fd)
+			continue;
+		int found = next_shim_made(pl, pl->keep[i].lo > fd
+						   ? pl->keep[i].lo : fd,
+					   pl->keep[i].hi);
+		if (found >= 0)
+			return found;
 	}
 	return -1;
 }
 
-void nl_plan_pass_kept(const struct nl_plan *pl)
+struct nl_fd_range nl_plan_pass_kept(const struct nl_plan *pl)
 {
+	struct nl_fd_range passed = { 1, 0 };
 	for (int fd = nl_plan_next_pass(pl, 3); fd >= 0;
 	     fd = nl_plan_next_pass(pl, fd + 1)) {
 		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
-		if (flags >= 0 && (flags & FD_CLOEXEC))
+		if (flags >= 0 && (flags & FD_CLOEXEC)) {
 			nl_sys_fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+			if (passed.lo > passed.hi)
+				passed.lo = fd;
+			passed.hi = fd;
+		}
 	}
+	return passed;
 }
 
 /* A shim-made fd without the flag was cleared by pass_kept, unless the
@@ -427,7 +465,7 @@ void nl_plan_undo_pass(const struct nl_plan *pl)
 	if (!pl->active || !pl->enforce)
 		return;
 	int high = nl_fd_high_water();
-	for (int fd = 3; fd < high; fd++) {
+	for (int fd = pl->passed.lo; fd <= pl->passed.hi && fd < high; fd++) {
 		if (!shim_made_cloexec(fd))
 			continue;
 		int flags = nl_sys_fcntl(fd, F_GETFD, 0);
@@ -440,7 +478,7 @@ void nl_plan_undo_pass(const struct nl_plan *pl)
 void nl_sweep_before_exec(struct nl_plan *pl)
 {
 	nl_plan_log_leaks(pl);
-	nl_plan_pass_kept(pl);
+	struct nl_fd_range passed = nl_plan_pass_kept(pl);
 	/* Swept: the last attempt's marks hold.  Otherwise mark, and an
 	 * attempt that may be followed by another (pl->self) says whether the
 	 * next one may rely on these marks. */
@@ -452,4 +490,5 @@ void nl_sweep_before_exec(struct nl_plan *pl)
 			nl_plan_forget_last();
 	}
 	nl_plan_release(pl);
+	pl->passed = passed;
 }

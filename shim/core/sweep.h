@@ -54,10 +54,18 @@ struct nl_plan {
 	struct nl_fd_range *keep;   /* inline_keep, or scratch memory of
 				     * `bytes` bytes once more are needed */
 	size_t bytes;
-	/* The first ranges (stdio and what adjoins it: most execs need no
-	 * more) live here, sparing each exec a mapping and its page fault.
-	 * Two: the exec interposers' frames are within 1 KiB. */
-	struct nl_fd_range inline_keep[2];
+	union {
+		/* The first ranges (stdio and what adjoins it: most execs
+		 * need no more) live here, sparing each exec a mapping and
+		 * its page fault.  Two: the exec interposers' frames are
+		 * within 1 KiB. */
+		struct nl_fd_range inline_keep[2];
+		/* Once the plan is released (nl_sweep_before_exec): the fds
+		 * pass_kept cleared the shim's FD_CLOEXEC on lie within
+		 * passed.lo..passed.hi (none: lo > hi), all that a failed
+		 * exec's undo_pass looks at. */
+		struct nl_fd_range passed;
+	};
 	const char *target;         /* path of the new program */
 	const char *argv0;
 	const char *via;            /* the interposed call: execve, posix_spawn */
@@ -94,13 +102,16 @@ int nl_plan_mark_cloexec(const struct nl_plan *pl);
  * close-on-exec (apt's `--status-fd 16` on a pipe made with pipe2(p, 0)),
  * or -1. */
 int nl_plan_next_pass(const struct nl_plan *pl, int fd);
-/* Enforce: clear the shim's own FD_CLOEXEC on those fds. */
-void nl_plan_pass_kept(const struct nl_plan *pl);
+/* Enforce: clear the shim's own FD_CLOEXEC on those fds; returns the
+ * range of the fds it cleared it on (lo > hi: none). */
+struct nl_fd_range nl_plan_pass_kept(const struct nl_plan *pl);
 /* Give the plan's memory back (before the exec). */
 void nl_plan_release(struct nl_plan *pl);
 /* After a failed exec: put back the FD_CLOEXEC that pass_kept cleared —
- * on every fd the shim made close-on-exec that lacks the flag now and that
- * the program did not clear itself.  Needs no plan memory. */
+ * on every fd within the range it cleared flags in that the shim made
+ * close-on-exec, that lacks the flag now and that the program did not
+ * clear itself.  Needs no plan memory: nothing to do, and no system call,
+ * when nothing was passed. */
 void nl_plan_undo_pass(const struct nl_plan *pl);
 
 /* The whole sequence for an exec in this process: log, pass, mark,

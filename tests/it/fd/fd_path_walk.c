@@ -98,6 +98,15 @@ Test(fd_path_walk, vfork_child_with_a_kept_fd_later_attempts_cheap)
 	later_attempts_cheap("vfork", "exec 5</dev/null;");
 }
 
+/* 200 fds the shim made close-on-exec, none passed: after a failed
+ * attempt no flag is put back, so none is asked for (an fcntl per fd
+ * before, at every attempt). */
+Test(fd_path_walk, many_fds_later_attempts_cheap)
+{
+	later_attempts_cheap("vfork", "FDH_OPEN_FDS=200");
+	later_attempts_cheap("fork", "FDH_OPEN_FDS=200");
+}
+
 /* --- still exact: what the program finally started got --- */
 
 static struct run_result r;

@@ -45,9 +45,20 @@ Test(foundation_log_exe, first_lines_of_many_threads_at_once)
 		run_logged(top("build/fixtures/found_exe"), "threads", "16", 16);
 }
 
+/* The vfork child reads the path for its own line without keeping it:
+ * it shares its parent's memory, which it must not write, so the parent
+ * reads it again for its first line. */
 Test(foundation_log_exe, a_vfork_childs_first_line_and_its_parents)
 {
 	run_logged(top("build/fixtures/found_exe"), "vfork", NULL, 2);
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd,
+		 "LD_PRELOAD=%s NOLEAK_MODE=audit NOLEAK_LOG=%s/vfork.log "
+		 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec %s vfork",
+		 shim_path(), tmpdir(), top("build/fixtures/found_exe"));
+	const char *t = trace_calls("readlinkat", cmd);
+	cr_expect_eq(count_lines_with(t, "\"/proc/self/exe\""), 2,
+		     "the child's and the parent's first lines:\n%s", t);
 }
 
 /* /proc/self/exe reads "PATH (deleted)" once the file is gone. */

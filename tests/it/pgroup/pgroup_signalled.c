@@ -2,8 +2,8 @@
  * shim made as a whole.  When the leaders are reaped, their members are
  * still dying: the shim looks again for a moment before it calls them
  * orphans, for every group it signalled, not only the last few; a moment
- * of time (50 ms from the signal), not of /proc scans, which take longer
- * on a host with more processes.  Members that the signal killed but that
+ * of time (50 ms from the signal and 25 ms from the reap), not of /proc
+ * scans, which take longer on a host with more processes.  Members that the signal killed but that
  * have not run since (a busy machine) are dying too, however long they
  * wait for a CPU. */
 #include <criterion/criterion.h>
@@ -18,7 +18,8 @@
 
 TestSuite(pgroup_signalled, .fini = pg_cleanup, .timeout = 60);
 
-static void signal_groups_with(const char *fixture, const char *n)
+static void signal_groups_with(const char *fixture, const char *n,
+			       const char *leader_ms, const char *member_ms)
 {
 	static struct run_result r;
 	char log_path[PATH_MAX], log_env[PATH_MAX + 16], ready[PATH_MAX];
@@ -29,7 +30,8 @@ static void signal_groups_with(const char *fixture, const char *n)
 	cr_assert_geq(fd, 0);
 	close(fd);
 	char *argv[] = { (char *)top(fixture),
-			 (char *)pg_mark("signalled"), (char *)n, ready, NULL };
+			 (char *)pg_mark("signalled"), (char *)n, ready,
+			 (char *)leader_ms, (char *)member_ms, NULL };
 	char *env[] = { log_env, "NOLEAK_MODE=enforce", NULL };
 	cr_assert_eq(run(&r, argv, env, 1, 40.0, NULL), 0);
 	cr_assert(!r.timed_out, "%s%s", r.out, r.err);
@@ -46,12 +48,20 @@ static void signal_groups_with(const char *fixture, const char *n)
 
 static void signal_groups(const char *n)
 {
-	signal_groups_with("build/fixtures/pg_signalled", n);
+	signal_groups_with("build/fixtures/pg_signalled", n, NULL, NULL);
 }
 
 Test(pgroup_signalled, a_few_groups) { signal_groups("4"); }
 Test(pgroup_signalled, more_groups_than_any_fixed_list) { signal_groups("24"); }
 Test(pgroup_signalled, members_killed_that_have_not_run_yet)
 {
-	signal_groups_with("build/fixtures/pg_dying", "3");
+	signal_groups_with("build/fixtures/pg_dying", "3", NULL, NULL);
+}
+
+/* A service that shuts down gracefully: its leader handles SIGTERM and
+ * exits 100 ms later, past the moment after the signal, and its member
+ * 10 ms after that.  The moment also lasts past the reap. */
+Test(pgroup_signalled, members_of_a_leader_that_took_its_time)
+{
+	signal_groups_with("build/fixtures/pg_signalled", "4", "100", "110");
 }
