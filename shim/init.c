@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "log/arena.h"
+#include "common/str.h"
 #include "common/sys.h"
 #include "common/target.h"
 #include "common/version.h"
@@ -88,6 +89,13 @@ static char **ctor_argv __attribute__((section(".data")));
  * does a vfork child, which must not write its parent's state.  A fork
  * child of a process whose reader was at work starts over (after_fork). */
 
+static int same_string(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
 /* readlink of /proc/self/exe into to[cap]; the length, or 0.  A binary
  * replaced since it started (a package upgrade under a daemon) reads as
  * "PATH (deleted)": the name it was started under is PATH.  Without
@@ -96,16 +104,17 @@ static size_t read_exe(char *to, size_t cap)
 {
 	static const char deleted[] = " (deleted)";
 	const size_t dl = sizeof deleted - 1;
-	ssize_t n = nl_sys_readlink("/proc/self/exe", to, cap - 1);
-	if (n <= 0) {
-		const char *f = execfn_path;
-		for (n = 0; f && f[n] && (size_t)n < cap - 1; n++)
-			to[n] = f[n];
+	ssize_t got = nl_sys_readlink("/proc/self/exe", to, cap - 1);
+	size_t n = got > 0 ? (size_t)got : 0;
+	if (!n && execfn_path) {
+		n = nl_strlen(execfn_path);
+		n = n < cap - 1 ? n : cap - 1;
+		nl_copy(to, execfn_path, n);
 	}
-	if ((size_t)n > dl && memcmp(to + n - dl, deleted, dl) == 0)
-		n -= (ssize_t)dl;
 	to[n] = '\0';
-	return (size_t)n;
+	if (n > dl && same_string(to + n - dl, deleted))
+		to[n -= dl] = '\0';
+	return n;
 }
 
 /* The path, read by whoever wins EXE_UNREAD -> EXE_READING; NULL for the
@@ -149,13 +158,6 @@ static const char *log_exe(void)
 		return "";
 	read_exe(own, PATH_MAX);
 	return own;
-}
-
-static int same_string(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
 }
 
 /* Whether the executable's name is the last part of AT_EXECFN, the path

@@ -1156,8 +1156,11 @@ void nl_pgroup_reaped(pid_t pid, int status)
 		return;
 	pid_t token = take_token(pid);
 	long long dying_until = signalled_until(pid);
-	if (dying_until && dying_until < now_ms() + REAPED_MS)
-		dying_until = now_ms() + REAPED_MS;
+	if (dying_until) {
+		long long reaped_until = now_ms() + REAPED_MS;
+		if (dying_until < reaped_until)
+			dying_until = reaped_until;
+	}
 	const struct nl_policy *p = nl_policy();
 	int audit = p->mode == NL_MODE_AUDIT;
 	/* Enforce: the group died with its leader, or never was one — what a

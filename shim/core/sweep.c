@@ -192,11 +192,9 @@ static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 	return pl->active;
 }
 
-/* The plan's ranges from the policy, argv and envp, and the table's
- * marks; 1 when plan_finish() must follow (not for a trampoline). */
-static int plan_compute(struct nl_plan *pl, pid_t self, const char *path,
-			char *const argv[], char *const envp[],
-			const int *extra_keep, int n_extra)
+static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
+			 char *const argv[], char *const envp[],
+			 const int *extra_keep, int n_extra)
 {
 	const struct nl_policy *p = nl_policy();
 	struct nl_fdlist named;
@@ -210,7 +208,7 @@ static int plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	if (trampoline || nl_fd_table_failed()) {
 		nl_fdlist_release(&named);
 		pl->keep_all = 1;
-		return 0;
+		return;
 	}
 	add_range(pl, 0, 2);
 	const struct nl_fd_range *keep = nl_policy_keep_fds(p);
@@ -225,14 +223,6 @@ static int plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
 	keep_marked_fds(pl);
-	return 1;
-}
-
-/* Called by plan_compute's callers, not by it: fail_open's log line is the
- * deepest path of an exec interposer, and this keeps plan_compute's frame
- * off it. */
-static void plan_finish(struct nl_plan *pl)
-{
 	if (pl->nomem)
 		fail_open(pl);
 	else
@@ -243,10 +233,9 @@ void nl_plan_exec(struct nl_plan *pl, const char *via, const char *path,
 		  char *const argv[], char *const envp[],
 		  const int *extra_keep, int n_extra)
 {
-	if (plan_begin(pl, via, path, argv) &&
-	    plan_compute(pl, nl_sys_getpid(), path, argv, envp, extra_keep,
-			 n_extra))
-		plan_finish(pl);
+	if (plan_begin(pl, via, path, argv))
+		plan_compute(pl, nl_sys_getpid(), path, argv, envp,
+			     extra_keep, n_extra);
 }
 
 /* --- the next attempt of a PATH walk (sweep.h) --- */
@@ -328,8 +317,7 @@ void nl_plan_exec_attempt(struct nl_plan *pl, pid_t self, const char *via,
 			pl->swept = 1;
 		return;
 	}
-	if (plan_compute(pl, self, path, argv, envp, extra_keep, n_extra))
-		plan_finish(pl);
+	plan_compute(pl, self, path, argv, envp, extra_keep, n_extra);
 }
 
 void nl_plan_release(struct nl_plan *pl)
@@ -407,9 +395,8 @@ int nl_plan_mark_cloexec(const struct nl_plan *pl)
 
 /* The first shim-made fd in from..to (below the table's high water), or
  * -1. */
-static int next_shim_made(const struct nl_plan *pl, int from, int to)
+static int next_shim_made(int from, int to)
 {
-	(void)pl;
 	int high = nl_fd_high_water();
 	if (to >= high)
 		to = high - 1;
@@ -428,12 +415,12 @@ int nl_plan_next_pass(const struct nl_plan *pl, int fd)
 	if (!pl->active || !pl->enforce)
 		return -1;
 	if (pl->keep_all)
-		return next_shim_made(pl, fd, INT_MAX - 1);
+		return next_shim_made(fd, INT_MAX - 1);
 	for (int i = 0; i < pl->n; i++) {
 		if (pl->keep[i].hi < fd)
 			continue;
-		int found = next_shim_made(pl, pl->keep[i].lo > fd
-						   ? pl->keep[i].lo : fd,
+		int found = next_shim_made(pl->keep[i].lo > fd ? pl->keep[i].lo
+							       : fd,
 					   pl->keep[i].hi);
 		if (found >= 0)
 			return found;

@@ -258,6 +258,21 @@ int fd_list_has(const char *s, int fd)
 	return 0;
 }
 
+const char *trace_spawn_loop(const char *calls, const char *method,
+			     int count)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd,
+		 "LD_PRELOAD=%s NOLEAK_MODE=enforce "
+		 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec %s %s %d",
+		 shim_path(), top("build/fixtures/pg_spawn_loop"), method,
+		 count);
+	const char *t = trace_calls(calls, cmd);
+	cr_assert(count_lines_with(t, "execve(\"/bin/true\"") >= count,
+		  "%s: the loop did not run:\n%s", method, t);
+	return t;
+}
+
 const char *trace_calls(const char *calls, const char *cmd)
 {
 	static struct run_result r;

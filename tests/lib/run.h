@@ -37,6 +37,11 @@ int run_sh(struct run_result *r, const char *cmd, char *const env[], int shim,
  * cmd does not exit 0.  For counting calls: a count does not flake on a
  * loaded machine as a time does. */
 const char *trace_calls(const char *calls, const char *cmd);
+/* trace_calls of fixture pg_spawn_loop under the shim (enforce, no config
+ * file) spawning /bin/true `count` times by `method`; `calls` must include
+ * execve.  Fails the test when the loop did not run. */
+const char *trace_spawn_loop(const char *calls, const char *method,
+			     int count);
 
 /* Whole contents of a file (static buffer of 1 MiB; "" when unreadable). */
 const char *slurp(const char *path);

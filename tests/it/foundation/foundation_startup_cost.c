@@ -217,15 +217,8 @@ Test(foundation_startup_cost, a_spawn_child_sets_only_the_signals_it_changes)
 		{ "popen", 16 },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char cmd[8192];
-		snprintf(cmd, sizeof cmd,
-			 "LD_PRELOAD=%s NOLEAK_MODE=enforce "
-			 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec %s %s 20",
-			 shim_path(), top("build/fixtures/pg_spawn_loop"),
-			 rows[i].method);
-		const char *t = trace_calls("rt_sigaction,execve", cmd);
-		cr_assert(count_lines_with(t, "execve(\"/bin/true\"") >= 20,
-			  "%s: the loop did not run:\n%s", rows[i].method, t);
+		const char *t = trace_spawn_loop("rt_sigaction,execve",
+						 rows[i].method, 20);
 		int dfl = 0;
 		/* rt_sigaction(SIGHUP, {sa_handler=SIG_DFL, ...}, NULL, 8):
 		 * the new action is the second argument (NULL when read). */

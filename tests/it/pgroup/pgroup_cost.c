@@ -40,15 +40,8 @@ static int count_calls(const char *t)
 Test(pgroup_cost, identity_calls_per_spawn)
 {
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char cmd[8192];
-		snprintf(cmd, sizeof cmd,
-			 "LD_PRELOAD=%s NOLEAK_MODE=enforce "
-			 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec %s %s %d",
-			 shim_path(), top("build/fixtures/pg_spawn_loop"),
-			 rows[i].method, COUNT);
-		const char *t = trace_calls("getpid,getpgid,getsid,kill,execve", cmd);
-		cr_assert(count_lines_with(t, "execve(\"/bin/true\"") >= COUNT,
-			  "%s: the loop did not run:\n%s", rows[i].method, t);
+		const char *t = trace_spawn_loop("getpid,getpgid,getsid,kill,execve",
+						 rows[i].method, COUNT);
 		/* The loop's own start-up and first spawn: half a call per
 		 * spawn of room. */
 		double per = (double)count_calls(t) / COUNT;

@@ -55,7 +55,7 @@ Test(pgroup_signalled, a_few_groups) { signal_groups("4"); }
 Test(pgroup_signalled, more_groups_than_any_fixed_list) { signal_groups("24"); }
 Test(pgroup_signalled, members_killed_that_have_not_run_yet)
 {
-	signal_groups_with("build/fixtures/pg_dying", "3", NULL, NULL);
+	signal_groups_with("build/fixtures/pg_signalled", "3", "starved", NULL);
 }
 
 /* A service that shuts down gracefully: its leader handles SIGTERM and
