@@ -59,7 +59,7 @@ void nl_event_addresses(struct nl_event *ev, int fd)
 
 void nl_event_fd_withheld(int fd, const struct nl_withheld *w)
 {
-	if (!nl_fd_would_cross(fd))
+	if (!nl_fd_would_cross(fd) || nl_event_dropped_early())
 		return;
 	struct nl_event ev;
 	struct nl_fd_desc d;

@@ -1,8 +1,12 @@
-/* Listing /proc directories: cost follows the number of entries, never the
- * RLIMIT_NOFILE limit (which may be a million). */
+/* Listing /proc directories, and the open fds: cost follows the number of
+ * entries or the fd table's size, never the RLIMIT_NOFILE limit (which may
+ * be a million). */
 #include "core/fdlist.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/select.h>
 
 #include "log/arena.h"
 #include "common/sys.h"
@@ -82,22 +86,67 @@ int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 	return for_each(dir, 0, fn, ctx);
 }
 
-int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
+/* --- open fds without /proc --- */
+
+int nl_fd_table_past(int n, unsigned long *bits)
 {
-	return for_each("/proc/self/fd", 1, fn, ctx);
+	const int per = 8 * sizeof(long);
+	for (int w = 0; w <= n / per; w++)
+		bits[w] = 0;
+	bits[n / per] = 1UL << (n % per);
+	struct timeval now = { 0, 0 };
+	int r = nl_sys_select(n + 1, (fd_set *)bits, NULL, NULL, &now);
+	return r == 0 ? 0 : r == -EBADF ? 1 : -1;
 }
 
-int nl_for_each_open_fd_light(void (*fn)(int fd, void *ctx), void *ctx)
+/* Within the arena: 8 KiB of bits, tables of up to 64 Ki fds. */
+#define PROBE_TABLE_MAX (64 * 1024)
+#define PROBE_CHUNK 64
+struct probe {
+	struct pollfd p[PROBE_CHUNK];
+	unsigned long bits[PROBE_TABLE_MAX / (8 * sizeof(long)) + 1];
+};
+
+/* A number no open fd reaches (the table's size, 64 at least), or -1. */
+static int table_end(struct probe *m)
 {
-	char buf[512] __attribute__((aligned(8)));
-	long n = 0, off = 0;
-	int fd = nl_sys_openat(AT_FDCWD, "/proc/self/fd",
-			       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int num;
-	while ((num = next_number(fd, fd, buf, sizeof buf, &n, &off)) >= 0)
-		fn(num, ctx);
-	nl_sys_close(fd);
-	return 0;
+	for (int end = 64; end <= PROBE_TABLE_MAX; end *= 2) {
+		m->p[0] = (struct pollfd){ .fd = end };
+		if (nl_sys_poll(m->p, 1, 0) < 0)
+			return -1;
+		if (!(m->p[0].revents & POLLNVAL))
+			continue;   /* end is open: the table is larger */
+		int past = nl_fd_table_past(end, m->bits);
+		if (past <= 0)
+			return past == 0 ? end : -1;
+	}
+	return -1;
+}
+
+/* Every number below the table's end, PROBE_CHUNK at a time with one
+ * poll() that waits for nothing: a closed one comes back POLLNVAL.  A chunk
+ * whose poll fails is given whole. */
+static int for_each_probed(void (*fn)(int fd, void *ctx), void *ctx)
+{
+	size_t mark = nl_arena_enter();
+	struct probe *m = nl_arena_get(sizeof *m);
+	int end = m ? table_end(m) : -1;
+	for (int base = 0; end >= 0 && base < end; base += PROBE_CHUNK) {
+		int n = end - base < PROBE_CHUNK ? end - base : PROBE_CHUNK;
+		for (int i = 0; i < n; i++)
+			m->p[i] = (struct pollfd){ .fd = base + i };
+		int polled = nl_sys_poll(m->p, (nfds_t)n, 0) >= 0;
+		for (int i = 0; i < n; i++)
+			if (!polled || !(m->p[i].revents & POLLNVAL))
+				fn(base + i, ctx);
+	}
+	nl_arena_leave(mark);
+	return end >= 0 ? 0 : -1;
+}
+
+int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
+{
+	if (for_each_probed(fn, ctx) == 0)
+		return 0;
+	return for_each("/proc/self/fd", 1, fn, ctx);
 }

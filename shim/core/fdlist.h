@@ -1,5 +1,5 @@
-/* Listing numbered entries of /proc directories (fds, tasks, pids) without
- * allocating. */
+/* Listing numbered entries of /proc directories (fds, tasks, pids), and
+ * the open fds, without allocating. */
 #ifndef NL_FDLIST_H
 #define NL_FDLIST_H
 
@@ -8,13 +8,23 @@
 int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 		       void *ctx);
 
-/* The same for /proc/self/fd: every open fd (not the one used to list). */
+/* fn(fd, ctx) for every open fd.  While the fd table is at most 64 Ki
+ * slots, without /proc: a first look into /proc/self costs a process tens
+ * of microseconds, and listing /proc/self/fd makes the kernel build (and
+ * at exit tear down) an entry per fd.  The table's size comes from
+ * nl_fd_table_past() by doubling from 64, then every number below it is
+ * asked about with poll().  fn may be called for a number that is closed
+ * by then (a poll that failed gives its numbers whole): it asks the fd
+ * itself.  Returns 0, or -1 when the fds could not be listed. */
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx);
 
-/* The same with a 512-byte buffer on the caller's stack instead of arena
- * memory: for start-up, where a first touch of the arena's pages costs
- * every process page faults.  fn must keep to a small frame. */
-int nl_for_each_open_fd_light(void (*fn)(int fd, void *ctx), void *ctx);
+/* Whether the fd table reaches past n, a closed number.  select() looks
+ * only at the numbers within the table, and fails with EBADF for a closed
+ * one there; the kernel sizes a table to a power of two, 64 at least.
+ * 1 when it does, 0 when it does not (no fd above n is open), -1 when the
+ * call fails otherwise (a seccomp filter, an emulated kernel).  bits: room
+ * for n + 1 bits. */
+int nl_fd_table_past(int n, unsigned long *bits);
 
 /* The same as an iteration, for scans that nest (culprit.c): no frame per
  * level.  The caller gives the memory (arena memory: it is big). */

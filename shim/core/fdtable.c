@@ -159,6 +159,24 @@ static void raise_high_water(int fd)
 		;
 }
 
+/* Sets bit on fd's slot, which now holds the file st describes. */
+static void mark_slot(int fd, uint32_t bit, const struct stat *st)
+{
+	struct nl_fd_slot *s = slot_for(fd, 1);
+	if (!s)
+		return;
+	uint32_t old = atomic_load(&s->bits);
+	/* A keep bit set for another file is stale: drop it first. */
+	if ((old & NL_FD_KEEP_BITS) &&
+	    (__atomic_load_n(&s->dev, __ATOMIC_RELAXED) != st->st_dev ||
+	     __atomic_load_n(&s->ino, __ATOMIC_RELAXED) != st->st_ino))
+		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_KEEP_BITS);
+	__atomic_store_n(&s->dev, st->st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ino, st->st_ino, __ATOMIC_RELAXED);
+	atomic_fetch_or(&s->bits, bit);
+	raise_high_water(fd);
+}
+
 /* Every fd > 2 open at start-up was handed over by whoever started us.
  * Most processes get none or a few, so they are kept in a small list
  * rather than the table: a process that never creates an fd never maps
@@ -187,7 +205,8 @@ static void mark_inherited(int fd, void *ctx)
 		inherited[n_inherited].ino = st.st_ino;
 		n_inherited++;
 	} else {
-		nl_fd_mark(fd, NL_FD_INHERITED);
+		/* Start-up: no child yet, and the file was just asked about. */
+		mark_slot(fd, NL_FD_INHERITED, &st);
 	}
 }
 
@@ -254,14 +273,10 @@ static int snapshot_by_table_size(void)
 		}
 		if (end_open)
 			continue;   /* fd `end` is open: the table is larger */
-		for (size_t w = 0; w < sizeof only / sizeof *only; w++)
-			only[w] = 0;
-		only[end / (8 * sizeof(long))] = 1UL << (end % (8 * sizeof(long)));
-		struct timeval now = { 0, 0 };
-		int r = nl_sys_select(end + 1, (fd_set *)only, NULL, NULL, &now);
-		if (r == 0)
+		int past = nl_fd_table_past(end, only);
+		if (past == 0)
 			return 0;
-		if (r != -EBADF)
+		if (past < 0)
 			goto fail;
 	}
 fail:
@@ -272,7 +287,7 @@ fail:
 static void snapshot_inherited(void)
 {
 	if (snapshot_by_table_size() != 0 &&
-	    nl_for_each_open_fd_light(mark_inherited, NULL) != 0)
+	    nl_for_each_open_fd(mark_inherited, NULL) != 0)
 		probe_inherited();
 }
 
@@ -427,20 +442,9 @@ void nl_fd_mark(int fd, uint32_t bit)
 		stash_update(fd, bit, 0);
 		return;
 	}
-	struct nl_fd_slot *s = slot_for(fd, 1);
 	struct stat st;
-	if (!s || nl_sys_fstat(fd, &st) < 0)
-		return;
-	uint32_t old = atomic_load(&s->bits);
-	/* A keep bit set for another file is stale: drop it first. */
-	if ((old & NL_FD_KEEP_BITS) &&
-	    (__atomic_load_n(&s->dev, __ATOMIC_RELAXED) != st.st_dev ||
-	     __atomic_load_n(&s->ino, __ATOMIC_RELAXED) != st.st_ino))
-		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_KEEP_BITS);
-	__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
-	atomic_fetch_or(&s->bits, bit);
-	raise_high_water(fd);
+	if (nl_sys_fstat(fd, &st) == 0)
+		mark_slot(fd, bit, &st);
 }
 
 void nl_fd_unmark(int fd, uint32_t bit)

@@ -89,7 +89,9 @@ static void env_room_give_back(struct env_room *r)
  * process started with (pgroup.h).  Without memory for the copy, envp
  * without the marker: the child is regrouped, its tree just not named
  * later.  One getpid() per attempt: the next attempt of a PATH walk takes
- * the plan and the group decision of this one (sweep.h, pgroup.h). */
+ * the plan and the group decision of this one (sweep.h, pgroup.h).  Last,
+ * the log's pending counts are written: a successful exec takes them away
+ * with the process's memory. */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
 	struct nl_plan pl;                                                   \
 	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
@@ -110,7 +112,8 @@ static void env_room_give_back(struct env_room *r)
 						nl_pgroup_origin(via, path, argv)); \
 		env = nl_pgroup_env_with_marker(room_.room, envp,            \
 						from_ ? marker_ : kept_);    \
-	}
+	}                                                                    \
+	nl_event_flush();
 
 /* After a failed exec: undo the temporary changes (the fds passed, the
  * group moved to: a PATH walk's next exec starts from the same state),

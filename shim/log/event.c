@@ -551,6 +551,30 @@ static void emit_folded(struct nl_event *ev, long long sec)
 	write_event(ev->buf, ev->len, ev->full, 0);
 }
 
+/* Emit's verdict on an event not yet built, when it is sure: over this
+ * second's budget, with nothing in the fold it could repeat (after one
+ * drop in a second the fold holds nothing), the event would be dropped
+ * whatever its fields.  Counted as emit counts it.  The rate counters only
+ * grow outside the fold flag, so the check under it holds. */
+int nl_event_dropped_early(void)
+{
+	int saved = errno, drop = 0;
+	long long sec;
+
+	if (atomic_load(&rate_written) < NL_EVENT_RATE_MAX ||
+	    !nl_event_enabled())
+		return 0;
+	sec = now().tv_sec;
+	if (!atomic_exchange_explicit(&fold_busy, 1, memory_order_acquire)) {
+		drop = atomic_load(&rate_sec) == sec && !fold_valid &&
+		       atomic_load(&rate_written) >= NL_EVENT_RATE_MAX &&
+		       !within_rate(sec);
+		atomic_store_explicit(&fold_busy, 0, memory_order_release);
+	}
+	nl_errno_restore(saved);
+	return drop;
+}
+
 void nl_event_emit(struct nl_event *ev)
 {
 	int saved = errno;

@@ -74,12 +74,16 @@ void nl_event_json_open(struct nl_event *ev, const char *key,
 void nl_event_json_close(struct nl_event *ev, struct nl_jbuf *j, int keep);
 /* Fold, rate-limit and write.  Never fails visibly; never changes errno. */
 void nl_event_emit(struct nl_event *ev);
+/* 1 when the next event is sure to be dropped by the rate limit, counted
+ * as dropped: for callers whose fields cost system calls to gather. */
+int nl_event_dropped_early(void);
 
 /* Whether any output is configured (log != none). */
 int nl_event_enabled(void);
 /* Called in a fork child: reset per-process counters. */
 void nl_event_after_fork(void);
-/* Emit folded repeats still pending (at exit). */
+/* Write folded repeats and the count of dropped lines still pending (at
+ * exit, and before an exec takes the process's memory away). */
 void nl_event_flush(void);
 /* Counters, for tests and the destructor. */
 unsigned long nl_event_dropped(void);

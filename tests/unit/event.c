@@ -584,6 +584,37 @@ Test(event_fold, flush_reports_pending_suppressed)
 	free(text);
 }
 
+/* An event sure to be dropped is told before it is built, and counted as
+ * emit would have counted it; an event that could still fold into the
+ * last line, or that falls in a new second, is not. */
+Test(event_fold, dropped_early_only_when_sure)
+{
+	setup_file_log();
+	nl_event_test_clock(T0, 0);
+	for (int k = 0; k < 100; k++) {
+		cr_assert_not(nl_event_dropped_early(), "within the limit");
+		emit_simple("distinct", k);
+	}
+	cr_assert_eq(nl_event_dropped(), 0);
+	/* The budget is spent, but the next event may repeat the last line
+	 * and fold into its count. */
+	cr_assert_not(nl_event_dropped_early());
+	emit_simple("distinct", 99);
+	cr_assert_not(nl_event_dropped_early());
+	emit_simple("distinct", 100);   /* dropped; the fold ends */
+	cr_assert_eq(nl_event_dropped(), 1);
+	cr_assert(nl_event_dropped_early());
+	cr_assert(nl_event_dropped_early());
+	cr_assert_eq(nl_event_dropped(), 3, "counted as dropped");
+	nl_event_test_clock(T0 + 1, 0);
+	cr_assert_not(nl_event_dropped_early(), "a new second");
+	emit_simple("later", 1);
+	char *text = slurp(log_path);
+	cr_assert_eq(count_with(text, "\"count\":1}"), 1, "%s", text);
+	cr_assert_eq(count_with(text, "\"dropped\":3}"), 1, "%s", text);
+	free(text);
+}
+
 static pid_t fork_and_emit(const char *kind)
 {
 	pid_t pid = fork();

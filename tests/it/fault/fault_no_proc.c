@@ -9,6 +9,8 @@
  *     needs no /proc) and still passes the fds the program meant to pass;
  *   - an fd handed over at start-up, whatever its number, still passes
  *     through the program's exec (found by asking the kernel, not /proc);
+ *   - audit names every fd an exec would leak (the fds are listed by
+ *     asking the kernel; before, without /proc, none was named);
  *   - the read watchdog's holder lookup says it could not look
  *     ("unknown (/proc unavailable)") instead of naming nobody, and the
  *     read itself returns as it would without the shim. */
@@ -78,6 +80,38 @@ Test(fault_no_proc, exec_sweep_works_with_proc_covered_by_tmpfs)
 Test(fault_no_proc, exec_sweep_works_with_proc_unmounted)
 {
 	sweep_without_proc(NS_PROC_UMOUNT);
+}
+
+/* A fork child of a program with 5 fds it would leak, and one more
+ * (fdh_many's junk), execs under audit: a line for each. */
+static void audit_leaks_without_proc(const char *hide)
+{
+	char log[PATH_MAX], env[PATH_MAX + 64], prog[PATH_MAX + 16];
+	snprintf(log, sizeof log, "%s/leaks.log", tmpdir());
+	snprintf(env, sizeof env, "NOLEAK_MODE=audit NOLEAK_LOG=%s", log);
+	snprintf(prog, sizeof prog, "%s none fork 5",
+		 top("build/fixtures/fdh_many"));
+	run_without_proc(hide, env, 1, prog);
+	cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status, r.out, r.err);
+	const char *text = slurp(log);
+	cr_expect_eq(count_lines_with(text, "\"event\":\"fd_leak\""), 6, "%s",
+		     text);
+	for (int fd = 3; fd <= 8; fd++) {
+		char want[64];
+		snprintf(want, sizeof want, "\"fd\":%d,\"kind\":\"chr\"", fd);
+		cr_expect_eq(count_lines_with(text, want), 1,
+			     "no line for fd %d:\n%s", fd, text);
+	}
+}
+
+Test(fault_no_proc, audit_names_leaks_with_proc_covered)
+{
+	audit_leaks_without_proc(NS_PROC_TMPFS);
+}
+
+Test(fault_no_proc, audit_names_leaks_with_proc_unmounted)
+{
+	audit_leaks_without_proc(NS_PROC_UMOUNT);
 }
 
 /* The holder lookup of a read blocked on a pipe a child holds. */
