@@ -63,8 +63,9 @@ void nl_numdir_close(struct nl_numdir *d)
 	d->fd = -1;
 }
 
-static int for_each(const char *path, int skip_own,
-		    void (*fn)(int n, void *ctx), void *ctx)
+__attribute__((noinline)) static int
+for_each(const char *path, int skip_own, void (*fn)(int n, void *ctx),
+	 void *ctx)
 {
 	/* The listing lives in arena memory: callbacks list /proc/PID/fd
 	 * while /proc is being listed, on whatever stack the caller has. */
@@ -99,16 +100,21 @@ int nl_fd_table_past(int n, unsigned long *bits)
 	return r == 0 ? 0 : r == -EBADF ? 1 : -1;
 }
 
-/* Within the arena: 8 KiB of bits, tables of up to 64 Ki fds. */
+/* Within the arena: 8 KiB of bits, tables of up to 64 Ki fds.  The walk's
+ * state lives here too, so that the frame the callbacks run above is
+ * small. */
 #define PROBE_TABLE_MAX (64 * 1024)
 #define PROBE_CHUNK 64
 struct probe {
 	struct pollfd p[PROBE_CHUNK];
 	unsigned long bits[PROBE_TABLE_MAX / (8 * sizeof(long)) + 1];
+	void (*fn)(int fd, void *ctx);
+	void *ctx;
+	int base, end;
 };
 
 /* A number no open fd reaches (the table's size, 64 at least), or -1. */
-static int table_end(struct probe *m)
+__attribute__((noinline)) static int table_end(struct probe *m)
 {
 	for (int end = 64; end <= PROBE_TABLE_MAX; end *= 2) {
 		m->p[0] = (struct pollfd){ .fd = end };
@@ -123,30 +129,36 @@ static int table_end(struct probe *m)
 	return -1;
 }
 
-/* Every number below the table's end, PROBE_CHUNK at a time with one
- * poll() that waits for nothing: a closed one comes back POLLNVAL.  A chunk
- * whose poll fails is given whole. */
-static int for_each_probed(void (*fn)(int fd, void *ctx), void *ctx)
+/* Asks about the numbers of the next chunk with one poll() that waits for
+ * nothing (a closed one comes back POLLNVAL); returns how many.  A chunk
+ * whose poll fails comes back whole. */
+__attribute__((noinline)) static int probe_chunk(struct probe *m)
 {
-	size_t mark = nl_arena_enter();
-	struct probe *m = nl_arena_get(sizeof *m);
-	int end = m ? table_end(m) : -1;
-	for (int base = 0; end >= 0 && base < end; base += PROBE_CHUNK) {
-		int n = end - base < PROBE_CHUNK ? end - base : PROBE_CHUNK;
+	int n = m->end - m->base < PROBE_CHUNK ? m->end - m->base : PROBE_CHUNK;
+	for (int i = 0; i < n; i++)
+		m->p[i] = (struct pollfd){ .fd = m->base + i };
+	if (nl_sys_poll(m->p, (nfds_t)n, 0) < 0)
 		for (int i = 0; i < n; i++)
-			m->p[i] = (struct pollfd){ .fd = base + i };
-		int polled = nl_sys_poll(m->p, (nfds_t)n, 0) >= 0;
-		for (int i = 0; i < n; i++)
-			if (!polled || !(m->p[i].revents & POLLNVAL))
-				fn(base + i, ctx);
-	}
-	nl_arena_leave(mark);
-	return end >= 0 ? 0 : -1;
+			m->p[i].revents = 0;
+	return n;
 }
 
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
 {
-	if (for_each_probed(fn, ctx) == 0)
-		return 0;
-	return for_each("/proc/self/fd", 1, fn, ctx);
+	size_t mark = nl_arena_enter();
+	struct probe *m = nl_arena_get(sizeof *m);
+	if (!m || (m->end = table_end(m)) < 0) {
+		nl_arena_leave(mark);
+		return for_each("/proc/self/fd", 1, fn, ctx);
+	}
+	m->fn = fn;
+	m->ctx = ctx;
+	for (m->base = 0; m->base < m->end; m->base += PROBE_CHUNK) {
+		int n = probe_chunk(m);
+		for (int i = 0; i < n; i++)
+			if (!(m->p[i].revents & POLLNVAL))
+				m->fn(m->base + i, m->ctx);
+	}
+	nl_arena_leave(mark);
+	return 0;
 }

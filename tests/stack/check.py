@@ -74,8 +74,10 @@ START_UP_ENTRY = "constructor"
 # The /proc listers call back: a call to one of them is followed into the
 # callback named at that call site (read from the source line), through
 # the lister's own frames.  (lister -> callback's argument index)
-LISTERS = {"nl_for_each_number": 1, "nl_for_each_open_fd": 0,
-           "nl_for_each_open_fd_light": 0}
+# nl_for_each_open_fd calls back from its own frame (the poll walk) or
+# from for_each's, which both listers reach by a tail call: the callback
+# runs above the larger of the two frames, not both.
+LISTERS = {"nl_for_each_number": 1, "nl_for_each_open_fd": 0}
 LISTER_BODY = "shim/core/fdlist.c:for_each"
 
 # Indirect calls that are not calls through the real-symbol registry:
@@ -85,8 +87,6 @@ EXTERNAL = "EXTERNAL"
 INDIRECT = {
     # The callback: counted at the lister's call site (LISTERS).
     LISTER_BODY: EXTERNAL,
-    # Its stack-buffer twin (start-up); counted with for_each's frame too.
-    "nl_for_each_open_fd_light": EXTERNAL,
     # The program's own handler, called by the shim's trampoline.
     "shim/interpose/signal.c:trampoline": EXTERNAL,
     # The policy key table's parsers.
@@ -116,8 +116,10 @@ REAL_CALL = re.compile(r"\breal\w*\s*\(|\bNL_CALL_REAL\s*\(")
 # Functions every caller reaches by a tail call (a jmp, checked in the
 # library's code): the caller's frame is gone while they run, so a path
 # through one counts the callee's worst instead of the caller's frame plus
-# it.  The read interposers' slow ways (interpose/read.c, READ_SLOW).
-TAIL_CALLED = {"read_slow", "readv_slow", "recv_slow", "recvfrom_slow"}
+# it.  The read interposers' slow ways (interpose/read.c, READ_SLOW), and
+# the /proc listing's body (core/fdlist.c).
+TAIL_CALLED = {"read_slow", "readv_slow", "recv_slow", "recvfrom_slow",
+               "for_each"}
 
 # Frames whose size depends on the caller's own arrays, as in glibc's own
 # implementation of the same call: counted by their fixed part.
@@ -319,7 +321,8 @@ class Graph:
             return lister
         node = "%s(%s)" % (lister, name)
         if node not in self.frames:
-            self.frames[node] = self.frames[lister] + self.frames[LISTER_BODY]
+            self.frames[node] = max(self.frames[lister],
+                                    self.frames[LISTER_BODY])
             self.kinds[node] = "static"
             self.edges[node] = [(title, None)]
         return node
