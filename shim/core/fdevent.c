@@ -8,10 +8,8 @@
 #include "common/sys.h"
 #include "log/json.h"
 
-/* Module paths longer than this are cut. */
-#define NL_MODULE_MAX 512
-
-void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d)
+void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d,
+		 struct nl_site_map *map)
 {
 	size_t mark = nl_arena_enter();
 	nl_fd_describe(fd, d);
@@ -24,12 +22,13 @@ void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d)
 	uintptr_t site = s ? __atomic_load_n(&s->site, __ATOMIC_RELAXED) : 0;
 	uint16_t call = s ? __atomic_load_n(&s->call, __ATOMIC_RELAXED) : 0;
 	nl_event_str(ev, "created_by", site ? nl_call_name(call) : "unseen");
-	char *module = site ? nl_arena_get(NL_MODULE_MAX) : NULL;
+	if (site && !map && (map = nl_arena_get(sizeof *map)))
+		map->hi = 0;
 	uintptr_t off;
-	if (module && nl_site_resolve(site, module, NL_MODULE_MAX, &off) == 0) {
+	if (site && map && nl_site_resolve(site, map, &off) == 0) {
 		char hex[24] = "0x";
 		nl_fmt_hex(hex + 2, sizeof hex - 2, off);
-		nl_event_str(ev, "module", module);
+		nl_event_str(ev, "module", map->module);
 		nl_event_str(ev, "offset", hex);
 	}
 	d->object = "";   /* its memory goes with the bracket */
@@ -65,7 +64,7 @@ void nl_event_fd_withheld(int fd, const struct nl_withheld *w)
 	struct nl_fd_desc d;
 	nl_event_begin(&ev, "fd_leak");
 	nl_event_str(&ev, "action", w->enforce ? "closed" : "would_close");
-	nl_event_fd(&ev, fd, &d);
+	nl_event_fd(&ev, fd, &d, w->sites);
 	nl_event_str(&ev, "via", w->via);
 	nl_event_str(&ev, "target", w->target);
 	nl_event_str(&ev, "argv0", w->argv0);

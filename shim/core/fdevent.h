@@ -6,10 +6,14 @@
 
 #include "log/event.h"
 #include "core/fdinfo.h"
+#include "core/site.h"
 
 /* Adds the fields for fd; fills *d (its kind and end may be used by the
- * caller after; its object is gone). */
-void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d);
+ * caller after; its object is gone).  map: the creating call's module
+ * found last (site.h), kept by a caller describing many fds at once, or
+ * NULL. */
+void nl_event_fd(struct nl_event *ev, int fd, struct nl_fd_desc *d,
+		 struct nl_site_map *map);
 /* Adds "local" and "peer", the addresses of socket fd (those it has). */
 void nl_event_addresses(struct nl_event *ev, int fd);
 
@@ -19,6 +23,7 @@ struct nl_withheld {
 	const char *via;        /* the spawn path: execve, posix_spawn, popen... */
 	const char *target;     /* the new program */
 	const char *argv0;
+	struct nl_site_map *sites;   /* for nl_event_fd, or NULL */
 };
 
 /* One fd_leak event for fd when it would have crossed the exec without the

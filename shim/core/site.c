@@ -22,7 +22,7 @@ static const char *parse_hex(const char *p, uintptr_t *v)
 
 /* One maps line: "start-end perms offset dev inode   path". */
 static int line_holds(const char *line, const char *end, uintptr_t addr,
-		      char *module, size_t cap, uintptr_t *offset)
+		      struct nl_site_map *map)
 {
 	uintptr_t lo, hi, off;
 	const char *p = parse_hex(line, &lo);
@@ -45,11 +45,13 @@ static int line_holds(const char *line, const char *end, uintptr_t addr,
 	while (p < end && *p == ' ')
 		p++;
 	size_t n = (size_t)(end - p);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(module, p, n);
-	module[n] = '\0';
-	*offset = addr - lo + off;
+	if (n >= sizeof map->module)
+		n = sizeof map->module - 1;
+	memcpy(map->module, p, n);
+	map->module[n] = '\0';
+	map->lo = lo;
+	map->hi = hi;
+	map->off = off;
 	return 1;
 }
 
@@ -58,8 +60,8 @@ static int line_holds(const char *line, const char *end, uintptr_t addr,
  * its path cut there. */
 #define NL_MAPS_CHUNK 4096
 
-static int resolve_from(int fd, char *buf, uintptr_t addr, char *module,
-			size_t cap, uintptr_t *offset)
+static int resolve_from(int fd, char *buf, uintptr_t addr,
+			struct nl_site_map *map)
 {
 	size_t have = 0;
 	int skipping = 0;   /* the rest of an overlong line */
@@ -71,7 +73,7 @@ static int resolve_from(int fd, char *buf, uintptr_t addr, char *module,
 		char *line = buf, *nl;
 		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
 			if (!skipping &&
-			    line_holds(line, nl, addr, module, cap, offset))
+			    line_holds(line, nl, addr, map))
 				return 1;
 			skipping = 0;
 			line = nl + 1;
@@ -80,7 +82,7 @@ static int resolve_from(int fd, char *buf, uintptr_t addr, char *module,
 		memmove(buf, line, have);
 		if (have == NL_MAPS_CHUNK) {
 			if (!skipping &&
-			    line_holds(buf, buf + have, addr, module, cap, offset))
+			    line_holds(buf, buf + have, addr, map))
 				return 1;
 			skipping = 1;
 			have = 0;
@@ -88,20 +90,25 @@ static int resolve_from(int fd, char *buf, uintptr_t addr, char *module,
 	}
 }
 
-int nl_site_resolve(uintptr_t addr, char *module, size_t cap,
+int nl_site_resolve(uintptr_t addr, struct nl_site_map *map,
 		    uintptr_t *offset)
 {
-	if (!addr || cap == 0)
+	if (!addr)
 		return -1;
-	size_t mark = nl_arena_enter();
-	char *buf = nl_arena_get(NL_MAPS_CHUNK);
-	int fd = buf ? nl_sys_openat(AT_FDCWD, "/proc/self/maps",
-				     O_RDONLY | O_CLOEXEC, 0) : -1;
-	int found = 0;
-	if (fd >= 0) {
-		found = resolve_from(fd, buf, addr, module, cap, offset);
-		nl_sys_close(fd);
+	int found = addr >= map->lo && addr < map->hi;
+	if (!found) {
+		size_t mark = nl_arena_enter();
+		char *buf = nl_arena_get(NL_MAPS_CHUNK);
+		int fd = buf ? nl_sys_openat(AT_FDCWD, "/proc/self/maps",
+					     O_RDONLY | O_CLOEXEC, 0) : -1;
+		map->hi = 0;
+		if (fd >= 0) {
+			found = resolve_from(fd, buf, addr, map);
+			nl_sys_close(fd);
+		}
+		nl_arena_leave(mark);
 	}
-	nl_arena_leave(mark);
+	if (found)
+		*offset = addr - map->lo + map->off;
 	return found ? 0 : -1;
 }

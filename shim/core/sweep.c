@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "log/arena.h"
 #include "log/event.h"
 #include "core/fdevent.h"
 #include "core/fdintent.h"
@@ -330,19 +331,34 @@ void nl_plan_release(struct nl_plan *pl)
 
 /* --- logging --- */
 
+/* In arena memory, off the exec path's 1 KiB of stack. */
+struct leak_walk {
+	const struct nl_plan *pl;
+	struct nl_withheld w;
+	struct nl_site_map sites;
+};
+
 static void maybe_log_leak(int fd, void *ctx)
 {
-	const struct nl_plan *pl = ctx;
-	struct nl_withheld w = { pl->enforce, pl->via, pl->target, pl->argv0 };
-	if (fd > 2 && !nl_plan_keeps(pl, fd))
-		nl_event_fd_withheld(fd, &w);
+	const struct leak_walk *lw = ctx;
+	if (fd > 2 && !nl_plan_keeps(lw->pl, fd))
+		nl_event_fd_withheld(fd, &lw->w);
 }
 
 void nl_plan_log_leaks(const struct nl_plan *pl)
 {
 	if (!pl->active || !nl_event_enabled())
 		return;
-	nl_for_each_open_fd(maybe_log_leak, (void *)pl);
+	size_t mark = nl_arena_enter();
+	struct leak_walk *lw = nl_arena_get(sizeof *lw);
+	if (lw) {
+		lw->pl = pl;
+		lw->w = (struct nl_withheld){ pl->enforce, pl->via, pl->target,
+					      pl->argv0, &lw->sites };
+		lw->sites.hi = 0;
+		nl_for_each_open_fd(maybe_log_leak, lw);
+	}
+	nl_arena_leave(mark);
 }
 
 /* --- changing flags --- */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "log/arena.h"
 #include "log/event.h"
 #include "core/fdevent.h"
 #include "core/fdlist.h"
@@ -39,6 +40,7 @@ static int count_threads(void)
 
 struct inherit_ctx {
 	int threads;
+	struct nl_site_map *sites;   /* nl_event_fd's, for the whole walk */
 };
 
 static void log_if_held(int fd, void *arg)
@@ -53,9 +55,21 @@ static void log_if_held(int fd, void *arg)
 	struct nl_event ev;
 	struct nl_fd_desc d;
 	nl_event_begin(&ev, "fork_inherit");
-	nl_event_fd(&ev, fd, &d);
+	nl_event_fd(&ev, fd, &d, ctx->sites);
 	nl_event_int(&ev, "threads", ctx->threads);
 	nl_event_emit(&ev);
+}
+
+/* Pipes and sockets this fork child holds, each its own fork_inherit
+ * event (audit, when the parent had other threads). */
+static void log_held(struct inherit_ctx *ctx)
+{
+	size_t mark = nl_arena_enter();
+	ctx->sites = nl_arena_get(sizeof *ctx->sites);
+	if (ctx->sites)
+		ctx->sites->hi = 0;
+	nl_for_each_open_fd(log_if_held, ctx);
+	nl_arena_leave(mark);
 }
 
 static int audit_logging(void)
@@ -69,7 +83,7 @@ NL_EXPORT pid_t fork(void)
 {
 	nl_enter();
 	nl_real_resolve_all();
-	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1 };
+	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
 	nl_exec_attempts_forget();
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
@@ -77,7 +91,7 @@ NL_EXPORT pid_t fork(void)
 		nl_after_fork_child();
 		nl_shell_after_fork();
 		if (ctx.threads > 1)
-			nl_for_each_open_fd(log_if_held, &ctx);
+			log_held(&ctx);
 	} else if (pid > 0) {
 		nl_pgroup_tick();
 	}

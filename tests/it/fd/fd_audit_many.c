@@ -9,6 +9,9 @@
  *    calls (its /proc link, fstat, the creating call's module): an fd
  *    whose line would be dropped anyway is not described.  Counted in
  *    readlinkat calls on /proc/self/fd/N: 1,001 before, one per line now.
+ *  - The creating calls' module is looked up once for the walk, not once
+ *    per line: /proc/self/maps was read 100 times, now once (the fds were
+ *    all made by calls in one program).
  *
  * Rows: exec in place, fork + execve, posix_spawn (its child shares its
  * parent's memory, as a vfork child does), vfork + execve 20 times. */
@@ -90,13 +93,16 @@ Test(fd_audit_many, a_dropped_line_costs_no_description)
 		 "LD_PRELOAD=%s NOLEAK_MODE=audit NOLEAK_PGROUP=never "
 		 "NOLEAK_LOG=%s/traced.log exec %s none fork %d",
 		 shim_path(), tmpdir(), top("build/fixtures/fdh_many"), N);
-	const char *trace = trace_calls("readlinkat", cmd);
+	const char *trace = trace_calls("readlinkat,openat", cmd);
 	int described = count_lines_with(trace, "\"/proc/self/fd/");
+	int maps = count_lines_with(trace, "\"/proc/self/maps\"");
 	cr_expect_leq(described, MAX_DESCRIBED,
 		      "%d fds described for at most 100 lines a second",
 		      described);
 	cr_expect_geq(described, 100, "the lines within the limit: %d",
 		      described);
+	cr_expect_leq(maps, 2, "/proc/self/maps read %d times for the sites "
+		      "of one program", maps);
 }
 
 /* The fds are listed without /proc while the fd table has at most 64 Ki
