@@ -63,21 +63,28 @@ void nl_numdir_close(struct nl_numdir *d)
 	d->fd = -1;
 }
 
+static int for_each_probed(void (*fn)(int fd, void *ctx), void *ctx);
+
+/* own_fds: path is /proc/self/fd, skip the fd that lists it, and without
+ * /proc ask the kernel instead (a tail call: the callbacks run above one
+ * body's frame or the other's). */
 __attribute__((noinline)) static int
-for_each(const char *path, int skip_own, void (*fn)(int n, void *ctx),
+for_each(const char *path, int own_fds, void (*fn)(int n, void *ctx),
 	 void *ctx)
 {
 	/* The listing lives in arena memory: callbacks list /proc/PID/fd
 	 * while /proc is being listed, on whatever stack the caller has. */
 	size_t mark = nl_arena_enter();
 	struct nl_numdir *d = nl_arena_get(sizeof *d);
-	int r = d ? nl_numdir_open(d, path, skip_own) : -1;
+	int r = d ? nl_numdir_open(d, path, own_fds) : -1;
 	if (r == 0) {
 		for (int num; (num = nl_numdir_next(d)) >= 0;)
 			fn(num, ctx);
 		nl_numdir_close(d);
 	}
 	nl_arena_leave(mark);
+	if (r != 0 && own_fds)
+		return for_each_probed(fn, ctx);
 	return r;
 }
 
@@ -97,7 +104,7 @@ int nl_fd_table_past(int n, unsigned long *bits)
 	bits[n / per] = 1UL << (n % per);
 	struct timeval now = { 0, 0 };
 	int r = nl_sys_select(n + 1, (fd_set *)bits, NULL, NULL, &now);
-	return r == 0 ? 0 : r == -EBADF ? 1 : -1;
+	return r == 0 ? 0 : r == -EBADF ? 1 : r > 0 ? 2 : -1;
 }
 
 /* Within the arena: 8 KiB of bits, tables of up to 64 Ki fds.  The walk's
@@ -113,52 +120,63 @@ struct probe {
 	int base, end;
 };
 
-/* A number no open fd reaches (the table's size, 64 at least), or -1. */
+/* A number no open fd reaches (the table's size, 64 at least), or -1.
+ * Whether `end` itself is open is asked with fcntl(), which sees every
+ * open fd; poll() calls an O_PATH fd closed. */
 __attribute__((noinline)) static int table_end(struct probe *m)
 {
 	for (int end = 64; end <= PROBE_TABLE_MAX; end *= 2) {
-		m->p[0] = (struct pollfd){ .fd = end };
-		if (nl_sys_poll(m->p, 1, 0) < 0)
-			return -1;
-		if (!(m->p[0].revents & POLLNVAL))
+		if (nl_sys_fcntl(end, F_GETFD, 0) >= 0)
 			continue;   /* end is open: the table is larger */
 		int past = nl_fd_table_past(end, m->bits);
-		if (past <= 0)
-			return past == 0 ? end : -1;
+		if (past == 0)
+			return end;
+		if (past < 0)
+			return -1;
 	}
 	return -1;
 }
 
 /* Asks about the numbers of the next chunk with one poll() that waits for
- * nothing (a closed one comes back POLLNVAL); returns how many.  A chunk
- * whose poll fails comes back whole. */
+ * nothing; returns how many.  POLLNVAL is a closed fd or an O_PATH one,
+ * which poll() does not look at: those numbers are asked again with
+ * fcntl(), and so are all of a chunk whose poll fails. */
 __attribute__((noinline)) static int probe_chunk(struct probe *m)
 {
 	int n = m->end - m->base < PROBE_CHUNK ? m->end - m->base : PROBE_CHUNK;
 	for (int i = 0; i < n; i++)
 		m->p[i] = (struct pollfd){ .fd = m->base + i };
-	if (nl_sys_poll(m->p, (nfds_t)n, 0) < 0)
-		for (int i = 0; i < n; i++)
-			m->p[i].revents = 0;
+	int polled = nl_sys_poll(m->p, (nfds_t)n, 0) >= 0;
+	for (int i = 0; i < n; i++)
+		if (!polled || (m->p[i].revents & POLLNVAL))
+			m->p[i].revents = nl_sys_fcntl(m->base + i, F_GETFD, 0) >= 0
+						  ? 0 : POLLNVAL;
 	return n;
+}
+
+/* Without /proc (a chroot, a sandbox): slower, as closed numbers below the
+ * table's end cost a system call each, but as exact. */
+__attribute__((noinline)) static int
+for_each_probed(void (*fn)(int fd, void *ctx), void *ctx)
+{
+	size_t mark = nl_arena_enter();
+	struct probe *m = nl_arena_get(sizeof *m);
+	int r = m && (m->end = table_end(m)) >= 0 ? 0 : -1;
+	if (r == 0) {
+		m->fn = fn;
+		m->ctx = ctx;
+		for (m->base = 0; m->base < m->end; m->base += PROBE_CHUNK) {
+			int n = probe_chunk(m);
+			for (int i = 0; i < n; i++)
+				if (!(m->p[i].revents & POLLNVAL))
+					m->fn(m->base + i, m->ctx);
+		}
+	}
+	nl_arena_leave(mark);
+	return r;
 }
 
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx)
 {
-	size_t mark = nl_arena_enter();
-	struct probe *m = nl_arena_get(sizeof *m);
-	if (!m || (m->end = table_end(m)) < 0) {
-		nl_arena_leave(mark);
-		return for_each("/proc/self/fd", 1, fn, ctx);
-	}
-	m->fn = fn;
-	m->ctx = ctx;
-	for (m->base = 0; m->base < m->end; m->base += PROBE_CHUNK) {
-		int n = probe_chunk(m);
-		for (int i = 0; i < n; i++)
-			if (!(m->p[i].revents & POLLNVAL))
-				m->fn(m->base + i, m->ctx);
-	}
-	nl_arena_leave(mark);
-	return 0;
+	return for_each("/proc/self/fd", 1, fn, ctx);
 }

@@ -8,22 +8,22 @@
 int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),
 		       void *ctx);
 
-/* fn(fd, ctx) for every open fd.  While the fd table is at most 64 Ki
- * slots, without /proc: a first look into /proc/self costs a process tens
- * of microseconds, and listing /proc/self/fd makes the kernel build (and
- * at exit tear down) an entry per fd.  The table's size comes from
- * nl_fd_table_past() by doubling from 64, then every number below it is
- * asked about with poll().  fn may be called for a number that is closed
- * by then (a poll that failed gives its numbers whole): it asks the fd
- * itself.  Returns 0, or -1 when the fds could not be listed. */
+/* The same for /proc/self/fd: every open fd (not the one used to list).
+ * Without /proc, every number below the fd table's size (found with
+ * nl_fd_table_past() by doubling from 64, up to 64 Ki) is asked about:
+ * with poll(), and a number it calls closed with fcntl() (poll() does not
+ * look at O_PATH fds).  fn may be called for a number that is closed by
+ * then: it asks the fd itself.  Returns 0, or -1 when the fds could not be
+ * listed. */
 int nl_for_each_open_fd(void (*fn)(int fd, void *ctx), void *ctx);
 
-/* Whether the fd table reaches past n, a closed number.  select() looks
- * only at the numbers within the table, and fails with EBADF for a closed
- * one there; the kernel sizes a table to a power of two, 64 at least.
- * 1 when it does, 0 when it does not (no fd above n is open), -1 when the
- * call fails otherwise (a seccomp filter, an emulated kernel).  bits: room
- * for n + 1 bits. */
+/* Whether the fd table reaches past n: select() looks only at the numbers
+ * within the table, and fails with EBADF for a closed one there; the
+ * kernel sizes a table to a power of two, 64 at least.  1 when it does (n
+ * is closed), 0 when it does not (no fd above n is open), 2 when n is open
+ * (an O_PATH fd, which poll() calls closed; kernels before 5.17 answer 0
+ * for it), -1 when the call fails otherwise (a seccomp filter, an emulated
+ * kernel).  bits: room for n + 1 bits. */
 int nl_fd_table_past(int n, unsigned long *bits);
 
 /* The same as an iteration, for scans that nest (culprit.c): no frame per

@@ -16,6 +16,7 @@
 #include "init.h"
 #include "log/arena.h"
 #include "log/event.h"
+#include "log/output.h"
 #include "core/fdevent.h"
 #include "core/fdlist.h"
 #include "core/fdtable.h"
@@ -47,8 +48,10 @@ static void log_if_held(int fd, void *arg)
 {
 	struct inherit_ctx *ctx = arg;
 	struct stat st;
-	/* What the parent was handed at start-up is not this program's leak. */
+	/* What the parent was handed at start-up is not this program's leak,
+	 * nor is the log's own socket. */
 	if (fd <= 2 || (nl_fd_keep_bits(fd) & NL_FD_INHERITED) ||
+	    nl_out_fd_is_ours(fd) ||
 	    nl_sys_fstat(fd, &st) < 0 ||
 	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		return;

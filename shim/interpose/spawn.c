@@ -63,7 +63,6 @@
 #include "core/pgroup.h"
 #include "core/sweep.h"
 #include "interpose/spawn.h"
-#include "log/event.h"
 #include "log/json.h"
 
 extern char **environ;
@@ -454,7 +453,6 @@ static int spawn_child(void *arg)
 		nl_plan_exec(&pl, a->via, a->file, a->argv, a->envp, a->keep,
 			     n_keep);
 		nl_sweep_before_exec(&pl);
-		nl_event_flush();   /* exec.c: PREPARE_EXEC */
 		nl_ksigset mask = a->oldmask;
 		if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
 			memcpy(&mask, ATTR_SIGMASK(attr), sizeof mask);

@@ -502,9 +502,14 @@ static void flush_repeats(void)
 
 static void report_suppressed(void)
 {
-	unsigned long n = atomic_exchange(&rate_dropped, 0);
 	struct nl_event *notice = &fold.notice;
+	unsigned long n;
 
+	/* A child sharing our memory (vfork) leaves the count to the parent:
+	 * the line bears the writer's pid. */
+	if (!atomic_load(&rate_dropped) || nl_out_fd_foreign())
+		return;
+	n = atomic_exchange(&rate_dropped, 0);
 	if (!n)
 		return;
 	nl_event_begin(notice, "suppressed");
@@ -549,6 +554,45 @@ static void emit_folded(struct nl_event *ev, long long sec)
 		return;
 	remember(ev, sec);
 	write_event(ev->buf, ev->len, ev->full, 0);
+}
+
+/* Before an exec, what a successful one would take away: the count of
+ * folded repeats and of dropped lines.  A program that retries a failing
+ * exec in a loop must not write a line per attempt, so at most
+ * NL_EXEC_FLUSH_MAX times a second; and the fold goes on (its last line
+ * stays the reference, so repeats after a failed exec fold again). */
+#define NL_EXEC_FLUSH_MAX 10
+static long long exec_flush_sec NL_FORK_DATA = LLONG_MIN;
+static int exec_flushes NL_FORK_DATA;
+
+void nl_event_before_exec(void)
+{
+	int saved = errno;
+	long long sec;
+
+	/* Nothing has gone through the fold since start-up or fork. */
+	if (atomic_load(&rate_sec) == LLONG_MIN || !nl_event_enabled())
+		goto out;
+	sec = now().tv_sec;
+	if (atomic_exchange_explicit(&fold_busy, 1, memory_order_acquire))
+		goto out;
+	if ((fold_valid && fold_repeats) || atomic_load(&rate_dropped)) {
+		if (exec_flush_sec != sec) {
+			exec_flush_sec = sec;
+			exec_flushes = 0;
+		}
+		if (exec_flushes < NL_EXEC_FLUSH_MAX) {
+			exec_flushes++;
+			if (fold_valid && fold_repeats)
+				write_event(fold.last.buf, fold.last.len,
+					    fold.last.full, fold_repeats);
+			fold_repeats = 0;
+			report_suppressed();
+		}
+	}
+	atomic_store_explicit(&fold_busy, 0, memory_order_release);
+out:
+	nl_errno_restore(saved);
 }
 
 /* Emit's verdict on an event not yet built, when it is sure: over this
@@ -641,6 +685,8 @@ void nl_event_after_fork(void)
 		atomic_store(&rate_dropped, 0);
 	if (atomic_load(&dropped_total))
 		atomic_store(&dropped_total, 0);
+	if (exec_flush_sec != LLONG_MIN)
+		exec_flush_sec = LLONG_MIN;
 	if (atomic_load(&host_state) == 1)
 		atomic_store(&host_state, 0);
 	if (atomic_load(&fold_busy))

@@ -83,8 +83,12 @@ int nl_event_enabled(void);
 /* Called in a fork child: reset per-process counters. */
 void nl_event_after_fork(void);
 /* Write folded repeats and the count of dropped lines still pending (at
- * exit, and before an exec takes the process's memory away). */
+ * exit). */
 void nl_event_flush(void);
+/* The same before an exec takes the process's memory away, at most 10
+ * times a second; only in the process whose state this is (not in a vfork
+ * child, whose parent keeps the counts and writes them itself). */
+void nl_event_before_exec(void);
 /* Counters, for tests and the destructor. */
 unsigned long nl_event_dropped(void);
 

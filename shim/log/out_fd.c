@@ -52,6 +52,12 @@ static int counting(void)
 							memory_order_relaxed);
 }
 
+int nl_out_fd_foreign(void)
+{
+	return owner && nl_sys_getpid() != atomic_load_explicit(owner,
+							memory_order_relaxed);
+}
+
 /* The number is o's from now on; closers look at it from here. */
 static void publish(struct nl_out_fd *o, int fd)
 {
@@ -209,6 +215,10 @@ int nl_out_fd_get(struct nl_out_fd *o)
 	same = same_identity(o, fd);
 	if (same)
 		return same > 0 ? fd : -1;   /* unknown: not used this time */
+	/* A process sharing our memory: the number is its own, the parent's
+	 * fd stays the output's. */
+	if (nl_out_fd_foreign())
+		return -1;
 	/* Someone else's file now: forget it, unless another thread already
 	 * replaced it with a fresh one, or is replacing the file under the
 	 * number right now (nl_out_fd_replace, with the flag held). */
@@ -217,6 +227,17 @@ int nl_out_fd_get(struct nl_out_fd *o)
 	atomic_compare_exchange_strong(&o->fd, &fd, -1);
 	atomic_store(&o->busy, 0);
 	return -1;
+}
+
+int nl_out_fd_is_ours(int fd)
+{
+	if (fd < atomic_load_explicit(&nl_out_fd_low, memory_order_relaxed))
+		return 0;
+	for (int i = 0; i < NL_OUT_SLOTS; i++)
+		if (atomic_load(&nl_out_fds[i].fd) == fd &&
+		    same_identity(&nl_out_fds[i], fd) > 0)
+			return 1;
+	return 0;
 }
 
 /* The highest free slot below the fd limit, for a process whose limit is

@@ -356,13 +356,16 @@ static struct nl_out_fd *open_transient(const char *path, unsigned key,
 static struct nl_out_fd *log_fd_for(const char *path, int *fd)
 {
 	unsigned key = destination_key(path);
-	int rotate = 0;
+	int rotate = 0, foreign;
 
 	*fd = nl_out_fd_get(log_fd);
-	if (*fd >= 0 && atomic_load(&log_key) == key && !(rotate = rotated(path)))
-		return log_fd;
-	if (atomic_exchange(&log_fd->busy, 1)) {
-		if (!rotate)
+	if (*fd >= 0 && atomic_load(&log_key) == key &&
+	    (!(rotate = rotated(path)) || nl_out_fd_foreign()))
+		return log_fd;   /* a rotation is the owner's to follow */
+	/* A child sharing our memory never changes the output's fd. */
+	if ((foreign = nl_out_fd_foreign()) ||
+	    atomic_exchange(&log_fd->busy, 1)) {
+		if (foreign || !rotate)
 			return open_transient(path, key, fd);
 		/* The file in hand is still ours: look again next time. */
 		atomic_store(&rotate_checked_ns, 0);

@@ -418,7 +418,7 @@ static struct nl_out_fd *journal_socket(int *fd)
 	*fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (*fd < 0)
 		return NULL;
-	if (atomic_exchange(&sock->busy, 1))
+	if (nl_out_fd_foreign() || atomic_exchange(&sock->busy, 1))
 		return nl_out_fd_transient(*fd, fd);
 	*fd = nl_out_fd_adopt(sock, *fd);
 	atomic_store(&sock->busy, 0);

@@ -119,7 +119,7 @@ static struct nl_out_fd *log_socket(int *fd)
 	*fd = nl_out_fd_get(sock);
 	if (*fd >= 0 && atomic_load(&connected))
 		return sock;
-	if (atomic_exchange(&sock->busy, 1))
+	if (nl_out_fd_foreign() || atomic_exchange(&sock->busy, 1))
 		return transient_socket(fd);
 	*fd = socket_locked();
 	atomic_store(&sock->busy, 0);

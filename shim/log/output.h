@@ -90,6 +90,9 @@ extern atomic_int nl_out_fd_low __attribute__((visibility("hidden")));
 /* The fd when it is still the one we opened, else -1 (and it is forgotten,
  * unless o->busy is held: then it is only skipped). */
 int nl_out_fd_get(struct nl_out_fd *o);
+/* Whether fd is an output's fd, still holding the file the shim opened:
+ * for walks over the process's fds that must leave the shim's own out. */
+int nl_out_fd_is_ours(int fd);
 /* Hold fd, just returned by nl_out_fd_get(), for one write: 1 held, 0 used
  * without a count (a foreign process, see above), -1 retired meanwhile
  * (skip the write).  Release with what it returned. */
@@ -105,6 +108,11 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
 }
+/* Whether the caller is a process other than the one that counts (a vfork
+ * or posix_spawn child sharing its memory): it writes a line through a
+ * transient fd of its own when the output's is not usable, and never
+ * changes which fd the output has. */
+int nl_out_fd_foreign(void);
 /* The process that counts: the one whose pid *pid holds (init's, updated
  * in each fork child; NULL: none). */
 void nl_out_fd_owner(const _Atomic int *pid);

@@ -74,11 +74,12 @@ START_UP_ENTRY = "constructor"
 # The /proc listers call back: a call to one of them is followed into the
 # callback named at that call site (read from the source line), through
 # the lister's own frames.  (lister -> callback's argument index)
-# nl_for_each_open_fd calls back from its own frame (the poll walk) or
-# from for_each's, which both listers reach by a tail call: the callback
-# runs above the larger of the two frames, not both.
+# The callback runs in the lister's body: for_each (the /proc listing) or,
+# for nl_for_each_open_fd without /proc, for_each_probed; counted above
+# the lister's frame and the larger of the two.
 LISTERS = {"nl_for_each_number": 1, "nl_for_each_open_fd": 0}
-LISTER_BODY = "shim/core/fdlist.c:for_each"
+LISTER_BODIES = ("shim/core/fdlist.c:for_each",
+                 "shim/core/fdlist.c:for_each_probed")
 
 # Indirect calls that are not calls through the real-symbol registry:
 # caller -> the functions (graph titles) it may call, or EXTERNAL (code
@@ -86,7 +87,7 @@ LISTER_BODY = "shim/core/fdlist.c:for_each"
 EXTERNAL = "EXTERNAL"
 INDIRECT = {
     # The callback: counted at the lister's call site (LISTERS).
-    LISTER_BODY: EXTERNAL,
+    LISTER_BODIES[0]: EXTERNAL, LISTER_BODIES[1]: EXTERNAL,
     # The program's own handler, called by the shim's trampoline.
     "shim/interpose/signal.c:trampoline": EXTERNAL,
     # The policy key table's parsers.
@@ -116,10 +117,8 @@ REAL_CALL = re.compile(r"\breal\w*\s*\(|\bNL_CALL_REAL\s*\(")
 # Functions every caller reaches by a tail call (a jmp, checked in the
 # library's code): the caller's frame is gone while they run, so a path
 # through one counts the callee's worst instead of the caller's frame plus
-# it.  The read interposers' slow ways (interpose/read.c, READ_SLOW), and
-# the /proc listing's body (core/fdlist.c).
-TAIL_CALLED = {"read_slow", "readv_slow", "recv_slow", "recvfrom_slow",
-               "for_each"}
+# it.  The read interposers' slow ways (interpose/read.c, READ_SLOW).
+TAIL_CALLED = {"read_slow", "readv_slow", "recv_slow", "recvfrom_slow"}
 
 # Frames whose size depends on the caller's own arrays, as in glibc's own
 # implementation of the same call: counted by their fixed part.
@@ -321,8 +320,8 @@ class Graph:
             return lister
         node = "%s(%s)" % (lister, name)
         if node not in self.frames:
-            self.frames[node] = max(self.frames[lister],
-                                    self.frames[LISTER_BODY])
+            self.frames[node] = self.frames[lister] + max(
+                self.frames[b] for b in LISTER_BODIES)
             self.kinds[node] = "static"
             self.edges[node] = [(title, None)]
         return node

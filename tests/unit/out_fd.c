@@ -237,3 +237,17 @@ Test(out_fd, rotation_keeps_the_number)
 	cr_assert_eq(nl_out_fd_get(o), fd);
 	cr_assert_eq(atomic_load(&o->users), 0);
 }
+
+/* A walk over the process's fds (a threaded fork's inherited pipes and
+ * sockets) leaves the shim's own out: the number while it holds the
+ * shim's file, not once the program took it. */
+Test(out_fd, the_shim_knows_its_own_fds)
+{
+	int fd = adopt_log(), mine = open_file("program");
+	cr_expect(nl_out_fd_is_ours(fd));
+	cr_expect_not(nl_out_fd_is_ours(mine));
+	cr_expect_not(nl_out_fd_is_ours(2));
+	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	cr_assert_eq(dup2(mine, fd), fd);
+	cr_expect_not(nl_out_fd_is_ours(fd), "the program's file now");
+}

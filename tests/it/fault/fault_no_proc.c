@@ -83,24 +83,37 @@ Test(fault_no_proc, exec_sweep_works_with_proc_unmounted)
 }
 
 /* A fork child of a program with 5 fds it would leak, and one more
- * (fdh_many's junk), execs under audit: a line for each. */
+ * (fdh_many's junk, /dev/null), execs under audit: a line for each.  The
+ * five are /dev/null, or O_PATH fds of "/", which poll() does not see. */
 static void audit_leaks_without_proc(const char *hide)
 {
-	char log[PATH_MAX], env[PATH_MAX + 64], prog[PATH_MAX + 16];
-	snprintf(log, sizeof log, "%s/leaks.log", tmpdir());
-	snprintf(env, sizeof env, "NOLEAK_MODE=audit NOLEAK_LOG=%s", log);
-	snprintf(prog, sizeof prog, "%s none fork 5",
-		 top("build/fixtures/fdh_many"));
-	run_without_proc(hide, env, 1, prog);
-	cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status, r.out, r.err);
-	const char *text = slurp(log);
-	cr_expect_eq(count_lines_with(text, "\"event\":\"fd_leak\""), 6, "%s",
-		     text);
-	for (int fd = 3; fd <= 8; fd++) {
-		char want[64];
-		snprintf(want, sizeof want, "\"fd\":%d,\"kind\":\"chr\"", fd);
-		cr_expect_eq(count_lines_with(text, want), 1,
-			     "no line for fd %d:\n%s", fd, text);
+	static const struct {
+		const char *form, *kind;
+	} rows[] = {
+		{ "none", "chr" },
+		{ "opath", "dir" },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char log[PATH_MAX], env[PATH_MAX + 64], prog[PATH_MAX + 16];
+		snprintf(log, sizeof log, "%s/leaks-%s.log", tmpdir(),
+			 rows[i].form);
+		snprintf(env, sizeof env, "NOLEAK_MODE=audit NOLEAK_LOG=%s", log);
+		snprintf(prog, sizeof prog, "%s %s fork 5",
+			 top("build/fixtures/fdh_many"), rows[i].form);
+		run_without_proc(hide, env, 1, prog);
+		cr_assert_eq(exit_code(&r), 0, "status %d: %s%s", r.status,
+			     r.out, r.err);
+		const char *text = slurp(log);
+		cr_expect_eq(count_lines_with(text, "\"event\":\"fd_leak\""), 6,
+			     "%s: %s", rows[i].form, text);
+		for (int fd = 3; fd <= 8; fd++) {
+			char want[64];
+			snprintf(want, sizeof want, "\"fd\":%d,\"kind\":\"%s\"",
+				 fd, fd == 8 ? "chr" : rows[i].kind);
+			cr_expect_eq(count_lines_with(text, want), 1,
+				     "%s: no line for fd %d:\n%s",
+				     rows[i].form, fd, text);
+		}
 	}
 }
 

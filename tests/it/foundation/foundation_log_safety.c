@@ -180,6 +180,24 @@ Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
 		      "log: %s", text);
 }
 
+/* A child sharing the program's memory (posix_spawn's, vfork's) whose
+ * own fd under the log's number is another file writes its line through
+ * an fd of its own: the output's fd stays the parent's.  When the child
+ * made its fd the output's, the parent no longer knew its own, and opened
+ * the log once more after each spawn. */
+Test(foundation_log_safety, a_spawn_child_leaves_the_parent_s_log_fd)
+{
+	const char *log = path_in_dir("events.log");
+	char *argv[] = { (char *)found_log(), "spawn", (char *)log, NULL };
+	cr_assert_eq(run(&r, argv, event_env(log), 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "log_fds=1\n"), "%s", r.out);
+	const char *text = slurp(log);
+	cr_expect_eq(count_lines_with(text, "\"via\":\"posix_spawn\""), 3,
+		     "the children's lines: %s", text);
+}
+
 /* Another thread takes the log's number over (dup2, dup3, close or
  * close_range or closefrom and F_DUPFD) again and again while events are
  * written: found_log_race stops at the first log line in its own file.  A
