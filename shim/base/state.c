@@ -9,5 +9,6 @@ const struct nl_policy nl_pass_through = { .mode = NL_MODE_OFF };
 
 int nl_in_foreign_child(void)
 {
-	return nl_foreign_pid(nl_sys_getpid());
+	pid_t pid = atomic_load_explicit(&nl_proc.pid, memory_order_relaxed);
+	return nl_sys_getpid() != pid;
 }

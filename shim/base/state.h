@@ -67,10 +67,5 @@ static inline int nl_fd_policy_active(void)
  * forking: it shares (or may share) the parent's memory, so it must only
  * read the shim's tables.  Costs one getpid(); use on rare paths only. */
 int nl_in_foreign_child(void) NL_HIDDEN;
-/* The same for a caller that has its pid (getpid()) already. */
-static inline int nl_foreign_pid(pid_t self)
-{
-	return self != atomic_load_explicit(&nl_proc.pid, memory_order_relaxed);
-}
 
 #endif

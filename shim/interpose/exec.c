@@ -91,7 +91,7 @@ static void env_room_give_back(struct env_room *r)
  * later.  One getpid() per attempt: the next attempt of a PATH walk takes
  * the plan and the group decision of this one (sweep.h, pgroup.h).  Last,
  * the log's pending counts are written: a successful exec takes them away
- * with the process's memory (not a vfork child's: they are its parent's). */
+ * with the process's memory. */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
 	struct nl_plan pl;                                                   \
 	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
@@ -113,8 +113,7 @@ static void env_room_give_back(struct env_room *r)
 		env = nl_pgroup_env_with_marker(room_.room, envp,            \
 						from_ ? marker_ : kept_);    \
 	}                                                                    \
-	if (self_ && !nl_foreign_pid(self_))                                 \
-		nl_event_before_exec();
+	nl_event_before_exec();
 
 /* After a failed exec: undo the temporary changes (the fds passed, the
  * group moved to: a PATH walk's next exec starts from the same state),

@@ -559,9 +559,10 @@ static void emit_folded(struct nl_event *ev, long long sec)
 /* Before an exec, what a successful one would take away: the count of
  * folded repeats and of dropped lines.  A program that retries a failing
  * exec in a loop must not write a line per attempt, so at most
- * NL_EXEC_FLUSH_MAX times a second; and the fold goes on (its last line
+ * NL_EXEC_FLUSH_MAX times a second (a PATH walk by the program, one exec
+ * per directory, stays well within it); and the fold goes on (its last line
  * stays the reference, so repeats after a failed exec fold again). */
-#define NL_EXEC_FLUSH_MAX 10
+#define NL_EXEC_FLUSH_MAX NL_EVENT_RATE_MAX
 static long long exec_flush_sec NL_FORK_DATA = LLONG_MIN;
 static int exec_flushes NL_FORK_DATA;
 
@@ -570,8 +571,10 @@ void nl_event_before_exec(void)
 	int saved = errno;
 	long long sec;
 
-	/* Nothing has gone through the fold since start-up or fork. */
-	if (atomic_load(&rate_sec) == LLONG_MIN || !nl_event_enabled())
+	/* Nothing has gone through the fold since start-up or fork; or a
+	 * child sharing our memory, whose parent keeps and writes these. */
+	if (atomic_load(&rate_sec) == LLONG_MIN || !nl_event_enabled() ||
+	    nl_out_fd_foreign())
 		goto out;
 	sec = now().tv_sec;
 	if (atomic_exchange_explicit(&fold_busy, 1, memory_order_acquire))

@@ -9,6 +9,7 @@
  * and before each use its identity is checked again, for those it does not
  * see. */
 #include <limits.h>
+#include <linux/kcmp.h>
 
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -54,8 +55,19 @@ static int counting(void)
 
 int nl_out_fd_foreign(void)
 {
-	return owner && nl_sys_getpid() != atomic_load_explicit(owner,
-							memory_order_relaxed);
+	pid_t self, own;
+
+	if (!owner)
+		return 0;
+	self = nl_sys_getpid();
+	own = atomic_load_explicit(owner, memory_order_relaxed);
+	/* Another pid: a child sharing the counting process's memory, or a
+	 * fork the shim did not see (daemon(3), _Fork), which has memory of
+	 * its own and goes on as the process it copied.  kcmp() tells them
+	 * apart; where it cannot (no CONFIG_KCMP, a seccomp filter, the
+	 * parent gone), the fork's answer. */
+	return self != own &&
+	       nl_sys6(SYS_kcmp, self, own, KCMP_VM, 0, 0, 0) == 0;
 }
 
 /* The number is o's from now on; closers look at it from here. */
@@ -345,6 +357,15 @@ void nl_out_fd_close(struct nl_out_fd *o)
 		close_own(o, fd);
 }
 
+/* A child sharing our memory writes a line through an fd of its own that
+ * no table holds: in a published slot, a fork by one of its parent's
+ * threads would take it for a transient fd of a thread that is gone, and
+ * close that number in its child.  The parent's thread is stopped in
+ * vfork() while the child runs, so that thread's TLS is the child's to
+ * use. */
+static __thread struct nl_out_fd foreign_transient
+	__attribute__((tls_model("initial-exec")));
+
 struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 {
 	/* Its identity, as nl_out_fd_adopt() takes it: before placing. */
@@ -364,6 +385,14 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 	*placed = fd = nl_out_fd_place(fd);
 	if (fd < 0)
 		return NULL;
+	if (nl_out_fd_foreign()) {
+		struct nl_out_fd *t = &foreign_transient;
+
+		atomic_store(&t->dev, dev);
+		atomic_store(&t->ino, ino);
+		atomic_store(&t->fd, fd);
+		return t;
+	}
 	for (size_t i = NL_OUT_TRANSIENT; i < NL_OUT_SLOTS; i++) {
 		struct nl_out_fd *t = &nl_out_fds[i];
 

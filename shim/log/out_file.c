@@ -284,7 +284,8 @@ static int rotated(const char *path)
 	long long last = atomic_load_explicit(&rotate_checked_ns,
 					      memory_order_relaxed);
 
-	if (now - last < NL_ROTATE_CHECK_NS ||
+	/* A child sharing our memory leaves the check to its parent. */
+	if (now - last < NL_ROTATE_CHECK_NS || nl_out_fd_foreign() ||
 	    !atomic_compare_exchange_strong(&rotate_checked_ns, &last, now))
 		return 0;
 	/* The struct stat in arena memory, off the caller's stack. */
@@ -359,9 +360,8 @@ static struct nl_out_fd *log_fd_for(const char *path, int *fd)
 	int rotate = 0, foreign;
 
 	*fd = nl_out_fd_get(log_fd);
-	if (*fd >= 0 && atomic_load(&log_key) == key &&
-	    (!(rotate = rotated(path)) || nl_out_fd_foreign()))
-		return log_fd;   /* a rotation is the owner's to follow */
+	if (*fd >= 0 && atomic_load(&log_key) == key && !(rotate = rotated(path)))
+		return log_fd;
 	/* A child sharing our memory never changes the output's fd. */
 	if ((foreign = nl_out_fd_foreign()) ||
 	    atomic_exchange(&log_fd->busy, 1)) {

@@ -1,5 +1,6 @@
 /* Outputs (out_*.c): each writes one whole line with one write().  Used by
- * event.c only; the unit tests reach the syslog hook. */
+ * event.c, and by interposers that must leave the outputs' fds alone; the
+ * unit tests reach the syslog hook. */
 #ifndef NL_OUTPUT_H
 #define NL_OUTPUT_H
 
@@ -108,10 +109,12 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
 }
-/* Whether the caller is a process other than the one that counts (a vfork
- * or posix_spawn child sharing its memory): it writes a line through a
- * transient fd of its own when the output's is not usable, and never
- * changes which fd the output has. */
+/* Whether the caller is a child sharing the memory of the process that
+ * counts (a vfork or posix_spawn child; kcmp() tells it from a fork the
+ * shim did not see): it writes a line through a transient fd of its own,
+ * in no table, when the output's is not usable, never changes which fd the
+ * output has, and leaves its parent's counts and rotation alone.  A
+ * getpid(), and a kcmp() in a process other than the one that counts. */
 int nl_out_fd_foreign(void);
 /* The process that counts: the one whose pid *pid holds (init's, updated
  * in each fork child; NULL: none). */

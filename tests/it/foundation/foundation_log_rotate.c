@@ -85,3 +85,37 @@ Test(log_rotate, the_path_is_looked_up_at_most_once_a_second)
 	cr_expect_leq(lookups, 5, "%d lookups of the log path for %d events",
 		      lookups, logged);
 }
+
+/* The children of a program that spawns, which share its memory, leave
+ * the once-a-second look at the path to it: when they took that look (and
+ * kept writing to the old file), the program never followed the rotation. */
+Test(log_rotate, children_sharing_memory_leave_the_rotation_to_the_program)
+{
+	char log[PATH_MAX], old[PATH_MAX];
+	run_rotate("spawns", log, old);
+	const char *ev = "\"event\":\"sock_policy\"";
+	cr_expect_eq(count_lines_with(slurp(old), ev), 6, "%s", slurp(old));
+	cr_expect_eq(count_lines_with(slurp(log), ev), 6,
+		     "the program's events after the rotation: %s", slurp(log));
+}
+
+/* daemon(3) forks where the shim does not see it: the daemon has memory of
+ * its own, and its log is its own to count and rotate.  Its dropped lines
+ * were lost when it was taken for a child sharing its parent's memory. */
+Test(log_rotate, a_daemon_counts_its_own_dropped_lines)
+{
+	char log[PATH_MAX], old[PATH_MAX];
+	run_rotate("daemon", log, old);
+	/* The daemon outlives the program run() waited for. */
+	const char *text = "";
+	for (int i = 0; i < 100 && !strstr(text, "\"suppressed\""); i++) {
+		usleep(50000);
+		text = slurp(log);
+	}
+	long lines = count_lines_with(text, "\"event\":\"sock_policy\"");
+	long gone = 0;
+	for (const char *p = text; (p = strstr(p, "\"dropped\":")); p++)
+		gone += strtol(p + 10, NULL, 10);
+	cr_expect_eq(lines + gone, 300, "%ld lines and %ld dropped, want 300 "
+		     "(a connect and an accept each):\n%s", lines, gone, text);
+}
