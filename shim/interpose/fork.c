@@ -9,6 +9,7 @@
  * them pipes another thread just made: the parent's reader then never sees
  * EOF.  The exec sweep cannot help there, so audit mode logs what such a
  * child holds, at the fork. */
+#include <errno.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -99,6 +100,35 @@ NL_EXPORT pid_t fork(void)
 		nl_pgroup_tick();
 	}
 	return pid;
+}
+
+/* daemon(3) forks inside glibc, where no interposer sees it: its child
+ * would be taken for one sharing this process's memory, and not count or
+ * rotate its own log.  Its child has run only glibc's own calls since the
+ * fork (setsid, chdir, the dup2s onto 0-2), so it is made the shim's fork
+ * child here, as fork() does, when daemon() returns in it.  The parent
+ * never returns: it _exit()s. */
+NL_REAL_DECL(daemon);
+NL_EXPORT int daemon(int nochdir, int noclose)
+{
+	nl_enter();
+	nl_real_resolve_all();
+	nl_exec_attempts_forget();
+	__typeof__(&daemon) real = NL_REAL(daemon);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t before = nl_sys_getpid();
+	int r = real(nochdir, noclose);
+	int e = errno;
+	if (nl_sys_getpid() != before) {
+		nl_map_code_in();
+		nl_after_fork_child();
+		nl_shell_after_fork();
+	}
+	errno = e;
+	return r;
 }
 
 /* vfork() cannot be wrapped by a C function: the child would return from

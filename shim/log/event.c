@@ -557,11 +557,11 @@ static void emit_folded(struct nl_event *ev, long long sec)
 }
 
 /* Before an exec, what a successful one would take away: the count of
- * folded repeats and of dropped lines.  A program that retries a failing
- * exec in a loop must not write a line per attempt, so at most
- * NL_EXEC_FLUSH_MAX times a second (a PATH walk by the program, one exec
- * per directory, stays well within it); and the fold goes on (its last line
- * stays the reference, so repeats after a failed exec fold again). */
+ * dropped lines (the fold's pending repeats are left to fold on: a program
+ * retrying a failing exec would get a count line per attempt).  At most
+ * NL_EXEC_FLUSH_MAX times a second, so that such a program over the rate
+ * limit does not get a suppressed line per attempt either; a PATH walk by
+ * the program, one exec per directory, stays well within it. */
 #define NL_EXEC_FLUSH_MAX NL_EVENT_RATE_MAX
 static long long exec_flush_sec NL_FORK_DATA = LLONG_MIN;
 static int exec_flushes NL_FORK_DATA;
@@ -571,27 +571,22 @@ void nl_event_before_exec(void)
 	int saved = errno;
 	long long sec;
 
-	/* Nothing has gone through the fold since start-up or fork; or a
-	 * child sharing our memory, whose parent keeps and writes these. */
-	if (atomic_load(&rate_sec) == LLONG_MIN || !nl_event_enabled() ||
+	/* Nothing dropped since start-up or fork (one load: every exec
+	 * passes here); or not the counting process (a vfork child: its
+	 * parent keeps the count and writes it). */
+	if (!atomic_load(&rate_dropped) || !nl_event_enabled() ||
 	    nl_out_fd_foreign())
 		goto out;
 	sec = now().tv_sec;
 	if (atomic_exchange_explicit(&fold_busy, 1, memory_order_acquire))
 		goto out;
-	if ((fold_valid && fold_repeats) || atomic_load(&rate_dropped)) {
-		if (exec_flush_sec != sec) {
-			exec_flush_sec = sec;
-			exec_flushes = 0;
-		}
-		if (exec_flushes < NL_EXEC_FLUSH_MAX) {
-			exec_flushes++;
-			if (fold_valid && fold_repeats)
-				write_event(fold.last.buf, fold.last.len,
-					    fold.last.full, fold_repeats);
-			fold_repeats = 0;
-			report_suppressed();
-		}
+	if (exec_flush_sec != sec) {
+		exec_flush_sec = sec;
+		exec_flushes = 0;
+	}
+	if (exec_flushes < NL_EXEC_FLUSH_MAX) {
+		exec_flushes++;
+		report_suppressed();
 	}
 	atomic_store_explicit(&fold_busy, 0, memory_order_release);
 out:

@@ -85,9 +85,9 @@ void nl_event_after_fork(void);
 /* Write folded repeats and the count of dropped lines still pending (at
  * exit). */
 void nl_event_flush(void);
-/* The same before an exec takes the process's memory away, at most 100
- * times a second; not in a child sharing its parent's memory (a vfork
- * child), whose parent keeps the counts and writes them itself. */
+/* The count of dropped lines before an exec takes the process's memory
+ * away, at most 100 times a second; not in a process other than the one
+ * that counts (a vfork child: its parent keeps the count). */
 void nl_event_before_exec(void);
 /* Counters, for tests and the destructor. */
 unsigned long nl_event_dropped(void);

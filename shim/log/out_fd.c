@@ -9,7 +9,6 @@
  * and before each use its identity is checked again, for those it does not
  * see. */
 #include <limits.h>
-#include <linux/kcmp.h>
 
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -55,19 +54,8 @@ static int counting(void)
 
 int nl_out_fd_foreign(void)
 {
-	pid_t self, own;
-
-	if (!owner)
-		return 0;
-	self = nl_sys_getpid();
-	own = atomic_load_explicit(owner, memory_order_relaxed);
-	/* Another pid: a child sharing the counting process's memory, or a
-	 * fork the shim did not see (daemon(3), _Fork), which has memory of
-	 * its own and goes on as the process it copied.  kcmp() tells them
-	 * apart; where it cannot (no CONFIG_KCMP, a seccomp filter, the
-	 * parent gone), the fork's answer. */
-	return self != own &&
-	       nl_sys6(SYS_kcmp, self, own, KCMP_VM, 0, 0, 0) == 0;
+	return owner && nl_sys_getpid() != atomic_load_explicit(owner,
+							memory_order_relaxed);
 }
 
 /* The number is o's from now on; closers look at it from here. */
@@ -388,6 +376,12 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 	if (nl_out_fd_foreign()) {
 		struct nl_out_fd *t = &foreign_transient;
 
+		/* Taken: a handler's line in the middle of the child's own. */
+		if (atomic_exchange(&t->busy, 1)) {
+			nl_sys_close(fd);
+			*placed = -1;
+			return NULL;
+		}
 		atomic_store(&t->dev, dev);
 		atomic_store(&t->ino, ino);
 		atomic_store(&t->fd, fd);

@@ -284,8 +284,12 @@ static int rotated(const char *path)
 	long long last = atomic_load_explicit(&rotate_checked_ns,
 					      memory_order_relaxed);
 
-	/* A child sharing our memory leaves the check to its parent. */
-	if (now - last < NL_ROTATE_CHECK_NS || nl_out_fd_foreign() ||
+	if (now - last < NL_ROTATE_CHECK_NS)
+		return 0;
+	/* A child sharing our memory looks without a word to its parent's
+	 * state: the look stays due for the parent. */
+	int foreign = nl_out_fd_foreign();
+	if (!foreign &&
 	    !atomic_compare_exchange_strong(&rotate_checked_ns, &last, now))
 		return 0;
 	/* The struct stat in arena memory, off the caller's stack. */
@@ -293,9 +297,11 @@ static int rotated(const char *path)
 	struct stat *st = nl_arena_get(sizeof *st);
 	int r = st ? nl_sys_lstat(path, st) : -ENOMEM, moved = 0;
 	if (r == -ENOENT)
-		moved = atomic_exchange(&rotate_missing, 1);
+		moved = foreign ? atomic_load(&rotate_missing)
+				: atomic_exchange(&rotate_missing, 1);
 	else if (r == 0) {
-		atomic_store(&rotate_missing, 0);
+		if (!foreign)
+			atomic_store(&rotate_missing, 0);
 		moved = (unsigned long long)st->st_dev != atomic_load(&log_fd->dev) ||
 			(unsigned long long)st->st_ino != atomic_load(&log_fd->ino);
 	}

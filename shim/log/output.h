@@ -109,12 +109,12 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
 }
-/* Whether the caller is a child sharing the memory of the process that
- * counts (a vfork or posix_spawn child; kcmp() tells it from a fork the
- * shim did not see): it writes a line through a transient fd of its own,
- * in no table, when the output's is not usable, never changes which fd the
- * output has, and leaves its parent's counts and rotation alone.  A
- * getpid(), and a kcmp() in a process other than the one that counts. */
+/* Whether the caller is a process other than the one that counts: a child
+ * sharing its memory (vfork, posix_spawn), or one the shim did not see
+ * forking (_Fork, clone), which it treats alike.  It writes a line through
+ * a transient fd of its own, in no table, when the output's is not usable,
+ * never changes which fd the output has, and leaves the counting process's
+ * counts and rotation check alone.  One getpid(). */
 int nl_out_fd_foreign(void);
 /* The process that counts: the one whose pid *pid holds (init's, updated
  * in each fork child; NULL: none). */
