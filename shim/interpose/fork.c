@@ -107,18 +107,21 @@ NL_EXPORT pid_t fork(void)
  * rotate its own log.  Its child has run only glibc's own calls since the
  * fork (setsid, chdir, the dup2s onto 0-2), so it is made the shim's fork
  * child here, as fork() does, when daemon() returns in it.  The parent
- * never returns: it _exit()s. */
+ * never returns (it _exit()s, without the destructor that writes its
+ * pending counts): they are written before. */
 NL_REAL_DECL(daemon);
 NL_EXPORT int daemon(int nochdir, int noclose)
 {
 	nl_enter();
 	nl_real_resolve_all();
+	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
 	nl_exec_attempts_forget();
 	__typeof__(&daemon) real = NL_REAL(daemon);
 	if (!real) {
 		errno = ENOSYS;
 		return -1;
 	}
+	nl_event_flush();
 	pid_t before = nl_sys_getpid();
 	int r = real(nochdir, noclose);
 	int e = errno;
@@ -126,6 +129,8 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 		nl_map_code_in();
 		nl_after_fork_child();
 		nl_shell_after_fork();
+		if (ctx.threads > 1)
+			log_held(&ctx);
 	}
 	errno = e;
 	return r;

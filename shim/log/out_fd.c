@@ -376,8 +376,13 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 	if (nl_out_fd_foreign()) {
 		struct nl_out_fd *t = &foreign_transient;
 
-		/* Taken: a handler's line in the middle of the child's own. */
-		if (atomic_exchange(&t->busy, 1)) {
+		/* busy holds the pid of the child using it.  Its own: a
+		 * handler's line in the middle of the child's own, dropped.
+		 * Another's: a child that died or exec'd in the middle of a
+		 * line (the thread runs one child at a time). */
+		int me = nl_sys_getpid(), was = atomic_load(&t->busy);
+		if (was == me ||
+		    !atomic_compare_exchange_strong(&t->busy, &was, me)) {
 			nl_sys_close(fd);
 			*placed = -1;
 			return NULL;
