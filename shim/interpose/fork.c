@@ -82,20 +82,36 @@ static int audit_logging(void)
 	       nl_event_enabled();
 }
 
+/* Before a fork (fork(), daemon()): every real symbol looked up, and under
+ * audit the threads counted, for what the child holds. */
+static __attribute__((always_inline)) inline struct inherit_ctx
+before_fork(void)
+{
+	nl_real_resolve_all();
+	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
+	nl_exec_attempts_forget();
+	return ctx;
+}
+
+/* The child, first thing: the shim's state made its own. */
+static __attribute__((always_inline)) inline void
+child_begins(struct inherit_ctx *ctx)
+{
+	nl_map_code_in();
+	nl_after_fork_child();
+	nl_shell_after_fork();
+	if (ctx->threads > 1)
+		log_held(ctx);
+}
+
 NL_REAL_DECL(fork);
 NL_EXPORT pid_t fork(void)
 {
 	nl_enter();
-	nl_real_resolve_all();
-	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
-	nl_exec_attempts_forget();
+	struct inherit_ctx ctx = before_fork();
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	if (pid == 0) {
-		nl_map_code_in();
-		nl_after_fork_child();
-		nl_shell_after_fork();
-		if (ctx.threads > 1)
-			log_held(&ctx);
+		child_begins(&ctx);
 	} else if (pid > 0) {
 		nl_pgroup_tick();
 	}
@@ -113,9 +129,7 @@ NL_REAL_DECL(daemon);
 NL_EXPORT int daemon(int nochdir, int noclose)
 {
 	nl_enter();
-	nl_real_resolve_all();
-	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
-	nl_exec_attempts_forget();
+	struct inherit_ctx ctx = before_fork();
 	__typeof__(&daemon) real = NL_REAL(daemon);
 	if (!real) {
 		errno = ENOSYS;
@@ -125,13 +139,8 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 	pid_t before = nl_sys_getpid();
 	int r = real(nochdir, noclose);
 	int e = errno;
-	if (nl_sys_getpid() != before) {
-		nl_map_code_in();
-		nl_after_fork_child();
-		nl_shell_after_fork();
-		if (ctx.threads > 1)
-			log_held(&ctx);
-	}
+	if (nl_sys_getpid() != before)
+		child_begins(&ctx);
 	errno = e;
 	return r;
 }

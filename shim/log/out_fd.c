@@ -46,16 +46,15 @@ void nl_out_fd_owner(const _Atomic int *pid)
 	owner = pid;
 }
 
-static int counting(void)
-{
-	return owner && nl_sys_getpid() == atomic_load_explicit(owner,
-							memory_order_relaxed);
-}
-
 int nl_out_fd_foreign(void)
 {
 	return owner && nl_sys_getpid() != atomic_load_explicit(owner,
 							memory_order_relaxed);
+}
+
+static int counting(void)
+{
+	return owner && !nl_out_fd_foreign();
 }
 
 /* The number is o's from now on; closers look at it from here. */

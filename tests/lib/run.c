@@ -227,6 +227,14 @@ const char *slurp(const char *path)
 	return buf;
 }
 
+long sum_after(const char *text, const char *key)
+{
+	long sum = 0;
+	for (const char *p = text; p && (p = strstr(p, key)); p++)
+		sum += strtol(p + strlen(key), NULL, 10);
+	return sum;
+}
+
 int count_lines_with(const char *text, const char *needle)
 {
 	int n = 0;

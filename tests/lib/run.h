@@ -47,6 +47,9 @@ const char *trace_spawn_loop(const char *calls, const char *method,
 const char *slurp(const char *path);
 /* Number of lines containing needle. */
 int count_lines_with(const char *text, const char *needle);
+/* The sum of the numbers that follow each `key` in text (a log's
+ * "\"dropped\":" counts, say). */
+long sum_after(const char *text, const char *key);
 
 int exit_code(const struct run_result *r);  /* -1 unless exited normally */
 

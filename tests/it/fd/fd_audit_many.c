@@ -75,10 +75,7 @@ static void run_audit(const char *how, int fds)
 /* The sum of the "dropped" counts of the log's suppressed lines. */
 static long dropped(const char *log)
 {
-	long sum = 0;
-	for (const char *p = log; (p = strstr(p, "\"dropped\":")); p++)
-		sum += strtol(p + 10, NULL, 10);
-	return sum;
+	return sum_after(log, "\"dropped\":");
 }
 
 Test(fd_audit_many, every_leak_is_a_line_or_counted)
@@ -166,9 +163,7 @@ Test(fd_audit_many, a_failing_exec_retried_writes_no_line_per_attempt)
 		/* a line with "count" stands for that many more */
 		long leaks = count_lines_with(log, "\"event\":\"fd_leak\"") -
 			     count_lines_with(log, "\"count\":");
-		long folded = 0;
-		for (const char *p = log; (p = strstr(p, "\"count\":")); p++)
-			folded += strtol(p + 8, NULL, 10);
+		long folded = sum_after(log, "\"count\":");
 		long want = 2000L * (rows[i].fds + 1);
 		cr_expect_eq(leaks + folded + dropped(log), want,
 			     "%d fds: %ld lines, %ld folded, %ld dropped, want "

@@ -119,9 +119,7 @@ Test(log_rotate, a_daemon_counts_its_own_lines_and_spawns)
 	cr_expect_str_eq(slurp(spawned), "spawn=ok\n");
 	const char *text = slurp(log);
 	long lines = count_lines_with(text, "\"event\":\"sock_policy\"");
-	long gone = 0;
-	for (const char *p = text; (p = strstr(p, "\"dropped\":")); p++)
-		gone += strtol(p + 10, NULL, 10);
+	long gone = sum_after(text, "\"dropped\":");
 	cr_expect_eq(lines + gone, 600, "%ld lines and %ld dropped, want 600 "
 		     "(a connect and an accept each):\n%s", lines, gone, text);
 }
