@@ -209,3 +209,33 @@ Test(fd_audit_log, enforce_changes_nothing_when_nothing_leaks)
 	const char *log = slurp(log_path);
 	cr_expect_eq(count_lines_with(log, "\"event\":\"fd_leak\""), 0, "%s", log);
 }
+
+/* A bare fork child of a threaded program holds every pipe the other
+ * threads had open: audit names each, from the child, whether the fork
+ * was the program's own or daemon(3)'s inside glibc (where the shim only
+ * sees the call, not the fork). */
+static void threaded_child_names_its_pipes(const char *way)
+{
+	char *env[] = { "NOLEAK_MODE=audit", log_env, NULL };
+	char *argv[] = { (char *)top("build/fixtures/rep_leak"), (char *)way, NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, ""), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s\n%s", r.out, r.err);
+	/* A daemon outlives the program run() waited for. */
+	const char *ev = "\"event\":\"fork_inherit\"";
+	for (int i = 0; i < 100 && count_lines_with(slurp(log_path), ev) < 4; i++)
+		usleep(50000);
+	const char *log = slurp(log_path);
+	/* two pipes: the one its other thread reads, and one more */
+	cr_expect_eq(count_lines_with(log, ev), 4, "%s", log);
+	cr_expect_eq(count_lines_with(log, "\"threads\":2"), 4, "%s", log);
+}
+
+Test(fd_audit_log, a_threaded_program_s_fork_child_names_the_pipes_it_holds)
+{
+	threaded_child_names_its_pipes("fork");
+}
+
+Test(fd_audit_log, a_threaded_program_s_daemon_names_the_pipes_it_holds)
+{
+	threaded_child_names_its_pipes("daemon");
+}
