@@ -198,6 +198,25 @@ Test(foundation_log_safety, a_spawn_child_leaves_the_parent_s_log_fd)
 		     "the children's lines: %s", text);
 }
 
+/* A vfork child writes its line through a slot its parent's thread lends
+ * to one child at a time (that thread is stopped in vfork).  The first
+ * child here dies in the middle of its line (SIGXFSZ, its file size
+ * limit lowered to the log's size): the slot was its to the end, and the
+ * thread's later children lost every line. */
+Test(foundation_log_safety, a_child_dying_in_the_middle_of_a_line_leaves_the_slot)
+{
+	const char *log = path_in_dir("events.log");
+	char *argv[] = { (char *)found_log(), "vforkdies", (char *)log, NULL };
+	cr_assert_eq(run(&r, argv, event_env(log), 1, TIMEOUT, NULL), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "first=25\n"), "the first child's end: %s", r.out);
+	cr_expect(strstr(r.out, "log_fds=1\n"), "%s", r.out);
+	const char *text = slurp(log);
+	cr_expect_eq(count_lines_with(text, "\"event\":\"fd_leak\""), 2,
+		     "the later children's lines: %s", text);
+}
+
 /* Another thread takes the log's number over (dup2, dup3, close or
  * close_range or closefrom and F_DUPFD) again and again while events are
  * written: found_log_race stops at the first log line in its own file.  A
