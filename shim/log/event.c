@@ -60,6 +60,8 @@ void nl_event_configure(enum nl_log_kind kind, const char *path,
 	copy_str(cfg.path, sizeof cfg.path, path);
 	cfg.exe = exe;
 	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
+	if (kind == NL_LOG_STDERR)
+		nl_out_stderr_at_start();
 }
 
 int nl_event_enabled(void)

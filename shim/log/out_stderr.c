@@ -3,11 +3,13 @@
  *
  * Chosen by the user for interactive runs, so fd 2 is taken as it is found
  * at each event: if the program redirected its stderr (dup2 onto 2, or
- * inherited that way), the log follows.  A program that closed fd 2 gave
- * it up: whatever it opens next under that number (a daemon's data file or
- * socket) is its own, and lines are dropped until it puts something onto 2
- * with dup2 or dup3 again (the fd interposers say when, nl_out_stderr_*). */
+ * inherited that way), the log follows.  A program that closed fd 2, or
+ * was started with it closed, has none: whatever it opens next under that
+ * number (a daemon's data file or socket) is its own, and lines are dropped
+ * until it puts something onto 2 with dup2 or dup3 (the fd interposers say
+ * when, nl_out_stderr_*). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 
 #include "common/forkdata.h"
@@ -23,6 +25,12 @@ static void set_given_up(int v)
 {
 	if (atomic_load_explicit(&given_up, memory_order_relaxed) != v)
 		atomic_store_explicit(&given_up, v, memory_order_relaxed);
+}
+
+void nl_out_stderr_at_start(void)
+{
+	if (nl_sys_fcntl(2, F_GETFD, 0) < 0)
+		set_given_up(1);
 }
 
 void nl_out_stderr_closed(void)

@@ -17,8 +17,10 @@
 int nl_out_file_write(const char *path, const char *line, size_t len);
 const char *nl_out_file_refusal(void);
 int nl_out_stderr_write(const char *line, size_t len);
-/* The program closed fd 2 (close, close_range, closefrom, fclose(stderr)),
- * or put an fd onto 2 (dup2, dup3): see out_stderr.c. */
+/* fd 2 was closed at start-up, the program closed it (close, close_range,
+ * closefrom, fclose(stderr)), or put an fd onto 2 (dup2, dup3): see
+ * out_stderr.c. */
+void nl_out_stderr_at_start(void);
 void nl_out_stderr_closed(void);
 void nl_out_stderr_replaced(void);
 int nl_out_syslog_write(const char *line, size_t len);

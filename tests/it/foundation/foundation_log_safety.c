@@ -198,6 +198,24 @@ Test(foundation_log_safety, a_spawn_child_leaves_the_parent_s_log_fd)
 		     "the children's lines: %s", text);
 }
 
+/* log=stderr in a program started with fd 2 closed: the file it opens
+ * next lands on 2, and is its own, not a standard error.  The lines of
+ * its exec landed in that file. */
+Test(foundation_log_safety, stderr_log_stays_off_a_file_opened_on_a_closed_fd_2)
+{
+	static const char *const modes[] = { "audit", "enforce" };
+	const char *file = path_in_dir("data");
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+		char cmd[PATH_MAX * 3];
+		snprintf(cmd, sizeof cmd, "exec env LD_PRELOAD='%s' NOLEAK_MODE=%s "
+			 "NOLEAK_LOG=stderr '%s' on2 '%s' 2>&-", shim_path(),
+			 modes[i], found_log(), file);
+		cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s: status %d", modes[i], r.status);
+		cr_expect_str_eq(slurp(file), "own data\n", "%s", modes[i]);
+	}
+}
+
 /* A vfork child writes its line through a slot its parent's thread lends
  * to one child at a time (that thread is stopped in vfork).  The first
  * child here dies in the middle of its line (SIGXFSZ, its file size
