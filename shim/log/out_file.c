@@ -115,14 +115,46 @@ const char *nl_out_file_refusal(void)
 #define NL_LOG_OPEN_FLAGS                                                   \
 	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
 
-/* The directory of an absolute path, opened component by component (a
- * symlink there is followed: only the last component is the log's), and
- * the last component in *base.  Returns the fd or -errno. */
+#define REFUSED(why) "log file refused: " why
+
+/* Whether a symlink owned by link_uid in directory dfd was put there by
+ * root or the effective user, and no one else can replace it: the
+ * directory belongs to one of them and only they may write in it, or it is
+ * sticky (like /tmp) and the link is theirs.  *st is scratch. */
+static int symlink_trusted(int dfd, uid_t link_uid, struct stat *st)
+{
+	uid_t euid = nl_sys_geteuid();
+
+	if (nl_sys_fstat(dfd, st) < 0 ||
+	    (st->st_uid != 0 && st->st_uid != euid))
+		return 0;
+	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return 1;
+	return (st->st_mode & S_ISVTX) && (link_uid == 0 || link_uid == euid);
+}
+
+/* open_checked()'s buffers: arena memory, not the stack of whatever
+ * emitted the event (log/arena.h). */
+struct open_bufs {
+	char name[NAME_MAX + 1];   /* a path component */
+	char walk[PATH_MAX];       /* past a symlink: the path left to walk */
+	struct stat st;
+	const char *base, *why;
+	int dfd, fd;
+};
+
+/* The directory of an absolute path, opened component by component, and
+ * the last component in b->base.  A symlink on the way is followed only
+ * where no one but root or the effective user could have put it, and its
+ * target is walked the same way: a user who can write in /tmp must not aim
+ * a root process's log, through /tmp/spool -> /root/x, at a directory of
+ * his choice.  Returns the fd or -errno; b->why is set when refused. */
+#define NL_LINKS_MAX 40   /* as the kernel's */
 __attribute__((noinline))
-static int open_parent(const char *path, const char **base,
-		       char name[NAME_MAX + 1])
+static int open_parent(const char *path, struct open_bufs *b)
 {
 	const char *p = path;
+	int links = 0;
 	int dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 
 	for (;;) {
@@ -132,24 +164,50 @@ static int open_parent(const char *path, const char **base,
 		while (*end && *end != '/')
 			end++;
 		if (dfd < 0 || *end == '\0') {
-			*base = p;
+			b->base = p;
 			return dfd;
 		}
 		if ((size_t)(end - p) > NAME_MAX) {
 			nl_sys_close(dfd);
 			return -ENAMETOOLONG;
 		}
-		memcpy(name, p, (size_t)(end - p));
-		name[end - p] = '\0';
-		int next = nl_sys_openat(dfd, name,
-					 O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-		nl_sys_close(dfd);
-		dfd = next;
-		p = end;
+		memcpy(b->name, p, (size_t)(end - p));
+		b->name[end - p] = '\0';
+		int next = nl_sys_openat(dfd, b->name, O_PATH | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC, 0);
+		if (next >= 0 || (next != -ENOTDIR && next != -ELOOP) ||
+		    nl_sys_fstatat(dfd, b->name, &b->st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISLNK(b->st.st_mode)) {
+			nl_sys_close(dfd);
+			dfd = next;
+			p = end;
+			continue;
+		}
+		/* A symlink: the rest of the path goes to the end of the
+		 * buffer, the link's target before it. */
+		if (!symlink_trusted(dfd, b->st.st_uid, &b->st)) {
+			b->why = REFUSED("a symbolic link on its path is in a "
+					 "directory others can write in");
+			nl_sys_close(dfd);
+			return -EPERM;
+		}
+		size_t rest = strlen(end), room = sizeof b->walk - rest - 1;
+		memmove(b->walk + room, end, rest + 1);
+		ssize_t n = nl_sys6(SYS_readlinkat, dfd, (long)b->name,
+				    (long)b->walk, (long)room, 0, 0);
+		if (n <= 0 || (size_t)n >= room || ++links > NL_LINKS_MAX) {
+			nl_sys_close(dfd);
+			return n < 0 ? (int)n : -ELOOP;
+		}
+		memmove(b->walk + n, b->walk + room, rest + 1);
+		p = b->walk;
+		if (*p == '/') {   /* else: from the link's directory */
+			nl_sys_close(dfd);
+			dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY |
+					    O_CLOEXEC, 0);
+		}
 	}
 }
-
-#define REFUSED(why) "log file refused: " why
 
 /* Why a directory with this status may not hold the log, or NULL; *shared
  * says others may write in it (sticky). */
@@ -250,24 +308,18 @@ static int open_in(int dfd, const char *base, const char **why,
  * later) or NL_OUT_REFUSED (refused for good). */
 static int open_checked(const char *path, unsigned key)
 {
-	/* A path component, a struct stat and the results: arena memory,
-	 * not the stack of whatever emitted the event (log/arena.h). */
-	struct bufs {
-		char name[NAME_MAX + 1];
-		struct stat st;
-		const char *base, *why;
-		int dfd, fd;
-	};
 	size_t mark = nl_arena_enter();
-	struct bufs *b = nl_arena_get(sizeof *b);
+	struct open_bufs *b = nl_arena_get(sizeof *b);
 
-	if (!b || (b->dfd = open_parent(path, &b->base, b->name)) < 0) {
+	if (!b) {
 		nl_arena_leave(mark);
 		return -1;
 	}
 	b->why = NULL;
-	b->fd = open_in(b->dfd, b->base, &b->why, &b->st);
-	nl_sys_close(b->dfd);
+	b->dfd = open_parent(path, b);
+	b->fd = b->dfd < 0 ? -1 : open_in(b->dfd, b->base, &b->why, &b->st);
+	if (b->dfd >= 0)
+		nl_sys_close(b->dfd);
 	int fd = b->why != NULL ? refuse(key, b->why) : b->fd < 0 ? -1 : b->fd;
 	nl_arena_leave(mark);
 	return fd;
