@@ -51,8 +51,10 @@ Test(ldpreload, entries_among_comments_blanks_and_colons)
 		{ "/a.so:/b.so\t/c.so\n", "/a.so,/b.so,/c.so" },
 		{ "  \t/a.so  \n", "/a.so" },
 		{ "::/a.so::\n", "/a.so" },
-		{ "/a.so\r\n", "/a.so" },                     /* \r is a blank */
-		{ "\v/a.so\f/b.so\n", "/a.so,/b.so" },
+		/* ld.so's separators are blank, tab and colon alone: a
+		 * carriage return is part of the name */
+		{ "/a.so\r\n", "/a.so\r" },
+		{ "\v/a.so\f/b.so\n", "\v/a.so\f/b.so" },
 		{ "# a comment /x.so\n", "" },
 		{ "/a.so # /x.so is commented out\n", "/a.so" },
 		{ "/a.so#/x.so\n", "/a.so" },
@@ -84,6 +86,7 @@ Test(ldpreload, which_entries_are_ours)
 		{ "/usr/lib/x86_64-linux-gnu/libnoleak.so", 1 },
 		{ "/usr/$LIB/libnoleak.so", 1 },
 		{ "/usr/local/lib/libnoleak.so", 1 },
+		{ "/usr/lib/libnoleak.so\r", 1 },   /* ours, which ld.so cannot load */
 		{ "/x/mylibnoleak.so", 0 },
 		{ "/x/libnoleak.so.1", 0 },
 		{ "/x/libnoleak.so/y.so", 0 },

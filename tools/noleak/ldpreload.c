@@ -10,14 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ld.so's separators within a line, exactly (rtld.c: ": \t\n"). */
 static int is_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == ':' || c == '\r' || c == '\v' || c == '\f';
+	return c == ' ' || c == '\t' || c == ':';
 }
 
+/* Ours, or ours followed by bytes ld.so takes as part of the name (a
+ * carriage return from an editor): an entry no program can load, every
+ * program complains about, and enable and disable replace. */
 int ldpreload_is_ours(const char *tok, size_t len)
 {
 	size_t nl = strlen(NL_LIB_NAME);
+	while (len > 0 && (tok[len - 1] == '\r' || tok[len - 1] == '\v' ||
+			   tok[len - 1] == '\f'))
+		len--;
 	return len >= nl && !memcmp(tok + len - nl, NL_LIB_NAME, nl) &&
 	       (len == nl || tok[len - nl - 1] == '/');
 }

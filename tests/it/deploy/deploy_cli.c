@@ -289,6 +289,29 @@ Test(deploy_cli, status_flags_missing_library)
 	cr_expect(strstr(r.out, "problem") && strstr(r.out, "No such file"), "%s", r.out);
 }
 
+/* An entry ending in a carriage return (a file edited elsewhere): ld.so
+ * takes the \r as part of the name, cannot load it and every program
+ * prints an error.  status said healthy and enable "already enabled". */
+Test(deploy_cli, entry_with_a_carriage_return_is_flagged_and_replaced)
+{
+	enable_ok();
+	char crlf[PATH_MAX + 4];
+	fmt(crlf, sizeof crlf, "%s\r\n", entry());
+	write_file(at("/etc/ld.so.preload"), crlf, 0644);
+	cr_expect_eq(noleak("status", NULL, NULL), 2, "%s", r.out);
+	cr_expect(strstr(r.out, "problem"), "%s", r.out);
+	enable_ok();
+	char want[PATH_MAX + 4];
+	fmt(want, sizeof want, "%s\n", entry());
+	cr_expect_str_eq(slurp(at("/etc/ld.so.preload")), want);
+	cr_expect_eq(noleak("status", NULL, NULL), 0, "%s", r.out);
+	write_file(at("/etc/ld.so.preload"), crlf, 0644);
+	cr_assert_eq(noleak("disable", NULL, NULL), 0, "%s%s", r.out, r.err);
+	cr_expect(!exists(at("/etc/ld.so.preload")) ||
+		  !*slurp(at("/etc/ld.so.preload")), "%s",
+		  slurp(at("/etc/ld.so.preload")));
+}
+
 Test(deploy_cli, status_flags_library_writable_by_others)
 {
 	enable_ok();
