@@ -21,6 +21,20 @@ static void put_cmd(const char *s)
 		fputs("...", stdout);
 }
 
+/* A name a process chose (a path, an executable, a thread's name, a
+ * socket's address), whole: control characters as \xNN, so that none can
+ * end a line of this report or speak to the terminal. */
+static void put_name(const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static int is_pipe_like(const struct insp_fd *f)
 {
 	return !strcmp(f->kind, "pipe") || !strcmp(f->kind, "fifo");
@@ -36,7 +50,9 @@ static void print_holder(struct insp_host *h, pid_t subject,
 	if (ends && x->acc >= 0)
 		printf(" (%s end)", insp_acc_name(x->acc));
 	if (p) {
-		printf(": %s  [", p->exe ? p->exe : p->comm);
+		fputs(": ", stdout);
+		put_name(p->exe ? p->exe : p->comm);
+		fputs("  [", stdout);
 		put_cmd(p->cmdline);
 		putchar(']');
 	}
@@ -77,10 +93,11 @@ static void print_socket(struct insp_host *h, pid_t subject,
 		       ind, "");
 		return;
 	}
-	printf("%*s%s %s -> %s, %s\n", ind, "", s->proto,
-	       s->local[0] ? s->local : "(unnamed)",
-	       s->remote[0] ? s->remote : s->peer_ino ? "(unnamed)" : "-",
-	       s->state);
+	printf("%*s%s ", ind, "", s->proto);
+	put_name(s->local[0] ? s->local : "(unnamed)");
+	fputs(" -> ", stdout);
+	put_name(s->remote[0] ? s->remote : s->peer_ino ? "(unnamed)" : "-");
+	printf(", %s\n", s->state);
 	if (!strcmp(s->state, "LISTEN"))
 		return;
 	if (!s->peer_ino) {
@@ -107,8 +124,9 @@ static void print_fd(struct insp_host *h, pid_t subject,
 		       insp_errtext(f->target_err));
 		return;
 	}
-	printf("%*sfd %d: %s%s, %s", ind, "", f->fd, f->target,
-	       f->deleted ? " (deleted)" : "", f->kind);
+	printf("%*sfd %d: ", ind, "", f->fd);
+	put_name(f->target);
+	printf("%s, %s", f->deleted ? " (deleted)" : "", f->kind);
 	if (f->flags >= 0) {
 		if (is_pipe_like(f))
 			printf(", %s end", insp_acc_name((int)(f->flags & O_ACCMODE)));
@@ -162,7 +180,9 @@ static void print_call(const struct insp_thread *t)
 static void print_thread(struct insp_host *h, pid_t pid,
 			 const struct insp_thread *t)
 {
-	printf("\nthread %d (%s), state %c\n", (int)t->tid, t->comm, t->state);
+	printf("\nthread %d (", (int)t->tid);
+	put_name(t->comm);
+	printf("), state %c\n", t->state);
 	print_call(t);
 	if (t->wchan_err)
 		printf("  wchan: not readable (%s)\n", insp_errtext(t->wchan_err));
@@ -183,7 +203,9 @@ static void print_thread(struct insp_host *h, pid_t pid,
 
 static void print_process_head(const struct insp_proc *p)
 {
-	printf("process %d: %s\n", (int)p->pid, p->exe ? p->exe : p->comm);
+	printf("process %d: ", (int)p->pid);
+	put_name(p->exe ? p->exe : p->comm);
+	putchar('\n');
 	if (!p->exe && p->kthread)
 		printf("  exe: none (a kernel thread)\n");
 	else if (!p->exe)

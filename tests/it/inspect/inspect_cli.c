@@ -2,9 +2,12 @@
  * does not exist exits 1 with a message that says so. */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,4 +101,41 @@ Test(inspect_cli, the_launcher_help_documents_inspect)
 	cr_assert_eq(exit_code(&r), 0);
 	cr_assert(strstr(r.out, "noleak inspect [--json] --all --blocked SECONDS"),
 		  "%s", r.out);
+}
+
+/* Names a process chose (the path of a file it holds, its thread's name)
+ * are printed whole, with control characters escaped: a newline in a file
+ * name made a line of its own that read as the report's ("no orphans"),
+ * and an escape sequence spoke to the terminal. */
+Test(inspect_cli, names_with_control_characters_cannot_forge_lines)
+{
+	const char *dir = tmpdir();
+	char name[512];
+	snprintf(name, sizeof name, "%s/x\n  no orphans\033[31mRED", dir);
+	int fd = open(name, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (open(name, O_RDONLY) < 0 ||
+		    prctl(PR_SET_NAME, "a\033[0m", 0, 0, 0))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)pid);
+	for (int i = 0; i < 100; i++) {   /* until the child holds the file */
+		inspect(num, NULL);
+		if (strstr(r.out, "no orphans\\x1b"))
+			break;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_expect_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_null(strchr(r.out, '\033'), "a raw escape:\n%s", r.out);
+	cr_expect(strstr(r.out, "/x\\x0a  no orphans\\x1b[31mRED"), "%s", r.out);
+	cr_expect(strstr(r.out, "(a\\x1b[0m)"), "%s", r.out);
 }
