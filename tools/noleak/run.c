@@ -22,8 +22,6 @@
 #include <unistd.h>
 
 /* The largest config file the shim reads; a bigger one is not ours. */
-#define CONFIG_MAX (1 << 20)
-
 /* Print one "noleak: ..." line on stderr and return `status`. */
 __attribute__((format(printf, 2, 3)))
 static int fail(int status, const char *fmt, ...)
@@ -152,27 +150,6 @@ static int apply_settings(const struct noleak_run_opts *o)
 	return 0;
 }
 
-/* The whole file, or NULL with errno set. */
-static char *read_small_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *text = malloc(CONFIG_MAX + 1);
-	int err = ENOMEM;
-	if (text) {
-		*len = fread(text, 1, CONFIG_MAX + 1, f);
-		err = ferror(f) ? EIO : *len > CONFIG_MAX ? EFBIG : 0;
-	}
-	fclose(f);
-	if (err) {
-		free(text);
-		errno = err;
-		return NULL;
-	}
-	return text;
-}
-
 /* The shim reads the config file in every process and ignores one it may
  * not trust; say so now rather than run with a policy nobody asked for. */
 static int check_config(const char *file, const char *path, const char *argv0)
@@ -184,20 +161,19 @@ static int check_config(const char *file, const char *path, const char *argv0)
 	const char *why = nl_policy_config_distrust(&st, geteuid());
 	if (why)
 		return fail(NL_EXIT_USAGE, "--config %s: %s", file, why);
-	size_t len;
-	char *text = read_small_file(abs, &len);
-	if (!text)
-		return fail(NL_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
+	/* The shim's own load of that file and its drop-ins (FILE.d), as the
+	 * command will find it: the same limits, the same errors. */
+	char env_config[PATH_MAX + 16];
+	snprintf(env_config, sizeof env_config, "NOLEAK_CONFIG=%s", abs);
+	char *const env[] = { env_config, NULL };
 	static struct nl_policy scratch;
-	nl_policy_defaults(&scratch);
 	/* Per-program sections match the program the shim will find itself
 	 * in: for a script, its interpreter. */
 	char loaded[PATH_MAX], exe[PATH_MAX];
 	noleak_loaded_program(path, loaded, sizeof loaded, NULL);
 	struct nl_identity who = { realpath(loaded, exe) ? exe : "", path, argv0,
 				   NULL };
-	nl_policy_apply_config(&scratch, text, len, abs, &who);
-	free(text);
+	nl_policy_load(&scratch, &who, env, 0);
 	for (int i = 0; i < scratch.n_errors; i++)
 		fprintf(stderr, "noleak: %s\n", scratch.errors[i]);
 	if (scratch.n_errors)

@@ -450,6 +450,28 @@ Test(launcher, config_file_is_checked_and_passed_absolute)
 	expect_refused("world-writable config");
 	noleak(NULL, "--config", "/nonexistent/noleak.conf", print_env(), NULL);
 	expect_refused("missing config");
+
+	/* What the shim reads as the launcher does: past 64 KiB it reads
+	 * nothing (the settings there were taken, then not applied), and it
+	 * reads the drop-ins of FILE.d. */
+	char big[PATH_MAX], dropins[PATH_MAX + 8], dropin[PATH_MAX + 16];
+	snprintf(big, sizeof big, "%s/big.conf", dir);
+	size_t n = 70 * 1024;
+	char *text = malloc(n + 64);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i += 64)
+		snprintf(text + i, 65, "# %61s\n", "a comment line of 64 bytes");
+	strcpy(text + n, "mode = audit\n");
+	write_file(big, text, 0644);
+	free(text);
+	noleak(NULL, "--config", big, print_env(), NULL);
+	expect_refused("config over 64 KiB");
+	snprintf(dropins, sizeof dropins, "%s.d", good);
+	cr_assert_eq(mkdir(dropins, 0755), 0);
+	snprintf(dropin, sizeof dropin, "%s/x.conf", dropins);
+	write_file(dropin, "mode = sometimes\n", 0644);
+	noleak(NULL, "--config", good, print_env(), NULL);
+	expect_refused("a drop-in with a bad value");
 }
 
 Test(launcher, help_reads_like_a_man_page)
