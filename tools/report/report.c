@@ -3,6 +3,7 @@
  * the work is in input.c, agg.c and print.c. */
 #include "report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -145,11 +146,14 @@ int main(int argc, char **argv)
 				return usage_error("--event: empty kind%s", "");
 			flt.events[flt.n_events++] = optarg;
 			break;
-		case OPT_TOP:
-			st.top = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || st.top < 1 || st.top > 10000)
+		case OPT_TOP: {
+			errno = 0;
+			long n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || n < 1 || n > 10000)
 				return usage_error("--top: not a number from 1 to 10000: '%s'", optarg);
+			st.top = (int)n;
 			break;
+		}
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
 			    strcmp(optarg, "never"))

@@ -182,6 +182,9 @@ Test(report_cli, usage_and_unreadable_input_exit_two)
 	cr_assert_eq(report(&r, NULL, "--bogus", good, NULL), 2);
 	cr_assert_eq(report(&r, NULL, "--top", "0", good, NULL), 2);
 	cr_assert_eq(report(&r, NULL, "--top", "ten", good, NULL), 2);
+	/* 2^32 + 1 is not 1, nor is a number past LONG_MAX 10000 */
+	cr_assert_eq(report(&r, NULL, "--top", "4294967297", good, NULL), 2);
+	cr_assert_eq(report(&r, NULL, "--top", "99999999999999999999", good, NULL), 2);
 	cr_assert_eq(report(&r, NULL, "--since", "yesterday", good, NULL), 2);
 	cr_assert_eq(report(&r, NULL, "--until", "5x", good, NULL), 2);
 	cr_assert_eq(report(&r, NULL, "--color=sometimes", good, NULL), 2);
