@@ -158,17 +158,26 @@ static int is_entry(const char *e, const char *name, size_t n)
 	return e[0] == name[0] && !strncmp(e, name, n) && e[n] == '=';
 }
 
+int nl_pgroup_env_takes_marker(char *const envp[])
+{
+	if (!envp || !envp[0])
+		return 0;
+	if (!preloaded)
+		return 1;
+	for (char *const *e = envp; *e; e++)
+		if (is_entry(*e, "LD_PRELOAD", 10))
+			return 1;
+	return 0;
+}
+
 const char *nl_pgroup_marker_to_pass(char *const envp[])
 {
-	if (!inherited[0] || !envp || !envp[0])
+	if (!inherited[0] || !nl_pgroup_env_takes_marker(envp))
 		return NULL;
-	int preload = 0;
-	for (char *const *e = envp; *e; e++) {
+	for (char *const *e = envp; *e; e++)
 		if (is_entry(*e, NL_PGROUP_FROM_ENV, sizeof NL_PGROUP_FROM_ENV - 1))
 			return NULL;
-		preload |= is_entry(*e, "LD_PRELOAD", 10);
-	}
-	return preload || !preloaded ? inherited : NULL;
+	return inherited;
 }
 
 char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
@@ -1243,7 +1252,10 @@ void nl_pgroup_tick(void)
 pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 {
 	pid_t self = nl_sys_getpid();
-	if (!came_from_pgid || came_from_spawner != nl_sys_getppid() ||
+	/* A process that moved itself (setpgid(0, 0)) is the leader of a
+	 * group of its own making: glibc's EPERM stands. */
+	if (!came_from_pgid || atomic_load(&manages_groups) ||
+	    came_from_spawner != nl_sys_getppid() ||
 	    nl_sys_getpgid(0) != self ||
 	    nl_sys_setpgid(0, came_from_pgid) < 0) {
 		errno = EPERM;

@@ -76,12 +76,17 @@ char nl_pgroup_origin(const char *via, const char *path, char *const argv[]);
 /* Write the marker entry into buf (NL_PGROUP_MARKER_MAX bytes). */
 void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 			     pid_t token, char origin);
+/* Whether an exec with environment envp may carry a marker: envp is not
+ * empty (a cleared environment stays empty) and, when this process started
+ * with LD_PRELOAD (the shim most likely came through it), keeps an
+ * LD_PRELOAD (a program the shim does not load would find the marker).  A
+ * child whose exec may not is not regrouped either: unmarked, its group
+ * would be nobody's.  Async-signal-safe. */
+int nl_pgroup_env_takes_marker(char *const envp[]);
+
 /* The marker an exec with environment envp passes on when the exec does
  * not regroup its child: the one this process started with, if envp has
- * none, is not empty (a cleared environment stays empty) and, when this
- * process started with LD_PRELOAD (the shim most likely came through it),
- * keeps an LD_PRELOAD (a program the shim does not load would find the
- * marker).  NULL otherwise.  Async-signal-safe. */
+ * none and takes one.  NULL otherwise.  Async-signal-safe. */
 const char *nl_pgroup_marker_to_pass(char *const envp[]);
 /* envp with `marker` in place of any marker entry, into out (room for as
  * many entries as envp has, plus 2).  Returns out. */

@@ -97,10 +97,11 @@ static void env_room_give_back(struct env_room *r)
 	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
 	nl_plan_exec_attempt(&pl, self_, via, path, argv, envp, keep, n_keep); \
 	nl_sweep_before_exec(&pl);                                           \
-	pid_t from_ = self_ ? nl_pgroup_before_exec(path, self_) : 0;        \
+	pid_t from_ = self_ && nl_pgroup_env_takes_marker(envp)              \
+		      ? nl_pgroup_before_exec(path, self_) : 0;              \
 	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
 	struct env_room room_ = { NULL, NULL, 0 };                           \
-	char *const *env = (envp);                                           \
+	char *const *env = (envp), *const *plain_ = env;                     \
 	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
 	if (envc_)                                                           \
 		room_ = env_room_take(envc_, self_ ? self_ : nl_sys_getpid()); \
@@ -117,11 +118,19 @@ static void env_room_give_back(struct env_room *r)
 
 /* After a failed exec: undo the temporary changes (the fds passed, the
  * group moved to: a PATH walk's next exec starts from the same state),
- * keep errno. */
+ * keep errno.  An exec the marker made too big (E2BIG) is made again
+ * without it, and without the move, as glibc's would have run. */
 #define FINISH_EXEC(call)                                                    \
 	do {                                                                 \
 		int r_ = (call);                                             \
 		int e_ = errno;                                              \
+		if (r_ < 0 && e_ == E2BIG && env != plain_) {               \
+			nl_pgroup_after_failed_exec(from_);                  \
+			from_ = 0;                                           \
+			env = plain_;                                        \
+			r_ = (call);                                         \
+			e_ = errno;                                          \
+		}                                                            \
 		nl_plan_undo_pass(&pl);                                      \
 		nl_pgroup_after_failed_exec(from_);                          \
 		env_room_give_back(&room_);                                  \

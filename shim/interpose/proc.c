@@ -178,9 +178,13 @@ NL_EXPORT pid_t setsid(void)
 		errno = ENOSYS;
 		return -1;
 	}
+	int saved = errno;
 	pid_t r = real();
-	if (r < 0 && errno == EPERM && nl_mode() == NL_MODE_ENFORCE)
+	if (r < 0 && errno == EPERM && nl_mode() == NL_MODE_ENFORCE) {
 		r = nl_pgroup_retry_setsid(real);
+		if (r >= 0)
+			errno = saved;   /* as after a setsid() that worked */
+	}
 	nl_exec_generation_bump();  /* a new session: the next exec decides afresh */
 	return r;
 }

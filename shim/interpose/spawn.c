@@ -196,6 +196,7 @@ struct spawn_args {
 	const char *file;
 	char *const *argv;
 	char *const *envp;              /* with the group marker, if any */
+	char *const *envp_plain;        /* the caller's */
 	char **sh_argv;                 /* room for the ENOEXEC retry */
 	const posix_spawn_file_actions_t *fa;
 	const struct glibc_action *acts;  /* fa's actions, in glibc's layout */
@@ -445,9 +446,12 @@ static int spawn_child(void *arg)
 				a->keep[n_keep++] = act[i].action.open_action.fd;
 		}
 	}
+	pid_t was = 0;
 	if (r == 0) {
-		if (a->regroup == 1)
+		if (a->regroup == 1) {
+			was = nl_sys_getpgid(0);
 			nl_sys_setpgid(0, 0);
+		}
 		/* What the caller's actions made is the caller's choice. */
 		struct nl_plan pl;
 		nl_plan_exec(&pl, a->via, a->file, a->argv, a->envp, a->keep,
@@ -461,6 +465,15 @@ static int spawn_child(void *arg)
 		}
 		nl_sys_sigprocmask(SIG_SETMASK, &mask, NULL);
 		r = child_exec(a, a->file, a->argv);
+		if (r == -E2BIG && a->envp != a->envp_plain) {
+			/* The marker made it too big: glibc's would have
+			 * run, without it and in the spawner's group.  The
+			 * parent reads regroup once the child is gone. */
+			if (a->regroup != 1 || nl_sys_setpgid(0, was) == 0)
+				a->regroup = 0;
+			a->envp = a->envp_plain;
+			r = child_exec(a, a->file, a->argv);
+		}
 		if ((a->xflags & NL_SPAWN_TRY_SHELL) && r == -ENOEXEC) {
 			/* /bin/sh FILE ARGS...: argv[0] gives way to the shell. */
 			size_t k = 0;
@@ -617,6 +630,18 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 
 NL_REAL_DECL(clone);
 
+static int actions_set_terminal(const struct spawn_args *a)
+{
+#ifndef NL_LIBC_MUSL
+	for (int i = 0; a->acts && i < a->n_acts; i++)
+		if (a->acts[i].tag == GLIBC_DO_TCSETPGRP)
+			return 1;
+#else
+	(void)a;
+#endif
+	return 0;
+}
+
 static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 			  const char *file, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[],
@@ -632,7 +657,8 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 
 	static const posix_spawnattr_t no_attr;
 	struct spawn_args a = {
-		.file = file, .argv = argv, .envp = envp, .fa = fa,
+		.file = file, .argv = argv, .envp = envp, .envp_plain = envp,
+		.fa = fa,
 		.attr = attr ? attr : &no_attr, .xflags = xflags, .via = via,
 	};
 #ifndef NL_LIBC_MUSL
@@ -648,7 +674,11 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 		a.search_path = p ? p : "/bin:/usr/bin";
 	}
 	nl_pgroup_tick();
-	a.regroup = nl_pgroup_for_spawn(attr, file);
+	/* Not when the caller's actions hand the child the terminal
+	 * (tcsetpgrp: the foreground is its group), nor when its exec
+	 * could carry no marker. */
+	a.regroup = !actions_set_terminal(&a) && nl_pgroup_env_takes_marker(envp)
+		    ? nl_pgroup_for_spawn(attr, file) : 0;
 	pid_t token = a.regroup ? nl_pgroup_new_token() : 0;
 	const char *kept = a.regroup ? NULL : nl_pgroup_marker_to_pass(envp);
 	struct spawn_room room;

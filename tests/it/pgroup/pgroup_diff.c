@@ -1,0 +1,61 @@
+/* Where the shim gives a daemon's children groups of their own, what the
+ * program and its children can see stays as without it: one row per
+ * program (build/fixtures/pg_diff), its output with the shim in enforce
+ * and in audit equal to its output without. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../lib/run.h"
+#include "../../lib/pgroup_procs.h"
+
+#define TIMEOUT 60.0
+
+static struct run_result r;
+
+TestSuite(pgroup_diff, .fini = pg_cleanup, .timeout = 120);
+
+static void same_as_without(const char *mode)
+{
+	char *argv[] = { (char *)top("build/fixtures/pg_diff"), (char *)mode, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s without the shim: %s%s", mode, r.out, r.err);
+	char plain[sizeof r.out];
+	snprintf(plain, sizeof plain, "%s", r.out);
+	static const char *const modes[] = { "NOLEAK_MODE=enforce", "NOLEAK_MODE=audit" };
+	for (size_t i = 0; i < 2; i++) {
+		char *env[] = { (char *)modes[i], NULL };
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+		cr_expect_eq(exit_code(&r), 0, "%s, %s: %s", mode, modes[i], r.err);
+		cr_expect_str_eq(r.out, plain, "%s, %s", mode, modes[i]);
+	}
+}
+
+/* The marker went into an environment the program emptied, or one
+ * without LD_PRELOAD (a program that does not load the shim saw it). */
+Test(pgroup_diff, a_child_s_environment_gets_no_marker_it_could_see)
+{
+	same_as_without("envmark");
+}
+
+/* A child that made itself a group leader got a new session where glibc
+ * says EPERM (and errno EPERM with it). */
+Test(pgroup_diff, setsid_after_the_child_s_own_setpgid_fails)
+{
+	same_as_without("setsid_own");
+}
+
+/* A child handed the terminal by its spawn's tcsetpgrp action was then
+ * moved out of the foreground group. */
+Test(pgroup_diff, a_spawn_that_hands_the_terminal_keeps_the_child_in_it)
+{
+	same_as_without("tcsetpgrp");
+}
+
+/* The marker took room an argv as large as the kernel takes needed:
+ * E2BIG where glibc's exec runs. */
+Test(pgroup_diff, the_marker_never_makes_an_exec_too_big)
+{
+	same_as_without("e2big");
+}
