@@ -519,6 +519,22 @@ static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
 	return p->mode == NL_MODE_ENFORCE && plan.keepalive && !plan.inherited;
 }
 
+/* How many connections wait in a listener's queue (TCP_INFO's unacked
+ * field, for a listener), or -1 when it cannot say. */
+static int accept_queue(int listener)
+{
+	struct tcp_info_head {   /* struct tcp_info up to tcpi_unacked */
+		uint8_t state, ca_state, retransmits, probes, backoff, options,
+			wscale, flags;
+		uint32_t rto, ato, snd_mss, rcv_mss, unacked;
+	} t;
+	socklen_t len = sizeof t;
+	if (nl_sys6(SYS_getsockopt, listener, IPPROTO_TCP, TCP_INFO, (long)&t,
+		    (long)&len, 0) < 0 || len < sizeof t)
+		return -1;
+	return (int)t.unacked;
+}
+
 /* The shim's keepalive went on a socket accepted from the fresh listener
  * whose inode is lino.  At the second such socket the listener gets the
  * options too: the kernel copies them to every socket accepted afterwards,
@@ -533,8 +549,12 @@ static void listener_keepalive(int listener, uint64_t lino, uint32_t lbits)
 		atomic_fetch_or(&ls->bits, NL_SOCK_ACCEPTED);
 		return;
 	}
+	/* The queue first: a connection made after this look has the
+	 * options, one made before does not. */
+	int queued = accept_queue(listener) != 0;
 	if (apply_keepalive(listener, &nl_policy()->keepalive) == 0)
-		atomic_fetch_or(&ls->bits, NL_SOCK_LISTEN_ALIVE);
+		atomic_fetch_or(&ls->bits, NL_SOCK_LISTEN_ALIVE |
+					   (queued ? NL_SOCK_LISTEN_QUEUED : 0));
 }
 
 void nl_sock_created(int fd, int domain, int type, int protocol,
@@ -568,7 +588,18 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 		lino = socket_ino(listener);
 		from_listener = bits_for(listener, lino) &
 				(NL_SOCK_OWN_BITS | NL_SOCK_FRESH |
-				 NL_SOCK_ACCEPTED | NL_SOCK_LISTEN_ALIVE);
+				 NL_SOCK_ACCEPTED | NL_SOCK_LISTEN_ALIVE |
+				 NL_SOCK_LISTEN_QUEUED);
+	}
+	uint32_t lbits = from_listener;
+	/* Made before the listener had the keepalive?  The queue is
+	 * first in, first out: once one has it, all later ones do. */
+	if (from_listener & NL_SOCK_LISTEN_QUEUED) {
+		int on = 0;
+		if (get_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, &on) == 0 && on)
+			atomic_fetch_and(&ls->bits, ~(uint32_t)NL_SOCK_LISTEN_QUEUED);
+		else
+			from_listener &= ~(uint32_t)NL_SOCK_LISTEN_ALIVE;
 	}
 	enum sock_class cls = from_listener & NL_SOCK_FRESH ? CLASS_TCP
 							    : classify(fd);
@@ -583,8 +614,8 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 	}
 	if (handle_connected(fd, ino, cls, (flags & SOCK_NONBLOCK) != 0,
 			     from_listener, "accept") &&
-	    (from_listener & NL_SOCK_FRESH))
-		listener_keepalive(listener, lino, from_listener);
+	    (lbits & NL_SOCK_FRESH) && !(lbits & NL_SOCK_LISTEN_ALIVE))
+		listener_keepalive(listener, lino, lbits);
 	nl_errno_restore(saved);
 }
 
@@ -646,6 +677,13 @@ static uint32_t own_bit(int level, int name)
 	     name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT))
 		return NL_SOCK_OWN_ALIVE;
 	return 0;
+}
+
+void nl_sock_duplicated(int fd)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+		atomic_fetch_and(&s->bits, ~(uint32_t)NL_SOCK_FRESH);
 }
 
 void nl_sock_option_set(int fd, int level, int name)

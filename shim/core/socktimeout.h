@@ -54,6 +54,11 @@ enum {
 	NL_SOCK_DEFER     = 1u << 9,  /* the program set TCP_FASTOPEN_CONNECT:
 				       * connect() may return 0 on a
 				       * non-blocking socket */
+	NL_SOCK_LISTEN_QUEUED = 1u << 10, /* connections waited in this
+				       * listener's queue when it got the
+				       * keepalive (made before: without it):
+				       * accepted ones are asked, until one
+				       * has it */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -112,6 +117,9 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino);
  * (a non-blocking TCP connect returns EINPROGRESS, unless
  * TCP_FASTOPEN_CONNECT defers it): no fcntl asks.  Keeps errno. */
 void nl_sock_connected(int fd, int result, int err);
+/* fd was duplicated (dup, dup2, dup3, F_DUPFD): an option set through
+ * the copy lands in the copy's slot, so the socket is fresh no more. */
+void nl_sock_duplicated(int fd);
 /* The program set an option itself (setsockopt succeeded): the shim must
  * never override it, and stops treating a timeout as its own. */
 void nl_sock_option_set(int fd, int level, int name);

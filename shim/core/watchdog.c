@@ -3,6 +3,7 @@
 #include "core/watchdog.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -49,16 +50,12 @@ static ssize_t raw_errno(long r)
 	return r;
 }
 
-/* The same read as op, on a socket, with MSG_DONTWAIT. */
+/* The same read as op, on a socket, with MSG_DONTWAIT (not readv: see
+ * try_kind). */
 static long socket_try(const struct nl_read_op *op)
 {
 	int fl = op->flags | MSG_DONTWAIT;
 	switch (op->call) {
-	case NL_RD_READV: {
-		struct msghdr m = { .msg_iov = (struct iovec *)op->iov,
-				    .msg_iovlen = (size_t)op->iovcnt };
-		return NL_SYS(SYS_recvmsg, op->fd, &m, fl);
-	}
 	case NL_RD_RECVMSG:
 		return NL_SYS(SYS_recvmsg, op->fd, op->msg, fl);
 	case NL_RD_RECVFROM:
@@ -163,12 +160,30 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 {
 	int recv_call = op->call != NL_RD_READ && op->call != NL_RD_READV;
 	long r;
+	/* A count readv refuses (EINVAL) or that asks for nothing. */
+	if (op->call == NL_RD_READV && (op->iovcnt <= 0 || op->iovcnt > IOV_MAX))
+		return NL_TRY_REAL;
 	switch (kind) {
 	case NL_KIND_SOCKET:
-		if (op->flags & MSG_DONTWAIT)
-			return NL_TRY_REAL;  /* never blocks */
+		/* Reads that never block: MSG_DONTWAIT, the error queue
+		 * (MSG_ERRQUEUE, EAGAIN at once when empty), and a read()
+		 * of 0 bytes (0 at once, where a recv of 0 waits, or takes
+		 * a datagram). */
+		if ((op->flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) ||
+		    (op->call == NL_RD_READ && op->n == 0))
+			return NL_TRY_REAL;
 		if (waits_for_more(op))
 			return NL_TRY_REAL;
+		if (op->call == NL_RD_READV) {
+			/* readv's own semantics, which recvmsg lacks (0 at
+			 * once for 0 bytes, EINVAL for a bad count): as a
+			 * pipe's, with RWF_NOWAIT. */
+			r = pipe_try(op);
+			*proved = checked ? NL_KIND_SOCKET : NL_KIND_UNKNOWN;
+			if (r == -EOPNOTSUPP)
+				return NL_TRY_REAL;   /* an older kernel */
+			return finish_try(r, op->fd, result);
+		}
 		r = socket_try(op);
 		*proved = NL_KIND_SOCKET;  /* only sockets take recv */
 		if (r != -ENOTSOCK)
@@ -254,31 +269,54 @@ static long long next_deadline(long long warn_at, long long limit_at)
 	return warn_at < limit_at ? warn_at : limit_at;
 }
 
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Not inlined: the struct stat stays off the waiting frame. */
+__attribute__((noinline))
+static void file_id(int fd, struct file_id *id)
+{
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0)
+		st.st_dev = 0, st.st_ino = 0;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+}
+
+static int same_file(int fd, const struct file_id *then)
+{
+	struct file_id now;
+	file_id(fd, &now);
+	return now.ino == 0 || (now.dev == then->dev && now.ino == then->ino);
+}
+
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out)
 {
 	const struct nl_policy *p = nl_policy();
 	if (kind == NL_KIND_UNKNOWN)
 		kind = kind_now(op->fd);
+	struct file_id at_start;
+	file_id(op->fd, &at_start);
 	w->t0 = now_us();
 	w->warned = 0;
 	*timed_out = 0;
 	int logging = nl_event_enabled();
 	long long warn_at = p->read_warn && logging
 				    ? w->t0 + (long long)p->read_warn * 1000000 : -1;
-	/* A socket with the program's own receive timeout: the wait ends
-	 * with EAGAIN when the kernel's would, and a handler always ends it
-	 * (the kernel never restarts a read on a socket with a timeout). */
-	int own = 0;
+	/* A socket with the program's own receive timeout: the real call,
+	 * unwatched.  The kernel ends such a read with EINTR on any signal,
+	 * also a stop and continue that runs no handler, which poll()
+	 * restarts unseen. */
 	if (kind == NL_KIND_SOCKET && limit_us <= 0) {
 		struct timeval tv = { 0, 0 };
 		socklen_t len = sizeof tv;
 		if (nl_sys6(SYS_getsockopt, op->fd, SOL_SOCKET, SO_RCVTIMEO,
 			    (long)&tv, (long)&len, 0) == 0 &&
-		    (tv.tv_sec || tv.tv_usec)) {
-			limit_us = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
-			own = 1;
-		}
+		    (tv.tv_sec || tv.tv_usec))
+			return 0;
 	}
 	long long limit_at = limit_us > 0 ? w->t0 + limit_us : -1;
 	long long timeout_at = -1;  /* read_timeout on pipes, FIFOs, ttys */
@@ -292,7 +330,7 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		/* A handler that ran outside poll() (while an event was
 		 * logged) interrupted the read all the same. */
 		if (nl_signals_mark().seq != mark.seq) {
-			if (own || !nl_signals_would_restart(mark)) {
+			if (!nl_signals_would_restart(mark)) {
 				errno = EINTR;
 				return -1;
 			}
@@ -310,11 +348,21 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 			errno = EIO;
 			return -1;
 		}
-		if (r > 0 || (r < 0 && r != -EINTR))
-			return 0;  /* readable (or poll cannot say): the real call */
+		if (r > 0 || (r < 0 && r != -EINTR)) {
+			/* Readable (or poll cannot say): the real call, on
+			 * the file waited for.  Another thread that closed
+			 * the number meanwhile and got it again for another
+			 * file would have it read here: EBADF instead (the
+			 * kernel's read would have gone on with the old
+			 * file, which the shim no longer holds). */
+			if (!same_file(op->fd, &at_start)) {
+				errno = EBADF;
+				return -1;
+			}
+			return 0;
+		}
 		if (r == -EINTR) {
-			int ran = nl_signals_mark().seq != mark.seq;
-			if ((own && ran) || !nl_signals_would_restart(mark)) {
+			if (!nl_signals_would_restart(mark)) {
 				errno = EINTR;
 				return -1;
 			}

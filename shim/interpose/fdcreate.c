@@ -321,12 +321,12 @@ NL_REAL_DECL(dup);
 NL_EXPORT int dup(int fd)
 {
 	nl_enter();
-	if (!nl_new_fds_cloexec()) {
-		int r = NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
-		return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), 0);
-	}
-	int r = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
-	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), 1);
+	int added = nl_new_fds_cloexec();
+	int r = added ? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
+		      : NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
+	if (r >= 0)
+		nl_sock_duplicated(fd);
+	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), added);
 }
 
 /* --- event and special fds --- */

@@ -13,6 +13,7 @@
 
 #include "init.h"
 #include "interpose/newfd.h"
+#include "core/socktimeout.h"
 #include "base/real.h"
 #include "log/output.h"
 #include "common/sys.h"
@@ -52,6 +53,7 @@ static int after_dup_to(int r, int oldfd, int newfd, int cloexec,
 		stderr_changed(0);
 	if (r < 0 || oldfd == newfd || !nl_fd_policy_active())
 		return r;
+	nl_sock_duplicated(oldfd);
 	nl_fd_created(newfd, call, site, 0);
 	if (!cloexec && newfd > 2)
 		nl_fd_mark(newfd, NL_FD_DELIBERATE);
@@ -156,8 +158,10 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 	int r = real ? real(fd, cmd, arg) : (int)syscall(NL_NR_FCNTL, fd, cmd, arg);
 	if (r < 0 || !nl_fd_policy_active())
 		return r;
-	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+		nl_sock_duplicated(fd);
 		return nl_new_fd(r, NL_CALL_FCNTL_DUPFD, site, added);
+	}
 	note_fcntl(fd, cmd, arg, lfs);
 	return r;
 }

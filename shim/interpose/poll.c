@@ -19,6 +19,7 @@
 
 #include "init.h"
 #include "common/sys.h"
+#include "log/arena.h"
 #include "log/event.h"
 #include "base/real.h"
 #include "core/signals.h"
@@ -127,20 +128,47 @@ static int interrupted(struct nl_sig_mark m)
 	return 1;
 }
 
+/* A split ppoll, pselect or epoll_pwait keeps the call's signal mask
+ * between its two parts too: a signal it blocks waits, as it would have
+ * through the one call, and one it lets through ends the call (EINTR) as
+ * it would have.  Returns whether the mask was changed (*old: the one to
+ * put back). */
+static int mask_in(const sigset_t *mask, nl_ksigset *old)
+{
+	/* The kernel's part of the set, as the call hands it over. */
+	nl_ksigset k;
+	if (!mask)
+		return 0;
+	memcpy(&k, mask, sizeof k);
+	return nl_sys_sigprocmask(SIG_SETMASK, &k, old) == 0;
+}
+
+static void mask_out(int masked, const nl_ksigset *old)
+{
+	if (masked)
+		nl_sys_sigprocmask(SIG_SETMASK, old, NULL);   /* errno kept */
+}
+
+/* The fds an event names, in arena memory: the stack of these paths
+ * carries the whole event under it. */
 static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 			long long waited_ns)
 {
-	int list[WAIT_FDS_MAX], k = 0;
-	for (nfds_t i = 0; i < n; i++) {
+	size_t mark = nl_arena_enter();
+	int *list = nl_arena_get(WAIT_FDS_MAX * sizeof *list), k = 0;
+	for (nfds_t i = 0; list && i < n; i++) {
 		if (fds[i].fd < 0)
 			continue;
-		if (!nl_watch_could_hang(fds[i].fd))
-			return;  /* a server waiting for work */
+		if (!nl_watch_could_hang(fds[i].fd)) {
+			k = 0;   /* a server waiting for work */
+			break;
+		}
 		if (k < WAIT_FDS_MAX)
 			list[k++] = fds[i].fd;
 	}
 	if (k)
 		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
+	nl_arena_leave(mark);
 }
 
 NL_REAL_DECL(poll);
@@ -168,16 +196,10 @@ NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 
 typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *,
 			const sigset_t *);
-static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
-		    const struct timespec *tmo, const sigset_t *mask)
+static inline int ppoll_run(ppoll_fn real, struct pollfd *fds, nfds_t n,
+		       const struct timespec *tmo, const sigset_t *mask,
+		       long long warn, long long total)
 {
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	long long warn = warn_ns(), total = ts_to_ns(tmo);
-	if (total == -2 || !split(warn, total))
-		return real(fds, n, tmo, mask);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
 	struct timespec first = ns_to_ts(warn);
@@ -193,6 +215,32 @@ static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
 	return real(fds, n, &rest, mask);
 }
 
+/* Its two parts, under the call's own mask (mask_in). */
+__attribute__((noinline))
+static int ppoll_parts(ppoll_fn real, struct pollfd *fds, nfds_t n,
+		       const struct timespec *tmo, const sigset_t *mask,
+		       long long warn, long long total)
+{
+	nl_ksigset old;
+	int masked = mask_in(mask, &old);
+	int r = ppoll_run(real, fds, n, tmo, mask, warn, total);
+	mask_out(masked, &old);
+	return r;
+}
+
+static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
+		    const struct timespec *tmo, const sigset_t *mask)
+{
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	long long warn = warn_ns(), total = ts_to_ns(tmo);
+	if (total == -2 || !split(warn, total))
+		return real(fds, n, tmo, mask);
+	return ppoll_parts(real, fds, n, tmo, mask, warn, total);
+}
+
 NL_REAL_DECL(ppoll);
 NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		    const sigset_t *mask)
@@ -206,17 +254,21 @@ NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 static void log_fdsets(const char *call, int nfds, const fd_set *r,
 		       const fd_set *w, long long waited_ns)
 {
-	int list[WAIT_FDS_MAX], k = 0;
-	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
+	size_t mark = nl_arena_enter();
+	int *list = nl_arena_get(WAIT_FDS_MAX * sizeof *list), k = 0;
+	for (int fd = 0; list && fd < nfds && fd < FD_SETSIZE; fd++) {
 		if (!(r && FD_ISSET(fd, r)) && !(w && FD_ISSET(fd, w)))
 			continue;
-		if (!nl_watch_could_hang(fd))
-			return;  /* a server waiting for work */
+		if (!nl_watch_could_hang(fd)) {
+			k = 0;   /* a server waiting for work */
+			break;
+		}
 		if (k < WAIT_FDS_MAX)
 			list[k++] = fd;
 	}
 	if (k)
 		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
+	nl_arena_leave(mark);
 }
 
 struct saved_sets {
@@ -315,16 +367,10 @@ NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	return do_select(NL_REAL(select), nfds, r, w, e, tv);
 }
 
-static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
-		      fd_set *e, const struct timespec *ts, const sigset_t *mask)
+static inline int pselect_run(pselect_fn real, int nfds, fd_set *r, fd_set *w,
+			 fd_set *e, const struct timespec *ts,
+			 const sigset_t *mask, long long warn, long long total)
 {
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	long long warn = warn_ns(), total = ts_to_ns(ts);
-	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
-		return real(nfds, r, w, e, ts, mask);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
 	struct timespec first = ns_to_ts(warn);
@@ -338,6 +384,32 @@ static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 		return real(nfds, r, w, e, NULL, mask);
 	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
 	return real(nfds, r, w, e, &rest, mask);
+}
+
+/* Its two parts, under the call's own mask (mask_in). */
+__attribute__((noinline))
+static int pselect_parts(pselect_fn real, int nfds, fd_set *r, fd_set *w,
+			 fd_set *e, const struct timespec *ts,
+			 const sigset_t *mask, long long warn, long long total)
+{
+	nl_ksigset old;
+	int masked = mask_in(mask, &old);
+	int res = pselect_run(real, nfds, r, w, e, ts, mask, warn, total);
+	mask_out(masked, &old);
+	return res;
+}
+
+static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
+		      fd_set *e, const struct timespec *ts, const sigset_t *mask)
+{
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	long long warn = warn_ns(), total = ts_to_ns(ts);
+	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
+		return real(nfds, r, w, e, ts, mask);
+	return pselect_parts(real, nfds, r, w, e, ts, mask, warn, total);
 }
 
 NL_REAL_DECL(pselect);
@@ -499,6 +571,37 @@ NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)));
 }
 
+static inline int epoll_pwait_run(__typeof__(&epoll_pwait) real, int epfd,
+			     struct epoll_event *ev, int max, const sigset_t *mask,
+			     long long warn, long long total)
+{
+	long long t0 = now_ns();
+	struct nl_sig_mark mark = nl_signals_mark();
+	int r = real(epfd, ev, max, ns_to_ms(warn), mask);
+	if (r != 0)
+		return r;
+	log_epoll("epoll_pwait", epfd, now_ns() - t0);
+	if (interrupted(mark))
+		return -1;
+	if (total < 0)
+		return real(epfd, ev, max, -1, mask);
+	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)),
+		    mask);
+}
+
+/* Its two parts, under the call's own mask (mask_in). */
+__attribute__((noinline))
+static int epoll_pwait_parts(__typeof__(&epoll_pwait) real, int epfd,
+			     struct epoll_event *ev, int max, const sigset_t *mask,
+			     long long warn, long long total)
+{
+	nl_ksigset old;
+	int masked = mask_in(mask, &old);
+	int r = epoll_pwait_run(real, epfd, ev, max, mask, warn, total);
+	mask_out(masked, &old);
+	return r;
+}
+
 NL_REAL_DECL(epoll_pwait);
 NL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 			  int timeout, const sigset_t *mask)
@@ -512,16 +615,5 @@ NL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 	long long warn = warn_ns(), total = ms_to_ns(timeout);
 	if (!split(warn, total))
 		return real(epfd, ev, max, timeout, mask);
-	long long t0 = now_ns();
-	struct nl_sig_mark mark = nl_signals_mark();
-	int r = real(epfd, ev, max, ns_to_ms(warn), mask);
-	if (r != 0)
-		return r;
-	log_epoll("epoll_pwait", epfd, now_ns() - t0);
-	if (interrupted(mark))
-		return -1;
-	if (total < 0)
-		return real(epfd, ev, max, -1, mask);
-	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)),
-		    mask);
+	return epoll_pwait_parts(real, epfd, ev, max, mask, warn, total);
 }

@@ -33,6 +33,14 @@ static const struct row {
 	{ ALL, "tcp_waitall unix_waitall tcp_lowat", "split" },
 	/* The program's own receive timeout. */
 	{ ALL, "tcp_rcvtimeo", "ready none" },
+	/* Stopped and continued, no handler: the kernel goes on waiting,
+	 * but a read on a socket with a timeout fails with EINTR. */
+	{ READS, "pipe tcp tcp_rcvtimeo", "stopcont" },
+	/* Reads that never block: 0 bytes, a bad count, the error queue. */
+	{ "read0 readv0 readv_bad", "pipe tcp udp", "ready none" },
+	{ "recvmsg_errq", "tcp udp", "none" },
+	/* A wait whose own mask blocks a signal sent all along. */
+	{ "ppoll pselect epoll_pwait", "pipe", "masked" },
 	/* Waits of months. */
 	{ WAITS, "pipe tcp", "long" },
 	/* Servers waiting for work. */

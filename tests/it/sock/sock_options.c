@@ -114,6 +114,15 @@ Test(sock_options, program_timeout_set_after_connect_survives)
 	EXPECT("client", "rcv=7.000 snd=2.000 ka=1 idle=60 intvl=10 cnt=6 ut=0");
 }
 
+/* Set through another fd of the socket (a dup): the connect took the
+ * socket for fresh, and put the shim's timeout over the program's. */
+Test(sock_options, program_timeout_set_through_a_dup_survives)
+{
+	char *env[] = { "NOLEAK_SOCK_TIMEOUT=2", NULL };
+	opts("own_dup", env, 1);
+	EXPECT("client", "rcv=7.000 snd=2.000 ka=1 idle=60 intvl=10 cnt=6 ut=0");
+}
+
 /* Accepted sockets inherit the listener's options: what the program set
  * there is its choice for them too. */
 Test(sock_options, listener_options_inherited_by_accepted_survive)
@@ -133,6 +142,20 @@ Test(sock_options, every_accepted_socket_gets_keepalive)
 	const char *want = "rcv=300.000 snd=300.000 ka=1 idle=30 intvl=5 cnt=3 ut=20000";
 	opts("serve3", env, 1);
 	for (int i = 1; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "accepted%d", i);
+		cr_expect_str_eq(strchr(line(name), ' ') + 1, want, "%s", name);
+	}
+}
+
+/* Connections that waited in the queue when the listener got the
+ * keepalive were made without it: the third and fourth had none. */
+Test(sock_options, connections_queued_before_the_listener_s_keepalive_get_it)
+{
+	char *env[] = { "NOLEAK_KEEPALIVE=30,5,3,20", NULL };
+	const char *want = "rcv=300.000 snd=300.000 ka=1 idle=30 intvl=5 cnt=3 ut=20000";
+	opts("queued4", env, 1);
+	for (int i = 1; i <= 4; i++) {
 		char name[16];
 		snprintf(name, sizeof name, "accepted%d", i);
 		cr_expect_str_eq(strchr(line(name), ' ') + 1, want, "%s", name);
