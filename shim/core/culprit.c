@@ -92,7 +92,7 @@ struct holder_scan {
 	char small[192];
 	char link[LINK_MAX];
 	char exe[EXE_MAX], self_exe[EXE_MAX];
-	char cmd[CMD_MAX];
+	char cmd[CMD_MAX], self_cmd[CMD_MAX];
 	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/PID/fd */
 };
 
@@ -147,7 +147,11 @@ static const char *relation(struct holder_scan *h)
 		return "self";
 	pid_t parent = parent_of(h, h->pid);
 	if (parent == h->self)
-		return strcmp(h->exe, h->self_exe) == 0 ? "bare-fork child" : "child";
+		/* A fork child that never exec'd runs our executable with our
+		 * argv, in the memory it copied; an exec of the same program
+		 * has argv of its own. */
+		return !strcmp(h->exe, h->self_exe) && !strcmp(h->cmd, h->self_cmd)
+		       ? "bare-fork child" : "child";
 	if (parent > 0 && parent_of(h, parent) == h->self)
 		return "grandchild";
 	if (h->pid == h->self_parent)
@@ -155,13 +159,13 @@ static const char *relation(struct holder_scan *h)
 	return "other";
 }
 
-static void cmdline_of(struct holder_scan *h)
+static void cmdline_of(struct holder_scan *h, int pid, char *cmd)
 {
-	proc_path(h->path, sizeof h->path, h->pid, "/cmdline", -1);
-	ssize_t n = read_small(h->path, h->cmd, sizeof h->cmd);
+	proc_path(h->path, sizeof h->path, pid, "/cmdline", -1);
+	ssize_t n = read_small(h->path, cmd, CMD_MAX);
 	for (ssize_t i = 0; i < n - 1; i++)
-		if (h->cmd[i] == '\0')
-			h->cmd[i] = ' ';
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
 }
 
 static void add_holder(struct holder_scan *h)
@@ -169,7 +173,7 @@ static void add_holder(struct holder_scan *h)
 	proc_path(h->path, sizeof h->path, h->pid, "/exe", -1);
 	ssize_t n = nl_sys_readlink(h->path, h->exe, sizeof h->exe - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
-	cmdline_of(h);
+	cmdline_of(h, h->pid, h->cmd);
 	struct nl_jbuf *j = h->out;
 	nl_jb_raw(j, h->found ? ",{" : "{");
 	nl_jb_key(j, "pid", 1);
@@ -240,6 +244,7 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 	ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
 				    sizeof h->self_exe - 1);
 	h->self_exe[n > 0 ? n : 0] = '\0';
+	cmdline_of(h, h->self, h->self_cmd);
 	nl_jb_raw(j, "[");
 	/* /proc may be missing, or covered by something else: only a /proc
 	 * that lists this very process is believed. */

@@ -11,10 +11,10 @@
 static struct watch_run w;
 static struct watch_log log_;
 
-Test(watch_bare_fork, read_blocked_names_the_bare_fork_child)
+static void names_the_worker(const char *way, const char *relation)
 {
 	watch_log_init(&log_);
-	const char *argv[] = { top("build/fixtures/wd_bare_fork"), "2.5", NULL };
+	const char *argv[] = { top("build/fixtures/wd_bare_fork"), "2.5", way, NULL };
 	const char *env[] = { "NOLEAK_READ_WARN=1", log_.env, NULL };
 	cr_assert_eq(access(argv[0], X_OK), 0, "%s missing", argv[0]);
 	watch_start(&w, argv, env, 1, 10.0);
@@ -34,7 +34,19 @@ Test(watch_bare_fork, read_blocked_names_the_bare_fork_child)
 	cr_assert(event_line(text, "read_blocked", NULL, line, sizeof line), "%s", text);
 	cr_assert(culprit_of(line, child, who, sizeof who),
 		  "the worker %ld is not named: %s", child, line);
-	cr_expect(strstr(who, "\"relation\":\"bare-fork child\""), "%s", who);
+	cr_expect(strstr(who, relation), "%s", who);
 	cr_expect(culprit_holds(who, (int)wfd), "not by fd %ld: %s", wfd, who);
 	cr_expect(strstr(who, "wd_bare_fork"), "exe: %s", who);
+}
+
+Test(watch_bare_fork, read_blocked_names_the_bare_fork_child)
+{
+	names_the_worker(NULL, "\"relation\":\"bare-fork child\"");
+}
+
+/* A worker that exec'd the same program again is a child like any other:
+ * it was called a bare-fork child for its executable alone. */
+Test(watch_bare_fork, a_worker_that_exec_d_the_same_program_is_a_child)
+{
+	names_the_worker("exec", "\"relation\":\"child\"");
 }
