@@ -700,6 +700,100 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 	return sent ? 0 : real_kill(pid, sig);
 }
 
+/* --- waiting for the program's own group --- */
+
+struct wait_scan {
+	struct me me;
+	int foreign;              /* a child in a group of another's making */
+	int children;
+	struct pstat st;
+	struct marker mk;
+	char path[64];
+	char list[4096];          /* a thread's /proc children file, in parts */
+};
+
+/* Whether child pid would be in the caller's group without the shim: it
+ * is, or it leads one the shim made (alive with our marker; a zombie
+ * leading a group of its own in our session: see the README's limits). */
+static int own_group_child(pid_t pid, struct wait_scan *w)
+{
+	struct pstat *st = &w->st;
+	if (read_pstat(pid, st) < 0 || st->ppid != w->me.pid)
+		return 1;   /* reaped meanwhile: nothing to tell */
+	if (st->pgrp == w->me.pgid)
+		return 1;
+	if (st->sid != w->me.sid || st->pgrp != pid)
+		return 0;
+	if (st->state == 'Z' || st->state == 'X')
+		return 1;
+	return read_marker(pid, &w->mk) == 0 && w->mk.spawner == w->me.pid;
+}
+
+static void scan_thread_children(int tid, void *arg)
+{
+	struct wait_scan *w = arg;
+	size_t n = 0;
+	memcpy(w->path, "/proc/self/task/", 16);
+	n = 16 + nl_fmt_int(w->path + 16, sizeof w->path - 16, tid);
+	memcpy(w->path + n, "/children", 10);
+	int fd = nl_sys_openat(AT_FDCWD, w->path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		w->foreign = 1;   /* cannot tell */
+		return;
+	}
+	/* "PID PID ... ": read in parts, a number cut at a part's end is
+	 * carried to the next. */
+	pid_t pid = 0;
+	ssize_t r;
+	while (!w->foreign && (r = nl_sys_read(fd, w->list, sizeof w->list)) > 0)
+		for (ssize_t i = 0; i < r && !w->foreign; i++) {
+			char c = w->list[i];
+			if (c >= '0' && c <= '9') {
+				pid = pid * 10 + (c - '0');
+				continue;
+			}
+			if (pid > 0) {
+				w->children++;
+				if (!own_group_child(pid, w))
+					w->foreign = 1;
+			}
+			pid = 0;
+		}
+	if (pid > 0 && !w->foreign) {
+		w->children++;
+		if (!own_group_child(pid, w))
+			w->foreign = 1;
+	}
+	nl_sys_close(fd);
+}
+
+pid_t nl_pgroup_wait_target(pid_t pid)
+{
+	if (pid != 0 && pid >= -1)
+		return pid;
+	const struct nl_policy *p = nl_policy();
+	if (p->mode != NL_MODE_ENFORCE || p->pgroup == NL_PGROUP_NEVER ||
+	    !leads(nl_sys_getpid()))
+		return pid;
+	int saved = errno;
+	size_t mark = nl_arena_enter();
+	struct wait_scan *w = nl_arena_get(sizeof *w);
+	pid_t target = pid;
+	if (w) {
+		w->foreign = 0;
+		w->children = 0;
+		who_am_i(&w->me);
+		if (pid == 0 || -pid == w->me.pgid) {
+			nl_for_each_number("/proc/self/task", scan_thread_children, w);
+			if (!w->foreign && w->children)
+				target = -1;
+		}
+	}
+	nl_arena_leave(mark);
+	nl_errno_restore(saved);
+	return target;
+}
+
 /* --- records: spawn tokens, signalled groups and pending kills, in
  * mmap'd pages ---
  *

@@ -118,6 +118,13 @@ pid_t nl_pgroup_new_token(void);
  * audit mode, where no group tells them apart). */
 void nl_pgroup_spawned(pid_t child, pid_t token);
 
+/* The pid a wait for `pid` asks the kernel for: a wait for the caller's
+ * own group (0, or minus its pgid) in a process whose children the shim
+ * may have moved to groups of their own is a wait for any child, when
+ * every child is one the group would hold without the shim.  Otherwise
+ * (a child the program moved itself) `pid`, as it came. */
+pid_t nl_pgroup_wait_target(pid_t pid);
+
 /* A wait returned child `pid` with `status`: deal with the members of its
  * group that outlived it (orphans policy). */
 void nl_pgroup_reaped(pid_t pid, int status);

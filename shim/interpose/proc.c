@@ -61,6 +61,7 @@ NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
 	nl_enter();
 	int st = 0;
+	pid = nl_pgroup_wait_target(pid);
 	pid_t r = NL_CALL_REAL(waitpid, (pid, &st, options),
 			       (SYS_wait4, pid, &st, options, NULL));
 	if (status && r > 0)
@@ -79,6 +80,7 @@ NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	nl_enter();
 	int st = 0;
+	pid = nl_pgroup_wait_target(pid);
 	pid_t r = NL_CALL_REAL(wait4, (pid, &st, options, ru),
 			       (SYS_wait4, pid, &st, options, ru));
 	if (status && r > 0)
@@ -106,7 +108,7 @@ NL_EXPORT pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru)
 		return -1;
 	}
 	int st = 0;
-	pid_t r = real(pid, &st, options, ru);
+	pid_t r = real(nl_pgroup_wait_target(pid), &st, options, ru);
 	if (status && r > 0)
 		*status = st;
 	return after_wait(r, st);
@@ -124,6 +126,12 @@ NL_REAL_DECL(waitid);
 NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	nl_enter();
+	/* P_PGID with 0 is the caller's group, as waitpid's 0. */
+	if (idtype == P_PGID &&
+	    nl_pgroup_wait_target(id == 0 ? 0 : -(pid_t)id) == -1) {
+		idtype = P_ALL;
+		id = 0;
+	}
 	int r = NL_CALL_REAL(waitid, (idtype, id, info, options),
 			     (SYS_waitid, idtype, id, info, options, NULL));
 	if (r == 0 && info && info->si_pid > 0 && !(options & WNOWAIT) &&

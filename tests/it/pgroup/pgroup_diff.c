@@ -59,3 +59,10 @@ Test(pgroup_diff, the_marker_never_makes_an_exec_too_big)
 {
 	same_as_without("e2big");
 }
+
+/* A wait for the caller's own group did not see the children the shim
+ * had moved: ECHILD, or a wait that never ended. */
+Test(pgroup_diff, a_wait_for_the_own_group_reaps_the_moved_children)
+{
+	same_as_without("wait0");
+}
