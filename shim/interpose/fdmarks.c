@@ -36,8 +36,10 @@ void closefrom(int lo);
  * sharing our memory, whose fds are its own. */
 static void stderr_changed(int closed)
 {
-	if (nl_in_foreign_child())
+	if (nl_in_foreign_child()) {
+		nl_out_stderr_child(nl_sys_getpid(), closed);
 		return;
+	}
 	if (closed)
 		nl_out_stderr_closed();
 	else

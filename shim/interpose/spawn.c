@@ -64,6 +64,7 @@
 #include "core/sweep.h"
 #include "interpose/spawn.h"
 #include "log/json.h"
+#include "log/output.h"
 
 extern char **environ;
 
@@ -429,6 +430,24 @@ static long child_exec(struct spawn_args *a, const char *file,
 	return raw_execve(file, argv, a->envp);
 }
 
+/* fd 2 after action `act`: 1 given up (closed, or a file opened onto
+ * it), 0 replaced (dup2 onto it), `was` if untouched. */
+static int stderr_after(const struct glibc_action *act, int was)
+{
+	switch (act->tag) {
+	case GLIBC_DO_CLOSE:
+		return act->action.close_action.fd == 2 ? 1 : was;
+	case GLIBC_DO_OPEN:
+		return act->action.open_action.fd == 2 ? 1 : was;
+	case GLIBC_DO_DUP2:
+		return act->action.dup2_action.newfd == 2 ? 0 : was;
+	case GLIBC_DO_CLOSEFROM:
+		return act->action.closefrom_action.from <= 2 ? 1 : was;
+	default:
+		return was;
+	}
+}
+
 static int spawn_child(void *arg)
 {
 	struct spawn_args *a = arg;
@@ -438,13 +457,19 @@ static int spawn_child(void *arg)
 	int n_keep = 0;
 	if (r == 0 && a->acts) {
 		const struct glibc_action *act = a->acts;
+		int fd2 = -1;   /* what the actions did to fd 2 */
 		for (int i = 0; i < a->n_acts && r == 0; i++) {
 			r = child_action(&act[i]);
+			fd2 = stderr_after(&act[i], fd2);
 			if (act[i].tag == GLIBC_DO_DUP2)
 				a->keep[n_keep++] = act[i].action.dup2_action.newfd;
 			else if (act[i].tag == GLIBC_DO_OPEN)
 				a->keep[n_keep++] = act[i].action.open_action.fd;
 		}
+		/* log=stderr: a file opened onto 2 is the program's, not its
+		 * standard error (out_stderr.c). */
+		if (fd2 >= 0)
+			nl_out_stderr_child(nl_sys_getpid(), fd2);
 	}
 	pid_t was = 0;
 	if (r == 0) {
@@ -689,6 +714,7 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 		return ec;
 	}
 
+	nl_out_stderr_child(0, 0);
 	int cancel;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	nl_ksigset all = ~(nl_ksigset)0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "log/output.h"
 #include "base/real.h"
 #include "core/fdtable.h"
 
@@ -55,8 +56,10 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	va_end(ap);
 	nl_enter();
 	nl_real_resolve_all();
-	if (flags & CLONE_VM)
+	if (flags & CLONE_VM) {
 		nl_fd_before_shared_child();
+		nl_out_stderr_child(0, 0);
+	}
 	nl_exec_attempts_forget();
 	__typeof__(&clone) real = NL_REAL(clone);
 	if (!real) {

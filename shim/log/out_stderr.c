@@ -27,6 +27,23 @@ static void set_given_up(int v)
 		atomic_store_explicit(&given_up, v, memory_order_relaxed);
 }
 
+/* A child sharing our memory (vfork, posix_spawn, clone) that closed fd 2
+ * or put something onto it says so here, in its parent thread's TLS (that
+ * thread is stopped while the child runs), tagged with the child's pid:
+ * never in the parent's state.  Cleared before each such child starts. */
+static __thread struct {
+	pid_t pid;
+	int given_up;
+} shared_child __attribute__((tls_model("initial-exec")));
+
+void nl_out_stderr_child(pid_t pid, int gave_up)
+{
+	if (shared_child.pid != pid || shared_child.given_up != gave_up) {
+		shared_child.pid = pid;
+		shared_child.given_up = gave_up;
+	}
+}
+
 void nl_out_stderr_at_start(void)
 {
 	if (nl_sys_fcntl(2, F_GETFD, 0) < 0)
@@ -47,7 +64,10 @@ int nl_out_stderr_write(const char *line, size_t len)
 {
 	ssize_t n;
 
-	if (atomic_load_explicit(&given_up, memory_order_relaxed))
+	int off = atomic_load_explicit(&given_up, memory_order_relaxed);
+	if (shared_child.pid && shared_child.pid == nl_sys_getpid())
+		off = shared_child.given_up;
+	if (off)
 		return -1;
 	do
 		n = nl_sys_write(2, line, len);

@@ -22,6 +22,9 @@ int nl_out_stderr_write(const char *line, size_t len);
  * out_stderr.c. */
 void nl_out_stderr_at_start(void);
 void nl_out_stderr_closed(void);
+/* The same in a child sharing our memory (`pid`: the child's; 0 before
+ * one starts): fd 2 given up (1) or replaced (0), the child's alone. */
+void nl_out_stderr_child(pid_t pid, int gave_up);
 void nl_out_stderr_replaced(void);
 int nl_out_syslog_write(const char *line, size_t len);
 /* One native journal entry made from the JSON line (out_journal.c).

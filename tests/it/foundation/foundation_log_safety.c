@@ -216,6 +216,23 @@ Test(foundation_log_safety, stderr_log_stays_off_a_file_opened_on_a_closed_fd_2)
 	}
 }
 
+/* The same in a child sharing the program's memory, whose fd 2 its spawn's
+ * file actions (or the vfork child itself) closed and opened a file onto:
+ * the child logged its exec's leak into that file. */
+Test(foundation_log_safety, stderr_log_stays_off_a_child_s_file_on_fd_2)
+{
+	static const char *const modes[] = { "NOLEAK_MODE=audit", "NOLEAK_MODE=enforce" };
+	const char *file = path_in_dir("data");
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+		unlink(file);
+		char *argv[] = { (char *)found_log(), "child_on2", (char *)file, NULL };
+		char *env[] = { (char *)modes[i], "NOLEAK_LOG=stderr", NULL };
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s: status %d", modes[i], r.status);
+		cr_expect_str_eq(slurp(file), "", "%s", modes[i]);
+	}
+}
+
 /* A vfork child writes its line through a slot its parent's thread lends
  * to one child at a time (that thread is stopped in vfork).  The first
  * child here dies in the middle of its line (SIGXFSZ, its file size
