@@ -390,7 +390,10 @@ static long exec_searching(struct spawn_args *a, const char *file)
 	size_t file_len = strlen(file) + 1;
 	int got_eacces = 0;
 	long r = -ENOENT;
-	for (const char *p = a->search_path, *end;; p = end + 1) {
+	/* glibc's walk, step for step: an entry too long for the buffer is
+	 * skipped to its ':', which then reads as an empty entry (the
+	 * working directory). */
+	for (const char *p = a->search_path, *end;; p = end) {
 		end = strchrnul(p, ':');
 		size_t n = (size_t)(end - p);
 		if (n >= a->path_max) {
@@ -411,7 +414,7 @@ static long exec_searching(struct spawn_args *a, const char *file)
 		default:
 			return r;
 		}
-		if (*end == '\0')
+		if (*end++ == '\0')
 			break;
 	}
 	return got_eacces ? -EACCES : r;
