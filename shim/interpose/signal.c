@@ -81,13 +81,14 @@ static int use_trampoline(int sig, const struct sigaction *act)
 /* A kernel answer naming the trampoline becomes the program's handler,
  * with the program's SA_SIGINFO.  After an SA_RESETHAND delivery the
  * kernel answers SIG_DFL but keeps the trampoline's flags: the program's
- * SA_SIGINFO again. */
+ * SA_SIGINFO again.  A SIG_DFL set since by a call the shim does not see
+ * (glibc's ssignal) comes with flags of its own, without SA_RESETHAND. */
 static void translate_old(struct sigaction *old, void *handler, int flags)
 {
 	if ((void *)old->sa_sigaction == (void *)trampoline)
 		old->sa_sigaction = (siginfo_fn)handler;
 	else if (!handler || old->sa_handler != SIG_DFL ||
-		 !(flags & SA_RESETHAND))
+		 !(flags & SA_RESETHAND) || !(old->sa_flags & SA_RESETHAND))
 		return;
 	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (flags & SA_SIGINFO);
 }
@@ -171,6 +172,14 @@ NL_EXPORT sighandler_t signal(int sig, sighandler_t h)
 }
 
 NL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+	nl_enter();
+	return signal(sig, h);
+}
+
+/* glibc's third name for signal(). */
+sighandler_t ssignal(int sig, sighandler_t h);
+NL_EXPORT sighandler_t ssignal(int sig, sighandler_t h)
 {
 	nl_enter();
 	return signal(sig, h);
