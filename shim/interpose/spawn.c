@@ -327,9 +327,11 @@ static long child_action(const struct glibc_action *act)
 	case GLIBC_DO_OPEN: {
 		int fd = act->action.open_action.fd;
 		child_errno(nl_sys_close(fd));
+		/* O_LARGEFILE as glibc's child adds it (a file over 2 GiB
+		 * opens on a 32-bit target too; 0 on a 64-bit one). */
 		int got = (int)child_errno(nl_sys_openat(AT_FDCWD,
 					act->action.open_action.path,
-					act->action.open_action.oflag,
+					act->action.open_action.oflag | O_LARGEFILE,
 					act->action.open_action.mode));
 		if (got < 0)
 			return got;

@@ -190,6 +190,25 @@ static void case_spawn(void)
 	       "posix_spawnp through PATH");
 	close(named[0]); close(named[1]); close(other[0]); close(other[1]);
 	close(out[0]);
+	/* A file over 2 GiB opened by a file action: glibc's child adds
+	 * O_LARGEFILE (EOVERFLOW on a 32-bit target without it). */
+	char big[64];
+	snprintf(big, sizeof big, "/tmp/noleak-port-big.%d", (int)getpid());
+	int fd = open64(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate64(fd, 3LL << 30) < 0) {
+		result("posix_spawn_open_large", 0, "cannot make a 3 GiB file");
+	} else {
+		char *argv3[] = { "sh", "-c", "exit 0", NULL };
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 5, big, O_RDONLY, 0);
+		r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv3, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		result("posix_spawn_open_large", r == 0 && wait_status(pid) == 0,
+		       r ? strerror(r) : "status");
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(big);
 }
 
 static void case_system_popen(void)
@@ -403,8 +422,8 @@ int main(int argc, char **argv)
 	no_children = nc && *nc == '1';
 	if (no_children) {
 		printf("skip pipe_fork_exec vfork_exec posix_spawn_named "
-		       "posix_spawnp_path system popen pthread_create "
-		       "(no children)\n");
+		       "posix_spawnp_path posix_spawn_open_large system popen "
+		       "pthread_create (no children)\n");
 	} else {
 		case_thread();
 		case_fork_exec("pipe_fork_exec", 0);
