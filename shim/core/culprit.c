@@ -361,6 +361,14 @@ static int socket_domain(int fd)
 	return domain;
 }
 
+static int is_stream(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof type;
+	return nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, (long)&type,
+		       (long)&tl, 0) == 0 && type == SOCK_STREAM;
+}
+
 /* --- terminals --- */
 
 /* {"path":..,"deleted":..,"hung_up":..,"foreground":..} of a terminal. */
@@ -402,9 +410,9 @@ static const char *culprit_key(int fd, const struct nl_fd_desc *d,
 	*domain = socket_domain(fd);
 	if (*domain == AF_UNIX)
 		return "peer";
-	if (*domain == AF_INET || *domain == AF_INET6)
+	if ((*domain == AF_INET || *domain == AF_INET6) && is_stream(fd))
 		return "tcp";
-	return NULL;
+	return NULL;   /* UDP and the rest: no connection to describe */
 }
 
 /* Writes the value of fd's culprit field (its key from culprit_key) into j;

@@ -26,8 +26,11 @@ static void silent_peer(const char *kind)
 		  kind, w.r.out, w.r.err);
 	cr_expect(live, "no read_blocked while the read waited: %s",
 		  slurp(log_.path));
-	/* The read still ends when the peer closes, as without the shim. */
-	cr_expect(strstr(w.r.out, "read=0 after=2."), "%s", w.r.out);
+	/* The read still ends when the peer closes (UDP: sends), as
+	 * without the shim. */
+	cr_expect(strstr(w.r.out, strcmp(kind, "udp") ? "read=0 after=2."
+						      : "read=1 after=2."),
+		  "%s", w.r.out);
 	const char *text = slurp(log_.path);
 	cr_assert(event_line(text, "read_blocked", NULL, line, sizeof line), "%s", text);
 	cr_expect(strstr(line, "\"kind\":\"socket\""), "%s", line);
@@ -61,4 +64,12 @@ Test(watch_sock, unix_peer_process)
 	snprintf(want, sizeof want, "\"peer\":{\"pid\":%ld,\"exe\":\"", server);
 	cr_expect(strstr(line, want), "expected %s in: %s", want, line);
 	cr_expect(strstr(line, "wd_sock\"}"), "%s", line);
+}
+
+/* A connected UDP socket has no connection to describe: it was given a
+ * "tcp" field of a TCP connection's state. */
+Test(watch_sock, udp_has_no_tcp_state)
+{
+	silent_peer("udp");
+	cr_expect_null(strstr(line, "\"tcp\":"), "%s", line);
 }
