@@ -269,37 +269,12 @@ static long long next_deadline(long long warn_at, long long limit_at)
 	return warn_at < limit_at ? warn_at : limit_at;
 }
 
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-};
-
-/* Not inlined: the struct stat stays off the waiting frame. */
-__attribute__((noinline))
-static void file_id(int fd, struct file_id *id)
-{
-	struct stat st;
-	if (nl_sys_fstat(fd, &st) < 0)
-		st.st_dev = 0, st.st_ino = 0;
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-}
-
-static int same_file(int fd, const struct file_id *then)
-{
-	struct file_id now;
-	file_id(fd, &now);
-	return now.ino == 0 || (now.dev == then->dev && now.ino == then->ino);
-}
-
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out)
 {
 	const struct nl_policy *p = nl_policy();
 	if (kind == NL_KIND_UNKNOWN)
 		kind = kind_now(op->fd);
-	struct file_id at_start;
-	file_id(op->fd, &at_start);
 	w->t0 = now_us();
 	w->warned = 0;
 	*timed_out = 0;
@@ -348,19 +323,8 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 			errno = EIO;
 			return -1;
 		}
-		if (r > 0 || (r < 0 && r != -EINTR)) {
-			/* Readable (or poll cannot say): the real call, on
-			 * the file waited for.  Another thread that closed
-			 * the number meanwhile and got it again for another
-			 * file would have it read here: EBADF instead (the
-			 * kernel's read would have gone on with the old
-			 * file, which the shim no longer holds). */
-			if (!same_file(op->fd, &at_start)) {
-				errno = EBADF;
-				return -1;
-			}
-			return 0;
-		}
+		if (r > 0 || (r < 0 && r != -EINTR))
+			return 0;  /* readable (or poll cannot say): the real call */
 		if (r == -EINTR) {
 			if (!nl_signals_would_restart(mark)) {
 				errno = EINTR;
