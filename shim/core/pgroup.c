@@ -44,6 +44,11 @@ static int preloaded NL_FORK_DATA;
 static pid_t launched_pid NL_FORK_DATA;
 /* This process called setpgid/setpgrp/tcsetpgrp itself. */
 static atomic_int manages_groups NL_FORK_DATA;
+/* ... and made itself a group leader (setpgid(0, 0)), and where the marker
+ * it started with lies in its environment block (what /proc/PID/environ
+ * shows its spawner), NULL when none. */
+static atomic_int moved_self NL_FORK_DATA;
+static char *marker_in_env NL_FORK_DATA;
 /* In a fork child: the parent's pid, its group (read only when the parent
  * is the launched process: a session leader's group is its pid) and
  * manages_groups at the fork; 0 in a process not forked under the shim
@@ -1348,7 +1353,7 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 	pid_t self = nl_sys_getpid();
 	/* A process that moved itself (setpgid(0, 0)) is the leader of a
 	 * group of its own making: glibc's EPERM stands. */
-	if (!came_from_pgid || atomic_load(&manages_groups) ||
+	if (!came_from_pgid || atomic_load(&moved_self) ||
 	    came_from_spawner != nl_sys_getppid() ||
 	    nl_sys_getpgid(0) != self ||
 	    nl_sys_setpgid(0, came_from_pgid) < 0) {
@@ -1379,6 +1384,7 @@ void nl_pgroup_init(char **envp, int take_marker)
 	const char *value = nl_policy_env_value(envp, NL_PGROUP_FROM_ENV);
 	if (!value)
 		return;
+	marker_in_env = (char *)value - sizeof NL_PGROUP_FROM_ENV;
 	struct marker m;
 	if (parse_marker(value, &m) == 0 && m.spawner > 0 && m.from > 0) {
 		came_from_spawner = m.spawner;
@@ -1425,6 +1431,19 @@ void nl_pgroup_note_manages(void)
 	nl_exec_generation_bump();
 	if (!nl_in_foreign_child())
 		atomic_store(&manages_groups, 1);
+}
+
+void nl_pgroup_moved_self(void)
+{
+	if (nl_in_foreign_child())
+		return;   /* a vfork child: the memory is its parent's */
+	atomic_store(&moved_self, 1);
+	/* The group is the process's own making now, as without the shim:
+	 * the spawner must no longer take it for one it made.  The key in
+	 * the environment block (taken out of environ at start-up, so the
+	 * program never sees it) is spelt otherwise from here on. */
+	if (marker_in_env && marker_in_env[0] == NL_PGROUP_FROM_ENV[0])
+		marker_in_env[0] = 'n';
 }
 
 int nl_pgroup_manages(void)

@@ -140,6 +140,9 @@ void nl_pgroup_tick(void);
  * go back to the group it came from and retry.  Returns the retried
  * result, or -1 with errno EPERM when that does not apply. */
 pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
+/* The process made itself a group leader (setpgid(0, 0), setpgrp): the
+ * group is its own choice, and its spawner must see that. */
+void nl_pgroup_moved_self(void);
 
 /* At start-up (init): read NOLEAK_PGROUP_FROM and NOLEAK_LAUNCHED from envp
  * (NULL in a secure process, whose environment is not to be obeyed and has

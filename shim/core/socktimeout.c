@@ -682,7 +682,9 @@ static uint32_t own_bit(int level, int name)
 void nl_sock_duplicated(int fd)
 {
 	struct nl_sock_slot *s = slot_for(fd, 0);
-	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+	/* Not from a vfork child, whose memory is its parent's. */
+	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH) &&
+	    !nl_in_foreign_child())
 		atomic_fetch_and(&s->bits, ~(uint32_t)NL_SOCK_FRESH);
 }
 

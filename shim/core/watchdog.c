@@ -160,17 +160,16 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 {
 	int recv_call = op->call != NL_RD_READ && op->call != NL_RD_READV;
 	long r;
-	/* A count readv refuses (EINVAL) or that asks for nothing. */
-	if (op->call == NL_RD_READV && (op->iovcnt <= 0 || op->iovcnt > IOV_MAX))
+	/* A read of 0 bytes (0 at once, on any kind of fd), a count readv
+	 * refuses (EINVAL) or that asks for nothing. */
+	if ((op->call == NL_RD_READ && op->n == 0) ||
+	    (op->call == NL_RD_READV && (op->iovcnt <= 0 || op->iovcnt > IOV_MAX)))
 		return NL_TRY_REAL;
 	switch (kind) {
 	case NL_KIND_SOCKET:
-		/* Reads that never block: MSG_DONTWAIT, the error queue
-		 * (MSG_ERRQUEUE, EAGAIN at once when empty), and a read()
-		 * of 0 bytes (0 at once, where a recv of 0 waits, or takes
-		 * a datagram). */
-		if ((op->flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) ||
-		    (op->call == NL_RD_READ && op->n == 0))
+		/* Reads that never block: MSG_DONTWAIT, and the error queue
+		 * (MSG_ERRQUEUE, EAGAIN at once when empty). */
+		if (op->flags & (MSG_DONTWAIT | MSG_ERRQUEUE))
 			return NL_TRY_REAL;
 		if (waits_for_more(op))
 			return NL_TRY_REAL;

@@ -324,7 +324,7 @@ NL_EXPORT int dup(int fd)
 	int added = nl_new_fds_cloexec();
 	int r = added ? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
 		      : NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
-	if (r >= 0)
+	if (r >= 0 && nl_fd_policy_active())
 		nl_sock_duplicated(fd);
 	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), added);
 }

@@ -198,10 +198,10 @@ typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *,
 			const sigset_t *);
 static inline int ppoll_run(ppoll_fn real, struct pollfd *fds, nfds_t n,
 		       const struct timespec *tmo, const sigset_t *mask,
-		       long long warn, long long total)
+		       long long warn, long long total,
+			 struct nl_sig_mark mark)
 {
 	long long t0 = now_ns();
-	struct nl_sig_mark mark = nl_signals_mark();
 	struct timespec first = ns_to_ts(warn);
 	int r = real(fds, n, &first, mask);
 	if (r != 0)
@@ -221,9 +221,13 @@ static int ppoll_parts(ppoll_fn real, struct pollfd *fds, nfds_t n,
 		       const struct timespec *tmo, const sigset_t *mask,
 		       long long warn, long long total)
 {
+	/* Marked first: a signal pending at the call, which its own
+	 * mask lets through, runs its handler in mask_in(). */
+	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	int r = ppoll_run(real, fds, n, tmo, mask, warn, total);
+	int r = interrupted(mark) ? -1
+		: ppoll_run(real, fds, n, tmo, mask, warn, total, mark);
 	mask_out(masked, &old);
 	return r;
 }
@@ -369,10 +373,10 @@ NL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 
 static inline int pselect_run(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 			 fd_set *e, const struct timespec *ts,
-			 const sigset_t *mask, long long warn, long long total)
+			 const sigset_t *mask, long long warn, long long total,
+			 struct nl_sig_mark mark)
 {
 	long long t0 = now_ns();
-	struct nl_sig_mark mark = nl_signals_mark();
 	struct timespec first = ns_to_ts(warn);
 	int res = pselect_first(real, nfds, r, w, e, &first, mask);
 	if (res != 0)
@@ -392,9 +396,13 @@ static int pselect_parts(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 			 fd_set *e, const struct timespec *ts,
 			 const sigset_t *mask, long long warn, long long total)
 {
+	/* Marked first: a signal pending at the call, which its own
+	 * mask lets through, runs its handler in mask_in(). */
+	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	int res = pselect_run(real, nfds, r, w, e, ts, mask, warn, total);
+	int res = interrupted(mark) ? -1
+		  : pselect_run(real, nfds, r, w, e, ts, mask, warn, total, mark);
 	mask_out(masked, &old);
 	return res;
 }
@@ -573,10 +581,10 @@ NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 
 static inline int epoll_pwait_run(__typeof__(&epoll_pwait) real, int epfd,
 			     struct epoll_event *ev, int max, const sigset_t *mask,
-			     long long warn, long long total)
+			     long long warn, long long total,
+			 struct nl_sig_mark mark)
 {
 	long long t0 = now_ns();
-	struct nl_sig_mark mark = nl_signals_mark();
 	int r = real(epfd, ev, max, ns_to_ms(warn), mask);
 	if (r != 0)
 		return r;
@@ -595,9 +603,13 @@ static int epoll_pwait_parts(__typeof__(&epoll_pwait) real, int epfd,
 			     struct epoll_event *ev, int max, const sigset_t *mask,
 			     long long warn, long long total)
 {
+	/* Marked first: a signal pending at the call, which its own
+	 * mask lets through, runs its handler in mask_in(). */
+	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	int r = epoll_pwait_run(real, epfd, ev, max, mask, warn, total);
+	int r = interrupted(mark) ? -1
+		: epoll_pwait_run(real, epfd, ev, max, mask, warn, total, mark);
 	mask_out(masked, &old);
 	return r;
 }

@@ -127,7 +127,7 @@ NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	nl_enter();
 	/* P_PGID with 0 is the caller's group, as waitpid's 0. */
-	if (idtype == P_PGID &&
+	if (idtype == P_PGID && id != 1 &&
 	    nl_pgroup_wait_target(id == 0 ? 0 : -(pid_t)id) == -1) {
 		idtype = P_ALL;
 		id = 0;
@@ -156,6 +156,9 @@ NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 	int r = NL_CALL_REAL(setpgid, (pid, pgid), (SYS_setpgid, pid, pgid));
 	int saved = errno;
 	nl_pgroup_note_manages();
+	if (r == 0 && (pid == 0 || pid == nl_sys_getpid()) &&
+	    (pgid == 0 || pgid == nl_sys_getpid()))
+		nl_pgroup_moved_self();
 	nl_errno_restore(saved);
 	return r;
 }

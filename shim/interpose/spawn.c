@@ -737,6 +737,7 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 		ec = errno;
 	}
 	room_give_back(&room);
+	nl_out_stderr_child(0, 0);   /* the child's, gone with it */
 	if (ec == 0) {
 		if (a.regroup)
 			nl_pgroup_spawned(child, token);

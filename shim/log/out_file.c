@@ -462,4 +462,5 @@ int nl_out_file_write(const char *path, const char *line, size_t len)
 void nl_out_after_fork(void)
 {
 	nl_out_fd_after_fork();
+	nl_out_stderr_child(0, 0);   /* a fork child is no shared child */
 }

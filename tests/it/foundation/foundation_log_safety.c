@@ -233,6 +233,24 @@ Test(foundation_log_safety, stderr_log_stays_off_a_child_s_file_on_fd_2)
 	}
 }
 
+/* A fork child that got the pid of an earlier spawn child whose file
+ * actions had changed fd 2 took that child's state for its own: its lines
+ * went into the program's file on fd 2.  The pid is reused on purpose, in
+ * a pid namespace of the test's own. */
+Test(foundation_log_safety, stderr_log_stays_off_fd_2_in_a_child_with_a_reused_pid)
+{
+	const char *file = path_in_dir("data");
+	char cmd[PATH_MAX * 3];
+	snprintf(cmd, sizeof cmd, "exec unshare -pf --mount-proc env LD_PRELOAD='%s' "
+		 "NOLEAK_MODE=enforce NOLEAK_LOG=stderr '%s' pidreuse '%s'",
+		 shim_path(), found_log(), file);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	if (exit_code(&r) == 1 && strstr(r.err, "unshare"))
+		cr_skip_test("no pid namespace here: %s", r.err);
+	cr_assert_eq(exit_code(&r), 0, "status %d: %s", r.status, r.err);
+	cr_expect_str_eq(slurp(file), "");
+}
+
 /* A vfork child writes its line through a slot its parent's thread lends
  * to one child at a time (that thread is stopped in vfork).  The first
  * child here dies in the middle of its line (SIGXFSZ, its file size

@@ -66,3 +66,18 @@ Test(pgroup_diff, a_wait_for_the_own_group_reaps_the_moved_children)
 {
 	same_as_without("wait0");
 }
+
+/* A wait for another group (waitid(P_PGID, 1)) became a wait for any
+ * child; a child that made itself a group leader after its exec was taken
+ * for one the shim had moved, and reaped by waitpid(0). */
+Test(pgroup_diff, a_wait_for_the_own_group_leaves_the_others)
+{
+	same_as_without("wait_others");
+}
+
+/* setsid() failed with EPERM in a child that had moved another process
+ * (setpgid on it): any setpgid counted as the child's own move. */
+Test(pgroup_diff, setsid_after_moving_another_process_works)
+{
+	same_as_without("setsid_other");
+}

@@ -38,9 +38,10 @@ static const struct row {
 	{ READS, "pipe tcp tcp_rcvtimeo", "stopcont" },
 	/* Reads that never block: 0 bytes, a bad count, the error queue. */
 	{ "read0 readv0 readv_bad", "pipe tcp udp", "ready none" },
+	{ "read0", "pty_canon pty_raw", "ready none" },
 	{ "recvmsg_errq", "tcp udp", "none" },
 	/* A wait whose own mask blocks a signal sent all along. */
-	{ "ppoll pselect epoll_pwait", "pipe", "masked" },
+	{ "ppoll pselect epoll_pwait", "pipe", "masked pending" },
 	/* Waits of months. */
 	{ WAITS, "pipe tcp", "long" },
 	/* Servers waiting for work. */
