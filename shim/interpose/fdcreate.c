@@ -134,59 +134,67 @@ NL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 			   NL_CALLER());
 }
 
-/* The fortified variants exist to catch O_CREAT without a mode; that call
- * still goes to glibc's, so the program aborts as it would without the
- * shim. */
-NL_REAL_DECL(__openat_2);
-static int fortified_openat(int dirfd, const char *path, int flags,
-			    enum nl_call call, const void *site)
-{
-	__typeof__(&__openat_2) real = NL_REAL(__openat_2);
-	if (has_mode_arg(flags) && real)
-		return real(dirfd, path, flags);
-	return open_common(dirfd, path, flags, 0, call, site);
-}
-
+/* The fortified variants exist to catch O_CREAT without a mode; such a
+ * call goes to glibc's own variant, so the program aborts as it would
+ * without the shim, with the same message. */
+NL_REAL_DECL(__open_2);
 NL_EXPORT int __open_2(const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(AT_FDCWD, path, flags, NL_CALL_OPEN, NL_CALLER());
+	__typeof__(&__open_2) real = NL_REAL(__open_2);
+	if (has_mode_arg(flags) && real)
+		return real(path, flags);
+	return open_common(AT_FDCWD, path, flags, 0, NL_CALL_OPEN, NL_CALLER());
 }
 
+NL_REAL_DECL(__open64_2);
 NL_EXPORT int __open64_2(const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(AT_FDCWD, path, flags | NL_O_LARGEFILE64,
-				NL_CALL_OPEN, NL_CALLER());
+	__typeof__(&__open64_2) real = NL_REAL(__open64_2);
+	if (has_mode_arg(flags) && real)
+		return real(path, flags);
+	return open_common(AT_FDCWD, path, flags | NL_O_LARGEFILE64, 0,
+			   NL_CALL_OPEN, NL_CALLER());
 }
 
+NL_REAL_DECL(__openat_2);
 NL_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(dirfd, path, flags, NL_CALL_OPENAT, NL_CALLER());
+	__typeof__(&__openat_2) real = NL_REAL(__openat_2);
+	if (has_mode_arg(flags) && real)
+		return real(dirfd, path, flags);
+	return open_common(dirfd, path, flags, 0, NL_CALL_OPENAT, NL_CALLER());
 }
 
+NL_REAL_DECL(__openat64_2);
 NL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	nl_enter();
-	return fortified_openat(dirfd, path, flags | NL_O_LARGEFILE64,
-				NL_CALL_OPENAT, NL_CALLER());
+	__typeof__(&__openat64_2) real = NL_REAL(__openat64_2);
+	if (has_mode_arg(flags) && real)
+		return real(dirfd, path, flags);
+	return open_common(dirfd, path, flags | NL_O_LARGEFILE64, 0,
+			   NL_CALL_OPENAT, NL_CALLER());
 }
 
-/* creat() is open(O_CREAT|O_WRONLY|O_TRUNC); creat64() adds large files. */
-#define CREAT_LIKE(name, lfs)                                                \
-	NL_EXPORT int name(const char *path, mode_t mode)                    \
-	{                                                                    \
-		nl_enter();                                                  \
-		int added;                                                   \
-		int fl = nl_cloexec_flag(O_CREAT | O_WRONLY | O_TRUNC | (lfs), \
-					 O_CLOEXEC, &added);                 \
-		int fd = raw_openat(AT_FDCWD, path, fl, mode);               \
-		return nl_new_fd(fd, NL_CALL_CREAT, NL_CALLER(), added);     \
-	}
+/* creat() is open(O_CREAT|O_WRONLY|O_TRUNC); creat64() adds large files.
+ * Through libc's openat, a cancellation point as creat is. */
+NL_EXPORT int creat(const char *path, mode_t mode)
+{
+	nl_enter();
+	return open_common(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode,
+			   NL_CALL_CREAT, NL_CALLER());
+}
 
-CREAT_LIKE(creat, 0)
-CREAT_LIKE(creat64, NL_O_LARGEFILE64)
+NL_EXPORT int creat64(const char *path, mode_t mode)
+{
+	nl_enter();
+	return open_common(AT_FDCWD, path,
+			   O_CREAT | O_WRONLY | O_TRUNC | NL_O_LARGEFILE64, mode,
+			   NL_CALL_CREAT, NL_CALLER());
+}
 
 /* --- pipes and sockets --- */
 
@@ -483,10 +491,22 @@ static const char *mode_with_e(const char *mode, char *buf, size_t cap,
 	return buf;
 }
 
+/* glibc's stream flag for an 'e' in the mode (libio/libioP.h): its
+ * freopen(NULL, ...) reopens the fd with O_CLOEXEC while it is set. */
+#define NL_IO_FLAGS2_CLOEXEC 64
+
 static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 {
-	if (f)
-		nl_new_fd(fileno(f), call, site, added);
+	if (!f)
+		return f;
+	int fd = fileno(f);
+	nl_new_fd(fd, call, site, added);
+#ifdef __GLIBC__
+	/* On 0-2 the fd stays inheritable (nl_new_fd): the stream must not
+	 * remember the 'e' the shim put in the mode either. */
+	if (added && fd >= 0 && fd <= 2)
+		f->_flags2 &= ~NL_IO_FLAGS2_CLOEXEC;
+#endif
 	return f;
 }
 
@@ -523,15 +543,22 @@ FOPEN_LIKE(fopen64)
 		int old = stream ? fileno(stream) : -1;                      \
 		if (old >= 0)                                                \
 			nl_out_fd_yield((unsigned)old, (unsigned)old);       \
-		if (old > 2 || old < 0)                                      \
+		/* A number the program made inheritable on purpose (a    \
+		 * dup2 target, F_SETFD 0) stays so, as on 0-2. */         \
+		uint32_t deliberate = old > 2 ? nl_fd_keep_bits(old) &       \
+						NL_FD_DELIBERATE : 0;        \
+		if ((old > 2 || old < 0) && !deliberate)                     \
 			m = mode_with_e(mode, buf, sizeof buf, &added);      \
 		__typeof__(&name) real = NL_REAL(name);                      \
 		if (!real) {                                                 \
 			errno = ENOSYS;                                      \
 			return NULL;                                         \
 		}                                                            \
-		return new_stream(real(path, m, stream), NL_CALL_FREOPEN,    \
-				  NL_CALLER(), added);                       \
+		FILE *f_ = new_stream(real(path, m, stream), NL_CALL_FREOPEN, \
+				      NL_CALLER(), added);                   \
+		if (f_ && deliberate && fileno(f_) == old)                   \
+			nl_fd_mark(old, NL_FD_DELIBERATE);                   \
+		return f_;                                                   \
 	}
 
 FREOPEN_LIKE(freopen)

@@ -211,6 +211,7 @@ struct spawn_args {
 	char *path_buf;                 /* room for PATH element + file */
 	size_t path_max;                /* glibc's bound on one element */
 	int *keep;                      /* fds the caller's actions make */
+	int *keep_flags;                /* ... and their FD_CLOEXEC then */
 	volatile int err;               /* the child's errno, > 0 on failure */
 };
 
@@ -482,11 +483,20 @@ static int spawn_child(void *arg)
 			was = nl_sys_getpgid(0);
 			nl_sys_setpgid(0, 0);
 		}
-		/* What the caller's actions made is the caller's choice. */
+		/* What the caller's actions made is the caller's choice,
+		 * close-on-exec or not: the sweep may take an fd an open
+		 * action made with O_CLOEXEC for the parent's own on the
+		 * same file (/dev/null), and pass it. */
+		for (int i = 0; i < n_keep; i++)
+			a->keep_flags[i] = nl_sys_fcntl(a->keep[i], F_GETFD, 0);
 		struct nl_plan pl;
 		nl_plan_exec(&pl, a->via, a->file, a->argv, a->envp, a->keep,
 			     n_keep);
 		nl_sweep_before_exec(&pl);
+		for (int i = 0; i < n_keep; i++)
+			if (a->keep_flags[i] >= 0 &&
+			    nl_sys_fcntl(a->keep[i], F_GETFD, 0) != a->keep_flags[i])
+				nl_sys_fcntl(a->keep[i], F_SETFD, a->keep_flags[i]);
 		nl_ksigset mask = a->oldmask;
 		if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
 			memcpy(&mask, ATTR_SIGMASK(attr), sizeof mask);
@@ -625,7 +635,7 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	size_t env_at = sh_at + align8((argc + 2) * sizeof(char *));
 	size_t marker_at = env_at + (marker ? align8((n_env + 2) * sizeof(char *)) : 0);
 	size_t keep_at = marker_at + (fresh ? NL_PGROUP_MARKER_MAX : 0);
-	size_t path_at = keep_at + align8(n_keep * sizeof(int));
+	size_t path_at = keep_at + align8(2 * n_keep * sizeof(int));
 #ifdef NL_LIBC_MUSL
 	/* musl: room for its file actions in glibc's layout. */
 	size_t acts_at = path_at + align8(path_bytes);
@@ -639,6 +649,7 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	room->stack_top = base + CHILD_STACK;
 	a->sh_argv = (char **)(void *)(base + sh_at);
 	a->keep = (int *)(void *)(base + keep_at);
+	a->keep_flags = a->keep + n_keep;
 	a->path_buf = path_bytes ? base + path_at : NULL;
 #ifdef NL_LIBC_MUSL
 	if (a->n_acts) {

@@ -127,3 +127,20 @@ Test(fd_call_quirks, execveat_relative_path_as_without_the_shim)
 		cr_expect(strstr(on.out, "dirfd cloexec=1\n"), "%s: %s", c->name, on.out);
 	}
 }
+
+/* creat() a cancellation point (it went to the raw system call); a
+ * stream fopen put on fd 0 reopened by freopen(NULL) stays inheritable
+ * (glibc remembered the 'e' the shim added); a stream on a dup2 target
+ * reopened so stays inheritable and reaches a child; __open_2's abort
+ * says "open", not "openat".  The same lines with and without the shim. */
+Test(fd_call_quirks, creat_freopen_and_open_2_as_without_the_shim)
+{
+	static struct run_result off, on;
+	char *argv[] = { (char *)top("build/fixtures/fdh_quirks"), "misc",
+			 (char *)tmpdir(), NULL };
+	run_quirks(&off, argv, 0);
+	cr_assert_eq(count_lines_with(off.out, ": "), 4, "glibc: %s", off.out);
+	argv[2] = (char *)tmpdir();
+	run_quirks(&on, argv, 1);
+	cr_expect_str_eq(on.out, off.out);
+}
