@@ -37,6 +37,7 @@ int openat64(int dirfd, const char *path, int flags, ...);
 int creat64(const char *path, mode_t mode);
 FILE *fopen64(const char *path, const char *mode);
 FILE *freopen64(const char *path, const char *mode, FILE *stream);
+FILE *tmpfile64(void);
 int mkostemp64(char *tmpl, int flags);
 int mkostemps64(char *tmpl, int suffixlen, int flags);
 
@@ -49,6 +50,7 @@ int mkostemps64(char *tmpl, int suffixlen, int flags);
 #undef creat64
 #undef fopen64
 #undef freopen64
+#undef tmpfile64
 #undef mkstemp64
 #undef mkostemp64
 #undef mkstemps64
@@ -312,6 +314,41 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return do_recvmsg(NL_REAL(recvmsg), fd, msg, flags);
 }
 
+/* recvmmsg: the fds of every message received.  (Its timeout and the
+ * read watchdog are not applied to it.) */
+NL_REAL_DECL(recvmmsg);
+NL_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+		       int flags, struct timespec *timeout)
+{
+	nl_enter();
+	int added;
+	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
+	__typeof__(&recvmmsg) real = NL_REAL(recvmmsg);
+	int r = real ? real(fd, vec, vlen, fl, timeout)
+		     : (int)syscall(SYS_recvmmsg, fd, vec, vlen, fl, timeout);
+	if (r <= 0 || !vec)
+		return r;
+	int saved = errno;
+	for (int k = 0; k < r; k++) {
+		struct msghdr *msg = &vec[k].msg_hdr;
+		if (added)
+			msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
+		if (!nl_fd_policy_active() || !msg->msg_controllen)
+			continue;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+		     c = CMSG_NXTHDR(msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			int *fds = (int *)CMSG_DATA(c);
+			for (int i = 0; i < n; i++)
+				nl_new_fd(fds[i], NL_CALL_RECVMSG, NL_CALLER(), added);
+		}
+	}
+	errno = saved;
+	return r;
+}
+
 #ifdef NL_TIME64_ALIASES
 /* recvmsg of a program built with -D_TIME_BITS=64 (common/target.h). */
 ssize_t __recvmsg64(int fd, struct msghdr *msg, int flags);
@@ -336,6 +373,22 @@ NL_EXPORT int dup(int fd)
 		nl_sock_duplicated(fd);
 	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), added);
 }
+
+/* --- fds libc opens itself --- */
+
+/* posix_openpt() opens /dev/ptmx with the flags it is given, O_CLOEXEC
+ * among them. */
+NL_REAL_DECL(posix_openpt);
+NL_EXPORT int posix_openpt(int flags)
+{
+	nl_enter();
+	int added;
+	int fl = nl_cloexec_flag(flags, O_CLOEXEC, &added);
+	__typeof__(&posix_openpt) real = NL_REAL(posix_openpt);
+	int fd = real ? real(fl) : (int)syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", fl, 0);
+	return nl_new_fd(fd, NL_CALL_POSIX_OPENPT, NL_CALLER(), added);
+}
+
 
 /* --- event and special fds --- */
 
@@ -528,6 +581,31 @@ static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 
 FOPEN_LIKE(fopen)
 FOPEN_LIKE(fopen64)
+
+/* tmpfile() takes no flags: its fd gets FD_CLOEXEC right after (not
+ * atomically: an exec no preload sees in that instant could get it). */
+#define TMPFILE_LIKE(name)                                                   \
+	NL_REAL_DECL(name);                                                  \
+	NL_EXPORT FILE *name(void)                                           \
+	{                                                                    \
+		nl_enter();                                                  \
+		__typeof__(&name) real = NL_REAL(name);                      \
+		if (!real) {                                                 \
+			errno = ENOSYS;                                      \
+			return NULL;                                         \
+		}                                                            \
+		FILE *f = real();                                            \
+		int fd = f ? fileno(f) : -1, added = 0;                      \
+		if (fd > 2 && nl_new_fds_cloexec()) {                        \
+			int saved = errno;                                   \
+			added = nl_sys_fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;  \
+			errno = saved;                                       \
+		}                                                            \
+		return new_stream(f, NL_CALL_TMPFILE, NL_CALLER(), added);   \
+	}
+
+TMPFILE_LIKE(tmpfile)
+TMPFILE_LIKE(tmpfile64)
 
 /* freopen() onto stdin/stdout/stderr keeps the stream's fd number (glibc
  * dup3()s the new file onto it): that fd must stay inheritable.  A number

@@ -92,9 +92,10 @@ INDIRECT = {
     "shim/interpose/signal.c:trampoline": EXTERNAL,
     # The policy key table's parsers.
     "nl_policy_set": "policy parsers",
-    # FOPEN_LIKE/FREOPEN_LIKE macros: the real fopen/freopen.
+    # FOPEN_LIKE/FREOPEN_LIKE/TMPFILE_LIKE macros: the real functions.
     "fopen": EXTERNAL, "fopen64": EXTERNAL,
     "freopen": EXTERNAL, "freopen64": EXTERNAL,
+    "tmpfile": EXTERNAL, "tmpfile64": EXTERNAL,
     # Process trees: what to do with each member a /proc scan finds, and
     # the check a signal's target must pass at the moment of sending.
     "shim/core/pgroup.c:scan_member": "pgroup member actions",

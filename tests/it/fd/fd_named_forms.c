@@ -115,3 +115,22 @@ Test(fd_named_forms, program_cloexec_fd_stays_closed)
 			  forms[i].who, r.out);
 	}
 }
+
+/* fds libc opens itself (tmpfile(), posix_openpt()), inheritable without
+ * the shim: a program that names one hands it on.  No interposer saw them
+ * made, so the shim took them for leaks and withheld them. */
+Test(fd_named_forms, fds_libc_opens_itself_reach_the_new_program)
+{
+	static const char *const hows[] = { "tmpfile", "openpt" };
+	const struct form *dpkg = NULL;
+	for (size_t i = 0; i < NFORMS; i++)
+		if (!strcmp(forms[i].who, "dpkg"))
+			dpkg = &forms[i];
+	cr_assert_not_null(dpkg);
+	for (size_t i = 0; i < sizeof hows / sizeof *hows; i++) {
+		cr_assert(reaches_child(dpkg, hows[i], 0), "%s without the shim:\n%s",
+			  hows[i], r.out);
+		cr_expect(reaches_child(dpkg, hows[i], 1),
+			  "%s: named fd withheld under enforce:\n%s", hows[i], r.out);
+	}
+}
