@@ -7,10 +7,10 @@
 #include "core/fdtable.h"
 #include "common/sys.h"
 
+/* As this process sees them (a vfork child's own marks first). */
 static uint32_t table_bits(int fd)
 {
-	const struct nl_fd_slot *s = nl_fd_slot(fd);
-	return s ? atomic_load_explicit(&s->bits, memory_order_relaxed) : 0;
+	return nl_fd_bits_here(fd);
 }
 
 /* An interposed call recorded creating this fd number. */

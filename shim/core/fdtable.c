@@ -506,6 +506,16 @@ static uint32_t stash_bits(int fd, int *found)
 	return 0;
 }
 
+uint32_t nl_fd_bits_here(int fd)
+{
+	int found;
+	uint32_t from_stash = stash_bits(fd, &found);
+	if (found)
+		return from_stash;
+	const struct nl_fd_slot *s = slot_for(fd, 0);
+	return s ? atomic_load_explicit(&s->bits, memory_order_acquire) : 0;
+}
+
 uint32_t nl_fd_keep_bits(int fd)
 {
 	int found;
@@ -561,13 +571,25 @@ void nl_fd_after_fork(void)
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 {
 	nl_exec_generation_bump();
-	/* In a vfork child the parent's marks stay; the child's sweep checks
-	 * each kept fd is still open anyway. */
-	if (nl_in_foreign_child())
-		return;
 	unsigned high = (unsigned)nl_fd_high_water();
 	if (hi >= high)
 		hi = high ? high - 1 : 0;
+	/* In a vfork child the parent's marks stay: the child's own view
+	 * (the stash) loses them for the fds it made close-on-exec itself.
+	 * Closed ones need nothing: the child's sweep checks each kept fd is
+	 * still open. */
+	if (nl_in_foreign_child()) {
+		for (unsigned fd = lo; cloexec && fd <= hi && fd < high; fd++) {
+			const struct nl_fd_slot *s = slot_for((int)fd, 0);
+			if (!s)
+				return;
+			if (atomic_load(&s->bits) &
+			    (NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC))
+				stash_update((int)fd, 0, NL_FD_DELIBERATE |
+							 NL_FD_SHIM_CLOEXEC);
+		}
+		return;
+	}
 	for (unsigned fd = lo; fd <= hi && fd < high; fd++) {
 		struct nl_fd_slot *s = slot_for((int)fd, 0);
 		if (!s)

@@ -84,6 +84,9 @@ int nl_fd_inherited_fd(int i);
 
 /* The slot of fd, or NULL when nothing was ever recorded for it. */
 const struct nl_fd_slot *nl_fd_slot(int fd);
+/* fd's bits as this process sees them: a vfork child's own marks (the
+ * stash) over its parent's table. */
+uint32_t nl_fd_bits_here(int fd);
 /* The keep bits of fd that still hold (identity checked), including marks
  * stashed by this vfork child. */
 uint32_t nl_fd_keep_bits(int fd);

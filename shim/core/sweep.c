@@ -138,11 +138,11 @@ static void keep_marked_fds(struct nl_plan *pl)
 		pl->nomem = 1;
 }
 
+/* As this process sees it: a vfork child that made the fd close-on-exec
+ * itself took the flag for its own. */
 static int shim_made_cloexec(int fd)
 {
-	const struct nl_fd_slot *s = nl_fd_slot(fd);
-	return s && (atomic_load_explicit(&s->bits, memory_order_acquire) &
-		     NL_FD_SHIM_CLOEXEC);
+	return (nl_fd_bits_here(fd) & NL_FD_SHIM_CLOEXEC) != 0;
 }
 
 /* The same, and fd still holds the file the shim flagged: in a spawned

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -47,3 +48,36 @@ Test(fd_vfork_child, dup3_over_the_fd) { both("dup3"); }
 Test(fd_vfork_child, close_the_fd) { both("close"); }
 Test(fd_vfork_child, reopen_on_the_fd) { both("reopen"); }
 Test(fd_vfork_child, mark_the_fd_cloexec) { both("cloexec"); }
+
+/* The child's own view: a pipe end the shim made close-on-exec, which the
+ * vfork child marks close-on-exec itself and then names in its exec's
+ * argv.  Its mark lived only in its stash, which the sweep did not read:
+ * the fd crossed as one the program had meant to hand on. */
+static void own_mark_holds(const char *mode)
+{
+	for (int shim = 0; shim <= 1; shim++) {
+		char *argv[] = { (char *)top("build/fixtures/found_vfork_mark"),
+				 (char *)mode,
+				 (char *)top("build/fixtures/found_fdlist"), NULL };
+		char *env[] = { "NOLEAK_MODE=enforce", NULL };
+		cr_assert_eq(run(&r, argv, env, shim, 20.0, NULL), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s: %s", mode, r.err);
+		int named = -1;
+		cr_assert_eq(sscanf(r.out, "named=%d", &named), 1, "%s", r.out);
+		const char *list = strstr(r.out, "inherited:");
+		cr_assert_not_null(list, "%s", r.out);
+		char want[16];
+		snprintf(want, sizeof want, " %d", named);
+		const char *end = strchr(list, '\n');
+		int found = 0;
+		for (const char *p = strstr(list, want); p && (!end || p < end);
+		     p = strstr(p + 1, want))
+			found |= p[strlen(want)] == ' ' || p[strlen(want)] == '\n' ||
+				 p[strlen(want)] == '\0';
+		cr_expect(!found, "%s (shim=%d): fd %d crossed: %s", mode, shim,
+			  named, r.out);
+	}
+}
+
+Test(fd_vfork_child, own_cloexec_on_a_named_fd_holds) { own_mark_holds("own_setfd"); }
+Test(fd_vfork_child, own_close_range_cloexec_holds) { own_mark_holds("own_range"); }
