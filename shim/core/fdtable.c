@@ -58,7 +58,8 @@ void nl_exec_generation_bump(void)
 #define STASH_INLINE 64
 struct stash_entry {
 	int fd;
-	uint32_t bits;
+	uint32_t bits;      /* the child's marks for fd */
+	uint32_t cleared;   /* bits the child took off (of its parent's too) */
 };
 struct stash {
 	pid_t pid;
@@ -421,6 +422,7 @@ static void stash_update(int fd, uint32_t set, uint32_t clear)
 		struct stash_entry *e = stash_at(i);
 		if (e->fd == fd) {
 			e->bits = (e->bits | set) & ~clear;
+			e->cleared = (e->cleared | clear) & ~set;
 			return;
 		}
 	}
@@ -437,6 +439,7 @@ static void stash_update(int fd, uint32_t set, uint32_t clear)
 	struct stash_entry *e = stash_at(stash.n++);
 	e->fd = fd;
 	e->bits = set & ~clear;
+	e->cleared = clear & ~set;
 }
 
 void nl_fd_mark(int fd, uint32_t bit)
@@ -508,12 +511,18 @@ static uint32_t stash_bits(int fd, int *found)
 
 uint32_t nl_fd_bits_here(int fd)
 {
-	int found;
-	uint32_t from_stash = stash_bits(fd, &found);
-	if (found)
-		return from_stash;
 	const struct nl_fd_slot *s = slot_for(fd, 0);
-	return s ? atomic_load_explicit(&s->bits, memory_order_acquire) : 0;
+	uint32_t bits = s ? atomic_load_explicit(&s->bits, memory_order_acquire)
+			  : 0;
+	if (stash.n == 0 || stash.pid != nl_sys_getpid())
+		return bits;
+	/* The parent's bits but what the child took off, and the child's. */
+	for (int i = 0; i < stash.n; i++) {
+		const struct stash_entry *e = stash_at(i);
+		if (e->fd == fd)
+			return (bits & ~e->cleared) | e->bits;
+	}
+	return bits;
 }
 
 uint32_t nl_fd_keep_bits(int fd)

@@ -555,9 +555,11 @@ static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 	int fd = fileno(f);
 	nl_new_fd(fd, call, site, added);
 #ifdef __GLIBC__
-	/* On 0-2 the fd stays inheritable (nl_new_fd): the stream must not
-	 * remember the 'e' the shim put in the mode either. */
-	if (added && fd >= 0 && fd <= 2)
+	/* The stream must not remember the 'e' the shim put in the mode: on
+	 * 0-2 the fd stays inheritable (nl_new_fd), and a later freopen onto
+	 * a number the program made inheritable must not dup3 it with
+	 * O_CLOEXEC.  A freopen the shim gives an 'e' sets it again. */
+	if (added)
 		f->_flags2 &= ~NL_IO_FLAGS2_CLOEXEC;
 #endif
 	return f;

@@ -139,7 +139,7 @@ Test(fd_call_quirks, creat_freopen_and_open_2_as_without_the_shim)
 	char *argv[] = { (char *)top("build/fixtures/fdh_quirks"), "misc",
 			 (char *)tmpdir(), NULL };
 	run_quirks(&off, argv, 0);
-	cr_assert_eq(count_lines_with(off.out, ": "), 4, "glibc: %s", off.out);
+	cr_assert_eq(count_lines_with(off.out, ": "), 5, "glibc: %s", off.out);
 	argv[2] = (char *)tmpdir();
 	run_quirks(&on, argv, 1);
 	cr_expect_str_eq(on.out, off.out);
