@@ -316,13 +316,19 @@ NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 /* recvmmsg: the fds of every message received.  (Its timeout and the
  * read watchdog are not applied to it.) */
+#ifdef NL_LIBC_MUSL
+typedef unsigned int nl_mmsg_flags;   /* musl's prototype */
+#else
+typedef int nl_mmsg_flags;
+#endif
 NL_REAL_DECL(recvmmsg);
 NL_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
-		       int flags, struct timespec *timeout)
+		       nl_mmsg_flags flags, struct timespec *timeout)
 {
 	nl_enter();
 	int added;
-	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
+	nl_mmsg_flags fl = (nl_mmsg_flags)nl_cloexec_flag((int)flags,
+							  MSG_CMSG_CLOEXEC, &added);
 	__typeof__(&recvmmsg) real = NL_REAL(recvmmsg);
 	int r = real ? real(fd, vec, vlen, fl, timeout)
 		     : (int)syscall(SYS_recvmmsg, fd, vec, vlen, fl, timeout);
