@@ -283,27 +283,34 @@ NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return do_accept(fd, addr, len, flags, NL_CALL_ACCEPT4, NL_CALLER());
 }
 
-/* fds received over a UNIX socket are new fds too. */
-static ssize_t do_recvmsg(__typeof__(&recvmsg) real, int fd,
-			  struct msghdr *msg, int flags)
+/* The fds one received message carries (SCM_RIGHTS) are new fds too.
+ * The kernel echoes an added MSG_CMSG_CLOEXEC in msg_flags: the program
+ * never set it. */
+static void received_fds(struct msghdr *msg, int added, const void *site)
 {
-	int added;
-	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
-	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
-			 : syscall(SYS_recvmsg, fd, msg, fl);
-	/* The kernel echoes the flag in msg_flags; the program never set it. */
-	if (r >= 0 && added && msg)
+	if (added)
 		msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
-	if (r < 0 || !nl_fd_policy_active() || !msg || !msg->msg_controllen)
-		return r;
+	if (!nl_fd_policy_active() || !msg->msg_controllen)
+		return;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		int *fds = (int *)CMSG_DATA(c);
 		for (int i = 0; i < n; i++)
-			nl_new_fd(fds[i], NL_CALL_RECVMSG, NL_CALLER(), added);
+			nl_new_fd(fds[i], NL_CALL_RECVMSG, site, added);
 	}
+}
+
+static ssize_t do_recvmsg(__typeof__(&recvmsg) real, int fd,
+			  struct msghdr *msg, int flags, const void *site)
+{
+	int added;
+	int fl = nl_cloexec_flag(flags, MSG_CMSG_CLOEXEC, &added);
+	ssize_t r = real ? nl_sock_recvmsg(real, fd, msg, fl)
+			 : syscall(SYS_recvmsg, fd, msg, fl);
+	if (r >= 0 && msg)
+		received_fds(msg, added, site);
 	return r;
 }
 
@@ -311,7 +318,7 @@ NL_REAL_DECL(recvmsg);
 NL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	nl_enter();
-	return do_recvmsg(NL_REAL(recvmsg), fd, msg, flags);
+	return do_recvmsg(NL_REAL(recvmsg), fd, msg, flags, NL_CALLER());
 }
 
 /* recvmmsg: the fds of every message received.  (Its timeout and the
@@ -335,22 +342,8 @@ NL_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 	if (r <= 0 || !vec)
 		return r;
 	int saved = errno;
-	for (int k = 0; k < r; k++) {
-		struct msghdr *msg = &vec[k].msg_hdr;
-		if (added)
-			msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
-		if (!nl_fd_policy_active() || !msg->msg_controllen)
-			continue;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
-		     c = CMSG_NXTHDR(msg, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			int *fds = (int *)CMSG_DATA(c);
-			for (int i = 0; i < n; i++)
-				nl_new_fd(fds[i], NL_CALL_RECVMSG, NL_CALLER(), added);
-		}
-	}
+	for (int k = 0; k < r; k++)
+		received_fds(&vec[k].msg_hdr, added, NL_CALLER());
 	errno = saved;
 	return r;
 }
@@ -362,7 +355,7 @@ NL_REAL_DECL(__recvmsg64);
 NL_EXPORT ssize_t __recvmsg64(int fd, struct msghdr *msg, int flags)
 {
 	nl_enter();
-	return do_recvmsg(NL_REAL(__recvmsg64), fd, msg, flags);
+	return do_recvmsg(NL_REAL(__recvmsg64), fd, msg, flags, NL_CALLER());
 }
 #endif
 
