@@ -117,20 +117,32 @@ const char *nl_out_file_refusal(void)
 
 #define REFUSED(why) "log file refused: " why
 
+/* Why a directory with this status may not hold the log, or NULL; *shared
+ * says others may write in it (sticky). */
+static const char *directory_distrust(const struct stat *d, uid_t euid,
+				      int *shared)
+{
+	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (d->st_uid != 0 && d->st_uid != euid)
+		return REFUSED("its directory is not owned by root or the "
+			       "effective user");
+	if (*shared && !(d->st_mode & S_ISVTX))
+		return REFUSED("its directory is writable by group or others");
+	return NULL;
+}
+
 /* Whether a symlink owned by link_uid in directory dfd was put there by
  * root or the effective user, and no one else can replace it: the
- * directory belongs to one of them and only they may write in it, or it is
- * sticky (like /tmp) and the link is theirs.  *st is scratch. */
+ * directory could hold the log, and in a sticky one (like /tmp) the link
+ * is theirs.  *st is scratch. */
 static int symlink_trusted(int dfd, uid_t link_uid, struct stat *st)
 {
 	uid_t euid = nl_sys_geteuid();
+	int shared;
 
-	if (nl_sys_fstat(dfd, st) < 0 ||
-	    (st->st_uid != 0 && st->st_uid != euid))
+	if (nl_sys_fstat(dfd, st) < 0 || directory_distrust(st, euid, &shared))
 		return 0;
-	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
-		return 1;
-	return (st->st_mode & S_ISVTX) && (link_uid == 0 || link_uid == euid);
+	return !shared || link_uid == 0 || link_uid == euid;
 }
 
 /* open_checked()'s buffers: arena memory, not the stack of whatever
@@ -209,19 +221,6 @@ static int open_parent(const char *path, struct open_bufs *b)
 	}
 }
 
-/* Why a directory with this status may not hold the log, or NULL; *shared
- * says others may write in it (sticky). */
-static const char *directory_distrust(const struct stat *d, uid_t euid,
-				      int *shared)
-{
-	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
-	if (d->st_uid != 0 && d->st_uid != euid)
-		return REFUSED("its directory is not owned by root or the "
-			       "effective user");
-	if (*shared && !(d->st_mode & S_ISVTX))
-		return REFUSED("its directory is writable by group or others");
-	return NULL;
-}
 
 static const char *file_distrust(const struct stat *st, uid_t euid,
 				 int shared)
