@@ -107,9 +107,9 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 		nl_real_resolve_for_handlers();
 	int in_range = sig > 0 && sig < _NSIG;
 	struct sig_slot *s = in_range ? &slots[sig] : NULL;
-	void *prev_h = s ? atomic_load(&s->handler) : NULL;
-	int prev_flags = s ? atomic_load(&s->flags) : 0;
 	if (!act || !use_trampoline(sig, act)) {
+		void *prev_h = s ? atomic_load(&s->handler) : NULL;
+		int prev_flags = s ? atomic_load(&s->flags) : 0;
 		int r = real(sig, act, old);
 		if (r == 0 && old)
 			translate_old(old, prev_h, prev_flags);
@@ -119,18 +119,24 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 	}
 	/* Copied first: act and old may be the same struct. */
 	struct sigaction t = *act;
+	void *mine = (void *)act->sa_handler;
 	atomic_store_explicit(&nl_sig_trampoline, (void *)trampoline,
 			      memory_order_relaxed);
-	atomic_store_explicit(&s->flags, act->sa_flags, memory_order_relaxed);
-	atomic_store_explicit(&s->handler, (void *)act->sa_handler,
-			      memory_order_release);
+	/* Exchanged, not read and then written: of two threads installing
+	 * handlers at once, the later learns the earlier's, unless the
+	 * kernel, which sees the trampoline only, takes the two calls in the
+	 * other order (README, Known limits). */
+	int prev_flags = atomic_exchange_explicit(&s->flags, act->sa_flags,
+						  memory_order_relaxed);
+	void *prev_h = atomic_exchange_explicit(&s->handler, mine,
+						memory_order_acq_rel);
 	t.sa_sigaction = trampoline;
 	t.sa_flags |= SA_SIGINFO;
 	int r = real(sig, &t, old);
 	if (r != 0) {
 		int e = errno;
-		atomic_store(&s->flags, prev_flags);
-		atomic_store(&s->handler, prev_h);
+		if (atomic_compare_exchange_strong(&s->handler, &mine, prev_h))
+			atomic_store(&s->flags, prev_flags);
 		errno = e;
 		return r;
 	}
