@@ -466,9 +466,10 @@ void nl_fd_unmark(int fd, uint32_t bit)
 		atomic_fetch_and(&s->bits, ~bit);
 }
 
-/* close() is hot, so the common case costs one load (two with bits set).
- * A child sharing the parent's memory closes its own copy: the parent's
- * slot stays, the child's view loses the keep bits (the stash). */
+/* close() is hot, so the common case costs the loads of one slot and a
+ * store for each of its fields that is set.  A child sharing the parent's
+ * memory closes its own copy: the parent's slot stays, the child's view
+ * loses the keep bits (the stash). */
 void nl_fd_closed(int fd)
 {
 	if (__builtin_expect(n_inherited != 0, 0))
@@ -477,7 +478,9 @@ void nl_fd_closed(int fd)
 	if (!s)
 		return;
 	uint32_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
-	if (!bits)
+	uintptr_t site = __atomic_load_n(&s->site, __ATOMIC_RELAXED);
+	uint8_t kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
+	if (!bits && !site && kind == NL_KIND_UNKNOWN)
 		return;
 	if (in_shared_child()) {
 		if (bits & NL_FD_KEEP_BITS)
@@ -488,7 +491,15 @@ void nl_fd_closed(int fd)
 		stash_update(fd, 0, NL_FD_KEEP_BITS);
 		return;
 	}
-	atomic_store_explicit(&s->bits, 0, memory_order_relaxed);
+	/* The creator and the kind go with the fd: a number a raw system
+	 * call takes next is "unseen" in the log, not the closed fd's call
+	 * and site, and the read watchdog looks at what it is. */
+	if (site)
+		__atomic_store_n(&s->site, 0, __ATOMIC_RELAXED);
+	if (kind != NL_KIND_UNKNOWN)
+		__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
+	if (bits)
+		atomic_store_explicit(&s->bits, 0, memory_order_relaxed);
 }
 
 const struct nl_fd_slot *nl_fd_slot(int fd)
