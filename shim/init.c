@@ -47,11 +47,10 @@ static const char *execfn_path __attribute__((section(".data")));
 
 /* The one after-fork list, in init's order.  Idempotent: a child the shim
  * saw forking calls it once; a second call finds its own pid in place. */
-void nl_after_fork_child(void)
+void nl_after_fork_child(pid_t parent)
 {
 	pid_t self = nl_sys_getpid();
-	pid_t parent = atomic_load_explicit(&nl_proc.pid, memory_order_relaxed);
-	if (parent == self)
+	if (atomic_load_explicit(&nl_proc.pid, memory_order_relaxed) == self)
 		return;
 	atomic_store_explicit(&nl_proc.pid, self, memory_order_relaxed);
 	nl_arena_after_fork();

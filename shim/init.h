@@ -61,7 +61,9 @@ static inline void nl_map_code_in(void)
 void nl_exec_attempts_forget(void) NL_HIDDEN;
 
 /* In a fork child, from the fork interposer: tell every subsystem, in
- * init's order, that this is a new process.  Idempotent. */
-void nl_after_fork_child(void) NL_HIDDEN;
+ * init's order, that this is a new process, forked by `parent` (its pid,
+ * read before the fork: a child of _Fork() or clone() that forks has not
+ * made the shim's state its own).  Idempotent. */
+void nl_after_fork_child(pid_t parent) NL_HIDDEN;
 
 #endif

@@ -1363,6 +1363,19 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 	return real_setsid();
 }
 
+pid_t nl_pgroup_shown(pid_t pid, pid_t pgid)
+{
+	pid_t from = came_from_pgid;
+	if (__builtin_expect(!from, 1) || pgid <= 0 ||
+	    atomic_load(&moved_self) || nl_policy()->mode != NL_MODE_ENFORCE)
+		return pgid;
+	pid_t self = nl_sys_getpid();
+	if ((pid != 0 && pid != self) || pgid != self ||
+	    nl_sys_getsid(0) == self)
+		return pgid;
+	return from;
+}
+
 static long long parse_long(const char **p)
 {
 	long long v = 0;

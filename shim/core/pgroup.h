@@ -140,6 +140,12 @@ void nl_pgroup_tick(void);
  * go back to the group it came from and retry.  Returns the retried
  * result, or -1 with errno EPERM when that does not apply. */
 pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
+/* The group getpgrp() and getpgid(0 or self) report, given the kernel's
+ * answer pgid for pid: a process the shim made a group leader reports the
+ * group it came from, as without the shim, until it moves itself or starts
+ * a session (util-linux setsid(1) forks when it leads its group, and the
+ * command's status is then lost to its caller). */
+pid_t nl_pgroup_shown(pid_t pid, pid_t pgid);
 /* The process made itself a group leader (setpgid(0, 0), setpgrp): the
  * group is its own choice, and its spawner must see that. */
 void nl_pgroup_moved_self(void);

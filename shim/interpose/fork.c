@@ -41,6 +41,7 @@ static int count_threads(void)
 }
 
 struct inherit_ctx {
+	pid_t parent;                /* the forking process */
 	int threads;
 	struct nl_site_map *sites;   /* nl_event_fd's, for the whole walk */
 };
@@ -88,7 +89,8 @@ static __attribute__((always_inline)) inline struct inherit_ctx
 before_fork(void)
 {
 	nl_real_resolve_all();
-	struct inherit_ctx ctx = { audit_logging() ? count_threads() : 1, NULL };
+	struct inherit_ctx ctx = { nl_sys_getpid(),
+				   audit_logging() ? count_threads() : 1, NULL };
 	nl_exec_attempts_forget();
 	return ctx;
 }
@@ -98,7 +100,7 @@ static __attribute__((always_inline)) inline void
 child_begins(struct inherit_ctx *ctx)
 {
 	nl_map_code_in();
-	nl_after_fork_child();
+	nl_after_fork_child(ctx->parent);
 	nl_shell_after_fork();
 	if (ctx->threads > 1)
 		log_held(ctx);
@@ -136,10 +138,9 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 		return -1;
 	}
 	nl_event_flush();
-	pid_t before = nl_sys_getpid();
 	int r = real(nochdir, noclose);
 	int e = errno;
-	if (nl_sys_getpid() != before)
+	if (nl_sys_getpid() != ctx.parent)
 		child_begins(&ctx);
 	errno = e;
 	return r;

@@ -1,8 +1,9 @@
 /* Interposers of process control: kill and killpg (escalation to a
  * regrouped child's tree), the wait family (orphans of a reaped child),
  * setsid (back to the original group when the shim made the caller a group
- * leader), and setpgid, setpgrp and tcsetpgrp (a process that manages
- * groups itself is left to it).  The policy is in pgroup.c. */
+ * leader) and getpgrp (that group, as without the shim), and setpgid,
+ * setpgrp and tcsetpgrp (a process that manages groups itself is left to
+ * it).  The policy is in pgroup.c. */
 #include <errno.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -45,11 +46,14 @@ NL_EXPORT int killpg(pid_t pgrp, int sig)
 
 /* --- the wait family --- */
 
-static pid_t after_wait(pid_t r, int status)
+/* The kernel writes the status where the program asked (a bad pointer is
+ * its EFAULT, as without the shim, the child reaped all the same); the
+ * shim reads it back only after a success. */
+static pid_t after_wait(pid_t r, const int *status)
 {
 	if (r > 0 && nl_mode() != NL_MODE_OFF) {
 		int saved = errno;
-		nl_pgroup_reaped(r, status);
+		nl_pgroup_reaped(r, *status);
 		nl_pgroup_tick();
 		nl_errno_restore(saved);
 	}
@@ -60,13 +64,11 @@ NL_REAL_DECL(waitpid);
 NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
 	nl_enter();
-	int st = 0;
+	int st = 0, *sp = status ? status : &st;
 	pid = nl_pgroup_wait_target(pid);
-	pid_t r = NL_CALL_REAL(waitpid, (pid, &st, options),
-			       (SYS_wait4, pid, &st, options, NULL));
-	if (status && r > 0)
-		*status = st;
-	return after_wait(r, st);
+	pid_t r = NL_CALL_REAL(waitpid, (pid, sp, options),
+			       (SYS_wait4, pid, sp, options, NULL));
+	return after_wait(r, sp);
 }
 
 NL_EXPORT pid_t wait(int *status)
@@ -79,13 +81,11 @@ NL_REAL_DECL(wait4);
 NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	nl_enter();
-	int st = 0;
+	int st = 0, *sp = status ? status : &st;
 	pid = nl_pgroup_wait_target(pid);
-	pid_t r = NL_CALL_REAL(wait4, (pid, &st, options, ru),
-			       (SYS_wait4, pid, &st, options, ru));
-	if (status && r > 0)
-		*status = st;
-	return after_wait(r, st);
+	pid_t r = NL_CALL_REAL(wait4, (pid, sp, options, ru),
+			       (SYS_wait4, pid, sp, options, ru));
+	return after_wait(r, sp);
 }
 
 NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
@@ -107,11 +107,9 @@ NL_EXPORT pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru)
 		errno = ENOSYS;
 		return -1;
 	}
-	int st = 0;
-	pid_t r = real(nl_pgroup_wait_target(pid), &st, options, ru);
-	if (status && r > 0)
-		*status = st;
-	return after_wait(r, st);
+	int st = 0, *sp = status ? status : &st;
+	pid_t r = real(nl_pgroup_wait_target(pid), sp, options, ru);
+	return after_wait(r, sp);
 }
 
 pid_t __wait3_time64(int *status, int options, void *ru);
@@ -136,10 +134,12 @@ NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 			     (SYS_waitid, idtype, id, info, options, NULL));
 	if (r == 0 && info && info->si_pid > 0 && !(options & WNOWAIT) &&
 	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
-	     info->si_code == CLD_DUMPED))
-		after_wait(info->si_pid, info->si_code == CLD_EXITED
-						 ? (info->si_status & 0xff) << 8
-						 : info->si_status & 0x7f);
+	     info->si_code == CLD_DUMPED)) {
+		int st = info->si_code == CLD_EXITED
+				 ? (info->si_status & 0xff) << 8
+				 : info->si_status & 0x7f;
+		after_wait(info->si_pid, &st);
+	}
 	return r;
 }
 
@@ -167,6 +167,33 @@ NL_EXPORT int setpgrp(void)
 {
 	nl_enter();
 	return setpgid(0, 0);
+}
+
+/* getpgrp() and getpgid() are plain system calls: no real symbol is
+ * needed, nor any errno care (getpgid(0) cannot fail). */
+NL_EXPORT pid_t getpgrp(void)
+{
+	nl_enter();
+	return nl_pgroup_shown(0, nl_sys_getpgid(0));
+}
+
+NL_EXPORT pid_t __bsd_getpgrp(pid_t pid)
+{
+	nl_enter();
+	return getpgid(pid);
+}
+
+NL_EXPORT pid_t getpgid(pid_t pid)
+{
+	nl_enter();
+	pid_t r = (pid_t)syscall(SYS_getpgid, pid);
+	return r > 0 ? nl_pgroup_shown(pid, r) : r;
+}
+
+NL_EXPORT pid_t __getpgid(pid_t pid)
+{
+	nl_enter();
+	return getpgid(pid);
 }
 
 NL_REAL_DECL(tcsetpgrp);

@@ -81,3 +81,24 @@ Test(pgroup_diff, setsid_after_moving_another_process_works)
 {
 	same_as_without("setsid_other");
 }
+
+/* A child the shim had made a group leader was told so by getpgrp():
+ * util-linux setsid(1) forked and exited 0, the command's status lost. */
+Test(pgroup_diff, a_moved_child_reports_the_group_it_came_from)
+{
+	same_as_without("getpgrp");
+}
+
+/* A wait whose status pointer the kernel cannot write crashed the program
+ * (the shim wrote it) where glibc returns EFAULT. */
+Test(pgroup_diff, a_wait_with_a_bad_status_pointer_fails_with_efault)
+{
+	same_as_without("waitfault");
+}
+
+/* A fork in a child of _Fork() took the grandparent for its spawner: the
+ * grandchild got a group of its own, out of reach of kill(0). */
+Test(pgroup_diff, a_grandchild_through_fork_stays_in_the_group)
+{
+	same_as_without("xfork");
+}
