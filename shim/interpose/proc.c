@@ -52,10 +52,8 @@ NL_EXPORT int killpg(pid_t pgrp, int sig)
 static pid_t after_wait(pid_t r, const int *status)
 {
 	if (r > 0 && nl_mode() != NL_MODE_OFF) {
-		int saved = errno;
-		nl_pgroup_reaped(r, *status);
+		nl_pgroup_reaped(r, *status);   /* each leaves errno alone */
 		nl_pgroup_tick();
-		nl_errno_restore(saved);
 	}
 	return r;
 }

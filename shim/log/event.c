@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/errno.h"
 #include "common/forkdata.h"
 #include "log/event.h"
 #include "log/arena.h"
@@ -307,7 +306,6 @@ static atomic_ulong dropped_total NL_FORK_DATA;
 
 void nl_event_begin(struct nl_event *ev, const char *kind)
 {
-	int saved = errno;
 	struct timespec t;
 
 	ev->buf = NULL;
@@ -323,7 +321,6 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	ev->buf = nl_arena_get(NL_EVENT_MAX);
 	if (!ev->buf) {
 		atomic_fetch_add(&dropped_total, 1);
-		nl_errno_restore(saved);
 		return;
 	}
 	ev->full = 0;
@@ -341,7 +338,6 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	nl_event_str(ev, "host", host());
 	/* Folding compares what comes after the common fields, and the kind. */
 	ev->key_hash = fnv1a(FNV_BASIS, kind, strlen(kind));
-	nl_errno_restore(saved);
 }
 
 /* --- writing --- */
@@ -570,7 +566,6 @@ static int exec_flushes NL_FORK_DATA;
 
 void nl_event_before_exec(void)
 {
-	int saved = errno;
 	long long sec;
 
 	/* Nothing dropped since start-up or fork (one load: every exec
@@ -578,10 +573,10 @@ void nl_event_before_exec(void)
 	 * parent keeps the count and writes it). */
 	if (!atomic_load(&rate_dropped) || !nl_event_enabled() ||
 	    nl_out_fd_foreign())
-		goto out;
+		return;
 	sec = now().tv_sec;
 	if (atomic_exchange_explicit(&fold_busy, 1, memory_order_acquire))
-		goto out;
+		return;
 	if (exec_flush_sec != sec) {
 		exec_flush_sec = sec;
 		exec_flushes = 0;
@@ -591,8 +586,6 @@ void nl_event_before_exec(void)
 		report_suppressed();
 	}
 	atomic_store_explicit(&fold_busy, 0, memory_order_release);
-out:
-	nl_errno_restore(saved);
 }
 
 /* Emit's verdict on an event not yet built, when it is sure: over this
@@ -602,7 +595,7 @@ out:
  * grow outside the fold flag, so the check under it holds. */
 int nl_event_dropped_early(void)
 {
-	int saved = errno, drop = 0;
+	int drop = 0;
 	long long sec;
 
 	if (atomic_load(&rate_written) < NL_EVENT_RATE_MAX ||
@@ -615,13 +608,11 @@ int nl_event_dropped_early(void)
 		       !within_rate(sec);
 		atomic_store_explicit(&fold_busy, 0, memory_order_release);
 	}
-	nl_errno_restore(saved);
 	return drop;
 }
 
 void nl_event_emit(struct nl_event *ev)
 {
-	int saved = errno;
 	long long sec;
 
 	if (!nl_event_enabled() || !ev->buf || ev->len < NL_TS_FIELD_LEN)
@@ -640,13 +631,10 @@ void nl_event_emit(struct nl_event *ev)
 out:
 	release(ev);
 	report_refused_log();
-	nl_errno_restore(saved);
 }
 
 void nl_event_flush(void)
 {
-	int saved = errno;
-
 	/* No event has gone through the fold since start-up or fork: nothing
 	 * repeated or dropped to report, and the fold's pages stay untouched
 	 * (this runs at every exit). */
@@ -654,7 +642,7 @@ void nl_event_flush(void)
 		goto refused;
 	if (atomic_exchange_explicit(&fold_busy, 1,
 				     memory_order_acquire))
-		goto out;
+		return;
 	if (nl_event_enabled()) {
 		flush_repeats();
 		report_suppressed();
@@ -662,8 +650,6 @@ void nl_event_flush(void)
 	atomic_store_explicit(&fold_busy, 0, memory_order_release);
 refused:
 	report_refused_log();
-out:
-	nl_errno_restore(saved);
 }
 
 void nl_event_after_fork(void)

@@ -2,7 +2,9 @@
  * never on the caller's stack, which may be a small signal stack) and
  * written with a single write() by the configured output.  No stdio, no
  * malloc, no locks: usable after fork() in a multithreaded process, in a
- * vfork child and in a signal handler.
+ * vfork child and in a signal handler.  errno is never touched: the log
+ * makes raw system calls only (common/sys.h), whose failures its outputs
+ * get as return values.
  *
  *   struct nl_event ev;
  *   nl_event_begin(&ev, "fd_leak");
