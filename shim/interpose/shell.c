@@ -6,9 +6,9 @@
  * and blocks SIGCHLD while it waits, resets them in the child, returns the
  * wait status (127 << 8 when the shell cannot run), and system(NULL) says
  * whether /bin/sh works; popen() takes modes r, w and e, closes earlier
- * popen streams in the new child, and pclose() waits for the right pid.
- * Thread cancellation inside system() is not handled as glibc does (the
- * child is not killed). */
+ * popen streams in the new child, and pclose() waits for the right pid
+ * (not a cancellation point).  A thread cancelled in system() kills and
+ * reaps the child and gives SIGINT and SIGQUIT back, as glibc does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -85,6 +85,46 @@ static void restore_interrupts(void)
 	give_back(&sigs_lock);
 }
 
+/* Wait for pid through the waitpid interposer (which notes the reaped
+ * child), with cancellation off: glibc's pclose() and system()'s cancel
+ * handler wait without a cancellation point. */
+static pid_t wait_nocancel(pid_t pid, int *status)
+{
+	int state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	pid_t w;
+	while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	int e = errno;
+	pthread_setcancelstate(state, NULL);
+	errno = e;
+	return w;
+}
+
+/* A thread cancelled while system() waits: glibc's cancel handler kills
+ * the child, reaps it and drops the thread's hold on SIGINT and SIGQUIT
+ * (the signal mask stays: the thread is on its way out). */
+static void system_cancelled(void *arg)
+{
+	pid_t pid = *(pid_t *)arg;
+	kill(pid, SIGKILL);
+	wait_nocancel(pid, NULL);
+	restore_interrupts();
+}
+
+/* system()'s wait, its cancellation point, with glibc's cancel handler
+ * (a frame of its own: the handler's buffer is not on the spawn's path). */
+static __attribute__((noinline)) int wait_shell(pid_t pid)
+{
+	int status;
+	pid_t w;
+	pthread_cleanup_push(system_cancelled, &pid);
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	pthread_cleanup_pop(0);
+	return w == pid ? status : -1;
+}
+
 static int run_shell(const char *line)
 {
 	ignore_interrupts();
@@ -112,11 +152,7 @@ static int run_shell(const char *line)
 
 	int status;
 	if (ret == 0) {
-		pid_t w;
-		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-			;
-		if (w != pid)
-			status = -1;
+		status = wait_shell(pid);
 	} else {
 		/* POSIX: as if the shell had terminated with _exit(127). */
 		status = 127 << 8;
@@ -237,8 +273,7 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 		free(ps);
 		if (r == 0) {
 			/* fdopen failed after the spawn: reap the child. */
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			wait_nocancel(pid, NULL);
 		}
 		errno = ENOMEM;
 	}
@@ -309,10 +344,7 @@ int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
 		return 0;
 	int closed = real_fclose(fp);
 	int status;
-	pid_t w;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	if (w < 0)
+	if (wait_nocancel(pid, &status) < 0)
 		return -1;
 	return status != 0 ? status : closed;
 }
