@@ -342,7 +342,14 @@ int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
 	*handled = pid > 0;
 	if (!*handled)
 		return 0;
+	/* glibc's close of a popen stream waits only when the close of its
+	 * fd succeeded: one closed underneath the stream leaves the child to
+	 * a later wait, and the result is the failed close's -1 (EBADF). */
+	int fd = fileno(fp);
+	int fd_open = fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) >= 0;
 	int closed = real_fclose(fp);
+	if (!fd_open)
+		return closed;
 	int status;
 	if (wait_nocancel(pid, &status) < 0)
 		return -1;

@@ -164,6 +164,9 @@ static const struct {
 	 * SIGINT and SIGQUIT are the program's again. */
 	{ "system_cancelled", "cancelled=1 joined=short result=-2 children=none "
 			      "int=on_int quit=on_quit" },
+	/* The fd closed under the stream: the close fails, nothing waits. */
+	{ "pclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
+	{ "fclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
 };
 
 static void shell_case(const char *name, char *const env[], int shim)
