@@ -238,10 +238,13 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 	/* The child's end must not already be its stdio number, or dup2 would
 	 * leave it close-on-exec. */
 	if (child_end == child_std) {
-		int moved = (int)syscall(SYS_fcntl, child_end, F_DUPFD_CLOEXEC, 3);
+		/* From 0 as glibc: with fds 0-2 closed the pipe is 0 and 1, and
+		 * 2 may be the last number the limit allows. */
+		int moved = (int)syscall(SYS_fcntl, child_end, F_DUPFD_CLOEXEC, 0);
 		syscall(SYS_close, child_end);
 		if (moved < 0) {
 			syscall(SYS_close, parent_end);
+			errno = ENOMEM;  /* glibc's spawn_failure */
 			return NULL;
 		}
 		child_end = moved;

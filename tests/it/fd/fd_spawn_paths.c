@@ -167,6 +167,11 @@ static const struct {
 	/* The fd closed under the stream: the close fails, nothing waits. */
 	{ "pclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
 	{ "fclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
+	/* fds 0-2 closed, a limit of 3: the child's end moves to 2. */
+	{ "popen_r_fds_closed", "popen=stream pclose=768" },
+	{ "popen_w_fds_closed", "popen=stream pclose=768" },
+	/* ... and with a limit of 2 it cannot move: glibc's ENOMEM. */
+	{ "popen_no_fd_to_move_to", "popen=NULL errno=ENOMEM" },
 };
 
 static void shell_case(const char *name, char *const env[], int shim)
