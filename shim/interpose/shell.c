@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/forkdata.h"
+#include "common/target.h"
 #include "init.h"
 #include "core/fdtable.h"
 #include "interpose/newfd.h"
@@ -283,21 +284,42 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 	return fp;
 }
 
-NL_REAL_DECL(popen);
-NL_EXPORT FILE *popen(const char *command, const char *mode)
+/* popen(), or _IO_popen(): glibc's real function of that name when the
+ * shim does not run shells. */
+static FILE *shim_popen(const char *command, const char *mode,
+			FILE *(*real)(const char *, const char *),
+			const void *site)
 {
-	nl_enter();
-	if (!shim_runs_shells()) {
-		__typeof__(&popen) real = NL_REAL(popen);
+	if (!shim_runs_shells())
 		return real ? real(command, mode) : NULL;
-	}
 	int reading, cloexec;
 	if (parse_mode(mode, &reading, &cloexec) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return open_proc(command, reading, cloexec, __builtin_return_address(0));
+	return open_proc(command, reading, cloexec, site);
 }
+
+NL_REAL_DECL(popen);
+NL_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	nl_enter();
+	return shim_popen(command, mode, NL_REAL(popen),
+			  __builtin_return_address(0));
+}
+
+#ifndef NL_LIBC_MUSL
+/* glibc's other name of popen (the same function), which a program can
+ * bind to instead. */
+FILE *_IO_popen(const char *command, const char *mode);
+NL_REAL_DECL(_IO_popen);
+NL_EXPORT FILE *_IO_popen(const char *command, const char *mode)
+{
+	nl_enter();
+	return shim_popen(command, mode, NL_REAL(_IO_popen),
+			  __builtin_return_address(0));
+}
+#endif
 
 /* A lock a thread that is not in the child may have left held, made free
  * again; one that nobody held or waited for at the fork is not touched, so
@@ -375,3 +397,32 @@ NL_EXPORT int pclose(FILE *fp)
 	__typeof__(&pclose) real = NL_REAL(pclose);
 	return real ? real(fp) : -1;
 }
+
+#ifndef NL_LIBC_MUSL
+/* glibc's close of a popen stream, which pclose() and fclose() reach
+ * through the stream and a program can call itself: the fd closed (no
+ * flush) and the child waited for, without a cancellation point.  The
+ * stream stays to be freed by fclose(), which then closes nothing and
+ * returns -1, as glibc's finds it no longer in its list. */
+int _IO_proc_close(FILE *fp);
+NL_REAL_DECL(_IO_proc_close);
+NL_EXPORT int _IO_proc_close(FILE *fp)
+{
+	nl_enter();
+	pid_t pid = take_stream(fp);
+	if (pid <= 0) {
+		__typeof__(&_IO_proc_close) real = NL_REAL(_IO_proc_close);
+		return real ? real(fp) : -1;
+	}
+	int fd = fp->_fileno;
+	fp->_fileno = -1;
+	int state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	int closed = close(fd);  /* the interposer: the fd table hears of it */
+	pthread_setcancelstate(state, NULL);
+	int status;
+	if (closed < 0 || wait_nocancel(pid, &status) < 0)
+		return -1;
+	return status;
+}
+#endif

@@ -172,6 +172,14 @@ static const struct {
 	{ "popen_w_fds_closed", "popen=stream pclose=768" },
 	/* ... and with a limit of 2 it cannot move: glibc's ENOMEM. */
 	{ "popen_no_fd_to_move_to", "popen=NULL errno=ENOMEM" },
+	/* glibc's other names: _IO_popen is popen; _IO_proc_close closes the
+	 * fd and waits, and leaves the stream to an fclose that closes
+	 * nothing. */
+	{ "io_popen", "read=[hi] pclose=1024" },
+	{ "io_proc_close_fclose", "proc_close=1536 errno=0 close=-1 errno=0 "
+				  "children=none" },
+	{ "io_proc_close_pclose", "proc_close=1536 errno=0 close=-1 errno=0 "
+				  "children=none" },
 };
 
 static void shell_case(const char *name, char *const env[], int shim)
