@@ -329,12 +329,21 @@ NL_EXPORT int fclose(FILE *f)
 		errno = ENOSYS;
 		return EOF;
 	}
-	if (f && fileno(f) >= 0)
-		nl_out_fd_yield((unsigned)fileno(f), (unsigned)fileno(f));
-	if (f && fileno(f) == 2)
+	/* fileno() sets EBADF for a stream without an fd (fmemopen,
+	 * fopencookie), where glibc's fclose() leaves errno alone. */
+	int fd = -1;
+	if (f) {
+		int saved = errno;
+		fd = fileno(f);
+		if (errno != saved)
+			errno = saved;
+	}
+	if (fd >= 0)
+		nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	if (fd == 2)
 		stderr_changed(1);
-	if (f && nl_fd_policy_active())
-		nl_fd_closed(fileno(f));
+	if (fd >= 0 && nl_fd_policy_active())
+		nl_fd_closed(fd);
 	int handled;
 	int r = nl_proc_stream_close(f, real, &handled);
 	return handled ? r : real(f);

@@ -6,9 +6,9 @@
  * and blocks SIGCHLD while it waits, resets them in the child, returns the
  * wait status (127 << 8 when the shell cannot run), and system(NULL) says
  * whether /bin/sh works; popen() takes modes r, w and e, closes earlier
- * popen streams in the new child, and pclose() waits for the right pid.
- * Thread cancellation inside system() is not handled as glibc does (the
- * child is not killed). */
+ * popen streams in the new child, and pclose() waits for the right pid
+ * (not a cancellation point).  A thread cancelled in system() kills and
+ * reaps the child and gives SIGINT and SIGQUIT back, as glibc does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/forkdata.h"
+#include "common/target.h"
 #include "init.h"
 #include "core/fdtable.h"
 #include "interpose/newfd.h"
@@ -85,6 +86,46 @@ static void restore_interrupts(void)
 	give_back(&sigs_lock);
 }
 
+/* Wait for pid through the waitpid interposer (which notes the reaped
+ * child), with cancellation off: glibc's pclose() and system()'s cancel
+ * handler wait without a cancellation point. */
+static pid_t wait_nocancel(pid_t pid, int *status)
+{
+	int state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	pid_t w;
+	while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	int e = errno;
+	pthread_setcancelstate(state, NULL);
+	errno = e;
+	return w;
+}
+
+/* A thread cancelled while system() waits: glibc's cancel handler kills
+ * the child, reaps it and drops the thread's hold on SIGINT and SIGQUIT
+ * (the signal mask stays: the thread is on its way out). */
+static void system_cancelled(void *arg)
+{
+	pid_t pid = *(pid_t *)arg;
+	kill(pid, SIGKILL);
+	wait_nocancel(pid, NULL);
+	restore_interrupts();
+}
+
+/* system()'s wait, its cancellation point, with glibc's cancel handler
+ * (a frame of its own: the handler's buffer is not on the spawn's path). */
+static __attribute__((noinline)) int wait_shell(pid_t pid)
+{
+	int status;
+	pid_t w;
+	pthread_cleanup_push(system_cancelled, &pid);
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	pthread_cleanup_pop(0);
+	return w == pid ? status : -1;
+}
+
 static int run_shell(const char *line)
 {
 	ignore_interrupts();
@@ -112,11 +153,7 @@ static int run_shell(const char *line)
 
 	int status;
 	if (ret == 0) {
-		pid_t w;
-		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-			;
-		if (w != pid)
-			status = -1;
+		status = wait_shell(pid);
 	} else {
 		/* POSIX: as if the shell had terminated with _exit(127). */
 		status = 127 << 8;
@@ -202,10 +239,13 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 	/* The child's end must not already be its stdio number, or dup2 would
 	 * leave it close-on-exec. */
 	if (child_end == child_std) {
-		int moved = (int)syscall(SYS_fcntl, child_end, F_DUPFD_CLOEXEC, 3);
+		/* From 0 as glibc: with fds 0-2 closed the pipe is 0 and 1, and
+		 * 2 may be the last number the limit allows. */
+		int moved = (int)syscall(SYS_fcntl, child_end, F_DUPFD_CLOEXEC, 0);
 		syscall(SYS_close, child_end);
 		if (moved < 0) {
 			syscall(SYS_close, parent_end);
+			errno = ENOMEM;  /* glibc's spawn_failure */
 			return NULL;
 		}
 		child_end = moved;
@@ -237,29 +277,49 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 		free(ps);
 		if (r == 0) {
 			/* fdopen failed after the spawn: reap the child. */
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			wait_nocancel(pid, NULL);
 		}
 		errno = ENOMEM;
 	}
 	return fp;
 }
 
-NL_REAL_DECL(popen);
-NL_EXPORT FILE *popen(const char *command, const char *mode)
+/* popen(), or _IO_popen(): glibc's real function of that name when the
+ * shim does not run shells. */
+static FILE *shim_popen(const char *command, const char *mode,
+			FILE *(*real)(const char *, const char *),
+			const void *site)
 {
-	nl_enter();
-	if (!shim_runs_shells()) {
-		__typeof__(&popen) real = NL_REAL(popen);
+	if (!shim_runs_shells())
 		return real ? real(command, mode) : NULL;
-	}
 	int reading, cloexec;
 	if (parse_mode(mode, &reading, &cloexec) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return open_proc(command, reading, cloexec, __builtin_return_address(0));
+	return open_proc(command, reading, cloexec, site);
 }
+
+NL_REAL_DECL(popen);
+NL_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	nl_enter();
+	return shim_popen(command, mode, NL_REAL(popen),
+			  __builtin_return_address(0));
+}
+
+#ifndef NL_LIBC_MUSL
+/* glibc's other name of popen (the same function), which a program can
+ * bind to instead. */
+FILE *_IO_popen(const char *command, const char *mode);
+NL_REAL_DECL(_IO_popen);
+NL_EXPORT FILE *_IO_popen(const char *command, const char *mode)
+{
+	nl_enter();
+	return shim_popen(command, mode, NL_REAL(_IO_popen),
+			  __builtin_return_address(0));
+}
+#endif
 
 /* A lock a thread that is not in the child may have left held, made free
  * again; one that nobody held or waited for at the fork is not touched, so
@@ -307,12 +367,16 @@ int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
 	*handled = pid > 0;
 	if (!*handled)
 		return 0;
+	/* glibc's close of a popen stream waits only when the close of its
+	 * fd succeeded: one closed underneath the stream leaves the child to
+	 * a later wait, and the result is the failed close's -1 (EBADF). */
+	int fd = fileno(fp);
+	int fd_open = fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) >= 0;
 	int closed = real_fclose(fp);
+	if (!fd_open)
+		return closed;
 	int status;
-	pid_t w;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	if (w < 0)
+	if (wait_nocancel(pid, &status) < 0)
 		return -1;
 	return status != 0 ? status : closed;
 }
@@ -333,3 +397,32 @@ NL_EXPORT int pclose(FILE *fp)
 	__typeof__(&pclose) real = NL_REAL(pclose);
 	return real ? real(fp) : -1;
 }
+
+#ifndef NL_LIBC_MUSL
+/* glibc's close of a popen stream, which pclose() and fclose() reach
+ * through the stream and a program can call itself: the fd closed (no
+ * flush) and the child waited for, without a cancellation point.  The
+ * stream stays to be freed by fclose(), which then closes nothing and
+ * returns -1, as glibc's finds it no longer in its list. */
+int _IO_proc_close(FILE *fp);
+NL_REAL_DECL(_IO_proc_close);
+NL_EXPORT int _IO_proc_close(FILE *fp)
+{
+	nl_enter();
+	pid_t pid = take_stream(fp);
+	if (pid <= 0) {
+		__typeof__(&_IO_proc_close) real = NL_REAL(_IO_proc_close);
+		return real ? real(fp) : -1;
+	}
+	int fd = fp->_fileno;
+	fp->_fileno = -1;
+	int state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	int closed = close(fd);  /* the interposer: the fd table hears of it */
+	pthread_setcancelstate(state, NULL);
+	int status;
+	if (closed < 0 || wait_nocancel(pid, &status) < 0)
+		return -1;
+	return status;
+}
+#endif

@@ -106,6 +106,8 @@ INDIRECT = {
     # Every log line names the executable: init's getter, which reads it
     # at the first line (nl_event_configure).
     "nl_event_begin": "the log's executable",
+    # pthread_cleanup_push: the cancel handler of system()'s wait.
+    "shim/interpose/shell.c:wait_shell": "system's cancel handler",
 }
 PGROUP_INDIRECT = {
     "pgroup member actions": ["log_member", "term_member", "kill_member"],
@@ -265,7 +267,9 @@ class Graph:
         self.type_sizes = {}
         self.indirect = {"policy parsers": policy_parsers(frames),
                          "start-up's executable": ["shim/init.c:exe"],
-                         "the log's executable": ["shim/init.c:log_exe"]}
+                         "the log's executable": ["shim/init.c:log_exe"],
+                         "system's cancel handler":
+                             ["shim/interpose/shell.c:system_cancelled"]}
         for how, names in PGROUP_INDIRECT.items():
             self.indirect[how] = ["shim/core/pgroup.c:" + n for n in names]
         self.memo = {}

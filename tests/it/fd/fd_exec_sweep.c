@@ -105,4 +105,5 @@ Test(fd_exec_sweep, posix_spawn) { check_path("posix_spawn"); }
 Test(fd_exec_sweep, posix_spawnp) { check_path("posix_spawnp"); }
 Test(fd_exec_sweep, vfork_execve) { check_path("vfork"); }
 Test(fd_exec_sweep, popen) { check_path("popen"); }
+Test(fd_exec_sweep, _IO_popen) { check_path("_IO_popen"); }
 Test(fd_exec_sweep, system) { check_path("system"); }

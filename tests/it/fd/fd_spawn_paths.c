@@ -148,3 +148,62 @@ Test(fd_spawn_paths, earlier_popen_stream_not_in_a_later_popen_child)
 	cr_expect(strstr(r.out, "second_pclose=0\n"), "%s", r.out);
 	cr_expect(strstr(r.out, "first_pclose=0\n"), "%s", r.out);
 }
+
+/* The corners of system(), popen() and pclose(): one row a case of
+ * `fdh_spawn case NAME`, with glibc's line, which audit and enforce print
+ * too. */
+static const struct {
+	const char *name;
+	const char *glibc;
+} shell_cases[] = {
+	/* pclose's wait is no cancellation point: the thread ends cancelled
+	 * after it, with the status and no zombie. */
+	{ "pclose_cancelled", "cancelled=1 joined=1s result=1024 children=none "
+			      "int=on_int quit=on_quit" },
+	/* A thread cancelled in system(): the child is killed and reaped, and
+	 * SIGINT and SIGQUIT are the program's again. */
+	{ "system_cancelled", "cancelled=1 joined=short result=-2 children=none "
+			      "int=on_int quit=on_quit" },
+	/* The fd closed under the stream: the close fails, nothing waits. */
+	{ "pclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
+	{ "fclose_fd_closed", "close=-1 errno=EBADF later_wait=child status=1280" },
+	/* fds 0-2 closed, a limit of 3: the child's end moves to 2. */
+	{ "popen_r_fds_closed", "popen=stream pclose=768" },
+	{ "popen_w_fds_closed", "popen=stream pclose=768" },
+	/* ... and with a limit of 2 it cannot move: glibc's ENOMEM. */
+	{ "popen_no_fd_to_move_to", "popen=NULL errno=ENOMEM" },
+	/* glibc's other names: _IO_popen is popen; _IO_proc_close closes the
+	 * fd and waits, and leaves the stream to an fclose that closes
+	 * nothing. */
+	{ "io_popen", "read=[hi] pclose=1024" },
+	{ "io_proc_close_fclose", "proc_close=1536 errno=0 close=-1 errno=0 "
+				  "children=none" },
+	{ "io_proc_close_pclose", "proc_close=1536 errno=0 close=-1 errno=0 "
+				  "children=none" },
+};
+
+static void shell_case(const char *name, char *const env[], int shim)
+{
+	char *argv[] = { (char *)top("build/fixtures/fdh_spawn"), "case",
+			 (char *)name, NULL };
+	cr_assert_eq(run(&r, argv, env, shim, TIMEOUT, ""), 0);
+	cr_assert(!r.timed_out, "fdh_spawn case %s timed out", name);
+	cr_assert_eq(exit_code(&r), 0, "fdh_spawn case %s (shim=%d): exit %d\n%s\n%s",
+		     name, shim, exit_code(&r), r.out, r.err);
+}
+
+Test(fd_spawn_paths, shell_corners_answer_as_glibc, .timeout = 120)
+{
+	char *audit[] = { "NOLEAK_MODE=audit", NULL };
+	for (size_t i = 0; i < sizeof shell_cases / sizeof shell_cases[0]; i++) {
+		const char *name = shell_cases[i].name;
+		char want[512];
+		snprintf(want, sizeof want, "%s: %s\n", name, shell_cases[i].glibc);
+		shell_case(name, NULL, 0);
+		cr_expect_str_eq(r.out, want, "%s without the shim: %s", name, r.out);
+		shell_case(name, audit, 1);
+		cr_expect_str_eq(r.out, want, "%s under audit: %s", name, r.out);
+		shell_case(name, NULL, 1);
+		cr_expect_str_eq(r.out, want, "%s under enforce: %s", name, r.out);
+	}
+}
