@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/errno.h"
 #include "init.h"
 #include "interpose/newfd.h"
 #include "core/socktimeout.h"
@@ -335,8 +336,7 @@ NL_EXPORT int fclose(FILE *f)
 	if (f) {
 		int saved = errno;
 		fd = fileno(f);
-		if (errno != saved)
-			errno = saved;
+		nl_errno_restore(saved);
 	}
 	if (fd >= 0)
 		nl_out_fd_yield((unsigned)fd, (unsigned)fd);
