@@ -1,6 +1,7 @@
 /* Naming the culprit of a blocked read: see culprit.h. */
 #include "core/culprit.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <netinet/tcp.h>
@@ -82,7 +83,8 @@ struct holder_scan {
 	int saw_self;            /* /proc listed this process: it is real */
 	int pid;                 /* process being scanned */
 	int fds[8], n_fds;
-	int denied;              /* processes whose fds we may not read */
+	int denied;              /* processes /proc refused (EACCES, EPERM) */
+	int failed;              /* processes /proc failed on otherwise */
 	int found;
 	struct nl_jbuf *out;
 	char dir[48];            /* /proc/PID/fd, being listed */
@@ -211,10 +213,13 @@ static int scan_processes(struct holder_scan *h)
 		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
 		h->pid = pid;
 		h->n_fds = 0;
-		if (nl_numdir_open(&h->fd_dir, h->dir, 0) < 0) {
+		int r = nl_numdir_open(&h->fd_dir, h->dir, 0);
+		if (r == -EACCES || r == -EPERM)
 			h->denied++;
-			continue;
-		}
+		else if (r < 0 && r != -ENOENT && r != -ESRCH)
+			h->failed++;
+		if (r < 0)
+			continue;   /* ENOENT, ESRCH: it exited since the listing */
 		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0;)
 			match_fd(h, fd);
 		nl_numdir_close(&h->fd_dir);
@@ -259,6 +264,15 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 			nl_jb_key(j, "processes", 0);
 			nl_jb_int(j, h->denied);
 		}
+		nl_jb_raw(j, "}");
+		h->found++;
+	}
+	if (h->failed > 0) {
+		nl_jb_raw(j, h->found ? ",{" : "{");
+		nl_jb_key(j, "relation", 1);
+		nl_jb_str(j, "unknown (error)");
+		nl_jb_key(j, "processes", 0);
+		nl_jb_int(j, h->failed);
 		nl_jb_raw(j, "}");
 	}
 	nl_jb_raw(j, "]");
