@@ -21,7 +21,6 @@
 /* Buffers for paths read from /proc: arena memory, not the stack (the
  * blocked read may run on a small signal or thread stack). */
 #define EXE_MAX 512
-#define LINK_MAX 256
 #define CMD_MAX 256
 
 /* --- /proc helpers --- */
@@ -78,7 +77,6 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 /* The scan's state and every buffer it reads /proc into, in one piece of
  * arena memory; the helpers below use them one after the other. */
 struct holder_scan {
-	const char *object;      /* readlink target of our fd */
 	pid_t self, self_parent;
 	int saw_self;            /* /proc listed this process: it is real */
 	int pid;                 /* process being scanned */
@@ -87,12 +85,15 @@ struct holder_scan {
 	int failed;              /* processes /proc failed on otherwise */
 	int found;
 	struct nl_jbuf *out;
+	const char *prefix;      /* how the link of an fd on it begins */
+	struct stat object;      /* the pipe or FIFO: st_dev, st_ino */
 	char dir[48];            /* /proc/PID/fd, being listed */
 	char path[64];           /* any other /proc path */
 	/* "pid (comm) S ppid", "pos:..\nflags:..": what is wanted comes
 	 * first (comm is at most 16 bytes). */
 	char small[192];
-	char link[LINK_MAX];
+	char link[16];           /* the start of a link: only its kind counts */
+	struct stat st;
 	char exe[EXE_MAX], self_exe[EXE_MAX];
 	char cmd[CMD_MAX], self_cmd[CMD_MAX];
 	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/PID/fd */
@@ -130,14 +131,25 @@ static int open_for_writing(struct holder_scan *h, int fd)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* Whether fd of the scanned process is on the object: the same inode of
+ * the same device, so a FIFO under any name (a hard link, a bind mount,
+ * another mount namespace, a path of any length).  Only an fd whose link
+ * is of the object's kind ("pipe:[", or a path for a FIFO) is looked at:
+ * no other file's file system is asked anything. */
+static int on_object(struct holder_scan *h, int fd)
+{
+	size_t p = strlen(h->prefix);
+	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
+	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link);
+	return n >= (ssize_t)p && !memcmp(h->link, h->prefix, p) &&
+	       nl_sys_stat(h->path, &h->st) == 0 &&
+	       h->st.st_dev == h->object.st_dev &&
+	       h->st.st_ino == h->object.st_ino;
+}
+
 static void match_fd(struct holder_scan *h, int fd)
 {
-	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
-	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link - 1);
-	if (n <= 0)
-		return;
-	h->link[n] = '\0';
-	if (strcmp(h->link, h->object) || !open_for_writing(h, fd))
+	if (!on_object(h, fd) || !open_for_writing(h, fd))
 		return;
 	if (h->n_fds < 8)
 		h->fds[h->n_fds++] = fd;
@@ -230,9 +242,9 @@ static int scan_processes(struct holder_scan *h)
 	return 0;
 }
 
-/* [...] of the holders of a pipe or FIFO whose link target is `object`. */
+/* [...] of the holders of the pipe or FIFO that fd reads from. */
 __attribute__((noinline))
-static void pipe_holders(struct nl_jbuf *j, const char *object)
+static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 {
 	size_t mark = nl_arena_enter();
 	struct holder_scan *h = nl_arena_get(sizeof *h);
@@ -242,8 +254,8 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 		return;
 	}
 	memset(h, 0, offsetof(struct holder_scan, dir));
-	h->object = object;
 	h->out = j;
+	h->prefix = !strcmp(kind, "pipe") ? "pipe:[" : "/";
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
 	ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
@@ -253,7 +265,8 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 	nl_jb_raw(j, "[");
 	/* /proc may be missing, or covered by something else: only a /proc
 	 * that lists this very process is believed. */
-	if (!object[0] || scan_processes(h) < 0 || !h->saw_self)
+	if (nl_sys_fstat(fd, &h->object) < 0 || scan_processes(h) < 0 ||
+	    !h->saw_self)
 		h->denied = -1;
 	if (h->denied) {
 		nl_jb_raw(j, h->found ? ",{" : "{");
@@ -435,7 +448,7 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 			 const struct nl_fd_desc *d, int domain)
 {
 	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
-		pipe_holders(j, d->object);
+		pipe_holders(j, fd, d->kind);
 	else if (!strcmp(d->kind, "tty"))
 		tty_state(j, fd, d->object);
 	else if (domain == AF_UNIX)

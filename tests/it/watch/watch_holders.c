@@ -134,6 +134,9 @@ static void check(const struct row *row)
 #define ROW(name, ...) \
 	Test(watch_holders, name) { check(&(struct row){ __VA_ARGS__ }); }
 
+/* A FIFO is one object under every name. */
+ROW(hardlink_fifo_writer, "hardlink", NULL, 1, NAMED, 0)
+ROW(long_fifo_path_writer, "longpath", NULL, 1, NAMED, 0)
 /* A process gone between the listing of /proc and the look at its fds
  * denied nothing. */
 ROW(exiting_processes_are_not_denied, "churn", NULL, 1, NAMED, 1)
