@@ -78,7 +78,6 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
  * arena memory; the helpers below use them one after the other. */
 struct holder_scan {
 	pid_t self, self_parent;
-	int saw_self;            /* /proc listed this process: it is real */
 	int pid;                 /* process being scanned */
 	int fds[8], n_fds;
 	int denied;              /* processes /proc refused (EACCES, EPERM) */
@@ -111,6 +110,20 @@ static pid_t parent_of(struct holder_scan *h, int pid)
 	for (p += 4; *p >= '0' && *p <= '9'; p++)
 		v = v * 10 + (*p - '0');
 	return (pid_t)v;
+}
+
+/* Whether /proc is this process's own: its "self" names our pid.  A /proc
+ * of another PID namespace (unshare -p without a /proc of its own) lists
+ * other numbers, and names a process there pid 1 that is not our pid 1. */
+__attribute__((noinline))   /* its digits off the scan's frame */
+static int proc_is_ours(struct holder_scan *h)
+{
+	ssize_t n = nl_sys_readlink("/proc/self", h->small, sizeof h->small - 1);
+	if (n <= 0)
+		return 0;
+	h->small[n] = '\0';
+	put_decimal(h->path, h->self);
+	return !strcmp(h->small, h->path);
 }
 
 /* Whether fd of the scanned process is open for writing, from fdinfo's
@@ -218,8 +231,6 @@ static int scan_processes(struct holder_scan *h)
 	if (nl_numdir_open(&h->procs, "/proc", 0) < 0)
 		return -1;
 	for (int pid; (pid = nl_numdir_next(&h->procs)) >= 0;) {
-		if (pid == h->self)
-			h->saw_self = 1;
 		if (h->found >= CULPRITS_MAX)
 			continue;
 		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
@@ -258,16 +269,20 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	h->prefix = !strcmp(kind, "pipe") ? "pipe:[" : "/";
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
-	ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
-				    sizeof h->self_exe - 1);
-	h->self_exe[n > 0 ? n : 0] = '\0';
-	cmdline_of(h, h->self, h->self_cmd);
 	nl_jb_raw(j, "[");
-	/* /proc may be missing, or covered by something else: only a /proc
-	 * that lists this very process is believed. */
-	if (nl_sys_fstat(fd, &h->object) < 0 || scan_processes(h) < 0 ||
-	    !h->saw_self)
+	/* /proc may be missing, covered by something else, or another PID
+	 * namespace's: only the /proc whose "self" is this process is
+	 * believed. */
+	if (nl_sys_fstat(fd, &h->object) < 0 || !proc_is_ours(h))
 		h->denied = -1;
+	else {
+		ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
+					    sizeof h->self_exe - 1);
+		h->self_exe[n > 0 ? n : 0] = '\0';
+		cmdline_of(h, h->self, h->self_cmd);
+		if (scan_processes(h) < 0)
+			h->denied = -1;
+	}
 	if (h->denied) {
 		nl_jb_raw(j, h->found ? ",{" : "{");
 		nl_jb_key(j, "relation", 1);

@@ -140,3 +140,5 @@ ROW(long_fifo_path_writer, "longpath", NULL, 1, NAMED, 0)
 /* A process gone between the listing of /proc and the look at its fds
  * denied nothing. */
 ROW(exiting_processes_are_not_denied, "churn", NULL, 1, NAMED, 1)
+/* The host's /proc seen from a PID namespace lists other pids. */
+ROW(pid_namespace_with_the_host_proc, "pidns", NULL, 1, UNAVAILABLE, 0)
