@@ -17,7 +17,6 @@
 #include "common/sys.h"
 #include "log/json.h"
 
-#define CULPRITS_MAX 16
 /* Buffers for paths read from /proc: arena memory, not the stack (the
  * blocked read may run on a small signal or thread stack). */
 #define EXE_MAX 512
@@ -74,15 +73,28 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 
 /* --- pipe and FIFO holders --- */
 
+/* Holders go into the list as they are found, with no list of their own:
+ * a process's fds as its /proc/PID/fd is read, the processes in the order
+ * /proc lists them.  The list gets the room its jbuf has (the rest of an
+ * event line) less what is kept back for its end: what closes a holder,
+ * `],"more_fds":N,"relation":"bare-fork child"}` (HOLDER_END), and what
+ * closes the list, the unknown entries, {"more":N} and `]` (LIST_END).  A
+ * list cut short so still ends well and says how much it left out: fds of
+ * a listed holder in its more_fds, whole holders in {"more":N}. */
+#define HOLDER_END 64
+#define LIST_END 160
+
 /* The scan's state and every buffer it reads /proc into, in one piece of
  * arena memory; the helpers below use them one after the other. */
 struct holder_scan {
 	pid_t self, self_parent;
 	int pid;                 /* process being scanned */
-	int fds[8], n_fds;
+	int listing;             /* 1: its entry is open; -1: left out */
+	int n_fds, more_fds;     /* its fds on the object: listed, left out */
+	size_t entry_at;         /* where its entry starts in out */
 	int denied;              /* processes /proc refused (EACCES, EPERM) */
 	int failed;              /* processes /proc failed on otherwise */
-	int found;
+	int found, more;         /* holders listed, and left out */
 	struct nl_jbuf *out;
 	const char *prefix;      /* how the link of an fd on it begins */
 	struct stat object;      /* the pipe or FIFO: st_dev, st_ino */
@@ -160,14 +172,6 @@ static int on_object(struct holder_scan *h, int fd)
 	       h->st.st_ino == h->object.st_ino;
 }
 
-static void match_fd(struct holder_scan *h, int fd)
-{
-	if (!on_object(h, fd) || !open_for_writing(h, fd))
-		return;
-	if (h->n_fds < 8)
-		h->fds[h->n_fds++] = fd;
-}
-
 static const char *relation(struct holder_scan *h)
 {
 	if (h->pid == h->self)
@@ -195,28 +199,85 @@ static void cmdline_of(struct holder_scan *h, int pid, char *cmd)
 			cmd[i] = ' ';
 }
 
-static void add_holder(struct holder_scan *h)
+/* Keep up to n bytes of j's room back from what is written next; returns
+ * how many were kept, to give back with j->cap += kept. */
+static size_t hold_back(struct nl_jbuf *j, size_t n)
 {
+	size_t room = j->cap - j->len;
+	if (n > room)
+		n = room;
+	j->cap -= n;
+	return n;
+}
+
+static void take_back(struct nl_jbuf *j, size_t at)
+{
+	j->len = at;
+	j->full = 0;
+	j->b[at] = '\0';
+}
+
+/* Opens the scanned process's entry, up to its "fds":[; 1, or -1 when it
+ * does not fit, nor then any holder after it (the list keeps /proc's
+ * order). */
+static int open_holder(struct holder_scan *h)
+{
+	struct nl_jbuf *j = h->out;
+	if (h->more)
+		return -1;
 	proc_path(h->path, sizeof h->path, h->pid, "/exe", -1);
 	ssize_t n = nl_sys_readlink(h->path, h->exe, sizeof h->exe - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
 	cmdline_of(h, h->pid, h->cmd);
-	struct nl_jbuf *j = h->out;
+	h->entry_at = j->len;
+	size_t kept = hold_back(j, HOLDER_END);
 	nl_jb_raw(j, h->found ? ",{" : "{");
 	nl_jb_key(j, "pid", 1);
 	nl_jb_int(j, h->pid);
 	nl_jb_key(j, "exe", 0);
-	nl_jb_str(j, n > 0 ? h->exe : "unknown (permission)");
+	nl_jb_str(j, n > 0 ? h->exe : n == -EACCES || n == -EPERM
+				? "unknown (permission)" : "unknown");
 	nl_jb_key(j, "cmdline", 0);
 	nl_jb_str(j, h->cmd);
 	nl_jb_key(j, "fds", 0);
 	nl_jb_raw(j, "[");
-	for (int i = 0; i < h->n_fds; i++) {
-		if (i)
-			nl_jb_raw(j, ",");
-		nl_jb_int(j, h->fds[i]);
+	j->cap += kept;
+	if (j->full) {
+		take_back(j, h->entry_at);
+		return -1;
 	}
+	return 1;
+}
+
+static void add_fd(struct holder_scan *h, int fd)
+{
+	struct nl_jbuf *j = h->out;
+	if (!h->listing)
+		h->listing = open_holder(h);
+	if (h->listing < 0)
+		return;
+	size_t at = j->len, kept = hold_back(j, HOLDER_END);
+	if (!h->more_fds) {
+		if (h->n_fds)
+			nl_jb_raw(j, ",");
+		nl_jb_int(j, fd);
+	}
+	j->cap += kept;
+	if (h->more_fds || j->full) {
+		take_back(j, at);
+		h->more_fds++;
+	} else
+		h->n_fds++;
+}
+
+static void close_holder(struct holder_scan *h)
+{
+	struct nl_jbuf *j = h->out;
 	nl_jb_raw(j, "]");
+	if (h->more_fds) {
+		nl_jb_key(j, "more_fds", 0);
+		nl_jb_int(j, h->more_fds);
+	}
 	nl_jb_key(j, "relation", 0);
 	nl_jb_str(j, relation(h));
 	nl_jb_raw(j, "}");
@@ -231,11 +292,9 @@ static int scan_processes(struct holder_scan *h)
 	if (nl_numdir_open(&h->procs, "/proc", 0) < 0)
 		return -1;
 	for (int pid; (pid = nl_numdir_next(&h->procs)) >= 0;) {
-		if (h->found >= CULPRITS_MAX)
-			continue;
 		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
 		h->pid = pid;
-		h->n_fds = 0;
+		h->listing = h->n_fds = h->more_fds = 0;
 		int r = nl_numdir_open(&h->fd_dir, h->dir, 0);
 		if (r == -EACCES || r == -EPERM)
 			h->denied++;
@@ -243,14 +302,33 @@ static int scan_processes(struct holder_scan *h)
 			h->failed++;
 		if (r < 0)
 			continue;   /* ENOENT, ESRCH: it exited since the listing */
-		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0;)
-			match_fd(h, fd);
+		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0 &&
+			     h->listing >= 0;)
+			if (on_object(h, fd) && open_for_writing(h, fd))
+				add_fd(h, fd);
 		nl_numdir_close(&h->fd_dir);
-		if (h->n_fds)
-			add_holder(h);
+		if (h->listing > 0)
+			close_holder(h);
+		else if (h->listing < 0)
+			h->more++;
 	}
 	nl_numdir_close(&h->procs);
 	return 0;
+}
+
+/* One {"relation":"unknown (...)"[,"processes":n]} entry of the list. */
+static inline __attribute__((always_inline)) void
+unknown_entry(struct holder_scan *h, const char *why, int n)
+{
+	struct nl_jbuf *j = h->out;
+	nl_jb_raw(j, h->found++ ? ",{" : "{");
+	nl_jb_key(j, "relation", 1);
+	nl_jb_str(j, why);
+	if (n > 0) {
+		nl_jb_key(j, "processes", 0);
+		nl_jb_int(j, n);
+	}
+	nl_jb_raw(j, "}");
 }
 
 /* [...] of the holders of the pipe or FIFO that fd reads from. */
@@ -270,6 +348,7 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
 	nl_jb_raw(j, "[");
+	size_t kept = hold_back(j, LIST_END);
 	/* /proc may be missing, covered by something else, or another PID
 	 * namespace's: only the /proc whose "self" is this process is
 	 * believed. */
@@ -283,24 +362,16 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 		if (scan_processes(h) < 0)
 			h->denied = -1;
 	}
-	if (h->denied) {
+	j->cap += kept;
+	if (h->denied)
+		unknown_entry(h, h->denied < 0 ? "unknown (/proc unavailable)"
+					       : "unknown (permission)", h->denied);
+	if (h->failed)
+		unknown_entry(h, "unknown (error)", h->failed);
+	if (h->more) {
 		nl_jb_raw(j, h->found ? ",{" : "{");
-		nl_jb_key(j, "relation", 1);
-		nl_jb_str(j, h->denied < 0 ? "unknown (/proc unavailable)"
-					   : "unknown (permission)");
-		if (h->denied > 0) {
-			nl_jb_key(j, "processes", 0);
-			nl_jb_int(j, h->denied);
-		}
-		nl_jb_raw(j, "}");
-		h->found++;
-	}
-	if (h->failed > 0) {
-		nl_jb_raw(j, h->found ? ",{" : "{");
-		nl_jb_key(j, "relation", 1);
-		nl_jb_str(j, "unknown (error)");
-		nl_jb_key(j, "processes", 0);
-		nl_jb_int(j, h->failed);
+		nl_jb_key(j, "more", 1);
+		nl_jb_int(j, h->more);
 		nl_jb_raw(j, "}");
 	}
 	nl_jb_raw(j, "]");
@@ -473,9 +544,6 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 	return 1;
 }
 
-/* Values longer than this are left out (the fd's other fields stay). */
-#define VALUE_MAX 2048
-
 /* What describing an fd takes, in arena memory (these run at the bottom
  * of a blocked read, or of a poll that may be in a signal handler). */
 struct culprit_bufs {
@@ -505,17 +573,21 @@ size_t nl_culprit_json(char *buf, size_t cap, int fd)
 	nl_jb_key(j, "object", 0);
 	nl_jb_str(j, w->d.object);
 	if (key && !j->full) {
-		/* Written in place; taken back when it does not fit. */
+		/* Written in place, in the room left but for the closing "}"
+		 * (a holder list cuts itself to fit, and says how many it
+		 * left out).  A value that does not fit makes the object
+		 * {"truncated":true}; a socket without a peer has none. */
 		size_t before = j->len;
 		nl_jb_key(j, key, 0);
-		size_t room = j->cap - j->len;
-		nl_jb_init(&w->v, j->b + j->len, room < VALUE_MAX ? room : VALUE_MAX);
-		if (culprit_value(&w->v, fd, &w->d, w->domain) && !w->v.full &&
-		    j->len + w->v.len + 2 <= j->cap)
-			j->len += w->v.len;
-		else
+		size_t room = j->full ? 0 : j->cap - j->len;
+		nl_jb_init(&w->v, j->b + j->len, room > 2 ? room - 2 : 0);
+		if (!culprit_value(&w->v, fd, &w->d, w->domain)) {
 			j->len = before;
-		j->b[j->len] = '\0';
+			j->b[j->len] = '\0';
+		} else if (w->v.full)
+			j->full = 1;
+		else
+			j->len += w->v.len;
 	}
 	nl_jb_raw(j, "}");
 	if (j->full) {
@@ -545,9 +617,9 @@ void nl_event_culprits(struct nl_event *ev, int fd)
 	if (key) {
 		nl_event_json_open(ev, key, &w->v);
 		int some = culprit_value(&w->v, fd, &w->d, w->domain);
-		/* A value too long for the line is left out, as before it
-		 * had its own buffer: the line stays whole. */
-		nl_event_json_close(ev, &w->v, some && !w->v.full);
+		/* A value too long for the rest of the line goes like any
+		 * field that does not fit: the line says "truncated". */
+		nl_event_json_close(ev, &w->v, some);
 	}
 	nl_arena_leave(mark);
 }

@@ -5,9 +5,8 @@
  * holders too long for the line.  One row each: the fixture
  * (wd_holders SHAPE) and what the culprits list must say:
  *
- *   NAMED        every holder, with every fd it has on it, as a bare-fork
- *                child (they are forks that never exec); nothing unknown,
- *                nothing left out;
+ *   NAMED        every holder, with every fd it has on it, and the
+ *                relation the row gives; nothing unknown, nothing left out;
  *   UNAVAILABLE  only {"relation":"unknown (/proc unavailable)"};
  *   COUNTED      some holders listed, and {"more":N} counting the rest:
  *                every holder accounted for. */
@@ -29,6 +28,7 @@ struct row {
 	const char *way;        /* NULL: read; "poll": wait_blocked */
 	int n_fds;              /* fds each holder has on it */
 	enum expect expect;
+	const char *relation;   /* NAMED: every holder's */
 	int needs_root;         /* others' processes deny a look otherwise */
 };
 
@@ -98,8 +98,8 @@ static void check(const struct row *row)
 		if (culprit_of(list, pid, who, sizeof who)) {
 			listed++;
 			if (row->expect == NAMED)
-				cr_expect(strstr(who, "\"relation\":\"bare-fork child\""),
-					  "%s", who);
+				cr_expect(strstr(who, row->relation), "%s: %s",
+					  row->relation, who);
 			for (int i = 0; row->expect == NAMED && i < row->n_fds; i++)
 				cr_expect(culprit_holds(who, 40 + i),
 					  "fd %d missing: %s", 40 + i, who);
@@ -133,12 +133,20 @@ static void check(const struct row *row)
 
 #define ROW(name, ...) \
 	Test(watch_holders, name) { check(&(struct row){ __VA_ARGS__ }); }
+#define BARE "\"relation\":\"bare-fork child\""
+#define CHILD "\"relation\":\"child\""
 
 /* A FIFO is one object under every name. */
-ROW(hardlink_fifo_writer, "hardlink", NULL, 1, NAMED, 0)
-ROW(long_fifo_path_writer, "longpath", NULL, 1, NAMED, 0)
+ROW(hardlink_fifo_writer, "hardlink", NULL, 1, NAMED, BARE, 0)
+ROW(long_fifo_path_writer, "longpath", NULL, 1, NAMED, BARE, 0)
 /* A process gone between the listing of /proc and the look at its fds
  * denied nothing. */
-ROW(exiting_processes_are_not_denied, "churn", NULL, 1, NAMED, 1)
+ROW(exiting_processes_are_not_denied, "churn", NULL, 1, NAMED, BARE, 1)
 /* The host's /proc seen from a PID namespace lists other pids. */
-ROW(pid_namespace_with_the_host_proc, "pidns", NULL, 1, UNAVAILABLE, 0)
+ROW(pid_namespace_with_the_host_proc, "pidns", NULL, 1, UNAVAILABLE, NULL, 0)
+/* No fixed-size list: every fd, every holder, and a count of those the
+ * line has no room for. */
+ROW(holder_with_12_fds, "fds:12", NULL, 12, NAMED, BARE, 0)
+ROW(twenty_holders, "holders:20", NULL, 1, NAMED, CHILD, 0)
+ROW(holders_with_long_cmdlines, "longcmd:20", NULL, 1, COUNTED, NULL, 0)
+ROW(twenty_holders_of_a_wait, "holders:20", "poll", 1, COUNTED, NULL, 0)
