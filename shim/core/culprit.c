@@ -1,6 +1,7 @@
 /* Naming the culprit of a blocked read: see culprit.h. */
 #include "core/culprit.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <netinet/tcp.h>
@@ -16,11 +17,9 @@
 #include "common/sys.h"
 #include "log/json.h"
 
-#define CULPRITS_MAX 16
 /* Buffers for paths read from /proc: arena memory, not the stack (the
  * blocked read may run on a small signal or thread stack). */
 #define EXE_MAX 512
-#define LINK_MAX 256
 #define CMD_MAX 256
 
 /* --- /proc helpers --- */
@@ -74,23 +73,38 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 
 /* --- pipe and FIFO holders --- */
 
+/* Holders go into the list as they are found, with no list of their own:
+ * a process's fds as its /proc/PID/fd is read, the processes in the order
+ * /proc lists them.  The list gets the room its jbuf has (the rest of an
+ * event line) less what is kept back for its end: what closes a holder,
+ * `],"more_fds":N,"relation":"bare-fork child"}` (HOLDER_END), and what
+ * closes the list, the unknown entries, {"more":N} and `]` (LIST_END).  A
+ * list cut short so still ends well and says how much it left out: fds of
+ * a listed holder in its more_fds, whole holders in {"more":N}. */
+#define HOLDER_END 64
+#define LIST_END 160
+
 /* The scan's state and every buffer it reads /proc into, in one piece of
  * arena memory; the helpers below use them one after the other. */
 struct holder_scan {
-	const char *object;      /* readlink target of our fd */
 	pid_t self, self_parent;
-	int saw_self;            /* /proc listed this process: it is real */
 	int pid;                 /* process being scanned */
-	int fds[8], n_fds;
-	int denied;              /* processes whose fds we may not read */
-	int found;
+	int listing;             /* 1: its entry is open; -1: left out */
+	int n_fds, more_fds;     /* its fds on the object: listed, left out */
+	size_t entry_at;         /* where its entry starts in out */
+	int denied;              /* processes /proc refused (EACCES, EPERM) */
+	int failed;              /* processes /proc failed on otherwise */
+	int found, more;         /* holders listed, and left out */
 	struct nl_jbuf *out;
+	const char *prefix;      /* how the link of an fd on it begins */
+	struct stat object;      /* the pipe or FIFO: st_dev, st_ino */
 	char dir[48];            /* /proc/PID/fd, being listed */
 	char path[64];           /* any other /proc path */
 	/* "pid (comm) S ppid", "pos:..\nflags:..": what is wanted comes
 	 * first (comm is at most 16 bytes). */
 	char small[192];
-	char link[LINK_MAX];
+	char link[16];           /* the start of a link: only its kind counts */
+	struct stat st;
 	char exe[EXE_MAX], self_exe[EXE_MAX];
 	char cmd[CMD_MAX], self_cmd[CMD_MAX];
 	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/PID/fd */
@@ -108,6 +122,20 @@ static pid_t parent_of(struct holder_scan *h, int pid)
 	for (p += 4; *p >= '0' && *p <= '9'; p++)
 		v = v * 10 + (*p - '0');
 	return (pid_t)v;
+}
+
+/* Whether /proc is this process's own: its "self" names our pid.  A /proc
+ * of another PID namespace (unshare -p without a /proc of its own) lists
+ * other numbers, and names a process there pid 1 that is not our pid 1. */
+__attribute__((noinline))   /* its digits off the scan's frame */
+static int proc_is_ours(struct holder_scan *h)
+{
+	ssize_t n = nl_sys_readlink("/proc/self", h->small, sizeof h->small - 1);
+	if (n <= 0)
+		return 0;
+	h->small[n] = '\0';
+	put_decimal(h->path, h->self);
+	return !strcmp(h->small, h->path);
 }
 
 /* Whether fd of the scanned process is open for writing, from fdinfo's
@@ -128,17 +156,20 @@ static int open_for_writing(struct holder_scan *h, int fd)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
-static void match_fd(struct holder_scan *h, int fd)
+/* Whether fd of the scanned process is on the object: the same inode of
+ * the same device, so a FIFO under any name (a hard link, a bind mount,
+ * another mount namespace, a path of any length).  Only an fd whose link
+ * is of the object's kind ("pipe:[", or a path for a FIFO) is looked at:
+ * no other file's file system is asked anything. */
+static int on_object(struct holder_scan *h, int fd)
 {
+	size_t p = strlen(h->prefix);
 	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
-	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link - 1);
-	if (n <= 0)
-		return;
-	h->link[n] = '\0';
-	if (strcmp(h->link, h->object) || !open_for_writing(h, fd))
-		return;
-	if (h->n_fds < 8)
-		h->fds[h->n_fds++] = fd;
+	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link);
+	return n >= (ssize_t)p && !memcmp(h->link, h->prefix, p) &&
+	       nl_sys_stat(h->path, &h->st) == 0 &&
+	       h->st.st_dev == h->object.st_dev &&
+	       h->st.st_ino == h->object.st_ino;
 }
 
 static const char *relation(struct holder_scan *h)
@@ -168,28 +199,85 @@ static void cmdline_of(struct holder_scan *h, int pid, char *cmd)
 			cmd[i] = ' ';
 }
 
-static void add_holder(struct holder_scan *h)
+/* Keep up to n bytes of j's room back from what is written next; returns
+ * how many were kept, to give back with j->cap += kept. */
+static size_t hold_back(struct nl_jbuf *j, size_t n)
 {
+	size_t room = j->cap - j->len;
+	if (n > room)
+		n = room;
+	j->cap -= n;
+	return n;
+}
+
+static void take_back(struct nl_jbuf *j, size_t at)
+{
+	j->len = at;
+	j->full = 0;
+	j->b[at] = '\0';
+}
+
+/* Opens the scanned process's entry, up to its "fds":[; 1, or -1 when it
+ * does not fit, nor then any holder after it (the list keeps /proc's
+ * order). */
+static int open_holder(struct holder_scan *h)
+{
+	struct nl_jbuf *j = h->out;
+	if (h->more)
+		return -1;
 	proc_path(h->path, sizeof h->path, h->pid, "/exe", -1);
 	ssize_t n = nl_sys_readlink(h->path, h->exe, sizeof h->exe - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
 	cmdline_of(h, h->pid, h->cmd);
-	struct nl_jbuf *j = h->out;
+	h->entry_at = j->len;
+	size_t kept = hold_back(j, HOLDER_END);
 	nl_jb_raw(j, h->found ? ",{" : "{");
 	nl_jb_key(j, "pid", 1);
 	nl_jb_int(j, h->pid);
 	nl_jb_key(j, "exe", 0);
-	nl_jb_str(j, n > 0 ? h->exe : "unknown (permission)");
+	nl_jb_str(j, n > 0 ? h->exe : n == -EACCES || n == -EPERM
+				? "unknown (permission)" : "unknown");
 	nl_jb_key(j, "cmdline", 0);
 	nl_jb_str(j, h->cmd);
 	nl_jb_key(j, "fds", 0);
 	nl_jb_raw(j, "[");
-	for (int i = 0; i < h->n_fds; i++) {
-		if (i)
-			nl_jb_raw(j, ",");
-		nl_jb_int(j, h->fds[i]);
+	j->cap += kept;
+	if (j->full) {
+		take_back(j, h->entry_at);
+		return -1;
 	}
+	return 1;
+}
+
+static void add_fd(struct holder_scan *h, int fd)
+{
+	struct nl_jbuf *j = h->out;
+	if (!h->listing)
+		h->listing = open_holder(h);
+	if (h->listing < 0)
+		return;
+	size_t at = j->len, kept = hold_back(j, HOLDER_END);
+	if (!h->more_fds) {
+		if (h->n_fds)
+			nl_jb_raw(j, ",");
+		nl_jb_int(j, fd);
+	}
+	j->cap += kept;
+	if (h->more_fds || j->full) {
+		take_back(j, at);
+		h->more_fds++;
+	} else
+		h->n_fds++;
+}
+
+static void close_holder(struct holder_scan *h)
+{
+	struct nl_jbuf *j = h->out;
 	nl_jb_raw(j, "]");
+	if (h->more_fds) {
+		nl_jb_key(j, "more_fds", 0);
+		nl_jb_int(j, h->more_fds);
+	}
 	nl_jb_key(j, "relation", 0);
 	nl_jb_str(j, relation(h));
 	nl_jb_raw(j, "}");
@@ -204,30 +292,48 @@ static int scan_processes(struct holder_scan *h)
 	if (nl_numdir_open(&h->procs, "/proc", 0) < 0)
 		return -1;
 	for (int pid; (pid = nl_numdir_next(&h->procs)) >= 0;) {
-		if (pid == h->self)
-			h->saw_self = 1;
-		if (h->found >= CULPRITS_MAX)
-			continue;
 		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
 		h->pid = pid;
-		h->n_fds = 0;
-		if (nl_numdir_open(&h->fd_dir, h->dir, 0) < 0) {
+		h->listing = h->n_fds = h->more_fds = 0;
+		int r = nl_numdir_open(&h->fd_dir, h->dir, 0);
+		if (r == -EACCES || r == -EPERM)
 			h->denied++;
-			continue;
-		}
-		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0;)
-			match_fd(h, fd);
+		else if (r < 0 && r != -ENOENT && r != -ESRCH)
+			h->failed++;
+		if (r < 0)
+			continue;   /* ENOENT, ESRCH: it exited since the listing */
+		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0 &&
+			     h->listing >= 0;)
+			if (on_object(h, fd) && open_for_writing(h, fd))
+				add_fd(h, fd);
 		nl_numdir_close(&h->fd_dir);
-		if (h->n_fds)
-			add_holder(h);
+		if (h->listing > 0)
+			close_holder(h);
+		else if (h->listing < 0)
+			h->more++;
 	}
 	nl_numdir_close(&h->procs);
 	return 0;
 }
 
-/* [...] of the holders of a pipe or FIFO whose link target is `object`. */
+/* One {"relation":"unknown (...)"[,"processes":n]} entry of the list. */
+static inline __attribute__((always_inline)) void
+unknown_entry(struct holder_scan *h, const char *why, int n)
+{
+	struct nl_jbuf *j = h->out;
+	nl_jb_raw(j, h->found++ ? ",{" : "{");
+	nl_jb_key(j, "relation", 1);
+	nl_jb_str(j, why);
+	if (n > 0) {
+		nl_jb_key(j, "processes", 0);
+		nl_jb_int(j, n);
+	}
+	nl_jb_raw(j, "}");
+}
+
+/* [...] of the holders of the pipe or FIFO that fd reads from. */
 __attribute__((noinline))
-static void pipe_holders(struct nl_jbuf *j, const char *object)
+static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 {
 	size_t mark = nl_arena_enter();
 	struct holder_scan *h = nl_arena_get(sizeof *h);
@@ -237,28 +343,35 @@ static void pipe_holders(struct nl_jbuf *j, const char *object)
 		return;
 	}
 	memset(h, 0, offsetof(struct holder_scan, dir));
-	h->object = object;
 	h->out = j;
+	h->prefix = !strcmp(kind, "pipe") ? "pipe:[" : "/";
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
-	ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
-				    sizeof h->self_exe - 1);
-	h->self_exe[n > 0 ? n : 0] = '\0';
-	cmdline_of(h, h->self, h->self_cmd);
 	nl_jb_raw(j, "[");
-	/* /proc may be missing, or covered by something else: only a /proc
-	 * that lists this very process is believed. */
-	if (!object[0] || scan_processes(h) < 0 || !h->saw_self)
+	size_t kept = hold_back(j, LIST_END);
+	/* /proc may be missing, covered by something else, or another PID
+	 * namespace's: only the /proc whose "self" is this process is
+	 * believed. */
+	if (nl_sys_fstat(fd, &h->object) < 0 || !proc_is_ours(h))
 		h->denied = -1;
-	if (h->denied) {
+	else {
+		ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
+					    sizeof h->self_exe - 1);
+		h->self_exe[n > 0 ? n : 0] = '\0';
+		cmdline_of(h, h->self, h->self_cmd);
+		if (scan_processes(h) < 0)
+			h->denied = -1;
+	}
+	j->cap += kept;
+	if (h->denied)
+		unknown_entry(h, h->denied < 0 ? "unknown (/proc unavailable)"
+					       : "unknown (permission)", h->denied);
+	if (h->failed)
+		unknown_entry(h, "unknown (error)", h->failed);
+	if (h->more) {
 		nl_jb_raw(j, h->found ? ",{" : "{");
-		nl_jb_key(j, "relation", 1);
-		nl_jb_str(j, h->denied < 0 ? "unknown (/proc unavailable)"
-					   : "unknown (permission)");
-		if (h->denied > 0) {
-			nl_jb_key(j, "processes", 0);
-			nl_jb_int(j, h->denied);
-		}
+		nl_jb_key(j, "more", 1);
+		nl_jb_int(j, h->more);
 		nl_jb_raw(j, "}");
 	}
 	nl_jb_raw(j, "]");
@@ -421,7 +534,7 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 			 const struct nl_fd_desc *d, int domain)
 {
 	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
-		pipe_holders(j, d->object);
+		pipe_holders(j, fd, d->kind);
 	else if (!strcmp(d->kind, "tty"))
 		tty_state(j, fd, d->object);
 	else if (domain == AF_UNIX)
@@ -430,9 +543,6 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 		tcp_state(j, fd);
 	return 1;
 }
-
-/* Values longer than this are left out (the fd's other fields stay). */
-#define VALUE_MAX 2048
 
 /* What describing an fd takes, in arena memory (these run at the bottom
  * of a blocked read, or of a poll that may be in a signal handler). */
@@ -463,17 +573,21 @@ size_t nl_culprit_json(char *buf, size_t cap, int fd)
 	nl_jb_key(j, "object", 0);
 	nl_jb_str(j, w->d.object);
 	if (key && !j->full) {
-		/* Written in place; taken back when it does not fit. */
+		/* Written in place, in the room left but for the closing "}"
+		 * (a holder list cuts itself to fit, and says how many it
+		 * left out).  A value that does not fit makes the object
+		 * {"truncated":true}; a socket without a peer has none. */
 		size_t before = j->len;
 		nl_jb_key(j, key, 0);
-		size_t room = j->cap - j->len;
-		nl_jb_init(&w->v, j->b + j->len, room < VALUE_MAX ? room : VALUE_MAX);
-		if (culprit_value(&w->v, fd, &w->d, w->domain) && !w->v.full &&
-		    j->len + w->v.len + 2 <= j->cap)
-			j->len += w->v.len;
-		else
+		size_t room = j->full ? 0 : j->cap - j->len;
+		nl_jb_init(&w->v, j->b + j->len, room > 2 ? room - 2 : 0);
+		if (!culprit_value(&w->v, fd, &w->d, w->domain)) {
 			j->len = before;
-		j->b[j->len] = '\0';
+			j->b[j->len] = '\0';
+		} else if (w->v.full)
+			j->full = 1;
+		else
+			j->len += w->v.len;
 	}
 	nl_jb_raw(j, "}");
 	if (j->full) {
@@ -503,9 +617,9 @@ void nl_event_culprits(struct nl_event *ev, int fd)
 	if (key) {
 		nl_event_json_open(ev, key, &w->v);
 		int some = culprit_value(&w->v, fd, &w->d, w->domain);
-		/* A value too long for the line is left out, as before it
-		 * had its own buffer: the line stays whole. */
-		nl_event_json_close(ev, &w->v, some && !w->v.full);
+		/* A value too long for the rest of the line goes like any
+		 * field that does not fit: the line says "truncated". */
+		nl_event_json_close(ev, &w->v, some);
 	}
 	nl_arena_leave(mark);
 }

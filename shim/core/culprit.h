@@ -2,8 +2,12 @@
  *
  *   pipe or FIFO: every process holding its write end ("culprits": pid,
  *     exe, cmdline, fds, relation to this process), found by scanning
- *     /proc/ASTERISK/fd and fdinfo; "unknown (permission)" where /proc
- *     denies it;
+ *     /proc/ASTERISK/fd and fdinfo for the same device and inode (a FIFO
+ *     under any name); "unknown (permission)" where /proc denies a look,
+ *     "unknown (/proc unavailable)" without a /proc whose "self" is this
+ *     process.  No fixed-size list: holders are written into the line as
+ *     they are found, and those it has no room for are counted in a last
+ *     {"more":N} (a holder's fds in its "more_fds");
  *   TCP socket: local and peer address, state, unacked segments,
  *     retransmits, ms since the peer last sent (TCP_INFO);
  *   UNIX socket: the peer process (SO_PEERCRED);

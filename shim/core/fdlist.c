@@ -27,7 +27,7 @@ int nl_numdir_open(struct nl_numdir *d, const char *path, int skip_own)
 			      0);
 	d->skip = skip_own ? d->fd : -1;
 	d->n = d->off = 0;
-	return d->fd < 0 ? -1 : 0;
+	return d->fd < 0 ? d->fd : 0;
 }
 
 /* The next numbered entry of directory fd, read in batches into buf
@@ -85,7 +85,7 @@ for_each(const char *path, int own_fds, void (*fn)(int n, void *ctx),
 	nl_arena_leave(mark);
 	if (r != 0 && own_fds)
 		return for_each_probed(fn, ctx);
-	return r;
+	return r ? -1 : 0;
 }
 
 int nl_for_each_number(const char *dir, void (*fn)(int n, void *ctx),

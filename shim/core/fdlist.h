@@ -33,7 +33,8 @@ struct nl_numdir {
 	long n, off;
 	char buf[4096] __attribute__((aligned(8)));
 };
-/* 0, or -1 when the directory cannot be read. */
+/* 0, or -errno when the directory cannot be opened (ENOENT: the process
+ * is gone; EACCES: it is not ours to look at). */
 int nl_numdir_open(struct nl_numdir *d, const char *path, int skip_own);
 /* The next numbered entry, or -1 at the end. */
 int nl_numdir_next(struct nl_numdir *d);

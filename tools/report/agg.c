@@ -411,7 +411,7 @@ struct culprit_ctx {
 };
 
 struct culprit {
-	long long pid;
+	long long pid, more, more_fds;
 	char exe[128], cmd[128], rel[32], fds[64];
 };
 
@@ -421,6 +421,10 @@ static int culprit_field(void *ctx, const char *key, size_t klen,
 	struct culprit *c = ctx;
 	if (klen == 3 && !memcmp(key, "pid", 3))
 		c->pid = rep_int(v, -1);
+	else if (klen == 4 && !memcmp(key, "more", 4))
+		c->more = rep_int(v, 0);
+	else if (klen == 8 && !memcmp(key, "more_fds", 8))
+		c->more_fds = rep_int(v, 0);
 	else if (klen == 3 && !memcmp(key, "exe", 3))
 		rep_str(v, c->exe, sizeof c->exe);
 	else if (klen == 7 && !memcmp(key, "cmdline", 7))
@@ -448,6 +452,16 @@ static int one_culprit(void *ctx, const char *key, size_t klen,
 	if (v->type != RJ_OBJ)
 		return 0;
 	rep_walk(v, culprit_field, &c);
+	if (c.more > 0) {   /* holders the line had no room for */
+		snprintf(line, sizeof line, "%s%lld more", cc->n ? "; " : "", c.more);
+		cat(cc->out, cc->cap, line);
+		cc->n++;
+		return 0;
+	}
+	if (c.more_fds > 0) {
+		size_t n = strlen(c.fds);
+		snprintf(c.fds + n, sizeof c.fds - n, " and %lld more", c.more_fds);
+	}
 	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
 	snprintf(line, sizeof line, "%s%s (pid %lld%s%s%s%s)", cc->n ? "; " : "",
 		 who, c.pid, c.rel[0] ? ", " : "", c.rel,
