@@ -4,6 +4,7 @@
  * first, then by name, so that two runs over the same logs print the same
  * thing byte for byte whatever order the lines came in. */
 #include "agg.h"
+#include "common/termtext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,25 @@ static int cols_of(const char *s)
 	return n;
 }
 
-/* Copies s for a terminal: control bytes become '?'. */
+/* Copies s for a terminal: each control character, C0 or C1
+ * (common/termtext.h), becomes '?'; cut on a character when cap is short. */
 static void clean(char *out, size_t cap, const char *s)
 {
 	size_t o = 0;
-	for (; *s && o + 1 < cap; s++)
-		out[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	while (*s && o + 1 < cap) {
+		int k = nl_text_control(s);
+		if (k) {
+			out[o++] = '?';
+			s += k;
+			continue;
+		}
+		k = nl_text_char(s);
+		if (o + (size_t)k + 1 > cap)
+			break;
+		memcpy(out + o, s, (size_t)k);
+		o += (size_t)k;
+		s += k;
+	}
 	out[o] = '\0';
 }
 
@@ -568,7 +582,9 @@ static void restore_line(const struct rep_agg *a, char *note, size_t cap,
 	const char *exe = S(a, it[from].r->k[0]);
 	if (!*fds || !*exe || it[from].r->k[0] == STR_OTHER)
 		return;
-	snprintf(note, cap, "restore with: [program %s] keep_fds = %s", exe, fds);
+	char name[REP_STR_MAX + 1];
+	clean(name, sizeof name, exe);
+	snprintf(note, cap, "restore with: [program %s] keep_fds = %s", name, fds);
 }
 
 static const struct col closed_cols[] = {
@@ -846,6 +862,9 @@ static void jstr(FILE *out, const char *s)
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(out, "\\u%04x", c);
 			p++;
+		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(out, "\\u%04x", p[1]);   /* C1: not raw either */
+			p += 2;
 		} else if (c < 0x80) {
 			fputc((int)c, out);
 			p++;
