@@ -172,7 +172,7 @@ static uint32_t intern_text(struct rep_agg *a, const char *s)
 
 static void touch(struct row *r, uint64_t w, int64_t ts)
 {
-	r->count += w;
+	r->count = sat_add(r->count, w);
 	if (ts >= 0) {
 		if (r->first < 0 || ts < r->first)
 			r->first = ts;
@@ -212,7 +212,7 @@ static struct row *table_add(struct table *t, const uint32_t k[KEYN],
 {
 	struct row *r = table_row(t, k);
 	touch(r, w, ts);
-	t->total += w;
+	t->total = sat_add(t->total, w);
 	return r;
 }
 
@@ -308,7 +308,7 @@ static void add_leak(struct rep_agg *a, const struct rep_event *ev,
 	else
 		table_add(&a->leaks, k, w, ts);
 	struct mode_total *m = enforce ? &a->enforce : &a->audit;
-	m->fds += w;
+	m->fds = sat_add(m->fds, w);
 	uint64_t h = val_hash(&ev->f[F_HOST], 7);
 	h = val_hash(&ev->f[F_PID], h);
 	h = val_hash(&ev->f[F_VIA], h);
@@ -585,9 +585,9 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	double waited = rep_num(&ev->f[F_WAITED], 0);
 	int fresh;
 	if (kind == K_READ_UNBLOCKED)
-		a->unblocked_total += w;
+		a->unblocked_total = sat_add(a->unblocked_total, w);
 	else
-		a->blocked_total += w;
+		a->blocked_total = sat_add(a->blocked_total, w);
 	struct blocked *b = blocked_slot(a, blocked_id(ev), waited, &fresh);
 	if (!b || (fresh && kind == K_READ_UNBLOCKED))
 		return;  /* an unblock alone says nothing about culprits */
@@ -604,7 +604,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	if (kind == K_READ_UNBLOCKED) {
 		b->unblocked = 1;
 	} else {
-		b->count += w;
+		b->count = sat_add(b->count, w);
 		if (fresh || waited >= b->waited)
 			describe_blocked(b, ev, kind == K_WAIT_BLOCKED);
 	}
@@ -667,7 +667,7 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	case K_SUPPRESSED: {
 		long long d = rep_int(&ev->f[F_DROPPED], 0);
 		if (d > 0)
-			a->dropped_by_shim += (uint64_t)d;
+			a->dropped_by_shim = sat_add(a->dropped_by_shim, (uint64_t)d);
 		break;
 	}
 	case K_PGROUP:
@@ -719,7 +719,7 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 	long long count = rep_int(&ev.f[F_COUNT], 1);
 	uint64_t w = count >= 1 ? (uint64_t)count : 1;
 	a->kept++;
-	a->kind_events[kind] += w;
+	a->kind_events[kind] = sat_add(a->kind_events[kind], w);
 	if (ev.f[F_TRUNCATED].type == RJ_TRUE)
 		a->truncated++;
 	if (ts >= 0) {

@@ -107,4 +107,11 @@ struct rep_agg {
 
 const char *pool_str(const struct pool *p, uint32_t id);
 
+/* Counts add up to at most UINT64_MAX: a log may say "count" of anything,
+ * and a sum that wrapped would show a leak as 0. */
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 #endif

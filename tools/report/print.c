@@ -378,7 +378,7 @@ static int sort_table(const struct rep_agg *a, const struct table *t,
 			int j = i;
 			uint64_t sum = 0;
 			while (j < n && it[j].r->k[group_key] == it[i].r->k[group_key])
-				sum += it[j++].r->count;
+				sum = sat_add(sum, it[j++].r->count);
 			for (; i < j; i++)
 				it[i].g = sum;
 		}
@@ -443,7 +443,7 @@ static uint64_t rest_count(const struct item *it, int n, int from)
 {
 	uint64_t s = 0;
 	for (int i = from; i < n; i++)
-		s += it[i].r->count;
+		s = sat_add(s, it[i].r->count);
 	return s;
 }
 

@@ -58,6 +58,20 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/opt/y\\u009b31mZ", LEAK),
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "/opt/y\\u009b31mZ" }, .never = { "\xc2\x9b" } },
+	/* sums of huge "count"s stop at the largest number, never wrap */
+	{ .name = "huge_counts_saturate",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":1616"),
+	  .exit = 1,
+	  .want = { "18446744073709551615", "result: leaks or hangs found" },
+	  .never = { "no leaks or hangs found" } },
+	{ .name = "huge_counts_saturate_in_json",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":1616"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":18446744073709551615", "\"problems\":true" } },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
