@@ -558,10 +558,11 @@ static uint64_t blocked_id(const struct rep_event *ev)
 	return ev->f[F_FDS].type == RJ_ARR ? h : val_hash(&ev->f[F_FD], h);
 }
 
-/* The entry for this read, a fresh one, or the shortest one if this read
- * waited longer; NULL when it does not rank. */
+/* The entry for this read, or (with `may_add`) a fresh one, or the
+ * shortest one if this read waited longer; NULL when it does not rank or
+ * has no entry to update. */
 static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
-				    double waited, int *fresh)
+				    double waited, int may_add, int *fresh)
 {
 	int min = -1;
 	*fresh = 0;
@@ -571,6 +572,8 @@ static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
 		if (min < 0 || a->blocked[i].waited < a->blocked[min].waited)
 			min = i;
 	}
+	if (!may_add)
+		return NULL;
 	*fresh = 1;
 	if (a->n_blocked < a->top)
 		return &a->blocked[a->n_blocked++];
@@ -588,9 +591,12 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 		a->unblocked_total = sat_add(a->unblocked_total, w);
 	else
 		a->blocked_total = sat_add(a->blocked_total, w);
-	struct blocked *b = blocked_slot(a, blocked_id(ev), waited, &fresh);
-	if (!b || (fresh && kind == K_READ_UNBLOCKED))
-		return;  /* an unblock alone says nothing about culprits */
+	/* An unblock only updates its block's row: alone (its block filtered
+	 * out or in a log not read) it says nothing about culprits. */
+	struct blocked *b = blocked_slot(a, blocked_id(ev), waited,
+					 kind != K_READ_UNBLOCKED, &fresh);
+	if (!b)
+		return;
 	if (fresh) {
 		memset(b, 0, sizeof *b);
 		b->id = blocked_id(ev);

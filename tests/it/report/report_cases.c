@@ -72,6 +72,20 @@ static const struct report_case cases[] = {
 		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":1616"),
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "\"fd_leak\":18446744073709551615", "\"problems\":true" } },
+	/* an unblock whose block is not in the logs read makes no row */
+	{ .name = "lone_unblock_makes_no_row",
+	  .log = EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .exit = 0, .want = { "no leaks or hangs found" },
+	  .never = { "pid 0", "held by", "(none logged)" } },
+	{ .name = "lone_unblock_makes_no_row_in_json",
+	  .log = EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .args = { "--json" }, .exit = 0,
+	  .want = { "\"rows\":[]}" }, .never = { "\"host\":\"\"", "1970-" } },
+	{ .name = "unblock_of_a_filtered_block_makes_no_row",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"culprits\":[]")
+		 EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .args = { "--event", "read_unblocked" }, .exit = 0,
+	  .want = { "no leaks or hangs found" }, .never = { "held by" } },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
