@@ -404,11 +404,19 @@ static void cat(char *buf, size_t cap, const char *s)
 	buf[n + k] = '\0';
 }
 
+/* The culprits of one blocked fd as text, "; " between them. */
 struct culprit_ctx {
 	char *out;
 	size_t cap;
 	int n;
 };
+
+static void culprit_add(struct culprit_ctx *cc, const char *text)
+{
+	if (cc->n++)
+		cat(cc->out, cc->cap, "; ");
+	cat(cc->out, cc->cap, text);
+}
 
 struct culprit {
 	long long pid;
@@ -436,71 +444,30 @@ static int culprit_field(void *ctx, const char *key, size_t klen,
 	return 0;
 }
 
-/* "sleep (pid 42, child, fds 4)" for each culprit object of an array. */
+/* "sleep (pid 42, child, fds 4)": a process object (a holder of a pipe, or
+ * the peer of a UNIX socket, whose relation is `rel`). */
+static void add_process(struct culprit_ctx *cc, const struct rep_val *v,
+			const char *rel)
+{
+	struct culprit c = { .pid = -1 };
+	char line[400];
+	rep_walk(v, culprit_field, &c);
+	if (!c.rel[0])
+		snprintf(c.rel, sizeof c.rel, "%s", rel);
+	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
+	snprintf(line, sizeof line, "%s (pid %lld%s%s%s%s)", who, c.pid,
+		 c.rel[0] ? ", " : "", c.rel, c.fds[0] ? ", fds " : "", c.fds);
+	culprit_add(cc, line);
+}
+
+/* Each process object of a culprits array. */
 static int one_culprit(void *ctx, const char *key, size_t klen,
 		       const struct rep_val *v)
 {
-	struct culprit_ctx *cc = ctx;
-	struct culprit c = { .pid = -1 };
-	char line[400];
 	(void)key;
 	(void)klen;
-	if (v->type != RJ_OBJ)
-		return 0;
-	rep_walk(v, culprit_field, &c);
-	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
-	snprintf(line, sizeof line, "%s%s (pid %lld%s%s%s%s)", cc->n ? "; " : "",
-		 who, c.pid, c.rel[0] ? ", " : "", c.rel,
-		 c.fds[0] ? ", fds " : "", c.fds);
-	cat(cc->out, cc->cap, line);
-	cc->n++;
-	return 0;
-}
-
-struct waitfd_ctx {
-	struct blocked *b;
-	struct culprit_ctx cul;
-	int n;
-};
-
-struct waitfd {
-	long long fd;
-	char kind[24];
-	struct rep_val culprits;
-};
-
-static int waitfd_field(void *ctx, const char *key, size_t klen,
-			const struct rep_val *v)
-{
-	struct waitfd *w = ctx;
-	if (klen == 2 && !memcmp(key, "fd", 2))
-		w->fd = rep_int(v, -1);
-	else if (klen == 4 && !memcmp(key, "kind", 4))
-		rep_str(v, w->kind, sizeof w->kind);
-	else if (klen == 8 && !memcmp(key, "culprits", 8))
-		w->culprits = *v;
-	return 0;
-}
-
-/* wait_blocked: "fd 3 pipe, fd 5 socket" and the culprits of them all. */
-static int one_waitfd(void *ctx, const char *key, size_t klen,
-		      const struct rep_val *v)
-{
-	struct waitfd_ctx *wc = ctx;
-	struct waitfd w = { .fd = -1 };
-	char item[64];
-	(void)key;
-	(void)klen;
-	if (v->type != RJ_OBJ)
-		return 0;
-	rep_walk(v, waitfd_field, &w);
-	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
-		 w.kind[0] ? w.kind : "?");
-	cat(wc->b->object, sizeof wc->b->object, item);
-	if (!wc->n)
-		wc->b->fd = w.fd;
-	wc->n++;
-	rep_walk(&w.culprits, one_culprit, &wc->cul);
+	if (v->type == RJ_OBJ)
+		add_process(ctx, v, "");
 	return 0;
 }
 
@@ -522,10 +489,135 @@ static int tcp_field(void *ctx, const char *key, size_t klen,
 	return 0;
 }
 
+/* "tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" */
+static void add_tcp(struct culprit_ctx *cc, const struct rep_val *v)
+{
+	struct tcp_info_ctx t = { .unacked = -1 };
+	char buf[200];
+	rep_walk(v, tcp_field, &t);
+	int n = snprintf(buf, sizeof buf, "tcp %s peer %s", t.state[0] ? t.state : "?",
+			 t.peer[0] ? t.peer : "?");
+	if (t.unacked > 0 && n > 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, " unacked %lld", t.unacked);
+	culprit_add(cc, buf);
+}
+
+struct tty_ctx {
+	char path[160];
+	int deleted, hung_up, foreground;   /* -1: not logged (or null) */
+};
+
+static int bool_of(const struct rep_val *v)
+{
+	return v->type == RJ_TRUE ? 1 : v->type == RJ_FALSE ? 0 : -1;
+}
+
+static int tty_field(void *ctx, const char *key, size_t klen,
+		     const struct rep_val *v)
+{
+	struct tty_ctx *t = ctx;
+	if (klen == 4 && !memcmp(key, "path", 4))
+		rep_str(v, t->path, sizeof t->path);
+	else if (klen == 7 && !memcmp(key, "deleted", 7))
+		t->deleted = bool_of(v);
+	else if (klen == 7 && !memcmp(key, "hung_up", 7))
+		t->hung_up = bool_of(v);
+	else if (klen == 10 && !memcmp(key, "foreground", 10))
+		t->foreground = bool_of(v);
+	return 0;
+}
+
+/* "terminal /dev/pts/3 (deleted), hung up, background": a read from a
+ * terminal ends when it is hung up or the process is in the foreground. */
+static void add_tty(struct culprit_ctx *cc, const struct rep_val *v)
+{
+	static const char gone[] = " (deleted)";
+	struct tty_ctx t = { .deleted = -1, .hung_up = -1, .foreground = -1 };
+	char buf[256];
+	rep_walk(v, tty_field, &t);
+	size_t n = strlen(t.path);
+	int said = n >= sizeof gone - 1 && !strcmp(t.path + n - (sizeof gone - 1), gone);
+	snprintf(buf, sizeof buf, "terminal %s%s%s%s", t.path[0] ? t.path : "?",
+		 t.deleted == 1 && !said ? gone : "",
+		 t.hung_up == 1 ? ", hung up" : "",
+		 t.foreground == 1 ? ", foreground" : t.foreground == 0 ? ", background" : "");
+	culprit_add(cc, buf);
+}
+
+/* The culprit fields of a blocked fd, as the shim writes them (culprit.c):
+ * culprits (pipes, FIFOs), tcp, peer (UNIX sockets: an object, where
+ * sock_timeout's peer is an address) or tty. */
+struct culprit_fields {
+	struct rep_val culprits, tcp, peer, tty;
+};
+
+static void add_culprits(struct culprit_ctx *cc, const struct culprit_fields *f)
+{
+	rep_walk(&f->culprits, one_culprit, cc);
+	if (f->peer.type == RJ_OBJ)
+		add_process(cc, &f->peer, "unix peer");
+	if (f->tcp.type == RJ_OBJ)
+		add_tcp(cc, &f->tcp);
+	if (f->tty.type == RJ_OBJ)
+		add_tty(cc, &f->tty);
+}
+
+struct waitfd_ctx {
+	struct blocked *b;
+	struct culprit_ctx cul;
+	int n;
+};
+
+struct waitfd {
+	long long fd;
+	char kind[24];
+	struct culprit_fields cf;
+};
+
+static int waitfd_field(void *ctx, const char *key, size_t klen,
+			const struct rep_val *v)
+{
+	struct waitfd *w = ctx;
+	if (klen == 2 && !memcmp(key, "fd", 2))
+		w->fd = rep_int(v, -1);
+	else if (klen == 4 && !memcmp(key, "kind", 4))
+		rep_str(v, w->kind, sizeof w->kind);
+	else if (klen == 8 && !memcmp(key, "culprits", 8))
+		w->cf.culprits = *v;
+	else if (klen == 3 && !memcmp(key, "tcp", 3))
+		w->cf.tcp = *v;
+	else if (klen == 4 && !memcmp(key, "peer", 4))
+		w->cf.peer = *v;
+	else if (klen == 3 && !memcmp(key, "tty", 3))
+		w->cf.tty = *v;
+	return 0;
+}
+
+/* wait_blocked: "fd 3 pipe, fd 5 socket" and the culprits of them all. */
+static int one_waitfd(void *ctx, const char *key, size_t klen,
+		      const struct rep_val *v)
+{
+	struct waitfd_ctx *wc = ctx;
+	struct waitfd w = { .fd = -1 };
+	char item[64];
+	(void)key;
+	(void)klen;
+	if (v->type != RJ_OBJ)
+		return 0;
+	rep_walk(v, waitfd_field, &w);
+	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
+		 w.kind[0] ? w.kind : "?");
+	cat(wc->b->object, sizeof wc->b->object, item);
+	if (!wc->n)
+		wc->b->fd = w.fd;
+	wc->n++;
+	add_culprits(&wc->cul, &w.cf);
+	return 0;
+}
+
 static void describe_blocked(struct blocked *b, const struct rep_event *ev,
 			     int wait)
 {
-	char buf[200];
 	b->what[0] = b->object[0] = '\0';
 	if (wait) {
 		struct waitfd_ctx wc = { .b = b, .cul = { b->what, sizeof b->what, 0 } };
@@ -535,18 +627,9 @@ static void describe_blocked(struct blocked *b, const struct rep_event *ev,
 	rep_str(&ev->f[F_KIND], b->kind, sizeof b->kind);
 	rep_str(&ev->f[F_OBJECT], b->object, sizeof b->object);
 	struct culprit_ctx cc = { b->what, sizeof b->what, 0 };
-	rep_walk(&ev->f[F_CULPRITS], one_culprit, &cc);
-	if (ev->f[F_TCP].type == RJ_OBJ) {
-		struct tcp_info_ctx t = { .unacked = -1 };
-		rep_walk(&ev->f[F_TCP], tcp_field, &t);
-		snprintf(buf, sizeof buf, "%stcp %s peer %s", cc.n ? "; " : "",
-			 t.state[0] ? t.state : "?", t.peer[0] ? t.peer : "?");
-		cat(b->what, sizeof b->what, buf);
-		if (t.unacked > 0) {
-			snprintf(buf, sizeof buf, " unacked %lld", t.unacked);
-			cat(b->what, sizeof b->what, buf);
-		}
-	}
+	struct culprit_fields f = { ev->f[F_CULPRITS], ev->f[F_TCP], ev->f[F_PEER],
+				    ev->f[F_TTY] };
+	add_culprits(&cc, &f);
 }
 
 static uint64_t blocked_id(const struct rep_event *ev)

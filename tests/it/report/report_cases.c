@@ -86,6 +86,31 @@ static const struct report_case cases[] = {
 		 EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
 	  .args = { "--event", "read_unblocked" }, .exit = 0,
 	  .want = { "no leaks or hangs found" }, .never = { "held by" } },
+	/* the culprits of blocked reads: every shape the shim writes */
+	{ .name = "unix_peer_holds_the_other_end",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","
+		    "\"object\":\"socket:[7]\",\"peer\":" PEER),
+	  .exit = 1,
+	  .want = { "held by: /usr/bin/python3.11 (pid 18505, unix peer)" },
+	  .never = { "(none logged)" } },
+	{ .name = "terminal_state_is_shown",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"tty\","
+		    "\"object\":\"/dev/pts/3 (deleted)\",\"tty\":" TTY),
+	  .exit = 1,
+	  .want = { "held by: terminal /dev/pts/3 (deleted), hung up, background" },
+	  .never = { "(none logged)" } },
+	{ .name = "wait_fds_show_peer_terminal_and_tcp",
+	  .log = EV("wait_blocked", "/usr/bin/agent",
+		    ",\"call\":\"poll\",\"waited\":30,\"n_fds\":3,\"fds\":["
+		    "{\"fd\":5,\"kind\":\"socket\",\"object\":\"socket:[7]\",\"peer\":" PEER "},"
+		    "{\"fd\":0,\"kind\":\"tty\",\"object\":\"/dev/pts/3\",\"tty\":"
+		    "{\"path\":\"/dev/pts/3\",\"deleted\":false,\"hung_up\":false,"
+		    "\"foreground\":true}},"
+		    "{\"fd\":6,\"kind\":\"socket\",\"object\":\"socket:[8]\",\"tcp\":"
+		    "{\"state\":\"ESTABLISHED\",\"peer\":\"10.0.0.1:80\",\"unacked\":2}}]"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "/usr/bin/python3.11 (pid 18505, unix peer); terminal /dev/pts/3, "
+		    "foreground; tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" } },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
