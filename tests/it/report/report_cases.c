@@ -37,6 +37,15 @@ struct report_case {
 	const char *err;              /* in stderr */
 };
 
+/* enforce closed fds 4, 6, ..., 300 of one program */
+static void many_closed_fds(FILE *f)
+{
+	for (int fd = 4; fd <= 300; fd += 2)
+		fprintf(f, EV("fd_leak", "/usr/bin/agent",
+			      ",\"action\":\"closed\",\"fd\":%d,\"kind\":\"pipe\","
+			      "\"via\":\"execve\",\"target\":\"/bin/sh\""), fd);
+}
+
 static const struct report_case cases[] = {
 	/* names are printed for a terminal: no escape sequence or line of
 	 * their own, C0 or C1, in any part of the report */
@@ -111,6 +120,12 @@ static const struct report_case cases[] = {
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "/usr/bin/python3.11 (pid 18505, unix peer); terminal /dev/pts/3, "
 		    "foreground; tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" } },
+	/* the line that restores what enforce closed names every fd */
+	{ .name = "restore_lists_every_fd", .gen = many_closed_fds, .exit = 1,
+	  .want = { "keep_fds = 4,6,8,", ",150,152,154,156,", ",296,298,300\n" } },
+	{ .name = "restore_lists_every_fd_in_json", .gen = many_closed_fds,
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"keep_fds\":\"4,6,8,", ",150,152,154,156,", ",296,298,300\"" } },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
