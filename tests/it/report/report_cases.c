@@ -126,6 +126,11 @@ static const struct report_case cases[] = {
 	{ .name = "restore_lists_every_fd_in_json", .gen = many_closed_fds,
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "\"keep_fds\":\"4,6,8,", ",150,152,154,156,", ",296,298,300\"" } },
+	/* a misspelt kind would filter everything out and pass a CI gate */
+	{ .name = "unknown_event_kind_is_a_usage_error",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK),
+	  .args = { "--event", "fd_leaks" }, .exit = 2,
+	  .err = "--event: unknown event kind 'fd_leaks'" },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
