@@ -389,6 +389,17 @@ static void add_config(struct rep_agg *a, const struct rep_event *ev,
 	r->sample = intern(a, ev, F_EXE);
 }
 
+/* A feature the shim skipped for lack of memory, and its fallback (the
+ * exec sweep: every fd kept, none checked). */
+static void add_nomem(struct rep_agg *a, const struct rep_event *ev,
+		      uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = { intern(a, ev, F_EXE), intern(a, ev, F_FEATURE),
+			     intern(a, ev, F_FALLBACK), intern(a, ev, F_VIA),
+			     intern(a, ev, F_TARGET) };
+	table_add(&a->nomem, k, w, ts);
+}
+
 /* --- blocked reads ---------------------------------------------------- */
 
 /* Appends to a bounded text buffer; never overflows. */
@@ -753,6 +764,9 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	case K_CONFIG_ERROR:
 		add_config(a, ev, w, ts);
 		break;
+	case K_NOMEM:
+		add_nomem(a, ev, w, ts);
+		break;
 	case K_SUPPRESSED: {
 		long long d = rep_int(&ev->f[F_DROPPED], 0);
 		if (d > 0)
@@ -834,7 +848,7 @@ void rep_agg_input(struct rep_agg *a, int skipped)
 		a->files++;
 }
 
-int rep_agg_problems(const struct rep_agg *a)
+int rep_agg_leaks_or_hangs(const struct rep_agg *a)
 {
 	static const enum rep_kind bad[] = { K_FD_LEAK, K_FORK_INHERIT,
 		K_READ_BLOCKED, K_WAIT_BLOCKED, K_SOCK_TIMEOUT, K_ORPHANS };
@@ -842,6 +856,13 @@ int rep_agg_problems(const struct rep_agg *a)
 		if (a->kind_events[bad[i]])
 			return 1;
 	return 0;
+}
+
+/* nomem counts too: an exec whose sweep kept every fd was not checked, so
+ * a log without leaks does not show there were none. */
+int rep_agg_problems(const struct rep_agg *a)
+{
+	return rep_agg_leaks_or_hangs(a) || a->kind_events[K_NOMEM] > 0;
 }
 
 struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
@@ -857,6 +878,7 @@ struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
 	a->socks.name = "sock_timeout";
 	a->tree.name = "process_tree";
 	a->config.name = "config_error";
+	a->nomem.name = "nomem";
 	a->blocked = xcalloc((size_t)a->top, sizeof *a->blocked);
 	return a;
 }
@@ -872,6 +894,7 @@ void rep_agg_free(struct rep_agg *a)
 	table_free(&a->socks);
 	table_free(&a->tree);
 	table_free(&a->config);
+	table_free(&a->nomem);
 	free(a->blocked);
 	free(a->execs);
 	free(a->audit.seen_exe);

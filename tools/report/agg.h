@@ -86,6 +86,8 @@ struct rep_agg {
 	struct table tree;
 	/* config_error: error config */
 	struct table config;
+	/* nomem: exe feature fallback via target */
+	struct table nomem;
 
 	struct blocked *blocked;
 	int n_blocked;

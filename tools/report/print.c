@@ -712,6 +712,29 @@ static const struct section config_section = {
 	config_cols, NCOLS(config_cols), config_row, NULL, NULL, 0,
 };
 
+static int nomem_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]), S(a, r->k[2]),
+			    S(a, r->k[4]), last };
+	return grid_row(g, v);
+}
+
+static const struct col nomem_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "program", 26, 0, 0, 1 },
+	{ "feature", 12, 0, 0, 0 }, { "fallback", 14, 0, 0, 0 },
+	{ "target", 30, 0, 1, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section nomem_section = {
+	"Checks skipped for lack of memory (nomem)", "events", -1,
+	nomem_cols, NCOLS(nomem_cols), nomem_row,
+	"the shim fell back: an exec sweep that kept every fd checked none of them",
+	NULL, 0,
+};
+
 static int cmp_blocked(const void *x, const void *y)
 {
 	const struct blocked *a = x, *b = y;
@@ -866,10 +889,14 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 	text_section(a, out, st, &a->socks, &sock_section);
 	text_section(a, out, st, &a->tree, &tree_section);
 	text_section(a, out, st, &a->config, &config_section);
+	text_section(a, out, st, &a->nomem, &nomem_section);
 	text_other(a, out);
 	fputc('\n', out);
-	if (rep_agg_problems(a))
+	if (rep_agg_leaks_or_hangs(a))
 		colored(out, st, "1;31", "result: leaks or hangs found");
+	else if (rep_agg_problems(a))
+		colored(out, st, "1;31", "result: fds may have leaked unseen: no leaks or hangs "
+			"logged, but a check was skipped (nomem)");
 	else
 		colored(out, st, "32", "result: no leaks or hangs found");
 }
@@ -1075,6 +1102,8 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	static const char *const tree_names[] = { "event", "program", "action",
 		"detail", NULL };
 	static const char *const config_names[] = { "error", "config", NULL };
+	static const char *const nomem_names[] = { "program", "feature", "fallback",
+		"via", "target", NULL };
 	int first = 1, f = 1;
 	fputc('{', out);
 	jkv_str(out, &first, "version", NL_VERSION);
@@ -1122,6 +1151,8 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	json_table(a, out, &a->tree, -1, st->top, tree_names, NULL);
 	jkey(out, &first, "config_errors");
 	json_table(a, out, &a->config, -1, st->top, config_names, NULL);
+	jkey(out, &first, "nomem");
+	json_table(a, out, &a->nomem, -1, st->top, nomem_names, NULL);
 	jkey(out, &first, "problems");
 	fputs(rep_agg_problems(a) ? "true" : "false", out);
 	fputs("}\n", out);

@@ -87,7 +87,10 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n);
 void rep_agg_overlong(struct rep_agg *a);
 /* A log that was read (files) or passed over (compressed ones). */
 void rep_agg_input(struct rep_agg *a, int skipped);
-/* 1 when the kept events show leaks or blocks (the exit status). */
+/* 1 when the kept events show leaks or blocks. */
+int rep_agg_leaks_or_hangs(const struct rep_agg *a);
+/* 1 when they show leaks or blocks, or a check skipped for lack of memory
+ * (nomem), which may hide leaks (the exit status). */
 int rep_agg_problems(const struct rep_agg *a);
 
 /* --- reading ---------------------------------------------------------- */

@@ -131,6 +131,18 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/usr/bin/agent", LEAK),
 	  .args = { "--event", "fd_leaks" }, .exit = 2,
 	  .err = "--event: unknown event kind 'fd_leaks'" },
+	/* the exec sweep that kept every fd checked nothing: said, and not
+	 * "no leaks" */
+	{ .name = "nomem_is_shown_and_not_clean",
+	  .log = EV("nomem", "/usr/bin/agent", NOMEM), .exit = 1,
+	  .want = { "(nomem)", "exec_sweep", "kept_every_fd",
+		    "result: fds may have leaked unseen" },
+	  .never = { "no leaks or hangs found" } },
+	{ .name = "nomem_in_json",
+	  .log = EV("nomem", "/usr/bin/agent", NOMEM),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"nomem\":{\"rows\":[{\"program\":\"/usr/bin/agent\","
+		    "\"feature\":\"exec_sweep\"", "\"problems\":true" } },
 };
 
 static void check_case(const struct report_case *c, const char *dir)
