@@ -722,9 +722,12 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 
 static int kind_of(const struct rep_val *v)
 {
+	static const uint8_t len[K_NKINDS] = {
+#define NL_EVENT_KIND(name, ID) sizeof #name - 1,
+#include "common/events.def"
+	};
 	for (int k = 0; k < K_NKINDS; k++)
-		if (strlen(rep_kind_names[k]) == v->n &&
-		    !memcmp(rep_kind_names[k], v->p, v->n))
+		if (len[k] == v->n && !memcmp(rep_kind_names[k], v->p, v->n))
 			return k;
 	return -1;
 }
@@ -793,37 +796,37 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 
 void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 {
-	struct rep_event ev;
+	struct rep_event *ev = &a->ev;
 	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	if (!n)
 		return;  /* blank lines are no events */
 	a->lines++;
-	if (rep_parse_line(s, n, &ev) || ev.f[F_EVENT].type != RJ_STR) {
+	if (rep_parse_line(s, n, ev) || ev->f[F_EVENT].type != RJ_STR) {
 		a->malformed++;
 		return;
 	}
-	int kind = kind_of(&ev.f[F_EVENT]);
+	int kind = kind_of(&ev->f[F_EVENT]);
 	if (kind < 0) {
 		a->unknown++;
 		return;
 	}
 	int64_t ts = -1;
-	if (ev.f[F_TS].type == RJ_STR)
-		ts = rep_parse_time(ev.f[F_TS].p, ev.f[F_TS].n);
+	if (ev->f[F_TS].type == RJ_STR)
+		ts = rep_parse_time(ev->f[F_TS].p, ev->f[F_TS].n);
 	if (ts < 0)
 		a->no_time++;
 	if ((ts < 0 && (a->flt.since != INT64_MIN || a->flt.until != INT64_MAX)) ||
 	    (ts >= 0 && (ts < a->flt.since || ts > a->flt.until)) ||
-	    !wanted_kind(a, &ev.f[F_EVENT]) || !wanted_program(a, &ev.f[F_EXE])) {
+	    !wanted_kind(a, &ev->f[F_EVENT]) || !wanted_program(a, &ev->f[F_EXE])) {
 		a->filtered++;
 		return;
 	}
-	long long count = rep_int(&ev.f[F_COUNT], 1);
+	long long count = rep_int(&ev->f[F_COUNT], 1);
 	uint64_t w = count >= 1 ? (uint64_t)count : 1;
 	a->kept++;
 	a->kind_events[kind] = sat_add(a->kind_events[kind], w);
-	if (ev.f[F_TRUNCATED].type == RJ_TRUE)
+	if (ev->f[F_TRUNCATED].type == RJ_TRUE)
 		a->truncated++;
 	if (ts >= 0) {
 		if (a->first < 0 || ts < a->first)
@@ -831,7 +834,7 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 		if (a->last < 0 || ts > a->last)
 			a->last = ts;
 	}
-	dispatch(a, &ev, kind, w, ts);
+	dispatch(a, ev, kind, w, ts);
 }
 
 void rep_agg_overlong(struct rep_agg *a)

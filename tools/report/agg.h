@@ -105,6 +105,7 @@ struct rep_agg {
 	int files, files_skipped;
 
 	uint32_t cache[F_NFIELDS];        /* last id per field: logs repeat */
+	struct rep_event ev;              /* the line being read (reused) */
 };
 
 const char *pool_str(const struct pool *p, uint32_t id);

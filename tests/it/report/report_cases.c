@@ -131,6 +131,13 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/usr/bin/agent", LEAK),
 	  .args = { "--event", "fd_leaks" }, .exit = 2,
 	  .err = "--event: unknown event kind 'fd_leaks'" },
+	/* a line's fields are cleared before the next is read, also after a
+	 * line that was valid only up to its middle */
+	{ .name = "no_field_outlives_its_line",
+	  .log = "{\"event\":\"fd_leak\",\"exe\":\"/stale/exe\",\"target\":\"/stale/t\",\n"
+		 "{\"event\":\"fd_leak\",\"action\":\"would_close\",\"fd\":4}\n",
+	  .exit = 1, .want = { "skipped 1 malformed line", "(unknown program)" },
+	  .never = { "/stale" } },
 	/* the exec sweep that kept every fd checked nothing: said, and not
 	 * "no leaks" */
 	{ .name = "nomem_is_shown_and_not_clean",
