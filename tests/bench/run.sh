@@ -462,29 +462,50 @@ valgrind_sample() {
 		'BEGIN { printf "%.4f\n", (a + (b - a) * 300 / n) / 1000 }'
 }
 
-# noleak-report on a generated 1 GB log: time and peak memory.
+# report_run KEY LOG MB ROUNDS: noleak-report read LOG (MB megabytes)
+# ROUNDS times; each time scaled to 1 GB is a sample of KEY, and for
+# report_s the peak RSS one of report_mb.
+report_run() {
+	local key=$1 log=$2 mb=$3 rounds=$4 i out
+	for ((i = 0; i < rounds; i++)); do
+		# Exit 1 means "the log shows leaks": it may, by construction.
+		out=$("$OUT/spawn" run sh -c '"$1" "$2" >/dev/null; [ $? -le 1 ]' \
+			sh "$REPORT_TOOL" "$log" 2>>"$ERRLOG")
+		[[ -n $out ]] || break
+		record report "$key" report "$(awk -v mb="$mb" '{ print $1 / 1e6 * 1024 / mb }' <<<"$out")"
+		if [[ $key == report_s ]]; then
+			record report report_mb report "$(awk '{ print $2 / 1024 }' <<<"$out")"
+		fi
+	done
+}
+
+# noleak-report on a generated 1 GB log: time and peak memory; and on
+# 1 GB of the shortest lines, where a line's fixed cost is all there is:
+# 2-byte lines ("x", malformed) and events of one key ({"event":"nomem"}).
 fig_report() {
 	local f="noleak-report 1 GB"
+	local fs="noleak-report 1 GB, 2-byte lines" fn="noleak-report 1 GB, one-key events"
 	if [[ ! -x $REPORT_TOOL ]]; then
 		row report_s "$f" report "time" s - value_le 10 "" "<= 10 s" "not built yet"
 		row report_mb "$f" report "peak RSS" MB - value_le 100 "" "<= 100 MB" "not built yet"
+		row report_short_s "$fs" report "time" s - value_le 10 "" "<= 10 s" "not built yet"
+		row report_nomem_s "$fn" report "time" s - value_le 10 "" "<= 10 s" "not built yet"
 		return
 	fi
 	local size=$((QUICK ? 100 : 1024)) log=$TMP/report.log
+	local rounds=$((QUICK ? 1 : 3))
 	if make_event_log "$log" $size; then
-		local rounds=$((QUICK ? 1 : 3)) i out
-		for ((i = 0; i < rounds; i++)); do
-			# Exit 1 means "the log shows leaks": it does, by construction.
-			out=$("$OUT/spawn" run sh -c '"$1" "$2" >/dev/null; [ $? -le 1 ]' \
-				sh "$REPORT_TOOL" "$log" 2>>"$ERRLOG")
-			[[ -n $out ]] || break
-			record report report_s report "$(awk -v mb=$size '{ print $1 / 1e6 * 1024 / mb }' <<<"$out")"
-			record report report_mb report "$(awk '{ print $2 / 1024 }' <<<"$out")"
-		done
+		report_run report_s "$log" $size $rounds
 	fi
+	yes x 2>/dev/null | head -c $((size * 1024 * 1024)) >"$log"
+	report_run report_short_s "$log" $size $rounds
+	yes '{"event":"nomem"}' 2>/dev/null | head -c $((size * 1024 * 1024)) >"$log"
+	report_run report_nomem_s "$log" $size $rounds
 	row report_s "$f" report "time" s - value_le 10 "" "<= 10 s"
 	row report_mb "$f" report "peak RSS" MB - value_le 100 "" "<= 100 MB"
-	((QUICK)) && note "noleak-report: quick run on a $size MB log, time scaled to 1 GB."
+	row report_short_s "$fs" report "time" s - value_le 10 "" "<= 10 s"
+	row report_nomem_s "$fn" report "time" s - value_le 10 "" "<= 10 s"
+	((QUICK)) && note "noleak-report: quick run on $size MB logs, times scaled to 1 GB."
 	rm -f "$log"
 }
 

@@ -35,7 +35,7 @@ static int touch_member(void *ctx, const char *key, size_t klen,
 
 static void touch_fields(const char *line, size_t n)
 {
-	struct rep_event ev;
+	struct rep_event ev = { 0 };
 	char buf[REP_STR_MAX + 1];
 	if (rep_parse_line(line, n, &ev))
 		return;

@@ -2,6 +2,7 @@
  * thread is blocked in and who holds the other end of its fd, and says
  * plainly what could not be read. */
 #include "inspect.h"
+#include "common/termtext.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,28 +11,39 @@
 /* Command lines are cut here in the text (the JSON has them whole). */
 #define CMD_MAX 200
 
-/* A command line on one line: control characters (a newline in an
- * argument) become spaces, and it is cut at CMD_MAX. */
+/* A command line on one line: control characters, C0 and C1 (a newline
+ * in an argument, an 8-bit CSI), become spaces, and it is cut at CMD_MAX. */
 static void put_cmd(const char *s)
 {
 	size_t n = 0;
-	for (; s && *s && n < CMD_MAX; s++, n++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	while (s && *s && n < CMD_MAX) {
+		int k = nl_text_control(s);
+		if (k)
+			putchar(' ');
+		else
+			fwrite(s, 1, (size_t)(k = nl_text_char(s)), stdout);
+		s += k;
+		n += (size_t)k;
+	}
 	if (s && *s)
 		fputs("...", stdout);
 }
 
 /* A name a process chose (a path, an executable, a thread's name, a
- * socket's address), whole: control characters as \xNN, so that none can
- * end a line of this report or speak to the terminal. */
+ * socket's address), whole: control characters, C0 and C1, as \xNN (each
+ * byte), so that none can end a line of this report or speak to the
+ * terminal. */
 static void put_name(const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
+	while (s && *s) {
+		int k = nl_text_control(s);
+		if (k) {
+			for (int i = 0; i < k; i++)
+				printf("\\x%02x", (unsigned char)s[i]);
+		} else {
+			fwrite(s, 1, (size_t)(k = nl_text_char(s)), stdout);
+		}
+		s += k;
 	}
 }
 

@@ -172,7 +172,7 @@ static uint32_t intern_text(struct rep_agg *a, const char *s)
 
 static void touch(struct row *r, uint64_t w, int64_t ts)
 {
-	r->count += w;
+	r->count = sat_add(r->count, w);
 	if (ts >= 0) {
 		if (r->first < 0 || ts < r->first)
 			r->first = ts;
@@ -212,7 +212,7 @@ static struct row *table_add(struct table *t, const uint32_t k[KEYN],
 {
 	struct row *r = table_row(t, k);
 	touch(r, w, ts);
-	t->total += w;
+	t->total = sat_add(t->total, w);
 	return r;
 }
 
@@ -308,7 +308,7 @@ static void add_leak(struct rep_agg *a, const struct rep_event *ev,
 	else
 		table_add(&a->leaks, k, w, ts);
 	struct mode_total *m = enforce ? &a->enforce : &a->audit;
-	m->fds += w;
+	m->fds = sat_add(m->fds, w);
 	uint64_t h = val_hash(&ev->f[F_HOST], 7);
 	h = val_hash(&ev->f[F_PID], h);
 	h = val_hash(&ev->f[F_VIA], h);
@@ -389,6 +389,17 @@ static void add_config(struct rep_agg *a, const struct rep_event *ev,
 	r->sample = intern(a, ev, F_EXE);
 }
 
+/* A feature the shim skipped for lack of memory, and its fallback (the
+ * exec sweep: every fd kept, none checked). */
+static void add_nomem(struct rep_agg *a, const struct rep_event *ev,
+		      uint64_t w, int64_t ts)
+{
+	uint32_t k[KEYN] = { intern(a, ev, F_EXE), intern(a, ev, F_FEATURE),
+			     intern(a, ev, F_FALLBACK), intern(a, ev, F_VIA),
+			     intern(a, ev, F_TARGET) };
+	table_add(&a->nomem, k, w, ts);
+}
+
 /* --- blocked reads ---------------------------------------------------- */
 
 /* Appends to a bounded text buffer; never overflows. */
@@ -404,11 +415,19 @@ static void cat(char *buf, size_t cap, const char *s)
 	buf[n + k] = '\0';
 }
 
+/* The culprits of one blocked fd as text, "; " between them. */
 struct culprit_ctx {
 	char *out;
 	size_t cap;
 	int n;
 };
+
+static void culprit_add(struct culprit_ctx *cc, const char *text)
+{
+	if (cc->n++)
+		cat(cc->out, cc->cap, "; ");
+	cat(cc->out, cc->cap, text);
+}
 
 struct culprit {
 	long long pid, more, more_fds;
@@ -440,81 +459,39 @@ static int culprit_field(void *ctx, const char *key, size_t klen,
 	return 0;
 }
 
-/* "sleep (pid 42, child, fds 4)" for each culprit object of an array. */
-static int one_culprit(void *ctx, const char *key, size_t klen,
-		       const struct rep_val *v)
+/* "sleep (pid 42, child, fds 4)": a process object (a holder of a pipe, or
+ * the peer of a UNIX socket, whose relation is `rel`). */
+static void add_process(struct culprit_ctx *cc, const struct rep_val *v,
+			const char *rel)
 {
-	struct culprit_ctx *cc = ctx;
 	struct culprit c = { .pid = -1 };
 	char line[400];
-	(void)key;
-	(void)klen;
-	if (v->type != RJ_OBJ)
-		return 0;
 	rep_walk(v, culprit_field, &c);
 	if (c.more > 0) {   /* holders the line had no room for */
-		snprintf(line, sizeof line, "%s%lld more", cc->n ? "; " : "", c.more);
-		cat(cc->out, cc->cap, line);
-		cc->n++;
-		return 0;
+		snprintf(line, sizeof line, "%lld more", c.more);
+		culprit_add(cc, line);
+		return;
 	}
 	if (c.more_fds > 0) {
 		size_t n = strlen(c.fds);
 		snprintf(c.fds + n, sizeof c.fds - n, " and %lld more", c.more_fds);
 	}
+	if (!c.rel[0])
+		snprintf(c.rel, sizeof c.rel, "%s", rel);
 	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
-	snprintf(line, sizeof line, "%s%s (pid %lld%s%s%s%s)", cc->n ? "; " : "",
-		 who, c.pid, c.rel[0] ? ", " : "", c.rel,
-		 c.fds[0] ? ", fds " : "", c.fds);
-	cat(cc->out, cc->cap, line);
-	cc->n++;
-	return 0;
+	snprintf(line, sizeof line, "%s (pid %lld%s%s%s%s)", who, c.pid,
+		 c.rel[0] ? ", " : "", c.rel, c.fds[0] ? ", fds " : "", c.fds);
+	culprit_add(cc, line);
 }
 
-struct waitfd_ctx {
-	struct blocked *b;
-	struct culprit_ctx cul;
-	int n;
-};
-
-struct waitfd {
-	long long fd;
-	char kind[24];
-	struct rep_val culprits;
-};
-
-static int waitfd_field(void *ctx, const char *key, size_t klen,
-			const struct rep_val *v)
+/* Each process object of a culprits array. */
+static int one_culprit(void *ctx, const char *key, size_t klen,
+		       const struct rep_val *v)
 {
-	struct waitfd *w = ctx;
-	if (klen == 2 && !memcmp(key, "fd", 2))
-		w->fd = rep_int(v, -1);
-	else if (klen == 4 && !memcmp(key, "kind", 4))
-		rep_str(v, w->kind, sizeof w->kind);
-	else if (klen == 8 && !memcmp(key, "culprits", 8))
-		w->culprits = *v;
-	return 0;
-}
-
-/* wait_blocked: "fd 3 pipe, fd 5 socket" and the culprits of them all. */
-static int one_waitfd(void *ctx, const char *key, size_t klen,
-		      const struct rep_val *v)
-{
-	struct waitfd_ctx *wc = ctx;
-	struct waitfd w = { .fd = -1 };
-	char item[64];
 	(void)key;
 	(void)klen;
-	if (v->type != RJ_OBJ)
-		return 0;
-	rep_walk(v, waitfd_field, &w);
-	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
-		 w.kind[0] ? w.kind : "?");
-	cat(wc->b->object, sizeof wc->b->object, item);
-	if (!wc->n)
-		wc->b->fd = w.fd;
-	wc->n++;
-	rep_walk(&w.culprits, one_culprit, &wc->cul);
+	if (v->type == RJ_OBJ)
+		add_process(ctx, v, "");
 	return 0;
 }
 
@@ -536,10 +513,135 @@ static int tcp_field(void *ctx, const char *key, size_t klen,
 	return 0;
 }
 
+/* "tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" */
+static void add_tcp(struct culprit_ctx *cc, const struct rep_val *v)
+{
+	struct tcp_info_ctx t = { .unacked = -1 };
+	char buf[200];
+	rep_walk(v, tcp_field, &t);
+	int n = snprintf(buf, sizeof buf, "tcp %s peer %s", t.state[0] ? t.state : "?",
+			 t.peer[0] ? t.peer : "?");
+	if (t.unacked > 0 && n > 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, " unacked %lld", t.unacked);
+	culprit_add(cc, buf);
+}
+
+struct tty_ctx {
+	char path[160];
+	int deleted, hung_up, foreground;   /* -1: not logged (or null) */
+};
+
+static int bool_of(const struct rep_val *v)
+{
+	return v->type == RJ_TRUE ? 1 : v->type == RJ_FALSE ? 0 : -1;
+}
+
+static int tty_field(void *ctx, const char *key, size_t klen,
+		     const struct rep_val *v)
+{
+	struct tty_ctx *t = ctx;
+	if (klen == 4 && !memcmp(key, "path", 4))
+		rep_str(v, t->path, sizeof t->path);
+	else if (klen == 7 && !memcmp(key, "deleted", 7))
+		t->deleted = bool_of(v);
+	else if (klen == 7 && !memcmp(key, "hung_up", 7))
+		t->hung_up = bool_of(v);
+	else if (klen == 10 && !memcmp(key, "foreground", 10))
+		t->foreground = bool_of(v);
+	return 0;
+}
+
+/* "terminal /dev/pts/3 (deleted), hung up, background": a read from a
+ * terminal ends when it is hung up or the process is in the foreground. */
+static void add_tty(struct culprit_ctx *cc, const struct rep_val *v)
+{
+	static const char gone[] = " (deleted)";
+	struct tty_ctx t = { .deleted = -1, .hung_up = -1, .foreground = -1 };
+	char buf[256];
+	rep_walk(v, tty_field, &t);
+	size_t n = strlen(t.path);
+	int said = n >= sizeof gone - 1 && !strcmp(t.path + n - (sizeof gone - 1), gone);
+	snprintf(buf, sizeof buf, "terminal %s%s%s%s", t.path[0] ? t.path : "?",
+		 t.deleted == 1 && !said ? gone : "",
+		 t.hung_up == 1 ? ", hung up" : "",
+		 t.foreground == 1 ? ", foreground" : t.foreground == 0 ? ", background" : "");
+	culprit_add(cc, buf);
+}
+
+/* The culprit fields of a blocked fd, as the shim writes them (culprit.c):
+ * culprits (pipes, FIFOs), tcp, peer (UNIX sockets: an object, where
+ * sock_timeout's peer is an address) or tty. */
+struct culprit_fields {
+	struct rep_val culprits, tcp, peer, tty;
+};
+
+static void add_culprits(struct culprit_ctx *cc, const struct culprit_fields *f)
+{
+	rep_walk(&f->culprits, one_culprit, cc);
+	if (f->peer.type == RJ_OBJ)
+		add_process(cc, &f->peer, "unix peer");
+	if (f->tcp.type == RJ_OBJ)
+		add_tcp(cc, &f->tcp);
+	if (f->tty.type == RJ_OBJ)
+		add_tty(cc, &f->tty);
+}
+
+struct waitfd_ctx {
+	struct blocked *b;
+	struct culprit_ctx cul;
+	int n;
+};
+
+struct waitfd {
+	long long fd;
+	char kind[24];
+	struct culprit_fields cf;
+};
+
+static int waitfd_field(void *ctx, const char *key, size_t klen,
+			const struct rep_val *v)
+{
+	struct waitfd *w = ctx;
+	if (klen == 2 && !memcmp(key, "fd", 2))
+		w->fd = rep_int(v, -1);
+	else if (klen == 4 && !memcmp(key, "kind", 4))
+		rep_str(v, w->kind, sizeof w->kind);
+	else if (klen == 8 && !memcmp(key, "culprits", 8))
+		w->cf.culprits = *v;
+	else if (klen == 3 && !memcmp(key, "tcp", 3))
+		w->cf.tcp = *v;
+	else if (klen == 4 && !memcmp(key, "peer", 4))
+		w->cf.peer = *v;
+	else if (klen == 3 && !memcmp(key, "tty", 3))
+		w->cf.tty = *v;
+	return 0;
+}
+
+/* wait_blocked: "fd 3 pipe, fd 5 socket" and the culprits of them all. */
+static int one_waitfd(void *ctx, const char *key, size_t klen,
+		      const struct rep_val *v)
+{
+	struct waitfd_ctx *wc = ctx;
+	struct waitfd w = { .fd = -1 };
+	char item[64];
+	(void)key;
+	(void)klen;
+	if (v->type != RJ_OBJ)
+		return 0;
+	rep_walk(v, waitfd_field, &w);
+	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
+		 w.kind[0] ? w.kind : "?");
+	cat(wc->b->object, sizeof wc->b->object, item);
+	if (!wc->n)
+		wc->b->fd = w.fd;
+	wc->n++;
+	add_culprits(&wc->cul, &w.cf);
+	return 0;
+}
+
 static void describe_blocked(struct blocked *b, const struct rep_event *ev,
 			     int wait)
 {
-	char buf[200];
 	b->what[0] = b->object[0] = '\0';
 	if (wait) {
 		struct waitfd_ctx wc = { .b = b, .cul = { b->what, sizeof b->what, 0 } };
@@ -549,18 +651,9 @@ static void describe_blocked(struct blocked *b, const struct rep_event *ev,
 	rep_str(&ev->f[F_KIND], b->kind, sizeof b->kind);
 	rep_str(&ev->f[F_OBJECT], b->object, sizeof b->object);
 	struct culprit_ctx cc = { b->what, sizeof b->what, 0 };
-	rep_walk(&ev->f[F_CULPRITS], one_culprit, &cc);
-	if (ev->f[F_TCP].type == RJ_OBJ) {
-		struct tcp_info_ctx t = { .unacked = -1 };
-		rep_walk(&ev->f[F_TCP], tcp_field, &t);
-		snprintf(buf, sizeof buf, "%stcp %s peer %s", cc.n ? "; " : "",
-			 t.state[0] ? t.state : "?", t.peer[0] ? t.peer : "?");
-		cat(b->what, sizeof b->what, buf);
-		if (t.unacked > 0) {
-			snprintf(buf, sizeof buf, " unacked %lld", t.unacked);
-			cat(b->what, sizeof b->what, buf);
-		}
-	}
+	struct culprit_fields f = { ev->f[F_CULPRITS], ev->f[F_TCP], ev->f[F_PEER],
+				    ev->f[F_TTY] };
+	add_culprits(&cc, &f);
 }
 
 static uint64_t blocked_id(const struct rep_event *ev)
@@ -572,10 +665,11 @@ static uint64_t blocked_id(const struct rep_event *ev)
 	return ev->f[F_FDS].type == RJ_ARR ? h : val_hash(&ev->f[F_FD], h);
 }
 
-/* The entry for this read, a fresh one, or the shortest one if this read
- * waited longer; NULL when it does not rank. */
+/* The entry for this read, or (with `may_add`) a fresh one, or the
+ * shortest one if this read waited longer; NULL when it does not rank or
+ * has no entry to update. */
 static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
-				    double waited, int *fresh)
+				    double waited, int may_add, int *fresh)
 {
 	int min = -1;
 	*fresh = 0;
@@ -585,6 +679,8 @@ static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
 		if (min < 0 || a->blocked[i].waited < a->blocked[min].waited)
 			min = i;
 	}
+	if (!may_add)
+		return NULL;
 	*fresh = 1;
 	if (a->n_blocked < a->top)
 		return &a->blocked[a->n_blocked++];
@@ -599,12 +695,15 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	double waited = rep_num(&ev->f[F_WAITED], 0);
 	int fresh;
 	if (kind == K_READ_UNBLOCKED)
-		a->unblocked_total += w;
+		a->unblocked_total = sat_add(a->unblocked_total, w);
 	else
-		a->blocked_total += w;
-	struct blocked *b = blocked_slot(a, blocked_id(ev), waited, &fresh);
-	if (!b || (fresh && kind == K_READ_UNBLOCKED))
-		return;  /* an unblock alone says nothing about culprits */
+		a->blocked_total = sat_add(a->blocked_total, w);
+	/* An unblock only updates its block's row: alone (its block filtered
+	 * out or in a log not read) it says nothing about culprits. */
+	struct blocked *b = blocked_slot(a, blocked_id(ev), waited,
+					 kind != K_READ_UNBLOCKED, &fresh);
+	if (!b)
+		return;
 	if (fresh) {
 		memset(b, 0, sizeof *b);
 		b->id = blocked_id(ev);
@@ -618,7 +717,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	if (kind == K_READ_UNBLOCKED) {
 		b->unblocked = 1;
 	} else {
-		b->count += w;
+		b->count = sat_add(b->count, w);
 		if (fresh || waited >= b->waited)
 			describe_blocked(b, ev, kind == K_WAIT_BLOCKED);
 	}
@@ -636,9 +735,12 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 
 static int kind_of(const struct rep_val *v)
 {
+	static const uint8_t len[K_NKINDS] = {
+#define NL_EVENT_KIND(name, ID) sizeof #name - 1,
+#include "common/events.def"
+	};
 	for (int k = 0; k < K_NKINDS; k++)
-		if (strlen(rep_kind_names[k]) == v->n &&
-		    !memcmp(rep_kind_names[k], v->p, v->n))
+		if (len[k] == v->n && !memcmp(rep_kind_names[k], v->p, v->n))
 			return k;
 	return -1;
 }
@@ -678,10 +780,13 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	case K_CONFIG_ERROR:
 		add_config(a, ev, w, ts);
 		break;
+	case K_NOMEM:
+		add_nomem(a, ev, w, ts);
+		break;
 	case K_SUPPRESSED: {
 		long long d = rep_int(&ev->f[F_DROPPED], 0);
 		if (d > 0)
-			a->dropped_by_shim += (uint64_t)d;
+			a->dropped_by_shim = sat_add(a->dropped_by_shim, (uint64_t)d);
 		break;
 	}
 	case K_PGROUP:
@@ -704,37 +809,37 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 
 void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 {
-	struct rep_event ev;
+	struct rep_event *ev = &a->ev;
 	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	if (!n)
 		return;  /* blank lines are no events */
 	a->lines++;
-	if (rep_parse_line(s, n, &ev) || ev.f[F_EVENT].type != RJ_STR) {
+	if (rep_parse_line(s, n, ev) || ev->f[F_EVENT].type != RJ_STR) {
 		a->malformed++;
 		return;
 	}
-	int kind = kind_of(&ev.f[F_EVENT]);
+	int kind = kind_of(&ev->f[F_EVENT]);
 	if (kind < 0) {
 		a->unknown++;
 		return;
 	}
 	int64_t ts = -1;
-	if (ev.f[F_TS].type == RJ_STR)
-		ts = rep_parse_time(ev.f[F_TS].p, ev.f[F_TS].n);
+	if (ev->f[F_TS].type == RJ_STR)
+		ts = rep_parse_time(ev->f[F_TS].p, ev->f[F_TS].n);
 	if (ts < 0)
 		a->no_time++;
 	if ((ts < 0 && (a->flt.since != INT64_MIN || a->flt.until != INT64_MAX)) ||
 	    (ts >= 0 && (ts < a->flt.since || ts > a->flt.until)) ||
-	    !wanted_kind(a, &ev.f[F_EVENT]) || !wanted_program(a, &ev.f[F_EXE])) {
+	    !wanted_kind(a, &ev->f[F_EVENT]) || !wanted_program(a, &ev->f[F_EXE])) {
 		a->filtered++;
 		return;
 	}
-	long long count = rep_int(&ev.f[F_COUNT], 1);
+	long long count = rep_int(&ev->f[F_COUNT], 1);
 	uint64_t w = count >= 1 ? (uint64_t)count : 1;
 	a->kept++;
-	a->kind_events[kind] += w;
-	if (ev.f[F_TRUNCATED].type == RJ_TRUE)
+	a->kind_events[kind] = sat_add(a->kind_events[kind], w);
+	if (ev->f[F_TRUNCATED].type == RJ_TRUE)
 		a->truncated++;
 	if (ts >= 0) {
 		if (a->first < 0 || ts < a->first)
@@ -742,7 +847,7 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 		if (a->last < 0 || ts > a->last)
 			a->last = ts;
 	}
-	dispatch(a, &ev, kind, w, ts);
+	dispatch(a, ev, kind, w, ts);
 }
 
 void rep_agg_overlong(struct rep_agg *a)
@@ -759,7 +864,7 @@ void rep_agg_input(struct rep_agg *a, int skipped)
 		a->files++;
 }
 
-int rep_agg_problems(const struct rep_agg *a)
+int rep_agg_leaks_or_hangs(const struct rep_agg *a)
 {
 	static const enum rep_kind bad[] = { K_FD_LEAK, K_FORK_INHERIT,
 		K_READ_BLOCKED, K_WAIT_BLOCKED, K_SOCK_TIMEOUT, K_ORPHANS };
@@ -767,6 +872,13 @@ int rep_agg_problems(const struct rep_agg *a)
 		if (a->kind_events[bad[i]])
 			return 1;
 	return 0;
+}
+
+/* nomem counts too: an exec whose sweep kept every fd was not checked, so
+ * a log without leaks does not show there were none. */
+int rep_agg_problems(const struct rep_agg *a)
+{
+	return rep_agg_leaks_or_hangs(a) || a->kind_events[K_NOMEM] > 0;
 }
 
 struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
@@ -782,6 +894,7 @@ struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
 	a->socks.name = "sock_timeout";
 	a->tree.name = "process_tree";
 	a->config.name = "config_error";
+	a->nomem.name = "nomem";
 	a->blocked = xcalloc((size_t)a->top, sizeof *a->blocked);
 	return a;
 }
@@ -797,6 +910,7 @@ void rep_agg_free(struct rep_agg *a)
 	table_free(&a->socks);
 	table_free(&a->tree);
 	table_free(&a->config);
+	table_free(&a->nomem);
 	free(a->blocked);
 	free(a->execs);
 	free(a->audit.seen_exe);

@@ -86,6 +86,8 @@ struct rep_agg {
 	struct table tree;
 	/* config_error: error config */
 	struct table config;
+	/* nomem: exe feature fallback via target */
+	struct table nomem;
 
 	struct blocked *blocked;
 	int n_blocked;
@@ -103,8 +105,16 @@ struct rep_agg {
 	int files, files_skipped;
 
 	uint32_t cache[F_NFIELDS];        /* last id per field: logs repeat */
+	struct rep_event ev;              /* the line being read (reused) */
 };
 
 const char *pool_str(const struct pool *p, uint32_t id);
+
+/* Counts add up to at most UINT64_MAX: a log may say "count" of anything,
+ * and a sum that wrapped would show a leak as 0. */
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
 #endif

@@ -120,7 +120,7 @@ static void agg_line(struct rep_agg *a, const char *s, size_t n)
 		exit(2);
 	}
 	/* Validated by the parser, then walked for the fields that matter. */
-	struct rep_event ev;
+	struct rep_event ev = { 0 };
 	if (rep_parse_line(s, n, &ev) < 0) {
 		rep_agg_line(a, s, n);  /* counted as malformed there */
 		return;

@@ -13,8 +13,8 @@ struct cur {
 	const unsigned char *p, *end;
 };
 
-static const struct { const char *name; enum rep_field id; } fields[] = {
-#define NL_EVENT_KEY(name, ID, type) { #name, F_##ID },
+static const struct { const char *name; size_t len; enum rep_field id; } fields[] = {
+#define NL_EVENT_KEY(name, ID, type) { #name, sizeof #name - 1, F_##ID },
 #include "common/events.def"
 };
 
@@ -24,7 +24,7 @@ static enum rep_field field_id(const unsigned char *k, size_t n)
 {
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		const char *name = fields[i].name;
-		if ((unsigned char)name[0] == k[0] && strlen(name) == n &&
+		if ((unsigned char)name[0] == k[0] && fields[i].len == n &&
 		    !memcmp(name, k, n))
 			return fields[i].id;
 	}
@@ -201,8 +201,11 @@ static int scan_container(struct cur *c, struct rep_val *v, int depth,
 			return -1;
 		if (top && !key.esc) {
 			enum rep_field id = field_id((const unsigned char *)key.p, key.n);
-			if (id < F_NFIELDS)
+			if (id < F_NFIELDS) {
+				if (top->f[id].type == RJ_NONE)
+					top->set[top->n_set++] = (uint8_t)id;
 				top->f[id] = val;
+			}
 		}
 		if (fn && !stop)
 			stop = fn(ctx, obj ? key.p : NULL, obj ? key.n : 0, &val);
@@ -251,7 +254,9 @@ int rep_parse_line(const char *s, size_t n, struct rep_event *ev)
 {
 	struct cur c = { (const unsigned char *)s, (const unsigned char *)s + n };
 	struct rep_val v;
-	memset(ev, 0, sizeof *ev);
+	for (unsigned i = 0; i < ev->n_set; i++)
+		ev->f[ev->set[i]] = (struct rep_val){ 0 };
+	ev->n_set = 0;
 	skip_ws(&c);
 	if (c.p >= c.end || *c.p != '{')
 		return -1;

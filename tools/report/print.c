@@ -4,6 +4,7 @@
  * first, then by name, so that two runs over the same logs print the same
  * thing byte for byte whatever order the lines came in. */
 #include "agg.h"
+#include "common/termtext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,25 @@ static int cols_of(const char *s)
 	return n;
 }
 
-/* Copies s for a terminal: control bytes become '?'. */
+/* Copies s for a terminal: each control character, C0 or C1
+ * (common/termtext.h), becomes '?'; cut on a character when cap is short. */
 static void clean(char *out, size_t cap, const char *s)
 {
 	size_t o = 0;
-	for (; *s && o + 1 < cap; s++)
-		out[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	while (*s && o + 1 < cap) {
+		int k = nl_text_control(s);
+		if (k) {
+			out[o++] = '?';
+			s += k;
+			continue;
+		}
+		k = nl_text_char(s);
+		if (o + (size_t)k + 1 > cap)
+			break;
+		memcpy(out + o, s, (size_t)k);
+		o += (size_t)k;
+		s += k;
+	}
 	out[o] = '\0';
 }
 
@@ -138,7 +152,8 @@ struct grid {
 	int ncols, nrows, cap;
 	char *cells;            /* nrows x ncols x CELL */
 	char (*group)[4][CELL]; /* per row: a group line before it, or "" */
-	char (*note)[CELL * 2]; /* per row: a line under it, or "" */
+	char **note;            /* per row: a line under it (malloc'd), or NULL */
+	int note_whole;         /* notes are printed whole, not cut to fit */
 	int w[8];
 };
 
@@ -156,6 +171,7 @@ static void grid_init(struct grid *g, const struct col *cols, int ncols, int cap
 	g->cells = calloc((size_t)g->cap * ncols, CELL);
 	g->group = calloc((size_t)g->cap, sizeof *g->group);
 	g->note = calloc((size_t)g->cap, sizeof *g->note);
+	g->note_whole = 0;
 	if (!g->cells || !g->group || !g->note) {
 		fputs("noleak-report: out of memory\n", stderr);
 		exit(2);
@@ -166,6 +182,8 @@ static void grid_free(struct grid *g)
 {
 	free(g->cells);
 	free(g->group);
+	for (int r = 0; r < g->cap; r++)
+		free(g->note[r]);
 	free(g->note);
 }
 
@@ -288,7 +306,9 @@ static void grid_print(FILE *out, const struct rep_style *st, struct grid *g,
 		for (int c = 0; c < g->ncols; c++)
 			v[c] = cell(g, r, c);
 		grid_line(out, g, indent, v);
-		if (g->note[r][0]) {
+		if (g->note[r] && g->note_whole) {
+			fprintf(out, "%*s%s\n", indent + 4, "", g->note[r]);
+		} else if (g->note[r]) {
 			char buf[CELL * 4];
 			fit(buf, sizeof buf, g->note[r], st->width - indent - 4, 0);
 			fprintf(out, "%*s%s\n", indent + 4, "", buf);
@@ -364,7 +384,7 @@ static int sort_table(const struct rep_agg *a, const struct table *t,
 			int j = i;
 			uint64_t sum = 0;
 			while (j < n && it[j].r->k[group_key] == it[i].r->k[group_key])
-				sum += it[j++].r->count;
+				sum = sat_add(sum, it[j++].r->count);
 			for (; i < j; i++)
 				it[i].g = sum;
 		}
@@ -429,7 +449,7 @@ static uint64_t rest_count(const struct item *it, int n, int from)
 {
 	uint64_t s = 0;
 	for (int i = from; i < n; i++)
-		s += it[i].r->count;
+		s = sat_add(s, it[i].r->count);
 	return s;
 }
 
@@ -446,8 +466,9 @@ struct section {
 	const char *hint;       /* a line under the title, or NULL */
 	/* Writes the line under a group's last shown row, from all the
 	 * group's items (it[from] up to the next group), or NULL. */
-	void (*group_end)(const struct rep_agg *a, char *note, size_t cap,
-			  const struct item *it, int n, int from);
+	char *(*group_end)(const struct rep_agg *a, const struct item *it, int n,
+			   int from);
+	int note_whole;         /* group_end's line is printed whole */
 };
 
 #define NCOLS(cols) ((int)(sizeof cols / sizeof cols[0]))
@@ -468,6 +489,7 @@ static void text_section(const struct rep_agg *a, FILE *out,
 	struct grid g;
 	int shown = n < st->top ? n : st->top;
 	grid_init(&g, s->cols, s->ncols, shown);
+	g.note_whole = s->note_whole;
 	for (int i = 0, from = 0; i < shown; i++) {
 		int row = s->add_row(a, &g, it[i].r);
 		if (key >= 0 && (i == 0 || it[i].r->k[key] != it[i - 1].r->k[key])) {
@@ -476,7 +498,7 @@ static void text_section(const struct rep_agg *a, FILE *out,
 		}
 		if (key >= 0 && s->group_end && row >= 0 &&
 		    (i + 1 == shown || it[i + 1].r->k[key] != it[i].r->k[key]))
-			s->group_end(a, g.note[row], sizeof g.note[row], it, n, from);
+			g.note[row] = s->group_end(a, it, n, from);
 	}
 	fputc('\n', out);
 	if (key >= 0)
@@ -511,7 +533,7 @@ static const struct col leak_cols[] = {
 
 static const struct section leak_section = {
 	"Leaked fds, by program (fd_leak)", "fds", 0,
-	leak_cols, NCOLS(leak_cols), leak_row, NULL, NULL,
+	leak_cols, NCOLS(leak_cols), leak_row, NULL, NULL, 0,
 };
 
 static int closed_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -531,24 +553,33 @@ static int cmp_ints(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* "3-5,9": the fd numbers of a program's rows, as keep_fds takes them. */
-static void fd_ranges(const struct rep_agg *a, char *buf, size_t cap,
-		      const struct item *it, int n, int from)
+static void *xmalloc(size_t n)
 {
-	int *fds = calloc((size_t)(n - from) + 1, sizeof *fds), m = 0;
-	if (!fds) {
+	void *p = malloc(n ? n : 1);
+	if (!p) {
 		fputs("noleak-report: out of memory\n", stderr);
 		exit(2);
 	}
+	return p;
+}
+
+/* "3-5,9": the fd numbers of a program's rows, as keep_fds takes them,
+ * every one of them (malloc'd; "" when none is above 2). */
+static char *fd_ranges(const struct rep_agg *a, const struct item *it, int n,
+		       int from)
+{
+	int *fds = xmalloc(((size_t)(n - from) + 1) * sizeof *fds), m = 0;
 	for (int j = from; j < n && it[j].r->k[0] == it[from].r->k[0]; j++) {
 		int fd = atoi(S(a, it[j].r->k[1]));
 		if (fd > 2)
 			fds[m++] = fd;
 	}
 	qsort(fds, (size_t)m, sizeof *fds, cmp_ints);
-	size_t o = 0;
+	/* at most ",N-N" per fd, numbers of at most 11 characters */
+	size_t cap = (size_t)m * 24 + 1, o = 0;
+	char *buf = xmalloc(cap);
 	buf[0] = '\0';
-	for (int i = 0; i < m && o < cap;) {
+	for (int i = 0; i < m;) {
 		int j = i;
 		while (j + 1 < m && fds[j + 1] <= fds[j] + 1)
 			j++;
@@ -557,18 +588,30 @@ static void fd_ranges(const struct rep_agg *a, char *buf, size_t cap,
 		i = j + 1;
 	}
 	free(fds);
+	return buf;
 }
 
-/* The per-program configuration that would let these fds through. */
-static void restore_line(const struct rep_agg *a, char *note, size_t cap,
-			 const struct item *it, int n, int from)
+/* The per-program configuration that would let these fds through, whole
+ * (it is meant to be copied into the config file). */
+static char *restore_line(const struct rep_agg *a, const struct item *it,
+			  int n, int from)
 {
-	char fds[CELL];
-	fd_ranges(a, fds, sizeof fds, it, n, from);
 	const char *exe = S(a, it[from].r->k[0]);
-	if (!*fds || !*exe || it[from].r->k[0] == STR_OTHER)
-		return;
-	snprintf(note, cap, "restore with: [program %s] keep_fds = %s", exe, fds);
+	if (!*exe || it[from].r->k[0] == STR_OTHER)
+		return NULL;
+	char *fds = fd_ranges(a, it, n, from);
+	if (!*fds) {
+		free(fds);
+		return NULL;
+	}
+	char name[REP_STR_MAX + 1];
+	clean(name, sizeof name, exe);
+	static const char fmt[] = "restore with: [program %s] keep_fds = %s";
+	size_t cap = sizeof fmt + strlen(name) + strlen(fds);
+	char *note = xmalloc(cap);
+	snprintf(note, cap, fmt, name, fds);
+	free(fds);
+	return note;
 }
 
 static const struct col closed_cols[] = {
@@ -581,7 +624,7 @@ static const struct section closed_section = {
 	"Closed by enforce, by program (fd_leak \"closed\")", "fds", 0,
 	closed_cols, NCOLS(closed_cols), closed_row,
 	"enforce closed these \u2014 if a program broke after enabling, look here first",
-	restore_line,
+	restore_line, 1,
 };
 
 static int fork_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -602,7 +645,7 @@ static const struct col fork_cols[] = {
 
 static const struct section fork_section = {
 	"Fds held by fork children (fork_inherit)", "fds", 0,
-	fork_cols, NCOLS(fork_cols), fork_row, NULL, NULL,
+	fork_cols, NCOLS(fork_cols), fork_row, NULL, NULL, 0,
 };
 
 static int sock_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -624,7 +667,7 @@ static const struct col sock_cols[] = {
 
 static const struct section sock_section = {
 	"Socket timeouts fired (sock_timeout)", "timeouts", -1,
-	sock_cols, NCOLS(sock_cols), sock_row, NULL, NULL,
+	sock_cols, NCOLS(sock_cols), sock_row, NULL, NULL, 0,
 };
 
 static int tree_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -647,7 +690,7 @@ static const struct col tree_cols[] = {
 
 static const struct section tree_section = {
 	"Process trees: escalated kills, orphans, regrouped children", "events", -1,
-	tree_cols, NCOLS(tree_cols), tree_row, NULL, NULL,
+	tree_cols, NCOLS(tree_cols), tree_row, NULL, NULL, 0,
 };
 
 static int config_row(const struct rep_agg *a, struct grid *g, const struct row *r)
@@ -666,7 +709,30 @@ static const struct col config_cols[] = {
 
 static const struct section config_section = {
 	"Configuration errors (config_error)", "events", -1,
-	config_cols, NCOLS(config_cols), config_row, NULL, NULL,
+	config_cols, NCOLS(config_cols), config_row, NULL, NULL, 0,
+};
+
+static int nomem_row(const struct rep_agg *a, struct grid *g, const struct row *r)
+{
+	char count[24], last[32];
+	u64(count, sizeof count, r->count);
+	fmt_time(last, sizeof last, r->last, 0);
+	const char *v[] = { count, S(a, r->k[0]), S(a, r->k[1]), S(a, r->k[2]),
+			    S(a, r->k[4]), last };
+	return grid_row(g, v);
+}
+
+static const struct col nomem_cols[] = {
+	{ "count", 8, 1, 0, 0 }, { "program", 26, 0, 0, 1 },
+	{ "feature", 12, 0, 0, 0 }, { "fallback", 14, 0, 0, 0 },
+	{ "target", 30, 0, 1, 1 }, { "last seen", 14, 0, 0, 0 },
+};
+
+static const struct section nomem_section = {
+	"Checks skipped for lack of memory (nomem)", "events", -1,
+	nomem_cols, NCOLS(nomem_cols), nomem_row,
+	"the shim fell back: an exec sweep that kept every fd checked none of them",
+	NULL, 0,
 };
 
 static int cmp_blocked(const void *x, const void *y)
@@ -718,9 +784,10 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 		u64(count, sizeof count, b[i].count);
 		const char *v[] = { waited, b[i].exe, pid, b[i].call, fd, obj, count };
 		int row = grid_row(&g, v);
-		char note[CELL * 2];
+		char note[sizeof b[i].what + 16];
 		snprintf(note, sizeof note, "held by: %s", b[i].what[0] ? b[i].what : "(none logged)");
-		clean(g.note[row], sizeof g.note[row], note);
+		g.note[row] = xmalloc(sizeof note);
+		clean(g.note[row], sizeof note, note);
 	}
 	fputc('\n', out);
 	char title[160];
@@ -822,10 +889,14 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 	text_section(a, out, st, &a->socks, &sock_section);
 	text_section(a, out, st, &a->tree, &tree_section);
 	text_section(a, out, st, &a->config, &config_section);
+	text_section(a, out, st, &a->nomem, &nomem_section);
 	text_other(a, out);
 	fputc('\n', out);
-	if (rep_agg_problems(a))
+	if (rep_agg_leaks_or_hangs(a))
 		colored(out, st, "1;31", "result: leaks or hangs found");
+	else if (rep_agg_problems(a))
+		colored(out, st, "1;31", "result: fds may have leaked unseen: no leaks or hangs "
+			"logged, but a check was skipped (nomem)");
 	else
 		colored(out, st, "32", "result: no leaks or hangs found");
 }
@@ -846,6 +917,9 @@ static void jstr(FILE *out, const char *s)
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(out, "\\u%04x", c);
 			p++;
+		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(out, "\\u%04x", p[1]);   /* C1: not raw either */
+			p += 2;
 		} else if (c < 0x80) {
 			fputc((int)c, out);
 			p++;
@@ -1001,15 +1075,15 @@ static void json_restore(const struct rep_agg *a, FILE *out)
 	for (int i = 0; i < n; i++) {
 		if (i && it[i].r->k[0] == it[i - 1].r->k[0])
 			continue;
-		char fds[CELL];
-		fd_ranges(a, fds, sizeof fds, it, n, i);
-		if (!*fds || it[i].r->k[0] == STR_OTHER)
-			continue;
-		int f = 1;
-		fputs(any++ ? ",{" : "{", out);
-		jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
-		jkv_str(out, &f, "keep_fds", fds);
-		fputc('}', out);
+		char *fds = fd_ranges(a, it, n, i);
+		if (*fds && it[i].r->k[0] != STR_OTHER) {
+			int f = 1;
+			fputs(any++ ? ",{" : "{", out);
+			jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
+			jkv_str(out, &f, "keep_fds", fds);
+			fputc('}', out);
+		}
+		free(fds);
 	}
 	fputc(']', out);
 	free(it);
@@ -1028,6 +1102,8 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	static const char *const tree_names[] = { "event", "program", "action",
 		"detail", NULL };
 	static const char *const config_names[] = { "error", "config", NULL };
+	static const char *const nomem_names[] = { "program", "feature", "fallback",
+		"via", "target", NULL };
 	int first = 1, f = 1;
 	fputc('{', out);
 	jkv_str(out, &first, "version", NL_VERSION);
@@ -1075,6 +1151,8 @@ void rep_print_json(const struct rep_agg *a, FILE *out, const struct rep_style *
 	json_table(a, out, &a->tree, -1, st->top, tree_names, NULL);
 	jkey(out, &first, "config_errors");
 	json_table(a, out, &a->config, -1, st->top, config_names, NULL);
+	jkey(out, &first, "nomem");
+	json_table(a, out, &a->nomem, -1, st->top, nomem_names, NULL);
 	jkey(out, &first, "problems");
 	fputs(rep_agg_problems(a) ? "true" : "false", out);
 	fputs("}\n", out);

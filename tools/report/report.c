@@ -34,6 +34,7 @@ static const char usage_text[] =
 "                       matches GLOB.\n"
 "    --event KIND       Only events of this kind (repeatable): fd_leak,\n"
 "                       fork_inherit, read_blocked, wait_blocked, ...\n"
+"                       (a kind not in the event schema is an error).\n"
 "    --top N            Rows per section (default 10, at most 10000).\n"
 "    --color WHEN       auto (default: a terminal whose TERM is not dumb,\n"
 "                       and NO_COLOR unset), always or never.\n"
@@ -41,7 +42,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 when the kept events show no leaks or hangs, 1 when they\n"
 "show any (fd_leak, fork_inherit, read_blocked, wait_blocked, sock_timeout,\n"
-"orphans), 2 for a usage error or an unreadable log.\n";
+"orphans) or a check skipped for lack of memory (nomem), 2 for a usage\n"
+"error or an unreadable log.\n";
 
 enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
        OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_JOURNAL };
@@ -67,6 +69,38 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputs("\nTry 'noleak-report --help'.\n", stderr);
 	return 2;
+}
+
+/* The kinds of the event schema (common/events.def). */
+static const char *const kinds[] = {
+#define NL_EVENT_KIND(name, ID) #name,
+#include "common/events.def"
+};
+
+static int known_kind(const char *s)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(kinds[i], s))
+			return 1;
+	return 0;
+}
+
+/* A misspelt kind would keep no event at all and exit 0: refused. */
+static int unknown_kind(const char *s)
+{
+	fprintf(stderr, "noleak-report: --event: unknown event kind '%s'; the kinds are:", s);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", kinds[i]);
+	fputs("\nTry 'noleak-report --help'.\n", stderr);
+	return 2;
+}
+
+static int kept_already(const struct rep_filter *flt, const char *s)
+{
+	for (int i = 0; i < flt->n_events; i++)
+		if (!strcmp(flt->events[i], s))
+			return 1;
+	return 0;
 }
 
 /* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29"). */
@@ -140,11 +174,15 @@ int main(int argc, char **argv)
 			flt.program = optarg;
 			break;
 		case OPT_EVENT:
-			if (flt.n_events == (int)(sizeof flt.events / sizeof flt.events[0]))
-				return usage_error("--event: too many kinds%s", "");
 			if (!*optarg)
 				return usage_error("--event: empty kind%s", "");
-			flt.events[flt.n_events++] = optarg;
+			if (!known_kind(optarg))
+				return unknown_kind(optarg);
+			if (!kept_already(&flt, optarg)) {
+				if (flt.n_events == (int)(sizeof flt.events / sizeof flt.events[0]))
+					return usage_error("--event: too many kinds%s", "");
+				flt.events[flt.n_events++] = optarg;
+			}
 			break;
 		case OPT_TOP: {
 			errno = 0;

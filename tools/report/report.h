@@ -42,13 +42,21 @@ enum rep_field {
 	F_NFIELDS
 };
 
+/* The fields of one line.  It is reused from line to line: a parse clears
+ * only the fields the previous one set (`set`), so that a line costs the
+ * same whatever the number of keys the schema has (a log of short lines
+ * would otherwise spend its time clearing the whole struct). */
 struct rep_event {
 	struct rep_val f[F_NFIELDS];
+	uint8_t set[F_NFIELDS];   /* the fields set, in the order seen */
+	uint8_t n_set;
 };
+_Static_assert(F_NFIELDS <= 255, "rep_event.set holds field numbers in bytes");
 
 /* Parses one line (no newline) as a JSON object: 0 and the known top-level
  * fields in *ev, or -1 when the line is not valid JSON (including invalid
- * UTF-8, raw control bytes, truncation, NUL bytes). */
+ * UTF-8, raw control bytes, truncation, NUL bytes).  *ev must be zeroed
+ * before its first parse ({ 0 }), and may then be reused. */
 int rep_parse_line(const char *s, size_t n, struct rep_event *ev);
 
 /* Walks the members of an object value (or the elements of an array value,
@@ -87,7 +95,10 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n);
 void rep_agg_overlong(struct rep_agg *a);
 /* A log that was read (files) or passed over (compressed ones). */
 void rep_agg_input(struct rep_agg *a, int skipped);
-/* 1 when the kept events show leaks or blocks (the exit status). */
+/* 1 when the kept events show leaks or blocks. */
+int rep_agg_leaks_or_hangs(const struct rep_agg *a);
+/* 1 when they show leaks or blocks, or a check skipped for lack of memory
+ * (nomem), which may hide leaks (the exit status). */
 int rep_agg_problems(const struct rep_agg *a);
 
 /* --- reading ---------------------------------------------------------- */

@@ -139,3 +139,37 @@ Test(inspect_cli, names_with_control_characters_cannot_forge_lines)
 	cr_expect(strstr(r.out, "/x\\x0a  no orphans\\x1b[31mRED"), "%s", r.out);
 	cr_expect(strstr(r.out, "(a\\x1b[0m)"), "%s", r.out);
 }
+
+/* C1 controls (U+0080 to U+009F; U+009B is CSI, as ESC [ is) are escaped
+ * as C0 ones are: in a held file's name each byte as \xNN, in the command
+ * line as a space. */
+Test(inspect_cli, c1_controls_are_escaped_too)
+{
+	const char *dir = tmpdir();
+	char name[512];
+	snprintf(name, sizeof name, "%s/c1\xc2\x9b" "31mRED", dir);
+	int fd = open(name, O_WRONLY | O_CREAT, 0600);   /* inherited by sh */
+	cr_assert_geq(fd, 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 30; :", "arg\xc2\x9b" "32mGREEN",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)pid);
+	for (int i = 0; i < 100; i++) {   /* until sh runs with the file */
+		inspect(num, NULL);
+		if (strstr(r.out, "32mGREEN") && strstr(r.out, "31mRED"))
+			break;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_expect_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_null(strstr(r.out, "\xc2\x9b"), "a raw C1 control:\n%s", r.out);
+	cr_expect(strstr(r.out, "/c1\\xc2\\x9b31mRED"), "%s", r.out);
+	cr_expect(strstr(r.out, "arg 32mGREEN"), "%s", r.out);
+}

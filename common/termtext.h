@@ -1,0 +1,64 @@
+/* Text for a terminal: which bytes of a string a process or a log chose
+ * could speak to the terminal rather than be shown.  The tools print names
+ * (paths, executables, command lines) through these, escaping or replacing
+ * every control character, C0 and C1 alike:
+ *
+ *   C0 and DEL      0x00-0x1f, 0x7f
+ *   C1 in UTF-8     U+0080-U+009F, the bytes C2 80 to C2 9F (U+009B is
+ *                   CSI, which starts an escape sequence as ESC [ does)
+ *   C1 as one byte  0x80-0x9f where they do not continue a character (an
+ *                   8-bit terminal reads them as C1)
+ *
+ * Walk a string with nl_text_control() and nl_text_char(), in that order,
+ * at each position. */
+#ifndef NL_TERMTEXT_H
+#define NL_TERMTEXT_H
+
+/* Bytes of the valid UTF-8 sequence of 2 to 4 bytes at s, or 0. */
+static inline int nl_text_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n;
+	unsigned min, cp;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2; min = 0x80; cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3; min = 0x800; cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4; min = 0x10000; cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)   /* the NUL at the end included */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Bytes of the control character at s (1 or 2), or 0 when s starts with
+ * none (or with the terminating NUL). */
+static inline int nl_text_control(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+	if (!c)
+		return 0;
+	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+		return 1;
+	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/* Bytes of the character at s that is no control: a whole UTF-8 sequence,
+ * or one byte of anything else. */
+static inline int nl_text_char(const char *s)
+{
+	int n = nl_text_utf8(s);
+	return n ? n : 1;
+}
+
+#endif

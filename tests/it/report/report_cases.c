@@ -1,0 +1,208 @@
+/* noleak-report on small hand-written logs, one row per case: the log (or a
+ * function writing it), the arguments, the exit status, what stdout must
+ * and must not hold, and what stderr must hold.  A new case is one row.
+ * Output asked for with --json must also parse as JSON. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/run.h"
+
+/* An event line; `rest` starts with a comma. */
+#define AT "\"ts\":\"2026-11-29T06:00:00.000001Z\",\"ppid\":1,\"mode\":\"audit\",\"host\":\"h\""
+#define EV(kind, exe, rest) \
+	"{\"event\":\"" kind "\",\"pid\":100,\"exe\":\"" exe "\"," AT rest "}\n"
+#define CLOSED ",\"action\":\"closed\",\"fd\":4,\"kind\":\"pipe\",\"via\":\"execve\"," \
+	       "\"target\":\"/bin/sh\",\"created_by\":\"pipe\""
+#define LEAK ",\"action\":\"would_close\",\"fd\":4,\"kind\":\"pipe\",\"via\":\"execve\"," \
+	     "\"target\":\"/bin/sh\",\"created_by\":\"pipe\""
+#define READ ",\"fd\":3,\"call\":\"read\",\"waited\":12.5"
+/* A terminal and a UNIX socket as the shim describes them (culprit.c). */
+#define TTY "{\"path\":\"/dev/pts/3 (deleted)\",\"deleted\":true,\"hung_up\":true," \
+	    "\"foreground\":false}"
+#define PEER "{\"pid\":18505,\"exe\":\"/usr/bin/python3.11\"}"
+#define NOMEM ",\"feature\":\"exec_sweep\",\"fallback\":\"kept_every_fd\"," \
+	      "\"via\":\"execve\",\"target\":\"/bin/sh\""
+
+struct report_case {
+	const char *name;
+	const char *log;              /* the log's text, or */
+	void (*gen)(FILE *f);         /* what writes it */
+	const char *args[4];          /* before the log's path */
+	int exit;
+	const char *want[4];          /* in stdout */
+	const char *never[4];         /* not in stdout */
+	const char *err;              /* in stderr */
+};
+
+/* enforce closed fds 4, 6, ..., 300 of one program */
+static void many_closed_fds(FILE *f)
+{
+	for (int fd = 4; fd <= 300; fd += 2)
+		fprintf(f, EV("fd_leak", "/usr/bin/agent",
+			      ",\"action\":\"closed\",\"fd\":%d,\"kind\":\"pipe\","
+			      "\"via\":\"execve\",\"target\":\"/bin/sh\""), fd);
+}
+
+static const struct report_case cases[] = {
+	/* names are printed for a terminal: no escape sequence or line of
+	 * their own, C0 or C1, in any part of the report */
+	{ .name = "restore_line_escapes_the_program",
+	  .log = EV("fd_leak", "/opt/x\\u001b[2J\\nresult: no leaks or hangs found\\n", CLOSED),
+	  .exit = 1,
+	  .want = { "restore with: [program /opt/x?[2J?result: no leaks",
+		    "result: leaks or hangs found" },
+	  .never = { "\033", "\nresult: no leaks" } },
+	{ .name = "c1_controls_are_escaped",
+	  .log = EV("fd_leak", "/opt/y\\u009b31mZ", CLOSED)
+		 EV("fd_leak", "/opt/y\\u009b31mZ", LEAK)
+		 EV("read_blocked", "/opt/y\\u009b32mZ", READ ",\"culprits\":"
+		    "[{\"pid\":4,\"exe\":\"/bin/\\u0085w\",\"relation\":\"child\"}]"),
+	  .exit = 1,
+	  .want = { "[program /opt/y?31mZ]", "/bin/?w (pid 4", "y?32mZ" },
+	  .never = { "\xc2\x9b", "\xc2\x85" } },
+	{ .name = "c1_controls_are_escaped_in_json",
+	  .log = EV("fd_leak", "/opt/y\\u009b31mZ", LEAK),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "/opt/y\\u009b31mZ" }, .never = { "\xc2\x9b" } },
+	/* sums of huge "count"s stop at the largest number, never wrap */
+	{ .name = "huge_counts_saturate",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":1616"),
+	  .exit = 1,
+	  .want = { "18446744073709551615", "result: leaks or hangs found" },
+	  .never = { "no leaks or hangs found" } },
+	{ .name = "huge_counts_saturate_in_json",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
+		 EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":1616"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":18446744073709551615", "\"problems\":true" } },
+	/* an unblock whose block is not in the logs read makes no row */
+	{ .name = "lone_unblock_makes_no_row",
+	  .log = EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .exit = 0, .want = { "no leaks or hangs found" },
+	  .never = { "pid 0", "held by", "(none logged)" } },
+	{ .name = "lone_unblock_makes_no_row_in_json",
+	  .log = EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .args = { "--json" }, .exit = 0,
+	  .want = { "\"rows\":[]}" }, .never = { "\"host\":\"\"", "1970-" } },
+	{ .name = "unblock_of_a_filtered_block_makes_no_row",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"culprits\":[]")
+		 EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
+	  .args = { "--event", "read_unblocked" }, .exit = 0,
+	  .want = { "no leaks or hangs found" }, .never = { "held by" } },
+	/* the culprits of blocked reads: every shape the shim writes */
+	{ .name = "unix_peer_holds_the_other_end",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","
+		    "\"object\":\"socket:[7]\",\"peer\":" PEER),
+	  .exit = 1,
+	  .want = { "held by: /usr/bin/python3.11 (pid 18505, unix peer)" },
+	  .never = { "(none logged)" } },
+	{ .name = "terminal_state_is_shown",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"tty\","
+		    "\"object\":\"/dev/pts/3 (deleted)\",\"tty\":" TTY),
+	  .exit = 1,
+	  .want = { "held by: terminal /dev/pts/3 (deleted), hung up, background" },
+	  .never = { "(none logged)" } },
+	{ .name = "wait_fds_show_peer_terminal_and_tcp",
+	  .log = EV("wait_blocked", "/usr/bin/agent",
+		    ",\"call\":\"poll\",\"waited\":30,\"n_fds\":3,\"fds\":["
+		    "{\"fd\":5,\"kind\":\"socket\",\"object\":\"socket:[7]\",\"peer\":" PEER "},"
+		    "{\"fd\":0,\"kind\":\"tty\",\"object\":\"/dev/pts/3\",\"tty\":"
+		    "{\"path\":\"/dev/pts/3\",\"deleted\":false,\"hung_up\":false,"
+		    "\"foreground\":true}},"
+		    "{\"fd\":6,\"kind\":\"socket\",\"object\":\"socket:[8]\",\"tcp\":"
+		    "{\"state\":\"ESTABLISHED\",\"peer\":\"10.0.0.1:80\",\"unacked\":2}}]"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "/usr/bin/python3.11 (pid 18505, unix peer); terminal /dev/pts/3, "
+		    "foreground; tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" } },
+	/* the line that restores what enforce closed names every fd */
+	{ .name = "restore_lists_every_fd", .gen = many_closed_fds, .exit = 1,
+	  .want = { "keep_fds = 4,6,8,", ",150,152,154,156,", ",296,298,300\n" } },
+	{ .name = "restore_lists_every_fd_in_json", .gen = many_closed_fds,
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"keep_fds\":\"4,6,8,", ",150,152,154,156,", ",296,298,300\"" } },
+	/* a misspelt kind would filter everything out and pass a CI gate */
+	{ .name = "unknown_event_kind_is_a_usage_error",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK),
+	  .args = { "--event", "fd_leaks" }, .exit = 2,
+	  .err = "--event: unknown event kind 'fd_leaks'" },
+	/* a line's fields are cleared before the next is read, also after a
+	 * line that was valid only up to its middle */
+	{ .name = "no_field_outlives_its_line",
+	  .log = "{\"event\":\"fd_leak\",\"exe\":\"/stale/exe\",\"target\":\"/stale/t\",\n"
+		 "{\"event\":\"fd_leak\",\"action\":\"would_close\",\"fd\":4}\n",
+	  .exit = 1, .want = { "skipped 1 malformed line", "(unknown program)" },
+	  .never = { "/stale" } },
+	/* the exec sweep that kept every fd checked nothing: said, and not
+	 * "no leaks" */
+	{ .name = "nomem_is_shown_and_not_clean",
+	  .log = EV("nomem", "/usr/bin/agent", NOMEM), .exit = 1,
+	  .want = { "(nomem)", "exec_sweep", "kept_every_fd",
+		    "result: fds may have leaked unseen" },
+	  .never = { "no leaks or hangs found" } },
+	{ .name = "nomem_in_json",
+	  .log = EV("nomem", "/usr/bin/agent", NOMEM),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"nomem\":{\"rows\":[{\"program\":\"/usr/bin/agent\","
+		    "\"feature\":\"exec_sweep\"", "\"problems\":true" } },
+};
+
+static void check_case(const struct report_case *c, const char *dir)
+{
+	char path[600], cmd[800];
+	snprintf(path, sizeof path, "%s/%s.log", dir, c->name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "%s: cannot write %s", c->name, path);
+	if (c->gen)
+		c->gen(f);
+	else
+		fputs(c->log, f);
+	fclose(f);
+
+	char *argv[8] = { (char *)top("build/noleak-report") };
+	int n = 1, json = 0;
+	for (int i = 0; i < 4 && c->args[i]; i++) {
+		argv[n++] = (char *)c->args[i];
+		json |= !strcmp(c->args[i], "--json");
+	}
+	argv[n++] = path;
+	argv[n] = NULL;
+	struct run_result r;
+	run(&r, argv, NULL, 0, 30, NULL);
+	cr_assert(!r.timed_out, "%s: noleak-report hung", c->name);
+	cr_expect_eq(exit_code(&r), c->exit, "%s: exit %d, not %d\n%s%s", c->name,
+		     exit_code(&r), c->exit, r.out, r.err);
+	for (int i = 0; i < 4 && c->want[i]; i++)
+		cr_expect(strstr(r.out, c->want[i]), "%s: no \"%s\" in:\n%s", c->name,
+			  c->want[i], r.out);
+	for (int i = 0; i < 4 && c->never[i]; i++)
+		cr_expect(!strstr(r.out, c->never[i]), "%s: \"%s\" in:\n%s", c->name,
+			  c->never[i], r.out);
+	if (c->err)
+		cr_expect(strstr(r.err, c->err), "%s: no \"%s\" in stderr:\n%s",
+			  c->name, c->err, r.err);
+	if (json && c->exit != 2) {
+		snprintf(path, sizeof path, "%s/%s.json", dir, c->name);
+		f = fopen(path, "w");
+		cr_assert(f);
+		fputs(r.out, f);
+		fclose(f);
+		struct run_result v;
+		snprintf(cmd, sizeof cmd, "python3 -m json.tool '%s' >/dev/null", path);
+		run_sh(&v, cmd, NULL, 0, 30);
+		cr_expect_eq(exit_code(&v), 0, "%s: not valid JSON (%s):\n%s", c->name,
+			     v.err, r.out);
+	}
+}
+
+Test(report_cases, each_case)
+{
+	const char *dir = tmpdir();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_case(&cases[i], dir);
+}
