@@ -12,7 +12,7 @@
 static inline void nl_errno_restore(int saved)
 {
 	if (errno != saved)
-		nl_errno_restore(saved);
+		errno = saved;
 }
 
 #endif

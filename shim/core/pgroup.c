@@ -639,6 +639,7 @@ static int zombie_made(pid_t pid, const struct me *me, struct pstat *st,
 struct fan_out {
 	struct me me;
 	int sig;
+	int saved_errno;         /* the caller's, put back at the end */
 	int (*real_kill)(pid_t, int);
 	struct pstat st;
 	struct marker mk;
@@ -674,16 +675,17 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 		return real_kill(pid, sig);
 	if (!leads(nl_sys_getpid()) || (pid < -1 && -pid != nl_sys_getpgid(0)))
 		return real_kill(pid, sig);
+	/* The scan's state, and errno to put back, live in arena memory, not
+	 * on the caller's stack (kill() may run in a signal handler). */
 	int saved = errno;
-	/* The scan's state lives in arena memory, not on the caller's stack
-	 * (kill() may run in a signal handler). */
 	size_t mark = nl_arena_enter();
 	struct fan_out *f = nl_arena_get(sizeof *f);
 	if (!f) {
 		nl_arena_leave(mark);
 		return real_kill(pid, sig);
 	}
-	*f = (struct fan_out){ .sig = sig, .real_kill = real_kill };
+	*f = (struct fan_out){ .sig = sig, .real_kill = real_kill,
+			       .saved_errno = saved };
 	who_am_i(&f->me);
 	int sent = 0;
 	if (pid > 0) {
@@ -700,8 +702,8 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 		/* kill(0) or killpg(own group). */
 		nl_for_each_number("/proc", fan_out_one, f);
 	}
+	nl_errno_restore(f->saved_errno);
 	nl_arena_leave(mark);
-	nl_errno_restore(saved);
 	return sent ? 0 : real_kill(pid, sig);
 }
 
@@ -999,6 +1001,7 @@ static long long signalled_until(pid_t pgid)
 /* --- orphans --- */
 
 struct member_scan {
+	int saved_errno;         /* reaped: the caller's, put back at the end */
 	pid_t pgid;              /* the group they are in */
 	pid_t token;             /* audit: the marker token they carry */
 	unsigned long long started_by;  /* only those started by then (kill) */
@@ -1277,14 +1280,14 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
 	    (!audit && nl_sys_kill(-pid, 0) < 0) || !leads(nl_sys_getpid()))
 		return;
+	/* The scan, the log's buffers and errno to put back live in arena
+	 * memory, not on the stack of the waitpid() caller. */
 	int saved = errno;
-	/* The scan and the log's buffers live in arena memory, not on the
-	 * stack of the waitpid() caller. */
 	size_t mark = nl_arena_enter();
 	struct member_scan *m = nl_arena_get(sizeof *m);
 	if (!m)
 		goto out;
-	*m = (struct member_scan){ .pgid = pid };
+	*m = (struct member_scan){ .pgid = pid, .saved_errno = saved };
 	who_am_i(&m->me);
 	/* Enforce: the members of the child's group with our marker.  Audit
 	 * moved nobody: the processes of our group with the child's token. */
@@ -1310,8 +1313,9 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (kill_them && !audit && m->latest)
 		schedule_kill(pid, m->latest);
 out:
+	if (m)
+		nl_errno_restore(m->saved_errno);
 	nl_arena_leave(mark);
-	nl_errno_restore(saved);
 }
 
 /* SIGKILL the members that were there at the SIGTERM: a process that

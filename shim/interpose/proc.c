@@ -45,13 +45,12 @@ NL_EXPORT int killpg(pid_t pgrp, int sig)
 
 /* --- the wait family --- */
 
+/* Both keep errno as they found it. */
 static pid_t after_wait(pid_t r, int status)
 {
 	if (r > 0 && nl_mode() != NL_MODE_OFF) {
-		int saved = errno;
 		nl_pgroup_reaped(r, status);
 		nl_pgroup_tick();
-		nl_errno_restore(saved);
 	}
 	return r;
 }

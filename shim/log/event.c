@@ -621,8 +621,10 @@ int nl_event_dropped_early(void)
 
 void nl_event_emit(struct nl_event *ev)
 {
-	int saved = errno;
 	long long sec;
+
+	/* In the event, not the frame: a signal handler's stack is small. */
+	ev->saved_errno = errno;
 
 	if (!nl_event_enabled() || !ev->buf || ev->len < NL_TS_FIELD_LEN)
 		goto out;
@@ -640,7 +642,7 @@ void nl_event_emit(struct nl_event *ev)
 out:
 	release(ev);
 	report_refused_log();
-	nl_errno_restore(saved);
+	nl_errno_restore(ev->saved_errno);
 }
 
 void nl_event_flush(void)

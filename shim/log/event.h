@@ -32,6 +32,7 @@ struct nl_event {
 	unsigned key_hash;        /* over kind and fields, for folding repeats */
 	unsigned char full;       /* a field did not fit */
 	unsigned char held;       /* an arena bracket is open (until emit) */
+	int saved_errno;          /* emit: the caller's, put back at the end */
 };
 
 #include "log/jbuf.h"
