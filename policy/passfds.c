@@ -21,7 +21,8 @@
  * fcntl(F_GETFD) to see whether an fd is open and the scratch mappings the
  * list lives in (any number of fds can be named).  argv and envp come from the
  * host and may be anything, so every scan is linear, stops at the NUL, and a
- * number too large to be an fd is dropped rather than wrapped. */
+ * number too large to be an fd is dropped rather than wrapped; a repeated
+ * fd is found in constant time (a bitmap once the list is long). */
 #include "policy.h"
 
 #include "common/scratch.h"
@@ -136,18 +137,60 @@ static void add_number_list(struct nl_fdlist *l, const char *s,
 	}
 }
 
-/* Named fds mostly come in increasing order (LISTEN_FDS, a:b:c lists), so
- * a new highest fd is appended without a search. */
+/* Up to this many fds, a repeat is found by a look through the list; from
+ * then on by a bitmap of every fd number (FD_LIMIT bits), in scratch memory:
+ * any number of fds in any order costs linear time, and only the pages of
+ * the bitmap that fds fall on are ever touched. */
+#define FDLIST_SCAN_MAX 64
+#define SEEN_BITS (8 * sizeof(unsigned long))
+#define SEEN_BYTES ((size_t)FD_LIMIT / 8)
+/* l->seen when there was no memory for the bitmap: search the list. */
+#define SEEN_NONE ((unsigned long *)-1)
+
+static int scan_for(const struct nl_fdlist *l, int fd)
+{
+	if (l->n == 0 || fd > l->max)
+		return 0;
+	for (int i = 0; i < l->n; i++) {
+		if (l->fd[i] == fd)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether fd was in the bitmap; it is afterwards. */
+static int seen_test_and_set(unsigned long *seen, int fd)
+{
+	unsigned long bit = 1UL << ((size_t)fd % SEEN_BITS);
+	int was = (seen[(size_t)fd / SEEN_BITS] & bit) != 0;
+	seen[(size_t)fd / SEEN_BITS] |= bit;
+	return was;
+}
+
+/* Whether fd is listed already.  The bitmap is made from the list the
+ * first time it is needed; without memory for it, the list is searched. */
+static int listed(struct nl_fdlist *l, int fd)
+{
+	if (l->n < FDLIST_SCAN_MAX || l->seen == SEEN_NONE || fd >= FD_LIMIT)
+		return scan_for(l, fd);
+	if (l->seen == NULL) {
+		void *block = NULL;
+		size_t len = 0;
+		if (nl_scratch_grow(&block, &len, SEEN_BYTES) < 0) {
+			l->seen = SEEN_NONE;
+			return scan_for(l, fd);
+		}
+		l->seen = block;
+		for (int i = 0; i < l->n; i++)
+			seen_test_and_set(l->seen, l->fd[i]);
+	}
+	return seen_test_and_set(l->seen, fd);
+}
+
 void nl_fdlist_add(struct nl_fdlist *l, int fd)
 {
-	if (fd <= 2)
+	if (fd <= 2 || listed(l, fd))
 		return;
-	if (l->n && fd <= l->max) {
-		for (int i = 0; i < l->n; i++) {
-			if (l->fd[i] == fd)
-				return;
-		}
-	}
 	size_t need = ((size_t)l->n + 1) * sizeof *l->fd;
 	void *block = l->fd;
 	if (nl_scratch_grow(&block, &l->bytes, need) < 0) {
@@ -166,6 +209,12 @@ void nl_fdlist_release(struct nl_fdlist *l)
 	nl_scratch_free(&block, &l->bytes);
 	l->fd = NULL;
 	l->n = 0;
+	if (l->seen != SEEN_NONE) {
+		block = l->seen;
+		size_t len = SEEN_BYTES;
+		nl_scratch_free(&block, &len);
+	}
+	l->seen = NULL;
 }
 
 /* --- /dev/fd/N and /proc/self/fd/N anywhere in a string --- */
@@ -529,6 +578,7 @@ int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 	out->max = 0;
 	out->fd = NULL;
 	out->bytes = 0;
+	out->seen = NULL;
 	if (argv != NULL)
 		trampoline = scan_argv(out, argv, self);
 	if (envp != NULL)

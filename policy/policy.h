@@ -216,6 +216,7 @@ struct nl_fdlist {
 	int max;                       /* the highest fd in the list */
 	int *fd;
 	size_t bytes;                  /* size of the block at fd */
+	unsigned long *seen;           /* bitmap of the fds listed, once long */
 };
 /* Collect the fds > 2 that argv and envp name as passed on purpose:
  * /dev/fd/N, /proc/self/fd/N, fd=N, fd:N and fd://N tokens (also inside

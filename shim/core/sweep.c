@@ -193,9 +193,13 @@ static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 	return pl->active;
 }
 
-static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
-			 char *const argv[], char *const envp[],
-			 const int *extra_keep, int n_extra)
+/* The fds the plan keeps by policy and by name; 1 when it keeps them all
+ * (a trampoline).  A frame of its own: the list of named fds is off the
+ * stack by the time the plan may log (fail_open). */
+__attribute__((noinline)) static int plan_named(struct nl_plan *pl,
+						pid_t self, const char *path,
+						char *const argv[],
+						char *const envp[])
 {
 	const struct nl_policy *p = nl_policy();
 	struct nl_fdlist named;
@@ -209,7 +213,7 @@ static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	if (trampoline || nl_fd_table_failed()) {
 		nl_fdlist_release(&named);
 		pl->keep_all = 1;
-		return;
+		return 1;
 	}
 	add_range(pl, 0, 2);
 	const struct nl_fd_range *keep = nl_policy_keep_fds(p);
@@ -221,6 +225,15 @@ static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 	if (named.overflow)
 		pl->nomem = 1;
 	nl_fdlist_release(&named);
+	return 0;
+}
+
+static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
+			 char *const argv[], char *const envp[],
+			 const int *extra_keep, int n_extra)
+{
+	if (plan_named(pl, self, path, argv, envp))
+		return;
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
 	keep_marked_fds(pl);

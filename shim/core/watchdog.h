@@ -65,6 +65,7 @@ struct nl_read_op {
 	struct sockaddr *addr;
 	socklen_t *addrlen;
 	struct msghdr *msg;
+	int errno0;           /* errno when the interposer was called */
 };
 
 struct nl_watch {

@@ -237,11 +237,11 @@ static ssize_t timed_op(const struct nl_read_op *op, long long t0)
 }
 
 /* EIO from a terminal on fd 0 that hung up: stdin=detach turns it into
- * end-of-file. */
+ * end-of-file, with errno as the program left it. */
 static inline ssize_t after_read(const struct nl_read_op *op, ssize_t r)
 {
 	if (__builtin_expect(r < 0, 0) && op->fd == 0 && errno == EIO)
-		return nl_stdin_after_eio();
+		return nl_stdin_after_eio(op->errno0);
 	return r;
 }
 
@@ -337,13 +337,14 @@ static inline ssize_t read_op(const struct nl_read_op *op)
 #define READ_SLOW(name, params, ...)                                         \
 	__attribute__((noinline)) static ssize_t name##_slow params          \
 	{                                                                    \
-		struct nl_read_op op = { __VA_ARGS__ };                      \
+		struct nl_read_op op = { __VA_ARGS__, .errno0 = errno };     \
 		return read_op(&op);                                         \
 	}                                                                    \
 	__attribute__((noinline)) static ssize_t name##_failed(              \
 		NL_ARGS params, long long t0, struct nl_sig_mark m, ssize_t r) \
 	{                                                                    \
-		struct nl_read_op op = { __VA_ARGS__ };                      \
+		/* Reads are plain: stdin=detach is off, errno0 unused. */   \
+		struct nl_read_op op = { __VA_ARGS__, .errno0 = 0 };         \
 		return timed_rest(&op, t0, m, r);                            \
 	}
 
@@ -425,7 +426,7 @@ ssize_t nl_sock_recvmsg(ssize_t (*real)(int, struct msghdr *, int), int fd,
 {
 	real_recvmsg = real;
 	struct nl_read_op op = { .call = NL_RD_RECVMSG, .fd = fd, .msg = msg,
-				 .flags = flags };
+				 .flags = flags, .errno0 = errno };
 	return read_op(&op);
 }
 

@@ -3,7 +3,12 @@
  * at start-up and reads end of file at once, instead of blocking (or being
  * stopped by SIGTTIN); a read from a terminal that hangs up returns end of
  * file instead of failing with EIO.  Both are logged as stdin_detached.
- * Without stdin=detach, or in audit mode, nothing changes. */
+ * /dev/null is opened for reading and writing, as a terminal is, and a read
+ * that returns end of file leaves errno as it was.  An EIO that is not a
+ * hang-up (a background group that ignores SIGTTIN, an orphaned group, the
+ * master side of a pseudo-terminal) and a terminal that is the program's
+ * own are left alone: exactly as without the shim.  Without stdin=detach,
+ * or in audit mode, nothing changes. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -41,8 +46,10 @@ static void detached_at_start(const char *how, const char *reason)
 	const char *env[] = { "NOLEAK_STDIN=detach", logs[0].env, NULL };
 	start(0, how, NULL, env);
 	const struct run_result *r = finish(0);
-	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"),
-		  "the reader should read end of file from /dev/null: %s", r->out);
+	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"
+				 "write=1 errno=0\n"),
+		  "the reader should read end of file from /dev/null, and "
+		  "write to it: %s", r->out);
 	cr_expect_lt(r->seconds, 1.0, "took %.1f s", r->seconds);
 	const char *text = slurp(logs[0].path);
 	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
@@ -114,8 +121,10 @@ Test(watch_stdin_detach, hung_up_terminal_reads_eof)
 	cr_expect(strstr(r->out, "read=-1 errno=EIO "), "without the shim: %s", r->out);
 
 	r = finish(0);
-	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"),
-		  "stdin=detach: end of file, fd 0 on /dev/null: %s", r->out);
+	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"
+				 "write=1 errno=0\n"),
+		  "stdin=detach: end of file, errno kept, fd 0 on /dev/null "
+		  "for reading and writing: %s", r->out);
 	const char *text = slurp(logs[0].path);
 	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
 		  "no stdin_detached: %s", text);
@@ -137,4 +146,58 @@ Test(watch_stdin_detach, audit_hung_up_terminal_only_logged)
 		  "no stdin_detached: %s", text);
 	cr_expect(strstr(line, "\"action\":\"would_detach\""), "%s", line);
 	cr_expect(strstr(line, "\"reason\":\"terminal hung up\""), "%s", line);
+}
+
+/* The reader's results from "read=" on, digits dropped (pids, pts numbers
+ * differ between runs). */
+static void results(const char *out, char *dst, size_t cap)
+{
+	const char *p = strstr(out, "read=");
+	size_t n = 0;
+	for (; p && *p && n + 1 < cap; p++)
+		if (*p < '0' || *p > '9')
+			dst[n++] = *p;
+	dst[n] = '\0';
+}
+
+/* Not a hang-up, or not a terminal that is not ours: stdin=detach leaves
+ * fd 0 alone, and every read, write and errno is what it is without the
+ * shim.  `want` is part of what the program sees without the shim. */
+static const struct {
+	const char *how;
+	const char *want;
+} alone[] = {
+	/* EIO in a background group that ignores SIGTTIN; in the
+	 * foreground again, the line typed earlier is read. */
+	{ "bgio", "read=-1 errno=EIO stdin=/dev/pts/" },
+	/* EIO in an orphaned background group. */
+	{ "orphan", "read=-1 errno=EIO stdin=/dev/pts/" },
+	/* EIO from a pseudo-terminal master whose other side closed. */
+	{ "master", "read=-1 errno=EIO stdin=/dev/ptmx\n" },
+	/* The foreground of its own terminal, with no /dev/tty to open. */
+	{ "nodev", "read=6 errno=0 stdin=/dev/pts/" },
+};
+
+Test(watch_stdin_detach, no_hang_up_and_own_terminal_left_alone)
+{
+	static char with[4096], without[4096];
+	for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
+		watch_log_init(&logs[0]);
+		const char *env[] = { "NOLEAK_STDIN=detach", logs[0].env, NULL };
+		start(0, alone[i].how, NULL, env);
+		start(1, alone[i].how, NULL, NULL);
+		results(finish(0)->out, with, sizeof with);
+		const struct run_result *r = finish(1);
+		cr_assert(strstr(r->out, alone[i].want), "%s without the shim: %s",
+			  alone[i].how, r->out);
+		if (!strcmp(alone[i].how, "bgio") || !strcmp(alone[i].how, "orphan"))
+			cr_assert(strstr(r->out, "tcsetpgrp=0 read2=6 errno=0\n"),
+				  "%s without the shim: %s", alone[i].how, r->out);
+		results(r->out, without, sizeof without);
+		cr_expect_str_eq(with, without, "%s: with stdin=detach\n%s\nwithout "
+				 "the shim\n%s", alone[i].how, with, without);
+		const char *text = slurp(logs[0].path);
+		cr_expect(!strstr(text, "stdin_detached"), "%s: %s", alone[i].how,
+			  text);
+	}
 }
