@@ -331,9 +331,12 @@ unknown_entry(struct holder_scan *h, const char *why, int n)
 	nl_jb_raw(j, "}");
 }
 
-/* [...] of the holders of the pipe or FIFO that fd reads from. */
+/* [...] of the holders of what fd reads from: the pipe or FIFO's write
+ * end, or (peer_ino not 0) the UNIX socket of that inode at the other end
+ * of fd, a socket of the same file system. */
 __attribute__((noinline))
-static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
+static void holders(struct nl_jbuf *j, int fd, const char *kind,
+		    unsigned long peer_ino)
 {
 	size_t mark = nl_arena_enter();
 	struct holder_scan *h = nl_arena_get(sizeof *h);
@@ -344,7 +347,7 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	}
 	memset(h, 0, offsetof(struct holder_scan, dir));
 	h->out = j;
-	h->prefix = !strcmp(kind, "pipe") ? "pipe:[" : "/";
+	h->prefix = peer_ino ? "socket:[" : !strcmp(kind, "pipe") ? "pipe:[" : "/";
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
 	nl_jb_raw(j, "[");
@@ -352,7 +355,10 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	/* /proc may be missing, covered by something else, or another PID
 	 * namespace's: only the /proc whose "self" is this process is
 	 * believed. */
-	if (nl_sys_fstat(fd, &h->object) < 0 || !proc_is_ours(h))
+	int ok = nl_sys_fstat(fd, &h->object) == 0;
+	if (peer_ino)
+		h->object.st_ino = peer_ino;
+	if (!ok || !proc_is_ours(h))
 		h->denied = -1;
 	else {
 		ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
@@ -534,7 +540,7 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 			 const struct nl_fd_desc *d, int domain)
 {
 	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
-		pipe_holders(j, fd, d->kind);
+		holders(j, fd, d->kind, 0);
 	else if (!strcmp(d->kind, "tty"))
 		tty_state(j, fd, d->object);
 	else if (domain == AF_UNIX)
