@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include "log/arena.h"
 #include "core/fdinfo.h"
@@ -16,6 +19,7 @@
 #include "log/jbuf.h"
 #include "common/sys.h"
 #include "log/json.h"
+#include "log/output.h"
 
 /* Buffers for paths read from /proc: arena memory, not the stack (the
  * blocked read may run on a small signal or thread stack). */
@@ -71,7 +75,7 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-/* --- pipe and FIFO holders --- */
+/* --- holders of a pipe, FIFO or socket --- */
 
 /* Holders go into the list as they are found, with no list of their own:
  * a process's fds as its /proc/PID/fd is read, the processes in the order
@@ -97,7 +101,7 @@ struct holder_scan {
 	int found, more;         /* holders listed, and left out */
 	struct nl_jbuf *out;
 	const char *prefix;      /* how the link of an fd on it begins */
-	struct stat object;      /* the pipe or FIFO: st_dev, st_ino */
+	struct stat object;      /* the pipe, FIFO or socket: st_dev, st_ino */
 	char dir[48];            /* /proc/PID/fd, being listed */
 	char path[64];           /* any other /proc path */
 	/* "pid (comm) S ppid", "pos:..\nflags:..": what is wanted comes
@@ -139,7 +143,7 @@ static int proc_is_ours(struct holder_scan *h)
 }
 
 /* Whether fd of the scanned process is open for writing, from fdinfo's
- * octal flags. */
+ * octal flags (a socket always is). */
 static int open_for_writing(struct holder_scan *h, int fd)
 {
 	proc_path(h->path, sizeof h->path, h->pid, "/fdinfo/", fd);
@@ -331,9 +335,12 @@ unknown_entry(struct holder_scan *h, const char *why, int n)
 	nl_jb_raw(j, "}");
 }
 
-/* [...] of the holders of the pipe or FIFO that fd reads from. */
+/* [...] of the holders of what fd reads from: the pipe or FIFO's write
+ * end, or (peer_ino not 0) the UNIX socket of that inode at the other end
+ * of fd, a socket of the same file system. */
 __attribute__((noinline))
-static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
+static void holders(struct nl_jbuf *j, int fd, const char *kind,
+		    unsigned long peer_ino)
 {
 	size_t mark = nl_arena_enter();
 	struct holder_scan *h = nl_arena_get(sizeof *h);
@@ -344,7 +351,7 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	}
 	memset(h, 0, offsetof(struct holder_scan, dir));
 	h->out = j;
-	h->prefix = !strcmp(kind, "pipe") ? "pipe:[" : "/";
+	h->prefix = peer_ino ? "socket:[" : !strcmp(kind, "pipe") ? "pipe:[" : "/";
 	h->self = nl_sys_getpid();
 	h->self_parent = nl_sys_getppid();
 	nl_jb_raw(j, "[");
@@ -352,7 +359,10 @@ static void pipe_holders(struct nl_jbuf *j, int fd, const char *kind)
 	/* /proc may be missing, covered by something else, or another PID
 	 * namespace's: only the /proc whose "self" is this process is
 	 * believed. */
-	if (nl_sys_fstat(fd, &h->object) < 0 || !proc_is_ours(h))
+	int ok = nl_sys_fstat(fd, &h->object) == 0;
+	if (peer_ino)
+		h->object.st_ino = peer_ino;
+	if (!ok || !proc_is_ours(h))
 		h->denied = -1;
 	else {
 		ssize_t n = nl_sys_readlink("/proc/self/exe", h->self_exe,
@@ -389,28 +399,145 @@ static const char *tcp_state_name(unsigned s)
 	return s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
-/* {"pid":..,"exe":..} of a UNIX socket's peer; 0 when unknown. */
+/* The inode of the socket at the other end of UNIX socket fd, from the
+ * kernel's sock_diag interface (NETLINK_SOCK_DIAG, UDIAG_SHOW_PEER): 0
+ * when it has none, -1 when the kernel cannot say (no netlink socket for
+ * us, unix_diag missing, a socket of another network namespace).  The
+ * netlink socket is one of the shim's own transient fds (log/output.h):
+ * placed away from the numbers the program uses, and held while it is
+ * written and read, so a number the program takes over meanwhile is
+ * never written or read. */
+struct diag_bufs {
+	struct stat st;
+	struct sockaddr_nl kernel;
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req;
+	/* The reply: its header, unix_diag_msg and the peer attribute (an
+	 * error echoes the request); room to spare. */
+	union {
+		struct nlmsghdr h;
+		char b[256];
+	} rep;
+};
+
+static long diag_peer(const struct diag_bufs *b, ssize_t n)
+{
+	const struct nlmsghdr *h = &b->rep.h;
+	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n) ||
+	    h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
+		return -1;   /* NLMSG_ERROR: ENOENT, EOPNOTSUPP, ... */
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	if (m->udiag_ino != b->req.r.udiag_ino)
+		return -1;
+	const char *a = (const char *)m + NLMSG_ALIGN(sizeof *m);
+	size_t left = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *m));
+	while (left >= sizeof(struct nlattr)) {
+		const struct nlattr *at = (const struct nlattr *)a;
+		if (at->nla_len < sizeof *at || at->nla_len > left)
+			break;
+		if ((at->nla_type & NLA_TYPE_MASK) == UNIX_DIAG_PEER &&
+		    at->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
+			uint32_t ino;
+			memcpy(&ino, a + NLA_HDRLEN, sizeof ino);
+			return ino;   /* 0: a peer already closed */
+		}
+		size_t step = NLA_ALIGN(at->nla_len);
+		if (step >= left)
+			break;
+		a += step;
+		left -= step;
+	}
+	return 0;   /* no peer */
+}
+
+__attribute__((noinline))
+static long unix_peer_inode(int fd)
+{
+	size_t mark = nl_arena_enter();
+	struct diag_bufs *b = nl_arena_get(sizeof *b);
+	struct nl_out_fd *t = NULL;
+	long ino = -1;
+	int nfd = -1;
+	if (b && nl_sys_fstat(fd, &b->st) == 0)
+		nfd = nl_sys_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC |
+				    SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+	if (nfd >= 0)
+		t = nl_out_fd_transient(nfd, &nfd);
+	if (!t) {
+		nl_arena_leave(mark);
+		return -1;
+	}
+	int held = nl_out_fd_hold(t, nfd);
+	if (held >= 0) {
+		memset(&b->kernel, 0, sizeof b->kernel);
+		b->kernel.nl_family = AF_NETLINK;
+		memset(&b->req, 0, sizeof b->req);
+		b->req.h.nlmsg_len = sizeof b->req;
+		b->req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		b->req.h.nlmsg_flags = NLM_F_REQUEST;
+		b->req.r.sdiag_family = AF_UNIX;
+		b->req.r.udiag_states = ~0u;
+		b->req.r.udiag_ino = (uint32_t)b->st.st_ino;
+		b->req.r.udiag_show = UDIAG_SHOW_PEER;
+		/* No cookie: the socket is looked up by its inode alone. */
+		b->req.r.udiag_cookie[0] = b->req.r.udiag_cookie[1] = ~0u;
+		/* The kernel answers within the send: the reply is queued
+		 * when it returns, and the receive never waits. */
+		if (nl_sys6(SYS_sendto, nfd, (long)&b->req, sizeof b->req, 0,
+			    (long)&b->kernel, sizeof b->kernel) ==
+		    (long)sizeof b->req)
+			ino = diag_peer(b, nl_sys6(SYS_recvfrom, nfd,
+						   (long)&b->rep, sizeof b->rep,
+						   MSG_DONTWAIT, 0, 0));
+		nl_out_fd_release(t, held);
+	}
+	nl_out_fd_transient_done(t);
+	nl_arena_leave(mark);
+	return ino;
+}
+
+/* {"pid":..,"exe":..,"relation":"credentials at connect"} of a UNIX
+ * socket's peer (SO_PEERCRED), when the holders of the other end cannot
+ * be found: the process that made the pair, called connect() or listen(),
+ * at that time.  It may have exited or passed the socket on since.  0
+ * when unknown. */
 /* Not inlined, here and below: a frame only on the path that needs it. */
 __attribute__((noinline))
-static int unix_peer(struct nl_jbuf *j, int fd)
+static int unix_peer_cred(struct nl_jbuf *j, int fd)
 {
 	struct ucred cred;
 	socklen_t cl = sizeof cred;
 	if (nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, (long)&cred,
 		    (long)&cl, 0) < 0 || cred.pid <= 0)
 		return 0;
-	char path[64];
 	size_t mark = nl_arena_enter();
-	char *exe = nl_arena_get(EXE_MAX);
-	proc_path(path, sizeof path, cred.pid, "/exe", -1);
-	ssize_t n = exe ? nl_sys_readlink(path, exe, EXE_MAX - 1) : -1;
+	char *exe = nl_arena_get(EXE_MAX + 64);
+	ssize_t n = -1;
+	int ours = 0;
+	if (exe) {
+		/* The pid is of our PID namespace; the /proc it is looked up
+		 * in must be too. */
+		char *path = exe + EXE_MAX;
+		n = nl_sys_readlink("/proc/self", exe, EXE_MAX - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		put_decimal(path, nl_sys_getpid());
+		ours = n > 0 && !strcmp(exe, path);
+		proc_path(path, 64, cred.pid, "/exe", -1);
+		n = ours ? nl_sys_readlink(path, exe, EXE_MAX - 1) : -1;
+	}
 	nl_jb_raw(j, "{");
 	nl_jb_key(j, "pid", 1);
 	nl_jb_int(j, cred.pid);
 	nl_jb_key(j, "exe", 0);
 	if (n > 0)
 		exe[n] = '\0';
-	nl_jb_str(j, n > 0 ? exe : "unknown (permission)");
+	nl_jb_str(j, n > 0 ? exe : !ours ? "unknown (/proc unavailable)"
+			 : n == -ENOENT ? "unknown (exited)" : "unknown (permission)");
+	nl_jb_key(j, "relation", 0);
+	nl_jb_str(j, "credentials at connect");
 	nl_jb_raw(j, "}");
 	nl_arena_leave(mark);
 	return 1;
@@ -510,9 +637,15 @@ static void tty_state(struct nl_jbuf *j, int fd, const char *link)
 
 /* --- assembling --- */
 
+/* What culprit_key() found out about a socket, for culprit_value(). */
+struct sock_peer {
+	int domain;
+	long peer_ino;   /* UNIX: the other end's inode, 0 none, -1 unknown */
+};
+
 /* The key of fd's culprit field, or NULL when its kind has none. */
 static const char *culprit_key(int fd, const struct nl_fd_desc *d,
-			       int *domain)
+			       struct sock_peer *sp)
 {
 	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
 		return "culprits";
@@ -520,10 +653,16 @@ static const char *culprit_key(int fd, const struct nl_fd_desc *d,
 		return "tty";
 	if (strcmp(d->kind, "socket"))
 		return NULL;
-	*domain = socket_domain(fd);
-	if (*domain == AF_UNIX)
-		return "peer";
-	if ((*domain == AF_INET || *domain == AF_INET6) && is_stream(fd))
+	sp->domain = socket_domain(fd);
+	if (sp->domain == AF_UNIX) {
+		/* The holders of the other end, as for a pipe; the peer's
+		 * credentials only when the kernel does not say which socket
+		 * that is. */
+		sp->peer_ino = unix_peer_inode(fd);
+		return sp->peer_ino > 0 ? "culprits" : sp->peer_ino < 0
+			? "peer" : NULL;
+	}
+	if ((sp->domain == AF_INET || sp->domain == AF_INET6) && is_stream(fd))
 		return "tcp";
 	return NULL;   /* UDP and the rest: no connection to describe */
 }
@@ -531,14 +670,16 @@ static const char *culprit_key(int fd, const struct nl_fd_desc *d,
 /* Writes the value of fd's culprit field (its key from culprit_key) into j;
  * 0 when there is none after all (a UNIX socket without a peer). */
 static int culprit_value(struct nl_jbuf *j, int fd,
-			 const struct nl_fd_desc *d, int domain)
+			 const struct nl_fd_desc *d, const struct sock_peer *sp)
 {
 	if (!strcmp(d->kind, "pipe") || !strcmp(d->kind, "fifo"))
-		pipe_holders(j, fd, d->kind);
+		holders(j, fd, d->kind, 0);
 	else if (!strcmp(d->kind, "tty"))
 		tty_state(j, fd, d->object);
-	else if (domain == AF_UNIX)
-		return unix_peer(j, fd);
+	else if (sp->domain == AF_UNIX && sp->peer_ino > 0)
+		holders(j, fd, d->kind, (unsigned long)sp->peer_ino);
+	else if (sp->domain == AF_UNIX)
+		return unix_peer_cred(j, fd);
 	else
 		tcp_state(j, fd);
 	return 1;
@@ -549,7 +690,7 @@ static int culprit_value(struct nl_jbuf *j, int fd,
 struct culprit_bufs {
 	struct nl_fd_desc d;
 	struct nl_jbuf j, v;
-	int domain;
+	struct sock_peer sp;
 };
 
 size_t nl_culprit_json(char *buf, size_t cap, int fd)
@@ -561,9 +702,10 @@ size_t nl_culprit_json(char *buf, size_t cap, int fd)
 		return 0;
 	}
 	struct nl_jbuf *j = &w->j;
-	w->domain = -1;
+	w->sp.domain = -1;
+	w->sp.peer_ino = -1;
 	nl_fd_describe(fd, &w->d);
-	const char *key = culprit_key(fd, &w->d, &w->domain);
+	const char *key = culprit_key(fd, &w->d, &w->sp);
 	nl_jb_init(j, buf, cap);
 	nl_jb_raw(j, "{");
 	nl_jb_key(j, "fd", 1);
@@ -581,7 +723,7 @@ size_t nl_culprit_json(char *buf, size_t cap, int fd)
 		nl_jb_key(j, key, 0);
 		size_t room = j->full ? 0 : j->cap - j->len;
 		nl_jb_init(&w->v, j->b + j->len, room > 2 ? room - 2 : 0);
-		if (!culprit_value(&w->v, fd, &w->d, w->domain)) {
+		if (!culprit_value(&w->v, fd, &w->d, &w->sp)) {
 			j->len = before;
 			j->b[j->len] = '\0';
 		} else if (w->v.full)
@@ -607,16 +749,17 @@ void nl_event_culprits(struct nl_event *ev, int fd)
 		nl_arena_leave(mark);
 		return;
 	}
-	w->domain = -1;
+	w->sp.domain = -1;
+	w->sp.peer_ino = -1;
 	nl_fd_describe(fd, &w->d);
 	nl_event_str(ev, "kind", w->d.kind);
 	nl_event_str(ev, "object", w->d.object);
 	if (w->d.end)
 		nl_event_str(ev, "end", w->d.end);
-	const char *key = culprit_key(fd, &w->d, &w->domain);
+	const char *key = culprit_key(fd, &w->d, &w->sp);
 	if (key) {
 		nl_event_json_open(ev, key, &w->v);
-		int some = culprit_value(&w->v, fd, &w->d, w->domain);
+		int some = culprit_value(&w->v, fd, &w->d, &w->sp);
 		/* A value too long for the rest of the line goes like any
 		 * field that does not fit: the line says "truncated". */
 		nl_event_json_close(ev, &w->v, some);

@@ -10,7 +10,11 @@
  *     {"more":N} (a holder's fds in its "more_fds");
  *   TCP socket: local and peer address, state, unacked segments,
  *     retransmits, ms since the peer last sent (TCP_INFO);
- *   UNIX socket: the peer process (SO_PEERCRED);
+ *   UNIX socket: every process holding the socket at the other end
+ *     ("culprits", as for a pipe), that socket's inode from the kernel's
+ *     sock_diag (NETLINK_SOCK_DIAG); where the kernel does not say, the
+ *     peer's credentials ("peer": pid, exe, relation "credentials at
+ *     connect"), the process that made the pair or connected, then;
  *   tty: its path, whether deleted or hung up, and whether this process is
  *     in its foreground group.
  *

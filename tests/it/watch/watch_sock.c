@@ -1,6 +1,6 @@
 /* A read on a socket whose peer stays silent: read_blocked describes the
  * connection (TCP: both addresses, state and counters) or, for a UNIX
- * socket, the peer process. */
+ * socket, the processes holding the other end. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -61,9 +61,9 @@ Test(watch_sock, unix_peer_process)
 	long server = out_long(w.r.out, "server");
 	cr_assert_gt(server, 0, "%s", w.r.out);
 	char want[128];
-	snprintf(want, sizeof want, "\"peer\":{\"pid\":%ld,\"exe\":\"", server);
+	snprintf(want, sizeof want, "\"culprits\":[{\"pid\":%ld,\"exe\":\"", server);
 	cr_expect(strstr(line, want), "expected %s in: %s", want, line);
-	cr_expect(strstr(line, "wd_sock\"}"), "%s", line);
+	cr_expect(strstr(line, "\"relation\":\"bare-fork child\"}]"), "%s", line);
 }
 
 /* A connected UDP socket has no connection to describe: it was given a
