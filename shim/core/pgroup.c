@@ -664,10 +664,55 @@ static void fan_out_one(int pid, void *arg)
 		signal_group(pid, st, f->sig, f->real_kill);
 }
 
+/* --- the group a moved process reports --- */
+
+/* This process, in group pgid, is in one the shim made for it and could
+ * go back to the group it came from (setsid() does): it moved neither
+ * itself nor into a session, and its spawner is still its parent. */
+static int could_go_back(pid_t self, pid_t pgid)
+{
+	return came_from_pgid && pgid == self && !atomic_load(&moved_self) &&
+	       came_from_spawner == nl_sys_getppid() &&
+	       nl_sys_getsid(0) != self;
+}
+
+pid_t nl_pgroup_shown(pid_t pid, pid_t pgid)
+{
+	if (__builtin_expect(!came_from_pgid, 1) || pgid <= 0 ||
+	    nl_policy()->mode != NL_MODE_ENFORCE)
+		return pgid;
+	pid_t self = nl_sys_getpid();
+	if ((pid != 0 && pid != self) || !could_go_back(self, pgid))
+		return pgid;
+	return came_from_pgid;
+}
+
+/* A signal to the group such a process reports reaches its own group
+ * too, as without the shim, where it and its descendants are in the
+ * other: the other first, so that one the caller takes comes last.  It
+ * worked when either did. */
+static int kill_shown_group(pid_t pid, int sig, int (*real_kill)(pid_t, int))
+{
+	pid_t self = nl_sys_getpid();
+	if (!could_go_back(self, nl_sys_getpgid(0)))
+		return real_kill(pid, sig);
+	int r = real_kill(pid, sig), e = errno;
+	if (real_kill(-self, sig) == 0 && r < 0) {
+		r = 0;
+		e = 0;
+	}
+	if (r < 0)
+		errno = e;
+	return r;
+}
+
 int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 {
 	nl_pgroup_tick();
 	const struct nl_policy *p = nl_policy();
+	if (__builtin_expect(came_from_pgid != 0, 0) && pid < -1 &&
+	    -pid == came_from_pgid && p->mode == NL_MODE_ENFORCE)
+		return kill_shown_group(pid, sig, real_kill);
 	if (p->mode == NL_MODE_OFF || !terminating(sig) ||
 	    p->kill_escalate == NL_ESCALATE_NEVER ||
 	    p->pgroup == NL_PGROUP_NEVER || pid == -1)
@@ -1353,27 +1398,12 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 	pid_t self = nl_sys_getpid();
 	/* A process that moved itself (setpgid(0, 0)) is the leader of a
 	 * group of its own making: glibc's EPERM stands. */
-	if (!came_from_pgid || atomic_load(&moved_self) ||
-	    came_from_spawner != nl_sys_getppid() ||
-	    nl_sys_getpgid(0) != self ||
+	if (!could_go_back(self, nl_sys_getpgid(0)) ||
 	    nl_sys_setpgid(0, came_from_pgid) < 0) {
 		errno = EPERM;
 		return -1;
 	}
 	return real_setsid();
-}
-
-pid_t nl_pgroup_shown(pid_t pid, pid_t pgid)
-{
-	pid_t from = came_from_pgid;
-	if (__builtin_expect(!from, 1) || pgid <= 0 ||
-	    atomic_load(&moved_self) || nl_policy()->mode != NL_MODE_ENFORCE)
-		return pgid;
-	pid_t self = nl_sys_getpid();
-	if ((pid != 0 && pid != self) || pgid != self ||
-	    nl_sys_getsid(0) == self)
-		return pgid;
-	return from;
 }
 
 static long long parse_long(const char **p)

@@ -102,3 +102,18 @@ Test(pgroup_diff, a_grandchild_through_fork_stays_in_the_group)
 {
 	same_as_without("xfork");
 }
+
+/* After its spawner had exited, a child the shim had moved was told of
+ * the group it came from, which it could no longer go back to: util-linux
+ * setsid(1) then failed with EPERM. */
+Test(pgroup_diff, setsid_1_after_the_spawner_exited_runs_the_command)
+{
+	same_as_without("setsid_late");
+}
+
+/* A signal to the group getpgrp() named reached the spawner's group but
+ * not the child's own, where it and its descendants are. */
+Test(pgroup_diff, a_signal_to_the_reported_group_reaches_the_child)
+{
+	same_as_without("killpg_own");
+}
