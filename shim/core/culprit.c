@@ -160,18 +160,45 @@ static int open_for_writing(struct holder_scan *h, int fd)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* Whether fdinfo of the scanned process's fd gives an inode number other
+ * than the object's ("ino:", procfs's own, Linux 5.14 and later): then
+ * the fd is on another file, and its file system need not be asked. */
+static int other_inode(struct holder_scan *h, int fd)
+{
+	proc_path(h->path, sizeof h->path, h->pid, "/fdinfo/", fd);
+	if (read_small(h->path, h->small, sizeof h->small) <= 0)
+		return 0;
+	const char *f = strstr(h->small, "\nino:");
+	if (!f)
+		return 0;
+	unsigned long long ino = 0;
+	for (f += 5; *f == ' ' || *f == '\t'; f++)
+		;
+	for (; *f >= '0' && *f <= '9'; f++)
+		ino = ino * 10 + (unsigned long long)(*f - '0');
+	return ino != (unsigned long long)h->object.st_ino;
+}
+
 /* Whether fd of the scanned process is on the object: the same inode of
  * the same device, so a FIFO under any name (a hard link, a bind mount,
  * another mount namespace, a path of any length).  Only an fd whose link
- * is of the object's kind ("pipe:[", or a path for a FIFO) is looked at:
- * no other file's file system is asked anything. */
+ * is of the object's kind ("pipe:[", or a path for a FIFO) is looked at,
+ * and a path only when fdinfo does not tell another inode: the file
+ * system of a file that is not the FIFO (a hung network mount) is asked
+ * nothing. */
 static int on_object(struct holder_scan *h, int fd)
 {
 	size_t p = strlen(h->prefix);
 	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
 	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link);
-	return n >= (ssize_t)p && !memcmp(h->link, h->prefix, p) &&
-	       nl_sys_stat(h->path, &h->st) == 0 &&
+	if (n < (ssize_t)p || memcmp(h->link, h->prefix, p))
+		return 0;
+	if (h->prefix[0] == '/') {
+		if (other_inode(h, fd))
+			return 0;
+		proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
+	}
+	return nl_sys_stat(h->path, &h->st) == 0 &&
 	       h->st.st_dev == h->object.st_dev &&
 	       h->st.st_ino == h->object.st_ino;
 }

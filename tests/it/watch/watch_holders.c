@@ -150,3 +150,29 @@ ROW(holder_with_12_fds, "fds:12", NULL, 12, NAMED, BARE, 0)
 ROW(twenty_holders, "holders:20", NULL, 1, NAMED, CHILD, 0)
 ROW(holders_with_long_cmdlines, "longcmd:20", NULL, 1, COUNTED, NULL, 0)
 ROW(twenty_holders_of_a_wait, "holders:20", "poll", 1, COUNTED, NULL, 0)
+
+/* A FIFO's holders are found by inode, and only a file fdinfo gives the
+ * FIFO's inode number is stat'ed: the file system of any other file open
+ * on the host (a hung network mount) is asked nothing.  Counted: the stat
+ * calls on /proc/PID/fd/N links, at most the reader's and the writer's
+ * (before: one per file of every process). */
+Test(watch_holders, only_the_fifo_is_stat_ed)
+{
+	char cmd[8192], log[1024];
+	snprintf(log, sizeof log, "%s/stat.log", tmpdir());
+	snprintf(cmd, sizeof cmd,
+		 "NOLEAK_MODE=audit NOLEAK_READ_WARN=1 NOLEAK_LOG=%s "
+		 "LD_PRELOAD=%s %s hardlink 2.5",
+		 log, top("build/libnoleak.so"), top("build/fixtures/wd_holders"));
+	const char *t = trace_calls("stat,newfstatat,statx", cmd);
+	int on_fds = 0;
+	for (const char *s = t; (s = strstr(s, "\"/proc/")); s++) {
+		const char *q = s + 7;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		on_fds += !strncmp(q, "/fd/", 4);
+	}
+	const char *l = slurp(log);
+	cr_expect(strstr(l, "\"culprits\":[{"), "no holder named: %s", l);
+	cr_expect_leq(on_fds, 4, "%d stat calls on fd links:\n%s", on_fds, t);
+}
