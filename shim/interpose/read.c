@@ -278,8 +278,8 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		if (timed_out && secs)
 			e = nl_sock_timed_out(op->fd, NL_SOCK_READ,
 					      (long long)secs * 1000000, secs);
+		errno = e;   /* what read_unblocked logs, and the program gets */
 		nl_watch_done(&w, op, -1);
-		errno = e;
 		return after_read(op, -1);
 	}
 	r = sock ? timed_op(op, w.t0) : real_op(op);
