@@ -22,14 +22,16 @@
  * write to is ignored whole).  Across all the files, every global section
  * is applied first, then every matching program section, in reading order:
  * a drop-in's global line never overrides the main file's program section.
- * The listing is read again for each next name (no list is kept: nothing
- * is allocated), which is quadratic in the number of drop-ins only. */
+ * The directory is listed once per load, into scratch memory, and the
+ * names sorted there: no bound on their number.  Without the memory the
+ * directory is ignored whole, with one error. */
 #include "policy.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/scratch.h"
 #include "common/str.h"
 #include "common/sys.h"
 
@@ -252,6 +254,8 @@ static const char *errno_text(int e, char num[24])
 		return "too many open files";
 	case EIO:
 		return "input/output error";
+	case ENOMEM:
+		return "out of memory";
 	}
 	memcpy(num, "errno ", 6);
 	fmt_uint(num + 6, (unsigned long)e);
@@ -418,18 +422,91 @@ static int open_dropins(struct nl_policy *p, const char *dir)
 	return fd;
 }
 
-/* The smallest drop-in name in the directory that sorts after `after`
- * ("" for the first), copied to `next`.  Returns 1 when there is one. */
-__attribute__((noinline))
-static int next_dropin(int dirfd, const char *after, char next[256])
+/* The drop-in names of a directory, listed once and sorted, in scratch
+ * memory (common/scratch.h): their number has no bound, and start-up may
+ * run on any thread's stack. */
+struct dropins {
+	char *names;         /* packed, NUL-terminated */
+	size_t names_len;    /* the block's size */
+	unsigned *at;        /* offsets into names, sorted by name */
+	size_t at_len;       /* the block's size */
+	size_t n;
+};
+
+/* Byte order, as strcmp: unsigned bytes. */
+static int name_cmp(const char *a, const char *b)
 {
-	char buf[1024] __attribute__((aligned(8)));
-	int found = 0;
+	while (*a && *a == *b)
+		a++, b++;
+	return (int)(unsigned char)*a - (int)(unsigned char)*b;
+}
+
+static void sift_down(const char *names, unsigned *at, size_t i, size_t n)
+{
+	for (;;) {
+		size_t big = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && name_cmp(names + at[l], names + at[big]) > 0)
+			big = l;
+		if (r < n && name_cmp(names + at[r], names + at[big]) > 0)
+			big = r;
+		if (big == i)
+			return;
+		unsigned t = at[i];
+		at[i] = at[big];
+		at[big] = t;
+		i = big;
+	}
+}
+
+/* Heapsort: n log n comparisons, no recursion, no memory. */
+static void sort_names(const char *names, unsigned *at, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(names, at, i, n);
+	for (size_t end = n; end-- > 1;) {
+		unsigned t = at[0];
+		at[0] = at[end];
+		at[end] = t;
+		sift_down(names, at, 0, end);
+	}
+}
+
+static void free_dropins(struct dropins *l)
+{
+	nl_scratch_free((void **)&l->names, &l->names_len);
+	nl_scratch_free((void **)&l->at, &l->at_len);
+	l->n = 0;
+}
+
+#define DENTS_CHUNK 4096UL
+
+/* One listing of the directory: the kernel writes each batch of entries
+ * into the free end of the names block, and the drop-in names among them
+ * are packed down over it (a name takes less room than its entry).
+ * Returns 0, or -errno with nothing listed. */
+static int list_dropins(int dirfd, struct dropins *l)
+{
+	size_t used = 0;
 	long n;
 
-	if (NL_SYS(SYS_lseek, dirfd, 0, SEEK_SET) < 0)
-		return 0;
-	while ((n = nl_sys_getdents64(dirfd, buf, sizeof(buf))) > 0) {
+	*l = (struct dropins){ 0 };
+	for (;;) {
+		size_t start = (used + 7) & ~7UL;   /* entries are 8-aligned */
+		if (nl_scratch_grow((void **)&l->names, &l->names_len,
+				    start + DENTS_CHUNK) < 0) {
+			free_dropins(l);
+			return -ENOMEM;
+		}
+		char *batch = l->names + start;
+		do
+			n = nl_sys_getdents64(dirfd, batch, l->names_len - start);
+		while (n == -EINTR);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			free_dropins(l);
+			return (int)n;
+		}
 		for (long off = 0; off < n;) {
 			const struct {
 				unsigned long long ino;
@@ -437,40 +514,49 @@ static int next_dropin(int dirfd, const char *after, char next[256])
 				unsigned short reclen;
 				unsigned char type;
 				char name[];
-			} *d = (const void *)(buf + off);
+			} *d = (const void *)(batch + off);
 			off += d->reclen;
-			if (!is_dropin(d->name) || strcmp(d->name, after) <= 0)
+			if (!is_dropin(d->name))
 				continue;
-			if (found && strcmp(d->name, next) >= 0)
-				continue;
-			size_t len = strlen(d->name);
-			if (len > 255)
-				continue;
-			memcpy(next, d->name, len + 1);
-			found = 1;
+			size_t len = strlen(d->name) + 1;
+			memmove(l->names + used, d->name, len);
+			used += len;
+			l->n++;
 		}
 	}
-	return found;
+	if (l->n == 0)
+		return 0;
+	if (used > 0xffffffffUL ||
+	    nl_scratch_grow((void **)&l->at, &l->at_len,
+			    l->n * sizeof(*l->at)) < 0) {
+		free_dropins(l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0, off = 0; i < l->n; i++) {
+		l->at[i] = (unsigned)off;
+		off += strlen(l->names + off) + 1;
+	}
+	sort_names(l->names, l->at, l->n);
+	return 0;
 }
 
-/* Every drop-in of `dir`, in lexical order, walked as `walks` says.  The
- * previous name is read back from the end of `path`: one buffer less on a
- * start-up stack. */
-static void load_dropins(struct nl_policy *p, int dirfd, const char *dir,
-			 const struct nl_identity *who, unsigned walks)
+/* Every drop-in of the list, in lexical order, walked as `walks` says. */
+static void load_dropins(struct nl_policy *p, const struct dropins *l,
+			 const char *dir, const struct nl_identity *who,
+			 unsigned walks)
 {
-	char name[256], path[520];
+	char path[520];
 	size_t dlen = strlen(dir);
 
 	if (dlen + 2 > sizeof(path))
 		return;
 	memcpy(path, dir, dlen);
 	path[dlen] = '/';
-	path[dlen + 1] = '\0';
-	while (next_dropin(dirfd, path + dlen + 1, name)) {
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->names + l->at[i];
 		size_t nlen = strlen(name);
 		if (dlen + 1 + nlen >= sizeof(path))
-			break;
+			continue;
 		memcpy(path + dlen + 1, name, nlen + 1);
 		read_config(p, path, who, walks, 0);
 	}
@@ -507,16 +593,26 @@ void nl_policy_load_zeroed(struct nl_policy *p, const struct nl_identity *who,
 		nl_copy(dir + plen, ".d", 3);
 		dirfd = open_dropins(p, dir);
 	}
+	struct dropins l = { 0 };
+	if (dirfd >= 0) {
+		int r = list_dropins(dirfd, &l);
+		nl_sys_close(dirfd);
+		if (r < 0) {
+			char num[24];
+			nl_policy_error(p, dir, ": ignored: cannot list: ",
+					errno_text(-r, num), NULL);
+			dirfd = -1;
+		}
+	}
 	if (dirfd < 0) {
 		read_config(p, path, who, WALK_GLOBAL | WALK_PROGRAM, 1);
 	} else {
 		read_config(p, path, who, WALK_GLOBAL, 1);
-		load_dropins(p, dirfd, dir, who, WALK_GLOBAL);
+		load_dropins(p, &l, dir, who, WALK_GLOBAL);
 		read_config(p, path, who, WALK_PROGRAM, 1);
-		load_dropins(p, dirfd, dir, who, WALK_PROGRAM);
+		load_dropins(p, &l, dir, who, WALK_PROGRAM);
+		free_dropins(&l);
 	}
-	if (dirfd >= 0)
-		nl_sys_close(dirfd);
 	if (!secure)
 		nl_policy_apply_env(p, envp);
 	nl_policy_finish(p);

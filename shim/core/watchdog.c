@@ -413,84 +413,206 @@ int nl_watch_could_hang(int fd)
 	return S_ISSOCK(st.st_mode) && socket_has_peer(fd);
 }
 
-/* fds an epoll instance watches, from /proc/self/fdinfo/EPFD "tfd:" lines. */
-#define FDINFO_MAX 4096
-static int epoll_targets(int epfd, int *fds, int max)
+/* The fds an epoll instance watches, one after another, from the "tfd:"
+ * lines of /proc/self/fdinfo/EPFD.  The file is read in chunks into arena
+ * memory (the caller's bracket), so any number of targets is seen: no list
+ * is kept. */
+#define TFD_CHUNK 2048
+struct tfd_iter {
+	char *buf;
+	size_t len, at;   /* bytes in buf, and the start of the next line */
+	int fd, eof;
+};
+
+__attribute__((noinline))
+static int tfd_open(struct tfd_iter *it, int epfd)
 {
-	char path[48] = "/proc/self/fdinfo/";
-	char *buf = nl_arena_get(FDINFO_MAX);   /* in the caller's bracket */
+	char path[40] = "/proc/self/fdinfo/";
+	it->len = it->at = 0;
+	it->eof = 0;
+	it->fd = -1;
+	it->buf = nl_arena_get(TFD_CHUNK);
+	if (!it->buf)
+		return -1;
 	nl_fmt_int(path + 18, sizeof path - 18, epfd);
-	int fd = buf ? nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0) : -1;
-	if (fd < 0)
-		return 0;
-	ssize_t len = nl_sys_read(fd, buf, FDINFO_MAX - 1);
-	nl_sys_close(fd);
-	buf[len > 0 ? len : 0] = '\0';
-	int n = 0;
-	for (const char *p = buf; n < max && (p = strstr(p, "tfd:")); ) {
-		p += 4;
-		while (*p == ' ' || *p == '\t')
+	it->fd = nl_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	return it->fd < 0 ? -1 : 0;
+}
+
+static void tfd_close(struct tfd_iter *it)
+{
+	if (it->fd >= 0)
+		nl_sys_close(it->fd);
+	it->fd = -1;
+}
+
+/* The next target fd, or -1 after the last. */
+__attribute__((noinline))
+static int tfd_next(struct tfd_iter *it)
+{
+	if (it->fd < 0)
+		return -1;
+	for (;;) {
+		char *s = it->buf + it->at, *end = it->buf + it->len, *e = s;
+		while (e < end && *e != '\n')
+			e++;
+		if (e == end && !(it->eof && s < end)) {
+			if (it->eof)
+				return -1;
+			/* Keep the start of a line, read on after it (a line
+			 * longer than the buffer, which the kernel never
+			 * writes, is dropped). */
+			size_t keep = it->len - it->at;
+			if (keep == TFD_CHUNK)
+				keep = 0;
+			for (size_t i = 0; i < keep; i++)
+				it->buf[i] = s[i];
+			it->len = keep;
+			it->at = 0;
+			ssize_t n;
+			do
+				n = nl_sys_read(it->fd, it->buf + keep,
+						TFD_CHUNK - keep);
+			while (n == -EINTR);
+			if (n > 0)
+				it->len += (size_t)n;
+			else
+				it->eof = 1;
+			continue;
+		}
+		it->at = (size_t)(e - it->buf) + (e < end);
+		if (e - s < 5 || s[0] != 't' || s[1] != 'f' || s[2] != 'd' ||
+		    s[3] != ':')
+			continue;
+		const char *p = s + 4;
+		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
+		if (p == e || *p < '0' || *p > '9')
+			continue;
 		int v = 0;
-		for (; *p >= '0' && *p <= '9'; p++)
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
 			v = v * 10 + (*p - '0');
-		fds[n++] = v;
+		return v;
 	}
-	return n;
 }
 
 int nl_watch_epoll_could_hang(int epfd)
 {
-	int fds[32];
-	int n = epoll_targets(epfd, fds, 32);
-	for (int i = 0; i < n; i++)
-		if (!nl_watch_could_hang(fds[i]))
-			return 0;
+	size_t mark = nl_arena_enter();
+	struct tfd_iter it;
+	int n = 0, fd;
+	if (tfd_open(&it, epfd) == 0)
+		while ((fd = tfd_next(&it)) >= 0) {
+			if (!nl_watch_could_hang(fd)) {
+				n = 0;
+				break;
+			}
+			n++;
+		}
+	tfd_close(&it);
+	nl_arena_leave(mark);
 	return n > 0;
 }
 
-void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
-		       int epoll_fd, long long waited_us)
+/* The number of fds the epoll instance watches; `it` is left at the first
+ * of them.  Out of the logging frame: the poll paths' stack is tight. */
+__attribute__((noinline))
+static int epoll_count(struct tfd_iter *it, int epfd)
+{
+	int n = 0;
+	if (tfd_open(it, epfd) == 0)
+		while (tfd_next(it) >= 0)
+			n++;
+	tfd_close(it);
+	if (tfd_open(it, epfd) < 0)
+		tfd_close(it);
+	return n;
+}
+
+/* The last entry of a list cut short: {"more":N}.  A frame of its own,
+ * after the culprit scans rather than under them. */
+__attribute__((noinline))
+static void json_more(struct nl_jbuf *j, int shown, int more)
+{
+	if (more <= 0)
+		return;
+	nl_jb_raw(j, shown ? ",{" : "{");
+	nl_jb_key(j, "more", 1);
+	nl_jb_int(j, more);
+	nl_jb_raw(j, "}");
+}
+
+/* The event of a wait on the list `fds`, or (epoll_fd >= 0) on the targets
+ * of the epoll instance epoll_fd, read as they are listed (counted first: the
+ * count comes before the list).  Inlined twice, so that the frame of a
+ * list's event, under poll() and pselect() in a signal handler, carries
+ * nothing of epoll's. */
+static inline __attribute__((always_inline))
+void log_wait(const char *call, const int *fds, int n_fds, int epoll_fd,
+	      long long waited_us)
 {
 	int saved = errno;
 	struct nl_event ev;
 	nl_event_begin(&ev, "wait_blocked");
 	size_t mark = nl_arena_enter();
-	if (!fds && epoll_fd >= 0) {
-		int *from_epoll = nl_arena_get(32 * sizeof *from_epoll);
-		n_fds = from_epoll ? epoll_targets(epoll_fd, from_epoll, 32) : 0;
-		fds = from_epoll;
+	struct tfd_iter *it = NULL;
+	if (epoll_fd >= 0) {
+		it = nl_arena_get(sizeof *it);
+		n_fds = it ? epoll_count(it, epoll_fd) : 0;
 	}
 	nl_event_str(&ev, "call", call);
 	nl_event_int(&ev, "waited", waited_us / 1000000);
 	nl_event_int(&ev, "n_fds", n_fds);
 	/* The list is written straight into the line, at most 3000 bytes of
-	 * it, one fd (at most 1500 bytes) after another while they fit. */
+	 * it, one fd (at most 1500 bytes) after another while they fit; the
+	 * fds past that are counted in a last entry {"more":N}. */
 	struct nl_jbuf j;
 	nl_event_json_open(&ev, "fds", &j);
 	if (j.cap > 3000)
 		j.cap = 3000;
 	nl_jb_raw(&j, "[");
-	for (int i = 0, shown = 0; i < n_fds && !j.full; i++) {
+	/* The fds that do not fit are counted (an fd added to or removed
+	 * from an epoll instance between the count and the list is not made
+	 * up for). */
+	int shown = 0, i = 0, fd;
+	while ((fd = epoll_fd >= 0 ? (it ? tfd_next(it) : -1)
+				   : i < n_fds ? fds[i++] : -1) >= 0) {
 		size_t at = j.len + (shown ? 1 : 0);
-		if (at + 32 >= j.cap)
+		if (j.full || at + 32 >= j.cap) {
+			json_more(&j, shown, n_fds - shown);
 			break;
+		}
 		size_t room = j.cap - at - 32;
 		int whole = room >= 1500;   /* else a long one cannot fit */
-		size_t len = nl_culprit_json(j.b + at, whole ? 1500 : room, fds[i]);
+		size_t len = nl_culprit_json(j.b + at, whole ? 1500 : room, fd);
 		if (!len || (!whole && !strncmp(j.b + at, "{\"truncated\"", 12))) {
 			j.b[j.len] = '\0';
+			json_more(&j, shown, n_fds - shown);
 			break;
 		}
 		if (shown++)
 			j.b[j.len] = ',';
 		j.len = at + len;
 	}
+	if (it)
+		tfd_close(it);
 	nl_jb_raw(&j, "]");
 	nl_event_json_close(&ev, &j, 1);
 	nl_arena_leave(mark);
 	nl_event_emit(&ev);
 	nl_errno_restore(saved);
+}
+
+void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
+		       long long waited_us)
+{
+	log_wait(call, fds, n_fds, -1, waited_us);
+}
+
+void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us)
+{
+	if (epfd >= 0)
+		log_wait(call, NULL, 0, epfd, waited_us);
 }
 
 /* Written at start-up: in .data, on a page the loader has already written,

@@ -111,9 +111,12 @@ int nl_watch_could_hang(int fd);
 int nl_watch_epoll_could_hang(int epfd);
 
 /* wait_blocked for the poll family: log that a wait on these fds has gone
- * on for read_warn seconds.  fds may be NULL when the caller passes an
- * epoll fd instead (its watch list is read from /proc). */
+ * on for read_warn seconds.  As many fds as fit are described in the line;
+ * those past that are counted in a last entry {"more":N}. */
 void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
-		       int epoll_fd, long long waited_us);
+		       long long waited_us);
+/* The same for a wait on an epoll instance: every fd it watches (read
+ * from /proc/self/fdinfo, however many). */
+void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us);
 
 #endif

@@ -167,7 +167,7 @@ static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 			list[k++] = fds[i].fd;
 	}
 	if (k)
-		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
+		nl_watch_log_wait(call, list, k, waited_ns / 1000);
 	nl_arena_leave(mark);
 }
 
@@ -271,7 +271,7 @@ static void log_fdsets(const char *call, int nfds, const fd_set *r,
 			list[k++] = fd;
 	}
 	if (k)
-		nl_watch_log_wait(call, list, k, -1, waited_ns / 1000);
+		nl_watch_log_wait(call, list, k, waited_ns / 1000);
 	nl_arena_leave(mark);
 }
 
@@ -553,7 +553,7 @@ NL_EXPORT int __select64(int nfds, fd_set *r, fd_set *w, fd_set *e,
 static void log_epoll(const char *call, int epfd, long long waited_ns)
 {
 	if (nl_watch_epoll_could_hang(epfd))
-		nl_watch_log_wait(call, NULL, 0, epfd, waited_ns / 1000);
+		nl_watch_log_epoll_wait(call, epfd, waited_ns / 1000);
 }
 
 NL_REAL_DECL(epoll_wait);

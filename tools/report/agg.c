@@ -593,7 +593,7 @@ struct waitfd_ctx {
 };
 
 struct waitfd {
-	long long fd;
+	long long fd, more;
 	char kind[24];
 	struct culprit_fields cf;
 };
@@ -604,6 +604,8 @@ static int waitfd_field(void *ctx, const char *key, size_t klen,
 	struct waitfd *w = ctx;
 	if (klen == 2 && !memcmp(key, "fd", 2))
 		w->fd = rep_int(v, -1);
+	else if (klen == 4 && !memcmp(key, "more", 4))
+		w->more = rep_int(v, 0);
 	else if (klen == 4 && !memcmp(key, "kind", 4))
 		rep_str(v, w->kind, sizeof w->kind);
 	else if (klen == 8 && !memcmp(key, "culprits", 8))
@@ -629,6 +631,13 @@ static int one_waitfd(void *ctx, const char *key, size_t klen,
 	if (v->type != RJ_OBJ)
 		return 0;
 	rep_walk(v, waitfd_field, &w);
+	if (w.fd < 0 && w.more > 0) {
+		/* {"more":N}: the fds the line had no room for */
+		snprintf(item, sizeof item, "%s%lld more fds", wc->n ? ", " : "",
+			 w.more);
+		cat(wc->b->object, sizeof wc->b->object, item);
+		return 0;
+	}
 	snprintf(item, sizeof item, "%sfd %lld %s", wc->n ? ", " : "", w.fd,
 		 w.kind[0] ? w.kind : "?");
 	cat(wc->b->object, sizeof wc->b->object, item);

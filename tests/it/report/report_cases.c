@@ -120,6 +120,15 @@ static const struct report_case cases[] = {
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "/usr/bin/python3.11 (pid 18505, unix peer); terminal /dev/pts/3, "
 		    "foreground; tcp ESTABLISHED peer 10.0.0.1:80 unacked 2" } },
+	/* an epoll wait's fds the line had no room for: a count, no fd */
+	{ .name = "wait_fds_left_out_are_counted",
+	  .log = EV("wait_blocked", "/usr/bin/agent",
+		    ",\"call\":\"epoll_wait\",\"waited\":30,\"n_fds\":41,\"fds\":["
+		    "{\"fd\":5,\"kind\":\"pipe\",\"object\":\"pipe:[7]\"},"
+		    "{\"more\":40}]"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "fd 5 pipe, 40 more fds" },
+	  .never = { "fd -1" } },
 	/* the line that restores what enforce closed names every fd */
 	{ .name = "restore_lists_every_fd", .gen = many_closed_fds, .exit = 1,
 	  .want = { "keep_fds = 4,6,8,", ",150,152,154,156,", ",296,298,300\n" } },
