@@ -430,7 +430,7 @@ static void culprit_add(struct culprit_ctx *cc, const char *text)
 }
 
 struct culprit {
-	long long pid, more, more_fds;
+	long long pid, more, more_fds, processes;
 	char exe[128], cmd[128], rel[32], fds[64];
 };
 
@@ -444,6 +444,8 @@ static int culprit_field(void *ctx, const char *key, size_t klen,
 		c->more = rep_int(v, 0);
 	else if (klen == 8 && !memcmp(key, "more_fds", 8))
 		c->more_fds = rep_int(v, 0);
+	else if (klen == 9 && !memcmp(key, "processes", 9))
+		c->processes = rep_int(v, 0);
 	else if (klen == 3 && !memcmp(key, "exe", 3))
 		rep_str(v, c->exe, sizeof c->exe);
 	else if (klen == 7 && !memcmp(key, "cmdline", 7))
@@ -478,6 +480,16 @@ static void add_process(struct culprit_ctx *cc, const struct rep_val *v,
 	}
 	if (!c.rel[0])
 		snprintf(c.rel, sizeof c.rel, "%s", rel);
+	if (c.pid < 0 && !strncmp(c.rel, "unknown", 7)) {
+		/* {"relation":"unknown (permission)","processes":7} */
+		if (c.processes > 0)
+			snprintf(line, sizeof line, "%s: %lld process%s", c.rel,
+				 c.processes, c.processes == 1 ? "" : "es");
+		else
+			snprintf(line, sizeof line, "%s", c.rel);
+		culprit_add(cc, line);
+		return;
+	}
 	const char *who = c.cmd[0] ? c.cmd : c.exe[0] ? c.exe : "?";
 	snprintf(line, sizeof line, "%s (pid %lld%s%s%s%s)", who, c.pid,
 		 c.rel[0] ? ", " : "", c.rel, c.fds[0] ? ", fds " : "", c.fds);

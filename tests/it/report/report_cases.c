@@ -102,6 +102,14 @@ static const struct report_case cases[] = {
 	  .exit = 1,
 	  .want = { "held by: /usr/bin/python3.11 (pid 18505, unix peer)" },
 	  .never = { "(none logged)" } },
+	{ .name = "holders_the_shim_could_not_see_are_counted",
+	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"pipe\","
+		    "\"object\":\"pipe:[9]\",\"culprits\":[{\"pid\":7,"
+		    "\"exe\":\"/bin/sleep\",\"relation\":\"child\"},"
+		    "{\"relation\":\"unknown (permission)\",\"processes\":3}]"),
+	  .exit = 1,
+	  .want = { "unknown (permission): 3 processes" },
+	  .never = { "pid -1", "? (" } },
 	{ .name = "terminal_state_is_shown",
 	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"tty\","
 		    "\"object\":\"/dev/pts/3 (deleted)\",\"tty\":" TTY),
