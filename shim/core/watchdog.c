@@ -548,8 +548,8 @@ static void json_more(struct nl_jbuf *j, int shown, int more)
  * list's event, under poll() and pselect() in a signal handler, carries
  * nothing of epoll's. */
 static inline __attribute__((always_inline))
-void log_wait(const char *call, const int *fds, int n_fds, int epoll_fd,
-	      long long waited_us)
+void log_wait(const char *call, const int *fds, int n_list, int n_fds,
+	      int epoll_fd, long long waited_us)
 {
 	int saved = errno;
 	struct nl_event ev;
@@ -576,7 +576,7 @@ void log_wait(const char *call, const int *fds, int n_fds, int epoll_fd,
 	 * up for). */
 	int shown = 0, i = 0, fd;
 	while ((fd = epoll_fd >= 0 ? (it ? tfd_next(it) : -1)
-				   : i < n_fds ? fds[i++] : -1) >= 0) {
+				   : i < n_list ? fds[i++] : -1) >= 0) {
 		size_t at = j.len + (shown ? 1 : 0);
 		if (j.full || at + 32 >= j.cap) {
 			json_more(&j, shown, n_fds - shown);
@@ -603,16 +603,16 @@ void log_wait(const char *call, const int *fds, int n_fds, int epoll_fd,
 	nl_errno_restore(saved);
 }
 
-void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
-		       long long waited_us)
+void nl_watch_log_wait(const char *call, const int *fds, int n_list,
+		       int n_fds, long long waited_us)
 {
-	log_wait(call, fds, n_fds, -1, waited_us);
+	log_wait(call, fds, n_list, n_fds, -1, waited_us);
 }
 
 void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us)
 {
 	if (epfd >= 0)
-		log_wait(call, NULL, 0, epfd, waited_us);
+		log_wait(call, NULL, 0, 0, epfd, waited_us);
 }
 
 /* Written at start-up: in .data, on a page the loader has already written,

@@ -110,11 +110,12 @@ int nl_watch_could_hang(int fd);
 /* The same for every fd an epoll instance watches (none: no). */
 int nl_watch_epoll_could_hang(int epfd);
 
-/* wait_blocked for the poll family: log that a wait on these fds has gone
- * on for read_warn seconds.  As many fds as fit are described in the line;
- * those past that are counted in a last entry {"more":N}. */
-void nl_watch_log_wait(const char *call, const int *fds, int n_fds,
-		       long long waited_us);
+/* wait_blocked for the poll family: log that a wait on n_fds fds, the
+ * first n_list of them in `fds`, has gone on for read_warn seconds.  As
+ * many as fit are described in the line; those past that are counted in
+ * a last entry {"more":N}. */
+void nl_watch_log_wait(const char *call, const int *fds, int n_list,
+		       int n_fds, long long waited_us);
 /* The same for a wait on an epoll instance: every fd it watches (read
  * from /proc/self/fdinfo, however many). */
 void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us);

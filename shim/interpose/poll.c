@@ -25,7 +25,10 @@
 #include "core/signals.h"
 #include "core/watchdog.h"
 
-#define WAIT_FDS_MAX 32
+/* The fds of a wait_blocked line: it gives the list at most 3000 bytes,
+ * and no fd takes fewer than 16, so no more than these are ever shown;
+ * every fd is counted. */
+#define WAIT_FDS_LISTED 256
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
 
@@ -155,7 +158,7 @@ static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 			long long waited_ns)
 {
 	size_t mark = nl_arena_enter();
-	int *list = nl_arena_get(WAIT_FDS_MAX * sizeof *list), k = 0;
+	int *list = nl_arena_get(WAIT_FDS_LISTED * sizeof *list), k = 0;
 	for (nfds_t i = 0; list && i < n; i++) {
 		if (fds[i].fd < 0)
 			continue;
@@ -163,11 +166,13 @@ static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 			k = 0;   /* a server waiting for work */
 			break;
 		}
-		if (k < WAIT_FDS_MAX)
-			list[k++] = fds[i].fd;
+		if (k < WAIT_FDS_LISTED)
+			list[k] = fds[i].fd;
+		k++;
 	}
 	if (k)
-		nl_watch_log_wait(call, list, k, waited_ns / 1000);
+		nl_watch_log_wait(call, list, k < WAIT_FDS_LISTED ? k : WAIT_FDS_LISTED,
+				  k, waited_ns / 1000);
 	nl_arena_leave(mark);
 }
 
@@ -259,7 +264,7 @@ static void log_fdsets(const char *call, int nfds, const fd_set *r,
 		       const fd_set *w, long long waited_ns)
 {
 	size_t mark = nl_arena_enter();
-	int *list = nl_arena_get(WAIT_FDS_MAX * sizeof *list), k = 0;
+	int *list = nl_arena_get(WAIT_FDS_LISTED * sizeof *list), k = 0;
 	for (int fd = 0; list && fd < nfds && fd < FD_SETSIZE; fd++) {
 		if (!(r && FD_ISSET(fd, r)) && !(w && FD_ISSET(fd, w)))
 			continue;
@@ -267,11 +272,13 @@ static void log_fdsets(const char *call, int nfds, const fd_set *r,
 			k = 0;   /* a server waiting for work */
 			break;
 		}
-		if (k < WAIT_FDS_MAX)
-			list[k++] = fd;
+		if (k < WAIT_FDS_LISTED)
+			list[k] = fd;
+		k++;
 	}
 	if (k)
-		nl_watch_log_wait(call, list, k, waited_ns / 1000);
+		nl_watch_log_wait(call, list, k < WAIT_FDS_LISTED ? k : WAIT_FDS_LISTED,
+				  k, waited_ns / 1000);
 	nl_arena_leave(mark);
 }
 

@@ -114,3 +114,11 @@ Test(watch_epoll_many, every_target_counted_and_listed_or_in_more,
 	check_call("epoll_wait");
 	check_call("epoll_pwait");
 }
+
+/* The same pipes waited on by poll() and select(): the line counted 32
+ * and listed no more. */
+Test(watch_epoll_many, every_fd_of_poll_and_select_counted, .timeout = 60)
+{
+	check_call("poll");
+	check_call("select");
+}
