@@ -383,6 +383,9 @@ static int parse_pstat(char *buf, ssize_t len, struct pstat *s)
 struct marker {
 	pid_t spawner, from, token;
 	char origin;
+	char respelled;   /* read_marker found only the spelling of a process
+			   * that moved itself (nl_pgroup_moved_self), and
+			   * read these fields from it */
 };
 
 static int parse_marker(const char *p, struct marker *m)
@@ -428,19 +431,27 @@ static int read_marker(pid_t pid, struct marker *m)
 	size_t len = 0;
 	int skip = 0, found = -1;
 	ssize_t r;
+	m->respelled = 0;
+	m->spawner = 0;
 	while (found < 0 && (r = nl_sys_read(fd, chunk, CHUNK)) > 0) {
 		for (ssize_t i = 0; i < r && found < 0; i++) {
 			char c = chunk[i];
 			if (c == '\0') {
 				if (!skip && len >= sizeof key) {
 					entry[len] = '\0';
-					found = parse_marker(entry + sizeof key - 1, m);
+					if (entry[0] == key[0])
+						found = parse_marker(entry + sizeof key - 1, m);
+					else
+						m->respelled = parse_marker(
+							entry + sizeof key - 1, m) == 0;
 				}
 				len = 0;
 				skip = 0;
 			} else if (!skip) {
-				/* Not the key, or longer than a marker. */
-				if ((len < sizeof key - 1 && c != key[len]) ||
+				/* Not the key (nor its other spelling), or longer
+				 * than a marker. */
+				if ((len < sizeof key - 1 && c != key[len] &&
+				     (len != 0 || c != 'n')) ||
 				    len == NL_PGROUP_MARKER_MAX - 1)
 					skip = 1;
 				else
@@ -765,6 +776,8 @@ struct wait_scan {
 /* Whether child pid would be in the caller's group without the shim: it
  * is, or it leads one the shim made (alive with our marker; a zombie
  * leading a group of its own in our session: see the README's limits). */
+static int spawned_here(pid_t pid, unsigned long long start);
+
 static int own_group_child(pid_t pid, struct wait_scan *w)
 {
 	struct pstat *st = &w->st;
@@ -776,7 +789,14 @@ static int own_group_child(pid_t pid, struct wait_scan *w)
 		return 0;
 	if (st->state == 'Z' || st->state == 'X')
 		return 1;
-	return read_marker(pid, &w->mk) == 0 && w->mk.spawner == w->me.pid;
+	int marked = read_marker(pid, &w->mk) == 0;
+	if (w->mk.spawner == w->me.pid && (marked || w->mk.respelled))
+		return marked;   /* its own environment: ours, or it moved itself */
+	/* No marker of ours yet: a spawn child the shim moved whose exec has
+	 * not put its environment in place (the kernel lets the spawner go on
+	 * first; until then /proc shows this process's own environment) is
+	 * known by its record. */
+	return spawned_here(pid, st->start);
 }
 
 static void scan_thread_children(int tid, void *arg)
@@ -973,6 +993,14 @@ static struct rec *find_rec(pid_t pid, int kind)
 				return r;
 		}
 	return NULL;
+}
+
+/* Whether pid is the spawn child started at `start` that the shim moved
+ * (its record stands). */
+static int spawned_here(pid_t pid, unsigned long long start)
+{
+	const struct rec *r = find_rec(pid, REC_SPAWN);
+	return r && r->start == start;
 }
 
 /* Take (free) the record of that kind for pid: whether there was one;

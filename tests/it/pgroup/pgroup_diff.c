@@ -67,6 +67,14 @@ Test(pgroup_diff, a_wait_for_the_own_group_reaps_the_moved_children)
 	same_as_without("wait0");
 }
 
+/* A wait for the own group right after posix_spawn: the child the shim
+ * had moved was not yet known by its marker (the kernel lets the
+ * spawner go on before the exec's environment is in place): ECHILD. */
+Test(pgroup_diff, a_wait_right_after_a_spawn_reaps_the_child)
+{
+	same_as_without("wait0_loop");
+}
+
 /* A wait for another group (waitid(P_PGID, 1)) became a wait for any
  * child; a child that made itself a group leader after its exec was taken
  * for one the shim had moved, and reaped by waitpid(0). */
