@@ -228,12 +228,22 @@ static int spawn_piped(const char *command, int child_end, int child_std,
 	return r;
 }
 
+/* An fd of the pipe made here: what the shim recorded of an fd that held
+ * the number before (a closed popen's) is not this one's. */
+static void pipe_fd_made(int fd, const void *site)
+{
+	if (nl_fd_policy_active())
+		nl_fd_created(fd, NL_CALL_PIPE2, site, 0);
+}
+
 static FILE *open_proc(const char *command, int reading, int cloexec,
 		       const void *site)
 {
 	int fds[2];
 	if (syscall(SYS_pipe2, fds, O_CLOEXEC) < 0)
 		return NULL;
+	pipe_fd_made(fds[0], site);
+	pipe_fd_made(fds[1], site);
 	int parent_end = fds[reading ? 0 : 1], child_end = fds[reading ? 1 : 0];
 	int child_std = reading ? 1 : 0;
 	/* The child's end must not already be its stdio number, or dup2 would
@@ -249,6 +259,7 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 			return NULL;
 		}
 		child_end = moved;
+		pipe_fd_made(moved, site);
 	}
 	struct proc_stream *ps = malloc(sizeof *ps);
 	pid_t pid;
@@ -372,6 +383,8 @@ int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
 	 * a later wait, and the result is the failed close's -1 (EBADF). */
 	int fd = fileno(fp);
 	int fd_open = fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) >= 0;
+	if (fd_open && nl_fd_policy_active())
+		nl_fd_closed(fd);   /* pclose: no interposer saw it */
 	int closed = real_fclose(fp);
 	if (!fd_open)
 		return closed;

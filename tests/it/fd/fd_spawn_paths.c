@@ -176,6 +176,7 @@ static const struct {
 	 * fd and waits, and leaves the stream to an fclose that closes
 	 * nothing. */
 	{ "io_popen", "read=[hi] pclose=1024" },
+	{ "popen_twice", "pclose=0 read=[hi] pclose=0" },
 	{ "io_proc_close_fclose", "proc_close=1536 errno=0 close=-1 errno=0 "
 				  "children=none" },
 	{ "io_proc_close_pclose", "proc_close=1536 errno=0 close=-1 errno=0 "
@@ -206,4 +207,18 @@ Test(fd_spawn_paths, shell_corners_answer_as_glibc, .timeout = 120)
 		shell_case(name, NULL, 1);
 		cr_expect_str_eq(r.out, want, "%s under enforce: %s", name, r.out);
 	}
+}
+
+/* A popen's pipe that takes the numbers of an earlier popen's, closed:
+ * enforce logged its ends as fds it withheld from the child, under the
+ * earlier pipe's creator (both ends are close-on-exec, as in glibc). */
+Test(fd_spawn_paths, a_second_popen_logs_no_leak)
+{
+	char log[1024], logenv[1100];
+	snprintf(log, sizeof log, "%s/popen.log", tmpdir());
+	snprintf(logenv, sizeof logenv, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=enforce", logenv, NULL };
+	shell_case("popen_twice", env, 1);
+	const char *text = slurp(log);
+	cr_expect_eq(count_lines_with(text, "\"event\":\"fd_leak\""), 0, "%s", text);
 }
