@@ -17,8 +17,8 @@ TestSuite(foundation_log_exe, .timeout = 60);
 
 /* Runs `exe` with args under audit, logging to a file; returns the log and
  * checks that it has `lines` sock_policy lines, each naming `exe`. */
-static const char *run_logged(const char *exe, const char *a1, const char *a2,
-			      int lines)
+static const char *run_logged3(const char *exe, const char *a1, const char *a2,
+			       const char *a3, int lines)
 {
 	static struct run_result r;
 	char log[4096], logenv[4200];
@@ -26,7 +26,7 @@ static const char *run_logged(const char *exe, const char *a1, const char *a2,
 	snprintf(logenv, sizeof logenv, "NOLEAK_LOG=%s", log);
 	char *env[] = { "NOLEAK_MODE=audit", logenv,
 			"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
-	char *argv[] = { (char *)exe, (char *)a1, (char *)a2, NULL };
+	char *argv[] = { (char *)exe, (char *)a1, (char *)a2, (char *)a3, NULL };
 	run(&r, argv, env, 1, 30, NULL);
 	cr_assert_eq(exit_code(&r), 0, "%s %s: %s", exe, a1, r.err);
 	const char *text = slurp(log);
@@ -39,10 +39,28 @@ static const char *run_logged(const char *exe, const char *a1, const char *a2,
 	return text;
 }
 
+static const char *run_logged(const char *exe, const char *a1, const char *a2,
+			      int lines)
+{
+	return run_logged3(exe, a1, a2, NULL, lines);
+}
+
 Test(foundation_log_exe, first_lines_of_many_threads_at_once)
 {
 	for (int i = 0; i < 5; i++)
 		run_logged(top("build/fixtures/found_exe"), "threads", "16", 16);
+}
+
+/* Many more threads than the log has transient fds for (out_fd.c: a line
+ * written while another thread opens the log goes through an fd of its
+ * own) make their first lines at once, in eight processes at a time so
+ * that the writers of those lines get interrupted: each line arrives, none
+ * is dropped for want of an fd.  Repeated: the lines must overlap. */
+Test(foundation_log_exe, first_lines_of_more_threads_than_transient_fds)
+{
+	for (int i = 0; i < 20; i++)
+		run_logged3(top("build/fixtures/found_exe"), "threads", "64",
+			    "8", 8 * 64);
 }
 
 /* The vfork child reads the path for its own line without keeping it:
