@@ -397,6 +397,8 @@ static void report_refused_log(void)
 	release(&note);
 }
 
+static void count_unwritten(void);
+
 static void write_line(const char *line, size_t len)
 {
 	int rc = -1;
@@ -421,6 +423,8 @@ static void write_line(const char *line, size_t len)
 	default:
 		break;
 	}
+	if (rc == NL_OUT_BUSY)
+		count_unwritten();
 	if (rc < 0)
 		atomic_fetch_add(&dropped_total, 1);
 }
@@ -465,6 +469,16 @@ static struct {
 static atomic_llong rate_sec NL_FORK_DATA = LLONG_MIN;
 static atomic_uint rate_written NL_FORK_DATA;
 static atomic_ulong rate_dropped NL_FORK_DATA;
+
+/* A line that found no fd to go through in time (output.h, NL_OUT_BUSY):
+ * the log itself works, so the line is reported as the rate limit's are,
+ * in the next "suppressed" event.  Only the counting process gets
+ * NL_OUT_BUSY (a child sharing our memory writes through an fd of its own,
+ * never waiting). */
+static void count_unwritten(void)
+{
+	atomic_fetch_add(&rate_dropped, 1);
+}
 
 static int is_repeat(const struct nl_event *ev, long long sec)
 {

@@ -110,18 +110,24 @@ void nl_out_fd_release(struct nl_out_fd *o, int held)
 	own_count(slot_of(o), -1);
 }
 
-/* Until no other thread holds o: a few yields, then millisecond naps (a
- * write to a slow disk may take that long). */
+/* The n-th pause of a wait for other threads: a few yields, then
+ * millisecond naps (a write to a slow disk may take that long). */
+#define NL_OUT_YIELDS 64
+static void pause_n(unsigned n)
+{
+	if (n < NL_OUT_YIELDS)
+		NL_SYS(SYS_sched_yield, 0, 0, 0);
+	else
+		nl_sys_poll(NULL, 0, 1);
+}
+
+/* Until no other thread holds o. */
 static void wait_unused(struct nl_out_fd *o)
 {
 	for (unsigned n = 0;
 	     atomic_load(&o->users) >
-	     __atomic_load_n(&mine[slot_of(o)], __ATOMIC_RELAXED); n++) {
-		if (n < 64)
-			NL_SYS(SYS_sched_yield, 0, 0, 0);
-		else
-			nl_sys_poll(NULL, 0, 1);
-	}
+	     __atomic_load_n(&mine[slot_of(o)], __ATOMIC_RELAXED); n++)
+		pause_n(n);
 }
 
 static int in_range(int fd, unsigned lo, unsigned hi)
@@ -353,56 +359,88 @@ void nl_out_fd_close(struct nl_out_fd *o)
 static __thread struct nl_out_fd foreign_transient
 	__attribute__((tls_model("initial-exec")));
 
-struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
+/* A free transient slot, taken (its busy flag set), or NULL.  Each slot
+ * is held for one line (a place, a write, a close), so when more threads
+ * than slots write their lines at once (the first lines of a program whose
+ * threads all start logging while one of them opens the log), the others
+ * wait for one to come free rather than lose their lines: as a closer
+ * waits for writers, a few yields and then millisecond naps.  At most
+ * NL_OUT_SLOT_WAIT_MS naps: a signal handler that interrupted a holder on
+ * its own thread, or writes to a disk that hangs, cost the line (counted,
+ * and reported in the "suppressed" event) rather than the program's time. */
+#define NL_OUT_SLOT_WAIT_MS 250
+static struct nl_out_fd *take_slot(void)
 {
-	/* Its identity, as nl_out_fd_adopt() takes it: before placing. */
+	for (unsigned n = 0;; n++) {
+		for (size_t i = NL_OUT_TRANSIENT; i < NL_OUT_SLOTS; i++) {
+			struct nl_out_fd *t = &nl_out_fds[i];
+
+			if (!atomic_load(&t->busy) &&
+			    !atomic_exchange(&t->busy, 1))
+				return t;
+		}
+		if (n >= NL_OUT_YIELDS + NL_OUT_SLOT_WAIT_MS)
+			return NULL;
+		pause_n(n);
+	}
+}
+
+/* The foreign process's slot (see foreign_transient), taken, or NULL. */
+static struct nl_out_fd *foreign_slot(void)
+{
+	struct nl_out_fd *t = &foreign_transient;
+
+	/* busy holds the pid of the child using it.  Its own: a handler's
+	 * line in the middle of the child's own, dropped.  Another's: a
+	 * child that died or exec'd in the middle of a line (the thread runs
+	 * one child at a time). */
+	int me = nl_sys_getpid(), was = atomic_load(&t->busy);
+	if (was == me || !atomic_compare_exchange_strong(&t->busy, &was, me))
+		return NULL;
+	return t;
+}
+
+/* The identity of fd into t, as nl_out_fd_adopt() takes it: before
+ * placing.  0 when fd cannot be looked at. */
+static int take_identity(struct nl_out_fd *t, int fd)
+{
 	size_t mark = nl_arena_enter();
 	struct stat *st = nl_arena_get(sizeof *st);
-	unsigned long long dev = 0, ino = 0;
+	int ok = st && nl_sys_fstat(fd, st) == 0;
 
-	if (!st || nl_sys_fstat(fd, st) < 0) {
-		nl_arena_leave(mark);
-		nl_sys_close(fd);
-		*placed = -1;
-		return NULL;
+	if (ok) {
+		atomic_store(&t->dev, (unsigned long long)st->st_dev);
+		atomic_store(&t->ino, (unsigned long long)st->st_ino);
 	}
-	dev = (unsigned long long)st->st_dev;
-	ino = (unsigned long long)st->st_ino;
 	nl_arena_leave(mark);
+	return ok;
+}
+
+struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
+{
+	/* The slot first: a wait for one holds no number above the
+	 * program's, and the identity goes straight into it. */
+	int foreign = nl_out_fd_foreign();
+	struct nl_out_fd *t = foreign ? foreign_slot() : take_slot();
+
+	if (!t || !take_identity(t, fd)) {
+		*placed = t || foreign ? -1 : NL_OUT_BUSY;
+		goto fail;
+	}
 	*placed = fd = nl_out_fd_place(fd);
 	if (fd < 0)
-		return NULL;
-	if (nl_out_fd_foreign()) {
-		struct nl_out_fd *t = &foreign_transient;
-
-		/* busy holds the pid of the child using it.  Its own: a
-		 * handler's line in the middle of the child's own, dropped.
-		 * Another's: a child that died or exec'd in the middle of a
-		 * line (the thread runs one child at a time). */
-		int me = nl_sys_getpid(), was = atomic_load(&t->busy);
-		if (was == me ||
-		    !atomic_compare_exchange_strong(&t->busy, &was, me)) {
-			nl_sys_close(fd);
-			*placed = -1;
-			return NULL;
-		}
-		atomic_store(&t->dev, dev);
-		atomic_store(&t->ino, ino);
+		goto fail;
+	/* A foreign process's slot is in no table (see foreign_transient). */
+	if (foreign)
 		atomic_store(&t->fd, fd);
-		return t;
-	}
-	for (size_t i = NL_OUT_TRANSIENT; i < NL_OUT_SLOTS; i++) {
-		struct nl_out_fd *t = &nl_out_fds[i];
-
-		if (atomic_exchange(&t->busy, 1))
-			continue;           /* the flag: the slot is taken */
-		atomic_store(&t->dev, dev);
-		atomic_store(&t->ino, ino);
+	else
 		publish(t, fd);
-		return t;
-	}
-	nl_sys_close(fd);
-	*placed = -1;
+	return t;
+fail:
+	if (fd >= 0)
+		nl_sys_close(fd);
+	if (t)
+		atomic_store(&t->busy, 0);
 	return NULL;
 }
 

@@ -398,7 +398,8 @@ static int open_locked(const char *path, unsigned key, int rotate)
 
 /* Another thread is opening the log right now: rather than wait for it,
  * write this one line through an fd of our own (a transient slot, closed
- * right after). */
+ * right after; when every slot is taken, a bounded wait for one, then
+ * NL_OUT_BUSY). */
 static struct nl_out_fd *open_transient(const char *path, unsigned key,
 					int *fd)
 {
@@ -409,7 +410,8 @@ static struct nl_out_fd *open_transient(const char *path, unsigned key,
 	return *fd < 0 ? NULL : nl_out_fd_transient(*fd, fd);
 }
 
-/* The output to write to and its fd in *fd (-1: none, or NL_OUT_REFUSED):
+/* The output to write to and its fd in *fd (-1: none, NL_OUT_REFUSED or
+ * NL_OUT_BUSY):
  * log_fd, or a transient slot to give back after the write. */
 static struct nl_out_fd *log_fd_for(const char *path, int *fd)
 {
@@ -443,7 +445,7 @@ int nl_out_file_write(const char *path, const char *line, size_t len)
 		return -1;
 	o = log_fd_for(path, &fd);
 	if (fd < 0)
-		return fd == NL_OUT_REFUSED ? fd : -1;
+		return fd == NL_OUT_REFUSED || fd == NL_OUT_BUSY ? fd : -1;
 	/* Held from this last look at the number to the end of the write
 	 * (output.h). */
 	held = nl_out_fd_hold(o, fd);

@@ -449,5 +449,7 @@ int nl_out_journal_write(const char *line, size_t len)
 	nl_arena_leave(mark);
 	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR)
 		return NL_OUT_NO_JOURNAL;
+	if (fd == NL_OUT_BUSY)
+		return fd;
 	return rc < 0 ? -1 : (int)len;
 }

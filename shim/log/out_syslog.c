@@ -159,7 +159,7 @@ int nl_out_syslog_write(const char *line, size_t len)
 
 	if (fd < 0) {
 		nl_arena_leave(mark);
-		return -1;
+		return fd == NL_OUT_BUSY ? fd : -1;
 	}
 	if (len && line[len - 1] == '\n')
 		len--;    /* one datagram is one message: no newline */

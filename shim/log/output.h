@@ -7,8 +7,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-/* Open lazily; return the bytes written or -1.  Never block, never write to
- * a file that is not the log's own.  A log file path is refused for good
+/* Open lazily; return the bytes written, -1, or NL_OUT_BUSY (below: the
+ * line found no fd to go through).  Never block (a wait for a transient
+ * slot is bounded, out_fd.c), never write to a file that is not the
+ * log's own.  A log file path is refused for good
  * (see out_file.c) when its last component is a symlink or not a regular
  * file, or when others could swap the file under it: the write that finds
  * out returns NL_OUT_REFUSED, every later one -1, until the path changes;
@@ -84,7 +86,8 @@ struct nl_out_fd {
 
 /* Every output fd, in one table the closers can walk: the three outputs,
  * then slots for transient fds (a line written through a fresh fd while
- * another thread opens the output; no free slot: the line is dropped). */
+ * another thread opens the output; no free slot: the writer waits for one,
+ * a bounded while, see out_fd.c). */
 enum {
 	NL_OUT_FILE, NL_OUT_SYSLOG, NL_OUT_JOURNAL, NL_OUT_TRANSIENT,
 	NL_OUT_SLOTS = NL_OUT_TRANSIENT + 8
@@ -144,7 +147,10 @@ void nl_out_fd_close(struct nl_out_fd *o);
 /* A freshly opened fd for one line: placed (its number in *placed), in a
  * free transient slot, and the slot returned: write through it with
  * nl_out_fd_hold(), then give it back with nl_out_fd_transient_done().
- * NULL: the fd closed (no slot free, or no place above 2). */
+ * NULL: the fd closed; *placed is NL_OUT_BUSY when no slot came free in
+ * time (the outputs return it for the line, which event.c reports as
+ * dropped), else -1 (no place above 2). */
+#define NL_OUT_BUSY (-5)
 struct nl_out_fd *nl_out_fd_transient(int fd, int *placed);
 /* Close a transient slot's fd (if still ours) and free the slot. */
 void nl_out_fd_transient_done(struct nl_out_fd *t);

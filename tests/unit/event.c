@@ -584,6 +584,39 @@ Test(event_fold, flush_reports_pending_suppressed)
 	free(text);
 }
 
+/* A line that found no fd to go through (another thread opening the log,
+ * every transient slot taken for longer than the wait) is counted as the
+ * rate limit's drops are, and reported in the next second. */
+Test(event_fold, a_line_without_an_fd_is_reported, .timeout = 30)
+{
+	struct nl_out_fd *t[NL_OUT_SLOTS - NL_OUT_TRANSIENT];
+	char other[160];
+
+	setup_file_log();
+	snprintf(other, sizeof other, "%s/other", dir);
+	for (int i = 0; i < NL_OUT_SLOTS - NL_OUT_TRANSIENT; i++) {
+		int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		cr_assert_geq(fd, 0);
+		t[i] = nl_out_fd_transient(fd, &fd);
+		cr_assert_not_null(t[i]);
+	}
+	atomic_store(&nl_out_fds[NL_OUT_FILE].busy, 1);   /* being opened */
+	nl_event_test_clock(T0, 0);
+	emit_simple("lost", 1);
+	cr_assert_eq(nl_event_dropped(), 1);
+	atomic_store(&nl_out_fds[NL_OUT_FILE].busy, 0);
+	for (int i = 0; i < NL_OUT_SLOTS - NL_OUT_TRANSIENT; i++)
+		nl_out_fd_transient_done(t[i]);
+
+	nl_event_test_clock(T0 + 1, 0);
+	emit_simple("later", 1);
+	char *text = slurp(log_path);
+	assert_all_lines_valid(text);
+	cr_assert_eq(count_with(text, "\"event\":\"lost\""), 0, "%s", text);
+	cr_assert_eq(count_with(text, "\"dropped\":1}"), 1, "%s", text);
+	free(text);
+}
+
 /* An event sure to be dropped is told before it is built, and counted as
  * emit would have counted it; an event that could still fold into the
  * last line, or that falls in a new second, is not. */

@@ -216,6 +216,76 @@ Test(out_fd, a_transient_fd_is_closed_after_its_line)
 	cr_assert_eq(atomic_load(&t->fd), -1);
 }
 
+/* --- more lines at once than transient slots --- */
+
+#define SLOTS (NL_OUT_SLOTS - NL_OUT_TRANSIENT)
+
+/* Every transient slot taken, as by SLOTS threads writing their lines. */
+static void take_every_slot(struct nl_out_fd *t[SLOTS])
+{
+	for (int i = 0; i < SLOTS; i++) {
+		int fd;
+		t[i] = nl_out_fd_transient(open_file("log"), &fd);
+		cr_assert_not_null(t[i], "slot %d", i);
+	}
+}
+
+struct late_line {
+	int fd, placed;
+	struct nl_out_fd *t;
+};
+
+static void *late_transient(void *arg)
+{
+	struct late_line *l = arg;
+	l->t = nl_out_fd_transient(l->fd, &l->placed);
+	return NULL;
+}
+
+/* A line that finds every slot taken waits for one to come free rather
+ * than be dropped: the first lines of a program whose threads all log at
+ * once while one of them opens the log. */
+Test(out_fd, a_line_waits_for_a_transient_slot)
+{
+	struct nl_out_fd *t[SLOTS];
+	struct late_line l = { .fd = open_file("log"), .placed = -1 };
+	pthread_t th;
+
+	take_every_slot(t);
+	cr_assert_eq(pthread_create(&th, NULL, late_transient, &l), 0);
+	pause_ms(20);
+	nl_out_fd_transient_done(t[0]);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_expect_not_null(l.t, "the line was dropped (%d)", l.placed);
+	if (l.t) {
+		cr_expect_geq(l.placed, 100);
+		cr_expect_eq(atomic_load(&l.t->fd), l.placed);
+		nl_out_fd_transient_done(l.t);
+	}
+	for (int i = 1; i < SLOTS; i++)
+		nl_out_fd_transient_done(t[i]);
+}
+
+/* None comes free: after a bounded wait the line is given up, its fd
+ * closed, and the caller told why (NL_OUT_BUSY: event.c reports it). */
+Test(out_fd, a_line_gives_up_a_slot_that_never_comes_free)
+{
+	struct nl_out_fd *t[SLOTS];
+	int fd = open_file("log"), placed = 0;
+	struct timespec a, b;
+
+	take_every_slot(t);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_expect_null(nl_out_fd_transient(fd, &placed));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	cr_expect_eq(placed, NL_OUT_BUSY);
+	cr_expect_eq(fcntl(fd, F_GETFD), -1, "the fd was left open");
+	cr_expect_lt((double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9,
+		     5.0, "the wait is bounded");
+	for (int i = 0; i < SLOTS; i++)
+		nl_out_fd_transient_done(t[i]);
+}
+
 /* Rotation puts the new file under the log's number; when the program took
  * the number meanwhile, the new file gets a number of its own instead. */
 Test(out_fd, rotation_onto_a_number_the_program_took_leaves_it_alone)
