@@ -8,6 +8,7 @@ checks_pgroup() {
 	check supervisord-stop python3.11 supervisord_stop false
 	check supervisord-stopasgroup python3.11 supervisord_stop true
 	check postgres-pg-ctl-stop postgres pg_ctl_stop
+	check setsid-in-a-service dash setsid_status
 	# Each module takes minutes (more on a loaded machine): a module may
 	# run 15 minutes in its worker, a whole side 40.  Too long for every
 	# CI run: COMPAT_LONG=1 make compat runs it.
@@ -67,6 +68,19 @@ supervisord_stop() {
 	supervisorctl -c "$conf" shutdown >/dev/null 2>&1 || kill "$sv"
 	wait "$sv"
 	echo "supervisord exit $?"
+}
+
+# setsid_status: util-linux setsid(1) run by a service (a shell that leads
+# its session, whose children the shim moves into groups of their own).
+# setsid(1) forks only when it leads its group: the command's status and
+# the wait for it must be its caller's, as without the shim.
+setsid_status() {
+	setsid -w sh -c '
+		setsid sh -c "\"\$0\" \"\$1\"; exit 3" "$1" "$2"
+		echo "status $?"
+		setsid sh -c "sleep 0.3; echo inner done"
+		echo "outer done"
+	' sh "$PROBE" "$PROOF"
 }
 
 # A throw-away cluster in a directory of its own, run by the postgres user
