@@ -6,9 +6,10 @@
  * no lock, no errno, no libc state.  A vfork child shares its parent's
  * address space, so whoever takes scratch memory must give it back before
  * the exec (a mapping left behind would stay in the parent forever) and
- * must never hand it to the parent.  (Two exceptions, bounded: the fd
- * table's per-thread stash of a vfork child's marks keeps one block per
- * thread for reuse, see core/fdtable.c; posix_spawn keeps one block per
+ * must never hand it to the parent.  (Exceptions, bounded: the fd
+ * table's per-thread stash of a vfork child's marks and its per-thread
+ * snapshot of keep bits for a child sharing the memory keep one block each
+ * per thread for reuse, see core/fdtable.c; posix_spawn keeps one block per
  * process, see interpose/spawn.c.)
  *
  * A failed call leaves the old block as it was: the caller then fails open

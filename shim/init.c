@@ -65,6 +65,7 @@ void nl_exec_attempts_forget(void)
 {
 	nl_plan_forget_last();
 	nl_pgroup_forget_decision();
+	nl_fd_snapshot_forget();
 }
 
 /* The constructor's argv: glibc passes argc, argv and envp to every

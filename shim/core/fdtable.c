@@ -94,7 +94,8 @@ static int in_shared_child(void)
 	return 0;
 }
 
-/* As in_shared_child() and then the mark, with one getpid(). */
+/* As in_shared_child() and then the mark, with one getpid(); and the
+ * snapshot of keep bits the child plans from. */
 void nl_fd_before_shared_child(void)
 {
 	pid_t parent = sharing_parent, self = nl_sys_getpid();
@@ -102,7 +103,41 @@ void nl_fd_before_shared_child(void)
 		if (parent != self)
 			sharing_parent = self;
 	}
+	nl_fd_snapshot_take(self);
 }
+
+/* The keep bits as they were just before a child sharing this memory was
+ * made (posix_spawn's, vfork's, clone(CLONE_VM)'s).  The child's fds are a
+ * copy of its parent's at that moment, but the table it plans its exec
+ * from is the parent's, which other threads go on changing while the child
+ * runs file actions or the program's code: a deliberate fd another thread
+ * closes (or closes and reuses) then must still cross, as the child's copy
+ * would without the shim.  So the child keeps an fd that either the
+ * snapshot or the table marks (identity checked for both).
+ *
+ * Taken by the parent (nl_fd_snapshot_take), counted only in a process
+ * whose parent took it; forgotten by the parent once it is back (or before
+ * any other child).  Per thread and any size, as the stash: SNAP_INLINE
+ * entries here, more in a block the thread keeps for its next child.
+ * Sorted by fd, for a binary search. */
+#define SNAP_INLINE 8
+struct snap_entry {
+	int fd;
+	uint32_t bits;
+	dev_t dev;
+	ino_t ino;
+};
+struct snap {
+	pid_t taker;          /* 0: none */
+	pid_t child;          /* the child that found its parent took it */
+	int n;
+	int lost;             /* no memory for every entry: keep every fd */
+	int in_block;         /* the entries are in `more` */
+	struct snap_entry *more;
+	size_t more_bytes;
+	struct snap_entry first[SNAP_INLINE];
+};
+static __thread struct snap snap __attribute__((tls_model("initial-exec")));
 
 static const char *const call_names[NL_CALL_COUNT] = {
 #define NL_CALL_ID(id, name) [NL_CALL_##id] = name,
@@ -536,22 +571,30 @@ uint32_t nl_fd_bits_here(int fd)
 	return bits;
 }
 
+static int snap_counts(void);
+static uint32_t snap_bits(int fd, const struct stat *st);
+
 uint32_t nl_fd_keep_bits(int fd)
 {
 	int found;
 	uint32_t from_stash = stash_bits(fd, &found);
-	const struct nl_fd_slot *s = slot_for(fd, 0);
-	uint32_t bits = s ? atomic_load(&s->bits) & NL_FD_KEEP_BITS : 0;
-	if (bits) {
-		struct stat st;
-		if (nl_sys_fstat(fd, &st) < 0 ||
-		    st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
-		    st.st_ino != __atomic_load_n(&s->ino, __ATOMIC_RELAXED))
-			bits = 0;
-	}
 	/* The vfork child's own marks override the parent's for that fd. */
 	if (found)
 		return from_stash & NL_FD_KEEP_BITS;
+	const struct nl_fd_slot *s = slot_for(fd, 0);
+	uint32_t bits = s ? atomic_load(&s->bits) & NL_FD_KEEP_BITS : 0;
+	int snapped = snap_counts();
+	if (bits || snapped) {
+		struct stat st;
+		if (nl_sys_fstat(fd, &st) < 0)
+			return 0;
+		if (bits &&
+		    (st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
+		     st.st_ino != __atomic_load_n(&s->ino, __ATOMIC_RELAXED)))
+			bits = 0;
+		if (snapped)
+			bits |= snap_bits(fd, &st);
+	}
 	if (n_inherited && still_inherited(fd))
 		bits |= NL_FD_INHERITED;
 	return bits;
@@ -586,6 +629,130 @@ void nl_fd_after_fork(void)
 		stash.pid = 0;
 		stash.lost = 0;
 	}
+	nl_fd_snapshot_forget();
+}
+
+/* --- the snapshot of keep bits for a child sharing this memory --- */
+
+static struct snap_entry *snap_entries(void)
+{
+	return snap.in_block ? snap.more : snap.first;
+}
+
+static void snap_add(int fd, uint32_t bits, dev_t dev, ino_t ino)
+{
+	if (snap.lost)
+		return;
+	size_t need = (size_t)(snap.n + 1) * sizeof *snap.more;
+	if (snap.n >= SNAP_INLINE &&
+	    nl_scratch_grow((void **)&snap.more, &snap.more_bytes, need) < 0) {
+		snap.lost = 1;
+		return;
+	}
+	if (snap.n == SNAP_INLINE && !snap.in_block) {
+		memcpy(snap.more, snap.first, sizeof snap.first);
+		snap.in_block = 1;
+	}
+	snap_entries()[snap.n++] = (struct snap_entry){ fd, bits, dev, ino };
+}
+
+/* Shell sort by fd, in place: the inherited list comes first, unsorted. */
+static void snap_sort(void)
+{
+	struct snap_entry *e = snap_entries();
+	for (int gap = snap.n / 2; gap > 0; gap /= 2)
+		for (int i = gap; i < snap.n; i++) {
+			struct snap_entry x = e[i];
+			int j = i;
+			for (; j >= gap && e[j - gap].fd > x.fd; j -= gap)
+				e[j] = e[j - gap];
+			e[j] = x;
+		}
+}
+
+void nl_fd_snapshot_take(pid_t self)
+{
+	snap.n = 0;
+	snap.lost = 0;
+	snap.in_block = 0;
+	for (int i = 0; i < n_inherited; i++)
+		snap_add(inherited[i].fd, NL_FD_INHERITED, inherited[i].dev,
+			 inherited[i].ino);
+	int high = nl_fd_high_water();
+	for (int fd = 3; fd < high; fd++) {
+		const struct nl_fd_slot *s = slot_for(fd, 0);
+		uint32_t bits = s ? atomic_load_explicit(&s->bits,
+							 memory_order_acquire) &
+					    NL_FD_KEEP_BITS
+				  : 0;
+		if (bits)
+			snap_add(fd, bits, __atomic_load_n(&s->dev, __ATOMIC_RELAXED),
+				 __atomic_load_n(&s->ino, __ATOMIC_RELAXED));
+	}
+	snap_sort();
+	snap.child = 0;
+	snap.taker = self;
+}
+
+void nl_fd_snapshot_forget(void)
+{
+	/* Written only when set (see nl_fd_after_fork). */
+	if (snap.taker)
+		snap.taker = 0;
+}
+
+/* Whether this process is the child the snapshot was taken for: its
+ * parent took it.  The taker itself, back from its vfork, drops it. */
+static int snap_counts(void)
+{
+	pid_t taker = snap.taker;
+	if (__builtin_expect(taker == 0, 1))
+		return 0;
+	pid_t self = nl_sys_getpid();
+	if (self == taker) {
+		snap.taker = 0;
+		return 0;
+	}
+	if (self == snap.child)
+		return 1;
+	if (nl_sys_getppid() != taker)
+		return 0;
+	snap.child = self;
+	return 1;
+}
+
+/* The keep bits the snapshot has for fd holding the file st. */
+static uint32_t snap_bits(int fd, const struct stat *st)
+{
+	const struct snap_entry *e = snap_entries();
+	int lo = 0, hi = snap.n;
+	while (lo < hi) {       /* the first entry for fd or above */
+		int mid = lo + (hi - lo) / 2;
+		if (e[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t bits = 0;
+	for (; lo < snap.n && e[lo].fd == fd; lo++)
+		if (e[lo].dev == st->st_dev && e[lo].ino == st->st_ino)
+			bits |= e[lo].bits;
+	return bits;
+}
+
+int nl_fd_snapshot_count(void)
+{
+	return snap_counts() ? snap.n : 0;
+}
+
+int nl_fd_snapshot_fd(int i)
+{
+	return snap_entries()[i].fd;
+}
+
+int nl_fd_snapshot_lost(void)
+{
+	return snap.lost && snap_counts();
 }
 
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)

@@ -107,6 +107,20 @@ void nl_fd_after_fork(void);
  * closes or marks stays out of the parent's slots. */
 void nl_fd_before_shared_child(void);
 
+/* Just before making a child that shares this memory (posix_spawn's,
+ * vfork's, clone(CLONE_VM)'s), with this process's pid: the keep bits as
+ * they are now, which that child's exec keeps besides what the table says
+ * when it plans (other threads go on changing the table; the child's fds
+ * are a copy of the parent's at the clone).  Forgotten before any other
+ * child is made, and by the parent once it is back. */
+void nl_fd_snapshot_take(pid_t self);
+void nl_fd_snapshot_forget(void);
+/* In that child: the fds the snapshot has, to visit as the stash's. */
+int nl_fd_snapshot_count(void);
+int nl_fd_snapshot_fd(int i);
+/* The snapshot could not hold every entry (no memory): keep every fd. */
+int nl_fd_snapshot_lost(void);
+
 /* A counter of the changes an exec's preparation depends on, so that the
  * next exec attempt of a PATH walk can reuse what the last one found
  * (sweep.c, pgroup.c): bumped when an interposed call creates, marks or

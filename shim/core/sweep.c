@@ -119,8 +119,9 @@ static void keep_if_marked(struct nl_plan *pl, int fd)
 		add_range(pl, fd, fd);
 }
 
-/* The three places marks live: the table, the start-up list, and a vfork
- * child's stash. */
+/* The places marks live: the table, the start-up list, a vfork child's
+ * stash, and the snapshot a child sharing its parent's memory was made
+ * with. */
 static void keep_marked_fds(struct nl_plan *pl)
 {
 	int high = nl_fd_high_water();
@@ -134,7 +135,9 @@ static void keep_marked_fds(struct nl_plan *pl)
 		keep_if_marked(pl, nl_fd_inherited_fd(i));
 	for (int i = 0; i < nl_fd_stash_count(); i++)
 		keep_if_marked(pl, nl_fd_stash_fd(i));
-	if (nl_fd_stash_lost())
+	for (int i = 0, n = nl_fd_snapshot_count(); i < n; i++)
+		keep_if_marked(pl, nl_fd_snapshot_fd(i));
+	if (nl_fd_stash_lost() || nl_fd_snapshot_lost())
 		pl->nomem = 1;
 }
 

@@ -17,7 +17,9 @@
  *
  * Nothing is done to the parent's fds: another thread's fcntl, open or
  * close can neither be undone by the spawn nor leak into its child, since
- * the child decides on its own copy of the fd table.
+ * the child decides on its own copy of the fd table, and from the marks
+ * as they were at the clone as well as the parent's record, which other
+ * threads go on changing (core/fdtable.h, nl_fd_snapshot_take).
  *
  * glibc has two versions of each call on x86_64 and i386: GLIBC_2.15, and
  * GLIBC_2.2.5 (i386: GLIBC_2.2), which retries an exec that fails with
@@ -60,6 +62,7 @@
 #include "common/sys.h"
 #include "common/target.h"
 #include "core/fdlist.h"
+#include "core/fdtable.h"
 #include "core/pgroup.h"
 #include "core/sweep.h"
 #include "interpose/spawn.h"
@@ -736,8 +739,10 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	nl_ksigset all = ~(nl_ksigset)0;
 	nl_sys_sigprocmask(SIG_BLOCK, &all, &a.oldmask);
 	a.err = 0;
+	nl_fd_snapshot_take(nl_sys_getpid());
 	pid_t child = real_clone(spawn_child, room.stack_top,
 				 CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	nl_fd_snapshot_forget();
 	if (child > 0) {
 		ec = a.err;
 		/* The child failed before its exec: reap it, as glibc does. */

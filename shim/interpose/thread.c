@@ -56,11 +56,11 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	va_end(ap);
 	nl_enter();
 	nl_real_resolve_all();
+	nl_exec_attempts_forget();
 	if (flags & CLONE_VM) {
 		nl_fd_before_shared_child();
 		nl_out_stderr_child(0, 0);
 	}
-	nl_exec_attempts_forget();
 	__typeof__(&clone) real = NL_REAL(clone);
 	if (!real) {
 		errno = ENOSYS;
