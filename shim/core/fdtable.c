@@ -672,6 +672,7 @@ static void snap_sort(void)
 
 void nl_fd_snapshot_take(pid_t self)
 {
+	snap.taker = 0;
 	snap.n = 0;
 	snap.lost = 0;
 	snap.in_block = 0;
@@ -689,9 +690,12 @@ void nl_fd_snapshot_take(pid_t self)
 			snap_add(fd, bits, __atomic_load_n(&s->dev, __ATOMIC_RELAXED),
 				 __atomic_load_n(&s->ino, __ATOMIC_RELAXED));
 	}
+	/* Nothing to keep: the child pays nothing (most processes). */
+	if (!snap.n && !snap.lost)
+		return;
 	snap_sort();
 	snap.child = 0;
-	snap.taker = self;
+	snap.taker = self ? self : nl_sys_getpid();
 }
 
 void nl_fd_snapshot_forget(void)

@@ -112,7 +112,9 @@ void nl_fd_before_shared_child(void);
  * they are now, which that child's exec keeps besides what the table says
  * when it plans (other threads go on changing the table; the child's fds
  * are a copy of the parent's at the clone).  Forgotten before any other
- * child is made, and by the parent once it is back. */
+ * child is made, and by the parent once it is back.  `self`: this
+ * process's pid, or 0 to have it asked only when there is something to
+ * keep. */
 void nl_fd_snapshot_take(pid_t self);
 void nl_fd_snapshot_forget(void);
 /* In that child: the fds the snapshot has, to visit as the stash's. */

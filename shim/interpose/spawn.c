@@ -739,7 +739,7 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	nl_ksigset all = ~(nl_ksigset)0;
 	nl_sys_sigprocmask(SIG_BLOCK, &all, &a.oldmask);
 	a.err = 0;
-	nl_fd_snapshot_take(nl_sys_getpid());
+	nl_fd_snapshot_take(0);
 	pid_t child = real_clone(spawn_child, room.stack_top,
 				 CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	nl_fd_snapshot_forget();
