@@ -167,3 +167,37 @@ Test(deploy_unit, now_reloads_and_restarts)
 			 "daemon-reload\nrestart agent.service\ndisabled\n");
 	ns_remove_test_dir(dir);
 }
+
+/* The tree's links lead inside it: with DIR/etc -> OUT/etc (OUT a
+ * directory outside DIR, as the host sees it), the drop-in is the image's,
+ * DIR/OUT/etc/systemd/system/..., and OUT/etc stays empty through enable,
+ * status and disable. */
+Test(deploy_unit, links_in_the_tree_resolve_inside_it)
+{
+	char out[256], cmd[PATH_MAX * 4], inside[PATH_MAX * 2], outside[PATH_MAX];
+	tree();
+	snprintf(out, sizeof out, "%s", tmpdir());
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/etc/systemd/system' '%s%s/etc' && "
+		 "ln -s '%s/etc' '%s/etc'", out, root, out, out, root);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(inside, sizeof inside,
+		 "%s%s/etc/systemd/system/agent.service.d/noleak.conf", root, out);
+	snprintf(outside, sizeof outside, "%s/etc/systemd/system/agent.service.d", out);
+	snprintf(cmd, sizeof cmd, "%s/l.so", root);
+	FILE *f = fopen(cmd, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+
+	cr_assert_eq(noleak("enable", "agent.service", "--lib", "/l.so", NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_expect(strstr(slurp(inside), "LD_PRELOAD=/l.so"), "no drop-in at %s", inside);
+	cr_expect_neq(access(outside, F_OK), 0, "enable wrote %s, outside the tree", outside);
+	cr_expect_eq(noleak("status", "agent.service", NULL, NULL, NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_assert_eq(noleak("disable", "agent.service", NULL, NULL, NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_expect_neq(access(inside, F_OK), 0, "disable left %s", inside);
+	cr_expect_neq(access(outside, F_OK), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", out, root);
+	system(cmd);
+}
