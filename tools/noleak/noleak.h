@@ -66,6 +66,7 @@ struct noleak_unit_opts {
 	const char *unit;    /* NAME.service */
 	const char *root;    /* "/" or a tree */
 	const char *lib;     /* the LD_PRELOAD path (enable) */
+	const char *syslibdir; /* what $LIB in it stands for (enable) */
 	int now;             /* reload systemd and restart the service */
 	const struct noleak_setting *settings;
 	size_t n_settings;

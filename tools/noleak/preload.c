@@ -1017,15 +1017,19 @@ static int parse(int argc, char **argv, struct preload_opts *o)
 /* enable | disable | status --unit NAME.service (unit.c). */
 static int unit_action(const struct preload_opts *o, const char *cmd)
 {
-	char lib[PATH_MAX];
-	struct noleak_unit_opts u = { cmd, o->unit, o->root, o->lib, o->now,
-				      o->settings, o->n_settings };
+	char lib[PATH_MAX], syslibdir[PATH_MAX];
+	struct noleak_unit_opts u = { cmd, o->unit, o->root, o->lib, syslibdir,
+				      o->now, o->settings, o->n_settings };
 	if (!strcmp(cmd, "enable") && !u.lib) {
 		if (bundled_library(lib) < 0) {
 			say(stderr, "no %s next to noleak or in ../lib; name one with --lib PATH", NL_LIB_NAME);
 			return NL_EXIT_USAGE;
 		}
 		u.lib = lib;
+	}
+	if (!strcmp(cmd, "enable") && system_libdir(syslibdir) < 0) {
+		say(stderr, "cannot tell the system library directory: libc.so.6 not found among the loaded objects");
+		return NL_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "status") && !strcmp(o->root, "/") && require_root(cmd) < 0)
 		return NL_EXIT_USAGE;

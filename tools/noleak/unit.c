@@ -21,6 +21,7 @@
  * the tree (inroot.h). */
 #include "noleak.h"
 #include "inroot.h"
+#include "ldpreload.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,7 +94,10 @@ static int unit_exists(const struct nl_root *r, const char *unit)
 }
 
 /* One Environment= line: quoted, with '"' and '\' escaped and '%' doubled
- * (systemd's specifiers). */
+ * (systemd's specifiers).  '$' stays: Environment= gives it no meaning
+ * (no variable expansion, and "\$" is no escape systemd knows), and ld.so
+ * reads $LIB in LD_PRELOAD.  A line break would end the directive and
+ * start another: values reach here without control characters. */
 static void put_env(FILE *f, const char *name, const char *value)
 {
 	fputs("Environment=\"", f);
@@ -107,6 +112,41 @@ static void put_env(FILE *f, const char *name, const char *value)
 		fputc(*s, f);
 	}
 	fputs("\"\n", f);
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* --lib as host-wide enable judges its library: one LD_PRELOAD entry (no
+ * blank, ':' or '#', which ld.so splits on or cuts at), and a regular
+ * file the service will find: inside the tree, $LIB and $PLATFORM as
+ * ld.so expands them for this host's programs. */
+static int check_lib(const struct noleak_unit_opts *o, const struct nl_root *r)
+{
+	char exp[PATH_MAX];
+	struct stat st;
+	if (o->lib[0] != '/')
+		return say_err("--lib must be an absolute path: %s%s", o->lib, "");
+	if (!ldpreload_safe_chars(o->lib) || has_control(o->lib))
+		return say_err("refusing %s: an LD_PRELOAD entry cannot contain blanks, ':', '#' or control characters%s",
+			       o->lib, "");
+	struct ldpreload_env env = { o->syslibdir, (const char *)getauxval(AT_PLATFORM) };
+	ldpreload_expand(o->lib, strlen(o->lib), &env, exp, sizeof exp);
+	int fd = inroot_open(r, exp, O_PATH, 0);
+	int bad = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? -1 : 0;
+	if (fd >= 0)
+		close(fd);
+	if (bad > 0)
+		return say_err("refusing %s: %s (the service would start without it, after a loader error)",
+			       o->lib, strerror(bad));
+	if (bad)
+		return say_err("refusing %s: not a regular file%s", o->lib, "");
+	return 0;
 }
 
 static const char *key_env(const char *key)
@@ -160,12 +200,15 @@ static int unit_enable(const struct noleak_unit_opts *o, const struct nl_root *r
 	if (!unit_exists(r, o->unit))
 		return say_err("no unit %s%s (looked in /etc, /run and /lib/systemd/system)",
 			       o->unit, "");
-	if (o->lib[0] != '/')
-		return say_err("--lib must be an absolute path: %s%s", o->lib, "");
+	if (check_lib(o, r))
+		return NL_EXIT_USAGE;
 	struct nl_policy scratch;
 	nl_policy_defaults(&scratch);
 	for (size_t i = 0; i < o->n_settings; i++) {
 		const struct noleak_setting *s = &o->settings[i];
+		if (has_control(s->value))
+			return say_err("%s %s: a value cannot contain a line break or another control character",
+				       s->origin, s->key);
 		if (!key_env(s->key) || nl_policy_set(&scratch, s->key, s->value, s->origin) < 0)
 			return say_err("%s%s", scratch.n_errors ? scratch.errors[0] : s->origin,
 				       key_env(s->key) ? "" : ": unknown key");
