@@ -71,6 +71,19 @@ static inline ssize_t nl_sys_read(int fd, void *buf, size_t n)
 { return NL_SYS(SYS_read, fd, buf, n); }
 static inline ssize_t nl_sys_write(int fd, const void *buf, size_t n)
 { return NL_SYS(SYS_write, fd, buf, n); }
+struct iovec;
+static inline ssize_t nl_sys_writev(int fd, const struct iovec *iov, int n)
+{ return NL_SYS(SYS_writev, fd, iov, n); }
+/* pread64 with a 64-bit offset (i386: in two words, low first). */
+static inline ssize_t nl_sys_pread(int fd, void *buf, size_t n, long long off)
+{
+#if defined(__i386__)
+	return nl_sys6(SYS_pread64, fd, (long)buf, (long)n, (long)(off & 0xffffffff),
+		       (long)(off >> 32), 0);
+#else
+	return nl_sys6(SYS_pread64, fd, (long)buf, (long)n, (long)off, 0, 0);
+#endif
+}
 /* fcntl as the program's libc makes it (fcntl64 on 32-bit targets). */
 #ifdef SYS_fcntl64
 #define NL_NR_FCNTL SYS_fcntl64
@@ -283,6 +296,14 @@ static inline int nl_sys_sigaction(int sig, const struct nl_ksigaction *act,
 { return (int)nl_sys6(SYS_rt_sigaction, sig, (long)act, (long)old, NL_KSIGSET_BYTES, 0, 0); }
 static inline int nl_sys_sigprocmask(int how, const nl_ksigset *set, nl_ksigset *old)
 { return (int)nl_sys6(SYS_rt_sigprocmask, how, (long)set, (long)old, NL_KSIGSET_BYTES, 0, 0); }
+static inline int nl_sys_sigpending(nl_ksigset *set)
+{ return (int)NL_SYS(SYS_rt_sigpending, set, NL_KSIGSET_BYTES, 0); }
+/* rt_sigtimedwait without the siginfo: the signal taken, or -errno
+ * (-EAGAIN: none of `set` pending within the timeout). */
+static inline int nl_sys_sigtimedwait(const nl_ksigset *set,
+				      const struct timespec *timeout)
+{ return (int)nl_sys6(SYS_rt_sigtimedwait, (long)set, 0, (long)timeout, NL_KSIGSET_BYTES, 0, 0); }
+#define NL_KSIGBIT(sig) ((nl_ksigset)1 << ((sig) - 1))
 static inline int nl_sys_socket(int domain, int type, int protocol)
 { return (int)NL_SYS(SYS_socket, domain, type, protocol); }
 static inline int nl_sys_connect(int fd, const void *addr, socklen_t len)

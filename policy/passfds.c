@@ -295,6 +295,29 @@ static void add_fd_tokens(struct nl_fdlist *l, const char *s)
 	}
 }
 
+/* Shell redirections that name an fd: `>&N` and `<&N`, with or without an
+ * fd before them and with "-" after (`3<&5-` moves 5 onto 3), as in
+ * system("echo done >&4") or popen("cat <&5", "w").  Anywhere in an
+ * argument: a shell word needs no blank around its redirection (`sh -c
+ * 'cat<&5'`).  `>&-` closes and names nothing; `>&file` names a file. */
+#define REDIRECTION_ENDS " \t\n;|&()<>"
+
+static void add_redirected_fds(struct nl_fdlist *l, const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((p[0] != '>' && p[0] != '<') || p[1] != '&' ||
+		    !is_digit(p[2]))
+			continue;
+		long v;
+		const char *end = read_number(p + 2, &v);
+		if (*end == '-')
+			end++;
+		if (*end == '\0' || is_one_of(*end, REDIRECTION_ENDS))
+			nl_fdlist_add(l, (int)v);
+		p = end - 1;
+	}
+}
+
 /* Options that take one fd although their names do not say so, spelled
  * exactly: dbus-launch runs `dbus-daemon --print-pid 5 --print-address 7`,
  * weston and mutter run `Xwayland -wm 8 -listen 9` (-listenfd and -displayfd
@@ -448,6 +471,7 @@ static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
 		if (i == 0)
 			continue;
 		add_fd_tokens(l, arg);
+		add_redirected_fds(l, arg);
 		add_fd_option(l, arg, argv[i + 1]);
 		if (has_blank(arg))
 			scan_command_words(l, arg);

@@ -65,6 +65,21 @@ static int next_item(struct span *rest, char sep, struct span *item)
 	return 1;
 }
 
+/* A control character (C0 or DEL) inside a value: a line break in a
+ * name or a path has no use, and would split the value wherever it is
+ * written one to a line (a systemd drop-in, a log file's name in an
+ * event).  `tab` lets a tab through, where the value is split into items
+ * that trim() trims. */
+static int has_control(struct span v, int tab)
+{
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = (unsigned char)v.s[i];
+		if ((c < 0x20 && !(tab && c == '\t')) || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
 /* A non-negative decimal integer up to max; no sign, no junk. */
 static int parse_uint(struct span v, unsigned long max, unsigned long *out)
 {
@@ -106,19 +121,20 @@ void nl_policy_error(struct nl_policy *p, const char *first, ...)
 }
 
 /* The value as it appears in an error: quoted by the caller, cut short so
- * the "expected ..." part of the message still fits. */
+ * the "expected ..." part of the message still fits, a control character
+ * shown as '?' so that the message stays one line wherever it is printed. */
 #define NL_QUOTED_MAX 60
 
 static void quote_value(char *dst, struct span v)
 {
-	size_t n = v.n;
-	if (n > NL_QUOTED_MAX) {
-		memcpy(dst, v.s, NL_QUOTED_MAX - 3);
-		memcpy(dst + NL_QUOTED_MAX - 3, "...", 4);
-		return;
+	size_t n = v.n > NL_QUOTED_MAX ? NL_QUOTED_MAX - 3 : v.n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v.s[i];
+		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
 	}
-	memcpy(dst, v.s, n);
-	dst[n] = '\0';
+	if (n < v.n)
+		memcpy(dst + n, "...", 3);
+	dst[n < v.n ? n + 3 : n] = '\0';
 }
 
 /* --- one parser per kind of value; each returns 0 or -1 and changes the
@@ -178,7 +194,7 @@ static int parse_log(struct nl_policy *p, const struct key_def *k,
 		/* A relative path would depend on each program's working
 		 * directory and scatter logs everywhere. */
 		if (v.n == 0 || v.s[0] != '/' || v.n >= NL_LOG_PATH_MAX ||
-		    memchr(v.s, '\0', v.n) != NULL)
+		    has_control(v, 0))
 			return -1;
 		p->log_kind = NL_LOG_FILE;
 		memcpy(p->log_path, v.s, v.n);
@@ -318,7 +334,7 @@ static int parse_names(struct nl_policy *p, const struct key_def *k,
 		       struct span v)
 {
 	char *dst = (char *)p + k->field;
-	if (v.n >= NL_NAMES_MAX || memchr(v.s, '\0', v.n) != NULL)
+	if (v.n >= NL_NAMES_MAX || has_control(v, 1))
 		return -1;
 	memcpy(dst, v.s, v.n);
 	dst[v.n] = '\0';

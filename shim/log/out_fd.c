@@ -4,11 +4,18 @@
  *
  * Programs assume the fds they did not open are free: a daemon closes
  * 0..1023 at start, a shell dup2()s onto 3..9, a server expects its first
- * socket() to return 3.  So the log fd lives at 100 or above; the program's
- * closes and dup2()s that the shim sees retire it first (nl_out_fd_yield),
- * and before each use its identity is checked again, for those it does not
- * see. */
+ * socket() to return 3, a program under a low fd limit counts on every
+ * number below it.  So an output keeps an fd only at 100 or above; the
+ * program's closes and dup2()s that the shim sees retire it first
+ * (nl_out_fd_yield), and before each use its identity is checked again, for
+ * those it does not see.  Where no number at 100 or above is free (a fd
+ * limit at or below 100), each line goes through a transient fd, opened,
+ * written and closed, and the program finds every number it could open
+ * free again after the line. */
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/uio.h>
 
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -245,9 +252,9 @@ int nl_out_fd_is_ours(int fd)
 	return 0;
 }
 
-/* The highest free slot below the fd limit, for a process whose limit is
- * at or below 100.  F_DUPFD_CLOEXEC only searches upwards, so try a few
- * starting points going down. */
+/* The highest free slot below the fd limit, for a transient fd in a
+ * process whose limit is at or below 100.  F_DUPFD_CLOEXEC only searches
+ * upwards, so try a few starting points going down. */
 static int dup_near_limit(int fd)
 {
 	struct rlimit rl;
@@ -266,15 +273,28 @@ static int dup_near_limit(int fd)
 	return -1;
 }
 
-int nl_out_fd_place(int fd)
+/* fd moved to 100 or above (the original closed), or -1: no number there
+ * (the fd limit is at or below 100, or every number above is taken), fd
+ * left as it was. */
+static int place_high(int fd)
 {
 	int nfd;
 
 	if (fd >= NL_OUT_FD_FLOOR)
 		return fd;
 	nfd = nl_sys_fcntl(fd, F_DUPFD_CLOEXEC, NL_OUT_FD_FLOOR);
-	if (nfd < 0)
-		nfd = dup_near_limit(fd);
+	if (nfd >= 0)
+		nl_sys_close(fd);
+	return nfd < 0 ? -1 : nfd;
+}
+
+int nl_out_fd_place(int fd)
+{
+	int nfd = place_high(fd);
+
+	if (nfd >= 0)
+		return nfd;
+	nfd = dup_near_limit(fd);
 	if (nfd < 0 && fd > 2)
 		return fd;       /* no better place, but at least not stdio */
 	if (nfd < 0)
@@ -287,6 +307,7 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 {
 	size_t mark = nl_arena_enter();
 	struct stat *st = nl_arena_get(sizeof *st);
+	int nfd;
 
 	/* The identity of the file opened, taken before it is placed: a
 	 * program that puts a file of its own onto the placed number before
@@ -294,8 +315,10 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 	if (!st || nl_sys_fstat(fd, st) < 0) {
 		nl_sys_close(fd);
 		fd = -1;
+	} else if ((nfd = place_high(fd)) < 0) {
+		fd = NL_OUT_FD_LOW;      /* left open, for one line */
 	} else {
-		fd = nl_out_fd_place(fd);
+		fd = nfd;
 	}
 	if (fd >= 0) {
 		/* Identity first, number last: a reader that sees the number
@@ -451,6 +474,34 @@ void nl_out_fd_transient_done(struct nl_out_fd *t)
 	if (fd >= 0)
 		close_own(t, fd);
 	atomic_store(&t->busy, 0);
+}
+
+/* --- writing --- */
+
+ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
+{
+	static const nl_ksigset quiet = NL_KSIGBIT(SIGXFSZ) | NL_KSIGBIT(SIGPIPE);
+	static const struct timespec now = { 0, 0 };
+	nl_ksigset old, before = 0, raised;
+	ssize_t n;
+
+	/* Not blocked, a signal cannot be pending for this thread: it would
+	 * have been delivered.  Blocked, one may be, and is the program's. */
+	if (nl_sys_sigprocmask(SIG_BLOCK, &quiet, &old) < 0)
+		return -EAGAIN;
+	if ((old & quiet) && nl_sys_sigpending(&before) < 0)
+		before = quiet;          /* unknown: take nothing back */
+	do
+		n = nl_sys_writev(fd, iov, cnt);
+	while (n == -EINTR);
+	raised = n == -EFBIG ? NL_KSIGBIT(SIGXFSZ)
+		 : n == -EPIPE ? NL_KSIGBIT(SIGPIPE) : 0;
+	/* The kernel sends it to this thread: taken from the thread's own
+	 * pending set first, before one sent to the whole process. */
+	if (raised & ~before)
+		nl_sys_sigtimedwait(&raised, &now);
+	nl_sys_sigprocmask(SIG_SETMASK, &old, NULL);
+	return n;
 }
 
 /* Each store only when the value must change: the child shares these pages

@@ -2,9 +2,11 @@
  *
  * The fd is the shim's, kept out of the program's way (out_fd.c).  When the
  * destination cannot be written (a read-only or missing directory, a full
- * disk) the line is dropped and the program runs on; a failed open is tried
- * again at most once a second, so a program that logs a lot does not pay
- * for an open() per event.
+ * disk, the program's RLIMIT_FSIZE: no SIGXFSZ, see nl_out_write) the line
+ * is dropped and the program runs on; a failed open is tried again at most
+ * once a second, so a program that logs a lot does not pay for an open()
+ * per event.  A line written in part leaves the next one a newline to
+ * write first (`cut`, below).
  *
  * The path may come from whoever starts the program (NOLEAK_LOG), and a
  * set-user-ID program logs as root: the log must never become a way to
@@ -30,6 +32,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "common/sys.h"
@@ -111,9 +114,29 @@ const char *nl_out_file_refusal(void)
 }
 
 /* O_NONBLOCK: a FIFO swapped in at the last moment must not hang open();
- * it changes nothing for a regular file. */
+ * it changes nothing for a regular file.  Read and write where the file
+ * allows it, for a look at its last byte (below); else write only. */
 #define NL_LOG_OPEN_FLAGS                                                   \
-	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
+	(O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
+
+/* The file may end in a cut line: a write that found the disk full or the
+ * file at the program's size limit wrote part of its line, or the file was
+ * found so when opened (another process's cut).  The next line then starts
+ * with a newline, after a look at the last byte (a fork child and its
+ * parent both inherit the flag; one of them has ended the line already),
+ * so that the cut line stands alone and every other line is whole. */
+static atomic_int cut;
+
+/* The last byte of the file under fd, of `size` bytes: a newline for an
+ * empty one, -1 when it cannot be read (an fd opened write only). */
+static int last_byte(int fd, off_t size)
+{
+	unsigned char last = '\n';
+
+	if (size > 0 && nl_sys_pread(fd, &last, 1, (long long)size - 1) != 1)
+		return -1;
+	return last;
+}
 
 #define REFUSED(why) "log file refused: " why
 
@@ -263,9 +286,8 @@ static int open_in(int dfd, const char *base, const char **why,
 	for (int tries = 0; tries < 2; tries++) {
 		r = nl_sys_fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW);
 		if (r == -ENOENT) {
-			fd = nl_sys_openat(dfd, base,
-					   NL_LOG_OPEN_FLAGS | O_CREAT | O_EXCL,
-					   NL_LOG_FILE_MODE);
+			fd = nl_sys_openat(dfd, base, O_RDWR | NL_LOG_OPEN_FLAGS |
+					   O_CREAT | O_EXCL, NL_LOG_FILE_MODE);
 			if (fd != -EEXIST)
 				return fd;
 			continue;
@@ -276,7 +298,9 @@ static int open_in(int dfd, const char *base, const char **why,
 			return -EPERM;
 		dev_t dev = st.st_dev;
 		ino_t ino = st.st_ino;
-		fd = nl_sys_openat(dfd, base, NL_LOG_OPEN_FLAGS, 0);
+		fd = nl_sys_openat(dfd, base, O_RDWR | NL_LOG_OPEN_FLAGS, 0);
+		if (fd == -EACCES)
+			fd = nl_sys_openat(dfd, base, O_WRONLY | NL_LOG_OPEN_FLAGS, 0);
 		if (fd == -ENOENT)
 			continue;
 		if (fd == -ELOOP) {
@@ -288,8 +312,12 @@ static int open_in(int dfd, const char *base, const char **why,
 		/* What was opened is what was checked, and still fine. */
 		r = nl_sys_fstat(fd, &st);
 		if (r == 0 && st.st_dev == dev && st.st_ino == ino &&
-		    (*why = file_distrust(&st, euid, shared)) == NULL)
+		    (*why = file_distrust(&st, euid, shared)) == NULL) {
+			int last = last_byte(fd, st.st_size);
+			if (last >= 0 && last != '\n' && !atomic_load(&cut))
+				atomic_store(&cut, 1);
 			return fd;
+		}
 		nl_sys_close(fd);
 		if (r < 0) {
 			*why = NULL;
@@ -363,8 +391,9 @@ static int rotated(const char *path)
 /* Called with log_fd->busy held.  `rotate`: the path names another file
  * than the open one, which is then replaced under the same number (a
  * thread writing meanwhile writes to one file or the other, never to a
- * number that is not the shim's). */
-static int open_locked(const char *path, unsigned key, int rotate)
+ * number that is not the shim's).  *once: the file opened when no number
+ * at 100 or above is free (out_fd.c), for this line only, else -1. */
+static int open_locked(const char *path, unsigned key, int rotate, int *once)
 {
 	long long now_ns;
 	int fd = nl_out_fd_get(log_fd), nfd;
@@ -387,7 +416,13 @@ static int open_locked(const char *path, unsigned key, int rotate)
 	atomic_store(&log_key, key);
 	if (nfd >= 0) {
 		int r = fd >= 0 ? nl_out_fd_replace(log_fd, nfd) : NL_OUT_FD_TAKEN;
+		int left = nfd;
 		nfd = r == NL_OUT_FD_TAKEN ? nl_out_fd_adopt(log_fd, nfd) : r;
+		if (nfd == NL_OUT_FD_LOW) {
+			*once = left;
+			atomic_store(&failed, 0);
+			return -1;
+		}
 	}
 	if (nfd < 0)
 		note_failure(key, now_ns);
@@ -430,9 +465,34 @@ static struct nl_out_fd *log_fd_for(const char *path, int *fd)
 		atomic_store(&rotate_checked_ns, 0);
 		return log_fd;
 	}
-	*fd = open_locked(path, key, rotate);
+	int once = -1;
+	*fd = open_locked(path, key, rotate, &once);
 	atomic_store(&log_fd->busy, 0);
-	return log_fd;
+	return once >= 0 ? nl_out_fd_transient(once, fd) : log_fd;
+}
+
+/* One line, after a newline when the file ends in a cut line: the line's
+ * bytes written (a short count when cut), or -errno. */
+__attribute__((noinline))
+static ssize_t write_line(int fd, const char *line, size_t len)
+{
+	struct iovec iov[2] = { { (void *)"\n", 1 }, { (void *)line, len } };
+	int start = 1;
+	ssize_t n;
+
+	if (atomic_load(&cut) && atomic_exchange(&cut, 0)) {
+		size_t mark = nl_arena_enter();
+		struct stat *st = nl_arena_get(sizeof *st);
+		if (!st || nl_sys_fstat(fd, st) < 0 ||
+		    last_byte(fd, st->st_size) != '\n')
+			start = 0;
+		nl_arena_leave(mark);
+	}
+	n = nl_out_write(fd, iov + start, 2 - start);
+	/* Part of it written, or the newline owed still: owed next time. */
+	if (n != (ssize_t)(len + 1 - (size_t)start) && (n > 0 || !start))
+		atomic_store(&cut, 1);
+	return n > 0 && !start ? n - 1 : n;
 }
 
 int nl_out_file_write(const char *path, const char *line, size_t len)
@@ -450,9 +510,7 @@ int nl_out_file_write(const char *path, const char *line, size_t len)
 	 * (output.h). */
 	held = nl_out_fd_hold(o, fd);
 	if (held >= 0) {
-		do
-			n = nl_sys_write(fd, line, len);
-		while (n == -EINTR);
+		n = write_line(fd, line, len);
 		nl_out_fd_release(o, held);
 	}
 	if (o != log_fd)

@@ -420,9 +420,23 @@ static struct nl_out_fd *journal_socket(int *fd)
 		return NULL;
 	if (nl_out_fd_foreign() || atomic_exchange(&sock->busy, 1))
 		return nl_out_fd_transient(*fd, fd);
-	*fd = nl_out_fd_adopt(sock, *fd);
+	int s = *fd;
+	*fd = nl_out_fd_adopt(sock, s);
 	atomic_store(&sock->busy, 0);
-	return sock;
+	/* No number at 100 or above: this entry only (out_fd.c). */
+	return *fd == NL_OUT_FD_LOW ? nl_out_fd_transient(s, fd) : sock;
+}
+
+/* No journal listens: the socket is not kept (it would hold one of the
+ * fds the program may open under its limit, for nothing); the next entry
+ * makes one again.  Never in a child sharing our memory: the output's fd
+ * is its parent's. */
+static void drop_socket(void)
+{
+	if (nl_out_fd_foreign() || atomic_exchange(&sock->busy, 1))
+		return;
+	nl_out_fd_close(sock);
+	atomic_store(&sock->busy, 0);
 }
 
 int nl_out_journal_write(const char *line, size_t len)
@@ -447,8 +461,11 @@ int nl_out_journal_write(const char *line, size_t len)
 			nl_out_fd_transient_done(o);
 	}
 	nl_arena_leave(mark);
-	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR)
+	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR) {
+		if (o == sock)
+			drop_socket();
 		return NL_OUT_NO_JOURNAL;
+	}
 	if (fd == NL_OUT_BUSY)
 		return fd;
 	return rc < 0 ? -1 : (int)len;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <sys/uio.h>
 
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -69,8 +70,8 @@ int nl_out_stderr_write(const char *line, size_t len)
 		off = shared_child.given_up;
 	if (off)
 		return -1;
-	do
-		n = nl_sys_write(2, line, len);
-	while (n == -EINTR);
+	/* A pipe whose reader has gone, or a file at the program's size
+	 * limit: the line is lost, the program gets no signal (output.h). */
+	n = nl_out_write(2, &(struct iovec){ (void *)line, len }, 1);
 	return n == (ssize_t)len ? (int)n : -1;
 }

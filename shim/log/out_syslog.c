@@ -5,7 +5,8 @@
  * datagram socket, non-blocking: when nobody listens or the receiver is
  * behind, the line is dropped (and counted by the caller), never waited
  * for.  After a failure the socket is connected again on a later event,
- * which follows a syslog daemon that restarted. */
+ * which follows a syslog daemon that restarted; one that reaches no
+ * listener is closed, not kept. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -71,8 +72,9 @@ static int connect_held(struct nl_out_fd *o, int fd)
 	return r;
 }
 
-/* Called with sock->busy held. */
-static int socket_locked(void)
+/* Called with sock->busy held.  *once: a socket for this message only,
+ * when no number at 100 or above is free (out_fd.c), else -1. */
+static int socket_locked(int *once)
 {
 	int fd = nl_out_fd_get(sock);
 
@@ -82,26 +84,36 @@ static int socket_locked(void)
 				   SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -1;
+		int left = fd;
 		fd = nl_out_fd_adopt(sock, fd);
+		if (fd == NL_OUT_FD_LOW)
+			*once = left;
 		if (fd < 0)
 			return -1;
 	}
 	if (atomic_load(&connected))
 		return fd;
-	if (connect_held(sock, fd) < 0)
-		return -1;   /* ENOENT, ECONNREFUSED: nobody listens yet */
+	/* ENOENT, ECONNREFUSED: nobody listens yet.  A socket that reaches
+	 * no one is not kept: it would hold one of the fds the program may
+	 * open under its limit, for nothing. */
+	if (connect_held(sock, fd) < 0) {
+		nl_out_fd_close(sock);
+		return -1;
+	}
 	atomic_store(&connected, 1);
 	return fd;
 }
 
-/* Another thread is connecting right now: rather than wait for it, send
+/* Another thread is connecting right now, or no number at 100 or above is
+ * free (s: the socket made for it, else -1): rather than wait for it, send
  * this one message through a socket of our own (a transient slot, closed
  * right after). */
-static struct nl_out_fd *transient_socket(int *fd)
+static struct nl_out_fd *transient_socket(int *fd, int s)
 {
 	struct nl_out_fd *t = NULL;
 
-	*fd = nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	*fd = s >= 0 ? s : nl_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+					 SOCK_NONBLOCK, 0);
 	if (*fd >= 0)
 		t = nl_out_fd_transient(*fd, fd);
 	if (t && connect_held(t, *fd) < 0) {
@@ -119,11 +131,14 @@ static struct nl_out_fd *log_socket(int *fd)
 	*fd = nl_out_fd_get(sock);
 	if (*fd >= 0 && atomic_load(&connected))
 		return sock;
-	if (nl_out_fd_foreign() || atomic_exchange(&sock->busy, 1))
-		return transient_socket(fd);
-	*fd = socket_locked();
-	atomic_store(&sock->busy, 0);
-	return sock;
+	int once = -1;
+	if (!nl_out_fd_foreign() && !atomic_exchange(&sock->busy, 1)) {
+		*fd = socket_locked(&once);
+		atomic_store(&sock->busy, 0);
+		if (once < 0)
+			return sock;
+	}
+	return transient_socket(fd, once);
 }
 
 /* "<PRI>noleak[pid]: " -- the RFC 3164 form syslog daemons and journald

@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Open lazily; return the bytes written, -1, or NL_OUT_BUSY (below: the
  * line found no fd to go through).  Never block (a wait for a transient
@@ -34,14 +35,28 @@ int nl_out_syslog_write(const char *line, size_t len);
  * to syslog (not from here: the stack of the logging paths is small). */
 #define NL_OUT_NO_JOURNAL (-3)
 int nl_out_journal_write(const char *line, size_t len);
+/* The outputs' write(): the iovecs written to fd, retried after EINTR;
+ * the bytes written or -errno.  A write the kernel answers with a signal
+ * to the writer (SIGXFSZ: the file at the program's RLIMIT_FSIZE; SIGPIPE:
+ * a pipe or socket without a reader, as stderr may be) fails with EFBIG
+ * or EPIPE and leaves the program no signal: both are blocked around the
+ * write and the one it raised is taken back before the mask is restored.
+ * One the program blocks and had pending before stays.  Two system calls
+ * more per line; raw calls only, errno untouched: for signal handlers, fork
+ * and vfork children. */
+struct iovec;
+ssize_t nl_out_write(int fd, const struct iovec *iov, int n);
+
 /* Reset after fork (the syslog socket and file fd are shared and fine; only
  * per-process state resets: flags a vanished thread may have held). */
 void nl_out_after_fork(void);
 
 /* --- the outputs' own fds (out_fd.c) ---
  *
- * An fd the shim opened for itself, kept at 100 or above (never 0-2) with
- * FD_CLOEXEC, and remembered with its identity (dev, inode).  Once the
+ * An fd the shim opened for itself, kept at 100 or above with FD_CLOEXEC
+ * (where the fd limit leaves no number there, each line opens one of its
+ * own: a transient fd, below), and remembered with its identity (dev,
+ * inode).  Once the
  * program closes that number or puts a file of its own onto it, the number
  * is the program's: the shim stops using it and never closes it.
  *
@@ -127,12 +142,18 @@ int nl_out_fd_foreign(void);
 /* The process that counts: the one whose pid *pid holds (init's, updated
  * in each fork child; NULL: none). */
 void nl_out_fd_owner(const _Atomic int *pid);
-/* Move a freshly opened fd to 100 or above (or else the highest free slot
- * below the fd limit; never 0-2), closing the original.  Returns the new
- * number, or -1 (the fd closed) when it cannot be placed above 2. */
+/* Move a freshly opened fd for one line to 100 or above (or else the
+ * highest free slot below the fd limit; never 0-2), closing the original.
+ * Returns the new number, or -1 (the fd closed) when it cannot be placed
+ * above 2. */
 int nl_out_fd_place(int fd);
-/* Place a freshly opened fd with nl_out_fd_place() and make it o's fd,
- * identity recorded.  Returns the new number or -1.  Caller holds o->busy. */
+/* Move a freshly opened fd to 100 or above and make it o's fd, identity
+ * recorded.  Returns the new number, -1 (the fd closed), or NL_OUT_FD_LOW:
+ * no number at 100 or above is free, and fd is left open as it was, for
+ * one line through a transient slot (nl_out_fd_transient): an output
+ * keeps no number the program could open under its fd limit.  Caller
+ * holds o->busy. */
+#define NL_OUT_FD_LOW (-6)
 int nl_out_fd_adopt(struct nl_out_fd *o, int fd);
 /* Put the freshly opened nfd in place of o's fd, under the same number
  * (dup3, then nfd is closed), identity recorded: a thread writing through

@@ -202,6 +202,18 @@ Test(passfds, fd_colon_inside_other_text_is_not_an_fd)
 	ASSERT_NONE(l);
 }
 
+/* system("echo x >&4"): a shell redirection names the fd after '&'. */
+Test(passfds, shell_redirections)
+{
+	char *a[] = { "sh", "-c", "echo x >&4; cat<&5|tr a b 2>&1 3<&6- 7>&8&&x",
+		      NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 4, 5, 6, 8);
+	char *b[] = { "sh", "-c", "echo >&- <&x >&9x >&file a&4 >& 5", NULL };
+	l = from_args(b, NOBODY, NULL);
+	ASSERT_NONE(l);
+}
+
 /* --- /dev/fd/N and /proc/.../fd/N --- */
 
 Test(passfds, dev_fd_paths_anywhere)

@@ -516,3 +516,32 @@ Test(policy_keys, glob_brackets)
 	cr_assert(nl_glob_match("*[.]sh", "run.sh"));
 	cr_assert_not(nl_glob_match("*[.]sh", "runsh"));
 }
+
+/* A control character inside a name list or a log path is a bad value:
+ * the key keeps what it had, and the error shows it as '?', on one line.
+ * Tabs between names are blanks, trimmed like spaces. */
+Test(policy_keys, control_characters_in_values_are_refused)
+{
+	static const struct { const char *key, *value; } bad[] = {
+		{ "kill_wrappers", "timeout\nExecStartPre=/bin/touch /tmp/x" },
+		{ "kill_wrappers", "timeout\rnice" },
+		{ "fd_transparent", "bash,\x1b[2Jsh" },
+		{ "fd_trampolines", "jspawnhelper\x7f" },
+		{ "log", "/var/log/noleak\n.log" },
+		{ "log", "/var/log/noleak\t.log" },
+		{ "log", "/var/log/\x01noleak.log" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		nl_policy_defaults(&pol);
+		set_bad(bad[i].key, bad[i].value);
+		cr_expect_str_eq(pol.kill_wrappers, "timeout,nohup,env,nice,setsid,"
+				 "stdbuf,xargs,sudo,su,runuser,script", "row %zu", i);
+		cr_expect_eq(pol.log_kind, NL_LOG_NONE, "row %zu", i);
+		cr_expect(!strpbrk(pol.errors[0], "\n\r\x1b\x7f\x01\t"),
+			  "row %zu: %s", i, pol.errors[0]);
+	}
+	nl_policy_defaults(&pol);
+	set_ok("kill_wrappers", "timeout,\tnice");
+	cr_assert_str_eq(pol.kill_wrappers, "timeout,\tnice");
+	cr_assert(nl_names_contain(pol.kill_wrappers, "nice"));
+}

@@ -9,9 +9,11 @@
  *   trust.c/h     ... the ownership checks and the test load they rely on
  *   unit.c        ... --unit NAME.service: a systemd drop-in instead
  *   ldpreload.c/h ... the file's text: parsed and rewritten, no I/O
+ *   inroot.c/h    ... paths under --root DIR, resolved as once DIR is the
+ *                 root (for preload.c, unit.c and trust.c)
  *
  * Calls go one way: noleak.c → run.c → elf.c → path.c, and
- * noleak.c → preload.c → trust.c, ldpreload.c. */
+ * noleak.c → preload.c → unit.c, trust.c, ldpreload.c → inroot.c. */
 #ifndef NL_TOOL_H
 #define NL_TOOL_H
 
@@ -64,6 +66,7 @@ struct noleak_unit_opts {
 	const char *unit;    /* NAME.service */
 	const char *root;    /* "/" or a tree */
 	const char *lib;     /* the LD_PRELOAD path (enable) */
+	const char *syslibdir; /* what $LIB in it stands for (enable) */
 	int now;             /* reload systemd and restart the service */
 	const struct noleak_setting *settings;
 	size_t n_settings;

@@ -26,8 +26,9 @@
  *     rename, keeping every other entry, comment and blank line.
  *
  * --root DIR applies all of this to the tree under DIR (an image, a
- * chroot, a test): files are read and written below DIR, while the entry
- * names the path ld.so sees once DIR is the root.
+ * chroot, a test): files are read and written below DIR, each path
+ * resolved as once DIR is the root, so that no link of the image leads out
+ * of it (inroot.h), while the entry names the path ld.so sees then.
  *
  * Other ABIs: a host may run programs of another ABI beside its own (a
  * 64-bit Debian with libc6-i386 or libc6:i386), each with its libc in the
@@ -44,6 +45,7 @@
  * the file's text is parsed and rewritten by ldpreload.c (pure, unit
  * tested), the library is judged and test-loaded by trust.c. */
 #include "noleak.h"
+#include "inroot.h"
 #include "ldpreload.h"
 #include "trust.h"
 
@@ -60,11 +62,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #define PRELOAD_FILE "/etc/ld.so.preload"
+#define PRELOAD_NAME "ld.so.preload"   /* the same, in its directory */
 /* ld.so reads the whole file; anything larger than this is not a list of
  * libraries someone maintains by hand. */
 #define PRELOAD_MAX (1 << 20)
@@ -100,17 +104,6 @@ static void say(FILE *f, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- paths */
-
-/* `path` as seen from the current root: DIR + path under --root DIR. */
-static int under_root(const struct preload_opts *o, const char *path,
-		      char *out, size_t cap)
-{
-	size_t rl = strlen(o->root);
-	while (rl > 0 && o->root[rl - 1] == '/')
-		rl--;
-	int n = snprintf(out, cap, "%.*s%s", (int)rl, o->root, path);
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
 
 static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -163,10 +156,15 @@ static int bundled_library(char *out)
 
 /* ------------------------------------------------------ file operations */
 
+/* Files under the root are reached through a descriptor of their
+ * directory, opened inside the root (inroot.h); host files (the library
+ * to install, one resolved by inroot_path) with AT_FDCWD. */
+
 /* Whole file into a fresh NUL-terminated buffer.  0 with *len, -errno. */
-static int read_file(const char *path, char **data, size_t *len, size_t max)
+static int read_file_at(int dir, const char *name, int flags, char **data,
+			size_t *len, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	char *buf = malloc(max + 1);
@@ -194,6 +192,11 @@ static int read_file(const char *path, char **data, size_t *len, size_t max)
 	return 0;
 }
 
+static int read_file(const char *path, char **data, size_t *len, size_t max)
+{
+	return read_file_at(AT_FDCWD, path, 0, data, len, max);
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -208,97 +211,88 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+/* A new file ".NAME.XXXXXX" in `dir` (mkostemp's pattern, made with
+ * openat): its name is left in `tmp`. */
+static int create_temp(int dir, const char *name, char *tmp, size_t cap)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return 0;
-	*(slash == dir ? slash + 1 : slash) = 0;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+			return -1;
+		int n = snprintf(tmp, cap, ".%s.", name);
+		if (n < 0 || (size_t)n + sizeof rnd >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof rnd; i++)
+			tmp[n + i] = alnum[rnd[i] % (sizeof alnum - 1)];
+		tmp[n + sizeof rnd] = 0;
+		int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					  O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
 }
 
-/* A temporary file beside `path` (same directory, so that rename is
- * atomic), holding `data`, root-owned with `mode`, on disk.  Its name is
- * left in `tmp`. */
-static int write_temp(const char *path, const char *data, size_t len,
+/* A temporary file beside `name` in `dir` (same directory, so that rename
+ * is atomic), holding `data`, root-owned with `mode`, on disk.  Its name
+ * is left in `tmp`. */
+static int write_temp(int dir, const char *name, const char *data, size_t len,
 		      mode_t mode, char *tmp, size_t cap)
 {
-	const char *slash = strrchr(path, '/');
-	int n = snprintf(tmp, cap, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
-			 slash + 1);
-	if (n < 0 || (size_t)n >= cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = create_temp(dir, name, tmp, cap);
 	if (fd < 0)
 		return -1;
 	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
 	    fchown(fd, 0, 0) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
-		unlink(tmp);
+		unlinkat(dir, tmp, 0);
 		errno = e;
 		return -1;
 	}
 	return close(fd);
 }
 
-static int commit_temp(const char *tmp, const char *path)
+static int commit_temp(int dir, const char *tmp, const char *name)
 {
-	if (rename(tmp, path) < 0) {
+	if (renameat(dir, tmp, dir, name) < 0) {
 		int e = errno;
-		unlink(tmp);
+		unlinkat(dir, tmp, 0);
 		errno = e;
 		return -1;
 	}
-	return fsync_dir_of(path);
+	return fsync(dir);
 }
 
-/* Replace `path` with `data` in one step: a reader sees the old file or
- * the new one, never a mix, even after a crash. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+/* Replace `name` in `dir` with `data` in one step: a reader sees the old
+ * file or the new one, never a mix, even after a crash. */
+static int write_atomic(int dir, const char *name, const char *data, size_t len,
+			mode_t mode)
 {
-	char tmp[PATH_MAX];
-	if (write_temp(path, data, len, mode, tmp, sizeof tmp) < 0)
+	char tmp[NAME_MAX + 1];
+	if (write_temp(dir, name, data, len, mode, tmp, sizeof tmp) < 0)
 		return -1;
-	return commit_temp(tmp, path);
-}
-
-/* mkdir -p for a --root tree that lacks the library directory. */
-static int make_dirs(const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	return commit_temp(dir, tmp, name);
 }
 
 /* -------------------------------------------------------- the context */
 
 struct preload_ctx {
 	struct preload_opts o;
+	struct nl_root root;        /* --root, paths resolved inside it */
 	struct noleak_abi abi;      /* this process's: the host's own */
 	char libdir[PATH_MAX];      /* where the library goes, as ld.so sees it */
 	char syslibdir[PATH_MAX];   /* libc's directory: what $LIB stands for */
 	struct ldpreload_env env;   /* $LIB and $PLATFORM for this process */
 	char entry[PATH_MAX];       /* <libdir>/libnoleak.so */
-	char installed[PATH_MAX];   /* the entry, from here (under --root) */
-	char file[PATH_MAX];        /* /etc/ld.so.preload, from here */
+	char own[PATH_MAX];         /* the same, even once entry names $LIB */
+	char installed[PATH_MAX];   /* own, its host path (for messages) */
+	int etc;                    /* the directory of /etc/ld.so.preload, or -1 */
+	char file[PATH_MAX];        /* /etc/ld.so.preload, its host path */
 	char *data;                 /* its contents ("" when absent) */
 	size_t len;
 	int exists;
@@ -306,6 +300,7 @@ struct preload_ctx {
 
 static int load_ctx(struct preload_ctx *c)
 {
+	c->etc = -1;
 	if (system_libdir(c->syslibdir) < 0) {
 		say(stderr, "cannot tell the system library directory: libc.so.6 not found among the loaded objects");
 		return -1;
@@ -330,18 +325,39 @@ static int load_ctx(struct preload_ctx *c)
 		snprintf(c->libdir, sizeof c->libdir, "%s", c->syslibdir);
 	}
 	if ((size_t)snprintf(c->entry, sizeof c->entry, "%s/%s", c->libdir,
-			     NL_LIB_NAME) >= sizeof c->entry ||
-	    under_root(&c->o, c->entry, c->installed, sizeof c->installed) < 0 ||
-	    under_root(&c->o, PRELOAD_FILE, c->file, sizeof c->file) < 0) {
-		say(stderr, "path too long under %s", c->o.root);
+			     NL_LIB_NAME) >= sizeof c->entry) {
+		say(stderr, "path too long: %s", c->libdir);
 		return -1;
 	}
+	memcpy(c->own, c->entry, sizeof c->own);
+	snprintf(c->installed, sizeof c->installed, "%s%s",
+		 strcmp(c->o.root, "/") ? c->o.root : "", c->own);
+	if (inroot_init(&c->root, c->o.root) < 0) {
+		say(stderr, "cannot open %s: %s%s", c->o.root, strerror(errno),
+		    errno == ENOSYS ? " (--root needs openat2, Linux 5.6)" : "");
+		return -1;
+	}
+	const char *name;
+	c->etc = inroot_parent(&c->root, PRELOAD_FILE, 0, &name, c->file, sizeof c->file);
+	if (c->etc < 0) {
+		/* No /etc: no file, and enable says it cannot write one. */
+		snprintf(c->file, sizeof c->file, "%s%s",
+			 strcmp(c->o.root, "/") ? c->o.root : "", PRELOAD_FILE);
+		if (errno != ENOENT) {
+			say(stderr, "cannot open the directory of %s: %s", c->file,
+			    strerror(errno));
+			return -1;
+		}
+	}
 	struct stat st;
-	if (lstat(c->file, &st) == 0 && S_ISLNK(st.st_mode)) {
+	if (c->etc >= 0 && fstatat(c->etc, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
 		say(stderr, "%s is a symbolic link; not touching it", c->file);
 		return -1;
 	}
-	int r = read_file(c->file, &c->data, &c->len, PRELOAD_MAX);
+	int r = c->etc < 0 ? -ENOENT
+			   : read_file_at(c->etc, name, O_NOFOLLOW, &c->data, &c->len,
+					  PRELOAD_MAX);
 	c->exists = r == 0;
 	if (r == -ENOENT) {
 		c->data = strdup("");
@@ -360,7 +376,7 @@ static int load_ctx(struct preload_ctx *c)
 static int preload_file_safe(const struct preload_ctx *c, char *why, size_t cap)
 {
 	struct stat st;
-	if (!c->exists || stat(c->file, &st) < 0)
+	if (!c->exists || fstatat(c->etc, PRELOAD_NAME, &st, 0) < 0)
 		return 0;
 	if (!noleak_root_only(&st))
 		return noleak_refuse_component("file", PRELOAD_FILE, &st, why, cap);
@@ -408,10 +424,10 @@ static size_t other_libs(const struct preload_ctx *c, char (*libs)[80])
 	static const char *const bases[] = { "/usr/lib", "/lib" };
 	size_t n = 0;
 	for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
-		char dir[PATH_MAX];
-		if (under_root(&c->o, bases[b], dir, sizeof dir) < 0)
-			continue;
-		DIR *d = opendir(dir);
+		int fd = inroot_open(&c->root, bases[b], O_RDONLY | O_DIRECTORY, 0);
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (fd >= 0 && !d)
+			close(fd);
 		struct dirent *e;
 		while (d && (e = readdir(d))) {
 			char lib[sizeof "lib/" + sizeof e->d_name];
@@ -452,7 +468,7 @@ static size_t foreign_libcs(const struct preload_ctx *c, struct abi_dir *out)
 			int len = snprintf(a->libc, sizeof a->libc, "%s%s/libc.so.6",
 					   where[w], libs[i]);
 			if (len < 0 || (size_t)len >= sizeof a->libc ||
-			    under_root(&c->o, a->libc, here, sizeof here) < 0 ||
+			    inroot_path(&c->root, a->libc, here, sizeof here) < 0 ||
 			    access(here, F_OK) < 0 ||
 			    noleak_elf_abi(here, &a->abi, why, sizeof why) < 0 ||
 			    same_abi(&a->abi, &c->abi))
@@ -472,7 +488,7 @@ static int build_path(const struct preload_ctx *c, const char *lib,
 {
 	if ((size_t)snprintf(entry, PATH_MAX, "/usr/%s/%s", lib, NL_LIB_NAME) >= PATH_MAX)
 		return -1;
-	return under_root(&c->o, entry, here, PATH_MAX);
+	return inroot_path(&c->root, entry, here, PATH_MAX);
 }
 
 /* enable: the builds for other ABIs installed under the root.  Each must
@@ -495,7 +511,7 @@ static int other_builds(const struct preload_ctx *c)
 		for (size_t k = 0; k < nl; k++)
 			if (!strcmp(libcs[k].lib, libs[i]))
 				want = &libcs[k].abi;
-		if (noleak_check_build(here, want, why, sizeof why) < 0) {
+		if (noleak_check_build(&c->root, entry, want, why, sizeof why) < 0) {
 			say(stderr, "refusing the entry %s: the build for %s: %s", LIB_ENTRY,
 			    libs[i], why);
 			return -1;
@@ -526,8 +542,8 @@ static int check_other_builds(const struct preload_ctx *c, const char *tok,
 		if (!strcmp(exp, own))
 			continue;   /* no $LIB: the same file for every ABI */
 		noleak_abi_text(&libcs[i].abi, text, sizeof text);
-		if (under_root(&c->o, exp, here, sizeof here) < 0 ||
-		    noleak_check_build(here, &libcs[i].abi, why, sizeof why) < 0) {
+		if (noleak_check_build(&c->root, exp, &libcs[i].abi, why, sizeof why) < 0 ||
+		    inroot_path(&c->root, exp, here, sizeof here) < 0) {
 			say(stdout, "problem: the build for %s programs (%s): %s (every one of them prints a loader error about %s)",
 			    text, libcs[i].libc, why, PRELOAD_FILE);
 			worst = ST_PROBLEM;
@@ -568,49 +584,63 @@ static int same_contents(const char *a, const char *b)
  * that can. */
 static int install_library(struct preload_ctx *c, const char *src)
 {
-	char why[1024], tmp[PATH_MAX], dir[PATH_MAX];
+	char why[1024], tmp[NAME_MAX + 1], dir[PATH_MAX], have[PATH_MAX];
+	const char *name;
 	snprintf(dir, sizeof dir, "%s", c->installed);
 	*strrchr(dir, '/') = 0;
-	if (make_dirs(dir) < 0) {
+	int fd = inroot_parent(&c->root, c->own, 1, &name, c->installed,
+			       sizeof c->installed);
+	if (fd < 0) {
 		say(stderr, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (noleak_check_parents(c->installed, why, sizeof why) < 0) {
+	snprintf(dir, sizeof dir, "%s", c->installed);
+	*strrchr(dir, '/') = 0;
+	int r = -1;
+	if (noleak_check_parents(&c->root, c->own, why, sizeof why) < 0) {
 		say(stderr, "refusing to install into %s: %s", dir, why);
-		return -1;
+		goto out;
 	}
+	/* What is there now, its links followed inside the root. */
+	int present = inroot_path(&c->root, c->own, have, sizeof have) == 0;
 	char real_src[PATH_MAX], real_dst[PATH_MAX];
-	if (realpath(src, real_src) && realpath(c->installed, real_dst) &&
-	    !strcmp(real_src, real_dst))
-		return 0;
 	struct stat st;
-	if (stat(c->installed, &st) == 0 && noleak_root_only(&st) &&
-	    same_contents(src, c->installed))
-		return 0;
+	if (present && ((realpath(src, real_src) && realpath(have, real_dst) &&
+			 !strcmp(real_src, real_dst)) ||
+			(stat(have, &st) == 0 && noleak_root_only(&st) &&
+			 same_contents(src, have)))) {
+		r = 0;
+		goto out;
+	}
 	char *data;
 	size_t len;
-	int r = read_file(src, &data, &len, 256u << 20);
-	if (r < 0) {
-		say(stderr, "cannot read %s: %s", src, strerror(-r));
-		return -1;
+	int err = read_file(src, &data, &len, 256u << 20);
+	if (err < 0) {
+		say(stderr, "cannot read %s: %s", src, strerror(-err));
+		goto out;
 	}
-	r = write_temp(c->installed, data, len, 0644, tmp, sizeof tmp);
+	err = write_temp(fd, name, data, len, 0644, tmp, sizeof tmp);
 	free(data);
-	if (r < 0) {
+	if (err < 0) {
 		say(stderr, "cannot write into %s: %s", dir, strerror(errno));
-		return -1;
+		goto out;
 	}
-	if (noleak_test_load(tmp, why, sizeof why) < 0) {
-		unlink(tmp);
+	char tmp_path[PATH_MAX + NAME_MAX + 2];
+	snprintf(tmp_path, sizeof tmp_path, "%s/%s", dir, tmp);
+	if (noleak_test_load(tmp_path, why, sizeof why) < 0) {
+		unlinkat(fd, tmp, 0);
 		say(stderr, "refusing %s: %s", src, why);
-		return -1;
+		goto out;
 	}
-	if (commit_temp(tmp, c->installed) < 0) {
+	if (commit_temp(fd, tmp, name) < 0) {
 		say(stderr, "cannot install %s: %s", c->installed, strerror(errno));
-		return -1;
+		goto out;
 	}
 	say(stdout, "installed %s as %s", src, c->installed);
-	return 0;
+	r = 0;
+out:
+	close(fd);
+	return r;
 }
 
 static void say_replacing(const char *tok, size_t tlen, void *ctx)
@@ -651,12 +681,14 @@ static int do_enable(struct preload_ctx *c)
 	}
 	if (find_source(c, src) < 0 || install_library(c, src) < 0)
 		return NL_EXIT_USAGE;
-	if (noleak_check_trusted(c->installed, why, sizeof why) < 0) {
+	if (noleak_check_trusted(&c->root, c->own, why, sizeof why) < 0) {
 		say(stderr, "refusing %s: %s", c->installed, why);
 		return NL_EXIT_USAGE;
 	}
-	if (noleak_test_load(c->installed, why, sizeof why) < 0) {
-		say(stderr, "refusing %s: %s", c->installed, why);
+	char here[PATH_MAX];
+	int err = inroot_path(&c->root, c->own, here, sizeof here);
+	if (err || noleak_test_load(here, why, sizeof why) < 0) {
+		say(stderr, "refusing %s: %s", c->installed, err ? strerror(-err) : why);
 		return NL_EXIT_USAGE;
 	}
 	/* Builds for other ABIs beside this one's in /usr/<$LIB>/: one entry
@@ -682,8 +714,8 @@ static int do_enable(struct preload_ctx *c)
 		free(out.text);
 		return 0;
 	}
-	if (write_atomic(c->file, out.text, out.len, 0644) < 0) {
-		say(stderr, "cannot write %s: %s", c->file, strerror(errno));
+	if (c->etc < 0 || write_atomic(c->etc, PRELOAD_NAME, out.text, out.len, 0644) < 0) {
+		say(stderr, "cannot write %s: %s", c->file, strerror(c->etc < 0 ? ENOENT : errno));
 		free(out.text);
 		return NL_EXIT_USAGE;
 	}
@@ -695,10 +727,17 @@ static int do_enable(struct preload_ctx *c)
 
 /* ------------------------------------------------------------ disable */
 
-static int purge_library(const struct preload_ctx *c)
+static int purge_library(struct preload_ctx *c)
 {
-	if (unlink(c->installed) < 0 && errno != ENOENT) {
-		say(stderr, "cannot remove %s: %s", c->installed, strerror(errno));
+	const char *name;
+	int fd = inroot_parent(&c->root, c->own, 0, &name, c->installed,
+			       sizeof c->installed);
+	int r = fd < 0 ? -1 : unlinkat(fd, name, 0);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0 && e != ENOENT) {
+		say(stderr, "cannot remove %s: %s", c->installed, strerror(e));
 		return NL_EXIT_USAGE;
 	}
 	say(stdout, "removed %s", c->installed);
@@ -718,11 +757,11 @@ static int do_disable(struct preload_ctx *c)
 	} else if (ldpreload_is_blank(out.text, out.len)) {
 		/* Nothing else was in it (blank lines alone are not worth a
 		 * file): leave no empty file behind. */
-		if (unlink(c->file) < 0 || fsync_dir_of(c->file) < 0) {
+		if (unlinkat(c->etc, PRELOAD_NAME, 0) < 0 || fsync(c->etc) < 0) {
 			say(stderr, "cannot remove %s: %s", c->file, strerror(errno));
 			r = NL_EXIT_USAGE;
 		}
-	} else if (write_atomic(c->file, out.text, out.len, 0644) < 0) {
+	} else if (write_atomic(c->etc, PRELOAD_NAME, out.text, out.len, 0644) < 0) {
 		say(stderr, "cannot write %s: %s", c->file, strerror(errno));
 		r = NL_EXIT_USAGE;
 	}
@@ -788,14 +827,11 @@ static int check_own(const struct preload_ctx *c, const char *tok, size_t tlen,
 	say(stdout, "enabled: %s line %zu: %.*s%s%s", PRELOAD_FILE, lineno,
 	    (int)tlen, tok, expanded ? ", for this architecture " : "",
 	    expanded ? exp : "");
-	if (under_root(&c->o, exp, here, sizeof here) < 0) {
-		say(stdout, "problem: path too long: %s", exp);
-		return ST_PROBLEM;
-	}
 	struct stat st;
-	if (stat(here, &st) < 0) {
+	int err = inroot_path(&c->root, exp, here, sizeof here);
+	if (err || stat(here, &st) < 0) {
 		say(stdout, "problem: %s: %s (every program on the host prints an error about it)",
-		    exp, strerror(errno));
+		    exp, strerror(err ? -err : errno));
 		return ST_PROBLEM;
 	}
 	char version[PATH_MAX + 64], owner[160];
@@ -803,7 +839,7 @@ static int check_own(const struct preload_ctx *c, const char *tok, size_t tlen,
 	owner_text(&st, owner, sizeof owner);
 	say(stdout, "library: %s, version %s, owner %s, mode %04o, %lld bytes", exp,
 	    version, owner, (unsigned)(st.st_mode & 07777), (long long)st.st_size);
-	if (noleak_check_trusted(here, why, sizeof why) < 0) {
+	if (noleak_check_trusted(&c->root, exp, why, sizeof why) < 0) {
 		say(stdout, "problem: %s", why);
 		return ST_PROBLEM;
 	}
@@ -831,8 +867,8 @@ static void warn_stale(const struct preload_ctx *c, const char *tok, size_t tlen
 {
 	char exp[PATH_MAX], here[PATH_MAX];
 	ldpreload_expand(tok, tlen, &c->env, exp, sizeof exp);
-	if (under_root(&c->o, exp, here, sizeof here) == 0 &&
-	    access(here, F_OK) < 0 && errno == ENOENT)
+	int err = inroot_path(&c->root, exp, here, sizeof here);
+	if (err == -ENOENT || (!err && access(here, F_OK) < 0 && errno == ENOENT))
 		say(stdout, "warning: %s names %s, which does not exist", PRELOAD_FILE, exp);
 }
 
@@ -981,15 +1017,19 @@ static int parse(int argc, char **argv, struct preload_opts *o)
 /* enable | disable | status --unit NAME.service (unit.c). */
 static int unit_action(const struct preload_opts *o, const char *cmd)
 {
-	char lib[PATH_MAX];
-	struct noleak_unit_opts u = { cmd, o->unit, o->root, o->lib, o->now,
-				      o->settings, o->n_settings };
+	char lib[PATH_MAX], syslibdir[PATH_MAX];
+	struct noleak_unit_opts u = { cmd, o->unit, o->root, o->lib, syslibdir,
+				      o->now, o->settings, o->n_settings };
 	if (!strcmp(cmd, "enable") && !u.lib) {
 		if (bundled_library(lib) < 0) {
 			say(stderr, "no %s next to noleak or in ../lib; name one with --lib PATH", NL_LIB_NAME);
 			return NL_EXIT_USAGE;
 		}
 		u.lib = lib;
+	}
+	if (!strcmp(cmd, "enable") && system_libdir(syslibdir) < 0) {
+		say(stderr, "cannot tell the system library directory: libc.so.6 not found among the loaded objects");
+		return NL_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "status") && !strcmp(o->root, "/") && require_root(cmd) < 0)
 		return NL_EXIT_USAGE;
@@ -999,7 +1039,8 @@ static int unit_action(const struct preload_opts *o, const char *cmd)
 static int preload_main(int argc, char **argv, int (*action)(struct preload_ctx *))
 {
 	struct noleak_setting settings[argc > 0 ? argc : 1];
-	struct preload_ctx c = { .o = { .root = "/", .settings = settings } };
+	struct preload_ctx c = { .o = { .root = "/", .settings = settings },
+				 .root = nl_root_host, .etc = -1 };
 	int r = parse(argc, argv, &c.o);
 	if (r)
 		return r < 0 ? 0 : r;
@@ -1008,9 +1049,13 @@ static int preload_main(int argc, char **argv, int (*action)(struct preload_ctx 
 	if (action != do_status && require_root(argv[0]) < 0)
 		return NL_EXIT_USAGE;
 	if (load_ctx(&c) < 0)
-		return action == do_status ? ST_PROBLEM : NL_EXIT_USAGE;
-	r = action(&c);
+		r = action == do_status ? ST_PROBLEM : NL_EXIT_USAGE;
+	else
+		r = action(&c);
 	free(c.data);
+	if (c.etc >= 0)
+		close(c.etc);
+	inroot_fini(&c.root);
 	if (fflush(stdout) && !r)
 		r = NL_EXIT_USAGE;
 	return r;

@@ -1,6 +1,7 @@
 /* The trust checks and the test load of a library named in
  * /etc/ld.so.preload (see trust.h). */
 #include "trust.h"
+#include "inroot.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -69,9 +70,13 @@ int noleak_refuse_component(const char *what, const char *path,
 	return -1;
 }
 
-int noleak_check_parents(const char *path, char *why, size_t cap)
+/* Each directory above `path`, as written: each prefix, its links followed
+ * (inside the tree), so that the directory a link stands in and the one it
+ * leads to are both judged.  Messages name host paths. */
+static int check_prefixes(const struct nl_root *r, const char *path, char *why,
+			  size_t cap)
 {
-	char prefix[PATH_MAX];
+	char prefix[PATH_MAX], host[PATH_MAX];
 	size_t len = strlen(path);
 	if (len >= sizeof prefix)
 		return blame(why, cap, "path too long: %s", path);
@@ -81,31 +86,49 @@ int noleak_check_parents(const char *path, char *why, size_t cap)
 		memcpy(prefix, path, i ? i : 1);
 		prefix[i ? i : 1] = 0;
 		struct stat st;
-		if (stat(prefix, &st) < 0)
-			return blame(why, cap, "%s: %s", prefix, strerror(errno));
+		int err = inroot_path(r, prefix, host, sizeof host);
+		if (err || stat(host, &st) < 0)
+			return blame(why, cap, "%s: %s", err ? prefix : host,
+				     strerror(err ? -err : errno));
 		if (!S_ISDIR(st.st_mode))
-			return blame(why, cap, "%s is not a directory", prefix);
+			return blame(why, cap, "%s is not a directory", host);
 		if (!dir_is_safe(&st))
-			return noleak_refuse_component("directory", prefix, &st, why, cap);
+			return noleak_refuse_component("directory", host, &st, why, cap);
 	}
 	return 0;
 }
 
-int noleak_check_trusted(const char *path, char *why, size_t cap)
+int noleak_check_parents(const struct nl_root *r, const char *path, char *why,
+			 size_t cap)
 {
-	char real[PATH_MAX];
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return blame(why, cap, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return blame(why, cap, "%s is not a regular file", path);
-	if (!noleak_root_only(&st))
-		return noleak_refuse_component("library", path, &st, why, cap);
-	if (noleak_check_parents(path, why, cap) < 0)
+	if (check_prefixes(r, path, why, cap) < 0)
 		return -1;
-	if (!realpath(path, real))
-		return blame(why, cap, "%s: %s", path, strerror(errno));
-	return noleak_check_parents(real, why, cap);
+	/* Under a tree, the tree itself and the directories above it on
+	 * the host: whoever can change those can change the whole image. */
+	char host[PATH_MAX];
+	if (r->fd < 0 || inroot_path(r, "/", host, sizeof host) < 0)
+		return 0;
+	return check_prefixes(&nl_root_host, host, why, cap);
+}
+
+int noleak_check_trusted(const struct nl_root *r, const char *path, char *why,
+			 size_t cap)
+{
+	char host[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	int err = inroot_path(r, path, host, sizeof host);
+	if (err || stat(host, &st) < 0)
+		return blame(why, cap, "%s: %s", err ? path : host,
+			     strerror(err ? -err : errno));
+	if (!S_ISREG(st.st_mode))
+		return blame(why, cap, "%s is not a regular file", host);
+	if (!noleak_root_only(&st))
+		return noleak_refuse_component("library", host, &st, why, cap);
+	if (noleak_check_parents(r, path, why, cap) < 0)
+		return -1;
+	if (!realpath(host, real))
+		return blame(why, cap, "%s: %s", host, strerror(errno));
+	return check_prefixes(&nl_root_host, real, why, cap);
 }
 
 /* ------------------------------------------------ builds for another ABI */
@@ -145,28 +168,31 @@ void noleak_abi_text(const struct noleak_abi *abi, char *out, size_t cap)
 	snprintf(out, cap, "%d-bit machine %d", abi->bits, abi->machine);
 }
 
-int noleak_check_build(const char *path, const struct noleak_abi *want,
-		       char *why, size_t cap)
+int noleak_check_build(const struct nl_root *r, const char *path,
+		       const struct noleak_abi *want, char *why, size_t cap)
 {
 	struct noleak_abi abi;
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return blame(why, cap, "%s: %s", path, strerror(errno));
-	if (noleak_elf_abi(path, &abi, why, cap) < 0)
+	char host[PATH_MAX];
+	int err = inroot_path(r, path, host, sizeof host);
+	if (err || stat(host, &st) < 0)
+		return blame(why, cap, "%s: %s", err ? path : host,
+			     strerror(err ? -err : errno));
+	if (noleak_elf_abi(host, &abi, why, cap) < 0)
 		return -1;
 	if (!abi.shared)
-		return blame(why, cap, "%s is not a shared object", path);
+		return blame(why, cap, "%s is not a shared object", host);
 	if (want && (abi.bits != want->bits || abi.machine != want->machine)) {
 		char have[64], need[64];
 		noleak_abi_text(&abi, have, sizeof have);
 		noleak_abi_text(want, need, sizeof need);
 		return blame(why, cap, "%s is built for %s, its programs are %s",
-			     path, have, need);
+			     host, have, need);
 	}
 	if ((st.st_mode & 0444) != 0444)
 		return blame(why, cap, "%s is not readable by every user (mode %04o)",
-			     path, (unsigned)(st.st_mode & 07777));
-	return noleak_check_trusted(path, why, cap);
+			     host, (unsigned)(st.st_mode & 07777));
+	return noleak_check_trusted(r, path, why, cap);
 }
 
 /* ------------------------------------------------------------- test load */

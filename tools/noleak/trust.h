@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "inroot.h"
+
 /* A file nobody but root can change: owned by root, not writable by its
  * group or others. */
 int noleak_root_only(const struct stat *st);
@@ -33,13 +35,19 @@ int noleak_root_only(const struct stat *st);
 int noleak_refuse_component(const char *what, const char *path,
 			    const struct stat *st, char *why, size_t cap);
 
+/* `path` and the library paths below are as ld.so sees them once the
+ * tree `r` is the root (inroot.h); the host's own: nl_root_host. */
+
 /* Every directory above `path`, as written (following links, so that a
  * link's target is judged) and each literal component (whose directory
- * decides who may replace a link). */
-int noleak_check_parents(const char *path, char *why, size_t cap);
+ * decides who may replace a link); under a tree, also the directories
+ * above the tree. */
+int noleak_check_parents(const struct nl_root *r, const char *path, char *why,
+			 size_t cap);
 
 /* The library and the directories above it, both as named and resolved. */
-int noleak_check_trusted(const char *path, char *why, size_t cap);
+int noleak_check_trusted(const struct nl_root *r, const char *path, char *why,
+			 size_t cap);
 
 /* What an ELF file is built for: its class (32 or 64), machine (e_machine)
  * and whether it is a shared object (ET_DYN). */
@@ -57,10 +65,10 @@ void noleak_abi_text(const struct noleak_abi *abi, char *out, size_t cap);
 
 /* A build for programs of ABI `want` (`want` NULL: any): a shared object
  * of that class and machine, readable by every user, trusted. */
-int noleak_check_build(const char *path, const struct noleak_abi *want,
-		       char *why, size_t cap);
+int noleak_check_build(const struct nl_root *r, const char *path,
+		       const struct noleak_abi *want, char *why, size_t cap);
 
-/* Run a program with `lib` preloaded: it must exit 0 and have the library
+/* Run a program with `lib` (a host path) preloaded: it must exit 0 and have the library
  * in its own /proc/self/maps. */
 int noleak_test_load(const char *lib, char *why, size_t cap);
 

@@ -17,8 +17,11 @@
  * own key table).  disable removes the drop-in (and its directory when
  * empty); status shows it.  Each tells the administrator to reload systemd
  * and restart the service, or does both with --now (only on the running
- * system, not under --root). */
+ * system, not under --root).  Under --root every path is resolved inside
+ * the tree (inroot.h). */
 #include "noleak.h"
+#include "inroot.h"
+#include "ldpreload.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,9 +64,18 @@ static int valid_unit(const char *u)
 	return 1;
 }
 
+static int exists_in(const struct nl_root *r, const char *path)
+{
+	int fd = inroot_open(r, path, O_PATH, 0);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* Whether the unit (or, for NAME@INST.service, its template) exists under
  * root. */
-static int unit_exists(const char *root, const char *unit)
+static int unit_exists(const struct nl_root *r, const char *unit)
 {
 	char tmpl[PATH_MAX] = "";
 	const char *at = strchr(unit, '@');
@@ -70,19 +83,21 @@ static int unit_exists(const char *root, const char *unit)
 		snprintf(tmpl, sizeof tmpl, "%.*s@.service", (int)(at - unit), unit);
 	for (int i = 0; unit_dirs[i]; i++) {
 		char p[PATH_MAX];
-		struct stat st;
-		snprintf(p, sizeof p, "%s%s/%s", root, unit_dirs[i], unit);
-		if (stat(p, &st) == 0)
+		snprintf(p, sizeof p, "%s/%s", unit_dirs[i], unit);
+		if (exists_in(r, p))
 			return 1;
-		snprintf(p, sizeof p, "%s%s/%s", root, unit_dirs[i], tmpl);
-		if (tmpl[0] && stat(p, &st) == 0)
+		snprintf(p, sizeof p, "%s/%s", unit_dirs[i], tmpl);
+		if (tmpl[0] && exists_in(r, p))
 			return 1;
 	}
 	return 0;
 }
 
 /* One Environment= line: quoted, with '"' and '\' escaped and '%' doubled
- * (systemd's specifiers). */
+ * (systemd's specifiers).  '$' stays: Environment= gives it no meaning
+ * (no variable expansion, and "\$" is no escape systemd knows), and ld.so
+ * reads $LIB in LD_PRELOAD.  A line break would end the directive and
+ * start another: values reach here without control characters. */
 static void put_env(FILE *f, const char *name, const char *value)
 {
 	fputs("Environment=\"", f);
@@ -97,6 +112,41 @@ static void put_env(FILE *f, const char *name, const char *value)
 		fputc(*s, f);
 	}
 	fputs("\"\n", f);
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* --lib as host-wide enable judges its library: one LD_PRELOAD entry (no
+ * blank, ':' or '#', which ld.so splits on or cuts at), and a regular
+ * file the service will find: inside the tree, $LIB and $PLATFORM as
+ * ld.so expands them for this host's programs. */
+static int check_lib(const struct noleak_unit_opts *o, const struct nl_root *r)
+{
+	char exp[PATH_MAX];
+	struct stat st;
+	if (o->lib[0] != '/')
+		return say_err("--lib must be an absolute path: %s%s", o->lib, "");
+	if (!ldpreload_safe_chars(o->lib) || has_control(o->lib))
+		return say_err("refusing %s: an LD_PRELOAD entry cannot contain blanks, ':', '#' or control characters%s",
+			       o->lib, "");
+	struct ldpreload_env env = { o->syslibdir, (const char *)getauxval(AT_PLATFORM) };
+	ldpreload_expand(o->lib, strlen(o->lib), &env, exp, sizeof exp);
+	int fd = inroot_open(r, exp, O_PATH, 0);
+	int bad = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? -1 : 0;
+	if (fd >= 0)
+		close(fd);
+	if (bad > 0)
+		return say_err("refusing %s: %s (the service would start without it, after a loader error)",
+			       o->lib, strerror(bad));
+	if (bad)
+		return say_err("refusing %s: not a regular file%s", o->lib, "");
+	return 0;
 }
 
 static const char *key_env(const char *key)
@@ -136,53 +186,47 @@ static int apply(const struct noleak_unit_opts *o, const char *restart)
 	return r ? r : systemctl(restart, o->unit);
 }
 
+/* The drop-in as the tree sees it: /etc/systemd/system/NAME.service.d/
+ * noleak.conf, and its directory. */
 static void dropin_paths(const struct noleak_unit_opts *o, char *dir, char *file)
 {
-	snprintf(dir, PATH_MAX, "%s/etc/systemd/system/%s.d",
-		 strcmp(o->root, "/") ? o->root : "", o->unit);
+	snprintf(dir, PATH_MAX, "/etc/systemd/system/%s.d", o->unit);
 	snprintf(file, FILE_MAX, "%s/" DROPIN_NAME, dir);
 }
 
-static int make_dirs(char *path)
+static int unit_enable(const struct noleak_unit_opts *o, const struct nl_root *r)
 {
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int r = mkdir(path, 0755);
-		*p = '/';
-		if (r < 0 && errno != EEXIST)
-			return -1;
-	}
-	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int unit_enable(const struct noleak_unit_opts *o)
-{
-	char dir[PATH_MAX], file[FILE_MAX], tmp[FILE_MAX + 16];
-	const char *root = strcmp(o->root, "/") ? o->root : "";
-	if (!unit_exists(root, o->unit))
+	char dir[PATH_MAX], file[FILE_MAX], host[FILE_MAX], tmp[NAME_MAX + 1];
+	if (!unit_exists(r, o->unit))
 		return say_err("no unit %s%s (looked in /etc, /run and /lib/systemd/system)",
 			       o->unit, "");
-	if (o->lib[0] != '/')
-		return say_err("--lib must be an absolute path: %s%s", o->lib, "");
+	if (check_lib(o, r))
+		return NL_EXIT_USAGE;
 	struct nl_policy scratch;
 	nl_policy_defaults(&scratch);
 	for (size_t i = 0; i < o->n_settings; i++) {
 		const struct noleak_setting *s = &o->settings[i];
+		if (has_control(s->value))
+			return say_err("%s %s: a value cannot contain a line break or another control character",
+				       s->origin, s->key);
 		if (!key_env(s->key) || nl_policy_set(&scratch, s->key, s->value, s->origin) < 0)
 			return say_err("%s%s", scratch.n_errors ? scratch.errors[0] : s->origin,
 				       key_env(s->key) ? "" : ": unknown key");
 	}
 	dropin_paths(o, dir, file);
 	umask(022);
-	if (make_dirs(dir) < 0)
+	const char *name;
+	int dfd = inroot_parent(r, file, 1, &name, host, sizeof host);
+	if (dfd < 0)
 		return say_err("cannot create %s: %s", dir, strerror(errno));
-	snprintf(tmp, sizeof tmp, "%s.tmp%d", file, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	snprintf(tmp, sizeof tmp, ".%s.tmp%d", name, (int)getpid());
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			0644);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f)
-		return say_err("cannot write %s: %s", tmp, strerror(errno));
+	if (!f) {
+		close(dfd);
+		return say_err("cannot write %s: %s", host, strerror(errno));
+	}
 	fprintf(f, "# Written by noleak enable --unit %s; removed by noleak disable --unit.\n"
 		"[Service]\n", o->unit);
 	put_env(f, "LD_PRELOAD", o->lib);
@@ -190,39 +234,62 @@ static int unit_enable(const struct noleak_unit_opts *o)
 		put_env(f, key_env(o->settings[i].key), o->settings[i].value);
 	int bad = fflush(f) || fsync(fileno(f));
 	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, file) < 0) {
-		unlink(tmp);
-		return say_err("cannot write %s: %s", file, strerror(errno));
+	if (bad || renameat(dfd, tmp, dfd, name) < 0) {
+		int e = errno;
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return say_err("cannot write %s: %s", host, strerror(e));
 	}
-	printf("noleak: enabled for %s: %s\n", o->unit, file);
+	close(dfd);
+	printf("noleak: enabled for %s: %s\n", o->unit, host);
 	return apply(o, "restart");
 }
 
-static int unit_disable(const struct noleak_unit_opts *o)
+static int unit_disable(const struct noleak_unit_opts *o, const struct nl_root *r)
 {
-	char dir[PATH_MAX], file[FILE_MAX];
+	char dir[PATH_MAX], file[FILE_MAX], host[FILE_MAX], dir_host[PATH_MAX];
+	const char *name, *dir_name;
 	dropin_paths(o, dir, file);
-	if (unlink(file) < 0) {
-		if (errno != ENOENT)
-			return say_err("cannot remove %s: %s", file, strerror(errno));
+	int dfd = inroot_parent(r, file, 0, &name, host, sizeof host);
+	if (dfd < 0 || unlinkat(dfd, name, 0) < 0) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		if (e != ENOENT)
+			return say_err("cannot remove %s: %s", dfd >= 0 ? host : dir,
+				       strerror(e));
 		printf("noleak: already disabled for %s\n", o->unit);
 		return 0;
 	}
-	rmdir(dir);   /* only when nothing else is in it */
-	printf("noleak: disabled for %s: removed %s\n", o->unit, file);
+	close(dfd);
+	/* The directory too, only when nothing else is in it. */
+	int pfd = inroot_parent(r, dir, 0, &dir_name, dir_host, sizeof dir_host);
+	if (pfd >= 0) {
+		unlinkat(pfd, dir_name, AT_REMOVEDIR);
+		close(pfd);
+	}
+	printf("noleak: disabled for %s: removed %s\n", o->unit, host);
 	return apply(o, "restart");
 }
 
-static int unit_status(const struct noleak_unit_opts *o)
+static int unit_status(const struct noleak_unit_opts *o, const struct nl_root *r)
 {
-	char dir[PATH_MAX], file[FILE_MAX], line[4096];
+	char dir[PATH_MAX], file[FILE_MAX], host[FILE_MAX], line[4096];
+	const char *name;
 	dropin_paths(o, dir, file);
-	FILE *f = fopen(file, "r");
+	int dfd = inroot_parent(r, file, 0, &name, host, sizeof host);
+	int fd = dfd >= 0 ? openat(dfd, name, O_RDONLY | O_CLOEXEC) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (dfd >= 0)
+		close(dfd);
 	if (!f) {
-		printf("noleak: not enabled for %s (no %s)\n", o->unit, file);
+		if (fd >= 0)
+			close(fd);
+		printf("noleak: not enabled for %s (no %s%s)\n", o->unit,
+		       strcmp(r->dir, "/") ? r->dir : "", file);
 		return 1;
 	}
-	printf("noleak: enabled for %s: %s\n", o->unit, file);
+	printf("noleak: enabled for %s: %s\n", o->unit, host);
 	while (fgets(line, sizeof line, f))
 		if (!strncmp(line, "Environment=", 12))
 			printf("    %s", line);
@@ -238,9 +305,12 @@ int noleak_unit_main(const struct noleak_unit_opts *o)
 	if (o->now && strcmp(o->root, "/"))
 		return say_err("--now works on the running system only, not under --root %s%s",
 			       o->root, "");
-	if (!strcmp(o->action, "enable"))
-		return unit_enable(o);
-	if (!strcmp(o->action, "disable"))
-		return unit_disable(o);
-	return unit_status(o);
+	struct nl_root r;
+	if (inroot_init(&r, o->root) < 0)
+		return say_err("cannot open %s: %s", o->root, strerror(errno));
+	int st = !strcmp(o->action, "enable")    ? unit_enable(o, &r)
+		 : !strcmp(o->action, "disable") ? unit_disable(o, &r)
+						 : unit_status(o, &r);
+	inroot_fini(&r);
+	return st;
 }

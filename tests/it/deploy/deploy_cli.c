@@ -541,3 +541,79 @@ Test(deploy_cli, usage_errors_are_one_line)
 	cr_expect(strstr(r.err, "noleak: disable: ") == r.err, "%s", r.err);
 	cr_expect(!exists(at("/etc/ld.so.preload")));
 }
+
+/* An image's links mean paths of the image: DIR/etc -> /X is DIR/X once
+ * DIR is the root, never the host's /X.  Each row links DIR/etc or DIR/usr
+ * somewhere; enable, status and disable --purge must read and change only
+ * the image's files where the link leads inside DIR, and the host's
+ * directory of the same name (OUT below, with a sentinel where the library
+ * would go) must stay as it was.  "%s" is OUT. */
+static const struct link_case {
+	const char *name;
+	const char *link;     /* "/etc" or "/usr", below DIR */
+	const char *target;   /* what it points to */
+	const char *etc;      /* then the image's /etc is DIR + this */
+	const char *usr;      /* and its /usr */
+} link_cases[] = {
+	{ "etc to an absolute path", "/etc", "%s/etc", "%s/etc", "/usr" },
+	{ "etc past the root with ..", "/etc", "../../../../../../../..%s/etc",
+	  "%s/etc", "/usr" },
+	{ "etc to /etc-real", "/etc", "/etc-real", "/etc-real", "/usr" },
+	{ "usr to an absolute path", "/usr", "%s/usr", "/etc", "%s/usr" },
+	{ "usr to a link to a link", "/usr", "/u", "/etc", "/usr-real" },
+};
+
+Test(deploy_cli, links_in_the_tree_resolve_inside_it)
+{
+	char out[256];
+	fmt(out, sizeof out, "%s", tmpdir());
+	cr_assert_eq(chmod(out, 0755), 0);
+	for (size_t i = 0; i < sizeof link_cases / sizeof link_cases[0]; i++) {
+		const struct link_case *t = &link_cases[i];
+		char cmd[PATH_MAX * 4], target[PATH_MAX], etc[PATH_MAX], usr[PATH_MAX];
+		char sentinel[PATH_MAX * 2], file[PATH_MAX * 2], lib[PATH_MAX * 3];
+		fmt(target, sizeof target, t->target, out);
+		fmt(etc, sizeof etc, t->etc, out);
+		fmt(usr, sizeof usr, t->usr, out);
+		/* A fresh image with the directories of every row but the
+		 * link; OUT's etc and library directory exist on the host. */
+		fmt(cmd, sizeof cmd,
+		    "cd '%s' && rm -rf ./* '%s'/* && mkdir -p etc usr '.%s/etc' '.%s/usr' "
+		    "etc-real usr-real '%s/etc' '%s/usr%s' && ln -s /usr-real u && "
+		    "rmdir '.%s'",
+		    root, out, out, out, out, out, libdir + 4, t->link);
+		cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s: %s", t->name, r.err);
+		cr_assert_eq(symlink(target, at(t->link)), 0, "%s", t->name);
+		fmt(sentinel, sizeof sentinel, "%s/usr%s/libnoleak.so", out, libdir + 4);
+		write_file(sentinel, "not a library\n", 0644);
+		fmt(file, sizeof file, "%s/ld.so.preload", at(etc));
+		fmt(lib, sizeof lib, "%s%s/libnoleak.so", at(usr), libdir + 4);
+
+		if (noleak("enable", NULL, NULL) != 0) {
+			cr_expect_fail("%s: enable: %s%s", t->name, r.out, r.err);
+			continue;
+		}
+		char want[PATH_MAX + 32], host_file[PATH_MAX];
+		fmt(want, sizeof want, "%s\n", entry());
+		cr_expect_str_eq(slurp(file), want, "%s: %s", t->name, file);
+		cr_expect(exists(lib), "%s: no library in the image at %s", t->name, lib);
+		fmt(host_file, sizeof host_file, "%s/etc/ld.so.preload", out);
+		cr_expect(!exists(host_file), "%s: enable wrote %s, outside the tree",
+			  t->name, host_file);
+		cr_expect_str_eq(slurp(sentinel), "not a library\n",
+				 "%s: enable replaced %s, outside the tree", t->name, sentinel);
+
+		cr_expect_eq(noleak("status", NULL, NULL), 0, "%s: status: %s%s",
+			     t->name, r.out, r.err);
+		cr_assert_eq(noleak("disable", "--purge", NULL), 0, "%s: disable: %s%s",
+			     t->name, r.out, r.err);
+		cr_expect(!exists(file), "%s: disable left %s", t->name, file);
+		cr_expect(!exists(lib), "%s: --purge left %s", t->name, lib);
+		cr_expect_str_eq(slurp(sentinel), "not a library\n",
+				 "%s: --purge removed %s, outside the tree", t->name, sentinel);
+	}
+	char cmd[PATH_MAX];
+	fmt(cmd, sizeof cmd, "rm -rf '%s'", out);
+	run_sh(&r, cmd, NULL, 0, TIMEOUT);
+}

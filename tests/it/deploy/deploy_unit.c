@@ -21,11 +21,15 @@ TestSuite(deploy_unit, .timeout = 60);
 static struct run_result r;
 static char root[PATH_MAX], dropin[PATH_MAX + 64];
 
+/* A tree with the unit agent.service and the libraries the tests name:
+ * /l.so, /usr/lib/x86_64-linux-gnu/libnoleak.so, /opt/a%b/libnoleak.so. */
 static void tree(void)
 {
-	char unit[PATH_MAX + 64], cmd[PATH_MAX + 64];
+	char unit[PATH_MAX + 64], cmd[PATH_MAX * 4];
 	snprintf(root, sizeof root, "%s", tmpdir());
-	snprintf(cmd, sizeof cmd, "mkdir -p %s/lib/systemd/system", root);
+	snprintf(cmd, sizeof cmd, "cd %s && mkdir -p lib/systemd/system "
+		 "usr/lib/x86_64-linux-gnu opt/a%%b && touch l.so "
+		 "usr/lib/x86_64-linux-gnu/libnoleak.so opt/a%%b/libnoleak.so", root);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(unit, sizeof unit, "%s/lib/systemd/system/agent.service", root);
 	FILE *f = fopen(unit, "w");
@@ -149,14 +153,15 @@ Test(deploy_unit, now_reloads_and_restarts)
 		 "printf '#!/bin/sh\\necho \"$*\" >> %s/calls\\n' > '%s/bin/systemctl'\n"
 		 "chmod +x '%s/bin/systemctl'\n"
 		 "export PATH='%s/bin':$PATH\n"
-		 "'%s' enable --unit agent.service --lib /l.so --now\n"
+		 "touch '%s/l.so'\n"
+		 "'%s' enable --unit agent.service --lib '%s/l.so' --now\n"
 		 "echo enabled >> '%s/calls'\n"
-		 "grep -q LD_PRELOAD=/l.so /etc/systemd/system/agent.service.d/noleak.conf\n"
+		 "grep -q LD_PRELOAD='%s/l.so' /etc/systemd/system/agent.service.d/noleak.conf\n"
 		 "'%s' disable --unit agent.service --now\n"
 		 "test ! -e /etc/systemd/system/agent.service.d/noleak.conf\n"
 		 "echo disabled >> '%s/calls'\n"
 		 "'%s' disable --unit agent.service --now\n",
-		 dir, dir, dir, dir, dir, top("build/noleak"), dir,
+		 dir, dir, dir, dir, dir, dir, top("build/noleak"), dir, dir, dir,
 		 top("build/noleak"), dir, top("build/noleak"));
 	ns_run_with_etc(&r, etc, script, 30);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
@@ -166,4 +171,90 @@ Test(deploy_unit, now_reloads_and_restarts)
 			 "daemon-reload\nrestart agent.service\nenabled\n"
 			 "daemon-reload\nrestart agent.service\ndisabled\n");
 	ns_remove_test_dir(dir);
+}
+
+/* The tree's links lead inside it: with DIR/etc -> OUT/etc (OUT a
+ * directory outside DIR, as the host sees it), the drop-in is the image's,
+ * DIR/OUT/etc/systemd/system/..., and OUT/etc stays empty through enable,
+ * status and disable. */
+Test(deploy_unit, links_in_the_tree_resolve_inside_it)
+{
+	char out[256], cmd[PATH_MAX * 4], inside[PATH_MAX * 2], outside[PATH_MAX];
+	tree();
+	snprintf(out, sizeof out, "%s", tmpdir());
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/etc/systemd/system' '%s%s/etc' && "
+		 "ln -s '%s/etc' '%s/etc'", out, root, out, out, root);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(inside, sizeof inside,
+		 "%s%s/etc/systemd/system/agent.service.d/noleak.conf", root, out);
+	snprintf(outside, sizeof outside, "%s/etc/systemd/system/agent.service.d", out);
+	snprintf(cmd, sizeof cmd, "%s/l.so", root);
+	FILE *f = fopen(cmd, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+
+	cr_assert_eq(noleak("enable", "agent.service", "--lib", "/l.so", NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_expect(strstr(slurp(inside), "LD_PRELOAD=/l.so"), "no drop-in at %s", inside);
+	cr_expect_neq(access(outside, F_OK), 0, "enable wrote %s, outside the tree", outside);
+	cr_expect_eq(noleak("status", "agent.service", NULL, NULL, NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_assert_eq(noleak("disable", "agent.service", NULL, NULL, NULL, NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_expect_neq(access(inside, F_OK), 0, "disable left %s", inside);
+	cr_expect_neq(access(outside, F_OK), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", out, root);
+	system(cmd);
+}
+
+/* What reaches the drop-in: a value with a line break or another control
+ * character is refused (it would end the Environment= line and start a
+ * directive of its own), and so is a --lib that is not one LD_PRELOAD
+ * entry (a blank or ':' splits it, '#' cuts a preload list) or names no
+ * file in the tree; nothing is written.  Accepted values are quoted as
+ * systemd unquotes them: '"' and '\' escaped, '%' doubled, '$' as it is
+ * (Environment= gives it no meaning; ld.so expands $LIB). */
+static const struct unit_value_case {
+	const char *name;
+	const char *arg1, *arg2;   /* after --unit agent.service --root DIR */
+	const char *line;          /* the drop-in line, or NULL: refused */
+	const char *why;           /* refused: in the message */
+} unit_value_cases[] = {
+	{ "a line break in --set", "--lib=/l.so",
+	  "--set=kill_wrappers=timeout\nExecStartPre=/bin/touch /tmp/x", NULL, "control" },
+	{ "a carriage return in --set", "--lib=/l.so", "--set=fd_transparent=a\rb",
+	  NULL, "control" },
+	{ "an escape in --set", "--lib=/l.so", "--set=log=/var/log/\x1b[2Jx.log",
+	  NULL, "control" },
+	{ "a blank and a colon in --lib", "--lib=/opt/my lib:x/libnoleak.so", NULL,
+	  NULL, "blanks" },
+	{ "a line break in --lib", "--lib=/l.so\nExecStartPre=/bin/true", NULL,
+	  NULL, "blanks" },
+	{ "a missing --lib", "--lib=/opt/none/libnoleak.so", NULL, NULL,
+	  "No such file" },
+	{ "a directory as --lib", "--lib=/opt", NULL, NULL, "not a regular file" },
+	{ "quotes, backslash, % and $ in --set", "--lib=/l.so",
+	  "--set=kill_wrappers=a\"b\\c%d$e'f",
+	  "Environment=\"NOLEAK_KILL_WRAPPERS=a\\\"b\\\\c%%d$e'f\"\n", NULL },
+	{ "$LIB in --lib", "--lib=/usr/$LIB/libnoleak.so", NULL,
+	  "Environment=\"LD_PRELOAD=/usr/$LIB/libnoleak.so\"\n", NULL },
+};
+
+Test(deploy_unit, values_reach_the_drop_in_as_one_line_each)
+{
+	tree();
+	for (size_t i = 0; i < sizeof unit_value_cases / sizeof unit_value_cases[0]; i++) {
+		const struct unit_value_case *t = &unit_value_cases[i];
+		int st = noleak("enable", "agent.service", t->arg1, t->arg2, NULL, NULL);
+		if (!t->line) {
+			cr_expect_eq(st, 2, "%s: status %d: %s", t->name, st, slurp(dropin));
+			cr_expect(strstr(r.err, t->why), "%s: %s", t->name, r.err);
+			cr_expect_neq(access(dropin, F_OK), 0, "%s: a drop-in was written: %s",
+				      t->name, slurp(dropin));
+			continue;
+		}
+		cr_expect_eq(st, 0, "%s: %s%s", t->name, r.out, r.err);
+		cr_expect(strstr(slurp(dropin), t->line), "%s: %s", t->name, slurp(dropin));
+		cr_assert_eq(noleak("disable", "agent.service", NULL, NULL, NULL, NULL), 0);
+	}
 }

@@ -57,3 +57,54 @@ Test(fault_log_full, enforce_events_dropped_program_unaffected)
 {
 	run_on_full_fs("enforce");
 }
+
+/* The log on a nearly full filesystem: a line that only partly fits is
+ * cut, and the next line written once there is room again starts on a
+ * line of its own (it was glued onto the cut one: one line, two events,
+ * no valid JSON).  Three programs log on the full filesystem (the first
+ * cuts its line, the others find no room), two more once space is freed;
+ * the log holds the 3,992 byte line it started with, the cut line, and
+ * the two later lines whole. */
+Test(fault_log_full, a_cut_line_stands_alone)
+{
+	char dir[256], cmd[PATH_MAX * 6], log[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", tmpdir());
+	snprintf(log, sizeof log, "%s/fs/events.log", dir);
+	snprintf(cmd, sizeof cmd,
+		 "mkdir '%s/fs' && unshare -m --propagation private sh -c '"
+		 "mount -t tmpfs -o size=64k,mode=700 none %s/fs || exit 98; "
+		 "printf \"{\\\"pad\\\":\\\"%%03980d\\\"}\\n\" 0 > %s; "
+		 "cat /dev/zero > %s/fs/fill 2>/dev/null; "
+		 "test \"$(stat -f -c %%a %s/fs)\" = 0 || exit 99; "
+		 "for i in 1 2 3; do env LD_PRELOAD=%s NOLEAK_MODE=audit "
+		 "NOLEAK_LOG=%s NOLEAK_KEEP_FDS=bogus /bin/true || exit 97; done; "
+		 "rm %s/fs/fill; "
+		 "for i in 4 5; do env LD_PRELOAD=%s NOLEAK_MODE=audit "
+		 "NOLEAK_LOG=%s NOLEAK_KEEP_FDS=bogus /bin/true || exit 97; done; "
+		 "cat %s'",
+		 dir, dir, log, dir, dir, shim_path(), log, dir, shim_path(), log,
+		 log);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_neq(exit_code(&r), 98, "cannot mount a tmpfs: %s", r.err);
+	cr_assert_neq(exit_code(&r), 99, "the tmpfs is not full");
+	cr_assert_eq(exit_code(&r), 0, "status %d: %s", r.status, r.err);
+	int lines = 0, whole = 0, cut = 0;
+	for (char *line = r.out, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		cr_assert_not_null(nl, "the log does not end in a newline: %s", line);
+		*nl = '\0';
+		size_t len = strlen(line);
+		lines++;
+		int events = 0;
+		for (const char *p = line; (p = strstr(p, "{\"")); p++)
+			events++;
+		cr_expect_leq(events, 1, "line %d holds %d events: %s", lines,
+			      events, line);
+		if (len && line[len - 1] == '}' && line[0] == '{')
+			whole++;
+		else
+			cut++;
+	}
+	cr_expect(lines == 4 && whole == 3 && cut == 1,
+		  "%d lines, %d whole, %d cut", lines, whole, cut);
+}

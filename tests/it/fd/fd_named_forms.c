@@ -49,6 +49,9 @@ static const struct form forms[] = {
 	{ "weston-launch", "WESTON_LAUNCHER_SOCK=@", { NULL } },
 	{ "dpkg", NULL, { "--status-fd", "@", NULL } },
 	{ "openssl", NULL, { "-passin", "fd:@", NULL } },
+	{ "system() >&N", NULL, { "-c", "echo x >&@", NULL } },
+	{ "system() <&N", NULL, { "-c", "cat<&@", NULL } },
+	{ "sh N<&M-", NULL, { "-c", "exec 0<&@- cat", NULL } },
 };
 
 #define NFORMS (sizeof forms / sizeof forms[0])

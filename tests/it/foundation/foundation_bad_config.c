@@ -88,6 +88,17 @@ Test(foundation_bad_config, several_bad_variables)
 	expect_program_unaffected(env, 3);
 }
 
+/* A line break or another control character inside a name list is a bad
+ * value of that key, one config_error, like any other. */
+Test(foundation_bad_config, control_character_in_a_name_list_variable)
+{
+	char *env[] = { "NOLEAK_KILL_WRAPPERS=timeout\nExecStartPre=/bin/true",
+			"NOLEAK_FD_TRANSPARENT=bash,\x1bsh", log_env, NULL };
+	expect_program_unaffected(env, 2);
+	cr_expect(log_has("NOLEAK_KILL_WRAPPERS"), "%s", slurp(log_path));
+	cr_expect(log_has("NOLEAK_FD_TRANSPARENT"), "%s", slurp(log_path));
+}
+
 /* With no log configured the errors go nowhere: certainly not to the
  * program's stderr. */
 Test(foundation_bad_config, no_log_means_silence)
