@@ -14,6 +14,13 @@
  * I/O interposers only test a bit (no system call) and verify the identity
  * on their rare paths (EINTR, a timeout).
  *
+ * Whatever keepalive option the program sets on a socket that has the
+ * shim's keepalive makes the rest the kernel's again (SO_KEEPALIVE off
+ * unless the program turned it on, TCP_KEEP* the sysctls' values, no user
+ * timeout), so that the program's choice gives what it gives without the
+ * shim, set before the connect or after.  A connect to AF_UNSPEC (a
+ * disconnect) takes back the shim's timeouts and keepalive.
+ *
  * When the shim's own timeout ends a blocking call on a TCP socket whose
  * peer TCP_INFO shows silent (nl_sock_timed_out), the call fails with
  * ETIMEDOUT instead of EAGAIN: a program that retries on EAGAIN forever
@@ -59,6 +66,11 @@ enum {
 				       * keepalive (made before: without it):
 				       * accepted ones are asked, until one
 				       * has it */
+	NL_SOCK_SHIM_ALIVE = 1u << 11, /* the shim's keepalive is on this
+				       * connected socket (set by the shim or
+				       * inherited from its listener): a
+				       * keepalive option the program sets
+				       * takes back the rest */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -117,6 +129,11 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino);
  * (a non-blocking TCP connect returns EINPROGRESS, unless
  * TCP_FASTOPEN_CONNECT defers it): no fcntl asks.  Keeps errno. */
 void nl_sock_connected(int fd, int result, int err);
+/* connect(fd, AF_UNSPEC) returned 0: the socket is disconnected (UDP, or a
+ * TCP socket back to closed).  The shim's timeouts go back to 0 and its
+ * keepalive is taken back, as the program never chose them.  Keeps
+ * errno. */
+void nl_sock_disconnected(int fd);
 /* fd was duplicated (dup, dup2, dup3, F_DUPFD): an option set through
  * the copy lands in the copy's slot, so the socket is fresh no more. */
 void nl_sock_duplicated(int fd);
