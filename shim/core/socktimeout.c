@@ -43,6 +43,14 @@
  * its page in to learn that there is no table). */
 struct nl_sock_slot *_Atomic nl_sock_table NL_FORK_DATA;
 
+/* The socket-sharing generation: odd once a fresh socket was stamped with
+ * it, made even (moved on) by nl_sock_sharing() around a child.  A stamp is
+ * always odd, so none matches an even generation, and the generation only
+ * grows: a stamp from before a child never matches again.  Both sides
+ * write only on a change (socket() after a child, a child after socket()):
+ * a forking server whose listener is long made never writes it. */
+static _Atomic uint32_t sock_generation NL_FORK_DATA;
+
 /* --- raw socket calls --- */
 
 static int sys_getsockopt(int fd, int level, int name, void *val,
@@ -137,13 +145,18 @@ static struct nl_sock_slot *slot_for(int fd, int create)
 	return t ? &t[fd] : NULL;
 }
 
-/* The bits of fd's slot when it was written for the socket `ino`, else 0. */
+/* The bits of fd's slot when it was written for the socket `ino`, else 0;
+ * NL_SOCK_FRESH only while no child may share the socket. */
 static uint32_t bits_for(int fd, uint64_t ino)
 {
 	struct nl_sock_slot *s = slot_for(fd, 0);
 	if (!s || !ino || atomic_load(&s->ino) != ino)
 		return 0;
-	return atomic_load(&s->bits);
+	uint32_t bits = atomic_load(&s->bits);
+	if ((bits & NL_SOCK_FRESH) &&
+	    atomic_load(&s->secs) != atomic_load(&sock_generation))
+		bits &= ~(uint32_t)NL_SOCK_FRESH;
+	return bits;
 }
 
 static void slot_write(int fd, uint64_t ino, uint32_t bits, unsigned secs)
@@ -625,20 +638,62 @@ static void listener_keepalive(int listener, uint64_t lino, uint32_t lbits)
 				   (queued ? NL_SOCK_LISTEN_QUEUED : 0));
 }
 
-void nl_sock_created(int fd, int domain, int type, int protocol,
-		     uint64_t ino)
+uint32_t nl_sock_fresh_stamp(int domain, int type, int protocol)
 {
 	if (!nl_fd_policy_active() ||
 	    (domain != AF_INET && domain != AF_INET6) ||
 	    (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return 0;
+	uint32_t g = atomic_load_explicit(&sock_generation,
+					  memory_order_relaxed);
+	while (!(g & 1))
+		if (atomic_compare_exchange_weak(&sock_generation, &g, g + 1))
+			return g + 1;
+	return g;
+}
+
+void nl_sock_created(int fd, uint32_t stamp, uint64_t ino)
+{
+	if (!stamp)
 		return;
 	int saved = errno;
 	if (!ino)
 		ino = socket_ino(fd);
 	if (ino)
-		slot_write(fd, ino, NL_SOCK_FRESH, 0);
+		slot_write(fd, ino, NL_SOCK_FRESH, stamp);
 	nl_errno_restore(saved);
+}
+
+void nl_sock_sharing(void)
+{
+	uint32_t g = atomic_load_explicit(&sock_generation,
+					  memory_order_relaxed);
+	/* Failing, it lost to another thread's move: moved on all the same
+	 * (a socket() never makes an odd generation even). */
+	if (g & 1)
+		atomic_compare_exchange_strong(&sock_generation, &g, g + 1);
+}
+
+/* From a vfork child too: the socket left for another process, and a
+ * socket taken for fresh no more only costs a question at its connect. */
+void nl_sock_fds_sent(const struct msghdr *msg)
+{
+	struct msghdr *m = (struct msghdr *)msg;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		const unsigned char *data = CMSG_DATA(c);
+		for (int i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			struct nl_sock_slot *s = slot_for(fd, 0);
+			if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+				atomic_fetch_and(&s->bits,
+						 ~(uint32_t)NL_SOCK_FRESH);
+		}
+	}
 }
 
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)

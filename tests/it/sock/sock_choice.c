@@ -1,6 +1,7 @@
 /* The program's choice against the shim's, where the two meet late: a
  * keepalive option set after the shim's keepalive went on, a disconnect
- * (connect to AF_UNSPEC), a connection made while the shim sets a listener's
+ * (connect to AF_UNSPEC), options another process set on a socket before
+ * its connect, a connection made while the shim sets a listener's
  * keepalive.  Differential where the shim must leave no trace: the same
  * sock_opts run with and without it, line for line. */
 #include <criterion/criterion.h>
@@ -106,6 +107,31 @@ ParameterizedTest(int *i, sock_choice, same_as_without_the_shim)
 		cr_expect_str_eq(a, b, "%s: shim \"%s\", without \"%s\"",
 				 row->mode, a, b);
 	}
+}
+
+/* A socket made by socket() that another process configured before it
+ * connected: the program's 7 s receive timeout stays, the shim sets only
+ * what nobody chose (the send timeout, keepalive). */
+static const char *const shared_modes[] = {
+	"fork_child_sets",   /* the child sets, the parent connects */
+	"fork_parent_sets",  /* the parent sets, the child connects */
+	"scm_sets",          /* sent with SCM_RIGHTS to a helper */
+};
+
+ParameterizedTestParameters(sock_choice, options_another_process_set)
+{
+	size_t n = sizeof shared_modes / sizeof shared_modes[0];
+	return cr_make_param_array(int, indices(n), n);
+}
+
+ParameterizedTest(int *i, sock_choice, options_another_process_set)
+{
+	static struct run_result r;
+	char *env[] = { "NOLEAK_SOCK_TIMEOUT=2", NULL };
+	opts(&r, "build/fixtures/sock_opts", shared_modes[*i], env, 1);
+	const char *want = "client rcv=7.000 snd=2.000 ka=1 idle=60 intvl=10 cnt=6 ut=0";
+	const char *l = line_of(r.out, "client");
+	cr_expect_str_eq(l, want, "%s: \"%s\"", shared_modes[*i], l);
 }
 
 /* A connection that completes while the shim sets the keepalive options
