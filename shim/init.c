@@ -20,6 +20,7 @@
 #include "common/version.h"
 #include "core/fdtable.h"
 #include "core/pgroup.h"
+#include "core/socktimeout.h"
 #include "core/stdin.h"
 #include "core/sweep.h"
 #include "core/watchdog.h"
@@ -59,6 +60,7 @@ void nl_after_fork_child(pid_t parent)
 	nl_fd_after_fork();
 	nl_event_after_fork();
 	nl_pgroup_after_fork(parent);
+	nl_sock_sharing();
 }
 
 void nl_exec_attempts_forget(void)

@@ -43,6 +43,14 @@
  * its page in to learn that there is no table). */
 struct nl_sock_slot *_Atomic nl_sock_table NL_FORK_DATA;
 
+/* The socket-sharing generation: odd once a fresh socket was stamped with
+ * it, made even (moved on) by nl_sock_sharing() around a child.  A stamp is
+ * always odd, so none matches an even generation, and the generation only
+ * grows: a stamp from before a child never matches again.  Both sides
+ * write only on a change (socket() after a child, a child after socket()):
+ * a forking server whose listener is long made never writes it. */
+static _Atomic uint32_t sock_generation NL_FORK_DATA;
+
 /* --- raw socket calls --- */
 
 static int sys_getsockopt(int fd, int level, int name, void *val,
@@ -137,13 +145,18 @@ static struct nl_sock_slot *slot_for(int fd, int create)
 	return t ? &t[fd] : NULL;
 }
 
-/* The bits of fd's slot when it was written for the socket `ino`, else 0. */
+/* The bits of fd's slot when it was written for the socket `ino`, else 0;
+ * NL_SOCK_FRESH only while no child may share the socket. */
 static uint32_t bits_for(int fd, uint64_t ino)
 {
 	struct nl_sock_slot *s = slot_for(fd, 0);
 	if (!s || !ino || atomic_load(&s->ino) != ino)
 		return 0;
-	return atomic_load(&s->bits);
+	uint32_t bits = atomic_load(&s->bits);
+	if ((bits & NL_SOCK_FRESH) &&
+	    atomic_load(&s->secs) != atomic_load(&sock_generation))
+		bits &= ~(uint32_t)NL_SOCK_FRESH;
+	return bits;
 }
 
 static void slot_write(int fd, uint64_t ino, uint32_t bits, unsigned secs)
@@ -302,11 +315,11 @@ static void plan_socket(int fd, enum sock_class cls, int nonblocking,
 	plan->inherited = plan->keepalive && (prior & NL_SOCK_LISTEN_ALIVE);
 }
 
-/* 0 when every option is set. */
+/* 0 when every option is set.  SO_KEEPALIVE last: a connection a
+ * listener's kernel copies the options to while they are being set has
+ * keepalive on only when it has the timings too (listener_keepalive). */
 static int apply_keepalive(int fd, const struct nl_keepalive *k)
 {
-	if (set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0)
-		return -1;
 	int r = set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)k->idle) |
 		set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)k->intvl) |
 		set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)k->cnt);
@@ -315,7 +328,71 @@ static int apply_keepalive(int fd, const struct nl_keepalive *k)
 	if (k->user_timeout)
 		r |= set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
 				 (int)(k->user_timeout * 1000u));
-	return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	return set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0 ? -1 : 0;
+}
+
+/* The kernel's keepalive timings: a socket follows the sysctls until a
+ * setsockopt gives it its own, and none can go back to following them, so
+ * taking the shim's back writes their values.  Read once per process,
+ * when first needed (a program that sets keepalive after its connect),
+ * with raw calls; the kernel's built-in values when /proc cannot say. */
+static const char *const keepalive_sysctl[3] = {
+	"/proc/sys/net/ipv4/tcp_keepalive_time",
+	"/proc/sys/net/ipv4/tcp_keepalive_intvl",
+	"/proc/sys/net/ipv4/tcp_keepalive_probes",
+};
+static const int keepalive_builtin[3] = { 7200, 75, 9 };
+static const int keepalive_opt[3] = { TCP_KEEPIDLE, TCP_KEEPINTVL,
+				      TCP_KEEPCNT };
+static _Atomic int keepalive_kernel[3];
+
+static int keepalive_default(int i)
+{
+	int v = atomic_load_explicit(&keepalive_kernel[i], memory_order_relaxed);
+	if (v > 0)
+		return v;
+	char buf[24];
+	ssize_t n = -1;
+	int fd = nl_sys_openat(AT_FDCWD, keepalive_sysctl[i],
+			       O_RDONLY | O_CLOEXEC, 0);
+	if (fd >= 0) {
+		n = nl_sys_read(fd, buf, sizeof buf);
+		nl_sys_close(fd);
+	}
+	v = 0;
+	for (ssize_t j = 0; j < n && buf[j] >= '0' && buf[j] <= '9' &&
+			    v < 100000000; j++)
+		v = v * 10 + (buf[j] - '0');
+	if (v <= 0)
+		v = keepalive_builtin[i];
+	atomic_store_explicit(&keepalive_kernel[i], v, memory_order_relaxed);
+	return v;
+}
+
+/* The program set option (level, name), one of the keepalive ones, on fd,
+ * which has the shim's keepalive: the others go back to what the socket
+ * has without the shim.  SO_KEEPALIVE off unless that was the program's
+ * (setting TCP_KEEP* or TCP_USER_TIMEOUT alone does not turn it on), the
+ * timings the kernel's, no user timeout.  level -1: the program set none
+ * (a disconnect).  Only what the shim changed is written. */
+static void take_back_keepalive(int fd, int level, int name)
+{
+	const struct nl_keepalive *k = &nl_policy()->keepalive;
+	const unsigned shim[3] = { k->idle, k->intvl, k->cnt };
+	if (!(level == SOL_SOCKET && name == SO_KEEPALIVE))
+		set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+	for (int i = 0; i < 3; i++) {
+		if (level == IPPROTO_TCP && name == keepalive_opt[i])
+			continue;
+		int v = keepalive_default(i);
+		if ((int)shim[i] != v)
+			set_int_opt(fd, IPPROTO_TCP, keepalive_opt[i], v);
+	}
+	if (!(level == IPPROTO_TCP && name == TCP_USER_TIMEOUT) &&
+	    k->user_timeout)
+		set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
 }
 
 /* Set what the plan says; returns the SHIM bits that now hold. */
@@ -328,8 +405,9 @@ static uint32_t apply_plan(int fd, const struct sock_plan *plan,
 		bits |= NL_SOCK_SHIM_RCV;
 	if (plan->snd && nl_sock_set_wait(fd, NL_SOCK_WRITE, usec) == 0)
 		bits |= NL_SOCK_SHIM_SND;
-	if (plan->keepalive && !plan->inherited)
-		apply_keepalive(fd, &p->keepalive);
+	if (plan->keepalive &&
+	    (plan->inherited || apply_keepalive(fd, &p->keepalive) == 0))
+		bits |= NL_SOCK_SHIM_ALIVE;
 	return bits;
 }
 
@@ -549,28 +627,73 @@ static void listener_keepalive(int listener, uint64_t lino, uint32_t lbits)
 		atomic_fetch_or(&ls->bits, NL_SOCK_ACCEPTED);
 		return;
 	}
-	/* The queue first: a connection made after this look has the
-	 * options, one made before does not. */
+	/* The options first, then the queue: a connection made after this
+	 * look has them; one made before, or while they were being set,
+	 * waits in the queue, and is asked at its accept (SO_KEEPALIVE goes
+	 * on last: a connection that has it has the rest). */
+	if (apply_keepalive(listener, &nl_policy()->keepalive) < 0)
+		return;
 	int queued = accept_queue(listener) != 0;
-	if (apply_keepalive(listener, &nl_policy()->keepalive) == 0)
-		atomic_fetch_or(&ls->bits, NL_SOCK_LISTEN_ALIVE |
-					   (queued ? NL_SOCK_LISTEN_QUEUED : 0));
+	atomic_fetch_or(&ls->bits, NL_SOCK_LISTEN_ALIVE |
+				   (queued ? NL_SOCK_LISTEN_QUEUED : 0));
 }
 
-void nl_sock_created(int fd, int domain, int type, int protocol,
-		     uint64_t ino)
+uint32_t nl_sock_fresh_stamp(int domain, int type, int protocol)
 {
 	if (!nl_fd_policy_active() ||
 	    (domain != AF_INET && domain != AF_INET6) ||
 	    (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return 0;
+	uint32_t g = atomic_load_explicit(&sock_generation,
+					  memory_order_relaxed);
+	while (!(g & 1))
+		if (atomic_compare_exchange_weak(&sock_generation, &g, g + 1))
+			return g + 1;
+	return g;
+}
+
+void nl_sock_created(int fd, uint32_t stamp, uint64_t ino)
+{
+	if (!stamp)
 		return;
 	int saved = errno;
 	if (!ino)
 		ino = socket_ino(fd);
 	if (ino)
-		slot_write(fd, ino, NL_SOCK_FRESH, 0);
+		slot_write(fd, ino, NL_SOCK_FRESH, stamp);
 	nl_errno_restore(saved);
+}
+
+void nl_sock_sharing(void)
+{
+	uint32_t g = atomic_load_explicit(&sock_generation,
+					  memory_order_relaxed);
+	/* Failing, it lost to another thread's move: moved on all the same
+	 * (a socket() never makes an odd generation even). */
+	if (g & 1)
+		atomic_compare_exchange_strong(&sock_generation, &g, g + 1);
+}
+
+/* From a vfork child too: the socket left for another process, and a
+ * socket taken for fresh no more only costs a question at its connect. */
+void nl_sock_fds_sent(const struct msghdr *msg)
+{
+	struct msghdr *m = (struct msghdr *)msg;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		const unsigned char *data = CMSG_DATA(c);
+		for (int i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			struct nl_sock_slot *s = slot_for(fd, 0);
+			if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+				atomic_fetch_and(&s->bits,
+						 ~(uint32_t)NL_SOCK_FRESH);
+		}
+	}
 }
 
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
@@ -661,6 +784,29 @@ void nl_sock_connected(int fd, int result, int err)
 	nl_errno_restore(saved);
 }
 
+void nl_sock_disconnected(int fd)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	const uint32_t shim = NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
+			      NL_SOCK_SHIM_ALIVE;
+	if (!s || !(atomic_load(&s->bits) & shim) || !nl_fd_policy_active())
+		return;
+	int saved = errno;
+	uint64_t ino = socket_ino(fd);
+	uint32_t bits = bits_for(fd, ino);
+	/* A timeout still the shim's (not one set behind its back). */
+	struct timeval zero = { 0, 0 };
+	for (int d = NL_SOCK_READ; d <= NL_SOCK_WRITE; d++)
+		if ((bits & nl_sock_shim_bit(d)) && nl_sock_shim_timeout(fd, d))
+			sys_setsockopt(fd, SOL_SOCKET, timeo_name(d), &zero,
+				       sizeof zero);
+	if (bits & NL_SOCK_SHIM_ALIVE)
+		take_back_keepalive(fd, -1, -1);
+	bits &= NL_SOCK_OWN_BITS | NL_SOCK_DEFER;
+	slot_write(fd, bits ? ino : 0, bits, 0);
+	nl_errno_restore(saved);
+}
+
 static uint32_t own_bit(int level, int name)
 {
 	if (level == SOL_SOCKET) {
@@ -708,18 +854,15 @@ void nl_sock_option_set(int fd, int level, int name)
 		bits &= ~NL_SOCK_SHIM_RCV;
 	if (bit == NL_SOCK_OWN_SND)
 		bits &= ~NL_SOCK_SHIM_SND;
-	/* A listener the shim gave keepalive: the program's option is its
-	 * choice from now on.  Without the shim, setting TCP_KEEP* alone
-	 * leaves keepalive off: so does the shim, and its TCP_USER_TIMEOUT
-	 * goes back to 0.  Its TCP_KEEP* values stay, unused while keepalive
-	 * is off: the kernel cannot reset them to follow the sysctls again. */
-	if (bit == NL_SOCK_OWN_ALIVE && (bits & NL_SOCK_LISTEN_ALIVE)) {
-		if (!(level == SOL_SOCKET && name == SO_KEEPALIVE))
-			set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
-		if (!(level == IPPROTO_TCP && name == TCP_USER_TIMEOUT) &&
-		    nl_policy()->keepalive.user_timeout)
-			set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
-		bits &= ~(NL_SOCK_LISTEN_ALIVE | NL_SOCK_ACCEPTED);
+	/* A socket (or listener) with the shim's keepalive: the program's
+	 * option is its choice from now on, and the rest what it is without
+	 * the shim, whichever the program set first: its connect or its
+	 * option. */
+	if (bit == NL_SOCK_OWN_ALIVE &&
+	    (bits & (NL_SOCK_LISTEN_ALIVE | NL_SOCK_SHIM_ALIVE))) {
+		take_back_keepalive(fd, level, name);
+		bits &= ~(NL_SOCK_LISTEN_ALIVE | NL_SOCK_ACCEPTED |
+			  NL_SOCK_SHIM_ALIVE);
 	}
 	slot_write(fd, ino, bits | bit, secs);
 }

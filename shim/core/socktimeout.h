@@ -14,6 +14,24 @@
  * I/O interposers only test a bit (no system call) and verify the identity
  * on their rare paths (EINTR, a timeout).
  *
+ * A TCP socket this process made with socket() is fresh until it connects:
+ * its options are the kernel's defaults but for what the program set
+ * through the interposed setsockopt(), so its connect needs no getsockopt.
+ * Only while no other process can have set an option on it: a fresh slot
+ * carries the socket-sharing generation it was made in (in `secs`, unused
+ * until a connect), which moves on around every child the shim sees made
+ * (fork, vfork, _Fork, clone, posix_spawn); a socket sent with SCM_RIGHTS
+ * through sendmsg() is fresh no more.  A socket reaching another process
+ * any other way (sendmmsg(), io_uring, pidfd_getfd(), a raw system call)
+ * is not seen.
+ *
+ * Whatever keepalive option the program sets on a socket that has the
+ * shim's keepalive makes the rest the kernel's again (SO_KEEPALIVE off
+ * unless the program turned it on, TCP_KEEP* the sysctls' values, no user
+ * timeout), so that the program's choice gives what it gives without the
+ * shim, set before the connect or after.  A connect to AF_UNSPEC (a
+ * disconnect) takes back the shim's timeouts and keepalive.
+ *
  * When the shim's own timeout ends a blocking call on a TCP socket whose
  * peer TCP_INFO shows silent (nl_sock_timed_out), the call fails with
  * ETIMEDOUT instead of EAGAIN: a program that retries on EAGAIN forever
@@ -44,7 +62,9 @@ enum {
 				       * options are the kernel's defaults but
 				       * for the OWN bits, so nothing needs
 				       * asking (nor does a socket accepted
-				       * from it, which inherits them) */
+				       * from it, which inherits them).  Holds
+				       * only while `secs` is the current
+				       * sharing generation (bits_for()) */
 	NL_SOCK_ACCEPTED  = 1u << 7,  /* a fresh listener from which a socket
 				       * got the shim's keepalive */
 	NL_SOCK_LISTEN_ALIVE = 1u << 8, /* the shim set keepalive on this
@@ -59,6 +79,11 @@ enum {
 				       * keepalive (made before: without it):
 				       * accepted ones are asked, until one
 				       * has it */
+	NL_SOCK_SHIM_ALIVE = 1u << 11, /* the shim's keepalive is on this
+				       * connected socket (set by the shim or
+				       * inherited from its listener): a
+				       * keepalive option the program sets
+				       * takes back the rest */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -99,11 +124,32 @@ unsigned nl_sock_recorded_timeout(int fd, enum nl_sock_dir dir);
 
 /* --- hooks of the interposers (socktimeout.c) --- */
 
-/* socket(domain, type, protocol) returned fd, whose inode recording it read
- * is `ino` (0: not read).  A TCP socket is remembered as fresh.  Keeps
- * errno. */
-void nl_sock_created(int fd, int domain, int type, int protocol,
-		     uint64_t ino);
+/* Before socket(domain, type, protocol): the sharing generation a fresh
+ * TCP socket is stamped with, taken before the socket exists (a child made
+ * meanwhile then finds it stale), or 0 when the socket will not be fresh.
+ * No system call. */
+uint32_t nl_sock_fresh_stamp(int domain, int type, int protocol);
+/* socket() returned fd, whose inode recording it read is `ino` (0: not
+ * read); `stamp` is nl_sock_fresh_stamp()'s.  A TCP socket is remembered
+ * as fresh.  Keeps errno. */
+void nl_sock_created(int fd, uint32_t stamp, uint64_t ino);
+/* A child that may share this process's sockets is about to be made, or
+ * was: no socket made so far is fresh any more.  Called in the parent
+ * before and (where the call returns there) after, and in a fork child by
+ * the after-fork list, for a socket another thread stamped while the
+ * parent forked.  Writes only when a socket was stamped since the last
+ * time, so a child never does unless then.  No system call, no lock. */
+void nl_sock_sharing(void);
+/* sendmsg() sent msg: the sockets it carries (SCM_RIGHTS) are another
+ * process's too, fresh no more.  Call only when the send succeeded (the
+ * kernel has read msg). */
+void nl_sock_fds_sent(const struct msghdr *msg);
+static inline void nl_sock_sent(const struct msghdr *msg)
+{
+	if (__builtin_expect(msg->msg_controllen != 0, 0) &&
+	    atomic_load_explicit(&nl_sock_table, memory_order_relaxed))
+		nl_sock_fds_sent(msg);
+}
 /* accept/accept4 returned `fd` from `listener`; `flags` are the caller's
  * accept4 flags (SOCK_NONBLOCK: no timeout); `ino`: fd's inode if known,
  * else 0.  The listener never gets a timeout; a fresh listener whose second
@@ -117,6 +163,11 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino);
  * (a non-blocking TCP connect returns EINPROGRESS, unless
  * TCP_FASTOPEN_CONNECT defers it): no fcntl asks.  Keeps errno. */
 void nl_sock_connected(int fd, int result, int err);
+/* connect(fd, AF_UNSPEC) returned 0: the socket is disconnected (UDP, or a
+ * TCP socket back to closed).  The shim's timeouts go back to 0 and its
+ * keepalive is taken back, as the program never chose them.  Keeps
+ * errno. */
+void nl_sock_disconnected(int fd);
 /* fd was duplicated (dup, dup2, dup3, F_DUPFD): an option set through
  * the copy lands in the copy's slot, so the socket is fresh no more. */
 void nl_sock_duplicated(int fd);

@@ -232,12 +232,13 @@ NL_EXPORT int socket(int domain, int type, int protocol)
 	nl_enter();
 	int added;
 	int t = nl_cloexec_flag(type, SOCK_CLOEXEC, &added);
+	uint32_t stamp = nl_sock_fresh_stamp(domain, type, protocol);
 	int fd = NL_CALL_REAL(socket, (domain, t, protocol),
 			      (SYS_socket, domain, t, protocol));
 	uint64_t ino;
 	nl_new_fd_ino(fd, NL_CALL_SOCKET, NL_CALLER(), added, &ino);
 	if (fd >= 0)
-		nl_sock_created(fd, domain, type, protocol, ino);
+		nl_sock_created(fd, stamp, ino);
 	return fd;
 }
 

@@ -22,6 +22,7 @@
 #include "core/fdlist.h"
 #include "core/fdtable.h"
 #include "core/pgroup.h"
+#include "core/socktimeout.h"
 #include "base/real.h"
 #include "interpose/shell.h"
 #include "common/sys.h"
@@ -83,8 +84,9 @@ static int audit_logging(void)
 	       nl_event_enabled();
 }
 
-/* Before a fork (fork(), daemon()): every real symbol looked up, and under
- * audit the threads counted, for what the child holds. */
+/* Before a fork (fork(), daemon()): every real symbol looked up, under
+ * audit the threads counted, for what the child holds, and no socket
+ * fresh any more (the child shares them all). */
 static __attribute__((always_inline)) inline struct inherit_ctx
 before_fork(void)
 {
@@ -92,6 +94,7 @@ before_fork(void)
 	struct inherit_ctx ctx = { nl_sys_getpid(),
 				   audit_logging() ? count_threads() : 1, NULL };
 	nl_exec_attempts_forget();
+	nl_sock_sharing();
 	return ctx;
 }
 
@@ -115,6 +118,7 @@ NL_EXPORT pid_t fork(void)
 	if (pid == 0) {
 		child_begins(&ctx);
 	} else if (pid > 0) {
+		nl_sock_sharing();   /* one another thread made meanwhile */
 		nl_pgroup_tick();
 	}
 	return pid;
@@ -166,6 +170,7 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 	nl_exec_attempts_forget();
 	nl_fd_before_shared_child();
 	nl_out_stderr_child(0, 0);
+	nl_sock_sharing();   /* before only: the parent resumes in the caller */
 	void *real = nl_real_get(&nl_real_vfork);
 	return real ? real : (void *)fork;
 }

@@ -495,7 +495,10 @@ NL_REAL_DECL(sendmsg);
 NL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	nl_enter();
-	return do_sendmsg(NL_REAL(sendmsg), fd, msg, flags);
+	ssize_t r = do_sendmsg(NL_REAL(sendmsg), fd, msg, flags);
+	if (r >= 0)
+		nl_sock_sent(msg);   /* SCM_RIGHTS: fresh sockets no more */
+	return r;
 }
 
 #ifdef NL_TIME64_ALIASES
@@ -505,6 +508,9 @@ NL_REAL_DECL(__sendmsg64);
 NL_EXPORT ssize_t __sendmsg64(int fd, const struct msghdr *msg, int flags)
 {
 	nl_enter();
-	return do_sendmsg(NL_REAL(__sendmsg64), fd, msg, flags);
+	ssize_t r = do_sendmsg(NL_REAL(__sendmsg64), fd, msg, flags);
+	if (r >= 0)
+		nl_sock_sent(msg);
+	return r;
 }
 #endif

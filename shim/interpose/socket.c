@@ -13,14 +13,19 @@
 #include "core/socktimeout.h"
 
 /* The timeout goes on after connect() returns: SO_SNDTIMEO set before
- * would also bound the connect itself. */
+ * would also bound the connect itself.  A connect to AF_UNSPEC that
+ * succeeded was a disconnect (the kernel has read the address). */
 NL_REAL_DECL(connect);
 NL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	nl_enter();
 	int r = NL_CALL_REAL(connect, (fd, addr, len),
 			     (SYS_connect, fd, addr, len));
-	nl_sock_connected(fd, r, r == 0 ? 0 : errno);
+	if (r == 0 && addr && len >= sizeof addr->sa_family &&
+	    addr->sa_family == AF_UNSPEC)
+		nl_sock_disconnected(fd);
+	else
+		nl_sock_connected(fd, r, r == 0 ? 0 : errno);
 	return r;
 }
 

@@ -64,6 +64,7 @@
 #include "core/fdlist.h"
 #include "core/fdtable.h"
 #include "core/pgroup.h"
+#include "core/socktimeout.h"
 #include "core/sweep.h"
 #include "interpose/spawn.h"
 #include "log/json.h"
@@ -773,7 +774,10 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	if (nl_mode() == NL_MODE_OFF ||
 	    (fa && actions_count(fa) > 0 && !layout_known()))
 		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
-	return spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
+	/* The child's program may set options on a socket it inherits. */
+	int r = spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
+	nl_sock_sharing();
+	return r;
 }
 
 /* The versions per target: common/target.h. */

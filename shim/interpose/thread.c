@@ -5,7 +5,8 @@
  *
  * Nothing else changes: a child of _Fork() or clone() is still one the shim
  * did not see forking, treated like a vfork child; one that shares this
- * memory (CLONE_VM) never writes the parent's fd table. */
+ * memory (CLONE_VM) never writes the parent's fd table.  As around every
+ * child, no socket is fresh any more (core/socktimeout.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include "log/output.h"
 #include "base/real.h"
 #include "core/fdtable.h"
+#include "core/socktimeout.h"
 
 NL_REAL_DECL(pthread_create);
 NL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
@@ -38,7 +40,11 @@ NL_EXPORT pid_t _Fork(void)
 		errno = ENOSYS;
 		return -1;
 	}
-	return real();
+	nl_sock_sharing();
+	pid_t pid = real();
+	if (pid > 0)
+		nl_sock_sharing();
+	return pid;
 }
 
 /* clone(fn, stack, flags, arg, [parent_tid, tls, child_tid]): the last
@@ -66,5 +72,9 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		errno = ENOSYS;
 		return -1;
 	}
-	return real(fn, stack, flags, arg, ptid, tls, ctid);
+	nl_sock_sharing();
+	int r = real(fn, stack, flags, arg, ptid, tls, ctid);
+	if (r > 0)
+		nl_sock_sharing();
+	return r;
 }
