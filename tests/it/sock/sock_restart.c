@@ -77,3 +77,16 @@ ROW(nested, pipe)
 /* Two signals delivered together: the one delivered first runs last. */
 ROW(pair, tcp)
 ROW(pair, pipe)
+/* The program's timeout, set by another thread during a restarted read,
+ * stays (no hang at the next read). */
+ROW(clobber, tcp)
+/* The handler gives the socket the program's own timeout. */
+ROW(htimeo, tcp)
+/* The handler makes the fd non-blocking. */
+ROW(hnonblock, tcp)
+ROW(hnonblock, pipe)
+/* Stopped longer than the timeout: what is there is read or written. */
+ROW(stopdata, tcp)
+ROW(stopwrite, tcp)
+/* A handler that siglongjmps out of a restarted read. */
+ROW(longjmp, tcp)
