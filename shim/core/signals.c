@@ -15,9 +15,10 @@ void *_Atomic nl_sig_trampoline;
 
 int nl_signals_would_restart(struct nl_sig_mark m)
 {
-	if (nl_sig_record.seq == m.seq)
+	unsigned last = nl_sig_record.last;
+	if ((int)((last & ~1u) - m.seq) <= 0)
 		return nl_signals_untracked_restart();
-	return (int)(nl_sig_record.norestart_seq - m.seq) <= 0;
+	return last & 1;
 }
 
 int nl_signals_untracked_restart(void)

@@ -14,6 +14,15 @@
  * program's handler.  sigaction() queries report the program's handler, never
  * the trampoline.
  *
+ * Which handler decides: the kernel decides from the handler of the signal
+ * it delivered first, the one that interrupted the call.  Signals pending
+ * together are delivered in one go, each frame on top of the last, so the
+ * first delivered runs last; a signal delivered while a handler runs nests
+ * inside it.  Either way the first delivered is the handler that returns
+ * last, into the interrupted call.  So the trampoline notes, as it returns,
+ * which handler that was and its SA_RESTART, in one store (a handler that
+ * nests in the trampoline's own code cannot tear it).
+ *
  * Use around one blocking call:
  *
  *   struct nl_sig_mark m = nl_signals_mark();
@@ -30,8 +39,9 @@ struct nl_sig_mark {
 
 /* The per-thread record; a handler trampoline updates it. */
 struct nl_sig_record {
-	unsigned seq;            /* handlers run on this thread */
-	unsigned norestart_seq;  /* seq of the last one without SA_RESTART */
+	unsigned seq;            /* 2 for each handler entered on this thread */
+	unsigned last;           /* the seq the last handler to return got at
+				  * its entry, | 1 when it had SA_RESTART */
 };
 extern __thread struct nl_sig_record nl_sig_record
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
@@ -44,10 +54,12 @@ static inline struct nl_sig_mark nl_signals_mark(void)
 }
 
 /* Whether the kernel would have restarted a call begun at `m` that failed
- * with EINTR, had the fd no timeout: every handler that ran since on this
- * thread had SA_RESTART.  Only handlers that ran count.  When none ran
- * through the trampoline (a stop signal and SIGCONT, which interrupt timed
- * socket calls too), the trampolined handlers certainly did not run; the
+ * with EINTR, had the fd no timeout: the handler that returned last on
+ * this thread, when it entered after the mark, had SA_RESTART (the handler
+ * that interrupted the call: see above).  Handlers that ran inside it, or
+ * were delivered with it, do not count.  When none returned through the
+ * trampoline (a stop signal and SIGCONT, which interrupt timed socket
+ * calls too), the trampolined handlers certainly did not interrupt it; the
  * answer is then whether every other handler installed (behind the
  * interposer's back, with a raw system call) has SA_RESTART, vacuously
  * true when there is none. */

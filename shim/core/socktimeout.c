@@ -195,6 +195,15 @@ unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir)
 	return secs;
 }
 
+int nl_sock_program_timeout_since(int fd, enum nl_sock_dir dir)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	uint32_t own = dir == NL_SOCK_READ ? NL_SOCK_OWN_RCV : NL_SOCK_OWN_SND;
+	if (!s || (atomic_load(&s->bits) & (own | nl_sock_shim_bit(dir))) != own)
+		return 0;
+	return atomic_load(&s->ino) == socket_ino(fd);
+}
+
 /* --- what a socket is --- */
 
 enum sock_class { CLASS_NONE, CLASS_TCP, CLASS_UNIX, CLASS_DGRAM };

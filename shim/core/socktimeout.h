@@ -181,6 +181,10 @@ void nl_sock_option_set(int fd, int level, int name);
  * against the kernel (the same socket, the value still the shim's), or 0.
  * Costs two system calls. */
 unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir);
+/* Whether the program set its own timeout on fd in that direction (through
+ * setsockopt) since the shim's: asked after a call that began with the
+ * shim's.  Costs an fstat. */
+int nl_sock_program_timeout_since(int fd, enum nl_sock_dir dir);
 /* Set the kernel's SO_RCVTIMEO/SO_SNDTIMEO of fd to `usec` microseconds
  * (> 0).  Returns 0 or -errno. */
 int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec);

@@ -67,6 +67,16 @@ static long socket_try(const struct nl_read_op *op)
 	}
 }
 
+long nl_read_nowait(const struct nl_read_op *op)
+{
+	if (op->call != NL_RD_READV)
+		return socket_try(op);
+	/* readv on a socket is recvmsg of the same vector. */
+	struct msghdr m = { .msg_iov = (struct iovec *)op->iov,
+			    .msg_iovlen = (size_t)op->iovcnt };
+	return NL_SYS(SYS_recvmsg, op->fd, &m, MSG_DONTWAIT);
+}
+
 /* The same read on a pipe, with RWF_NOWAIT: a plain read's cost. */
 static long pipe_try(const struct nl_read_op *op)
 {
@@ -105,7 +115,7 @@ static int finish_try(long r, int fd, ssize_t *result)
  * waits for min(SO_RCVLOWAT, length) bytes, and at least one (the lengths
  * of readv and recvmsg are in the program's memory, which the shim does
  * not read). */
-static int waits_for_more(const struct nl_read_op *op)
+int nl_read_waits_for_more(const struct nl_read_op *op)
 {
 	if (op->call != NL_RD_READ && op->call != NL_RD_READV &&
 	    (op->flags & MSG_WAITALL))
@@ -171,7 +181,7 @@ static int try_kind(const struct nl_read_op *op, enum nl_fd_kind kind,
 		 * (MSG_ERRQUEUE, EAGAIN at once when empty). */
 		if (op->flags & (MSG_DONTWAIT | MSG_ERRQUEUE))
 			return NL_TRY_REAL;
-		if (waits_for_more(op))
+		if (nl_read_waits_for_more(op))
 			return NL_TRY_REAL;
 		if (op->call == NL_RD_READV) {
 			/* readv's own semantics, which recvmsg lacks (0 at
@@ -268,17 +278,21 @@ static long long next_deadline(long long warn_at, long long limit_at)
 	return warn_at < limit_at ? warn_at : limit_at;
 }
 
+void nl_watch_begin(struct nl_watch *w)
+{
+	w->t0 = now_us();
+	w->warned = w->warn_passed = w->timeout_logged = 0;
+}
+
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out)
 {
 	const struct nl_policy *p = nl_policy();
 	if (kind == NL_KIND_UNKNOWN)
 		kind = kind_now(op->fd);
-	w->t0 = now_us();
-	w->warned = 0;
 	*timed_out = 0;
 	int logging = nl_event_enabled();
-	long long warn_at = p->read_warn && logging
+	long long warn_at = p->read_warn && logging && !w->warn_passed
 				    ? w->t0 + (long long)p->read_warn * 1000000 : -1;
 	/* A socket with the program's own receive timeout: the real call,
 	 * unwatched.  The kernel ends such a read with EINTR on any signal,
@@ -294,7 +308,7 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 	}
 	long long limit_at = limit_us > 0 ? w->t0 + limit_us : -1;
 	long long timeout_at = -1;  /* read_timeout on pipes, FIFOs, ttys */
-	if (p->read_timeout && kind != NL_KIND_SOCKET)
+	if (p->read_timeout && kind != NL_KIND_SOCKET && !w->timeout_logged)
 		timeout_at = w->t0 + (long long)p->read_timeout * 1000000;
 	long long hard_at = limit_at < 0 ? timeout_at
 			    : timeout_at < 0 || limit_at < timeout_at ? limit_at : timeout_at;
@@ -308,7 +322,7 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 				errno = EINTR;
 				return -1;
 			}
-			mark = nl_signals_mark();
+			return 1;
 		}
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
 		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
@@ -329,8 +343,11 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 				errno = EINTR;
 				return -1;
 			}
-			mark = nl_signals_mark();
-			continue;
+			/* The kernel's restart begins the read again: the
+			 * caller tries it again, with what the handler may
+			 * have changed (O_NONBLOCK, SO_RCVTIMEO, SO_RCVLOWAT,
+			 * the data). */
+			return 1;
 		}
 		if (warn_at >= 0 && now >= warn_at) {
 			/* An unconnected socket (a datagram server) waits for
@@ -340,12 +357,14 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 				w->warned = 1;
 			}
 			warn_at = -1;
+			w->warn_passed = 1;
 		}
 		if (hard_at >= 0 && now >= hard_at) {
 			if (hard_at == timeout_at && nl_mode() == NL_MODE_AUDIT) {
 				if (logging)
 					log_timeout(op, now - w->t0, "would_time_out");
 				timeout_at = -1;
+				w->timeout_logged = 1;
 				hard_at = limit_at;
 				continue;
 			}

@@ -21,8 +21,10 @@
  * one byte needs no SO_RCVLOWAT check.
  *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
- * handler that had SA_RESTART lets the wait go on, and one without it ends
- * the read with EINTR (signals.h tells which ran), also one that ran while
+ * handler that had SA_RESTART begins the read again (tried again without
+ * blocking, as the kernel's restart would see what the handler changed:
+ * O_NONBLOCK, SO_RCVTIMEO, SO_RCVLOWAT, data), and one without it ends the
+ * read with EINTR (signals.h tells which decides), also one that ran while
  * an event was logged.  A socket's own SO_RCVTIMEO bounds the wait (EAGAIN)
  * and any handler ends it, as the kernel does.  With read_warn and
  * read_timeout both 0 the interposers never come here. */
@@ -71,6 +73,8 @@ struct nl_read_op {
 struct nl_watch {
 	long long t0;         /* monotonic start, microseconds */
 	int warned;           /* read_blocked was logged */
+	char warn_passed;     /* read_warn's moment has passed */
+	char timeout_logged;  /* audit: would_time_out was logged */
 };
 
 /* Try op without blocking.  NL_TRY_DONE: it completed (data, EOF, or an
@@ -84,19 +88,34 @@ enum { NL_TRY_DONE, NL_TRY_WAIT, NL_TRY_REAL };
 int nl_watch_try(const struct nl_read_op *op, ssize_t *result,
 		 enum nl_fd_kind *kind);
 
-/* Wait until fd is readable, logging read_blocked after read_warn.
- * `kind`: what fd is, as nl_watch_try proved it (NL_KIND_UNKNOWN: ask
- * fstat).  `limit_us` bounds the wait (a socket's own shim timeout; 0 =
- * none; read_timeout for pipes, FIFOs and ttys is applied here).  Returns
- * 0 to go on with the real call, or -1 with errno: EINTR for a handler
- * without SA_RESTART, EIO for a terminal that hung up, EAGAIN when a limit
- * was reached (`*timed_out` set then). */
+/* The read's watch begins (its wait may be taken up again after a
+ * restart: see nl_watch_wait). */
+void nl_watch_begin(struct nl_watch *w);
+
+/* Wait until fd is readable, logging read_blocked after read_warn, all
+ * counted from nl_watch_begin().  `kind`: what fd is, as nl_watch_try
+ * proved it (NL_KIND_UNKNOWN: ask fstat).  `limit_us` bounds the wait (a
+ * socket's own shim timeout; 0 = none; read_timeout for pipes, FIFOs and
+ * ttys is applied here).  Returns 0 to go on with the real call; 1 when a
+ * handler with SA_RESTART ran: the kernel would have begun the read again,
+ * so the caller tries it again (nl_watch_try) and waits on; or -1 with
+ * errno: EINTR for a handler without SA_RESTART, EIO for a terminal that
+ * hung up, EAGAIN when a limit was reached (`*timed_out` set then). */
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out);
 
 /* The real call returned r: log read_unblocked if the read was reported. */
 void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
 		   ssize_t r);
+
+/* Whether a blocking read waits for more than what is there (MSG_WAITALL,
+ * SO_RCVLOWAT above 1): then no try without waiting, nor poll(), says when
+ * it returns. */
+int nl_read_waits_for_more(const struct nl_read_op *op);
+/* op on a socket, without waiting (MSG_DONTWAIT; readv as recvmsg):
+ * what the blocking call would return now if something is there.
+ * Returns the count or -errno. */
+long nl_read_nowait(const struct nl_read_op *op);
 
 /* The name of the call, for events. */
 const char *nl_read_call_name(enum nl_read_call c);

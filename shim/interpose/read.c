@@ -4,13 +4,28 @@
  * timeout after a signal handler, even one installed with SA_RESTART: the
  * call fails with EINTR.  Without the shim the socket would have had no
  * timeout and the call would have been restarted, so for those sockets the
- * shim restarts it itself when every handler that ran had SA_RESTART, with
- * the time that remains of the timeout: the total wait stays the timeout.
+ * shim restarts it itself when the handler that interrupted it had
+ * SA_RESTART (signals.h).  The restart is the kernel's: it sees what the
+ * handler changed.  A timeout the program set during the call is the
+ * kernel's from then on, whole (the call began under the shim's, or it
+ * would not be here: the program's replaced it since); O_NONBLOCK makes
+ * it the real call, EAGAIN at once.  Otherwise the time that remains of
+ * the shim's timeout is waited in poll(), so the total wait stays the
+ * timeout, and the socket's options are never touched: nothing to put
+ * back, nothing another thread, another process or a siglongjmp out of a
+ * handler could see half done.  Once nothing remains, one try without
+ * waiting comes before the timeout: a process stopped longer than the
+ * timeout reads what came meanwhile.
+ *
+ * Invariant: a call that succeeds at once costs what it did, the clock
+ * read and the signal mark; everything else is on the rare paths.
  *
  * Every other fd goes straight to libc: one bit tested in the socket table,
  * no system call.  Reads through stdio use libc's internal read, which no
  * preload sees: they get EINTR as the kernel gives it. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -18,6 +33,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "common/sys.h"
 #include "common/target.h"
 #include "base/real.h"
 #include "core/signals.h"
@@ -37,6 +53,21 @@ void __chk_fail(void) __attribute__((noreturn));
 #define chk_fail() __chk_fail()
 #endif
 
+/* A write, as the program asked for it: what a try without waiting
+ * repeats. */
+enum wr_call { WR_WRITE, WR_WRITEV, WR_SENDTO, WR_SENDMSG };
+struct wr_op {
+	enum wr_call call;
+	const void *buf;
+	size_t n;
+	const struct iovec *iov;
+	int iovcnt;
+	int flags;
+	const struct sockaddr *addr;
+	socklen_t addrlen;
+	const struct msghdr *msg;
+};
+
 /* One interposed call on a socket with the shim's timeout, across its
  * restarts. */
 struct sock_call {
@@ -44,8 +75,14 @@ struct sock_call {
 	enum nl_sock_dir dir;
 	long long t0;              /* monotonic start, microseconds */
 	struct nl_sig_mark mark;   /* signal record at the last attempt */
-	unsigned shortened;        /* the shim's timeout while a retry runs
-				    * with less, else 0 */
+	unsigned secs;             /* the shim's timeout, once confirmed */
+	unsigned char own;         /* the program's timeout replaced the
+				    * shim's during the call: the kernel's
+				    * rules from the restart on */
+	union {
+		const struct nl_read_op *rd;   /* the call: a read (dir) */
+		const struct wr_op *wr;        /* or a write */
+	};
 };
 
 /* The coarse clock: read on every call on a timed socket, and timeouts
@@ -63,66 +100,61 @@ static void call_begin(struct sock_call *c, int fd, enum nl_sock_dir dir)
 	c->dir = dir;
 	c->t0 = now_usec();
 	c->mark = nl_signals_mark();
-	c->shortened = 0;
-	/* The whole wait is the socket's timeout, in one kernel call; the
-	 * read watchdog waits first and then calls continue_from() below. */
+	c->secs = 0;
+	c->own = 0;
+	c->rd = NULL;
 }
 
-/* The call began at t0 (the watchdog waited until now): the kernel gets
- * only what remains of the shim's timeout, so waits do not stack.
- * Returns -1 with EAGAIN when nothing remains. */
-static int continue_from(struct sock_call *c, long long t0)
+/* The call again, without waiting: what the blocking call would return
+ * now, if anything is there (a count, or an error); else -1 with EAGAIN.
+ * Not inlined, nor wait_ready(): their structs would stay on the frame
+ * under which a timeout is logged. */
+__attribute__((noinline))
+static ssize_t try_nowait(const struct sock_call *c)
 {
-	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
-	c->t0 = t0;
-	if (!secs)
-		return 0;
-	long long left = (long long)secs * 1000000 - (now_usec() - t0);
-	if (left <= 0) {
-		errno = nl_sock_timed_out(c->fd, c->dir, now_usec() - t0, secs);
+	long r;
+	const struct wr_op *w = c->wr;
+	if (c->dir == NL_SOCK_READ)
+		r = nl_read_nowait(c->rd);
+	else if (w->call == WR_WRITEV) {
+		struct msghdr m = { .msg_iov = (struct iovec *)w->iov,
+				    .msg_iovlen = (size_t)w->iovcnt };
+		r = NL_SYS(SYS_sendmsg, c->fd, &m, MSG_DONTWAIT);
+	} else if (w->call == WR_SENDMSG)
+		r = NL_SYS(SYS_sendmsg, c->fd, w->msg, w->flags | MSG_DONTWAIT);
+	else   /* write() on a socket is send() without flags */
+		r = nl_sys6(SYS_sendto, c->fd, (long)w->buf, (long)w->n,
+			    w->flags | MSG_DONTWAIT, (long)w->addr, w->addrlen);
+	if (r < 0) {
+		errno = (int)-r;
 		return -1;
 	}
-	if (nl_sock_set_wait(c->fd, c->dir, left) == 0)
-		c->shortened = secs;
-	return 0;
+	return r;
 }
 
-/* The shim's own timeout back after a retry that ran with less. */
-static void restore_timeout(struct sock_call *c)
+NL_REAL_DECL(poll);
+
+/* Wait until the call could go on, at most `usec`: libc's poll(), a
+ * cancellation point as the blocking call is.  1: ready (or poll cannot
+ * say), 0: the time is up, -1: EINTR. */
+__attribute__((noinline))
+static int wait_ready(const struct sock_call *c, long long usec)
 {
-	if (c->shortened)
-		nl_sock_set_wait(c->fd, c->dir, (long long)c->shortened * 1000000);
-	c->shortened = 0;
+	struct pollfd p = { .fd = c->fd,
+			    .events = c->dir == NL_SOCK_READ ? POLLIN : POLLOUT };
+	int ms = (int)((usec + 999) / 1000);
+	int r = NL_CALL_REAL(poll, (&p, 1, ms), (SYS_poll, &p, 1, ms));
+	if (r < 0)
+		return errno == EINTR ? -1 : 1;
+	return r > 0;
 }
 
-enum eintr_outcome { EINTR_KEEP, EINTR_RETRY, EINTR_TIMED_OUT };
-
-/* EINTR: restart when the kernel would have without the timeout, with the
- * time that remains.  EINTR_TIMED_OUT leaves the call's errno in *err. */
-static enum eintr_outcome after_eintr(struct sock_call *c, long long waited,
-				      int *err)
-{
-	if (!nl_signals_would_restart(c->mark))
-		return EINTR_KEEP;
-	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
-	if (!secs)
-		return EINTR_KEEP;   /* the program's timeout now, or another fd */
-	long long left = (long long)secs * 1000000 - waited;
-	if (left <= 0) {
-		*err = nl_sock_timed_out(c->fd, c->dir, waited, secs);
-		return EINTR_TIMED_OUT;
-	}
-	if (nl_sock_set_wait(c->fd, c->dir, left) < 0)
-		return EINTR_KEEP;
-	c->shortened = secs;
-	c->mark = nl_signals_mark();
-	return EINTR_RETRY;
-}
-
-/* EAGAIN after about the whole timeout: the shim's timeout fired.
- * Returns the errno the call ends with (see nl_sock_timed_out). */
+/* After a call that waited `waited` in vain. Returns the errno the call
+ * ends with (see nl_sock_timed_out). */
 static int after_eagain(struct sock_call *c, long long waited)
 {
+	if (c->own)
+		return EAGAIN;
 	unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
 	/* A non-blocking EAGAIN is immediate; the kernel's timeout never
 	 * fires early, only rounded to its tick. */
@@ -133,37 +165,140 @@ static int after_eagain(struct sock_call *c, long long waited)
 	return nl_sock_timed_out(c->fd, c->dir, waited, secs);
 }
 
-/* After one attempt that returned r: whether to try again.  Keeps the
- * attempt's errno unless the call ends in the shim's timeout. */
-static int call_again(struct sock_call *c, ssize_t r)
+/* The call ends with r (not EINTR): a partial write that took the whole
+ * timeout marks a silent peer; the shim's timeout turns EAGAIN into what
+ * nl_sock_timed_out says.  Inlined: the frames under which a timeout is
+ * logged are few. */
+static inline __attribute__((always_inline)) ssize_t call_end(struct sock_call *c, ssize_t r)
 {
-	restore_timeout(c);
-	if (r > 0 && c->dir == NL_SOCK_WRITE) {
-		/* A partial write that took the whole timeout. */
+	long long waited = now_usec() - c->t0;
+	if (r > 0 && c->dir == NL_SOCK_WRITE && !c->own) {
 		unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
-		long long waited = now_usec() - c->t0;
 		if (secs && waited >= (long long)secs * 1000000 - 50000)
 			nl_sock_after_partial(c->fd, c->dir, waited, secs);
 	}
-	if (r >= 0)
-		return 0;
-	int e = errno;
-	long long waited = now_usec() - c->t0;
-	if (e == EINTR) {
-		if (after_eintr(c, waited, &e) == EINTR_RETRY)
-			return 1;
-	} else if (e == EAGAIN || e == EWOULDBLOCK) {
-		int t = after_eagain(c, waited);
-		if (t != EAGAIN)
-			e = t;
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		int e = after_eagain(c, waited);
+		if (e != EAGAIN)
+			errno = e;
 	}
-	errno = e;
-	return 0;
+	return r;
 }
 
-#define TIMED_CALL(fd, dir, call)                                            \
+enum { GO_END, GO_REAL, GO_WAIT, GO_TIMED_OUT };
+
+/* EINTR: restart when the kernel would have without the shim's timeout.
+ * GO_END: the call ends with EINTR; GO_REAL: the real call again, as the
+ * kernel's restart (the program's own timeout now, or O_NONBLOCK);
+ * GO_WAIT: the rest of the shim's timeout (rest_of_wait). */
+static int after_eintr(struct sock_call *c)
+{
+	if (c->own || !nl_signals_would_restart(c->mark))
+		return GO_END;
+	c->mark = nl_signals_mark();
+	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
+	if (!secs) {
+		/* The program set its own timeout during the call (the shim's
+		 * was in force when it began, or it would not be here): the
+		 * kernel would have restarted it under the program's, whole. */
+		if (!nl_sock_program_timeout_since(c->fd, c->dir))
+			return GO_END;   /* another socket under the number */
+		c->own = 1;
+		return GO_REAL;
+	}
+	c->secs = secs;
+	int fl = nl_sys_fcntl(c->fd, F_GETFL, 0);
+	return fl >= 0 && (fl & O_NONBLOCK) ? GO_REAL : GO_WAIT;
+}
+
+/* The rest of a call whose shim timeout (c->secs) began at c->t0, without
+ * touching the socket's options: wait in poll() for the time that
+ * remains, then try without waiting; once nothing remains, try once more
+ * before reporting the timeout, so that data that arrived while the
+ * process was stopped or in a handler is read.  Writes, and reads that
+ * wait for more than what is there, make the real call once poll() says
+ * they can go on (the kernel alone knows when they end; its timeout on
+ * the socket is the shim's whole one).  Returns GO_END with the call's
+ * result in *r, GO_REAL, GO_TIMED_OUT (the caller asks nl_sock_timed_out,
+ * from a shallower frame), or -1 for EINTR in poll(). */
+static int rest_of_wait(struct sock_call *c, ssize_t *r)
+{
+	for (;;) {
+		long long left = (long long)c->secs * 1000000 -
+				 (now_usec() - c->t0);
+		if (left > 0) {
+			int ready = wait_ready(c, left);
+			if (ready < 0)
+				return -1;
+			if (ready) {
+				if (c->dir == NL_SOCK_WRITE ||
+				    nl_read_waits_for_more(c->rd))
+					return GO_REAL;
+				*r = try_nowait(c);
+				if (*r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+					return GO_END;
+				continue;   /* another reader took it */
+			}
+		}
+		*r = try_nowait(c);
+		if (*r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return GO_TIMED_OUT;
+		return GO_END;
+	}
+}
+
+/* An attempt (the real call) returned *r: whether to make the real call
+ * again (1), or the call ends with *r (0). */
+static int call_again(struct sock_call *c, ssize_t *r)
+{
+	for (;;) {
+		if (*r >= 0 || errno != EINTR) {
+			call_end(c, *r);
+			return 0;
+		}
+		int go = after_eintr(c);
+		if (go != GO_WAIT)
+			return go == GO_REAL;
+		go = rest_of_wait(c, r);
+		if (go == GO_TIMED_OUT)
+			errno = nl_sock_timed_out(c->fd, c->dir,
+						  now_usec() - c->t0, c->secs);
+		if (go >= 0) {
+			if (*r > 0 && go == GO_END)
+				call_end(c, *r);   /* a partial write */
+			return go == GO_REAL;
+		}
+		*r = -1;   /* EINTR in the wait: the same question */
+	}
+}
+
+/* The read watchdog waited since t0, and the read can go on: the rest of
+ * the shim's timeout bounds it.  Returns 1 for the real call, 0 when the
+ * call ended with *r, 2 when it failed with EINTR (*r = -1: call_again()
+ * decides).  Not inlined: its frame is not under the real call's. */
+__attribute__((noinline))
+static int continue_from(struct sock_call *c, long long t0, ssize_t *r)
+{
+	c->t0 = t0;
+	c->secs = nl_sock_shim_timeout(c->fd, c->dir);
+	if (!c->secs || nl_read_waits_for_more(c->rd))
+		return 1;
+	int go = rest_of_wait(c, r);
+	if (go == GO_TIMED_OUT)
+		errno = nl_sock_timed_out(c->fd, c->dir, now_usec() - t0,
+					  c->secs);
+	if (go >= 0)
+		return go == GO_REAL;
+	*r = -1;
+	return 2;
+}
+
+/* A write on a socket with the shim's timeout: `call` the real one, `...`
+ * its struct wr_op. */
+#define TIMED_CALL(fd, dir, call, ...)                                       \
 	do {                                                                 \
 		struct sock_call c_;                                         \
+		struct wr_op w_ = { __VA_ARGS__ };                           \
 		ssize_t r_;                                                  \
 		if (nl_sock_suspect(fd)) {                                   \
 			int e_ = nl_sock_still_silent((fd), (dir));          \
@@ -173,9 +308,10 @@ static int call_again(struct sock_call *c, ssize_t r)
 			}                                                    \
 		}                                                            \
 		call_begin(&c_, (fd), (dir));                                \
+		c_.wr = &w_;                                                 \
 		do                                                           \
 			r_ = (call);                                         \
-		while (call_again(&c_, r_));                                 \
+		while (call_again(&c_, &r_));                                \
 		return r_;                                                   \
 	} while (0)
 
@@ -228,11 +364,13 @@ static ssize_t timed_op(const struct nl_read_op *op, long long t0)
 	struct sock_call c;
 	ssize_t r;
 	call_begin(&c, op->fd, NL_SOCK_READ);
-	if (t0 && continue_from(&c, t0) < 0)
-		return -1;
+	c.rd = op;
+	int go = t0 ? continue_from(&c, t0, &r) : 1;
+	if (go == 0 || (go == 2 && !call_again(&c, &r)))
+		return r;
 	do
 		r = real_op(op);
-	while (call_again(&c, r));
+	while (call_again(&c, &r));
 	return r;
 }
 
@@ -251,14 +389,16 @@ static ssize_t timed_rest(const struct nl_read_op *op, long long t0,
 			  struct nl_sig_mark m, ssize_t r)
 {
 	struct sock_call c = { .fd = op->fd, .dir = NL_SOCK_READ, .t0 = t0,
-			       .mark = m };
-	while (call_again(&c, r))
+			       .mark = m, .rd = op };
+	while (call_again(&c, &r))
 		r = real_op(op);
 	return after_read(op, r);
 }
 
 /* The watchdog's way: try without blocking, wait logging, then the real
- * call; a socket's shim timeout still bounds the whole wait. */
+ * call; a socket's shim timeout still bounds the whole wait.  After a
+ * handler with SA_RESTART the read begins again, as the kernel's restart
+ * does: tried again, seeing what the handler changed. */
 static ssize_t watched_op(const struct nl_read_op *op)
 {
 	ssize_t r;
@@ -269,20 +409,35 @@ static ssize_t watched_op(const struct nl_read_op *op)
 	int sock = timed(op->fd, NL_SOCK_READ, op->flags);
 	if (way == NL_TRY_REAL)
 		return after_read(op, sock ? timed_op(op, 0) : real_op(op));
-	unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ) : 0;
 	struct nl_watch w;
-	int timed_out;
-	if (nl_watch_wait(&w, op, kind, (long long)secs * 1000000,
-			  &timed_out) < 0) {
-		int e = errno;
-		if (timed_out && secs)
-			e = nl_sock_timed_out(op->fd, NL_SOCK_READ,
-					      (long long)secs * 1000000, secs);
-		errno = e;   /* what read_unblocked logs, and the program gets */
-		nl_watch_done(&w, op, -1);
-		return after_read(op, -1);
+	nl_watch_begin(&w);
+	for (;;) {
+		unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ)
+				     : 0;
+		int timed_out;
+		int go = nl_watch_wait(&w, op, kind, (long long)secs * 1000000,
+				       &timed_out);
+		if (go < 0) {
+			int e = errno;
+			if (timed_out && secs)
+				e = nl_sock_timed_out(op->fd, NL_SOCK_READ,
+						      (long long)secs * 1000000,
+						      secs);
+			errno = e;   /* what read_unblocked logs, and the
+				      * program gets */
+			r = -1;
+			break;
+		}
+		if (go == 1)
+			way = nl_watch_try(op, &r, &kind);
+		sock = timed(op->fd, NL_SOCK_READ, op->flags);
+		if (go == 0 || way == NL_TRY_REAL) {
+			r = sock ? timed_op(op, w.t0) : real_op(op);
+			break;
+		}
+		if (way == NL_TRY_DONE)
+			break;
 	}
-	r = sock ? timed_op(op, w.t0) : real_op(op);
 	nl_watch_done(&w, op, r);
 	return after_read(op, r);
 }
@@ -441,7 +596,8 @@ NL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		return syscall(SYS_write, fd, buf, n);
 	if (!timed(fd, NL_SOCK_WRITE, 0))
 		return real(fd, buf, n);
-	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n));
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n), .call = WR_WRITE,
+		   .buf = buf, .n = n);
 }
 
 NL_REAL_DECL(writev);
@@ -453,7 +609,8 @@ NL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 		return syscall(SYS_writev, fd, iov, cnt);
 	if (!timed(fd, NL_SOCK_WRITE, 0))
 		return real(fd, iov, cnt);
-	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, iov, cnt));
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, iov, cnt), .call = WR_WRITEV,
+		   .iov = iov, .iovcnt = cnt);
 }
 
 NL_REAL_DECL(sendto);
@@ -466,7 +623,9 @@ NL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 		return syscall(SYS_sendto, fd, buf, n, flags, addr, addrlen);
 	if (!timed(fd, NL_SOCK_WRITE, flags))
 		return real(fd, buf, n, flags, addr, addrlen);
-	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags, addr, addrlen));
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags, addr, addrlen),
+		   .call = WR_SENDTO, .buf = buf, .n = n, .flags = flags,
+		   .addr = addr, .addrlen = addrlen);
 }
 
 NL_REAL_DECL(send);
@@ -478,7 +637,8 @@ NL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
 	if (!timed(fd, NL_SOCK_WRITE, flags))
 		return real(fd, buf, n, flags);
-	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags));
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, buf, n, flags), .call = WR_SENDTO,
+		   .buf = buf, .n = n, .flags = flags);
 }
 
 static ssize_t do_sendmsg(__typeof__(&sendmsg) real, int fd,
@@ -488,7 +648,8 @@ static ssize_t do_sendmsg(__typeof__(&sendmsg) real, int fd,
 		return syscall(SYS_sendmsg, fd, msg, flags);
 	if (!timed(fd, NL_SOCK_WRITE, flags))
 		return real(fd, msg, flags);
-	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, msg, flags));
+	TIMED_CALL(fd, NL_SOCK_WRITE, real(fd, msg, flags), .call = WR_SENDMSG,
+		   .msg = msg, .flags = flags);
 }
 
 NL_REAL_DECL(sendmsg);

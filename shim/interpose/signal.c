@@ -45,17 +45,18 @@ static void trampoline(int sig, siginfo_t *info, void *ctx)
 	struct sig_slot *s = &slots[sig];
 	void *h = atomic_load_explicit(&s->handler, memory_order_acquire);
 	int flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
-	/* Recorded before the handler runs: it may longjmp away. */
-	unsigned seq = nl_sig_record.seq + 1;
+	/* Counted before the handler runs (it may longjmp away), and noted
+	 * after it, in one store: the handler that returns last decides
+	 * (signals.h). */
+	unsigned seq = nl_sig_record.seq + 2;
 	nl_sig_record.seq = seq;
-	if (!(flags & SA_RESTART))
-		nl_sig_record.norestart_seq = seq;
-	if (!h)
-		return;
-	if (flags & SA_SIGINFO)
-		((siginfo_fn)h)(sig, info, ctx);
-	else
-		((sig_fn)h)(sig);
+	if (h) {
+		if (flags & SA_SIGINFO)
+			((siginfo_fn)h)(sig, info, ctx);
+		else
+			((sig_fn)h)(sig);
+	}
+	nl_sig_record.last = seq | ((flags & SA_RESTART) ? 1u : 0u);
 }
 
 static int is_handler(void *h)

@@ -1,0 +1,92 @@
+/* The restart rule answers as the kernel does for a socket without a
+ * timeout, in the harder cases: several handlers in one interruption, a
+ * handler that changes the socket (its own timeout, O_NONBLOCK), a stop
+ * longer than the timeout, a handler that leaves by siglongjmp.  Each row
+ * runs the same fixture without the shim, under enforce (a 2 s timeout)
+ * and under audit (the read watchdog), and compares the results, the
+ * errno and the time each call took (within 0.2 s). */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/run.h"
+
+struct row {
+	const char *name;
+	const char *kind;      /* "tcp" or "pipe" */
+};
+
+/* "read=N errno=E" and the seconds after "after=", of the last line. */
+static void parse(const char *out, char *call, size_t n, double *after)
+{
+	const char *l = out, *nl;
+	while ((nl = strchr(l, '\n')) && nl[1])
+		l = nl + 1;
+	const char *a = strstr(l, " after=");
+	cr_assert_not_null(a, "no result line in: %s", out);
+	snprintf(call, n, "%.*s", (int)(a - l), l);
+	*after = atof(a + 7);
+}
+
+static void differential(const struct row *w)
+{
+	static struct run_result plain, r;
+	char *argv[] = { (char *)top("build/fixtures/sock_restart"),
+			 (char *)w->name, (char *)w->kind, NULL };
+	cr_assert_eq(run(&plain, argv, NULL, 0, 15.0, NULL), 0);
+	char want[128], got[128];
+	double want_t, got_t;
+	parse(plain.out, want, sizeof want, &want_t);
+	const char *modes[][3] = {
+		{ "NOLEAK_MODE=enforce", "NOLEAK_SOCK_TIMEOUT=2", NULL },
+		{ "NOLEAK_MODE=audit", "NOLEAK_LOG=none", NULL },
+	};
+	for (int m = 0; m < 2; m++) {
+		cr_assert_eq(run(&r, argv, (char **)modes[m], 1, 15.0, NULL), 0);
+		cr_expect(!r.timed_out, "%s %s %s: hung", w->name, w->kind,
+			  modes[m][0]);
+		if (!strstr(r.out, "after=")) {
+			cr_expect_fail("%s %s %s: no result (%s%s); without the "
+				       "shim: %s", w->name, w->kind, modes[m][0],
+				       r.out, r.err, plain.out);
+			continue;
+		}
+		parse(r.out, got, sizeof got, &got_t);
+		cr_expect_str_eq(got, want, "%s %s %s: %s after %.2f s; without "
+				 "the shim: %s after %.2f s", w->name, w->kind,
+				 modes[m][0], got, got_t, want, want_t);
+		cr_expect(got_t > want_t - 0.2 && got_t < want_t + 0.2,
+			  "%s %s %s: %s after %.2f s; without the shim after "
+			  "%.2f s", w->name, w->kind, modes[m][0], got, got_t,
+			  want_t);
+	}
+}
+
+#define ROW(id, kind)                                                        \
+	Test(sock_restart, id##_##kind, .timeout = 60)                      \
+	{                                                                    \
+		const struct row w = { #id, #kind };                         \
+		differential(&w);                                            \
+	}
+
+/* A handler without SA_RESTART that runs inside an SA_RESTART one. */
+ROW(nested, tcp)
+ROW(nested, pipe)
+/* Two signals delivered together: the one delivered first runs last. */
+ROW(pair, tcp)
+ROW(pair, pipe)
+/* The program's timeout, set by another thread during a restarted read,
+ * stays (no hang at the next read). */
+ROW(clobber, tcp)
+/* The handler gives the socket the program's own timeout. */
+ROW(htimeo, tcp)
+/* The handler makes the fd non-blocking. */
+ROW(hnonblock, tcp)
+ROW(hnonblock, pipe)
+/* Stopped longer than the timeout: what is there is read or written. */
+ROW(stopdata, tcp)
+ROW(stopwrite, tcp)
+/* A handler that siglongjmps out of a restarted read. */
+ROW(longjmp, tcp)
