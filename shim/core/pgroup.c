@@ -42,6 +42,14 @@ static int preloaded NL_FORK_DATA;
 /* NOLEAK_LAUNCHED: the pid the noleak launcher started (it execs the
  * command in place, so the command has that pid). */
 static pid_t launched_pid NL_FORK_DATA;
+/* The pid that made itself a session leader with its own setsid() (or
+ * daemon()) in this program image, 0 for none.  A pid, not a flag: a fork
+ * child keeps its parent's, which names its spawner (the parent) and never
+ * itself, and a vfork child reads its parent's. */
+static pid_t own_session NL_FORK_DATA;
+/* The pid of a systemd service's main process, when this image started as
+ * one (nl_pgroup_init), 0 otherwise. */
+static pid_t service_pid NL_FORK_DATA;
 /* This process called setpgid/setpgrp/tcsetpgrp itself. */
 static atomic_int manages_groups NL_FORK_DATA;
 /* ... and made itself a group leader (setpgid(0, 0)), and where the marker
@@ -80,7 +88,13 @@ static int leads(pid_t who)
 /* The part of the decision that needs no terminal: one getsid(), which is
  * all most spawners (no session leader) pay.  *by_session: `who` leads the
  * session of the calling process, so that its group is its own pid (a
- * session leader can neither leave its group nor be moved). */
+ * session leader can neither leave its group nor be moved).
+ *
+ * A session leader regroups only when the session is its own doing (its
+ * setsid() in this image) or it is a systemd service's main process.  One
+ * whose parent made it a session leader (setsid(1) without -f, Python's
+ * start_new_session, dumb-init) is stopped by that parent signalling its
+ * group, which must then still hold its children. */
 static int may_regroup(pid_t who, int who_manages, int *by_session)
 {
 	const struct nl_policy *p = nl_policy();
@@ -89,7 +103,8 @@ static int may_regroup(pid_t who, int who_manages, int *by_session)
 	    who_manages)
 		return 0;
 	*by_session = nl_sys_getsid(0) == who;
-	return *by_session || (launched_pid && launched_pid == who);
+	return (*by_session && (own_session == who || service_pid == who)) ||
+	       (launched_pid && launched_pid == who);
 }
 
 static int terminal_allows(void)
@@ -1442,6 +1457,27 @@ static long long parse_long(const char **p)
 	return v;
 }
 
+/* A systemd service's main process: systemd set INVOCATION_ID, and
+ * SYSTEMD_EXEC_PID (systemd 248 and later) names this very process, not
+ * the one that started a descendant; its parent is PID 1 (read here, at
+ * start-up: systemd forked it and lives on, so it stays so, while a
+ * process of the service that was reparented to PID 1 later, as the
+ * command of `setsid -f`, is not taken).  The init system stops a service
+ * by its cgroup, whatever groups its processes are in. */
+static void note_service(char **envp)
+{
+	if (!nl_policy_env_value(envp, "INVOCATION_ID"))
+		return;
+	const char *exec_pid = nl_policy_env_value(envp, "SYSTEMD_EXEC_PID");
+	if (exec_pid) {
+		long long pid = parse_long(&exec_pid);
+		if (*exec_pid || pid != nl_proc.pid)
+			return;
+	}
+	if (nl_sys_getppid() == 1)
+		service_pid = nl_proc.pid;
+}
+
 void nl_pgroup_init(char **envp, int take_marker)
 {
 	if (!envp)
@@ -1452,6 +1488,8 @@ void nl_pgroup_init(char **envp, int take_marker)
 		launched_pid = *launched == '\0' && pid > 0 ? (pid_t)pid : 0;
 	}
 	preloaded = nl_policy_env_value(envp, "LD_PRELOAD") != NULL;
+	if (take_marker)
+		note_service(envp);
 	const char *value = nl_policy_env_value(envp, NL_PGROUP_FROM_ENV);
 	if (!value)
 		return;
@@ -1495,6 +1533,15 @@ void nl_pgroup_after_fork(pid_t parent)
 		atomic_store(&pending_count, 0);
 	if (came_from_pgid)
 		came_from_pgid = 0;
+}
+
+void nl_pgroup_started_session(void)
+{
+	if (nl_in_foreign_child())
+		return;   /* a vfork child: the memory is its parent's */
+	pid_t self = nl_sys_getpid();
+	if (nl_sys_getsid(0) == self && own_session != self)
+		own_session = self;
 }
 
 void nl_pgroup_note_manages(void)

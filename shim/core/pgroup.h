@@ -1,10 +1,14 @@
 /* Process trees: spawned children get a process group of their own, so
  * that killing the child kills its whole tree.
  *
- * Who regroups (pgroup=auto): a process that is a session leader (a daemon
- * after setsid(), a service of an init system) or the process the noleak
- * launcher started — never while it is in the foreground process group of
- * its terminal (its children need ^C and the terminal), nor once it called
+ * Who regroups (pgroup=auto): a process that made itself a session leader
+ * (a daemon after its own setsid() or daemon(), in the same program image),
+ * the main process of a systemd service, or the process the noleak launcher
+ * started.  A session leader its parent made (setsid(1) run by a live
+ * parent, Python's start_new_session, dumb-init) does not: that parent
+ * stops it by signalling its group, which must hold its whole tree.  Never
+ * while it is in the foreground process group of its terminal (its
+ * children need ^C and the terminal), nor once it called
  * setpgid() or tcsetpgrp() itself (job-control shells, timeout, supervisors
  * manage their children's groups).  Every other process leaves its children
  * in its own group, so a regrouped child's whole subtree stays in the
@@ -158,6 +162,11 @@ void nl_pgroup_init(char **envp, int take_marker);
 /* In a fork child: `parent` spawned us; its group and its manages_groups at
  * the fork decide whether this child moves at its exec. */
 void nl_pgroup_after_fork(pid_t parent);
+
+/* The program made itself a session leader (setsid(), daemon()): a daemon,
+ * whose children are regrouped from now on (a vfork child never marks its
+ * parent). */
+void nl_pgroup_started_session(void);
 
 /* The program called setpgid/setpgrp/tcsetpgrp itself: from now on it
  * manages its children's groups (a vfork child never marks its parent). */

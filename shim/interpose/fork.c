@@ -128,7 +128,8 @@ NL_EXPORT pid_t fork(void)
  * would be taken for one sharing this process's memory, and not count or
  * rotate its own log.  Its child has run only glibc's own calls since the
  * fork (setsid, chdir, the dup2s onto 0-2), so it is made the shim's fork
- * child here, as fork() does, when daemon() returns in it.  The parent
+ * child here, as fork() does, when daemon() returns in it: a session leader
+ * of its own making, as after the program's own setsid().  The parent
  * never returns (it _exit()s, without the destructor that writes its
  * pending counts): they are written before. */
 NL_REAL_DECL(daemon);
@@ -144,8 +145,10 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 	nl_event_flush();
 	int r = real(nochdir, noclose);
 	int e = errno;
-	if (nl_sys_getpid() != ctx.parent)
+	if (nl_sys_getpid() != ctx.parent) {
 		child_begins(&ctx);
+		nl_pgroup_started_session();   /* glibc's setsid(), in the child */
+	}
 	errno = e;
 	return r;
 }

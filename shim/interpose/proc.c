@@ -1,7 +1,7 @@
 /* Interposers of process control: kill and killpg (escalation to a
  * regrouped child's tree), the wait family (orphans of a reaped child),
  * setsid (back to the original group when the shim made the caller a group
- * leader) and getpgrp (that group, as without the shim), and setpgid,
+ * leader; a session of the program's own making regroups) and getpgrp (that group, as without the shim), and setpgid,
  * setpgrp and tcsetpgrp (a process that manages groups itself is left to
  * it).  The policy is in pgroup.c. */
 #include <errno.h>
@@ -221,6 +221,8 @@ NL_EXPORT pid_t setsid(void)
 		if (r >= 0)
 			errno = saved;   /* as after a setsid() that worked */
 	}
+	if (r >= 0)
+		nl_pgroup_started_session();
 	nl_exec_generation_bump();  /* a new session: the next exec decides afresh */
 	return r;
 }

@@ -1,4 +1,4 @@
-# Daemons: a session leader without a terminal that runs script(1), programs
+# Daemons: a daemon without a terminal that runs script(1), programs
 # that call setsid() themselves, systemd-style socket activation and a
 # classic double-fork daemon.
 
@@ -10,20 +10,28 @@ checks_daemons() {
 	check double-fork-daemon python3.11 double_fork_daemon
 }
 
-# setsid -f: a new session without a controlling terminal, as a daemon has.
-# There script(1) makes a pseudo-terminal and runs a command on it, which
-# needs its child to become a session leader with that terminal; and a
-# program makes a session of its own with setsid().
+# A daemon that made itself a session leader (fork, setsid(): the shim
+# regroups its children) runs script(1), which makes a pseudo-terminal and
+# runs a command on it, needing its own child to become a session leader
+# with that terminal; and a program that makes a session of its own with
+# setsid(), which a group leader cannot.
 daemon_setsid_script() {
 	# $PROBE and $PROOF are in the environment; script runs its command
 	# with $SHELL -c.
-	setsid -f sh -c '
-		script -qec "tty; test -t 0 && echo stdin is a terminal; \"\$PROBE\" \"\$PROOF\"; exit 4" \
-			/dev/null >script.out 2>&1
-		echo "script exit $?" >script.status
-		"$PY" -c "import os; os.setsid(); print(\"own session:\", os.getsid(0) == os.getpid())" \
-			>setsid.out 2>&1
-		echo "setsid program exit $?" >>setsid.out' </dev/null >/dev/null 2>&1
+	"$PY" -c '
+import os, subprocess, sys
+if os.fork():
+    sys.exit(0)
+os.setsid()
+with open("script.out", "w") as out:
+    rc = subprocess.call(["script", "-qec", "tty; test -t 0 && echo stdin is a terminal; \"$PROBE\" \"$PROOF\"; exit 4", "/dev/null"],
+                         stdout=out, stderr=subprocess.STDOUT)
+with open("script.status", "w") as f:
+    print("script exit", rc, file=f)
+with open("setsid.out", "w") as out:
+    rc = subprocess.call([sys.executable, "-c", "import os; os.setsid(); print(\"own session:\", os.getsid(0) == os.getpid())"],
+                         stdout=out, stderr=subprocess.STDOUT)
+    print("setsid program exit", rc, file=out)' </dev/null >/dev/null 2>&1
 	wait_for 20 grep -q "setsid program exit" setsid.out || echo "the daemon did not finish"
 	cat script.status
 	tr -d '\r' <script.out | sed 's|^/dev/pts/[0-9]*$|/dev/pts/N|'

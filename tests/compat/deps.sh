@@ -37,6 +37,8 @@ want libpython3.11-testsuite test -f /usr/lib/python3.11/test/test_subprocess.py
 want openjdk-17-jdk-headless has javac
 want nodejs                  has node
 want supervisor              has supervisord
+want dumb-init               has dumb-init
+want procps                  has pgrep
 want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 want haproxy                 has haproxy
 

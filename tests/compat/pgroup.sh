@@ -1,14 +1,18 @@
 # Process trees with real process managers: supervisord stopping a program
 # (its children call setpgrp() themselves), PostgreSQL's pg_ctl stop (the
 # postmaster's backends call setsid() and never exec), and CPython's own
-# multiprocessing tests (regrtest's workers are session leaders).  Kills
-# must reach exactly what they reach without the shim.
+# multiprocessing tests (regrtest's workers are session leaders); and
+# programs a parent made session leaders (Python's start_new_session,
+# dumb-init), stopped through their group.  Kills must reach exactly what
+# they reach without the shim.
 
 checks_pgroup() {
 	check supervisord-stop python3.11 supervisord_stop false
 	check supervisord-stopasgroup python3.11 supervisord_stop true
 	check postgres-pg-ctl-stop postgres pg_ctl_stop
 	check setsid-in-a-service dash setsid_status
+	check killpg-new-session python3.11,dash killpg_new_session
+	check dumb-init-stop dumb-init,dash dumb_init_stop
 	# Each module takes minutes (more on a loaded machine): a module may
 	# run 15 minutes in its worker, a whole side 40.  Too long for every
 	# CI run: COMPAT_LONG=1 make compat runs it.
@@ -28,8 +32,9 @@ alive() {
 	[[ $state != Z && $state != X ]]
 }
 
-# supervisord_stop STOPASGROUP: supervisord as a session leader (as an init
-# system starts it), with its config, log and control socket here.  Its
+# supervisord_stop STOPASGROUP: supervisord as a daemon (it forks and
+# calls setsid() itself: the shim regroups its children), with its config,
+# log and control socket here.  Its
 # program is a shell that backgrounds a grandchild and waits;
 # `supervisorctl stop` sends SIGTERM to the shell (to its group with
 # stopasgroup=true).  Prints whether the grandchild outlived the stop.
@@ -39,7 +44,7 @@ supervisord_stop() {
 	[unix_http_server]
 	file=$PWD/sv.sock
 	[supervisord]
-	nodaemon=true
+	nodaemon=false
 	logfile=$PWD/supervisord.log
 	pidfile=$PWD/supervisord.pid
 	childlogdir=$PWD
@@ -53,8 +58,8 @@ supervisord_stop() {
 	stopwaitsecs=10
 	stopasgroup=$1
 	EOF
-	setsid supervisord -c "$conf" </dev/null >supervisord.out 2>&1 &
-	local sv=$!
+	supervisord -c "$conf" </dev/null >supervisord.out 2>&1
+	expect "supervisord starts" wait_for 30 alive supervisord.pid
 	expect "supervisord runs the program" wait_for 30 alive grandchild.pid
 	wait_for 30 sh -c 'supervisorctl -c "$1" status job | grep -q RUNNING' - "$conf"
 	supervisorctl -c "$conf" stop job
@@ -65,29 +70,78 @@ supervisord_stop() {
 		echo "grandchild after stop: gone"
 	fi
 	kill -KILL "$(cat grandchild.pid)" 2>/dev/null
-	supervisorctl -c "$conf" shutdown >/dev/null 2>&1 || kill "$sv"
-	wait "$sv"
-	echo "supervisord exit $?"
+	supervisorctl -c "$conf" shutdown >/dev/null 2>&1 || kill "$(cat supervisord.pid)"
+	expect "supervisord exits" wait_for 30 eval '! alive supervisord.pid'
 }
 
-# setsid_status: util-linux setsid(1) run by a service (a shell that leads
-# its session, whose children the shim moves into groups of their own).
+# setsid_status: util-linux setsid(1) run by a service of its own making
+# (fork, setsid(): the shim moves its children into groups of their own).
 # setsid(1) forks only when it leads its group: the command's status and
 # the wait for it must be its caller's, as without the shim.
 setsid_status() {
-	setsid -w sh -c '
-		setsid sh -c "\"\$0\" \"\$1\"; exit 3" "$1" "$2"
-		echo "status $?"
-		setsid sh -c "sleep 0.3; echo inner done"
-		echo "outer done"
-	' sh "$PROBE" "$PROOF"
+	"$PY" -c '
+import os, subprocess, sys
+if os.fork():
+    sys.exit(os.waitstatus_to_exitcode(os.wait()[1]))
+os.setsid()
+r = subprocess.run(["setsid", "sh", "-c", "\"$0\" \"$1\"; exit 3"] + sys.argv[1:])
+print("status", r.returncode, flush=True)
+subprocess.run(["setsid", "sh", "-c", "sleep 0.3; echo inner done"])
+print("outer done", flush=True)' "$PROBE" "$PROOF"
+}
+
+# A program its parent made a session leader is stopped by a signal to its
+# group, which must still hold its whole tree: Python's start_new_session
+# with os.killpg() (the idiom for ending a shell=True command), and
+# dumb-init, which forwards a signal to its child's group.  Prints the
+# sleeps left.
+sleeps_left() {
+	local i
+	for i in $(seq 50); do
+		[[ -z $(pgrep -s "$1" -x sleep) ]] && break
+		sleep 0.1
+	done
+	echo "sleeps left: $(pgrep -s "$1" -x sleep | wc -l)"
+	pkill -KILL -s "$1" -x sleep
+	return 0
+}
+
+killpg_new_session() {
+	"$PY" -c '
+import os, signal, subprocess, sys, time
+p = subprocess.Popen(["sh", "-c", "\"$0\" \"$1\"; sleep 30 | sleep 31"] + sys.argv[1:],
+                     start_new_session=True)
+print(p.pid, flush=True)
+for _ in range(200):
+    r = subprocess.run(["pgrep", "-c", "-x", "sleep", "-P", str(p.pid)],
+                       capture_output=True, text=True)
+    if r.stdout.strip() == "2":
+        break
+    time.sleep(0.05)
+os.killpg(os.getpgid(p.pid), signal.SIGTERM)
+print("exit", p.wait(), file=sys.stderr)' "$PROBE" "$PROOF" >sid 2>status
+	cat status
+	sleeps_left "$(cat sid)"
+}
+
+dumb_init_stop() {
+	dumb-init sh -c '"$0" "$1"; sleep 30 & sleep 31 & wait' "$PROBE" "$PROOF" &
+	local p=$! c i
+	for i in $(seq 200); do
+		c=$(pgrep -P "$p") && [[ $(pgrep -c -x sleep -P "$c") == 2 ]] && break
+		sleep 0.05
+	done
+	kill -TERM "$p"
+	wait "$p"
+	echo "dumb-init exit $?"
+	sleeps_left "$c"
 }
 
 # A throw-away cluster in a directory of its own, run by the postgres user
 # (or nobody), listening on a unix socket there only.  pg_ctl start makes
 # the postmaster a session leader; its backends and helpers are fork
-# children that call setsid() themselves, and pg_ctl stop has it signal
-# them.  Nothing of that may be escalated to a group.
+# children that call setsid() themselves (and so regroup what they start),
+# and pg_ctl stop has it signal them.  Nothing of that may be escalated to a group.
 pg_ctl_stop() {
 	local bin user=postgres d rc=0
 	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)

@@ -80,18 +80,25 @@ Test(pgroup, the_marker_holds_the_largest_numbers)
 	cr_expect_str_eq(buf, NL_PGROUP_FROM_ENV "=12:34:56:p");
 }
 
-/* This test process as a session leader without a terminal: the one
- * kind of spawner whose children can be regrouped. */
+/* This test process as a session leader without a terminal, of its own
+ * making (what the setsid() interposer notes): the one kind of spawner,
+ * with the launched process and a systemd service's, whose children can be
+ * regrouped. */
 static void lead_a_session(void)
 {
 	if (getsid(0) != getpid())
 		cr_assert_neq(setsid(), -1, "setsid: %m");
+	nl_pgroup_started_session();
 }
 
 Test(pgroup, who_regroups)
 {
-	lead_a_session();
+	if (getsid(0) != getpid())
+		cr_assert_neq(setsid(), -1, "setsid: %m");
 	pid_t me = getpid();
+	cr_expect_eq(nl_pgroup_regroups(me, 0), 0,
+		     "a session leader whose setsid() the shim did not see");
+	lead_a_session();
 	cr_expect_eq(nl_pgroup_regroups(me, 0), 1,
 		     "a session leader without a terminal");
 	cr_expect_eq(nl_pgroup_regroups(me, 1), 0,

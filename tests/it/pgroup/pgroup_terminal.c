@@ -75,14 +75,16 @@ Test(pgroup_terminal, interactive_bash_keeps_job_control)
 	cr_expect_eq(pg_count_marked(mark), 0, "^C missed the fg'ed sleep");
 }
 
-/* The terminal's session leader runs pg_whoami (not as its last command,
+/* The terminal's session leader, started by the noleak launcher (which
+ * regroups but for the terminal), runs pg_whoami (not as its last command,
  * so bash forks for it); returns whether it ran in a group of its own. */
 static int regrouped_on_terminal(const char *pgroup)
 {
 	char line[PATH_MAX + 16], env[64];
 	snprintf(line, sizeof line, "%s; true", top("build/fixtures/pg_whoami"));
 	snprintf(env, sizeof env, "NOLEAK_PGROUP=%s", pgroup);
-	char *args[] = { "-e", preload, "-e", env, "wait", "--", "bash", "-c", line,
+	char *args[] = { "-e", preload, "-e", env, "wait", "--",
+			 (char *)top("build/noleak"), "--", "bash", "-c", line,
 			 NULL };
 	on_terminal(args);
 	expect_ok();

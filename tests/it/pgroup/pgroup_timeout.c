@@ -1,7 +1,8 @@
-/* timeout(1) in a new session ends its command's whole tree with kill(0):
- * the shim must leave timeout's group alone (it calls setpgid itself) so
- * that the sleep python started dies with it.  As a session leader its
- * setpgid(0, 0) fails with EPERM; it still manages its groups. */
+/* timeout(1) started by the noleak launcher (which would regroup its
+ * children) ends its command's whole tree with kill(0): the shim must leave
+ * timeout's group alone (it calls setpgid itself) so that the sleep python
+ * started dies with it.  A daemon whose setpgid(0, 0) fails with EPERM (a
+ * session leader) still manages its groups. */
 #include <criterion/criterion.h>
 
 #include <string.h>
@@ -20,11 +21,12 @@ Test(pgroup_timeout, timeout_leaves_no_sleep_behind)
 		cr_skip_test(PYTHON " is not installed");
 	static struct run_result r;
 	const char *mark = pg_mark("timeout");
-	char *argv[] = { "setsid", "-w", "timeout", "1", PYTHON, "-c",
+	char *argv[] = { (char *)top("build/noleak"), "--", "timeout", "1",
+			 PYTHON, "-c",
 			 "import subprocess; subprocess.run([\"sleep\", \"30\"])",
 			 NULL };
 	char *env[] = { (char *)pg_mark_env(mark), NULL };
-	cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+	cr_assert_eq(run(&r, argv, env, 0, 15.0, NULL), 0);
 	cr_assert(!r.timed_out, "%s", r.err);
 	cr_expect_eq(exit_code(&r), 124, "timeout should report the timeout: %d %s",
 		     r.status, r.err);
@@ -33,13 +35,17 @@ Test(pgroup_timeout, timeout_leaves_no_sleep_behind)
 		     pg_describe_marked(mark), r.err);
 }
 
-/* A session leader whose setpgid(0, 0) failed spawns a child: the child
- * stays in its group, as without the shim. */
+/* A daemon (fork, setsid(): a session leader of its own making) whose
+ * setpgid(0, 0) failed spawns a child: the child stays in its group, as
+ * without the shim. */
 static const char *child_group(int shim)
 {
 	static struct run_result r;
-	char *argv[] = { "setsid", "-w", PYTHON, "-c",
-			 "import os, subprocess\n"
+	char *argv[] = { PYTHON, "-c",
+			 "import os, subprocess, sys\n"
+			 "if os.fork():\n"
+			 "    sys.exit(os.waitstatus_to_exitcode(os.wait()[1]))\n"
+			 "os.setsid()\n"
 			 "try: os.setpgid(0, 0)\n"
 			 "except PermissionError: print('EPERM')\n"
 			 "c = subprocess.Popen(['sleep', '5'])\n"
