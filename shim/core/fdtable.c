@@ -33,16 +33,26 @@ static atomic_int high_water NL_FORK_DATA;
 /* On a line of its own (fd creation bumps it, every fd call reads
  * `table`), with the after-fork data: an exec attempt in a fork child reads
  * it, and the first bump needs no page of its own. */
-static _Alignas(64) atomic_uint exec_generation NL_FORK_DATA;
+/* 64 bits: it also stamps the slots (fdtable.h), and a stamp must never
+ * wrap around in a process's life. */
+static _Alignas(64) _Atomic uint64_t exec_generation NL_FORK_DATA;
 
 unsigned nl_exec_generation(void)
 {
-	return atomic_load_explicit(&exec_generation, memory_order_acquire);
+	return (unsigned)atomic_load_explicit(&exec_generation,
+					      memory_order_acquire);
+}
+
+/* Returns the new generation, the stamp of what the caller sets. */
+static uint64_t generation_bump(void)
+{
+	return atomic_fetch_add_explicit(&exec_generation, 1,
+					 memory_order_acq_rel) + 1;
 }
 
 void nl_exec_generation_bump(void)
 {
-	atomic_fetch_add_explicit(&exec_generation, 1, memory_order_acq_rel);
+	generation_bump();
 }
 
 /* Marks made in a vfork child: per thread, tagged with the child's pid so
@@ -115,11 +125,26 @@ void nl_fd_before_shared_child(void)
  * would without the shim.  So the child keeps an fd that either the
  * snapshot or the table marks (identity checked for both).
  *
+ * The other way, what another thread sets in the table after the clone
+ * (a new fd on the number, made without close-on-exec; a keep bit) is not
+ * the child's: its copy may be another file of the same identity (one
+ * inode serves every eventfd, timerfd, signalfd, epoll and inotify fd).
+ * Each slot's stamp says when its bits were last set, `clock` the exec
+ * generation when the snapshot was taken: the child ignores the table's
+ * bits stamped after it.  A slot is stamped after its fd was made (the
+ * interposers record after the real call) and its bits are stored after
+ * its stamp, so bits the child reads with a stamp at or below `clock`
+ * were set for an fd that existed before the clone.  A close clears the
+ * slot before the fd goes, so a slot never says more than the fd it
+ * describes.  An fd another thread made just before the clone and
+ * recorded after it is withheld: the child errs on withholding.
+ *
  * Taken by the parent (nl_fd_snapshot_take), counted only in a process
- * whose parent took it; forgotten by the parent once it is back (or before
- * any other child).  Per thread and any size, as the stash: SNAP_INLINE
- * entries here, more in a block the thread keeps for its next child.
- * Sorted by fd, for a binary search. */
+ * whose parent took it, or in posix_spawn's child, which says so
+ * (nl_fd_snapshot_child); forgotten by the parent once it is back (or
+ * before any other child).  Per thread and any size, as the stash:
+ * SNAP_INLINE entries here, more in a block the thread keeps for its next
+ * child.  Sorted by fd, for a binary search. */
 #define SNAP_INLINE 8
 struct snap_entry {
 	int fd;
@@ -128,8 +153,10 @@ struct snap_entry {
 	ino_t ino;
 };
 struct snap {
-	pid_t taker;          /* 0: none */
+	pid_t taker;          /* 0: none (posix_spawn's: in_child says) */
 	pid_t child;          /* the child that found its parent took it */
+	int in_child;         /* set by posix_spawn's child itself */
+	uint64_t clock;       /* the exec generation when taken */
 	int n;
 	int lost;             /* no memory for every entry: keep every fd */
 	int in_block;         /* the entries are in `more` */
@@ -153,7 +180,7 @@ const char *nl_call_name(enum nl_call c)
 /* The table, mapped on first use.  Two threads racing here both map; the
  * loser unmaps its copy.  A raw system call: safe after fork, and a failure
  * leaves errno alone (the fd call that needed the table succeeded).  The
- * first page (fds 0-127, what most processes use) is mapped in writable
+ * first page (fds 0-101, what most processes use) is mapped in writable
  * at once: the first look at a slot there (the read watchdog's cached
  * kind) is followed by a write, and each was a page fault, tens of
  * microseconds on a virtual machine.  Without MADV_POPULATE_WRITE (before
@@ -195,8 +222,10 @@ static void raise_high_water(int fd)
 		;
 }
 
-/* Sets bit on fd's slot, which now holds the file st describes. */
-static void mark_slot(int fd, uint32_t bit, const struct stat *st)
+/* Sets bit on fd's slot, which now holds the file st describes; `stamp`:
+ * the generation of the change. */
+static void mark_slot(int fd, uint32_t bit, const struct stat *st,
+		      uint64_t stamp)
 {
 	struct nl_fd_slot *s = slot_for(fd, 1);
 	if (!s)
@@ -207,6 +236,7 @@ static void mark_slot(int fd, uint32_t bit, const struct stat *st)
 	    (__atomic_load_n(&s->dev, __ATOMIC_RELAXED) != st->st_dev ||
 	     __atomic_load_n(&s->ino, __ATOMIC_RELAXED) != st->st_ino))
 		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_KEEP_BITS);
+	__atomic_store_n(&s->stamp, stamp, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->dev, st->st_dev, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->ino, st->st_ino, __ATOMIC_RELAXED);
 	atomic_fetch_or(&s->bits, bit);
@@ -241,8 +271,9 @@ static void mark_inherited(int fd, void *ctx)
 		inherited[n_inherited].ino = st.st_ino;
 		n_inherited++;
 	} else {
-		/* Start-up: no child yet, and the file was just asked about. */
-		mark_slot(fd, NL_FD_INHERITED, &st);
+		/* Start-up: no child yet, and the file was just asked about
+		 * (stamp 0: before any child). */
+		mark_slot(fd, NL_FD_INHERITED, &st, 0);
 	}
 }
 
@@ -405,14 +436,20 @@ static void stash_update(int fd, uint32_t set, uint32_t clear);
 uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 		       int shim_cloexec)
 {
-	nl_exec_generation_bump();
+	uint64_t stamp = generation_bump();
 	/* A child sharing the parent's memory: the new fd is the child's
-	 * alone.  Its own view drops the parent's keep bits for the number
-	 * (the stash); the parent's slot stays as it was. */
+	 * alone, and so is what it says: close-on-exec by the shim or not,
+	 * without the parent's keep bits for the number.  Recorded in the
+	 * child's own view (the stash), which the readers take over the
+	 * parent's slot; the parent's slot stays as it was. */
 	if (in_shared_child()) {
-		const struct nl_fd_slot *p = slot_for(fd, 0);
-		if (p && (atomic_load(&p->bits) & NL_FD_KEEP_BITS))
-			stash_update(fd, 0, NL_FD_KEEP_BITS);
+		/* The high water is a bound for the walks, no mark: raising it
+		 * costs the parent a few empty slots to look at. */
+		if (shim_cloexec) {
+			stash_update(fd, NL_FD_SHIM_CLOEXEC, NL_FD_KEEP_BITS);
+			raise_high_water(fd);
+		} else
+			stash_update(fd, 0, NL_FD_KEEP_BITS | NL_FD_SHIM_CLOEXEC);
 		return 0;
 	}
 	struct nl_fd_slot *s = slot_for(fd, 1);
@@ -428,6 +465,7 @@ uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 	 * SHIM_CLOEXEC too. */
 	struct stat st;
 	uint64_t ino = 0;
+	__atomic_store_n(&s->stamp, stamp, __ATOMIC_RELAXED);
 	if (shim_cloexec && nl_sys_fstat(fd, &st) == 0) {
 		__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
@@ -438,6 +476,17 @@ uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 	if (shim_cloexec)
 		raise_high_water(fd);
 	return ino;
+}
+
+/* This vfork child's own entry for fd, or NULL. */
+static struct stash_entry *stash_find(int fd)
+{
+	if (stash.n == 0 || stash.pid != nl_sys_getpid())
+		return NULL;
+	for (int i = 0; i < stash.n; i++)
+		if (stash_at(i)->fd == fd)
+			return stash_at(i);
+	return NULL;
 }
 
 static void stash_reset_if_stale(void)
@@ -479,14 +528,14 @@ static void stash_update(int fd, uint32_t set, uint32_t clear)
 
 void nl_fd_mark(int fd, uint32_t bit)
 {
-	nl_exec_generation_bump();
+	uint64_t stamp = generation_bump();
 	if (nl_in_foreign_child()) {
 		stash_update(fd, bit, 0);
 		return;
 	}
 	struct stat st;
 	if (nl_sys_fstat(fd, &st) == 0)
-		mark_slot(fd, bit, &st);
+		mark_slot(fd, bit, &st, stamp);
 }
 
 void nl_fd_unmark(int fd, uint32_t bit)
@@ -515,11 +564,17 @@ void nl_fd_closed(int fd)
 	uint32_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
 	uintptr_t site = __atomic_load_n(&s->site, __ATOMIC_RELAXED);
 	uint8_t kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
-	if (!bits && !site && kind == NL_KIND_UNKNOWN)
+	/* What a vfork child recorded of its own fd goes with it too: a
+	 * number a raw system call takes next is nothing the shim knows. */
+	if (!bits && !site && kind == NL_KIND_UNKNOWN) {
+		if (__builtin_expect(stash.n != 0, 0) && in_shared_child() &&
+		    stash_find(fd))
+			stash_update(fd, 0, NL_FD_KEEP_BITS | NL_FD_SHIM_CLOEXEC);
 		return;
+	}
 	if (in_shared_child()) {
-		if (bits & NL_FD_KEEP_BITS)
-			stash_update(fd, 0, NL_FD_KEEP_BITS);
+		if ((bits & NL_FD_KEEP_BITS) || stash_find(fd))
+			stash_update(fd, 0, NL_FD_KEEP_BITS | NL_FD_SHIM_CLOEXEC);
 		return;
 	}
 	if ((bits & NL_FD_KEEP_BITS) && nl_in_foreign_child()) {
@@ -542,48 +597,62 @@ const struct nl_fd_slot *nl_fd_slot(int fd)
 	return slot_for(fd, 0);
 }
 
-static uint32_t stash_bits(int fd, int *found)
+static int snap_counts(void);
+static uint32_t snap_bits(int fd, const struct stat *st);
+
+/* Whether the bits just read (acquire) from slot s were set after the
+ * child this process is was made (see struct snap): one load, unless they
+ * were set after the last snapshot this thread took. */
+static int set_after_clone(const struct nl_fd_slot *s)
 {
-	*found = 0;
-	if (stash.n == 0 || stash.pid != nl_sys_getpid())
-		return 0;
-	for (int i = 0; i < stash.n; i++)
-		if (stash_at(i)->fd == fd) {
-			*found = 1;
-			return stash_at(i)->bits;
-		}
-	return 0;
+	return __atomic_load_n(&s->stamp, __ATOMIC_RELAXED) > snap.clock &&
+	       snap_counts();
+}
+
+/* The table's bits for fd as this process may take them. */
+static uint32_t table_bits(const struct nl_fd_slot *s)
+{
+	uint32_t bits = s ? atomic_load_explicit(&s->bits, memory_order_acquire)
+			  : 0;
+	return bits && set_after_clone(s) ? 0 : bits;
 }
 
 uint32_t nl_fd_bits_here(int fd)
 {
-	const struct nl_fd_slot *s = slot_for(fd, 0);
-	uint32_t bits = s ? atomic_load_explicit(&s->bits, memory_order_acquire)
-			  : 0;
-	if (stash.n == 0 || stash.pid != nl_sys_getpid())
-		return bits;
+	uint32_t bits = table_bits(slot_for(fd, 0));
 	/* The parent's bits but what the child took off, and the child's. */
-	for (int i = 0; i < stash.n; i++) {
-		const struct stash_entry *e = stash_at(i);
-		if (e->fd == fd)
-			return (bits & ~e->cleared) | e->bits;
-	}
-	return bits;
+	const struct stash_entry *e = stash_find(fd);
+	return e ? (bits & ~e->cleared) | e->bits : bits;
 }
 
-static int snap_counts(void);
-static uint32_t snap_bits(int fd, const struct stat *st);
+int nl_fd_shim_cloexec_holds(int fd)
+{
+	/* A vfork child's record of an fd it made, or marked close-on-exec
+	 * itself, describes its own fd. */
+	const struct stash_entry *e = stash_find(fd);
+	if (e && ((e->bits | e->cleared) & NL_FD_SHIM_CLOEXEC))
+		return (e->bits & NL_FD_SHIM_CLOEXEC) != 0;
+	/* The table's, for the file fd holds (another thread may be closing
+	 * the fd and opening a file with O_CLOEXEC onto its number), and
+	 * still set after the fstat. */
+	const struct nl_fd_slot *s = slot_for(fd, 0);
+	struct stat st;
+	return (table_bits(s) & NL_FD_SHIM_CLOEXEC) &&
+	       nl_sys_fstat(fd, &st) == 0 &&
+	       st.st_dev == __atomic_load_n(&s->dev, __ATOMIC_RELAXED) &&
+	       st.st_ino == __atomic_load_n(&s->ino, __ATOMIC_RELAXED) &&
+	       (table_bits(s) & NL_FD_SHIM_CLOEXEC);
+}
 
 uint32_t nl_fd_keep_bits(int fd)
 {
-	int found;
-	uint32_t from_stash = stash_bits(fd, &found);
 	/* The vfork child's own marks override the parent's for that fd. */
-	if (found)
-		return from_stash & NL_FD_KEEP_BITS;
+	const struct stash_entry *e = stash_find(fd);
+	if (e)
+		return e->bits & NL_FD_KEEP_BITS;
 	const struct nl_fd_slot *s = slot_for(fd, 0);
-	uint32_t bits = s ? atomic_load(&s->bits) & NL_FD_KEEP_BITS : 0;
-	int snapped = snap_counts();
+	uint32_t bits = table_bits(s) & NL_FD_KEEP_BITS;
+	int snapped = (snap.n || snap.lost) && snap_counts();
 	if (bits || snapped) {
 		struct stat st;
 		if (nl_sys_fstat(fd, &st) < 0)
@@ -673,6 +742,11 @@ static void snap_sort(void)
 void nl_fd_snapshot_take(pid_t self)
 {
 	snap.taker = 0;
+	snap.in_child = 0;
+	snap.child = 0;
+	/* Before any slot is read: what is stamped later is the child's to
+	 * ignore. */
+	snap.clock = atomic_load_explicit(&exec_generation, memory_order_acquire);
 	snap.n = 0;
 	snap.lost = 0;
 	snap.in_block = 0;
@@ -690,12 +764,10 @@ void nl_fd_snapshot_take(pid_t self)
 			snap_add(fd, bits, __atomic_load_n(&s->dev, __ATOMIC_RELAXED),
 				 __atomic_load_n(&s->ino, __ATOMIC_RELAXED));
 	}
-	/* Nothing to keep: the child pays nothing (most processes). */
-	if (!snap.n && !snap.lost)
-		return;
 	snap_sort();
-	snap.child = 0;
-	snap.taker = self ? self : nl_sys_getpid();
+	/* posix_spawn's child says it is one (nl_fd_snapshot_child): its
+	 * spawner does not ask its pid. */
+	snap.taker = self;
 }
 
 void nl_fd_snapshot_forget(void)
@@ -703,12 +775,23 @@ void nl_fd_snapshot_forget(void)
 	/* Written only when set (see nl_fd_after_fork). */
 	if (snap.taker)
 		snap.taker = 0;
+	if (snap.in_child)
+		snap.in_child = 0;
+}
+
+void nl_fd_snapshot_child(void)
+{
+	snap.in_child = 1;
 }
 
 /* Whether this process is the child the snapshot was taken for: its
- * parent took it.  The taker itself, back from its vfork, drops it. */
+ * parent took it.  The taker itself, back from its vfork, drops it.  Asked
+ * only when the snapshot holds entries or a slot was stamped after it:
+ * a child pays nothing otherwise. */
 static int snap_counts(void)
 {
+	if (snap.in_child)
+		return 1;
 	pid_t taker = snap.taker;
 	if (__builtin_expect(taker == 0, 1))
 		return 0;
@@ -746,7 +829,7 @@ static uint32_t snap_bits(int fd, const struct stat *st)
 
 int nl_fd_snapshot_count(void)
 {
-	return snap_counts() ? snap.n : 0;
+	return snap.n && snap_counts() ? snap.n : 0;
 }
 
 int nl_fd_snapshot_fd(int i)

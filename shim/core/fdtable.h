@@ -60,6 +60,11 @@ struct nl_fd_slot {
 	uintptr_t site;               /* return address in the creating caller */
 	dev_t dev;                    /* identity for the keep bits */
 	ino_t ino;
+	/* The exec generation (below) at which SHIM_CLOEXEC or a keep bit
+	 * was last set here, stored before the bits: a child sharing this
+	 * memory ignores what was set after it was made (nl_fd_bits_here,
+	 * nl_fd_keep_bits). */
+	uint64_t stamp;
 };
 
 /* A new fd from an interposed call: forget what the number held before.
@@ -85,10 +90,21 @@ int nl_fd_inherited_fd(int i);
 /* The slot of fd, or NULL when nothing was ever recorded for it. */
 const struct nl_fd_slot *nl_fd_slot(int fd);
 /* fd's bits as this process sees them: a vfork child's own marks (the
- * stash) over its parent's table. */
+ * stash) over its parent's table.  In a child sharing its parent's memory
+ * the parent's bits count only when they were set before the child was
+ * made: a later one (another thread made a new fd on the number, or marked
+ * it) describes the parent's fd, not the child's copy, which may be
+ * another file of the same identity (every eventfd, timerfd, signalfd,
+ * epoll and inotify fd shares one inode).  So such a child errs on
+ * withholding. */
 uint32_t nl_fd_bits_here(int fd);
+/* SHIM_CLOEXEC as this process sees it, and still for the file it was set
+ * for: a vfork child's own record of an fd it made is its own; the
+ * table's is checked by identity. */
+int nl_fd_shim_cloexec_holds(int fd);
 /* The keep bits of fd that still hold (identity checked), including marks
- * stashed by this vfork child. */
+ * stashed by this vfork child; in a child sharing its parent's memory,
+ * the table's bits as for nl_fd_bits_here, and the snapshot's. */
 uint32_t nl_fd_keep_bits(int fd);
 /* Whether the table could not be mapped, so marks may have been lost. */
 int nl_fd_table_failed(void);
@@ -111,12 +127,15 @@ void nl_fd_before_shared_child(void);
  * vfork's, clone(CLONE_VM)'s), with this process's pid: the keep bits as
  * they are now, which that child's exec keeps besides what the table says
  * when it plans (other threads go on changing the table; the child's fds
- * are a copy of the parent's at the clone).  Forgotten before any other
- * child is made, and by the parent once it is back.  `self`: this
- * process's pid, or 0 to have it asked only when there is something to
- * keep. */
+ * are a copy of the parent's at the clone), and the exec generation, which
+ * tells that child which of the table's bits were set after it was made.
+ * Forgotten before any other child is made, and by the parent once it is
+ * back.  `self`: this process's pid (vfork's, clone's), or 0 for
+ * posix_spawn, whose child says it is one (nl_fd_snapshot_child). */
 void nl_fd_snapshot_take(pid_t self);
 void nl_fd_snapshot_forget(void);
+/* posix_spawn's child, first thing: the snapshot is its own. */
+void nl_fd_snapshot_child(void);
 /* In that child: the fds the snapshot has, to visit as the stash's. */
 int nl_fd_snapshot_count(void);
 int nl_fd_snapshot_fd(int i);

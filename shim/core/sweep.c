@@ -150,15 +150,11 @@ static int shim_made_cloexec(int fd)
 
 /* The same, and fd still holds the file the shim flagged: in a spawned
  * child the table is the parent's, which another thread may be changing
- * (closing the fd and opening a file with O_CLOEXEC onto its number). */
+ * (closing the fd and opening a file with O_CLOEXEC onto its number); a
+ * vfork child's own fds are its own record's. */
 static int shim_made_cloexec_here(int fd)
 {
-	const struct nl_fd_slot *s = nl_fd_slot(fd);
-	struct stat st;
-	return shim_made_cloexec(fd) && nl_sys_fstat(fd, &st) == 0 &&
-	       st.st_dev == __atomic_load_n(&s->dev, __ATOMIC_RELAXED) &&
-	       st.st_ino == __atomic_load_n(&s->ino, __ATOMIC_RELAXED) &&
-	       shim_made_cloexec(fd);
+	return nl_fd_shim_cloexec_holds(fd);
 }
 
 /* No memory for the plan: every fd is kept, and the log says why. */

@@ -462,6 +462,7 @@ static int spawn_child(void *arg)
 {
 	struct spawn_args *a = arg;
 	const posix_spawnattr_t *attr = a->attr;
+	nl_fd_snapshot_child();
 	child_signals(a);
 	long r = child_attributes(attr);
 	int n_keep = 0;

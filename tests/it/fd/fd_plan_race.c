@@ -2,8 +2,10 @@
  * exec from the shim's record, which the parent's other threads go on
  * changing.  A deliberate fd another thread closes, or closes and reuses,
  * after the child was made must still reach the child, which holds its own
- * copy: the same fds with the shim as without (tests/fixtures/fd/
- * fdh_plan_race.c holds the child in place while the thread moves). */
+ * copy; an fd the child holds close-on-exec must not, whatever the thread
+ * puts on its number meanwhile: the same fds with the shim as without
+ * (tests/fixtures/fd/fdh_plan_race.c holds the child in place while the
+ * thread moves). */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -53,6 +55,14 @@ static const struct {
 	{ "spawn", "reuse", "inherited: 5 20 21\n" },
 	{ "vfork", "close", "inherited: 5\n" },
 	{ "vfork", "reuse", "inherited: 5\n" },
+	/* fd 5 an eventfd made with EFD_CLOEXEC, named --status-fd 5; the
+	 * thread puts on 5 an eventfd made without close-on-exec (the
+	 * child's copy was taken for it, one inode, and passed), or dup2s
+	 * one there. */
+	{ "spawn", "efd_plain", "inherited: 20 21\n" },
+	{ "spawn", "efd_dup2", "inherited: 20 21\n" },
+	{ "vfork", "efd_plain", "inherited:\n" },
+	{ "vfork", "efd_dup2", "inherited:\n" },
 };
 
 Test(fd_plan_race, a_deliberate_fd_closed_meanwhile_still_crosses)

@@ -86,3 +86,35 @@ Test(fd_vfork_child, own_close_range_cloexec_holds) { named_fd_crosses("own_rang
  * own: the named fd the program created inheritable still crosses.  The
  * child's own view had lost the parent's marks for that fd. */
 Test(fd_vfork_child, an_unlock_keeps_a_named_fd_crossing) { named_fd_crosses("unlock", 1); }
+
+/* What the child makes is its own: a new fd the program made without
+ * close-on-exec crosses when named, one it made with close-on-exec does
+ * not, whatever the parent's record says of the number ("over": the
+ * parent's fd there, made close-on-exec by the shim, which the child
+ * closes first; "fresh": a number the parent no longer uses).  The child's
+ * new fd was recorded only as dropping the parent's keep bits: named, it
+ * went by the parent's slot (withheld, or crossed close-on-exec as the
+ * parent's /dev/null had been made). */
+static const struct {
+	const char *mode;
+	int crosses;
+} made_rows[] = {
+	{ "made:pipe:fresh", 1 },
+	{ "made:pipe:over", 1 },
+	{ "made:pipe2_cloexec:over", 0 },
+	{ "made:open:fresh", 1 },
+	{ "made:open_cloexec:over", 0 },
+	{ "made:dup:fresh", 1 },
+	{ "made:dup:over", 1 },
+	{ "made:dupfd:over", 1 },
+	{ "made:dupfd_cloexec:over", 0 },
+	{ "made:socket:fresh", 1 },
+	{ "made:socket:over", 1 },
+	{ "made:socket_cloexec:over", 0 },
+};
+
+Test(fd_vfork_child, a_named_fd_the_child_made_is_its_own)
+{
+	for (size_t i = 0; i < sizeof made_rows / sizeof *made_rows; i++)
+		named_fd_crosses(made_rows[i].mode, made_rows[i].crosses);
+}
