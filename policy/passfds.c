@@ -546,7 +546,9 @@ static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
 }
 
 /* systemd socket activation: LISTEN_FDS=N means fds 3 .. 3+N-1, meant for
- * the process whose pid is LISTEN_PID (any, when LISTEN_PID is absent). */
+ * the process whose pid is LISTEN_PID (any, when LISTEN_PID is absent).
+ * A run, not N entries: whoever reads it looks at the fds that are open
+ * among them, so that a huge N costs nothing. */
 static void add_listen_fds(struct nl_fdlist *l, const char *fds,
 			   const char *pid, pid_t self)
 {
@@ -559,8 +561,8 @@ static void add_listen_fds(struct nl_fdlist *l, const char *fds,
 	 * number an fd can have. */
 	if (n < 1 || n > FD_LIMIT - 3)
 		return;
-	for (long fd = 3; fd < 3 + n; fd++)
-		nl_fdlist_add(l, (int)fd);
+	l->run_lo = 3;
+	l->run_n = (int)n;
 }
 
 static void scan_envp(struct nl_fdlist *l, char *const envp[], pid_t self)
@@ -603,6 +605,8 @@ int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 	out->fd = NULL;
 	out->bytes = 0;
 	out->seen = NULL;
+	out->run_lo = 0;
+	out->run_n = 0;
 	if (argv != NULL)
 		trampoline = scan_argv(out, argv, self);
 	if (envp != NULL)

@@ -217,8 +217,13 @@ struct nl_fdlist {
 	int *fd;
 	size_t bytes;                  /* size of the block at fd */
 	unsigned long *seen;           /* bitmap of the fds listed, once long */
+	/* A run of numbers named at once, run_lo .. run_lo+run_n-1, kept as
+	 * a range (LISTEN_FDS=N: 3 .. 3+N-1, N up to a million, most of them
+	 * not open); run_n 0: none. */
+	int run_lo, run_n;
 };
-/* Collect the fds > 2 that argv and envp name as passed on purpose:
+/* Collect the fds > 2 that argv and envp name as passed on purpose (the
+ * run of LISTEN_FDS in run_lo/run_n, the others listed):
  * /dev/fd/N, /proc/self/fd/N, fd=N, fd:N and fd://N tokens (also inside
  * longer values), options ending in fd/fds, --print-address, --print-pid,
  * -wm and -listen, *_FD(S) variables, WAYLAND_SOCKET, WESTON_LAUNCHER_SOCK,

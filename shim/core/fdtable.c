@@ -431,6 +431,20 @@ static void forget_inherited(int fd)
 	inherited[i] = inherited[--n_inherited];
 }
 
+/* The same for every fd of [lo, hi] (close_range, closefrom). */
+static void forget_inherited_range(unsigned lo, unsigned hi)
+{
+	if (nl_in_foreign_child())
+		return;
+	for (int i = 0; i < n_inherited;) {
+		unsigned fd = (unsigned)inherited[i].fd;
+		if (fd >= lo && fd <= hi)
+			inherited[i] = inherited[--n_inherited];
+		else
+			i++;
+	}
+}
+
 static void stash_update(int fd, uint32_t set, uint32_t clear);
 
 uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
@@ -845,6 +859,10 @@ int nl_fd_snapshot_lost(void)
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 {
 	nl_exec_generation_bump();
+	/* Closed: what the program was handed there is gone, as after
+	 * close() (those past the list's room are slots: cleared below). */
+	if (!cloexec && n_inherited)
+		forget_inherited_range(lo, hi);
 	unsigned high = (unsigned)nl_fd_high_water();
 	if (hi >= high)
 		hi = high ? high - 1 : 0;

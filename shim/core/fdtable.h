@@ -153,8 +153,9 @@ unsigned nl_exec_generation(void);
 void nl_exec_generation_bump(void);
 
 /* The program closed or re-flagged a whole range (close_range, closefrom):
- * drop the marks of [lo, hi]; with cloexec set the fds stay open but are now
- * close-on-exec by the program's own choice. */
+ * drop the marks of [lo, hi], and when closed what it was handed there at
+ * start-up (as nl_fd_closed); with cloexec set the fds stay open but are
+ * now close-on-exec by the program's own choice. */
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec);
 
 #endif

@@ -173,6 +173,35 @@ static void fail_open(struct nl_plan *pl)
 	nl_event_emit(&ev);
 }
 
+/* A run of named numbers (LISTEN_FDS=N: 3 .. 3+N-1) may be a million long
+ * with a handful open.  Up to NAMED_RUN_ASK numbers are asked about one by
+ * one (no /proc for a daemon's few listeners); a longer run is matched
+ * against the open fds, listed once, so that the cost follows what is
+ * open and not N.  Only when the open fds cannot be listed is each number
+ * asked. */
+#define NAMED_RUN_ASK 64
+
+struct named_run {
+	struct nl_plan *pl;
+	int lo, hi;
+};
+
+static void keep_if_in_run(int fd, void *ctx)
+{
+	struct named_run *run = ctx;
+	if (fd >= run->lo && fd <= run->hi && nl_fd_meant_inheritable(fd))
+		add_range(run->pl, fd, fd);
+}
+
+static void keep_named_run(struct nl_plan *pl, int lo, int n)
+{
+	struct named_run run = { pl, lo, lo + n - 1 };
+	if (n > NAMED_RUN_ASK && nl_for_each_open_fd(keep_if_in_run, &run) == 0)
+		return;
+	for (int fd = run.lo; fd <= run.hi; fd++)
+		keep_if_in_run(fd, &run);
+}
+
 /* The fields every plan has; returns whether there is more to plan. */
 static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 		      char *const argv[])
@@ -221,6 +250,8 @@ __attribute__((noinline)) static int plan_named(struct nl_plan *pl,
 	for (int i = 0; i < named.n; i++)
 		if (nl_fd_meant_inheritable(named.fd[i]))
 			add_range(pl, named.fd[i], named.fd[i]);
+	if (named.run_n)
+		keep_named_run(pl, named.run_lo, named.run_n);
 	if (named.overflow)
 		pl->nomem = 1;
 	nl_fdlist_release(&named);

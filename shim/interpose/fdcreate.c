@@ -6,6 +6,7 @@
  * directly (open64, __open_2, fopen64...), so each has its own interposer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -389,6 +391,40 @@ NL_EXPORT int posix_openpt(int flags)
 	return nl_new_fd(fd, NL_CALL_POSIX_OPENPT, NL_CALLER(), added);
 }
 
+#ifndef NL_LIBC_MUSL
+/* getpt() is posix_openpt(O_RDWR) in glibc (since 2.34; musl has none):
+ * the same, with the flag. */
+NL_EXPORT int getpt(void)
+{
+	nl_enter();
+	int added;
+	int fl = nl_cloexec_flag(O_RDWR, O_CLOEXEC, &added);
+	__typeof__(&posix_openpt) real = NL_REAL(posix_openpt);
+	int fd = real ? real(fl) : (int)syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", fl, 0);
+	return nl_new_fd(fd, NL_CALL_GETPT, NL_CALLER(), added);
+}
+#endif
+
+/* openpty() opens both ends inside libc (glibc's getpt and
+ * ioctl(TIOCGPTPEER), musl's open), where no interposer sees them. */
+NL_REAL_DECL(openpty);
+NL_EXPORT int openpty(int *amaster, int *aslave, char *name,
+		      const struct termios *termp, const struct winsize *winp)
+{
+	nl_enter();
+	__typeof__(&openpty) real = NL_REAL(openpty);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int r = real(amaster, aslave, name, termp, winp);
+	if (r == 0) {
+		nl_new_fd_flagged_after(*amaster, NL_CALL_OPENPTY, NL_CALLER());
+		nl_new_fd_flagged_after(*aslave, NL_CALL_OPENPTY, NL_CALLER());
+	}
+	return r;
+}
+
 
 /* --- event and special fds --- */
 
@@ -468,6 +504,29 @@ NL_EXPORT int inotify_init(void)
 	int added = nl_new_fds_cloexec();
 	int fd = (int)syscall(SYS_inotify_init1, added ? IN_CLOEXEC : 0);
 	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(fanotify_init);
+NL_EXPORT int fanotify_init(unsigned int flags, unsigned int event_f_flags)
+{
+	nl_enter();
+	int added;
+	unsigned fl = (unsigned)nl_cloexec_flag((int)flags, FAN_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(fanotify_init, (fl, event_f_flags),
+			      (SYS_fanotify_init, fl, event_f_flags));
+	return nl_new_fd(fd, NL_CALL_FANOTIFY, NL_CALLER(), added);
+}
+
+NL_REAL_DECL(open_by_handle_at);
+NL_EXPORT int open_by_handle_at(int mount_fd, struct file_handle *handle,
+				int flags)
+{
+	nl_enter();
+	int added;
+	int fl = nl_cloexec_flag(flags, O_CLOEXEC, &added);
+	int fd = NL_CALL_REAL(open_by_handle_at, (mount_fd, handle, fl),
+			      (SYS_open_by_handle_at, mount_fd, handle, fl));
+	return nl_new_fd(fd, NL_CALL_OPEN_BY_HANDLE, NL_CALLER(), added);
 }
 
 NL_REAL_DECL(memfd_create);

@@ -32,6 +32,7 @@ int fcntl64(int fd, int cmd, ...);
 int __fcntl_time64(int fd, int cmd, ...);
 int close_range(unsigned int lo, unsigned int hi, int flags);
 void closefrom(int lo);
+int login_tty(int fd);
 
 /* fd 2 closed (1) or replaced (0), for log=stderr; not from a child
  * sharing our memory, whose fds are its own. */
@@ -379,4 +380,24 @@ NL_EXPORT void closefrom(int lo)
 		real(lo);
 	else
 		syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/* login_tty() makes fd the controlling terminal and stdio, then closes it:
+ * inside libc the table never heard of that close, nor the process group
+ * of setsid() (pgroup.c).  So it is libc's own steps (glibc's: setsid,
+ * whatever it answers; TIOCSCTTY; dup2 onto 0-2 while EBUSY; close above
+ * 2; musl's are the same) through the interposers, with the same result
+ * and errno. */
+NL_EXPORT int login_tty(int fd)
+{
+	nl_enter();
+	setsid();
+	if (ioctl(fd, TIOCSCTTY, (char *)NULL) == -1)
+		return -1;
+	for (int to = 0; to <= 2; to++)
+		while (dup2(fd, to) == -1 && errno == EBUSY)
+			;
+	if (fd > 2)
+		close(fd);
+	return 0;
 }

@@ -1,5 +1,6 @@
-/* fork(): keep the child away from the dynamic loader, and in audit mode
- * say which pipes and sockets a child of a multithreaded process holds.
+/* fork(), and the forks inside daemon() and forkpty(): keep the child away
+ * from the dynamic loader, and in audit mode say which pipes and sockets a
+ * child of a multithreaded process holds.
  *
  * A child of a multithreaded process must not call dlsym (another thread
  * may have held the loader lock at the fork), so every real symbol is
@@ -10,6 +11,7 @@
  * EOF.  The exec sweep cannot help there, so audit mode logs what such a
  * child holds, at the fork. */
 #include <errno.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "core/pgroup.h"
 #include "core/socktimeout.h"
 #include "base/real.h"
+#include "interpose/newfd.h"
 #include "interpose/shell.h"
 #include "common/sys.h"
 
@@ -151,6 +154,34 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 	}
 	errno = e;
 	return r;
+}
+
+/* forkpty(3) opens a pseudo-terminal and forks inside libc, where no
+ * interposer sees either.  Its child, which has run only libc's own calls
+ * since the fork (the master closed, login_tty onto 0-2), is made the
+ * shim's fork child as daemon()'s is; the parent's master gets FD_CLOEXEC
+ * right after, as openpty()'s fds do. */
+NL_REAL_DECL(forkpty);
+NL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
+			const struct winsize *winp)
+{
+	nl_enter();
+	struct inherit_ctx ctx = before_fork();
+	__typeof__(&forkpty) real = NL_REAL(forkpty);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t pid = real(amaster, name, termp, winp);
+	if (pid == 0) {
+		int e = errno;
+		child_begins(&ctx);
+		errno = e;
+	} else if (pid > 0) {
+		nl_new_fd_flagged_after(*amaster, NL_CALL_FORKPTY, NL_CALLER());
+		nl_pgroup_tick();
+	}
+	return pid;
 }
 
 /* vfork() cannot be wrapped by a C function: the child would return from

@@ -48,6 +48,18 @@ static inline int nl_new_fd(int fd, enum nl_call call, const void *site,
 	return nl_new_fd_ino(fd, call, site, added, &ino);
 }
 
+/* An fd libc made inside a call that takes no flags (openpty, forkpty's
+ * master): FD_CLOEXEC right after, not atomically (an exec no preload sees
+ * in that instant could get it), then recorded as any new fd. */
+static inline void nl_new_fd_flagged_after(int fd, enum nl_call call,
+					   const void *site)
+{
+	int added = 0;
+	if (fd > 2 && nl_new_fds_cloexec())
+		added = nl_sys_fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+	nl_new_fd(fd, call, site, added);
+}
+
 #define NL_CALLER() __builtin_return_address(0)
 
 #endif

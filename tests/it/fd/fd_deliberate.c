@@ -288,6 +288,57 @@ Test(fd_deliberate, inherited_fds_at_every_number_reach_the_child)
 	}
 }
 
+/* An inherited fd the program closes is forgotten however it closed it:
+ * the file it opens next onto that number is its own, a leak withheld
+ * like any other (without the shim it reaches the child).  One row per
+ * case: the fds handed over, how they are closed, from which number; the
+ * fd 67 rows close fds beyond the first 64 inherited ones. */
+Test(fd_deliberate, closed_inherited_fds_are_forgotten)
+{
+	static const struct {
+		const char *redirect, *how;
+		int lo;
+	} rows[] = {
+		{ "exec 3</dev/null", "close", 3 },
+		{ "exec 3</dev/null", "closefrom", 3 },
+		{ "exec 3</dev/null", "close_range", 3 },
+		{ "exec 3</dev/null 4</dev/null", "close_range_one", 3 },
+		{ "exec 3</dev/null 9</dev/null", "closefrom", 3 },
+		{ "for i in $(seq 3 72); do eval \"exec $i</dev/null\"; done",
+		  "closefrom", 3 },
+		{ "for i in $(seq 3 72); do eval \"exec $i</dev/null\"; done",
+		  "close_range", 67 },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		for (int shim = 0; shim < 2; shim++) {
+			char cmd[PATH_MAX * 3];
+			snprintf(cmd, sizeof cmd,
+				 "ulimit -n 4096 || exit 97; %s; exec '%s' %s %d -- '%s'",
+				 rows[i].redirect,
+				 top("build/fixtures/fdh_close_inherited"),
+				 rows[i].how, rows[i].lo, checker());
+			char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+			char *env[] = { "NOLEAK_MODE=enforce", NULL };
+			cr_assert_eq(run(&r, argv, env, shim, TIMEOUT, ""), 0);
+			cr_assert_eq(exit_code(&r), 0, "%s: %s", cmd, r.err);
+			int fd = -1;
+			cr_assert_eq(sscanf(r.out, "reopened=%d", &fd), 1, "%s", r.out);
+			cr_assert_eq(fd, rows[i].lo, "%s: %s", cmd, r.out);
+			const char *fds = strstr(r.out, "\nfds=");
+			cr_assert_not_null(fds, "%s: %s\n%s", cmd, r.out, r.err);
+			if (!shim)
+				cr_assert(fd_list_has(fds + 5, fd), "%s %s: the new fd "
+					  "did not leak without the shim:\n%s",
+					  rows[i].redirect, rows[i].how, r.out);
+			else
+				cr_expect(!fd_list_has(fds + 5, fd), "%s, %s(%d): the "
+					  "program's own fd %d taken for the inherited "
+					  "one:\n%s", rows[i].redirect, rows[i].how,
+					  rows[i].lo, fd, r.out);
+		}
+	}
+}
+
 /* A shell is told by its executable when the name it was run by says
  * nothing: a script run by its own path (#!/bin/bash), bash through a
  * symbolic link of another name, a script whose interpreter is such a

@@ -26,3 +26,30 @@ Test(fd_exec_cost, stdio_only_exec_maps_nothing)
 					 "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)"), 0,
 		     "a scratch page mapped for the exec sweep:\n%s", t);
 }
+
+/* LISTEN_FDS=N without LISTEN_PID names fds 3 .. 3+N-1 for any process,
+ * and N may be a million: the sweep looks at the open fds among them, so
+ * the system calls an exec makes do not grow with N (one fcntl per
+ * number cost a second per exec).  env sets the variable and execs true
+ * through the shim's execvp. */
+static int fcntls_with_listen_fds(long count)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd,
+		 "exec 3</dev/null; LD_PRELOAD=%s NOLEAK_MODE=enforce "
+		 "exec env LISTEN_FDS=%ld /bin/true", shim_path(), count);
+	const char *t = trace_calls("fcntl,execve", cmd);
+	int n = count_lines_with(t, "fcntl(");
+	cr_assert(strstr(t, "execve(\"/bin/true\"") != NULL,
+		  "LISTEN_FDS=%ld: true did not run (%d fcntl calls)", count, n);
+	return n;
+}
+
+Test(fd_exec_cost, listen_fds_cost_follows_the_open_fds)
+{
+	int few = fcntls_with_listen_fds(100);
+	int many = fcntls_with_listen_fds(10000);
+	cr_expect_leq(many, few, "LISTEN_FDS=10000: %d fcntl calls, "
+		      "LISTEN_FDS=100: %d", many, few);
+	cr_expect_lt(many, 50, "LISTEN_FDS=10000: %d fcntl calls", many);
+}

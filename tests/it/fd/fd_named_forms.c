@@ -119,21 +119,55 @@ Test(fd_named_forms, program_cloexec_fd_stays_closed)
 	}
 }
 
-/* fds libc opens itself (tmpfile(), posix_openpt()), inheritable without
- * the shim: a program that names one hands it on.  No interposer saw them
- * made, so the shim took them for leaks and withheld them. */
+/* fds libc opens itself (tmpfile(), posix_openpt(), getpt(), openpty(),
+ * forkpty()) or other creating calls make (fanotify_init(),
+ * open_by_handle_at(), as root), inheritable without the shim: a program
+ * that names one hands it on.  No interposer saw them made, so the shim
+ * took them for leaks and withheld them. */
 Test(fd_named_forms, fds_libc_opens_itself_reach_the_new_program)
 {
-	static const char *const hows[] = { "tmpfile", "openpt" };
+	static const char *const hows[] = { "tmpfile", "openpt", "getpt",
+					    "openpty", "ptyslave", "forkpty",
+					    "fanotify", "handle" };
 	const struct form *dpkg = NULL;
 	for (size_t i = 0; i < NFORMS; i++)
 		if (!strcmp(forms[i].who, "dpkg"))
 			dpkg = &forms[i];
 	cr_assert_not_null(dpkg);
 	for (size_t i = 0; i < sizeof hows / sizeof *hows; i++) {
+		if (geteuid() != 0 && (!strcmp(hows[i], "fanotify") ||
+				       !strcmp(hows[i], "handle")))
+			continue;
 		cr_assert(reaches_child(dpkg, hows[i], 0), "%s without the shim:\n%s",
 			  hows[i], r.out);
 		cr_expect(reaches_child(dpkg, hows[i], 1),
 			  "%s: named fd withheld under enforce:\n%s", hows[i], r.out);
+	}
+}
+
+/* A huge LISTEN_FDS (no LISTEN_PID: any process) names every fd from 3 on:
+ * each the program made inheritable reaches the new program, as with
+ * LISTEN_FDS=2; an inheritable fd no interposer saw made (a leak) and the
+ * program's own close-on-exec one do not.  One row per count. */
+Test(fd_named_forms, listen_fds_of_any_count_name_the_open_fds)
+{
+	static const char *const counts[] = { "LISTEN_FDS=8", "LISTEN_FDS=1000",
+					      "LISTEN_FDS=1048573" };
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+		const struct form f = { "systemd", counts[i], { NULL } };
+		for (int shim = 0; shim < 2; shim++) {
+			cr_assert(reaches_child(&f, "plain", shim), "%s %s:\n%s",
+				  counts[i], shim ? "shim" : "no shim", r.out);
+			int junk, own, raw;
+			cr_assert_eq(sscanf(r.out, "fd=%*d junk=%d own=%d raw=%d",
+					    &junk, &own, &raw), 3, "%s", r.out);
+			const char *fds = strstr(r.out, "\nfds=") + 5;
+			cr_expect(fd_list_has(fds, junk), "%s: junk fd %d withheld:\n%s",
+				  counts[i], junk, r.out);
+			cr_expect(!fd_list_has(fds, own), "%s: close-on-exec fd %d "
+				  "crossed:\n%s", counts[i], own, r.out);
+			cr_expect(fd_list_has(fds, raw) == !shim, "%s %s: raw fd %d:\n%s",
+				  counts[i], shim ? "shim" : "no shim", raw, r.out);
+		}
 	}
 }
