@@ -39,6 +39,8 @@ want nodejs                  has node
 want supervisor              has supervisord
 want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 want haproxy                 has haproxy
+want openssh-server          test -x /usr/sbin/sshd
+want openssh-client          has ssh-keygen
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
