@@ -38,6 +38,9 @@
 static inline long nl_sys6(long n, long a, long b, long c, long d, long e,
 			   long f)
 {
+	/* The instruction itself on every target the shim builds for: the
+	 * shim exports syscall() (interpose/sandbox.c), which comes here, so
+	 * libc's syscall() is never a way in. */
 #if defined(__x86_64__)
 	register long r10 __asm__("r10") = d;
 	register long r8 __asm__("r8") = e;
@@ -49,16 +52,36 @@ static inline long nl_sys6(long n, long a, long b, long c, long d, long e,
 			   "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
-#else
-	/* Portable path: libc's syscall() sets errno; undo that. */
-	extern int *__errno_location(void);
-	int saved = *__errno_location();
-	long ret = syscall(n, a, b, c, d, e, f);
-	if (ret == -1) {
-		ret = -*__errno_location();
-	}
-	*__errno_location() = saved;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#elif defined(__i386__)
+	/* The sixth argument goes in ebp, which may be the frame pointer:
+	 * pushed first (its operand read before esp moves), then loaded
+	 * with ebp saved, as musl does. */
+	long ret;
+	__asm__ volatile("pushl %7\n\t"
+			 "push %%ebp\n\t"
+			 "mov 4(%%esp), %%ebp\n\t"
+			 "int $0x80\n\t"
+			 "pop %%ebp\n\t"
+			 "add $4, %%esp"
+			 : "=a"(ret)
+			 : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "g"(f)
+			 : "memory");
 	return ret;
+#else
+#error "nl_sys6: no system call instruction for this architecture"
 #endif
 }
 

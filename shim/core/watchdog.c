@@ -16,6 +16,7 @@
 #include "core/culprit.h"
 #include "log/event.h"
 #include "core/fdtable.h"
+#include "core/sandbox.h"
 #include "log/jbuf.h"
 #include "core/signals.h"
 #include "common/sys.h"
@@ -101,6 +102,8 @@ static int fd_nonblocking(int fd)
 /* A try's answer: done (*result holds the call's result), or go on. */
 static int finish_try(long r, int fd, ssize_t *result)
 {
+	if (nl_sandbox_refused(r))
+		return NL_TRY_REAL;   /* a filter's answer: core/sandbox.h */
 	if ((r == -EAGAIN || r == -EWOULDBLOCK) && !fd_nonblocking(fd))
 		return NL_TRY_WAIT;
 	*result = raw_errno(r);
@@ -329,6 +332,8 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
 		long r = nl_sys_poll(&pfd, 1, ms);
 		now = now_us();
+		if (nl_sandbox_known())
+			return 0;   /* a filter came meanwhile: core/sandbox.h */
 		/* A terminal that hung up while waited on: the read in
 		 * progress would have failed with EIO (a read begun now would
 		 * return end-of-file instead). */

@@ -27,7 +27,8 @@
  * read with EINTR (signals.h tells which decides), also one that ran while
  * an event was logged.  A socket's own SO_RCVTIMEO bounds the wait (EAGAIN)
  * and any handler ends it, as the kernel does.  With read_warn and
- * read_timeout both 0 the interposers never come here. */
+ * read_timeout both 0 the interposers never come here, nor in a process
+ * under a seccomp filter (core/sandbox.h): a probe could kill it. */
 #ifndef NL_WATCHDOG_H
 #define NL_WATCHDOG_H
 

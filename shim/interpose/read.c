@@ -36,6 +36,7 @@
 #include "common/sys.h"
 #include "common/target.h"
 #include "base/real.h"
+#include "core/sandbox.h"
 #include "core/signals.h"
 #include "core/socktimeout.h"
 #include "core/stdin.h"
@@ -446,7 +447,7 @@ static ssize_t watched_op(const struct nl_read_op *op)
  * shim timed or the watchdog is on. */
 static inline ssize_t read_op(const struct nl_read_op *op)
 {
-	if (nl_watching_reads())
+	if (nl_watching_reads() && nl_probes_allowed())  /* core/sandbox.h */
 		return watched_op(op);
 	if (timed(op->fd, NL_SOCK_READ, op->flags))
 		return after_read(op, timed_op(op, 0));

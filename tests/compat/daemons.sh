@@ -1,6 +1,7 @@
 # Daemons: a daemon without a terminal that runs script(1), programs
-# that call setsid() themselves, systemd-style socket activation and a
-# classic double-fork daemon.
+# that call setsid() themselves, systemd-style socket activation, a
+# classic double-fork daemon, and sshd, whose pre-authentication child runs
+# under a seccomp filter.
 
 checks_daemons() {
 	check daemon-setsid-script script daemon_setsid_script
@@ -8,6 +9,7 @@ checks_daemons() {
 	check socket-activation python3.11,systemd-socket-activate socket_activation
 	check socket-activation-accept python3.11,systemd-socket-activate socket_activation_accept
 	check double-fork-daemon python3.11 double_fork_daemon
+	check sshd-login sshd sshd_login
 }
 
 # A daemon that made itself a session leader (fork, setsid(): the shim
@@ -183,4 +185,56 @@ double_fork_daemon() {
 	maps_proof "$pid"
 	ask "127.0.0.1:$(cat port)" "hello"
 	wait_for 10 eval "! kill -0 $pid 2>/dev/null" && echo "daemon exited"
+}
+
+# listening PORT: whether a socket listens on 127.0.0.1:PORT.
+listening() {
+	grep -qi " 0100007F:$(printf %04X "$1") 00000000:0000 0A " /proc/net/tcp
+}
+
+# sshd -D on loopback with a throwaway host key, client key and config in
+# the run's directory; an ssh client logs in as root with the key and runs
+# commands: one with an exit status, one fed on stdin.  sshd's
+# pre-authentication child reads the client under a seccomp filter that
+# kills the process for any call it does not allow; the read watchdog
+# (audit's default, or read_warn) must make none there.  Once per mode:
+# audit, enforce, enforce with read_warn.  Needs root (privilege
+# separation).
+sshd_login() {
+	local mode port sp ssh
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f hostkey || return 1
+	ssh-keygen -q -t ed25519 -N '' -f clientkey || return 1
+	cp clientkey.pub authorized_keys
+	chmod 600 authorized_keys
+	for mode in audit enforce "enforce NOLEAK_READ_WARN=30"; do
+		port=$(free_port)
+		cat >sshd_config <<-EOF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $PWD/hostkey
+		PidFile none
+		AuthorizedKeysFile $PWD/authorized_keys
+		PermitRootLogin prohibit-password
+		StrictModes no
+		UsePAM no
+		LogLevel ERROR
+		EOF
+		echo "-- $mode"
+		env NOLEAK_MODE=$mode /usr/sbin/sshd -D -e -f "$PWD/sshd_config" 2>>sshd.err &
+		sp=$!
+		wait_for 10 listening "$port" || echo "sshd does not listen"
+		maps_proof "$sp"
+		ssh=(env NOLEAK_MODE=$mode ssh -F none -i "$PWD/clientkey" -p "$port"
+		     -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+		     -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+		     -o BatchMode=yes root@127.0.0.1)
+		"${ssh[@]}" 'echo hello from $(id -un); exit 7' </dev/null
+		echo "ssh exit $?"
+		echo fed | "${ssh[@]}" 'read line; echo "got $line"'
+		echo "ssh exit $?"
+		kill "$sp"
+		wait "$sp"
+		echo "sshd exit $?"
+	done
 }

@@ -41,6 +41,8 @@ want dumb-init               has dumb-init
 want procps                  has pgrep
 want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 want haproxy                 has haproxy
+want openssh-server          test -x /usr/sbin/sshd
+want openssh-client          has ssh-keygen
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

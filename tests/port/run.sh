@@ -25,12 +25,15 @@ run() {  # NAME EXPECT_SHIM ENV... -- COMMAND...
 
 progs=("$B/port-smoke")
 [ -x "$B/port-smoke-time64" ] && progs+=("$B/port-smoke-time64")
-# Each program twice: its cases, and exec-locks (record locks across an
-# exec with no child: it runs under qemu-i386 too).
-for p in "${progs[@]}"; do for arg in "" exec-locks; do
+# Each program three times: its cases, exec-locks (record locks across an
+# exec with no child: it runs under qemu-i386 too), and seccomp-read (a
+# read under a killing seccomp filter, with the read watchdog on).
+for p in "${progs[@]}"; do for arg in "" exec-locks seccomp-read; do
 	n=$(basename "$p")${arg:+ $arg}
+	warn=()
+	[ "$arg" = seccomp-read ] && warn=(NOLEAK_READ_WARN=30)
 	run "$n without the shim" -- "${RUN[@]}" "$p" $arg
-	run "$n with LD_PRELOAD" "LD_PRELOAD=$PWD/$B/libnoleak.so" -- "${RUN[@]}" "$p" $arg
+	run "$n with LD_PRELOAD" "LD_PRELOAD=$PWD/$B/libnoleak.so" "${warn[@]}" -- "${RUN[@]}" "$p" $arg
 	if [ -z "$binfmt" ] && [ ${#RUN[@]} -eq 0 ]; then
 		run "$n by the launcher" -- "$B/noleak" -- "$p" $arg
 	elif [ -n "$binfmt" ] && [ -e "$binfmt" ]; then

@@ -22,6 +22,12 @@
  * of them it got (a held lock crosses exec under the shim, as flock -c
  * hands on its locked fd); its exit status is the result.
  *
+ * `port-smoke seccomp-read` (run.sh gives it NOLEAK_READ_WARN): installs a
+ * filter that kills for anything but read, write, fstat and exit (with
+ * syscall(SYS_seccomp), after prctl(PR_SET_NO_NEW_PRIVS)), then reads a
+ * pipe that has data: the watchdog must make no call of its own.  Skipped
+ * where the filter cannot be installed (qemu-user refuses PR_SET_SECCOMP).
+ *
  * Output: "ok NAME", "skip NAME" or "FAIL NAME: why"; the exit status
  * counts failures. */
 #include <errno.h>
@@ -34,7 +40,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -403,6 +414,67 @@ static void case_thread(void)
 	       ret == &failures, "a thread");
 }
 
+/* syscall() (interposed: the shim forwards it itself): a result, an
+ * errno, and a call of six arguments (sendto: the address length is the
+ * sixth). */
+static void case_syscall(void)
+{
+	int ok = syscall(SYS_getpid) == getpid();
+	errno = 0;
+	ok = ok && syscall(SYS_dup, -1) == -1 && errno == EBADF;
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	char c = 0;
+	ok = ok && u >= 0 && bind(u, (struct sockaddr *)&a, sizeof a) == 0 &&
+	     getsockname(u, (struct sockaddr *)&a, &len) == 0 &&
+	     syscall(SYS_sendto, u, "x", 1, 0, &a, sizeof a) == 1 &&
+	     recv(u, &c, 1, 0) == 1 && c == 'x';
+	if (u >= 0)
+		close(u);
+	result("syscall", ok, "getpid, dup(-1) or sendto through syscall()");
+}
+
+#ifndef SYS_fstat
+#define SYS_fstat SYS_fstat64
+#endif
+#ifndef SYS_newfstatat
+#define SYS_newfstatat SYS_fstatat64
+#endif
+#define ALLOW(nr)                                                            \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),                     \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+static int seccomp_read(void)
+{
+	int p[2];
+	if (pipe(p) || write(p[1], "pipe!", 5) != 5)
+		return 2;
+	fflush(stdout);
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		ALLOW(SYS_read), ALLOW(SYS_write), ALLOW(SYS_fstat),
+		ALLOW(SYS_newfstatat), ALLOW(SYS_exit), ALLOW(SYS_exit_group),
+		ALLOW(SYS_rt_sigreturn),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { sizeof f / sizeof *f, f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
+		printf("skip seccomp_read (no filter: errno %d)\n", errno);
+		return 0;
+	}
+	char b[8];
+	ssize_t n = read(p[0], b, sizeof b);
+	const char *say = n == 5 ? "ok seccomp_read\n"
+				 : "FAIL seccomp_read: the read failed\n";
+	if (write(1, say, strlen(say)) < 0)
+		_exit(3);
+	_exit(n == 5 ? 0 : 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "loaded")) {
@@ -415,6 +487,8 @@ int main(int argc, char **argv)
 	unsetenv("LD_PRELOAD");
 	if (argc > 1 && !strcmp(argv[1], "exec-locks"))
 		return exec_locks();
+	if (argc > 1 && !strcmp(argv[1], "seccomp-read"))
+		return seccomp_read();
 	printf("# %s the shim, time_t of %d bits\n", shim ? "with" : "without",
 	       (int)(8 * sizeof(time_t)));
 	signal(SIGPIPE, SIG_IGN);
@@ -435,5 +509,6 @@ int main(int argc, char **argv)
 	case_getlk64();
 	case_sock_timeout();
 	case_waits();
+	case_syscall();
 	return failures ? 1 : 0;
 }
