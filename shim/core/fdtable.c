@@ -402,15 +402,6 @@ static int inherited_index(int fd)
 	return -1;
 }
 
-/* Whether fd still holds the file it was handed at start-up. */
-static int still_inherited(int fd)
-{
-	int i = inherited_index(fd);
-	struct stat st;
-	return i >= 0 && nl_sys_fstat(fd, &st) == 0 &&
-	       st.st_dev == inherited[i].dev && st.st_ino == inherited[i].ino;
-}
-
 int nl_fd_inherited_count(void)
 {
 	return n_inherited;
@@ -667,18 +658,20 @@ uint32_t nl_fd_keep_bits(int fd)
 	const struct nl_fd_slot *s = slot_for(fd, 0);
 	uint32_t bits = table_bits(s) & NL_FD_KEEP_BITS;
 	int snapped = (snap.n || snap.lost) && snap_counts();
-	if (bits || snapped) {
-		struct stat st;
-		if (nl_sys_fstat(fd, &st) < 0)
-			return 0;
-		if (bits &&
-		    (st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
+	int inherited_at = n_inherited ? inherited_index(fd) : -1;
+	if (!bits && !snapped && inherited_at < 0)
+		return 0;
+	/* One look at the file for the three. */
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return 0;
+	if (bits && (st.st_dev != __atomic_load_n(&s->dev, __ATOMIC_RELAXED) ||
 		     st.st_ino != __atomic_load_n(&s->ino, __ATOMIC_RELAXED)))
-			bits = 0;
-		if (snapped)
-			bits |= snap_bits(fd, &st);
-	}
-	if (n_inherited && still_inherited(fd))
+		bits = 0;
+	if (snapped)
+		bits |= snap_bits(fd, &st);
+	if (inherited_at >= 0 && st.st_dev == inherited[inherited_at].dev &&
+	    st.st_ino == inherited[inherited_at].ino)
 		bits |= NL_FD_INHERITED;
 	return bits;
 }
@@ -848,7 +841,18 @@ int nl_fd_snapshot_count(void)
 
 int nl_fd_snapshot_fd(int i)
 {
-	return snap_entries()[i].fd;
+	const struct snap_entry *e = snap_entries();
+	int fd = e[i].fd;
+	/* Listed already, by what the sweep visits first: the entry before
+	 * (the start-up list and the table may both have the fd), the
+	 * start-up list (it never grows), the stash (this child's own), or a
+	 * slot marked since before the clone (a mark set again since has a
+	 * later stamp: the table walk may have missed it, so it counts as not
+	 * listed). */
+	if ((i > 0 && e[i - 1].fd == fd) || inherited_index(fd) >= 0 ||
+	    stash_find(fd) || (table_bits(slot_for(fd, 0)) & NL_FD_KEEP_BITS))
+		return -1;
+	return fd;
 }
 
 int nl_fd_snapshot_lost(void)

@@ -136,7 +136,9 @@ void nl_fd_snapshot_take(pid_t self);
 void nl_fd_snapshot_forget(void);
 /* posix_spawn's child, first thing: the snapshot is its own. */
 void nl_fd_snapshot_child(void);
-/* In that child: the fds the snapshot has, to visit as the stash's. */
+/* In that child: the fds the snapshot has, to visit as the stash's;
+ * nl_fd_snapshot_fd gives -1 for an fd the table's marked slots, the
+ * start-up list or the stash list already, so each is looked at once. */
 int nl_fd_snapshot_count(void);
 int nl_fd_snapshot_fd(int i);
 /* The snapshot could not hold every entry (no memory): keep every fd. */

@@ -135,8 +135,11 @@ static void keep_marked_fds(struct nl_plan *pl)
 		keep_if_marked(pl, nl_fd_inherited_fd(i));
 	for (int i = 0; i < nl_fd_stash_count(); i++)
 		keep_if_marked(pl, nl_fd_stash_fd(i));
-	for (int i = 0, n = nl_fd_snapshot_count(); i < n; i++)
-		keep_if_marked(pl, nl_fd_snapshot_fd(i));
+	for (int i = 0, n = nl_fd_snapshot_count(); i < n; i++) {
+		int fd = nl_fd_snapshot_fd(i);
+		if (fd >= 0)
+			keep_if_marked(pl, fd);
+	}
 	if (nl_fd_stash_lost() || nl_fd_snapshot_lost())
 		pl->nomem = 1;
 }

@@ -53,3 +53,38 @@ Test(fd_exec_cost, listen_fds_cost_follows_the_open_fds)
 		      "LISTEN_FDS=100: %d", many, few);
 	cr_expect_lt(many, 50, "LISTEN_FDS=10000: %d fcntl calls", many);
 }
+
+/* A posix_spawn or vfork child looks at each fd it may keep once: 7 fds
+ * handed over at start-up (3 to 9: sh), each listed by the start-up list
+ * and again by the snapshot of keep bits the child plans from, cost 4
+ * fstat calls per fd and spawn where 1 does.  Counted over the whole run:
+ * the spawner's start-up and each /bin/true's (the 7 fds cross, and it
+ * loads the shim too) look at each fd once as well. */
+#define LOADER_FSTATS 2
+
+static int fstats_per_spawn(const char *method)
+{
+	char cmd[8192];
+	int n = 0;
+	for (int fd = 3; fd < 10; fd++)
+		n += snprintf(cmd + n, sizeof cmd - n, "exec %d</dev/null; ", fd);
+	snprintf(cmd + n, sizeof cmd - n,
+		 "LD_PRELOAD=%s NOLEAK_MODE=enforce "
+		 "NOLEAK_CONFIG=/nonexistent/noleak.conf exec %s %s 10",
+		 shim_path(), top("build/fixtures/pg_spawn_loop"), method);
+	const char *t = trace_calls("fstat,newfstatat,execve", cmd);
+	cr_assert(count_lines_with(t, "execve(\"/bin/true\"") >= 10,
+		  "%s: the loop did not run", method);
+	return (count_lines_with(t, "fstat(") - 7) / 10;
+}
+
+Test(fd_exec_cost, a_spawn_child_looks_at_each_kept_fd_once)
+{
+	static const char *const methods[] = { "posix_spawn", "vfork" };
+	for (int i = 0; i < 2; i++) {
+		int n = fstats_per_spawn(methods[i]);
+		/* 7 in the child, 7 in /bin/true, the loader's. */
+		cr_expect_leq(n, 14 + LOADER_FSTATS, "%s: %d fstat calls per "
+			      "spawn with 7 inherited fds", methods[i], n);
+	}
+}
