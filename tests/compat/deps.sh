@@ -39,6 +39,10 @@ want nodejs                  has node
 want supervisor              has supervisord
 want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 want haproxy                 has haproxy
+want nginx-light             test -x /usr/sbin/nginx
+want socat                   has socat
+want perl                    has perl
+want iproute2                has ss
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
