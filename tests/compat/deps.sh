@@ -43,6 +43,10 @@ want postgresql              sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 want haproxy                 has haproxy
 want openssh-server          test -x /usr/sbin/sshd
 want openssh-client          has ssh-keygen
+want nginx-light             test -x /usr/sbin/nginx
+want socat                   has socat
+want perl                    has perl
+want iproute2                has ss
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
