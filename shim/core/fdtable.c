@@ -105,15 +105,16 @@ static int in_shared_child(void)
 }
 
 /* As in_shared_child() and then the mark, with one getpid(); and the
- * snapshot of keep bits the child plans from. */
-void nl_fd_before_shared_child(void)
+ * snapshot of keep bits the child plans from, when the parent waits. */
+void nl_fd_before_shared_child(int parent_waits)
 {
 	pid_t parent = sharing_parent, self = nl_sys_getpid();
 	if (parent == 0 || parent == self) {
 		if (parent != self)
 			sharing_parent = self;
 	}
-	nl_fd_snapshot_take(self);
+	if (parent_waits)
+		nl_fd_snapshot_take(self);
 }
 
 /* The keep bits as they were just before a child sharing this memory was

@@ -120,8 +120,13 @@ int nl_fd_stash_lost(void);
 void nl_fd_after_fork(void);
 /* This thread is about to make a child that shares its memory (vfork,
  * clone(CLONE_VM)): until the parent is back, what that child creates,
- * closes or marks stays out of the parent's slots. */
-void nl_fd_before_shared_child(void);
+ * closes or marks stays out of the parent's slots.  `parent_waits`: the
+ * parent is suspended until the child's exec or exit (vfork,
+ * CLONE_VFORK), so the child may plan from a snapshot of keep bits in the
+ * parent thread's memory (below); a child running beside its parent
+ * (clone(CLONE_VM) alone) plans from the table, as the parent's next
+ * child would take the snapshot over under it. */
+void nl_fd_before_shared_child(int parent_waits);
 
 /* Just before making a child that shares this memory (posix_spawn's,
  * vfork's, clone(CLONE_VM)'s), with this process's pid: the keep bits as

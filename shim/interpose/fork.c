@@ -202,7 +202,7 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 	nl_enter();
 	nl_real_resolve_all();
 	nl_exec_attempts_forget();
-	nl_fd_before_shared_child();
+	nl_fd_before_shared_child(1);
 	nl_out_stderr_child(0, 0);
 	nl_sock_sharing();   /* before only: the parent resumes in the caller */
 	void *real = nl_real_get(&nl_real_vfork);

@@ -64,7 +64,7 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	nl_real_resolve_all();
 	nl_exec_attempts_forget();
 	if (flags & CLONE_VM) {
-		nl_fd_before_shared_child();
+		nl_fd_before_shared_child((flags & CLONE_VFORK) != 0);
 		nl_out_stderr_child(0, 0);
 	}
 	__typeof__(&clone) real = NL_REAL(clone);
