@@ -144,7 +144,14 @@ static int wait_ready(const struct sock_call *c, long long usec)
 	struct pollfd p = { .fd = c->fd,
 			    .events = c->dir == NL_SOCK_READ ? POLLIN : POLLOUT };
 	int ms = (int)((usec + 999) / 1000);
-	int r = NL_CALL_REAL(poll, (&p, 1, ms), (SYS_poll, &p, 1, ms));
+	__typeof__(&poll) real = NL_REAL(poll);
+	int r;
+	if (real)
+		r = real(&p, 1, ms);
+	else if ((r = nl_sys_poll(&p, 1, ms)) < 0) {   /* aarch64: ppoll */
+		errno = -r;
+		r = -1;
+	}
 	if (r < 0)
 		return errno == EINTR ? -1 : 1;
 	return r > 0;

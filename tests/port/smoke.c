@@ -98,11 +98,14 @@ static int shim_mapped(char *path, size_t cap)
  * redirection of the special built-in `:` would end the shell). */
 static void check_line(char *buf, size_t n, int open_fd, int closed_fd)
 {
-	char a[32] = "", b[32] = "";
+	/* The numbers through variables: a redirection spelled out (`>&5`)
+	 * in the new program's argv names the fd, which the shim then hands
+	 * on (README, named fds). */
+	char a[48] = "", b[48] = "";
 	if (open_fd >= 0)
-		snprintf(a, sizeof a, "true >&%d && ", open_fd);
+		snprintf(a, sizeof a, "o=%d; true >&$o && ", open_fd);
 	if (closed_fd >= 0)
-		snprintf(b, sizeof b, "! { true >&%d; } && ", closed_fd);
+		snprintf(b, sizeof b, "c=%d; ! { true >&$c; } && ", closed_fd);
 	snprintf(buf, n, "exec 2>/dev/null; %s%strue", a, b);
 }
 
@@ -359,9 +362,12 @@ static int exec_locks(void)
 			continue;
 		}
 		int want = !shim || c[i].locked;
+		/* The number through a variable: a redirection spelled out
+		 * (`>&5`) in the new program's argv names the fd, which the
+		 * shim then hands on (README, named fds). */
 		n += (size_t)snprintf(line + n, sizeof line - n,
-				      "%strue >&%d || { echo 'FAIL exec_locks: fd %d (%s) %s'; s=1; }; ",
-				      want ? "" : "! ", fd, fd, c[i].name,
+				      "n=%d; %strue >&$n || { echo 'FAIL exec_locks: fd %d (%s) %s'; s=1; }; ",
+				      fd, want ? "" : "! ", fd, c[i].name,
 				      want ? "closed in the child" : "reached the child");
 	}
 	if (failed || n >= sizeof line - 40)
