@@ -138,6 +138,33 @@ static int last_byte(int fd, off_t size)
 	return last;
 }
 
+/* Whether the file under fd ends in a cut line now, with the last look's
+ * status in *st: a last byte other than a newline (or one that cannot be
+ * read) that is no line in progress.  Another writer's line in progress
+ * shows too: the kernel grows a file page by page within one O_APPEND
+ * write, and a look between two pages finds the size part way through
+ * the line (2 looks in 100 with two threads writing 171-byte lines).  A
+ * write of no bytes waits for that write to end (it takes the inode's
+ * lock, as every write does, and then does nothing: no byte, no time
+ * stamp, no signal), so a size still the same after it was no write in
+ * progress.  1 or 0. */
+__attribute__((noinline))
+static int ends_in_cut(int fd, struct stat *st)
+{
+	off_t size;
+	int last;
+
+	if (nl_sys_fstat(fd, st) < 0)
+		return 1;
+	last = last_byte(fd, size = st->st_size);
+	if (last == '\n')
+		return 0;
+	if (last < 0)
+		return 1;
+	nl_sys_write(fd, "", 0);
+	return nl_sys_fstat(fd, st) < 0 || st->st_size == size;
+}
+
 #define REFUSED(why) "log file refused: " why
 
 /* Why a directory with this status may not hold the log, or NULL; *shared
@@ -483,8 +510,7 @@ static ssize_t write_line(int fd, const char *line, size_t len)
 	if (atomic_load(&cut) && atomic_exchange(&cut, 0)) {
 		size_t mark = nl_arena_enter();
 		struct stat *st = nl_arena_get(sizeof *st);
-		if (!st || nl_sys_fstat(fd, st) < 0 ||
-		    last_byte(fd, st->st_size) != '\n')
+		if (!st || ends_in_cut(fd, st))
 			start = 0;
 		nl_arena_leave(mark);
 	}

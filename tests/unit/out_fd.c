@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -320,4 +321,69 @@ Test(out_fd, the_shim_knows_its_own_fds)
 	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
 	cr_assert_eq(dup2(mine, fd), fd);
 	cr_expect_not(nl_out_fd_is_ours(fd), "the program's file now");
+}
+
+/* --- a line in progress is no cut line --- */
+
+/* Other processes' lines, written as the kernel writes them: one O_APPEND
+ * write each, often across a page boundary (the file grows page by page,
+ * and a look between two pages finds the size part way through it). */
+static atomic_int others_stop;
+
+static void *others_write(void *arg)
+{
+	static char line[1001];
+	int fd = *(int *)arg;
+
+	memset(line, 'x', sizeof line - 2);
+	line[0] = '{';
+	line[sizeof line - 2] = '}';
+	line[sizeof line - 1] = '\n';
+	while (!atomic_load(&others_stop))
+		if (write(fd, line, sizeof line) != (ssize_t)sizeof line)
+			break;
+	return NULL;
+}
+
+/* Each line of ours is written after a fresh open (the log switches
+ * between two files), which looks at the last byte for a cut line: one
+ * seen part way through another writer's line made the next line start
+ * with a newline, an empty line in the log. */
+Test(out_fd, a_line_in_progress_is_no_cut_line)
+{
+	char a[128], b[128];
+	pthread_t t[2];
+	static const char ours[] = "{\"event\":\"ours\"}\n";
+
+	snprintf(a, sizeof a, "%s/a.log", dir);
+	snprintf(b, sizeof b, "%s/b.log", dir);
+	int fd = open(a, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	for (int k = 0; k < 2; k++)
+		pthread_create(&t[k], NULL, others_write, &fd);
+	for (int k = 0; k < 1000; k++) {
+		cr_assert_eq(nl_out_file_write(a, ours, sizeof ours - 1),
+			     (int)sizeof ours - 1);
+		nl_out_file_write(b, ours, sizeof ours - 1);
+	}
+	atomic_store(&others_stop, 1);
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	close(fd);
+
+	FILE *f = fopen(a, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lines = 0, empty = 0, mine = 0;
+	while (getline(&line, &cap, f) > 0) {
+		lines++;
+		empty += line[0] == '\n';
+		mine += strcmp(line, ours) == 0;
+	}
+	free(line);
+	fclose(f);
+	unlink(a);
+	unlink(b);
+	cr_assert_eq(mine, 1000);
+	cr_assert_eq(empty, 0, "%d empty lines in %d", empty, lines);
 }
