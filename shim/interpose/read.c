@@ -204,6 +204,12 @@ static int after_eintr(struct sock_call *c)
 	if (c->own || !nl_signals_would_restart(c->mark))
 		return GO_END;
 	c->mark = nl_signals_mark();
+	/* Under a seccomp filter the shim makes no call of its own (here:
+	 * getsockopt, fcntl, poll; core/sandbox.h): the real call again, as
+	 * the kernel's restart, under whatever timeout the socket has (the
+	 * shim's whole one again, or the program's). */
+	if (!nl_probes_allowed())
+		return GO_REAL;
 	unsigned secs = nl_sock_shim_timeout(c->fd, c->dir);
 	if (!secs) {
 		/* The program set its own timeout during the call (the shim's

@@ -90,3 +90,7 @@ ROW(stopdata, tcp)
 ROW(stopwrite, tcp)
 /* A handler that siglongjmps out of a restarted read. */
 ROW(longjmp, tcp)
+/* Under a seccomp filter that refuses what the restart rule could call
+ * besides the read (killing, or with ENOSYS): the read restarts. */
+ROW(fkill, tcp)
+ROW(ferrno, tcp)
