@@ -71,30 +71,38 @@ static int hung_up(void)
 	return nl_sys_poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
 }
 
-static void log_detach(const char *reason, int done)
+/* `r`: what detach() returned (0: done; -errno: it failed), or
+ * NL_STDIN_AUDIT when the mode only logs. */
+#define NL_STDIN_AUDIT 1
+static void log_detach(const char *reason, int r)
 {
 	if (!nl_event_enabled())
 		return;
 	struct nl_event ev;
 	nl_event_begin(&ev, "stdin_detached");
-	nl_event_str(&ev, "action", done ? "detached" : "would_detach");
+	nl_event_str(&ev, "action", r == 0 ? "detached"
+				    : r == NL_STDIN_AUDIT ? "would_detach"
+				    : "detach_failed");
 	nl_event_str(&ev, "reason", reason);
+	if (r < 0)
+		nl_event_int(&ev, "errno", -r);
 	nl_event_emit(&ev);
 }
 
 /* fd 0 becomes /dev/null, open for reading and writing as a terminal is
- * (some programs write a prompt to fd 0); returns whether it did. */
+ * (some programs write a prompt to fd 0): 0, or -errno when it could
+ * not (no /dev/null: fd 0 stays as it is). */
 static int detach(void)
 {
 	int null = nl_sys_openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
 	if (null < 0)
-		return 0;
+		return null;
 	int r = null == 0 ? 0 : nl_sys_dup3(null, 0, 0);
 	if (null != 0)
 		nl_sys_close(null);
 	else
 		nl_sys_fcntl(0, F_SETFD, 0);
-	return r == 0;
+	return r < 0 ? r : 0;
 }
 
 static int policy_detaches(void)
@@ -110,8 +118,7 @@ void nl_stdin_check_at_start(void)
 	const char *why = terminal_not_ours();
 	if (!why)
 		return;
-	int enforce = nl_mode() == NL_MODE_ENFORCE;
-	log_detach(why, enforce && detach());
+	log_detach(why, nl_mode() == NL_MODE_ENFORCE ? detach() : NL_STDIN_AUDIT);
 }
 
 ssize_t nl_stdin_after_eio(int errno_before)
@@ -120,12 +127,12 @@ ssize_t nl_stdin_after_eio(int errno_before)
 		errno = EIO;
 		return -1;
 	}
-	if (nl_mode() != NL_MODE_ENFORCE || !detach()) {
-		log_detach(HUNG_UP, 0);
+	int r = nl_mode() == NL_MODE_ENFORCE ? detach() : NL_STDIN_AUDIT;
+	log_detach(HUNG_UP, r);
+	if (r != 0) {
 		errno = EIO;
 		return -1;
 	}
-	log_detach(HUNG_UP, 1);
 	nl_errno_restore(errno_before);
 	return 0;
 }

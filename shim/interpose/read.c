@@ -452,8 +452,11 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		if (way == NL_TRY_DONE)
 			break;
 	}
+	/* What the program gets is logged: stdin=detach may have turned an
+	 * EIO into end of file. */
+	r = after_read(op, r);
 	nl_watch_done(&w, op, r);
-	return after_read(op, r);
+	return r;
 }
 
 /* Every read interposer: straight to libc unless the fd is a socket the

@@ -201,3 +201,45 @@ Test(watch_stdin_detach, no_hang_up_and_own_terminal_left_alone)
 			  text);
 	}
 }
+
+/* No /dev/null to detach to (a mount namespace whose /dev is empty): fd 0
+ * stays, the read blocks as without the shim, and the event says the
+ * detach failed, and why (it said "would_detach", audit's word). */
+Test(watch_stdin_detach, a_failed_detach_says_so)
+{
+	watch_log_init(&logs[0]);
+	const char *env[] = { "NOLEAK_STDIN=detach", logs[0].env, NULL };
+	start(0, "nonull", NULL, env);
+	start(1, "nonull", NULL, NULL);
+	const struct run_result *r = finish(1);
+	cr_assert(strstr(r->out, "reader=blocked\n"), "without the shim: %s",
+		  r->out);
+	r = finish(0);
+	cr_expect(strstr(r->out, "reader=blocked\n"), "%s", r->out);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "stdin_detached", NULL, line, sizeof line),
+		  "%s", text);
+	cr_expect(strstr(line, "\"action\":\"detach_failed\"") &&
+		  strstr(line, "\"errno\":2"), "%s", line);
+	cr_expect(strstr(line, "\"reason\":\"no controlling terminal\""),
+		  "%s", line);
+}
+
+/* A watched read (read_warn 1 s) on a terminal that hangs up 1.5 s in:
+ * stdin=detach gives the program end of file, and read_unblocked says so
+ * (it logged the EIO the program never saw). */
+Test(watch_stdin_detach, read_unblocked_logs_what_the_program_got)
+{
+	watch_log_init(&logs[0]);
+	const char *env[] = { "NOLEAK_STDIN=detach", "NOLEAK_READ_WARN=1",
+			      logs[0].env, NULL };
+	start(0, "hangup", "1.5", env);
+	const struct run_result *r = finish(0);
+	cr_expect(strstr(r->out, "read=0 errno=0 stdin=/dev/null\n"), "%s",
+		  r->out);
+	const char *text = slurp(logs[0].path);
+	cr_assert(event_line(text, "read_unblocked", NULL, line, sizeof line),
+		  "no read_unblocked: %s", text);
+	cr_expect(strstr(line, "\"result\":0") && !strstr(line, "\"errno\""),
+		  "%s", line);
+}
