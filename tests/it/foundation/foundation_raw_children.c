@@ -60,6 +60,16 @@ Test(foundation_raw_children, raw_clone_with_threads_the_shim_never_saw)
 static const char *const raw_call_rows[] = {
 	"setsid",                  /* the real symbol missing: ENOSYS before */
 	"tcsetpgrp_enotty",        /* -1 and errno, not the kernel's -ENOTTY */
+	"execvp_script",
+	"execvp_script_many_args", /* over 62 arguments: ENOEXEC before */
+	"execvp_slash_script_many_args",
+	"execvp_long_path_entry",  /* an entry over 1,022 bytes: ENAMETOOLONG */
+	"execvp_long_path_entry_last",
+	"execvp_path_entry_over_path_max",
+	"fexecve",
+	"fexecve_negative_fd",     /* glibc's EINVAL checks: EBADF before */
+	"fexecve_null_envp",       /* the program ran before */
+	"fexecve_null_argv",
 };
 
 static void raw_call(const char *dir, const char *row, const char *mode,
