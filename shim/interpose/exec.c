@@ -146,22 +146,39 @@ static int real_execve(const char *path, char *const argv[], char *const envp[])
 			    (SYS_execve, path, argv, envp));
 }
 
-NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+/* The v forms' bodies, named by the call the program made (`via`: the
+ * list forms come here too, and their events name them).  Not inlined: a
+ * list form's frame holds its argv, and its path stays one frame deeper,
+ * as through the exported v form. */
+static __attribute__((noinline)) int
+exec_ve(const char *via, const char *path, char *const argv[],
+	char *const envp[])
 {
-	nl_enter();
-	PREPARE_EXEC("execve", path, argv, envp, NULL, 0);
+	PREPARE_EXEC(via, path, argv, envp, NULL, 0);
 	FINISH_EXEC(real_execve(path, argv, env));
 }
 
-NL_REAL_DECL(execv);
-NL_EXPORT int execv(const char *path, char *const argv[])
+NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	nl_enter();
-	PREPARE_EXEC("execv", path, argv, environ, NULL, 0);
+	return exec_ve("execve", path, argv, envp);
+}
+
+NL_REAL_DECL(execv);
+static __attribute__((noinline)) int
+exec_v(const char *via, const char *path, char *const argv[])
+{
+	PREPARE_EXEC(via, path, argv, environ, NULL, 0);
 	__typeof__(&execv) real = NL_REAL(execv);
 	if (room_.room || !real)
 		FINISH_EXEC(real_execve(path, argv, env));
 	FINISH_EXEC(real(path, argv));
+}
+
+NL_EXPORT int execv(const char *path, char *const argv[])
+{
+	nl_enter();
+	return exec_v("execv", path, argv);
 }
 
 /* glibc's execvpe() on the raw system call, for a child that may not look
@@ -277,14 +294,20 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
 }
 
 NL_REAL_DECL(execvp);
-NL_EXPORT int execvp(const char *file, char *const argv[])
+static __attribute__((noinline)) int
+exec_vp(const char *via, const char *file, char *const argv[])
 {
-	nl_enter();
-	PREPARE_EXEC("execvp", file, argv, environ, NULL, 0);
+	PREPARE_EXEC(via, file, argv, environ, NULL, 0);
 	__typeof__(&execvp) real = NL_REAL(execvp);
 	if (room_.room || !real)
 		FINISH_EXEC(real_execvpe(file, argv, env));
 	FINISH_EXEC(real(file, argv));
+}
+
+NL_EXPORT int execvp(const char *file, char *const argv[])
+{
+	nl_enter();
+	return exec_vp("execvp", file, argv);
 }
 
 NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -392,7 +415,7 @@ NL_EXPORT int execl(const char *path, const char *arg, ...)
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
-	return execv(path, argv);
+	return exec_v("execl", path, argv);
 }
 
 NL_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -401,7 +424,7 @@ NL_EXPORT int execlp(const char *file, const char *arg, ...)
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
-	return execvp(file, argv);
+	return exec_vp("execlp", file, argv);
 }
 
 NL_EXPORT int execle(const char *path, const char *arg, ...)
@@ -409,5 +432,5 @@ NL_EXPORT int execle(const char *path, const char *arg, ...)
 	nl_enter();
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 1, envp);
-	return execve(path, argv, envp);
+	return exec_ve("execle", path, argv, envp);
 }
