@@ -51,6 +51,15 @@ Test(foundation_raw_children, raw_clone_with_threads_the_shim_never_saw)
 	rounds("syscall", "200");
 }
 
+/* Nor do the children such a child forks: the fork is the shim's, but
+ * the parent could look nothing up before it, and the grandchild's loader
+ * lock is the one the busy thread may have held at the raw clone (the
+ * first grandchild to look one up hung before the fix). */
+Test(foundation_raw_children, fork_in_a_raw_clone_child)
+{
+	rounds("grandchild", "200");
+}
+
 /* --- the raw calls such a child falls back on, as glibc's --- */
 
 /* found_rawcalls makes one raw-clone child per case before anything was
