@@ -13,6 +13,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 
+#include "base/real.h"
 #include "log/arena.h"
 #include "common/str.h"
 #include "common/sys.h"
@@ -53,6 +54,7 @@ void nl_after_fork_child(pid_t parent)
 	pid_t self = nl_sys_getpid();
 	if (atomic_load_explicit(&nl_proc.pid, memory_order_relaxed) == self)
 		return;
+	nl_real_after_fork_child();   /* before the pid makes it look up */
 	atomic_store_explicit(&nl_proc.pid, self, memory_order_relaxed);
 	nl_arena_after_fork();
 	if (atomic_load(&exe_state) == EXE_READING)

@@ -18,7 +18,8 @@ extern struct nl_real_sym __stop_nl_real_syms[]
 /* initial-exec: a global-dynamic TLS access may itself allocate. */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
 
-/* Every slot has been looked up: no lookup calls dlsym any more. */
+/* Every slot has been looked up, or none may be any more (a fork child of
+ * a process that could not look them up): no lookup calls dlsym. */
 static atomic_int complete;
 
 /* A child made behind the shim's back: a pid other than the one init or
@@ -109,4 +110,16 @@ void nl_real_resolve_all(void)
 	     s && s < __stop_nl_real_syms; s++)
 		resolve_slot(s);
 	atomic_store_explicit(&complete, 1, memory_order_release);
+}
+
+/* The fork interposer's parent looked every slot up before the fork
+ * unless it could not: it was itself a child the shim did not see made
+ * (or forked in the middle of a lookup).  Then this child may not either:
+ * the loader's lock may have been held at that first fork by a thread it
+ * has no copy of, and its lookups would wait for it forever.  Its pid is
+ * the one the shim recorded, so only this stops them. */
+void nl_real_after_fork_child(void)
+{
+	if (!atomic_load_explicit(&complete, memory_order_relaxed))
+		atomic_store_explicit(&complete, 1, memory_order_release);
 }

@@ -18,10 +18,10 @@
  *     up before the first handler is installed (nl_real_resolve_for_handlers
  *     from the sigaction interposer);
  *   - a child the shim did not see forking (made by syscall(SYS_clone) or
- *     before any of those) never calls dlsym either: an unresolved slot
- *     yields NULL there, and the caller falls back to the raw system call
- *     (the exec family, dup2, dup3, close, open, fcntl, ...) or fails with
- *     ENOSYS.
+ *     before any of those) never calls dlsym either, nor do the children
+ *     it forks: an unresolved slot yields NULL there, and the caller falls
+ *     back to the raw system call (the exec family, dup2, dup3, close,
+ *     open, fcntl, setsid, ...) or fails with ENOSYS.
  * Resolving eagerly at start-up instead would cost every process some 70
  * lookups; programs that never start a thread or a child never pay.
  *
@@ -80,6 +80,11 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 /* Look up every declared symbol now, once (before a thread or a child can
  * exist); cheap after the first call. */
 void nl_real_resolve_all(void);
+
+/* In a fork child the shim saw made, first thing: no lookup at all when
+ * the parent had not looked every symbol up (it was a child the shim did
+ * not see made, which could not). */
+void nl_real_after_fork_child(void);
 
 /* Look up, once, the symbols of the interposed calls a signal handler may
  * make (signal-safety(7)): called before the first handler is installed,

@@ -9,6 +9,7 @@
  * except for the close-on-exec flag of fds it did not mean to pass, and
  * the child is back in its group. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,34 +146,59 @@ static int real_execve(const char *path, char *const argv[], char *const envp[])
 			    (SYS_execve, path, argv, envp));
 }
 
-NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+/* The v forms' bodies, named by the call the program made (`via`: the
+ * list forms come here too, and their events name them).  Not inlined: a
+ * list form's frame holds its argv, and its path stays one frame deeper,
+ * as through the exported v form. */
+static __attribute__((noinline)) int
+exec_ve(const char *via, const char *path, char *const argv[],
+	char *const envp[])
 {
-	nl_enter();
-	PREPARE_EXEC("execve", path, argv, envp, NULL, 0);
+	PREPARE_EXEC(via, path, argv, envp, NULL, 0);
 	FINISH_EXEC(real_execve(path, argv, env));
 }
 
-NL_REAL_DECL(execv);
-NL_EXPORT int execv(const char *path, char *const argv[])
+NL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	nl_enter();
-	PREPARE_EXEC("execv", path, argv, environ, NULL, 0);
+	return exec_ve("execve", path, argv, envp);
+}
+
+NL_REAL_DECL(execv);
+static __attribute__((noinline)) int
+exec_v(const char *via, const char *path, char *const argv[])
+{
+	PREPARE_EXEC(via, path, argv, environ, NULL, 0);
 	__typeof__(&execv) real = NL_REAL(execv);
 	if (room_.room || !real)
 		FINISH_EXEC(real_execve(path, argv, env));
 	FINISH_EXEC(real(path, argv));
 }
 
+NL_EXPORT int execv(const char *path, char *const argv[])
+{
+	nl_enter();
+	return exec_v("execv", path, argv);
+}
+
 /* glibc's execvpe() on the raw system call, for a child that may not look
  * the real one up (base/real.h): a name without a slash is tried in each
  * directory of PATH (default /bin:/usr/bin, an empty entry is the working
  * directory); a file the kernel cannot run (ENOEXEC) runs under /bin/sh;
- * EACCES anywhere is reported if nothing ran. */
-#define NL_EXEC_PATH_MAX 1024
+ * EACCES anywhere is reported if nothing ran.  The room for a path and
+ * for the shell's argv is scratch memory (common/scratch.h), sized from
+ * PATH, the name and argc as glibc sizes its own (a PATH entry may be as
+ * long as PATH, a script may have any number of arguments; this path has
+ * a stack bound), and given back when the exec failed.  Without memory
+ * the attempt fails with ENOMEM. */
 
-/* Room for the arguments of a script run under /bin/sh: this path has a
- * stack bound, and a script with more arguments fails with ENOEXEC. */
-#define NL_EXEC_SCRIPT_ARGS 64
+/* The scratch block of one attempt, given back with errno kept. */
+static void raw_room_give_back(void **block, size_t *len)
+{
+	int e = errno;
+	nl_scratch_free(block, len);
+	errno = e;
+}
 
 static int raw_exec_script(const char *path, char *const argv[],
 			   char *const envp[])
@@ -180,18 +206,23 @@ static int raw_exec_script(const char *path, char *const argv[],
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	if (n + 2 > NL_EXEC_SCRIPT_ARGS) {
-		errno = ENOEXEC;
+	/* glibc's: the shell, the script, argv[1] on, NULL. */
+	void *block = NULL;
+	size_t len = 0;
+	if (nl_scratch_grow(&block, &len, (n + 3) * sizeof(char *)) < 0) {
+		errno = ENOMEM;
 		return -1;
 	}
-	char *sh_argv[NL_EXEC_SCRIPT_ARGS];
+	char **sh_argv = block;
 	sh_argv[0] = (char *)"/bin/sh";
 	sh_argv[1] = (char *)path;
 	for (size_t i = 1; i <= n; i++)
 		sh_argv[i + 1] = argv[i];
 	if (n == 0)
 		sh_argv[2] = NULL;
-	return (int)syscall(SYS_execve, "/bin/sh", sh_argv, envp);
+	int r = (int)syscall(SYS_execve, "/bin/sh", sh_argv, envp);
+	raw_room_give_back(&block, &len);
+	return r;
 }
 
 static int raw_exec_one(const char *path, char *const argv[],
@@ -211,35 +242,47 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
 	}
 	if (strchr(file, '/'))
 		return raw_exec_one(file, argv, envp);
-	size_t flen = strlen(file);
 	const char *dirs = getenv("PATH");
 	if (!dirs)
 		dirs = "/bin:/usr/bin";
-	char path[NL_EXEC_PATH_MAX];
-	int eacces = 0, err = ENOENT;
-	for (const char *d = dirs;; d++) {
-		const char *end = strchrnul(d, ':');
-		size_t dlen = (size_t)(end - d);
-		if (dlen + flen + 2 > sizeof path) {
-			err = ENAMETOOLONG;
-		} else {
-			memcpy(path, d, dlen);
-			path[dlen] = '/';
-			memcpy(path + dlen + (dlen ? 1 : 0), file, flen + 1);
-			raw_exec_one(path, argv, envp);
-			err = errno;
-			if (err == EACCES)
-				eacces = 1;
-			else if (err != ENOENT && err != ESTALE &&
-				 err != ENOTDIR && err != ENODEV &&
-				 err != ETIMEDOUT)
-				return -1;
-		}
-		if (!*end)
-			break;
-		d = end;
+	/* glibc's bound on an entry: PATH's length, at most PATH_MAX - 1. */
+	size_t flen = strlen(file), dmax = strnlen(dirs, PATH_MAX - 1) + 1;
+	void *block = NULL;
+	size_t len = 0;
+	if (nl_scratch_grow(&block, &len, dmax + flen + 2) < 0) {
+		errno = ENOMEM;
+		return -1;
 	}
-	errno = eacces ? EACCES : err;
+	char *path = block;
+	int eacces = 0;
+	/* glibc's walk, step for step: an entry too long for the room is
+	 * skipped to its ':', which then reads as an empty entry (the
+	 * working directory). */
+	for (const char *d = dirs, *end;; d = end) {
+		end = strchrnul(d, ':');
+		size_t dlen = (size_t)(end - d);
+		if (dlen >= dmax) {
+			if (!*end)
+				break;
+			continue;
+		}
+		memcpy(path, d, dlen);
+		path[dlen] = '/';
+		memcpy(path + dlen + (dlen ? 1 : 0), file, flen + 1);
+		raw_exec_one(path, argv, envp);
+		int err = errno;
+		eacces |= err == EACCES;
+		if (err != EACCES && err != ENOENT && err != ESTALE &&
+		    err != ENOTDIR && err != ENODEV && err != ETIMEDOUT) {
+			eacces = 0;   /* this error stands */
+			break;
+		}
+		if (!*end++)
+			break;
+	}
+	raw_room_give_back(&block, &len);
+	if (eacces)
+		errno = EACCES;
 	return -1;
 }
 
@@ -251,14 +294,20 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
 }
 
 NL_REAL_DECL(execvp);
-NL_EXPORT int execvp(const char *file, char *const argv[])
+static __attribute__((noinline)) int
+exec_vp(const char *via, const char *file, char *const argv[])
 {
-	nl_enter();
-	PREPARE_EXEC("execvp", file, argv, environ, NULL, 0);
+	PREPARE_EXEC(via, file, argv, environ, NULL, 0);
 	__typeof__(&execvp) real = NL_REAL(execvp);
 	if (room_.room || !real)
 		FINISH_EXEC(real_execvpe(file, argv, env));
 	FINISH_EXEC(real(file, argv));
+}
+
+NL_EXPORT int execvp(const char *file, char *const argv[])
+{
+	nl_enter();
+	return exec_vp("execvp", file, argv);
 }
 
 NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -273,6 +322,18 @@ NL_REAL_DECL(fexecve);
 NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	nl_enter();
+#ifndef NL_LIBC_MUSL
+	/* glibc's checks, before anything: the fallback below makes none,
+	 * and the environment passed on is never NULL.  (unistd.h declares
+	 * argv non-null; the asm keeps the compiler from dropping the test,
+	 * as glibc's own build keeps it.) */
+	char *const *av = argv;
+	__asm__("" : "+r"(av));
+	if (fd < 0 || !av || !envp) {
+		errno = EINVAL;
+		return -1;
+	}
+#endif
 	/* The target's path serves the plan only: arena memory, given back
 	 * before the exec (a vfork child leaves the arena as it found it). */
 	enum { TARGET_MAX = 512 };
@@ -354,7 +415,7 @@ NL_EXPORT int execl(const char *path, const char *arg, ...)
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
-	return execv(path, argv);
+	return exec_v("execl", path, argv);
 }
 
 NL_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -363,7 +424,7 @@ NL_EXPORT int execlp(const char *file, const char *arg, ...)
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 0, envp);
 	(void)envp;
-	return execvp(file, argv);
+	return exec_vp("execlp", file, argv);
 }
 
 NL_EXPORT int execle(const char *path, const char *arg, ...)
@@ -371,5 +432,5 @@ NL_EXPORT int execle(const char *path, const char *arg, ...)
 	nl_enter();
 	char **envp = NULL;
 	COLLECT_ARGS(argv, arg, 1, envp);
-	return execve(path, argv, envp);
+	return exec_ve("execle", path, argv, envp);
 }

@@ -198,11 +198,19 @@ NL_REAL_DECL(tcsetpgrp);
 NL_EXPORT int tcsetpgrp(int fd, pid_t pgrp)
 {
 	nl_enter();
-	__typeof__(&tcsetpgrp) real = NL_REAL(tcsetpgrp);
-	int r = real ? real(fd, pgrp) : nl_sys_ioctl(fd, TIOCSPGRP, &pgrp);
+	/* glibc's is this ioctl: -1 and errno on failure. */
+	int r = NL_CALL_REAL(tcsetpgrp, (fd, pgrp),
+			     (SYS_ioctl, fd, TIOCSPGRP, &pgrp));
 	if (r == 0)
 		nl_pgroup_note_manages();
 	return r;
+}
+
+/* glibc's setsid is the plain system call, made here in a child that may
+ * not look the real one up (base/real.h). */
+static pid_t raw_setsid(void)
+{
+	return (pid_t)syscall(SYS_setsid);
 }
 
 NL_REAL_DECL(setsid);
@@ -210,10 +218,8 @@ NL_EXPORT pid_t setsid(void)
 {
 	nl_enter();
 	__typeof__(&setsid) real = NL_REAL(setsid);
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
+	if (!real)
+		real = raw_setsid;
 	int saved = errno;
 	pid_t r = real();
 	if (r < 0 && errno == EPERM && nl_mode() == NL_MODE_ENFORCE) {

@@ -392,8 +392,10 @@ static long exec_searching(struct spawn_args *a, const char *file)
 		return -ENOENT;
 	if (strchr(file, '/'))
 		return raw_execve(file, a->argv, a->envp);
-	if (!a->path_buf)
+#ifdef NL_LIBC_MUSL
+	if (!a->path_buf)   /* musl's check of the name (make_room) */
 		return -ENAMETOOLONG;
+#endif
 	size_t file_len = strlen(file) + 1;
 	int got_eacces = 0;
 	long r = -ENOENT;
@@ -629,11 +631,16 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 	size_t n_keep = (size_t)a->n_acts;
 	size_t path_bytes = 0;
 	if (a->xflags & NL_SPAWN_USE_PATH) {
-		/* glibc's bounds: a PATH of at most PATH_MAX - 1, a name of at
-		 * most NAME_MAX. */
-		size_t file_len = strnlen(a->file, NAME_MAX + 1) + 1;
+		/* glibc's bound on an entry: PATH's length, at most PATH_MAX
+		 * - 1.  Its check of the name never fires (it measures at most
+		 * NAME_MAX bytes), so a longer name is tried in each entry and
+		 * the walk ends as the kernel answers (ENOENT, ENAMETOOLONG);
+		 * musl fails it with ENAMETOOLONG before the walk. */
+		size_t file_len = strlen(a->file) + 1;
 		a->path_max = strnlen(a->search_path, PATH_MAX - 1) + 1;
+#ifdef NL_LIBC_MUSL
 		if (file_len - 1 <= NAME_MAX)
+#endif
 			path_bytes = a->path_max + file_len + 1;
 	}
 	size_t sh_at = CHILD_STACK;

@@ -55,15 +55,23 @@ static int numbers(const char *key, int *out, int cap)
 	return 0;
 }
 
+static void exec_via(const char *via, const char *mode, const char *clean,
+		     int shim)
+{
+	char mode_env[64], path[PATH_MAX + 32];
+	snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", mode);
+	/* the p forms find fdh_fds on PATH */
+	snprintf(path, sizeof path, "PATH=%s:/usr/bin:/bin", top("build/fixtures"));
+	char *env[] = { mode_env, log_env, "NOLEAK_KEEP_FDS=30", path, NULL };
+	char *argv[] = { (char *)top("build/fixtures/fdh_exec_paths"),
+			 (char *)via, (char *)clean, NULL };
+	cr_assert_eq(run(&r, argv, env, shim, TIMEOUT, ""), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s: %s\n%s", via, r.out, r.err);
+}
+
 static void exec_paths(const char *mode, const char *clean, int shim)
 {
-	char mode_env[64];
-	snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", mode);
-	char *env[] = { mode_env, log_env, "NOLEAK_KEEP_FDS=30", NULL };
-	char *argv[] = { (char *)top("build/fixtures/fdh_exec_paths"), "execve",
-			 (char *)clean, NULL };
-	cr_assert_eq(run(&r, argv, env, shim, TIMEOUT, ""), 0);
-	cr_assert_eq(exit_code(&r), 0, "%s\n%s", r.out, r.err);
+	exec_via("execve", mode, clean, shim);
 }
 
 /* The fd_leak event for fd in the log (a copy of its line), or NULL. */
@@ -196,6 +204,38 @@ Test(fd_audit_log, enforce_logs_every_fd_it_withheld)
 	for (int i = 0; i < nk; i++)
 		cr_expect_null(leak_event(log, keep[i]), "kept fd %d logged:\n%s",
 			       keep[i], log);
+}
+
+/* Each event names the call the program made, a list form (execl,
+ * execlp, execle) as much as the v form it is made of. */
+static void events_name_the_call(const char *mode)
+{
+	static const char *const calls[] = {
+		"execve", "execv", "execvp", "execvpe", "execl", "execlp",
+		"execle", "fexecve", "execveat",
+	};
+	for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+		unlink(log_path);
+		exec_via(calls[i], mode, NULL, 1);
+		const char *log = slurp(log_path);
+		int events = count_lines_with(log, "\"event\":\"fd_leak\"");
+		char via[64];
+		snprintf(via, sizeof via, "\"via\":\"%s\"", calls[i]);
+		cr_expect_gt(events, 0, "%s under %s: no event", calls[i], mode);
+		cr_expect_eq(count_lines_with(log, via), events,
+			     "%s under %s: not every event says %s:\n%s",
+			     calls[i], mode, via, log);
+	}
+}
+
+Test(fd_audit_log, audit_events_name_the_call)
+{
+	events_name_the_call("audit");
+}
+
+Test(fd_audit_log, enforce_events_name_the_call)
+{
+	events_name_the_call("enforce");
 }
 
 Test(fd_audit_log, enforce_changes_nothing_when_nothing_leaks)
