@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/major.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <termios.h>
 #include <time.h>
@@ -145,6 +147,33 @@ static int tty_watchable(int fd)
 	if (nl_sys_ioctl(fd, TIOCGPGRP, &fg) == 0 && fg != nl_sys_getpgid(0))
 		return 0;
 	return 1;
+}
+
+/* A terminal reported POLLHUP (with `revents`): whether the read in
+ * progress would have failed with EIO.  Only the master side of a
+ * pseudo-terminal closing does that (the terminal side is marked "other
+ * side closed"); any other hang-up (vhangup(2) by login or agetty, a
+ * modem's carrier) ends it with 0, as a read begun now does.  A master
+ * closes in order: the terminal side is marked (POLLHUP; a read begun now
+ * fails with EIO), its /dev/pts node is removed (st_nlink 0), then the
+ * terminal is hung up (its open files answer every ioctl with EIO and a
+ * read with 0).  So a terminal that still answers TCGETS is in the first
+ * step (a line typed before is read first all the same), and one hung up
+ * whose /dev/pts node is gone was hung up by its master.  (A legacy BSD
+ * pseudo-terminal, /dev/ttyXY, keeps its node: once its hang-up is done
+ * the real read returns 0.)  Not inlined: its struct stat stays off the
+ * waiting frame. */
+__attribute__((noinline))
+static int tty_master_closed(int fd, short revents)
+{
+	struct termios t;
+	if (nl_sys_ioctl(fd, TCGETS, &t) == 0)
+		return !(revents & POLLIN);   /* else a line is left to read */
+	struct stat st;
+	return nl_sys_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       major(st.st_rdev) >= UNIX98_PTY_SLAVE_MAJOR &&
+	       major(st.st_rdev) < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT &&
+	       st.st_nlink == 0;
 }
 
 /* The kind of fd now, from fstat: the fd table's cached kind can be stale
@@ -334,10 +363,11 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		now = now_us();
 		if (nl_sandbox_known())
 			return 0;   /* a filter came meanwhile: core/sandbox.h */
-		/* A terminal that hung up while waited on: the read in
-		 * progress would have failed with EIO (a read begun now would
-		 * return end-of-file instead). */
-		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP)) {
+		/* A terminal that hung up while waited on: the kernel's answer,
+		 * but for the EIO of a closed master, which a read begun now
+		 * no longer gives once the hang-up is done. */
+		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP) &&
+		    tty_master_closed(op->fd, pfd.revents)) {
 			errno = EIO;
 			return -1;
 		}

@@ -20,6 +20,10 @@
  * try itself on a socket (only a socket takes recv).  A read of at most
  * one byte needs no SO_RCVLOWAT check.
  *
+ * Terminals: on POLLHUP the real call answers (0 after vhangup(2) or a
+ * modem's hang-up), but for the EIO of a pseudo-terminal whose master
+ * closed, which only the read in progress gets.
+ *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
  * handler that had SA_RESTART begins the read again (tried again without
  * blocking, as the kernel's restart would see what the handler changed:
@@ -100,8 +104,9 @@ void nl_watch_begin(struct nl_watch *w);
  * ttys is applied here).  Returns 0 to go on with the real call; 1 when a
  * handler with SA_RESTART ran: the kernel would have begun the read again,
  * so the caller tries it again (nl_watch_try) and waits on; or -1 with
- * errno: EINTR for a handler without SA_RESTART, EIO for a terminal that
- * hung up, EAGAIN when a limit was reached (`*timed_out` set then). */
+ * errno: EINTR for a handler without SA_RESTART, EIO for a
+ * pseudo-terminal whose master closed, EAGAIN when a limit was reached
+ * (`*timed_out` set then). */
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out);
 
