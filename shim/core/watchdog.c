@@ -133,6 +133,15 @@ int nl_read_waits_for_more(const struct nl_read_op *op)
 		       (long)&lowat, (long)&len, 0) == 0 && lowat > 1;
 }
 
+/* Whether the caller's process group may read the terminal fd now: it is
+ * the foreground group, or the terminal is not the caller's controlling
+ * terminal (TIOCGPGRP fails: no job control there). */
+static int tty_foreground(int fd)
+{
+	pid_t fg;
+	return nl_sys_ioctl(fd, TIOCGPGRP, &fg) != 0 || fg == nl_sys_getpgid(0);
+}
+
 /* Whether a read on the character device fd is one a poll(POLLIN) wait
  * reproduces: a terminal in canonical mode, read from its foreground
  * process group.  Non-canonical modes (VMIN, VTIME), a read from a
@@ -143,10 +152,7 @@ static int tty_watchable(int fd)
 	struct termios t;
 	if (nl_sys_ioctl(fd, TCGETS, &t) < 0 || !(t.c_lflag & ICANON))
 		return 0;
-	pid_t fg;
-	if (nl_sys_ioctl(fd, TIOCGPGRP, &fg) == 0 && fg != nl_sys_getpgid(0))
-		return 0;
-	return 1;
+	return tty_foreground(fd);
 }
 
 /* A terminal reported POLLHUP (with `revents`): whether the read in
@@ -300,6 +306,11 @@ static void log_timeout(const struct nl_read_op *op, long long waited,
 	nl_event_emit(&ev);
 }
 
+/* A wait on a terminal wakes this often to see whether its process group
+ * is still in the foreground (see nl_watch_wait): a stop and continue
+ * leaves no other trace. */
+#define TTY_SLICE_MS 250
+
 /* The next moment the wait must wake up at, or -1 for none. */
 static long long next_deadline(long long warn_at, long long limit_at)
 {
@@ -358,6 +369,8 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		}
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
 		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		if (kind == NL_KIND_TTY && (ms < 0 || ms > TTY_SLICE_MS))
+			ms = TTY_SLICE_MS;
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
 		long r = nl_sys_poll(&pfd, 1, ms);
 		now = now_us();
@@ -371,6 +384,16 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 			errno = EIO;
 			return -1;
 		}
+		/* Out of the foreground: the job was stopped and continued
+		 * in the background (^Z, bg), which restarts poll() unseen,
+		 * where the kernel begins the read again and stops it with
+		 * SIGTTIN (or fails it with EIO).  The real call does.  (A
+		 * group that lost the foreground without a stop: the
+		 * kernel's read would wait on, as it checks job control only
+		 * as it begins; the real call is made within a slice, where
+		 * the first line typed made it before.) */
+		if (r == 0 && kind == NL_KIND_TTY && !tty_foreground(op->fd))
+			return 0;
 		if (r > 0 || (r < 0 && r != -EINTR))
 			return 0;  /* readable (or poll cannot say): the real call */
 		if (r == -EINTR) {

@@ -20,9 +20,18 @@
  * try itself on a socket (only a socket takes recv).  A read of at most
  * one byte needs no SO_RCVLOWAT check.
  *
- * Terminals: on POLLHUP the real call answers (0 after vhangup(2) or a
- * modem's hang-up), but for the EIO of a pseudo-terminal whose master
- * closed, which only the read in progress gets.
+ * Terminals: job control and hang-ups end the wait as they end the
+ * kernel's read.  A stop and continue restarts poll() unseen, where the
+ * kernel begins the read again and, in a background group, stops it with
+ * SIGTTIN; so a terminal is waited on in slices of 250 ms, and after each
+ * the reader's group is asked whether it is still in the foreground (once
+ * not, the real call): one wake, an ioctl and a getpgid per slice of a
+ * waiting terminal read, the deadlines kept.  A group moved out of the
+ * foreground without a stop gets the real call (SIGTTIN) too, where the
+ * kernel's read waits on: nothing tells the two apart.  On POLLHUP the
+ * real call answers (0 after vhangup(2) or a modem's hang-up), but for the
+ * EIO of a pseudo-terminal whose master closed, which only the read in
+ * progress gets.
  *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
  * handler that had SA_RESTART begins the read again (tried again without
