@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/major.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <termios.h>
 #include <time.h>
@@ -131,6 +133,15 @@ int nl_read_waits_for_more(const struct nl_read_op *op)
 		       (long)&lowat, (long)&len, 0) == 0 && lowat > 1;
 }
 
+/* Whether the caller's process group may read the terminal fd now: it is
+ * the foreground group, or the terminal is not the caller's controlling
+ * terminal (TIOCGPGRP fails: no job control there). */
+static int tty_foreground(int fd)
+{
+	pid_t fg;
+	return nl_sys_ioctl(fd, TIOCGPGRP, &fg) != 0 || fg == nl_sys_getpgid(0);
+}
+
 /* Whether a read on the character device fd is one a poll(POLLIN) wait
  * reproduces: a terminal in canonical mode, read from its foreground
  * process group.  Non-canonical modes (VMIN, VTIME), a read from a
@@ -141,10 +152,34 @@ static int tty_watchable(int fd)
 	struct termios t;
 	if (nl_sys_ioctl(fd, TCGETS, &t) < 0 || !(t.c_lflag & ICANON))
 		return 0;
-	pid_t fg;
-	if (nl_sys_ioctl(fd, TIOCGPGRP, &fg) == 0 && fg != nl_sys_getpgid(0))
-		return 0;
-	return 1;
+	return tty_foreground(fd);
+}
+
+/* A terminal reported POLLHUP (with `revents`): whether the read in
+ * progress would have failed with EIO.  Only the master side of a
+ * pseudo-terminal closing does that (the terminal side is marked "other
+ * side closed"); any other hang-up (vhangup(2) by login or agetty, a
+ * modem's carrier) ends it with 0, as a read begun now does.  A master
+ * closes in order: the terminal side is marked (POLLHUP; a read begun now
+ * fails with EIO), its /dev/pts node is removed (st_nlink 0), then the
+ * terminal is hung up (its open files answer every ioctl with EIO and a
+ * read with 0).  So a terminal that still answers TCGETS is in the first
+ * step (a line typed before is read first all the same), and one hung up
+ * whose /dev/pts node is gone was hung up by its master.  (A legacy BSD
+ * pseudo-terminal, /dev/ttyXY, keeps its node: once its hang-up is done
+ * the real read returns 0.)  Not inlined: its struct stat stays off the
+ * waiting frame. */
+__attribute__((noinline))
+static int tty_master_closed(int fd, short revents)
+{
+	struct termios t;
+	if (nl_sys_ioctl(fd, TCGETS, &t) == 0)
+		return !(revents & POLLIN);   /* else a line is left to read */
+	struct stat st;
+	return nl_sys_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       major(st.st_rdev) >= UNIX98_PTY_SLAVE_MAJOR &&
+	       major(st.st_rdev) < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT &&
+	       st.st_nlink == 0;
 }
 
 /* The kind of fd now, from fstat: the fd table's cached kind can be stale
@@ -271,6 +306,11 @@ static void log_timeout(const struct nl_read_op *op, long long waited,
 	nl_event_emit(&ev);
 }
 
+/* A wait on a terminal wakes this often to see whether its process group
+ * is still in the foreground (see nl_watch_wait): a stop and continue
+ * leaves no other trace. */
+#define TTY_SLICE_MS 250
+
 /* The next moment the wait must wake up at, or -1 for none. */
 static long long next_deadline(long long warn_at, long long limit_at)
 {
@@ -329,18 +369,31 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		}
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
 		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		if (kind == NL_KIND_TTY && (ms < 0 || ms > TTY_SLICE_MS))
+			ms = TTY_SLICE_MS;
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
 		long r = nl_sys_poll(&pfd, 1, ms);
 		now = now_us();
 		if (nl_sandbox_known())
 			return 0;   /* a filter came meanwhile: core/sandbox.h */
-		/* A terminal that hung up while waited on: the read in
-		 * progress would have failed with EIO (a read begun now would
-		 * return end-of-file instead). */
-		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP)) {
+		/* A terminal that hung up while waited on: the kernel's answer,
+		 * but for the EIO of a closed master, which a read begun now
+		 * no longer gives once the hang-up is done. */
+		if (r > 0 && kind == NL_KIND_TTY && (pfd.revents & POLLHUP) &&
+		    tty_master_closed(op->fd, pfd.revents)) {
 			errno = EIO;
 			return -1;
 		}
+		/* Out of the foreground: the job was stopped and continued
+		 * in the background (^Z, bg), which restarts poll() unseen,
+		 * where the kernel begins the read again and stops it with
+		 * SIGTTIN (or fails it with EIO).  The real call does.  (A
+		 * group that lost the foreground without a stop: the
+		 * kernel's read would wait on, as it checks job control only
+		 * as it begins; the real call is made within a slice, where
+		 * the first line typed made it before.) */
+		if (r == 0 && kind == NL_KIND_TTY && !tty_foreground(op->fd))
+			return 0;
 		if (r > 0 || (r < 0 && r != -EINTR))
 			return 0;  /* readable (or poll cannot say): the real call */
 		if (r == -EINTR) {

@@ -20,6 +20,19 @@
  * try itself on a socket (only a socket takes recv).  A read of at most
  * one byte needs no SO_RCVLOWAT check.
  *
+ * Terminals: job control and hang-ups end the wait as they end the
+ * kernel's read.  A stop and continue restarts poll() unseen, where the
+ * kernel begins the read again and, in a background group, stops it with
+ * SIGTTIN; so a terminal is waited on in slices of 250 ms, and after each
+ * the reader's group is asked whether it is still in the foreground (once
+ * not, the real call): one wake, an ioctl and a getpgid per slice of a
+ * waiting terminal read, the deadlines kept.  A group moved out of the
+ * foreground without a stop gets the real call (SIGTTIN) too, where the
+ * kernel's read waits on: nothing tells the two apart.  On POLLHUP the
+ * real call answers (0 after vhangup(2) or a modem's hang-up), but for the
+ * EIO of a pseudo-terminal whose master closed, which only the read in
+ * progress gets.
+ *
  * Signals behave as without the shim: poll() always fails with EINTR, so a
  * handler that had SA_RESTART begins the read again (tried again without
  * blocking, as the kernel's restart would see what the handler changed:
@@ -100,8 +113,9 @@ void nl_watch_begin(struct nl_watch *w);
  * ttys is applied here).  Returns 0 to go on with the real call; 1 when a
  * handler with SA_RESTART ran: the kernel would have begun the read again,
  * so the caller tries it again (nl_watch_try) and waits on; or -1 with
- * errno: EINTR for a handler without SA_RESTART, EIO for a terminal that
- * hung up, EAGAIN when a limit was reached (`*timed_out` set then). */
+ * errno: EINTR for a handler without SA_RESTART, EIO for a
+ * pseudo-terminal whose master closed, EAGAIN when a limit was reached
+ * (`*timed_out` set then). */
 int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		  enum nl_fd_kind kind, long long limit_us, int *timed_out);
 
