@@ -13,6 +13,7 @@ checks_shell() {
 	check bash-pipelines bash bash_pipelines
 	check bash-wait bash bash_wait
 	check bash-job-control tmux,bash bash_job_control
+	check bash-bg-read cat bash_bg_read
 }
 
 bash_process_substitution() {
@@ -113,6 +114,44 @@ bash_job_control() {
 	tmux -S "$sock" capture-pane -p -S - >pane.txt
 	tmux -S "$sock" kill-server
 	grep -E '^(after|jobs left|\[1\])' pane.txt | sed 's/  */ /g'
+}
+
+# cat reading the terminal of an interactive bash in tmux, suspended with
+# ^Z and sent on with bg: its read is begun again in a background process
+# group, and SIGTTIN stops it at once.  The read watchdog (audit's default,
+# or read_warn) waits for the terminal in poll(), which no job control
+# reaches: it must hand such a read back to the kernel.  Once per mode.
+bash_bg_read() {
+	local sock mode sh cat n=0
+	for mode in audit "enforce NOLEAK_READ_WARN=5"; do
+		echo "-- $mode"
+		sock=$PWD/tmux.$((++n)).sock
+		tmux -S "$sock" -f /dev/null new-session -d -x 150 -y 40 \
+			env NOLEAK_MODE=$mode PS1='$ ' bash --norc --noprofile -i ||
+			return 1
+		pane_cmd "$sock" 'echo ready' '^ready$'
+		pane_key "$sock" cat Enter
+		wait_for 10 pane_runs "$sock" cat
+		sh=$(tmux -S "$sock" display-message -p '#{pane_pid}')
+		cat=$(pgrep -P "$sh" -x cat)
+		maps_proof_running "$cat" cat
+		pane_key "$sock" C-z
+		pane_wait "$sock" 'Stopped +cat'
+		pane_key "$sock" bg Enter
+		# Stopped by SIGTTIN at once without the shim; 3 s is plenty.
+		if wait_for 3 proc_stopped "$cat"; then
+			echo "cat after bg: stopped"
+		else
+			echo "cat after bg: $(awk '{print $3}' "/proc/$cat/stat")"
+		fi
+		kill -KILL "$cat"
+		tmux -S "$sock" kill-server
+	done
+}
+
+# proc_stopped PID: whether PID is stopped (state T).
+proc_stopped() {
+	[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == T ]]
 }
 
 pane_key() {
