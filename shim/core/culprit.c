@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/kcmp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -86,23 +87,28 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
  * list cut short so still ends well and says how much it left out: fds of
  * a listed holder in its more_fds, whole holders in {"more":N}. */
 #define HOLDER_END 64
-#define LIST_END 160
+#define LIST_END 208
 
 /* The scan's state and every buffer it reads /proc into, in one piece of
  * arena memory; the helpers below use them one after the other. */
 struct holder_scan {
 	pid_t self, self_parent;
 	int pid;                 /* process being scanned */
+	int at;                  /* whose /proc entry is read: pid, or one
+				  * of its threads when its leader is gone */
+	int no_fds;              /* /proc/PID/fd lists none */
 	int listing;             /* 1: its entry is open; -1: left out */
 	int n_fds, more_fds;     /* its fds on the object: listed, left out */
 	size_t entry_at;         /* where its entry starts in out */
 	int denied;              /* processes /proc refused (EACCES, EPERM) */
+	int hidden;              /* /proc hides some (hidepid) */
 	int failed;              /* processes /proc failed on otherwise */
 	int found, more;         /* holders listed, and left out */
 	struct nl_jbuf *out;
 	const char *prefix;      /* how the link of an fd on it begins */
 	struct stat object;      /* the pipe, FIFO or socket: st_dev, st_ino */
-	char dir[48];            /* /proc/PID/fd, being listed */
+	char dir[48];            /* /proc/AT/fd, being listed */
+	char task_dir[48];       /* /proc/PID/task */
 	char path[64];           /* any other /proc path */
 	/* "pid (comm) S ppid", "pos:..\nflags:..": what is wanted comes
 	 * first (comm is at most 16 bytes). */
@@ -111,7 +117,8 @@ struct holder_scan {
 	struct stat st;
 	char exe[EXE_MAX], self_exe[EXE_MAX];
 	char cmd[CMD_MAX], self_cmd[CMD_MAX];
-	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/PID/fd */
+	struct nl_numdir procs, fd_dir;   /* /proc, and /proc/AT/fd */
+	struct nl_numdir tasks;           /* /proc/PID/task */
 };
 
 static pid_t parent_of(struct holder_scan *h, int pid)
@@ -146,7 +153,7 @@ static int proc_is_ours(struct holder_scan *h)
  * octal flags (a socket always is). */
 static int open_for_writing(struct holder_scan *h, int fd)
 {
-	proc_path(h->path, sizeof h->path, h->pid, "/fdinfo/", fd);
+	proc_path(h->path, sizeof h->path, h->at, "/fdinfo/", fd);
 	if (read_small(h->path, h->small, sizeof h->small) <= 0)
 		return 1;  /* cannot tell: report it */
 	const char *f = strstr(h->small, "flags:");
@@ -165,7 +172,7 @@ static int open_for_writing(struct holder_scan *h, int fd)
  * the fd is on another file, and its file system need not be asked. */
 static int other_inode(struct holder_scan *h, int fd)
 {
-	proc_path(h->path, sizeof h->path, h->pid, "/fdinfo/", fd);
+	proc_path(h->path, sizeof h->path, h->at, "/fdinfo/", fd);
 	if (read_small(h->path, h->small, sizeof h->small) <= 0)
 		return 0;
 	const char *f = strstr(h->small, "\nino:");
@@ -189,14 +196,14 @@ static int other_inode(struct holder_scan *h, int fd)
 static int on_object(struct holder_scan *h, int fd)
 {
 	size_t p = strlen(h->prefix);
-	proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
+	proc_path(h->path, sizeof h->path, h->at, "/fd/", fd);
 	ssize_t n = nl_sys_readlink(h->path, h->link, sizeof h->link);
 	if (n < (ssize_t)p || memcmp(h->link, h->prefix, p))
 		return 0;
 	if (h->prefix[0] == '/') {
 		if (other_inode(h, fd))
 			return 0;
-		proc_path(h->path, sizeof h->path, h->pid, "/fd/", fd);
+		proc_path(h->path, sizeof h->path, h->at, "/fd/", fd);
 	}
 	return nl_sys_stat(h->path, &h->st) == 0 &&
 	       h->st.st_dev == h->object.st_dev &&
@@ -256,10 +263,12 @@ static int open_holder(struct holder_scan *h)
 	struct nl_jbuf *j = h->out;
 	if (h->more)
 		return -1;
-	proc_path(h->path, sizeof h->path, h->pid, "/exe", -1);
+	/* Of the thread whose table is read: a leader that has exited has
+	 * no memory, so no exe and no command line. */
+	proc_path(h->path, sizeof h->path, h->at, "/exe", -1);
 	ssize_t n = nl_sys_readlink(h->path, h->exe, sizeof h->exe - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
-	cmdline_of(h, h->pid, h->cmd);
+	cmdline_of(h, h->at, h->cmd);
 	h->entry_at = j->len;
 	size_t kept = hold_back(j, HOLDER_END);
 	nl_jb_raw(j, h->found ? ",{" : "{");
@@ -315,29 +324,73 @@ static void close_holder(struct holder_scan *h)
 	h->found++;
 }
 
-/* Every process's fds, in two nested loops rather than callbacks: the
- * scan runs at the bottom of a blocked read, with one frame for all of it.
- * Returns -1 when /proc cannot be listed. */
+/* kcmp(2) of two threads' fd tables: 0 the same, 1 a's sorts first, 2
+ * b's; negative when the kernel cannot say (no kcmp, a thread gone). */
+static long table_order(int a, int b)
+{
+	return nl_sys6(SYS_kcmp, a, b, KCMP_FILES, 0, 0, 0);
+}
+
+/* A process whose main thread has exited (pthread_exit() in main) lists
+ * no fds in /proc/PID/fd, while its other threads keep the process, and
+ * the table, alive: their tables are read through /proc/TID/fd.  Each
+ * distinct table once (a thread may have one of its own, after
+ * unshare(CLONE_FILES)), in kcmp's order: the thread whose table comes
+ * first after the table of thread `last` (the process's pid: none yet),
+ * or -1 when none is left.  So no list of them is kept.  Without kcmp,
+ * the first thread's only, which is every thread's but an unsharer's.
+ * Not inlined: its frame is not on the scan's deepest path. */
+__attribute__((noinline))
+static int next_table(struct holder_scan *h, int last)
+{
+	int next = -1;
+	if (nl_numdir_open(&h->tasks, h->task_dir, 0) < 0)
+		return -1;
+	for (int tid; (tid = nl_numdir_next(&h->tasks)) >= 0;)
+		if (tid != h->pid &&
+		    (last == h->pid || table_order(last, tid) == 1) &&
+		    (next < 0 || table_order(tid, next) == 1))
+			next = tid;
+	nl_numdir_close(&h->tasks);
+	return next;
+}
+
+/* Every process's fds, in nested loops rather than callbacks: the scan
+ * runs at the bottom of a blocked read, with one frame for all of it.
+ * A process's fds are in its own table, or, when that lists none, in
+ * its threads' (next_table).  Returns -1 when /proc cannot be listed. */
 static int scan_processes(struct holder_scan *h)
 {
 	if (nl_numdir_open(&h->procs, "/proc", 0) < 0)
 		return -1;
-	for (int pid; (pid = nl_numdir_next(&h->procs)) >= 0;) {
-		proc_path(h->dir, sizeof h->dir, pid, "/fd", -1);
-		h->pid = pid;
+	while ((h->pid = nl_numdir_next(&h->procs)) >= 0) {
 		h->listing = h->n_fds = h->more_fds = 0;
-		int r = nl_numdir_open(&h->fd_dir, h->dir, 0);
-		if (r == -EACCES || r == -EPERM)
-			h->denied++;
-		else if (r < 0 && r != -ENOENT && r != -ESRCH)
-			h->failed++;
-		if (r < 0)
-			continue;   /* ENOENT, ESRCH: it exited since the listing */
-		for (int fd; (fd = nl_numdir_next(&h->fd_dir)) >= 0 &&
-			     h->listing >= 0;)
-			if (on_object(h, fd) && open_for_writing(h, fd))
-				add_fd(h, fd);
-		nl_numdir_close(&h->fd_dir);
+		for (h->at = h->pid; h->at > 0 && h->listing >= 0;
+		     h->at = next_table(h, h->at)) {
+			proc_path(h->dir, sizeof h->dir, h->at, "/fd", -1);
+			int r = nl_numdir_open(&h->fd_dir, h->dir, 0);
+			if (h->at != h->pid && r < 0)
+				continue;
+			if (r == -EACCES || r == -EPERM)
+				h->denied++;
+			else if (r < 0 && r != -ENOENT && r != -ESRCH)
+				h->failed++;
+			if (r < 0)
+				break;   /* ENOENT, ESRCH: it exited since the listing */
+			int fd = nl_numdir_next(&h->fd_dir);
+			h->no_fds = fd < 0;
+			for (; fd >= 0 && h->listing >= 0;
+			     fd = nl_numdir_next(&h->fd_dir))
+				if (on_object(h, fd) && open_for_writing(h, fd))
+					add_fd(h, fd);
+			nl_numdir_close(&h->fd_dir);
+			if (h->at != h->pid)
+				continue;
+			if (!h->no_fds)
+				break;   /* its own table is all */
+			proc_path(h->task_dir, sizeof h->task_dir, h->pid,
+				  "/task", -1);
+		}
 		if (h->listing > 0)
 			close_holder(h);
 		else if (h->listing < 0)
@@ -345,6 +398,17 @@ static int scan_processes(struct holder_scan *h)
 	}
 	nl_numdir_close(&h->procs);
 	return 0;
+}
+
+/* Whether /proc hides processes from us (mounted with hidepid=invisible
+ * or ptraceable): then those we may not look at are neither listed nor
+ * refused, and cannot be counted.  Pid 1 is in every PID namespace, and
+ * in our /proc (proc_is_ours) unless hidden; it is ours to see when we
+ * are it. */
+__attribute__((noinline))   /* off the scan's frame */
+static int proc_hides(struct holder_scan *h)
+{
+	return h->self != 1 && nl_sys_stat("/proc/1", &h->st) == -ENOENT;
 }
 
 /* One {"relation":"unknown (...)"[,"processes":n]} entry of the list. */
@@ -398,11 +462,15 @@ static void holders(struct nl_jbuf *j, int fd, const char *kind,
 		cmdline_of(h, h->self, h->self_cmd);
 		if (scan_processes(h) < 0)
 			h->denied = -1;
+		else
+			h->hidden = proc_hides(h);
 	}
 	j->cap += kept;
 	if (h->denied)
 		unknown_entry(h, h->denied < 0 ? "unknown (/proc unavailable)"
 					       : "unknown (permission)", h->denied);
+	if (h->hidden)
+		unknown_entry(h, "unknown (hidden by hidepid)", 0);
 	if (h->failed)
 		unknown_entry(h, "unknown (error)", h->failed);
 	if (h->more) {
@@ -429,11 +497,23 @@ static const char *tcp_state_name(unsigned s)
 /* The inode of the socket at the other end of UNIX socket fd, from the
  * kernel's sock_diag interface (NETLINK_SOCK_DIAG, UDIAG_SHOW_PEER): 0
  * when it has none, -1 when the kernel cannot say (no netlink socket for
- * us, unix_diag missing, a socket of another network namespace).  The
- * netlink socket is one of the shim's own transient fds (log/output.h):
- * placed away from the numbers the program uses, and held while it is
- * written and read, so a number the program takes over meanwhile is
- * never written or read. */
+ * us, unix_diag missing, a socket of another network namespace).
+ *
+ * A connection the server has not accepted yet has a peer with no inode
+ * (the socket accept() will return does not exist yet): its connection
+ * waits in a listening socket's backlog, and whoever holds that listener
+ * could accept it.  So, for a stream socket whose peer has no inode, the
+ * listener: the kernel lists each listener's pending connections by the
+ * inode of the connecting socket (UDIAG_SHOW_ICONS), in a dump of the
+ * listening sockets.
+ *
+ * The netlink socket is one of the shim's own transient fds
+ * (log/output.h): placed away from the numbers the program uses, and held
+ * while it is written and read, so a number the program takes over
+ * meanwhile is never written or read. */
+/* A dump's messages come in parts of at most a page (NLMSG_GOODSIZE, 8
+ * KiB at most) or the size of the last receive: one fits whole. */
+#define DIAG_REPLY 8192
 struct diag_bufs {
 	struct stat st;
 	struct sockaddr_nl kernel;
@@ -441,35 +521,28 @@ struct diag_bufs {
 		struct nlmsghdr h;
 		struct unix_diag_req r;
 	} req;
-	/* The reply: its header, unix_diag_msg and the peer attribute (an
-	 * error echoes the request); room to spare. */
+	/* The reply: a header, unix_diag_msg and its attributes (an error
+	 * echoes the request), or a part of the listeners' dump. */
 	union {
 		struct nlmsghdr h;
-		char b[256];
+		char b[DIAG_REPLY];
 	} rep;
 };
 
-static long diag_peer(const struct diag_bufs *b, ssize_t n)
+/* The attribute `type` of unix_diag message h, or NULL; *len its length. */
+static const char *diag_attr(const struct nlmsghdr *h, unsigned type,
+			     size_t *len)
 {
-	const struct nlmsghdr *h = &b->rep.h;
-	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n) ||
-	    h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
-		return -1;   /* NLMSG_ERROR: ENOENT, EOPNOTSUPP, ... */
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	if (m->udiag_ino != b->req.r.udiag_ino)
-		return -1;
 	const char *a = (const char *)m + NLMSG_ALIGN(sizeof *m);
 	size_t left = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *m));
 	while (left >= sizeof(struct nlattr)) {
 		const struct nlattr *at = (const struct nlattr *)a;
 		if (at->nla_len < sizeof *at || at->nla_len > left)
 			break;
-		if ((at->nla_type & NLA_TYPE_MASK) == UNIX_DIAG_PEER &&
-		    at->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
-			uint32_t ino;
-			memcpy(&ino, a + NLA_HDRLEN, sizeof ino);
-			return ino;   /* 0: a peer already closed */
+		if ((at->nla_type & NLA_TYPE_MASK) == type) {
+			*len = at->nla_len - NLA_HDRLEN;
+			return a + NLA_HDRLEN;
 		}
 		size_t step = NLA_ALIGN(at->nla_len);
 		if (step >= left)
@@ -477,11 +550,92 @@ static long diag_peer(const struct diag_bufs *b, ssize_t n)
 		a += step;
 		left -= step;
 	}
-	return 0;   /* no peer */
+	return NULL;
+}
+
+static int diag_msg_ok(const struct nlmsghdr *h, long n)
+{
+	return n >= (long)sizeof *h && NLMSG_OK(h, (size_t)n) &&
+	       h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	       h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+}
+
+static long diag_peer(const struct diag_bufs *b, long n)
+{
+	const struct nlmsghdr *h = &b->rep.h;
+	if (!diag_msg_ok(h, n))
+		return -1;   /* NLMSG_ERROR: ENOENT, EOPNOTSUPP, ... */
+	if (((const struct unix_diag_msg *)NLMSG_DATA(h))->udiag_ino !=
+	    b->req.r.udiag_ino)
+		return -1;
+	size_t len;
+	const char *v = diag_attr(h, UNIX_DIAG_PEER, &len);
+	uint32_t ino = 0;   /* no peer, or (0) one already closed */
+	if (v && len >= sizeof ino)
+		memcpy(&ino, v, sizeof ino);
+	return ino;
+}
+
+static long diag_send(int nfd, struct diag_bufs *b, unsigned flags,
+		      unsigned states, uint32_t ino, unsigned show)
+{
+	memset(&b->kernel, 0, sizeof b->kernel);
+	b->kernel.nl_family = AF_NETLINK;
+	memset(&b->req, 0, sizeof b->req);
+	b->req.h.nlmsg_len = sizeof b->req;
+	b->req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	b->req.h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	b->req.r.sdiag_family = AF_UNIX;
+	b->req.r.udiag_states = states;
+	b->req.r.udiag_ino = ino;
+	b->req.r.udiag_show = show;
+	/* No cookie: the socket is looked up by its inode alone. */
+	b->req.r.udiag_cookie[0] = b->req.r.udiag_cookie[1] = ~0u;
+	return nl_sys6(SYS_sendto, nfd, (long)&b->req, sizeof b->req, 0,
+		       (long)&b->kernel, sizeof b->kernel);
+}
+
+/* The kernel answers within the send, and makes each next part of a dump
+ * within the receive of the one before: a receive never waits. */
+static long diag_recv(int nfd, struct diag_bufs *b)
+{
+	return nl_sys6(SYS_recvfrom, nfd, (long)&b->rep, sizeof b->rep,
+		       MSG_DONTWAIT, 0, 0);
+}
+
+/* The listener with ino among its pending connections: its inode, 0 when
+ * none has it, -1 when the dump fails. */
+static long diag_listener(int nfd, struct diag_bufs *b, uint32_t ino)
+{
+	if (diag_send(nfd, b, NLM_F_DUMP, 1u << TCP_LISTEN, 0,
+		      UDIAG_SHOW_ICONS) != (long)sizeof b->req)
+		return -1;
+	for (;;) {
+		long n = diag_recv(nfd, b);
+		if (n <= 0)
+			return -1;
+		for (const struct nlmsghdr *h = &b->rep.h;
+		     NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (!diag_msg_ok(h, (long)h->nlmsg_len))
+				return -1;   /* NLMSG_ERROR */
+			size_t len;
+			const char *v = diag_attr(h, UNIX_DIAG_ICONS, &len);
+			for (size_t i = 0; v && i + sizeof ino <= len;
+			     i += sizeof ino) {
+				uint32_t pending;
+				memcpy(&pending, v + i, sizeof pending);
+				if (pending == ino)
+					return ((const struct unix_diag_msg *)
+						NLMSG_DATA(h))->udiag_ino;
+			}
+		}
+	}
 }
 
 __attribute__((noinline))
-static long unix_peer_inode(int fd)
+static long unix_peer_inode(int fd, int stream)
 {
 	size_t mark = nl_arena_enter();
 	struct diag_bufs *b = nl_arena_get(sizeof *b);
@@ -499,26 +653,12 @@ static long unix_peer_inode(int fd)
 	}
 	int held = nl_out_fd_hold(t, nfd);
 	if (held >= 0) {
-		memset(&b->kernel, 0, sizeof b->kernel);
-		b->kernel.nl_family = AF_NETLINK;
-		memset(&b->req, 0, sizeof b->req);
-		b->req.h.nlmsg_len = sizeof b->req;
-		b->req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-		b->req.h.nlmsg_flags = NLM_F_REQUEST;
-		b->req.r.sdiag_family = AF_UNIX;
-		b->req.r.udiag_states = ~0u;
-		b->req.r.udiag_ino = (uint32_t)b->st.st_ino;
-		b->req.r.udiag_show = UDIAG_SHOW_PEER;
-		/* No cookie: the socket is looked up by its inode alone. */
-		b->req.r.udiag_cookie[0] = b->req.r.udiag_cookie[1] = ~0u;
-		/* The kernel answers within the send: the reply is queued
-		 * when it returns, and the receive never waits. */
-		if (nl_sys6(SYS_sendto, nfd, (long)&b->req, sizeof b->req, 0,
-			    (long)&b->kernel, sizeof b->kernel) ==
+		uint32_t self = (uint32_t)b->st.st_ino;
+		if (diag_send(nfd, b, 0, ~0u, self, UDIAG_SHOW_PEER) ==
 		    (long)sizeof b->req)
-			ino = diag_peer(b, nl_sys6(SYS_recvfrom, nfd,
-						   (long)&b->rep, sizeof b->rep,
-						   MSG_DONTWAIT, 0, 0));
+			ino = diag_peer(b, diag_recv(nfd, b));
+		if (ino == 0 && stream)
+			ino = diag_listener(nfd, b, self);
 		nl_out_fd_release(t, held);
 	}
 	nl_out_fd_transient_done(t);
@@ -628,12 +768,12 @@ static int socket_domain(int fd)
 	return domain;
 }
 
-static int is_stream(int fd)
+static int socket_type(int fd)
 {
 	int type = 0;
 	socklen_t tl = sizeof type;
 	return nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, (long)&type,
-		       (long)&tl, 0) == 0 && type == SOCK_STREAM;
+		       (long)&tl, 0) == 0 ? type : -1;
 }
 
 /* --- terminals --- */
@@ -685,11 +825,14 @@ static const char *culprit_key(int fd, const struct nl_fd_desc *d,
 		/* The holders of the other end, as for a pipe; the peer's
 		 * credentials only when the kernel does not say which socket
 		 * that is. */
-		sp->peer_ino = unix_peer_inode(fd);
+		int type = socket_type(fd);
+		sp->peer_ino = unix_peer_inode(fd, type == SOCK_STREAM ||
+						   type == SOCK_SEQPACKET);
 		return sp->peer_ino > 0 ? "culprits" : sp->peer_ino < 0
 			? "peer" : NULL;
 	}
-	if ((sp->domain == AF_INET || sp->domain == AF_INET6) && is_stream(fd))
+	if ((sp->domain == AF_INET || sp->domain == AF_INET6) &&
+	    socket_type(fd) == SOCK_STREAM)
 		return "tcp";
 	return NULL;   /* UDP and the rest: no connection to describe */
 }

@@ -3,7 +3,9 @@
  *   pipe or FIFO: every process holding its write end ("culprits": pid,
  *     exe, cmdline, fds, relation to this process), found by scanning
  *     /proc/ASTERISK/fd and fdinfo for the same device and inode (a FIFO
- *     under any name); "unknown (permission)" where /proc denies a look,
+ *     under any name), and for a process whose main thread has exited,
+ *     its threads' tables; "unknown (permission)" where /proc denies a
+ *     look, "unknown (hidden by hidepid)" where it hides processes,
  *     "unknown (/proc unavailable)" without a /proc whose "self" is this
  *     process.  No fixed-size list: holders are written into the line as
  *     they are found, and those it has no room for are counted in a last
@@ -12,9 +14,11 @@
  *     retransmits, ms since the peer last sent (TCP_INFO);
  *   UNIX socket: every process holding the socket at the other end
  *     ("culprits", as for a pipe), that socket's inode from the kernel's
- *     sock_diag (NETLINK_SOCK_DIAG); where the kernel does not say, the
- *     peer's credentials ("peer": pid, exe, relation "credentials at
- *     connect"), the process that made the pair or connected, then;
+ *     sock_diag (NETLINK_SOCK_DIAG), or, for a connection not accepted
+ *     yet, the listening socket in whose backlog it waits; where the
+ *     kernel does not say, the peer's credentials ("peer": pid, exe,
+ *     relation "credentials at connect"), the process that made the pair
+ *     or connected, then;
  *   tty: its path, whether deleted or hung up, and whether this process is
  *     in its foreground group.
  *

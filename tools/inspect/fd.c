@@ -86,6 +86,7 @@ static const char *classify(pid_t pid, struct insp_fd *f)
 	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, f->fd);
 	if (stat(link, &st) == 0) {
 		f->ino = st.st_ino;
+		f->dev = st.st_dev;
 		if (S_ISFIFO(st.st_mode))
 			return "fifo";
 		if (S_ISCHR(st.st_mode))
@@ -112,12 +113,44 @@ static int is_descendant(struct insp_host *h, pid_t of, pid_t pid)
 	       !strcmp(rel, "descendant");
 }
 
-/* Every fd, in the processes `search` allows, that points to `target`,
- * except fd `fd` of `pid` itself. */
-static void find_holders(struct insp_host *h, pid_t pid, int fd,
-			 const char *target, int search,
-			 struct insp_holders *hs)
+/* "ino:" of /proc/PID/fdinfo/FD (Linux 5.14 and later), or -1. */
+static long long fdinfo_ino(pid_t pid, int fd)
 {
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if (insp_read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	const char *i = strstr(buf, "\nino:");
+	return i ? strtoll(i + 5, NULL, 10) : -1;
+}
+
+/* Whether link (an fd of process `at`) is on `fifo`: the same inode of
+ * the same device, so the FIFO under any name (a hard link, a bind mount,
+ * another mount namespace).  Only a path is looked at, and stat'ed only
+ * when fdinfo does not give another inode: the file system of another
+ * file (a hung network mount) is asked nothing. */
+static int on_fifo(pid_t at, const struct insp_fdlink *link,
+		   const struct insp_fd *fifo)
+{
+	if (link->target[0] != '/')
+		return 0;
+	long long ino = fdinfo_ino(at, link->fd);
+	if (ino >= 0 && (unsigned long long)ino != fifo->ino)
+		return 0;
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)at, link->fd);
+	return stat(path, &st) == 0 && st.st_ino == fifo->ino &&
+	       (unsigned long long)st.st_dev == fifo->dev;
+}
+
+/* Every fd, in the processes `search` allows, that points to `target`
+ * (for a FIFO, to the same file), except fd `fd` of `pid` itself. */
+static void find_holders(struct insp_host *h, pid_t pid, int fd,
+			 const char *target, const struct insp_fd *fifo,
+			 int search, struct insp_holders *hs)
+{
+	hs->hidden = h->hidden;
 	for (size_t i = 0; i < h->n; i++) {
 		struct insp_proc *p = &h->procs[i];
 		if (search == INSP_SEARCH_DESCENDANTS &&
@@ -131,12 +164,14 @@ static void find_holders(struct insp_host *h, pid_t pid, int fd,
 			continue;
 		}
 		for (size_t k = 0; k < p->nfds; k++) {
-			if (strcmp(p->fds[k].target, target))
+			const struct insp_fdlink *l = &p->fds[k];
+			if (fifo ? !on_fifo(l->at, l, fifo)
+				 : strcmp(l->target, target) != 0)
 				continue;
-			if (p->pid == pid && p->fds[k].fd == fd)
+			if (p->pid == pid && l->fd == fd)
 				continue;
-			long fl = insp_fd_flags(p->pid, p->fds[k].fd);
-			holders_add(hs, p->pid, p->fds[k].fd,
+			long fl = insp_fd_flags(l->at, l->fd);
+			holders_add(hs, p->pid, l->fd,
 				    fl < 0 ? -1 : (int)(fl & O_ACCMODE));
 		}
 	}
@@ -164,7 +199,7 @@ static void find_peers(struct insp_host *h, pid_t pid, struct insp_fd *f)
 {
 	char peer[64];
 	snprintf(peer, sizeof peer, "socket:[%lu]", f->sock.peer_ino);
-	find_holders(h, pid, -1, peer, INSP_SEARCH_HOST, &f->peers);
+	find_holders(h, pid, -1, peer, NULL, INSP_SEARCH_HOST, &f->peers);
 }
 
 void insp_describe_fd(struct insp_host *h, pid_t pid, int fd, int search,
@@ -196,7 +231,9 @@ void insp_describe_fd(struct insp_host *h, pid_t pid, int fd, int search,
 	char key[sizeof f->target + 16];
 	snprintf(key, sizeof key, "%s%s", f->target,
 		 f->deleted ? " (deleted)" : "");
-	find_holders(h, pid, fd, key, search, &f->holders);
+	find_holders(h, pid, fd, key,
+		     !strcmp(f->kind, "fifo") && f->ino ? f : NULL, search,
+		     &f->holders);
 	if (f->flags >= 0)
 		order_holders(&f->holders, (int)(f->flags & O_ACCMODE));
 	if (f->sock.peer_ino && search == INSP_SEARCH_HOST) {

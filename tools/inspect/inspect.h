@@ -25,7 +25,10 @@
 
 struct insp_fdlink {
 	int fd;
-	char *target;            /* readlink of /proc/P/fd/N */
+	pid_t at;                /* whose /proc/AT/fd/N it is: the process,
+				  * or a thread of it when its leader has
+				  * exited */
+	char *target;            /* readlink of /proc/AT/fd/N */
 };
 
 struct insp_proc {
@@ -46,12 +49,15 @@ struct insp_proc {
 struct insp_host {
 	struct insp_proc *procs;
 	size_t n;
+	int hidden;              /* /proc hides processes from us (hidepid) */
 };
 
 /* Read every process of the host (stat, exe, cmdline; fds on demand). */
 int insp_host_load(struct insp_host *h);
 struct insp_proc *insp_host_find(struct insp_host *h, pid_t pid);
-/* Load p's fd table once; returns 0 or -errno (also kept in fds_err). */
+/* Load p's fd table once; returns 0 or -errno (also kept in fds_err).
+ * A process whose leader thread has exited has its fds in its other
+ * threads' tables (each table's fds once). */
 int insp_proc_fds(struct insp_proc *p);
 
 /* How `pid` relates to `subject`: "self", "child", "grandchild",
@@ -78,6 +84,7 @@ struct insp_holders {
 	struct insp_holder *v;
 	size_t n;
 	int unsearched;          /* processes whose fds could not be read */
+	int hidden;              /* and /proc hides some (hidepid) */
 };
 
 struct insp_sock {
@@ -86,6 +93,8 @@ struct insp_sock {
 	char remote[128];
 	char state[16];          /* ESTABLISHED, LISTEN, ... */
 	unsigned long peer_ino;  /* the other side's inode, 0 unknown */
+	int backlog;             /* unix: a connection not accepted yet;
+				  * peer_ino is the listener's */
 };
 
 struct insp_fd {
@@ -94,6 +103,7 @@ struct insp_fd {
 	int target_err;
 	const char *kind;        /* pipe, fifo, socket, tty, file, anon, ... */
 	unsigned long ino;
+	unsigned long long dev;  /* a FIFO's device (st_dev) */
 	long flags;              /* fdinfo flags, -errno when unreadable */
 	int deleted;             /* target ends in " (deleted)" */
 	int tty_gone;            /* a terminal whose device no longer exists */

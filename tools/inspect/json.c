@@ -140,6 +140,8 @@ static void holders(struct insp_host *h, pid_t subject, const char *k,
 	char uk[64];
 	snprintf(uk, sizeof uk, "%s_unsearched", k);
 	jint(uk, hs->unsearched);
+	snprintf(uk, sizeof uk, "%s_hidden", k);
+	jbool(uk, hs->hidden);
 }
 
 static void sock(struct insp_host *h, pid_t subject, const struct insp_fd *f)
@@ -155,6 +157,7 @@ static void sock(struct insp_host *h, pid_t subject, const struct insp_fd *f)
 	jstr("local", s->local);
 	jstr("remote", s->remote);
 	jstr("state", s->state);
+	jbool("backlog", s->backlog);
 	if (s->peer_ino)
 		jint("peer_inode", (long long)s->peer_ino);
 	else

@@ -4,7 +4,10 @@
  * TCP (and UDP) tables give both addresses and the state, and a connection whose
  * two ends are on this host appears twice, swapped: that finds the peer's
  * inode.  Unix sockets list no peer in /proc/net/unix; the kernel tells it
- * through sock_diag (UNIX_DIAG_PEER), which needs no privilege. */
+ * through sock_diag (UNIX_DIAG_PEER), which needs no privilege.  A
+ * connection the server has not accepted has a peer without an inode (the
+ * socket accept() will return does not exist yet): its listener is the
+ * one whose pending connections (UNIX_DIAG_ICONS) name this socket. */
 #include "inspect.h"
 
 #include <arpa/inet.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -122,28 +126,41 @@ static int unix_row(pid_t pid, unsigned long ino, char *path, size_t cap,
 	return found;
 }
 
-/* The inode of the peer of unix socket `ino`, 0 when none or unknown. */
-static unsigned long unix_peer(unsigned long ino)
+/* Sends a unix_diag request for `ino` (0 and NLM_F_DUMP: every socket
+ * in `states`); the netlink socket, or -1. */
+static int diag_request(unsigned long ino, unsigned flags, unsigned states,
+			unsigned show)
 {
 	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (s < 0)
-		return 0;
+		return -1;
 	struct {
 		struct nlmsghdr nlh;
 		struct unix_diag_req r;
 	} req = {
 		.nlh = { .nlmsg_len = sizeof req,
 			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			 .nlmsg_flags = NLM_F_REQUEST },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+			 .nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags) },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = states,
 		       .udiag_ino = (unsigned)ino,
-		       .udiag_show = UDIAG_SHOW_PEER,
+		       .udiag_show = show,
 		       .udiag_cookie = { ~0u, ~0u } },
 	};
+	if (send(s, &req, sizeof req, 0) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* The inode of the peer of unix socket `ino`, 0 when none or unknown. */
+static unsigned long unix_peer(unsigned long ino)
+{
+	int s = diag_request(ino, 0, ~0u, UDIAG_SHOW_PEER);
+	if (s < 0)
+		return 0;
 	unsigned long peer = 0;
 	long buf[2048];
-	if (send(s, &req, sizeof req, 0) < 0)
-		goto out;
 	ssize_t n = recv(s, buf, sizeof buf, 0);
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
 	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n) ||
@@ -160,6 +177,43 @@ out:
 	return peer;
 }
 
+/* The listening socket whose backlog holds the connection of unix socket
+ * `ino`, 0 when none. */
+static unsigned long unix_listener(unsigned long ino)
+{
+	int s = diag_request(0, NLM_F_DUMP, 1u << TCP_LISTEN, UDIAG_SHOW_ICONS);
+	if (s < 0)
+		return 0;
+	unsigned long listener = 0;
+	static long buf[32768 / sizeof(long)];
+	for (int done = 0; !done && !listener;) {
+		ssize_t n = recv(s, buf, sizeof buf, 0);
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		     NLMSG_OK(h, n) && !listener; h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg))) {
+				done = 1;   /* NLMSG_DONE, NLMSG_ERROR */
+				break;
+			}
+			struct unix_diag_msg *m = NLMSG_DATA(h);
+			int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+			for (struct rtattr *a = (struct rtattr *)(m + 1);
+			     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+				if (a->rta_type != UNIX_DIAG_ICONS)
+					continue;
+				const uint32_t *v = RTA_DATA(a);
+				for (size_t i = 0; i < RTA_PAYLOAD(a) / sizeof *v; i++)
+					if (v[i] == ino)
+						listener = m->udiag_ino;
+			}
+		}
+	}
+	close(s);
+	return listener;
+}
+
 static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
 {
 	unsigned type, st, flags;
@@ -172,13 +226,17 @@ static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
 	snprintf(out->state, sizeof out->state, "%s",
 		 flags & 0x10000 ? "LISTEN" : st < 5 ? states[st] : "?");
 	out->peer_ino = unix_peer(ino);
+	if (!out->peer_ino && st == 3 /* SS_CONNECTED */ &&
+	    (type == SOCK_STREAM || type == SOCK_SEQPACKET)) {
+		out->peer_ino = unix_listener(ino);
+		out->backlog = out->peer_ino != 0;
+	}
 	if (out->peer_ino) {
 		unsigned t2, s2, f2;
 		if (unix_row(pid, out->peer_ino, out->remote,
 			     sizeof out->remote, &t2, &s2, &f2) < 0)
 			out->remote[0] = 0;
 	}
-	(void)type;
 	return 0;
 }
 

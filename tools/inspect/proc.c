@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 ssize_t insp_read_file(const char *path, char *buf, size_t cap)
@@ -120,6 +121,24 @@ static char *read_cmdline(pid_t pid, const char *comm)
 	return strdup(buf);
 }
 
+static int is_number(const char *s);
+
+/* A thread of pid other than its leader, or pid when it has none. */
+static pid_t other_thread(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	pid_t tid = pid;
+	struct dirent *e;
+	while (d && tid == pid && (e = readdir(d)))
+		if (is_number(e->d_name))
+			tid = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	return tid;
+}
+
 static int load_proc(pid_t pid, struct insp_proc *p)
 {
 	char path[64], buf[4096];
@@ -128,14 +147,18 @@ static int load_proc(pid_t pid, struct insp_proc *p)
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if (insp_read_file(path, buf, sizeof buf) < 0 || parse_stat(buf, p) < 0)
 		return -1;
+	/* A leader that has exited (pthread_exit() in main) while other
+	 * threads run on has no memory: the process's exe and command line
+	 * are read through one of them. */
+	pid_t from = p->state == 'Z' ? other_thread(pid) : pid;
 	char exe[PATH_MAX];
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)from);
 	ssize_t n = insp_readlink(path, exe, sizeof exe);
 	if (n < 0)
 		p->exe_err = (int)-n;
 	else
 		p->exe = strdup(exe);
-	p->cmdline = read_cmdline(pid, p->comm);
+	p->cmdline = read_cmdline(from, p->comm);
 	return 0;
 }
 
@@ -178,6 +201,12 @@ int insp_host_load(struct insp_host *h)
 	}
 	closedir(d);
 	qsort(h->procs, h->n, sizeof *h->procs, by_pid);
+	/* /proc mounted with hidepid=invisible (or ptraceable) lists only
+	 * the processes we may look at: the others are neither listed nor
+	 * refused.  Pid 1 is in every PID namespace, so a /proc without it
+	 * hides (unless we are it). */
+	struct stat st;
+	h->hidden = getpid() != 1 && stat("/proc/1", &st) < 0 && errno == ENOENT;
 	return 0;
 }
 
@@ -191,22 +220,19 @@ struct insp_proc *insp_host_find(struct insp_host *h, pid_t pid)
 static int by_fd(const void *a, const void *b)
 {
 	const struct insp_fdlink *x = a, *y = b;
-	return (x->fd > y->fd) - (x->fd < y->fd);
+	if (x->fd != y->fd)
+		return (x->fd > y->fd) - (x->fd < y->fd);
+	return strcmp(x->target, y->target);   /* copies side by side */
 }
 
-int insp_proc_fds(struct insp_proc *p)
+/* Appends the fds of /proc/AT/fd to p's; -errno when it cannot be read. */
+static int read_fd_table(struct insp_proc *p, pid_t at, size_t *cap)
 {
-	if (p->fds_loaded)
-		return -p->fds_err;
-	p->fds_loaded = 1;
 	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)p->pid);
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)at);
 	DIR *d = opendir(path);
-	if (!d) {
-		p->fds_err = errno;
-		return -p->fds_err;
-	}
-	size_t cap = 0;
+	if (!d)
+		return -errno;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!is_number(e->d_name))
@@ -215,19 +241,70 @@ int insp_proc_fds(struct insp_proc *p)
 		snprintf(link, sizeof link, "%s/%s", path, e->d_name);
 		if (insp_readlink(link, target, sizeof target) < 0)
 			continue;  /* closed meanwhile */
-		if (p->nfds == cap) {
-			cap = cap ? cap * 2 : 16;
-			void *v = realloc(p->fds, cap * sizeof *p->fds);
+		if (p->nfds == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			void *v = realloc(p->fds, *cap * sizeof *p->fds);
 			if (!v)
 				break;
 			p->fds = v;
 		}
-		p->fds[p->nfds].fd = atoi(e->d_name);
-		p->fds[p->nfds].target = strdup(target);
-		p->nfds++;
+		char *t = strdup(target);
+		if (!t)
+			break;
+		p->fds[p->nfds++] = (struct insp_fdlink){ atoi(e->d_name), at, t };
 	}
 	closedir(d);
+	return 0;
+}
+
+/* A process whose main thread has exited (pthread_exit() in main) lists
+ * no fds in /proc/PID/fd, while its other threads keep it alive: their
+ * tables, through /proc/TID/fd.  Threads share one table but for one that
+ * made its own (unshare(CLONE_FILES)): an fd that two tables give the
+ * same target is the same fd, listed once (fds_dedup). */
+static void read_thread_tables(struct insp_proc *p, size_t *cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (is_number(e->d_name) && atoi(e->d_name) != p->pid)
+			read_fd_table(p, atoi(e->d_name), cap);
+	closedir(d);
+}
+
+static void fds_dedup(struct insp_proc *p)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nfds; i++) {
+		if (k && p->fds[k - 1].fd == p->fds[i].fd &&
+		    !strcmp(p->fds[k - 1].target, p->fds[i].target)) {
+			free(p->fds[i].target);
+			continue;
+		}
+		p->fds[k++] = p->fds[i];
+	}
+	p->nfds = k;
+}
+
+int insp_proc_fds(struct insp_proc *p)
+{
+	if (p->fds_loaded)
+		return -p->fds_err;
+	p->fds_loaded = 1;
+	size_t cap = 0;
+	int r = read_fd_table(p, p->pid, &cap);
+	if (r < 0) {
+		p->fds_err = -r;
+		return r;
+	}
+	if (!p->nfds)
+		read_thread_tables(p, &cap);
 	qsort(p->fds, p->nfds, sizeof *p->fds, by_fd);
+	fds_dedup(p);
 	return 0;
 }
 

@@ -78,7 +78,9 @@ static void print_holders(struct insp_host *h, pid_t subject,
 	const struct insp_holders *hs = &f->holders;
 	int pipe_like = is_pipe_like(f);
 	int own = f->flags >= 0 ? (int)(f->flags & O_ACCMODE) : -1;
-	if (!hs->n)
+	if (!hs->n && (hs->unsearched || hs->hidden))
+		printf("%*sno other process found holding it\n", ind, "");
+	else if (!hs->n)
 		printf("%*sno other process holds it\n", ind, "");
 	else if (pipe_like && own == O_RDONLY)
 		printf("%*sheld also by (a read sees end of file only when "
@@ -93,6 +95,9 @@ static void print_holders(struct insp_host *h, pid_t subject,
 	if (hs->unsearched)
 		printf("%*s(%d processes could not be searched: permission)\n",
 		       ind, "", hs->unsearched);
+	if (hs->hidden)
+		printf("%*s(/proc hides the processes this user may not look "
+		       "at (hidepid): they could not be searched)\n", ind, "");
 }
 
 static void print_socket(struct insp_host *h, pid_t subject,
@@ -118,13 +123,19 @@ static void print_socket(struct insp_host *h, pid_t subject,
 	}
 	if (!f->peers_searched)
 		return;
-	printf("%*speer socket:[%lu] held by:\n", ind, "", s->peer_ino);
+	if (s->backlog)
+		printf("%*snot accepted yet: the connection waits in the backlog "
+		       "of listening socket:[%lu], held by:\n", ind, "",
+		       s->peer_ino);
+	else
+		printf("%*speer socket:[%lu] held by:\n", ind, "", s->peer_ino);
 	for (size_t i = 0; i < f->peers.n; i++)
 		print_holder(h, subject, &f->peers.v[i], ind + 2, 0);
 	if (!f->peers.n)
 		printf("%*sno process found%s\n", ind + 2, "",
 		       f->peers.unsearched ? " (some could not be searched: "
-					     "permission)" : "");
+					     "permission)" : f->peers.hidden ?
+		       " (/proc hides some: hidepid)" : "");
 }
 
 /* One line naming the fd, then what it is. */

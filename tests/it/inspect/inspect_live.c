@@ -29,10 +29,11 @@ struct fixture {
 
 static struct run_result r;
 
-/* Start build/fixtures/NAME [ARG] in a process group of its own, with the
- * shim or without, as root or as `uid`; returns once it printed its line. */
-static void start_as(struct fixture *f, const char *name, const char *arg,
-		     int shim, uid_t uid)
+/* Start build/fixtures/NAME [ARG [ARG2]] in a process group of its own,
+ * with the shim or without, as root or as `uid`; returns once it printed
+ * its line. */
+static void start_args(struct fixture *f, const char *name, const char *arg,
+		       const char *arg2, int shim, uid_t uid)
 {
 	int out[2];
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
@@ -58,7 +59,7 @@ static void start_as(struct fixture *f, const char *name, const char *arg,
 			unsetenv("LD_PRELOAD");
 		if (uid && (setgid(uid) || setuid(uid)))
 			_exit(126);
-		execl(path, name, arg, (char *)NULL);
+		execl(path, name, arg, arg2, (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -76,6 +77,12 @@ static void start_as(struct fixture *f, const char *name, const char *arg,
 	close(out[0]);
 	cr_assert(strchr(f->line, '\n'), "%s printed nothing: \"%s\"", name,
 		  f->line);
+}
+
+static void start_as(struct fixture *f, const char *name, const char *arg,
+		     int shim, uid_t uid)
+{
+	start_args(f, name, arg, NULL, shim, uid);
 }
 
 static void start(struct fixture *f, const char *name, const char *arg,
@@ -526,3 +533,68 @@ Test(inspect_user, says_what_it_could_not_read)
 	cr_assert(line_with(r.out, "fds: not readable (permission)", NULL),
 		  "%s", r.out);
 }
+
+/* Who holds the other end, in the shapes a look at /proc/PID/fd by link
+ * text gets wrong; the fixtures of the read watchdog's culprit tests
+ * (wd_holders, wd_unix_peer SHAPE), whose holder has the other end at fd
+ * 40.  One row each: the lines the report must have, %d the holder's pid
+ * (NULL ends them). */
+struct holder_row {
+	const char *fixture, *shape;
+	int hidepid;             /* inspect as nobody, in the fixture's mount
+				  * namespace (its /proc has hidepid=2) */
+	const char *lines[3];
+};
+
+static void holders_named(const struct holder_row *row)
+{
+	if (row->hidepid && (geteuid() != 0 || access("/usr/bin/nsenter", X_OK) ||
+			     access("/usr/bin/setpriv", X_OK)))
+		cr_skip_test("needs root, nsenter and setpriv");
+	struct fixture f;
+	start_args(&f, row->fixture, row->shape, "10", 0, 0);
+	const char *h = strstr(f.line, "holders=");
+	cr_assert_not_null(h, "%s", f.line);
+	int holder = atoi(h + 8);
+	wait_sleeping(f.pid, f.pid);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", (int)f.pid);
+	if (row->hidepid) {
+		char *argv[] = { "nsenter", "-t", pid, "-m", "setpriv",
+				 "--reuid=65534", "--regid=65534", "--clear-groups",
+				 (char *)copy_for_anyone(top("build/noleak")),
+				 "inspect", pid, NULL };
+		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	} else
+		inspect(pid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_assert(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s", r.out);
+	for (int i = 0; i < 3 && row->lines[i]; i++) {
+		char want[160];
+		snprintf(want, sizeof want, row->lines[i], holder);
+		cr_expect(line_with(r.out, want, NULL), "no \"%s\" in:\n%s",
+			  want, r.out);
+	}
+}
+
+#define HOLDER_ROW(name, ...) \
+	Test(inspect_holders, name) \
+	{ holders_named(&(struct holder_row){ __VA_ARGS__ }); }
+
+/* A FIFO is one file under every name. */
+HOLDER_ROW(fifo_writer_under_another_name, "wd_holders", "hardlink", 0,
+	   { "pid %d (child) fd 40 (write end)" })
+/* /proc/PID/fd lists nothing once the main thread has exited: the fds
+ * are in the other threads' tables, one a thread's own. */
+HOLDER_ROW(holder_whose_main_thread_exited, "wd_holders", "leader", 0,
+	   { "pid %d (child) fd 40 (write end): /",
+	     "pid %d (child) fd 41 (write end): /" })
+/* A connection in a listener's backlog has no peer socket yet. */
+HOLDER_ROW(connection_not_accepted, "wd_unix_peer", "backlog", 0,
+	   { "not accepted yet: the connection waits in the backlog of "
+	     "listening socket:[", "pid %d (child) fd 40: /" })
+/* hidepid=2: processes nobody may not look at are not listed at all. */
+HOLDER_ROW(holders_hidden_by_hidepid, "wd_holders", "hidepid", 1,
+	   { "no other process found holding it",
+	     "(/proc hides the processes this user may not look at (hidepid)" })

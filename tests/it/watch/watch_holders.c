@@ -1,13 +1,15 @@
 /* Who holds the write end of a blocked read's pipe or FIFO, in the shapes
  * a name or a fixed-size list gets wrong: a FIFO opened under another name
  * or a long path, processes that exit during the scan, a PID namespace
- * that sees the host's /proc, holders with many fds, many holders, and
+ * that sees the host's /proc, a /proc that hides processes, a holder
+ * whose main thread has exited, holders with many fds, many holders, and
  * holders too long for the line.  One row each: the fixture
  * (wd_holders SHAPE) and what the culprits list must say:
  *
- *   NAMED        every holder, with every fd it has on it, and the
- *                relation the row gives; nothing unknown, nothing left out;
- *   UNAVAILABLE  only {"relation":"unknown (/proc unavailable)"};
+ *   NAMED        every holder, with every fd it has on it, each once, and
+ *                the relation the row gives; nothing unknown, nothing
+ *                left out;
+ *   ONLY         exactly the list the row gives (in `relation`);
  *   COUNTED      some holders listed, and {"more":N} counting the rest:
  *                every holder accounted for. */
 #include <criterion/criterion.h>
@@ -21,14 +23,14 @@
 
 TestSuite(watch_holders, .timeout = 60);
 
-enum expect { NAMED, UNAVAILABLE, COUNTED };
+enum expect { NAMED, ONLY, COUNTED };
 
 struct row {
 	const char *shape;
 	const char *way;        /* NULL: read; "poll": wait_blocked */
 	int n_fds;              /* fds each holder has on it */
 	enum expect expect;
-	const char *relation;   /* NAMED: every holder's */
+	const char *relation;   /* NAMED: every holder's; ONLY: the list */
 	int needs_root;         /* others' processes deny a look otherwise */
 };
 
@@ -60,6 +62,21 @@ static int count_of(const char *text, const char *needle)
 	for (const char *s = text; (s = strstr(s, needle)); s += strlen(needle))
 		n++;
 	return n;
+}
+
+/* Whether a culprit's "fds":[...] names some fd twice. */
+static int fd_twice(const char *culprit)
+{
+	const char *l = strstr(culprit, "\"fds\":[");
+	char seen[1024] = { 0 };
+	for (l = l ? l + 7 : ""; *l >= '0' && *l <= '9';) {
+		char *end;
+		long fd = strtol(l, &end, 10);
+		if (fd < (long)sizeof seen && seen[fd]++)
+			return 1;
+		l = *end == ',' ? end + 1 : end;
+	}
+	return 0;
 }
 
 static void check(const struct row *row)
@@ -103,6 +120,7 @@ static void check(const struct row *row)
 			for (int i = 0; row->expect == NAMED && i < row->n_fds; i++)
 				cr_expect(culprit_holds(who, 40 + i),
 					  "fd %d missing: %s", 40 + i, who);
+			cr_expect(!fd_twice(who), "an fd twice: %s", who);
 		} else
 			cr_expect(row->expect != NAMED,
 				  "holder %ld not named: %s", pid, list);
@@ -115,8 +133,8 @@ static void check(const struct row *row)
 			  "%s", list);
 		cr_expect_eq(count_of(list, "{\"pid\":"), holders, "%s", list);
 		break;
-	case UNAVAILABLE:
-		cr_expect_str_eq(list, "[{\"relation\":\"unknown (/proc unavailable)\"}]");
+	case ONLY:
+		cr_expect_str_eq(list, row->relation);
 		break;
 	case COUNTED: {
 		const char *m = strstr(list, "{\"more\":");
@@ -143,7 +161,16 @@ ROW(long_fifo_path_writer, "longpath", NULL, 1, NAMED, BARE, 0)
  * denied nothing. */
 ROW(exiting_processes_are_not_denied, "churn", NULL, 1, NAMED, BARE, 1)
 /* The host's /proc seen from a PID namespace lists other pids. */
-ROW(pid_namespace_with_the_host_proc, "pidns", NULL, 1, UNAVAILABLE, NULL, 0)
+ROW(pid_namespace_with_the_host_proc, "pidns", NULL, 1, ONLY,
+    "[{\"relation\":\"unknown (/proc unavailable)\"}]", 0)
+/* A /proc mounted with hidepid=invisible neither lists nor refuses the
+ * processes the reader may not look at: they are said to be hidden. */
+ROW(holder_hidden_by_hidepid, "hidepid", NULL, 1, ONLY,
+    "[{\"relation\":\"unknown (hidden by hidepid)\"}]", 1)
+/* A holder whose main thread has exited has its fds in its other
+ * threads' tables (/proc/PID/fd lists none): each table once, a thread's
+ * own (unshare(CLONE_FILES)) too. */
+ROW(holder_whose_main_thread_exited, "leader", NULL, 2, NAMED, BARE, 0)
 /* No fixed-size list: every fd, every holder, and a count of those the
  * line has no room for. */
 ROW(holder_with_12_fds, "fds:12", NULL, 12, NAMED, BARE, 0)

@@ -1,13 +1,15 @@
 /* Who holds the other end of a blocked read's UNIX socket.  The socket's
  * peer credentials (SO_PEERCRED) name the process that made the pair or
  * connected, at that time: the reader itself for a socketpair it made, a
- * process gone for a connection passed on.  The culprits are the
- * processes holding the other end now, as for a pipe.  One row each: the
- * fixture (wd_unix_peer SHAPE) and what the event must say:
+ * process gone for a connection passed on, the process that listened for
+ * one not accepted yet.  The culprits are the processes holding the other
+ * end now, as for a pipe, or, while the connection waits in a listener's
+ * backlog (its other end has no socket yet), the listener's.  One row
+ * each: the fixture (wd_unix_peer SHAPE) and what the event must say:
  *
- *   HOLDER  culprits lists the holder the fixture names, with fd 40 and
- *           the row's relation, and no one else (not the reader, not the
- *           process that connected);
+ *   HOLDER  culprits lists the holder the fixture names (of the other end,
+ *           or of the listener), with fd 40 and the row's relation, and no
+ *           one else (not the reader, not the process that connected);
  *   CRED    no culprits; peer names the reader by its credentials, marked
  *           "credentials at connect". */
 #include <criterion/criterion.h>
@@ -92,6 +94,9 @@ ROW(socketpair_end_in_an_exec_child, "exec", NULL, HOLDER, "child")
 ROW(socketpair_end_of_a_wait, "pair", "poll", HOLDER, "bare-fork child")
 /* The credentials are of a process that has exited. */
 ROW(connection_passed_on_by_an_exited_connector, "handoff", NULL, HOLDER,
+    "bare-fork child")
+/* The server never accepted: whoever holds the listener could. */
+ROW(connection_not_accepted_names_the_listener, "backlog", NULL, HOLDER,
     "bare-fork child")
 /* Without sock_diag, the credentials, said to be only that. */
 ROW(no_sock_diag_names_the_credentials, "nodiag", NULL, CRED, NULL)
