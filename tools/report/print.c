@@ -761,6 +761,21 @@ static struct blocked *sorted_blocked(const struct rep_agg *a)
 	return b;
 }
 
+/* "read_timeout: timed out 2 reads; ": what read_timeout did to the reads
+ * of a row (audit: what it would have done), or "". */
+static void timeouts_text(char *buf, size_t cap, const struct blocked *b)
+{
+	size_t n = 0;
+	if (b->timed_out)
+		n = (size_t)snprintf(buf, cap, "read_timeout: timed out %llu read%s; ",
+				     (unsigned long long)b->timed_out,
+				     plural(b->timed_out, "", "s"));
+	if (b->would_time_out && n < cap)
+		snprintf(buf + n, cap - n, "read_timeout (audit): would have timed out "
+			 "%llu read%s; ", (unsigned long long)b->would_time_out,
+			 plural(b->would_time_out, "", "s"));
+}
+
 static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_style *st)
 {
 	static const struct col cols[] = {
@@ -776,7 +791,7 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 	for (int i = 0; i < a->n_blocked; i++) {
 		char waited[32], pid[24], fd[24], obj[CELL], count[24];
 		snprintf(waited, sizeof waited, "%.1fs%s", b[i].waited,
-			 b[i].unblocked ? "" : "+");
+			 blocked_ended(&b[i]) ? "" : "+");
 		snprintf(pid, sizeof pid, "%lld", b[i].pid);
 		snprintf(fd, sizeof fd, "%lld", b[i].fd);
 		snprintf(obj, sizeof obj, "%s%s%s", b[i].kind, b[i].kind[0] ? " " : "",
@@ -784,17 +799,22 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 		u64(count, sizeof count, b[i].count);
 		const char *v[] = { waited, b[i].exe, pid, b[i].call, fd, obj, count };
 		int row = grid_row(&g, v);
-		char note[sizeof b[i].what + 16];
-		snprintf(note, sizeof note, "held by: %s", b[i].what[0] ? b[i].what : "(none logged)");
+		char note[sizeof b[i].what + 128], timeouts[112] = "";
+		timeouts_text(timeouts, sizeof timeouts, &b[i]);
+		snprintf(note, sizeof note, "%sheld by: %s", timeouts,
+			 b[i].what[0] ? b[i].what : "(none logged)");
 		g.note[row] = xmalloc(sizeof note);
 		clean(g.note[row], sizeof note, note);
 	}
 	fputc('\n', out);
-	char title[160];
+	char title[200], timeouts[64] = "";
+	if (a->timeout_total)
+		snprintf(timeouts, sizeof timeouts, ", %llu read_timeout",
+			 (unsigned long long)a->timeout_total);
 	snprintf(title, sizeof title,
-		 "Blocked reads, longest first (%llu blocked, %llu unblocked events; + = still blocked)",
+		 "Blocked reads, longest first (%llu blocked, %llu unblocked%s events; + = still blocked)",
 		 (unsigned long long)a->blocked_total,
-		 (unsigned long long)a->unblocked_total);
+		 (unsigned long long)a->unblocked_total, timeouts);
 	bold(out, st, title);
 	grid_print(out, st, &g, 2);
 	grid_free(&g);
@@ -863,8 +883,8 @@ static void text_totals(const struct rep_agg *a, FILE *out, const struct rep_sty
 
 static void text_other(const struct rep_agg *a, FILE *out)
 {
-	static const enum rep_kind quiet[] = { K_SOCK_POLICY, K_READ_TIMEOUT,
-		K_STDIN_DETACHED, K_SUPPRESSED };
+	static const enum rep_kind quiet[] = { K_SOCK_POLICY, K_STDIN_DETACHED,
+		K_SUPPRESSED };
 	int any = 0;
 	for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
 		uint64_t n = a->kind_events[quiet[i]];
@@ -1038,6 +1058,7 @@ static void json_blocked(const struct rep_agg *a, FILE *out)
 	fputc('{', out);
 	jkv_u64(out, &first, "events", a->blocked_total);
 	jkv_u64(out, &first, "unblocked_events", a->unblocked_total);
+	jkv_u64(out, &first, "read_timeout_events", a->timeout_total);
 	jkey(out, &first, "rows");
 	fputc('[', out);
 	for (int i = 0; i < a->n_blocked; i++) {
@@ -1054,7 +1075,9 @@ static void json_blocked(const struct rep_agg *a, FILE *out)
 		jkv_str(out, &f, "object", b[i].object);
 		jkv_num(out, &f, "waited", b[i].waited);
 		jkey(out, &f, "unblocked");
-		fputs(b[i].unblocked ? "true" : "false", out);
+		fputs(blocked_ended(&b[i]) ? "true" : "false", out);
+		jkv_u64(out, &f, "timed_out", b[i].timed_out);
+		jkv_u64(out, &f, "would_time_out", b[i].would_time_out);
 		jkv_str(out, &f, "culprits", b[i].what);
 		jkv_u64(out, &f, "count", b[i].count);
 		jkv_time(out, &f, "first_seen", b[i].first);

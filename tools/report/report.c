@@ -42,8 +42,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 when the kept events show no leaks or hangs, 1 when they\n"
 "show any (fd_leak, fork_inherit, read_blocked, wait_blocked, sock_timeout,\n"
-"orphans) or a check skipped for lack of memory (nomem), 2 for a usage\n"
-"error or an unreadable log.\n";
+"read_timeout, orphans) or a check skipped for lack of memory (nomem), 2\n"
+"for a usage error or an unreadable log.\n";
 
 enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
        OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_JOURNAL };

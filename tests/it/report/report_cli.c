@@ -158,7 +158,7 @@ Test(report_cli, clean_log_exits_zero)
 Test(report_cli, each_problem_kind_sets_exit_one)
 {
 	static const char *const kinds[] = { "fd_leak", "fork_inherit", "read_blocked",
-		"wait_blocked", "sock_timeout", "orphans" };
+		"wait_blocked", "read_timeout", "sock_timeout", "orphans" };
 	const char *dir = tmpdir();
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		char line[1024];
