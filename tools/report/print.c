@@ -591,8 +591,24 @@ static char *fd_ranges(const struct rep_agg *a, const struct item *it, int n,
 	return buf;
 }
 
+/* A path as a [program ...] pattern that matches only itself: the
+ * sections take globs (policy/glob.c), where [ ] * ? and \ are special
+ * and a backslash makes the next character literal. */
+static void glob_escape(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 2 < cap; s++) {
+		if (strchr("[]*?\\", *s))
+			out[o++] = '\\';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
 /* The per-program configuration that would let these fds through, whole
- * (it is meant to be copied into the config file). */
+ * (it is meant to be copied into the config file).  The path is escaped
+ * before it is cleaned for the terminal: a control character becomes a
+ * '?' that matches it. */
 static char *restore_line(const struct rep_agg *a, const struct item *it,
 			  int n, int from)
 {
@@ -604,8 +620,9 @@ static char *restore_line(const struct rep_agg *a, const struct item *it,
 		free(fds);
 		return NULL;
 	}
-	char name[REP_STR_MAX + 1];
-	clean(name, sizeof name, exe);
+	char glob[2 * REP_STR_MAX + 1], name[2 * REP_STR_MAX + 1];
+	glob_escape(glob, sizeof glob, exe);
+	clean(name, sizeof name, glob);
 	static const char fmt[] = "restore with: [program %s] keep_fds = %s";
 	size_t cap = sizeof fmt + strlen(name) + strlen(fds);
 	char *note = xmalloc(cap);
@@ -1102,8 +1119,16 @@ static void json_restore(const struct rep_agg *a, FILE *out)
 		if (*fds && it[i].r->k[0] != STR_OTHER) {
 			int f = 1;
 			fputs(any++ ? ",{" : "{", out);
-			jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
+			const char *exe = S(a, it[i].r->k[0]);
+			char *glob = xmalloc(2 * strlen(exe) + 1);
+			char *section = xmalloc(2 * strlen(exe) + 16);
+			glob_escape(glob, 2 * strlen(exe) + 1, exe);
+			sprintf(section, "[program %s]", glob);
+			jkv_str(out, &f, "program", exe);
+			jkv_str(out, &f, "section", section);
 			jkv_str(out, &f, "keep_fds", fds);
+			free(glob);
+			free(section);
 			fputc('}', out);
 		}
 		free(fds);

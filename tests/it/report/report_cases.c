@@ -67,7 +67,7 @@ static const struct report_case cases[] = {
 	{ .name = "restore_line_escapes_the_program",
 	  .log = EV("fd_leak", "/opt/x\\u001b[2J\\nresult: no leaks or hangs found\\n", CLOSED),
 	  .exit = 1,
-	  .want = { "restore with: [program /opt/x?[2J?result: no leaks",
+	  .want = { "restore with: [program /opt/x?\\[2J?result: no leaks",
 		    "result: leaks or hangs found" },
 	  .never = { "\033", "\nresult: no leaks" } },
 	{ .name = "c1_controls_are_escaped",
