@@ -43,7 +43,8 @@ static const char usage_text[] =
 "Exit status: 0 when the kept events show no leaks or hangs, 1 when they\n"
 "show any (fd_leak, fork_inherit, read_blocked, wait_blocked, sock_timeout,\n"
 "read_timeout, orphans) or a check skipped for lack of memory (nomem), 2\n"
-"for a usage error or an unreadable log.\n";
+"for a usage error or an unreadable log, 3 when the report could not be\n"
+"written (stdout full or closed).\n";
 
 enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
        OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_JOURNAL };
@@ -136,6 +137,23 @@ static int parse_when(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Exit status 3: the report, or --help, could not be written (a full
+ * disk, a pipe closed while SIGPIPE is ignored).  Said on stderr, and
+ * kept apart from 2 (usage, unreadable logs) and from a result, so that
+ * a CI step never reads a lost report as a verdict. */
+#define EXIT_WRITE 3
+
+static int output_failed(void)
+{
+	int bad = fflush(stdout) == EOF;
+	int err = errno;
+	if (!bad && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "noleak-report: cannot write the report: %s\n",
+		bad ? strerror(err) : "write error");
+	return 1;
+}
+
 static int want_color(const char *when)
 {
 	if (!strcmp(when, "always"))
@@ -200,10 +218,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
-			return 0;
+			return output_failed() ? EXIT_WRITE : 0;
 		case OPT_VERSION:
 			printf("noleak-report %s\n", NL_VERSION);
-			return 0;
+			return output_failed() ? EXIT_WRITE : 0;
 		default:
 			fputs("Try 'noleak-report --help'.\n", stderr);
 			return 2;
@@ -233,7 +251,7 @@ int main(int argc, char **argv)
 		rep_print_text(a, stdout, &st);
 	int rc = rep_agg_problems(a);
 	rep_agg_free(a);
-	if (fflush(stdout) == EOF)
-		return 2;
+	if (output_failed())
+		return EXIT_WRITE;
 	return rc;
 }
