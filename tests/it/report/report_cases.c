@@ -166,6 +166,15 @@ static const struct report_case cases[] = {
 	  .log = TIMEOUT(TS("10:00:05"), "timed_out") EV("fd_leak", "/usr/bin/agent", LEAK),
 	  .args = { "--event", "read_timeout" }, .exit = 1,
 	  .want = { "timed out 1 read" }, .never = { "Leaked fds" } },
+	/* a "count" up to the largest integer is that count */
+	{ .name = "a_count_just_below_the_largest_integer_counts",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775806"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":9223372036854775806" } },
+	{ .name = "a_count_of_the_largest_integer_counts",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775807"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":9223372036854775807" } },
 	/* the culprits of blocked reads: every shape the shim writes */
 	{ .name = "unix_peer_holds_the_other_end",
 	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","
