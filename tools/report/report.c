@@ -29,7 +29,8 @@ static const char usage_text[] =
 "    --since TIME       Only events at or after TIME: RFC 3339\n"
 "                       (2026-11-29T06:00:00Z), a date (2026-11-29), or an\n"
 "                       age: 90s, 30m, 2h, 7d, 2w (now minus that).\n"
-"    --until TIME       Only events at or before TIME.\n"
+"    --until TIME       Only events at or before TIME (a date: to the end of\n"
+"                       that day).\n"
 "    --program GLOB     Only events of programs whose path or basename\n"
 "                       matches GLOB.\n"
 "    --event KIND       Only events of this kind (repeatable): fd_leak,\n"
@@ -104,14 +105,17 @@ static int kept_already(const struct rep_filter *flt, const char *s)
 	return 0;
 }
 
-/* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29"). */
-static int parse_when(const char *s, int64_t *out)
+/* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29").  A date
+ * is the whole day: its first moment for --since, its last for --until
+ * (`until`), so that --since D --until D keeps that day. */
+static int parse_when(const char *s, int64_t *out, int until)
 {
 	char *end;
 	size_t n = strlen(s);
 	if (n == 10 && s[4] == '-' && s[7] == '-') {
-		char full[32];
-		snprintf(full, sizeof full, "%sT00:00:00Z", s);
+		char full[40];
+		snprintf(full, sizeof full, "%sT%s", s,
+			 until ? "23:59:59.999999Z" : "00:00:00Z");
 		*out = rep_parse_time(full, strlen(full));
 		return *out < 0 ? -1 : 0;
 	}
@@ -181,11 +185,11 @@ int main(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_SINCE:
-			if (parse_when(optarg, &flt.since))
+			if (parse_when(optarg, &flt.since, 0))
 				return usage_error("--since: not a time or age: '%s'", optarg);
 			break;
 		case OPT_UNTIL:
-			if (parse_when(optarg, &flt.until))
+			if (parse_when(optarg, &flt.until, 1))
 				return usage_error("--until: not a time or age: '%s'", optarg);
 			break;
 		case OPT_PROGRAM:

@@ -175,6 +175,14 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775807"),
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "\"fd_leak\":9223372036854775807" } },
+	/* a date given to --until is the whole of that day */
+	{ .name = "since_and_until_the_same_date_keep_that_day",
+	  .log = EVT(TS("00:00:00"), "fd_leak", LEAK) EVT(TS("23:59:59.999999"), "fd_leak", LEAK)
+		 EVT("\"ts\":\"2026-11-30T00:00:00Z\",", "fd_leak", LEAK)
+		 EVT("\"ts\":\"2026-11-28T23:59:59.999999Z\",", "fd_leak", LEAK),
+	  .args = { "--since", "2026-11-29", "--until", "2026-11-29" }, .exit = 1,
+	  .want = { "2 events kept", "2 filtered out",
+		    "time range: 2026-11-29 00:00:00Z to 2026-11-29 23:59:59Z" } },
 	/* the culprits of blocked reads: every shape the shim writes */
 	{ .name = "unix_peer_holds_the_other_end",
 	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","
