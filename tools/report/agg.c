@@ -876,6 +876,33 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	}
 }
 
+/* A line cut short by a writer that died mid-write, with the next
+ * writer's line glued to it: `{"ts":...cut{"ts":...}`.  Our events open
+ * with {"ts", which no valid line holds elsewhere outside a string (in a
+ * string its quotes are escaped), so the event is the tail from the last
+ * {"ts" that parses.  Each try ends where the object opened there ends,
+ * and objects nest at most REP_DEPTH_MAX deep, so the tries cost a bounded
+ * number of passes over the line.  1 and *s, *n and *ev set to that event,
+ * or 0. */
+static int glued_event(const char **s, size_t *n, struct rep_event *ev)
+{
+	static const char open[] = "{\"ts\"";
+	const char *p = *s, *end = *s + *n;
+	if (*n <= sizeof open - 1)
+		return 0;
+	for (const char *q = end - (sizeof open - 1); q > p; q--) {
+		if (*q != '{' || memcmp(q, open, sizeof open - 1))
+			continue;
+		if (!rep_parse_line(q, (size_t)(end - q), ev) &&
+		    ev->f[F_EVENT].type == RJ_STR) {
+			*s = q;
+			*n = (size_t)(end - q);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 {
 	struct rep_event *ev = &a->ev;
@@ -886,7 +913,8 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 	a->lines++;
 	if (rep_parse_line(s, n, ev) || ev->f[F_EVENT].type != RJ_STR) {
 		a->malformed++;
-		return;
+		if (!glued_event(&s, &n, ev))
+			return;
 	}
 	int kind = kind_of(&ev->f[F_EVENT]);
 	if (kind < 0) {

@@ -183,6 +183,25 @@ static const struct report_case cases[] = {
 	  .args = { "--since", "2026-11-29", "--until", "2026-11-29" }, .exit = 1,
 	  .want = { "2 events kept", "2 filtered out",
 		    "time range: 2026-11-29 00:00:00Z to 2026-11-29 23:59:59Z" } },
+	/* a line cut short with the next event glued to it: the cut part
+	 * is malformed, the event after it is kept */
+	{ .name = "an_event_glued_to_a_cut_line_is_kept",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"fd_le"
+		 EVT(TS("06:00:01"), "fd_leak", LEAK),
+	  .exit = 1,
+	  .want = { "1 line, 1 event kept", "skipped 1 malformed line",
+		    "/usr/bin/agent", "result: leaks or hangs found" } },
+	{ .name = "an_event_glued_to_two_cut_lines_is_kept",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"a\":{\"ts\":1,\"b\":[{\"ts\":\"x"
+		 "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"nomem"
+		 EVT(TS("06:00:01"), "fd_leak", LEAK),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"lines\":1,\"events\":1,\"malformed\":1", "\"fd_leak\":1,",
+		    "\"nomem\":0" } },
+	{ .name = "a_cut_line_glued_to_a_cut_line_is_one_malformed_line",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"fd_le"
+		 "{\"ts\":\"2026-11-29T06:00:01Z\",\"event\":\"fd_leak\",\"pid\":1\n",
+	  .exit = 0, .want = { "1 line, 0 events kept", "skipped 1 malformed line" } },
 	/* the culprits of blocked reads: every shape the shim writes */
 	{ .name = "unix_peer_holds_the_other_end",
 	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","
