@@ -710,38 +710,85 @@ static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
 	return NULL;
 }
 
+/* What an event says of its read: it still waits (read_blocked,
+ * wait_blocked; audit's read_timeout, after which the read goes on), or it
+ * ended (read_unblocked; enforce's read_timeout, which failed it with
+ * EAGAIN). */
+enum blocked_step { STEP_BLOCK, STEP_END, STEP_TIMED_OUT, STEP_WOULD_TIME_OUT };
+
+static enum blocked_step blocked_step_of(const struct rep_event *ev,
+					 enum rep_kind kind)
+{
+	char action[24];
+	if (kind == K_READ_UNBLOCKED)
+		return STEP_END;
+	if (kind != K_READ_TIMEOUT)
+		return STEP_BLOCK;
+	rep_str(&ev->f[F_ACTION], action, sizeof action);
+	return strcmp(action, "would_time_out") ? STEP_TIMED_OUT : STEP_WOULD_TIME_OUT;
+}
+
+int blocked_ended(const struct blocked *b)
+{
+	if (!b->n_end)
+		return 0;
+	if (b->untimed)
+		return b->n_end >= b->n_block;
+	return b->last_end >= b->last_block;
+}
+
 static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 			enum rep_kind kind, uint64_t w, int64_t ts)
 {
 	double waited = rep_num(&ev->f[F_WAITED], 0);
+	enum blocked_step step = blocked_step_of(ev, kind);
 	int fresh;
 	if (kind == K_READ_UNBLOCKED)
 		a->unblocked_total = sat_add(a->unblocked_total, w);
+	else if (kind == K_READ_TIMEOUT)
+		a->timeout_total = sat_add(a->timeout_total, w);
 	else
 		a->blocked_total = sat_add(a->blocked_total, w);
 	/* An unblock only updates its block's row: alone (its block filtered
 	 * out or in a log not read) it says nothing about culprits. */
 	struct blocked *b = blocked_slot(a, blocked_id(ev), waited,
-					 kind != K_READ_UNBLOCKED, &fresh);
+					 step != STEP_END, &fresh);
 	if (!b)
 		return;
 	if (fresh) {
 		memset(b, 0, sizeof *b);
 		b->id = blocked_id(ev);
-		b->first = b->last = -1;
+		b->first = b->last = b->last_block = b->last_end = -1;
 		b->fd = rep_int(&ev->f[F_FD], -1);
 		b->pid = rep_int(&ev->f[F_PID], -1);
 		rep_str(&ev->f[F_HOST], b->host, sizeof b->host);
 		rep_str(&ev->f[F_EXE], b->exe, sizeof b->exe);
 		rep_str(&ev->f[F_CALL], b->call, sizeof b->call);
 	}
-	if (kind == K_READ_UNBLOCKED) {
-		b->unblocked = 1;
-	} else {
+	if (step != STEP_END) {
 		b->count = sat_add(b->count, w);
 		if (fresh || waited >= b->waited)
 			describe_blocked(b, ev, kind == K_WAIT_BLOCKED);
 	}
+	if (ts < 0)
+		b->untimed = 1;
+	/* By count, a read_timeout is no block of its own: the read it
+	 * names logged read_blocked before it when read_warn is on (and then
+	 * read_unblocked after a timeout), and nothing else when it is off. */
+	if (step == STEP_BLOCK || step == STEP_WOULD_TIME_OUT) {
+		if (step == STEP_BLOCK)
+			b->n_block = sat_add(b->n_block, w);
+		if (ts > b->last_block)
+			b->last_block = ts;
+	} else {
+		b->n_end = sat_add(b->n_end, w);
+		if (ts > b->last_end)
+			b->last_end = ts;
+	}
+	if (step == STEP_TIMED_OUT)
+		b->timed_out = sat_add(b->timed_out, w);
+	else if (step == STEP_WOULD_TIME_OUT)
+		b->would_time_out = sat_add(b->would_time_out, w);
 	if (waited > b->waited)
 		b->waited = waited;
 	if (ts >= 0) {
@@ -821,11 +868,39 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	case K_READ_BLOCKED:
 	case K_WAIT_BLOCKED:
 	case K_READ_UNBLOCKED:
+	case K_READ_TIMEOUT:
 		add_blocked(a, ev, kind, w, ts);
 		break;
 	default:
 		break;  /* counted only */
 	}
+}
+
+/* A line cut short by a writer that died mid-write, with the next
+ * writer's line glued to it: `{"ts":...cut{"ts":...}`.  Our events open
+ * with {"ts", which no valid line holds elsewhere outside a string (in a
+ * string its quotes are escaped), so the event is the tail from the last
+ * {"ts" that parses.  Each try ends where the object opened there ends,
+ * and objects nest at most REP_DEPTH_MAX deep, so the tries cost a bounded
+ * number of passes over the line.  1 and *s, *n and *ev set to that event,
+ * or 0. */
+static int glued_event(const char **s, size_t *n, struct rep_event *ev)
+{
+	static const char open[] = "{\"ts\"";
+	const char *p = *s, *end = *s + *n;
+	if (*n <= sizeof open - 1)
+		return 0;
+	for (const char *q = end - (sizeof open - 1); q > p; q--) {
+		if (*q != '{' || memcmp(q, open, sizeof open - 1))
+			continue;
+		if (!rep_parse_line(q, (size_t)(end - q), ev) &&
+		    ev->f[F_EVENT].type == RJ_STR) {
+			*s = q;
+			*n = (size_t)(end - q);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
@@ -838,7 +913,8 @@ void rep_agg_line(struct rep_agg *a, const char *s, size_t n)
 	a->lines++;
 	if (rep_parse_line(s, n, ev) || ev->f[F_EVENT].type != RJ_STR) {
 		a->malformed++;
-		return;
+		if (!glued_event(&s, &n, ev))
+			return;
 	}
 	int kind = kind_of(&ev->f[F_EVENT]);
 	if (kind < 0) {
@@ -888,7 +964,8 @@ void rep_agg_input(struct rep_agg *a, int skipped)
 int rep_agg_leaks_or_hangs(const struct rep_agg *a)
 {
 	static const enum rep_kind bad[] = { K_FD_LEAK, K_FORK_INHERIT,
-		K_READ_BLOCKED, K_WAIT_BLOCKED, K_SOCK_TIMEOUT, K_ORPHANS };
+		K_READ_BLOCKED, K_WAIT_BLOCKED, K_READ_TIMEOUT, K_SOCK_TIMEOUT,
+		K_ORPHANS };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (a->kind_events[bad[i]])
 			return 1;

@@ -41,16 +41,27 @@ struct table {
 };
 
 /* One blocked read or wait, identified by host, pid, fd and call; the
- * longest REP top ones are kept, with their culprits as text. */
+ * longest REP top ones are kept, with their culprits as text.  One entry
+ * covers every read of that fd (a worker reading requests in a loop blocks
+ * many times), so whether it still waits is the latest event's to say: an
+ * end (read_unblocked, a read_timeout that timed the read out) no earlier
+ * than the latest block (read_blocked, wait_blocked, a read_timeout that
+ * would have), or, when a line had no time, as many ends as blocks. */
 struct blocked {
 	uint64_t id;
 	char host[64], exe[256], call[24], kind[24], object[160], what[400];
 	long long pid, fd;
 	double waited;
-	uint64_t count;
+	uint64_t count;                 /* blocks and read_timeouts */
 	int64_t first, last;
-	int unblocked;
+	int64_t last_block, last_end;   /* microseconds, -1 = none */
+	uint64_t n_block, n_end;        /* read_blocked/wait_blocked, ends */
+	int untimed;                    /* a block or end had no time */
+	uint64_t timed_out, would_time_out;   /* read_timeout by action */
 };
+
+/* 1 when the last wait of b has ended. */
+int blocked_ended(const struct blocked *b);
 
 /* Totals for one mode: fds closed (enforce) or that would be (audit). */
 struct mode_total {
@@ -91,7 +102,7 @@ struct rep_agg {
 
 	struct blocked *blocked;
 	int n_blocked;
-	uint64_t blocked_total, unblocked_total;
+	uint64_t blocked_total, unblocked_total, timeout_total;
 
 	struct mode_total audit, enforce;
 	uint64_t *execs;        /* hashes of (host, pid, via, target, mode) */

@@ -6,6 +6,7 @@
  * more memory than one line.  Strings are decoded only when a caller asks. */
 #include "report.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,9 +393,10 @@ long long rep_int(const struct rep_val *v, long long dflt)
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9')
 			return dflt;
-		if (x > (9223372036854775807LL - 9) / 10)
+		int d = *p - '0';
+		if (x > (LLONG_MAX - d) / 10)
 			return dflt;
-		x = x * 10 + (*p - '0');
+		x = x * 10 + d;
 	}
 	return neg ? -x : x;
 }

@@ -591,8 +591,24 @@ static char *fd_ranges(const struct rep_agg *a, const struct item *it, int n,
 	return buf;
 }
 
+/* A path as a [program ...] pattern that matches only itself: the
+ * sections take globs (policy/glob.c), where [ ] * ? and \ are special
+ * and a backslash makes the next character literal. */
+static void glob_escape(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 2 < cap; s++) {
+		if (strchr("[]*?\\", *s))
+			out[o++] = '\\';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
 /* The per-program configuration that would let these fds through, whole
- * (it is meant to be copied into the config file). */
+ * (it is meant to be copied into the config file).  The path is escaped
+ * before it is cleaned for the terminal: a control character becomes a
+ * '?' that matches it. */
 static char *restore_line(const struct rep_agg *a, const struct item *it,
 			  int n, int from)
 {
@@ -604,8 +620,9 @@ static char *restore_line(const struct rep_agg *a, const struct item *it,
 		free(fds);
 		return NULL;
 	}
-	char name[REP_STR_MAX + 1];
-	clean(name, sizeof name, exe);
+	char glob[2 * REP_STR_MAX + 1], name[2 * REP_STR_MAX + 1];
+	glob_escape(glob, sizeof glob, exe);
+	clean(name, sizeof name, glob);
 	static const char fmt[] = "restore with: [program %s] keep_fds = %s";
 	size_t cap = sizeof fmt + strlen(name) + strlen(fds);
 	char *note = xmalloc(cap);
@@ -761,6 +778,21 @@ static struct blocked *sorted_blocked(const struct rep_agg *a)
 	return b;
 }
 
+/* "read_timeout: timed out 2 reads; ": what read_timeout did to the reads
+ * of a row (audit: what it would have done), or "". */
+static void timeouts_text(char *buf, size_t cap, const struct blocked *b)
+{
+	size_t n = 0;
+	if (b->timed_out)
+		n = (size_t)snprintf(buf, cap, "read_timeout: timed out %llu read%s; ",
+				     (unsigned long long)b->timed_out,
+				     plural(b->timed_out, "", "s"));
+	if (b->would_time_out && n < cap)
+		snprintf(buf + n, cap - n, "read_timeout (audit): would have timed out "
+			 "%llu read%s; ", (unsigned long long)b->would_time_out,
+			 plural(b->would_time_out, "", "s"));
+}
+
 static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_style *st)
 {
 	static const struct col cols[] = {
@@ -776,7 +808,7 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 	for (int i = 0; i < a->n_blocked; i++) {
 		char waited[32], pid[24], fd[24], obj[CELL], count[24];
 		snprintf(waited, sizeof waited, "%.1fs%s", b[i].waited,
-			 b[i].unblocked ? "" : "+");
+			 blocked_ended(&b[i]) ? "" : "+");
 		snprintf(pid, sizeof pid, "%lld", b[i].pid);
 		snprintf(fd, sizeof fd, "%lld", b[i].fd);
 		snprintf(obj, sizeof obj, "%s%s%s", b[i].kind, b[i].kind[0] ? " " : "",
@@ -784,17 +816,22 @@ static void text_blocked(const struct rep_agg *a, FILE *out, const struct rep_st
 		u64(count, sizeof count, b[i].count);
 		const char *v[] = { waited, b[i].exe, pid, b[i].call, fd, obj, count };
 		int row = grid_row(&g, v);
-		char note[sizeof b[i].what + 16];
-		snprintf(note, sizeof note, "held by: %s", b[i].what[0] ? b[i].what : "(none logged)");
+		char note[sizeof b[i].what + 128], timeouts[112] = "";
+		timeouts_text(timeouts, sizeof timeouts, &b[i]);
+		snprintf(note, sizeof note, "%sheld by: %s", timeouts,
+			 b[i].what[0] ? b[i].what : "(none logged)");
 		g.note[row] = xmalloc(sizeof note);
 		clean(g.note[row], sizeof note, note);
 	}
 	fputc('\n', out);
-	char title[160];
+	char title[200], timeouts[64] = "";
+	if (a->timeout_total)
+		snprintf(timeouts, sizeof timeouts, ", %llu read_timeout",
+			 (unsigned long long)a->timeout_total);
 	snprintf(title, sizeof title,
-		 "Blocked reads, longest first (%llu blocked, %llu unblocked events; + = still blocked)",
+		 "Blocked reads, longest first (%llu blocked, %llu unblocked%s events; + = still blocked)",
 		 (unsigned long long)a->blocked_total,
-		 (unsigned long long)a->unblocked_total);
+		 (unsigned long long)a->unblocked_total, timeouts);
 	bold(out, st, title);
 	grid_print(out, st, &g, 2);
 	grid_free(&g);
@@ -863,8 +900,8 @@ static void text_totals(const struct rep_agg *a, FILE *out, const struct rep_sty
 
 static void text_other(const struct rep_agg *a, FILE *out)
 {
-	static const enum rep_kind quiet[] = { K_SOCK_POLICY, K_READ_TIMEOUT,
-		K_STDIN_DETACHED, K_SUPPRESSED };
+	static const enum rep_kind quiet[] = { K_SOCK_POLICY, K_STDIN_DETACHED,
+		K_SUPPRESSED };
 	int any = 0;
 	for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
 		uint64_t n = a->kind_events[quiet[i]];
@@ -1038,6 +1075,7 @@ static void json_blocked(const struct rep_agg *a, FILE *out)
 	fputc('{', out);
 	jkv_u64(out, &first, "events", a->blocked_total);
 	jkv_u64(out, &first, "unblocked_events", a->unblocked_total);
+	jkv_u64(out, &first, "read_timeout_events", a->timeout_total);
 	jkey(out, &first, "rows");
 	fputc('[', out);
 	for (int i = 0; i < a->n_blocked; i++) {
@@ -1054,7 +1092,9 @@ static void json_blocked(const struct rep_agg *a, FILE *out)
 		jkv_str(out, &f, "object", b[i].object);
 		jkv_num(out, &f, "waited", b[i].waited);
 		jkey(out, &f, "unblocked");
-		fputs(b[i].unblocked ? "true" : "false", out);
+		fputs(blocked_ended(&b[i]) ? "true" : "false", out);
+		jkv_u64(out, &f, "timed_out", b[i].timed_out);
+		jkv_u64(out, &f, "would_time_out", b[i].would_time_out);
 		jkv_str(out, &f, "culprits", b[i].what);
 		jkv_u64(out, &f, "count", b[i].count);
 		jkv_time(out, &f, "first_seen", b[i].first);
@@ -1079,8 +1119,16 @@ static void json_restore(const struct rep_agg *a, FILE *out)
 		if (*fds && it[i].r->k[0] != STR_OTHER) {
 			int f = 1;
 			fputs(any++ ? ",{" : "{", out);
-			jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
+			const char *exe = S(a, it[i].r->k[0]);
+			char *glob = xmalloc(2 * strlen(exe) + 1);
+			char *section = xmalloc(2 * strlen(exe) + 16);
+			glob_escape(glob, 2 * strlen(exe) + 1, exe);
+			sprintf(section, "[program %s]", glob);
+			jkv_str(out, &f, "program", exe);
+			jkv_str(out, &f, "section", section);
 			jkv_str(out, &f, "keep_fds", fds);
+			free(glob);
+			free(section);
 			fputc('}', out);
 		}
 		free(fds);

@@ -29,7 +29,8 @@ static const char usage_text[] =
 "    --since TIME       Only events at or after TIME: RFC 3339\n"
 "                       (2026-11-29T06:00:00Z), a date (2026-11-29), or an\n"
 "                       age: 90s, 30m, 2h, 7d, 2w (now minus that).\n"
-"    --until TIME       Only events at or before TIME.\n"
+"    --until TIME       Only events at or before TIME (a date: to the end of\n"
+"                       that day).\n"
 "    --program GLOB     Only events of programs whose path or basename\n"
 "                       matches GLOB.\n"
 "    --event KIND       Only events of this kind (repeatable): fd_leak,\n"
@@ -42,8 +43,9 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 when the kept events show no leaks or hangs, 1 when they\n"
 "show any (fd_leak, fork_inherit, read_blocked, wait_blocked, sock_timeout,\n"
-"orphans) or a check skipped for lack of memory (nomem), 2 for a usage\n"
-"error or an unreadable log.\n";
+"read_timeout, orphans) or a check skipped for lack of memory (nomem), 2\n"
+"for a usage error or an unreadable log, 3 when the report could not be\n"
+"written (stdout full or closed).\n";
 
 enum { OPT_JSON = 256, OPT_SINCE, OPT_UNTIL, OPT_PROGRAM, OPT_EVENT,
        OPT_TOP, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_JOURNAL };
@@ -103,14 +105,17 @@ static int kept_already(const struct rep_filter *flt, const char *s)
 	return 0;
 }
 
-/* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29"). */
-static int parse_when(const char *s, int64_t *out)
+/* An age ("2h") or a time ("2026-11-29T06:00:00Z", "2026-11-29").  A date
+ * is the whole day: its first moment for --since, its last for --until
+ * (`until`), so that --since D --until D keeps that day. */
+static int parse_when(const char *s, int64_t *out, int until)
 {
 	char *end;
 	size_t n = strlen(s);
 	if (n == 10 && s[4] == '-' && s[7] == '-') {
-		char full[32];
-		snprintf(full, sizeof full, "%sT00:00:00Z", s);
+		char full[40];
+		snprintf(full, sizeof full, "%sT%s", s,
+			 until ? "23:59:59.999999Z" : "00:00:00Z");
 		*out = rep_parse_time(full, strlen(full));
 		return *out < 0 ? -1 : 0;
 	}
@@ -134,6 +139,23 @@ static int parse_when(const char *s, int64_t *out)
 		return -1;
 	*out = (int64_t)time(NULL) * 1000000 - v * unit * 1000000;
 	return 0;
+}
+
+/* Exit status 3: the report, or --help, could not be written (a full
+ * disk, a pipe closed while SIGPIPE is ignored).  Said on stderr, and
+ * kept apart from 2 (usage, unreadable logs) and from a result, so that
+ * a CI step never reads a lost report as a verdict. */
+#define EXIT_WRITE 3
+
+static int output_failed(void)
+{
+	int bad = fflush(stdout) == EOF;
+	int err = errno;
+	if (!bad && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "noleak-report: cannot write the report: %s\n",
+		bad ? strerror(err) : "write error");
+	return 1;
 }
 
 static int want_color(const char *when)
@@ -163,11 +185,11 @@ int main(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_SINCE:
-			if (parse_when(optarg, &flt.since))
+			if (parse_when(optarg, &flt.since, 0))
 				return usage_error("--since: not a time or age: '%s'", optarg);
 			break;
 		case OPT_UNTIL:
-			if (parse_when(optarg, &flt.until))
+			if (parse_when(optarg, &flt.until, 1))
 				return usage_error("--until: not a time or age: '%s'", optarg);
 			break;
 		case OPT_PROGRAM:
@@ -200,10 +222,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
-			return 0;
+			return output_failed() ? EXIT_WRITE : 0;
 		case OPT_VERSION:
 			printf("noleak-report %s\n", NL_VERSION);
-			return 0;
+			return output_failed() ? EXIT_WRITE : 0;
 		default:
 			fputs("Try 'noleak-report --help'.\n", stderr);
 			return 2;
@@ -233,7 +255,7 @@ int main(int argc, char **argv)
 		rep_print_text(a, stdout, &st);
 	int rc = rep_agg_problems(a);
 	rep_agg_free(a);
-	if (fflush(stdout) == EOF)
-		return 2;
+	if (output_failed())
+		return EXIT_WRITE;
 	return rc;
 }

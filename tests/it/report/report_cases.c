@@ -25,6 +25,21 @@
 #define PEER "{\"pid\":18505,\"exe\":\"/usr/bin/python3.11\"}"
 #define NOMEM ",\"feature\":\"exec_sweep\",\"fallback\":\"kept_every_fd\"," \
 	      "\"via\":\"execve\",\"target\":\"/bin/sh\""
+/* An event at a time of its own (hh:mm:ss on 2026-11-29, or "" for a line
+ * without one), opening with "ts" as the shim writes it. */
+#define EVT(hms, kind, rest) \
+	"{" hms "\"event\":\"" kind "\",\"pid\":100,\"exe\":\"/usr/bin/agent\"," \
+	"\"ppid\":1,\"mode\":\"audit\",\"host\":\"h\"" rest "}\n"
+#define TS(hms) "\"ts\":\"2026-11-29T" hms "Z\","
+/* A worker's reads of requests on fd 3, a pipe its child holds open. */
+#define PIPE3 ",\"fd\":3,\"call\":\"read\",\"kind\":\"pipe\",\"object\":\"pipe:[1]\"," \
+	      "\"end\":\"read\",\"culprits\":[{\"pid\":4250,\"exe\":\"/usr/bin/sleep\"," \
+	      "\"cmdline\":\"sleep 3600\",\"fds\":[4],\"relation\":\"child\"}]"
+#define BLOCKED(hms) EVT(hms, "read_blocked", PIPE3 ",\"waited\":30")
+#define UNBLOCKED(hms) EVT(hms, "read_unblocked", \
+			   ",\"fd\":3,\"call\":\"read\",\"waited\":40.000,\"result\":5")
+#define TIMEOUT(hms, action) EVT(hms, "read_timeout", PIPE3 ",\"waited\":5," \
+				  "\"action\":\"" action "\"")
 
 struct report_case {
 	const char *name;
@@ -52,7 +67,7 @@ static const struct report_case cases[] = {
 	{ .name = "restore_line_escapes_the_program",
 	  .log = EV("fd_leak", "/opt/x\\u001b[2J\\nresult: no leaks or hangs found\\n", CLOSED),
 	  .exit = 1,
-	  .want = { "restore with: [program /opt/x?[2J?result: no leaks",
+	  .want = { "restore with: [program /opt/x?\\[2J?result: no leaks",
 		    "result: leaks or hangs found" },
 	  .never = { "\033", "\nresult: no leaks" } },
 	{ .name = "c1_controls_are_escaped",
@@ -95,6 +110,98 @@ static const struct report_case cases[] = {
 		 EV("read_unblocked", "/usr/bin/agent", READ ",\"result\":0"),
 	  .args = { "--event", "read_unblocked" }, .exit = 0,
 	  .want = { "no leaks or hangs found" }, .never = { "held by" } },
+	/* one row covers every read of a pid's fd: it still waits when its
+	 * last block came after its last end, by time, or, for lines
+	 * without one, when it has more blocks than ends */
+	{ .name = "a_read_blocked_again_after_an_unblock_still_waits",
+	  .log = BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")) BLOCKED(TS("11:00:00")),
+	  .exit = 1, .want = { "40.0s+", "held by: sleep 3600 (pid 4250" } },
+	{ .name = "a_read_blocked_again_after_an_unblock_still_waits_in_json",
+	  .log = BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")) BLOCKED(TS("11:00:00")),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"unblocked\":false", "\"count\":2" },
+	  .never = { "\"unblocked\":true" } },
+	{ .name = "an_unblock_after_the_last_block_ends_it",
+	  .log = BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")) BLOCKED(TS("11:00:00"))
+		 UNBLOCKED(TS("11:00:40")),
+	  .exit = 1, .want = { "40.0s  " }, .never = { "40.0s+" } },
+	/* rotated logs are read newest file first: time decides, not order */
+	{ .name = "the_latest_time_decides_whatever_the_order",
+	  .log = BLOCKED(TS("11:00:00")) BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")),
+	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
+	{ .name = "without_times_more_blocks_than_ends_still_wait",
+	  .log = BLOCKED("") UNBLOCKED("") BLOCKED(""),
+	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
+	{ .name = "without_times_as_many_ends_as_blocks_ended",
+	  .log = BLOCKED("") UNBLOCKED("") BLOCKED("") UNBLOCKED(""),
+	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":true" } },
+	/* a read the shim timed out (or in audit would have) is a hang:
+	 * shown with its culprits, and the run does not pass */
+	{ .name = "a_timed_out_read_is_a_hang",
+	  .log = TIMEOUT(TS("10:00:05"), "timed_out"),
+	  .exit = 1,
+	  .want = { "read_timeout: timed out 1 read; held by: sleep 3600 (pid 4250",
+		    "1 read_timeout events", "    5.0s  ", "result: leaks or hangs found" },
+	  .never = { "no leaks or hangs found", "other events", "5.0s+" } },
+	{ .name = "a_timed_out_read_is_a_hang_in_json",
+	  .log = TIMEOUT(TS("10:00:05"), "timed_out"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"read_timeout_events\":1", "\"unblocked\":true,\"timed_out\":1,"
+		    "\"would_time_out\":0,\"culprits\":\"sleep 3600 (pid 4250",
+		    "\"problems\":true" } },
+	{ .name = "a_read_audit_would_time_out_still_waits",
+	  .log = TIMEOUT(TS("10:00:05"), "would_time_out"),
+	  .exit = 1,
+	  .want = { "5.0s+", "read_timeout (audit): would have timed out 1 read; held by: sleep",
+		    "result: leaks or hangs found" } },
+	/* read_warn on: blocked, then timed out (and the read returned) */
+	{ .name = "a_warned_read_that_timed_out_ended",
+	  .log = BLOCKED(TS("10:00:01")) TIMEOUT(TS("10:00:05"), "timed_out")
+		 UNBLOCKED(TS("10:00:05")),
+	  .exit = 1, .want = { "40.0s  ", "timed out 1 read" }, .never = { "40.0s+" } },
+	{ .name = "a_warned_read_that_timed_out_ended_without_times",
+	  .log = BLOCKED("") TIMEOUT("", "timed_out") UNBLOCKED(""),
+	  .exit = 1, .want = { "40.0s  ", "timed out 1 read" }, .never = { "40.0s+" } },
+	{ .name = "a_read_timeout_is_kept_by_the_event_filter",
+	  .log = TIMEOUT(TS("10:00:05"), "timed_out") EV("fd_leak", "/usr/bin/agent", LEAK),
+	  .args = { "--event", "read_timeout" }, .exit = 1,
+	  .want = { "timed out 1 read" }, .never = { "Leaked fds" } },
+	/* a "count" up to the largest integer is that count */
+	{ .name = "a_count_just_below_the_largest_integer_counts",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775806"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":9223372036854775806" } },
+	{ .name = "a_count_of_the_largest_integer_counts",
+	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775807"),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"fd_leak\":9223372036854775807" } },
+	/* a date given to --until is the whole of that day */
+	{ .name = "since_and_until_the_same_date_keep_that_day",
+	  .log = EVT(TS("00:00:00"), "fd_leak", LEAK) EVT(TS("23:59:59.999999"), "fd_leak", LEAK)
+		 EVT("\"ts\":\"2026-11-30T00:00:00Z\",", "fd_leak", LEAK)
+		 EVT("\"ts\":\"2026-11-28T23:59:59.999999Z\",", "fd_leak", LEAK),
+	  .args = { "--since", "2026-11-29", "--until", "2026-11-29" }, .exit = 1,
+	  .want = { "2 events kept", "2 filtered out",
+		    "time range: 2026-11-29 00:00:00Z to 2026-11-29 23:59:59Z" } },
+	/* a line cut short with the next event glued to it: the cut part
+	 * is malformed, the event after it is kept */
+	{ .name = "an_event_glued_to_a_cut_line_is_kept",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"fd_le"
+		 EVT(TS("06:00:01"), "fd_leak", LEAK),
+	  .exit = 1,
+	  .want = { "1 line, 1 event kept", "skipped 1 malformed line",
+		    "/usr/bin/agent", "result: leaks or hangs found" } },
+	{ .name = "an_event_glued_to_two_cut_lines_is_kept",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"a\":{\"ts\":1,\"b\":[{\"ts\":\"x"
+		 "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"nomem"
+		 EVT(TS("06:00:01"), "fd_leak", LEAK),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"lines\":1,\"events\":1,\"malformed\":1", "\"fd_leak\":1,",
+		    "\"nomem\":0" } },
+	{ .name = "a_cut_line_glued_to_a_cut_line_is_one_malformed_line",
+	  .log = "{\"ts\":\"2026-11-29T06:00:00Z\",\"event\":\"fd_le"
+		 "{\"ts\":\"2026-11-29T06:00:01Z\",\"event\":\"fd_leak\",\"pid\":1\n",
+	  .exit = 0, .want = { "1 line, 0 events kept", "skipped 1 malformed line" } },
 	/* the culprits of blocked reads: every shape the shim writes */
 	{ .name = "unix_peer_holds_the_other_end",
 	  .log = EV("read_blocked", "/usr/bin/agent", READ ",\"kind\":\"socket\","

@@ -3,12 +3,16 @@
  * types, unknown kinds, NUL bytes, a 2 MiB line). */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../lib/run.h"
 
@@ -158,7 +162,7 @@ Test(report_cli, clean_log_exits_zero)
 Test(report_cli, each_problem_kind_sets_exit_one)
 {
 	static const char *const kinds[] = { "fd_leak", "fork_inherit", "read_blocked",
-		"wait_blocked", "sock_timeout", "orphans" };
+		"wait_blocked", "read_timeout", "sock_timeout", "orphans" };
 	const char *dir = tmpdir();
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		char line[1024];
@@ -453,4 +457,72 @@ Test(report_cli, journal_export_on_stdin_and_with_journal)
 	run(&r, argv, env, 0, 30, NULL);
 	cr_assert_eq(exit_code(&r), 1, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "/usr/sbin/syslogged"), "%s", r.out);
+}
+
+/* noleak-report with stdout on `out` (SIGPIPE ignored, as a caller may
+ * leave it); its exit status, stderr in err. */
+static int report_to(int out, char *err, size_t cap, char *const argv[])
+{
+	int e[2];
+	cr_assert_eq(pipe(e), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		dup2(out, 1);
+		dup2(e[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(e[1]);
+	size_t n = 0;
+	ssize_t k;
+	while (n + 1 < cap && (k = read(e[0], err + n, cap - 1 - n)) > 0)
+		n += (size_t)k;
+	err[n] = '\0';
+	close(e[0]);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A report that could not be written is said on stderr and exits 3: not
+ * 2 (usage, unreadable logs) and not a verdict on the logs. */
+Test(report_cli, unwritable_output_exits_three_with_a_message)
+{
+	static const struct {
+		const char *name, *arg, *why;
+	} rows[] = {
+		{ "/dev/full", NULL, "No space left on device" },
+		{ "/dev/full", "--json", "No space left on device" },
+		{ "/dev/full", "--help", "No space left on device" },
+		{ "closed pipe", NULL, "Broken pipe" },
+		{ "closed pipe", "--json", "Broken pipe" },
+	};
+	const char *dir = tmpdir();
+	const char *log = timed_log(dir);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int out, p[2] = { -1, -1 };
+		if (!strcmp(rows[i].name, "/dev/full")) {
+			out = open("/dev/full", O_WRONLY);
+		} else {
+			cr_assert_eq(pipe(p), 0);
+			close(p[0]);
+			out = p[1];
+		}
+		cr_assert(out >= 0);
+		char *argv[4] = { (char *)top("build/noleak-report") }, err[4096];
+		int n = 1;
+		if (rows[i].arg)
+			argv[n++] = (char *)rows[i].arg;
+		argv[n++] = (char *)log;
+		argv[n] = NULL;
+		int rc = report_to(out, err, sizeof err, argv);
+		close(out);
+		cr_expect_eq(rc, 3, "%s %s: exit %d, stderr: %s", rows[i].name,
+			     rows[i].arg ? rows[i].arg : "", rc, err);
+		cr_expect(strstr(err, "noleak-report: cannot write the report: ") &&
+			  strstr(err, rows[i].why), "%s %s: stderr: %s", rows[i].name,
+			  rows[i].arg ? rows[i].arg : "", err);
+	}
 }
