@@ -33,6 +33,21 @@ static int usage_error(const char *why, const char *what)
 	return NL_INSPECT_EXIT_USAGE;
 }
 
+/* Everything written to stdout reached it, or a message and exit 3: a
+ * full disk or a reader gone (SIGPIPE ignored) is no report, and no
+ * "no such process" either. */
+static int finish(const char *what)
+{
+	errno = 0;
+	int bad = fflush(stdout) != 0;
+	int e = errno;
+	if (!bad && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "noleak inspect: cannot write %s: %s\n", what,
+		e ? strerror(e) : "write error");
+	return NL_INSPECT_EXIT_WRITE;
+}
+
 static int parse_pid(const char *s, pid_t *out)
 {
 	char *end;
@@ -166,7 +181,7 @@ static int inspect_one(pid_t pid, int json)
 	else
 		insp_print_text(&r);
 	free_report(&r);
-	return fflush(stdout) ? 1 : 0;
+	return finish("the report");
 }
 
 /* ---- --all --blocked N ---- */
@@ -300,7 +315,7 @@ static int inspect_blocked(double secs, int json)
 		insp_thread_free(&b.v[i].t);
 	free(b.v);
 	free(first.v);
-	return fflush(stdout) ? 1 : 0;
+	return finish("the report");
 }
 
 /* ---- options ---- */
@@ -348,7 +363,7 @@ int noleak_inspect_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(inspect_usage, stdout);
-			return fflush(stdout) ? 1 : 0;
+			return finish("the usage");
 		case ':':
 			return usage_error("option needs a value: ", argv[optind - 1]);
 		default:

@@ -18,8 +18,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A usage error: the exit status of every usage error of noleak. */
+/* Exit statuses: 0 a report; 1 no such process, or /proc unreadable; a
+ * usage error 2 (the status of every usage error of noleak); 3 the report
+ * could not be written (a full disk, a closed pipe with SIGPIPE ignored):
+ * a report cut short is never a success, nor "no such process". */
+#define NL_INSPECT_EXIT_NOPROC 1
 #define NL_INSPECT_EXIT_USAGE 2
+#define NL_INSPECT_EXIT_WRITE 3
 
 /* ---- proc.c: the process table ---- */
 
