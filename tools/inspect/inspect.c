@@ -129,6 +129,19 @@ static void load_group(struct insp_report *r)
 {
 	struct insp_host *h = r->host;
 	pid_t pgid = r->p->pgid;
+	/* Group 0 is where the kernel starts its own: every kernel thread,
+	 * and init or any process it started that never called setsid or
+	 * setpgid.  No process leads it, nothing was put in it, so neither
+	 * "its leader is gone" nor an orphan means anything there. */
+	if (r->p->kthread) {
+		r->no_group = "a kernel thread, in no process group";
+		return;
+	}
+	if (pgid <= 0) {
+		r->no_group = "group 0, where the kernel starts its own "
+			      "processes; none leads it";
+		return;
+	}
 	struct insp_proc *leader = insp_host_find(h, pgid);
 	r->leader_alive = leader && leader->pgid == pgid;
 	for (size_t i = 0; i < h->n; i++) {

@@ -196,6 +196,9 @@ struct insp_report {
 	struct insp_fd *inherit;
 	size_t ninherit;
 	int fds_err;
+	/* Why there is no group to speak of (a kernel thread, process group
+	 * 0), or NULL and the members. */
+	const char *no_group;
 	struct insp_member *group;
 	size_t ngroup;
 	int leader_alive;

@@ -259,6 +259,12 @@ static void process_fields(const struct insp_proc *p)
 
 static void group_obj(const struct insp_report *r)
 {
+	if (r->no_group) {
+		key("process_group");
+		fputs("null", stdout);
+		jstr("process_group_none", r->no_group);
+		return;
+	}
 	open_("process_group", '{');
 	jint("pgid", r->p->pgid);
 	jbool("leader_alive", r->leader_alive);

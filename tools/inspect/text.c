@@ -256,6 +256,10 @@ static void print_inherit(const struct insp_report *r)
 static void print_group(const struct insp_report *r)
 {
 	struct insp_host *h = r->host;
+	if (r->no_group) {
+		printf("\nprocess group: none to analyse (%s)\n", r->no_group);
+		return;
+	}
 	printf("\nprocess group %d%s:\n", (int)r->p->pgid,
 	       r->leader_alive ? "" : " (its leader is gone)");
 	size_t orphans = 0;

@@ -526,3 +526,67 @@ Test(inspect_user, says_what_it_could_not_read)
 	cr_assert(line_with(r.out, "fds: not readable (permission)", NULL),
 		  "%s", r.out);
 }
+
+/* The first process of the host in /proc/PID/stat terms: a kernel thread
+ * (PF_KTHREAD) or not, in process group `pgid`; 0 when there is none
+ * visible (another pid namespace). */
+static pid_t find_proc(int kthread, int pgid)
+{
+	for (int pid = 1; pid < 4096; pid++) {
+		char path[64], buf[1024];
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		snprintf(buf, sizeof buf, "%s", slurp(path));
+		const char *p = strrchr(buf, ')');
+		int g;
+		unsigned long flags;
+		if (!p || sscanf(p + 1, " %*c %*d %d %*d %*d %*d %lu", &g,
+				 &flags) != 2)
+			continue;
+		if (!!(flags & 0x00200000) == kthread && g == pgid)
+			return pid;
+	}
+	return 0;
+}
+
+/* Process group 0 is where the kernel starts its own processes: no
+ * process leads it and nothing was put in it, so a report on a kernel
+ * thread, or on a process the kernel started that never made a group of
+ * its own (init, often), analyses no group.  It said "process group 0 (its
+ * leader is gone)" and called kthreadd and init orphans. */
+Test(inspect_group, group_0_and_kernel_threads_are_not_analysed)
+{
+	static const struct {
+		const char *what;
+		int kthread;
+		const char *why;
+	} rows[] = {
+		{ "a kernel thread", 1, "a kernel thread, in no process group" },
+		{ "a process in group 0", 0, "group 0, where the kernel starts "
+					     "its own processes" },
+	};
+	int tried = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		pid_t pid = find_proc(rows[i].kthread, 0);
+		if (!pid)
+			continue;
+		tried++;
+		char num[16];
+		snprintf(num, sizeof num, "%d", (int)pid);
+		const char *out = slurp(inspect_to_file(num));
+		cr_expect_eq(exit_code(&r), 0, "%s: %s", rows[i].what, r.err);
+		cr_expect(!strstr(out, "ORPHAN") && !strstr(out, "leader is gone"),
+			  "%s (pid %d):\n%s", rows[i].what, (int)pid, out);
+		cr_expect(line_with(out, "process group: none to analyse (",
+				    rows[i].why, NULL),
+			  "%s (pid %d):\n%s", rows[i].what, (int)pid, out);
+		char args[32];
+		snprintf(args, sizeof args, "--json %d", (int)pid);
+		const char *file = inspect_to_file(args);
+		cr_expect_eq(exit_code(&r), 0, "%s: %s", rows[i].what, r.err);
+		cr_expect_str_eq(json_query(file, "d['process_group'] is None and "
+					    "bool(d['process_group_none'])"),
+				 "True", "%s", rows[i].what);
+	}
+	if (!tried)
+		cr_skip_test("no kernel thread or process of group 0 in sight");
+}
