@@ -9,7 +9,12 @@
  * process's inheritable fds and which descendants hold copies, and its
  * process group with its orphans.  The second samples every thread of the
  * host twice, N seconds apart, and explains those that stayed in the same
- * read, write, accept, connect or wait call. */
+ * read, write, accept, connect or wait call.
+ *
+ * A PID that is a thread id (not a thread group's leader) stands for its
+ * process: the report is the process's, with that thread first.  A report
+ * that could not be written whole is an error of its own (exit 3), said
+ * on stderr. */
 #include "inspect.h"
 
 #include <dirent.h>
@@ -87,6 +92,15 @@ static void load_threads(struct insp_report *r)
 				 &r->threads[r->nthreads++]);
 	}
 	closedir(d);
+	/* The thread asked for comes first; the others keep their order. */
+	for (size_t i = 1; r->asked_tid && i < r->nthreads; i++)
+		if (r->threads[i].tid == r->asked_tid) {
+			struct insp_thread t = r->threads[i];
+			memmove(&r->threads[1], &r->threads[0],
+				i * sizeof *r->threads);
+			r->threads[0] = t;
+			break;
+		}
 }
 
 /* fds above 2 without close-on-exec: what every child the process starts
@@ -161,6 +175,18 @@ static void load_group(struct insp_report *r)
 	}
 }
 
+/* The process a thread id belongs to ("Tgid:" of /proc/TID/status: the
+ * directory of a thread is there, though /proc does not list it), or -1. */
+static pid_t thread_group_of(pid_t tid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	if (insp_read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)strtol(t + 6, NULL, 10) : -1;
+}
+
 static void free_report(struct insp_report *r)
 {
 	for (size_t i = 0; i < r->nthreads; i++)
@@ -178,13 +204,17 @@ static int inspect_one(pid_t pid, int json)
 	if (insp_host_load(&host) < 0) {
 		fprintf(stderr, "noleak inspect: cannot read /proc: %s\n",
 			strerror(errno));
-		return 1;
+		return NL_INSPECT_EXIT_NOPROC;
 	}
 	struct insp_report r = { .host = &host };
 	r.p = insp_host_find(&host, pid);
+	pid_t tgid;
+	if (!r.p && (tgid = thread_group_of(pid)) > 0 && tgid != pid &&
+	    (r.p = insp_host_find(&host, tgid)))
+		r.asked_tid = pid;
 	if (!r.p) {
 		fprintf(stderr, "noleak inspect: no process %d\n", (int)pid);
-		return 1;
+		return NL_INSPECT_EXIT_NOPROC;
 	}
 	load_threads(&r);
 	load_inheritable(&r);

@@ -189,6 +189,8 @@ struct insp_member {
 struct insp_report {
 	struct insp_host *host;
 	struct insp_proc *p;
+	pid_t asked_tid;         /* a thread id given for PID: that thread of
+				  * p, listed first; 0 when a pid was given */
 	struct insp_thread *threads;
 	size_t nthreads;
 	int tasks_err;

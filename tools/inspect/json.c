@@ -297,6 +297,10 @@ void insp_print_json(const struct insp_report *r)
 	need_comma[0] = 0;
 	open_(NULL, '{');
 	process_fields(r->p);
+	if (r->asked_tid)
+		jint("thread_asked", r->asked_tid);
+	else
+		jstr("thread_asked", NULL);
 	if (!jerr("threads", r->tasks_err)) {
 		open_("threads", '[');
 		for (size_t i = 0; i < r->nthreads; i++)

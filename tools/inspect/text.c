@@ -284,6 +284,11 @@ static void print_group(const struct insp_report *r)
 void insp_print_text(const struct insp_report *r)
 {
 	print_process_head(r->p);
+	if (r->asked_tid)
+		printf("  %d is one of its threads, not a process: %s\n",
+		       (int)r->asked_tid,
+		       r->nthreads && r->threads[0].tid == r->asked_tid
+		       ? "listed first" : "it has ended since");
 	if (r->tasks_err)
 		printf("threads: not readable (%s)\n", insp_errtext(r->tasks_err));
 	for (size_t i = 0; i < r->nthreads; i++)

@@ -590,3 +590,36 @@ Test(inspect_group, group_0_and_kernel_threads_are_not_analysed)
 	if (!tried)
 		cr_skip_test("no kernel thread or process of group 0 in sight");
 }
+
+/* A thread id names its process: the report is the process's, says which
+ * thread was asked for and lists it first.  It said "no process TID" and
+ * exited 1, though /proc/TID exists. */
+Test(inspect_thread, a_thread_id_reports_its_process_with_that_thread_first)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "thread", 0);
+	struct pipe_line p = parse_pipe(&f);
+	cr_assert_neq(p.tid, p.pid);
+	wait_sleeping(p.pid, p.tid);
+	char tid[16], head[64], asked[96], first[64];
+	snprintf(tid, sizeof tid, "%d", p.tid);
+	snprintf(head, sizeof head, "process %d: ", p.pid);
+	snprintf(asked, sizeof asked, "  %d is one of its threads, not a "
+		 "process: listed first", p.tid);
+	snprintf(first, sizeof first, "\nthread %d (", p.tid);
+	inspect(tid, NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(!strncmp(r.out, head, strlen(head)), "%s", r.out);
+	cr_expect(line_with(r.out, asked, NULL), "%s", r.out);
+	const char *t = strstr(r.out, "\nthread ");
+	cr_assert_not_null(t, "%s", r.out);
+	cr_expect(!strncmp(t, first, strlen(first)), "%s", r.out);
+	cr_expect(line_with(t, "blocked in read(", "on fd 3", NULL), "%s", r.out);
+	inspect("--json", tid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	char want[64];
+	snprintf(want, sizeof want, "%d %d %d", p.pid, p.tid, p.tid);
+	cr_expect_str_eq(json_fact("'%d %d %d' % (d['pid'], d['thread_asked'], "
+				   "d['threads'][0]['tid'])"), want);
+}
