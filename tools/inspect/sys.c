@@ -293,18 +293,31 @@ static void wait_note(struct insp_host *h, pid_t pid, struct insp_thread *t)
 			snprintf(who, sizeof who, "%s %lld",
 				 a0 >= 0 && a0 < 4 ? kind[a0] : "?", a1);
 	}
+	/* The note is one line of fixed size: children that do not fit are
+	 * counted, and the count ends it. */
+	const size_t room = sizeof t->note - sizeof " ... and 4294967295 more";
 	size_t len = (size_t)snprintf(t->note, sizeof t->note,
 				      "waits for %s; children:", who);
-	int any = 0;
-	for (size_t i = 0; i < h->n && len < sizeof t->note; i++)
-		if (h->procs[i].ppid == pid) {
-			len += (size_t)snprintf(t->note + len, sizeof t->note - len,
-						" %d (%s, %c)", (int)h->procs[i].pid,
-						h->procs[i].comm,
-						h->procs[i].state);
-			any = 1;
+	size_t any = 0, more = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		struct insp_proc *c = &h->procs[i];
+		if (c->ppid != pid)
+			continue;
+		any++;
+		char one[64];
+		size_t k = (size_t)snprintf(one, sizeof one, " %d (%s, %c)",
+					    (int)c->pid, c->comm, c->state);
+		if (more || len + k > room) {
+			more++;
+			continue;
 		}
-	if (!any && len < sizeof t->note)
+		memcpy(t->note + len, one, k + 1);
+		len += k;
+	}
+	if (more)
+		snprintf(t->note + len, sizeof t->note - len, " ... and %zu more",
+			 more);
+	else if (!any)
 		snprintf(t->note + len, sizeof t->note - len, " none");
 }
 

@@ -200,8 +200,11 @@ static void print_thread(struct insp_host *h, pid_t pid,
 		printf("  wchan: not readable (%s)\n", insp_errtext(t->wchan_err));
 	else if (t->wchan[0])
 		printf("  kernel wait: %s\n", t->wchan);
-	if (t->note[0])
-		printf("  %s\n", t->note);
+	if (t->note[0]) {
+		fputs("  ", stdout);
+		put_name(t->note);   /* it names children: their names are theirs */
+		putchar('\n');
+	}
 	for (size_t i = 0; i < t->nfds; i++)
 		print_fd(h, pid, &t->fds[i], 2, 1);
 	if (t->stack_err) {

@@ -234,3 +234,59 @@ Test(inspect_cli, a_report_that_cannot_be_written_exits_3_and_says_why)
 			  want, slurp(err));
 	}
 }
+
+/* A wait's note names the children, in one line of fixed size: those that
+ * do not fit are counted (the note stopped short without a word), and
+ * their names are escaped like every name a process chose. */
+Test(inspect_cli, a_wait_names_its_children_or_counts_the_rest)
+{
+	enum { KIDS = 40 };
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (int i = 0; i < KIDS; i++) {
+			pid_t k = fork();
+			if (k == 0) {
+				prctl(PR_SET_NAME, i ? "kid" : "k\n  FORGED",
+				      0, 0, 0);
+				pause();
+				_exit(0);
+			}
+		}
+		wait(NULL);
+		_exit(0);
+	}
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)pid);
+	/* Until every child is there (the report reads the process table
+	 * before the call) and it waits. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	const char *note = NULL;
+	for (int i = 0; i < 200 && !note; i++) {
+		int kids = 0;
+		for (const char *c = slurp(path); *c; c++)
+			kids += *c == ' ';
+		if (kids == KIDS) {
+			inspect(num, NULL);
+			note = strstr(r.out, "waits for any child; children:");
+		}
+		if (!note)
+			usleep(20000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_not_null(note, "%s", r.out);
+	size_t len = strcspn(note, "\n");
+	int listed = 0, more = 0;
+	for (const char *c = note; c < note + len; c++)
+		listed += *c == '(';
+	const char *m = memmem(note, len, " ... and ", 9);
+	cr_expect(m && sscanf(m, " ... and %d more", &more) == 1,
+		  "no count of the rest: %.*s", (int)len, note);
+	cr_expect_eq(listed + more, KIDS, "%d listed, %d more: %.*s", listed,
+		     more, (int)len, note);
+	cr_expect_null(strstr(r.out, "\n  FORGED"), "%s", r.out);
+}
