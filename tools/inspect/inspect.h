@@ -165,10 +165,14 @@ struct insp_thread {
 	char **stack;
 	size_t nstack;
 	int stack_err;
-	/* The fds the call waits on. */
+	/* The fds the call waits on: every number, each once; the first
+	 * ones described in fds (nfdnums - nfds are not, and the report says
+	 * so).  Numbers that could not be listed are counted, with why. */
 	int fds_err;             /* why they are unknown (poll: memory) */
 	int *fdnums;
-	size_t nfdnums;
+	size_t nfdnums, capfdnums;
+	unsigned long long fdnums_omitted;
+	int fdnums_omitted_err;
 	struct insp_fd *fds;
 	size_t nfds;
 	char note[256];          /* what the call waits for, when no fd */

@@ -234,11 +234,15 @@ static void thread_obj(const char *k, struct insp_host *h, pid_t pid,
 	for (size_t i = 0; i < t->nfdnums; i++)
 		jint(NULL, t->fdnums[i]);
 	close_(']');
+	jint("fd_numbers_omitted", (long long)t->fdnums_omitted);
+	jstr("fd_numbers_omitted_error", t->fdnums_omitted ?
+		 insp_errtext(t->fdnums_omitted_err) : NULL);
 	jstr("fds_unknown", t->fds_err ? insp_errtext(t->fds_err) : NULL);
 	open_("fds", '[');
 	for (size_t i = 0; i < t->nfds; i++)
 		fd_obj(h, pid, &t->fds[i]);
 	close_(']');
+	jint("fds_omitted", (long long)(t->nfdnums - t->nfds));
 	jstr("note", t->note[0] ? t->note : NULL);
 	close_('}');
 }

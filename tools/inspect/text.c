@@ -183,6 +183,9 @@ static void print_call(const struct insp_thread *t)
 		for (size_t i = 0; i < t->nfdnums; i++)
 			printf("%s%d", i ? ", " : " ", t->fdnums[i]);
 	}
+	if (t->fdnums_omitted)
+		printf(" ... and %llu more (not listed: %s)", t->fdnums_omitted,
+		       insp_errtext(t->fdnums_omitted_err));
 	putchar('\n');
 	if (t->fds_err)
 		printf("  its fds: unknown, memory not readable (%s)\n",
@@ -207,6 +210,9 @@ static void print_thread(struct insp_host *h, pid_t pid,
 	}
 	for (size_t i = 0; i < t->nfds; i++)
 		print_fd(h, pid, &t->fds[i], 2, 1);
+	if (t->nfdnums > t->nfds)
+		printf("  ... and %zu more fds, not described (only the first "
+		       "%zu are)\n", t->nfdnums - t->nfds, t->nfds);
 	if (t->stack_err) {
 		printf("  stack: not readable (%s)\n", insp_errtext(t->stack_err));
 	} else if (t->nstack) {

@@ -527,6 +527,49 @@ Test(inspect_user, says_what_it_could_not_read)
 		  "%s", r.out);
 }
 
+/* A poll() of 5000 fds: every fd number is listed (the list was cut at
+ * 4096), and the fds not described (the first 64 are) are counted, in the
+ * text and in the JSON; nothing is left out unsaid. */
+Test(inspect_poll, a_poll_of_5000_fds_lists_all_and_counts_the_undescribed)
+{
+	struct fixture f;
+	start(&f, "insp_poll_many", "5000", 0);
+	int p, n, first, last;
+	if (sscanf(f.line, "pid=%d n=%d first=%d last=%d", &p, &n, &first,
+		   &last) != 4) {
+		stop(&f);
+		cr_skip_test("the fixture could not open its fds: %s", f.line);
+	}
+	wait_sleeping(p, p);
+	char args[64];
+	snprintf(args, sizeof args, "%d", p);
+	const char *out = slurp(inspect_to_file(args));
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	const char *call = strstr(out, "blocked in poll(");
+	cr_assert_not_null(call, "%s", out);
+	size_t len = strcspn(call, "\n"), listed = 1;
+	const char *on = strstr(call, ") on fd ");
+	cr_assert(on && on < call + len, "%.200s", call);
+	for (const char *c = on; c < call + len; c++)
+		listed += *c == ',';
+	char tail[32];
+	snprintf(tail, sizeof tail, ", %d\n", last);
+	cr_expect_eq(listed, 5000, "%zu fd numbers listed", listed);
+	cr_expect(!strncmp(call + len + 1 - strlen(tail), tail, strlen(tail)),
+		  "the list does not end with fd %d", last);
+	cr_expect(line_with(out, "... and 4936 more fds, not described "
+			    "(only the first 64 are)", NULL), "%s", out);
+
+	snprintf(args, sizeof args, "--json %d", p);
+	const char *file = inspect_to_file(args);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_query(file, "(lambda t: (len(t['fd_numbers']), "
+				    "t['fd_numbers_omitted'], len(t['fds']), "
+				    "t['fds_omitted']))(d['threads'][0])"),
+			 "(5000, 0, 64, 4936)");
+}
+
 /* The first process of the host in /proc/PID/stat terms: a kernel thread
  * (PF_KTHREAD) or not, in process group `pgid`; 0 when there is none
  * visible (another pid namespace). */
