@@ -9,7 +9,12 @@
  * process's inheritable fds and which descendants hold copies, and its
  * process group with its orphans.  The second samples every thread of the
  * host twice, N seconds apart, and explains those that stayed in the same
- * read, write, accept, connect or wait call. */
+ * read, write, accept, connect or wait call.
+ *
+ * A PID that is a thread id (not a thread group's leader) stands for its
+ * process: the report is the process's, with that thread first.  A report
+ * that could not be written whole is an error of its own (exit 3), said
+ * on stderr. */
 #include "inspect.h"
 
 #include <dirent.h>
@@ -31,6 +36,21 @@ static int usage_error(const char *why, const char *what)
 	fprintf(stderr, "noleak inspect: %s%s\n", why, what ? what : "");
 	fputs(inspect_usage, stderr);
 	return NL_INSPECT_EXIT_USAGE;
+}
+
+/* Everything written to stdout reached it, or a message and exit 3: a
+ * full disk or a reader gone (SIGPIPE ignored) is no report, and no
+ * "no such process" either. */
+static int finish(const char *what)
+{
+	errno = 0;
+	int bad = fflush(stdout) != 0;
+	int e = errno;
+	if (!bad && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "noleak inspect: cannot write %s: %s\n", what,
+		e ? strerror(e) : "write error");
+	return NL_INSPECT_EXIT_WRITE;
 }
 
 static int parse_pid(const char *s, pid_t *out)
@@ -72,6 +92,15 @@ static void load_threads(struct insp_report *r)
 				 &r->threads[r->nthreads++]);
 	}
 	closedir(d);
+	/* The thread asked for comes first; the others keep their order. */
+	for (size_t i = 1; r->asked_tid && i < r->nthreads; i++)
+		if (r->threads[i].tid == r->asked_tid) {
+			struct insp_thread t = r->threads[i];
+			memmove(&r->threads[1], &r->threads[0],
+				i * sizeof *r->threads);
+			r->threads[0] = t;
+			break;
+		}
 }
 
 /* fds above 2 without close-on-exec: what every child the process starts
@@ -114,6 +143,19 @@ static void load_group(struct insp_report *r)
 {
 	struct insp_host *h = r->host;
 	pid_t pgid = r->p->pgid;
+	/* Group 0 is where the kernel starts its own: every kernel thread,
+	 * and init or any process it started that never called setsid or
+	 * setpgid.  No process leads it, nothing was put in it, so neither
+	 * "its leader is gone" nor an orphan means anything there. */
+	if (r->p->kthread) {
+		r->no_group = "a kernel thread, in no process group";
+		return;
+	}
+	if (pgid <= 0) {
+		r->no_group = "group 0, where the kernel starts its own "
+			      "processes; none leads it";
+		return;
+	}
 	struct insp_proc *leader = insp_host_find(h, pgid);
 	r->leader_alive = leader && leader->pgid == pgid;
 	for (size_t i = 0; i < h->n; i++) {
@@ -133,6 +175,18 @@ static void load_group(struct insp_report *r)
 	}
 }
 
+/* The process a thread id belongs to ("Tgid:" of /proc/TID/status: the
+ * directory of a thread is there, though /proc does not list it), or -1. */
+static pid_t thread_group_of(pid_t tid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	if (insp_read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)strtol(t + 6, NULL, 10) : -1;
+}
+
 static void free_report(struct insp_report *r)
 {
 	for (size_t i = 0; i < r->nthreads; i++)
@@ -150,13 +204,17 @@ static int inspect_one(pid_t pid, int json)
 	if (insp_host_load(&host) < 0) {
 		fprintf(stderr, "noleak inspect: cannot read /proc: %s\n",
 			strerror(errno));
-		return 1;
+		return NL_INSPECT_EXIT_NOPROC;
 	}
 	struct insp_report r = { .host = &host };
 	r.p = insp_host_find(&host, pid);
+	pid_t tgid;
+	if (!r.p && (tgid = thread_group_of(pid)) > 0 && tgid != pid &&
+	    (r.p = insp_host_find(&host, tgid)))
+		r.asked_tid = pid;
 	if (!r.p) {
 		fprintf(stderr, "noleak inspect: no process %d\n", (int)pid);
-		return 1;
+		return NL_INSPECT_EXIT_NOPROC;
 	}
 	load_threads(&r);
 	load_inheritable(&r);
@@ -166,7 +224,7 @@ static int inspect_one(pid_t pid, int json)
 	else
 		insp_print_text(&r);
 	free_report(&r);
-	return fflush(stdout) ? 1 : 0;
+	return finish("the report");
 }
 
 /* ---- --all --blocked N ---- */
@@ -300,7 +358,7 @@ static int inspect_blocked(double secs, int json)
 		insp_thread_free(&b.v[i].t);
 	free(b.v);
 	free(first.v);
-	return fflush(stdout) ? 1 : 0;
+	return finish("the report");
 }
 
 /* ---- options ---- */
@@ -348,7 +406,7 @@ int noleak_inspect_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(inspect_usage, stdout);
-			return fflush(stdout) ? 1 : 0;
+			return finish("the usage");
 		case ':':
 			return usage_error("option needs a value: ", argv[optind - 1]);
 		default:

@@ -18,8 +18,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A usage error: the exit status of every usage error of noleak. */
+/* Exit statuses: 0 a report; 1 no such process, or /proc unreadable; a
+ * usage error 2 (the status of every usage error of noleak); 3 the report
+ * could not be written (a full disk, a closed pipe with SIGPIPE ignored):
+ * a report cut short is never a success, nor "no such process". */
+#define NL_INSPECT_EXIT_NOPROC 1
 #define NL_INSPECT_EXIT_USAGE 2
+#define NL_INSPECT_EXIT_WRITE 3
 
 /* ---- proc.c: the process table ---- */
 
@@ -170,10 +175,14 @@ struct insp_thread {
 	char **stack;
 	size_t nstack;
 	int stack_err;
-	/* The fds the call waits on. */
+	/* The fds the call waits on: every number, each once; the first
+	 * ones described in fds (nfdnums - nfds are not, and the report says
+	 * so).  Numbers that could not be listed are counted, with why. */
 	int fds_err;             /* why they are unknown (poll: memory) */
 	int *fdnums;
-	size_t nfdnums;
+	size_t nfdnums, capfdnums;
+	unsigned long long fdnums_omitted;
+	int fdnums_omitted_err;
 	struct insp_fd *fds;
 	size_t nfds;
 	char note[256];          /* what the call waits for, when no fd */
@@ -194,6 +203,8 @@ struct insp_member {
 struct insp_report {
 	struct insp_host *host;
 	struct insp_proc *p;
+	pid_t asked_tid;         /* a thread id given for PID: that thread of
+				  * p, listed first; 0 when a pid was given */
 	struct insp_thread *threads;
 	size_t nthreads;
 	int tasks_err;
@@ -201,6 +212,9 @@ struct insp_report {
 	struct insp_fd *inherit;
 	size_t ninherit;
 	int fds_err;
+	/* Why there is no group to speak of (a kernel thread, process group
+	 * 0), or NULL and the members. */
+	const char *no_group;
 	struct insp_member *group;
 	size_t ngroup;
 	int leader_alive;

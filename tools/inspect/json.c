@@ -237,11 +237,15 @@ static void thread_obj(const char *k, struct insp_host *h, pid_t pid,
 	for (size_t i = 0; i < t->nfdnums; i++)
 		jint(NULL, t->fdnums[i]);
 	close_(']');
+	jint("fd_numbers_omitted", (long long)t->fdnums_omitted);
+	jstr("fd_numbers_omitted_error", t->fdnums_omitted ?
+		 insp_errtext(t->fdnums_omitted_err) : NULL);
 	jstr("fds_unknown", t->fds_err ? insp_errtext(t->fds_err) : NULL);
 	open_("fds", '[');
 	for (size_t i = 0; i < t->nfds; i++)
 		fd_obj(h, pid, &t->fds[i]);
 	close_(']');
+	jint("fds_omitted", (long long)(t->nfdnums - t->nfds));
 	jstr("note", t->note[0] ? t->note : NULL);
 	close_('}');
 }
@@ -262,6 +266,12 @@ static void process_fields(const struct insp_proc *p)
 
 static void group_obj(const struct insp_report *r)
 {
+	if (r->no_group) {
+		key("process_group");
+		fputs("null", stdout);
+		jstr("process_group_none", r->no_group);
+		return;
+	}
 	open_("process_group", '{');
 	jint("pgid", r->p->pgid);
 	jbool("leader_alive", r->leader_alive);
@@ -294,6 +304,10 @@ void insp_print_json(const struct insp_report *r)
 	need_comma[0] = 0;
 	open_(NULL, '{');
 	process_fields(r->p);
+	if (r->asked_tid)
+		jint("thread_asked", r->asked_tid);
+	else
+		jstr("thread_asked", NULL);
 	if (!jerr("threads", r->tasks_err)) {
 		open_("threads", '[');
 		for (size_t i = 0; i < r->nthreads; i++)

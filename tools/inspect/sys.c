@@ -173,18 +173,64 @@ int insp_same_call(const struct insp_call *a, const struct insp_call *b)
 	       a->nr == b->nr && !memcmp(a->args, b->args, sizeof a->args);
 }
 
+/* The fd numbers are gathered in order of appearance and made unique
+ * afterwards (dedup_fdnums): a poll set of a million fds must not cost a
+ * scan of the list per fd.  A number that finds no memory is counted as
+ * omitted, never dropped unsaid. */
 static void add_fdnum(struct insp_thread *t, long fd)
 {
 	if (fd < 0 || fd > INT32_MAX)
 		return;
-	for (size_t i = 0; i < t->nfdnums; i++)
-		if (t->fdnums[i] == fd)
+	if (t->nfdnums == t->capfdnums) {
+		size_t cap = t->capfdnums ? 2 * t->capfdnums : 16;
+		void *v = realloc(t->fdnums, cap * sizeof *t->fdnums);
+		if (!v) {
+			t->fdnums_omitted++;
+			t->fdnums_omitted_err = ENOMEM;
 			return;
-	void *v = realloc(t->fdnums, (t->nfdnums + 1) * sizeof *t->fdnums);
+		}
+		t->fdnums = v;
+		t->capfdnums = cap;
+	}
+	t->fdnums[t->nfdnums++] = (int)fd;
+}
+
+struct fdpos {
+	int fd;
+	size_t pos;
+};
+
+static int fdpos_cmp(const void *a, const void *b)
+{
+	const struct fdpos *x = a, *y = b;
+	if (x->fd != y->fd)
+		return x->fd < y->fd ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Keep the first appearance of each fd, in order: sort (fd, position),
+ * mark every later copy, compact.  Without memory for that the list keeps
+ * its repeats, which say nothing false. */
+static void dedup_fdnums(struct insp_thread *t)
+{
+	size_t n = t->nfdnums;
+	if (n < 2)
+		return;
+	struct fdpos *v = malloc(n * sizeof *v);
 	if (!v)
 		return;
-	t->fdnums = v;
-	t->fdnums[t->nfdnums++] = (int)fd;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct fdpos){ t->fdnums[i], i };
+	qsort(v, n, sizeof *v, fdpos_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (v[i].fd == v[i - 1].fd)
+			t->fdnums[v[i].pos] = -1;
+	free(v);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (t->fdnums[i] >= 0)
+			t->fdnums[k++] = t->fdnums[i];
+	t->nfdnums = k;
 }
 
 static int read_mem(pid_t pid, unsigned long long addr, void *buf, size_t len)
@@ -202,8 +248,12 @@ static int read_mem(pid_t pid, unsigned long long addr, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-/* Enough for any sane poll set; the rest are left out. */
-#define MAX_POLL 4096
+/* The pollfd array is read this many entries at a time: its whole length
+ * (nfds, up to the target's RLIMIT_NOFILE) is read, in bounded pieces. */
+#define POLL_CHUNK 4096
+/* Each description searches the host's fd tables, so a huge poll set is
+ * listed by number whole but only its first fds are described; the
+ * report says how many were not. */
 #define MAX_DESCRIBED 64
 
 static void poll_fds(pid_t pid, struct insp_thread *t)
@@ -212,33 +262,61 @@ static void poll_fds(pid_t pid, struct insp_thread *t)
 		int fd;
 		short events, revents;
 	};
-	size_t n = t->call.args[1];
-	if (n > MAX_POLL)
-		n = MAX_POLL;
+	unsigned long long n = t->call.args[1], addr = t->call.args[0];
 	if (!n)
 		return;
-	struct pfd *v = calloc(n, sizeof *v);
-	if (!v)
+	struct pfd *v = malloc(POLL_CHUNK * sizeof *v);
+	if (!v) {
+		t->fds_err = ENOMEM;
 		return;
-	int r = read_mem(pid, t->call.args[0], v, n * sizeof *v);
-	if (r < 0)
-		t->fds_err = -r;
-	else
-		for (size_t i = 0; i < n; i++)
+	}
+	for (unsigned long long done = 0; done < n;) {
+		size_t k = n - done < POLL_CHUNK ? (size_t)(n - done) : POLL_CHUNK;
+		int r = read_mem(pid, addr + done * sizeof *v, v, k * sizeof *v);
+		if (r < 0) {
+			/* Nothing read: the fds are unknown.  Part read: the
+			 * rest is counted as left out. */
+			if (!done) {
+				t->fds_err = -r;
+			} else {
+				t->fdnums_omitted += n - done;
+				t->fdnums_omitted_err = -r;
+			}
+			break;
+		}
+		for (size_t i = 0; i < k; i++)
 			add_fdnum(t, v[i].fd);
+		done += k;
+	}
 	free(v);
+}
+
+/* The kernel looks at no bit above the fd table's size (FDSize in
+ * /proc/P/status), whatever nfds says: neither does this. */
+static size_t fd_table_size(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (insp_read_file(path, buf, sizeof buf) < 0)
+		return 0;
+	const char *f = strstr(buf, "\nFDSize:");
+	return f ? strtoul(f + 8, NULL, 10) : 0;
 }
 
 static void select_fds(pid_t pid, struct insp_thread *t)
 {
-	size_t nfds = t->call.args[0];
-	if (nfds > 65536)
-		nfds = 65536;
+	size_t nfds = t->call.args[0], max = fd_table_size(pid);
+	if (max && nfds > max)
+		nfds = max;
 	size_t bytes = (nfds + 63) / 64 * 8;
-	unsigned char *set = malloc(bytes ? bytes : 1);
-	if (!set)
+	if (!bytes)
 		return;
-	for (int s = 1; s <= 3 && bytes; s++) {
+	unsigned char *set = malloc(bytes);
+	if (!set) {
+		t->fds_err = ENOMEM;
+		return;
+	}
+	for (int s = 1; s <= 3; s++) {
 		if (!t->call.args[s])
 			continue;
 		int r = read_mem(pid, t->call.args[s], set, bytes);
@@ -253,19 +331,62 @@ static void select_fds(pid_t pid, struct insp_thread *t)
 	free(set);
 }
 
-/* The fds an epoll instance watches: its fdinfo has a "tfd:" line each. */
+/* A whole /proc file, however long, in a buffer of the heap (NUL at the
+ * end); NULL with errno. */
+static char *read_whole(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (n + 1 == cap) {
+			char *v = realloc(buf, cap * 2);
+			if (!v) {
+				free(buf);
+				buf = NULL;
+				errno = ENOMEM;
+				break;
+			}
+			buf = v;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			buf = NULL;
+			errno = e;
+			break;
+		}
+		if (r == 0) {
+			buf[n] = 0;
+			break;
+		}
+		n += (size_t)r;
+	}
+	int e = errno;
+	close(fd);
+	errno = e;
+	return buf;
+}
+
+/* The fds an epoll instance watches: its fdinfo has a "tfd:" line each,
+ * read whole (a few dozen bytes per watched fd). */
 static void epoll_fds(pid_t pid, struct insp_thread *t)
 {
-	char path[64], buf[65536];
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/fdinfo/%llu", (int)pid,
 		 t->call.args[0]);
-	ssize_t n = insp_read_file(path, buf, sizeof buf);
-	if (n < 0) {
-		t->fds_err = (int)-n;
+	char *buf = read_whole(path);
+	if (!buf) {
+		t->fds_err = errno;
 		return;
 	}
 	for (char *p = buf; (p = strstr(p, "tfd:")); p += 4)
 		add_fdnum(t, strtol(p + 4, NULL, 10));
+	free(buf);
 }
 
 static void wait_note(struct insp_host *h, pid_t pid, struct insp_thread *t)
@@ -293,18 +414,31 @@ static void wait_note(struct insp_host *h, pid_t pid, struct insp_thread *t)
 			snprintf(who, sizeof who, "%s %lld",
 				 a0 >= 0 && a0 < 4 ? kind[a0] : "?", a1);
 	}
+	/* The note is one line of fixed size: children that do not fit are
+	 * counted, and the count ends it. */
+	const size_t room = sizeof t->note - sizeof " ... and 4294967295 more";
 	size_t len = (size_t)snprintf(t->note, sizeof t->note,
 				      "waits for %s; children:", who);
-	int any = 0;
-	for (size_t i = 0; i < h->n && len < sizeof t->note; i++)
-		if (h->procs[i].ppid == pid) {
-			len += (size_t)snprintf(t->note + len, sizeof t->note - len,
-						" %d (%s, %c)", (int)h->procs[i].pid,
-						h->procs[i].comm,
-						h->procs[i].state);
-			any = 1;
+	size_t any = 0, more = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		struct insp_proc *c = &h->procs[i];
+		if (c->ppid != pid)
+			continue;
+		any++;
+		char one[64];
+		size_t k = (size_t)snprintf(one, sizeof one, " %d (%s, %c)",
+					    (int)c->pid, c->comm, c->state);
+		if (more || len + k > room) {
+			more++;
+			continue;
 		}
-	if (!any && len < sizeof t->note)
+		memcpy(t->note + len, one, k + 1);
+		len += k;
+	}
+	if (more)
+		snprintf(t->note + len, sizeof t->note - len, " ... and %zu more",
+			 more);
+	else if (!any)
 		snprintf(t->note + len, sizeof t->note - len, " none");
 }
 
@@ -407,14 +541,15 @@ void insp_thread_load(struct insp_host *h, pid_t pid, pid_t tid,
 	}
 	if (t->call.in_syscall)
 		call_fds(h, pid, t);
+	dedup_fdnums(t);
 	if (!t->nfdnums)
 		return;
-	t->fds = calloc(t->nfdnums, sizeof *t->fds);
+	/* The first MAX_DESCRIBED are described; the report counts the rest
+	 * (nfdnums - nfds), as it does when there is no memory for any. */
+	size_t n = t->nfdnums < MAX_DESCRIBED ? t->nfdnums : MAX_DESCRIBED;
+	t->fds = calloc(n, sizeof *t->fds);
 	if (!t->fds)
 		return;
-	/* Each description searches the host: a huge poll set is listed by
-	 * number, but only its first fds are described. */
-	size_t n = t->nfdnums < MAX_DESCRIBED ? t->nfdnums : MAX_DESCRIBED;
 	for (size_t i = 0; i < n; i++)
 		insp_describe_fd(h, pid, t->fdnums[i], INSP_SEARCH_HOST,
 				 &t->fds[i]);

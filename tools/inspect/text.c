@@ -194,6 +194,9 @@ static void print_call(const struct insp_thread *t)
 		for (size_t i = 0; i < t->nfdnums; i++)
 			printf("%s%d", i ? ", " : " ", t->fdnums[i]);
 	}
+	if (t->fdnums_omitted)
+		printf(" ... and %llu more (not listed: %s)", t->fdnums_omitted,
+		       insp_errtext(t->fdnums_omitted_err));
 	putchar('\n');
 	if (t->fds_err)
 		printf("  its fds: unknown, memory not readable (%s)\n",
@@ -211,10 +214,16 @@ static void print_thread(struct insp_host *h, pid_t pid,
 		printf("  wchan: not readable (%s)\n", insp_errtext(t->wchan_err));
 	else if (t->wchan[0])
 		printf("  kernel wait: %s\n", t->wchan);
-	if (t->note[0])
-		printf("  %s\n", t->note);
+	if (t->note[0]) {
+		fputs("  ", stdout);
+		put_name(t->note);   /* it names children: their names are theirs */
+		putchar('\n');
+	}
 	for (size_t i = 0; i < t->nfds; i++)
 		print_fd(h, pid, &t->fds[i], 2, 1);
+	if (t->nfdnums > t->nfds)
+		printf("  ... and %zu more fds, not described (only the first "
+		       "%zu are)\n", t->nfdnums - t->nfds, t->nfds);
 	if (t->stack_err) {
 		printf("  stack: not readable (%s)\n", insp_errtext(t->stack_err));
 	} else if (t->nstack) {
@@ -267,6 +276,10 @@ static void print_inherit(const struct insp_report *r)
 static void print_group(const struct insp_report *r)
 {
 	struct insp_host *h = r->host;
+	if (r->no_group) {
+		printf("\nprocess group: none to analyse (%s)\n", r->no_group);
+		return;
+	}
 	printf("\nprocess group %d%s:\n", (int)r->p->pgid,
 	       r->leader_alive ? "" : " (its leader is gone)");
 	size_t orphans = 0;
@@ -291,6 +304,11 @@ static void print_group(const struct insp_report *r)
 void insp_print_text(const struct insp_report *r)
 {
 	print_process_head(r->p);
+	if (r->asked_tid)
+		printf("  %d is one of its threads, not a process: %s\n",
+		       (int)r->asked_tid,
+		       r->nthreads && r->threads[0].tid == r->asked_tid
+		       ? "listed first" : "it has ended since");
 	if (r->tasks_err)
 		printf("threads: not readable (%s)\n", insp_errtext(r->tasks_err));
 	for (size_t i = 0; i < r->nthreads; i++)

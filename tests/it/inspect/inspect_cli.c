@@ -1,5 +1,6 @@
 /* noleak inspect's command line: usage errors exit 2, a process that
- * does not exist exits 1 with a message that says so. */
+ * does not exist exits 1 with a message that says so, a report that
+ * cannot be written exits 3 with a message that says why. */
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -172,4 +174,119 @@ Test(inspect_cli, c1_controls_are_escaped_too)
 	cr_expect_null(strstr(r.out, "\xc2\x9b"), "a raw C1 control:\n%s", r.out);
 	cr_expect(strstr(r.out, "/c1\\xc2\\x9b31mRED"), "%s", r.out);
 	cr_expect(strstr(r.out, "arg 32mGREEN"), "%s", r.out);
+}
+
+/* A report that cannot be written is an error with a message and a status
+ * of its own (3): stdout on a full device, or a pipe whose reader has gone
+ * while SIGPIPE is ignored.  It was exit 1, without a word: "no such
+ * process" to a script. */
+static const struct {
+	const char *what;
+	const char *args;      /* after "noleak inspect"; %d: a live pid */
+	int closed_pipe;       /* else /dev/full */
+	const char *why;
+} write_error_cases[] = {
+	{ "text report, full device", "%d", 0, "No space left on device" },
+	{ "JSON report, full device", "--json %d", 0, "No space left on device" },
+	{ "usage, full device", "--help", 0, "No space left on device" },
+	{ "--all --blocked, full device", "--all --blocked 0.1", 0,
+	  "No space left on device" },
+	{ "text report, closed pipe", "%d", 1, "Broken pipe" },
+	{ "JSON report, closed pipe", "--json %d", 1, "Broken pipe" },
+};
+
+Test(inspect_cli, a_report_that_cannot_be_written_exits_3_and_says_why)
+{
+	const char *dir = tmpdir();
+	for (size_t i = 0; i < sizeof write_error_cases / sizeof *write_error_cases;
+	     i++) {
+		const char *what = write_error_cases[i].what;
+		char args[64], err[4200], cmd[8600];
+		snprintf(args, sizeof args, write_error_cases[i].args, (int)getpid());
+		snprintf(err, sizeof err, "%s/err%zu", dir, i);
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			/* An ignored SIGPIPE stays ignored across the execs. */
+			int p[2];
+			if (write_error_cases[i].closed_pipe) {
+				if (pipe(p) || dup2(p[1], 1) < 0)
+					_exit(125);
+				close(p[0]);
+				signal(SIGPIPE, SIG_IGN);
+			} else if (dup2(open("/dev/full", O_WRONLY), 1) < 0) {
+				_exit(125);
+			}
+			snprintf(cmd, sizeof cmd, "exec %s inspect %s 2>%s",
+				 top("build/noleak"), args, err);
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+		int st;
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 3,
+			  "%s: status 0x%x, stderr: %s", what, st, slurp(err));
+		char want[128];
+		snprintf(want, sizeof want, "noleak inspect: cannot write the %s: %s",
+			 strstr(args, "--help") ? "usage" : "report",
+			 write_error_cases[i].why);
+		cr_expect(strstr(slurp(err), want), "%s: no \"%s\" in: %s", what,
+			  want, slurp(err));
+	}
+}
+
+/* A wait's note names the children, in one line of fixed size: those that
+ * do not fit are counted (the note stopped short without a word), and
+ * their names are escaped like every name a process chose. */
+Test(inspect_cli, a_wait_names_its_children_or_counts_the_rest)
+{
+	enum { KIDS = 40 };
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (int i = 0; i < KIDS; i++) {
+			pid_t k = fork();
+			if (k == 0) {
+				prctl(PR_SET_NAME, i ? "kid" : "k\n  FORGED",
+				      0, 0, 0);
+				pause();
+				_exit(0);
+			}
+		}
+		wait(NULL);
+		_exit(0);
+	}
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)pid);
+	/* Until every child is there (the report reads the process table
+	 * before the call) and it waits. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	const char *note = NULL;
+	for (int i = 0; i < 200 && !note; i++) {
+		int kids = 0;
+		for (const char *c = slurp(path); *c; c++)
+			kids += *c == ' ';
+		if (kids == KIDS) {
+			inspect(num, NULL);
+			note = strstr(r.out, "waits for any child; children:");
+		}
+		if (!note)
+			usleep(20000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_not_null(note, "%s", r.out);
+	size_t len = strcspn(note, "\n");
+	int listed = 0, more = 0;
+	for (const char *c = note; c < note + len; c++)
+		listed += *c == '(';
+	const char *m = memmem(note, len, " ... and ", 9);
+	cr_expect(m && sscanf(m, " ... and %d more", &more) == 1,
+		  "no count of the rest: %.*s", (int)len, note);
+	cr_expect_eq(listed + more, KIDS, "%d listed, %d more: %.*s", listed,
+		     more, (int)len, note);
+	cr_expect_null(strstr(r.out, "\n  FORGED"), "%s", r.out);
 }

@@ -598,3 +598,143 @@ HOLDER_ROW(connection_not_accepted, "wd_unix_peer", "backlog", 0,
 HOLDER_ROW(holders_hidden_by_hidepid, "wd_holders", "hidepid", 1,
 	   { "no other process found holding it",
 	     "(/proc hides the processes this user may not look at (hidepid)" })
+
+/* A poll() of 5000 fds: every fd number is listed (the list was cut at
+ * 4096), and the fds not described (the first 64 are) are counted, in the
+ * text and in the JSON; nothing is left out unsaid. */
+Test(inspect_poll, a_poll_of_5000_fds_lists_all_and_counts_the_undescribed)
+{
+	struct fixture f;
+	start(&f, "insp_poll_many", "5000", 0);
+	int p, n, first, last;
+	if (sscanf(f.line, "pid=%d n=%d first=%d last=%d", &p, &n, &first,
+		   &last) != 4) {
+		stop(&f);
+		cr_skip_test("the fixture could not open its fds: %s", f.line);
+	}
+	wait_sleeping(p, p);
+	char args[64];
+	snprintf(args, sizeof args, "%d", p);
+	const char *out = slurp(inspect_to_file(args));
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	const char *call = strstr(out, "blocked in poll(");
+	cr_assert_not_null(call, "%s", out);
+	size_t len = strcspn(call, "\n"), listed = 1;
+	const char *on = strstr(call, ") on fd ");
+	cr_assert(on && on < call + len, "%.200s", call);
+	for (const char *c = on; c < call + len; c++)
+		listed += *c == ',';
+	char tail[32];
+	snprintf(tail, sizeof tail, ", %d\n", last);
+	cr_expect_eq(listed, 5000, "%zu fd numbers listed", listed);
+	cr_expect(!strncmp(call + len + 1 - strlen(tail), tail, strlen(tail)),
+		  "the list does not end with fd %d", last);
+	cr_expect(line_with(out, "... and 4936 more fds, not described "
+			    "(only the first 64 are)", NULL), "%s", out);
+
+	snprintf(args, sizeof args, "--json %d", p);
+	const char *file = inspect_to_file(args);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_query(file, "(lambda t: (len(t['fd_numbers']), "
+				    "t['fd_numbers_omitted'], len(t['fds']), "
+				    "t['fds_omitted']))(d['threads'][0])"),
+			 "(5000, 0, 64, 4936)");
+}
+
+/* The first process of the host in /proc/PID/stat terms: a kernel thread
+ * (PF_KTHREAD) or not, in process group `pgid`; 0 when there is none
+ * visible (another pid namespace). */
+static pid_t find_proc(int kthread, int pgid)
+{
+	for (int pid = 1; pid < 4096; pid++) {
+		char path[64], buf[1024];
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		snprintf(buf, sizeof buf, "%s", slurp(path));
+		const char *p = strrchr(buf, ')');
+		int g;
+		unsigned long flags;
+		if (!p || sscanf(p + 1, " %*c %*d %d %*d %*d %*d %lu", &g,
+				 &flags) != 2)
+			continue;
+		if (!!(flags & 0x00200000) == kthread && g == pgid)
+			return pid;
+	}
+	return 0;
+}
+
+/* Process group 0 is where the kernel starts its own processes: no
+ * process leads it and nothing was put in it, so a report on a kernel
+ * thread, or on a process the kernel started that never made a group of
+ * its own (init, often), analyses no group.  It said "process group 0 (its
+ * leader is gone)" and called kthreadd and init orphans. */
+Test(inspect_group, group_0_and_kernel_threads_are_not_analysed)
+{
+	static const struct {
+		const char *what;
+		int kthread;
+		const char *why;
+	} rows[] = {
+		{ "a kernel thread", 1, "a kernel thread, in no process group" },
+		{ "a process in group 0", 0, "group 0, where the kernel starts "
+					     "its own processes" },
+	};
+	int tried = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		pid_t pid = find_proc(rows[i].kthread, 0);
+		if (!pid)
+			continue;
+		tried++;
+		char num[16];
+		snprintf(num, sizeof num, "%d", (int)pid);
+		const char *out = slurp(inspect_to_file(num));
+		cr_expect_eq(exit_code(&r), 0, "%s: %s", rows[i].what, r.err);
+		cr_expect(!strstr(out, "ORPHAN") && !strstr(out, "leader is gone"),
+			  "%s (pid %d):\n%s", rows[i].what, (int)pid, out);
+		cr_expect(line_with(out, "process group: none to analyse (",
+				    rows[i].why, NULL),
+			  "%s (pid %d):\n%s", rows[i].what, (int)pid, out);
+		char args[32];
+		snprintf(args, sizeof args, "--json %d", (int)pid);
+		const char *file = inspect_to_file(args);
+		cr_expect_eq(exit_code(&r), 0, "%s: %s", rows[i].what, r.err);
+		cr_expect_str_eq(json_query(file, "d['process_group'] is None and "
+					    "bool(d['process_group_none'])"),
+				 "True", "%s", rows[i].what);
+	}
+	if (!tried)
+		cr_skip_test("no kernel thread or process of group 0 in sight");
+}
+
+/* A thread id names its process: the report is the process's, says which
+ * thread was asked for and lists it first.  It said "no process TID" and
+ * exited 1, though /proc/TID exists. */
+Test(inspect_thread, a_thread_id_reports_its_process_with_that_thread_first)
+{
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "thread", 0);
+	struct pipe_line p = parse_pipe(&f);
+	cr_assert_neq(p.tid, p.pid);
+	wait_sleeping(p.pid, p.tid);
+	char tid[16], head[64], asked[96], first[64];
+	snprintf(tid, sizeof tid, "%d", p.tid);
+	snprintf(head, sizeof head, "process %d: ", p.pid);
+	snprintf(asked, sizeof asked, "  %d is one of its threads, not a "
+		 "process: listed first", p.tid);
+	snprintf(first, sizeof first, "\nthread %d (", p.tid);
+	inspect(tid, NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(!strncmp(r.out, head, strlen(head)), "%s", r.out);
+	cr_expect(line_with(r.out, asked, NULL), "%s", r.out);
+	const char *t = strstr(r.out, "\nthread ");
+	cr_assert_not_null(t, "%s", r.out);
+	cr_expect(!strncmp(t, first, strlen(first)), "%s", r.out);
+	cr_expect(line_with(t, "blocked in read(", "on fd 3", NULL), "%s", r.out);
+	inspect("--json", tid, NULL);
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	char want[64];
+	snprintf(want, sizeof want, "%d %d %d", p.pid, p.tid, p.tid);
+	cr_expect_str_eq(json_fact("'%d %d %d' % (d['pid'], d['thread_asked'], "
+				   "d['threads'][0]['tid'])"), want);
+}
