@@ -10,7 +10,8 @@
  * table's per-thread stash of a vfork child's marks and its per-thread
  * snapshot of keep bits for a child sharing the memory keep one block each
  * per thread for reuse, see core/fdtable.c; posix_spawn keeps one block per
- * process, see interpose/spawn.c.)
+ * process, see interpose/spawn.c; an exec keeps one block per thread
+ * and use, see interpose/exec.c.)
  *
  * A failed call leaves the old block as it was: the caller then fails open
  * (keeps fds) and says so in the log. */

@@ -37,51 +37,71 @@ static size_t env_count(char *const envp[])
 	return n;
 }
 
-/* The room for an environment with the group marker: never on the stack
- * (an environment may have thousands of entries; exec is async-signal-safe
- * and gets 1 KiB).  A scratch block per thread, reused by the thread's next
- * exec: a successful exec takes it away with the address space, but for a
- * vfork child's, which lives on in the parent and is reused there (the
- * rule of the fd table's stash, core/fdtable.c).  `user` is the process
- * preparing an exec in it: a handler's exec that interrupts that one maps
- * a block of its own (`own`), given back if its exec fails; a vfork child
- * whose exec succeeded leaves its pid, which its parent takes for free. */
-static __thread struct {
+/* An exec's working memory, never on the stack (an environment may have
+ * thousands of entries, a script any number of arguments; exec is
+ * async-signal-safe and gets 1 KiB): a scratch block per thread and use,
+ * reused by the thread's next exec.  A successful exec takes it away with
+ * the address space, but for a vfork child's, which lives on in the
+ * parent and is reused there (the rule of the fd table's stash,
+ * core/fdtable.c).  `user` is the process preparing an exec in it: a
+ * handler's exec that interrupts that one maps a block of its own
+ * (`own`), given back if its exec fails; a vfork child whose exec
+ * succeeded leaves its pid, which its parent takes for free. */
+struct exec_scratch {
 	void *block;
 	size_t len;
 	pid_t user;
-} env_scratch __attribute__((tls_model("initial-exec")));
+};
+#define EXEC_SCRATCH(name)                                                   \
+	static __thread struct exec_scratch name                             \
+		__attribute__((tls_model("initial-exec")))
+EXEC_SCRATCH(env_scratch);       /* the environment with the marker */
+EXEC_SCRATCH(walk_scratch);      /* a raw PATH walk's path */
+EXEC_SCRATCH(script_scratch);    /* a raw script's /bin/sh argv */
 
-struct env_room {
-	char **room;    /* NULL: no memory, the marker is left out */
+struct exec_room {
+	void *room;     /* NULL: no memory */
 	void *own;
 	size_t own_len;
+	struct exec_scratch *from;
 };
 
-/* Room for n pointers, then the marker's text (no frame space for it). */
-static struct env_room env_room_take(size_t n, pid_t self)
+static struct exec_room exec_room_take(struct exec_scratch *s, size_t need,
+				       pid_t self)
 {
-	struct env_room r = { NULL, NULL, 0 };
-	size_t need = n * sizeof(char *) + NL_PGROUP_MARKER_MAX;
-	if (env_scratch.user == self) {
+	struct exec_room r = { NULL, NULL, 0, s };
+	if (s->user == self) {
 		if (nl_scratch_grow(&r.own, &r.own_len, need) == 0)
 			r.room = r.own;
 		return r;
 	}
-	env_scratch.user = self;
-	if (nl_scratch_grow(&env_scratch.block, &env_scratch.len, need) == 0)
-		r.room = env_scratch.block;
+	s->user = self;
+	if (nl_scratch_grow(&s->block, &s->len, need) == 0)
+		r.room = s->block;
 	else
-		env_scratch.user = 0;
+		s->user = 0;
 	return r;
 }
 
-static void env_room_give_back(struct env_room *r)
+/* After a failed exec; errno kept. */
+static void exec_room_give_back(struct exec_room *r)
 {
-	if (r->own)
+	if (r->own) {
+		int e = errno;
 		nl_scratch_free(&r->own, &r->own_len);
-	else if (r->room)
-		env_scratch.user = 0;
+		errno = e;
+	} else if (r->room) {
+		r->from->user = 0;
+	}
+}
+
+/* Room for an environment of n pointers with the group marker, then the
+ * marker's text (no frame space for it).  NULL room: the marker is left
+ * out. */
+static struct exec_room env_room_take(size_t n, pid_t self)
+{
+	return exec_room_take(&env_scratch,
+			      n * sizeof(char *) + NL_PGROUP_MARKER_MAX, self);
 }
 
 /* Everything an exec interposer does before the real call.  Declares `pl`
@@ -101,18 +121,18 @@ static void env_room_give_back(struct env_room *r)
 	pid_t from_ = self_ && nl_pgroup_env_takes_marker(envp)              \
 		      ? nl_pgroup_before_exec(path, self_) : 0;              \
 	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
-	struct env_room room_ = { NULL, NULL, 0 };                           \
+	struct exec_room room_ = { NULL, NULL, 0, NULL };                    \
 	char *const *env = (envp), *const *plain_ = env;                     \
 	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
 	if (envc_)                                                           \
 		room_ = env_room_take(envc_, self_ ? self_ : nl_sys_getpid()); \
 	if (room_.room) {                                                    \
-		char *marker_ = (char *)(room_.room + envc_);                \
+		char *marker_ = (char *)((char **)room_.room + envc_);       \
 		if (from_)                                                   \
 			nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), \
 						from_, self_,                \
 						nl_pgroup_origin(via, path, argv)); \
-		env = nl_pgroup_env_with_marker(room_.room, envp,            \
+		env = nl_pgroup_env_with_marker((char **)room_.room, envp,   \
 						from_ ? marker_ : kept_);    \
 	}                                                                    \
 	nl_event_before_exec();
@@ -134,7 +154,7 @@ static void env_room_give_back(struct env_room *r)
 		}                                                            \
 		nl_plan_undo_pass(&pl);                                      \
 		nl_pgroup_after_failed_exec(from_);                          \
-		env_room_give_back(&room_);                                  \
+		exec_room_give_back(&room_);                                 \
 		errno = e_;                                                  \
 		return r_;                                                   \
 	} while (0)
@@ -186,19 +206,11 @@ NL_EXPORT int execv(const char *path, char *const argv[])
  * directory of PATH (default /bin:/usr/bin, an empty entry is the working
  * directory); a file the kernel cannot run (ENOEXEC) runs under /bin/sh;
  * EACCES anywhere is reported if nothing ran.  The room for a path and
- * for the shell's argv is scratch memory (common/scratch.h), sized from
- * PATH, the name and argc as glibc sizes its own (a PATH entry may be as
- * long as PATH, a script may have any number of arguments; this path has
- * a stack bound), and given back when the exec failed.  Without memory
- * the attempt fails with ENOMEM. */
-
-/* The scratch block of one attempt, given back with errno kept. */
-static void raw_room_give_back(void **block, size_t *len)
-{
-	int e = errno;
-	nl_scratch_free(block, len);
-	errno = e;
-}
+ * for the shell's argv is the thread's exec scratch (above: a vfork
+ * child's stays for its parent's next exec), sized from PATH, the name and
+ * argc as glibc sizes its own (a PATH entry may be as long as PATH, a
+ * script may have any number of arguments; this path has a stack bound).
+ * Without memory the attempt fails with ENOMEM. */
 
 static int raw_exec_script(const char *path, char *const argv[],
 			   char *const envp[])
@@ -207,13 +219,14 @@ static int raw_exec_script(const char *path, char *const argv[],
 	while (argv[n])
 		n++;
 	/* glibc's: the shell, the script, argv[1] on, NULL. */
-	void *block = NULL;
-	size_t len = 0;
-	if (nl_scratch_grow(&block, &len, (n + 3) * sizeof(char *)) < 0) {
+	struct exec_room room = exec_room_take(&script_scratch,
+					       (n + 3) * sizeof(char *),
+					       nl_sys_getpid());
+	if (!room.room) {
 		errno = ENOMEM;
 		return -1;
 	}
-	char **sh_argv = block;
+	char **sh_argv = room.room;
 	sh_argv[0] = (char *)"/bin/sh";
 	sh_argv[1] = (char *)path;
 	for (size_t i = 1; i <= n; i++)
@@ -221,7 +234,7 @@ static int raw_exec_script(const char *path, char *const argv[],
 	if (n == 0)
 		sh_argv[2] = NULL;
 	int r = (int)syscall(SYS_execve, "/bin/sh", sh_argv, envp);
-	raw_room_give_back(&block, &len);
+	exec_room_give_back(&room);
 	return r;
 }
 
@@ -247,13 +260,13 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
 		dirs = "/bin:/usr/bin";
 	/* glibc's bound on an entry: PATH's length, at most PATH_MAX - 1. */
 	size_t flen = strlen(file), dmax = strnlen(dirs, PATH_MAX - 1) + 1;
-	void *block = NULL;
-	size_t len = 0;
-	if (nl_scratch_grow(&block, &len, dmax + flen + 2) < 0) {
+	struct exec_room room = exec_room_take(&walk_scratch, dmax + flen + 2,
+					       nl_sys_getpid());
+	if (!room.room) {
 		errno = ENOMEM;
 		return -1;
 	}
-	char *path = block;
+	char *path = room.room;
 	int eacces = 0;
 	/* glibc's walk, step for step: an entry too long for the room is
 	 * skipped to its ':', which then reads as an empty entry (the
@@ -280,7 +293,7 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
 		if (!*end++)
 			break;
 	}
-	raw_room_give_back(&block, &len);
+	exec_room_give_back(&room);
 	if (eacces)
 		errno = EACCES;
 	return -1;
