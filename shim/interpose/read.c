@@ -168,6 +168,10 @@ static int after_eagain(struct sock_call *c, long long waited)
 	 * fires early, only rounded to its tick. */
 	if (!secs || waited < (long long)secs * 1000000 - 50000)
 		return EAGAIN;
+	/* Under a seccomp filter, the kernel's answer as it is: the looks
+	 * below are calls of the shim's own (core/sandbox.h). */
+	if (!nl_probes_allowed())
+		return EAGAIN;
 	if (nl_sock_shim_timeout(c->fd, c->dir) != secs)
 		return EAGAIN;
 	return nl_sock_timed_out(c->fd, c->dir, waited, secs);
@@ -182,7 +186,8 @@ static inline __attribute__((always_inline)) ssize_t call_end(struct sock_call *
 	long long waited = now_usec() - c->t0;
 	if (r > 0 && c->dir == NL_SOCK_WRITE && !c->own) {
 		unsigned secs = nl_sock_recorded_timeout(c->fd, c->dir);
-		if (secs && waited >= (long long)secs * 1000000 - 50000)
+		if (secs && waited >= (long long)secs * 1000000 - 50000 &&
+		    nl_probes_allowed())
 			nl_sock_after_partial(c->fd, c->dir, waited, secs);
 	}
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

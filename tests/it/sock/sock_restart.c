@@ -94,3 +94,23 @@ ROW(longjmp, tcp)
  * besides the read (killing, or with ENOSYS): the read restarts. */
 ROW(fkill, tcp)
 ROW(ferrno, tcp)
+
+/* The shim's timeout (1 s) fires under a seccomp filter that kills for
+ * getsockopt and fcntl: the read ends with the kernel's EAGAIN, and the
+ * shim looks at nothing (it asked the socket's timeout with getsockopt,
+ * which killed the process).  Without the shim, the signal at 1.5 s ends
+ * the read with EINTR. */
+Test(sock_restart, timeout_under_a_filter, .timeout = 60)
+{
+	static struct run_result r;
+	char *argv[] = { (char *)top("build/fixtures/sock_restart"),
+			 "ftimeout", "tcp", NULL };
+	char *env[] = { "NOLEAK_MODE=enforce", "NOLEAK_SOCK_TIMEOUT=1", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, 15.0, NULL), 0);
+	cr_assert(strstr(r.out, "read=-1 errno=EINTR after=1.5"),
+		  "without the shim: %s%s", r.out, r.err);
+	cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+	cr_expect(strstr(r.out, "read=-1 errno=EAGAIN after=1.0") ||
+		  strstr(r.out, "read=-1 errno=EAGAIN after=1.1"),
+		  "status %d: %s%s", r.status, r.out, r.err);
+}
