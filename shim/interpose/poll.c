@@ -139,15 +139,16 @@ static int interrupted(struct nl_sig_mark m)
  * between its two parts too: a signal it blocks waits, as it would have
  * through the one call, and one it lets through ends the call (EINTR) as
  * it would have.  Returns whether the mask was changed (*old: the one to
- * put back). */
+ * put back), or -1 when the kernel cannot read it (EFAULT): the caller
+ * then makes the one call, which fails as without the shim. */
 static int mask_in(const sigset_t *mask, nl_ksigset *old)
 {
-	/* The kernel's part of the set, as the call hands it over. */
-	nl_ksigset k;
 	if (!mask)
 		return 0;
-	memcpy(&k, mask, sizeof k);
-	return nl_sys_sigprocmask(SIG_SETMASK, &k, old) == 0;
+	/* The kernel reads its part of the set from the program's memory,
+	 * as the call hands it over. */
+	int r = nl_sys_sigprocmask(SIG_SETMASK, (const nl_ksigset *)mask, old);
+	return r == 0 ? 1 : r == -EFAULT ? -1 : 0;
 }
 
 static void mask_out(int masked, const nl_ksigset *old)
@@ -235,6 +236,8 @@ static int ppoll_parts(ppoll_fn real, struct pollfd *fds, nfds_t n,
 	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
+	if (masked < 0)
+		return real(fds, n, tmo, mask);
 	int r = interrupted(mark) ? -1
 		: ppoll_run(real, fds, n, tmo, mask, warn, total, mark);
 	mask_out(masked, &old);
@@ -286,23 +289,36 @@ static void log_fdsets(const char *call, int nfds, const fd_set *r,
 	nl_arena_leave(mark);
 }
 
+/* The sets' first `bytes` bytes: the part the kernel reads and writes
+ * for nfds (whole longs), never more.  A program may size its sets for
+ * nfds (calloc(howmany(nfds, NFDBITS), sizeof(fd_mask))), and what lies
+ * past them is not the shim's to read or put back. */
 struct saved_sets {
 	fd_set r, w, e;
+	size_t bytes;
 };
 
-static void save_sets(struct saved_sets *s, fd_set *r, fd_set *w, fd_set *e)
+static size_t set_bytes(int nfds)
 {
-	if (r) s->r = *r;
-	if (w) s->w = *w;
-	if (e) s->e = *e;
+	size_t word = 8 * sizeof(long);
+	return nfds <= 0 ? 0 : ((size_t)nfds + word - 1) / word * sizeof(long);
+}
+
+static void save_sets(struct saved_sets *s, int nfds, fd_set *r, fd_set *w,
+		      fd_set *e)
+{
+	s->bytes = set_bytes(nfds);
+	if (r) memcpy(&s->r, r, s->bytes);
+	if (w) memcpy(&s->w, w, s->bytes);
+	if (e) memcpy(&s->e, e, s->bytes);
 }
 
 static void restore_sets(const struct saved_sets *s, fd_set *r, fd_set *w,
 			 fd_set *e)
 {
-	if (r) *r = s->r;
-	if (w) *w = s->w;
-	if (e) *e = s->e;
+	if (r) memcpy(r, &s->r, s->bytes);
+	if (w) memcpy(w, &s->w, s->bytes);
+	if (e) memcpy(e, &s->e, s->bytes);
 }
 
 /* Linux's select() reports the time not slept in *tv. */
@@ -324,7 +340,7 @@ static int select_first(select_fn real, int nfds, fd_set *r, fd_set *w,
 			fd_set *e, struct timeval *first)
 {
 	struct saved_sets saved;
-	save_sets(&saved, r, w, e);
+	save_sets(&saved, nfds, r, w, e);
 	int res = real(nfds, r, w, e, first);
 	if (res == 0)
 		restore_sets(&saved, r, w, e);
@@ -337,7 +353,7 @@ static int pselect_first(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 			 const sigset_t *mask)
 {
 	struct saved_sets saved;
-	save_sets(&saved, r, w, e);
+	save_sets(&saved, nfds, r, w, e);
 	int res = real(nfds, r, w, e, first, mask);
 	if (res == 0)
 		restore_sets(&saved, r, w, e);
@@ -412,6 +428,8 @@ static int pselect_parts(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
+	if (masked < 0)
+		return real(nfds, r, w, e, ts, mask);
 	int res = interrupted(mark) ? -1
 		  : pselect_run(real, nfds, r, w, e, ts, mask, warn, total, mark);
 	mask_out(masked, &old);
@@ -619,6 +637,8 @@ static int epoll_pwait_parts(__typeof__(&epoll_pwait) real, int epfd,
 	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
+	if (masked < 0)
+		return real(epfd, ev, max, total < 0 ? -1 : ns_to_ms(total), mask);
 	int r = interrupted(mark) ? -1
 		: epoll_pwait_run(real, epfd, ev, max, mask, warn, total, mark);
 	mask_out(masked, &old);

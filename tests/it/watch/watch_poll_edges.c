@@ -1,0 +1,38 @@
+/* The poll family's split waits (read_warn) at the edges of their
+ * arguments, against the same calls without the shim.  A select() set is
+ * the kernel's to read only as far as nfds needs (whole longs): the shim
+ * copied 128 bytes of each set in and out around the first part, which
+ * faulted on a set sized for nfds before an inaccessible page, and put
+ * back a neighbour word another thread had set meanwhile.  A signal mask
+ * the kernel cannot read is EFAULT; the shim read it itself and faulted. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../lib/run.h"
+
+static const char *const rows[] = {
+	"setpage-select", "setpage-pselect", "neighbour",
+	"badmask-ppoll", "badmask-pselect", "badmask-epoll",
+};
+
+Test(watch_poll_edges, split_waits_as_glibc, .timeout = 120)
+{
+	static struct run_result plain, r;
+	static char log[4096];
+	snprintf(log, sizeof log, "NOLEAK_LOG=%s/log", tmpdir());
+	char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_READ_WARN=1", log, NULL };
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char *argv[] = { (char *)top("build/fixtures/wd_poll_edges"),
+				 (char *)rows[i], NULL };
+		cr_assert_eq(run(&plain, argv, NULL, 0, 15.0, NULL), 0);
+		cr_assert_eq(exit_code(&plain), 0, "%s without the shim: %s%s",
+			     rows[i], plain.out, plain.err);
+		cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+		cr_expect_eq(r.status, plain.status, "%s: status %d, without "
+			     "the shim %d", rows[i], r.status, plain.status);
+		cr_expect_str_eq(r.out, plain.out, "%s: got %swithout the shim %s",
+				 rows[i], r.out, plain.out);
+	}
+}
