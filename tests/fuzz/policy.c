@@ -9,7 +9,10 @@
 
 static void check_ranges(const struct nl_policy *p)
 {
-	if (p->mode > NL_MODE_OFF || p->log_kind > NL_LOG_SYSLOG ||
+	if (p->mode > NL_MODE_OFF || p->log_kind > NL_LOG_JOURNAL ||
+	    p->pgroup > NL_PGROUP_NEVER || p->orphans > NL_ORPHANS_KILL ||
+	    p->stdin_mode > NL_STDIN_DETACH ||
+	    p->kill_escalate > NL_ESCALATE_ALWAYS ||
 	    p->n_keep_fds < 0 ||
 	    (p->n_keep_fds > NL_KEEP_INLINE) != (p->keep_more != NULL) ||
 	    p->n_errors < 0 || p->n_errors > NL_CONFIG_ERRORS_MAX)
@@ -19,7 +22,10 @@ static void check_ranges(const struct nl_policy *p)
 		if (r[i].lo < 0 || r[i].lo > r[i].hi)
 			abort();
 	if (!memchr(p->log_path, 0, sizeof p->log_path) ||
-	    !memchr(p->fd_transparent, 0, sizeof p->fd_transparent))
+	    !memchr(p->fd_transparent, 0, sizeof p->fd_transparent) ||
+	    !memchr(p->fd_trampolines, 0, sizeof p->fd_trampolines) ||
+	    !memchr(p->kill_wrappers, 0, sizeof p->kill_wrappers) ||
+	    !memchr(p->config_path, 0, sizeof p->config_path))
 		abort();
 }
 
@@ -43,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"mode", "log", "keep_fds", "sock_timeout", "keepalive",
 		"read_warn", "read_timeout", "pgroup", "orphans", "stdin",
 		"fd_transparent", "fd_trampolines", "sock_timeout_unix",
-		"sock_timeout_dgram", "bogus",
+		"sock_timeout_dgram", "kill_escalate", "kill_wrappers", "bogus",
 	};
 	nl_policy_defaults(&p);
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
