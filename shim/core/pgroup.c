@@ -39,8 +39,9 @@ static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
  * through it, and a child's environment without one would not load it. */
 static int preloaded NL_FORK_DATA;
 
-/* NOLEAK_LAUNCHED: the pid the noleak launcher started (it execs the
- * command in place, so the command has that pid). */
+/* This process's pid when it is the one the noleak launcher started (it
+ * execs the command in place, so the command has that pid: NOLEAK_LAUNCHED,
+ * launched_here()), else 0. */
 static pid_t launched_pid NL_FORK_DATA;
 /* The pid that made itself a session leader with its own setsid() (or
  * daemon()) in this program image, 0 for none.  A pid, not a flag: a fork
@@ -1478,6 +1479,43 @@ static void note_service(char **envp)
 		service_pid = nl_proc.pid;
 }
 
+/* The rest of NOLEAK_LAUNCHED=PID:START:PIDNS after the pid, in a process
+ * with that pid: is it the one the launcher started (tools/noleak/run.c),
+ * and not one that got the same number in another pid namespace, or
+ * after the first one ended, and inherited the variable?  Its start time
+ * (exec keeps it) and pid namespace say; what cannot be read is 0 on both
+ * sides.  Only that one process pays for the look into /proc. */
+static int launched_here(const char *rest)
+{
+	unsigned long long start = 0, ns = 0;
+	for (; *rest >= '0' && *rest <= '9'; rest++)
+		start = start * 10 + (unsigned)(*rest - '0');
+	if (*rest++ != ':')
+		return 0;
+	for (; *rest >= '0' && *rest <= '9'; rest++)
+		ns = ns * 10 + (unsigned)(*rest - '0');
+	if (*rest)
+		return 0;
+	struct stat st;
+	if (nl_sys_stat("/proc/self/ns/pid", &st) < 0)
+		st.st_ino = 0;
+	if ((unsigned long long)st.st_ino != ns)
+		return 0;
+	enum { STAT_MAX = 512 };
+	struct pstat ps = { .start = 0 };
+	size_t mark = nl_arena_enter();
+	char *buf = nl_arena_get(STAT_MAX);
+	int fd = buf ? nl_sys_openat(AT_FDCWD, "/proc/self/stat",
+				     O_RDONLY | O_CLOEXEC, 0) : -1;
+	ssize_t len = fd < 0 ? -1 : nl_sys_read(fd, buf, STAT_MAX - 1);
+	if (fd >= 0)
+		nl_sys_close(fd);
+	if (len <= 0 || parse_pstat(buf, len, &ps) < 0)
+		ps.start = 0;
+	nl_arena_leave(mark);
+	return ps.start == start;
+}
+
 void nl_pgroup_init(char **envp, int take_marker)
 {
 	if (!envp)
@@ -1485,7 +1523,9 @@ void nl_pgroup_init(char **envp, int take_marker)
 	const char *launched = nl_policy_env_value(envp, "NOLEAK_LAUNCHED");
 	if (launched) {
 		long long pid = parse_long(&launched);
-		launched_pid = *launched == '\0' && pid > 0 ? (pid_t)pid : 0;
+		if (pid > 0 && pid == nl_proc.pid && *launched == ':' &&
+		    launched_here(launched + 1))
+			launched_pid = (pid_t)pid;
 	}
 	preloaded = nl_policy_env_value(envp, "LD_PRELOAD") != NULL;
 	if (take_marker)

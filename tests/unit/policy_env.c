@@ -230,6 +230,29 @@ Test(policy_env, bad_env_value_falls_back_to_the_file, .fini = remove_config)
 	cr_assert(strncmp(pol.errors[0], "NOLEAK_SOCK_TIMEOUT: bad value", 30) == 0);
 }
 
+/* What `noleak --set keep_fds=` exports: an empty variable is "not set",
+ * a blank one is the empty list, over the file's. */
+Test(policy_env, a_blank_list_empties_the_file_s, .fini = remove_config)
+{
+	write_config("keep_fds = 3\nfd_transparent = sh\nfd_trampolines = x\n"
+		     "kill_wrappers = env\n");
+	char *unset[] = { cfg_env, "NOLEAK_KEEP_FDS=", "NOLEAK_FD_TRANSPARENT=",
+			  "NOLEAK_FD_TRAMPOLINES=", "NOLEAK_KILL_WRAPPERS=", NULL };
+	nl_policy_load(&pol, &who, unset, 0);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.n_keep_fds, 1);
+	cr_assert_str_eq(pol.fd_transparent, "sh");
+	cr_assert_str_eq(pol.kill_wrappers, "env");
+	char *blank[] = { cfg_env, "NOLEAK_KEEP_FDS= ", "NOLEAK_FD_TRANSPARENT= ",
+			  "NOLEAK_FD_TRAMPOLINES= ", "NOLEAK_KILL_WRAPPERS= ", NULL };
+	nl_policy_load(&pol, &who, blank, 0);
+	cr_assert_eq(pol.n_errors, 0, "%s", pol.errors[0]);
+	cr_assert_eq(pol.n_keep_fds, 0);
+	cr_assert_str_eq(pol.fd_transparent, "");
+	cr_assert_str_eq(pol.fd_trampolines, "");
+	cr_assert_str_eq(pol.kill_wrappers, "");
+}
+
 Test(policy_env, env_overrides_a_program_section, .fini = remove_config)
 {
 	write_config("[program prog]\nstdin = detach\n");

@@ -129,11 +129,15 @@ static const char help_text[] =
 "    --log DEST         Where events go: none, stderr, syslog, journal or a\n"
 "                       file (NOLEAK_LOG).  A relative file name is taken\n"
 "                       from the current directory and passed on as an\n"
-"                       absolute path.\n"
+"                       absolute path.  A file the shim would refuse (in a\n"
+"                       directory others may write in, a symlink: see the\n"
+"                       README) is a bad value.\n"
 "    --config FILE      Read the policy from FILE instead of /etc/noleak.conf\n"
-"                       (NOLEAK_CONFIG).  It must be owned by root or by you\n"
-"                       and writable by no one else; its errors are reported\n"
-"                       before the command starts.\n"
+"                       (NOLEAK_CONFIG), and its drop-ins from FILE.d.  It\n"
+"                       must be owned by root or by you and writable by no\n"
+"                       one else; its errors are reported before the command\n"
+"                       starts.  A relative name is taken from the current\n"
+"                       directory; a symlink is passed on as it is.\n"
 "    --keep-fds LIST    File descriptors that always survive exec, as a comma-\n"
 "                       separated list of numbers and ranges such as 3,7-9\n"
 "                       (NOLEAK_KEEP_FDS).\n"
@@ -155,8 +159,10 @@ static const char help_text[] =
 "ENVIRONMENT\n"
 "    These variables are read by libnoleak.so in every process; noleak sets\n"
 "    them from its options and passes on those already set.  They override\n"
-"    the config file.  A program started in secure mode (set-user-ID or\n"
-"    set-group-ID, run by another user) ignores them all.\n"
+"    the config file.  An empty one counts as not set; a list set to a\n"
+"    blank (NOLEAK_KEEP_FDS=' ') is the empty list, which is what noleak\n"
+"    exports for --set KEY= .  A program started in secure mode (set-user-ID\n"
+"    or set-group-ID, run by another user) ignores them all.\n"
 "\n"
 "    NOLEAK_MODE                enforce (default), audit (log only) or off.\n"
 "    NOLEAK_LOG                 none, stderr, syslog, journal or an absolute\n"
@@ -188,16 +194,29 @@ static const char help_text[] =
 "    NOLEAK_SOCK_TIMEOUT_UNIX   Seconds, for UNIX sockets; 0 = off (default).\n"
 "    NOLEAK_SOCK_TIMEOUT_DGRAM  Seconds, for datagram sockets; 0 = off\n"
 "                               (default).\n"
-"    NOLEAK_LAUNCHED            Set by noleak to its own process id, which the\n"
-"                               command keeps: tells the shim which process\n"
-"                               noleak started.  Not meant to be set by hand.\n"
-"    LD_PRELOAD                 libnoleak.so is appended to it.\n"
+"    NOLEAK_KILL_ESCALATE       never, shell (default) or always: which kills\n"
+"                               of a regrouped child reach its whole group.\n"
+"    NOLEAK_KILL_WRAPPERS       Comma-separated exec wrappers whose kill\n"
+"                               reaches their group under shell (default:\n"
+"                               timeout,nohup,env,nice,setsid,stdbuf,xargs,\n"
+"                               sudo,su,runuser,script).\n"
+"    NOLEAK_LAUNCHED            Set by noleak to its own process id, start\n"
+"                               time and pid namespace (PID:START:PIDNS),\n"
+"                               which the command keeps: tells the shim which\n"
+"                               process noleak started.  Not meant to be set\n"
+"                               by hand.\n"
+"    LD_PRELOAD                 libnoleak.so is appended to it, unless a copy\n"
+"                               of the library is loaded already (through\n"
+"                               LD_PRELOAD or /etc/ld.so.preload): then the\n"
+"                               command keeps that one, with a warning when\n"
+"                               its version differs.\n"
 "\n"
 "EXIT STATUS\n"
 "    The command's own exit status once it runs.  Before that:\n"
 "    2      bad option or value, libnoleak.so not found, or a command a\n"
 "           preload cannot reach (static binary or static interpreter).\n"
-"    126    The command was found but cannot be executed.\n"
+"    126    The command cannot be executed: found but not executable, or\n"
+"           its path cannot be followed (not a directory, a symlink loop).\n"
 "    127    The command was not found.\n"
 "\n"
 "EXAMPLES\n"
@@ -279,12 +298,15 @@ static int option_setting(int opt, const char *arg, struct noleak_setting *s)
 }
 
 /* getopt names an unknown short option in optopt; a long one only by
- * the argument it just passed. */
+ * the argument it just passed.  A known long option given a value it does
+ * not take (--audit=1) comes here too, with its own code in optopt. */
 static int bad_option(char **argv)
 {
+	const char *arg = argv[optind - 1];
+	if (optopt && !strncmp(arg, "--", 2))
+		return usage_error("option takes no value: ", arg);
 	char shortopt[3] = { '-', (char)optopt, 0 };
-	const char *name = optopt ? shortopt : argv[optind - 1];
-	return usage_error("unknown option: ", name);
+	return usage_error("unknown option: ", optopt ? shortopt : arg);
 }
 
 /* --set KEY=VALUE: the key is cut out of the argument in place, and the

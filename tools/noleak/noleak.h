@@ -49,6 +49,15 @@ struct noleak_run_opts {
 	const char *config;  /* --config FILE, or NULL */
 };
 
+/* The text a NOLEAK_* variable carries for a value given on the command
+ * line (noleak --set, enable --unit --set).  The shim takes an empty
+ * variable for one that is not set (policy/env.c), so an empty list
+ * (--set keep_fds=) goes as one blank, which it trims to the empty list. */
+static inline const char *noleak_env_text(const char *value)
+{
+	return *value ? value : " ";
+}
+
 /* Check everything, set up the environment and exec argv in place.  Returns
  * only on failure, with the exit status to use (a message was printed). */
 int noleak_run(const struct noleak_run_opts *o, char *const argv[]);

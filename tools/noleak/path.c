@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* 0, or the error execve() would give (-EISDIR for a directory, which
+ * execve() reports as EACCES). */
 static int check_candidate(const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) < 0)
-		return errno == EACCES ? -EACCES : -ENOENT;
+		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
@@ -45,10 +47,16 @@ int noleak_find_command(const char *name, char *out, size_t cap)
 			int r = check_candidate(out);
 			if (r == 0)
 				return 0;
-			/* execvp goes on past one it may not run, and reports
-			 * that only when nothing better turns up */
-			if (r != -ENOENT)
-				found = r == -EISDIR ? -EACCES : r;
+			/* As glibc's execvp: a directory that does not hold
+			 * the name (or cannot be reached) is passed over; one
+			 * it may not run is too, and reported only when
+			 * nothing better turns up; any other error ends the
+			 * search. */
+			if (r == -EACCES || r == -EISDIR)
+				found = -EACCES;
+			else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE &&
+				 r != -ENODEV && r != -ETIMEDOUT)
+				return r;
 		}
 		if (!*end)
 			break;

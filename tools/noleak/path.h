@@ -9,8 +9,10 @@
 #include <stddef.h>
 
 /* Find `name` as execvp would: as given when it contains '/', else in each
- * PATH directory.  Returns 0 and the path in `out`, or -ENOENT, -EACCES
- * (found, but nowhere executable), -EISDIR, -ENAMETOOLONG. */
+ * PATH directory.  Returns 0 and the path in `out`, or the error execvp
+ * would end with: -ENOENT, -EACCES (found, but nowhere executable),
+ * -EISDIR, or what looking the path up gave (-ENOTDIR, -ELOOP,
+ * -ENAMETOOLONG, ...; in a PATH walk, those glibc does not pass over). */
 int noleak_find_command(const char *name, char *out, size_t cap);
 
 #endif

@@ -12,6 +12,8 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -21,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The largest config file the shim reads; a bigger one is not ours. */
+extern char **environ;
+
 /* Print one "noleak: ..." line on stderr and return `status`. */
 __attribute__((format(printf, 2, 3)))
 static int fail(int status, const char *fmt, ...)
@@ -122,11 +125,139 @@ static const char *log_value(struct nl_policy *p, const struct noleak_setting *s
 	return buf;
 }
 
+/* --- the log file: where the shim will refuse it ---
+ *
+ * The rules of shim/log/out_file.c, which the shim applies in every
+ * process (and then logs nothing, saying why only to syslog): the
+ * directory belongs to root or the effective user and nobody else may
+ * write in it, or it is sticky and the file is the effective user's with
+ * no other link; the file, when there, is a regular file and no symlink;
+ * a symlink on the way counts only in a directory that could hold the log
+ * itself, or in a sticky one when the link is root's or the user's. */
+
+static const char *log_dir_distrust(const struct stat *d, int *shared)
+{
+	uid_t euid = geteuid();
+	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (d->st_uid != 0 && d->st_uid != euid)
+		return "its directory is not owned by root or the effective user";
+	if (*shared && !(d->st_mode & S_ISVTX))
+		return "its directory is writable by group or others";
+	return NULL;
+}
+
+/* Walk `path` (absolute) to its directory as the shim does, following
+ * only symlinks it would follow.  Returns the directory's fd and the last
+ * component in `base`, or -1 with *why (refused) or errno set. */
+static int log_parent(const char *path, char base[NAME_MAX + 1], const char **why)
+{
+	char walk[PATH_MAX * 2];
+	int links = 0, dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (snprintf(walk, sizeof walk, "%s", path) >= (int)sizeof walk) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *p = walk;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		char *end = strchrnul(p, '/');
+		if (dfd < 0 || !*end) {
+			size_t n = strlen(p);
+			if (dfd >= 0 && n > NAME_MAX) {
+				close(dfd);
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			memcpy(base, p, n + 1);
+			return dfd;
+		}
+		char name[NAME_MAX + 1], target[PATH_MAX];
+		struct stat st;
+		if ((size_t)(end - p) > NAME_MAX) {
+			close(dfd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, (size_t)(end - p));
+		name[end - p] = 0;
+		int next = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next >= 0 || (errno != ENOTDIR && errno != ELOOP) ||
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISLNK(st.st_mode)) {
+			int err = errno;
+			close(dfd);
+			dfd = next;
+			errno = err;
+			p = end;
+			continue;
+		}
+		struct stat d;
+		int shared;
+		if (fstat(dfd, &d) < 0 || log_dir_distrust(&d, &shared) ||
+		    (shared && st.st_uid != 0 && st.st_uid != geteuid())) {
+			close(dfd);
+			*why = "a symbolic link on its path is in a directory "
+			       "others can write in";
+			return -1;
+		}
+		ssize_t n = readlinkat(dfd, name, target, sizeof target - 1);
+		if (n <= 0 || ++links > 40 ||
+		    (size_t)n + strlen(end) + 1 > sizeof walk) {
+			close(dfd);
+			errno = n < 0 ? errno : ELOOP;
+			return -1;
+		}
+		target[n] = 0;
+		memmove(walk + n, end, strlen(end) + 1);
+		memcpy(walk, target, (size_t)n);
+		p = walk;
+		if (*p == '/') {
+			close(dfd);
+			dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		}
+	}
+}
+
+/* A log file the shim would refuse is a bad value: say why now. */
+static int check_log_file(const struct nl_policy *p, const char *origin)
+{
+	if (p->log_kind != NL_LOG_FILE)
+		return 0;
+	char base[NAME_MAX + 1];
+	const char *why = NULL;
+	int dfd = log_parent(p->log_path, base, &why);
+	struct stat d, st;
+	int shared = 0;
+	if (dfd >= 0 && !why && fstat(dfd, &d) == 0)
+		why = log_dir_distrust(&d, &shared);
+	if (dfd >= 0 && !why && (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")))
+		why = "it is not a regular file";
+	if (dfd >= 0 && !why && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		uid_t euid = geteuid();
+		why = S_ISLNK(st.st_mode) ? "it is a symbolic link"
+		    : !S_ISREG(st.st_mode) ? "it is not a regular file"
+		    : shared && st.st_uid != euid
+			? "it is in a shared directory and not the effective user's"
+		    : shared && st.st_nlink != 1
+			? "it is in a shared directory and has other hard links"
+		    : NULL;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	/* A directory that is not there yet is the shim's to retry. */
+	if (why)
+		return fail(NL_EXIT_USAGE, "%s %s: the log would be refused: %s",
+			    origin, p->log_path, why);
+	return 0;
+}
+
 /* Apply each setting to a scratch policy, exactly as the shim will, then
  * export it. */
 static int apply_settings(const struct noleak_run_opts *o)
 {
 	static struct nl_policy scratch;
+	const char *log_origin = NULL;
 	nl_policy_defaults(&scratch);
 	for (size_t i = 0; i < o->n_settings; i++) {
 		const struct noleak_setting *s = &o->settings[i];
@@ -144,10 +275,13 @@ static int apply_settings(const struct noleak_run_opts *o)
 			value = NULL;
 		if (!value)
 			return report_policy_error(&scratch, s->origin);
-		if (setenv(name, value, 1) < 0)
+		if (!strcmp(s->key, "log"))
+			log_origin = s->origin;
+		if (setenv(name, noleak_env_text(value), 1) < 0)
 			return fail(NL_EXIT_USAGE, "%s: %s", name, strerror(errno));
 	}
-	return 0;
+	/* The log in force once every option is applied. */
+	return log_origin ? check_log_file(&scratch, log_origin) : 0;
 }
 
 /* The shim reads the config file in every process and ignores one it may
@@ -155,15 +289,22 @@ static int apply_settings(const struct noleak_run_opts *o)
 static int check_config(const char *file, const char *path, const char *argv0)
 {
 	struct stat st;
-	char abs[PATH_MAX];
-	if (stat(file, &st) < 0 || !realpath(file, abs))
+	char abs[PATH_MAX * 2], cwd[PATH_MAX];
+	if (stat(file, &st) < 0)
 		return fail(NL_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
+	/* Absolute, for every directory the command's processes may be in,
+	 * but not resolved: the drop-ins are those of the path as given
+	 * (FILE.d), even when FILE is a symlink. */
+	if (file[0] != '/' && !getcwd(cwd, sizeof cwd))
+		return fail(NL_EXIT_USAGE, "--config %s: %s", file, strerror(errno));
+	snprintf(abs, sizeof abs, "%s%s%s", file[0] == '/' ? "" : cwd,
+		 file[0] == '/' ? "" : "/", file);
 	const char *why = nl_policy_config_distrust(&st, geteuid());
 	if (why)
 		return fail(NL_EXIT_USAGE, "--config %s: %s", file, why);
 	/* The shim's own load of that file and its drop-ins (FILE.d), as the
 	 * command will find it: the same limits, the same errors. */
-	char env_config[PATH_MAX + 16];
+	char env_config[PATH_MAX * 2 + 16];
 	snprintf(env_config, sizeof env_config, "NOLEAK_CONFIG=%s", abs);
 	char *const env[] = { env_config, NULL };
 	static struct nl_policy scratch;
@@ -209,29 +350,122 @@ static int preload_has(const char *list, const char *lib)
 	return 0;
 }
 
+/* The LD_PRELOAD ld.so obeys: the last one when the environment has it
+ * more than once (some wrappers leave it so), while getenv() and setenv()
+ * see only the first. */
+static const char *preload_in_force(void)
+{
+	const char *v = NULL;
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, "LD_PRELOAD=", 11))
+			v = *e + 11;
+	return v;
+}
+
+/* A copy of libnoleak other than `lib` that ld.so loaded into noleak
+ * itself, from LD_PRELOAD or /etc/ld.so.preload as it will for the command
+ * (so expanded and found as ld.so does), known by the tag every build
+ * carries ("@(#)libnoleak VERSION", shim/init.c) whatever its file name. */
+struct copy {
+	const char *lib;          /* ours: not another copy */
+	char path[PATH_MAX];
+	char version[64];
+	int found;
+};
+
+static int find_copy(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	static const char tag[] = "@(#)libnoleak ";
+	struct copy *c = ctx;
+	struct stat a, b;
+	(void)size;
+	/* The program itself (noleak names the tag too) and the vDSO. */
+	if (!info->dlpi_name || info->dlpi_name[0] != '/')
+		return 0;
+	if (stat(info->dlpi_name, &a) == 0 && stat(c->lib, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
+			continue;
+		const char *seg = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *hit = memmem(seg, ph->p_filesz, tag, sizeof tag - 1);
+		if (!hit)
+			continue;
+		hit += sizeof tag - 1;
+		size_t n = strspn(hit, "0123456789.-+~abcdefghijklmnopqrstuvwxyz");
+		snprintf(c->version, sizeof c->version, "%.*s",
+			 (int)(n < sizeof c->version ? n : sizeof c->version - 1), hit);
+		snprintf(c->path, sizeof c->path, "%s", info->dlpi_name);
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int set_preload(const char *lib)
 {
 	if (strpbrk(lib, ": "))
 		return fail(NL_EXIT_USAGE,
 			    "%s: LD_PRELOAD cannot name a path containing ':' or a space", lib);
-	const char *old = getenv("LD_PRELOAD");
-	if (old && preload_has(old, lib))
-		return 0;
+	const char *in_force = preload_in_force();
+	char *old = in_force ? strdup(in_force) : NULL;
+	if (in_force && !old)
+		return fail(NL_EXIT_USAGE, "LD_PRELOAD: %s", strerror(errno));
+	/* Another copy of the library (another install's, or the one
+	 * /etc/ld.so.preload names) that ld.so loaded into noleak will be
+	 * loaded into the command too: a second one would write every event
+	 * twice.  The command gets that copy alone. */
+	struct copy other = { .lib = lib };
+	dl_iterate_phdr(find_copy, &other);
+	if (other.found && strcmp(other.version, NL_VERSION))
+		fprintf(stderr, "noleak: warning: %s (libnoleak %s), already "
+			"preloaded, is used instead of %s (%s)\n",
+			other.path, other.version, lib, NL_VERSION);
 	char *val = NULL;
-	int r = old && *old ? asprintf(&val, "%s:%s", old, lib)
-			    : asprintf(&val, "%s", lib);
-	if (r >= 0) {
-		r = setenv("LD_PRELOAD", val, 1);
-		free(val);
-	}
+	int r = 0;
+	if (other.found || (old && preload_has(old, lib)))
+		val = old, old = NULL;
+	else
+		r = old && *old ? asprintf(&val, "%s:%s", old, lib)
+				: asprintf(&val, "%s", lib);
+	/* One LD_PRELOAD: unsetenv() removes every copy. */
+	if (r >= 0 && val)
+		r = unsetenv("LD_PRELOAD") < 0 ? -1 : setenv("LD_PRELOAD", val, 1);
+	free(val);
+	free(old);
 	return r < 0 ? fail(NL_EXIT_USAGE, "LD_PRELOAD: %s", strerror(errno)) : 0;
 }
 
+/* NOLEAK_LAUNCHED=PID:START:PIDNS tells the shim which process noleak
+ * started: this one, which the command stays (exec in place).  The pid
+ * alone would name another process too: one that gets the same number in
+ * a new pid namespace (noleak unshare -p ...) or once this one is gone,
+ * and inherits the variable.  So the start time (field 22 of
+ * /proc/self/stat, which exec keeps) and the pid namespace's inode go
+ * with it; the shim compares them only in a process with that pid
+ * (shim/core/pgroup.c).  What cannot be read is 0, as the shim reads it. */
 static int set_launched(void)
 {
-	char pid[24];
-	snprintf(pid, sizeof pid, "%ld", (long)getpid());
-	return setenv("NOLEAK_LAUNCHED", pid, 1) < 0
+	unsigned long long start = 0;
+	char stat_line[1024];
+	FILE *f = fopen("/proc/self/stat", "re");
+	if (f && fgets(stat_line, sizeof stat_line, f)) {
+		const char *p = strrchr(stat_line, ')');
+		/* the space before field 3 (state) follows the ")" */
+		for (int field = 3; p && field <= 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	struct stat ns;
+	char val[80];
+	snprintf(val, sizeof val, "%ld:%llu:%llu", (long)getpid(), start,
+		 stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long long)ns.st_ino : 0ULL);
+	return setenv("NOLEAK_LAUNCHED", val, 1) < 0
 		? fail(NL_EXIT_USAGE, "NOLEAK_LAUNCHED: %s", strerror(errno))
 		: 0;
 }

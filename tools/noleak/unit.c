@@ -231,7 +231,8 @@ static int unit_enable(const struct noleak_unit_opts *o, const struct nl_root *r
 		"[Service]\n", o->unit);
 	put_env(f, "LD_PRELOAD", o->lib);
 	for (size_t i = 0; i < o->n_settings; i++)
-		put_env(f, key_env(o->settings[i].key), o->settings[i].value);
+		put_env(f, key_env(o->settings[i].key),
+			noleak_env_text(o->settings[i].value));
 	int bad = fflush(f) || fsync(fileno(f));
 	bad |= fclose(f) != 0;
 	if (bad || renameat(dfd, tmp, dfd, name) < 0) {

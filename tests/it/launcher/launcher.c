@@ -11,10 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "../../lib/files.h"
+#include "../../lib/ns.h"
+#include "../../lib/pgroup_procs.h"
 #include "../../lib/run.h"
 
 #define TIMEOUT 20.0
@@ -25,6 +30,7 @@ static const char *const all_vars[] = {
 	"NOLEAK_READ_TIMEOUT", "NOLEAK_PGROUP", "NOLEAK_ORPHANS",
 	"NOLEAK_STDIN", "NOLEAK_FD_TRANSPARENT", "NOLEAK_FD_TRAMPOLINES",
 	"NOLEAK_SOCK_TIMEOUT_UNIX", "NOLEAK_SOCK_TIMEOUT_DGRAM",
+	"NOLEAK_KILL_ESCALATE", "NOLEAK_KILL_WRAPPERS",
 	"NOLEAK_LAUNCHED", NULL,
 };
 
@@ -189,6 +195,7 @@ Test(launcher, set_reaches_every_key)
 	       "--set", "fd_transparent=bash,sh",
 	       "--set", "fd_trampolines=jspawnhelper",
 	       "--set", "sock_timeout_unix=5", "--set", "sock_timeout_dgram=6",
+	       "--set", "kill_escalate=always", "--set", "kill_wrappers=timeout",
 	       print_env(), NULL);
 	cr_assert_eq(exit_code(&r), 0, "stderr: %s", r.err);
 	expect_var("NOLEAK_MODE", "off");
@@ -205,6 +212,8 @@ Test(launcher, set_reaches_every_key)
 	expect_var("NOLEAK_FD_TRAMPOLINES", "jspawnhelper");
 	expect_var("NOLEAK_SOCK_TIMEOUT_UNIX", "5");
 	expect_var("NOLEAK_SOCK_TIMEOUT_DGRAM", "6");
+	expect_var("NOLEAK_KILL_ESCALATE", "always");
+	expect_var("NOLEAK_KILL_WRAPPERS", "timeout");
 }
 
 Test(launcher, later_option_wins)
@@ -248,9 +257,15 @@ Test(launcher, command_keeps_the_launcher_pid)
 {
 	noleak(NULL, print_env(), "--pid", NULL);
 	cr_assert_eq(exit_code(&r), 0);
+	/* NOLEAK_LAUNCHED=PID:START:PIDNS */
+	char want[64];
 	const char *pid = var_line(r.out, "pid");
 	cr_assert_not_null(pid);
-	expect_var("NOLEAK_LAUNCHED", pid + 4);
+	snprintf(want, sizeof want, "NOLEAK_LAUNCHED=%s:", pid + 4);
+	const char *launched = var_line(r.out, "NOLEAK_LAUNCHED");
+	cr_assert_not_null(launched);
+	cr_assert(!strncmp(launched, want, strlen(want)), "%s, want %s...",
+		  launched, want);
 }
 
 Test(launcher, options_after_the_command_belong_to_it)
@@ -513,4 +528,375 @@ Test(launcher, no_command_is_a_usage_error)
 	noleak(NULL, "--audit", NULL);
 	cr_assert_eq(exit_code(&r), 2);
 	cr_assert(strstr(r.err, "usage: noleak"), "%s", r.err);
+}
+
+/* The man page names every variable --help names. */
+Test(launcher, man_page_lists_every_variable)
+{
+	const char *man = slurp(top("man/noleak.1"));
+	cr_assert_neq(man[0], 0, "man/noleak.1 missing");
+	for (int i = 0; all_vars[i]; i++) {
+		/* roff escapes nothing in these names but may split none */
+		cr_expect(strstr(man, all_vars[i]), "noleak.1 omits %s", all_vars[i]);
+	}
+}
+
+/* argv under exactly the environment `envp`, which run() cannot give (it
+ * adds to the test's own and never repeats a name): stdout into r.out. */
+static void run_exact(char *const argv[], char *const envp[])
+{
+	char out[PATH_MAX];
+	snprintf(out, sizeof out, "%s/out", tmpdir());
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(99);
+		execve(argv[0], argv, envp);
+		_exit(98);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	r.status = st;
+	snprintf(r.out, sizeof r.out, "%s", slurp(out));
+}
+
+/* LD_PRELOAD twice (some wrappers leave it so): ld.so obeys the last one,
+ * so the command must get one LD_PRELOAD, with the library in it. */
+Test(launcher, preload_given_twice_still_loads_the_library)
+{
+	char pre[PATH_MAX + 16];
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", top("build/empty.so"));
+	char *envp[] = { pre, "PATH=/usr/bin:/bin", pre, NULL };
+	char *maps[] = { (char *)top("build/noleak"), "/bin/grep", "-c",
+			 "libnoleak", "/proc/self/maps", NULL };
+	run_exact(maps, envp);
+	cr_expect_gt(atoi(r.out), 0, "the command runs without the library "
+		     "(exit %d, %s mappings)", exit_code(&r), r.out);
+	char *env[] = { (char *)top("build/noleak"), (char *)print_env(), NULL };
+	run_exact(env, envp);
+	cr_assert_eq(exit_code(&r), 0);
+	cr_expect_eq(count_lines_with(r.out, "LD_PRELOAD="), 1, "%s", r.out);
+}
+
+/* NOLEAK_LAUNCHED names one process: not another that has its number, in
+ * a new pid namespace (the launched process runs `unshare -p`) or once it
+ * is gone, and inherited the variable.  Each row's script ends by running
+ * `pg_spawn fork pg_whoami` as a session leader its parent made (setsid),
+ * which regroups its child only as the launched process. */
+Test(launcher, launched_marker_names_one_process_only)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (pid namespace, ns_last_pid)");
+	const char *dir = tmpdir();
+	char probe[PATH_MAX], script[PATH_MAX], text[PATH_MAX * 3];
+	snprintf(probe, sizeof probe, "%s/probe", dir);
+	/* Take the launched process's number (inside its namespace), then
+	 * become the spawner. */
+	snprintf(text, sizeof text,
+		 "#!/bin/sh\n"
+		 "L=${NOLEAK_LAUNCHED%%%%:*}\n"
+		 "while kill -0 \"$L\" 2>/dev/null; do sleep 0.02; done\n"
+		 "echo $((L - 1)) > /proc/sys/kernel/ns_last_pid\n"
+		 "setsid '%s' fork '%s' > '%s/out.tmp'\n"
+		 "echo \"launched=$L\" >> '%s/out.tmp'\n"
+		 "mv '%s/out.tmp' '%s/out'\n",
+		 top("build/fixtures/pg_spawn"), top("build/fixtures/pg_whoami"),
+		 dir, dir, dir, dir);
+	write_file(probe, text, 0755);
+	static const struct {
+		const char *what;
+		/* %1$s noleak, %2$s the probe, %3$s the directory,
+		 * %4$s pg_spawn, %5$s pg_whoami.  setsid: a group made
+		 * outside the namespace is not seen in it (its number
+		 * reads 0), one made inside is. */
+		const char *script;
+		int regroups;
+	} rows[] = {
+		{ "the launched process, in a pid namespace",
+		  "unshare -pf --mount-proc sh -c 'setsid \"$0\" sh -c \"echo launched=\\$\\$; "
+		  "exec \\\"\\$0\\\" fork \\\"\\$1\\\"\" \"$1\" \"$2\" > %3$s/out' "
+		  "'%1$s' '%4$s' '%5$s'", 1 },
+		{ "its number in a new pid namespace",
+		  "'%1$s' unshare -pf --mount-proc '%2$s'", 0 },
+		{ "its number once it is gone",
+		  "unshare -pf --mount-proc sh -c '\"$0\" sh -c \"\\\"\\$0\\\" &\" \"$1\"; "
+		  "while [ ! -e %3$s/out ]; do sleep 0.05; done' '%1$s' '%2$s'", 0 },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char out[PATH_MAX];
+		snprintf(out, sizeof out, "%s/out", dir);
+		unlink(out);
+		snprintf(script, sizeof script, rows[i].script, top("build/noleak"),
+			 probe, dir, top("build/fixtures/pg_spawn"),
+			 top("build/fixtures/pg_whoami"));
+		cr_assert_eq(run_sh(&r, script, NULL, 0, TIMEOUT), 0);
+		const char *text_out = slurp(out);
+		cr_assert_eq(exit_code(&r), 0, "%s: %s%s", rows[i].what, r.out, r.err);
+		long launched = pg_field(text_out, "launched", "launched");
+		long ppid = pg_field(text_out, "parent", "pid");
+		if (ppid != launched)
+			cr_skip_test("%s: the pid namespace would not hand out "
+				     "the number:\n%s", rows[i].what, text_out);
+		long ppg = pg_field(text_out, "parent", "pgid");
+		long cpg = pg_field(text_out, "child", "pgid");
+		cr_assert_gt(cpg, 0, "%s: %s%s", rows[i].what, text_out, r.err);
+		cr_expect_eq(cpg != ppg, rows[i].regroups, "%s: %s:\n%s", rows[i].what,
+			     rows[i].regroups ? "its child was not regrouped"
+					      : "taken for the launched process",
+			     text_out);
+	}
+}
+
+/* A command path that fails: the exit status and the reason a shell gives
+ * (bash: 127 for ENOENT, 126 for every other error).  The PATH walk is
+ * execvp's, whose exit status env(1) gives: it passes over a directory
+ * that is not one and stops at any error but ENOENT, ENOTDIR, ESTALE,
+ * ENODEV, ETIMEDOUT and EACCES. */
+Test(launcher, command_errors_as_a_shell_and_execvp_give_them)
+{
+	const char *dir = tmpdir();
+	char cmd[PATH_MAX * 4];
+	snprintf(cmd, sizeof cmd, "cd '%s' && ln -s loop2 loop1 && ln -s loop1 loop2 "
+		 "&& mkdir sub bin && echo 'echo ran' > plain && ln -s ../loop1 bin/nlk-loop", dir);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	static const struct { const char *name, *reason; } rows[] = {
+		{ "/etc/passwd/x", "Not a directory" },
+		{ "%s/loop1", "Too many levels of symbolic links" },
+		{ "%s/missing", "No such file or directory" },
+		{ "%s/sub", NULL },
+		{ "%s/plain", "Permission denied" },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char name[PATH_MAX];
+		snprintf(name, sizeof name, rows[i].name, dir);
+		char *bash[] = { "/bin/bash", "-c", name, NULL };
+		cr_assert_eq(run(&r, bash, NULL, 0, TIMEOUT, NULL), 0);
+		int want = exit_code(&r);
+		noleak(NULL, name, NULL);
+		cr_expect_eq(exit_code(&r), want, "%s: exit %d, bash %d: %s", name,
+			     exit_code(&r), want, r.err);
+		if (rows[i].reason)
+			cr_expect(strstr(r.err, rows[i].reason), "%s: %s", name, r.err);
+	}
+	/* On PATH: a file where a directory should be is passed over, a
+	 * symlink loop ends the search. */
+	static const struct { const char *path, *name; } walks[] = {
+		{ "PATH=/etc/passwd:/usr/bin:/bin", "true" },
+		{ "PATH=%s/bin:/usr/bin:/bin", "nlk-loop" },
+		{ "PATH=%s/bin:/usr/bin:/bin", "nlk-missing" },
+	};
+	for (size_t i = 0; i < sizeof walks / sizeof walks[0]; i++) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof path, walks[i].path, dir);
+		char *env[] = { path, NULL };
+		char *envcmd[] = { "/usr/bin/env", (char *)walks[i].name, NULL };
+		cr_assert_eq(run(&r, envcmd, env, 0, TIMEOUT, NULL), 0);
+		int want = exit_code(&r);
+		noleak(env, walks[i].name, NULL);
+		cr_expect_eq(exit_code(&r), want, "%s %s: exit %d, execvp %d: %s",
+			     path, walks[i].name, exit_code(&r), want, r.err);
+	}
+}
+
+/* --config LINK: the shim reads LINK and LINK.d, so that is what goes on
+ * (absolute, not resolved), and LINK.d's errors are the ones reported. */
+Test(launcher, config_symlink_is_passed_as_given)
+{
+	const char *dir = tmpdir();
+	char cmd[PATH_MAX * 4], link[PATH_MAX];
+	snprintf(cmd, sizeof cmd, "cd '%s' && mkdir real conf conf/n.conf.d && "
+		 "echo 'mode = audit' > real/n.conf && ln -s ../real/n.conf conf/n.conf && "
+		 "echo 'keep_fds = 3' > conf/n.conf.d/keep.conf", dir);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	snprintf(link, sizeof link, "%s/conf/n.conf", dir);
+	noleak(NULL, "--config", link, print_env(), NULL);
+	cr_assert_eq(exit_code(&r), 0, "stderr: %s", r.err);
+	expect_var("NOLEAK_CONFIG", link);
+	/* The drop-in of the link, not of its target, is checked. */
+	snprintf(cmd, sizeof cmd, "echo 'mode = sometimes' > '%s.d/bad.conf'", link);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	noleak(NULL, "--config", link, print_env(), NULL);
+	expect_refused("a bad drop-in of a symlinked config");
+}
+
+/* --set KEY= for a list key: the empty list, over the config file's. */
+Test(launcher, empty_list_on_the_command_line_empties_the_config_s)
+{
+	const char *dir = tmpdir();
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/keep.conf", dir);
+	write_file(conf, "keep_fds = 3-1000\n", 0644);
+	/* fdh_pass leaves its "junk" fd open across the exec of fdh_fds. */
+	for (int empty = 0; empty < 2; empty++) {
+		char *argv[] = { (char *)top("build/noleak"), "--config", conf,
+				 "--set", empty ? "keep_fds=" : "mode=enforce",
+				 (char *)top("build/fixtures/fdh_pass"), "plain", "--",
+				 (char *)top("build/fixtures/fdh_fds"), NULL };
+		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+		long junk = pg_field(r.out, "fd=", "junk");
+		const char *fds = strstr(r.out, "fds=");
+		cr_assert(junk > 2 && fds, "%s", r.out);
+		cr_expect_eq(fd_list_has(fds + 4, (int)junk), !empty,
+			     "keep_fds%s: fd %ld %s:\n%s",
+			     empty ? "= (empty)" : " of the config", junk,
+			     empty ? "kept" : "closed", r.out);
+	}
+	/* Every list key: what goes into the environment is not empty. */
+	static const char *const lists[][2] = {
+		{ "keep_fds=", "NOLEAK_KEEP_FDS" },
+		{ "fd_transparent=", "NOLEAK_FD_TRANSPARENT" },
+		{ "fd_trampolines=", "NOLEAK_FD_TRAMPOLINES" },
+		{ "kill_wrappers=", "NOLEAK_KILL_WRAPPERS" },
+	};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		noleak(NULL, "--set", lists[i][0], print_env(), NULL);
+		cr_assert_eq(exit_code(&r), 0, "stderr: %s", r.err);
+		expect_var(lists[i][1], " ");
+	}
+}
+
+/* Another copy of the library already preloaded (another install's, under
+ * any name, or the one /etc/ld.so.preload names): the command gets that
+ * copy alone, not two that would each write every event; a copy of
+ * another version is named in a warning. */
+Test(launcher, another_copy_of_the_library_is_not_added)
+{
+	const char *dir = tmpdir();
+	char cmd[PATH_MAX * 4];
+	/* The same length as the real version: the tag is patched in place. */
+	char other_version[sizeof NL_VERSION];
+	memset(other_version, '9', sizeof other_version - 1);
+	other_version[sizeof other_version - 1] = 0;
+	snprintf(cmd, sizeof cmd, "cd '%s' && mkdir a && cp '%s' a/libnoleak.so && "
+		 "cp '%s' renamed.so && sed 's/@(#)libnoleak %s/@(#)libnoleak %s/' "
+		 "'%s' > older.so", dir, library(), library(), NL_VERSION,
+		 other_version, library());
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	static const struct { const char *file; int warns; } rows[] = {
+		{ "a/libnoleak.so", 0 }, { "renamed.so", 0 }, { "older.so", 1 },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char copy[PATH_MAX], pre[PATH_MAX + 16];
+		snprintf(copy, sizeof copy, "%s/%s", dir, rows[i].file);
+		snprintf(pre, sizeof pre, "LD_PRELOAD=%s", copy);
+		char *env[] = { pre, NULL };
+		noleak(env, "/bin/cat", "/proc/self/maps", NULL);
+		cr_assert_eq(exit_code(&r), 0, "%s: %s", copy, r.err);
+		cr_expect_gt(count_lines_with(r.out, copy), 0, "%s not loaded", copy);
+		cr_expect_eq(count_lines_with(r.out, library()), 0,
+			     "%s: a second copy was loaded", copy);
+		cr_expect_eq(count_lines_with(r.err, "noleak: warning: "), rows[i].warns,
+			     "%s: %s", copy, r.err);
+		noleak(env, print_env(), NULL);
+		expect_var("LD_PRELOAD", copy);
+	}
+	if (geteuid() != 0)
+		cr_skip_test("needs root: a mount namespace over /etc");
+	char etc[PATH_MAX], script[PATH_MAX * 4];
+	snprintf(etc, sizeof etc, "%s/etc", dir);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	ns_copy_etc(etc);
+	snprintf(script, sizeof script,
+		 "echo '%s/a/libnoleak.so' > /etc/ld.so.preload && "
+		 "'%s' /bin/grep -c '%s' /proc/self/maps", dir, top("build/noleak"),
+		 library());
+	ns_run_with_etc(&r, etc, script, TIMEOUT);
+	cr_expect_eq(atoi(r.out), 0, "with /etc/ld.so.preload naming another "
+		     "copy: a second copy was loaded (%s%s)", r.out, r.err);
+	ns_remove_test_dir(dir);
+}
+
+/* An option that takes no value, given one: named as such. */
+Test(launcher, option_given_a_value_it_does_not_take)
+{
+	static const char *const opts[] = { "--audit=1", "--version=2", "--help=x" };
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		noleak(NULL, opts[i], print_env(), NULL);
+		cr_expect_eq(exit_code(&r), 2, "%s", opts[i]);
+		char want[64];
+		snprintf(want, sizeof want, "noleak: option takes no value: %s\n", opts[i]);
+		cr_expect(strstr(r.err, want), "%s: %s", opts[i], r.err);
+		cr_expect_str_eq(r.out, "");
+	}
+}
+
+/* --log FILE where the shim would not write it: refused before the command
+ * starts, exactly where the shim itself (run without the launcher) writes
+ * no log.  A bad keep_fds in the environment makes the shim log one
+ * config_error at start-up. */
+Test(launcher, log_file_the_shim_would_refuse_is_a_bad_value)
+{
+	const char *dir = tmpdir();
+	char cmd[PATH_MAX * 8];
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(cmd, sizeof cmd, "cd '%s' && mkdir -m 755 own && mkdir -m 777 open && "
+		 "mkdir -m 1777 sticky && mkdir -m 755 other && chown nobody other && "
+		 "touch own/target && ln -s target own/link && "
+		 "mkdir -m 777 open/sub && chmod 755 open/sub && ln -s own open/via && "
+		 "mkdir own/dir", dir);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	static const struct { const char *file; int refused; } rows[] = {
+		{ "own/x.log", 0 },
+		{ "sticky/x.log", 0 },
+		{ "missing/x.log", 0 },   /* the shim tries again later */
+		{ "open/x.log", 1 },
+		{ "other/x.log", 1 },
+		{ "own/link", 1 },
+		{ "own/dir", 1 },
+		{ "open/via/y.log", 1 },  /* a symlink in a directory all may write in */
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char file[PATH_MAX], log[PATH_MAX + 16];
+		snprintf(file, sizeof file, "%s/%s", dir, rows[i].file);
+		if (geteuid() != 0 && !strcmp(rows[i].file, "other/x.log"))
+			continue;
+		/* The shim alone. */
+		snprintf(log, sizeof log, "NOLEAK_LOG=%s", file);
+		char *env[] = { log, "NOLEAK_KEEP_FDS=x", NULL };
+		char *t[] = { "/bin/true", NULL };
+		cr_assert_eq(run(&r, t, env, 1, TIMEOUT, NULL), 0);
+		struct stat st;
+		int written = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+			      st.st_size > 0;
+		if (strcmp(rows[i].file, "missing/x.log"))
+			cr_expect_eq(written, !rows[i].refused, "%s: the shim %s",
+				     file, written ? "wrote the log" : "wrote no log");
+		if (written)
+			unlink(file);
+		/* The launcher. */
+		noleak(NULL, "--log", file, print_env(), NULL);
+		if (rows[i].refused) {
+			expect_refused(file);
+			cr_expect(strstr(r.err, "refused"), "%s: %s", file, r.err);
+		} else {
+			cr_expect_eq(exit_code(&r), 0, "%s: %s", file, r.err);
+		}
+	}
+}
+
+/* enable --unit --set KEY= writes the empty list as the launcher exports
+ * it: a blank, not an empty variable the shim would take for unset. */
+Test(launcher, unit_dropin_carries_an_empty_list)
+{
+	const char *root = tmpdir();
+	char cmd[PATH_MAX * 2], dropin[PATH_MAX];
+	snprintf(cmd, sizeof cmd, "cd '%s' && mkdir -p lib/systemd/system && "
+		 "printf '[Service]\\nExecStart=/bin/true\\n' > lib/systemd/system/agent.service "
+		 "&& touch l.so", root);
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	noleak(NULL, "enable", "--unit", "agent.service", "--root", root, "--lib",
+	       "/l.so", "--set", "keep_fds=", NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	snprintf(dropin, sizeof dropin,
+		 "%s/etc/systemd/system/agent.service.d/noleak.conf", root);
+	cr_expect(strstr(slurp(dropin), "\nEnvironment=\"NOLEAK_KEEP_FDS= \"\n"),
+		  "%s", slurp(dropin));
 }
