@@ -6,8 +6,10 @@
  * pipe made with pipe2(..., 0), the JVM runs `jspawnhelper <version>
  * 11:12:14`, gpg takes --passphrase-fd=3, openssl -passin fd:3, bash process
  * substitution gives /dev/fd/63, systemd socket activation sets LISTEN_FDS,
- * GNU make passes its jobserver in MAKEFLAGS and HAProxy's master names its
- * socketpair only inside HAPROXY_PROCESSES="|type=w;fd=3;pid=42".  Closing
+ * GNU make passes its jobserver in MAKEFLAGS, php-fpm's master names its
+ * listeners in FPM_SOCKETS="127.0.0.1:9000=8" when it re-execs itself and
+ * HAProxy's master names its socketpair only inside
+ * HAPROXY_PROCESSES="|type=w;fd=3;pid=42".  Closing
  * those fds would break the child, so the exec interposer asks this file
  * which numbers were named.
  *
@@ -528,6 +530,44 @@ static int name_is(const char *name, size_t len, const char *word)
 	return n == len && n != 0;
 }
 
+/* php-fpm's master re-execs itself on a reload (SIGUSR2) and names its
+ * listeners in FPM_SOCKETS="ADDRESS=FD,ADDRESS=FD" (and, past 20 of them,
+ * FPM_SOCKETS_1, FPM_SOCKETS_2, ...), where ADDRESS is the pool's listen
+ * address: host:port, [v6]:port or a socket's path, which may hold '=' or
+ * ':' itself.  Each item's fd is the number after its last '='. */
+static int is_fpm_sockets(const char *name, size_t len)
+{
+	size_t n = starts_with(name, "FPM_SOCKETS");
+	if (n == len)
+		return n != 0;
+	if (n == 0 || name[n] != '_' || n + 1 == len)
+		return 0;
+	for (size_t i = n + 1; i < len; i++) {
+		if (!is_digit(name[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static void add_fpm_sockets(struct nl_fdlist *l, const char *s)
+{
+	while (*s != '\0') {
+		const char *eq = NULL;
+		const char *end = s;
+		while (*end != '\0' && *end != ',') {
+			if (*end == '=')
+				eq = end;
+			end++;
+		}
+		if (eq != NULL && is_digit(eq[1])) {
+			long v;
+			if (read_number(eq + 1, &v) == end)
+				nl_fdlist_add(l, (int)v);
+		}
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
 /* One NAME=value entry, apart from LISTEN_FDS/LISTEN_PID which need each
  * other and are handled by the caller. */
 static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
@@ -541,6 +581,8 @@ static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
 		add_number_list(l, value, ";:");
 	else if (name_is(name, len, "MAKEFLAGS") || name_is(name, len, "MFLAGS"))
 		add_jobserver(l, value);
+	else if (is_fpm_sockets(name, len))
+		add_fpm_sockets(l, value);
 	else if (ends_with(name, len, "_FD") || ends_with(name, len, "_FDS"))
 		add_number_list(l, value, ",:; ");
 }

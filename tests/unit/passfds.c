@@ -375,6 +375,19 @@ Test(passfds, nginx_inherited_sockets)
 	ASSERT_NONE(l);
 }
 
+Test(passfds, fpm_sockets)
+{
+	char *a[] = { "FPM_SOCKETS=127.0.0.1:9000=8,/run/php/a=b.sock=9,"
+		      "[::1]:9001=10", "FPM_SOCKETS_1=/run/x.sock=11", NULL };
+	struct nl_fdlist l = from_env(a, NOBODY);
+	ASSERT_FDS(l, 8, 9, 10, 11);
+	char *b[] = { "FPM_SOCKETS=127.0.0.1:9000", "FPM_SOCKETS_=5",
+		      "FPM_SOCKETSX=6", "FPM_SOCKETS_1x=7", "FPM_SOCKETS=a=8x",
+		      "XFPM_SOCKETS=a=9", NULL };
+	l = from_env(b, NOBODY);
+	ASSERT_NONE(l);
+}
+
 Test(passfds, listen_fds_without_listen_pid)
 {
 	char *envp[] = { "LISTEN_FDS=2", NULL };
@@ -606,6 +619,11 @@ static const struct convention conventions[] = {
 	  { "haproxy" },
 	  { "HAPROXY_PROCESSES=|type=w;fd=5;pid=7|type=w;fd=6;pid=8" },
 	  { 5, 6 } },
+	{ "php-fpm master re-exec on reload (FPM_SOCKETS)",
+	  { "/usr/sbin/php-fpm8.2", "--nodaemonize", "--fpm-config",
+	    "/etc/php/8.2/fpm/php-fpm.conf" },
+	  { "FPM_SOCKETS=127.0.0.1:9000=8,/run/php/php8.2-fpm.sock=9" },
+	  { 8, 9 } },
 	{ "dbus-launch starting dbus-daemon",
 	  { "dbus-daemon", "--fork", "--print-pid", "5", "--print-address", "7",
 	    "--session" }, { NULL }, { 5, 7 } },

@@ -37,6 +37,7 @@ struct form {
 
 static const struct form forms[] = {
 	{ "haproxy master", "HAPROXY_PROCESSES=|type=w;fd=@;cfd=-1;pid=1;reloads=0", { NULL } },
+	{ "php-fpm reload", "FPM_SOCKETS=127.0.0.1:9000=@", { NULL } },
 	{ "dbus-launch", NULL, { "--print-address", "@", NULL } },
 	{ "dbus-launch pid", NULL, { "--print-pid=@", NULL } },
 	{ "libassuan", "_assuan_connection_fd=@", { NULL } },
