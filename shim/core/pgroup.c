@@ -276,6 +276,12 @@ static pid_t decide_regroup(pid_t self)
 		from = nl_proc.pid;
 		manages = atomic_load(&manages_groups);
 	} else if (spawner) {
+		/* A spawner that has gone (the middle process of a double
+		 * fork, which exits as soon as it has forked the daemon)
+		 * signals no group: the move would only make the new program
+		 * a group leader, whose own setsid() then fails. */
+		if (nl_sys_getppid() != spawner)
+			return 0;
 		from = spawner;
 		manages = spawner_manages;
 	} else {

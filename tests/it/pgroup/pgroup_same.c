@@ -35,6 +35,9 @@ static const struct {
 	  "setpgid(child, getpgrp()) moved itself at its exec" },
 	{ "system_cancel", "the cancelled system() killed the shell's whole "
 	  "group, the subshell with it" },
+	{ "double_fork", "the child of a double fork's middle process, gone "
+	  "by its exec, was moved all the same: its setsid() failed with "
+	  "EPERM" },
 };
 
 static void run_mode(const char *mode, const char *env0, char *out, size_t cap)
