@@ -28,6 +28,8 @@
 
 static atomic_int next_token;
 
+#define PAGE_BYTES 4096
+
 /* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us.  This
  * and the other state a fork child resets live with the other after-fork
  * data (common/forkdata.h). */
@@ -64,19 +66,51 @@ static char *marker_in_env NL_FORK_DATA;
  * since it started. */
 static pid_t spawner NL_FORK_DATA, spawner_pgid NL_FORK_DATA;
 static int spawner_manages NL_FORK_DATA;
+/* manages_groups as it is now, in a page shared with the fork children:
+ * a child forked just before its parent's setpgid(child, ...) reads it at
+ * its exec.  Mapped before the first fork of a process that may regroup
+ * (nl_pgroup_forget_decision), and written only by its owner; a fork
+ * child reads its parent's (shared_owner names it) and maps its own when
+ * it comes to regroup.  shared_owner is read without touching the page. */
+struct shared_manages {
+	atomic_int manages;
+};
+static struct shared_manages *shared NL_FORK_DATA;
+static pid_t shared_owner NL_FORK_DATA;
+
+/* What /proc/PID/stat tells (read_pstat, below). */
+struct pstat {
+	char state;
+	char dying;                /* exiting, or killed: see parse_pstat() */
+	char forknoexec;           /* forked and never exec'd (PF_FORKNOEXEC,
+				    * which a zombie keeps) */
+	pid_t ppid, pgrp, sid;
+	int tty;                   /* the session's controlling terminal, 0
+				    * for none */
+	unsigned long long start;  /* clock ticks after boot */
+	char comm[16];
+};
+
+static int read_pstat(pid_t pid, struct pstat *s);
 
 /* --- who regroups --- */
 
-static int in_terminal_foreground(void)
+/* Whether the session of this process has a controlling terminal, where a
+ * job of the terminal may be brought to the foreground at any time (an
+ * interactive shell's `fg`): its children need ^C and the terminal then,
+ * whichever group is in the foreground now.  tty_nr of /proc/PID/stat,
+ * which touches no terminal; without /proc, whether /dev/tty opens. */
+static int has_terminal(void)
 {
+	struct pstat st;
+	if (read_pstat(nl_sys_getpid(), &st) == 0)
+		return st.tty != 0;
 	int tty = nl_sys_openat(AT_FDCWD, "/dev/tty",
 				O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, 0);
 	if (tty < 0)
-		return 0;  /* no controlling terminal */
-	pid_t fg = -1;
-	int r = nl_sys_ioctl(tty, TIOCGPGRP, &fg);
+		return 0;
 	nl_sys_close(tty);
-	return r == 0 && fg == nl_sys_getpgid(0);
+	return 1;
 }
 
 /* A session leader or the launched process: the only ones that can have
@@ -110,8 +144,7 @@ static int may_regroup(pid_t who, int who_manages, int *by_session)
 
 static int terminal_allows(void)
 {
-	return nl_policy()->pgroup == NL_PGROUP_ALWAYS ||
-	       !in_terminal_foreground();
+	return nl_policy()->pgroup == NL_PGROUP_ALWAYS || !has_terminal();
 }
 
 int nl_pgroup_regroups(pid_t who, int who_manages)
@@ -239,21 +272,29 @@ static __thread struct {
 static pid_t decide_regroup(pid_t self)
 {
 	pid_t from;
-	int manages, shared = self != nl_proc.pid;
-	if (shared) {  /* vfork child: nl_proc is the parent's */
+	int manages, shared_ = self != nl_proc.pid;
+	if (shared_) {  /* vfork child: nl_proc is the parent's */
 		from = nl_proc.pid;
 		manages = atomic_load(&manages_groups);
 	} else if (spawner) {
+		/* A spawner that has gone (the middle process of a double
+		 * fork, which exits as soon as it has forked the daemon)
+		 * signals no group: the move would only make the new program
+		 * a group leader, whose own setsid() then fails. */
+		if (nl_sys_getppid() != spawner)
+			return 0;
 		from = spawner;
 		manages = spawner_manages;
 	} else {
 		return 0;  /* exec in place: not a spawned child */
 	}
 	int by_session;
-	if (!may_regroup(from, manages, &by_session))
+	if (!may_regroup(from, manages, &by_session) ||
+	    (!shared_ && shared && shared_owner == spawner &&
+	     atomic_load(&shared->manages)))
 		return 0;
 	pid_t from_pgid = by_session ? from
-			  : shared   ? nl_sys_getpgid(from)
+			  : shared_  ? nl_sys_getpgid(from)
 				     : spawner_pgid;
 	pid_t mine = nl_sys_getpgid(0);
 	/* Already moved: its own setpgid or setsid. */
@@ -285,10 +326,34 @@ pid_t nl_pgroup_before_exec(const char *path, pid_t self)
 	return mine;
 }
 
+static void share_manages(pid_t self)
+{
+#ifdef SYS_mmap2
+	long m = nl_sys6(SYS_mmap2, 0, PAGE_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+#else
+	long m = nl_sys6(SYS_mmap, 0, PAGE_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+#endif
+	if (nl_sys_mmap_failed(m))
+		return;   /* the children read the flag as it was at the fork */
+	struct shared_manages *page = (struct shared_manages *)m;
+	atomic_store(&page->manages, atomic_load(&manages_groups));
+	if (shared)
+		nl_sys_munmap(shared, PAGE_BYTES);   /* its parent's */
+	shared = page;
+	shared_owner = self;
+}
+
 void nl_pgroup_forget_decision(void)
 {
 	if (last_decision.pid)
 		last_decision.pid = 0;
+	pid_t self = nl_proc.pid;
+	if ((own_session == self || service_pid == self ||
+	     launched_pid == self) && self > 0 && shared_owner != self &&
+	    !nl_in_foreign_child())
+		share_manages(self);
 }
 
 /* Back in the group the attempt started from, the next attempt decides as
@@ -299,6 +364,16 @@ void nl_pgroup_after_failed_exec(pid_t from)
 	    (nl_sys_getpgid(0) != nl_sys_getpid() ||
 	     nl_sys_setpgid(0, from) < 0))
 		last_decision.pid = 0;
+}
+
+void nl_pgroup_exec_unmarked(const char *path, pid_t from)
+{
+	if (!from)
+		return;
+	int e = errno;
+	nl_pgroup_after_failed_exec(from);
+	log_pgroup("untracked", path, nl_sys_getpid(), from);
+	errno = e;
 }
 
 int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
@@ -323,13 +398,6 @@ pid_t nl_pgroup_new_token(void)
 
 /* --- /proc --- */
 
-struct pstat {
-	char state;
-	char dying;                /* exiting, or killed: see parse_pstat() */
-	pid_t ppid, pgrp, sid;
-	unsigned long long start;  /* clock ticks after boot */
-	char comm[16];
-};
 
 static int parse_pstat(char *buf, ssize_t len, struct pstat *s);
 
@@ -385,14 +453,16 @@ static int parse_pstat(char *buf, ssize_t len, struct pstat *s)
 		case 4: s->ppid = (pid_t)v; break;
 		case 5: s->pgrp = (pid_t)v; break;
 		case 6: s->sid = (pid_t)v; break;
+		case 7: s->tty = (int)v; break;
 		case 9: flags = v; break;
 		case 22: s->start = v; break;
 		case 31: pending = v; break;
 		}
 	}
-	enum { PF_EXITING_FLAG = 0x4 };
+	enum { PF_EXITING_FLAG = 0x4, PF_FORKNOEXEC_FLAG = 0x40 };
 	s->dying = (flags & PF_EXITING_FLAG) ||
 		   (pending & (1ull << (SIGKILL - 1)));
+	s->forknoexec = (flags & PF_FORKNOEXEC_FLAG) != 0;
 	return 0;
 }
 
@@ -714,6 +784,15 @@ pid_t nl_pgroup_shown(pid_t pid, pid_t pgid)
 	return came_from_pgid;
 }
 
+pid_t nl_pgroup_shown_to_real(pid_t pgid)
+{
+	if (__builtin_expect(!came_from_pgid, 1) || pgid != came_from_pgid ||
+	    nl_policy()->mode != NL_MODE_ENFORCE)
+		return pgid;
+	pid_t self = nl_sys_getpid();
+	return could_go_back(self, nl_sys_getpgid(0)) ? self : pgid;
+}
+
 /* A signal to the group such a process reports reaches its own group
  * too, as without the shim, where it and its descendants are in the
  * other: the other first, so that one the caller takes comes last.  It
@@ -782,37 +861,65 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 struct wait_scan {
 	struct me me;
 	int foreign;              /* a child in a group of another's making */
-	int children;
+	int moved;                /* a child in a group the shim made */
+	int movable;              /* a child in our group that may still move
+				   * (forked, not yet exec'd, by a spawner
+				   * that regroups) */
+	int regroups;             /* this process regroups its children (-1:
+				   * not asked yet) */
 	struct pstat st;
 	struct marker mk;
 	char path[64];
 	char list[4096];          /* a thread's /proc children file, in parts */
 };
 
-/* Whether child pid would be in the caller's group without the shim: it
- * is, or it leads one the shim made (alive with our marker; a zombie
- * leading a group of its own in our session: see the README's limits). */
 static int spawned_here(pid_t pid, unsigned long long start);
+static int placed_here(pid_t pid, unsigned long long start);
 
-static int own_group_child(pid_t pid, struct wait_scan *w)
+enum { CHILD_FOREIGN, CHILD_OURS, CHILD_MOVED };
+
+/* Where child pid would be without the shim: in the caller's group
+ * (CHILD_OURS: it is, or it is gone), or there but for the shim
+ * (CHILD_MOVED: it leads a group the shim made: alive with our marker, or
+ * a zombie leading a group of its own in our session that exec'd and that
+ * the program did not place there: see the README's limits), or elsewhere
+ * by its own or the program's doing (CHILD_FOREIGN). */
+static int where_child(pid_t pid, struct wait_scan *w)
 {
 	struct pstat *st = &w->st;
 	if (read_pstat(pid, st) < 0 || st->ppid != w->me.pid)
-		return 1;   /* reaped meanwhile: nothing to tell */
-	if (st->pgrp == w->me.pgid)
-		return 1;
-	if (st->sid != w->me.sid || st->pgrp != pid)
-		return 0;
+		return CHILD_OURS;   /* reaped meanwhile: nothing to tell */
+	if (st->pgrp == w->me.pgid) {
+		if (st->forknoexec && w->regroups < 0)
+			w->regroups = nl_pgroup_regroups(
+				w->me.pid, atomic_load(&manages_groups));
+		if (st->forknoexec && w->regroups)
+			w->movable = 1;
+		return CHILD_OURS;
+	}
+	if (st->sid != w->me.sid || st->pgrp != pid ||
+	    placed_here(pid, st->start))
+		return CHILD_FOREIGN;
+	/* The shim moves a child only at its exec: one that never exec'd
+	 * moved itself, or its parent moved it. */
 	if (st->state == 'Z' || st->state == 'X')
-		return 1;
+		return st->forknoexec ? CHILD_FOREIGN : CHILD_MOVED;
 	int marked = read_marker(pid, &w->mk) == 0;
 	if (w->mk.spawner == w->me.pid && (marked || w->mk.respelled))
-		return marked;   /* its own environment: ours, or it moved itself */
+		return marked ? CHILD_MOVED : CHILD_FOREIGN;
 	/* No marker of ours yet: a spawn child the shim moved whose exec has
 	 * not put its environment in place (the kernel lets the spawner go on
 	 * first; until then /proc shows this process's own environment) is
 	 * known by its record. */
-	return spawned_here(pid, st->start);
+	return spawned_here(pid, st->start) ? CHILD_MOVED : CHILD_FOREIGN;
+}
+
+static void tell_child(pid_t pid, struct wait_scan *w)
+{
+	switch (where_child(pid, w)) {
+	case CHILD_FOREIGN: w->foreign = 1; break;
+	case CHILD_MOVED: w->moved = 1; break;
+	}
 }
 
 static void scan_thread_children(int tid, void *arg)
@@ -838,50 +945,71 @@ static void scan_thread_children(int tid, void *arg)
 				pid = pid * 10 + (c - '0');
 				continue;
 			}
-			if (pid > 0) {
-				w->children++;
-				if (!own_group_child(pid, w))
-					w->foreign = 1;
-			}
+			if (pid > 0)
+				tell_child(pid, w);
 			pid = 0;
 		}
-	if (pid > 0 && !w->foreign) {
-		w->children++;
-		if (!own_group_child(pid, w))
-			w->foreign = 1;
-	}
+	if (pid > 0 && !w->foreign)
+		tell_child(pid, w);
 	nl_sys_close(fd);
 }
 
-pid_t nl_pgroup_wait_target(pid_t pid)
+static struct wait_scan *wait_scan_begin(void)
 {
-	if (pid != 0 && pid >= -1)
-		return pid;
+	struct wait_scan *w = nl_arena_get(sizeof *w);
+	if (w) {
+		w->foreign = w->moved = w->movable = 0;
+		w->regroups = -1;
+		who_am_i(&w->me);
+	}
+	return w;
+}
+
+int nl_pgroup_wait_plan(pid_t *pid)
+{
 	const struct nl_policy *p = nl_policy();
+	if (*pid != 0 && *pid >= -1)
+		return NL_WAIT_AS_ASKED;
+	/* The group getpgrp() names in a process the shim moved holds its
+	 * children, as without the shim: its own. */
+	if (__builtin_expect(came_from_pgid > 1, 0) && *pid == -came_from_pgid &&
+	    p->mode == NL_MODE_ENFORCE &&
+	    could_go_back(nl_sys_getpid(), nl_sys_getpgid(0)))
+		*pid = 0;
 	if (p->mode != NL_MODE_ENFORCE || p->pgroup == NL_PGROUP_NEVER ||
 	    !leads(nl_sys_getpid()))
-		return pid;
+		return NL_WAIT_AS_ASKED;
 	int saved = errno;
 	size_t mark = nl_arena_enter();
-	struct wait_scan *w = nl_arena_get(sizeof *w);
-	pid_t target = pid;
-	if (w) {
-		w->foreign = 0;
-		w->children = 0;
-		who_am_i(&w->me);
-		if (pid == 0 || -pid == w->me.pgid) {
-			nl_for_each_number("/proc/self/task", scan_thread_children, w);
-			if (!w->foreign && w->children)
-				target = -1;
-		}
+	struct wait_scan *w = wait_scan_begin();
+	int plan = NL_WAIT_AS_ASKED;
+	if (w && (*pid == 0 || -*pid == w->me.pgid)) {
+		nl_for_each_number("/proc/self/task", scan_thread_children, w);
+		if (!w->foreign && (w->moved || w->movable))
+			plan = NL_WAIT_PEEK;
 	}
 	nl_arena_leave(mark);
 	nl_errno_restore(saved);
-	return target;
+	return plan;
 }
 
-/* --- records: spawn tokens, signalled groups and pending kills, in
- * mmap'd pages ---
+int nl_pgroup_wait_takes(pid_t child)
+{
+	int saved = errno;
+	size_t mark = nl_arena_enter();
+	struct wait_scan *w = wait_scan_begin();
+	/* A process traced by this one, not its child, is in no group of
+	 * ours. */
+	int takes = w && (read_pstat(child, &w->st) < 0 ||
+			  w->st.ppid == w->me.pid) &&
+		    where_child(child, w) != CHILD_FOREIGN;
+	nl_arena_leave(mark);
+	nl_errno_restore(saved);
+	return takes;
+}
+
+/* --- records: spawn tokens, children the program placed, signalled
+ * groups and pending kills, in mmap'd pages ---
  *
  * No fixed limit: pages are added as needed and never freed but in a fork
  * child (which starts with none).  A slot is claimed by moving its pid from
@@ -891,22 +1019,24 @@ pid_t nl_pgroup_wait_target(pid_t pid)
  * record is not kept: its child's orphans go unnamed in audit mode, and a
  * pending SIGKILL is not sent. */
 
-enum { REC_SPAWN = 1, REC_PENDING, REC_SIGNALLED };
+enum { REC_SPAWN = 1, REC_PENDING, REC_SIGNALLED, REC_PLACED };
 
 struct rec {
 	_Atomic pid_t pid;        /* 0 free, -1 being filled */
 	int kind;
 	pid_t token;              /* REC_SPAWN: the child's marker token */
+				  /* REC_PLACED: pid is a child the program
+				   * moved with setpgid() itself */
 				  /* REC_SIGNALLED: pid is a group this
 				   * process signalled as a whole, not yet
 				   * reaped */
-	unsigned long long start; /* SPAWN: the child's; PENDING: latest member's */
+	unsigned long long start; /* SPAWN, PLACED: the child's; PENDING:
+				   * latest member's */
 	long long deadline;       /* ms, CLOCK_MONOTONIC: REC_PENDING: when
 				   * to SIGKILL; REC_SIGNALLED: the end of
 				   * the members' moment to die */
 };
 
-#define PAGE_BYTES 4096
 struct page {
 	struct page *next;
 	struct rec r[(PAGE_BYTES - sizeof(struct page *)) / sizeof(struct rec)];
@@ -934,6 +1064,7 @@ static int still_stands(const struct rec *r, pid_t pid, pid_t self)
 	struct pstat st;
 	switch (r->kind) {
 	case REC_SPAWN:
+	case REC_PLACED:
 		return read_pstat(pid, &st) == 0 && st.ppid == self &&
 		       st.start == r->start;
 	case REC_SIGNALLED:
@@ -1017,6 +1148,32 @@ static int spawned_here(pid_t pid, unsigned long long start)
 {
 	const struct rec *r = find_rec(pid, REC_SPAWN);
 	return r && r->start == start;
+}
+
+/* Whether the program itself placed child pid, started at `start`, with
+ * setpgid(): its group is the program's doing, never the shim's, even once
+ * the child is a zombie whose environment is gone. */
+static int placed_here(pid_t pid, unsigned long long start)
+{
+	const struct rec *r = find_rec(pid, REC_PLACED);
+	return r && r->start == start;
+}
+
+void nl_pgroup_placed(pid_t child)
+{
+	struct pstat st;
+	if (nl_in_foreign_child() || child <= 0 || child == nl_sys_getpid() ||
+	    !leads(nl_sys_getpid()) || read_pstat(child, &st) < 0 ||
+	    st.ppid != nl_sys_getpid() || placed_here(child, st.start))
+		return;
+	int saved = errno;
+	struct rec *r = claim();
+	if (r) {
+		r->kind = REC_PLACED;
+		r->start = st.start;
+		publish(r, child);
+	}
+	nl_errno_restore(saved);
 }
 
 /* Take (free) the record of that kind for pid: whether there was one;
@@ -1352,6 +1509,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	if (WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
 	pid_t token = take_token(pid);
+	take_rec(pid, REC_PLACED, NULL);
 	long long dying_until = signalled_until(pid);
 	if (dying_until) {
 		long long reaped_until = now_ms() + REAPED_MS;
@@ -1447,7 +1605,16 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void))
 		errno = EPERM;
 		return -1;
 	}
-	return real_setsid();
+	pid_t r = real_setsid();
+	/* Still refused: a process it started keeps its pid alive as a
+	 * group's id.  Back into its own group, with its descendants, as
+	 * the failed call found it. */
+	if (r < 0) {
+		int e = errno;
+		nl_sys_setpgid(0, 0);
+		errno = e;
+	}
+	return r;
 }
 
 static long long parse_long(const char **p)
@@ -1587,8 +1754,11 @@ void nl_pgroup_started_session(void)
 void nl_pgroup_note_manages(void)
 {
 	nl_exec_generation_bump();
-	if (!nl_in_foreign_child())
-		atomic_store(&manages_groups, 1);
+	if (nl_in_foreign_child())
+		return;
+	atomic_store(&manages_groups, 1);
+	if (shared && shared_owner == nl_proc.pid)
+		atomic_store(&shared->manages, 1);
 }
 
 void nl_pgroup_moved_self(void)

@@ -7,10 +7,12 @@
  * started.  A session leader its parent made (setsid(1) run by a live
  * parent, Python's start_new_session, dumb-init) does not: that parent
  * stops it by signalling its group, which must hold its whole tree.  Never
- * while it is in the foreground process group of its terminal (its
- * children need ^C and the terminal), nor once it called
- * setpgid() or tcsetpgrp() itself (job-control shells, timeout, supervisors
- * manage their children's groups).  Every other process leaves its children
+ * while its session has a controlling terminal (any job of it may be
+ * brought to the foreground, and its children then need ^C and the
+ * terminal), nor once it called setpgid() or tcsetpgrp() itself
+ * (job-control shells, timeout, supervisors manage their children's
+ * groups; a fork child reads its parent's flag at its exec from a page
+ * they share, so a setpgid() on it after the fork counts).  Every other process leaves its children
  * in its own group, so a regrouped child's whole subtree stays in the
  * child's group.  pgroup=always drops the terminal condition; never turns
  * regrouping off.
@@ -28,8 +30,13 @@
  *    posix_spawn attribute put that marker there, together with the move;
  *    a fork worker that calls setpgid()/setsid() itself carries its
  *    parent's environment, whose marker (if any) names another spawner.
- *    Nothing is remembered per fork child: there is no table to fill, to
- *    overflow or to go stale.
+ *    Nothing is remembered per fork child the shim moved: there is no
+ *    table to fill, to overflow or to go stale.  What is remembered (in
+ *    record pages without a fixed limit) is the children the program put
+ *    in a group itself (setpgid(child, ...)), whose groups are never taken
+ *    for the shim's, even once the child is a zombie; a child that never
+ *    exec'd is never taken for one either (the shim moves a child only at
+ *    its exec, and the kernel shows PF_FORKNOEXEC even for a zombie).
  *  - kill_escalate decides which shim-made groups a kill(child) reaches
  *    (never, shell: a shell, an exec wrapper, or a system()/popen()/sh -c
  *    child; always).
@@ -109,7 +116,16 @@ pid_t nl_pgroup_before_exec(const char *path, pid_t self);
  * child again.  Keeps errno. */
 void nl_pgroup_after_failed_exec(pid_t from);
 
-/* Forget this thread's last decision (before making a child). */
+/* The exec cannot carry the marker (no memory for the environment with
+ * it): undo the move as after a failed exec, so that the child is not in
+ * a group nobody would know, and log it ("untracked", path).  Keeps
+ * errno.  Async-signal-safe. */
+void nl_pgroup_exec_unmarked(const char *path, pid_t from);
+
+/* Before making a child: forget this thread's last decision, and, in a
+ * process that may regroup its children, put where its fork children can
+ * read it whether it manages groups (a child forked just before the
+ * program's setpgid() on it reads it at its exec). */
 void nl_pgroup_forget_decision(void);
 
 /* For posix_spawn in this process: 1 to add POSIX_SPAWN_SETPGROUP and the
@@ -122,12 +138,20 @@ pid_t nl_pgroup_new_token(void);
  * audit mode, where no group tells them apart). */
 void nl_pgroup_spawned(pid_t child, pid_t token);
 
-/* The pid a wait for `pid` asks the kernel for: a wait for the caller's
- * own group (0, or minus its pgid) in a process whose children the shim
- * may have moved to groups of their own is a wait for any child, when
- * every child is one the group would hold without the shim.  Otherwise
- * (a child the program moved itself) `pid`, as it came. */
-pid_t nl_pgroup_wait_target(pid_t pid);
+/* How to make a wait for `pid`.  A wait for the group getpgrp() names in a
+ * process the shim moved is one for its own group (*pid becomes 0, as
+ * kill() of that group reaches it).  A wait for the caller's own group (0,
+ * or minus its pgid) in a process whose children the shim may have moved
+ * to groups of their own, when every child is one the group would hold
+ * without the shim and at least one is in (or may still go to) a group
+ * the shim made: NL_WAIT_PEEK, wait for any child without reaping it
+ * (WNOWAIT), then reap it by its pid if nl_pgroup_wait_takes() it, else
+ * make the wait as asked.  Otherwise NL_WAIT_AS_ASKED, with *pid. */
+enum { NL_WAIT_AS_ASKED, NL_WAIT_PEEK };
+int nl_pgroup_wait_plan(pid_t *pid);
+/* Whether a wait for the caller's own group would see child, which has an
+ * event: it is in that group, or in one the shim made. */
+int nl_pgroup_wait_takes(pid_t child);
 
 /* A wait returned child `pid` with `status`: deal with the members of its
  * group that outlived it (orphans policy). */
@@ -150,9 +174,17 @@ pid_t nl_pgroup_retry_setsid(pid_t (*real_setsid)(void));
  * a session (util-linux setsid(1) forks when it leads its group, and the
  * command's status is then lost to its caller). */
 pid_t nl_pgroup_shown(pid_t pid, pid_t pgid);
+/* The group a setpgid() naming group pgid moves a process to: the group
+ * such a process reports (nl_pgroup_shown) is its own, as without the
+ * shim, where setpgid(0, getpgrp()) changes nothing. */
+pid_t nl_pgroup_shown_to_real(pid_t pgid);
 /* The process made itself a group leader (setpgid(0, 0), setpgrp): the
  * group is its own choice, and its spawner must see that. */
 void nl_pgroup_moved_self(void);
+/* The program put its child in a group with setpgid(child, ...): that
+ * group is the program's doing, never one the shim made, even once the
+ * child has exited (its environment, with any marker, is gone then). */
+void nl_pgroup_placed(pid_t child);
 
 /* At start-up (init): read NOLEAK_PGROUP_FROM and NOLEAK_LAUNCHED from envp
  * (NULL in a secure process, whose environment is not to be obeyed and has

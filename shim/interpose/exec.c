@@ -108,8 +108,9 @@ static struct exec_room env_room_take(size_t n, pid_t self)
  * and `env`, the environment to pass: envp itself, but with a new marker
  * when the child moved to a group of its own, or with the marker this
  * process started with (pgroup.h).  Without memory for the copy, envp
- * without the marker: the child is regrouped, its tree just not named
- * later.  One getpid() per attempt: the next attempt of a PATH walk takes
+ * without the marker, and the child back in its group (unmarked, its
+ * group would be nobody's: its spawner's waits for its own group would
+ * not see it).  One getpid() per attempt: the next attempt of a PATH walk takes
  * the plan and the group decision of this one (sweep.h, pgroup.h).  Last,
  * the log's pending counts are written: a successful exec takes them away
  * with the process's memory. */
@@ -126,6 +127,10 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
 	if (envc_)                                                           \
 		room_ = env_room_take(envc_, self_ ? self_ : nl_sys_getpid()); \
+	if (from_ && !room_.room) {                                          \
+		nl_pgroup_exec_unmarked(path, from_);                        \
+		from_ = 0;                                                   \
+	}                                                                    \
 	if (room_.room) {                                                    \
 		char *marker_ = (char *)((char **)room_.room + envc_);       \
 		if (from_)                                                   \

@@ -5,6 +5,7 @@
  * setpgrp and tcsetpgrp (a process that manages groups itself is left to
  * it).  The policy is in pgroup.c. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -58,15 +59,105 @@ static pid_t after_wait(pid_t r, const int *status)
 	return r;
 }
 
-NL_REAL_DECL(waitpid);
+NL_REAL_DECL(waitid);
+static int real_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	return NL_CALL_REAL(waitid, (idtype, id, info, options),
+			    (SYS_waitid, idtype, id, info, options, NULL));
+}
+
+/* The caller's kind of wait, made for `pid`: wait4 (waitpid too), its
+ * 64-bit time form, or waitid (P_PGID as asked, or one child: the one
+ * peeked at).  Returns the child, 0 when none was ready, or -1. */
+enum { WAIT_WAIT4, WAIT_WAIT4_TIME64, WAIT_ID };
+
+NL_REAL_DECL(wait4);
+#ifdef NL_TIME64_ALIASES
+pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru);
+NL_REAL_DECL(__wait4_time64);
+#endif
+
+static pid_t one_wait(int kind, pid_t pid, int *status, int options, void *ru)
+{
+	switch (kind) {
+	case WAIT_WAIT4:
+		return NL_CALL_REAL(wait4, (pid, status, options, ru),
+				    (SYS_wait4, pid, status, options, ru));
+#ifdef NL_TIME64_ALIASES
+	case WAIT_WAIT4_TIME64:
+		return NL_REAL(__wait4_time64)(pid, status, options, ru);
+#endif
+	default: {
+		/* ru is the siginfo here, status unused. */
+		siginfo_t *info = ru;
+		if (real_waitid(pid > 0 ? P_PID : P_PGID,
+				pid > 0 ? (id_t)pid : pid < -1 ? (id_t)-pid : 0,
+				info, options) < 0)
+			return -1;
+		return info->si_pid;
+	}
+	}
+}
+
+/* The options of a waitid() that looks for what a wait of that kind with
+ * `options` would reap, without reaping it; 0 when the kernel is to judge
+ * them itself (an option it may refuse). */
+static int peek_options(int kind, int options)
+{
+	const int ids = __WNOTHREAD | __WCLONE | __WALL;
+	if (kind == WAIT_ID) {
+		if ((options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT |
+				 ids)) ||
+		    !(options & (WEXITED | WSTOPPED | WCONTINUED)))
+			return 0;
+		return options | WNOWAIT;
+	}
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | ids))
+		return 0;
+	return options | WEXITED | WNOWAIT;   /* WUNTRACED is WSTOPPED */
+}
+
+/* A wait for `pid`.  One for the caller's own group, for which the shim
+ * may have moved children to groups of their own (core/pgroup.h,
+ * nl_pgroup_wait_plan): the kernel waits for any child without reaping
+ * it, and the one it names is reaped by its pid only if the group the
+ * caller asked for would have held it, so that a child that left the
+ * group during the wait is never taken.  The wait blocks in the kernel as
+ * the caller's would (a cancellation point; EINTR, or restarted under
+ * SA_RESTART).  Not inlined: its frame is not on the reaping's path. */
+static __attribute__((noinline)) pid_t
+wait_for(int kind, pid_t pid, int *status, int options, void *ru)
+{
+	int saved = errno;
+	for (;;) {
+		int peek = nl_pgroup_wait_plan(&pid) == NL_WAIT_PEEK
+				   ? peek_options(kind, options) : 0;
+		if (!peek)
+			return one_wait(kind, pid, status, options, ru);
+		siginfo_t si;
+		si.si_pid = 0;
+		if (real_waitid(P_ALL, 0, &si, peek) < 0)
+			return -1;
+		/* WNOHANG and nothing yet, or a child that left the group:
+		 * the kernel answers for the group (and writes what it writes
+		 * then). */
+		if (si.si_pid == 0 || !nl_pgroup_wait_takes(si.si_pid))
+			return one_wait(kind, pid, status, options, ru);
+		pid_t r = one_wait(kind, si.si_pid, status, options | WNOHANG, ru);
+		/* Another thread took the event first: look again. */
+		if (r < 0 ? errno != ECHILD : r > 0) {
+			if (r > 0)
+				nl_errno_restore(saved);
+			return r;
+		}
+	}
+}
+
 NL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
 	nl_enter();
 	int st = 0, *sp = status ? status : &st;
-	pid = nl_pgroup_wait_target(pid);
-	pid_t r = NL_CALL_REAL(waitpid, (pid, sp, options),
-			       (SYS_wait4, pid, sp, options, NULL));
-	return after_wait(r, sp);
+	return after_wait(wait_for(WAIT_WAIT4, pid, sp, options, NULL), sp);
 }
 
 NL_EXPORT pid_t wait(int *status)
@@ -75,15 +166,11 @@ NL_EXPORT pid_t wait(int *status)
 	return waitpid(-1, status, 0);
 }
 
-NL_REAL_DECL(wait4);
 NL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	nl_enter();
 	int st = 0, *sp = status ? status : &st;
-	pid = nl_pgroup_wait_target(pid);
-	pid_t r = NL_CALL_REAL(wait4, (pid, sp, options, ru),
-			       (SYS_wait4, pid, sp, options, ru));
-	return after_wait(r, sp);
+	return after_wait(wait_for(WAIT_WAIT4, pid, sp, options, ru), sp);
 }
 
 NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
@@ -95,19 +182,15 @@ NL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 #ifdef NL_TIME64_ALIASES
 /* wait4 and wait3 of a program built with -D_TIME_BITS=64
  * (common/target.h): the rusage is glibc's 64-bit one, passed through. */
-pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru);
-NL_REAL_DECL(__wait4_time64);
 NL_EXPORT pid_t __wait4_time64(pid_t pid, int *status, int options, void *ru)
 {
 	nl_enter();
-	__typeof__(&__wait4_time64) real = NL_REAL(__wait4_time64);
-	if (!real) {
+	if (!NL_REAL(__wait4_time64)) {
 		errno = ENOSYS;
 		return -1;
 	}
 	int st = 0, *sp = status ? status : &st;
-	pid_t r = real(nl_pgroup_wait_target(pid), sp, options, ru);
-	return after_wait(r, sp);
+	return after_wait(wait_for(WAIT_WAIT4_TIME64, pid, sp, options, ru), sp);
 }
 
 pid_t __wait3_time64(int *status, int options, void *ru);
@@ -118,27 +201,32 @@ NL_EXPORT pid_t __wait3_time64(int *status, int options, void *ru)
 }
 #endif
 
-NL_REAL_DECL(waitid);
+/* The kernel takes a NULL info (glibc passes it on); the shim still needs
+ * to know which child was reaped, so it passes one of its own. */
 NL_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	nl_enter();
-	/* P_PGID with 0 is the caller's group, as waitpid's 0. */
-	if (idtype == P_PGID && id != 1 &&
-	    nl_pgroup_wait_target(id == 0 ? 0 : -(pid_t)id) == -1) {
-		idtype = P_ALL;
-		id = 0;
+	siginfo_t own;
+	own.si_pid = 0;
+	siginfo_t *ip = info ? info : &own;
+	/* P_PGID: 0 is the caller's group, as waitpid's 0; group 1 cannot
+	 * be said as a pid (-1 is any child) and is never the caller's. */
+	if (idtype != P_PGID || id == 1 || id > (id_t)INT_MAX) {
+		if (real_waitid(idtype, id, ip, options) < 0)
+			return -1;
+	} else if (wait_for(WAIT_ID, id == 0 ? 0 : -(pid_t)id, NULL, options,
+			    ip) < 0) {
+		return -1;
 	}
-	int r = NL_CALL_REAL(waitid, (idtype, id, info, options),
-			     (SYS_waitid, idtype, id, info, options, NULL));
-	if (r == 0 && info && info->si_pid > 0 && !(options & WNOWAIT) &&
-	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
-	     info->si_code == CLD_DUMPED)) {
-		int st = info->si_code == CLD_EXITED
-				 ? (info->si_status & 0xff) << 8
-				 : info->si_status & 0x7f;
-		after_wait(info->si_pid, &st);
+	if (ip->si_pid > 0 && !(options & WNOWAIT) &&
+	    (ip->si_code == CLD_EXITED || ip->si_code == CLD_KILLED ||
+	     ip->si_code == CLD_DUMPED)) {
+		int st = ip->si_code == CLD_EXITED
+				 ? (ip->si_status & 0xff) << 8
+				 : ip->si_status & 0x7f;
+		after_wait(ip->si_pid, &st);
 	}
-	return r;
+	return 0;
 }
 
 /* --- groups and sessions --- */
@@ -151,12 +239,17 @@ NL_REAL_DECL(setpgid);
 NL_EXPORT int setpgid(pid_t pid, pid_t pgid)
 {
 	nl_enter();
-	int r = NL_CALL_REAL(setpgid, (pid, pgid), (SYS_setpgid, pid, pgid));
-	int saved = errno;
+	/* Before the call: a child it names, forked a moment ago, may be at
+	 * its exec already, and must not move itself then. */
 	nl_pgroup_note_manages();
-	if (r == 0 && (pid == 0 || pid == nl_sys_getpid()) &&
-	    (pgid == 0 || pgid == nl_sys_getpid()))
+	pid_t to = nl_pgroup_shown_to_real(pgid);
+	int r = NL_CALL_REAL(setpgid, (pid, to), (SYS_setpgid, pid, to));
+	int saved = errno;
+	pid_t self = nl_sys_getpid();
+	if (r == 0 && (pid == 0 || pid == self) && (pgid == 0 || pgid == self))
 		nl_pgroup_moved_self();
+	else if (r == 0 && pid != 0 && pid != self)
+		nl_pgroup_placed(pid);
 	nl_errno_restore(saved);
 	return r;
 }

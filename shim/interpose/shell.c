@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/forkdata.h"
+#include "common/sys.h"
 #include "common/target.h"
 #include "init.h"
 #include "core/fdtable.h"
@@ -103,12 +104,14 @@ static pid_t wait_nocancel(pid_t pid, int *status)
 }
 
 /* A thread cancelled while system() waits: glibc's cancel handler kills
- * the child, reaps it and drops the thread's hold on SIGINT and SIGQUIT
- * (the signal mask stays: the thread is on its way out). */
+ * the child (the shell alone, with the plain system call: not a kill the
+ * program made, so never escalated to the shell's group), reaps it and
+ * drops the thread's hold on SIGINT and SIGQUIT (the signal mask stays:
+ * the thread is on its way out). */
 static void system_cancelled(void *arg)
 {
 	pid_t pid = *(pid_t *)arg;
-	kill(pid, SIGKILL);
+	nl_sys_kill(pid, SIGKILL);
 	wait_nocancel(pid, NULL);
 	restore_interrupts();
 }

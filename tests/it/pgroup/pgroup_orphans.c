@@ -29,17 +29,23 @@ static void init(void)
 
 TestSuite(pgroup_orphans, .init = init, .fini = pg_cleanup, .timeout = 30);
 
-static void orphans_after(const char *policy, const char *pipes)
+static void orphans_reaped(const char *policy, const char *pipes,
+			   const char *reap)
 {
 	char orphans_env[64];
 	snprintf(orphans_env, sizeof orphans_env, "NOLEAK_ORPHANS=%s", policy);
 	char *argv[] = { (char *)top("build/fixtures/pg_orphans"),
 			 (char *)pg_mark(policy), (char *)pipes, NULL };
-	char *env[] = { log_env, orphans_env, NULL };
+	char *env[] = { log_env, orphans_env, (char *)reap, NULL };
 	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out, "%s", r.out);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
 	cr_assert_eq(pg_field(r.out, "reaped", "status"), 0, "%s", r.out);
+}
+
+static void orphans_after(const char *policy, const char *pipes)
+{
+	orphans_reaped(policy, pipes, NULL);
 }
 
 static void orphans(const char *policy)
@@ -100,6 +106,17 @@ Test(pgroup_orphans, kill_spares_the_detached_daemon)
 	cr_expect(strstr(r.out, "late detached=alive stubborn=dead plain=dead\n"),
 		  "SIGKILL 2 s later should end the stubborn one, and the detached "
 		  "daemon should live:\n%s", r.out);
+	expect_orphan_events("killed");
+}
+
+/* A child reaped by waitid() with a NULL siginfo (the kernel takes it):
+ * its orphans were not looked for. */
+Test(pgroup_orphans, a_reap_by_waitid_without_siginfo_is_seen)
+{
+	orphans_reaped("kill", NULL, "PG_REAP_BY_WAITID=1");
+	cr_expect(strstr(r.out, "early detached=alive stubborn=alive plain=dead\n"),
+		  "SIGTERM at the reap should end the plain grandchild only:\n%s",
+		  r.out);
 	expect_orphan_events("killed");
 }
 

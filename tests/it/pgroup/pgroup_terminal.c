@@ -75,6 +75,29 @@ Test(pgroup_terminal, interactive_bash_keeps_job_control)
 	cr_expect_eq(pg_count_marked(mark), 0, "^C missed the fg'ed sleep");
 }
 
+/* A command started in the background of an interactive shell (`cmd &`)
+ * may be brought to the foreground at any time (`fg`): its children then
+ * need ^C.  It was in no foreground group when it spawned them, and they
+ * got groups of their own, out of the terminal's reach. */
+Test(pgroup_terminal, a_background_job_brought_to_the_foreground_gets_ctrl_c)
+{
+	const char *mark = pg_mark("bgfg");
+	char line[PATH_MAX + 64];
+	snprintf(line, sizeof line,
+		 "send:%s sh -c 'sleep 30; echo finished' &\\n",
+		 top("build/noleak"));
+	char *args[] = { "-e", (char *)pg_mark_env(mark), "-e", "PS1=PROMPT$ ",
+			 "expect:PROMPT$ ", line, "expect:PROMPT$ ", "sleep:500",
+			 "send:fg\\n", "fg:sleep", "send:\\x03", "expect:PROMPT$ ",
+			 "send:exit\\n", "wait", "--", "bash", "--norc",
+			 "--noprofile", "-i", NULL };
+	on_terminal(args);
+	expect_ok();
+	cr_expect_eq(pg_count_marked(mark), 0, "^C missed the fg'ed job's sleep: %s",
+		     pg_describe_marked(mark));
+	cr_expect_null(strstr(r.out, "finished\r"), "%s", r.out);
+}
+
 /* The terminal's session leader, started by the noleak launcher (which
  * regroups but for the terminal), runs pg_whoami (not as its last command,
  * so bash forks for it); returns whether it ran in a group of its own. */
