@@ -52,6 +52,7 @@ want lighttpd                test -x /usr/sbin/lighttpd
 want redis-server            has redis-server
 want redis-tools             has redis-cli
 want xinetd                  test -x /usr/sbin/xinetd
+want tini                    has tini
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
