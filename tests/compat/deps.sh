@@ -53,6 +53,7 @@ want redis-server            has redis-server
 want redis-tools             has redis-cli
 want xinetd                  test -x /usr/sbin/xinetd
 want tini                    has tini
+want dpkg                    has start-stop-daemon
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
