@@ -47,6 +47,13 @@ want nginx-light             test -x /usr/sbin/nginx
 want socat                   has socat
 want perl                    has perl
 want iproute2                has ss
+want php8.2-fpm              test -x /usr/sbin/php-fpm8.2
+want lighttpd                test -x /usr/sbin/lighttpd
+want redis-server            has redis-server
+want redis-tools             has redis-cli
+want xinetd                  test -x /usr/sbin/xinetd
+want tini                    has tini
+want dpkg                    has start-stop-daemon
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

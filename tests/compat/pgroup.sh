@@ -3,7 +3,7 @@
 # postmaster's backends call setsid() and never exec), and CPython's own
 # multiprocessing tests (regrtest's workers are session leaders); and
 # programs a parent made session leaders (Python's start_new_session,
-# dumb-init), stopped through their group.  Kills must reach exactly what
+# dumb-init, tini), stopped through their group.  Kills must reach exactly what
 # they reach without the shim.
 
 checks_pgroup() {
@@ -13,6 +13,7 @@ checks_pgroup() {
 	check setsid-in-a-service dash setsid_status
 	check killpg-new-session python3.11,dash killpg_new_session
 	check dumb-init-stop dumb-init,dash dumb_init_stop
+	check tini-stop tini,dash tini_stop
 	# Each module takes minutes (more on a loaded machine): a module may
 	# run 15 minutes in its worker, a whole side 40.  Too long for every
 	# CI run: COMPAT_LONG=1 make compat runs it.
@@ -135,6 +136,46 @@ dumb_init_stop() {
 	wait "$p"
 	echo "dumb-init exit $?"
 	sleeps_left "$c"
+}
+
+# tini as a container's init would run (a session leader; -s: it is not
+# pid 1, so it registers as the subreaper), its child a shell in a group of
+# its own (tini's setpgid) that backgrounds a sleep and ends with status 7
+# on SIGTERM.  tini forwards a SIGTERM to the child alone, or with -g to
+# the child's group, which holds the sleep too; it exits with the child's
+# status, 128+N when a signal N killed it.  Prints whether the sleep
+# outlived the stop.
+tini_run() {
+	setsid tini -s "$@" >tini.out 2>&1 </dev/null &
+	tini_pid=$!
+}
+
+tini_stop() {
+	local g label child sleeper
+	for g in "" -g; do
+		label="tini${g:+ $g}"
+		rm -f child.pid sleep.pid
+		tini_run $g -- sh -c '"$0" "$1"; trap "echo child got TERM; exit 7" TERM
+sleep 30 & echo $! >sleep.pid; echo $$ >child.pid; wait' "$PROBE" "$PROOF"
+		wait_for 10 test -s child.pid || echo "$label: no child"
+		child=$(cat child.pid)
+		sleeper=$(cat sleep.pid)
+		echo "$label: the child leads its group: $([[ $(ps -o pgid= -p "$child") -eq $child ]] && echo yes || echo no)"
+		kill -TERM "$tini_pid"
+		wait "$tini_pid"
+		echo "$label: exit $? after SIGTERM; the child said: $(cat tini.out)"
+		wait_for 1 gone "$sleeper"
+		echo "$label: the sleep after the stop: $(gone "$sleeper" && echo gone || echo alive)"
+		kill -KILL "$sleeper" 2>/dev/null
+	done
+	tini_run -- sleep 30
+	wait_for 10 eval '[[ -n $(children "$tini_pid") ]]'
+	kill -TERM "$tini_pid"
+	wait "$tini_pid"
+	echo "tini: exit $? when SIGTERM killed the child"
+	tini_run -- sh -c 'exit 5'
+	wait "$tini_pid"
+	echo "tini: exit $? when the child exits 5"
 }
 
 # A throw-away cluster in a directory of its own, run by the postgres user
