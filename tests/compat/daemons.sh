@@ -12,10 +12,7 @@ checks_daemons() {
 	check socket-activation-accept python3.11,systemd-socket-activate socket_activation_accept
 	check double-fork-daemon python3.11 double_fork_daemon
 	check sshd-login sshd sshd_login
-	# TODO: enable once a program that a double-forking daemonizer execs
-	# is no longer regrouped (its own setsid() fails with EPERM under the
-	# shim, and setsid(1) then forks away from its pid file):
-	# check ssd-background-setsid python3.11,dash ssd_background_setsid
+	check ssd-background-setsid python3.11,dash ssd_background_setsid
 }
 
 # A daemon that made itself a session leader (fork, setsid(): the shim
