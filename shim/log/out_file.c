@@ -11,13 +11,12 @@
  * The path may come from whoever starts the program (NOLEAK_LOG), and a
  * set-user-ID program logs as root: the log must never become a way to
  * append to another file.  So the file is opened relative to its directory,
- * never through a symlink, and only when
- *   - the last component is a regular file (or absent: then it is created
- *     0600, O_EXCL), and
- *   - the directory is owned by root or the effective uid and nobody else
- *     may write in it, or it is sticky (only an entry's owner may rename
- *     it) and the file belongs to the effective uid with no other link.
- * Any other destination is refused for good: the log is off for the
+ * never through a symlink, and only where the trust rules of
+ * policy/logfile.h allow it (the launcher checks --log against the same
+ * code): a regular file, or none (then it is created 0600, O_EXCL), in a
+ * directory of root's or the effective user's that nobody else may write
+ * in, or a sticky one when the file is the effective user's with no other
+ * link.  Any other destination is refused for good: the log is off for the
  * process, and the caller reports it once (event.c, to syslog).
  *
  * Rotation (logrotate's rename-and-create): at most once a second, on the
@@ -30,14 +29,13 @@
  * anew.  Events in between go to the renamed file.  Per event this costs a
  * vDSO clock read, no system call. */
 #include <errno.h>
-#include <limits.h>
-#include <string.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include "common/sys.h"
 #include "log/arena.h"
 #include "log/output.h"
+#include "policy/logfile.h"
 
 #define NL_LOG_FILE_MODE 0600
 #define NL_REOPEN_INTERVAL_NS 1000000000LL
@@ -165,128 +163,12 @@ static int ends_in_cut(int fd, struct stat *st)
 	return nl_sys_fstat(fd, st) < 0 || st->st_size == size;
 }
 
-#define REFUSED(why) "log file refused: " why
-
-/* Why a directory with this status may not hold the log, or NULL; *shared
- * says others may write in it (sticky). */
-static const char *directory_distrust(const struct stat *d, uid_t euid,
-				      int *shared)
-{
-	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
-	if (d->st_uid != 0 && d->st_uid != euid)
-		return REFUSED("its directory is not owned by root or the "
-			       "effective user");
-	if (*shared && !(d->st_mode & S_ISVTX))
-		return REFUSED("its directory is writable by group or others");
-	return NULL;
-}
-
-/* Whether a symlink owned by link_uid in directory dfd was put there by
- * root or the effective user, and no one else can replace it: the
- * directory could hold the log, and in a sticky one (like /tmp) the link
- * is theirs.  *st is scratch. */
-static int symlink_trusted(int dfd, uid_t link_uid, struct stat *st)
-{
-	uid_t euid = nl_sys_geteuid();
-	int shared;
-
-	if (nl_sys_fstat(dfd, st) < 0 || directory_distrust(st, euid, &shared))
-		return 0;
-	return !shared || link_uid == 0 || link_uid == euid;
-}
-
 /* open_checked()'s buffers: arena memory, not the stack of whatever
  * emitted the event (log/arena.h). */
 struct open_bufs {
-	char name[NAME_MAX + 1];   /* a path component */
-	char walk[PATH_MAX];       /* past a symlink: the path left to walk */
-	struct stat st;
-	const char *base, *why;
+	struct nl_logfile_walk walk;   /* the path's walk; its st is scratch */
 	int dfd, fd;
 };
-
-/* The directory of an absolute path, opened component by component, and
- * the last component in b->base.  A symlink on the way is followed only
- * where no one but root or the effective user could have put it, and its
- * target is walked the same way: a user who can write in /tmp must not aim
- * a root process's log, through /tmp/spool -> /root/x, at a directory of
- * his choice.  Returns the fd or -errno; b->why is set when refused. */
-#define NL_LINKS_MAX 40   /* as the kernel's */
-__attribute__((noinline))
-static int open_parent(const char *path, struct open_bufs *b)
-{
-	const char *p = path;
-	int links = 0;
-	int dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-
-	for (;;) {
-		while (*p == '/')
-			p++;
-		const char *end = p;
-		while (*end && *end != '/')
-			end++;
-		if (dfd < 0 || *end == '\0') {
-			b->base = p;
-			return dfd;
-		}
-		if ((size_t)(end - p) > NAME_MAX) {
-			nl_sys_close(dfd);
-			return -ENAMETOOLONG;
-		}
-		memcpy(b->name, p, (size_t)(end - p));
-		b->name[end - p] = '\0';
-		int next = nl_sys_openat(dfd, b->name, O_PATH | O_DIRECTORY |
-					 O_NOFOLLOW | O_CLOEXEC, 0);
-		if (next >= 0 || (next != -ENOTDIR && next != -ELOOP) ||
-		    nl_sys_fstatat(dfd, b->name, &b->st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISLNK(b->st.st_mode)) {
-			nl_sys_close(dfd);
-			dfd = next;
-			p = end;
-			continue;
-		}
-		/* A symlink: the rest of the path goes to the end of the
-		 * buffer, the link's target before it. */
-		if (!symlink_trusted(dfd, b->st.st_uid, &b->st)) {
-			b->why = REFUSED("a symbolic link on its path is in a "
-					 "directory others can write in");
-			nl_sys_close(dfd);
-			return -EPERM;
-		}
-		size_t rest = strlen(end), room = sizeof b->walk - rest - 1;
-		memmove(b->walk + room, end, rest + 1);
-		ssize_t n = nl_sys6(SYS_readlinkat, dfd, (long)b->name,
-				    (long)b->walk, (long)room, 0, 0);
-		if (n <= 0 || (size_t)n >= room || ++links > NL_LINKS_MAX) {
-			nl_sys_close(dfd);
-			return n < 0 ? (int)n : -ELOOP;
-		}
-		memmove(b->walk + n, b->walk + room, rest + 1);
-		p = b->walk;
-		if (*p == '/') {   /* else: from the link's directory */
-			nl_sys_close(dfd);
-			dfd = nl_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY |
-					    O_CLOEXEC, 0);
-		}
-	}
-}
-
-
-static const char *file_distrust(const struct stat *st, uid_t euid,
-				 int shared)
-{
-	if (S_ISLNK(st->st_mode))
-		return REFUSED("it is a symbolic link");
-	if (!S_ISREG(st->st_mode))
-		return REFUSED("it is not a regular file");
-	if (shared && st->st_uid != euid)
-		return REFUSED("it is in a shared directory and not the "
-			       "effective user's");
-	if (shared && st->st_nlink != 1)
-		return REFUSED("it is in a shared directory and has other "
-			       "hard links");
-	return NULL;
-}
 
 /* The log file `base` in directory dfd, checked as above.  Returns the fd,
  * or -errno: with *why set when refused, else a failure worth retrying. */
@@ -298,15 +180,12 @@ static int open_in(int dfd, const char *base, const char **why,
 	uid_t euid = nl_sys_geteuid();
 	int shared, fd, r;
 
-	if (base[0] == '\0' || (base[0] == '.' && (base[1] == '\0' ||
-	    (base[1] == '.' && base[2] == '\0')))) {
-		*why = REFUSED("it is not a regular file");
+	if ((*why = nl_logfile_name_distrust(base)) != NULL)
 		return -EPERM;
-	}
 	r = nl_sys_fstat(dfd, &st);
 	if (r < 0)
 		return r;
-	if ((*why = directory_distrust(&st, euid, &shared)) != NULL)
+	if ((*why = nl_logfile_dir_distrust(&st, euid, &shared)) != NULL)
 		return -EPERM;
 	/* Twice at most: the file may come or go between the look and the
 	 * open; a third change is somebody playing games. */
@@ -321,7 +200,7 @@ static int open_in(int dfd, const char *base, const char **why,
 		}
 		if (r < 0)
 			return r;
-		if ((*why = file_distrust(&st, euid, shared)) != NULL)
+		if ((*why = nl_logfile_distrust(&st, euid, shared)) != NULL)
 			return -EPERM;
 		dev_t dev = st.st_dev;
 		ino_t ino = st.st_ino;
@@ -331,7 +210,7 @@ static int open_in(int dfd, const char *base, const char **why,
 		if (fd == -ENOENT)
 			continue;
 		if (fd == -ELOOP) {
-			*why = REFUSED("it is a symbolic link");
+			*why = NL_LOGFILE_WHY("it is a symbolic link");
 			return -EPERM;
 		}
 		if (fd < 0)
@@ -339,7 +218,7 @@ static int open_in(int dfd, const char *base, const char **why,
 		/* What was opened is what was checked, and still fine. */
 		r = nl_sys_fstat(fd, &st);
 		if (r == 0 && st.st_dev == dev && st.st_ino == ino &&
-		    (*why = file_distrust(&st, euid, shared)) == NULL) {
+		    (*why = nl_logfile_distrust(&st, euid, shared)) == NULL) {
 			int last = last_byte(fd, st.st_size);
 			if (last >= 0 && last != '\n' && !atomic_load(&cut))
 				atomic_store(&cut, 1);
@@ -351,7 +230,7 @@ static int open_in(int dfd, const char *base, const char **why,
 			return r;
 		}
 		if (*why == NULL)
-			*why = REFUSED("it was replaced while being opened");
+			*why = NL_LOGFILE_WHY("it was replaced while being opened");
 		return -EPERM;
 	}
 	return -EAGAIN;
@@ -369,12 +248,13 @@ static int open_checked(const char *path, unsigned key)
 		nl_arena_leave(mark);
 		return -1;
 	}
-	b->why = NULL;
-	b->dfd = open_parent(path, b);
-	b->fd = b->dfd < 0 ? -1 : open_in(b->dfd, b->base, &b->why, &b->st);
+	b->dfd = nl_logfile_open_parent(path, &b->walk);
+	b->fd = b->dfd < 0 ? -1 : open_in(b->dfd, b->walk.base, &b->walk.why,
+					  &b->walk.st);
 	if (b->dfd >= 0)
 		nl_sys_close(b->dfd);
-	int fd = b->why != NULL ? refuse(key, b->why) : b->fd < 0 ? -1 : b->fd;
+	int fd = b->walk.why != NULL ? refuse(key, b->walk.why)
+				     : b->fd < 0 ? -1 : b->fd;
 	nl_arena_leave(mark);
 	return fd;
 }

@@ -9,6 +9,7 @@
 #include "noleak.h"
 #include "elf.h"
 #include "path.h"
+#include "policy/logfile.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -127,128 +128,32 @@ static const char *log_value(struct nl_policy *p, const struct noleak_setting *s
 
 /* --- the log file: where the shim will refuse it ---
  *
- * The rules of shim/log/out_file.c, which the shim applies in every
- * process (and then logs nothing, saying why only to syslog): the
- * directory belongs to root or the effective user and nobody else may
- * write in it, or it is sticky and the file is the effective user's with
- * no other link; the file, when there, is a regular file and no symlink;
- * a symlink on the way counts only in a directory that could hold the log
- * itself, or in a sticky one when the link is root's or the user's. */
-
-static const char *log_dir_distrust(const struct stat *d, int *shared)
-{
-	uid_t euid = geteuid();
-	*shared = (d->st_mode & (S_IWGRP | S_IWOTH)) != 0;
-	if (d->st_uid != 0 && d->st_uid != euid)
-		return "its directory is not owned by root or the effective user";
-	if (*shared && !(d->st_mode & S_ISVTX))
-		return "its directory is writable by group or others";
-	return NULL;
-}
-
-/* Walk `path` (absolute) to its directory as the shim does, following
- * only symlinks it would follow.  Returns the directory's fd and the last
- * component in `base`, or -1 with *why (refused) or errno set. */
-static int log_parent(const char *path, char base[NAME_MAX + 1], const char **why)
-{
-	char walk[PATH_MAX * 2];
-	int links = 0, dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (snprintf(walk, sizeof walk, "%s", path) >= (int)sizeof walk) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	char *p = walk;
-	for (;;) {
-		while (*p == '/')
-			p++;
-		char *end = strchrnul(p, '/');
-		if (dfd < 0 || !*end) {
-			size_t n = strlen(p);
-			if (dfd >= 0 && n > NAME_MAX) {
-				close(dfd);
-				errno = ENAMETOOLONG;
-				return -1;
-			}
-			memcpy(base, p, n + 1);
-			return dfd;
-		}
-		char name[NAME_MAX + 1], target[PATH_MAX];
-		struct stat st;
-		if ((size_t)(end - p) > NAME_MAX) {
-			close(dfd);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(name, p, (size_t)(end - p));
-		name[end - p] = 0;
-		int next = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next >= 0 || (errno != ENOTDIR && errno != ELOOP) ||
-		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISLNK(st.st_mode)) {
-			int err = errno;
-			close(dfd);
-			dfd = next;
-			errno = err;
-			p = end;
-			continue;
-		}
-		struct stat d;
-		int shared;
-		if (fstat(dfd, &d) < 0 || log_dir_distrust(&d, &shared) ||
-		    (shared && st.st_uid != 0 && st.st_uid != geteuid())) {
-			close(dfd);
-			*why = "a symbolic link on its path is in a directory "
-			       "others can write in";
-			return -1;
-		}
-		ssize_t n = readlinkat(dfd, name, target, sizeof target - 1);
-		if (n <= 0 || ++links > 40 ||
-		    (size_t)n + strlen(end) + 1 > sizeof walk) {
-			close(dfd);
-			errno = n < 0 ? errno : ELOOP;
-			return -1;
-		}
-		target[n] = 0;
-		memmove(walk + n, end, strlen(end) + 1);
-		memcpy(walk, target, (size_t)n);
-		p = walk;
-		if (*p == '/') {
-			close(dfd);
-			dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-	}
-}
+ * The shim applies the trust rules of policy/logfile.h in every process
+ * (and then logs nothing, saying why only to syslog): the same code walks
+ * the path here and judges its directory and file, as the shim does before
+ * its open (shim/log/out_file.c, open_in). */
 
 /* A log file the shim would refuse is a bad value: say why now. */
 static int check_log_file(const struct nl_policy *p, const char *origin)
 {
+	static struct nl_logfile_walk w;
 	if (p->log_kind != NL_LOG_FILE)
 		return 0;
-	char base[NAME_MAX + 1];
-	const char *why = NULL;
-	int dfd = log_parent(p->log_path, base, &why);
-	struct stat d, st;
-	int shared = 0;
-	if (dfd >= 0 && !why && fstat(dfd, &d) == 0)
-		why = log_dir_distrust(&d, &shared);
-	if (dfd >= 0 && !why && (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")))
-		why = "it is not a regular file";
-	if (dfd >= 0 && !why && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		uid_t euid = geteuid();
-		why = S_ISLNK(st.st_mode) ? "it is a symbolic link"
-		    : !S_ISREG(st.st_mode) ? "it is not a regular file"
-		    : shared && st.st_uid != euid
-			? "it is in a shared directory and not the effective user's"
-		    : shared && st.st_nlink != 1
-			? "it is in a shared directory and has other hard links"
-		    : NULL;
-	}
+	uid_t euid = geteuid();
+	int dfd = nl_logfile_open_parent(p->log_path, &w), shared = 0;
+	const char *why = w.why;
+	if (dfd >= 0 && !why && fstat(dfd, &w.st) == 0)
+		why = nl_logfile_dir_distrust(&w.st, euid, &shared);
+	if (dfd >= 0 && !why)
+		why = nl_logfile_name_distrust(w.base);
+	if (dfd >= 0 && !why && fstatat(dfd, w.base, &w.st, AT_SYMLINK_NOFOLLOW) == 0)
+		why = nl_logfile_distrust(&w.st, euid, shared);
 	if (dfd >= 0)
 		close(dfd);
 	/* A directory that is not there yet is the shim's to retry. */
 	if (why)
 		return fail(NL_EXIT_USAGE, "%s %s: the log would be refused: %s",
-			    origin, p->log_path, why);
+			    origin, p->log_path, why + strlen(NL_LOGFILE_REFUSED));
 	return 0;
 }
 
