@@ -9,9 +9,12 @@
  * handler changed.  A timeout the program set during the call is the
  * kernel's from then on, whole (the call began under the shim's, or it
  * would not be here: the program's replaced it since); O_NONBLOCK makes
- * it the real call, EAGAIN at once.  Otherwise the time that remains of
- * the shim's timeout is waited in poll(), so the total wait stays the
- * timeout, and the socket's options are never touched: nothing to put
+ * it the real call, EAGAIN at once.  A write is the real call again at
+ * once, as the kernel's restart (it takes the room there is, and a later
+ * signal without SA_RESTART ends it with what it wrote), while some of the
+ * shim's timeout remains.  Otherwise the time that remains of the shim's
+ * timeout is waited in poll(), so the total wait stays the timeout, and
+ * the socket's options are never touched: nothing to put
  * back, nothing another thread, another process or a siglongjmp out of a
  * handler could see half done.  Once nothing remains, one try without
  * waiting comes before the timeout: a process stopped longer than the
@@ -227,17 +230,29 @@ static int after_eintr(struct sock_call *c)
 	}
 	c->secs = secs;
 	int fl = nl_sys_fcntl(c->fd, F_GETFL, 0);
-	return fl >= 0 && (fl & O_NONBLOCK) ? GO_REAL : GO_WAIT;
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		return GO_REAL;
+	/* A write is the real call again at once, as the kernel's restart:
+	 * it takes the room there is now and waits for the rest, and a later
+	 * signal without SA_RESTART ends it with the count written.  poll()
+	 * would wait for a third of the buffer, which may never come.  Its
+	 * timeout is the shim's whole one again, so only while some of the
+	 * first remains: the call waits at most twice the timeout. */
+	if (c->dir == NL_SOCK_WRITE &&
+	    now_usec() - c->t0 < (long long)secs * 1000000)
+		return GO_REAL;
+	return GO_WAIT;
 }
 
 /* The rest of a call whose shim timeout (c->secs) began at c->t0, without
  * touching the socket's options: wait in poll() for the time that
  * remains, then try without waiting; once nothing remains, try once more
  * before reporting the timeout, so that data that arrived while the
- * process was stopped or in a handler is read.  Writes, and reads that
- * wait for more than what is there, make the real call once poll() says
- * they can go on (the kernel alone knows when they end; its timeout on
- * the socket is the shim's whole one).  Returns GO_END with the call's
+ * process was stopped or in a handler is read.  Reads that wait for more
+ * than what is there make the real call once poll() says they can go on
+ * (the kernel alone knows when they end; its timeout on the socket is the
+ * shim's whole one); writes come here only once nothing remains (see
+ * after_eintr).  Returns GO_END with the call's
  * result in *r, GO_REAL, GO_TIMED_OUT (the caller asks nl_sock_timed_out,
  * from a shallower frame), or -1 for EINTR in poll(). */
 static int rest_of_wait(struct sock_call *c, ssize_t *r)

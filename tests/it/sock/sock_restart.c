@@ -94,6 +94,12 @@ ROW(longjmp, tcp)
  * besides the read (killing, or with ENOSYS): the read restarts. */
 ROW(fkill, tcp)
 ROW(ferrno, tcp)
+/* A write waiting for room, restarted after an SA_RESTART handler, then
+ * interrupted by a handler without: the room there was at the restart is
+ * written, and the call returns that count (not EINTR). */
+ROW(wseq, write)
+ROW(wseq, send)
+ROW(wseq, sendmsg)
 
 /* The shim's timeout (1 s) fires under a seccomp filter that kills for
  * getsockopt and fcntl: the read ends with the kernel's EAGAIN, and the
