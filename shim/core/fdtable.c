@@ -30,6 +30,9 @@ int nl_fd_table_failed(void)
 	return atomic_load_explicit(&table_failed, memory_order_relaxed);
 }
 static atomic_int high_water NL_FORK_DATA;
+/* One past the highest fd whose slot was ever written (a creator, a
+ * cached kind: no bit needed), for a range close to clear them all. */
+static atomic_int used_high NL_FORK_DATA;
 /* On a line of its own (fd creation bumps it, every fd call reads
  * `table`), with the after-fork data: an exec attempt in a fork child reads
  * it, and the first bump needs no page of its own. */
@@ -207,20 +210,28 @@ static struct nl_fd_slot *table_get(int create)
 	return (struct nl_fd_slot *)m;
 }
 
+static void raise_to(atomic_int *mark, int fd)
+{
+	int h = atomic_load_explicit(mark, memory_order_relaxed);
+	while (fd + 1 > h && !atomic_compare_exchange_weak(mark, &h, fd + 1))
+		;
+}
+
+/* `create`: the caller writes the slot, whose number then counts for
+ * used_high. */
 static struct nl_fd_slot *slot_for(int fd, int create)
 {
 	if (fd < 0 || fd >= NL_FD_TABLE_SIZE)
 		return NULL;
 	struct nl_fd_slot *t = table_get(create);
+	if (t && create)
+		raise_to(&used_high, fd);
 	return t ? &t[fd] : NULL;
 }
 
 static void raise_high_water(int fd)
 {
-	int h = atomic_load_explicit(&high_water, memory_order_relaxed);
-	while (fd + 1 > h &&
-	       !atomic_compare_exchange_weak(&high_water, &h, fd + 1))
-		;
+	raise_to(&high_water, fd);
 }
 
 /* Sets bit on fd's slot, which now holds the file st describes; `stamp`:
@@ -869,6 +880,11 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 	if (!cloexec && n_inherited)
 		forget_inherited_range(lo, hi);
 	unsigned high = (unsigned)nl_fd_high_water();
+	if (!cloexec && !nl_in_foreign_child()) {
+		unsigned used = (unsigned)atomic_load_explicit(
+			&used_high, memory_order_relaxed);
+		high = used > high ? used : high;
+	}
 	if (hi >= high)
 		hi = high ? high - 1 : 0;
 	/* In a vfork child the parent's marks stay: the child's own view
@@ -891,11 +907,19 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 		struct nl_fd_slot *s = slot_for((int)fd, 0);
 		if (!s)
 			return;
-		if (cloexec)
+		if (cloexec) {
 			atomic_fetch_and(&s->bits, ~(uint32_t)(NL_FD_DELIBERATE |
 							       NL_FD_SHIM_CLOEXEC));
-		else
-			atomic_store(&s->bits, 0);
+			continue;
+		}
+		/* As nl_fd_closed: the creator and the kind go too, or a
+		 * number a raw system call takes next passes for one the
+		 * shim saw created. */
+		if (__atomic_load_n(&s->site, __ATOMIC_RELAXED))
+			__atomic_store_n(&s->site, 0, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&s->kind, __ATOMIC_RELAXED) != NL_KIND_UNKNOWN)
+			__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
+		atomic_store(&s->bits, 0);
 	}
 }
 

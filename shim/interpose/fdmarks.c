@@ -365,21 +365,23 @@ NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	return r;
 }
 
+/* glibc takes a negative lo as 0 (every fd goes, 0-2 too): so does the
+ * shim, its bookkeeping and its raw fallback. */
 NL_REAL_DECL(closefrom);
 NL_EXPORT void closefrom(int lo)
 {
 	nl_enter();
-	if (lo >= 0)
-		nl_out_fd_yield((unsigned)lo, ~0U);
-	if (lo >= 0 && lo <= 2)
+	unsigned from = lo < 0 ? 0 : (unsigned)lo;
+	nl_out_fd_yield(from, ~0U);
+	if (from <= 2)
 		stderr_changed(1);
-	if (nl_fd_policy_active() && lo >= 0)
-		nl_fd_range_changed((unsigned)lo, ~0U, 0);
+	if (nl_fd_policy_active())
+		nl_fd_range_changed(from, ~0U, 0);
 	__typeof__(&closefrom) real = NL_REAL(closefrom);
 	if (real)
 		real(lo);
 	else
-		syscall(SYS_close_range, lo, ~0U, 0);
+		syscall(SYS_close_range, from, ~0U, 0);
 }
 
 /* login_tty() makes fd the controlling terminal and stdio, then closes it:

@@ -1,0 +1,80 @@
+/* The fd table follows what the program does to its fds exactly: each case
+ * runs the same program with and without the shim (or two ways of doing
+ * the same thing under it) and compares.
+ *
+ * closefrom(-1): glibc takes it as closefrom(0), so fd 2 goes, and the
+ * log (log=stderr) must stop writing there: the file the program opens
+ * next on fd 2 holds only the program's bytes.
+ * close_range(): the closed numbers' records (creator, kind) go, as after
+ * close(): an fd a raw system call makes on a number next is one the shim
+ * never saw created, and a number naming it keeps nothing. */
+#include <criterion/criterion.h>
+
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../../lib/run.h"
+
+#define TIMEOUT 20.0
+
+static void init(void)
+{
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	cr_assert_eq(access(top("build/fixtures/fdh_marks"), X_OK), 0,
+		     "build/fixtures/fdh_marks missing");
+}
+
+TestSuite(fd_marks_edges, .init = init);
+
+static const char *const modes[] = { "audit", "enforce" };
+
+Test(fd_marks_edges, closefrom_negative_closes_stderr_as_glibc)
+{
+	static struct run_result r;
+	char data[600], env_mode[32];
+	snprintf(data, sizeof data, "%s/data", tmpdir());
+	char *argv[] = { (char *)top("build/fixtures/fdh_marks"),
+			 "closefrom-neg", data, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, ""), 0);
+	cr_assert_eq(exit_code(&r), 0, "without the shim: %s", r.err);
+	cr_assert_str_eq(slurp(data), "program data\n");
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+		snprintf(env_mode, sizeof env_mode, "NOLEAK_MODE=%s", modes[i]);
+		char *env[] = { env_mode, "NOLEAK_LOG=stderr",
+				"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, ""), 0);
+		cr_expect_eq(exit_code(&r), 0, "%s: %s", modes[i], r.err);
+		cr_expect_str_eq(slurp(data), "program data\n",
+				 "%s: the program's file on fd 2 holds:\n%s",
+				 modes[i], slurp(data));
+	}
+}
+
+/* One row per way of closing: under the shim both must do what close()
+ * does (the raw fd, never seen created, is withheld in enforce). */
+Test(fd_marks_edges, close_range_forgets_the_creator_as_close)
+{
+	static struct run_result r;
+	const char *fx = top("build/fixtures/fdh_marks");
+	int status[2];
+	const char *how[] = { "close", "range" };
+	char *env[] = { "NOLEAK_MODE=enforce",
+			"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)fx, "range-stale", (char *)how[i], NULL };
+		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, ""), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s without the shim: %s", how[i],
+			     r.err);
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, ""), 0);
+		status[i] = exit_code(&r);
+		cr_assert(status[i] == 0 || status[i] == 1, "%s: %d %s", how[i],
+			  status[i], r.err);
+	}
+	cr_expect_eq(status[0], 1, "close(): the unseen fd 3 crossed");
+	cr_expect_eq(status[1], status[0],
+		     "close_range: readlink exited %d, after close() %d",
+		     status[1], status[0]);
+}
