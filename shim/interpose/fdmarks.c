@@ -9,6 +9,7 @@
 #include <linux/close_range.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "common/errno.h"
@@ -131,6 +132,50 @@ static int lock_change(int cmd, const void *arg, int lfs)
 	return lock_effect(fl->l_type, fl->l_whence, fl->l_start, fl->l_len);
 }
 
+/* The shim's own output fds (the log's) stay close-on-exec whatever the
+ * program asks: one that clears the flag on every fd it has (a trampoline
+ * walking /proc/self/fd) would hand its children a write handle on the
+ * log, an fd that without the shim would not exist, in audit mode too.
+ * The output is held as a writer holds it, so the number cannot become the
+ * program's in between (its close or dup2 waits, log/output.h); the call
+ * then sets the flag instead (`cloexec_req`: F_SETFD with FD_CLOEXEC, or
+ * FIOCLEX) and succeeds as on any open fd.  -1 with *done 0: not an
+ * output's fd (one load for a number below the outputs'). */
+static int keep_output_cloexec(int fd, int (*req)(int fd, void *ctx),
+			       void *ctx, int *done)
+{
+	*done = 0;
+	if (fd < atomic_load_explicit(&nl_out_fd_low, memory_order_relaxed))
+		return -1;
+	for (int i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+		if (atomic_load(&o->fd) != fd)
+			continue;
+		int held = nl_out_fd_hold(o, fd);
+		if (held < 0)
+			continue;
+		int r = req(fd, ctx);
+		nl_out_fd_release(o, held);
+		*done = 1;
+		return r;
+	}
+	return -1;
+}
+
+struct fcntl_call {
+	int (*real)(int, int, ...);
+	int cmd;
+	void *arg;
+};
+
+static int fcntl_with_cloexec(int fd, void *ctx)
+{
+	const struct fcntl_call *c = ctx;
+	void *arg = (void *)((long)c->arg | FD_CLOEXEC);
+	return c->real ? c->real(fd, c->cmd, arg)
+		       : (int)syscall(NL_NR_FCNTL, fd, c->cmd, arg);
+}
+
 static void note_fcntl(int fd, int cmd, void *arg, int lfs)
 {
 	if (cmd == F_SETFD) {
@@ -158,6 +203,13 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 	if (cmd == F_DUPFD && nl_new_fds_cloexec()) {
 		cmd = F_DUPFD_CLOEXEC;
 		added = 1;
+	}
+	if (cmd == F_SETFD && !((long)arg & FD_CLOEXEC)) {
+		struct fcntl_call c = { real, cmd, arg };
+		int done, r = keep_output_cloexec(fd, fcntl_with_cloexec, &c,
+						  &done);
+		if (done)
+			return r;
 	}
 	int r = real ? real(fd, cmd, arg) : (int)syscall(NL_NR_FCNTL, fd, cmd, arg);
 	if (r < 0 || !nl_fd_policy_active())
@@ -209,8 +261,21 @@ NL_EXPORT int __fcntl_time64(int fd, int cmd, ...)
 /* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
  * child: the mark goes to that child's stash). */
 typedef int (*ioctl_fn)(int, unsigned long, ...);
+static int ioctl_fioclex(int fd, void *ctx)
+{
+	ioctl_fn real = *(ioctl_fn *)ctx;
+	return real ? real(fd, FIOCLEX, NULL)
+		    : (int)syscall(SYS_ioctl, fd, FIOCLEX, NULL);
+}
+
 static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg)
 {
+	if (request == FIONCLEX) {
+		int done, r = keep_output_cloexec(fd, ioctl_fioclex, &real,
+						  &done);
+		if (done)
+			return r;
+	}
 	int r = real ? real(fd, request, arg)
 		     : (int)syscall(SYS_ioctl, fd, request, arg);
 	if (r == 0 && (request == FIONCLEX || request == FIOCLEX) &&

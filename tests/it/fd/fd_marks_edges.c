@@ -7,7 +7,10 @@
  * next on fd 2 holds only the program's bytes.
  * close_range(): the closed numbers' records (creator, kind) go, as after
  * close(): an fd a raw system call makes on a number next is one the shim
- * never saw created, and a number naming it keeps nothing. */
+ * never saw created, and a number naming it keeps nothing.
+ * The log's own fd: a program that clears close-on-exec on every fd it
+ * has (F_SETFD 0, FIONCLEX) hands its child what it would have without
+ * the shim, and never the log, audit mode included. */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -77,4 +80,40 @@ Test(fd_marks_edges, close_range_forgets_the_creator_as_close)
 	cr_expect_eq(status[1], status[0],
 		     "close_range: readlink exited %d, after close() %d",
 		     status[1], status[0]);
+}
+
+/* One row per way of clearing the flag, each in both modes. */
+Test(fd_marks_edges, log_fd_never_crosses_a_trampoline)
+{
+	static struct run_result off, on;
+	const char *fx = top("build/fixtures/fdh_marks");
+	const char *how[] = { "fcntl", "ioctl" };
+	const char *dir = tmpdir();
+	char log[600], env_log[700], env_mode[32];
+	snprintf(log, sizeof log, "%s/log", dir);
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)fx, "pass-all", (char *)how[i],
+				 (char *)top("build/fixtures/fdh_fds"), NULL };
+		cr_assert_eq(run(&off, argv, NULL, 0, TIMEOUT, ""), 0);
+		cr_assert_eq(exit_code(&off), 0, "%s without the shim: %s",
+			     how[i], off.err);
+		cr_assert(strstr(off.out, "fds=3,4\n"), "%s: %s", how[i], off.out);
+		for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+			snprintf(env_mode, sizeof env_mode, "NOLEAK_MODE=%s",
+				 modes[m]);
+			char *env[] = { env_mode, env_log,
+					"NOLEAK_CONFIG=/nonexistent/noleak.conf",
+					NULL };
+			cr_assert_eq(run(&on, argv, env, 1, TIMEOUT, ""), 0);
+			cr_expect_eq(exit_code(&on), 0, "%s %s: %s", how[i],
+				     modes[m], on.err);
+			cr_expect(strstr(on.out, "fds=3,4\n") &&
+					  !strstr(on.out, log),
+				  "%s %s: the child has\n%s", how[i], modes[m],
+				  on.out);
+		}
+	}
+	cr_expect(count_lines_with(slurp(log), "\"event\"") > 0,
+		  "nothing was logged: %s", slurp(log));
 }
