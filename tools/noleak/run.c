@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -290,6 +291,14 @@ static int find_copy(struct dl_phdr_info *info, size_t size, void *ctx)
 	if (stat(info->dlpi_name, &a) == 0 && stat(c->lib, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		return 0;
+	/* musl names the program by its path: known by holding this code. */
+	uintptr_t self = (uintptr_t)find_copy;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && self >= lo && self - lo < ph->p_memsz)
+			return 0;
+	}
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
