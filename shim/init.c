@@ -228,7 +228,7 @@ void nl_init(void)
 		return;
 	int saved = errno;
 	/* 1. who we are */
-	nl_proc.pid = nl_sys_getpid();
+	atomic_store_explicit(&nl_proc.pid, nl_sys_getpid(), memory_order_relaxed);
 	nl_proc.secure = getauxval(AT_SECURE) != 0;
 	/* As ld.so does with LD_PRELOAD: gone before main(), and before the
 	 * caller of an early interposed call (another library's constructor)

@@ -26,7 +26,7 @@ static atomic_int complete;
  * the fork interposer recorded (none yet: not a child). */
 static int in_foreign_child(void)
 {
-	pid_t pid = nl_proc.pid;
+	pid_t pid = nl_proc_pid();
 	return pid != 0 && nl_sys_getpid() != pid;
 }
 

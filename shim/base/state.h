@@ -44,6 +44,13 @@ struct nl_proc {
 extern struct nl_proc nl_proc NL_HIDDEN;
 extern const struct nl_policy nl_pass_through NL_HIDDEN;
 
+/* The pid init or the last fork seen recorded (0: none yet).  Read through
+ * here, so that every access is visibly atomic (see nl_proc.pid). */
+static inline pid_t nl_proc_pid(void)
+{
+	return atomic_load_explicit(&nl_proc.pid, memory_order_relaxed);
+}
+
 /* The policy in force; the pass-through policy until init has finished. */
 static inline const struct nl_policy *nl_policy(void)
 {

@@ -272,9 +272,9 @@ static __thread struct {
 static pid_t decide_regroup(pid_t self)
 {
 	pid_t from;
-	int manages, shared_ = self != nl_proc.pid;
+	int manages, shared_ = self != nl_proc_pid();
 	if (shared_) {  /* vfork child: nl_proc is the parent's */
-		from = nl_proc.pid;
+		from = nl_proc_pid();
 		manages = atomic_load(&manages_groups);
 	} else if (spawner) {
 		/* A spawner that has gone (the middle process of a double
@@ -349,7 +349,7 @@ void nl_pgroup_forget_decision(void)
 {
 	if (last_decision.pid)
 		last_decision.pid = 0;
-	pid_t self = nl_proc.pid;
+	pid_t self = nl_proc_pid();
 	if ((own_session == self || service_pid == self ||
 	     launched_pid == self) && self > 0 && shared_owner != self &&
 	    !nl_in_foreign_child())
@@ -1639,11 +1639,11 @@ static void note_service(char **envp)
 	const char *exec_pid = nl_policy_env_value(envp, "SYSTEMD_EXEC_PID");
 	if (exec_pid) {
 		long long pid = parse_long(&exec_pid);
-		if (*exec_pid || pid != nl_proc.pid)
+		if (*exec_pid || pid != nl_proc_pid())
 			return;
 	}
 	if (nl_sys_getppid() == 1)
-		service_pid = nl_proc.pid;
+		service_pid = nl_proc_pid();
 }
 
 /* The rest of NOLEAK_LAUNCHED=PID:START:PIDNS after the pid, in a process
@@ -1690,7 +1690,7 @@ void nl_pgroup_init(char **envp, int take_marker)
 	const char *launched = nl_policy_env_value(envp, "NOLEAK_LAUNCHED");
 	if (launched) {
 		long long pid = parse_long(&launched);
-		if (pid > 0 && pid == nl_proc.pid && *launched == ':' &&
+		if (pid > 0 && pid == nl_proc_pid() && *launched == ':' &&
 		    launched_here(launched + 1))
 			launched_pid = (pid_t)pid;
 	}
@@ -1757,7 +1757,7 @@ void nl_pgroup_note_manages(void)
 	if (nl_in_foreign_child())
 		return;
 	atomic_store(&manages_groups, 1);
-	if (shared && shared_owner == nl_proc.pid)
+	if (shared && shared_owner == nl_proc_pid())
 		atomic_store(&shared->manages, 1);
 }
 
@@ -1781,6 +1781,6 @@ int nl_pgroup_manages(void)
 
 pid_t nl_pgroup_spawner(void)
 {
-	return nl_sys_getpid() == nl_proc.pid && spawner ? spawner
-							 : nl_proc.pid;
+	return nl_sys_getpid() == nl_proc_pid() && spawner ? spawner
+							 : nl_proc_pid();
 }
