@@ -99,14 +99,18 @@ struct nl_policy {
 	 * log is up.  Never printed anywhere else. */
 	int n_errors;
 	int errors_dropped;
+	/* Start-up writes the three lists' defaults and the log's path in
+	 * nearly every process, and a process's own copy of each page of
+	 * nl_proc it writes costs a page fault at every exec: so these come
+	 * first, the log's path last of them (only its start is written),
+	 * and what is written only when given after it. */
 	char fd_transparent[NL_NAMES_MAX];  /* comma-separated basenames */
 	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
 	char kill_wrappers[NL_NAMES_MAX];   /* comma-separated basenames */
-
-	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
 	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE, else "" */
 	/* Path of the config file that was read ("" when none). */
 	char config_path[256];
+	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
 	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
 };
 
