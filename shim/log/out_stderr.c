@@ -71,7 +71,9 @@ int nl_out_stderr_write(const char *line, size_t len)
 	if (off)
 		return -1;
 	/* A pipe whose reader has gone, or a file at the program's size
-	 * limit: the line is lost, the program gets no signal (output.h). */
+	 * limit: the line is lost, the program gets no signal; a terminal
+	 * whose background group this is under TOSTOP takes it without
+	 * stopping the group (output.h). */
 	n = nl_out_write(2, &(struct iovec){ (void *)line, len }, 1);
 	return n == (ssize_t)len ? (int)n : -1;
 }

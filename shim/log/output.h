@@ -41,9 +41,11 @@ int nl_out_journal_write(const char *line, size_t len);
  * a pipe or socket without a reader, as stderr may be) fails with EFBIG
  * or EPIPE and leaves the program no signal: both are blocked around the
  * write and the one it raised is taken back before the mask is restored.
- * One the program blocks and had pending before stays.  Two system calls
- * more per line; raw calls only, errno untouched: for signal handlers, fork
- * and vfork children. */
+ * One the program blocks and had pending before stays.  SIGTTOU (stderr
+ * the terminal of a background group under TOSTOP) is blocked too: the
+ * kernel then writes and raises none.  Two system calls more per line;
+ * raw calls only, errno untouched: for signal handlers, fork and vfork
+ * children. */
 struct iovec;
 ssize_t nl_out_write(int fd, const struct iovec *iov, int n);
 
