@@ -329,6 +329,15 @@ Test(foundation_log_safety, a_stderr_line_never_stops_a_background_job)
 	stderr_unlike_the_program_s_own("tostop");
 }
 
+/* fd 2 a full pipe or FIFO whose reader does not read, or a terminal
+ * stopped by XOFF: the line is dropped, the program does not wait. */
+Test(foundation_log_safety, a_stderr_line_never_waits_for_a_stuck_reader)
+{
+	stderr_unlike_the_program_s_own("pipe");
+	stderr_unlike_the_program_s_own("fifo");
+	stderr_unlike_the_program_s_own("xoff");
+}
+
 Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
 {
 	const char *log = path_in_dir("events.log");
