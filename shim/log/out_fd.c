@@ -480,7 +480,12 @@ void nl_out_fd_transient_done(struct nl_out_fd *t)
 
 ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 {
-	static const nl_ksigset quiet = NL_KSIGBIT(SIGXFSZ) | NL_KSIGBIT(SIGPIPE);
+	/* SIGTTOU: blocked, the kernel lets a write to the terminal from a
+	 * background group under TOSTOP through and sends no signal (to the
+	 * whole group, which it would stop), so there is none to take back
+	 * and one pending before stays pending. */
+	static const nl_ksigset taken = NL_KSIGBIT(SIGXFSZ) | NL_KSIGBIT(SIGPIPE);
+	static const nl_ksigset quiet = taken | NL_KSIGBIT(SIGTTOU);
 	static const struct timespec now = { 0, 0 };
 	nl_ksigset old, before = 0, raised;
 	ssize_t n;
@@ -489,8 +494,8 @@ ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 	 * have been delivered.  Blocked, one may be, and is the program's. */
 	if (nl_sys_sigprocmask(SIG_BLOCK, &quiet, &old) < 0)
 		return -EAGAIN;
-	if ((old & quiet) && nl_sys_sigpending(&before) < 0)
-		before = quiet;          /* unknown: take nothing back */
+	if ((old & taken) && nl_sys_sigpending(&before) < 0)
+		before = taken;          /* unknown: take nothing back */
 	do
 		n = nl_sys_writev(fd, iov, cnt);
 	while (n == -EINTR);

@@ -10,6 +10,7 @@
  * when, nl_out_stderr_*). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <sys/uio.h>
 
@@ -61,6 +62,24 @@ void nl_out_stderr_replaced(void)
 	set_given_up(0);
 }
 
+/* Whether fd 2 takes a line now.  It is the program's, and may be a pipe
+ * whose reader does not read (a stopped pager, a stopped job), a terminal
+ * stopped by XOFF or one whose reader stopped: a write would wait as long
+ * as they, in whatever the program was doing, a signal handler included.
+ * Its flags are the program's too (O_NONBLOCK is the open file
+ * description's, shared with every process that has it), so the shim
+ * looks instead: not writable now, the line is dropped.  A pipe or FIFO
+ * that has room takes a line (at most NL_EVENT_MAX = PIPE_BUF bytes) whole
+ * without waiting; a terminal one that fits the room it has.  Files,
+ * /dev/null and the like are always writable.  Another writer can still
+ * fill the room between the look and the write (README: Known limits). */
+static int ready(void)
+{
+	struct pollfd p = { .fd = 2, .events = POLLOUT };
+
+	return nl_sys_poll(&p, 1, 0) == 1;
+}
+
 int nl_out_stderr_write(const char *line, size_t len)
 {
 	ssize_t n;
@@ -68,10 +87,12 @@ int nl_out_stderr_write(const char *line, size_t len)
 	int off = atomic_load_explicit(&given_up, memory_order_relaxed);
 	if (shared_child.pid && shared_child.pid == nl_sys_getpid())
 		off = shared_child.given_up;
-	if (off)
+	if (off || !ready())
 		return -1;
 	/* A pipe whose reader has gone, or a file at the program's size
-	 * limit: the line is lost, the program gets no signal (output.h). */
+	 * limit: the line is lost, the program gets no signal; a terminal
+	 * whose background group this is under TOSTOP takes it without
+	 * stopping the group (output.h). */
 	n = nl_out_write(2, &(struct iovec){ (void *)line, len }, 1);
 	return n == (ssize_t)len ? (int)n : -1;
 }

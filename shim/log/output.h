@@ -10,8 +10,10 @@
 
 /* Open lazily; return the bytes written, -1, or NL_OUT_BUSY (below: the
  * line found no fd to go through).  Never block (a wait for a transient
- * slot is bounded, out_fd.c), never write to a file that is not the
- * log's own.  A log file path is refused for good
+ * slot is bounded, out_fd.c; a regular file's write waits for the disk
+ * only; the program's fd 2 not writable now drops the line, out_stderr.c;
+ * the sockets are sent to with MSG_DONTWAIT), never write to a file that
+ * is not the log's own.  A log file path is refused for good
  * (see out_file.c) when its last component is a symlink or not a regular
  * file, or when others could swap the file under it: the write that finds
  * out returns NL_OUT_REFUSED, every later one -1, until the path changes;
@@ -41,9 +43,12 @@ int nl_out_journal_write(const char *line, size_t len);
  * a pipe or socket without a reader, as stderr may be) fails with EFBIG
  * or EPIPE and leaves the program no signal: both are blocked around the
  * write and the one it raised is taken back before the mask is restored.
- * One the program blocks and had pending before stays.  Two system calls
- * more per line; raw calls only, errno untouched: for signal handlers, fork
- * and vfork children. */
+ * One the program blocks and had pending before stays.  SIGTTOU (stderr
+ * the terminal of a background group under TOSTOP) is blocked too: the
+ * kernel then writes and raises none.  Two system calls more per line;
+ * raw calls only, errno untouched: for signal handlers, fork and vfork
+ * children.  It waits as the write does: the stderr output looks first
+ * whether fd 2 is writable (out_stderr.c); a file's fd always is. */
 struct iovec;
 ssize_t nl_out_write(int fd, const struct iovec *iov, int n);
 

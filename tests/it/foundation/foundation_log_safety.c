@@ -282,6 +282,62 @@ Test(foundation_log_safety, a_log_write_never_signals_the_program)
 	}
 }
 
+/* found_log_tty HOW (fd 2 where a write would stop or hold the program,
+ * which itself writes nothing there) without the shim, then with it
+ * logging to stderr in audit and in enforce: the program ends the same. */
+static void stderr_unlike_the_program_s_own(const char *how)
+{
+	static const char *const modes[] = { "audit", "enforce" };
+	char fixture[PATH_MAX];   /* top()'s buffer is shim_path()'s too */
+	snprintf(fixture, sizeof fixture, "%s", top("build/fixtures/found_log_tty"));
+	char *argv[] = { fixture, (char *)how, (char *)path_in_dir("fifo"),
+			 NULL };
+	char *plain_env[] = { "NOLEAK_LOG=", NULL };
+	cr_assert_eq(run(&r, argv, plain_env, 0, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s: status %d, stderr: %s", how,
+		     r.status, r.err);
+	char *plain = strdup(r.out);
+	cr_assert(strstr(plain, "leaker=exited 0\n"), "%s: without the "
+		  "shim: %s", how, plain);
+	for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+		char mode[32];
+		snprintf(mode, sizeof mode, "NOLEAK_MODE=%s", modes[m]);
+		char *env[] = { mode, "NOLEAK_LOG=stderr", NULL };
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+		cr_assert(!r.timed_out, "%s %s", how, modes[m]);
+		cr_expect_eq(exit_code(&r), 0, "%s %s: status %d, stderr: %s",
+			     how, modes[m], r.status, r.err);
+		/* The leaker's end (the first line; what the terminal got
+		 * differs: the log). */
+		cr_expect_eq(strncmp(r.out, plain, strcspn(plain, "\n") + 1), 0,
+			     "%s %s: %s, without the shim: %s", how, modes[m],
+			     r.out, plain);
+		char *seen = strstr(r.out, "terminal_events=");
+		if (!strcmp(how, "tostop"))
+			cr_expect(seen && atoi(seen + 16) >= 1, "%s %s: no "
+				  "line on the terminal: %s", how, modes[m],
+				  r.out);
+	}
+	free(plain);
+}
+
+/* A background job on its terminal with TOSTOP, which it never writes to:
+ * the shim's line is written as the kernel lets it be with SIGTTOU
+ * blocked, and nobody in the job is stopped. */
+Test(foundation_log_safety, a_stderr_line_never_stops_a_background_job)
+{
+	stderr_unlike_the_program_s_own("tostop");
+}
+
+/* fd 2 a full pipe or FIFO whose reader does not read, or a terminal
+ * stopped by XOFF: the line is dropped, the program does not wait. */
+Test(foundation_log_safety, a_stderr_line_never_waits_for_a_stuck_reader)
+{
+	stderr_unlike_the_program_s_own("pipe");
+	stderr_unlike_the_program_s_own("fifo");
+	stderr_unlike_the_program_s_own("xoff");
+}
+
 Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
 {
 	const char *log = path_in_dir("events.log");
