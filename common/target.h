@@ -27,7 +27,13 @@
  *   flock through fcntl (glibc converts it).  Undefined where F_SETLK
  *   already takes 64-bit offsets (x86_64, aarch64, musl).
  * NL_LIBC_MUSL: musl (no dlvsym, no symbol versions, no *64 names of its
- *   own, posix_spawn's file actions in musl's layout: see spawn.c). */
+ *   own, posix_spawn's file actions in musl's layout: see spawn.c).
+ * NL_MOUNT_API: libc exports the new mount API's calls that make fds
+ *   (open_tree, fsopen, fsmount, fspick: glibc 2.36 on, GLIBC_2.36 on
+ *   every architecture; musl has none).  The shim interposes them only
+ *   then: elsewhere no program can reach them through libc, and an export
+ *   of the shim's own would answer a program's dlsym() that libc leaves
+ *   unanswered. */
 #ifndef NL_TARGET_H
 #define NL_TARGET_H
 
@@ -52,6 +58,12 @@
 #define NL_O_LARGEFILE64 0100000
 #else
 #define NL_O_LARGEFILE64 0
+#endif
+
+#if defined(__GLIBC__)
+#if __GLIBC_PREREQ(2, 36)
+#define NL_MOUNT_API 1
+#endif
 #endif
 
 #if defined(__GLIBC__) && defined(__i386__)

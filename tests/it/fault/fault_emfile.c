@@ -67,7 +67,8 @@ static void run_plain(void)
 		"open", "open_cloexec", "openat", "creat", "pipe", "pipe2",
 		"socket", "socket_unix", "socketpair", "dup", "fcntl_dupfd",
 		"fcntl_dupfd_cloexec", "accept", "accept4", "epoll_create",
-		"epoll_create1", "eventfd", "memfd_create", "inotify_init",
+		"epoll_create1", "eventfd", "memfd_create", "open_tree",
+		"inotify_init",
 		"inotify_init1", "timerfd_create", "signalfd", "mkstemp",
 		"mkostemp", "fopen", "popen", "opendir",
 	};

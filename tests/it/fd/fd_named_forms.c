@@ -146,6 +146,32 @@ Test(fd_named_forms, fds_libc_opens_itself_reach_the_new_program)
 	}
 }
 
+/* The new mount API's fds (open_tree(), fsopen(), fsmount(), fspick()),
+ * made without their CLOEXEC flags and named: they reach the new program
+ * as without the shim.  No interposer saw them made, so the shim took them
+ * for leaks and withheld them.  fsopen() and what follows it need
+ * CAP_SYS_ADMIN: skipped on EPERM. */
+Test(fd_named_forms, mount_api_fds_reach_the_new_program)
+{
+	int ctx = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+	if (ctx < 0)
+		cr_skip_test("the new mount API needs CAP_SYS_ADMIN (EPERM here)");
+	close(ctx);
+	static const char *const hows[] = { "open_tree", "fsopen", "fsmount",
+					    "fspick" };
+	const struct form *dpkg = NULL;
+	for (size_t i = 0; i < NFORMS; i++)
+		if (!strcmp(forms[i].who, "dpkg"))
+			dpkg = &forms[i];
+	cr_assert_not_null(dpkg);
+	for (size_t i = 0; i < sizeof hows / sizeof *hows; i++) {
+		cr_assert(reaches_child(dpkg, hows[i], 0), "%s without the shim:\n%s",
+			  hows[i], r.out);
+		cr_expect(reaches_child(dpkg, hows[i], 1),
+			  "%s: named fd withheld under enforce:\n%s", hows[i], r.out);
+	}
+}
+
 /* A huge LISTEN_FDS (no LISTEN_PID: any process) names every fd from 3 on:
  * each the program made inheritable reaches the new program, as with
  * LISTEN_FDS=2; an inheritable fd no interposer saw made (a leak) and the
