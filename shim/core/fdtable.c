@@ -12,6 +12,7 @@
 
 #include "common/forkdata.h"
 #include "core/fdlist.h"
+#include "log/event.h"
 #include "base/state.h"
 #include "common/scratch.h"
 #include "common/sys.h"
@@ -56,6 +57,55 @@ static uint64_t generation_bump(void)
 void nl_exec_generation_bump(void)
 {
 	generation_bump();
+}
+
+/* Forks under way (nl_fd_fork_begin), tagged with the pid of the process
+ * that counts them: pid << 32 | count.  A fork child inherits its parent's
+ * count, its own fork among it, and by the tag knows it is not its own:
+ * it never has to write this page to reset it. */
+static _Atomic uint64_t forking NL_FORK_DATA;
+/* Another thread may exist: pthread_create was called (fdtable.h). */
+static atomic_int threads_seen NL_FORK_DATA;
+/* Which of fds 0-2 may be free (bit fd): see nl_fd_cloexec_at_creation. */
+static atomic_uint stdio_free NL_FORK_DATA;
+/* The nomem event for the table was written (once per process). */
+static atomic_int table_nomem_said NL_FORK_DATA;
+
+void nl_fd_threads_started(void)
+{
+	if (!atomic_load_explicit(&threads_seen, memory_order_relaxed))
+		atomic_store(&threads_seen, 1);
+}
+
+int nl_fd_fork_begin(void)
+{
+	if (!atomic_load_explicit(&threads_seen, memory_order_relaxed))
+		return 0;
+	uint64_t self = (uint64_t)(uint32_t)atomic_load_explicit(
+				&nl_proc.pid, memory_order_relaxed) << 32;
+	uint64_t f = atomic_load(&forking), next;
+	do
+		next = (f & ~0xffffffffULL) == self ? f + 1 : self | 1;
+	while (!atomic_compare_exchange_weak(&forking, &f, next));
+	return 1;
+}
+
+void nl_fd_fork_end(void)
+{
+	atomic_fetch_sub(&forking, 1);
+}
+
+/* Whether a fork of this process is under way, asked after a real close:
+ * if none is, any fork that starts later copies the fd table without the
+ * closed fd (the fence orders the close before the look, and the forker
+ * counts before its call). */
+static int fork_under_way(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	uint64_t f = atomic_load_explicit(&forking, memory_order_relaxed);
+	return (uint32_t)f != 0 &&
+	       (pid_t)(f >> 32) == atomic_load_explicit(&nl_proc.pid,
+							memory_order_relaxed);
 }
 
 /* Marks made in a vfork child: per thread, tagged with the child's pid so
@@ -139,9 +189,10 @@ void nl_fd_before_shared_child(int parent_waits)
  * interposers record after the real call) and its bits are stored after
  * its stamp, so bits the child reads with a stamp at or below `clock`
  * were set for an fd that existed before the clone.  A close clears the
- * slot before the fd goes, so a slot never says more than the fd it
- * describes.  An fd another thread made just before the clone and
- * recorded after it is withheld: the child errs on withholding.
+ * slot after the fd goes (and not while a fork is under way), so a slot
+ * may say more than the number now holds: every reader checks the bits
+ * against the file's identity.  An fd another thread made just before the
+ * clone and recorded after it is withheld: the child errs on withholding.
  *
  * Taken by the parent (nl_fd_snapshot_take), counted only in a process
  * whose parent took it, or in posix_spawn's child, which says so
@@ -210,6 +261,55 @@ static struct nl_fd_slot *table_get(int create)
 	return (struct nl_fd_slot *)m;
 }
 
+/* No table, no record of the shim's flag: a new fd that got it could
+ * never have it taken off for an exec that names it (the sweep keeps
+ * every fd then, but the flag stays).  So no flag, as without the shim,
+ * and the log says so once; the next creation tries to map it again. */
+int nl_fd_cloexec_at_creation(void)
+{
+	if (__builtin_expect(!atomic_load_explicit(&table, memory_order_acquire),
+			     0) &&
+	    !table_get(1)) {
+		if (!atomic_load(&table_nomem_said) &&
+		    !atomic_exchange(&table_nomem_said, 1) && nl_event_enabled()) {
+			struct nl_event ev;
+			nl_event_begin(&ev, "nomem");
+			nl_event_str(&ev, "feature", "fd_table");
+			nl_event_str(&ev, "fallback", "no_cloexec");
+			nl_event_emit(&ev);
+		}
+		return 0;
+	}
+	return atomic_load_explicit(&stdio_free, memory_order_relaxed) ? 2 : 1;
+}
+
+void nl_fd_stdio_freed(unsigned lo, unsigned hi)
+{
+	if (lo > 2)
+		return;
+	unsigned m = 0;
+	for (unsigned fd = lo; fd <= hi && fd <= 2; fd++)
+		m |= 1u << fd;
+	if ((atomic_load_explicit(&stdio_free, memory_order_relaxed) & m) != m)
+		atomic_fetch_or(&stdio_free, m);
+}
+
+void nl_fd_stdio_filled(int fd)
+{
+	if (fd >= 0 && fd <= 2 &&
+	    (atomic_load_explicit(&stdio_free, memory_order_relaxed) &
+	     (1u << fd)))
+		atomic_fetch_and(&stdio_free, ~(1u << fd));
+}
+
+void nl_fd_stdio_recheck(void)
+{
+	unsigned m = atomic_load(&stdio_free);
+	for (int fd = 0; fd <= 2; fd++)
+		if ((m & (1u << fd)) && nl_sys_fcntl(fd, F_GETFD, 0) >= 0)
+			atomic_fetch_and(&stdio_free, ~(1u << fd));
+}
+
 static void raise_to(atomic_int *mark, int fd)
 {
 	int h = atomic_load_explicit(mark, memory_order_relaxed);
@@ -236,12 +336,12 @@ static void raise_high_water(int fd)
 
 /* Sets bit on fd's slot, which now holds the file st describes; `stamp`:
  * the generation of the change. */
-static void mark_slot(int fd, uint32_t bit, const struct stat *st,
-		      uint64_t stamp)
+static struct nl_fd_slot *mark_slot(int fd, uint32_t bit,
+				       const struct stat *st, uint64_t stamp)
 {
 	struct nl_fd_slot *s = slot_for(fd, 1);
 	if (!s)
-		return;
+		return NULL;
 	uint32_t old = atomic_load(&s->bits);
 	/* A keep bit set for another file is stale: drop it first. */
 	if ((old & NL_FD_KEEP_BITS) &&
@@ -253,6 +353,7 @@ static void mark_slot(int fd, uint32_t bit, const struct stat *st,
 	__atomic_store_n(&s->ino, st->st_ino, __ATOMIC_RELAXED);
 	atomic_fetch_or(&s->bits, bit);
 	raise_high_water(fd);
+	return s;
 }
 
 /* Every fd > 2 open at start-up was handed over by whoever started us.
@@ -332,19 +433,26 @@ static void probe_inherited(void)
 #define PROBE_TABLE_MAX 1024
 static int snapshot_by_table_size(void)
 {
-	struct pollfd p[PROBE_CHUNK];
+	/* The first poll asks about 0-2 as well, for stdio_free. */
+	struct pollfd p[PROBE_CHUNK + 3];
 	unsigned long only[PROBE_TABLE_MAX / (8 * sizeof(long)) + 1];
-	int next = 3;
+	int next = 0;
 	for (int end = 64; end <= PROBE_TABLE_MAX; end *= 2) {
 		int end_open = 0;
 		while (next <= end) {
-			int n = end + 1 - next < PROBE_CHUNK ? end + 1 - next
-							     : PROBE_CHUNK;
+			int cap = next == 0 ? PROBE_CHUNK + 3 : PROBE_CHUNK;
+			int n = end + 1 - next < cap ? end + 1 - next : cap;
 			for (int i = 0; i < n; i++)
 				p[i] = (struct pollfd){ .fd = next + i };
 			if (nl_sys_poll(p, (nfds_t)n, 0) < 0)
 				goto fail;
 			for (int i = 0; i < n; i++) {
+				if (next + i <= 2) {
+					if (p[i].revents & POLLNVAL)
+						nl_fd_stdio_freed((unsigned)(next + i),
+								  (unsigned)(next + i));
+					continue;
+				}
 				if (p[i].revents & POLLNVAL)
 					continue;
 				end_open |= next + i == end;
@@ -369,8 +477,11 @@ fail:
 
 static void snapshot_inherited(void)
 {
-	if (snapshot_by_table_size() != 0 &&
-	    nl_for_each_open_fd(mark_inherited, NULL) != 0)
+	if (snapshot_by_table_size() == 0)
+		return;
+	/* Which of 0-2 are open is not known: the first new fd says. */
+	nl_fd_stdio_freed(0, 2);
+	if (nl_for_each_open_fd(mark_inherited, NULL) != 0)
 		probe_inherited();
 }
 
@@ -488,8 +599,19 @@ uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 		__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
 		ino = (uint64_t)st.st_ino;
 	}
-	atomic_store_explicit(&s->bits, shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0,
-			      memory_order_release);
+	/* A new fd on the number: one more birth (only the interposer of
+	 * the call that made it writes here now).  The keep bits of an fd
+	 * it replaced (dup3 with O_CLOEXEC) stay while a fork is under way,
+	 * as after a close (nl_fd_close_done): the fork may have copied the
+	 * fds before the call and the memory after it.  Checked against the
+	 * file the number holds, they keep nothing of another file, and a
+	 * close-on-exec fd they keep the exec closes anyway. */
+	uint32_t old = atomic_load_explicit(&s->bits, memory_order_relaxed);
+	uint32_t word = ((old & ~NL_FD_FLAGS) + NL_FD_BIRTH_ONE) |
+			(shim_cloexec ? NL_FD_SHIM_CLOEXEC : 0);
+	if (__builtin_expect(old & NL_FD_KEEP_BITS, 0) && fork_under_way())
+		word |= old & NL_FD_KEEP_BITS;
+	atomic_store_explicit(&s->bits, word, memory_order_release);
 	if (shim_cloexec)
 		raise_high_water(fd);
 	return ino;
@@ -555,6 +677,106 @@ void nl_fd_mark(int fd, uint32_t bit)
 		mark_slot(fd, bit, &st, stamp);
 }
 
+uint32_t nl_fd_mark_before(int fd, uint32_t bit)
+{
+	/* A child sharing this memory marks its own view (the stash) after
+	 * the call, as before: no fork of its parent copies that. */
+	if (nl_in_foreign_child())
+		return 0;
+	uint64_t stamp = generation_bump();
+	struct stat st;
+	if (nl_sys_fstat(fd, &st) < 0)
+		return 0;
+	const struct nl_fd_slot *s = mark_slot(fd, bit, &st, stamp);
+	return s ? (atomic_load(&s->bits) & ~NL_FD_FLAGS) | bit : 0;
+}
+
+/* The call failed (the fd was closed meanwhile): the bit comes off again,
+ * unless a new fd was recorded on the number since. */
+void nl_fd_mark_undo(int fd, uint32_t bit, uint32_t token)
+{
+	struct nl_fd_slot *s = token ? slot_for(fd, 0) : NULL;
+	if (!s)
+		return;
+	uint32_t w = atomic_load(&s->bits);
+	while ((w & ~NL_FD_FLAGS) == (token & ~NL_FD_FLAGS) && (w & bit) &&
+	       !atomic_compare_exchange_weak(&s->bits, &w, w & ~bit))
+		;
+}
+
+int nl_fd_dup_before(int oldfd, int newfd, enum nl_call call,
+		     const void *site, struct nl_fd_saved *sv)
+{
+	struct stat st;
+	if (newfd < 0 || newfd >= NL_FD_TABLE_SIZE || nl_in_foreign_child() ||
+	    nl_sys_fstat(oldfd, &st) < 0)
+		return 0;
+	struct nl_fd_slot *s = slot_for(newfd, 1);
+	if (!s)
+		return 0;
+	uint64_t stamp = generation_bump();
+	uint32_t w = atomic_load(&s->bits);
+	sv->word = w;
+	sv->call = __atomic_load_n(&s->call, __ATOMIC_RELAXED);
+	sv->kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
+	sv->site = __atomic_load_n(&s->site, __ATOMIC_RELAXED);
+	sv->dev = __atomic_load_n(&s->dev, __ATOMIC_RELAXED);
+	sv->ino = __atomic_load_n(&s->ino, __ATOMIC_RELAXED);
+	sv->stamp = __atomic_load_n(&s->stamp, __ATOMIC_RELAXED);
+	/* As nl_fd_created and mark_slot would after the call, stamp and
+	 * identity before the bits. */
+	__atomic_store_n(&s->call, (uint16_t)call, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->site, (uintptr_t)site, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stamp, stamp, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dev, st.st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ino, st.st_ino, __ATOMIC_RELAXED);
+	sv->set = ((w & ~NL_FD_FLAGS) + NL_FD_BIRTH_ONE) | NL_FD_DELIBERATE;
+	atomic_store_explicit(&s->bits, sv->set, memory_order_release);
+	raise_high_water(newfd);
+	return 1;
+}
+
+/* The slot as it was, if it is still as the failed call's record left it;
+ * the birth count stays where it went. */
+void nl_fd_dup_failed(int newfd, const struct nl_fd_saved *sv)
+{
+	struct nl_fd_slot *s = slot_for(newfd, 0);
+	if (!s || atomic_load(&s->bits) != sv->set)
+		return;
+	__atomic_store_n(&s->call, sv->call, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->kind, sv->kind, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->site, sv->site, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stamp, sv->stamp, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dev, sv->dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ino, sv->ino, __ATOMIC_RELAXED);
+	uint32_t w = sv->set;
+	atomic_compare_exchange_strong(&s->bits, &w,
+				       (sv->set & ~NL_FD_FLAGS) |
+					       (sv->word & NL_FD_FLAGS));
+}
+
+int nl_fd_cloexec_before(int fd)
+{
+	nl_exec_generation_bump();
+	if (nl_in_foreign_child()) {
+		stash_update(fd, 0, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
+		return 0;
+	}
+	struct nl_fd_slot *s = slot_for(fd, 0);
+	if (s && (atomic_load(&s->bits) & NL_FD_SHIM_CLOEXEC))
+		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_SHIM_CLOEXEC);
+	return s != NULL;
+}
+
+void nl_fd_cloexec_done(int fd)
+{
+	struct nl_fd_slot *s = slot_for(fd, 0);
+	if (s && (atomic_load(&s->bits) & NL_FD_DELIBERATE) &&
+	    !fork_under_way())
+		atomic_fetch_and(&s->bits, ~(uint32_t)NL_FD_DELIBERATE);
+}
+
 void nl_fd_unmark(int fd, uint32_t bit)
 {
 	nl_exec_generation_bump();
@@ -571,14 +793,17 @@ void nl_fd_unmark(int fd, uint32_t bit)
  * store for each of its fields that is set.  A child sharing the parent's
  * memory closes its own copy: the parent's slot stays, the child's view
  * loses the keep bits (the stash). */
-void nl_fd_closed(int fd)
+struct nl_fd_close nl_fd_closing(int fd)
 {
-	if (__builtin_expect(n_inherited != 0, 0))
-		forget_inherited(fd);
+	struct nl_fd_close c = { 0, 0 };
+	/* The start-up list, as the bits: after the call (nl_fd_close_done). */
+	if (__builtin_expect(n_inherited != 0, 0) && inherited_index(fd) >= 0)
+		c.pending = 1;
 	struct nl_fd_slot *s = slot_for(fd, 0);
 	if (!s)
-		return;
-	uint32_t bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
+		return c;
+	uint32_t word = atomic_load_explicit(&s->bits, memory_order_relaxed);
+	uint32_t bits = word & NL_FD_FLAGS;
 	uintptr_t site = __atomic_load_n(&s->site, __ATOMIC_RELAXED);
 	uint8_t kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
 	/* What a vfork child recorded of its own fd goes with it too: a
@@ -587,16 +812,18 @@ void nl_fd_closed(int fd)
 		if (__builtin_expect(stash.n != 0, 0) && in_shared_child() &&
 		    stash_find(fd))
 			stash_update(fd, 0, NL_FD_KEEP_BITS | NL_FD_SHIM_CLOEXEC);
-		return;
+		return c;
 	}
 	if (in_shared_child()) {
 		if ((bits & NL_FD_KEEP_BITS) || stash_find(fd))
 			stash_update(fd, 0, NL_FD_KEEP_BITS | NL_FD_SHIM_CLOEXEC);
-		return;
+		c.pending = 0;
+		return c;
 	}
 	if ((bits & NL_FD_KEEP_BITS) && nl_in_foreign_child()) {
 		stash_update(fd, 0, NL_FD_KEEP_BITS);
-		return;
+		c.pending = 0;
+		return c;
 	}
 	/* The creator and the kind go with the fd: a number a raw system
 	 * call takes next is "unseen" in the log, not the closed fd's call
@@ -605,8 +832,40 @@ void nl_fd_closed(int fd)
 		__atomic_store_n(&s->site, 0, __ATOMIC_RELAXED);
 	if (kind != NL_KIND_UNKNOWN)
 		__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
-	if (bits)
-		atomic_store_explicit(&s->bits, 0, memory_order_relaxed);
+	if (bits) {
+		c.word = word;
+		c.pending = 1;
+	}
+	return c;
+}
+
+/* After the real close.  Taken off before it, the marks were missing in a
+ * fork child made in between, which has the fd open; taken off after it
+ * while a fork is under way, they could be missing too: the kernel copies
+ * the fds before the memory.  So they stay then, on a number no fd holds,
+ * until a new fd is recorded there; every reader checks them against the
+ * file the number holds.  Nor do they go when another thread recorded a
+ * new fd on the number since (the birth count in the word). */
+void nl_fd_close_done(int fd, struct nl_fd_close c)
+{
+	if (fork_under_way())
+		return;
+	if (__builtin_expect(n_inherited != 0, 0))
+		forget_inherited(fd);
+	if (!(c.word & NL_FD_FLAGS))
+		return;
+	struct nl_fd_slot *s = slot_for(fd, 0);
+	uint32_t w = c.word;
+	if (s)
+		atomic_compare_exchange_strong(&s->bits, &w,
+					       c.word & ~NL_FD_FLAGS);
+}
+
+void nl_fd_closed(int fd)
+{
+	struct nl_fd_close c = nl_fd_closing(fd);
+	if (c.pending)
+		nl_fd_close_done(fd, c);
 }
 
 const struct nl_fd_slot *nl_fd_slot(int fd)
@@ -629,7 +888,8 @@ static int set_after_clone(const struct nl_fd_slot *s)
 /* The table's bits for fd as this process may take them. */
 static uint32_t table_bits(const struct nl_fd_slot *s)
 {
-	uint32_t bits = s ? atomic_load_explicit(&s->bits, memory_order_acquire)
+	uint32_t bits = s ? atomic_load_explicit(&s->bits, memory_order_acquire) &
+				    NL_FD_FLAGS
 			  : 0;
 	return bits && set_after_clone(s) ? 0 : bits;
 }
@@ -875,6 +1135,16 @@ int nl_fd_snapshot_lost(void)
 void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 {
 	nl_exec_generation_bump();
+	/* Closed, after the real call: as after close() (nl_fd_close_done),
+	 * nothing goes while a fork is under way. */
+	if (!cloexec && fork_under_way())
+		return;
+	/* Made close-on-exec: the shim's flag is the program's now; the
+	 * deliberate mark stays while a fork is under way (as in
+	 * nl_fd_cloexec_done). */
+	uint32_t clear = NL_FD_SHIM_CLOEXEC;
+	if (cloexec && !fork_under_way())
+		clear |= NL_FD_DELIBERATE;
 	/* Closed: what the program was handed there is gone, as after
 	 * close() (those past the list's room are slots: cleared below). */
 	if (!cloexec && n_inherited)
@@ -908,8 +1178,7 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 		if (!s)
 			return;
 		if (cloexec) {
-			atomic_fetch_and(&s->bits, ~(uint32_t)(NL_FD_DELIBERATE |
-							       NL_FD_SHIM_CLOEXEC));
+			atomic_fetch_and(&s->bits, ~clear);
 			continue;
 		}
 		/* As nl_fd_closed: the creator and the kind go too, or a
@@ -919,7 +1188,8 @@ void nl_fd_range_changed(unsigned lo, unsigned hi, int cloexec)
 			__atomic_store_n(&s->site, 0, __ATOMIC_RELAXED);
 		if (__atomic_load_n(&s->kind, __ATOMIC_RELAXED) != NL_KIND_UNKNOWN)
 			__atomic_store_n(&s->kind, NL_KIND_UNKNOWN, __ATOMIC_RELAXED);
-		atomic_store(&s->bits, 0);
+		if (atomic_load(&s->bits) & NL_FD_FLAGS)
+			atomic_fetch_and(&s->bits, ~NL_FD_FLAGS);
 	}
 }
 

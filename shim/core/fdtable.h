@@ -28,6 +28,12 @@ enum {
 	NL_FD_INHERITED    = 1u << 3, /* open at start-up: handed over by the parent */
 };
 #define NL_FD_KEEP_BITS (NL_FD_DELIBERATE | NL_FD_LOCKED | NL_FD_INHERITED)
+/* A slot's `bits` word holds the bits above in its low byte; the rest
+ * counts the fds recorded on the number (a birth count), so that a close
+ * that takes the marks off after the real call takes off its own fd's
+ * only (nl_fd_close_done). */
+#define NL_FD_FLAGS     0xffu
+#define NL_FD_BIRTH_ONE (1u << 8)
 
 /* Creating calls, for the leak log (rows of base/calls.def). */
 enum nl_call {
@@ -74,8 +80,86 @@ uint64_t nl_fd_created(int fd, enum nl_call call, const void *site,
 /* Set or clear a keep bit (identity taken with fstat). */
 void nl_fd_mark(int fd, uint32_t bit);
 void nl_fd_unmark(int fd, uint32_t bit);
-/* The fd was closed by the program. */
+/* The fd was closed by the program (nl_fd_closing and nl_fd_close_done
+ * at once, for a close that is over). */
 void nl_fd_closed(int fd);
+/* A close in two steps around the real call.  The marks of the fd go
+ * after it, and not while a fork another thread makes is under way (see
+ * nl_fd_fork_begin): a fork child made between the two has the fd open,
+ * and its exec must see the marks.  After the call they go only if no new
+ * fd was recorded on the number since (the birth count).  What is not
+ * the sweep's (the creator, the kind, a vfork child's own view) goes
+ * before.  `pending` says whether nl_fd_close_done has anything to do. */
+struct nl_fd_close {
+	uint32_t word;     /* the slot's bits word before the call */
+	int pending;
+};
+struct nl_fd_close nl_fd_closing(int fd);
+void nl_fd_close_done(int fd, struct nl_fd_close c);
+
+/* A mark the program asks for with a call that makes the fd inheritable
+ * (F_SETFD 0, FIONCLEX): set before the real call, so that a fork another
+ * thread makes in between never has the inheritable fd without it (one
+ * made before the call has the fd close-on-exec, which the mark cannot
+ * undo).  Returns what nl_fd_mark_undo needs when the call fails (0:
+ * nothing was set). */
+uint32_t nl_fd_mark_before(int fd, uint32_t bit);
+void nl_fd_mark_undo(int fd, uint32_t bit, uint32_t token);
+
+/* F_SETFD with FD_CLOEXEC, FIOCLEX: the shim's flag on fd is the
+ * program's from before the call on (a child made in between must not
+ * clear it for its exec); the deliberate mark comes off after it
+ * (nl_fd_cloexec_done, when the call succeeded and nl_fd_cloexec_before
+ * returned 1), and not while a fork is under way: the fork may have
+ * copied the fds before the call and the memory after it.  A
+ * close-on-exec fd the mark keeps, the exec closes anyway. */
+int nl_fd_cloexec_before(int fd);
+void nl_fd_cloexec_done(int fd);
+
+/* dup2/dup3 onto newfd without close-on-exec: newfd recorded as created
+ * by `call` and DELIBERATE, for oldfd's file, before the real call; the
+ * slot as it was is kept in *saved and put back when the call fails.
+ * Returns 0 when nothing was recorded (oldfd not open, newfd out of the
+ * table, a vfork child): the caller records after the call then. */
+struct nl_fd_saved {
+	uint32_t word, set;
+	uint16_t call;
+	uint8_t kind;
+	uintptr_t site;
+	dev_t dev;
+	ino_t ino;
+	uint64_t stamp;
+};
+int nl_fd_dup_before(int oldfd, int newfd, enum nl_call call,
+		     const void *site, struct nl_fd_saved *saved);
+void nl_fd_dup_failed(int newfd, const struct nl_fd_saved *saved);
+
+/* A fork (fork, daemon, forkpty, posix_spawn) is under way: from before
+ * the real call to its return in the parent.  Closes meanwhile leave the
+ * marks (nl_fd_closing).  Counted only once the process may have another
+ * thread (nl_fd_threads_started): a single thread cannot close while it
+ * forks, and a count written around every fork would cost each one a
+ * page fault of the parent's (the page is write-protected by the fork).
+ * Returns whether it counted, for nl_fd_fork_end (the parent only). */
+int nl_fd_fork_begin(void);
+void nl_fd_fork_end(void);
+void nl_fd_threads_started(void);
+
+/* Whether a new fd gets the shim's close-on-exec flag at creation
+ * (enforce mode asked): 0 no (the table cannot be had, so the flag could
+ * never be taken off for an fd named to an exec: a nomem event says so,
+ * once, and the next creation tries again), 1 yes, 2 after the call (one
+ * of fds 0-2 may be free, and a new fd landing there refills stdio: it
+ * must never be close-on-exec, not even for an instant a fork could
+ * see). */
+int nl_fd_cloexec_at_creation(void);
+/* The bookkeeping of the free numbers among 0-2: [lo, hi] may be closed
+ * (before a close); fd (<= 2) is open now (a new fd or a dup2 landed
+ * there); a new fd above 2 was made without the flag because one of 0-2
+ * seemed free: look which still are (one F_GETFD each, rarely). */
+void nl_fd_stdio_freed(unsigned lo, unsigned hi);
+void nl_fd_stdio_filled(int fd);
+void nl_fd_stdio_recheck(void);
 /* At start-up (init): note socket activation (LISTEN_FDS, LISTEN_PID in
  * envp; NULL in a secure process, whose caller chose the environment) and
  * snapshot the fds open now as INHERITED. */

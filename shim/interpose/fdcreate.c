@@ -291,7 +291,7 @@ NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
  * never set it. */
 static void received_fds(struct msghdr *msg, int added, const void *site)
 {
-	if (added)
+	if (added == NL_CLOEXEC_NOW)
 		msg->msg_flags &= ~MSG_CMSG_CLOEXEC;
 	if (!nl_fd_policy_active() || !msg->msg_controllen)
 		return;
@@ -369,7 +369,8 @@ NL_EXPORT int dup(int fd)
 {
 	nl_enter();
 	int added = nl_new_fds_cloexec();
-	int r = added ? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
+	int r = added == NL_CLOEXEC_NOW
+			? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
 		      : NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
 	if (r >= 0 && nl_fd_policy_active())
 		nl_sock_duplicated(fd);
@@ -447,7 +448,8 @@ NL_EXPORT int epoll_create(int size)
 		return -1;
 	}
 	int added = nl_new_fds_cloexec();
-	int fd = (int)syscall(SYS_epoll_create1, added ? EPOLL_CLOEXEC : 0);
+	int fd = (int)syscall(SYS_epoll_create1,
+				 added == NL_CLOEXEC_NOW ? EPOLL_CLOEXEC : 0);
 	return nl_new_fd(fd, NL_CALL_EPOLL_CREATE, NL_CALLER(), added);
 }
 
@@ -502,7 +504,8 @@ NL_EXPORT int inotify_init(void)
 {
 	nl_enter();
 	int added = nl_new_fds_cloexec();
-	int fd = (int)syscall(SYS_inotify_init1, added ? IN_CLOEXEC : 0);
+	int fd = (int)syscall(SYS_inotify_init1,
+				 added == NL_CLOEXEC_NOW ? IN_CLOEXEC : 0);
 	return nl_new_fd(fd, NL_CALL_INOTIFY, NL_CALLER(), added);
 }
 
@@ -577,13 +580,21 @@ NL_EXPORT int mkostemps64(char *tmpl, int sl, int flags) { nl_enter(); return te
  * charset stays as it was: "w,ccs=UTF-8" becomes "we,ccs=UTF-8".  Returns
  * mode itself when its flags already hold 'e', or when the 'e' would land
  * where glibc does not read it or push a flag out of those bytes (nothing
- * is added then, and the fd is not recorded as made close-on-exec). */
+ * is added then, and the fd is not recorded as made close-on-exec).
+ * While one of fds 0-2 may be free the mode stays, and *added says the
+ * flag comes after the call (NL_CLOEXEC_LATER, newfd.h). */
 static const char *mode_with_e(const char *mode, char *buf, size_t cap,
 			       int *added)
 {
 	*added = 0;
-	if (!mode || !nl_new_fds_cloexec() || mode[0] == '\0')
+	int want = mode && mode[0] != '\0' ? nl_new_fds_cloexec() : 0;
+	if (want != NL_CLOEXEC_NOW) {
+		*added = want && !memchr(mode + 1, 'e',
+					 strnlen(mode, MODE_FLAG_BYTES) - 1)
+				 ? want
+				 : 0;
 		return mode;
+	}
 	size_t n = strnlen(mode, MODE_FLAG_BYTES);
 	if (memchr(mode + 1, 'e', n - 1))
 		return mode;
@@ -618,7 +629,7 @@ static FILE *new_stream(FILE *f, enum nl_call call, const void *site, int added)
 	 * 0-2 the fd stays inheritable (nl_new_fd), and a later freopen onto
 	 * a number the program made inheritable must not dup3 it with
 	 * O_CLOEXEC.  A freopen the shim gives an 'e' sets it again. */
-	if (added)
+	if (added == NL_CLOEXEC_NOW)
 		f->_flags2 &= ~NL_IO_FLAGS2_CLOEXEC;
 #endif
 	return f;

@@ -50,18 +50,45 @@ static void stderr_changed(int closed)
 }
 
 /* dup2/dup3 without O_CLOEXEC onto a chosen number: how a program hands an
- * fd to a child.  POSIX semantics stay (the target is inheritable). */
-static int after_dup_to(int r, int oldfd, int newfd, int cloexec,
-			enum nl_call call, const void *site)
+ * fd to a child.  POSIX semantics stay (the target is inheritable).  Such
+ * a target is recorded deliberate before the real call (nl_fd_dup_before:
+ * a fork another thread makes in between must not have the inheritable fd
+ * without its mark), and put back as it was when the call fails; 0-2 and
+ * a close-on-exec target after it. */
+struct dup_to {
+	int oldfd, newfd, cloexec;
+	enum nl_call call;
+	const void *site;
+	int before;               /* recorded before the call */
+	struct nl_fd_saved saved;
+};
+
+static void before_dup_to(struct dup_to *d)
 {
-	if (r >= 0 && newfd == 2)
+	d->before = 0;
+	if (d->oldfd != d->newfd)
+		nl_out_fd_yield((unsigned)d->newfd, (unsigned)d->newfd);
+	if (!d->cloexec && d->newfd > 2 && d->oldfd != d->newfd &&
+	    nl_fd_policy_active())
+		d->before = nl_fd_dup_before(d->oldfd, d->newfd, d->call,
+					     d->site, &d->saved);
+}
+
+static int after_dup_to(int r, const struct dup_to *d)
+{
+	if (r >= 0 && d->newfd == 2)
 		stderr_changed(0);
-	if (r < 0 || oldfd == newfd || !nl_fd_policy_active())
+	if (r < 0 && d->before)
+		nl_fd_dup_failed(d->newfd, &d->saved);
+	if (r < 0 || d->oldfd == d->newfd || !nl_fd_policy_active())
 		return r;
-	nl_sock_duplicated(oldfd);
-	nl_fd_created(newfd, call, site, 0);
-	if (!cloexec && newfd > 2)
-		nl_fd_mark(newfd, NL_FD_DELIBERATE);
+	nl_sock_duplicated(d->oldfd);
+	nl_fd_stdio_filled(d->newfd);
+	if (d->before)
+		return r;
+	nl_fd_created(d->newfd, d->call, d->site, 0);
+	if (!d->cloexec && d->newfd > 2)
+		nl_fd_mark(d->newfd, NL_FD_DELIBERATE);
 	return r;
 }
 
@@ -69,22 +96,22 @@ NL_REAL_DECL(dup2);
 NL_EXPORT int dup2(int oldfd, int newfd)
 {
 	nl_enter();
-	if (oldfd != newfd)
-		nl_out_fd_yield((unsigned)newfd, (unsigned)newfd);
+	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, {0} };
+	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
-	return after_dup_to(r, oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER());
+	return after_dup_to(r, &d);
 }
 
 NL_REAL_DECL(dup3);
 NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	nl_enter();
-	if (oldfd != newfd)
-		nl_out_fd_yield((unsigned)newfd, (unsigned)newfd);
+	struct dup_to d = { oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
+			    NL_CALLER(), 0, {0} };
+	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup3, (oldfd, newfd, flags),
 			     (SYS_dup3, oldfd, newfd, flags));
-	return after_dup_to(r, oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
-			    NL_CALLER());
+	return after_dup_to(r, &d);
 }
 
 /* What a record lock request does to the fd's lock mark: 1 takes a lock, -1
@@ -176,16 +203,36 @@ static int fcntl_with_cloexec(int fd, void *ctx)
 		       : (int)syscall(NL_NR_FCNTL, fd, c->cmd, arg);
 }
 
+/* F_SETFD 0 and FIONCLEX make fd inheritable: its mark goes on before
+ * the real call (a fork another thread makes in between must not have
+ * the inheritable fd unmarked) and off again when the call fails.
+ * Returns whether fd is one to mark, *undo what the undo needs (0: not
+ * marked yet). */
+static int mark_before_inheritable(int fd, uint32_t *undo)
+{
+	*undo = 0;
+	if (fd <= 2 || !nl_fd_policy_active())
+		return 0;
+	*undo = nl_fd_mark_before(fd, NL_FD_DELIBERATE);
+	return 1;
+}
+
+/* `marked`: the fd is one to mark; without *undo the mark was not made
+ * before (a vfork child marks its own view, after). */
+static void after_inheritable(int r, int fd, int marked, uint32_t undo)
+{
+	if (!marked)
+		return;
+	if (r < 0)
+		nl_fd_mark_undo(fd, NL_FD_DELIBERATE, undo);
+	else if (!undo)
+		nl_fd_mark(fd, NL_FD_DELIBERATE);
+}
+
 static void note_fcntl(int fd, int cmd, void *arg, int lfs)
 {
-	if (cmd == F_SETFD) {
-		if ((long)arg & FD_CLOEXEC) {
-			nl_fd_unmark(fd, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
-		} else if (fd > 2) {
-			nl_fd_mark(fd, NL_FD_DELIBERATE);
-		}
-		return;
-	}
+	if (cmd == F_SETFD)
+		return;   /* before and around the call (do_fcntl) */
 	int lock = lock_change(cmd, arg, lfs);
 	if (lock < 0)
 		nl_fd_unmark(fd, NL_FD_LOCKED);
@@ -200,18 +247,29 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 		    int lfs, const void *site)
 {
 	int added = 0;
-	if (cmd == F_DUPFD && nl_new_fds_cloexec()) {
-		cmd = F_DUPFD_CLOEXEC;
-		added = 1;
+	if (cmd == F_DUPFD) {
+		/* From above 2 the fd cannot refill stdio. */
+		added = (long)arg > 2 ? nl_new_fds_cloexec_above_stdio()
+				      : nl_new_fds_cloexec();
+		if (added == NL_CLOEXEC_NOW)
+			cmd = F_DUPFD_CLOEXEC;
 	}
+	int marked = 0, unmark = 0;
+	uint32_t undo = 0;
+	if (cmd == F_SETFD && ((long)arg & FD_CLOEXEC) && nl_fd_policy_active())
+		unmark = nl_fd_cloexec_before(fd);
 	if (cmd == F_SETFD && !((long)arg & FD_CLOEXEC)) {
 		struct fcntl_call c = { real, cmd, arg };
 		int done, r = keep_output_cloexec(fd, fcntl_with_cloexec, &c,
 						  &done);
 		if (done)
 			return r;
+		marked = mark_before_inheritable(fd, &undo);
 	}
 	int r = real ? real(fd, cmd, arg) : (int)syscall(NL_NR_FCNTL, fd, cmd, arg);
+	after_inheritable(r, fd, marked, undo);
+	if (r >= 0 && unmark)
+		nl_fd_cloexec_done(fd);
 	if (r < 0 || !nl_fd_policy_active())
 		return r;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
@@ -270,21 +328,22 @@ static int ioctl_fioclex(int fd, void *ctx)
 
 static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg)
 {
+	int marked = 0, unmark = 0;
+	uint32_t undo = 0;
+	if (request == FIOCLEX && nl_fd_policy_active())
+		unmark = nl_fd_cloexec_before(fd);
 	if (request == FIONCLEX) {
 		int done, r = keep_output_cloexec(fd, ioctl_fioclex, &real,
 						  &done);
 		if (done)
 			return r;
+		marked = mark_before_inheritable(fd, &undo);
 	}
 	int r = real ? real(fd, request, arg)
 		     : (int)syscall(SYS_ioctl, fd, request, arg);
-	if (r == 0 && (request == FIONCLEX || request == FIOCLEX) &&
-	    nl_fd_policy_active()) {
-		if (request == FIONCLEX && fd > 2)
-			nl_fd_mark(fd, NL_FD_DELIBERATE);
-		else if (request == FIOCLEX)
-			nl_fd_unmark(fd, NL_FD_DELIBERATE | NL_FD_SHIM_CLOEXEC);
-	}
+	after_inheritable(r, fd, marked, undo);
+	if (r == 0 && unmark)
+		nl_fd_cloexec_done(fd);
 	return r;
 }
 
@@ -369,22 +428,32 @@ NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
 
 /* --- closing --- */
 
-/* The marks go before the fd does: cleared after, they could erase those of
- * a new fd another thread got under the same number in between.  So do the
- * log's fds: a number about to be closed or replaced (here and in dup2,
- * dup3) stops being the log's, and no log write is still under way on it,
- * before the real call (log/output.h, nl_out_fd_yield: one load unless the
- * number is at or above the lowest the log ever used). */
+/* The marks go after the fd does, unless a fork is under way, and only
+ * those of the fd closed (core/fdtable.h, nl_fd_closing): taken off
+ * before, a fork another thread made in between gave a child with the fd
+ * open and unmarked.  The log's fds go before: a number about to be
+ * closed or replaced (here and in dup2, dup3) stops being the log's, and
+ * no log write is still under way on it, before the real call
+ * (log/output.h, nl_out_fd_yield: one load unless the number is at or
+ * above the lowest the log ever used).  A number of 0-2 may be free from
+ * before the call on (nl_fd_stdio_freed). */
 NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
 	nl_enter();
 	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
-	if (fd == 2)
-		stderr_changed(1);
+	if (fd <= 2 && fd >= 0) {
+		if (fd == 2)
+			stderr_changed(1);
+		nl_fd_stdio_freed((unsigned)fd, (unsigned)fd);
+	}
+	struct nl_fd_close c = { 0, 0 };
 	if (nl_fd_policy_active())
-		nl_fd_closed(fd);
-	return NL_CALL_REAL(close, (fd), (SYS_close, fd));
+		c = nl_fd_closing(fd);
+	int r = NL_CALL_REAL(close, (fd), (SYS_close, fd));
+	if (__builtin_expect(c.pending, 0))
+		nl_fd_close_done(fd, c);
+	return r;
 }
 
 NL_REAL_DECL(fclose);
@@ -408,19 +477,29 @@ NL_EXPORT int fclose(FILE *f)
 		nl_out_fd_yield((unsigned)fd, (unsigned)fd);
 	if (fd == 2)
 		stderr_changed(1);
+	if (fd >= 0 && fd <= 2)
+		nl_fd_stdio_freed((unsigned)fd, (unsigned)fd);
+	struct nl_fd_close c = { 0, 0 };
 	if (fd >= 0 && nl_fd_policy_active())
-		nl_fd_closed(fd);
+		c = nl_fd_closing(fd);
 	int handled;
 	int r = nl_proc_stream_close(f, real, &handled);
-	return handled ? r : real(f);
+	if (!handled)
+		r = real(f);
+	if (c.pending)
+		nl_fd_close_done(fd, c);
+	return r;
 }
 
 NL_REAL_DECL(close_range);
 NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	nl_enter();
-	if (!(flags & CLOSE_RANGE_CLOEXEC))
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		nl_out_fd_yield(lo, hi);
+		if (lo <= hi)
+			nl_fd_stdio_freed(lo, hi);
+	}
 	int r = NL_CALL_REAL(close_range, (lo, hi, flags),
 			     (SYS_close_range, lo, hi, flags));
 	if (r == 0 && lo <= 2 && hi >= 2 && !(flags & CLOSE_RANGE_CLOEXEC))
@@ -438,6 +517,7 @@ NL_EXPORT void closefrom(int lo)
 	nl_enter();
 	unsigned from = lo < 0 ? 0 : (unsigned)lo;
 	nl_out_fd_yield(from, ~0U);
+	nl_fd_stdio_freed(from, ~0U);
 	if (from <= 2)
 		stderr_changed(1);
 	if (nl_fd_policy_active())

@@ -117,7 +117,11 @@ NL_EXPORT pid_t fork(void)
 {
 	nl_enter();
 	struct inherit_ctx ctx = before_fork();
+	/* Closes by other threads keep the marks meanwhile (fdtable.h). */
+	int counted = nl_fd_fork_begin();
 	pid_t pid = NL_CALL_REAL(fork, (), (SYS_clone, SIGCHLD, 0, 0, 0, 0));
+	if (pid != 0 && counted)
+		nl_fd_fork_end();
 	if (pid == 0) {
 		child_begins(&ctx);
 	} else if (pid > 0) {
@@ -146,9 +150,13 @@ NL_EXPORT int daemon(int nochdir, int noclose)
 		return -1;
 	}
 	nl_event_flush();
+	int counted = nl_fd_fork_begin();
 	int r = real(nochdir, noclose);
 	int e = errno;
-	if (nl_sys_getpid() != ctx.parent) {
+	int in_child = nl_sys_getpid() != ctx.parent;
+	if (counted && !in_child)
+		nl_fd_fork_end();   /* the fork failed */
+	if (in_child) {
 		child_begins(&ctx);
 		nl_pgroup_started_session();   /* glibc's setsid(), in the child */
 	}
@@ -172,7 +180,10 @@ NL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
 		errno = ENOSYS;
 		return -1;
 	}
+	int counted = nl_fd_fork_begin();
 	pid_t pid = real(amaster, name, termp, winp);
+	if (pid != 0 && counted)
+		nl_fd_fork_end();
 	if (pid == 0) {
 		int e = errno;
 		child_begins(&ctx);

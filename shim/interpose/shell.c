@@ -283,7 +283,8 @@ static FILE *open_proc(const char *command, int reading, int cloexec,
 		ps->pid = pid;
 		ps->next = chain;
 		chain = ps;
-		nl_new_fd(parent_end, NL_CALL_PIPE2, site, keep_flag && !cloexec);
+		nl_new_fd(parent_end, NL_CALL_PIPE2, site,
+			  keep_flag && !cloexec ? NL_CLOEXEC_NOW : 0);
 	}
 	give_back(&chain_lock);
 	if (!fp) {
@@ -386,9 +387,12 @@ int nl_proc_stream_close(FILE *fp, int (*real_fclose)(FILE *), int *handled)
 	 * a later wait, and the result is the failed close's -1 (EBADF). */
 	int fd = fileno(fp);
 	int fd_open = fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) >= 0;
+	struct nl_fd_close c = { 0, 0 };
 	if (fd_open && nl_fd_policy_active())
-		nl_fd_closed(fd);   /* pclose: no interposer saw it */
+		c = nl_fd_closing(fd);   /* pclose: no interposer saw it */
 	int closed = real_fclose(fp);
+	if (c.pending)
+		nl_fd_close_done(fd, c);
 	if (!fd_open)
 		return closed;
 	int status;

@@ -748,9 +748,14 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	nl_ksigset all = ~(nl_ksigset)0;
 	nl_sys_sigprocmask(SIG_BLOCK, &all, &a.oldmask);
 	a.err = 0;
+	/* Closes by other threads keep the marks until the child has its
+	 * copy of the fds (fdtable.h, nl_fd_fork_begin). */
+	int counted = nl_fd_fork_begin();
 	nl_fd_snapshot_take(0);
 	pid_t child = real_clone(spawn_child, room.stack_top,
 				 CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (counted)
+		nl_fd_fork_end();
 	nl_fd_snapshot_forget();
 	if (child > 0) {
 		ec = a.err;

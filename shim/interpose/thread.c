@@ -25,6 +25,7 @@ NL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 {
 	nl_enter();
 	nl_real_resolve_all();
+	nl_fd_threads_started();   /* forks count from now on (fdtable.h) */
 	__typeof__(&pthread_create) real = NL_REAL(pthread_create);
 	return real ? real(thread, attr, start, arg) : ENOSYS;
 }
