@@ -880,19 +880,26 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
  * writer's line glued to it: `{"ts":...cut{"ts":...}`.  Our events open
  * with {"ts", which no valid line holds elsewhere outside a string (in a
  * string its quotes are escaped), so the event is the tail from the last
- * {"ts" that parses.  Each try ends where the object opened there ends,
- * and objects nest at most REP_DEPTH_MAX deep, so the tries cost a bounded
- * number of passes over the line.  1 and *s, *n and *ev set to that event,
- * or 0. */
+ * {"ts" that parses.  A try costs at most the bytes of its tail, and tails
+ * grow as the tries go back, so they share a budget of the line's length:
+ * a line cannot cost more than a few passes over it, whatever its {"ts"
+ * openings (nested ones each reach the end of the line).  A glued event
+ * is a tail of at most a line the shim writes (4 KiB), found by the first
+ * try or among the next few.  1 and *s, *n and *ev set to that event, or
+ * 0. */
 static int glued_event(const char **s, size_t *n, struct rep_event *ev)
 {
 	static const char open[] = "{\"ts\"";
 	const char *p = *s, *end = *s + *n;
+	size_t budget = *n;
 	if (*n <= sizeof open - 1)
 		return 0;
 	for (const char *q = end - (sizeof open - 1); q > p; q--) {
 		if (*q != '{' || memcmp(q, open, sizeof open - 1))
 			continue;
+		if ((size_t)(end - q) > budget)
+			return 0;
+		budget -= (size_t)(end - q);
 		if (!rep_parse_line(q, (size_t)(end - q), ev) &&
 		    ev->f[F_EVENT].type == RJ_STR) {
 			*s = q;
