@@ -62,7 +62,7 @@ static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
 
 /* --- string pool ------------------------------------------------------ */
 
-static uint32_t pool_put(struct pool *p, const char *s, size_t n);
+static uint32_t pool_put(struct pool *p, const char *s, size_t n, int cut);
 
 static void pool_init(struct pool *p)
 {
@@ -70,13 +70,18 @@ static void pool_init(struct pool *p)
 	p->max = POOL_IDS_MAX;
 	p->nslots = 1024;
 	p->slots = xcalloc(p->nslots, sizeof *p->slots);
-	pool_put(p, "", 0);
-	pool_put(p, "(other)", 7);
+	pool_put(p, "", 0, 0);
+	pool_put(p, "(other)", 7, 0);
 }
 
 const char *pool_str(const struct pool *p, uint32_t id)
 {
 	return id < p->n ? p->arena + p->off[id] : "";
+}
+
+int pool_cut(const struct pool *p, uint32_t id)
+{
+	return id < p->n && p->cut[id];
 }
 
 static void pool_grow_slots(struct pool *p)
@@ -95,14 +100,19 @@ static void pool_grow_slots(struct pool *p)
 	p->nslots = ns;
 }
 
-static uint32_t pool_put(struct pool *p, const char *s, size_t n)
+/* `cut`: s is the head of a longer string, kept apart from the same
+ * bytes whole (a path cut short names no program). */
+static uint32_t pool_put(struct pool *p, const char *s, size_t n, int cut)
 {
-	if (n > REP_STR_MAX)
+	if (n > REP_STR_MAX) {
 		n = REP_STR_MAX;
+		cut = 1;
+	}
 	uint32_t h = (uint32_t)hash_bytes(s, n, 0);
 	uint32_t i = h & (p->nslots - 1);
 	for (uint32_t id; (id = p->slots[i]); i = (i + 1) & (p->nslots - 1))
-		if (p->len[id - 1] == n && !memcmp(p->arena + p->off[id - 1], s, n))
+		if (p->len[id - 1] == n && p->cut[id - 1] == cut &&
+		    !memcmp(p->arena + p->off[id - 1], s, n))
 			return id - 1;
 	if (p->n >= p->max || p->used + n + 1 > POOL_BYTES_MAX) {
 		p->full = 1;
@@ -116,12 +126,14 @@ static uint32_t pool_put(struct pool *p, const char *s, size_t n)
 		size_t want = p->n < 2 ? 2 : (size_t)p->n * 2;
 		p->off = xrealloc(p->off, want * sizeof *p->off);
 		p->len = xrealloc(p->len, want * sizeof *p->len);
+		p->cut = xrealloc(p->cut, want * sizeof *p->cut);
 	}
 	uint32_t id = p->n++;
 	memcpy(p->arena + p->used, s, n);
 	p->arena[p->used + n] = '\0';
 	p->off[id] = (uint32_t)p->used;
 	p->len[id] = (uint32_t)n;
+	p->cut[id] = (uint8_t)cut;
 	p->used += n + 1;
 	p->slots[i] = id + 1;
 	if (p->n * 4 > p->nslots * 3)
@@ -134,6 +146,7 @@ static void pool_free(struct pool *p)
 	free(p->arena);
 	free(p->off);
 	free(p->len);
+	free(p->cut);
 	free(p->slots);
 }
 
@@ -145,27 +158,31 @@ static uint32_t intern(struct rep_agg *a, const struct rep_event *ev,
 	const struct rep_val *v = &ev->f[f];
 	if (v->type != RJ_STR || !v->n)
 		return STR_NONE;
-	char buf[REP_STR_MAX + 1];
+	char buf[REP_STR_MAX + 2];
 	const char *s = v->p;
 	size_t n = v->n;
+	int cut = 0;
 	if (v->esc) {
 		n = rep_str(v, buf, sizeof buf);
 		s = buf;
-	} else if (n > REP_STR_MAX) {
-		n = rep_str(v, buf, sizeof buf);  /* cut on a character */
+	}
+	if (n > REP_STR_MAX) {
+		n = rep_str(v, buf, REP_STR_MAX + 1);  /* cut on a character */
 		s = buf;
+		cut = 1;
 	}
 	uint32_t last = a->cache[f];
-	if (last && a->pool.len[last] == n && !memcmp(pool_str(&a->pool, last), s, n))
+	if (last && a->pool.len[last] == n && a->pool.cut[last] == cut &&
+	    !memcmp(pool_str(&a->pool, last), s, n))
 		return last;
-	uint32_t id = pool_put(&a->pool, s, n);
+	uint32_t id = pool_put(&a->pool, s, n, cut);
 	a->cache[f] = id;
 	return id;
 }
 
 static uint32_t intern_text(struct rep_agg *a, const char *s)
 {
-	return pool_put(&a->pool, s, strlen(s));
+	return pool_put(&a->pool, s, strlen(s), 0);
 }
 
 /* --- tables ----------------------------------------------------------- */

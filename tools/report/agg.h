@@ -15,6 +15,7 @@ struct pool {
 	size_t used, cap;
 	uint32_t *off;          /* id -> offset in arena */
 	uint32_t *len;          /* id -> length */
+	uint8_t *cut;           /* id -> 1: the head of a longer string */
 	uint32_t n, max;        /* ids in use, id cap */
 	uint32_t *slots;        /* hash -> id + 1 */
 	uint32_t nslots;
@@ -120,6 +121,8 @@ struct rep_agg {
 };
 
 const char *pool_str(const struct pool *p, uint32_t id);
+/* 1 when the string was cut to REP_STR_MAX bytes. */
+int pool_cut(const struct pool *p, uint32_t id);
 
 /* Counts add up to at most UINT64_MAX: a log may say "count" of anything,
  * and a sum that wrapped would show a leak as 0. */

@@ -82,6 +82,21 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/opt/y\\u009b31mZ", LEAK),
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "/opt/y\\u009b31mZ" }, .never = { "\xc2\x9b" } },
+	/* \u0080 to \u00ff in a log are bytes that were not UTF-8 (the shim
+	 * writes UTF-8 as it is): the report names the program by those
+	 * bytes, never by the characters U+0080 to U+00FF */
+	{ .name = "escaped_bytes_stay_bytes",
+	  .log = EV("fd_leak", "/opt/caf\\u00e9", CLOSED),
+	  .exit = 1, .want = { "restore with: [program /opt/caf?] keep_fds = 4" },
+	  .never = { "caf\xc3\xa9" } },
+	{ .name = "escaped_bytes_stay_bytes_in_json",
+	  .log = EV("fd_leak", "/opt/caf\\u00e9", CLOSED)
+		 EV("fd_leak", "/opt/y\xc2\x9bz", CLOSED),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "\"program\":\"/opt/caf\\u00e9\"",
+		    "\"section\":\"[program /opt/caf\\u00e9]\"",
+		    "\"program\":\"/opt/y\\u00c2\\u009bz\"" },
+	  .never = { "caf\xc3\xa9", "\xc2\x9b" } },
 	/* sums of huge "count"s stop at the largest number, never wrap */
 	{ .name = "huge_counts_saturate",
 	  .log = EV("fd_leak", "/usr/bin/agent", LEAK ",\"count\":9223372036854775000")
