@@ -435,21 +435,20 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 	}
 }
 
-void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
-		   ssize_t r)
+/* read_unblocked or wait_unblocked: the read (fd >= 0) or wait that
+ * logged its block returned r after waited_us, with errno `err`. */
+static void log_unblocked(const char *kind, int fd, const char *call,
+			  long long waited_us, long r, int err)
 {
-	if (!w->warned)
-		return;
-	int saved = errno;
 	struct nl_event ev;
-	nl_event_begin(&ev, "read_unblocked");
-	nl_event_int(&ev, "fd", op->fd);
-	nl_event_str(&ev, "call", nl_read_call_name(op->call));
-	long long waited = now_us() - w->t0;
+	nl_event_begin(&ev, kind);
+	if (fd >= 0)
+		nl_event_int(&ev, "fd", fd);
+	nl_event_str(&ev, "call", call);
 	char secs[32];
-	size_t n = nl_fmt_int(secs, sizeof secs, waited / 1000000);
+	size_t n = nl_fmt_int(secs, sizeof secs, waited_us / 1000000);
 	secs[n++] = '.';
-	long long ms = (waited / 1000) % 1000;
+	long long ms = (waited_us / 1000) % 1000;
 	secs[n++] = (char)('0' + ms / 100);
 	secs[n++] = (char)('0' + ms / 10 % 10);
 	secs[n++] = (char)('0' + ms % 10);
@@ -457,8 +456,25 @@ void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
 	nl_event_raw(&ev, "waited", secs);
 	nl_event_int(&ev, "result", r);
 	if (r < 0)
-		nl_event_int(&ev, "errno", saved);
+		nl_event_int(&ev, "errno", err);
 	nl_event_emit(&ev);
+}
+
+void nl_watch_done(const struct nl_watch *w, const struct nl_read_op *op,
+		   ssize_t r)
+{
+	if (!w->warned)
+		return;
+	int saved = errno;
+	log_unblocked("read_unblocked", op->fd, nl_read_call_name(op->call),
+		      now_us() - w->t0, r, saved);
+	nl_errno_restore(saved);
+}
+
+void nl_watch_wait_done(const char *call, long long waited_us, int r)
+{
+	int saved = errno;
+	log_unblocked("wait_unblocked", -1, call, waited_us, r, saved);
 	nl_errno_restore(saved);
 }
 
@@ -686,10 +702,12 @@ void nl_watch_log_wait(const char *call, const int *fds, int n_list,
 	log_wait(call, fds, n_list, n_fds, -1, waited_us);
 }
 
-void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us)
+int nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us)
 {
-	if (epfd >= 0)
-		log_wait(call, NULL, 0, 0, epfd, waited_us);
+	if (epfd < 0)
+		return 0;
+	log_wait(call, NULL, 0, 0, epfd, waited_us);
+	return 1;
 }
 
 /* Written at start-up: in .data, on a page the loader has already written,

@@ -151,7 +151,11 @@ int nl_watch_epoll_could_hang(int epfd);
 void nl_watch_log_wait(const char *call, const int *fds, int n_list,
 		       int n_fds, long long waited_us);
 /* The same for a wait on an epoll instance: every fd it watches (read
- * from /proc/self/fdinfo, however many). */
-void nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us);
+ * from /proc/self/fdinfo, however many).  1 when it logged. */
+int nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us);
+/* wait_unblocked: a wait that logged wait_blocked returned r (errno kept)
+ * after waited_us in all.  Only then: a wait that logged nothing costs
+ * nothing more. */
+void nl_watch_wait_done(const char *call, long long waited_us, int r);
 
 #endif

@@ -3,7 +3,9 @@
  * here rather than in read().  With read_warn set and a log to write to, a
  * wait longer than read_warn is split: the real call runs for read_warn
  * first, and if nothing happened a wait_blocked event names every fd waited
- * on and who holds their other ends; then the call goes on for the rest.
+ * on and who holds their other ends; then the call goes on for the rest,
+ * and a wait_unblocked event says when it returned (a wait that logged
+ * nothing makes no call more).
  * Only a wait on which every fd could be a hang is logged (pipes, FIFOs,
  * connected sockets: nl_watch_could_hang), never a server waiting for work.
  * A signal still ends the call with EINTR, as these calls always do, also
@@ -135,6 +137,16 @@ static int interrupted(struct nl_sig_mark m)
 	return 1;
 }
 
+/* The end of a wait that logged wait_blocked (`logged`): wait_unblocked,
+ * with the call's result r and its errno.  Returns r.  A wait that logged
+ * nothing makes no call here. */
+static int wait_end(int logged, const char *call, long long t0, int r)
+{
+	if (logged)
+		nl_watch_wait_done(call, (now_ns() - t0) / 1000, r);
+	return r;
+}
+
 /* A split ppoll, pselect or epoll_pwait keeps the call's signal mask
  * between its two parts too: a signal it blocks waits, as it would have
  * through the one call, and one it lets through ends the call (EINTR) as
@@ -158,8 +170,8 @@ static void mask_out(int masked, const nl_ksigset *old)
 }
 
 /* The fds an event names, in arena memory: the stack of these paths
- * carries the whole event under it. */
-static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
+ * carries the whole event under it.  1 when it logged. */
+static int log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 			long long waited_ns)
 {
 	size_t mark = nl_arena_enter();
@@ -179,6 +191,7 @@ static void log_pollfds(const char *call, const struct pollfd *fds, nfds_t n,
 		nl_watch_log_wait(call, list, k < WAIT_FDS_LISTED ? k : WAIT_FDS_LISTED,
 				  k, waited_ns / 1000);
 	nl_arena_leave(mark);
+	return k > 0;
 }
 
 NL_REAL_DECL(poll);
@@ -196,12 +209,13 @@ NL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	int r = real(fds, n, ns_to_ms(warn));
 	if (r != 0)
 		return r;
-	log_pollfds("poll", fds, n, now_ns() - t0);
+	int logged = log_pollfds("poll", fds, n, now_ns() - t0);
 	if (interrupted(mark))
-		return -1;
+		return wait_end(logged, "poll", t0, -1);
 	if (total < 0)
-		return real(fds, n, -1);
-	return real(fds, n, ns_to_ms(remaining(total, now_ns() - t0)));
+		return wait_end(logged, "poll", t0, real(fds, n, -1));
+	r = real(fds, n, ns_to_ms(remaining(total, now_ns() - t0)));
+	return wait_end(logged, "poll", t0, r);
 }
 
 typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *,
@@ -216,13 +230,13 @@ static inline int ppoll_run(ppoll_fn real, struct pollfd *fds, nfds_t n,
 	int r = real(fds, n, &first, mask);
 	if (r != 0)
 		return r;
-	log_pollfds("ppoll", fds, n, now_ns() - t0);
+	int logged = log_pollfds("ppoll", fds, n, now_ns() - t0);
 	if (interrupted(mark))
-		return -1;
+		return wait_end(logged, "ppoll", t0, -1);
 	if (!tmo)
-		return real(fds, n, NULL, mask);
+		return wait_end(logged, "ppoll", t0, real(fds, n, NULL, mask));
 	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
-	return real(fds, n, &rest, mask);
+	return wait_end(logged, "ppoll", t0, real(fds, n, &rest, mask));
 }
 
 /* Its two parts, under the call's own mask (mask_in). */
@@ -267,7 +281,7 @@ NL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 
 /* --- select --- */
 
-static void log_fdsets(const char *call, int nfds, const fd_set *r,
+static int log_fdsets(const char *call, int nfds, const fd_set *r,
 		       const fd_set *w, long long waited_ns)
 {
 	size_t mark = nl_arena_enter();
@@ -287,6 +301,7 @@ static void log_fdsets(const char *call, int nfds, const fd_set *r,
 		nl_watch_log_wait(call, list, k < WAIT_FDS_LISTED ? k : WAIT_FDS_LISTED,
 				  k, waited_ns / 1000);
 	nl_arena_leave(mark);
+	return k > 0;
 }
 
 /* The sets' first `bytes` bytes: the part the kernel reads and writes
@@ -378,16 +393,16 @@ static int do_select(select_fn real, int nfds, fd_set *r, fd_set *w,
 			set_tv(tv, remaining(total, now_ns() - t0));
 		return res;
 	}
-	log_fdsets("select", nfds, r, w, now_ns() - t0);
+	int logged = log_fdsets("select", nfds, r, w, now_ns() - t0);
 	if (interrupted(mark)) {
 		if (tv)
 			set_tv(tv, remaining(total, now_ns() - t0));
-		return -1;
+		return wait_end(logged, "select", t0, -1);
 	}
 	if (!tv)
-		return real(nfds, r, w, e, NULL);
+		return wait_end(logged, "select", t0, real(nfds, r, w, e, NULL));
 	set_tv(tv, remaining(total, now_ns() - t0));
-	return real(nfds, r, w, e, tv);
+	return wait_end(logged, "select", t0, real(nfds, r, w, e, tv));
 }
 
 NL_REAL_DECL(select);
@@ -408,13 +423,13 @@ static inline int pselect_run(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 	int res = pselect_first(real, nfds, r, w, e, &first, mask);
 	if (res != 0)
 		return res;
-	log_fdsets("pselect", nfds, r, w, now_ns() - t0);
+	int logged = log_fdsets("pselect", nfds, r, w, now_ns() - t0);
 	if (interrupted(mark))
-		return -1;
+		return wait_end(logged, "pselect", t0, -1);
 	if (!ts)
-		return real(nfds, r, w, e, NULL, mask);
+		return wait_end(logged, "pselect", t0, real(nfds, r, w, e, NULL, mask));
 	struct timespec rest = ns_to_ts(remaining(total, now_ns() - t0));
-	return real(nfds, r, w, e, &rest, mask);
+	return wait_end(logged, "pselect", t0, real(nfds, r, w, e, &rest, mask));
 }
 
 /* Its two parts, under the call's own mask (mask_in). */
@@ -579,10 +594,10 @@ NL_EXPORT int __select64(int nfds, fd_set *r, fd_set *w, fd_set *e,
 
 /* --- epoll --- */
 
-static void log_epoll(const char *call, int epfd, long long waited_ns)
+static int log_epoll(const char *call, int epfd, long long waited_ns)
 {
-	if (nl_watch_epoll_could_hang(epfd))
-		nl_watch_log_epoll_wait(call, epfd, waited_ns / 1000);
+	return nl_watch_epoll_could_hang(epfd) &&
+	       nl_watch_log_epoll_wait(call, epfd, waited_ns / 1000);
 }
 
 NL_REAL_DECL(epoll_wait);
@@ -600,12 +615,13 @@ NL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	int r = real(epfd, ev, max, ns_to_ms(warn));
 	if (r != 0)
 		return r;
-	log_epoll("epoll_wait", epfd, now_ns() - t0);
+	int logged = log_epoll("epoll_wait", epfd, now_ns() - t0);
 	if (interrupted(mark))
-		return -1;
+		return wait_end(logged, "epoll_wait", t0, -1);
 	if (total < 0)
-		return real(epfd, ev, max, -1);
-	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)));
+		return wait_end(logged, "epoll_wait", t0, real(epfd, ev, max, -1));
+	r = real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)));
+	return wait_end(logged, "epoll_wait", t0, r);
 }
 
 static inline int epoll_pwait_run(__typeof__(&epoll_pwait) real, int epfd,
@@ -617,13 +633,13 @@ static inline int epoll_pwait_run(__typeof__(&epoll_pwait) real, int epfd,
 	int r = real(epfd, ev, max, ns_to_ms(warn), mask);
 	if (r != 0)
 		return r;
-	log_epoll("epoll_pwait", epfd, now_ns() - t0);
+	int logged = log_epoll("epoll_pwait", epfd, now_ns() - t0);
 	if (interrupted(mark))
-		return -1;
+		return wait_end(logged, "epoll_pwait", t0, -1);
 	if (total < 0)
-		return real(epfd, ev, max, -1, mask);
-	return real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)),
-		    mask);
+		return wait_end(logged, "epoll_pwait", t0, real(epfd, ev, max, -1, mask));
+	r = real(epfd, ev, max, ns_to_ms(remaining(total, now_ns() - t0)), mask);
+	return wait_end(logged, "epoll_pwait", t0, r);
 }
 
 /* Its two parts, under the call's own mask (mask_in). */

@@ -62,7 +62,7 @@ static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
 
 /* --- string pool ------------------------------------------------------ */
 
-static uint32_t pool_put(struct pool *p, const char *s, size_t n);
+static uint32_t pool_put(struct pool *p, const char *s, size_t n, int cut);
 
 static void pool_init(struct pool *p)
 {
@@ -70,13 +70,18 @@ static void pool_init(struct pool *p)
 	p->max = POOL_IDS_MAX;
 	p->nslots = 1024;
 	p->slots = xcalloc(p->nslots, sizeof *p->slots);
-	pool_put(p, "", 0);
-	pool_put(p, "(other)", 7);
+	pool_put(p, "", 0, 0);
+	pool_put(p, "(other)", 7, 0);
 }
 
 const char *pool_str(const struct pool *p, uint32_t id)
 {
 	return id < p->n ? p->arena + p->off[id] : "";
+}
+
+int pool_cut(const struct pool *p, uint32_t id)
+{
+	return id < p->n && p->cut[id];
 }
 
 static void pool_grow_slots(struct pool *p)
@@ -95,14 +100,19 @@ static void pool_grow_slots(struct pool *p)
 	p->nslots = ns;
 }
 
-static uint32_t pool_put(struct pool *p, const char *s, size_t n)
+/* `cut`: s is the head of a longer string, kept apart from the same
+ * bytes whole (a path cut short names no program). */
+static uint32_t pool_put(struct pool *p, const char *s, size_t n, int cut)
 {
-	if (n > REP_STR_MAX)
+	if (n > REP_STR_MAX) {
 		n = REP_STR_MAX;
+		cut = 1;
+	}
 	uint32_t h = (uint32_t)hash_bytes(s, n, 0);
 	uint32_t i = h & (p->nslots - 1);
 	for (uint32_t id; (id = p->slots[i]); i = (i + 1) & (p->nslots - 1))
-		if (p->len[id - 1] == n && !memcmp(p->arena + p->off[id - 1], s, n))
+		if (p->len[id - 1] == n && p->cut[id - 1] == cut &&
+		    !memcmp(p->arena + p->off[id - 1], s, n))
 			return id - 1;
 	if (p->n >= p->max || p->used + n + 1 > POOL_BYTES_MAX) {
 		p->full = 1;
@@ -116,12 +126,14 @@ static uint32_t pool_put(struct pool *p, const char *s, size_t n)
 		size_t want = p->n < 2 ? 2 : (size_t)p->n * 2;
 		p->off = xrealloc(p->off, want * sizeof *p->off);
 		p->len = xrealloc(p->len, want * sizeof *p->len);
+		p->cut = xrealloc(p->cut, want * sizeof *p->cut);
 	}
 	uint32_t id = p->n++;
 	memcpy(p->arena + p->used, s, n);
 	p->arena[p->used + n] = '\0';
 	p->off[id] = (uint32_t)p->used;
 	p->len[id] = (uint32_t)n;
+	p->cut[id] = (uint8_t)cut;
 	p->used += n + 1;
 	p->slots[i] = id + 1;
 	if (p->n * 4 > p->nslots * 3)
@@ -134,6 +146,7 @@ static void pool_free(struct pool *p)
 	free(p->arena);
 	free(p->off);
 	free(p->len);
+	free(p->cut);
 	free(p->slots);
 }
 
@@ -145,27 +158,31 @@ static uint32_t intern(struct rep_agg *a, const struct rep_event *ev,
 	const struct rep_val *v = &ev->f[f];
 	if (v->type != RJ_STR || !v->n)
 		return STR_NONE;
-	char buf[REP_STR_MAX + 1];
+	char buf[REP_STR_MAX + 2];
 	const char *s = v->p;
 	size_t n = v->n;
+	int cut = 0;
 	if (v->esc) {
 		n = rep_str(v, buf, sizeof buf);
 		s = buf;
-	} else if (n > REP_STR_MAX) {
-		n = rep_str(v, buf, sizeof buf);  /* cut on a character */
+	}
+	if (n > REP_STR_MAX) {
+		n = rep_str(v, buf, REP_STR_MAX + 1);  /* cut on a character */
 		s = buf;
+		cut = 1;
 	}
 	uint32_t last = a->cache[f];
-	if (last && a->pool.len[last] == n && !memcmp(pool_str(&a->pool, last), s, n))
+	if (last && a->pool.len[last] == n && a->pool.cut[last] == cut &&
+	    !memcmp(pool_str(&a->pool, last), s, n))
 		return last;
-	uint32_t id = pool_put(&a->pool, s, n);
+	uint32_t id = pool_put(&a->pool, s, n, cut);
 	a->cache[f] = id;
 	return id;
 }
 
 static uint32_t intern_text(struct rep_agg *a, const char *s)
 {
-	return pool_put(&a->pool, s, strlen(s));
+	return pool_put(&a->pool, s, strlen(s), 0);
 }
 
 /* --- tables ----------------------------------------------------------- */
@@ -677,13 +694,17 @@ static void describe_blocked(struct blocked *b, const struct rep_event *ev,
 	add_culprits(&cc, &f);
 }
 
-static uint64_t blocked_id(const struct rep_event *ev)
+/* A read is its process's fd and call; a wait (of the poll family), its
+ * process's call: wait_unblocked names no fds. */
+static uint64_t blocked_id(const struct rep_event *ev, enum rep_kind kind)
 {
 	uint64_t h = val_hash(&ev->f[F_HOST], 3);
 	h = val_hash(&ev->f[F_PID], h);
 	h = val_hash(&ev->f[F_CALL], h);
 	h = val_hash(&ev->f[F_EXE], h);
-	return ev->f[F_FDS].type == RJ_ARR ? h : val_hash(&ev->f[F_FD], h);
+	if (kind == K_WAIT_BLOCKED || kind == K_WAIT_UNBLOCKED)
+		return h ^ 0x5741495455ULL;
+	return val_hash(&ev->f[F_FD], h);
 }
 
 /* The entry for this read, or (with `may_add`) a fresh one, or the
@@ -710,17 +731,17 @@ static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
 	return NULL;
 }
 
-/* What an event says of its read: it still waits (read_blocked,
+/* What an event says of its read or wait: it still waits (read_blocked,
  * wait_blocked; audit's read_timeout, after which the read goes on), or it
- * ended (read_unblocked; enforce's read_timeout, which failed it with
- * EAGAIN). */
+ * ended (read_unblocked, wait_unblocked; enforce's read_timeout, which
+ * failed it with EAGAIN). */
 enum blocked_step { STEP_BLOCK, STEP_END, STEP_TIMED_OUT, STEP_WOULD_TIME_OUT };
 
 static enum blocked_step blocked_step_of(const struct rep_event *ev,
 					 enum rep_kind kind)
 {
 	char action[24];
-	if (kind == K_READ_UNBLOCKED)
+	if (kind == K_READ_UNBLOCKED || kind == K_WAIT_UNBLOCKED)
 		return STEP_END;
 	if (kind != K_READ_TIMEOUT)
 		return STEP_BLOCK;
@@ -728,13 +749,89 @@ static enum blocked_step blocked_step_of(const struct rep_event *ev,
 	return strcmp(action, "would_time_out") ? STEP_TIMED_OUT : STEP_WOULD_TIME_OUT;
 }
 
+/* Whether the latest read or wait of s has ended: an end no earlier than
+ * its latest block, or, when a line had no time, as many ends as blocks. */
+static int ended(const struct block_state *s)
+{
+	if (!s->n_end)
+		return 0;
+	if (s->untimed)
+		return s->n_end >= s->n_block;
+	return s->last_end >= s->last_block;
+}
+
 int blocked_ended(const struct blocked *b)
 {
-	if (!b->n_end)
-		return 0;
-	if (b->untimed)
-		return b->n_end >= b->n_block;
-	return b->last_end >= b->last_block;
+	return ended(&b->st);
+}
+
+/* Every block seen, by id: whether it still waits at the end of the logs
+ * is what makes it a hang (rep_agg_leaks_or_hangs), and the list of the
+ * longest (a->blocked) keeps only --top of them.  Bounded: past
+ * STATES_MAX ids a block is not followed and counts as a hang. */
+#define STATES_MAX (1u << 17)
+
+static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
+{
+	if (!a->states) {
+		a->states_slots = 1024;
+		a->states = xcalloc(a->states_slots, sizeof *a->states);
+	}
+	if (!id)
+		id = 1;
+	uint32_t mask = a->states_slots - 1, i = (uint32_t)(id >> 17) & mask;
+	for (; a->states[i].id; i = (i + 1) & mask)
+		if (a->states[i].id == id)
+			return &a->states[i];
+	if (!may_add)
+		return NULL;
+	if ((a->n_states + 1) * 4 > a->states_slots * 3) {
+		if (a->states_slots / 4 * 3 >= STATES_MAX) {
+			a->states_full = 1;
+			return NULL;
+		}
+		uint32_t ns = a->states_slots * 2;
+		struct block_state *t = xcalloc(ns, sizeof *t);
+		for (uint32_t j = 0; j < a->states_slots; j++) {
+			if (!a->states[j].id)
+				continue;
+			uint32_t k = (uint32_t)(a->states[j].id >> 17) & (ns - 1);
+			while (t[k].id)
+				k = (k + 1) & (ns - 1);
+			t[k] = a->states[j];
+		}
+		free(a->states);
+		a->states = t;
+		a->states_slots = ns;
+		mask = ns - 1;
+		for (i = (uint32_t)(id >> 17) & mask; t[i].id; i = (i + 1) & mask)
+			;
+	}
+	a->n_states++;
+	a->states[i] = (struct block_state){ .id = id, .last_block = -1,
+					      .last_end = -1 };
+	return &a->states[i];
+}
+
+/* One block or end on a state. */
+static void step_state(struct block_state *s, enum blocked_step st, uint64_t w,
+		 int64_t ts)
+{
+	if (ts < 0)
+		s->untimed = 1;
+	/* By count, a read_timeout is no block of its own: the read it
+	 * names logged read_blocked before it when read_warn is on (and then
+	 * read_unblocked after a timeout), and nothing else when it is off. */
+	if (st == STEP_BLOCK || st == STEP_WOULD_TIME_OUT) {
+		if (st == STEP_BLOCK)
+			s->n_block = sat_add(s->n_block, w);
+		if (ts > s->last_block)
+			s->last_block = ts;
+	} else {
+		s->n_end = sat_add(s->n_end, w);
+		if (ts > s->last_end)
+			s->last_end = ts;
+	}
 }
 
 static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
@@ -743,7 +840,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	double waited = rep_num(&ev->f[F_WAITED], 0);
 	enum blocked_step step = blocked_step_of(ev, kind);
 	int fresh;
-	if (kind == K_READ_UNBLOCKED)
+	if (kind == K_READ_UNBLOCKED || kind == K_WAIT_UNBLOCKED)
 		a->unblocked_total = sat_add(a->unblocked_total, w);
 	else if (kind == K_READ_TIMEOUT)
 		a->timeout_total = sat_add(a->timeout_total, w);
@@ -751,14 +848,18 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 		a->blocked_total = sat_add(a->blocked_total, w);
 	/* An unblock only updates its block's row: alone (its block filtered
 	 * out or in a log not read) it says nothing about culprits. */
-	struct blocked *b = blocked_slot(a, blocked_id(ev), waited,
-					 step != STEP_END, &fresh);
+	uint64_t id = blocked_id(ev, kind);
+	struct block_state *s = state_of(a, id, step != STEP_END);
+	if (s)
+		step_state(s, step, w, ts);
+	struct blocked *b = blocked_slot(a, id, waited, step != STEP_END, &fresh);
 	if (!b)
 		return;
 	if (fresh) {
 		memset(b, 0, sizeof *b);
-		b->id = blocked_id(ev);
-		b->first = b->last = b->last_block = b->last_end = -1;
+		b->id = id;
+		b->st.last_block = b->st.last_end = -1;
+		b->first = b->last = -1;
 		b->fd = rep_int(&ev->f[F_FD], -1);
 		b->pid = rep_int(&ev->f[F_PID], -1);
 		rep_str(&ev->f[F_HOST], b->host, sizeof b->host);
@@ -770,21 +871,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 		if (fresh || waited >= b->waited)
 			describe_blocked(b, ev, kind == K_WAIT_BLOCKED);
 	}
-	if (ts < 0)
-		b->untimed = 1;
-	/* By count, a read_timeout is no block of its own: the read it
-	 * names logged read_blocked before it when read_warn is on (and then
-	 * read_unblocked after a timeout), and nothing else when it is off. */
-	if (step == STEP_BLOCK || step == STEP_WOULD_TIME_OUT) {
-		if (step == STEP_BLOCK)
-			b->n_block = sat_add(b->n_block, w);
-		if (ts > b->last_block)
-			b->last_block = ts;
-	} else {
-		b->n_end = sat_add(b->n_end, w);
-		if (ts > b->last_end)
-			b->last_end = ts;
-	}
+	step_state(&b->st, step, w, ts);
 	if (step == STEP_TIMED_OUT)
 		b->timed_out = sat_add(b->timed_out, w);
 	else if (step == STEP_WOULD_TIME_OUT)
@@ -868,6 +955,7 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
 	case K_READ_BLOCKED:
 	case K_WAIT_BLOCKED:
 	case K_READ_UNBLOCKED:
+	case K_WAIT_UNBLOCKED:
 	case K_READ_TIMEOUT:
 		add_blocked(a, ev, kind, w, ts);
 		break;
@@ -880,19 +968,26 @@ static void dispatch(struct rep_agg *a, const struct rep_event *ev, int kind,
  * writer's line glued to it: `{"ts":...cut{"ts":...}`.  Our events open
  * with {"ts", which no valid line holds elsewhere outside a string (in a
  * string its quotes are escaped), so the event is the tail from the last
- * {"ts" that parses.  Each try ends where the object opened there ends,
- * and objects nest at most REP_DEPTH_MAX deep, so the tries cost a bounded
- * number of passes over the line.  1 and *s, *n and *ev set to that event,
- * or 0. */
+ * {"ts" that parses.  A try costs at most the bytes of its tail, and tails
+ * grow as the tries go back, so they share a budget of the line's length:
+ * a line cannot cost more than a few passes over it, whatever its {"ts"
+ * openings (nested ones each reach the end of the line).  A glued event
+ * is a tail of at most a line the shim writes (4 KiB), found by the first
+ * try or among the next few.  1 and *s, *n and *ev set to that event, or
+ * 0. */
 static int glued_event(const char **s, size_t *n, struct rep_event *ev)
 {
 	static const char open[] = "{\"ts\"";
 	const char *p = *s, *end = *s + *n;
+	size_t budget = *n;
 	if (*n <= sizeof open - 1)
 		return 0;
 	for (const char *q = end - (sizeof open - 1); q > p; q--) {
 		if (*q != '{' || memcmp(q, open, sizeof open - 1))
 			continue;
+		if ((size_t)(end - q) > budget)
+			return 0;
+		budget -= (size_t)(end - q);
 		if (!rep_parse_line(q, (size_t)(end - q), ev) &&
 		    ev->f[F_EVENT].type == RJ_STR) {
 			*s = q;
@@ -961,15 +1056,26 @@ void rep_agg_input(struct rep_agg *a, int skipped)
 		a->files++;
 }
 
+/* A block is a hang while its read or wait has not ended: one whose end
+ * (read_unblocked, wait_unblocked) came after it was slow, not stuck. */
+static int still_blocked(const struct rep_agg *a)
+{
+	if (a->states_full)
+		return 1;
+	for (uint32_t i = 0; i < a->states_slots; i++)
+		if (a->states[i].id && a->states[i].n_block && !ended(&a->states[i]))
+			return 1;
+	return 0;
+}
+
 int rep_agg_leaks_or_hangs(const struct rep_agg *a)
 {
 	static const enum rep_kind bad[] = { K_FD_LEAK, K_FORK_INHERIT,
-		K_READ_BLOCKED, K_WAIT_BLOCKED, K_READ_TIMEOUT, K_SOCK_TIMEOUT,
-		K_ORPHANS };
+		K_READ_TIMEOUT, K_SOCK_TIMEOUT, K_ORPHANS };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (a->kind_events[bad[i]])
 			return 1;
-	return 0;
+	return still_blocked(a);
 }
 
 /* nomem counts too: an exec whose sweep kept every fd was not checked, so
@@ -1010,6 +1116,7 @@ void rep_agg_free(struct rep_agg *a)
 	table_free(&a->config);
 	table_free(&a->nomem);
 	free(a->blocked);
+	free(a->states);
 	free(a->execs);
 	free(a->audit.seen_exe);
 	free(a->enforce.seen_exe);

@@ -15,6 +15,7 @@ struct pool {
 	size_t used, cap;
 	uint32_t *off;          /* id -> offset in arena */
 	uint32_t *len;          /* id -> length */
+	uint8_t *cut;           /* id -> 1: the head of a longer string */
 	uint32_t n, max;        /* ids in use, id cap */
 	uint32_t *slots;        /* hash -> id + 1 */
 	uint32_t nslots;
@@ -40,13 +41,22 @@ struct table {
 	uint64_t total;
 };
 
-/* One blocked read or wait, identified by host, pid, fd and call; the
- * longest REP top ones are kept, with their culprits as text.  One entry
- * covers every read of that fd (a worker reading requests in a loop blocks
- * many times), so whether it still waits is the latest event's to say: an
- * end (read_unblocked, a read_timeout that timed the read out) no earlier
- * than the latest block (read_blocked, wait_blocked, a read_timeout that
- * would have), or, when a line had no time, as many ends as blocks. */
+/* Whether a read or wait (one id) still waits: the latest event's to say,
+ * an end (read_unblocked, wait_unblocked, a read_timeout that timed the
+ * read out) no earlier than the latest block (read_blocked, wait_blocked, a
+ * read_timeout that would have), or, when a line had no time, as many ends
+ * as blocks. */
+struct block_state {
+	uint64_t id;                    /* 0: a free slot (a set's) */
+	int64_t last_block, last_end;   /* microseconds, -1 = none */
+	uint64_t n_block, n_end;        /* read_blocked/wait_blocked, ends */
+	int untimed;                    /* a block or end had no time */
+};
+
+/* One blocked read, identified by host, pid, call and fd, or wait (of the
+ * poll family), by host, pid and call; the longest REP top ones are kept,
+ * with their culprits as text.  One entry covers every read of that fd (a
+ * worker reading requests in a loop blocks many times). */
 struct blocked {
 	uint64_t id;
 	char host[64], exe[256], call[24], kind[24], object[160], what[400];
@@ -54,9 +64,7 @@ struct blocked {
 	double waited;
 	uint64_t count;                 /* blocks and read_timeouts */
 	int64_t first, last;
-	int64_t last_block, last_end;   /* microseconds, -1 = none */
-	uint64_t n_block, n_end;        /* read_blocked/wait_blocked, ends */
-	int untimed;                    /* a block or end had no time */
+	struct block_state st;
 	uint64_t timed_out, would_time_out;   /* read_timeout by action */
 };
 
@@ -102,6 +110,9 @@ struct rep_agg {
 
 	struct blocked *blocked;
 	int n_blocked;
+	struct block_state *states;       /* every block's, by id (a set) */
+	uint32_t n_states, states_slots;
+	int states_full;                  /* a block was not followed */
 	uint64_t blocked_total, unblocked_total, timeout_total;
 
 	struct mode_total audit, enforce;
@@ -120,6 +131,8 @@ struct rep_agg {
 };
 
 const char *pool_str(const struct pool *p, uint32_t id);
+/* 1 when the string was cut to REP_STR_MAX bytes. */
+int pool_cut(const struct pool *p, uint32_t id);
 
 /* Counts add up to at most UINT64_MAX: a log may say "count" of anything,
  * and a sum that wrapped would show a leak as 0. */

@@ -311,7 +311,11 @@ static unsigned hex4(const char *p)
 	return v;
 }
 
-/* One escape at p (after the backslash); its code point, *used = bytes. */
+/* One escape at p (after the backslash); its code point, *used = bytes.
+ * \u0080 to \u00ff give RAW_BYTE + the byte: the shim writes valid UTF-8
+ * as it is and escapes each byte that is not UTF-8 (shim/log/json.c), so
+ * these escapes stand for bytes, never for characters. */
+#define RAW_BYTE 0x110000u
 static unsigned unescape(const char *p, const char *end, size_t *used)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
@@ -321,6 +325,8 @@ static unsigned unescape(const char *p, const char *end, size_t *used)
 	}
 	unsigned cp = hex4(p + 1);
 	*used = 5;
+	if (cp >= 0x80 && cp <= 0xff)
+		return RAW_BYTE + cp;
 	if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 11 && p[5] == '\\' &&
 	    p[6] == 'u') {
 		unsigned lo = hex4(p + 7);
@@ -355,7 +361,12 @@ size_t rep_str(const struct rep_val *v, char *buf, size_t cap)
 				size_t used;
 				unsigned cp = unescape(p + 1, end, &used);
 				p += 1 + used;
-				k = put_utf8(tmp, cp);
+				if (cp >= RAW_BYTE) {
+					tmp[0] = (char)(cp - RAW_BYTE);
+					k = 1;
+				} else {
+					k = put_utf8(tmp, cp);
+				}
 			} else {
 				tmp[0] = *p++;
 				k = 1;

@@ -58,15 +58,16 @@ static int cols_of(const char *s)
 }
 
 /* Copies s for a terminal: each control character, C0 or C1
- * (common/termtext.h), becomes '?'; cut on a character when cap is short. */
+ * (common/termtext.h), and each byte that is not UTF-8 becomes '?'; cut on
+ * a character when cap is short. */
 static void clean(char *out, size_t cap, const char *s)
 {
 	size_t o = 0;
 	while (*s && o + 1 < cap) {
 		int k = nl_text_control(s);
-		if (k) {
+		if (k || ((unsigned char)*s >= 0x80 && !nl_text_utf8(s))) {
 			out[o++] = '?';
-			s += k;
+			s += k ? k : 1;
 			continue;
 		}
 		k = nl_text_char(s);
@@ -591,42 +592,103 @@ static char *fd_ranges(const struct rep_agg *a, const struct item *it, int n,
 	return buf;
 }
 
-/* A path as a [program ...] pattern that matches only itself: the
- * sections take globs (policy/glob.c), where [ ] * ? and \ are special
- * and a backslash makes the next character literal. */
-static void glob_escape(char *out, size_t cap, const char *s)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* A config line's limit (policy/config.c): a longer one is refused. */
+#define CONFIG_LINE_MAX 1024
+
+static int blank(char c)
 {
-	size_t o = 0;
-	for (; *s && o + 2 < cap; s++) {
-		if (strchr("[]*?\\", *s))
-			out[o++] = '\\';
-		out[o++] = *s;
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The header of a [program ...] section that matches the path s byte for
+ * byte (malloc'd), or NULL when no config line can hold one.  Sections
+ * take globs (policy/glob.c), where [ ] * ? and \ are special and a
+ * backslash makes the next character literal; the header is one line,
+ * trimmed of blanks at both ends.  So a special character gets a
+ * backslash, a blank at either end of the path a bracket of its own ([ ]),
+ * and a newline, which no line holds, a '?' (any one byte).  For a
+ * terminal (`term`), each byte of a control character and each byte that
+ * is not UTF-8 is a '?' as well. */
+static char *program_section(const char *s, int term)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = xmalloc(3 * n + sizeof "[program ]");
+	o = (size_t)sprintf(out, "[program ");
+	for (size_t i = 0; i < n;) {
+		const char *c = s + i;
+		int k = term ? nl_text_control(c) : 0;
+		if (!k && (*c == '\n' || (term && (unsigned char)*c >= 0x80 &&
+					   !nl_text_utf8(c))))
+			k = 1;
+		if (k) {
+			for (int j = 0; j < k; j++)
+				out[o++] = '?';
+			i += (size_t)k;
+			continue;
+		}
+		k = term ? nl_text_char(c) : 1;
+		if ((i == 0 || i + 1 == n) && blank(*c)) {
+			out[o++] = '[';
+			out[o++] = *c;
+			out[o++] = ']';
+		} else {
+			if (strchr("[]*?\\", *c))
+				out[o++] = '\\';
+			memcpy(out + o, c, (size_t)k);
+			o += (size_t)k;
+		}
+		i += (size_t)k;
 	}
+	out[o++] = ']';
 	out[o] = '\0';
+	if (o > CONFIG_LINE_MAX) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Why a program gets no restore line, or NULL when it gets one. */
+static const char *no_section(const struct rep_agg *a, uint32_t exe)
+{
+	if (pool_cut(&a->pool, exe))
+		return "the program's path is longer than the report keeps "
+		       "(" STR(REP_STR_MAX) " bytes)";
+	char *sec = program_section(S(a, exe), 0);
+	int fits = sec != NULL;
+	free(sec);
+	return fits ? NULL : "a [program] header for this path is longer than "
+			    "a config line (" STR(CONFIG_LINE_MAX) " bytes)";
 }
 
 /* The per-program configuration that would let these fds through, whole
- * (it is meant to be copied into the config file).  The path is escaped
- * before it is cleaned for the terminal: a control character becomes a
- * '?' that matches it. */
+ * (it is meant to be copied into the config file), or why there is none. */
 static char *restore_line(const struct rep_agg *a, const struct item *it,
 			  int n, int from)
 {
-	const char *exe = S(a, it[from].r->k[0]);
-	if (!*exe || it[from].r->k[0] == STR_OTHER)
+	uint32_t id = it[from].r->k[0];
+	const char *exe = S(a, id);
+	if (!*exe || id == STR_OTHER)
 		return NULL;
 	char *fds = fd_ranges(a, it, n, from);
 	if (!*fds) {
 		free(fds);
 		return NULL;
 	}
-	char glob[2 * REP_STR_MAX + 1], name[2 * REP_STR_MAX + 1];
-	glob_escape(glob, sizeof glob, exe);
-	clean(name, sizeof name, glob);
-	static const char fmt[] = "restore with: [program %s] keep_fds = %s";
-	size_t cap = sizeof fmt + strlen(name) + strlen(fds);
+	const char *why = no_section(a, id);
+	char *sec = why ? NULL : program_section(exe, 1);
+	static const char fmt[] = "restore with: %s keep_fds = %s";
+	static const char fmt_none[] = "no restore line: %s";
+	size_t cap = sizeof fmt + (sec ? strlen(sec) : strlen(why)) + strlen(fds);
 	char *note = xmalloc(cap);
-	snprintf(note, cap, fmt, name, fds);
+	if (sec)
+		snprintf(note, cap, fmt, sec, fds);
+	else
+		snprintf(note, cap, fmt_none, why);
+	free(sec);
 	free(fds);
 	return note;
 }
@@ -940,7 +1002,10 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 
 /* --- JSON ------------------------------------------------------------- */
 
-/* A JSON string from any bytes: escapes, and U+FFFD for invalid UTF-8. */
+/* A JSON string from any bytes, written as the shim writes its log: UTF-8
+ * as it is, and each byte that is not UTF-8 as \u0080 to \u00ff, which
+ * stand for bytes only.  So a C1 control, escaped rather than written raw,
+ * is written as the escapes of its two bytes. */
 static void jstr(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -955,7 +1020,7 @@ static void jstr(FILE *out, const char *s)
 			fprintf(out, "\\u%04x", c);
 			p++;
 		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(out, "\\u%04x", p[1]);   /* C1: not raw either */
+			fprintf(out, "\\u00c2\\u%04x", p[1]);   /* C1: not raw either */
 			p += 2;
 		} else if (c < 0x80) {
 			fputc((int)c, out);
@@ -965,11 +1030,13 @@ static void jstr(FILE *out, const char *s)
 			int ok = n > 0 && c <= 0xf4;
 			for (int i = 1; ok && i < n; i++)
 				ok = (p[i] & 0xc0) == 0x80;
+			if (ok)
+				ok = nl_text_utf8((const char *)p) == n;
 			if (ok) {
 				fwrite(p, 1, (size_t)n, out);
 				p += n;
 			} else {
-				fputs("\\ufffd", out);
+				fprintf(out, "\\u%04x", c);
 				p++;
 			}
 		}
@@ -1119,15 +1186,17 @@ static void json_restore(const struct rep_agg *a, FILE *out)
 		if (*fds && it[i].r->k[0] != STR_OTHER) {
 			int f = 1;
 			fputs(any++ ? ",{" : "{", out);
-			const char *exe = S(a, it[i].r->k[0]);
-			char *glob = xmalloc(2 * strlen(exe) + 1);
-			char *section = xmalloc(2 * strlen(exe) + 16);
-			glob_escape(glob, 2 * strlen(exe) + 1, exe);
-			sprintf(section, "[program %s]", glob);
-			jkv_str(out, &f, "program", exe);
-			jkv_str(out, &f, "section", section);
+			const char *why = no_section(a, it[i].r->k[0]);
+			char *section = why ? NULL : program_section(S(a, it[i].r->k[0]), 0);
+			jkv_str(out, &f, "program", S(a, it[i].r->k[0]));
+			if (section) {
+				jkv_str(out, &f, "section", section);
+			} else {
+				jkey(out, &f, "section");
+				fputs("null", out);
+				jkv_str(out, &f, "no_section", why);
+			}
 			jkv_str(out, &f, "keep_fds", fds);
-			free(glob);
 			free(section);
 			fputc('}', out);
 		}

@@ -67,7 +67,9 @@ typedef int (*rep_member_fn)(void *ctx, const char *key, size_t klen,
 void rep_walk(const struct rep_val *container, rep_member_fn fn, void *ctx);
 
 /* A string value decoded into buf (escapes resolved, NUL bytes replaced);
- * returns its length, cut to cap - 1, NUL-terminated.  Non-strings give 0. */
+ * returns its length, cut to cap - 1, NUL-terminated.  Non-strings give 0.
+ * The bytes are the ones the shim logged: \u0080 to \u00ff are the bytes
+ * 0x80 to 0xff (what was not UTF-8), not characters. */
 size_t rep_str(const struct rep_val *v, char *buf, size_t cap);
 /* An integer value, or `dflt` when absent, not a number or fractional. */
 long long rep_int(const struct rep_val *v, long long dflt);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -525,4 +526,59 @@ Test(report_cli, unwritable_output_exits_three_with_a_message)
 			  strstr(err, rows[i].why), "%s %s: stderr: %s", rows[i].name,
 			  rows[i].arg ? rows[i].arg : "", err);
 	}
+}
+
+/* Lines of about 1 MiB that open `key` 32 times, nested, and never close:
+ * with "ts" every opening is a glued event to try. */
+static void write_nested(const char *path, const char *key, size_t mib)
+{
+	size_t len = (1u << 20) - 64, k = 0;
+	char *line = malloc(len + 2), open[16];
+	int on = snprintf(open, sizeof open, "{\"%s\":", key);
+	for (int i = 0; i < 32; i++, k += (size_t)on)
+		memcpy(line + k, open, (size_t)on);
+	memcpy(line + k, "{\"a\":1", 6);
+	for (k += 6; k + 6 < len; k += 6)
+		memcpy(line + k, ",\"a\":1", 6);
+	line[k++] = '\n';
+	FILE *f = fopen(path, "wb");
+	cr_assert(f, "cannot write %s", path);
+	for (size_t i = 0; i < mib; i++)
+		cr_assert_eq(fwrite(line, 1, k, f), k);
+	fclose(f);
+	free(line);
+}
+
+/* CPU seconds of one noleak-report run on path (the least of two). */
+static double report_cpu(const char *path)
+{
+	double best = -1;
+	for (int i = 0; i < 2; i++) {
+		struct rusage a, b;
+		struct run_result r;
+		getrusage(RUSAGE_CHILDREN, &a);
+		cr_assert_eq(report(&r, NULL, path, NULL), 0, "%s", r.err);
+		getrusage(RUSAGE_CHILDREN, &b);
+		double s = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec) +
+			   (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec) / 1e6 +
+			   (double)(b.ru_stime.tv_sec - a.ru_stime.tv_sec) +
+			   (double)(b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e6;
+		if (best < 0 || s < best)
+			best = s;
+	}
+	return best;
+}
+
+/* Looking for an event glued to a cut line costs a few passes over the
+ * line, whatever its {"ts" openings: against the same bytes with none, in
+ * the same run (a ratio, not a time). */
+Test(report_cli, glued_event_search_is_linear, .timeout = 120)
+{
+	const char *dir = tmpdir();
+	const char *glued = log_path(dir, "glued.log"), *plain = log_path(dir, "plain.log");
+	write_nested(glued, "ts", 24);
+	write_nested(plain, "tx", 24);
+	double g = report_cpu(glued), p = report_cpu(plain);
+	cr_expect(g <= 4 * p + 0.05, "%.3f s CPU with nested {\"ts\" openings, "
+		  "%.3f s without: over 4 times", g, p);
 }

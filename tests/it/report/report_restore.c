@@ -16,7 +16,15 @@
 
 static const char *const dirs[] = {
 	"plain", "app[1]", "a*b", "why?", "back\\slash", "[x]-]",
+	/* bytes that are not UTF-8, control characters (C0, C1), a newline,
+	 * blanks, UTF-8 */
+	"caf\xe9", "leak\x01er", "c1\xc2\x9bx", "new\nline", "in side",
+	"caf\xc3\xa9",
 };
+
+/* The program's own name in the last directory: blanks at the end of its
+ * path, which a config line is trimmed of. */
+static const char *const names[] = { "rep_leak", "rep_leak ", "rep_leak\t" };
 
 /* The fds 3 to 9 fdh_fds was started with, as "3,4,...". */
 static void leaked_fds(char *out, size_t cap, const struct run_result *r)
@@ -55,8 +63,9 @@ static void write_config(const char *path, const char *section, const char *fds)
 	chmod(path, 0600);
 }
 
-/* The text of a JSON string value `key` in s, undoing \" and \\ (all the
- * report escapes in a path of printable characters); 0 when absent. */
+/* The bytes of a JSON string value `key` in s, undoing \" and \\, and
+ * \u00XX, which the report writes for one byte (a control character, or
+ * one that is not UTF-8); 0 when absent. */
 static int json_field(char *out, size_t cap, const char *s, const char *key)
 {
 	char k[64];
@@ -66,6 +75,13 @@ static int json_field(char *out, size_t cap, const char *s, const char *key)
 	if (!p)
 		return 0;
 	for (p += strlen(k); *p && *p != '"' && o + 1 < cap; p++) {
+		if (p[0] == '\\' && p[1] == 'u') {
+			unsigned byte;
+			cr_assert(sscanf(p + 2, "00%2x", &byte) == 1, "%.12s", p);
+			out[o++] = (char)byte;
+			p += 5;
+			continue;
+		}
 		if (*p == '\\')
 			p++;
 		out[o++] = *p;
@@ -74,14 +90,14 @@ static int json_field(char *out, size_t cap, const char *s, const char *key)
 	return 1;
 }
 
-static void check_dir(const char *tmp, int i, const char *name)
+static void check_dir(const char *tmp, int i, const char *name, const char *file)
 {
 	char d[600], prog[700], log[700], conf[700], none[700];
 	snprintf(d, sizeof d, "%s/%d", tmp, i);
 	cr_assert_eq(mkdir(d, 0700), 0);
 	snprintf(d, sizeof d, "%s/%d/%s", tmp, i, name);
 	cr_assert_eq(mkdir(d, 0700), 0, "mkdir %s", d);
-	snprintf(prog, sizeof prog, "%s/rep_leak", d);
+	snprintf(prog, sizeof prog, "%s/%s", d, file);
 	struct run_result r;
 	char *cp[] = { "/bin/cp", (char *)top("build/fixtures/rep_leak"), prog, NULL };
 	run(&r, cp, NULL, 0, 10, NULL);
@@ -134,6 +150,44 @@ static void check_dir(const char *tmp, int i, const char *name)
 Test(report_restore, suggested_config_restores_the_fds)
 {
 	const char *tmp = tmpdir();
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-		check_dir(tmp, (int)i, dirs[i]);
+	int n = (int)(sizeof dirs / sizeof dirs[0]);
+	for (int i = 0; i < n; i++)
+		check_dir(tmp, i, dirs[i], "rep_leak");
+	for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
+		check_dir(tmp, n + i, "plain", names[i]);
+}
+
+/* A program whose path the report keeps only the head of (over 512 bytes)
+ * gets no restore line: a cut path names another program.  The report says
+ * why instead, and --json has no "section". */
+Test(report_restore, no_restore_line_for_a_path_cut_short)
+{
+	char d[1200], prog[1300], log[700], none[700];
+	const char *tmp = tmpdir();
+	snprintf(d, sizeof d, "%s", tmp);
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(d);
+		snprintf(d + n, sizeof d - n, "/%0200d", i);
+		cr_assert_eq(mkdir(d, 0700), 0, "mkdir %s", d);
+	}
+	snprintf(prog, sizeof prog, "%s/rep_leak", d);
+	snprintf(log, sizeof log, "%s/enforce.log", tmp);
+	snprintf(none, sizeof none, "%s/none.conf", tmp);
+	struct run_result r;
+	char *cp[] = { "/bin/cp", (char *)top("build/fixtures/rep_leak"), prog, NULL };
+	run(&r, cp, NULL, 0, 10, NULL);
+	cr_assert_eq(exit_code(&r), 0, "cp: %s", r.err);
+	char enforced[64];
+	run_program(enforced, sizeof enforced, prog, 1, log, none);
+	cr_assert_str_eq(enforced, "", "enforce closed nothing");
+
+	char *rep[] = { (char *)top("build/noleak-report"), log, NULL };
+	run(&r, rep, NULL, 0, 30, NULL);
+	cr_expect(!strstr(r.out, "restore with:"), "%s", r.out);
+	cr_expect(strstr(r.out, "no restore line: the program's path is longer"),
+		  "%s", r.out);
+	char *jrep[] = { (char *)top("build/noleak-report"), "--json", log, NULL };
+	run(&r, jrep, NULL, 0, 30, NULL);
+	cr_expect(strstr(r.out, "\"section\":null,\"no_section\":\"the program's path"),
+		  "%s", r.out);
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,4 +53,61 @@ Test(watch_poll, wait_blocked_names_the_job_while_poll_waits)
 		  "wait_blocked %.3f s after poll began", ts - start);
 	/* A wait that is not a read: no read_blocked for it. */
 	cr_expect(!event_line(text, "read_blocked", NULL, line, sizeof line), "%s", line);
+}
+
+/* A wait that logged wait_blocked logs wait_unblocked when it returns
+ * (data came, or its own timeout), with its call and result; and the
+ * report pairs the two: the row no longer waits ("+"), and a wait that
+ * ended is no hang.  The same program without the shim returns the same. */
+static void wait_end_case(const char *call, const char *timeout_ms,
+			  const char *result)
+{
+	struct watch_log l;
+	watch_log_init(&l);
+	char *argv[] = { (char *)top("build/fixtures/wd_wait_end"), (char *)call,
+			 (char *)timeout_ms, NULL };
+	char *env[] = { "NOLEAK_MODE=audit", "NOLEAK_READ_WARN=1", l.env, NULL };
+	struct run_result r, plain;
+	run(&plain, argv, NULL, 0, 20, NULL);
+	run(&r, argv, env, 1, 20, NULL);
+	cr_assert(exit_code(&r) == 0 && exit_code(&plain) == 0, "%s: %s%s / %s%s",
+		  call, r.out, r.err, plain.out, plain.err);
+	cr_expect_str_eq(r.out, plain.out, "%s: not as without the shim", call);
+	char want[64], line[8192];
+	snprintf(want, sizeof want, "result=%s errno=0\n", result);
+	cr_expect_str_eq(r.out, want, "%s", call);
+
+	const char *text = slurp(l.path);
+	char c[64];
+	snprintf(c, sizeof c, "\"call\":\"%s\"", call);
+	cr_assert(event_line(text, "wait_blocked", c, line, sizeof line),
+		  "%s: no wait_blocked: %s", call, text);
+	double blocked = event_ts(line);
+	cr_assert(event_line(text, "wait_unblocked", c, line, sizeof line),
+		  "%s: no wait_unblocked: %s", call, text);
+	snprintf(want, sizeof want, "\"result\":%s}", result);
+	cr_expect(strstr(line, want), "%s: %s", call, line);
+	cr_expect(!strstr(line, "\"fd\":"), "%s: %s", call, line);
+	double waited = atof(strstr(line, "\"waited\":") + 9);
+	cr_expect(waited > 1.4 && waited < 5, "%s: waited %.3f s: %s", call, waited, line);
+	cr_expect(event_ts(line) - blocked > 0.3, "%s: ended %.3f s after the block",
+		  call, event_ts(line) - blocked);
+
+	char *rep[] = { (char *)top("build/noleak-report"), l.path, NULL };
+	run(&r, rep, NULL, 0, 30, NULL);
+	cr_expect_eq(exit_code(&r), 0, "%s: report:\n%s", call, r.out);
+	cr_expect(strstr(r.out, "result: no leaks or hangs found"), "%s: %s", call, r.out);
+	cr_expect(strstr(r.out, "1 blocked, 1 unblocked events"), "%s: %s", call, r.out);
+	cr_expect(!strstr(r.out, "s+ "), "%s: still blocked:\n%s", call, r.out);
+}
+
+Test(watch_poll, a_wait_that_ends_logs_wait_unblocked, .timeout = 120)
+{
+	static const char *const calls[] = { "poll", "ppoll", "select", "pselect",
+					     "epoll_wait", "epoll_pwait" };
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		wait_end_case(calls[i], NULL, "1");
+		if (i % 2 == 0)   /* a timeout: one call of each kind */
+			wait_end_case(calls[i], "2000", "0");
+	}
 }
