@@ -598,6 +598,10 @@ Test(launcher, launched_marker_names_one_process_only)
 		 "#!/bin/sh\n"
 		 "L=${NOLEAK_LAUNCHED%%%%:*}\n"
 		 "while kill -0 \"$L\" 2>/dev/null; do sleep 0.02; done\n"
+		 /* Its start time counts clock ticks (10 ms): the new
+		  * process starts in a later one, as any does that gets
+		  * the number by pid reuse. */
+		 "sleep 0.03\n"
 		 "echo $((L - 1)) > /proc/sys/kernel/ns_last_pid\n"
 		 "setsid '%s' fork '%s' > '%s/out.tmp'\n"
 		 "echo \"launched=$L\" >> '%s/out.tmp'\n"
