@@ -11,7 +11,15 @@
 __thread struct nl_sig_record nl_sig_record
 	__attribute__((tls_model("initial-exec")));
 
-void *_Atomic nl_sig_trampoline;
+void *const *_Atomic nl_sig_trampolines;
+
+static int is_trampoline(void *const *tramps, void *h)
+{
+	for (int i = 0; tramps && i < NL_SIG_TRAMPOLINES; i++)
+		if (h == tramps[i])
+			return 1;
+	return 0;
+}
 
 int nl_signals_would_restart(struct nl_sig_mark m)
 {
@@ -23,8 +31,8 @@ int nl_signals_would_restart(struct nl_sig_mark m)
 
 int nl_signals_untracked_restart(void)
 {
-	void *tramp = atomic_load_explicit(&nl_sig_trampoline,
-					   memory_order_relaxed);
+	void *const *tramps = atomic_load_explicit(&nl_sig_trampolines,
+						   memory_order_relaxed);
 	for (int sig = 1; sig < _NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
@@ -32,7 +40,7 @@ int nl_signals_untracked_restart(void)
 		if (nl_sys_sigaction(sig, NULL, &k) < 0)
 			continue;
 		if (k.handler == SIG_DFL || k.handler == SIG_IGN ||
-		    (tramp && k.handler == tramp))
+		    is_trampoline(tramps, k.handler))
 			continue;
 		if (!(k.flags & SA_RESTART))
 			return 0;

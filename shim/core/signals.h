@@ -12,7 +12,8 @@
  * trampoline with the same flags, mask and stack: it notes in a per-thread
  * record that a handler ran and whether it had SA_RESTART, then calls the
  * program's handler.  sigaction() queries report the program's handler, never
- * the trampoline.
+ * the trampoline, and a trampoline learnt past the interposer and given
+ * back to sigaction() installs the handler it stands for.
  *
  * Which handler decides: the kernel decides from the handler of the signal
  * it delivered first, the one that interrupted the call.  Signals pending
@@ -65,10 +66,13 @@ static inline struct nl_sig_mark nl_signals_mark(void)
  * true when there is none. */
 int nl_signals_would_restart(struct nl_sig_mark m);
 
-/* The trampoline: the handler the kernel holds for every signal whose
- * handler went through the interposer (set by it before the first
- * install). */
-extern void *_Atomic nl_sig_trampoline __attribute__((visibility("hidden")));
+/* The trampolines: the kernel holds one of them for every signal whose
+ * handler went through the interposer (each stands for one of the
+ * handlers recorded for the signal: interpose/signal.c).  The table of
+ * them, set by the interposer before the first install. */
+#define NL_SIG_TRAMPOLINES 4
+extern void *const *_Atomic nl_sig_trampolines
+	__attribute__((visibility("hidden")));
 
 /* Whether every handler installed in the process that is not the
  * trampoline has SA_RESTART (the kernel's view).  Costs one rt_sigaction

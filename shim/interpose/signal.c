@@ -4,13 +4,28 @@
  * glibc's signal(), sysv_signal(), sigset() and siginterrupt() call its
  * internal sigaction, which no preload sees, so they are reimplemented here
  * on the interposed one, with glibc 2.36's semantics: the same checks, the
- * same flags and mask given to the kernel, the same answers.
+ * same flags and mask given to the kernel, the same answers.  __sigaction,
+ * glibc's other name of sigaction, is the same interposer.
  *
- * Invariant: slots[sig].handler is set exactly while the last handler
- * installed through the interposer for sig was given to the kernel as the
- * trampoline; any other install through it clears the slot.  So a kernel
- * answer of SIG_DFL with a slot set means the kernel reset the handler on
- * delivery (SA_RESETHAND), and the flags it reports are the trampoline's. */
+ * Each signal has NL_SIG_TRAMPOLINES trampolines, and trampoline i calls
+ * the handler recorded at index i of the signal's slot.  A query past the
+ * interposer (a raw rt_sigaction) learns the trampoline; a program that
+ * gives that back to sigaction() gets the handler it stood for when it
+ * learnt it, with the flags it gives: installed as that trampoline again,
+ * never recorded as a handler of its own, which would call itself.  So that
+ * an index keeps its handler while its trampoline may still be held, a new
+ * handler takes the index that holds the same handler already, or else the
+ * one whose handler was in force least recently: a program that learns a
+ * handler, installs others and gives the old one back gets it back, as
+ * without the shim, while at most NL_SIG_TRAMPOLINES - 1 other handlers
+ * were in force since (README, Signals: Limits).
+ *
+ * Invariant: slots[sig].cur names the index of the last handler installed
+ * through the interposer for sig exactly while that install gave the
+ * kernel a trampoline; any other install through it clears it.  So a
+ * kernel answer of SIG_DFL with cur set means the kernel reset the handler
+ * on delivery (SA_RESETHAND), and the flags it reports are the
+ * trampoline's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,6 +35,7 @@
 #include "base/real.h"
 #include "core/signals.h"
 #include "common/sys.h"
+#include "common/target.h"
 
 #ifndef SA_INTERRUPT
 #define SA_INTERRUPT 0x20000000  /* glibc's name (musl lacks it); no effect */
@@ -28,35 +44,75 @@
 typedef void (*sig_fn)(int);
 typedef void (*siginfo_fn)(int, siginfo_t *, void *);
 
-/* The program's handler for each signal while the kernel has the
- * trampoline, and the flags the program gave. */
+/* What the trampoline and the answers need of a handler's flags. */
+enum { B_SIGINFO = 1, B_RESTART = 2, B_RESETHAND = 4 };
+
+static unsigned char flag_bits(int flags)
+{
+	return (unsigned char)(((flags & SA_SIGINFO) ? B_SIGINFO : 0) |
+			       ((flags & SA_RESTART) ? B_RESTART : 0) |
+			       ((flags & SA_RESETHAND) ? B_RESETHAND : 0));
+}
+
+/* One signal's state, together: the program's handler behind each of its
+ * trampolines, with what the program gave of its flags (B_*). */
 struct sig_slot {
-	void *_Atomic handler;
-	atomic_int flags;
+	void *_Atomic handler[NL_SIG_TRAMPOLINES];
+	atomic_uchar bits[NL_SIG_TRAMPOLINES];
+	atomic_uchar cur;           /* 1 + the index in force, 0: none */
+	atomic_uchar order;         /* the indices, last in force first */
+	/* siginterrupt() made the signal interrupting: signal() then leaves
+	 * out SA_RESTART for it, as glibc's does. */
+	atomic_uchar interrupting;
 };
 static struct sig_slot slots[_NSIG];
 
-/* Signals siginterrupt() made interrupting: signal() then leaves out
- * SA_RESTART for them, as glibc's does. */
-static atomic_uchar interrupting[_NSIG];
-
-static void trampoline(int sig, siginfo_t *info, void *ctx)
+static inline __attribute__((always_inline)) void
+run(int i, int sig, siginfo_t *info, void *ctx)
 {
+	/* A program may call a trampoline it learnt itself, with any sig. */
+	if (sig <= 0 || sig >= _NSIG)
+		return;
 	struct sig_slot *s = &slots[sig];
-	void *h = atomic_load_explicit(&s->handler, memory_order_acquire);
-	int flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
+	void *h = atomic_load_explicit(&s->handler[i], memory_order_acquire);
+	int bits = atomic_load_explicit(&s->bits[i], memory_order_relaxed);
 	/* Counted before the handler runs (it may longjmp away), and noted
 	 * after it, in one store: the handler that returns last decides
 	 * (signals.h). */
 	unsigned seq = nl_sig_record.seq + 2;
 	nl_sig_record.seq = seq;
 	if (h) {
-		if (flags & SA_SIGINFO)
+		if (bits & B_SIGINFO)
 			((siginfo_fn)h)(sig, info, ctx);
 		else
 			((sig_fn)h)(sig);
 	}
-	nl_sig_record.last = seq | ((flags & SA_RESTART) ? 1u : 0u);
+	nl_sig_record.last = seq | ((bits & B_RESTART) ? 1u : 0u);
+}
+
+#define TRAMPOLINE(i)                                                        \
+	static void trampoline##i(int sig, siginfo_t *info, void *ctx)       \
+	{                                                                    \
+		run(i, sig, info, ctx);                                      \
+	}
+TRAMPOLINE(0)
+TRAMPOLINE(1)
+TRAMPOLINE(2)
+TRAMPOLINE(3)
+_Static_assert(NL_SIG_TRAMPOLINES == 4, "one TRAMPOLINE() per index");
+
+static void *const trampolines[NL_SIG_TRAMPOLINES] = {
+	(void *)trampoline0, (void *)trampoline1, (void *)trampoline2,
+	(void *)trampoline3,
+};
+
+/* The index of a trampoline, or -1 for any other handler. */
+static int trampoline_index(void *h)
+{
+	for (int i = 0; i < NL_SIG_TRAMPOLINES; i++)
+		if (h == trampolines[i])
+			return i;
+	return -1;
 }
 
 static int is_handler(void *h)
@@ -79,26 +135,84 @@ static int use_trampoline(int sig, const struct sigaction *act)
 	       !nl_in_foreign_child();
 }
 
-/* A kernel answer naming the trampoline becomes the program's handler,
+/* sig_slot.order: the four indices, two bits each, the one in force most
+ * recently in the lowest bits; stored XORed with 0xe4 so that the zeroed
+ * slot holds 0, 1, 2, 3. */
+#define ORDER_ZERO 0xe4
+static int order_at(unsigned order, int pos)
+{
+	return (int)(((order ^ ORDER_ZERO) >> (2 * pos)) & 3);
+}
+
+/* Index i comes first, the others keep their order. */
+static void order_first(struct sig_slot *s, int i)
+{
+	unsigned char was = atomic_load(&s->order), now;
+	do {
+		unsigned o = (unsigned)i;
+		for (int pos = 0, k = 1; pos < NL_SIG_TRAMPOLINES; pos++)
+			if (order_at(was, pos) != i)
+				o |= (unsigned)order_at(was, pos) << (2 * k++);
+		now = (unsigned char)(o ^ ORDER_ZERO);
+	} while (now != was &&
+		 !atomic_compare_exchange_weak(&s->order, &was, now));
+}
+
+/* The index a new handler takes: the one that stands for the same handler
+ * already (its trampoline means the same to whoever holds it), else the
+ * one in force least recently, never the one in force (`cur`: 1 + its
+ * index, or 0). */
+static int pick_index(struct sig_slot *s, void *h, unsigned char bits,
+		      int cur)
+{
+	for (int i = 0; i < NL_SIG_TRAMPOLINES; i++)
+		if (atomic_load(&s->handler[i]) == h &&
+		    !((atomic_load(&s->bits[i]) ^ bits) & B_SIGINFO))
+			return i;
+	unsigned order = atomic_load(&s->order);
+	int i = order_at(order, NL_SIG_TRAMPOLINES - 1);
+	return i == cur - 1 ? order_at(order, NL_SIG_TRAMPOLINES - 2) : i;
+}
+
+/* What the slot held before a change: `cur` and the bits of the handler
+ * then in force, and index `i`'s handler and bits before they were
+ * rewritten (i: -1 when none was). */
+struct sig_before {
+	int cur;
+	unsigned cur_bits;
+	int i;
+	void *h;
+	unsigned bits;
+};
+
+/* A kernel answer naming a trampoline becomes the handler it stood for,
  * with the program's SA_SIGINFO.  After an SA_RESETHAND delivery the
  * kernel answers SIG_DFL but keeps the trampoline's flags: the program's
  * SA_SIGINFO again.  A SIG_DFL set since by a call the shim does not see
  * (glibc's ssignal) comes with flags of its own, without SA_RESETHAND. */
-static void translate_old(struct sigaction *old, void *handler, int flags)
+static void translate_old(struct sigaction *old, struct sig_slot *s,
+			  const struct sig_before *b)
 {
-	if ((void *)old->sa_sigaction == (void *)trampoline)
-		old->sa_sigaction = (siginfo_fn)handler;
-	else if (!handler || old->sa_handler != SIG_DFL ||
-		 !(flags & SA_RESETHAND) || !(old->sa_flags & SA_RESETHAND))
+	int i = s ? trampoline_index((void *)old->sa_sigaction) : -1;
+	unsigned bits = b->cur_bits;
+	if (i >= 0 && i == b->i) {
+		old->sa_sigaction = (siginfo_fn)b->h;
+		bits = b->bits;
+	} else if (i >= 0) {
+		old->sa_sigaction = (siginfo_fn)atomic_load(&s->handler[i]);
+		bits = atomic_load(&s->bits[i]);
+	} else if (!b->cur || old->sa_handler != SIG_DFL ||
+		   !(bits & B_RESETHAND) || !(old->sa_flags & SA_RESETHAND)) {
 		return;
-	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (flags & SA_SIGINFO);
+	}
+	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
+			((bits & B_SIGINFO) ? SA_SIGINFO : 0);
 }
 
 NL_REAL_DECL(sigaction);
-NL_EXPORT int sigaction(int sig, const struct sigaction *act,
+static int do_sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
-	nl_enter();
 	__typeof__(&sigaction) real = NL_REAL(sigaction);
 	if (!real) {
 		errno = ENOSYS;
@@ -109,42 +223,85 @@ NL_EXPORT int sigaction(int sig, const struct sigaction *act,
 	int in_range = sig > 0 && sig < _NSIG;
 	struct sig_slot *s = in_range ? &slots[sig] : NULL;
 	if (!act || !use_trampoline(sig, act)) {
-		void *prev_h = s ? atomic_load(&s->handler) : NULL;
-		int prev_flags = s ? atomic_load(&s->flags) : 0;
+		struct sig_before b = { s ? atomic_load(&s->cur) : 0, 0, -1,
+					NULL, 0 };
+		if (b.cur)
+			b.cur_bits = atomic_load(&s->bits[b.cur - 1]);
 		int r = real(sig, act, old);
 		if (r == 0 && old)
-			translate_old(old, prev_h, prev_flags);
-		if (r == 0 && act && s && !nl_in_foreign_child())
-			atomic_store(&s->handler, NULL);
+			translate_old(old, s, &b);
+		/* Stored only when it changes: a fork child that sets
+		 * SIG_DFL copies no page for it. */
+		if (r == 0 && act && b.cur && !nl_in_foreign_child())
+			atomic_store(&s->cur, 0);
 		return r;
 	}
 	/* Copied first: act and old may be the same struct. */
 	struct sigaction t = *act;
 	void *mine = (void *)act->sa_handler;
-	atomic_store_explicit(&nl_sig_trampoline, (void *)trampoline,
+	unsigned char bits = flag_bits(act->sa_flags);
+	atomic_store_explicit(&nl_sig_trampolines, trampolines,
 			      memory_order_relaxed);
+	int i = trampoline_index(mine);
+	if (i >= 0) {
+		/* A trampoline learnt past the interposer, given back: the
+		 * handler it stands for, with the flags given and its own
+		 * SA_SIGINFO (the kernel was told SA_SIGINFO for it). */
+		mine = atomic_load(&s->handler[i]);
+		bits = (unsigned char)((bits & ~B_SIGINFO) |
+				       (atomic_load(&s->bits[i]) & B_SIGINFO));
+	} else {
+		i = pick_index(s, mine, bits, atomic_load(&s->cur));
+	}
 	/* Exchanged, not read and then written: of two threads installing
 	 * handlers at once, the later learns the earlier's, unless the
 	 * kernel, which sees the trampoline only, takes the two calls in the
 	 * other order (README, Known limits). */
-	int prev_flags = atomic_exchange_explicit(&s->flags, act->sa_flags,
-						  memory_order_relaxed);
-	void *prev_h = atomic_exchange_explicit(&s->handler, mine,
-						memory_order_acq_rel);
-	t.sa_sigaction = trampoline;
+	struct sig_before b = { 0, 0, i, NULL, 0 };
+	b.bits = atomic_exchange(&s->bits[i], bits);
+	b.h = atomic_exchange_explicit(&s->handler[i], mine,
+				       memory_order_acq_rel);
+	b.cur = atomic_exchange(&s->cur, (unsigned char)(i + 1));
+	if (b.cur)
+		b.cur_bits = b.cur == i + 1 ? b.bits
+					    : atomic_load(&s->bits[b.cur - 1]);
+	order_first(s, i);
+	t.sa_sigaction = (siginfo_fn)trampolines[i];
 	t.sa_flags |= SA_SIGINFO;
 	int r = real(sig, &t, old);
 	if (r != 0) {
 		int e = errno;
-		if (atomic_compare_exchange_strong(&s->handler, &mine, prev_h))
-			atomic_store(&s->flags, prev_flags);
+		unsigned char mine_cur = (unsigned char)(i + 1);
+		if (atomic_compare_exchange_strong(&s->cur, &mine_cur,
+						   (unsigned char)b.cur)) {
+			atomic_store(&s->handler[i], b.h);
+			atomic_store(&s->bits[i], (unsigned char)b.bits);
+		}
 		errno = e;
 		return r;
 	}
 	if (old)
-		translate_old(old, prev_h, prev_flags);
+		translate_old(old, s, &b);
 	return r;
 }
+
+NL_EXPORT int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	nl_enter();
+	return do_sigaction(sig, act, old);
+}
+
+#ifndef NL_LIBC_MUSL
+/* glibc exports its sigaction under this name too (musl does not). */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+NL_EXPORT int __sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	nl_enter();
+	return do_sigaction(sig, act, old);
+}
+#endif
 
 /* One handler change through the interposed sigaction; returns the
  * previous handler or SIG_ERR.  glibc refuses SIG_ERR as a handler. */
@@ -174,7 +331,8 @@ static sighandler_t install(int sig, sighandler_t h, int flags)
 NL_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
 	nl_enter();
-	int intr = sig > 0 && sig < _NSIG && atomic_load(&interrupting[sig]);
+	int intr = sig > 0 && sig < _NSIG &&
+		   atomic_load(&slots[sig].interrupting);
 	return install(sig, h, intr ? 0 : SA_RESTART);
 }
 
@@ -246,7 +404,7 @@ NL_EXPORT int siginterrupt(int sig, int flag)
 	struct sigaction act;
 	if (sigaction(sig, NULL, &act) < 0)
 		return -1;
-	atomic_store(&interrupting[sig], flag != 0);
+	atomic_store(&slots[sig].interrupting, flag != 0);
 	if (flag)
 		act.sa_flags &= ~SA_RESTART;
 	else

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "common/forkdata.h"
 #include "common/sys.h"
 
 /* Eight threads building events at once use the pool; a ninth maps its own
@@ -13,9 +14,12 @@
 #define NL_ARENA_POOL 8
 
 static struct {
-	atomic_bool taken[NL_ARENA_POOL];
 	char mem[NL_ARENA_POOL][NL_ARENA_SIZE] __attribute__((aligned(64)));
 } pool;
+/* Which of the pool's arenas are taken: every fork child reads them
+ * (nl_arena_after_fork), so not in the pool's .bss, whose first page the
+ * parent may never have touched. */
+static atomic_bool taken[NL_ARENA_POOL] NL_FORK_DATA;
 
 /* Per thread: the arena borrowed (NULL: none), the open brackets, the top.
  * initial-exec: a global-dynamic access may itself allocate. */
@@ -37,8 +41,8 @@ static int pool_index(const char *arena)
 static char *claim(void)
 {
 	for (int i = 0; i < NL_ARENA_POOL; i++)
-		if (!atomic_load_explicit(&pool.taken[i], memory_order_relaxed) &&
-		    !atomic_exchange_explicit(&pool.taken[i], 1,
+		if (!atomic_load_explicit(&taken[i], memory_order_relaxed) &&
+		    !atomic_exchange_explicit(&taken[i], 1,
 					      memory_order_acquire))
 			return pool.mem[i];
 	long p = nl_sys_mmap_anon(NL_ARENA_SIZE);
@@ -50,7 +54,7 @@ static void give_back(char *arena)
 	int i = pool_index(arena);
 
 	if (i >= 0)
-		atomic_store_explicit(&pool.taken[i], 0, memory_order_release);
+		atomic_store_explicit(&taken[i], 0, memory_order_release);
 	else
 		nl_sys_munmap(arena, NL_ARENA_SIZE);
 }
@@ -112,8 +116,8 @@ void nl_arena_after_fork(void)
 	/* Only the slots taken: a store of the 0 already there would copy
 	 * the page, shared with the parent, for nothing. */
 	for (int i = 0; i < NL_ARENA_POOL; i++)
-		if (i != own && atomic_load(&pool.taken[i]))
-			atomic_store(&pool.taken[i], 0);
+		if (i != own && atomic_load(&taken[i]))
+			atomic_store(&taken[i], 0);
 }
 
 int nl_arena_pool_used(void)
@@ -121,7 +125,7 @@ int nl_arena_pool_used(void)
 	int n = 0;
 
 	for (int i = 0; i < NL_ARENA_POOL; i++)
-		n += atomic_load(&pool.taken[i]);
+		n += atomic_load(&taken[i]);
 	return n;
 }
 

@@ -442,6 +442,45 @@ static void case_syscall(void)
 	result("syscall", ok, "getpid, dup(-1) or sendto through syscall()");
 }
 
+/* A handler learnt with a raw rt_sigaction (under the shim: its
+ * trampoline) and given back to sigaction(): the handler runs once, and
+ * sigaction() (and glibc's __sigaction) name it. */
+static volatile sig_atomic_t given_back_hits;
+static void on_given_back(int s) { (void)s; given_back_hits++; }
+
+#ifdef __GLIBC__
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+#endif
+
+static void case_handler_given_back(void)
+{
+	struct sigaction a, q;
+	memset(&a, 0, sizeof a);
+	sigemptyset(&a.sa_mask);
+	a.sa_handler = on_given_back;
+	int ok = sigaction(SIGUSR2, &a, NULL) == 0;
+	/* The kernel's struct sigaction: the handler and the flags first. */
+	unsigned long k[16];
+	memset(k, 0, sizeof k);
+	ok = ok && syscall(SYS_rt_sigaction, SIGUSR2, NULL, k, 8) == 0;
+	memset(&a, 0, sizeof a);
+	sigemptyset(&a.sa_mask);
+	a.sa_handler = (void (*)(int))k[0];
+	a.sa_flags = (int)(k[1] & ~0x04000000ul);  /* not SA_RESTORER */
+	ok = ok && sigaction(SIGUSR2, &a, NULL) == 0;
+	raise(SIGUSR2);
+	memset(&q, 0, sizeof q);
+	ok = ok && sigaction(SIGUSR2, NULL, &q) == 0 &&
+	     q.sa_handler == on_given_back && given_back_hits == 1;
+#ifdef __GLIBC__
+	memset(&q, 0, sizeof q);
+	ok = ok && __sigaction(SIGUSR2, NULL, &q) == 0 &&
+	     q.sa_handler == on_given_back;
+#endif
+	signal(SIGUSR2, SIG_DFL);
+	result("handler_given_back", ok, "the handler given back, or its name");
+}
+
 #ifndef SYS_fstat
 #define SYS_fstat SYS_fstat64
 #endif
@@ -516,5 +555,6 @@ int main(int argc, char **argv)
 	case_sock_timeout();
 	case_waits();
 	case_syscall();
+	case_handler_given_back();
 	return failures ? 1 : 0;
 }

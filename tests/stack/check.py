@@ -48,7 +48,7 @@ AS_SAFE = """
     open open64 __open_2 __open64_2 openat openat64 __openat_2 __openat64_2
     pipe pipe2 poll ppoll pselect select read __read_chk
     recv __recv_chk recvfrom __recvfrom_chk recvmsg
-    send sendmsg sendto setpgid setsid setsockopt sigaction signal
+    send sendmsg sendto setpgid setsid setsockopt sigaction __sigaction signal
     socket socketpair tcsetpgrp wait waitpid write
 """.split()
 
@@ -56,8 +56,10 @@ AS_SAFE = """
 EXTRA_ENTRIES = {
     # The vfork stub (asm in shim/interpose/fork.c) calls only this.
     "vfork": ("nl_vfork_prepare", ANY_LIMIT),
-    # The shim's handler wrapper runs on the program's signal stack.
-    "signal trampoline": ("shim/interpose/signal.c:trampoline", AS_LIMIT),
+    # The shim's handler wrappers run on the program's signal stack.
+    **{"signal trampoline %d" % i:
+       ("shim/interpose/signal.c:trampoline%d" % i, AS_LIMIT)
+       for i in range(4)},
     # Start-up, on the thread that loads the program.
     "constructor": ("shim/init.c:nl_constructor", ANY_LIMIT),
     "destructor": ("shim/init.c:nl_destructor", ANY_LIMIT),
@@ -88,8 +90,9 @@ EXTERNAL = "EXTERNAL"
 INDIRECT = {
     # The callback: counted at the lister's call site (LISTERS).
     LISTER_BODIES[0]: EXTERNAL, LISTER_BODIES[1]: EXTERNAL,
-    # The program's own handler, called by the shim's trampoline.
-    "shim/interpose/signal.c:trampoline": EXTERNAL,
+    # The program's own handler, called by the shim's trampolines.
+    **{"shim/interpose/signal.c:trampoline%d" % i: EXTERNAL
+       for i in range(4)},
     # The policy key table's parsers.
     "nl_policy_set": "policy parsers",
     # FOPEN_LIKE/FREOPEN_LIKE/TMPFILE_LIKE macros: the real functions.

@@ -120,3 +120,34 @@ Test(sock_signals, signal_family_answers_as_glibc)
 				 modes[i], r.out, plain.out);
 	}
 }
+
+/* A handler learnt past sigaction() (glibc's __sigaction, a raw
+ * rt_sigaction, which answer with the shim's trampoline when they are not
+ * interposed) and given back to sigaction(): the handler it was learnt
+ * for runs, also after others were installed in between, and a handler
+ * calling the one it learnt calls that one (the trampoline called itself
+ * until the stack ran out: SIGSEGV, in audit too). */
+Test(sock_signals, handler_given_back_runs_as_without_the_shim)
+{
+	const char *forms[] = { NULL, "raw" };
+	for (int f = 0; f < 2; f++) {
+		char *argv[] = { (char *)top("build/fixtures/sig_giveback"),
+				 (char *)forms[f], NULL };
+		static struct run_result plain;
+		cr_assert_eq(run(&plain, argv, NULL, 0, 10.0, NULL), 0);
+		cr_assert_eq(exit_code(&plain), 0, "%s", plain.err);
+		cr_assert(strstr(plain.out, "done\n"), "%s", plain.out);
+		const char *modes[] = { "NOLEAK_MODE=enforce",
+					"NOLEAK_MODE=audit" };
+		for (int i = 0; i < 2; i++) {
+			char *env[] = { (char *)modes[i], NULL };
+			cr_assert_eq(run(&r, argv, env, 1, 10.0, NULL), 0);
+			cr_expect_eq(exit_code(&r), 0, "%s %s: %s", modes[i],
+				     forms[f] ? forms[f] : "", r.err);
+			cr_expect_str_eq(r.out, plain.out,
+					 "%s %s:\n%s\nwithout the shim:\n%s",
+					 modes[i], forms[f] ? forms[f] : "",
+					 r.out, plain.out);
+		}
+	}
+}
