@@ -18,6 +18,7 @@
 #include "log/event.h"
 #include "core/fdevent.h"
 #include "core/fdinfo.h"
+#include "core/fdtable.h"
 #include "base/state.h"
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -662,9 +663,13 @@ uint32_t nl_sock_fresh_stamp(int domain, int type, int protocol)
 	return g;
 }
 
+/* Not in a vfork child (nor in accept, connect or recvmsg there): the slot
+ * under that number describes its parent's fd, which the child's close
+ * and new socket leave as they were.  The child's own sockets get
+ * nothing, as without the shim. */
 void nl_sock_created(int fd, uint32_t stamp, uint64_t ino)
 {
-	if (!stamp)
+	if (!stamp || nl_fd_shared_child())
 		return;
 	int saved = errno;
 	if (!ino)
@@ -707,7 +712,7 @@ void nl_sock_fds_sent(const struct msghdr *msg)
 
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 {
-	if (fd < 0 || !nl_fd_policy_active())
+	if (fd < 0 || !nl_fd_policy_active() || nl_fd_shared_child())
 		return;
 	int saved = errno;
 	/* An accepted socket inherits the listener's options, so the
@@ -753,7 +758,7 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 
 void nl_sock_connected(int fd, int result, int err)
 {
-	if (!nl_fd_policy_active())
+	if (!nl_fd_policy_active() || nl_fd_shared_child())
 		return;
 	/* EINPROGRESS: a non-blocking connect under way; EINTR: a blocking
 	 * one interrupted, which the kernel completes in the background.
@@ -839,7 +844,7 @@ void nl_sock_duplicated(int fd)
 	struct nl_sock_slot *s = slot_for(fd, 0);
 	/* Not from a vfork child, whose memory is its parent's. */
 	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH) &&
-	    !nl_in_foreign_child())
+	    !nl_fd_shared_child())
 		atomic_fetch_and(&s->bits, ~(uint32_t)NL_SOCK_FRESH);
 }
 
@@ -873,5 +878,9 @@ void nl_sock_option_set(int fd, int level, int name)
 		bits &= ~(NL_SOCK_LISTEN_ALIVE | NL_SOCK_ACCEPTED |
 			  NL_SOCK_SHIM_ALIVE);
 	}
+	/* A vfork child's own socket under a number whose slot describes
+	 * its parent's fd: not the child's to write. */
+	if (atomic_load(&s->ino) != ino && nl_fd_shared_child())
+		return;
 	slot_write(fd, ino, bits | bit, secs);
 }

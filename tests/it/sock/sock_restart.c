@@ -101,6 +101,9 @@ ROW(wseq, write)
 ROW(wseq, send)
 ROW(wseq, sendmsg)
 
+/* A vfork child reused the socket's number for a socket of its own. */
+ROW(vfork, tcp)
+
 /* The shim's timeout (1 s) fires under a seccomp filter that kills for
  * getsockopt and fcntl: the read ends with the kernel's EAGAIN, and the
  * shim looks at nothing (it asked the socket's timeout with getsockopt,
