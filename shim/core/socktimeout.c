@@ -839,13 +839,28 @@ static uint32_t own_bit(int level, int name)
 	return 0;
 }
 
-void nl_sock_duplicated(int fd)
+void nl_sock_duplicated(int oldfd, int newfd)
 {
-	struct nl_sock_slot *s = slot_for(fd, 0);
+	struct nl_sock_slot *t =
+		atomic_load_explicit(&nl_sock_table, memory_order_acquire);
 	/* Not from a vfork child, whose memory is its parent's. */
-	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH) &&
-	    !nl_fd_shared_child())
-		atomic_fetch_and(&s->bits, ~(uint32_t)NL_SOCK_FRESH);
+	if (!t || (unsigned)oldfd >= NL_SOCK_TABLE_SIZE ||
+	    (unsigned)newfd >= NL_SOCK_TABLE_SIZE || oldfd == newfd ||
+	    nl_fd_shared_child())
+		return;
+	struct nl_sock_slot *o = &t[oldfd];
+	uint32_t bits = atomic_load(&o->bits);
+	/* Two fds, one socket: an option set through one is recorded in its
+	 * slot only. */
+	uint32_t drop = NL_SOCK_FRESH;
+	if (bits & drop)
+		atomic_fetch_and(&o->bits, ~drop);
+	bits &= ~drop;
+	if (bits)
+		slot_write(newfd, atomic_load(&o->ino), bits,
+			   atomic_load(&o->secs));
+	else if (atomic_load(&t[newfd].bits))
+		slot_write(newfd, 0, 0, 0);   /* of the fd it replaced */
 }
 
 void nl_sock_option_set(int fd, int level, int name)
@@ -883,4 +898,58 @@ void nl_sock_option_set(int fd, int level, int name)
 	if (atomic_load(&s->ino) != ino && nl_fd_shared_child())
 		return;
 	slot_write(fd, ino, bits | bit, secs);
+}
+
+static int near_usec(long long have, long long want)
+{
+	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
+	return have >= want - 20000 && have <= want + 20000;
+}
+
+static int policy_timeout_usec(const struct nl_policy *p, long long usec)
+{
+	const unsigned t[3] = { p->sock_timeout, p->sock_timeout_unix,
+				p->sock_timeout_dgram };
+	for (int i = 0; i < 3; i++)
+		if (t[i] && near_usec(usec, (long long)t[i] * 1000000))
+			return 1;
+	return 0;
+}
+
+void nl_sock_received(int fd)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	const struct nl_policy *p = nl_policy();
+	if (nl_fd_shared_child())
+		return;
+	/* Whatever the slot says is of an fd closed since. */
+	int stale = s && atomic_load(&s->bits);
+	if (p->mode != NL_MODE_ENFORCE ||
+	    !(p->sock_timeout | p->sock_timeout_unix | p->sock_timeout_dgram)) {
+		if (stale)
+			slot_write(fd, 0, 0, 0);
+		return;
+	}
+	int saved = errno;
+	uint32_t bits = 0;
+	unsigned secs = 0;
+	uint64_t ino = 0;
+	long long rcv = kernel_timeout_usec(fd, NL_SOCK_READ);
+	long long snd = rcv < 0 ? -1 : kernel_timeout_usec(fd, NL_SOCK_WRITE);
+	/* The sender's shim set them (or its program chose the same). */
+	if (policy_timeout_usec(p, rcv) || policy_timeout_usec(p, snd)) {
+		secs = class_timeout(p, classify(fd));
+		long long want = (long long)secs * 1000000;
+		if (secs && near_usec(rcv, want))
+			bits |= NL_SOCK_SHIM_RCV;
+		if (secs && near_usec(snd, want))
+			bits |= NL_SOCK_SHIM_SND;
+		if (bits)
+			ino = socket_ino(fd);
+	}
+	if (ino)
+		slot_write(fd, ino, bits, secs);
+	else if (stale)
+		slot_write(fd, 0, 0, 0);
+	nl_errno_restore(saved);
 }
