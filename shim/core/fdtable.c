@@ -157,6 +157,11 @@ static int in_shared_child(void)
 	return 0;
 }
 
+int nl_fd_shared_child(void)
+{
+	return in_shared_child();
+}
+
 /* As in_shared_child() and then the mark, with one getpid(); and the
  * snapshot of keep bits the child plans from, when the parent waits. */
 void nl_fd_before_shared_child(int parent_waits)

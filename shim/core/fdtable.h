@@ -211,6 +211,10 @@ void nl_fd_after_fork(void);
  * (clone(CLONE_VM) alone) plans from the table, as the parent's next
  * child would take the snapshot over under it. */
 void nl_fd_before_shared_child(int parent_waits);
+/* Whether this is such a child (made since nl_fd_before_shared_child):
+ * one thread-local load on the paths of a thread that made none, one
+ * getpid() the first time after it did. */
+int nl_fd_shared_child(void);
 
 /* Just before making a child that shares this memory (posix_spawn's,
  * vfork's, clone(CLONE_VM)'s), with this process's pid: the keep bits as

@@ -18,6 +18,7 @@
 #include "log/event.h"
 #include "core/fdevent.h"
 #include "core/fdinfo.h"
+#include "core/fdtable.h"
 #include "base/state.h"
 #include "common/forkdata.h"
 #include "common/sys.h"
@@ -282,12 +283,14 @@ static int program_timeout(int fd, enum nl_sock_dir dir, uint32_t prior)
 	return kernel_timeout_usec(fd, dir) != 0;
 }
 
+/* The same for keepalive.  SHIM_ALIVE in `prior`: the shim's own, on this
+ * socket (a connect again). */
 static int program_keepalive(int fd, uint32_t prior)
 {
 	int on;
 	if (prior & NL_SOCK_OWN_ALIVE)
 		return 1;
-	if (prior & NL_SOCK_FRESH)
+	if (prior & (NL_SOCK_FRESH | NL_SOCK_SHIM_ALIVE))
 		return 0;
 	return get_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, &on) < 0 || on;
 }
@@ -321,7 +324,14 @@ static void plan_socket(int fd, enum sock_class cls, int nonblocking,
 		plan->keepalive_note = "program";
 	else
 		plan->keepalive = 1;
-	plan->inherited = plan->keepalive && (prior & NL_SOCK_LISTEN_ALIVE);
+	/* Already there: on this socket (a connect again), or copied by the
+	 * kernel from a fresh listener the shim gave it.  A listener not
+	 * fresh may have had it taken off by another process: there the
+	 * socket was asked (program_keepalive), and has it not. */
+	plan->inherited = plan->keepalive &&
+			  ((prior & NL_SOCK_SHIM_ALIVE) ||
+			   (prior & (NL_SOCK_LISTEN_ALIVE | NL_SOCK_FRESH)) ==
+				   (NL_SOCK_LISTEN_ALIVE | NL_SOCK_FRESH));
 }
 
 /* 0 when every option is set.  SO_KEEPALIVE last: a connection a
@@ -402,6 +412,34 @@ static void take_back_keepalive(int fd, int level, int name)
 	if (!(level == IPPROTO_TCP && name == TCP_USER_TIMEOUT) &&
 	    k->user_timeout)
 		set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+}
+
+/* Whether fd shows the shim's keepalive: SO_KEEPALIVE on and the policy's
+ * timings (and user timeout, when the policy sets one), all but the
+ * option (level, name) the program has just set (level -1: none).  Asked
+ * where the shim did not set it in this process, or another fd or process
+ * may have changed it since; the first value that differs ends it. */
+static int carries_shim_keepalive(int fd, int level, int name)
+{
+	const struct nl_keepalive *k = &nl_policy()->keepalive;
+	const unsigned shim[3] = { k->idle, k->intvl, k->cnt };
+	int v;
+	if (!(level == SOL_SOCKET && name == SO_KEEPALIVE) &&
+	    (get_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, &v) < 0 || !v))
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (level == IPPROTO_TCP && name == keepalive_opt[i])
+			continue;
+		if (get_int_opt(fd, IPPROTO_TCP, keepalive_opt[i], &v) < 0 ||
+		    v != (int)shim[i])
+			return 0;
+	}
+	if (k->user_timeout && !(level == IPPROTO_TCP &&
+				 name == TCP_USER_TIMEOUT) &&
+	    (get_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v) < 0 ||
+	     v != (int)(k->user_timeout * 1000u)))
+		return 0;
+	return 1;
 }
 
 /* Set what the plan says; returns the SHIM bits that now hold. */
@@ -662,9 +700,13 @@ uint32_t nl_sock_fresh_stamp(int domain, int type, int protocol)
 	return g;
 }
 
+/* Not in a vfork child (nor in accept, connect or recvmsg there): the slot
+ * under that number describes its parent's fd, which the child's close
+ * and new socket leave as they were.  The child's own sockets get
+ * nothing, as without the shim. */
 void nl_sock_created(int fd, uint32_t stamp, uint64_t ino)
 {
-	if (!stamp)
+	if (!stamp || nl_fd_shared_child())
 		return;
 	int saved = errno;
 	if (!ino)
@@ -685,7 +727,8 @@ void nl_sock_sharing(void)
 }
 
 /* From a vfork child too: the socket left for another process, and a
- * socket taken for fresh no more only costs a question at its connect. */
+ * socket taken for fresh no more only costs a question at its connect (a
+ * keepalive to ask, one at the program's keepalive option). */
 void nl_sock_fds_sent(const struct msghdr *msg)
 {
 	struct msghdr *m = (struct msghdr *)msg;
@@ -698,16 +741,20 @@ void nl_sock_fds_sent(const struct msghdr *msg)
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd);
 			struct nl_sock_slot *s = slot_for(fd, 0);
-			if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH))
+			uint32_t b = s ? atomic_load(&s->bits) : 0;
+			if (b & NL_SOCK_FRESH)
 				atomic_fetch_and(&s->bits,
 						 ~(uint32_t)NL_SOCK_FRESH);
+			/* The other process may take the keepalive back. */
+			if (b & (NL_SOCK_SHIM_ALIVE | NL_SOCK_LISTEN_ALIVE))
+				atomic_fetch_or(&s->bits, NL_SOCK_ASK);
 		}
 	}
 }
 
 void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 {
-	if (fd < 0 || !nl_fd_policy_active())
+	if (fd < 0 || !nl_fd_policy_active() || nl_fd_shared_child())
 		return;
 	int saved = errno;
 	/* An accepted socket inherits the listener's options, so the
@@ -721,7 +768,19 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 		from_listener = bits_for(listener, lino) &
 				(NL_SOCK_OWN_BITS | NL_SOCK_FRESH |
 				 NL_SOCK_ACCEPTED | NL_SOCK_LISTEN_ALIVE |
-				 NL_SOCK_LISTEN_QUEUED);
+				 NL_SOCK_LISTEN_QUEUED | NL_SOCK_LISTEN_TAKEN);
+	}
+	/* It waited in the queue while the program took the shim's keepalive
+	 * back on the listener, and was made with it: without the shim it
+	 * would have had the kernel's, as the listener then.  The queue is
+	 * first in, first out: once one has it not, nor do the later ones. */
+	if (from_listener & NL_SOCK_LISTEN_TAKEN) {
+		if (carries_shim_keepalive(fd, -1, -1))
+			take_back_keepalive(fd, -1, -1);
+		else
+			atomic_fetch_and(&ls->bits,
+					 ~(uint32_t)NL_SOCK_LISTEN_TAKEN);
+		from_listener &= ~(uint32_t)NL_SOCK_LISTEN_TAKEN;
 	}
 	uint32_t lbits = from_listener;
 	/* Made before the listener had the keepalive?  The queue is
@@ -753,7 +812,7 @@ void nl_sock_accepted(int listener, int fd, int flags, uint64_t ino)
 
 void nl_sock_connected(int fd, int result, int err)
 {
-	if (!nl_fd_policy_active())
+	if (!nl_fd_policy_active() || nl_fd_shared_child())
 		return;
 	/* EINPROGRESS: a non-blocking connect under way; EINTR: a blocking
 	 * one interrupted, which the kernel completes in the background.
@@ -784,11 +843,17 @@ void nl_sock_connected(int fd, int result, int err)
 	}
 	if (!ino)
 		ino = socket_ino(fd);
-	/* A datagram socket connected again still has the shim's timeout:
-	 * that is no choice of the program's. */
-	uint32_t prior = bits_for(fd, ino) &
+	/* A socket connected again (a datagram socket; a TCP connect that
+	 * returned EINPROGRESS or EINTR, asked again until it returns 0)
+	 * still has the shim's timeout and keepalive: no choice of the
+	 * program's.  Unless another fd may have changed the keepalive
+	 * since: then the socket says (program_keepalive). */
+	uint32_t was = bits_for(fd, ino);
+	uint32_t prior = was &
 			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
 			  NL_SOCK_FRESH);
+	if ((was & (NL_SOCK_SHIM_ALIVE | NL_SOCK_ASK)) == NL_SOCK_SHIM_ALIVE)
+		prior |= NL_SOCK_SHIM_ALIVE;
 	handle_connected(fd, ino, cls, nonblocking, prior, "connect");
 	nl_errno_restore(saved);
 }
@@ -834,13 +899,52 @@ static uint32_t own_bit(int level, int name)
 	return 0;
 }
 
-void nl_sock_duplicated(int fd)
+void nl_sock_duplicated(int oldfd, int newfd)
 {
-	struct nl_sock_slot *s = slot_for(fd, 0);
+	struct nl_sock_slot *t =
+		atomic_load_explicit(&nl_sock_table, memory_order_acquire);
 	/* Not from a vfork child, whose memory is its parent's. */
-	if (s && (atomic_load(&s->bits) & NL_SOCK_FRESH) &&
-	    !nl_in_foreign_child())
-		atomic_fetch_and(&s->bits, ~(uint32_t)NL_SOCK_FRESH);
+	if (!t || (unsigned)oldfd >= NL_SOCK_TABLE_SIZE ||
+	    (unsigned)newfd >= NL_SOCK_TABLE_SIZE || oldfd == newfd ||
+	    nl_fd_shared_child())
+		return;
+	struct nl_sock_slot *o = &t[oldfd];
+	uint32_t bits = atomic_load(&o->bits);
+	/* Two fds, one socket: an option set through one is recorded in its
+	 * slot only.  The shim's keepalive is asked before it is taken back
+	 * through either. */
+	uint32_t drop = NL_SOCK_FRESH;
+	uint32_t add = bits & (NL_SOCK_SHIM_ALIVE | NL_SOCK_LISTEN_ALIVE)
+			       ? NL_SOCK_ASK : 0;
+	if (bits & drop)
+		atomic_fetch_and(&o->bits, ~drop);
+	if (add)
+		atomic_fetch_or(&o->bits, add);
+	bits = (bits & ~drop) | add;
+	if (bits)
+		slot_write(newfd, atomic_load(&o->ino), bits,
+			   atomic_load(&o->secs));
+	else if (atomic_load(&t[newfd].bits))
+		slot_write(newfd, 0, 0, 0);   /* of the fd it replaced */
+}
+
+/* Whether fd, whose slot says `bits`, has the shim's keepalive, when the
+ * program has just set the keepalive option (level, name) on it. */
+static int shim_keepalive_on(int fd, uint32_t bits, int level, int name)
+{
+	const struct nl_policy *p = nl_policy();
+	if (bits & NL_SOCK_OWN_ALIVE)
+		return 0;   /* the program's since its first such option */
+	if ((bits & (NL_SOCK_SHIM_ALIVE | NL_SOCK_LISTEN_ALIVE)) &&
+	    !(bits & NL_SOCK_ASK))
+		return 1;   /* the shim set it here, nobody else could change it */
+	if ((bits & NL_SOCK_FRESH) || p->mode != NL_MODE_ENFORCE ||
+	    p->keepalive.off)
+		return 0;
+	/* Set elsewhere: before a child (a second connect, a listener shared
+	 * with another process), through a dup, by the process that sent
+	 * the socket or exec'd this program. */
+	return carries_shim_keepalive(fd, level, name);
 }
 
 void nl_sock_option_set(int fd, int level, int name)
@@ -866,12 +970,77 @@ void nl_sock_option_set(int fd, int level, int name)
 	/* A socket (or listener) with the shim's keepalive: the program's
 	 * option is its choice from now on, and the rest what it is without
 	 * the shim, whichever the program set first: its connect or its
-	 * option. */
-	if (bit == NL_SOCK_OWN_ALIVE &&
-	    (bits & (NL_SOCK_LISTEN_ALIVE | NL_SOCK_SHIM_ALIVE))) {
+	 * option.  Connections waiting in a listener's queue were made with
+	 * the shim's: they get theirs back at their accept, which asks them
+	 * (unless the listener still shows the shim's values, as when the
+	 * program turned on SO_KEEPALIVE and the policy's timings are the
+	 * kernel's: a connection made later could not be told apart). */
+	if (bit == NL_SOCK_OWN_ALIVE && shim_keepalive_on(fd, bits, level, name)) {
 		take_back_keepalive(fd, level, name);
+		if ((bits & NL_SOCK_LISTEN_ALIVE) && accept_queue(fd) > 0 &&
+		    !carries_shim_keepalive(fd, -1, -1))
+			bits |= NL_SOCK_LISTEN_TAKEN;
 		bits &= ~(NL_SOCK_LISTEN_ALIVE | NL_SOCK_ACCEPTED |
-			  NL_SOCK_SHIM_ALIVE);
+			  NL_SOCK_SHIM_ALIVE | NL_SOCK_LISTEN_QUEUED |
+			  NL_SOCK_ASK);
 	}
+	/* A vfork child's own socket under a number whose slot describes
+	 * its parent's fd: not the child's to write. */
+	if (atomic_load(&s->ino) != ino && nl_fd_shared_child())
+		return;
 	slot_write(fd, ino, bits | bit, secs);
+}
+
+static int near_usec(long long have, long long want)
+{
+	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
+	return have >= want - 20000 && have <= want + 20000;
+}
+
+static int policy_timeout_usec(const struct nl_policy *p, long long usec)
+{
+	const unsigned t[3] = { p->sock_timeout, p->sock_timeout_unix,
+				p->sock_timeout_dgram };
+	for (int i = 0; i < 3; i++)
+		if (t[i] && near_usec(usec, (long long)t[i] * 1000000))
+			return 1;
+	return 0;
+}
+
+void nl_sock_received(int fd)
+{
+	struct nl_sock_slot *s = slot_for(fd, 0);
+	const struct nl_policy *p = nl_policy();
+	if (nl_fd_shared_child())
+		return;
+	/* Whatever the slot says is of an fd closed since. */
+	int stale = s && atomic_load(&s->bits);
+	if (p->mode != NL_MODE_ENFORCE ||
+	    !(p->sock_timeout | p->sock_timeout_unix | p->sock_timeout_dgram)) {
+		if (stale)
+			slot_write(fd, 0, 0, 0);
+		return;
+	}
+	int saved = errno;
+	uint32_t bits = 0;
+	unsigned secs = 0;
+	uint64_t ino = 0;
+	long long rcv = kernel_timeout_usec(fd, NL_SOCK_READ);
+	long long snd = rcv < 0 ? -1 : kernel_timeout_usec(fd, NL_SOCK_WRITE);
+	/* The sender's shim set them (or its program chose the same). */
+	if (policy_timeout_usec(p, rcv) || policy_timeout_usec(p, snd)) {
+		secs = class_timeout(p, classify(fd));
+		long long want = (long long)secs * 1000000;
+		if (secs && near_usec(rcv, want))
+			bits |= NL_SOCK_SHIM_RCV;
+		if (secs && near_usec(snd, want))
+			bits |= NL_SOCK_SHIM_SND;
+		if (bits)
+			ino = socket_ino(fd);
+	}
+	if (ino)
+		slot_write(fd, ino, bits, secs);
+	else if (stale)
+		slot_write(fd, 0, 0, 0);
+	nl_errno_restore(saved);
 }

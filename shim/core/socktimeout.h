@@ -29,8 +29,19 @@
  * shim's keepalive makes the rest the kernel's again (SO_KEEPALIVE off
  * unless the program turned it on, TCP_KEEP* the sysctls' values, no user
  * timeout), so that the program's choice gives what it gives without the
- * shim, set before the connect or after.  A connect to AF_UNSPEC (a
- * disconnect) takes back the shim's timeouts and keepalive.
+ * shim, set before the connect or after.  Whether the socket has it is
+ * known when the shim set it here; otherwise (a socket from before a
+ * child, a copy, one received or inherited across exec) the socket is
+ * asked at that option: keepalive on with the policy's values.  A connect
+ * to AF_UNSPEC (a disconnect) takes back the shim's timeouts and
+ * keepalive.
+ *
+ * A dup (dup, dup2, dup3, F_DUPFD) copies the slot to the new number, and
+ * a socket received with SCM_RIGHTS whose timeouts are the policy's is
+ * taken for one the shim timed (in the sender): the restart rule follows
+ * both.  A socket inherited across exec is not looked at (that would cost
+ * every process's start a question per inherited fd): it keeps its
+ * timeout, and a read on it gets EINTR as the kernel gives it.
  *
  * When the shim's own timeout ends a blocking call on a TCP socket whose
  * peer TCP_INFO shows silent (nl_sock_timed_out), the call fails with
@@ -84,6 +95,16 @@ enum {
 				       * inherited from its listener): a
 				       * keepalive option the program sets
 				       * takes back the rest */
+	NL_SOCK_LISTEN_TAKEN = 1u << 12, /* the program took the shim's
+				       * keepalive back on this listener while
+				       * connections waited in its queue (made
+				       * before: with the shim's): accepted
+				       * ones are asked, until one has it not */
+	NL_SOCK_ASK       = 1u << 13, /* another fd (a dup) or process (a
+				       * copy sent) may have changed the
+				       * keepalive SHIM_ALIVE / LISTEN_ALIVE
+				       * say is the shim's: the socket is asked
+				       * before it is taken back */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -168,9 +189,16 @@ void nl_sock_connected(int fd, int result, int err);
  * keepalive is taken back, as the program never chose them.  Keeps
  * errno. */
 void nl_sock_disconnected(int fd);
-/* fd was duplicated (dup, dup2, dup3, F_DUPFD): an option set through
- * the copy lands in the copy's slot, so the socket is fresh no more. */
-void nl_sock_duplicated(int fd);
+/* oldfd was duplicated to newfd (dup, dup2, dup3, F_DUPFD): newfd gets
+ * oldfd's slot (the restart rule's bits).  An option set through one lands
+ * in its slot only, so the socket is fresh no more, and its keepalive is
+ * asked before it is taken back.  No system call. */
+void nl_sock_duplicated(int oldfd, int newfd);
+/* fd came with SCM_RIGHTS (recvmsg): a socket whose timeouts are the
+ * policy's is taken for one the shim timed in the process that sent it,
+ * so the restart rule follows it (enforce; two getsockopt per fd, one for
+ * an fd that is no socket).  Keeps errno. */
+void nl_sock_received(int fd);
 /* The program set an option itself (setsockopt succeeded): the shim must
  * never override it, and stops treating a timeout as its own. */
 void nl_sock_option_set(int fd, int level, int name);

@@ -286,9 +286,10 @@ NL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return do_accept(fd, addr, len, flags, NL_CALL_ACCEPT4, NL_CALLER());
 }
 
-/* The fds one received message carries (SCM_RIGHTS) are new fds too.
- * The kernel echoes an added MSG_CMSG_CLOEXEC in msg_flags: the program
- * never set it. */
+/* The fds one received message carries (SCM_RIGHTS) are new fds too, and
+ * a socket among them may carry timeouts the sender's shim set, which the
+ * restart rule must follow (nl_sock_received).  The kernel echoes an
+ * added MSG_CMSG_CLOEXEC in msg_flags: the program never set it. */
 static void received_fds(struct msghdr *msg, int added, const void *site)
 {
 	if (added == NL_CLOEXEC_NOW)
@@ -300,8 +301,10 @@ static void received_fds(struct msghdr *msg, int added, const void *site)
 			continue;
 		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		int *fds = (int *)CMSG_DATA(c);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			nl_new_fd(fds[i], NL_CALL_RECVMSG, site, added);
+			nl_sock_received(fds[i]);
+		}
 	}
 }
 
@@ -373,7 +376,7 @@ NL_EXPORT int dup(int fd)
 			? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
 		      : NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
 	if (r >= 0 && nl_fd_policy_active())
-		nl_sock_duplicated(fd);
+		nl_sock_duplicated(fd, r);
 	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), added);
 }
 

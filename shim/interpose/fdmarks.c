@@ -82,7 +82,7 @@ static int after_dup_to(int r, const struct dup_to *d)
 		nl_fd_dup_failed(d->newfd, &d->saved);
 	if (r < 0 || d->oldfd == d->newfd || !nl_fd_policy_active())
 		return r;
-	nl_sock_duplicated(d->oldfd);
+	nl_sock_duplicated(d->oldfd, d->newfd);
 	nl_fd_stdio_filled(d->newfd);
 	if (d->before)
 		return r;
@@ -273,7 +273,7 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 	if (r < 0 || !nl_fd_policy_active())
 		return r;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
-		nl_sock_duplicated(fd);
+		nl_sock_duplicated(fd, r);
 		return nl_new_fd(r, NL_CALL_FCNTL_DUPFD, site, added);
 	}
 	note_fcntl(fd, cmd, arg, lfs);

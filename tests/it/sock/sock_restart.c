@@ -101,6 +101,16 @@ ROW(wseq, write)
 ROW(wseq, send)
 ROW(wseq, sendmsg)
 
+/* The socket read through another fd or process than the one the shim
+ * timed it in: a dup, dup2, F_DUPFD; a helper it was sent to with
+ * SCM_RIGHTS.  And one whose number a vfork child reused for a socket of
+ * its own. */
+ROW(dup, tcp)
+ROW(dup2, tcp)
+ROW(dupfd, tcp)
+ROW(scm, tcp)
+ROW(vfork, tcp)
+
 /* The shim's timeout (1 s) fires under a seccomp filter that kills for
  * getsockopt and fcntl: the read ends with the kernel's EAGAIN, and the
  * shim looks at nothing (it asked the socket's timeout with getsockopt,
