@@ -22,6 +22,7 @@ want valgrind valgrind            # make stress (helgrind), benchmarks
 want ip iproute2                  # dead-peer test in network namespaces
 want setpriv util-linux           # secure-mode tests
 want script bsdutils              # pseudo-terminal tests
+want dumb-init dumb-init          # pgroup_session's dumb-init row
 want python3 python3
 want javac openjdk-17-jdk-headless
 want addr2line binutils
