@@ -9,7 +9,9 @@
  * GNU make passes its jobserver in MAKEFLAGS, php-fpm's master names its
  * listeners in FPM_SOCKETS="127.0.0.1:9000=8" when it re-execs itself and
  * HAProxy's master names its socketpair only inside
- * HAPROXY_PROCESSES="|type=w;fd=3;pid=42".  Closing
+ * HAPROXY_PROCESSES="|type=w;fd=3;pid=42"; uWSGI's master names none when
+ * it re-execs itself on a reload (UWSGI_RELOADS=N): its listening sockets
+ * are meant to cross, found again by address.  Closing
  * those fds would break the child, so the exec interposer asks this file
  * which numbers were named.
  *
@@ -583,6 +585,8 @@ static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
 		add_jobserver(l, value);
 	else if (is_fpm_sockets(name, len))
 		add_fpm_sockets(l, value);
+	else if (name_is(name, len, "UWSGI_RELOADS"))
+		l->listeners = 1;
 	else if (ends_with(name, len, "_FD") || ends_with(name, len, "_FDS"))
 		add_number_list(l, value, ",:; ");
 }
@@ -649,6 +653,7 @@ int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 	out->seen = NULL;
 	out->run_lo = 0;
 	out->run_n = 0;
+	out->listeners = 0;
 	if (argv != NULL)
 		trampoline = scan_argv(out, argv, self);
 	if (envp != NULL)

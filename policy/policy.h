@@ -225,6 +225,10 @@ struct nl_fdlist {
 	 * a range (LISTEN_FDS=N: 3 .. 3+N-1, N up to a million, most of them
 	 * not open); run_n 0: none. */
 	int run_lo, run_n;
+	/* The environment asks that the calling process's listening sockets
+	 * cross (UWSGI_RELOADS=: uWSGI's master re-execs itself on a reload
+	 * and finds its listeners again by address, naming no number). */
+	int listeners;
 };
 /* Collect the fds > 2 that argv and envp name as passed on purpose (the
  * run of LISTEN_FDS in run_lo/run_n, the others listed):
@@ -233,7 +237,7 @@ struct nl_fdlist {
  * -wm and -listen, *_FD(S) variables, WAYLAND_SOCKET, WESTON_LAUNCHER_SOCK,
  * _assuan_connection_fd, NGINX, LISTEN_FDS (when LISTEN_PID is absent or
  * equals `self`), make's --jobserver-auth/--jobserver-fds in MAKEFLAGS and
- * MFLAGS.  Returns 1 when argv carries an "a:b:c" list of open fds > 2 (the
+ * MFLAGS; UWSGI_RELOADS sets `listeners` instead.  Returns 1 when argv carries an "a:b:c" list of open fds > 2 (the
  * shape of a trampoline such as jspawnhelper), else 0.  Allocation-free and
  * safe in a vfork child.  `out` is filled from empty; release it after. */
 int nl_named_fds(char *const argv[], char *const envp[], pid_t self,

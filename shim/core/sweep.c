@@ -205,6 +205,39 @@ static void keep_named_run(struct nl_plan *pl, int lo, int n)
 		keep_if_in_run(fd, &run);
 }
 
+/* uWSGI's master re-execs itself on a reload (UWSGI_RELOADS=N in the new
+ * environment) and the new master finds its listening sockets by looking
+ * at its fds, naming none: the caller's inheritable listeners cross.  Asked
+ * only for such an exec, one getsockopt per open fd.  Not tied to the
+ * process's own executable: the exec is execvp("uwsgi") by its bare name
+ * (or --binary-path, or python for pyuwsgi), which only a PATH walk could
+ * match. */
+static int is_listener(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof on;
+	return nl_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, (long)&on,
+		       (long)&len, 0) == 0 && on;
+}
+
+static void keep_if_listener(int fd, void *ctx)
+{
+	if (fd > 2 && is_listener(fd) && nl_fd_meant_inheritable(fd))
+		add_range(ctx, fd, fd);
+}
+
+/* Without a listing of the open fds: those the table knows of, and the
+ * ones handed over at start-up (a reloaded master's listeners). */
+static void keep_listeners(struct nl_plan *pl)
+{
+	if (nl_for_each_open_fd(keep_if_listener, pl) == 0)
+		return;
+	for (int fd = 3, high = nl_fd_high_water(); fd < high; fd++)
+		keep_if_listener(fd, pl);
+	for (int i = 0; i < nl_fd_inherited_count(); i++)
+		keep_if_listener(nl_fd_inherited_fd(i), pl);
+}
+
 /* The fields every plan has; returns whether there is more to plan. */
 static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 		      char *const argv[])
@@ -255,6 +288,8 @@ __attribute__((noinline)) static int plan_named(struct nl_plan *pl,
 			add_range(pl, named.fd[i], named.fd[i]);
 	if (named.run_n)
 		keep_named_run(pl, named.run_lo, named.run_n);
+	if (named.listeners)
+		keep_listeners(pl);
 	if (named.overflow)
 		pl->nomem = 1;
 	nl_fdlist_release(&named);

@@ -4,7 +4,9 @@
  * inheritable: naming an fd the shim never saw created (a raw system call:
  * a leak) or one the program made close-on-exec keeps nothing.
  *
- * One row per convention; '@' stands for the fd's number (fdh_pass). */
+ * One row per convention; '@' stands for the fd's number (fdh_pass).  A
+ * convention that names no number (uWSGI's reload keeps the listening
+ * sockets) has its row make a listener instead of a pipe. */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -33,26 +35,28 @@ struct form {
 	const char *who;
 	const char *env;        /* NAME=VALUE for the new program, or NULL */
 	const char *args[3];    /* its arguments, NULL-terminated */
+	int listener;           /* the fd is a listening socket: HOW"listen" */
 };
 
 static const struct form forms[] = {
-	{ "haproxy master", "HAPROXY_PROCESSES=|type=w;fd=@;cfd=-1;pid=1;reloads=0", { NULL } },
-	{ "php-fpm reload", "FPM_SOCKETS=127.0.0.1:9000=@", { NULL } },
-	{ "dbus-launch", NULL, { "--print-address", "@", NULL } },
-	{ "dbus-launch pid", NULL, { "--print-pid=@", NULL } },
-	{ "libassuan", "_assuan_connection_fd=@", { NULL } },
-	{ "socat", NULL, { "FD:@!!FD:@", "-", NULL } },
-	{ "gunicorn bind", NULL, { "--bind", "fd://@", NULL } },
-	{ "gunicorn re-exec", "GUNICORN_FD=@", { NULL } },
-	{ "Xorg", NULL, { "-displayfd", "@", NULL } },
-	{ "Xwayland -wm", NULL, { "-wm", "@", NULL } },
-	{ "Xwayland -listen", NULL, { "-listen", "@", NULL } },
-	{ "weston-launch", "WESTON_LAUNCHER_SOCK=@", { NULL } },
-	{ "dpkg", NULL, { "--status-fd", "@", NULL } },
-	{ "openssl", NULL, { "-passin", "fd:@", NULL } },
-	{ "system() >&N", NULL, { "-c", "echo x >&@", NULL } },
-	{ "system() <&N", NULL, { "-c", "cat<&@", NULL } },
-	{ "sh N<&M-", NULL, { "-c", "exec 0<&@- cat", NULL } },
+	{ "haproxy master", "HAPROXY_PROCESSES=|type=w;fd=@;cfd=-1;pid=1;reloads=0", { NULL }, 0 },
+	{ "php-fpm reload", "FPM_SOCKETS=127.0.0.1:9000=@", { NULL }, 0 },
+	{ "dbus-launch", NULL, { "--print-address", "@", NULL }, 0 },
+	{ "dbus-launch pid", NULL, { "--print-pid=@", NULL }, 0 },
+	{ "libassuan", "_assuan_connection_fd=@", { NULL }, 0 },
+	{ "socat", NULL, { "FD:@!!FD:@", "-", NULL }, 0 },
+	{ "gunicorn bind", NULL, { "--bind", "fd://@", NULL }, 0 },
+	{ "gunicorn re-exec", "GUNICORN_FD=@", { NULL }, 0 },
+	{ "uwsgi reload", "UWSGI_RELOADS=1", { NULL }, 1 },
+	{ "Xorg", NULL, { "-displayfd", "@", NULL }, 0 },
+	{ "Xwayland -wm", NULL, { "-wm", "@", NULL }, 0 },
+	{ "Xwayland -listen", NULL, { "-listen", "@", NULL }, 0 },
+	{ "weston-launch", "WESTON_LAUNCHER_SOCK=@", { NULL }, 0 },
+	{ "dpkg", NULL, { "--status-fd", "@", NULL }, 0 },
+	{ "openssl", NULL, { "-passin", "fd:@", NULL }, 0 },
+	{ "system() >&N", NULL, { "-c", "echo x >&@", NULL }, 0 },
+	{ "system() <&N", NULL, { "-c", "cat<&@", NULL }, 0 },
+	{ "sh N<&M-", NULL, { "-c", "exec 0<&@- cat", NULL }, 0 },
 };
 
 #define NFORMS (sizeof forms / sizeof forms[0])
@@ -63,8 +67,12 @@ static struct run_result r;
  * new program got the fd. */
 static int reaches_child(const struct form *f, const char *how, int shim)
 {
-	char *argv[12];
+	char *argv[12], kind[32];
 	int n = 0;
+	if (f->listener) {
+		snprintf(kind, sizeof kind, "%slisten", how);
+		how = kind;
+	}
 	argv[n++] = (char *)top("build/fixtures/fdh_pass");
 	argv[n++] = (char *)how;
 	if (f->env)
@@ -181,7 +189,7 @@ Test(fd_named_forms, listen_fds_of_any_count_name_the_open_fds)
 	static const char *const counts[] = { "LISTEN_FDS=8", "LISTEN_FDS=1000",
 					      "LISTEN_FDS=1048573" };
 	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
-		const struct form f = { "systemd", counts[i], { NULL } };
+		const struct form f = { "systemd", counts[i], { NULL }, 0 };
 		for (int shim = 0; shim < 2; shim++) {
 			cr_assert(reaches_child(&f, "plain", shim), "%s %s:\n%s",
 				  counts[i], shim ? "shim" : "no shim", r.out);
@@ -197,4 +205,54 @@ Test(fd_named_forms, listen_fds_of_any_count_name_the_open_fds)
 				  counts[i], shim ? "shim" : "no shim", raw, r.out);
 		}
 	}
+}
+
+/* uWSGI's graceful reload: the master execs itself with UWSGI_RELOADS=N
+ * and finds its listener again among its fds.  Without the shim the
+ * listener crosses; under enforce it did not (the new master bound again
+ * and every reload refused requests).  Now it crosses under every mode,
+ * the pipe nobody asked for is withheld under enforce only, and audit
+ * logs exactly what enforce does: the pipe, not the listener. */
+Test(fd_named_forms, uwsgi_reload_keeps_the_listener)
+{
+	char log_path[512], log_env[560];
+	static char logs[3][4096];
+	const char *modes[] = { "", "enforce", "audit" };
+	int listener = -1, junk = -1;
+	for (int m = 0; m < 3; m++) {
+		char mode_env[64];
+		snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", modes[m]);
+		snprintf(log_path, sizeof log_path, "%s/reload-%d.log", tmpdir(), m);
+		snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log_path);
+		char *env[] = { mode_env, log_env, "UWSGI_RELOADS=", NULL };
+		char *argv[] = { (char *)top("build/fixtures/fdh_reload"), NULL };
+		cr_assert_eq(run(&r, argv, env, m != 0, TIMEOUT, ""), 0);
+		cr_assert_eq(exit_code(&r), 0, "%s: exit %d\n%s\n%s", modes[m],
+			     exit_code(&r), r.out, r.err);
+		int port;
+		cr_assert_eq(sscanf(r.out, "listener=%d port=%d junk=%d",
+				    &listener, &port, &junk), 3, "%s", r.out);
+		char want[64];
+		snprintf(want, sizeof want, "\ninherited=%d port=%d\n", listener,
+			 port);
+		cr_expect_not_null(strstr(r.out, want),
+				   "mode '%s': the listener did not cross the "
+				   "reload:\n%s", modes[m], r.out);
+		const char *open = strstr(r.out, "\nopen=");
+		cr_assert_not_null(open, "%s", r.out);
+		cr_expect_eq(fd_list_has(open + 6, junk), m != 1,
+			     "mode '%s': the pipe %s:\n%s", modes[m],
+			     m == 1 ? "crossed" : "was withheld", r.out);
+		snprintf(logs[m], sizeof logs[m], "%s", slurp(log_path));
+	}
+	char fd_key[32];
+	for (int m = 1; m < 3; m++) {
+		snprintf(fd_key, sizeof fd_key, "\"fd\":%d,", listener);
+		cr_expect_eq(count_lines_with(logs[m], fd_key), 0,
+			     "mode %s logged the listener:\n%s", modes[m], logs[m]);
+		snprintf(fd_key, sizeof fd_key, "\"fd\":%d,", junk);
+		cr_expect_eq(count_lines_with(logs[m], fd_key), 1,
+			     "mode %s did not log the pipe:\n%s", modes[m], logs[m]);
+	}
+	cr_expect_not_null(strstr(logs[1], "\"action\":\"closed\""), "%s", logs[1]);
 }
