@@ -53,6 +53,8 @@ want redis-server            has redis-server
 want redis-tools             has redis-cli
 want xinetd                  test -x /usr/sbin/xinetd
 want tini                    has tini
+want uwsgi-core              has uwsgi
+want uwsgi-plugin-python3    test -f /usr/lib/uwsgi/plugins/python3_plugin.so
 want dpkg                    has start-stop-daemon
 
 [ -z "$need" ] && exit 0

@@ -1,8 +1,10 @@
 # Servers that run what they serve in processes of their own: php-fpm
 # reloading (its master re-execs itself and finds its listeners named only
 # in FPM_SOCKETS="ADDRESS=FD"), lighttpd running a CGI per request, redis
-# saving in a fork child (BGSAVE, BGREWRITEAOF), and xinetd starting a
-# service per connection with the connection on its fds 0-2.  Each runs in
+# saving in a fork child (BGSAVE, BGREWRITEAOF), xinetd starting a
+# service per connection with the connection on its fds 0-2, and uWSGI
+# reloading (its master re-execs itself with UWSGI_RELOADS=N and finds its
+# listener among its fds, named nowhere) while it is asked.  Each runs in
 # the foreground on a free loopback port, every path in the check's
 # directory, and is stopped by pid.
 
@@ -13,6 +15,7 @@ checks_services() {
 	# that /proc/PID/exe names.
 	check redis-bgsave redis-check-rdb redis_bgsave
 	check xinetd-service xinetd,dash xinetd_service
+	check uwsgi-reload uwsgi-core uwsgi_reload
 }
 
 # serving PID PORT: PID is alive and something listens on 127.0.0.1:PORT.
@@ -287,4 +290,69 @@ xinetd_service() {
 	kill -TERM "$server_pid"
 	wait "$server_pid"
 	echo "xinetd exit after SIGTERM: $?"
+}
+
+# uWSGI (Debian's uwsgi-core with the python3 plugin) in the foreground: a
+# master and two workers serving a WSGI app over HTTP on 127.0.0.1:PORT.
+uwsgi_start() {
+	uwsgi --plugin python3 --http-socket "127.0.0.1:$1" --master \
+		--processes 2 --wsgi-file "$PWD/app.py" --callable app \
+		--die-on-term >>uwsgi.log 2>&1 </dev/null &
+	server_pid=$!
+}
+
+# uwsgi_up N: the master has (re)started N times and its two workers with it.
+uwsgi_up() {
+	[[ $(grep -c 'spawned uWSGI master process' uwsgi.log) == "$1" &&
+	   $(grep -c 'spawned uWSGI worker 2 ' uwsgi.log) == "$1" ]]
+}
+
+# Graceful reloads (SIGHUP) while a client asks without a pause: the master
+# execs itself again with UWSGI_RELOADS=N and takes its listener back from
+# its fds ("inherited"); no request may be refused or reset.  Without the
+# listener the new master binds again and the requests of every reload fail.
+uwsgi_reload() {
+	cat >app.py <<-'PY'
+	def app(environ, start_response):
+	    start_response("200 OK", [("Content-Type", "text/plain")])
+	    return [b"served\n"]
+	PY
+	if ! serve_on_free_port uwsgi_start; then
+		echo "uwsgi did not start"
+		tail -n 5 uwsgi.log >&2
+		return 1
+	fi
+	local master=$server_pid i
+	expect "uwsgi is ready" wait_for 20 uwsgi_up 1
+	maps_proof "$master"
+	# Requests one after another until told to stop (at most 60 s).
+	"$PY" - "$port" >client.out 2>&1 <<-'PY' &
+	import os, sys, time, urllib.request
+	ok = failed = 0
+	deadline = time.monotonic() + 60
+	while not os.path.exists("stop") and time.monotonic() < deadline:
+	    try:
+	        urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1],
+	                               timeout=5).read()
+	        ok += 1
+	    except OSError:
+	        failed += 1
+	print("requests served: %s, failed: %d" % (ok > 0, failed))
+	PY
+	local client=$!
+	for i in 1 2 3; do
+		sleep 0.5
+		kill -HUP "$master"
+		expect "reload $i: uwsgi is ready again" wait_for 20 uwsgi_up $((i + 1))
+		maps_proof_running "$master" uwsgi-core
+	done
+	sleep 0.5
+	touch stop
+	wait "$client"
+	cat client.out
+	echo "the new master inherited its listener: $(grep -c "uwsgi socket 0 inherited INET address 127.0.0.1:$port " uwsgi.log) times of 3"
+	kill -TERM "$master"
+	wait "$master"
+	echo "uwsgi exit after SIGTERM: $?"
+	return 0
 }
