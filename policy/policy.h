@@ -218,6 +218,11 @@ struct nl_fdlist {
 	int n;
 	int overflow;                  /* no memory for more: some were lost */
 	int max;                       /* the highest fd in the list */
+	/* The environment asks that the calling process's listening sockets
+	 * cross (UWSGI_RELOADS=: uWSGI's master re-execs itself on a reload
+	 * and finds its listeners again by address, naming no number).  Here,
+	 * in what was padding: the exec paths' frames hold this struct. */
+	int listeners;
 	int *fd;
 	size_t bytes;                  /* size of the block at fd */
 	unsigned long *seen;           /* bitmap of the fds listed, once long */
@@ -225,10 +230,6 @@ struct nl_fdlist {
 	 * a range (LISTEN_FDS=N: 3 .. 3+N-1, N up to a million, most of them
 	 * not open); run_n 0: none. */
 	int run_lo, run_n;
-	/* The environment asks that the calling process's listening sockets
-	 * cross (UWSGI_RELOADS=: uWSGI's master re-execs itself on a reload
-	 * and finds its listeners again by address, naming no number). */
-	int listeners;
 };
 /* Collect the fds > 2 that argv and envp name as passed on purpose (the
  * run of LISTEN_FDS in run_lo/run_n, the others listed):

@@ -227,8 +227,9 @@ static void keep_if_listener(int fd, void *ctx)
 }
 
 /* Without a listing of the open fds: those the table knows of, and the
- * ones handed over at start-up (a reloaded master's listeners). */
-static void keep_listeners(struct nl_plan *pl)
+ * ones handed over at start-up (a reloaded master's listeners).  Not in
+ * plan_named's frame: the exec paths have 1 KiB of stack. */
+__attribute__((noinline)) static void keep_listeners(struct nl_plan *pl)
 {
 	if (nl_for_each_open_fd(keep_if_listener, pl) == 0)
 		return;
@@ -243,7 +244,7 @@ static int plan_begin(struct nl_plan *pl, const char *via, const char *path,
 		      char *const argv[])
 {
 	const struct nl_policy *p = nl_policy();
-	pl->n = pl->keep_all = pl->nomem = pl->swept = 0;
+	pl->n = pl->keep_all = pl->nomem = pl->swept = pl->listeners = 0;
 	pl->keep = NULL;
 	pl->bytes = 0;
 	pl->self = 0;
@@ -288,20 +289,24 @@ __attribute__((noinline)) static int plan_named(struct nl_plan *pl,
 			add_range(pl, named.fd[i], named.fd[i]);
 	if (named.run_n)
 		keep_named_run(pl, named.run_lo, named.run_n);
-	if (named.listeners)
-		keep_listeners(pl);
+	pl->listeners = named.listeners != 0;
 	if (named.overflow)
 		pl->nomem = 1;
 	nl_fdlist_release(&named);
 	return 0;
 }
 
-static void plan_compute(struct nl_plan *pl, pid_t self, const char *path,
+/* Inlined into both callers: a frame of its own between the exec
+ * interposer and plan_named would take the exec paths over 1 KiB. */
+static inline __attribute__((always_inline)) void
+plan_compute(struct nl_plan *pl, pid_t self, const char *path,
 			 char *const argv[], char *const envp[],
 			 const int *extra_keep, int n_extra)
 {
 	if (plan_named(pl, self, path, argv, envp))
 		return;
+	if (pl->listeners)
+		keep_listeners(pl);
 	for (int i = 0; i < n_extra; i++)
 		add_range(pl, extra_keep[i], extra_keep[i]);
 	keep_marked_fds(pl);

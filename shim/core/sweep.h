@@ -50,6 +50,8 @@ struct nl_plan {
 				     * every fd kept, the shim's flags come off */
 	unsigned nomem : 1;         /* scratch memory could not be had */
 	unsigned swept : 1;         /* the fds outside the plan are marked */
+	unsigned listeners : 1;     /* UWSGI_RELOADS: the caller's listening
+				     * sockets are kept too */
 	int n;                      /* keep ranges, sorted, disjoint */
 	struct nl_fd_range *keep;   /* inline_keep, or scratch memory of
 				     * `bytes` bytes once more are needed */
