@@ -37,8 +37,9 @@ static pid_t came_from_spawner NL_FORK_DATA, came_from_pgid NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
  * ("" for none): what its execs pass on.  Kept across fork. */
 static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
-/* The start-up environment had LD_PRELOAD: the shim most likely came
- * through it, and a child's environment without one would not load it. */
+/* The start-up environment's LD_PRELOAD named the shim: it came through
+ * it, and a child's environment whose LD_PRELOAD does not name it would
+ * not load it. */
 static int preloaded NL_FORK_DATA;
 
 /* This process's pid when it is the one the noleak launcher started (it
@@ -212,6 +213,27 @@ static int is_entry(const char *e, const char *name, size_t n)
 	return e[0] == name[0] && !strncmp(e, name, n) && e[n] == '=';
 }
 
+/* Whether an LD_PRELOAD value names the shim: one of its entries
+ * (separated by blanks or colons, as ld.so splits them) is a file whose
+ * name starts with "libnoleak" (libnoleak.so, wherever installed, or
+ * through $LIB).  An empty value or another library's does not. */
+static int names_the_shim(const char *v)
+{
+	static const char name[] = "libnoleak";
+	for (const char *p = v; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ':')
+			p++;
+		const char *start = p, *base = p;
+		for (; *p && *p != ' ' && *p != '\t' && *p != ':'; p++)
+			if (*p == '/')
+				base = p + 1;
+		if (p > start && (size_t)(p - base) >= sizeof name - 1 &&
+		    !strncmp(base, name, sizeof name - 1))
+			return 1;
+	}
+	return 0;
+}
+
 int nl_pgroup_env_takes_marker(char *const envp[])
 {
 	if (!envp || !envp[0])
@@ -220,7 +242,7 @@ int nl_pgroup_env_takes_marker(char *const envp[])
 		return 1;
 	for (char *const *e = envp; *e; e++)
 		if (is_entry(*e, "LD_PRELOAD", 10))
-			return 1;
+			return names_the_shim(*e + 11);
 	return 0;
 }
 
@@ -1694,7 +1716,8 @@ void nl_pgroup_init(char **envp, int take_marker)
 		    launched_here(launched + 1))
 			launched_pid = (pid_t)pid;
 	}
-	preloaded = nl_policy_env_value(envp, "LD_PRELOAD") != NULL;
+	const char *preload = nl_policy_env_value(envp, "LD_PRELOAD");
+	preloaded = preload && names_the_shim(preload);
 	if (take_marker)
 		note_service(envp);
 	const char *value = nl_policy_env_value(envp, NL_PGROUP_FROM_ENV);

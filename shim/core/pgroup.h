@@ -88,9 +88,10 @@ char nl_pgroup_origin(const char *via, const char *path, char *const argv[]);
 void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 			     pid_t token, char origin);
 /* Whether an exec with environment envp may carry a marker: envp is not
- * empty (a cleared environment stays empty) and, when this process started
- * with LD_PRELOAD (the shim most likely came through it), keeps an
- * LD_PRELOAD (a program the shim does not load would find the marker).  A
+ * empty (a cleared environment stays empty) and, when the shim came
+ * through this process's LD_PRELOAD (an entry named libnoleak*), keeps an
+ * LD_PRELOAD that names it (a program the shim does not load, LD_PRELOAD=
+ * among them, would find the marker).  A
  * child whose exec may not is not regrouped either: unmarked, its group
  * would be nobody's.  Async-signal-safe. */
 int nl_pgroup_env_takes_marker(char *const envp[]);
