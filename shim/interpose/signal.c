@@ -218,8 +218,10 @@ static int do_sigaction(int sig, const struct sigaction *act,
 		errno = ENOSYS;
 		return -1;
 	}
+	/* Every real symbol looked up before the first handler can run: a
+	 * handler's calls never enter the loader (base/real.h). */
 	if (act && is_handler((void *)act->sa_handler))
-		nl_real_resolve_for_handlers();
+		nl_real_resolve_all();
 	int in_range = sig > 0 && sig < _NSIG;
 	struct sig_slot *s = in_range ? &slots[sig] : NULL;
 	if (!act || !use_trampoline(sig, act)) {
