@@ -120,8 +120,11 @@ $(B)/noleak-report: $(REPORT_SRC:%.c=$(B)/obj/%.o)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lz
 
 # A fixture is a program, a static binary (static_*: what a preload cannot
-# reach, the launcher refuses it) or a library (*.so.c).
-fixture_flags = $(if $(filter static_%,$(notdir $(1))),-static,$(if $(filter %.so.c,$(1)),-shared,-fno-builtin))
+# reach, the launcher refuses it) or a library (*.so.c).  The stack
+# fixtures (stk_*) bind at load (-z now): the loader's lazy resolver, run
+# by a first call on the measured stack, would mask the shim's part.
+comma := ,
+fixture_flags = $(if $(filter static_%,$(notdir $(1))),-static,$(if $(filter %.so.c,$(1)),-shared,-fno-builtin))$(if $(filter stk_%,$(notdir $(1))), -Wl$(comma)-z$(comma)now)
 fixture_libs  = $(if $(filter static_% %.so.c,$(notdir $(1))),,-lpthread -ldl)
 define FIXTURE_RULE
 $(B)/fixtures/$(basename $(notdir $(1))): $(1) $(wildcard $(dir $(1))*.h)

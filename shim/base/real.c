@@ -57,48 +57,12 @@ void *nl_real_resolve(struct nl_real_sym *s)
 	return lookup(s);
 }
 
-/* The loops below ask whether they may look up once (one getpid()), not
+/* The loop below asks whether it may look up once (one getpid()), not
  * once per slot: dash's first sigaction() asked 40 times. */
 static void resolve_slot(struct nl_real_sym *s)
 {
 	if (!atomic_load_explicit(&s->addr, memory_order_acquire) && !resolving)
 		(void)lookup(s);
-}
-
-/* The interposed calls signal-safety(7) lets a handler make (and the
- * names they are reached by on a 64-bit-time target). */
-static const char *const handler_calls[] = {
-	"accept4", "close", "connect", "dup", "dup2", "dup3", "execve",
-	"fexecve", "fcntl", "fcntl64", "__fcntl_time64", "kill", "openat",
-	"pipe2", "poll", "ppoll", "__ppoll64", "pselect", "__pselect64",
-	"read", "readv", "recv", "recvfrom", "recvmsg", "__recvmsg64",
-	"select", "__select64", "send", "sendmsg", "__sendmsg64", "sendto",
-	"setpgid", "setsid", "setsockopt", "__setsockopt64", "sigaction",
-	"socket", "socketpair", "tcsetpgrp", "wait4", "__wait4_time64",
-	"waitid", "waitpid", "write", "writev",
-};
-
-static atomic_int handler_calls_done;
-
-static int is_handler_call(const char *name)
-{
-	for (size_t i = 0; i < sizeof handler_calls / sizeof *handler_calls; i++)
-		if (__builtin_strcmp(name, handler_calls[i]) == 0)
-			return 1;
-	return 0;
-}
-
-void nl_real_resolve_for_handlers(void)
-{
-	if (atomic_load_explicit(&handler_calls_done, memory_order_acquire) ||
-	    atomic_load_explicit(&complete, memory_order_acquire) ||
-	    resolving || in_foreign_child())
-		return;
-	for (struct nl_real_sym *s = __start_nl_real_syms;
-	     s && s < __stop_nl_real_syms; s++)
-		if (is_handler_call(s->name))
-			resolve_slot(s);
-	atomic_store_explicit(&handler_calls_done, 1, memory_order_release);
 }
 
 void nl_real_resolve_all(void)

@@ -13,17 +13,24 @@
  *     (pthread_create, fork, vfork, _Fork, clone: their interposers call
  *     it first).  It runs once; from then on no lookup calls dlsym again,
  *     not even for a symbol libc lacks;
- *   - a signal handler never calls dlsym (the loader's lock; a handler may
- *     interrupt the loader itself): the calls a handler may make are looked
- *     up before the first handler is installed (nl_real_resolve_for_handlers
- *     from the sigaction interposer);
+ *   - a signal handler never calls dlsym (a handler may interrupt the
+ *     loader itself, and dlsym's frames, some 1 KiB, would take a
+ *     MINSIGSTKSZ stack past the shim's budget): the sigaction interposer
+ *     calls nl_real_resolve_all() before it installs the first handler, so
+ *     that a handler finds every slot looked up and the lookup closed,
+ *     whatever it calls: the exec family, __open_2, and fork and _Fork,
+ *     whose own nl_real_resolve_all() is then one load.  No list of the
+ *     calls a handler may make (signal-safety(7)) is kept here to drift
+ *     from the interposers: every slot is one.  (Looking up only such a
+ *     list cost no less time: each slot's name was compared against it.)
  *   - a child the shim did not see forking (made by syscall(SYS_clone) or
  *     before any of those) never calls dlsym either, nor do the children
  *     it forks: an unresolved slot yields NULL there, and the caller falls
  *     back to the raw system call (the exec family, dup2, dup3, close,
  *     open, fcntl, setsid, ...) or fails with ENOSYS.
- * Resolving eagerly at start-up instead would cost every process some 70
- * lookups; programs that never start a thread or a child never pay.
+ * Resolving eagerly at start-up instead would cost every process some 90
+ * lookups; programs that never install a handler, start a thread or make
+ * a child never pay.
  *
  * A lookup that re-enters itself on the same thread (dlsym may call calloc,
  * and a malloc replacement may call open or read) also yields NULL. */
@@ -77,20 +84,13 @@ static inline void *nl_real_get(struct nl_real_sym *s)
 		real_ ? real_ args : (__typeof__(fn args))syscall sysargs;   \
 	})
 
-/* Look up every declared symbol now, once (before a thread or a child can
- * exist); cheap after the first call. */
+/* Look up every declared symbol now, once (before a thread, a child or a
+ * signal handler can exist); one load after the first call. */
 void nl_real_resolve_all(void);
 
 /* In a fork child the shim saw made, first thing: no lookup at all when
  * the parent had not looked every symbol up (it was a child the shim did
  * not see made, which could not). */
 void nl_real_after_fork_child(void);
-
-/* Look up, once, the symbols of the interposed calls a signal handler may
- * make (signal-safety(7)): called before the first handler is installed,
- * so that no handler's call ever reaches dlsym, which takes the loader's
- * lock.  About 45 lookups, paid only by a process that installs a handler
- * before it starts a thread or a child. */
-void nl_real_resolve_for_handlers(void);
 
 #endif

@@ -5,7 +5,8 @@ Every interposed call must run on a small stack: a signal handler on a
 MINSIGSTKSZ alternate stack, a thread with a 16 KiB stack.  So:
 
   - at most 1 KiB (AS_LIMIT) on every path of the calls POSIX lists as
-    async-signal-safe (the table AS_SAFE below), and of the shim's own
+    async-signal-safe (the NL_INTERPOSED_AS rows of shim/base/calls.def),
+    and of the shim's own
     signal trampoline;
   - at most 4 KiB (ANY_LIMIT) on every path of every other entry point.
 
@@ -25,6 +26,9 @@ Fails on:
   - an indirect call that is neither a call through the real-symbol
     registry (a line calling real...()) nor described in INDIRECT;
   - recursion;
+  - a call into the dynamic loader (dlsym, ...) from anywhere but the
+    real-symbol registry, or a sigaction interposer that no longer looks
+    every real symbol up before it installs a handler (LOADER below);
   - a missing .ci file (objects built without the flags).
 
 usage: check.py BUILD_DIR LIBRARY [-v]
@@ -39,18 +43,40 @@ AS_LIMIT = 1024
 ANY_LIMIT = 4096
 
 # The interposed calls POSIX (2017 and 2024) lists as async-signal-safe,
-# with their fortify and large-file aliases.  A call named here that the
-# library does not export is ignored; one the library exports and POSIX
-# lists must be added here.
-AS_SAFE = """
-    accept accept4 close connect creat creat64 dup dup2 dup3
-    execl execle execv execve fexecve fcntl fcntl64 fork _Fork kill
-    open open64 __open_2 __open64_2 openat openat64 __openat_2 __openat64_2
-    pipe pipe2 poll ppoll pselect select read __read_chk
-    recv __recv_chk recvfrom __recvfrom_chk recvmsg
-    send sendmsg sendto setpgid setsid setsockopt sigaction __sigaction signal
-    socket socketpair tcsetpgrp wait waitpid write
-""".split()
+# with their fortify, large-file and time64 names: the rows of the one
+# table of interposed calls written NL_INTERPOSED_AS.  A call named there
+# that the library does not export (another target's) is ignored.
+CALLS_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "shim", "base", "calls.def")
+
+
+def as_safe_calls():
+    try:
+        text = open(CALLS_DEF).read()
+    except OSError as e:
+        fail("%s: %s" % (CALLS_DEF, e))
+    names = re.findall(r"^NL_INTERPOSED_AS\((\w+),", text, re.M)
+    if not names:
+        fail("%s: no NL_INTERPOSED_AS row" % CALLS_DEF)
+    return frozenset(names)
+
+
+# The dynamic loader: its entry points take its lock, and a handler may
+# have interrupted the loader itself, so no path of a handler may enter it.
+# Only the real-symbol registry calls it (base/real.c's lookup, through
+# nl_real_resolve and nl_real_resolve_all), and that never once a handler
+# can run: the sigaction interposer (HANDLER_INSTALL) looks every slot up
+# before it installs the first handler, after which neither looks anything
+# up (base/real.h).  So check that: nothing else calls the loader, lookup
+# has no other caller, and the installer calls nl_real_resolve_all.
+# (libc's frames are not counted, dlsym's included: some 1 KiB that no
+# handler reaches, and that only a first call outside a handler pays.)
+LOADER = {"dlsym", "dlvsym", "dlopen", "dlmopen", "dlclose", "dladdr",
+          "dladdr1", "dlinfo", "dlerror", "dl_iterate_phdr"}
+LOOKUP = "shim/base/real.c:lookup"
+LOOKUP_CALLERS = {"nl_real_resolve", "nl_real_resolve_all"}
+RESOLVE_ALL = "nl_real_resolve_all"
+HANDLER_INSTALL = "shim/interpose/signal.c:do_sigaction"
 
 # Entry points that are not exported functions of their own name.
 EXTRA_ENTRIES = {
@@ -227,7 +253,7 @@ def source_line(loc):
     return ""
 
 
-def entry_points(lib, frames):
+def entry_points(lib, frames, as_safe):
     out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
                          capture_output=True, text=True).stdout
     syms = {}
@@ -255,7 +281,7 @@ def entry_points(lib, frames):
             if title is None:
                 fail("exported %s: no frame in the call graph" % name)
             key = name if name not in entries else "%s@%s" % (name, addr)
-            entries[key] = (title, AS_LIMIT if name in AS_SAFE else ANY_LIMIT)
+            entries[key] = (title, AS_LIMIT if name in as_safe else ANY_LIMIT)
     for name, (title, limit) in EXTRA_ENTRIES.items():
         if title not in frames:
             fail("entry %s: %s not in the call graph" % (name, title))
@@ -358,6 +384,28 @@ class Graph:
         return result
 
 
+def check_loader(frames, edges):
+    """Errors: a way into the dynamic loader a handler could take (LOADER)."""
+    errors = []
+    for src, outs in sorted(edges.items()):
+        for target, loc in outs:
+            if target in LOADER and src != LOOKUP and src not in LOOKUP_CALLERS:
+                errors.append("%s calls %s (%s): only the real-symbol registry "
+                              "(%s) may enter the loader" % (src, target, loc,
+                                                             LOOKUP))
+            if target == LOOKUP and src not in LOOKUP_CALLERS:
+                errors.append("%s calls %s: only %s may" % (
+                    src, LOOKUP, " and ".join(sorted(LOOKUP_CALLERS))))
+    if HANDLER_INSTALL not in frames:
+        errors.append("%s: not in the call graph (HANDLER_INSTALL)"
+                      % HANDLER_INSTALL)
+    elif not any(t == RESOLVE_ALL for t, _ in edges.get(HANDLER_INSTALL, [])):
+        errors.append("%s does not call %s: a handler's first call of an "
+                      "interposed function would look its symbol up (dlsym) "
+                      "in the handler" % (HANDLER_INSTALL, RESOLVE_ALL))
+    return errors
+
+
 def check_tail_calls(lib):
     """Every call of a TAIL_CALLED function in lib is a jmp."""
     code = subprocess.run(["objdump", "-d", "--no-show-raw-insn", lib],
@@ -375,8 +423,9 @@ def main():
     verbose = "-v" in sys.argv
     frames, kinds, edges = load_graph(sys.argv[1])
     check_tail_calls(sys.argv[2])
+    loader_errors = check_loader(frames, edges)
     g = Graph(frames, kinds, edges)
-    entries = entry_points(sys.argv[2], frames)
+    entries = entry_points(sys.argv[2], frames, as_safe_calls())
     over = []
     for name in sorted(entries):
         title, limit = entries[name]
@@ -391,7 +440,7 @@ def main():
     for t in sorted(g.unused_allowance):
         print("stack check: %s no longer holds a big %s: delete its ALLOWANCE"
               " entry" % (t, ALLOWANCE[t]))
-    errors = sorted(set(g.errors))
+    errors = sorted(set(g.errors)) + loader_errors
     for e in errors:
         print("stack check: " + e, file=sys.stderr)
     n_as = sum(1 for t, l in entries.values() if l == AS_LIMIT)
