@@ -167,6 +167,10 @@ Test(pgroup, the_marker_is_taken_out_of_the_environment)
  * one row per kind of environment. */
 static char *with_preload[] = { "A=1", "LD_PRELOAD=/lib/libnoleak.so", NULL };
 static char *without_preload[] = { "A=1", NULL };
+static char *empty_preload[] = { "A=1", "LD_PRELOAD=", NULL };
+static char *other_preload[] = { "A=1", "LD_PRELOAD=/lib/libother.so", NULL };
+static char *among_preloads[] = { "LD_PRELOAD=/a.so:$LIB/libnoleak.so b.so",
+				  NULL };
 static char *empty_env[] = { NULL };
 static char *own_marker[] = { "LD_PRELOAD=/x.so", "NOLEAK_PGROUP_FROM=1:1:1:p",
 			      NULL };
@@ -177,7 +181,13 @@ static const struct {
 } passes[] = {
 	{ 1, with_preload, 1 },
 	{ 1, without_preload, 0 },   /* the program would not load the shim */
+	{ 1, empty_preload, 0 },     /* nor with LD_PRELOAD= */
+	{ 1, other_preload, 0 },     /* nor with another library's */
+	{ 1, among_preloads, 1 },    /* one entry of several, through $LIB */
 	{ 0, without_preload, 1 },   /* /etc/ld.so.preload loads it anyway */
+	{ 0, empty_preload, 1 },
+	{ 2, without_preload, 1 },   /* started with another library's only:
+					the shim came by /etc/ld.so.preload */
 	{ 1, empty_env, 0 },         /* env -i: stays empty */
 	{ 0, empty_env, 0 },
 	{ 1, NULL, 0 },
@@ -188,8 +198,11 @@ Test(pgroup, which_environments_carry_the_marker_on)
 {
 	for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
 		char *start[] = { "NOLEAK_PGROUP_FROM=12:34:56:c",
-				  passes[i].started_preloaded ? "LD_PRELOAD=/l.so"
-							      : "B=2",
+				  passes[i].started_preloaded == 1
+					  ? "LD_PRELOAD=/usr/lib/libnoleak.so"
+				  : passes[i].started_preloaded == 2
+					  ? "LD_PRELOAD=/usr/lib/libother.so"
+					  : "B=2",
 				  NULL };
 		nl_pgroup_init(start, 1);
 		const char *m = nl_pgroup_marker_to_pass(passes[i].envp);
