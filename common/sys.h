@@ -164,6 +164,8 @@ static inline ssize_t nl_sys_readlink(const char *path, char *buf, size_t n)
 { return nl_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)n, 0, 0); }
 static inline pid_t nl_sys_getpid(void) { return (pid_t)NL_SYS(SYS_getpid, 0, 0, 0); }
 static inline pid_t nl_sys_getppid(void) { return (pid_t)NL_SYS(SYS_getppid, 0, 0, 0); }
+static inline pid_t nl_sys_gettid(void) { return (pid_t)NL_SYS(SYS_gettid, 0, 0, 0); }
+static inline void nl_sys_sched_yield(void) { NL_SYS(SYS_sched_yield, 0, 0, 0); }
 static inline uid_t nl_sys_geteuid(void) { return (uid_t)NL_SYS(SYS_geteuid, 0, 0, 0); }
 static inline long nl_sys_getdents64(int fd, void *buf, size_t n)
 { return NL_SYS(SYS_getdents64, fd, buf, n); }

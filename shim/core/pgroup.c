@@ -26,14 +26,20 @@
 #define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
 #endif
 
-static atomic_int next_token;
-
 #define PAGE_BYTES 4096
 
-/* From NOLEAK_PGROUP_FROM: "spawner:pgid" when the shim moved us.  This
- * and the other state a fork child resets live with the other after-fork
- * data (common/forkdata.h). */
+/* From NOLEAK_PGROUP_FROM: "spawner:pgid" when our spawner marked us (the
+ * move is due, or made).  This and the other state a fork child resets
+ * live with the other after-fork data (common/forkdata.h). */
 static pid_t came_from_spawner NL_FORK_DATA, came_from_pgid NL_FORK_DATA;
+/* The pid of this process while the move its marker makes due has not
+ * been made (nor cancelled: its own setpgid(0, 0) or setsid()), else 0;
+ * how (NL_MOVE_*); and the thread making it, 0 before (the move is made
+ * once, by the first thread that creates a child: nl_pgroup_before_child).
+ * A pid, not a flag: a child the shim did not see forking has another. */
+static _Atomic pid_t move_due NL_FORK_DATA;
+static char move_how NL_FORK_DATA;
+static _Atomic pid_t move_thread NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
  * ("" for none): what its execs pass on.  Kept across fork. */
 static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
@@ -194,7 +200,7 @@ char nl_pgroup_origin(const char *via, const char *path, char *const argv[])
 }
 
 void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
-			     pid_t token, char origin)
+			     pid_t token, char origin, char move)
 {
 	size_t n = sizeof NL_PGROUP_FROM_ENV;
 	memcpy(buf, NL_PGROUP_FROM_ENV "=", n);
@@ -205,6 +211,8 @@ void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 	n += nl_fmt_int(buf + n, NL_PGROUP_MARKER_MAX - n, token);
 	buf[n++] = ':';
 	buf[n++] = origin;
+	buf[n++] = ':';
+	buf[n++] = move;
 	buf[n] = '\0';
 }
 
@@ -273,9 +281,9 @@ char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 
 /* The decision of the last exec attempt, for the next one of a PATH walk:
  * what it reads (the groups of the spawner and of this process, this
- * process's session, the terminal's foreground group) changes between two
- * attempts only when the process moves itself, which bumps the exec
- * generation (core/fdtable.h).  Per thread and tagged with the pid, as the
+ * process's session, the terminal) changes between two attempts only when
+ * the process moves itself, which bumps the exec generation
+ * (core/fdtable.h).  Per thread and tagged with the pid, as the
  * fd table's stash: a vfork child writes it in its parent's memory, where
  * the parent never takes it for its own; forgotten before every fork,
  * vfork and clone, so that a later child with a reused pid never takes it
@@ -325,27 +333,21 @@ static pid_t decide_regroup(pid_t self)
 	return terminal_allows() ? mine : 0;
 }
 
-pid_t nl_pgroup_before_exec(const char *path, pid_t self)
+pid_t nl_pgroup_before_exec(pid_t self)
 {
 	unsigned gen = nl_exec_generation();
-	pid_t mine;
-	if (last_decision.pid == self && last_decision.gen == gen) {
-		mine = last_decision.from;
-	} else {
-		mine = decide_regroup(self);
-		last_decision.pid = self;
-		last_decision.gen = gen;
-		last_decision.from = mine;
-	}
-	if (!mine)
-		return 0;
-	/* Audit moves nothing, but the marker still goes with the child so
-	 * that its left-behind descendants can be found when it is reaped. */
-	if (nl_mode() == NL_MODE_AUDIT)
-		log_pgroup("would_regroup", path, self, mine);
-	else if (nl_sys_setpgid(0, 0) < 0)
-		return 0;
+	if (last_decision.pid == self && last_decision.gen == gen)
+		return last_decision.from;
+	pid_t mine = decide_regroup(self);
+	last_decision.pid = self;
+	last_decision.gen = gen;
+	last_decision.from = mine;
 	return mine;
+}
+
+char nl_pgroup_move_how(void)
+{
+	return nl_mode() == NL_MODE_AUDIT ? NL_MOVE_AUDIT : NL_MOVE_DUE;
 }
 
 static void share_manages(pid_t self)
@@ -378,27 +380,16 @@ void nl_pgroup_forget_decision(void)
 		share_manages(self);
 }
 
-/* Back in the group the attempt started from, the next attempt decides as
- * this one did; a child that could not go back decides afresh. */
-void nl_pgroup_after_failed_exec(pid_t from)
-{
-	if (from > 0 && nl_mode() == NL_MODE_ENFORCE &&
-	    (nl_sys_getpgid(0) != nl_sys_getpid() ||
-	     nl_sys_setpgid(0, from) < 0))
-		last_decision.pid = 0;
-}
-
 void nl_pgroup_exec_unmarked(const char *path, pid_t from)
 {
 	if (!from)
 		return;
 	int e = errno;
-	nl_pgroup_after_failed_exec(from);
 	log_pgroup("untracked", path, nl_sys_getpid(), from);
 	errno = e;
 }
 
-int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
+char nl_pgroup_for_spawn(const posix_spawnattr_t *attr)
 {
 	short flags = 0;
 	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
@@ -406,16 +397,75 @@ int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path)
 		return 0;
 	if (!nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
 		return 0;
-	if (nl_mode() == NL_MODE_AUDIT) {
-		log_pgroup("would_regroup", path, 0, nl_sys_getpgid(0));
-		return 2;
-	}
-	return 1;
+	return nl_pgroup_move_how();
 }
 
-pid_t nl_pgroup_new_token(void)
+/* --- the move --- */
+
+/* The move is made (audit: logged) only when it still stands as it was
+ * when the spawner marked us: the spawner is still our parent (a spawner
+ * that exited signals no group, and a group leader whose group it came
+ * from is gone can no longer get a session), we are still in the group we
+ * came from, have not moved ourselves nor started a session, and the
+ * session has no terminal (pgroup=always: whatever it has). */
+static void make_move(pid_t self)
 {
-	return (1 << 23) + (atomic_fetch_add(&next_token, 1) & 0x3fffff);
+	const struct nl_policy *p = nl_policy();
+	if (p->mode == NL_MODE_OFF || p->pgroup == NL_PGROUP_NEVER ||
+	    nl_sys_getppid() != came_from_spawner ||
+	    nl_sys_getpgid(0) != came_from_pgid || came_from_pgid == self ||
+	    atomic_load(&moved_self) || nl_sys_getsid(0) == self ||
+	    !terminal_allows())
+		return;
+	if (move_how == NL_MOVE_DUE && p->mode == NL_MODE_ENFORCE) {
+		nl_sys_setpgid(0, 0);
+		return;
+	}
+	if (!nl_event_enabled())
+		return;
+	struct nl_event ev;
+	nl_event_begin(&ev, "pgroup");
+	nl_event_str(&ev, "action", "would_regroup");
+	nl_event_int(&ev, "child", self);
+	nl_event_int(&ev, "from_pgid", came_from_pgid);
+	nl_event_str(&ev, "target", nl_event_exe(&ev));
+	nl_event_emit(&ev);
+}
+
+void nl_pgroup_before_child(void)
+{
+	pid_t due = atomic_load_explicit(&move_due, memory_order_acquire);
+	if (__builtin_expect(!due, 1))
+		return;
+	int saved = errno;
+	pid_t self = nl_sys_getpid(), tid = nl_sys_gettid(), none = 0;
+	/* Not ours (a child the shim did not see forking, which has our
+	 * memory or a copy of it): never written. */
+	if (due != self)
+		goto out;
+	if (atomic_compare_exchange_strong(&move_thread, &none, tid)) {
+		make_move(self);
+		atomic_store_explicit(&move_due, 0, memory_order_release);
+		goto out;
+	}
+	/* Another thread is making it: this thread's child must be made
+	 * after it, in the group the process moves to.  Unless the mover is
+	 * this thread, interrupted by a signal handler that creates a child:
+	 * that child goes where the process is now. */
+	while (atomic_load_explicit(&move_due, memory_order_acquire) == self &&
+	       atomic_load(&move_thread) != tid)
+		nl_sys_sched_yield();
+out:
+	nl_errno_restore(saved);
+}
+
+/* The due move no longer is: the program moved itself or started a
+ * session.  Never in a vfork child (the memory is its parent's). */
+static void cancel_move(void)
+{
+	pid_t due = atomic_load(&move_due);
+	if (due && due == nl_sys_getpid())
+		atomic_compare_exchange_strong(&move_due, &due, 0);
 }
 
 /* --- /proc --- */
@@ -491,6 +541,7 @@ static int parse_pstat(char *buf, ssize_t len, struct pstat *s)
 struct marker {
 	pid_t spawner, from, token;
 	char origin;
+	char move;        /* NL_MOVE_*, 0 when the marker says none */
 	char respelled;   /* read_marker found only the spelling of a process
 			   * that moved itself (nl_pgroup_moved_self), and
 			   * read these fields from it */
@@ -508,9 +559,13 @@ static int parse_marker(const char *p, struct marker *m)
 			return -1;
 	}
 	m->origin = NL_ORIGIN_PROGRAM;
+	m->move = 0;
 	if (*p == ':' && p[1] && !p[2])
 		m->origin = p[1];
-	else if (*p)
+	else if (*p == ':' && p[1] && p[2] == ':' && p[3] && !p[4]) {
+		m->origin = p[1];
+		m->move = p[3];
+	} else if (*p)
 		return -1;
 	m->spawner = (pid_t)v[0];
 	m->from = (pid_t)v[1];
@@ -860,14 +915,35 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 	who_am_i(&f->me);
 	int sent = 0;
 	if (pid > 0) {
-		const char *why = shim_made(pid, &f->me, &f->st, &f->mk)
-					  ? escalation_reason(pid, &f->st, &f->mk)
-					  : NULL;
+		int made = shim_made(pid, &f->me, &f->st, &f->mk);
+		/* A child of ours still in our group, whose move may be due:
+		 * it makes it just before its first child, which may be now. */
+		int may_move = !made && !f->me.audit && f->st.ppid == f->me.pid &&
+			       f->st.pgrp == f->me.pgid && !f->st.forknoexec;
+		const char *why = made ? escalation_reason(pid, &f->st, &f->mk)
+				       : NULL;
 		if (why) {
 			log_kill(f->me.audit ? "would_escalate" : "escalated", pid,
 				 sig, why);
 			sent = !f->me.audit &&
 			       signal_group(pid, &f->st, sig, real_kill) == 0;
+		} else if (may_move) {
+			/* It reaches the child alone, its whole tree unless it
+			 * moved meanwhile: then its group too, with the child
+			 * it may have made since (the child gets the signal
+			 * twice then). */
+			int r = real_kill(pid, sig), e = errno;
+			if (shim_made(pid, &f->me, &f->st, &f->mk) &&
+			    (why = escalation_reason(pid, &f->st, &f->mk))) {
+				log_kill("escalated", pid, sig, why);
+				signal_group(pid, &f->st, sig, real_kill);
+			}
+			nl_arena_leave(mark);
+			if (r < 0)
+				errno = e;
+			else
+				nl_errno_restore(saved);
+			return r;
 		}
 	} else {
 		/* kill(0) or killpg(own group). */
@@ -886,7 +962,8 @@ struct wait_scan {
 	int moved;                /* a child in a group the shim made */
 	int movable;              /* a child in our group that may still move
 				   * (forked, not yet exec'd, by a spawner
-				   * that regroups) */
+				   * that regroups; or exec'd with our marker
+				   * and its move still due) */
 	int regroups;             /* this process regroups its children (-1:
 				   * not asked yet) */
 	struct pstat st;
@@ -895,7 +972,6 @@ struct wait_scan {
 	char list[4096];          /* a thread's /proc children file, in parts */
 };
 
-static int spawned_here(pid_t pid, unsigned long long start);
 static int placed_here(pid_t pid, unsigned long long start);
 
 enum { CHILD_FOREIGN, CHILD_OURS, CHILD_MOVED };
@@ -905,35 +981,40 @@ enum { CHILD_FOREIGN, CHILD_OURS, CHILD_MOVED };
  * (CHILD_MOVED: it leads a group the shim made: alive with our marker, or
  * a zombie leading a group of its own in our session that exec'd and that
  * the program did not place there: see the README's limits), or elsewhere
- * by its own or the program's doing (CHILD_FOREIGN). */
+ * by its own or the program's doing (CHILD_FOREIGN).  A child in our group
+ * that may yet move (its exec to come may mark it, or its marker makes
+ * the move due at its first child) is noted as movable. */
 static int where_child(pid_t pid, struct wait_scan *w)
 {
 	struct pstat *st = &w->st;
 	if (read_pstat(pid, st) < 0 || st->ppid != w->me.pid)
 		return CHILD_OURS;   /* reaped meanwhile: nothing to tell */
 	if (st->pgrp == w->me.pgid) {
-		if (st->forknoexec && w->regroups < 0)
-			w->regroups = nl_pgroup_regroups(
-				w->me.pid, atomic_load(&manages_groups));
-		if (st->forknoexec && w->regroups)
+		if (w->movable)
+			return CHILD_OURS;
+		if (st->forknoexec) {
+			if (w->regroups < 0)
+				w->regroups = nl_pgroup_regroups(
+					w->me.pid, atomic_load(&manages_groups));
+			w->movable = w->regroups;
+		} else if (st->state != 'Z' && st->state != 'X' &&
+			   read_marker(pid, &w->mk) == 0 &&
+			   w->mk.spawner == w->me.pid && w->mk.token == pid &&
+			   w->mk.move == NL_MOVE_DUE) {
 			w->movable = 1;
+		}
 		return CHILD_OURS;
 	}
 	if (st->sid != w->me.sid || st->pgrp != pid ||
 	    placed_here(pid, st->start))
 		return CHILD_FOREIGN;
-	/* The shim moves a child only at its exec: one that never exec'd
+	/* The shim moves a child only after an exec: one that never exec'd
 	 * moved itself, or its parent moved it. */
 	if (st->state == 'Z' || st->state == 'X')
 		return st->forknoexec ? CHILD_FOREIGN : CHILD_MOVED;
 	int marked = read_marker(pid, &w->mk) == 0;
-	if (w->mk.spawner == w->me.pid && (marked || w->mk.respelled))
-		return marked ? CHILD_MOVED : CHILD_FOREIGN;
-	/* No marker of ours yet: a spawn child the shim moved whose exec has
-	 * not put its environment in place (the kernel lets the spawner go on
-	 * first; until then /proc shows this process's own environment) is
-	 * known by its record. */
-	return spawned_here(pid, st->start) ? CHILD_MOVED : CHILD_FOREIGN;
+	return marked && w->mk.spawner == w->me.pid ? CHILD_MOVED
+						     : CHILD_FOREIGN;
 }
 
 static void tell_child(pid_t pid, struct wait_scan *w)
@@ -1030,30 +1111,28 @@ int nl_pgroup_wait_takes(pid_t child)
 	return takes;
 }
 
-/* --- records: spawn tokens, children the program placed, signalled
- * groups and pending kills, in mmap'd pages ---
+/* --- records: children the program placed, signalled groups and
+ * pending kills, in mmap'd pages ---
  *
  * No fixed limit: pages are added as needed and never freed but in a fork
  * child (which starts with none).  A slot is claimed by moving its pid from
- * 0 to -1, filled, then published; a spawn child's record goes when it is
+ * 0 to -1, filled, then published; a placed child's record goes when it is
  * reaped, or as stale (its pid no longer our child with the same start
  * time: reaped behind our back) when a page is full.  Without memory the
- * record is not kept: its child's orphans go unnamed in audit mode, and a
- * pending SIGKILL is not sent. */
+ * record is not kept: a placed child's group may be taken for the shim's
+ * once the child has exited, and a pending SIGKILL is not sent. */
 
-enum { REC_SPAWN = 1, REC_PENDING, REC_SIGNALLED, REC_PLACED };
+enum { REC_PENDING = 1, REC_SIGNALLED, REC_PLACED };
 
 struct rec {
 	_Atomic pid_t pid;        /* 0 free, -1 being filled */
-	int kind;
-	pid_t token;              /* REC_SPAWN: the child's marker token */
-				  /* REC_PLACED: pid is a child the program
+	int kind;                 /* REC_PLACED: pid is a child the program
 				   * moved with setpgid() itself */
 				  /* REC_SIGNALLED: pid is a group this
 				   * process signalled as a whole, not yet
 				   * reaped */
-	unsigned long long start; /* SPAWN, PLACED: the child's; PENDING:
-				   * latest member's */
+	unsigned long long start; /* PLACED: the child's; PENDING: latest
+				   * member's */
 	long long deadline;       /* ms, CLOCK_MONOTONIC: REC_PENDING: when
 				   * to SIGKILL; REC_SIGNALLED: the end of
 				   * the members' moment to die */
@@ -1079,13 +1158,12 @@ static struct rec *claim_in_pages(void)
 	return NULL;
 }
 
-/* Whether record r (holding pid) still stands: a spawn child not reaped
+/* Whether record r (holding pid) still stands: a placed child not reaped
  * behind our back, a signalled group that still exists. */
 static int still_stands(const struct rec *r, pid_t pid, pid_t self)
 {
 	struct pstat st;
 	switch (r->kind) {
-	case REC_SPAWN:
 	case REC_PLACED:
 		return read_pstat(pid, &st) == 0 && st.ppid == self &&
 		       st.start == r->start;
@@ -1135,22 +1213,6 @@ static void publish(struct rec *r, pid_t pid)
 	atomic_store_explicit(&r->pid, pid, memory_order_release);
 }
 
-void nl_pgroup_spawned(pid_t child, pid_t token)
-{
-	struct pstat st;
-	if (read_pstat(child, &st) < 0)
-		return;  /* gone already */
-	int saved = errno;
-	struct rec *r = claim();
-	if (r) {
-		r->kind = REC_SPAWN;
-		r->token = token;
-		r->start = st.start;
-		publish(r, child);
-	}
-	nl_errno_restore(saved);
-}
-
 /* The record of that kind published for pid, or NULL. */
 static struct rec *find_rec(pid_t pid, int kind)
 {
@@ -1162,14 +1224,6 @@ static struct rec *find_rec(pid_t pid, int kind)
 				return r;
 		}
 	return NULL;
-}
-
-/* Whether pid is the spawn child started at `start` that the shim moved
- * (its record stands). */
-static int spawned_here(pid_t pid, unsigned long long start)
-{
-	const struct rec *r = find_rec(pid, REC_SPAWN);
-	return r && r->start == start;
 }
 
 /* Whether the program itself placed child pid, started at `start`, with
@@ -1199,36 +1253,20 @@ void nl_pgroup_placed(pid_t child)
 }
 
 /* Take (free) the record of that kind for pid: whether there was one;
- * *token gets a spawn record's token, *deadline its deadline. */
-static int take_rec_at(pid_t pid, int kind, pid_t *token, long long *deadline)
+ * *deadline gets its deadline. */
+static int take_rec_at(pid_t pid, int kind, long long *deadline)
 {
 	struct rec *r;
 	while ((r = find_rec(pid, kind))) {
-		pid_t was = pid, t = r->token;
+		pid_t was = pid;
 		long long d = r->deadline;
 		if (atomic_compare_exchange_strong(&r->pid, &was, 0)) {
-			if (token)
-				*token = t;
 			if (deadline)
 				*deadline = d;
 			return 1;
 		}
 	}
 	return 0;
-}
-
-static int take_rec(pid_t pid, int kind, pid_t *token)
-{
-	return take_rec_at(pid, kind, token, NULL);
-}
-
-/* The token of a reaped child, its record dropped: a spawn child's
- * recorded token, else (fork, vfork) its pid. */
-static pid_t take_token(pid_t child)
-{
-	pid_t token = child;
-	take_rec(child, REC_SPAWN, &token);
-	return token;
 }
 
 static long long now_ms(void);
@@ -1261,7 +1299,7 @@ static void note_signalled(pid_t pgid)
 static long long signalled_until(pid_t pgid)
 {
 	long long until = 0;
-	return take_rec_at(pgid, REC_SIGNALLED, NULL, &until) ? until : 0;
+	return take_rec_at(pgid, REC_SIGNALLED, &until) ? until : 0;
 }
 
 /* --- orphans --- */
@@ -1530,8 +1568,10 @@ void nl_pgroup_reaped(pid_t pid, int status)
 {
 	if (WIFSTOPPED(status) || WIFCONTINUED(status))
 		return;
-	pid_t token = take_token(pid);
-	take_rec(pid, REC_PLACED, NULL);
+	/* Every marked child's token is its pid (the exec that marks it, or
+	 * the spawn child, writes its own). */
+	pid_t token = pid;
+	take_rec_at(pid, REC_PLACED, NULL);
 	long long dying_until = signalled_until(pid);
 	if (dying_until) {
 		long long reaped_until = now_ms() + REAPED_MS;
@@ -1728,6 +1768,14 @@ void nl_pgroup_init(char **envp, int take_marker)
 	if (parse_marker(value, &m) == 0 && m.spawner > 0 && m.from > 0) {
 		came_from_spawner = m.spawner;
 		came_from_pgid = m.from;
+		/* Ours when the token is this process's pid: the exec that
+		 * marked it, or an exec in place since, which passes the
+		 * marker on; a descendant carries its ancestor's. */
+		if (take_marker && m.token == nl_proc_pid() &&
+		    (m.move == NL_MOVE_DUE || m.move == NL_MOVE_AUDIT)) {
+			move_how = m.move;
+			atomic_store(&move_due, m.token);
+		}
 	}
 	if (!take_marker)
 		return;
@@ -1763,6 +1811,11 @@ void nl_pgroup_after_fork(pid_t parent)
 		atomic_store(&pending_count, 0);
 	if (came_from_pgid)
 		came_from_pgid = 0;
+	/* The parent made its move, or gave it up, before the fork
+	 * (nl_pgroup_before_child); none is due here even when a signal
+	 * handler forked in the middle of it. */
+	if (atomic_load_explicit(&move_due, memory_order_relaxed))
+		atomic_store(&move_due, 0);
 }
 
 void nl_pgroup_started_session(void)
@@ -1772,6 +1825,7 @@ void nl_pgroup_started_session(void)
 	pid_t self = nl_sys_getpid();
 	if (nl_sys_getsid(0) == self && own_session != self)
 		own_session = self;
+	cancel_move();
 }
 
 void nl_pgroup_note_manages(void)
@@ -1789,6 +1843,7 @@ void nl_pgroup_moved_self(void)
 	if (nl_in_foreign_child())
 		return;   /* a vfork child: the memory is its parent's */
 	atomic_store(&moved_self, 1);
+	cancel_move();
 	/* The group is the process's own making now, as without the shim:
 	 * the spawner must no longer take it for one it made.  The key in
 	 * the environment block (taken out of environ at start-up, so the

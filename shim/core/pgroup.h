@@ -12,31 +12,54 @@
  * terminal), nor once it called setpgid() or tcsetpgrp() itself
  * (job-control shells, timeout, supervisors manage their children's
  * groups; a fork child reads its parent's flag at its exec from a page
- * they share, so a setpgid() on it after the fork counts).  Every other process leaves its children
- * in its own group, so a regrouped child's whole subtree stays in the
- * child's group.  pgroup=always drops the terminal condition; never turns
- * regrouping off.
+ * they share, so a setpgid() on it after the fork counts).  Every other
+ * process leaves its children in its own group, so a regrouped child's
+ * whole subtree stays in the child's group.  pgroup=always drops the
+ * terminal condition; never turns regrouping off.
  *
- * The child moves itself, just before its exec: before that it has no
- * descendants, so there is no race, and a child that never execs (a worker
- * of the same program) stays in its parent's group.  A failed exec moves it
- * back, so that every exec of a PATH walk starts from the same state.
+ * The spawner decides at the child's exec (a fork or vfork child's exec
+ * interposer, or the posix_spawn child) and marks the new program: the
+ * move is due.  The child makes it lazily, in the new program, just before
+ * it first creates a child of its own (nl_pgroup_before_child, from every
+ * interposer that makes a process), because only then does the group
+ * matter: a kill of a process without descendants reaches its whole tree
+ * anyway.  It moves only if, at that moment, its spawner is still its
+ * parent, it is still in the group it came from, has neither moved itself
+ * nor started a session, and the terminal condition holds; its own
+ * setpgid(0, 0) or setsid() cancels the move.  So a leaf that never makes
+ * a child (the daemon of a double fork calling setsid(), setsid(1)) stays
+ * in its parent's group, as without the shim, whenever its spawner exits;
+ * the move happens in the process itself (never a vfork child), before
+ * the real call, so the child inherits the group; the first thread to get
+ * there makes it, the others wait for it.  A worker that never execs stays
+ * in its parent's group.  An exec in place passes the marker, and with it
+ * the due move, on (the token is still its pid); a descendant carries a
+ * token that is not its pid, so nothing is due in it.  A program that
+ * creates children without the shim seeing it (raw clone or vfork system
+ * calls, a static binary) is not moved.
  *
  * Invariants of what the shim signals on its own:
  *  - A group is "shim-made" only when its leader is a live child of this
  *    process, leads its group, is still in this process's session, and
  *    the environment it exec'd with (/proc/PID/environ) carries this
- *    process's marker (NOLEAK_PGROUP_FROM with this pid as spawner).  Only the exec interposer and the
- *    posix_spawn attribute put that marker there, together with the move;
- *    a fork worker that calls setpgid()/setsid() itself carries its
- *    parent's environment, whose marker (if any) names another spawner.
+ *    process's marker (NOLEAK_PGROUP_FROM with this pid as spawner).
+ *    Only the exec interposer and the posix_spawn child put that marker
+ *    there, and only the marked program moves itself; a fork worker that
+ *    calls setpgid()/setsid() itself carries its parent's environment,
+ *    whose marker (if any) names another spawner.  A marked child that
+ *    has not moved yet leads no group: a kill of it reaches it alone,
+ *    which is its whole tree (a kill that finds it in the spawner's group
+ *    looks again after sending, in case it moved and made a child
+ *    meanwhile); a wait for the spawner's own group counts it as one that
+ *    may still move.
  *    Nothing is remembered per fork child the shim moved: there is no
  *    table to fill, to overflow or to go stale.  What is remembered (in
  *    record pages without a fixed limit) is the children the program put
  *    in a group itself (setpgid(child, ...)), whose groups are never taken
  *    for the shim's, even once the child is a zombie; a child that never
- *    exec'd is never taken for one either (the shim moves a child only at
- *    its exec, and the kernel shows PF_FORKNOEXEC even for a zombie).
+ *    exec'd is never taken for one either (the shim moves a child only
+ *    after its exec, and the kernel shows PF_FORKNOEXEC even for a
+ *    zombie).
  *  - kill_escalate decides which shim-made groups a kill(child) reaches
  *    (never, shell: a shell, an exec wrapper, or a system()/popen()/sh -c
  *    child; always).
@@ -57,7 +80,9 @@
  * marker back into the environment it passes on (nl_pgroup_marker_to_pass),
  * so that descendants carry the token as if the program had passed on its
  * whole environment; a regrouped child's exec passes a new marker instead.
- * A vfork child's exec only reads the kept marker. */
+ * A vfork child's exec only reads the kept marker.  A spawner in audit
+ * mode marks its children with NL_MOVE_AUDIT: they log would_regroup
+ * where they would move, and move nothing, whatever their own mode. */
 #ifndef NL_PGROUP_H
 #define NL_PGROUP_H
 
@@ -66,14 +91,18 @@
 #include <sys/types.h>
 
 /* Environment marker a regrouped program starts with (and the shim takes
- * out of its environ), "SPAWNER:PGID:TOKEN:ORIGIN": the group it came
+ * out of its environ), "SPAWNER:PGID:TOKEN:ORIGIN:MOVE": the group it came
  * from, so that its own setsid() can go back there and succeed, a token by
- * which its spawner finds the descendants it leaves behind (they carry the
- * marker on), and how it was started (NL_ORIGIN_*). */
+ * which its spawner finds it and the descendants it leaves behind (they
+ * carry the marker on): the child's pid, how it was started (NL_ORIGIN_*),
+ * and whether the process whose pid the token is owes the move
+ * (NL_MOVE_*). */
 #define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
 #define NL_ORIGIN_SYSTEM 's'   /* system() or popen() */
 #define NL_ORIGIN_SHELL_C 'c'  /* a `sh -c` command line */
 #define NL_ORIGIN_PROGRAM 'p'  /* anything else */
+#define NL_MOVE_DUE 'm'        /* move at the first child */
+#define NL_MOVE_AUDIT 'a'      /* the spawner audits: log would_regroup */
 /* Room for the whole "NOLEAK_PGROUP_FROM=..." entry. */
 #define NL_PGROUP_MARKER_MAX 80
 
@@ -84,9 +113,12 @@ int nl_pgroup_regroups(pid_t spawner, int spawner_manages);
 /* NL_ORIGIN_* of a child started by `via` ("system", "popen", an exec or
  * spawn function) running path with argv. */
 char nl_pgroup_origin(const char *via, const char *path, char *const argv[]);
-/* Write the marker entry into buf (NL_PGROUP_MARKER_MAX bytes). */
+/* Write the marker entry into buf (NL_PGROUP_MARKER_MAX bytes).
+ * Async-signal-safe (a spawn child writes its own). */
 void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
-			     pid_t token, char origin);
+			     pid_t token, char origin, char move);
+/* NL_MOVE_* for a marker this process writes: by its mode. */
+char nl_pgroup_move_how(void);
 /* Whether an exec with environment envp may carry a marker: envp is not
  * empty (a cleared environment stays empty) and, when the shim came
  * through this process's LD_PRELOAD (an entry named libnoleak*), keeps an
@@ -106,21 +138,16 @@ char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 				       const char *marker);
 
 /* In the exec interposer of process `self` (its pid): when this process is
- * a spawned child whose spawner regroups, move to a group of its own
- * (audit: log only).  Returns the pgid it came from (for the environment
- * marker, whose token is the child's pid), or 0 when the child is not one
- * to mark.  The next attempt of a PATH walk reuses the decision without a
- * system call unless the process changed its group or session since. */
-pid_t nl_pgroup_before_exec(const char *path, pid_t self);
-/* The exec failed: undo what nl_pgroup_before_exec() did (`from` is what
- * it returned), so that the next exec of a PATH walk moves and marks the
- * child again.  Keeps errno. */
-void nl_pgroup_after_failed_exec(pid_t from);
+ * a spawned child whose spawner regroups, the pgid it came from (for the
+ * environment marker, whose token is the child's pid: the move is due in
+ * the new program), else 0.  Moves nothing.  The next attempt of a PATH
+ * walk reuses the decision without a system call unless the process
+ * changed its group or session since. */
+pid_t nl_pgroup_before_exec(pid_t self);
 
 /* The exec cannot carry the marker (no memory for the environment with
- * it): undo the move as after a failed exec, so that the child is not in
- * a group nobody would know, and log it ("untracked", path).  Keeps
- * errno.  Async-signal-safe. */
+ * it): log it ("untracked", path); the child, unmarked, will not move.
+ * Keeps errno.  Async-signal-safe. */
 void nl_pgroup_exec_unmarked(const char *path, pid_t from);
 
 /* Before making a child: forget this thread's last decision, and, in a
@@ -129,15 +156,17 @@ void nl_pgroup_exec_unmarked(const char *path, pid_t from);
  * program's setpgid() on it reads it at its exec). */
 void nl_pgroup_forget_decision(void);
 
-/* For posix_spawn in this process: 1 to add POSIX_SPAWN_SETPGROUP and the
- * marker, 2 (audit) for the marker only, 0 for neither (also when the
- * caller chose a group or a session itself). */
-int nl_pgroup_for_spawn(const posix_spawnattr_t *attr, const char *path);
-/* A marker token for a posix_spawn child, whose pid is not known yet. */
-pid_t nl_pgroup_new_token(void);
-/* The spawn succeeded: remember the child's token (for its orphans in
- * audit mode, where no group tells them apart). */
-void nl_pgroup_spawned(pid_t child, pid_t token);
+/* For posix_spawn in this process: the NL_MOVE_* of the marker the child
+ * gets (the child writes it, its pid the token), or 0 for none (also when
+ * the caller chose a group or a session itself). */
+char nl_pgroup_for_spawn(const posix_spawnattr_t *attr);
+
+/* Before this process creates a child (fork, vfork, _Fork, clone of a
+ * process, posix_spawn, system, popen, daemon, forkpty), in the process
+ * itself: make the move its marker makes due, once (audit: log
+ * would_regroup), if it still stands.  Other threads creating a child
+ * meanwhile wait for it.  Keeps errno; one load when nothing is due. */
+void nl_pgroup_before_child(void);
 
 /* How to make a wait for `pid`.  A wait for the group getpgrp() names in a
  * process the shim moved is one for its own group (*pid becomes 0, as
@@ -193,7 +222,7 @@ void nl_pgroup_placed(pid_t child);
  * taken out of envp, in place, and the first kept for the execs. */
 void nl_pgroup_init(char **envp, int take_marker);
 /* In a fork child: `parent` spawned us; its group and its manages_groups at
- * the fork decide whether this child moves at its exec. */
+ * the fork decide whether this child's exec marks the new program. */
 void nl_pgroup_after_fork(pid_t parent);
 
 /* The program made itself a session leader (setsid(), daemon()): a daemon,

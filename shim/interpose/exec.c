@@ -1,13 +1,13 @@
 /* Interposers of the exec family.
  *
  * Before the real exec: the sweep marks every fd the new program should not
- * get, and a spawned child whose parent regroups its children moves to a
- * process group of its own (pgroup.h), noting in the new program's
- * environment where it came from; any other exec passes on the marker this
- * process started with, which the shim took out of its environ.  If the
- * exec fails the program's fds are as they were (marked, never closed),
- * except for the close-on-exec flag of fds it did not mean to pass, and
- * the child is back in its group. */
+ * get, and a spawned child whose parent regroups its children notes in the
+ * new program's environment where it came from, which makes its move to a
+ * process group of its own due (pgroup.h: the new program makes it before
+ * its first child); any other exec passes on the marker this process
+ * started with, which the shim took out of its environ.  If the exec fails
+ * the program's fds are as they were (marked, never closed), except for
+ * the close-on-exec flag of fds it did not mean to pass. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -106,11 +106,11 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 
 /* Everything an exec interposer does before the real call.  Declares `pl`
  * and `env`, the environment to pass: envp itself, but with a new marker
- * when the child moved to a group of its own, or with the marker this
+ * when the child is to move to a group of its own, or with the marker this
  * process started with (pgroup.h).  Without memory for the copy, envp
- * without the marker, and the child back in its group (unmarked, its
- * group would be nobody's: its spawner's waits for its own group would
- * not see it).  One getpid() per attempt: the next attempt of a PATH walk takes
+ * without the marker (the child, unmarked, will not move: its group would
+ * be nobody's, and its spawner's waits for its own group would not see
+ * it).  One getpid() per attempt: the next attempt of a PATH walk takes
  * the plan and the group decision of this one (sweep.h, pgroup.h).  Last,
  * the log's pending counts are written: a successful exec takes them away
  * with the process's memory. */
@@ -120,7 +120,7 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 	nl_plan_exec_attempt(&pl, self_, via, path, argv, envp, keep, n_keep); \
 	nl_sweep_before_exec(&pl);                                           \
 	pid_t from_ = self_ && nl_pgroup_env_takes_marker(envp)              \
-		      ? nl_pgroup_before_exec(path, self_) : 0;              \
+		      ? nl_pgroup_before_exec(self_) : 0;                    \
 	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
 	struct exec_room room_ = { NULL, NULL, 0, NULL };                    \
 	char *const *env = (envp), *const *plain_ = env;                     \
@@ -136,29 +136,27 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 		if (from_)                                                   \
 			nl_pgroup_format_marker(marker_, nl_pgroup_spawner(), \
 						from_, self_,                \
-						nl_pgroup_origin(via, path, argv)); \
+						nl_pgroup_origin(via, path, argv), \
+						nl_pgroup_move_how());       \
 		env = nl_pgroup_env_with_marker((char **)room_.room, envp,   \
 						from_ ? marker_ : kept_);    \
 	}                                                                    \
 	nl_event_before_exec();
 
-/* After a failed exec: undo the temporary changes (the fds passed, the
- * group moved to: a PATH walk's next exec starts from the same state),
- * keep errno.  An exec the marker made too big (E2BIG) is made again
- * without it, and without the move, as glibc's would have run. */
+/* After a failed exec: undo the temporary changes (the fds passed: a PATH
+ * walk's next exec starts from the same state), keep errno.  An exec the
+ * marker made too big (E2BIG) is made again without it (so with no move
+ * due), as glibc's would have run. */
 #define FINISH_EXEC(call)                                                    \
 	do {                                                                 \
 		int r_ = (call);                                             \
 		int e_ = errno;                                              \
 		if (r_ < 0 && e_ == E2BIG && env != plain_) {               \
-			nl_pgroup_after_failed_exec(from_);                  \
-			from_ = 0;                                           \
 			env = plain_;                                        \
 			r_ = (call);                                         \
 			e_ = errno;                                          \
 		}                                                            \
 		nl_plan_undo_pass(&pl);                                      \
-		nl_pgroup_after_failed_exec(from_);                          \
 		exec_room_give_back(&room_);                                 \
 		errno = e_;                                                  \
 		return r_;                                                   \

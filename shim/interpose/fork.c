@@ -87,12 +87,15 @@ static int audit_logging(void)
 	       nl_event_enabled();
 }
 
-/* Before a fork (fork(), daemon()): every real symbol looked up, under
- * audit the threads counted, for what the child holds, and no socket
- * fresh any more (the child shares them all). */
+/* Before a fork (fork(), daemon(), forkpty()): the move to a group of its
+ * own that this program owes made (core/pgroup.h: the child is made in
+ * that group), every real symbol looked up, under audit the threads
+ * counted, for what the child holds, and no socket fresh any more (the
+ * child shares them all). */
 static __attribute__((always_inline)) inline struct inherit_ctx
 before_fork(void)
 {
+	nl_pgroup_before_child();
 	nl_real_resolve_all();
 	struct inherit_ctx ctx = { nl_sys_getpid(),
 				   audit_logging() ? count_threads() : 1, NULL };
@@ -211,6 +214,7 @@ NL_REAL_DECL(vfork);
 NL_HIDDEN void *nl_vfork_prepare(void)
 {
 	nl_enter();
+	nl_pgroup_before_child();   /* here, in the parent: never the child */
 	nl_real_resolve_all();
 	nl_exec_attempts_forget();
 	nl_fd_before_shared_child(1);

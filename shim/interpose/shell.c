@@ -24,6 +24,7 @@
 #include "common/target.h"
 #include "init.h"
 #include "core/fdtable.h"
+#include "core/pgroup.h"
 #include "interpose/newfd.h"
 #include "base/real.h"
 #include "interpose/shell.h"
@@ -173,6 +174,7 @@ NL_EXPORT int system(const char *line)
 {
 	nl_enter();
 	if (!shim_runs_shells()) {
+		nl_pgroup_before_child();   /* glibc's makes the child */
 		__typeof__(&system) real = NL_REAL(system);
 		return real ? real(line) : -1;
 	}
@@ -305,8 +307,10 @@ static FILE *shim_popen(const char *command, const char *mode,
 			FILE *(*real)(const char *, const char *),
 			const void *site)
 {
-	if (!shim_runs_shells())
+	if (!shim_runs_shells()) {
+		nl_pgroup_before_child();   /* glibc's makes the child */
 		return real ? real(command, mode) : NULL;
+	}
 	int reading, cloexec;
 	if (parse_mode(mode, &reading, &cloexec) < 0) {
 		errno = EINVAL;

@@ -8,9 +8,11 @@
  * shares the parent's memory), SETSCHEDPARAM / SETSCHEDULER, SETSID,
  * SETPGROUP, RESETIDS, then the caller's file actions (open, close, dup2 —
  * dup2(fd, fd) clears FD_CLOEXEC —, chdir, fchdir, closefrom, tcsetpgrp);
- * then the shim's part: its own process group when the spawner regroups,
- * and the exec sweep, planned right there from the fds the child really
- * has; then the signal mask (SETSIGMASK or the caller's) and the exec.  A
+ * then the shim's part: when the spawner regroups, the group marker with
+ * the child's own pid as its token (the new program owes the move to a
+ * group of its own: core/pgroup.h), and the exec sweep, planned right
+ * there from the fds the child really has; then the signal mask
+ * (SETSIGMASK or the caller's) and the exec.  A
  * failing step or exec writes its errno into memory the parent reads once
  * the child has exec'd or exited, and posix_spawn returns it.
  * POSIX_SPAWN_USEVFORK is accepted and changes nothing, as in glibc.
@@ -31,8 +33,9 @@
  * search).
  *
  * Memory: the child's stack, the copy of the environment with the process
- * group marker (a new one for a regrouped child, else the one this process
- * started with: core/pgroup.h), the kept-fd list and the PATH buffer live
+ * group marker (a new one for a regrouped child, which the child fills in,
+ * else the one this process started with: core/pgroup.h), the kept-fd list
+ * and the PATH buffer live
  * in one mapping made by the parent; once the child has exec'd or exited
  * it is kept for the process's next spawn (room_take below).
  * The child itself only calls raw system calls and the allocation-free
@@ -209,7 +212,11 @@ struct spawn_args {
 	const posix_spawnattr_t *attr;
 	nl_ksigset oldmask;
 	int xflags;
-	int regroup;                    /* 1: own process group */
+	char regroup;                   /* NL_MOVE_* of the child's marker, 0
+					 * for none */
+	pid_t marker_spawner, marker_from;  /* ... this process, its group */
+	char marker_origin;             /* ... NL_ORIGIN_* */
+	char *marker;                   /* ... room for it, in envp */
 	const char *via;
 	const char *search_path;        /* PATH for posix_spawnp */
 	char *path_buf;                 /* room for PATH element + file */
@@ -484,12 +491,13 @@ static int spawn_child(void *arg)
 		if (fd2 >= 0)
 			nl_out_stderr_child(nl_sys_getpid(), fd2);
 	}
-	pid_t was = 0;
 	if (r == 0) {
-		if (a->regroup == 1) {
-			was = nl_sys_getpgid(0);
-			nl_sys_setpgid(0, 0);
-		}
+		/* The token is the child's pid: the new program that has it
+		 * owes the move (core/pgroup.h). */
+		if (a->regroup)
+			nl_pgroup_format_marker(a->marker, a->marker_spawner,
+						a->marker_from, nl_sys_getpid(),
+						a->marker_origin, a->regroup);
 		/* What the caller's actions made is the caller's choice,
 		 * close-on-exec or not: the sweep may take an fd an open
 		 * action made with O_CLOEXEC for the parent's own on the
@@ -514,10 +522,7 @@ static int spawn_child(void *arg)
 		r = child_exec(a, a->file, a->argv);
 		if (r == -E2BIG && a->envp != a->envp_plain) {
 			/* The marker made it too big: glibc's would have
-			 * run, without it and in the spawner's group.  The
-			 * parent reads regroup once the child is gone. */
-			if (a->regroup != 1 || nl_sys_setpgid(0, was) == 0)
-				a->regroup = 0;
+			 * run, without it (so with no move due). */
 			a->envp = a->envp_plain;
 			r = child_exec(a, a->file, a->argv);
 		}
@@ -618,11 +623,11 @@ static size_t align8(size_t n)
 }
 
 /* Lay out the mapping: stack, then the ENOEXEC argv, the environment copy
- * with the marker (a new one with `token` for a regrouped child, else
- * `kept`, if any), the kept-fd list and the PATH buffer.  Returns 0, or an
- * errno. */
+ * with the marker (room for a new one, which the child writes, for a
+ * regrouped child, else `kept`, if any), the kept-fd list and the PATH
+ * buffer.  Returns 0, or an errno. */
 static int make_room(struct spawn_room *room, struct spawn_args *a,
-		     size_t argc, pid_t token, const char *kept)
+		     size_t argc, const char *kept)
 {
 	int fresh = a->regroup != 0, marker = fresh || kept;
 	size_t n_env = 0;
@@ -670,10 +675,13 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 		a->acts = acts;
 	}
 #endif
-	if (fresh)
-		nl_pgroup_format_marker(base + marker_at, nl_sys_getpid(),
-					nl_sys_getpgid(0), token,
-					nl_pgroup_origin(a->via, a->file, a->argv));
+	if (fresh) {
+		a->marker = base + marker_at;
+		a->marker[0] = '\0';   /* the child writes it */
+		a->marker_spawner = nl_sys_getpid();
+		a->marker_from = nl_sys_getpgid(0);
+		a->marker_origin = nl_pgroup_origin(a->via, a->file, a->argv);
+	}
 	if (marker)
 		a->envp = nl_pgroup_env_with_marker((char **)(void *)(base + env_at),
 						    a->envp,
@@ -731,12 +739,11 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	 * (tcsetpgrp: the foreground is its group), nor when its exec
 	 * could carry no marker. */
 	a.regroup = !actions_set_terminal(&a) && nl_pgroup_env_takes_marker(envp)
-		    ? nl_pgroup_for_spawn(attr, file) : 0;
-	pid_t token = a.regroup ? nl_pgroup_new_token() : 0;
+		    ? nl_pgroup_for_spawn(attr) : 0;
 	const char *kept = a.regroup ? NULL : nl_pgroup_marker_to_pass(envp);
 	struct spawn_room room;
 	room_take(&room);
-	int ec = make_room(&room, &a, argc, token, kept);
+	int ec = make_room(&room, &a, argc, kept);
 	if (ec) {
 		room_give_back(&room);
 		return ec;
@@ -768,12 +775,8 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 	}
 	room_give_back(&room);
 	nl_out_stderr_child(0, 0);   /* the child's, gone with it */
-	if (ec == 0) {
-		if (a.regroup)
-			nl_pgroup_spawned(child, token);
-		if (pid)
-			*pid = child;
-	}
+	if (ec == 0 && pid)
+		*pid = child;
 	nl_sys_sigprocmask(SIG_SETMASK, &a.oldmask, NULL);
 	pthread_setcancelstate(cancel, NULL);
 	return ec;
@@ -784,6 +787,7 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
+	nl_pgroup_before_child();
 	if (nl_mode() == NL_MODE_OFF ||
 	    (fa && actions_count(fa) > 0 && !layout_known()))
 		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;

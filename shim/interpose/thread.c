@@ -5,8 +5,9 @@
  *
  * Nothing else changes: a child of _Fork() or clone() is still one the shim
  * did not see forking, treated like a vfork child; one that shares this
- * memory (CLONE_VM) never writes the parent's fd table.  As around every
- * child, no socket is fresh any more (core/socktimeout.h). */
+ * memory (CLONE_VM) never writes the parent's fd table.  As before every
+ * child, the move to a group of its own this program owes is made first
+ * (core/pgroup.h), and no socket is fresh any more (core/socktimeout.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 #include "log/output.h"
 #include "base/real.h"
 #include "core/fdtable.h"
+#include "core/pgroup.h"
 #include "core/socktimeout.h"
 
 NL_REAL_DECL(pthread_create);
@@ -34,6 +36,7 @@ NL_REAL_DECL(_Fork);
 NL_EXPORT pid_t _Fork(void)
 {
 	nl_enter();
+	nl_pgroup_before_child();
 	nl_real_resolve_all();
 	__typeof__(&_Fork) real = NL_REAL(_Fork);
 	nl_exec_attempts_forget();
@@ -62,6 +65,8 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pid_t *ctid = va_arg(ap, pid_t *);
 	va_end(ap);
 	nl_enter();
+	if (!(flags & CLONE_THREAD))
+		nl_pgroup_before_child();   /* a process, not a thread */
 	nl_real_resolve_all();
 	nl_exec_attempts_forget();
 	if (flags & CLONE_VM) {

@@ -340,6 +340,12 @@ void nl_event_begin(struct nl_event *ev, const char *kind)
 	ev->key_hash = fnv1a(FNV_BASIS, kind, strlen(kind));
 }
 
+const char *nl_event_exe(struct nl_event *ev)
+{
+	(void)ev;   /* begun: its arena bracket holds what exe() returns */
+	return cfg.exe ? cfg.exe() : "";
+}
+
 /* --- writing --- */
 
 unsigned long nl_event_dropped(void)

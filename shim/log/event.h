@@ -55,6 +55,9 @@ void nl_event_configure(enum nl_log_kind kind, const char *path,
 
 /* Start an event: writes ts, event, pid, ppid, exe, mode, host. */
 void nl_event_begin(struct nl_event *ev, const char *kind);
+/* The executable the started event's line names ("" when unknown), valid
+ * until the event is emitted. */
+const char *nl_event_exe(struct nl_event *ev);
 void nl_event_str(struct nl_event *ev, const char *key, const char *val);
 void nl_event_strn(struct nl_event *ev, const char *key, const char *val,
 		   size_t n);

@@ -135,6 +135,7 @@ INDIRECT = {
     # Every log line names the executable: init's getter, which reads it
     # at the first line (nl_event_configure).
     "nl_event_begin": "the log's executable",
+    "nl_event_exe": "the log's executable",
     # pthread_cleanup_push: the cancel handler of system()'s wait.
     "shim/interpose/shell.c:wait_shell": "system's cancel handler",
 }

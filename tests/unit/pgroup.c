@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/state.h"
@@ -71,13 +72,14 @@ Test(pgroup, the_marker_holds_the_largest_numbers)
 {
 	char buf[NL_PGROUP_MARKER_MAX];
 	nl_pgroup_format_marker(buf, INT_MAX, INT_MAX, INT_MAX,
-				NL_ORIGIN_SHELL_C);
+				NL_ORIGIN_SHELL_C, NL_MOVE_DUE);
 	char want[NL_PGROUP_MARKER_MAX];
-	snprintf(want, sizeof want, "%s=%d:%d:%d:c", NL_PGROUP_FROM_ENV,
+	snprintf(want, sizeof want, "%s=%d:%d:%d:c:m", NL_PGROUP_FROM_ENV,
 		 INT_MAX, INT_MAX, INT_MAX);
 	cr_expect_str_eq(buf, want);
-	nl_pgroup_format_marker(buf, 12, 34, 56, NL_ORIGIN_PROGRAM);
-	cr_expect_str_eq(buf, NL_PGROUP_FROM_ENV "=12:34:56:p");
+	nl_pgroup_format_marker(buf, 12, 34, 56, NL_ORIGIN_PROGRAM,
+				NL_MOVE_AUDIT);
+	cr_expect_str_eq(buf, NL_PGROUP_FROM_ENV "=12:34:56:p:a");
 }
 
 /* This test process as a session leader without a terminal, of its own
@@ -118,27 +120,74 @@ Test(pgroup, posix_spawn_gets_a_group_unless_the_caller_chose_one)
 	lead_a_session();
 	posix_spawnattr_t at;
 	posix_spawnattr_init(&at);
-	cr_expect_eq(nl_pgroup_for_spawn(NULL, "/bin/true"), 1);
-	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 1);
+	cr_expect_eq(nl_pgroup_for_spawn(NULL), NL_MOVE_DUE);
+	cr_expect_eq(nl_pgroup_for_spawn(&at), NL_MOVE_DUE);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 0,
-		     "the caller chose a group");
+	cr_expect_eq(nl_pgroup_for_spawn(&at), 0, "the caller chose a group");
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
-	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 0,
-		     "the caller chose a session");
+	cr_expect_eq(nl_pgroup_for_spawn(&at), 0, "the caller chose a session");
 	posix_spawnattr_setflags(&at, 0);
 	with_policy(NL_MODE_AUDIT, NL_PGROUP_AUTO);
-	cr_expect_eq(nl_pgroup_for_spawn(&at, "/bin/true"), 2,
-		     "audit: the marker only");
+	cr_expect_eq(nl_pgroup_for_spawn(&at), NL_MOVE_AUDIT,
+		     "audit: a marker whose move is only logged");
 	posix_spawnattr_destroy(&at);
 }
 
-Test(pgroup, tokens_are_distinct_and_never_a_small_pid)
+/* The move a marker makes due is made by the process whose pid is its
+ * token, at its first child (nl_pgroup_before_child), once; not by a
+ * descendant carrying it on, not when the spawner audited, not once the
+ * program moved itself.  Each row starts from this test process's group
+ * (a fork of it, which is its own group's member) with a marker naming
+ * its parent as spawner. */
+static const struct {
+	int token_is_mine;
+	char move;
+	int moves_self_first;
+	int moved;
+} dues[] = {
+	{ 1, NL_MOVE_DUE, 0, 1 },
+	{ 0, NL_MOVE_DUE, 0, 0 },     /* a descendant's marker */
+	{ 1, NL_MOVE_AUDIT, 0, 0 },   /* the spawner audits */
+	{ 1, 0, 0, 0 },               /* a marker without a move */
+	{ 1, NL_MOVE_DUE, 1, 0 },     /* its own setpgid(0, 0) cancels it */
+};
+
+Test(pgroup, the_due_move_is_made_by_the_marked_process_at_its_first_child)
 {
-	pid_t a = nl_pgroup_new_token(), b = nl_pgroup_new_token();
-	cr_expect_neq(a, b);
-	cr_expect_geq(a, 1 << 23);
-	cr_expect_geq(b, 1 << 23);
+	for (size_t i = 0; i < sizeof dues / sizeof *dues; i++) {
+		fflush(NULL);
+		pid_t c = fork();
+		cr_assert_geq(c, 0);
+		if (c == 0) {
+			/* pgroup=always: whatever terminal the test runs on. */
+			with_policy(NL_MODE_ENFORCE, NL_PGROUP_ALWAYS);
+			char entry[NL_PGROUP_MARKER_MAX + 8];
+			pid_t me = getpid(), from = getpgrp();
+			int n = snprintf(entry, sizeof entry,
+					 "NOLEAK_PGROUP_FROM=%d:%d:%d:p",
+					 (int)getppid(), (int)from,
+					 (int)(dues[i].token_is_mine ? me : me + 1));
+			if (dues[i].move)
+				snprintf(entry + n, sizeof entry - n, ":%c",
+					 dues[i].move);
+			char *envp[] = { entry, NULL };
+			nl_pgroup_init(envp, 1);
+			if (dues[i].moves_self_first) {
+				setpgid(0, 0);
+				nl_pgroup_moved_self();
+				setpgid(0, from);
+			}
+			nl_pgroup_before_child();
+			int first = getpgrp() == me;
+			if (first)
+				setpgid(0, from);   /* once: not again */
+			nl_pgroup_before_child();
+			_exit(first == dues[i].moved && getpgrp() == from ? 0 : 1);
+		}
+		int st;
+		cr_assert_eq(waitpid(c, &st, 0), c);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "row %zu", i);
+	}
 }
 
 /* The marker is the shim's, not the program's: taken out of the start-up

@@ -583,8 +583,9 @@ Test(launcher, preload_given_twice_still_loads_the_library)
 /* NOLEAK_LAUNCHED names one process: not another that has its number, in
  * a new pid namespace (the launched process runs `unshare -p`) or once it
  * is gone, and inherited the variable.  Each row's script ends by running
- * `pg_spawn fork pg_whoami` as a session leader its parent made (setsid),
- * which regroups its child only as the launched process. */
+ * `pg_spawn fork pg_whoami -f` as a session leader its parent made
+ * (setsid), which regroups its child (one that makes a child of its own)
+ * only as the launched process. */
 Test(launcher, launched_marker_names_one_process_only)
 {
 	if (geteuid() != 0)
@@ -603,7 +604,7 @@ Test(launcher, launched_marker_names_one_process_only)
 		  * the number by pid reuse. */
 		 "sleep 0.03\n"
 		 "echo $((L - 1)) > /proc/sys/kernel/ns_last_pid\n"
-		 "setsid '%s' fork '%s' > '%s/out.tmp'\n"
+		 "setsid '%s' fork '%s' -f > '%s/out.tmp'\n"
 		 "echo \"launched=$L\" >> '%s/out.tmp'\n"
 		 "mv '%s/out.tmp' '%s/out'\n",
 		 top("build/fixtures/pg_spawn"), top("build/fixtures/pg_whoami"),
@@ -620,7 +621,7 @@ Test(launcher, launched_marker_names_one_process_only)
 	} rows[] = {
 		{ "the launched process, in a pid namespace",
 		  "unshare -pf --mount-proc sh -c 'setsid \"$0\" sh -c \"echo launched=\\$\\$; "
-		  "exec \\\"\\$0\\\" fork \\\"\\$1\\\"\" \"$1\" \"$2\" > %3$s/out' "
+		  "exec \\\"\\$0\\\" fork \\\"\\$1\\\" -f\" \"$1\" \"$2\" > %3$s/out' "
 		  "'%1$s' '%4$s' '%5$s'", 1 },
 		{ "its number in a new pid namespace",
 		  "'%1$s' unshare -pf --mount-proc '%2$s'", 0 },

@@ -23,11 +23,14 @@ static void init(void)
 
 TestSuite(pgroup_audit, .init = init, .fini = pg_cleanup, .timeout = 30);
 
+/* The child makes a child (pg_whoami -f), where enforce would move it:
+ * it logs would_regroup then, naming itself. */
 static void daemon_runs_whoami(const char *via)
 {
 	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", (char *)via,
-			 (char *)top("build/fixtures/pg_whoami"), NULL };
+			 (char *)top("build/fixtures/pg_whoami"), "-f", NULL };
 	char *env[] = { "NOLEAK_MODE=audit", log_env, NULL };
+	unlink(log_path);
 	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
 	long parent = pg_field(r.out, "parent", "pgid");
@@ -47,7 +50,20 @@ static void daemon_runs_whoami(const char *via)
 	cr_expect_eq(count_lines_with(log, "\"action\":\"would_regroup\""), 1,
 		     "%s", log);
 	cr_expect(strstr(log, "\"event\":\"pgroup\""), "%s", log);
-	cr_expect(strstr(log, "/pg_whoami\""), "no target in:\n%s", log);
+	cr_expect(strstr(log, "\"target\":\"/") && strstr(log, "/pg_whoami\""),
+		  "no target in:\n%s", log);
+	char child_is[32];
+	snprintf(child_is, sizeof child_is, "\"child\":%ld,",
+		 pg_field(r.out, "child", "pid"));
+	cr_expect(strstr(log, child_is), "want %s in:\n%s", child_is, log);
+	/* A leaf, which enforce would not move either, logs nothing. */
+	argv[4] = NULL;
+	unlink(log_path);
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	log = slurp(log_path);
+	cr_expect_eq(count_lines_with(log ? log : "", "\"action\":\"would_regroup\""),
+		     0, "%s", log ? log : "");
 }
 
 Test(pgroup_audit, fork_child_stays_and_would_regroup_is_logged)

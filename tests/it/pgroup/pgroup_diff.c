@@ -125,3 +125,19 @@ Test(pgroup_diff, a_signal_to_the_reported_group_reaches_the_child)
 {
 	same_as_without("killpg_own");
 }
+
+/* The middle of a double fork, still running at the daemon's exec (a busy
+ * machine) and gone after: the daemon was moved at its exec, and once the
+ * middle had exited it led a group whose origin was gone: getpgrp() said
+ * so, and setsid() failed with EPERM. */
+Test(pgroup_diff, a_daemon_whose_middle_exits_after_its_exec_gets_a_session)
+{
+	same_as_without("slow_middle");
+}
+
+/* ... and util-linux setsid(1) exec'd by that daemon forked (it led its
+ * group), so the pid a pid file names had exited. */
+Test(pgroup_diff, setsid_1_run_by_such_a_daemon_does_not_fork)
+{
+	same_as_without("slow_middle_setsid");
+}

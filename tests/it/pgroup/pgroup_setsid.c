@@ -1,6 +1,8 @@
-/* A regrouped child leads its group, and setsid() refuses group leaders
- * (EPERM).  Programs that make themselves a session leader, as daemons
- * and script(1) do, must still get their session under the shim. */
+/* A regrouped child leads its group once it has made a child, and setsid()
+ * refuses group leaders (EPERM).  Programs that make themselves a session
+ * leader, as daemons and script(1) do, must still get their session under
+ * the shim, whether they made a child first (moved: the shim's setsid()
+ * goes back and retries) or not (never moved). */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -22,18 +24,22 @@ static void init(void)
 
 TestSuite(pgroup_setsid, .init = init, .timeout = 30);
 
-/* A daemon runs pg_setsid_child through via. */
-static void daemon_starts_setsid_child(const char *via, int shim)
+/* A daemon runs pg_setsid_child through via: with fork_first, the child
+ * makes a child before its setsid(). */
+static void starts_setsid_child(const char *via, int shim, int fork_first)
 {
 	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", (char *)via,
-			 (char *)top("build/fixtures/pg_setsid_child"), NULL };
+			 (char *)top("build/fixtures/pg_setsid_child"),
+			 fork_first ? "-f" : NULL, NULL };
 	cr_assert_eq(run(&r, argv, NULL, shim, TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
 	long pid = pg_field(r.out, "before", "pid");
 	cr_assert_gt(pid, 0, "%s", r.out);
-	/* Under the shim the child was regrouped: setsid() alone would fail. */
-	cr_assert_eq(pg_field(r.out, "before", "pgid") == pid, shim, "%s", r.out);
+	/* Under the shim a child that made a child was regrouped: setsid()
+	 * alone would fail.  A leaf was not. */
+	cr_assert_eq(pg_field(r.out, "before", "pgid") == pid, shim && fork_first,
+		     "%s", r.out);
 	cr_expect_eq(pg_field(r.out, "setsid", "setsid"), pid,
 		     "setsid() did not return the new session (shim=%d):\n%s", shim,
 		     r.out);
@@ -41,6 +47,12 @@ static void daemon_starts_setsid_child(const char *via, int shim)
 	cr_expect_eq(pg_field(r.out, "setsid", "sid"), pid, "%s", r.out);
 	cr_expect_eq(pg_field(r.out, "setsid", "pgid"), pid, "%s", r.out);
 	cr_expect_eq(pg_field(r.out, "status", "status"), 0, "%s", r.out);
+}
+
+static void daemon_starts_setsid_child(const char *via, int shim)
+{
+	starts_setsid_child(via, shim, 1);
+	starts_setsid_child(via, shim, 0);
 }
 
 Test(pgroup_setsid, forked_child_gets_its_session)
@@ -87,11 +99,12 @@ Test(pgroup_setsid, vforked_child_after_a_path_walk_gets_its_session)
 	daemon_starts_setsid_child("vpathwalk", 1);
 }
 
-/* The marker survives the walk, and the child runs in its own group. */
+/* The marker survives the walk, and the child runs in its own group once
+ * it has made a child. */
 Test(pgroup_setsid, path_walk_keeps_the_marker)
 {
 	char *argv[] = { (char *)top("build/fixtures/pg_spawn"), "-d", "pathwalk",
-			 (char *)top("build/fixtures/pg_whoami"), NULL };
+			 (char *)top("build/fixtures/pg_whoami"), "-f", NULL };
 	cr_assert_eq(run(&r, argv, NULL, 1, TIMEOUT, NULL), 0);
 	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
 	char want[64];

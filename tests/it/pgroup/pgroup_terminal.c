@@ -99,12 +99,13 @@ Test(pgroup_terminal, a_background_job_brought_to_the_foreground_gets_ctrl_c)
 }
 
 /* The terminal's session leader, started by the noleak launcher (which
- * regroups but for the terminal), runs pg_whoami (not as its last command,
- * so bash forks for it); returns whether it ran in a group of its own. */
+ * regroups but for the terminal), runs pg_whoami -f (not as its last
+ * command, so bash forks for it; it makes a child, so it moves if it is
+ * to); returns whether it ran in a group of its own. */
 static int regrouped_on_terminal(const char *pgroup)
 {
 	char line[PATH_MAX + 16], env[64];
-	snprintf(line, sizeof line, "%s; true", top("build/fixtures/pg_whoami"));
+	snprintf(line, sizeof line, "%s -f; true", top("build/fixtures/pg_whoami"));
 	snprintf(env, sizeof env, "NOLEAK_PGROUP=%s", pgroup);
 	char *args[] = { "-e", preload, "-e", env, "wait", "--",
 			 (char *)top("build/noleak"), "--", "bash", "-c", line,

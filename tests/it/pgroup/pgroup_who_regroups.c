@@ -2,9 +2,12 @@
  * the process the noleak launcher started, through every way of starting
  * a program; not an ordinary process, not one that manages groups itself,
  * not with pgroup=never.  A regrouped program exec'd with NOLEAK_PGROUP_FROM=
- * <spawner pid>:<old pgid>:<token> in its environment (/proc/self/environ),
- * which the shim takes out of environ: getenv() does not find it.  A fork
- * child that never execs stays in its parent's group. */
+ * <spawner pid>:<old pgid>:<token>:... in its environment
+ * (/proc/self/environ), which the shim takes out of environ: getenv() does
+ * not find it.  It leads a group of its own once it has made a child
+ * (pg_whoami -f); one that never does stays in its spawner's group, as
+ * without the shim.  A fork child that never execs stays in its parent's
+ * group. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -26,11 +29,14 @@ static void init(void)
 
 TestSuite(pgroup_who_regroups, .init = init, .timeout = 30);
 
-/* [noleak --] pg_spawn [opt] VIA pg_whoami, under the shim. */
+/* [noleak --] pg_spawn [opt] VIA pg_whoami [-f], under the shim: with
+ * forks, pg_whoami makes a child first. */
+static int forks = 1;
+
 static void start_whoami(int launcher, const char *opt, const char *via,
 			 char *const env[])
 {
-	char *argv[8];
+	char *argv[9];
 	int n = 0;
 	if (launcher) {
 		argv[n++] = (char *)top("build/noleak");
@@ -41,6 +47,8 @@ static void start_whoami(int launcher, const char *opt, const char *via,
 		argv[n++] = (char *)opt;
 	argv[n++] = (char *)via;
 	argv[n++] = (char *)top("build/fixtures/pg_whoami");
+	if (forks)
+		argv[n++] = "-f";
 	argv[n] = NULL;
 	cr_assert_eq(run(&r, argv, env, !launcher, TIMEOUT, NULL), 0);
 	cr_assert(!r.timed_out);
@@ -64,7 +72,9 @@ static void expect_marker(void)
 			 "the program sees the marker:\n%s", r.out);
 }
 
-/* fork, vfork and posix_spawn: the program itself leads a new group. */
+/* fork, vfork and posix_spawn: the program itself leads a new group once
+ * it has made a child; until then (a leaf) it is in the daemon's group,
+ * marked all the same. */
 static void regrouped_directly(const char *via)
 {
 	start_whoami(0, "-d", via, NULL);
@@ -72,6 +82,12 @@ static void regrouped_directly(const char *via)
 		     via, r.out);
 	cr_expect_eq(child("sid"), parent("sid"), "%s", r.out);
 	expect_marker();
+	forks = 0;
+	start_whoami(0, "-d", via, NULL);
+	cr_expect_eq(child("pgid"), parent("pgid"),
+		     "%s leaf moved to a group of its own:\n%s", via, r.out);
+	expect_marker();
+	forks = 1;
 }
 
 Test(pgroup_who_regroups, daemon_fork_exec_child)
