@@ -323,6 +323,11 @@ static pid_t decide_regroup(pid_t self)
 	    (!shared_ && shared && shared_owner == spawner &&
 	     atomic_load(&shared->manages)))
 		return 0;
+	/* A child the shim did not see forking (vfork, _Fork, clone) is the
+	 * child of the process whose state it has, unless that process's own
+	 * such child made it: a grandchild is its parent's to mark. */
+	if (shared_ && nl_sys_getppid() != from)
+		return 0;
 	pid_t from_pgid = by_session ? from
 			  : shared_  ? nl_sys_getpgid(from)
 				     : spawner_pgid;
@@ -896,7 +901,11 @@ int nl_pgroup_kill(pid_t pid, int sig, int (*real_kill)(pid_t, int))
 	if (__builtin_expect(came_from_pgid != 0, 0) && pid < -1 &&
 	    -pid == came_from_pgid && p->mode == NL_MODE_ENFORCE)
 		return kill_shown_group(pid, sig, real_kill);
-	if (p->mode == NL_MODE_OFF || !terminating(sig) ||
+	/* kill(pid) is escalated for the four signals that end a tree; a
+	 * signal to the own group goes on to the groups split off from it
+	 * whatever it is, as it reached them all without the shim. */
+	if (p->mode == NL_MODE_OFF || sig == 0 ||
+	    (pid > 0 && !terminating(sig)) ||
 	    p->kill_escalate == NL_ESCALATE_NEVER ||
 	    p->pgroup == NL_PGROUP_NEVER || pid == -1)
 		return real_kill(pid, sig);

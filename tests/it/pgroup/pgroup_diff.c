@@ -111,12 +111,30 @@ Test(pgroup_diff, a_grandchild_through_fork_stays_in_the_group)
 	same_as_without("xfork");
 }
 
+/* A grandchild made by _Fork() or a raw clone() in a child of _Fork() was
+ * taken for the daemon's own child (the shim's state in both is the
+ * daemon's): it got a group of its own, and a kill of the daemon's group
+ * left it running. */
+Test(pgroup_diff, a_grandchild_through_fork_or_clone_stays_in_the_group)
+{
+	same_as_without("xfork2");
+}
+
 /* After its spawner had exited, a child the shim had moved was told of
  * the group it came from, which it could no longer go back to: util-linux
  * setsid(1) then failed with EPERM. */
 Test(pgroup_diff, setsid_1_after_the_spawner_exited_runs_the_command)
 {
 	same_as_without("setsid_late");
+}
+
+/* A daemon's SIGHUP, SIGUSR1 or SIGWINCH to its own group (Apache's
+ * restart and graceful: killpg(getpgrp(), ...)) did not reach a child the
+ * shim had put in a group of its own: only SIGTERM, SIGKILL, SIGINT and
+ * SIGQUIT were sent on to those groups. */
+Test(pgroup_diff, every_signal_to_the_own_group_reaches_the_moved_children)
+{
+	same_as_without("group_signals");
 }
 
 /* A signal to the group getpgrp() named reached the spawner's group but
