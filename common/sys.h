@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/target.h"
@@ -160,6 +161,18 @@ static inline int nl_sys_stat(const char *path, struct stat *st)
 { return nl_sys_fstatat(AT_FDCWD, path, st, 0); }
 static inline int nl_sys_lstat(const char *path, struct stat *st)
 { return nl_sys_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); }
+/* fstatfs: the 64-bit struct where the target has two (i386: fstatfs64,
+ * given its size); f_type, the file system's magic number, is the shim's
+ * one use. */
+#ifdef SYS_fstatfs64
+typedef struct statfs64 nl_statfs_t;
+static inline int nl_sys_fstatfs(int fd, nl_statfs_t *b)
+{ return (int)NL_SYS(SYS_fstatfs64, fd, sizeof *b, b); }
+#else
+typedef struct statfs nl_statfs_t;
+static inline int nl_sys_fstatfs(int fd, nl_statfs_t *b)
+{ return (int)NL_SYS(SYS_fstatfs, fd, b, 0); }
+#endif
 static inline ssize_t nl_sys_readlink(const char *path, char *buf, size_t n)
 { return nl_sys6(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)n, 0, 0); }
 static inline pid_t nl_sys_getpid(void) { return (pid_t)NL_SYS(SYS_getpid, 0, 0, 0); }
@@ -167,6 +180,7 @@ static inline pid_t nl_sys_getppid(void) { return (pid_t)NL_SYS(SYS_getppid, 0, 
 static inline pid_t nl_sys_gettid(void) { return (pid_t)NL_SYS(SYS_gettid, 0, 0, 0); }
 static inline void nl_sys_sched_yield(void) { NL_SYS(SYS_sched_yield, 0, 0, 0); }
 static inline uid_t nl_sys_geteuid(void) { return (uid_t)NL_SYS(SYS_geteuid, 0, 0, 0); }
+static inline uid_t nl_sys_getuid(void) { return (uid_t)NL_SYS(SYS_getuid, 0, 0, 0); }
 static inline long nl_sys_getdents64(int fd, void *buf, size_t n)
 { return NL_SYS(SYS_getdents64, fd, buf, n); }
 static inline int nl_sys_close_range(unsigned lo, unsigned hi, unsigned flags)

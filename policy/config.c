@@ -1,5 +1,11 @@
 /* The config file: /etc/noleak.conf (or NOLEAK_CONFIG), trusted only when
- * nobody but root or the running user could have written it.
+ * nobody but root or the running user could have written it; in a secure
+ * process run by its effective user (set-group-ID, file capabilities) by
+ * nobody but root (nl_policy_trusted_uid).  The file is judged by a stat()
+ * before it is opened, so that a device or FIFO named by whoever set
+ * NOLEAK_CONFIG is never opened (a driver's open has effects of its own),
+ * and the opened file must be the one judged (device and inode): a swap in
+ * between is refused, though a device swapped in has been opened by then.
  *
  *   # global section: lines before any header, or under [global]
  *   mode = enforce
@@ -238,6 +244,13 @@ int nl_policy_config_trusted(const struct stat *st, uid_t euid)
 	return nl_policy_config_distrust(st, euid) == NULL;
 }
 
+uid_t nl_policy_trusted_uid(int secure)
+{
+	uid_t euid = nl_sys_geteuid();
+
+	return secure && euid == nl_sys_getuid() ? 0 : euid;
+}
+
 static const char *errno_text(int e, char num[24])
 {
 	switch (e) {
@@ -302,7 +315,8 @@ enum walks { WALK_GLOBAL = 1, WALK_PROGRAM = 2 };
  * itself are reported only by the walk that applies the global section, so
  * that a file read twice is reported once. */
 static void read_config(struct nl_policy *p, const char *path,
-			const struct nl_identity *who, unsigned walks, int main)
+			const struct nl_identity *who, unsigned walks, int main,
+			int secure)
 {
 	struct stat st;
 	int fd, more;
@@ -315,28 +329,51 @@ static void read_config(struct nl_policy *p, const char *path,
 				   "path longer than 255 bytes", 0);
 		return;
 	}
-	/* O_NONBLOCK: a FIFO planted at the path must not hang the program
-	 * in open(); the trust check below then refuses it. */
+	/* Judged before it is opened: opening a device runs its driver (a
+	 * watchdog starts counting down, a tape rewinds) and opening a FIFO
+	 * wakes a writer waiting for a reader, whoever named the path. */
+	int r = nl_sys_stat(path, &st);
+	if (r == -ENOENT)
+		return;  /* no config file: the defaults are the policy */
+	if (r < 0) {
+		if (report)
+			file_error(p, path, "cannot open", -r);
+		return;
+	}
+	uid_t owner = nl_policy_trusted_uid(secure);
+	const char *why = nl_policy_config_distrust(&st, owner);
+	if (why != NULL) {
+		if (report)
+			nl_policy_error(p, path, ": ignored: ", why, NULL);
+		return;
+	}
+	dev_t dev = st.st_dev;
+	ino_t ino = st.st_ino;
+	/* O_NONBLOCK: a FIFO swapped in since the look must not hang the
+	 * program in open(); the look below then refuses it. */
 	do
 		fd = nl_sys_openat(AT_FDCWD, path,
 				   O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 				   0);
 	while (fd == -EINTR);
 	if (fd == -ENOENT)
-		return;  /* no config file: the defaults are the policy */
+		return;  /* gone since the look */
 	if (fd < 0) {
 		if (report)
 			file_error(p, path, "cannot open", -fd);
 		return;
 	}
-	int r = nl_sys_fstat(fd, &st);
+	/* What was opened is what was judged, and still fine. */
+	r = nl_sys_fstat(fd, &st);
 	if (r < 0) {
 		nl_sys_close(fd);
 		if (report)
 			file_error(p, path, "cannot stat", -r);
 		return;
 	}
-	const char *why = nl_policy_config_distrust(&st, nl_sys_geteuid());
+	why = st.st_dev != dev || st.st_ino != ino
+		? "replaced while being opened"
+		: nl_policy_config_distrust(&st, owner);
 	if (why != NULL) {
 		nl_sys_close(fd);
 		if (report)
@@ -391,7 +428,7 @@ static int is_dropin(const char *name)
 
 /* The open drop-in directory, or -1 (reported) when there is none or it
  * may not be trusted. */
-static int open_dropins(struct nl_policy *p, const char *dir)
+static int open_dropins(struct nl_policy *p, const char *dir, int secure)
 {
 	struct stat st;
 	int fd;
@@ -410,7 +447,7 @@ static int open_dropins(struct nl_policy *p, const char *dir)
 	const char *why = NULL;
 	if (r < 0)
 		why = "cannot stat";
-	else if (st.st_uid != 0 && st.st_uid != nl_sys_geteuid())
+	else if (st.st_uid != 0 && st.st_uid != nl_policy_trusted_uid(secure))
 		why = "not owned by root or the effective user";
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
 		why = "writable by group or others";
@@ -543,7 +580,7 @@ static int list_dropins(int dirfd, struct dropins *l)
 /* Every drop-in of the list, in lexical order, walked as `walks` says. */
 static void load_dropins(struct nl_policy *p, const struct dropins *l,
 			 const char *dir, const struct nl_identity *who,
-			 unsigned walks)
+			 unsigned walks, int secure)
 {
 	char path[520];
 	size_t dlen = strlen(dir);
@@ -558,7 +595,7 @@ static void load_dropins(struct nl_policy *p, const struct dropins *l,
 		if (dlen + 1 + nlen >= sizeof(path))
 			continue;
 		memcpy(path + dlen + 1, name, nlen + 1);
-		read_config(p, path, who, walks, 0);
+		read_config(p, path, who, walks, 0, secure);
 	}
 }
 
@@ -591,7 +628,7 @@ void nl_policy_load_zeroed(struct nl_policy *p, const struct nl_identity *who,
 	if (plen + 3 <= sizeof(dir)) {
 		nl_copy(dir, path, plen);
 		nl_copy(dir + plen, ".d", 3);
-		dirfd = open_dropins(p, dir);
+		dirfd = open_dropins(p, dir, secure);
 	}
 	struct dropins l = { 0 };
 	if (dirfd >= 0) {
@@ -605,12 +642,12 @@ void nl_policy_load_zeroed(struct nl_policy *p, const struct nl_identity *who,
 		}
 	}
 	if (dirfd < 0) {
-		read_config(p, path, who, WALK_GLOBAL | WALK_PROGRAM, 1);
+		read_config(p, path, who, WALK_GLOBAL | WALK_PROGRAM, 1, secure);
 	} else {
-		read_config(p, path, who, WALK_GLOBAL, 1);
-		load_dropins(p, &l, dir, who, WALK_GLOBAL);
-		read_config(p, path, who, WALK_PROGRAM, 1);
-		load_dropins(p, &l, dir, who, WALK_PROGRAM);
+		read_config(p, path, who, WALK_GLOBAL, 1, secure);
+		load_dropins(p, &l, dir, who, WALK_GLOBAL, secure);
+		read_config(p, path, who, WALK_PROGRAM, 1, secure);
+		load_dropins(p, &l, dir, who, WALK_PROGRAM, secure);
 		free_dropins(&l);
 	}
 	if (!secure)

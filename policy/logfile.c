@@ -9,18 +9,18 @@
 #define NL_LINKS_MAX 40   /* as the kernel's */
 
 /* Whether a symlink owned by link_uid in directory dfd was put there by
- * root or the effective user, and no one else can replace it: the
+ * root or the trusted user, and no one else can replace it: the
  * directory could hold the log, and in a sticky one (like /tmp) the link
  * is theirs.  *st is scratch. */
 static int symlink_trusted(int dfd, uid_t link_uid, struct stat *st)
 {
-	uid_t euid = nl_sys_geteuid();
+	uid_t trusted = nl_logfile_trusted_uid();
 	int shared;
 
 	if (nl_sys_fstat(dfd, st) < 0 ||
-	    nl_logfile_dir_distrust(st, euid, &shared))
+	    nl_logfile_dir_distrust(st, trusted, &shared))
 		return 0;
-	return !shared || link_uid == 0 || link_uid == euid;
+	return !shared || link_uid == 0 || link_uid == trusted;
 }
 
 int nl_logfile_open_parent(const char *path, struct nl_logfile_walk *w)

@@ -145,9 +145,18 @@ int nl_policy_set(struct nl_policy *p, const char *key, const char *value,
 void nl_policy_apply_config(struct nl_policy *p, const char *text, size_t len,
 			    const char *path, const struct nl_identity *who);
 /* Whether a config file with this status may be trusted by a process whose
- * effective uid is `euid`: owned by root or euid, not group/other-writable,
- * a regular file. */
+ * trusted user (nl_policy_trusted_uid) is `euid`: owned by root or euid,
+ * not group/other-writable, a regular file. */
 int nl_policy_config_trusted(const struct stat *st, uid_t euid);
+/* The user besides root whose files, directories and symlinks the trust
+ * rules accept (the config file here, the log's place in logfile.h): the
+ * effective user, unless the process is secure (AT_SECURE: set-user-ID,
+ * set-group-ID, file capabilities) and the effective user is the real one,
+ * the invoker: then 0, root alone.  A set-group-ID program its user runs
+ * holds the group's rights with the user's uid, and must not trust what
+ * that user could have planted.  Raw system calls only; the log's open
+ * has the same rule inline (logfile.h, nl_logfile_trusted_uid). */
+uid_t nl_policy_trusted_uid(int secure);
 /* Apply NOLEAK_* variables from envp. */
 void nl_policy_apply_env(struct nl_policy *p, char *const envp[]);
 /* Fill in mode-dependent defaults of keys nobody set (log: none, audit

@@ -14,10 +14,14 @@
  * never through a symlink, and only where the trust rules of
  * policy/logfile.h allow it (the launcher checks --log against the same
  * code): a regular file, or none (then it is created 0600, O_EXCL), in a
- * directory of root's or the effective user's that nobody else may write
+ * directory of root's or the trusted user's that nobody else may write
  * in, or a sticky one when the file is the effective user's with no other
- * link.  Any other destination is refused for good: the log is off for the
- * process, and the caller reports it once (event.c, to syslog).
+ * link; an existing file must be a log already (empty, or beginning as the
+ * shim's lines begin) and on no kernel interface file system: open_in
+ * looks at the opened file once (an fstatfs, a pread of its first bytes),
+ * never per line.  Any other destination is refused for good: the log is
+ * off for the process, and the caller reports it once (event.c, to
+ * syslog).
  *
  * Rotation (logrotate's rename-and-create): at most once a second, on the
  * first event after the second is up, the path is looked up (one lstat) and
@@ -167,14 +171,23 @@ static int ends_in_cut(int fd, struct stat *st)
  * emitted the event (log/arena.h). */
 struct open_bufs {
 	struct nl_logfile_walk walk;   /* the path's walk; its st is scratch */
+	struct nl_logfile_look look;   /* the opened file's first bytes */
 	int dfd, fd;
+	int existing;                  /* open_in's OPENED_* */
 };
 
-/* The log file `base` in directory dfd, checked as above.  Returns the fd,
- * or -errno: with *why set when refused, else a failure worth retrying. */
+/* What open_in opened: a file it created, or one that was there, read and
+ * write or write only (it may not be read). */
+enum { OPENED_NEW, OPENED_RDWR, OPENED_WRONLY };
+
+/* The log file `base` in directory dfd, checked as above but for what it
+ * holds (logfile_holds_log, its caller's), `trusted` the trusted user
+ * (logfile.h).  Returns the fd, with *opened saying what it is and its
+ * status in *stp, or -errno: with *why set when refused, else a failure
+ * worth retrying. */
 __attribute__((noinline))
 static int open_in(int dfd, const char *base, const char **why,
-		   struct stat *stp)
+		   struct stat *stp, int *opened, uid_t trusted)
 {
 #define st (*stp)
 	uid_t euid = nl_sys_geteuid();
@@ -185,7 +198,7 @@ static int open_in(int dfd, const char *base, const char **why,
 	r = nl_sys_fstat(dfd, &st);
 	if (r < 0)
 		return r;
-	if ((*why = nl_logfile_dir_distrust(&st, euid, &shared)) != NULL)
+	if ((*why = nl_logfile_dir_distrust(&st, trusted, &shared)) != NULL)
 		return -EPERM;
 	/* Twice at most: the file may come or go between the look and the
 	 * open; a third change is somebody playing games. */
@@ -194,6 +207,7 @@ static int open_in(int dfd, const char *base, const char **why,
 		if (r == -ENOENT) {
 			fd = nl_sys_openat(dfd, base, O_RDWR | NL_LOG_OPEN_FLAGS |
 					   O_CREAT | O_EXCL, NL_LOG_FILE_MODE);
+			*opened = OPENED_NEW;
 			if (fd != -EEXIST)
 				return fd;
 			continue;
@@ -205,8 +219,11 @@ static int open_in(int dfd, const char *base, const char **why,
 		dev_t dev = st.st_dev;
 		ino_t ino = st.st_ino;
 		fd = nl_sys_openat(dfd, base, O_RDWR | NL_LOG_OPEN_FLAGS, 0);
-		if (fd == -EACCES)
+		*opened = OPENED_RDWR;
+		if (fd == -EACCES) {
 			fd = nl_sys_openat(dfd, base, O_WRONLY | NL_LOG_OPEN_FLAGS, 0);
+			*opened = OPENED_WRONLY;
+		}
 		if (fd == -ENOENT)
 			continue;
 		if (fd == -ELOOP) {
@@ -218,12 +235,8 @@ static int open_in(int dfd, const char *base, const char **why,
 		/* What was opened is what was checked, and still fine. */
 		r = nl_sys_fstat(fd, &st);
 		if (r == 0 && st.st_dev == dev && st.st_ino == ino &&
-		    (*why = nl_logfile_distrust(&st, euid, shared)) == NULL) {
-			int last = last_byte(fd, st.st_size);
-			if (last >= 0 && last != '\n' && !atomic_load(&cut))
-				atomic_store(&cut, 1);
+		    (*why = nl_logfile_distrust(&st, euid, shared)) == NULL)
 			return fd;
-		}
 		nl_sys_close(fd);
 		if (r < 0) {
 			*why = NULL;
@@ -235,6 +248,26 @@ static int open_in(int dfd, const char *base, const char **why,
 	}
 	return -EAGAIN;
 #undef st
+}
+
+/* Whether the file open_in found there is a log already (logfile.h: its
+ * file system, its first bytes): NULL, or why not.  A look once per open,
+ * in a frame of its own after open_in's, not under it.  A file that ends
+ * in a cut line starts the next line on a line of its own (`cut`). */
+__attribute__((noinline))
+static const char *logfile_holds_log(struct open_bufs *b)
+{
+	const struct stat *st = &b->walk.st;
+	const char *why = nl_logfile_content_distrust(
+		b->fd, b->existing == OPENED_RDWR ? b->fd : -1, st,
+		nl_sys_geteuid(), &b->look);
+
+	if (why == NULL) {
+		int last = last_byte(b->fd, st->st_size);
+		if (last >= 0 && last != '\n' && !atomic_load(&cut))
+			atomic_store(&cut, 1);
+	}
+	return why;
 }
 
 /* Open the log file at `path` for `key`: the fd, -1 (a failure, retried
@@ -250,9 +283,15 @@ static int open_checked(const char *path, unsigned key)
 	}
 	b->dfd = nl_logfile_open_parent(path, &b->walk);
 	b->fd = b->dfd < 0 ? -1 : open_in(b->dfd, b->walk.base, &b->walk.why,
-					  &b->walk.st);
+					  &b->walk.st, &b->existing,
+					  nl_logfile_trusted_uid());
 	if (b->dfd >= 0)
 		nl_sys_close(b->dfd);
+	if (b->fd >= 0 && b->existing != OPENED_NEW &&
+	    (b->walk.why = logfile_holds_log(b)) != NULL) {
+		nl_sys_close(b->fd);
+		b->fd = -1;
+	}
 	int fd = b->walk.why != NULL ? refuse(key, b->walk.why)
 				     : b->fd < 0 ? -1 : b->fd;
 	nl_arena_leave(mark);

@@ -1092,6 +1092,37 @@ Test(event_refused, hard_link_in_a_sticky_directory)
 	assert_victim_untouched();
 }
 
+/* A file that is no log: not empty, and not beginning as every line of
+ * the shim's does ({"ts":").  /etc/ld.so.preload, /etc/shadow. */
+Test(event_refused, file_that_is_no_log)
+{
+	make_dir();
+	make_victim();
+	assert_refused(victim, "not a noleak log");
+	assert_victim_untouched();
+}
+
+/* A kernel interface's regular file of size 0: its file system says what
+ * it is.  /proc/self/comm, the test's own name, where the write would do
+ * no harm. */
+Test(event_refused, file_on_proc)
+{
+	char before[64], after[64];
+	int fd = open("/proc/self/comm", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	ssize_t n = read(fd, before, sizeof before - 1);
+	close(fd);
+	cr_assert_gt(n, 0);
+	before[n] = '\0';
+	make_dir();
+	assert_refused("/proc/self/comm", "kernel interface file system");
+	fd = open("/proc/self/comm", O_RDONLY);
+	n = read(fd, after, sizeof after - 1);
+	close(fd);
+	after[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(after, before);
+}
+
 /* The log for another destination is not refused with the first one. */
 Test(event_refused, only_that_destination)
 {
@@ -1123,28 +1154,58 @@ Test(event_file, new_file_is_created_0600)
 	cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", st.st_mode & 07777);
 }
 
-/* An existing file in a safe directory keeps its mode and is appended to,
+/* An existing log in a safe directory keeps its mode and is appended to,
  * whoever owns it and however many names it has. */
 Test(event_file, existing_file_in_a_safe_directory_is_appended_to)
 {
+	static const char old[] = "{\"ts\":\"old\"}\n";
 	char other[192];
 	struct stat st;
 
 	make_dir();
 	int fd = open(log_path, O_WRONLY | O_CREAT, 0644);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, "old\n", 4), 4);
+	cr_assert_eq(write(fd, old, sizeof old - 1), (ssize_t)sizeof old - 1);
 	close(fd);
 	snprintf(other, sizeof other, "%s/second-name", dir);
 	cr_assert_eq(link(log_path, other), 0);
 	log_to_file(log_path);
 	emit_simple("a", 1);
 	char *text = slurp(log_path);
-	cr_assert_eq(strncmp(text, "old\n", 4), 0, "%s", text);
+	cr_assert_eq(strncmp(text, old, sizeof old - 1), 0, "%s", text);
 	cr_assert_eq(count_with(text, "\"event\":\"a\""), 1, "%s", text);
 	free(text);
 	cr_assert_eq(stat(log_path, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0644);
+}
+
+/* What a log may begin with besides a whole line: a line cut short (the
+ * disk filled up at its first bytes), a newline before a line (a cut
+ * line's, when logrotate's copytruncate emptied the file in between), or
+ * nothing at all (copytruncate). */
+Test(event_file, existing_log_that_begins_cut_or_empty_is_appended_to)
+{
+	static const char *const starts[] = {
+		"{\"t", "\n{\"ts\":\"x\"}\n", "", "{\"ts\":\"",
+	};
+
+	make_dir();
+	for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
+		char path[192];
+		snprintf(path, sizeof path, "%s/log%zu", dir, i);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		cr_assert_geq(fd, 0);
+		size_t len = strlen(starts[i]);
+		cr_assert_eq(write(fd, starts[i], len), (ssize_t)len);
+		close(fd);
+		log_to_file(path);
+		emit_simple("a", (int)i + 1);   /* no repeat: none folded */
+		char *text = slurp(path);
+		cr_assert_eq(strncmp(text, starts[i], len), 0, "%s", text);
+		cr_assert_eq(count_with(text, "\"event\":\"a\""), 1,
+			     "start %zu: %s", i, text);
+		free(text);
+	}
 }
 
 Test(event_file, own_file_in_a_sticky_directory)

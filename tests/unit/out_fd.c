@@ -336,7 +336,7 @@ static void *others_write(void *arg)
 	int fd = *(int *)arg;
 
 	memset(line, 'x', sizeof line - 2);
-	line[0] = '{';
+	memcpy(line, "{\"ts\":\"", 7);
 	line[sizeof line - 2] = '}';
 	line[sizeof line - 1] = '\n';
 	while (!atomic_load(&others_stop))
@@ -353,7 +353,7 @@ Test(out_fd, a_line_in_progress_is_no_cut_line)
 {
 	char a[128], b[128];
 	pthread_t t[2];
-	static const char ours[] = "{\"event\":\"ours\"}\n";
+	static const char ours[] = "{\"ts\":\"ours\"}\n";
 
 	snprintf(a, sizeof a, "%s/a.log", dir);
 	snprintf(b, sizeof b, "%s/b.log", dir);

@@ -850,3 +850,12 @@ Test(policy_config, dropin_errors_name_the_file_and_come_once,
 	snprintf(want, sizeof(want), "%s/a.conf:3: unknown key \"foo\"", dd_dir);
 	cr_assert_str_eq(pol.errors[2], want);
 }
+
+/* A secure process run by its own effective user (set-group-ID, file
+ * capabilities) trusts root alone; any other, its effective user too. */
+Test(policy_config, trusted_uid_is_root_alone_when_secure_and_run_as_itself)
+{
+	cr_assert_eq(nl_policy_trusted_uid(0), geteuid());
+	cr_assert_eq(nl_policy_trusted_uid(1),
+		     geteuid() == getuid() ? 0 : geteuid());
+}

@@ -144,11 +144,28 @@ static int check_log_file(const struct nl_policy *p, const char *origin)
 	int dfd = nl_logfile_open_parent(p->log_path, &w), shared = 0;
 	const char *why = w.why;
 	if (dfd >= 0 && !why && fstat(dfd, &w.st) == 0)
-		why = nl_logfile_dir_distrust(&w.st, euid, &shared);
+		why = nl_logfile_dir_distrust(&w.st, nl_logfile_trusted_uid(),
+					      &shared);
 	if (dfd >= 0 && !why)
 		why = nl_logfile_name_distrust(w.base);
 	if (dfd >= 0 && !why && fstatat(dfd, w.base, &w.st, AT_SYMLINK_NOFOLLOW) == 0)
 		why = nl_logfile_distrust(&w.st, euid, shared);
+	if (dfd >= 0 && !why && S_ISREG(w.st.st_mode)) {
+		/* An existing file: its file system and first bytes, read
+		 * when the file may be read, else looked at through an fd
+		 * that opens nothing (O_PATH). */
+		static struct nl_logfile_look look;
+		struct stat now;
+		int rfd = openat(dfd, w.base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+				 O_NOCTTY | O_CLOEXEC);
+		int fd = rfd >= 0 ? rfd
+				  : openat(dfd, w.base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &now) == 0 &&
+		    now.st_dev == w.st.st_dev && now.st_ino == w.st.st_ino)
+			why = nl_logfile_content_distrust(fd, rfd, &now, euid, &look);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (dfd >= 0)
 		close(dfd);
 	/* A directory that is not there yet is the shim's to retry. */

@@ -73,7 +73,7 @@ Test(fault_log_full, a_cut_line_stands_alone)
 	snprintf(cmd, sizeof cmd,
 		 "mkdir '%s/fs' && unshare -m --propagation private sh -c '"
 		 "mount -t tmpfs -o size=64k,mode=700 none %s/fs || exit 98; "
-		 "printf \"{\\\"pad\\\":\\\"%%03980d\\\"}\\n\" 0 > %s; "
+		 "printf \"{\\\"ts\\\":\\\"%%03981d\\\"}\\n\" 0 > %s; "
 		 "cat /dev/zero > %s/fs/fill 2>/dev/null; "
 		 "test \"$(stat -f -c %%a %s/fs)\" = 0 || exit 99; "
 		 "for i in 1 2 3; do env LD_PRELOAD=%s NOLEAK_MODE=audit "

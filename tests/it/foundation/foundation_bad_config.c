@@ -6,11 +6,15 @@
  * config_error event per problem in the log, nowhere else. */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../lib/run.h"
@@ -185,13 +189,47 @@ Test(foundation_bad_config, config_that_is_a_directory)
 	expect_program_unaffected(env, 1);
 }
 
-/* Opening a FIFO for reading waits for a writer: the program must not. */
+/* Whether `pid` is in open() or openat() now (/proc/PID/syscall). */
+static int in_open(pid_t pid)
+{
+	char path[64], buf[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	int got = fgets(buf, sizeof buf, f) != NULL;
+	fclose(f);
+	long nr = got ? strtol(buf, NULL, 10) : -1;
+#ifdef SYS_open
+	if (nr == SYS_open)
+		return 1;
+#endif
+	return nr == SYS_openat;
+}
+
+/* Opening a FIFO for reading waits for a writer: the program must not.
+ * Nor may the shim open it at all, as it did with O_NONBLOCK before its
+ * look: a writer waiting in open() for a reader would go on, as a device's
+ * driver would run its open (a watchdog started).  Without the shim
+ * nothing opens the FIFO; with it, nothing either. */
 Test(foundation_bad_config, config_that_is_a_fifo)
 {
 	cr_assert_eq(mkfifo(config_path, 0644), 0);
+	pid_t writer = fork();
+	cr_assert_geq(writer, 0);
+	if (writer == 0)
+		_exit(open(config_path, O_WRONLY) >= 0 ? 0 : 1);
+	for (int i = 0; i < 500 && !in_open(writer); i++)
+		usleep(10000);
+	cr_assert(in_open(writer), "the writer is not waiting in open()");
 	char *env[] = { config_env, log_env, NULL };
 	expect_program_unaffected(env, 1);
 	cr_expect_lt(r.seconds, 5.0, "the program waited for the FIFO");
+	int status;
+	cr_expect_eq(waitpid(writer, &status, WNOHANG), 0,
+		     "the shim opened the FIFO: its writer went on");
+	kill(writer, SIGKILL);
+	waitpid(writer, &status, 0);
 }
 
 /* A missing config file is the normal case, not an error. */

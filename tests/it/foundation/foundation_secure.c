@@ -1,7 +1,9 @@
 /* A set-user-ID program: the shim is loaded, obeys the config file,
  * ignores the caller's environment and scrubs it of every NOLEAK_* variable,
  * never quotes a rejected value into its log, and never logs into a file
- * someone else could have put in its way.
+ * someone else could have put in its way; nor does a set-group-ID one its
+ * user runs, nor a root process that obeys NOLEAK_LOG (into a file that is
+ * no log, or a kernel setting).
  *
  * The library is loaded the way a host loads it for every program,
  * set-user-ID ones included: through /etc/ld.so.preload (the loader ignores
@@ -303,7 +305,7 @@ static const char *dev_with_log(void)
 {
 	static char setup[PATH_MAX * 8];
 	snprintf(setup, sizeof setup,
-		 "D='%s'; mkdir \"$D/dev\" && touch \"$D/dev/null\" \"$D/dev/log\" && "
+		 "D='%s'; mkdir -p \"$D/dev\" && touch \"$D/dev/null\" \"$D/dev/log\" && "
 		 "mount --bind /dev/null \"$D/dev/null\" && "
 		 "mount --bind \"$D/log.sock\" \"$D/dev/log\" && "
 		 "mount --rbind \"$D/dev\" /dev || exit 96",
@@ -315,6 +317,7 @@ static void listen_syslog(void)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", in_dir("log.sock"));
+	unlink(a.sun_path);
 	syslog_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	cr_assert_geq(syslog_sock, 0);
 	cr_assert_eq(bind(syslog_sock, (struct sockaddr *)&a, sizeof a), 0,
@@ -322,9 +325,11 @@ static void listen_syslog(void)
 	cr_assert_eq(chmod(a.sun_path, 0666), 0);
 }
 
-/* The config_error datagrams received: from the set-user-ID program at
- * least one, each saying `why`; never two from one process. */
-static void expect_refusals_on_syslog(const char *why)
+/* The config_error datagrams received about the log `log`: from the
+ * program whose "exe" field is `exe` at least one, each saying `why`;
+ * never two from one process. */
+static void expect_log_refusals_on_syslog(const char *why, const char *log,
+					  const char *exe)
 {
 	char msg[8192];
 	int pids[64], n_pids = 0, from_suid = 0;
@@ -334,8 +339,8 @@ static void expect_refusals_on_syslog(const char *why)
 		if (!strstr(msg, "\"event\":\"config_error\""))
 			continue;
 		cr_expect(strstr(msg, why), "want \"%s\" in %s", why, msg);
-		cr_expect(strstr(msg, in_dir("shared/noleak.log")), "%s", msg);
-		from_suid += strstr(msg, by_suid()) != NULL;
+		cr_expect(strstr(msg, log), "%s", msg);
+		from_suid += strstr(msg, exe) != NULL;
 		const char *p = strstr(msg, "\"pid\":");
 		cr_assert_not_null(p, "%s", msg);
 		int pid = atoi(p + 6);
@@ -346,6 +351,13 @@ static void expect_refusals_on_syslog(const char *why)
 	}
 	cr_expect_geq(from_suid, 1, "no config_error from the program on syslog");
 	close(syslog_sock);
+}
+
+/* The same from the set-user-ID program about DIR/shared/noleak.log. */
+static void expect_refusals_on_syslog(const char *why)
+{
+	expect_log_refusals_on_syslog(why, in_dir("shared/noleak.log"),
+				      by_suid());
 }
 
 /* DIR/shared, root:nobody 0775, named by the config as the log's
@@ -389,6 +401,161 @@ Test(foundation_secure, hard_link_planted_as_the_log_is_not_written)
 	cr_expect_str_eq(slurp(in_dir("victim")), "precious\n",
 			 "root logged into the hard link");
 	expect_refusals_on_syslog("writable by group or others");
+}
+
+/* A set-group-ID program its user runs has his uid and a group he has
+ * not: the log's directory and the symlinks on the way count only when
+ * root's.  Here /etc/noleak.conf names a log under DIR/sticky (root,
+ * 1777, like /tmp), where nobody planted app -> DIR/gdir, a directory of
+ * root's holding an empty file of group 4242's (the program's group): the
+ * link is refused, and the file is not written.  The program's own file
+ * in the sticky directory still takes its log, run after run. */
+Test(foundation_secure, setgid_run_by_its_user_follows_no_link_he_planted)
+{
+	char conf[PATH_MAX * 2], cmd[PATH_MAX * 4], exe[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd,
+		 "cp '%s' '%s' && chown 0:4242 '%s' && chmod 2755 '%s'",
+		 top("build/fixtures/found_suid"), in_dir("sgid"), in_dir("sgid"),
+		 in_dir("sgid"));
+	sh(cmd);
+	snprintf(exe, sizeof exe, "\"exe\":\"%s\"", in_dir("sgid"));
+	cr_assert_eq(mkdir(in_dir("sticky"), 0755), 0);
+	cr_assert_eq(chmod(in_dir("sticky"), 01777), 0);
+	cr_assert_eq(mkdir(in_dir("gdir"), 0755), 0);
+	write_file(in_dir("gdir/noleak.log"), "", 0660);
+	cr_assert_eq(chown(in_dir("gdir/noleak.log"), 0, 4242), 0);
+	cr_assert_eq(symlink(in_dir("gdir"), in_dir("sticky/app")), 0);
+	cr_assert_eq(lchown(in_dir("sticky/app"), 65534, 65534), 0);
+	snprintf(conf, sizeof conf, "mode = audit\nlog = %s\n",
+		 in_dir("sticky/app/noleak.log"));
+	set_config(conf);
+	listen_syslog();
+	run_as_nobody_in(dev_with_log(), "sgid", "", "");
+	cr_assert_neq(exit_code(&r), 96, "cannot make /dev/log: %s", r.err);
+	expect_line("secure=1");
+	expect_line("ruid=65534 euid=65534");
+	expect_line("pipe_cloexec=0");
+	cr_expect_str_eq(slurp(in_dir("gdir/noleak.log")), "",
+			 "the set-group-ID program logged through its user's link");
+	expect_log_refusals_on_syslog("a symbolic link on its path",
+				      in_dir("sticky/app/noleak.log"), exe);
+
+	snprintf(conf, sizeof conf, "mode = audit\nlog = %s\n",
+		 in_dir("sticky/own.log"));
+	set_config(conf);
+	for (int run = 0; run < 2; run++) {
+		run_as_nobody("sgid", "");
+		expect_line("pipe_cloexec=0");
+	}
+	const char *log = slurp(in_dir("sticky/own.log"));
+	cr_expect_geq(lines_with_both(log, "\"fd_leak\"", exe), 2,
+		      "both runs log into the program's own file: %s", log);
+}
+
+/* --- a root process whose environment someone else chose ---
+ *
+ * Not set-user-ID, so it obeys NOLEAK_LOG (by design), and the log's
+ * directory is root's: the file itself must be a log already.  Appended
+ * to, /etc/ld.so.preload would load a library named in an event into
+ * every set-user-ID program (ld.so splits it on blanks and ':'). */
+
+/* DIR/plain as root, in audit with NOLEAK_LOG=`log`, with /dev/log the
+ * test's socket; `wrap` (may be "") runs it: "unshare -u" for a UTS
+ * namespace of its own.  Prints "before=" and "after=" lines with `probe`
+ * (a file to cat, may be NULL) around the run. */
+static void run_root_with_log(const char *log, const char *wrap,
+			      const char *probe)
+{
+	char script[PATH_MAX * 16], run[PATH_MAX * 4];
+	set_config("");
+	listen_syslog();
+	snprintf(run, sizeof run,
+		 "%s%s%s env NOLEAK_MODE=audit NOLEAK_LOG=\"%s\" \"%s\"%s%s%s",
+		 probe ? "echo \"before=$(cat " : "", probe ? probe : "",
+		 probe ? ")\"; " : "", log, in_dir("plain"),
+		 probe ? "; echo \"after=$(cat " : "", probe ? probe : "",
+		 probe ? ")\"" : "");
+	if (wrap[0])
+		snprintf(script, sizeof script, "%s\n%s sh -c '%s'",
+			 dev_with_log(), wrap, run);
+	else
+		snprintf(script, sizeof script, "%s\n%s", dev_with_log(), run);
+	ns_run_with_etc(&r, in_dir("etc"), script, TIMEOUT);
+	cr_assert(!r.timed_out);
+	cr_assert_neq(exit_code(&r), 96, "cannot make /dev/log: %s", r.err);
+	cr_assert_eq(exit_code(&r), 0, "status %d, stdout: %s, stderr: %s",
+		     r.status, r.out, r.err);
+	expect_line("secure=0");
+	expect_line("ruid=0 euid=0");
+	expect_line("pipe_cloexec=0");
+}
+
+static const char *by_plain(void)
+{
+	static char exe[PATH_MAX + 16];
+	snprintf(exe, sizeof exe, "\"exe\":\"%s\"", in_dir("plain"));
+	return exe;
+}
+
+/* DIR/rootonly (root, 0755) holding `name` (0644) with `content`: its
+ * path. */
+static const char *root_file(const char *name, const char *content)
+{
+	char rel[64];
+	if (!exists(in_dir("rootonly")))
+		cr_assert_eq(mkdir(in_dir("rootonly"), 0755), 0);
+	snprintf(rel, sizeof rel, "rootonly/%s", name);
+	write_file(in_dir(rel), content, 0644);
+	return in_dir(rel);
+}
+
+Test(foundation_secure, root_file_that_is_no_log_is_not_written)
+{
+	const char *victim = root_file("ld.so.preload", "precious\n");
+	run_root_with_log(victim, "", NULL);
+	cr_expect_str_eq(slurp(victim), "precious\n",
+			 "root appended its events to a file that is no log");
+	expect_log_refusals_on_syslog("not a noleak log", victim, by_plain());
+}
+
+/* What rotation leaves (copytruncate: an empty file) and a log already
+ * written are appended to, as before. */
+Test(foundation_secure, root_file_that_is_empty_or_a_log_is_appended_to)
+{
+	static const char old_line[] =
+		"{\"ts\":\"2026-01-01T00:00:00.000000Z\",\"event\":\"fd_leak\"}\n";
+	char old_log[PATH_MAX], empty[PATH_MAX];
+	snprintf(old_log, sizeof old_log, "%s", root_file("old.log", old_line));
+	snprintf(empty, sizeof empty, "%s", root_file("empty.log", ""));
+
+	run_root_with_log(old_log, "", NULL);
+	const char *text = slurp(old_log);
+	cr_expect(!strncmp(text, old_line, sizeof old_line - 1), "%s", text);
+	cr_expect_geq(lines_with_both(text, "\"fd_leak\"", by_plain()), 1,
+		      "the log already written was not appended to: %s", text);
+	close(syslog_sock);
+
+	run_root_with_log(empty, "", NULL);
+	text = slurp(empty);
+	cr_expect_geq(lines_with_both(text, "\"fd_leak\"", by_plain()), 1,
+		      "the empty file was not appended to: %s", text);
+	close(syslog_sock);
+}
+
+/* /proc/sys files are regular files of size 0: the kernel's settings,
+ * refused by their file system.  domainname, in a UTS namespace of the
+ * run's own, shows a write. */
+Test(foundation_secure, root_log_on_proc_sys_is_refused)
+{
+	const char *knob = "/proc/sys/kernel/domainname";
+	run_root_with_log(knob, "unshare -u", knob);
+	const char *before = strstr(r.out, "before="), *after = strstr(r.out, "after=");
+	cr_assert(before && after, "%s", r.out);
+	size_t len = strcspn(before + 7, "\n");
+	cr_expect(strlen(after + 6) >= len && !strncmp(before + 7, after + 6, len) &&
+		  after[6 + len] == '\n', "the setting changed: %s", r.out);
+	expect_log_refusals_on_syslog("kernel interface file system", knob,
+				      by_plain());
 }
 
 /* --- which sections a privileged process obeys --- */

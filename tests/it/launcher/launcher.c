@@ -844,7 +844,7 @@ Test(launcher, log_file_the_shim_would_refuse_is_a_bad_value)
 		 "mkdir -m 1777 sticky && mkdir -m 755 other && chown nobody other && "
 		 "touch own/target && ln -s target own/link && "
 		 "mkdir -m 777 open/sub && chmod 755 open/sub && ln -s own open/via && "
-		 "mkdir own/dir", dir);
+		 "mkdir own/dir && echo precious > own/notes && touch own/empty", dir);
 	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
 	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
 	static const struct { const char *file; int refused; } rows[] = {
@@ -856,24 +856,31 @@ Test(launcher, log_file_the_shim_would_refuse_is_a_bad_value)
 		{ "own/link", 1 },
 		{ "own/dir", 1 },
 		{ "open/via/y.log", 1 },  /* a symlink in a directory all may write in */
+		{ "own/notes", 1 },       /* not empty, and no log */
+		{ "own/empty", 0 },       /* empty: a log after copytruncate */
+		{ "/proc/self/comm", 1 }, /* a kernel interface */
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char file[PATH_MAX], log[PATH_MAX + 16];
-		snprintf(file, sizeof file, "%s/%s", dir, rows[i].file);
+		if (rows[i].file[0] == '/')
+			snprintf(file, sizeof file, "%s", rows[i].file);
+		else
+			snprintf(file, sizeof file, "%s/%s", dir, rows[i].file);
 		if (geteuid() != 0 && !strcmp(rows[i].file, "other/x.log"))
 			continue;
 		/* The shim alone. */
 		snprintf(log, sizeof log, "NOLEAK_LOG=%s", file);
 		char *env[] = { log, "NOLEAK_KEEP_FDS=x", NULL };
 		char *t[] = { "/bin/true", NULL };
-		cr_assert_eq(run(&r, t, env, 1, TIMEOUT, NULL), 0);
 		struct stat st;
+		off_t before = stat(file, &st) == 0 ? st.st_size : 0;
+		cr_assert_eq(run(&r, t, env, 1, TIMEOUT, NULL), 0);
 		int written = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
-			      st.st_size > 0;
+			      st.st_size > before;
 		if (strcmp(rows[i].file, "missing/x.log"))
 			cr_expect_eq(written, !rows[i].refused, "%s: the shim %s",
 				     file, written ? "wrote the log" : "wrote no log");
-		if (written)
+		if (written && before == 0)
 			unlink(file);
 		/* The launcher. */
 		noleak(NULL, "--log", file, print_env(), NULL);
