@@ -11,8 +11,9 @@
 /* Command lines are cut here in the text (the JSON has them whole). */
 #define CMD_MAX 200
 
-/* A command line on one line: control characters, C0 and C1 (a newline
- * in an argument, an 8-bit CSI), become spaces, and it is cut at CMD_MAX. */
+/* A command line on one line: control characters (common/termtext.h: a
+ * newline in an argument, an 8-bit CSI, a bidi override) become spaces,
+ * and it is cut at CMD_MAX. */
 static void put_cmd(const char *s)
 {
 	size_t n = 0;
@@ -30,9 +31,9 @@ static void put_cmd(const char *s)
 }
 
 /* A name a process chose (a path, an executable, a thread's name, a
- * socket's address), whole: control characters, C0 and C1, as \xNN (each
- * byte), so that none can end a line of this report or speak to the
- * terminal. */
+ * socket's address), whole: control characters (common/termtext.h: C0,
+ * C1, bidi, line separators) as \xNN (each byte), so that none can end a
+ * line of this report, speak to the terminal or reorder the line. */
 static void put_name(const char *s)
 {
 	while (s && *s) {
