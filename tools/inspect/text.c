@@ -112,10 +112,18 @@ static void print_socket(struct insp_host *h, pid_t subject,
 		return;
 	}
 	printf("%*s%s ", ind, "", s->proto);
-	put_name(s->local[0] ? s->local : "(unnamed)");
+	put_name(s->local[0] ? s->local : s->local_doubt == INSP_DOUBT_TWICE ?
+		 "?" : "(unnamed)");
 	fputs(" -> ", stdout);
 	put_name(s->remote[0] ? s->remote : s->peer_ino ? "(unnamed)" : "-");
 	printf(", %s\n", s->state);
+	if (s->local_doubt == INSP_DOUBT_CUT)
+		printf("%*sits name goes on past a newline, where "
+		       "/proc/net/unix cannot tell where it ends\n", ind, "");
+	else if (s->local_doubt == INSP_DOUBT_TWICE)
+		printf("%*s/proc/net/unix lists its inode twice (a socket name "
+		       "holding a newline and a forged row): its name and state "
+		       "are unknown\n", ind, "");
 	if (!strcmp(s->state, "LISTEN"))
 		return;
 	if (!s->peer_ino) {
