@@ -1,16 +1,24 @@
 /* Text for a terminal: which bytes of a string a process or a log chose
- * could speak to the terminal rather than be shown.  The tools print names
- * (paths, executables, command lines) through these, escaping or replacing
- * every control character, C0 and C1 alike:
+ * could speak to the terminal, or change how the line around them shows,
+ * rather than be shown.  The tools print names (paths, executables,
+ * command lines) through these, escaping or replacing every control
+ * character:
  *
  *   C0 and DEL      0x00-0x1f, 0x7f
  *   C1 in UTF-8     U+0080-U+009F, the bytes C2 80 to C2 9F (U+009B is
  *                   CSI, which starts an escape sequence as ESC [ does)
  *   C1 as one byte  0x80-0x9f where they do not continue a character (an
  *                   8-bit terminal reads them as C1)
+ *   bidirectional   U+061C (D8 9C), U+200E U+200F (E2 80 8E/8F), U+202A-
+ *                   U+202E (E2 80 AA-AE), U+2066-U+2069 (E2 81 A6-A9): a
+ *                   terminal that orders text by the Unicode bidi rules
+ *                   shows the rest of the line reversed or moved after
+ *                   one, so that a name can make a row read as another
+ *   line breaks     U+2028 U+2029 (E2 80 A8/A9), which some terminals and
+ *                   viewers take for the newline they stand for
  *
- * Walk a string with nl_text_control() and nl_text_char(), in that order,
- * at each position. */
+ * A control character is 1 to 3 bytes.  Walk a string with
+ * nl_text_control() and nl_text_char(), in that order, at each position. */
 #ifndef NL_TERMTEXT_H
 #define NL_TERMTEXT_H
 
@@ -39,17 +47,26 @@ static inline int nl_text_utf8(const char *s)
 	return n;
 }
 
-/* Bytes of the control character at s (1 or 2), or 0 when s starts with
+/* Bytes of the control character at s (1 to 3), or 0 when s starts with
  * none (or with the terminating NUL). */
 static inline int nl_text_control(const char *s)
 {
-	unsigned char c = (unsigned char)s[0];
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char c = p[0];
 	if (!c)
 		return 0;
 	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
 		return 1;
-	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+	if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
 		return 2;
+	if (c == 0xd8 && p[1] == 0x9c)                        /* U+061C */
+		return 2;
+	if (c == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x8e || p[2] == 0x8f ||                  /* U+200E-F */
+	     (p[2] >= 0xa8 && p[2] <= 0xae)))                 /* U+2028-202E */
+		return 3;
+	if (c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;                                     /* U+2066-2069 */
 	return 0;
 }
 

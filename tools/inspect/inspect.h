@@ -4,7 +4,7 @@
  *   proc.c     the host's process table, read from /proc
  *   sys.c      which system call a thread is in, and its fds
  *   fd.c       what an fd is: pipe ends, sockets, ttys
- *   net.c      sockets: /proc/net/tcp{,6}, unix peers
+ *   net.c      sockets: /proc/net/tcp{,6}, unix ones by sock_diag
  *   text.c     the report for people
  *   json.c     the report as JSON
  *
@@ -92,9 +92,19 @@ struct insp_holders {
 	int hidden;              /* and /proc hides some (hidepid) */
 };
 
+/* How far a unix socket's name from /proc/net/unix can be trusted (net.c,
+ * unix_table; names from sock_diag are exact). */
+enum insp_doubt {
+	INSP_DOUBT_NONE,
+	INSP_DOUBT_CUT,          /* the name goes on past a newline */
+	INSP_DOUBT_TWICE,        /* two rows claim the inode: name, state unknown */
+};
+
 struct insp_sock {
 	char proto[8];           /* tcp, tcp6, unix, "" when not found */
-	char local[128];
+	char local[128];         /* unix: the name's bytes, escaped only when
+				  * printed; "" unnamed */
+	enum insp_doubt local_doubt;
 	char remote[128];
 	char state[16];          /* ESTABLISHED, LISTEN, ... */
 	unsigned long peer_ino;  /* the other side's inode, 0 unknown */

@@ -154,7 +154,10 @@ static void sock(struct insp_host *h, pid_t subject, const struct insp_fd *f)
 	}
 	open_("socket", '{');
 	jstr("proto", s->proto);
-	jstr("local", s->local);
+	jstr("local", s->local_doubt == INSP_DOUBT_TWICE ? NULL : s->local);
+	jstr("local_doubt", s->local_doubt == INSP_DOUBT_CUT ? "cut" :
+			    s->local_doubt == INSP_DOUBT_TWICE ? "listed_twice" :
+			    NULL);
 	jstr("remote", s->remote);
 	jstr("state", s->state);
 	jbool("backlog", s->backlog);

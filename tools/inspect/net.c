@@ -3,11 +3,20 @@
  *
  * TCP (and UDP) tables give both addresses and the state, and a connection whose
  * two ends are on this host appears twice, swapped: that finds the peer's
- * inode.  Unix sockets list no peer in /proc/net/unix; the kernel tells it
- * through sock_diag (UNIX_DIAG_PEER), which needs no privilege.  A
+ * inode.  A unix socket is asked of the kernel through sock_diag (the
+ * unix_diag netlink interface ss -x uses, which needs no privilege): its
+ * name (UNIX_DIAG_NAME), state, type and peer (UNIX_DIAG_PEER) come from
+ * the socket itself.  /proc/net/unix lists no peer, and prints each name
+ * byte for byte, newlines included, so that anyone who may bind a socket
+ * can add lines that read as rows of their own (another socket's inode,
+ * a forged name, a LISTEN flag): it is read only for a socket sock_diag
+ * does not know (sock_diag answers for inspect's own network namespace;
+ * or there is none), exactly and with its doubts said (unix_table).  A
  * connection the server has not accepted has a peer without an inode (the
  * socket accept() will return does not exist yet): its listener is the
- * one whose pending connections (UNIX_DIAG_ICONS) name this socket. */
+ * one whose pending connections (UNIX_DIAG_ICONS) name this socket.
+ *
+ * Names are kept as the kernel has them; text.c escapes them. */
 #include "inspect.h"
 
 #include <arpa/inet.h>
@@ -101,31 +110,6 @@ static int tcp_lookup(pid_t pid, const char *table, int v6, unsigned long ino,
 	return found ? 0 : -1;
 }
 
-/* The path of unix socket `ino` from /proc/PID/net/unix ("" when
- * unnamed); returns 0 when the socket is listed. */
-static int unix_row(pid_t pid, unsigned long ino, char *path, size_t cap,
-		    unsigned *type, unsigned *st, unsigned *flags)
-{
-	char file[64], line[4096 + 128];
-	snprintf(file, sizeof file, "/proc/%d/net/unix", (int)pid);
-	FILE *f = fopen(file, "re");
-	if (!f)
-		return -1;
-	int found = -1;
-	while (fgets(line, sizeof line, f)) {
-		unsigned long i;
-		char name[4096] = "";
-		if (sscanf(line, "%*s %*s %*s %x %x %x %lu %4095s", flags, type,
-			   st, &i, name) < 4 || i != ino)
-			continue;
-		snprintf(path, cap, "%s", name);
-		found = 0;
-		break;
-	}
-	fclose(f);
-	return found;
-}
-
 /* Sends a unix_diag request for `ino` (0 and NLM_F_DUMP: every socket
  * in `states`); the netlink socket, or -1. */
 static int diag_request(unsigned long ino, unsigned flags, unsigned states,
@@ -153,28 +137,188 @@ static int diag_request(unsigned long ino, unsigned flags, unsigned states,
 	return s;
 }
 
-/* The inode of the peer of unix socket `ino`, 0 when none or unknown. */
-static unsigned long unix_peer(unsigned long ino)
+/* A unix socket as sock_diag tells it. */
+struct unix_info {
+	unsigned type, state;    /* SOCK_STREAM ...; TCP_LISTEN ... */
+	unsigned long peer;      /* UNIX_DIAG_PEER, 0 when none */
+	char name[128];          /* as /proc/net/unix prints it; "" unnamed */
+};
+
+/* A socket's address (sun_path, as long as bound) as /proc/net/unix and ss
+ * print it: a path up to its NUL; an abstract name as '@' and its bytes,
+ * each NUL of them an '@'.  Every other byte is kept, newlines included:
+ * the tools escape them when they print (text.c). */
+static void unix_name(const unsigned char *p, size_t n, char *out, size_t cap)
 {
-	int s = diag_request(ino, 0, ~0u, UDIAG_SHOW_PEER);
+	size_t o = 0, i = 0;
+	int abstract = n && !p[0];
+	if (abstract) {
+		out[o++] = '@';
+		i = 1;
+	}
+	for (; i < n && (abstract || p[i]) && o + 1 < cap; i++)
+		out[o++] = p[i] ? (char)p[i] : '@';
+	out[o] = 0;
+}
+
+/* What sock_diag says of unix socket `ino` (`show`: UDIAG_SHOW_*): 1 and
+ * *u when it knows it, 0 when the socket is not in this process's network
+ * namespace (sock_diag answers for that one only), -1 when sock_diag
+ * cannot be asked (no netlink, no unix_diag). */
+static int unix_diag(unsigned long ino, unsigned show, struct unix_info *u)
+{
+	memset(u, 0, sizeof *u);
+	int s = diag_request(ino, 0, ~0u, show);
 	if (s < 0)
-		return 0;
-	unsigned long peer = 0;
-	long buf[2048];
+		return -1;
+	int ret = -1;
+	long buf[512];
 	ssize_t n = recv(s, buf, sizeof buf, 0);
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
-	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n) ||
-	    h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n))
+		goto out;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error == -ENOENT)
+			ret = 0;
+		goto out;
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
 		goto out;
 	struct unix_diag_msg *m = NLMSG_DATA(h);
+	if (m->udiag_ino != (unsigned)ino)
+		goto out;
+	u->type = m->udiag_type;
+	u->state = m->udiag_state;
 	int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
 	for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len);
-	     a = RTA_NEXT(a, len))
-		if (a->rta_type == UNIX_DIAG_PEER)
-			peer = *(uint32_t *)RTA_DATA(a);
+	     a = RTA_NEXT(a, len)) {
+		if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= 4)
+			u->peer = *(uint32_t *)RTA_DATA(a);
+		else if (a->rta_type == UNIX_DIAG_NAME)
+			unix_name(RTA_DATA(a), RTA_PAYLOAD(a), u->name,
+				  sizeof u->name);
+	}
+	ret = 1;
 out:
 	close(s);
-	return peer;
+	return ret;
+}
+
+/* Exactly `n` upper-case hex digits at *p, then a blank; *p goes past
+ * them. */
+static int hex_field(const char **p, int n, unsigned *v)
+{
+	unsigned x = 0;
+	for (int i = 0; i < n; i++) {
+		int c = (unsigned char)(*p)[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		x = x << 4 | (unsigned)d;
+	}
+	if ((*p)[n] != ' ')
+		return -1;
+	*p += n + 1;
+	*v = x;
+	return 0;
+}
+
+/* A row of /proc/net/unix read exactly as the kernel prints it
+ * ("%pK: %08X %08X %08X %04X %02X %5lu", then " NAME" when bound, then a
+ * newline): the offset of the name ("" when none), or -1 when `l` is no
+ * row's start.  A name holds its bytes as they are, newlines too, so a
+ * line that reads as a row may still be the tail of a name (see
+ * unix_table). */
+static int unix_head(const char *l, unsigned *flags, unsigned *type,
+		     unsigned *st, unsigned long *ino)
+{
+	const char *p = l;
+	unsigned ref, proto;
+	while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+		p++;
+	if (p == l || p[0] != ':' || p[1] != ' ')
+		return -1;
+	p += 2;
+	if (hex_field(&p, 8, &ref) || hex_field(&p, 8, &proto) ||
+	    hex_field(&p, 8, flags) || hex_field(&p, 4, type) ||
+	    hex_field(&p, 2, st))
+		return -1;
+	const char *d = p;
+	while (*d == ' ')
+		d++;
+	if (*d < '0' || *d > '9')
+		return -1;
+	unsigned long v = 0;
+	for (; *d >= '0' && *d <= '9'; d++)
+		v = v * 10 + (unsigned long)(*d - '0');
+	if (d - p < 5 || (*d != ' ' && *d != '\n' && *d))
+		return -1;
+	*ino = v;
+	return (int)(d - l) + (*d == ' ');
+}
+
+/* Unix socket `ino` from /proc/PID/net/unix, for when sock_diag cannot
+ * tell it (not in this process's network namespace, or no sock_diag):
+ * 0 when listed.  The table prints a name byte for byte, so a newline in
+ * one starts a line that can read as a row of its own, forged by whoever
+ * chose the name.  The socket's own row is there, at a line's start (when
+ * the socket belongs to PID's network namespace: one made in another and
+ * passed in is listed only there): a second row claiming its inode makes
+ * its name and state unknown (INSP_DOUBT_TWICE, state "?"); a line after
+ * its row that is no row is the rest of its name, which the table cannot
+ * delimit (INSP_DOUBT_CUT).  The peer is sock_diag's to tell: none here. */
+static int unix_table(pid_t pid, unsigned long ino, struct insp_sock *out)
+{
+	char file[64], line[512];
+	snprintf(file, sizeof file, "/proc/%d/net/unix", (int)pid);
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return -1;
+	int rows = 0, after = 0, at_start = 1, first = 1;
+	unsigned flags = 0, st = 0;
+	while (fgets(line, sizeof line, f)) {
+		size_t len = strlen(line);
+		int whole = len && line[len - 1] == '\n';
+		unsigned fl, ty, s;
+		unsigned long i;
+		int name = at_start && !first ? unix_head(line, &fl, &ty, &s, &i)
+					      : -1;
+		if (after && name < 0 && rows == 1)
+			out->local_doubt = INSP_DOUBT_CUT;
+		after = 0;
+		if (name >= 0 && i == ino && ++rows == 1) {
+			flags = fl;
+			st = s;
+			snprintf(out->local, sizeof out->local, "%.*s",
+				 (int)(len - (size_t)name - (size_t)whole),
+				 line + name);
+			after = 1;
+			if (!whole)   /* longer than any name: cut */
+				out->local_doubt = INSP_DOUBT_CUT;
+		}
+		first = first && !whole;
+		at_start = whole;
+	}
+	fclose(f);
+	if (!rows)
+		return -1;
+	snprintf(out->proto, sizeof out->proto, "unix");
+	if (rows > 1) {
+		out->local[0] = 0;
+		out->local_doubt = INSP_DOUBT_TWICE;
+		snprintf(out->state, sizeof out->state, "?");
+		return 0;
+	}
+	static const char *const states[] = { "FREE", "UNCONNECTED",
+		"CONNECTING", "CONNECTED", "DISCONNECTING" };
+	snprintf(out->state, sizeof out->state, "%s",
+		 flags & 0x10000 ? "LISTEN" : st < 5 ? states[st] : "?");
+	return 0;
 }
 
 /* The listening socket whose backlog holds the connection of unix socket
@@ -214,29 +358,30 @@ static unsigned long unix_listener(unsigned long ino)
 	return listener;
 }
 
+/* Unix socket `ino`: its name, state and peer from sock_diag, which the
+ * kernel answers from the socket itself; /proc/PID/net/unix only when
+ * sock_diag cannot tell (unix_table). */
 static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
 {
-	unsigned type, st, flags;
-	if (unix_row(pid, ino, out->local, sizeof out->local, &type, &st,
-		     &flags) < 0)
-		return -1;
+	struct unix_info u;
+	if (unix_diag(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, &u) <= 0)
+		return unix_table(pid, ino, out);
 	snprintf(out->proto, sizeof out->proto, "unix");
-	static const char *const states[] = { "FREE", "UNCONNECTED",
-		"CONNECTING", "CONNECTED", "DISCONNECTING" };
+	snprintf(out->local, sizeof out->local, "%s", u.name);
+	/* /proc/net/unix's words: a socket that has a file is CONNECTED when
+	 * established, else UNCONNECTED, and flagged when it listens */
 	snprintf(out->state, sizeof out->state, "%s",
-		 flags & 0x10000 ? "LISTEN" : st < 5 ? states[st] : "?");
-	out->peer_ino = unix_peer(ino);
-	if (!out->peer_ino && st == 3 /* SS_CONNECTED */ &&
-	    (type == SOCK_STREAM || type == SOCK_SEQPACKET)) {
+		 u.state == TCP_LISTEN ? "LISTEN" :
+		 u.state == TCP_ESTABLISHED ? "CONNECTED" : "UNCONNECTED");
+	out->peer_ino = u.peer;
+	if (!out->peer_ino && u.state == TCP_ESTABLISHED &&
+	    (u.type == SOCK_STREAM || u.type == SOCK_SEQPACKET)) {
 		out->peer_ino = unix_listener(ino);
 		out->backlog = out->peer_ino != 0;
 	}
-	if (out->peer_ino) {
-		unsigned t2, s2, f2;
-		if (unix_row(pid, out->peer_ino, out->remote,
-			     sizeof out->remote, &t2, &s2, &f2) < 0)
-			out->remote[0] = 0;
-	}
+	struct unix_info p;
+	if (out->peer_ino && unix_diag(out->peer_ino, UDIAG_SHOW_NAME, &p) > 0)
+		snprintf(out->remote, sizeof out->remote, "%s", p.name);
 	return 0;
 }
 

@@ -11,8 +11,9 @@
 /* Command lines are cut here in the text (the JSON has them whole). */
 #define CMD_MAX 200
 
-/* A command line on one line: control characters, C0 and C1 (a newline
- * in an argument, an 8-bit CSI), become spaces, and it is cut at CMD_MAX. */
+/* A command line on one line: control characters (common/termtext.h: a
+ * newline in an argument, an 8-bit CSI, a bidi override) become spaces,
+ * and it is cut at CMD_MAX. */
 static void put_cmd(const char *s)
 {
 	size_t n = 0;
@@ -30,9 +31,9 @@ static void put_cmd(const char *s)
 }
 
 /* A name a process chose (a path, an executable, a thread's name, a
- * socket's address), whole: control characters, C0 and C1, as \xNN (each
- * byte), so that none can end a line of this report or speak to the
- * terminal. */
+ * socket's address), whole: control characters (common/termtext.h: C0,
+ * C1, bidi, line separators) as \xNN (each byte), so that none can end a
+ * line of this report, speak to the terminal or reorder the line. */
 static void put_name(const char *s)
 {
 	while (s && *s) {
@@ -111,10 +112,18 @@ static void print_socket(struct insp_host *h, pid_t subject,
 		return;
 	}
 	printf("%*s%s ", ind, "", s->proto);
-	put_name(s->local[0] ? s->local : "(unnamed)");
+	put_name(s->local[0] ? s->local : s->local_doubt == INSP_DOUBT_TWICE ?
+		 "?" : "(unnamed)");
 	fputs(" -> ", stdout);
 	put_name(s->remote[0] ? s->remote : s->peer_ino ? "(unnamed)" : "-");
 	printf(", %s\n", s->state);
+	if (s->local_doubt == INSP_DOUBT_CUT)
+		printf("%*sits name goes on past a newline, where "
+		       "/proc/net/unix cannot tell where it ends\n", ind, "");
+	else if (s->local_doubt == INSP_DOUBT_TWICE)
+		printf("%*s/proc/net/unix lists its inode twice (a socket name "
+		       "holding a newline and a forged row): its name and state "
+		       "are unknown\n", ind, "");
 	if (!strcmp(s->state, "LISTEN"))
 		return;
 	if (!s->peer_ino) {

@@ -57,7 +57,7 @@ static int cols_of(const char *s)
 	return n;
 }
 
-/* Copies s for a terminal: each control character, C0 or C1
+/* Copies s for a terminal: each control character, C0, C1 or bidi
  * (common/termtext.h), and each byte that is not UTF-8 becomes '?'; cut on
  * a character when cap is short. */
 static void clean(char *out, size_t cap, const char *s)
@@ -1005,7 +1005,8 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 /* A JSON string from any bytes, written as the shim writes its log: UTF-8
  * as it is, and each byte that is not UTF-8 as \u0080 to \u00ff, which
  * stand for bytes only.  So a C1 control, escaped rather than written raw,
- * is written as the escapes of its two bytes. */
+ * is written as the escapes of its two bytes; the other controls of
+ * common/termtext.h (bidi, U+2028, U+2029) as their code points. */
 static void jstr(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -1022,6 +1023,12 @@ static void jstr(FILE *out, const char *s)
 		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			fprintf(out, "\\u00c2\\u%04x", p[1]);   /* C1: not raw either */
 			p += 2;
+		} else if ((c == 0xd8 || c == 0xe2) && nl_text_control((const char *)p)) {
+			/* a bidi control or line separator: its code point */
+			unsigned cp = c == 0xd8 ? 0x61c :
+				      (c & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+			fprintf(out, "\\u%04x", cp);
+			p += nl_text_control((const char *)p);
 		} else if (c < 0x80) {
 			fputc((int)c, out);
 			p++;

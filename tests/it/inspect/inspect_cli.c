@@ -142,21 +142,37 @@ Test(inspect_cli, names_with_control_characters_cannot_forge_lines)
 	cr_expect(strstr(r.out, "(a\\x1b[0m)"), "%s", r.out);
 }
 
-/* C1 controls (U+0080 to U+009F; U+009B is CSI, as ESC [ is) are escaped
- * as C0 ones are: in a held file's name each byte as \xNN, in the command
- * line as a space. */
-Test(inspect_cli, c1_controls_are_escaped_too)
+/* The controls of common/termtext.h beyond C0 are escaped as C0 ones
+ * are: in a held file's name each byte as \xNN, in the command line as a
+ * space.  C1 (U+0080 to U+009F; U+009B is CSI, as ESC [ is); the Unicode
+ * bidirectional controls, which make a terminal show the rest of a line
+ * reversed or moved (U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT
+ * ISOLATE, U+061C ARABIC LETTER MARK, U+200F RIGHT-TO-LEFT MARK); and
+ * U+2028 LINE SEPARATOR, which some terminals break the line at.  One row
+ * each: the control's bytes and their escapes. */
+static const struct {
+	const char *bytes, *escaped;
+} control_cases[] = {
+	{ "\xc2\x9b", "\\xc2\\x9b" },
+	{ "\xe2\x80\xae", "\\xe2\\x80\\xae" },
+	{ "\xe2\x81\xa6", "\\xe2\\x81\\xa6" },
+	{ "\xd8\x9c", "\\xd8\\x9c" },
+	{ "\xe2\x80\x8f", "\\xe2\\x80\\x8f" },
+	{ "\xe2\x80\xa8", "\\xe2\\x80\\xa8" },
+};
+
+static void control_escaped(const char *bytes, const char *escaped)
 {
 	const char *dir = tmpdir();
-	char name[512];
-	snprintf(name, sizeof name, "%s/c1\xc2\x9b" "31mRED", dir);
+	char name[512], arg[64], want[128];
+	snprintf(name, sizeof name, "%s/c%s31mRED", dir, bytes);
+	snprintf(arg, sizeof arg, "arg%s32mGREEN", bytes);
 	int fd = open(name, O_WRONLY | O_CREAT, 0600);   /* inherited by sh */
 	cr_assert_geq(fd, 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", "sleep 30; :", "arg\xc2\x9b" "32mGREEN",
-		      (char *)NULL);
+		execl("/bin/sh", "sh", "-c", "sleep 30; :", arg, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -171,9 +187,16 @@ Test(inspect_cli, c1_controls_are_escaped_too)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	cr_expect_eq(exit_code(&r), 0, "%s", r.err);
-	cr_expect_null(strstr(r.out, "\xc2\x9b"), "a raw C1 control:\n%s", r.out);
-	cr_expect(strstr(r.out, "/c1\\xc2\\x9b31mRED"), "%s", r.out);
+	cr_expect_null(strstr(r.out, bytes), "a raw %s:\n%s", escaped, r.out);
+	snprintf(want, sizeof want, "/c%s31mRED", escaped);
+	cr_expect(strstr(r.out, want), "no \"%s\" in:\n%s", want, r.out);
 	cr_expect(strstr(r.out, "arg 32mGREEN"), "%s", r.out);
+}
+
+Test(inspect_cli, c1_and_bidi_controls_are_escaped_too)
+{
+	for (size_t i = 0; i < sizeof control_cases / sizeof *control_cases; i++)
+		control_escaped(control_cases[i].bytes, control_cases[i].escaped);
 }
 
 /* A report that cannot be written is an error with a message and a status

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -340,6 +343,167 @@ Test(inspect_tcp, names_the_silent_peer_under_the_shim)
 {
 	silent_peer(1);
 }
+
+/* A UNIX socket's name, state and peer come from the socket (sock_diag),
+ * never from /proc/net/unix, where a name is printed byte for byte: a
+ * socket named "...\n0: 00000002 00000000 00010000 0001 01 INODE
+ * @SPOOFED", which any user may bind, reads as a row of its own for
+ * another's inode (a forged name, a LISTEN flag that hid the peer's
+ * holders), and a name was cut at its first blank.  The fixture
+ * insp_unix_named reads from a server bound at a name of the row's, while
+ * nobody binds sockets forging rows for both ends' inodes; inspect runs as
+ * root, in the fixture's network namespace (sock_diag) or in one of its
+ * own (/proc/PID/net/unix, read exactly). */
+struct unix_name_row {
+	const char *name;        /* the server's, in a directory of its own */
+	uid_t uid;               /* who runs the fixture and binds it */
+	int shim;
+	int spoof;               /* nobody forges rows for both ends */
+	int netns;               /* inspect in a network namespace of its own */
+	const char *lines[4];    /* $D the server's directory, $I the
+				  * accepted end's inode, $H its holder */
+	const char *never[3];
+};
+
+/* Forks a process of uid 65534 that binds 32 sockets in `dir` for each
+ * inode, named to forge a row claiming it (in the kernel's format, with a
+ * LISTEN flag); returns its pid once bound. */
+static pid_t spoof_rows(const char *dir, unsigned long ino1, unsigned long ino2)
+{
+	int ready[2];
+	cr_assert_eq(pipe(ready), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(126);
+		for (int i = 0; i < 64; i++) {
+			struct sockaddr_un a = { .sun_family = AF_UNIX };
+			snprintf(a.sun_path, sizeof a.sun_path, "%s/f%d\n0: "
+				 "00000002 00000000 00010000 0001 01 %5lu "
+				 "@SPOOFED", dir, i, i % 2 ? ino1 : ino2);
+			int s = socket(AF_UNIX, SOCK_STREAM, 0);
+			if (s < 0 || bind(s, (void *)&a, sizeof a))
+				_exit(1);
+		}
+		(void)!write(ready[1], "", 1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	char c;
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the spoofer could not bind");
+	close(ready[0]);
+	return pid;
+}
+
+/* A directory in `base` that uid 65534 may bind sockets in. */
+static const char *nobody_dir(const char *base, const char *name)
+{
+	static char dir[2][256];
+	static int n;
+	char *d = dir[n++ % 2];
+	snprintf(d, sizeof dir[0], "%s/%s", base, name);
+	cr_assert_eq(mkdir(d, 0700), 0);
+	cr_assert_eq(chown(d, NOBODY, NOBODY), 0);
+	return d;
+}
+
+static void unix_named(const struct unix_name_row *row)
+{
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
+		cr_skip_test("needs root (uid 65534 binds sockets) and unshare");
+	const char *base = tmpdir();
+	cr_assert_eq(chmod(base, 0755), 0);
+	const char *sdir = nobody_dir(base, "s");
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", sdir, row->name);
+	struct fixture f;
+	start_as(&f, "insp_unix_named", path, row->shim, row->uid);
+	int pid, fd, holder;
+	unsigned long cino, sino;
+	cr_assert_eq(sscanf(f.line, "pid=%d fd=%d holder=%d client=%lu "
+			    "server=%lu", &pid, &fd, &holder, &cino, &sino), 5,
+		     "bad fixture line: %s", f.line);
+	pid_t spoofer = row->spoof ? spoof_rows(nobody_dir(base, "f"), cino,
+						sino) : 0;
+	wait_sleeping(pid, pid);
+	char num[16];
+	snprintf(num, sizeof num, "%d", pid);
+	if (row->netns) {
+		char *argv[] = { "unshare", "-n", (char *)top("build/noleak"),
+				 "inspect", num, NULL };
+		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	} else {
+		inspect(num, NULL);
+	}
+	if (spoofer) {
+		kill(spoofer, SIGKILL);
+		waitpid(spoofer, NULL, 0);
+	}
+	stop(&f);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	char want[512];
+	snprintf(want, sizeof want, "fd %d: socket:[%lu], socket", fd, cino);
+	cr_expect(line_with(r.out, want, NULL), "no \"%s\" in:\n%s", want, r.out);
+	for (int i = 0; i < 4 && row->lines[i]; i++) {
+		size_t o = 0;
+		for (const char *t = row->lines[i]; *t && o < sizeof want - 64; t++)
+			if (t[0] == '$' && t[1] == 'D')
+				o += (size_t)snprintf(want + o, sizeof want - o,
+						      "%s", sdir), t++;
+			else if (t[0] == '$' && t[1] == 'I')
+				o += (size_t)snprintf(want + o, sizeof want - o,
+						      "%lu", sino), t++;
+			else if (t[0] == '$' && t[1] == 'H')
+				o += (size_t)snprintf(want + o, sizeof want - o,
+						      "%d", holder), t++;
+			else
+				want[o++] = *t;
+		want[o] = 0;
+		cr_expect(line_with(r.out, want, NULL), "no \"%s\" in:\n%s",
+			  want, r.out);
+	}
+	for (int i = 0; i < 3 && row->never[i]; i++)
+		cr_expect_null(strstr(r.out, row->never[i]), "\"%s\" in:\n%s",
+			       row->never[i], r.out);
+}
+
+#define UNIX_NAME_ROW(name, ...) \
+	Test(inspect_unix, name) \
+	{ unix_named(&(struct unix_name_row){ __VA_ARGS__ }); }
+
+/* The name whole (it was cut at the blank), the forged rows unheeded. */
+#define BLANK_LINES { "unix (unnamed) -> $D/rv a.sock, CONNECTED", \
+		      "peer socket:[$I] held by:", "pid $H (child) fd " }
+UNIX_NAME_ROW(a_blank_in_the_name_and_forged_rows, "rv a.sock", 0, 0, 1, 0,
+	      BLANK_LINES, { "SPOOFED", "LISTEN" })
+UNIX_NAME_ROW(a_blank_in_the_name_and_forged_rows_under_the_shim, "rv a.sock",
+	      0, 1, 1, 0, BLANK_LINES, { "SPOOFED", "LISTEN" })
+/* A server of nobody's whose own name holds a newline and a row: the name
+ * is printed whole, the newline escaped, on the line of the socket. */
+#define NEWLINE_LINES { "unix (unnamed) -> $D/s\\x0a0: 2 0 10000 1 1 1 " \
+			"@FORGED-by-nobody, CONNECTED", \
+			"peer socket:[$I] held by:", "pid $H (child) fd " }
+UNIX_NAME_ROW(a_newline_in_the_name_of_nobodys_server,
+	      "s\n0: 2 0 10000 1 1 1 @FORGED-by-nobody", NOBODY, 0, 1, 0,
+	      NEWLINE_LINES, { "SPOOFED", "LISTEN", "\n0: 2 0" })
+UNIX_NAME_ROW(a_newline_in_the_name_of_nobodys_server_under_the_shim,
+	      "s\n0: 2 0 10000 1 1 1 @FORGED-by-nobody", NOBODY, 1, 1, 0,
+	      NEWLINE_LINES, { "SPOOFED", "LISTEN", "\n0: 2 0" })
+/* Without sock_diag for it (another network namespace), the table: its
+ * rows read exactly, and a forged second row for the inode makes the
+ * name and state unknown, said so, never the forged ones. */
+UNIX_NAME_ROW(the_table_without_sock_diag, "rv a.sock", 0, 0, 0, 1,
+	      { "unix (unnamed) -> -, CONNECTED",
+		"peer not on this host (or not visible here)" },
+	      { "SPOOFED", "LISTEN", "not found" })
+UNIX_NAME_ROW(the_table_without_sock_diag_with_forged_rows, "rv a.sock", 0, 0,
+	      1, 1,
+	      { "unix ? -> -, ?",
+		"/proc/net/unix lists its inode twice" },
+	      { "SPOOFED", "LISTEN" })
 
 /* A Python expression on the JSON object `d` read from `file`, which must
  * be valid JSON for python3 -m json.tool; its printed value. */

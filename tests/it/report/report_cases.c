@@ -88,6 +88,34 @@ static const struct report_case cases[] = {
 	  .log = EV("fd_leak", "/opt/y\\u009b31mZ", LEAK),
 	  .args = { "--json" }, .exit = 1,
 	  .want = { "/opt/y\\u009b31mZ" }, .never = { "\xc2\x9b" } },
+	/* the Unicode bidirectional controls (U+061C, U+200E, U+200F,
+	 * U+202A-U+202E, U+2066-U+2069) reorder a line on a terminal, and
+	 * U+2028, U+2029 break it: escaped as the controls they are, escaped
+	 * in the log or written raw */
+	{ .name = "bidi_controls_are_escaped",
+	  .log = EV("fd_leak", "/opt/r\\u202eZ", CLOSED)
+		 EV("fd_leak", "/opt/i\\u2066Z", LEAK)
+		 EV("read_blocked", "/opt/m\\u061cZ", READ ",\"culprits\":"
+		    "[{\"pid\":4,\"exe\":\"/bin/\\u200fw\",\"relation\":\"child\"}]"),
+	  .exit = 1,
+	  .want = { "[program /opt/r???Z]", "/opt/i?Z", "/opt/m?Z",
+		    "/bin/?w (pid 4" },
+	  .never = { "\xe2\x80\xae", "\xe2\x81\xa6", "\xd8\x9c", "\xe2\x80\x8f" } },
+	{ .name = "raw_bidi_controls_and_line_separators_are_escaped",
+	  .log = EV("fd_leak", "/opt/e\xe2\x80\xaaZ", CLOSED)
+		 EV("fd_leak", "/opt/p\xe2\x81\xa9Z", LEAK)
+		 EV("read_blocked", "/opt/l\xe2\x80\xa8Z", READ ",\"culprits\":"
+		    "[{\"pid\":4,\"exe\":\"/bin/\xe2\x80\xa9w\",\"relation\":\"child\"}]"),
+	  .exit = 1,
+	  .want = { "[program /opt/e???Z]", "/opt/p?Z", "/opt/l?Z",
+		    "/bin/?w (pid 4" },
+	  .never = { "\xe2\x80\xaa", "\xe2\x81\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9" } },
+	{ .name = "bidi_controls_are_escaped_in_json",
+	  .log = EV("fd_leak", "/opt/r\\u202eZ", LEAK)
+		 EV("fd_leak", "/opt/m\xd8\x9cZ", LEAK),
+	  .args = { "--json" }, .exit = 1,
+	  .want = { "/opt/r\\u202eZ", "/opt/m\\u061cZ" },
+	  .never = { "\xe2\x80\xae", "\xd8\x9c" } },
 	/* \u0080 to \u00ff in a log are bytes that were not UTF-8 (the shim
 	 * writes UTF-8 as it is): the report names the program by those
 	 * bytes, never by the characters U+0080 to U+00FF */
