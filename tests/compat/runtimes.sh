@@ -2,12 +2,17 @@
 # spawn (a pipe on fd 3, one made inheritable with close_others false and
 # true, one redirected onto its own number), Open3.popen3 and IO.popen;
 # PHP's proc_open with descriptor specs above 2 and a stream of its own on
-# fd 5.  Each child says which fds it got ($FDLIST), the program's own fds
-# named, not numbered: the numbers a runtime picks are its own business.
+# fd 5; node's cluster module (round-robin, and SCHED_NONE where each
+# worker gets the listening socket itself) and a net.Server handed to a
+# child_process.fork child over its IPC channel.  Each child says which
+# fds it got ($FDLIST), the program's own fds named, not numbered: the
+# numbers a runtime picks are its own business.
 
 checks_runtimes() {
 	check ruby-spawn ruby3.1 ruby_spawn
 	check php-proc-open php8.2 php_proc_open
+	check node-cluster-rr node node_cluster rr
+	check node-cluster-sched-none node node_cluster none
 }
 
 # Ruby 3.1 opens every fd close-on-exec and by default spawns with
@@ -170,4 +175,89 @@ php_proc_open() {
 	PHP
 	php proc.php "$FDLIST" "$PROBE" "$PROOF"
 	echo "php exit $?"
+}
+
+# node_cluster rr|none: a primary with two workers serving HTTP, scheduled
+# round-robin by the primary (it accepts and hands each connection over)
+# or not at all (SCHED_NONE: the primary hands each worker the listening
+# socket, and the kernel picks who accepts).  Each worker answers one
+# request and closes its server, so the second request goes to the other.
+# Then a net.Server is handed to a child_process.fork child, which must
+# answer on it once the primary has closed its own.
+node_cluster() {
+	cat >cluster.js <<-'JS'
+	const cluster = require("cluster"), http = require("http"), net = require("net"),
+	      cp = require("child_process");
+	const [mode, fdlist, probe, proof] = process.argv.slice(2);
+	const say = s => console.log(s);
+
+	function get(port) {
+	    return new Promise((resolve, reject) => {
+	        http.get({ host: "127.0.0.1", port, path: "/", agent: false }, r => {
+	            let b = ""; r.on("data", d => b += d); r.on("end", () => resolve(b));
+	        }).on("error", reject);
+	    });
+	}
+
+	if (process.env.COMPAT_ROLE === "child") {
+	    // A child_process.fork child: gets a net.Server over its IPC channel.
+	    process.on("message", (m, server) => {
+	        if (m !== "server") return;
+	        const fds = cp.execFileSync(fdlist, ["grandchild of the fork child"]).toString().trim();
+	        cp.execFileSync(probe, [proof]);
+	        server.on("connection", s => s.end("the fork child answered\n"));
+	        process.send({ fds, channel: process.channel !== undefined });
+	    });
+	} else if (cluster.isPrimary) {
+	    cluster.schedulingPolicy = mode === "none" ? cluster.SCHED_NONE : cluster.SCHED_RR;
+	    const workers = [cluster.fork(), cluster.fork()];
+	    const exits = [];
+	    let listening = 0, port;
+	    cluster.on("exit", (w, code, signal) => exits.push(`worker ${w.id} exit ${code} ${signal}`));
+	    cluster.on("listening", async (w, addr) => {
+	        port = addr.port;
+	        if (++listening < 2) return;
+	        // Each worker answers one request and closes its server, so the
+	        // next request can only go to the other.
+	        const answers = [];
+	        for (let i = 0; i < 2; i++) answers.push(await get(port));
+	        say("answers: " + answers.map(a => a.split(" ")[0]).sort().join(", "));
+	        for (const a of [...new Set(answers.map(a => a.slice(a.indexOf(" ") + 1)))]) say("  " + a.trim());
+	        // A net.Server handed to a child_process.fork child.
+	        const srv = net.createServer(s => s.end("the parent answered\n"));
+	        srv.listen(0, "127.0.0.1", () => {
+	            const sport = srv.address().port;
+	            const child = cp.fork(__filename, process.argv.slice(2), { env: { ...process.env, COMPAT_ROLE: "child" } });
+	            child.on("message", m => {
+	                say("fork child: " + m.fds + ", has its IPC channel: " + m.channel);
+	                srv.close();
+	                net.connect(sport, "127.0.0.1").on("data", d => {
+	                    say("server handed over: " + d.toString().trim());
+	                    child.kill();
+	                    child.on("exit", (code, sig) => {
+	                        say(`fork child exit ${code} ${sig}`);
+	                        for (const w of workers) w.kill();
+	                        setTimeout(function wait() {
+	                            if (exits.length < 2) return setTimeout(wait, 50);
+	                            say(exits.sort().join(", "));
+	                        }, 50);
+	                    });
+	                });
+	            });
+	            child.send("server", srv);
+	        });
+	    });
+	} else {
+	    const server = http.createServer((q, r) => {
+	        // Run while the worker listens (SCHED_NONE: on the socket itself).
+	        const fds = cp.execFileSync(fdlist, ["child of a worker"]).toString().trim();
+	        cp.execFileSync(probe, [proof]);
+	        r.end(`worker${cluster.worker.id} ${fds}\n`);
+	        server.close();
+	    });
+	    server.listen(0, "127.0.0.1");
+	}
+	JS
+	node cluster.js "$1" "$FDLIST" "$PROBE" "$PROOF"
+	echo "node exit $?"
 }
