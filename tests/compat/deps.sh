@@ -56,6 +56,10 @@ want tini                    has tini
 want uwsgi-core              has uwsgi
 want uwsgi-plugin-python3    test -f /usr/lib/uwsgi/plugins/python3_plugin.so
 want dpkg                    has start-stop-daemon
+want apache2-bin             test -x /usr/sbin/apache2
+want apache2-utils           has rotatelogs
+want ruby                    has ruby
+want php8.2-cli              has php
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
