@@ -60,6 +60,9 @@ want apache2-bin             test -x /usr/sbin/apache2
 want apache2-utils           has rotatelogs
 want ruby                    has ruby
 want php8.2-cli              has php
+want rsyslog                 test -x /usr/sbin/rsyslogd
+want bsdutils                has logger
+want runit                   has runsvdir
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
