@@ -34,12 +34,12 @@
 static pid_t came_from_spawner NL_FORK_DATA, came_from_pgid NL_FORK_DATA;
 /* The pid of this process while the move its marker makes due has not
  * been made (nor cancelled: its own setpgid(0, 0) or setsid()), else 0;
- * how (NL_MOVE_*); and the thread making it, 0 before (the move is made
- * once, by the first thread that creates a child: nl_pgroup_before_child).
- * A pid, not a flag: a child the shim did not see forking has another. */
+ * how (NL_MOVE_*); and whether audit has logged it (once, whichever
+ * thread gets there first: nl_pgroup_before_child).  A pid, not a flag: a
+ * child the shim did not see forking has another. */
 static _Atomic pid_t move_due NL_FORK_DATA;
 static char move_how NL_FORK_DATA;
-static _Atomic pid_t move_thread NL_FORK_DATA;
+static atomic_int move_logged NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
  * ("" for none): what its execs pass on.  Kept across fork. */
 static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
@@ -426,7 +426,7 @@ static void make_move(pid_t self)
 		nl_sys_setpgid(0, 0);
 		return;
 	}
-	if (!nl_event_enabled())
+	if (!nl_event_enabled() || atomic_exchange(&move_logged, 1))
 		return;
 	struct nl_event ev;
 	nl_event_begin(&ev, "pgroup");
@@ -443,24 +443,19 @@ void nl_pgroup_before_child(void)
 	if (__builtin_expect(!due, 1))
 		return;
 	int saved = errno;
-	pid_t self = nl_sys_getpid(), tid = nl_sys_gettid(), none = 0;
+	pid_t self = nl_sys_getpid();
 	/* Not ours (a child the shim did not see forking, which has our
-	 * memory or a copy of it): never written. */
-	if (due != self)
-		goto out;
-	if (atomic_compare_exchange_strong(&move_thread, &none, tid)) {
+	 * memory or a copy of it): never written.  Each thread that gets
+	 * here while the move is due makes it itself, before its child:
+	 * setpgid(0, 0) acts on the whole process and make_move() checks
+	 * again what it stands on, so a second thread's move changes
+	 * nothing, and no thread waits for another (one that left the move
+	 * by a longjmp from a signal handler, or is stopped, or blocked in
+	 * its log line). */
+	if (due == self) {
 		make_move(self);
-		atomic_store_explicit(&move_due, 0, memory_order_release);
-		goto out;
+		atomic_compare_exchange_strong(&move_due, &due, 0);
 	}
-	/* Another thread is making it: this thread's child must be made
-	 * after it, in the group the process moves to.  Unless the mover is
-	 * this thread, interrupted by a signal handler that creates a child:
-	 * that child goes where the process is now. */
-	while (atomic_load_explicit(&move_due, memory_order_acquire) == self &&
-	       atomic_load(&move_thread) != tid)
-		nl_sys_sched_yield();
-out:
 	nl_errno_restore(saved);
 }
 
@@ -596,12 +591,13 @@ static int read_marker(pid_t pid, struct marker *m)
 		nl_arena_leave(mark);
 		return -1;
 	}
-	size_t len = 0;
+	size_t len = 0, total = 0;
 	int skip = 0, found = -1;
 	ssize_t r;
 	m->respelled = 0;
 	m->spawner = 0;
 	while (found < 0 && (r = nl_sys_read(fd, chunk, CHUNK)) > 0) {
+		total += (size_t)r;
 		for (ssize_t i = 0; i < r && found < 0; i++) {
 			char c = chunk[i];
 			if (c == '\0') {
@@ -629,7 +625,7 @@ static int read_marker(pid_t pid, struct marker *m)
 	}
 	nl_sys_close(fd);
 	nl_arena_leave(mark);
-	return found;
+	return total ? found : -2;
 }
 
 /* The basename of what PID runs: its executable, else its command name
@@ -1001,16 +997,21 @@ static int where_child(pid_t pid, struct wait_scan *w)
 	if (st->pgrp == w->me.pgid) {
 		if (w->movable)
 			return CHILD_OURS;
-		if (st->forknoexec) {
+		int marked = -1;
+		if (!st->forknoexec && st->state != 'Z' && st->state != 'X')
+			marked = read_marker(pid, &w->mk);
+		if (marked == 0 && w->mk.spawner == w->me.pid &&
+		    w->mk.token == pid && w->mk.move == NL_MOVE_DUE) {
+			w->movable = 1;
+		} else if (st->forknoexec || marked == -2) {
+			/* Not exec'd yet, or in its exec: a posix_spawn child
+			 * whose new environment is not in place yet (the
+			 * kernel lets the spawner go on first, and /proc then
+			 * shows an empty one) may carry our marker. */
 			if (w->regroups < 0)
 				w->regroups = nl_pgroup_regroups(
 					w->me.pid, atomic_load(&manages_groups));
 			w->movable = w->regroups;
-		} else if (st->state != 'Z' && st->state != 'X' &&
-			   read_marker(pid, &w->mk) == 0 &&
-			   w->mk.spawner == w->me.pid && w->mk.token == pid &&
-			   w->mk.move == NL_MOVE_DUE) {
-			w->movable = 1;
 		}
 		return CHILD_OURS;
 	}

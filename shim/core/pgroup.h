@@ -30,8 +30,9 @@
  * a child (the daemon of a double fork calling setsid(), setsid(1)) stays
  * in its parent's group, as without the shim, whenever its spawner exits;
  * the move happens in the process itself (never a vfork child), before
- * the real call, so the child inherits the group; the first thread to get
- * there makes it, the others wait for it.  A worker that never execs stays
+ * the real call, so the child inherits the group; every thread that gets
+ * there while it is due makes it (setpgid(0, 0) is the process's, and a
+ * second one changes nothing), none waits for another.  A worker that never execs stays
  * in its parent's group.  An exec in place passes the marker, and with it
  * the due move, on (the token is still its pid); a descendant carries a
  * token that is not its pid, so nothing is due in it.  A program that
@@ -163,9 +164,10 @@ char nl_pgroup_for_spawn(const posix_spawnattr_t *attr);
 
 /* Before this process creates a child (fork, vfork, _Fork, clone of a
  * process, posix_spawn, system, popen, daemon, forkpty), in the process
- * itself: make the move its marker makes due, once (audit: log
- * would_regroup), if it still stands.  Other threads creating a child
- * meanwhile wait for it.  Keeps errno; one load when nothing is due. */
+ * itself: make the move its marker makes due (audit: log would_regroup,
+ * once), if it still stands.  Threads creating a child meanwhile make it
+ * too; none waits for another.  Keeps errno; one load when nothing is
+ * due. */
 void nl_pgroup_before_child(void);
 
 /* How to make a wait for `pid`.  A wait for the group getpgrp() names in a

@@ -75,6 +75,23 @@ Test(pgroup_diff, a_wait_right_after_a_spawn_reaps_the_child)
 	same_as_without("wait0_loop");
 }
 
+/* The same for a child that makes a child of its own at once: the wait
+ * looked at the child while its exec had not yet put its environment in
+ * place, did not take it for one that may move, and never ended once the
+ * child had moved and exited. */
+Test(pgroup_diff, a_wait_right_after_a_spawn_reaps_a_child_that_forks)
+{
+	same_as_without("wait0_loop_job");
+}
+
+/* A marked child that left its first fork() by a siglongjmp() from a
+ * signal handler (a fork with a deadline) left the move to a group of its
+ * own unfinished, and a second thread's fork waited for it forever. */
+Test(pgroup_diff, a_move_left_by_a_longjmp_hangs_no_other_thread)
+{
+	same_as_without("jmpfork");
+}
+
 /* A wait for another group (waitid(P_PGID, 1)) became a wait for any
  * child; a child that made itself a group leader after its exec was taken
  * for one the shim had moved, and reaped by waitpid(0). */
