@@ -174,3 +174,11 @@ Test(pgroup_diff, a_kill_of_such_a_child_reaches_it_alone)
 {
 	same_as_without("moved_self_exec_kill");
 }
+
+/* POSIX_SPAWN_SETPGROUP with the group getpgrp() reports, in a child the
+ * shim had moved, put the new process in the daemon's group: a waitpid(0)
+ * failed with ECHILD. */
+Test(pgroup_diff, a_spawn_into_the_reported_group_joins_the_child_s_own)
+{
+	same_as_without("spawn_setpgroup_shown");
+}
