@@ -233,8 +233,11 @@ void nl_init(void)
 	/* As ld.so does with LD_PRELOAD: gone before main(), and before the
 	 * caller of an early interposed call (another library's constructor)
 	 * can pass environ on. */
-	if (nl_proc.secure)
+	if (nl_proc.secure) {
 		nl_policy_env_scrub(environ);
+		/* and the group marker in its other spelling */
+		nl_policy_env_remove(environ, NL_PGROUP_GONE_ENV "=");
+	}
 	/* Whoever runs a set-user-ID program picks its argv[0] and, through a
 	 * symlink, the name in AT_EXECFN: there only the executable may
 	 * choose a [program] section or fd_transparent. */

@@ -41,7 +41,9 @@ static _Atomic pid_t move_due NL_FORK_DATA;
 static char move_how NL_FORK_DATA;
 static atomic_int move_logged NL_FORK_DATA;
 /* The whole marker entry this process started with, taken out of environ
- * ("" for none): what its execs pass on.  Kept across fork. */
+ * ("" for none): what its execs pass on.  Kept across fork.  Respelt
+ * (NL_PGROUP_GONE_ENV) once the process moved itself or started a
+ * session, as the one in its environment block (respell). */
 static char inherited[NL_PGROUP_MARKER_MAX] NL_FORK_DATA;
 /* The start-up environment's LD_PRELOAD named the shim: it came through
  * it, and a child's environment whose LD_PRELOAD does not name it would
@@ -221,6 +223,14 @@ static int is_entry(const char *e, const char *name, size_t n)
 	return e[0] == name[0] && !strncmp(e, name, n) && e[n] == '=';
 }
 
+/* A marker entry, in either spelling (NL_PGROUP_GONE_ENV). */
+static int is_marker(const char *e)
+{
+	return (e[0] == 'N' || e[0] == 'n') &&
+	       is_entry(e + 1, NL_PGROUP_FROM_ENV + 1,
+			sizeof NL_PGROUP_FROM_ENV - 2);
+}
+
 /* Whether an LD_PRELOAD value names the shim: one of its entries
  * (separated by blanks or colons, as ld.so splits them) is a file whose
  * name starts with "libnoleak" (libnoleak.so, wherever installed, or
@@ -259,7 +269,7 @@ const char *nl_pgroup_marker_to_pass(char *const envp[])
 	if (!inherited[0] || !nl_pgroup_env_takes_marker(envp))
 		return NULL;
 	for (char *const *e = envp; *e; e++)
-		if (is_entry(*e, NL_PGROUP_FROM_ENV, sizeof NL_PGROUP_FROM_ENV - 1))
+		if (is_marker(*e))
 			return NULL;
 	return inherited;
 }
@@ -269,8 +279,7 @@ char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 {
 	size_t k = 0;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!is_entry(envp[i], NL_PGROUP_FROM_ENV,
-			      sizeof NL_PGROUP_FROM_ENV - 1))
+		if (!is_marker(envp[i]))
 			out[k++] = envp[i];
 	out[k++] = (char *)marker;
 	out[k] = NULL;
@@ -1755,6 +1764,23 @@ static int launched_here(const char *rest)
 	return ps.start == start;
 }
 
+/* A marker respelt by a process that moved itself or started a session
+ * (respell), which exec'd in place since: nothing is due and no group is
+ * the shim's, but it is the program's no more than the marker is: kept
+ * for the execs to pass on, out of environ (mode off leaves it). */
+static void keep_gone(char **envp, int take_marker)
+{
+	const char *value = take_marker
+			    ? nl_policy_env_value(envp, NL_PGROUP_GONE_ENV) : NULL;
+	if (!value)
+		return;
+	const char *entry = value - sizeof NL_PGROUP_GONE_ENV;
+	size_t len = strlen(entry);
+	if (len < sizeof inherited)
+		memcpy(inherited, entry, len + 1);
+	nl_policy_env_remove(envp, NL_PGROUP_GONE_ENV "=");
+}
+
 void nl_pgroup_init(char **envp, int take_marker)
 {
 	if (!envp)
@@ -1771,8 +1797,10 @@ void nl_pgroup_init(char **envp, int take_marker)
 	if (take_marker)
 		note_service(envp);
 	const char *value = nl_policy_env_value(envp, NL_PGROUP_FROM_ENV);
-	if (!value)
+	if (!value) {
+		keep_gone(envp, take_marker);
 		return;
+	}
 	marker_in_env = (char *)value - sizeof NL_PGROUP_FROM_ENV;
 	struct marker m;
 	if (parse_marker(value, &m) == 0 && m.spawner > 0 && m.from > 0) {
@@ -1795,6 +1823,7 @@ void nl_pgroup_init(char **envp, int take_marker)
 	if (len < sizeof inherited)
 		memcpy(inherited, entry, len + 1);
 	nl_policy_env_remove(envp, NL_PGROUP_FROM_ENV "=");
+	nl_policy_env_remove(envp, NL_PGROUP_GONE_ENV "=");
 }
 
 /* A fork child starts with no records: its parent's children are not its
@@ -1828,6 +1857,21 @@ void nl_pgroup_after_fork(pid_t parent)
 		atomic_store(&move_due, 0);
 }
 
+/* The group (or session) is the process's own making now, as without the
+ * shim: the spawner must no longer take it for one it made, nor the
+ * program an exec in place runs for one it could go back from (it would
+ * report the spawner's group and get a session where glibc says EPERM).
+ * The key in the environment block (taken out of environ at start-up, so
+ * the program never sees it) and in the kept marker its execs pass on is
+ * spelt NL_PGROUP_GONE_ENV from here on.  Stores only what changes. */
+static void respell(void)
+{
+	if (marker_in_env && marker_in_env[0] == NL_PGROUP_FROM_ENV[0])
+		marker_in_env[0] = NL_PGROUP_GONE_ENV[0];
+	if (inherited[0] == NL_PGROUP_FROM_ENV[0])
+		inherited[0] = NL_PGROUP_GONE_ENV[0];
+}
+
 void nl_pgroup_started_session(void)
 {
 	if (nl_in_foreign_child())
@@ -1836,6 +1880,7 @@ void nl_pgroup_started_session(void)
 	if (nl_sys_getsid(0) == self && own_session != self)
 		own_session = self;
 	cancel_move();
+	respell();
 }
 
 void nl_pgroup_note_manages(void)
@@ -1854,12 +1899,7 @@ void nl_pgroup_moved_self(void)
 		return;   /* a vfork child: the memory is its parent's */
 	atomic_store(&moved_self, 1);
 	cancel_move();
-	/* The group is the process's own making now, as without the shim:
-	 * the spawner must no longer take it for one it made.  The key in
-	 * the environment block (taken out of environ at start-up, so the
-	 * program never sees it) is spelt otherwise from here on. */
-	if (marker_in_env && marker_in_env[0] == NL_PGROUP_FROM_ENV[0])
-		marker_in_env[0] = 'n';
+	respell();
 }
 
 int nl_pgroup_manages(void)

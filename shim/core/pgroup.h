@@ -81,6 +81,10 @@
  * marker back into the environment it passes on (nl_pgroup_marker_to_pass),
  * so that descendants carry the token as if the program had passed on its
  * whole environment; a regrouped child's exec passes a new marker instead.
+ * Once the process moved itself or started a session, the kept marker and
+ * the one in its environment block are respelt (NL_PGROUP_GONE_ENV): an
+ * exec in place then starts a program that owes no move, reports its real
+ * group, and whose group no spawner takes for one the shim made.
  * A vfork child's exec only reads the kept marker.  A spawner in audit
  * mode marks its children with NL_MOVE_AUDIT: they log would_regroup
  * where they would move, and move nothing, whatever their own mode. */
@@ -99,6 +103,13 @@
  * and whether the process whose pid the token is owes the move
  * (NL_MOVE_*). */
 #define NL_PGROUP_FROM_ENV "NOLEAK_PGROUP_FROM"
+/* The same marker once the process moved itself or started a session
+ * (nl_pgroup_moved_self, nl_pgroup_started_session): respelt, in its
+ * environment block and in what its execs pass on, so that no spawner
+ * takes the group for one the shim made, and the program an exec in place
+ * runs owes no move and reports its real group.  The shim takes it out of
+ * environ at start-up as it does the marker, and passes it on. */
+#define NL_PGROUP_GONE_ENV "nOLEAK_PGROUP_FROM"
 #define NL_ORIGIN_SYSTEM 's'   /* system() or popen() */
 #define NL_ORIGIN_SHELL_C 'c'  /* a `sh -c` command line */
 #define NL_ORIGIN_PROGRAM 'p'  /* anything else */
@@ -229,7 +240,7 @@ void nl_pgroup_after_fork(pid_t parent);
 
 /* The program made itself a session leader (setsid(), daemon()): a daemon,
  * whose children are regrouped from now on (a vfork child never marks its
- * parent). */
+ * parent).  Its marker is respelt as after nl_pgroup_moved_self. */
 void nl_pgroup_started_session(void);
 
 /* The program called setpgid/setpgrp/tcsetpgrp itself: from now on it

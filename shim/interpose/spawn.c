@@ -6,7 +6,8 @@
  * blocked around the clone.  The child, in glibc's order: resets signal
  * dispositions (POSIX_SPAWN_SETSIGDEF, and every handler to SIG_DFL since it
  * shares the parent's memory), SETSCHEDPARAM / SETSCHEDULER, SETSID,
- * SETPGROUP, RESETIDS, then the caller's file actions (open, close, dup2 —
+ * SETPGROUP (the group translated in the parent, in a copy of the
+ * attributes, as the setpgid() interposer translates it), RESETIDS, then the caller's file actions (open, close, dup2 —
  * dup2(fd, fd) clears FD_CLOEXEC —, chdir, fchdir, closefrom, tcsetpgrp);
  * then the shim's part: when the spawner regroups, the group marker with
  * the child's own pid as its token (the new program owes the move to a
@@ -788,6 +789,21 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	     char *const envp[])
 {
 	nl_pgroup_before_child();
+	/* POSIX_SPAWN_SETPGROUP names a group as the setpgid() interposer
+	 * takes it: the group getpgrp() reports in a process the shim moved
+	 * is its own (core/pgroup.h, nl_pgroup_shown_to_real).  Translated
+	 * in a copy of the attributes, never in the caller's. */
+	posix_spawnattr_t own;
+	short flags = 0;
+	pid_t pgrp = 0;
+	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
+	    (flags & POSIX_SPAWN_SETPGROUP) &&
+	    posix_spawnattr_getpgroup(attr, &pgrp) == 0 &&
+	    nl_pgroup_shown_to_real(pgrp) != pgrp) {
+		own = *attr;
+		posix_spawnattr_setpgroup(&own, nl_pgroup_shown_to_real(pgrp));
+		attr = &own;
+	}
 	if (nl_mode() == NL_MODE_OFF ||
 	    (fa && actions_count(fa) > 0 && !layout_known()))
 		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;

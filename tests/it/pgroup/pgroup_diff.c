@@ -176,3 +176,26 @@ Test(pgroup_diff, setsid_1_run_by_such_a_daemon_does_not_fork)
 {
 	same_as_without("slow_middle_setsid");
 }
+
+/* A child that made itself a group leader and exec'd in place was told of
+ * the daemon's group by getpgrp(), and setsid() gave it a session where
+ * glibc says EPERM: the new program took the move for one still due. */
+Test(pgroup_diff, a_child_that_moved_itself_and_execs_keeps_its_group)
+{
+	same_as_without("moved_self_exec");
+}
+
+/* ... and a kill of the shell such a child exec'd reached the whole group
+ * the program had made: the daemon took it for one the shim made. */
+Test(pgroup_diff, a_kill_of_such_a_child_reaches_it_alone)
+{
+	same_as_without("moved_self_exec_kill");
+}
+
+/* POSIX_SPAWN_SETPGROUP with the group getpgrp() reports, in a child the
+ * shim had moved, put the new process in the daemon's group: a waitpid(0)
+ * failed with ECHILD. */
+Test(pgroup_diff, a_spawn_into_the_reported_group_joins_the_child_s_own)
+{
+	same_as_without("spawn_setpgroup_shown");
+}
