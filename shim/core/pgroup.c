@@ -552,8 +552,8 @@ struct marker {
 	char origin;
 	char move;        /* NL_MOVE_*, 0 when the marker says none */
 	char respelled;   /* read_marker found only the spelling of a process
-			   * that moved itself (nl_pgroup_moved_self), and
-			   * read these fields from it */
+			   * that moved itself or started a session
+			   * (respell), and read these fields from it */
 };
 
 static int parse_marker(const char *p, struct marker *m)
@@ -1764,6 +1764,19 @@ static int launched_here(const char *rest)
 	return ps.start == start;
 }
 
+/* Keep the marker entry whose value is `value` (name: its key and '=')
+ * for the execs to pass on, and take it out of environ. */
+static void keep_entry(char **envp, const char *value, const char *name,
+		       size_t name_len)
+{
+	/* A longer one is no marker: not passed on. */
+	const char *entry = value - name_len - 1;
+	size_t len = strlen(entry);
+	if (len < sizeof inherited)
+		memcpy(inherited, entry, len + 1);
+	nl_policy_env_remove(envp, name);
+}
+
 /* A marker respelt by a process that moved itself or started a session
  * (respell), which exec'd in place since: nothing is due and no group is
  * the shim's, but it is the program's no more than the marker is: kept
@@ -1772,13 +1785,9 @@ static void keep_gone(char **envp, int take_marker)
 {
 	const char *value = take_marker
 			    ? nl_policy_env_value(envp, NL_PGROUP_GONE_ENV) : NULL;
-	if (!value)
-		return;
-	const char *entry = value - sizeof NL_PGROUP_GONE_ENV;
-	size_t len = strlen(entry);
-	if (len < sizeof inherited)
-		memcpy(inherited, entry, len + 1);
-	nl_policy_env_remove(envp, NL_PGROUP_GONE_ENV "=");
+	if (value)
+		keep_entry(envp, value, NL_PGROUP_GONE_ENV "=",
+			   sizeof NL_PGROUP_GONE_ENV - 1);
 }
 
 void nl_pgroup_init(char **envp, int take_marker)
@@ -1817,12 +1826,8 @@ void nl_pgroup_init(char **envp, int take_marker)
 	}
 	if (!take_marker)
 		return;
-	/* A longer one is no marker: not passed on. */
-	const char *entry = value - sizeof NL_PGROUP_FROM_ENV;
-	size_t len = strlen(entry);
-	if (len < sizeof inherited)
-		memcpy(inherited, entry, len + 1);
-	nl_policy_env_remove(envp, NL_PGROUP_FROM_ENV "=");
+	keep_entry(envp, value, NL_PGROUP_FROM_ENV "=",
+		   sizeof NL_PGROUP_FROM_ENV - 1);
 	nl_policy_env_remove(envp, NL_PGROUP_GONE_ENV "=");
 }
 
