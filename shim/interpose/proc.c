@@ -136,12 +136,25 @@ wait_for(int kind, pid_t pid, int *status, int options, void *ru)
 			return one_wait(kind, pid, status, options, ru);
 		siginfo_t si;
 		si.si_pid = 0;
-		if (real_waitid(P_ALL, 0, &si, peek) < 0)
+		/* A waitid() peeks into the caller's siginfo, so that the
+		 * kernel writes it as it would (zeros when nothing is ready),
+		 * and fails as it would on one it cannot write. */
+		siginfo_t *peeked = kind == WAIT_ID ? (siginfo_t *)ru : &si;
+		if (real_waitid(P_ALL, 0, peeked, peek) < 0)
 			return -1;
-		/* WNOHANG and nothing yet, or a child that left the group:
-		 * the kernel answers for the group (and writes what it writes
-		 * then). */
-		if (si.si_pid == 0 || !nl_pgroup_wait_takes(si.si_pid))
+		if (peeked != &si)
+			si.si_pid = peeked->si_pid;
+		/* WNOHANG and nothing yet: every child is one the group would
+		 * hold, and at least one is still running, so the answer is
+		 * 0, never the ECHILD the kernel gives for a group the shim
+		 * emptied. */
+		if (si.si_pid == 0) {
+			nl_errno_restore(saved);
+			return 0;
+		}
+		/* A child that left the group: the kernel answers for the
+		 * group (and writes what it writes then). */
+		if (!nl_pgroup_wait_takes(si.si_pid))
 			return one_wait(kind, pid, status, options, ru);
 		pid_t r = one_wait(kind, si.si_pid, status, options | WNOHANG, ru);
 		/* Another thread took the event first: look again. */

@@ -92,6 +92,14 @@ Test(pgroup_diff, a_move_left_by_a_longjmp_hangs_no_other_thread)
 	same_as_without("jmpfork");
 }
 
+/* A wait for the own group with WNOHANG while the only child, one the
+ * shim had moved, was still running: ECHILD where glibc answers 0 (a
+ * polling reaper took it for "no children left"). */
+Test(pgroup_diff, a_wnohang_wait_for_the_own_group_answers_0_while_a_moved_child_runs)
+{
+	same_as_without("wnohang");
+}
+
 /* A wait for another group (waitid(P_PGID, 1)) became a wait for any
  * child; a child that made itself a group leader after its exec was taken
  * for one the shim had moved, and reaped by waitpid(0). */
