@@ -154,7 +154,7 @@ Test(pgroup_diff, setsid_1_after_the_spawner_exited_runs_the_command)
 }
 
 /* A daemon's SIGHUP, SIGUSR1 or SIGWINCH to its own group (Apache's
- * restart and graceful: killpg(getpgrp(), ...)) did not reach a child the
+ * restart: killpg(getpgrp(), SIGHUP)) did not reach a child the
  * shim had put in a group of its own: only SIGTERM, SIGKILL, SIGINT and
  * SIGQUIT were sent on to those groups. */
 Test(pgroup_diff, every_signal_to_the_own_group_reaches_the_moved_children)
