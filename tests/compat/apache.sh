@@ -133,6 +133,24 @@ apache_settled() {
 	apache_ended "${2:-}"
 }
 
+# apache_first_gone: no shell logger of apache2's first reading of its
+# config (before it detaches; they are not the master's children) runs
+# any more, so each has written its last line.  They end by a signal or at
+# the end of their input within moments of the second reading, but on a
+# busy machine after the master's new loggers are ready.
+apache_first_gone() {
+	local p shells=" $(apache_loggers shells | tr '\n' ' ') "
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		if [[ $shells != *" $p "* &&
+		      $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") == *"$PWD/logger.sh"* ]] &&
+		   ! gone "$p"; then
+			return 1
+		fi
+	done
+	return 0
+}
+
 # apache_ended SHELLS: each shell logger of SHELLS has written its last line.
 apache_ended() {
 	local p
@@ -214,6 +232,7 @@ apache_restart() {
 		return 1
 	fi
 	expect "loggers started" wait_for 10 apache_settled ""
+	expect "the first reading's loggers ended" wait_for 10 apache_first_gone
 	apache_proof
 	# The loggers of the first reading end at once, by a signal or at the
 	# end of their input, in any order: not shown.
