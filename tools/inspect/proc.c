@@ -303,8 +303,12 @@ int insp_proc_fds(struct insp_proc *p)
 	}
 	if (!p->nfds)
 		read_thread_tables(p, &cap);
-	qsort(p->fds, p->nfds, sizeof *p->fds, by_fd);
-	fds_dedup(p);
+	/* A zombie or a kernel thread has no fds: p->fds is NULL then, and
+	 * qsort() takes no NULL, not even for 0 elements. */
+	if (p->nfds) {
+		qsort(p->fds, p->nfds, sizeof *p->fds, by_fd);
+		fds_dedup(p);
+	}
 	return 0;
 }
 

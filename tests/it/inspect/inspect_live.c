@@ -902,3 +902,45 @@ Test(inspect_thread, a_thread_id_reports_its_process_with_that_thread_first)
 	cr_expect_str_eq(json_fact("'%d %d %d' % (d['pid'], d['thread_asked'], "
 				   "d['threads'][0]['tid'])"), want);
 }
+
+/* A zombie has no fds: insp_proc_fds sorted its NULL table, qsort(NULL,
+ * 0, ...), undefined behaviour that a build with UBSan
+ * (-fno-sanitize-recover, as `make check-asan` builds) stops on.  The
+ * launcher is built so from the sources here and inspects a reader whose
+ * holder search reads every process's fds, a zombie of ours among them. */
+Test(inspect_ubsan, a_process_without_fds_is_no_undefined_behaviour,
+     .timeout = 180)
+{
+	const char *dir = tmpdir();
+	char bin[600], cmd[4096];
+	snprintf(bin, sizeof bin, "%s/noleak-ubsan", dir);
+	snprintf(cmd, sizeof cmd, "cd '%s' && cc -std=gnu11 -D_GNU_SOURCE -O1 "
+		 "-fsanitize=undefined -fno-sanitize-recover=undefined "
+		 "-iquote . -iquote shim -o '%s' tools/noleak/*.c "
+		 "tools/inspect/*.c policy/*.c", top("."), bin);
+	struct run_result *cc = malloc(sizeof *cc);
+	cr_assert_not_null(cc);
+	run_sh(cc, cmd, NULL, 0, 170);
+	if (exit_code(cc) != 0 && strstr(cc->err, "libubsan"))
+		cr_skip_test("no UBSan runtime: %s", cc->err);
+	cr_assert_eq(exit_code(cc), 0, "cc: %s", cc->err);
+	free(cc);
+	pid_t zombie = fork();
+	cr_assert_geq(zombie, 0);
+	if (zombie == 0)
+		_exit(0);
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	char *argv[] = { bin, "inspect", pid, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	stop(&f);
+	waitpid(zombie, NULL, 0);
+	cr_expect_null(strstr(r.err, "runtime error"), "%s", r.err);
+	cr_expect_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s",
+		  r.out);
+}
