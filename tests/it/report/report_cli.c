@@ -582,3 +582,33 @@ Test(report_cli, glued_event_search_is_linear, .timeout = 120)
 	cr_expect(g <= 4 * p + 0.05, "%.3f s CPU with nested {\"ts\" openings, "
 		  "%.3f s without: over 4 times", g, p);
 }
+
+/* `make fuzz` starts each target from its seeds: the report parser's are
+ * in tests/fuzz/corpus/report/, where the rule did not look (it named
+ * corpus/report_parser/, and `cp ... || true` hid the miss), so it fuzzed
+ * from nothing.  `make fuzz-seeds` copies them, into a build directory of
+ * the test's own. */
+Test(report_cli, fuzz_targets_start_from_their_seeds)
+{
+	const char *dir = tmpdir();
+	char cmd[2400];
+	snprintf(cmd, sizeof cmd, "make -s -C '%s' B='%s' fuzz-seeds", top("."), dir);
+	struct run_result *r = malloc(sizeof *r);
+	cr_assert_not_null(r);
+	run_sh(r, cmd, NULL, 0, 60);
+	cr_expect_eq(exit_code(r), 0, "%s", r->err);
+	static const struct { const char *target, *seed; } seeds[] = {
+		{ "policy", "seed1" },
+		{ "json", "seed1" },
+		{ "passfds", "seed1" },
+		{ "report_parser", "read_blocked.json" },
+	};
+	for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
+		char path[1200];
+		snprintf(path, sizeof path, "%s/fuzz/corpus-%s/%s", dir,
+			 seeds[i].target, seeds[i].seed);
+		cr_expect_eq(access(path, R_OK), 0, "%s: no seed %s", seeds[i].target,
+			     path);
+	}
+	free(r);
+}
