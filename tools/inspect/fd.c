@@ -150,7 +150,9 @@ static void find_holders(struct insp_host *h, pid_t pid, int fd,
 			 const char *target, const struct insp_fd *fifo,
 			 int search, struct insp_holders *hs)
 {
-	hs->hidden = h->hidden;
+	/* A descendant is in our PID namespace or one inside it: seen. */
+	hs->hidden = search == INSP_SEARCH_DESCENDANTS ?
+		     h->hidden & ~INSP_HIDDEN_PIDNS : h->hidden;
 	for (size_t i = 0; i < h->n; i++) {
 		struct insp_proc *p = &h->procs[i];
 		if (search == INSP_SEARCH_DESCENDANTS &&

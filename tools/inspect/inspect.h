@@ -51,15 +51,23 @@ struct insp_proc {
 	size_t nfds;
 };
 
+/* Why some processes may hold an object unseen (bits). */
+#define INSP_HIDDEN_HIDEPID 1    /* /proc hides processes from us (hidepid) */
+#define INSP_HIDDEN_PIDNS 2      /* we are in a PID namespace other than the
+				  * initial one: processes outside it are not
+				  * in our /proc */
+
 struct insp_host {
 	struct insp_proc *procs;
 	size_t n;
-	int hidden;              /* /proc hides processes from us (hidepid) */
+	int hidden;              /* INSP_HIDDEN_* */
 };
 
 /* Read every process of the host (stat, exe, cmdline; fds on demand). */
 int insp_host_load(struct insp_host *h);
 struct insp_proc *insp_host_find(struct insp_host *h, pid_t pid);
+/* Whether we run in a PID namespace other than the initial one. */
+int insp_pidns_nested(void);
 /* Load p's fd table once; returns 0 or -errno (also kept in fds_err).
  * A process whose leader thread has exited has its fds in its other
  * threads' tables (each table's fds once). */
@@ -89,7 +97,7 @@ struct insp_holders {
 	struct insp_holder *v;
 	size_t n;
 	int unsearched;          /* processes whose fds could not be read */
-	int hidden;              /* and /proc hides some (hidepid) */
+	int hidden;              /* and some are not seen (INSP_HIDDEN_*) */
 };
 
 /* How far a unix socket's name from /proc/net/unix can be trusted (net.c,

@@ -944,3 +944,87 @@ Test(inspect_ubsan, a_process_without_fds_is_no_undefined_behaviour,
 	cr_expect(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s",
 		  r.out);
 }
+
+/* The children of `pid` (its main thread's), the first; 0 when none yet. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	return (pid_t)atoi(slurp(path));
+}
+
+/* Inspect in a PID namespace of its own (a container's view): a reader,
+ * pid 1 there, blocks on a pipe whose only writer is this test, outside
+ * the namespace.  The reader's /proc cannot show the writer, so the
+ * search is incomplete, said as for hidepid (holders_hidden); it said "no
+ * other process holds it".  And its process group, led from outside, is
+ * not "group 0, where the kernel starts its own processes". */
+Test(inspect_pidns, a_writer_outside_the_pid_namespace_is_not_ruled_out)
+{
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) ||
+	    access("/usr/bin/nsenter", X_OK))
+		cr_skip_test("needs root, unshare and nsenter");
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t u = fork();
+	cr_assert_geq(u, 0);
+	if (u == 0) {
+		setpgid(0, 0);
+		dup2(p[0], 3);
+		close_range(4, ~0u, 0);   /* the pipe's ends, the runner's fds */
+		execlp("unshare", "unshare", "-pf", "--mount-proc", "python3", "-c",
+		       "import os; os.read(3, 1)", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	pid_t reader = 0;
+	for (int i = 0; i < 300 && !reader; i++) {
+		reader = first_child(u);
+		if (!reader) {
+			if (waitpid(u, NULL, WNOHANG) == u) {
+				close(p[1]);
+				cr_skip_test("unshare -pf --mount-proc is not permitted here");
+			}
+			usleep(10000);
+		}
+	}
+	cr_assert_neq(reader, 0, "unshare started nothing");
+	/* until python reads fd 3 */
+	char syscall_path[64];
+	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
+	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "0 0x3 ", 6); i++)
+		usleep(10000);
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)reader);
+	char *argv[] = { "nsenter", "-t", num, "-p", "-m",
+			 (char *)top("build/noleak"), "inspect", "1", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	static struct run_result text;
+	text = r;
+	char *jargv[] = { "nsenter", "-t", num, "-p", "-m",
+			  (char *)top("build/noleak"), "inspect", "--json", "1",
+			  NULL };
+	cr_assert_eq(run(&r, jargv, NULL, 0, TIMEOUT, NULL), 0);
+	kill(-u, SIGKILL);
+	kill(reader, SIGKILL);
+	waitpid(u, NULL, 0);
+	close(p[1]);
+	cr_assert_eq(exit_code(&text), 0, "%s", text.err);
+	cr_assert(line_with(text.out, "blocked in read(0x3", NULL), "%s", text.out);
+	cr_expect(line_with(text.out, "fd 3: pipe:[", "read end", NULL), "%s",
+		  text.out);
+	cr_expect(line_with(text.out, "no other process found holding it", NULL),
+		  "%s", text.out);
+	cr_expect(!line_with(text.out, "no other process holds it", NULL), "%s",
+		  text.out);
+	cr_expect(line_with(text.out, "some processes could not be seen", NULL),
+		  "%s", text.out);
+	cr_expect(line_with(text.out, "process group: none to analyse (its "
+			    "group's leader is outside this PID namespace", NULL),
+		  "%s", text.out);
+	cr_expect(!strstr(text.out, "where the kernel starts"), "%s", text.out);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_fact("(lambda f: (f['holders'], f['holders_hidden']))"
+				   "(d['threads'][0]['fds'][0])"), "([], True)");
+}
