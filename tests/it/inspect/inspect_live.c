@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1027,4 +1030,87 @@ Test(inspect_pidns, a_writer_outside_the_pid_namespace_is_not_ruled_out)
 	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
 	cr_expect_str_eq(json_fact("(lambda f: (f['holders'], f['holders_hidden']))"
 				   "(d['threads'][0]['fds'][0])"), "([], True)");
+}
+
+/* A live terminal of another mount namespace: a reader blocked on a pty
+ * of a devpts instance of its own (as in a container), numbered so that
+ * no /dev/pts/N of inspect's exists.  The terminal is the reader's, seen
+ * through /proc/PID/root; inspect looked the path up in its own namespace
+ * and called the live terminal gone. */
+Test(inspect_tty, a_terminal_of_another_mount_namespace_is_not_gone)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace, devpts)");
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(out[0]);
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("devpts", "/dev/pts", "devpts", 0,
+			  "newinstance,ptmxmode=0666")) {
+			dprintf(out[1], "skip: %s\n", strerror(errno));
+			_exit(0);
+		}
+		/* masters until one's number is no terminal of the parent's */
+		int m = -1, n = -1;
+		char there[128], name[64];
+		for (int i = 0; i < 64; i++) {
+			m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+			if (m < 0 || unlockpt(m) || ioctl(m, TIOCGPTN, &n))
+				break;
+			snprintf(there, sizeof there, "/proc/%d/root/dev/pts/%d",
+				 (int)parent, n);
+			if (access(there, F_OK))
+				break;
+			n = -1;
+		}
+		snprintf(name, sizeof name, "/dev/pts/%d", n);
+		int s = n < 0 ? -1 : open(name, O_RDWR | O_NOCTTY);
+		if (s < 0) {
+			dprintf(out[1], "skip: no pty of a number free outside\n");
+			_exit(0);
+		}
+		dprintf(out[1], "pid=%d fd=%d tty=%s\n", (int)getpid(), s, name);
+		char c;
+		(void)!read(s, &c, 1);
+		_exit(0);
+	}
+	close(out[1]);
+	char line[256] = "";
+	FILE *o = fdopen(out[0], "r");
+	cr_assert_not_null(o);
+	if (!fgets(line, sizeof line, o))
+		line[0] = 0;
+	fclose(o);
+	if (!strncmp(line, "skip: ", 6)) {
+		waitpid(pid, NULL, 0);
+		cr_skip_test("%s", line);
+	}
+	int p, fd;
+	char tty[64];
+	cr_assert_eq(sscanf(line, "pid=%d fd=%d tty=%63s", &p, &fd, tty), 3,
+		     "%s", line);
+	wait_sleeping(p, p);
+	char num[16], want[128];
+	snprintf(num, sizeof num, "%d", p);
+	inspect(num, NULL);
+	static struct run_result text;
+	text = r;
+	inspect("--json", num, NULL);
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(exit_code(&text), 0, "%s", text.err);
+	snprintf(want, sizeof want, "fd %d: %s, tty", fd, tty);
+	cr_expect(line_with(text.out, want, NULL), "no \"%s\" in:\n%s", want,
+		  text.out);
+	cr_expect(!line_with(text.out, "the terminal is gone", NULL), "%s",
+		  text.out);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_fact("[f['tty_gone'] for f in d['threads'][0]['fds']]"),
+			 "[False]");
 }
