@@ -118,6 +118,17 @@ struct insp_sock {
 	unsigned long peer_ino;  /* the other side's inode, 0 unknown */
 	int backlog;             /* unix: a connection not accepted yet;
 				  * peer_ino is the listener's */
+	int peer_unknown;        /* unix, no peer_ino: INSP_PEER_* */
+};
+
+/* Why a unix socket's peer could not be looked up (a unix peer is always
+ * on this host; sock_diag names it). */
+enum {
+	INSP_PEER_LOOKED_UP,
+	INSP_PEER_OTHER_NETNS,   /* the socket is in another network namespace
+				  * than inspect's, and sock_diag could not be
+				  * asked in it (that takes CAP_SYS_ADMIN) */
+	INSP_PEER_NO_DIAG,       /* no sock_diag (unix_diag) to ask */
 };
 
 struct insp_fd {
@@ -150,7 +161,8 @@ const char *insp_acc_name(int acc);
 /* ---- net.c: sockets ---- */
 
 /* Find socket inode `ino` in pid's network namespace: TCP (v4, v6) or
- * unix.  Returns 0 when found. */
+ * unix (sock_diag asked in pid's network namespace when it is not
+ * inspect's and inspect may enter it).  Returns 0 when found. */
 int insp_sock_lookup(pid_t pid, unsigned long ino, struct insp_sock *out);
 
 /* ---- sys.c: what a thread is blocked in ---- */

@@ -139,6 +139,11 @@ static void sock(struct insp_host *h, pid_t subject, const struct insp_fd *f)
 		jint("peer_inode", (long long)s->peer_ino);
 	else
 		jstr("peer_inode", NULL);
+	if (!strcmp(s->proto, "unix"))
+		jstr("peer_unknown", s->peer_ino ? NULL :
+			 s->peer_unknown == INSP_PEER_OTHER_NETNS ? "other_netns" :
+			 s->peer_unknown == INSP_PEER_NO_DIAG ? "no_sock_diag" :
+			 NULL);
 	if (f->peers_searched)
 		holders(h, subject, "peer_holders", &f->peers);
 	close_('}');

@@ -130,6 +130,20 @@ static void print_socket(struct insp_host *h, pid_t subject,
 		       "are unknown\n", ind, "");
 	if (!strcmp(s->state, "LISTEN"))
 		return;
+	if (!s->peer_ino && !strcmp(s->proto, "unix")) {
+		/* a unix peer is on this host, always */
+		printf("%*s%s\n", ind, "",
+		       s->peer_unknown == INSP_PEER_OTHER_NETNS ?
+		       "peer in another network namespace than inspect's: "
+		       "could not be looked up (sock_diag is asked there as "
+		       "root only)" :
+		       s->peer_unknown == INSP_PEER_NO_DIAG ?
+		       "peer could not be looked up: no sock_diag (unix_diag) "
+		       "in this kernel" :
+		       "no peer socket (not connected, or its other end is "
+		       "closed)");
+		return;
+	}
 	if (!s->peer_ino) {
 		printf("%*speer not on this host (or not visible here)\n", ind, "");
 		return;
