@@ -73,7 +73,7 @@ EXAMPLES     := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 # Debian has for the host alone, and reads the same logs on the host.
 TOOLS := $(B)/noleak $(if $(and $(REPORT_SRC),$(if $(TARGET),,1)),$(B)/noleak-report)
 
-.PHONY: all check stack unit it deps install install-check clean demo bench compat fuzz check-asan stress deb deb-test port-check ports
+.PHONY: all check stack unit it deps install install-check clean demo bench compat fuzz fuzz-seeds check-asan stress deb deb-test port-check ports
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
 $(B)/obj/%.o: %.c $(HEADERS) | $(KINC)
@@ -217,15 +217,26 @@ fuzz_json_SRC          := tests/fuzz/json.c shim/log/json.c
 fuzz_passfds_SRC       := tests/fuzz/passfds.c policy/passfds.c
 fuzz_report_parser_SRC := tests/fuzz/report_parser.c $(filter-out tools/report/report.c,$(REPORT_SRC))
 fuzz_report_parser_LIBS := -lz
+# Each target's seed corpus: tests/fuzz/corpus/TARGET unless named here.
+fuzz_report_parser_CORPUS := tests/fuzz/corpus/report
+fuzz_corpus = $(or $(fuzz_$(1)_CORPUS),tests/fuzz/corpus/$(1))
 
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard policy/*.c shim/log/json.c tools/report/*.c) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCLUDES) -o $@ $(fuzz_$*_SRC) $(fuzz_$*_LIBS)
 
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
-	@set -e; for t in $(FUZZ_TARGETS); do \
+# The seeds of every target, copied into build/fuzz/corpus-TARGET, where
+# the fuzzer adds what it finds; a target without seeds is an error.
+fuzz-seeds:
+	@set -e; for tc in $(foreach t,$(FUZZ_TARGETS),$(t):$(call fuzz_corpus,$(t))); do \
+		t=$${tc%%:*}; c=$${tc#*:}; \
+		ls $$c/* >/dev/null || { echo "fuzz $$t: no seed corpus in $$c" >&2; exit 1; }; \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
-		cp -n tests/fuzz/corpus/$$t/* $(B)/fuzz/corpus-$$t/ 2>/dev/null || true; \
+		cp $$c/* $(B)/fuzz/corpus-$$t/; \
+	done
+
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%) fuzz-seeds
+	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
 		(cd $(B)/fuzz && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			corpus-$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|crash' ); \

@@ -78,4 +78,66 @@ static inline int nl_text_char(const char *s)
 	return n ? n : 1;
 }
 
+/* One step of a JSON string written from any bytes, as the shim writes
+ * its log: UTF-8 as it is, each byte that is not UTF-8 as \u0080 to
+ * \u00ff (which stand for bytes only), C0 and DEL as \u00XX, '"' and '\\'
+ * escaped.  The controls above are never raw either: a C1 control as the
+ * escapes of its two bytes, the others (bidi, U+2028, U+2029) as their code
+ * points.  Writes the text for the character at s, NUL-terminated, to out
+ * and returns the bytes of s it stands for (0 at the terminating NUL).
+ * noleak-report and noleak inspect write their JSON strings with it. */
+static inline int nl_text_json(const char *s, char out[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c = p[0], units[2];
+	int used, nunits = 1, n = 0;
+	if (!c) {
+		out[0] = 0;
+		return 0;
+	}
+	if (c == '"' || c == '\\') {
+		out[n++] = '\\';
+		out[n++] = (char)c;
+		out[n] = 0;
+		return 1;
+	}
+	if (c < 0x80 && c >= 0x20 && c != 0x7f) {
+		out[n++] = (char)c;
+		out[n] = 0;
+		return 1;
+	}
+	used = nl_text_control(s);
+	if (c == 0xc2 && used == 2) {
+		/* C1: the escapes of its two bytes, \u00c2\u0080 to \u009f */
+		units[0] = c;
+		units[1] = p[1];
+		nunits = 2;
+	} else if ((c == 0xd8 || c == 0xe2) && used) {
+		units[0] = c == 0xd8 ? 0x61c :
+			   (c & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+	} else if (c < 0x80) {
+		units[0] = c;    /* C0, DEL */
+		used = 1;
+	} else if ((used = nl_text_utf8(s))) {
+		for (int i = 0; i < used; i++)
+			out[i] = s[i];
+		out[used] = 0;
+		return used;
+	} else {
+		units[0] = c;    /* a byte that is not UTF-8 */
+		used = 1;
+	}
+	for (int u = 0; u < nunits; u++) {
+		out[n++] = '\\';
+		out[n++] = 'u';
+		out[n++] = hex[units[u] >> 12 & 15];
+		out[n++] = hex[units[u] >> 8 & 15];
+		out[n++] = hex[units[u] >> 4 & 15];
+		out[n++] = hex[units[u] & 15];
+	}
+	out[n] = 0;
+	return used;
+}
+
 #endif

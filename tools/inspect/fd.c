@@ -51,19 +51,23 @@ static int is_tty_path(const char *t)
 }
 
 /* A terminal is gone when its device node no longer exists, or now
- * names another device (the pts number was reused). */
+ * names another device (the pts number was reused).  The node is looked
+ * up where the process sees it, through /proc/PID/root: in another mount
+ * namespace (a container's devpts instance) or a chroot, the same path
+ * here is another terminal or none. */
 static int tty_is_gone(pid_t pid, int fd, const char *target, int deleted)
 {
 	if (deleted)
 		return 1;
-	char link[64];
+	char link[64], node[sizeof link + 4096];
 	struct stat held, now;
 	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
 	if (stat(link, &held) < 0)
 		return 0;
-	if (stat(target, &now) < 0)
+	snprintf(node, sizeof node, "/proc/%d/root%s", (int)pid, target);
+	if (stat(node, &now) < 0)
 		return errno == ENOENT;
-	return now.st_rdev != held.st_rdev;
+	return now.st_rdev != held.st_rdev || now.st_dev != held.st_dev;
 }
 
 static const char *classify(pid_t pid, struct insp_fd *f)
@@ -150,7 +154,9 @@ static void find_holders(struct insp_host *h, pid_t pid, int fd,
 			 const char *target, const struct insp_fd *fifo,
 			 int search, struct insp_holders *hs)
 {
-	hs->hidden = h->hidden;
+	/* A descendant is in our PID namespace or one inside it: seen. */
+	hs->hidden = search == INSP_SEARCH_DESCENDANTS ?
+		     h->hidden & ~INSP_HIDDEN_PIDNS : h->hidden;
 	for (size_t i = 0; i < h->n; i++) {
 		struct insp_proc *p = &h->procs[i];
 		if (search == INSP_SEARCH_DESCENDANTS &&

@@ -151,6 +151,16 @@ static void load_group(struct insp_report *r)
 		r->no_group = "a kernel thread, in no process group";
 		return;
 	}
+	/* In a PID namespace other than the initial one, /proc says group
+	 * 0 of a process whose group's leader is outside the namespace (the
+	 * namespace's init, started by unshare or a container runtime, and
+	 * whatever it started that made no group of its own): a group there
+	 * is, but its leader and members outside cannot be seen from here. */
+	if (pgid <= 0 && insp_pidns_nested()) {
+		r->no_group = "its group's leader is outside this PID "
+			      "namespace: the group cannot be seen from here";
+		return;
+	}
 	if (pgid <= 0) {
 		r->no_group = "group 0, where the kernel starts its own "
 			      "processes; none leads it";

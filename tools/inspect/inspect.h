@@ -51,15 +51,23 @@ struct insp_proc {
 	size_t nfds;
 };
 
+/* Why some processes may hold an object unseen (bits). */
+#define INSP_HIDDEN_HIDEPID 1    /* /proc hides processes from us (hidepid) */
+#define INSP_HIDDEN_PIDNS 2      /* we are in a PID namespace other than the
+				  * initial one: processes outside it are not
+				  * in our /proc */
+
 struct insp_host {
 	struct insp_proc *procs;
 	size_t n;
-	int hidden;              /* /proc hides processes from us (hidepid) */
+	int hidden;              /* INSP_HIDDEN_* */
 };
 
 /* Read every process of the host (stat, exe, cmdline; fds on demand). */
 int insp_host_load(struct insp_host *h);
 struct insp_proc *insp_host_find(struct insp_host *h, pid_t pid);
+/* Whether we run in a PID namespace other than the initial one. */
+int insp_pidns_nested(void);
 /* Load p's fd table once; returns 0 or -errno (also kept in fds_err).
  * A process whose leader thread has exited has its fds in its other
  * threads' tables (each table's fds once). */
@@ -89,7 +97,7 @@ struct insp_holders {
 	struct insp_holder *v;
 	size_t n;
 	int unsearched;          /* processes whose fds could not be read */
-	int hidden;              /* and /proc hides some (hidepid) */
+	int hidden;              /* and some are not seen (INSP_HIDDEN_*) */
 };
 
 /* How far a unix socket's name from /proc/net/unix can be trusted (net.c,
@@ -110,6 +118,17 @@ struct insp_sock {
 	unsigned long peer_ino;  /* the other side's inode, 0 unknown */
 	int backlog;             /* unix: a connection not accepted yet;
 				  * peer_ino is the listener's */
+	int peer_unknown;        /* unix, no peer_ino: INSP_PEER_* */
+};
+
+/* Why a unix socket's peer could not be looked up (a unix peer is always
+ * on this host; sock_diag names it). */
+enum {
+	INSP_PEER_LOOKED_UP,
+	INSP_PEER_OTHER_NETNS,   /* the socket is in another network namespace
+				  * than inspect's, and sock_diag could not be
+				  * asked in it (that takes CAP_SYS_ADMIN) */
+	INSP_PEER_NO_DIAG,       /* no sock_diag (unix_diag) to ask */
 };
 
 struct insp_fd {
@@ -142,7 +161,8 @@ const char *insp_acc_name(int acc);
 /* ---- net.c: sockets ---- */
 
 /* Find socket inode `ino` in pid's network namespace: TCP (v4, v6) or
- * unix.  Returns 0 when found. */
+ * unix (sock_diag asked in pid's network namespace when it is not
+ * inspect's and inspect may enter it).  Returns 0 when found. */
 int insp_sock_lookup(pid_t pid, unsigned long ino, struct insp_sock *out);
 
 /* ---- sys.c: what a thread is blocked in ---- */

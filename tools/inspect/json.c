@@ -3,6 +3,8 @@
  * field beside it, never a missing key. */
 #include "inspect.h"
 
+#include "common/termtext.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,48 +20,20 @@ static void sep(void)
 	need_comma[depth] = 1;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 :
-		   s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-	if (s[0] >= 0xF5)
-		n = 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* Any byte string becomes valid JSON: bytes that are not UTF-8 become
- * \u00XX, as in the event log. */
+/* Any byte string becomes valid JSON, written as noleak-report writes it
+ * (common/termtext.h, nl_text_json): bytes that are not UTF-8 become
+ * \u00XX, as in the event log, and no control character is raw (C0, C1,
+ * the bidi controls, U+2028, U+2029). */
 static void str(const char *v)
 {
 	if (!v) {
 		fputs("null", stdout);
 		return;
 	}
+	char e[16];
 	putchar('"');
-	for (const unsigned char *s = (const unsigned char *)v; *s;) {
-		if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
-		} else if (*s == '\n') {
-			fputs("\\n", stdout);
-			s++;
-		} else if (*s < 0x20 || *s == 0x7f) {
-			printf("\\u%04x", *s++);
-		} else if (*s < 0x80) {
-			putchar(*s++);
-		} else {
-			size_t n = utf8_len(s);
-			if (n) {
-				fwrite(s, 1, n, stdout);
-				s += n;
-			} else {
-				printf("\\u%04x", *s++);
-			}
-		}
-	}
+	for (int n; (n = nl_text_json(v, e)); v += n)
+		fputs(e, stdout);
 	putchar('"');
 }
 
@@ -165,6 +139,11 @@ static void sock(struct insp_host *h, pid_t subject, const struct insp_fd *f)
 		jint("peer_inode", (long long)s->peer_ino);
 	else
 		jstr("peer_inode", NULL);
+	if (!strcmp(s->proto, "unix"))
+		jstr("peer_unknown", s->peer_ino ? NULL :
+			 s->peer_unknown == INSP_PEER_OTHER_NETNS ? "other_netns" :
+			 s->peer_unknown == INSP_PEER_NO_DIAG ? "no_sock_diag" :
+			 NULL);
 	if (f->peers_searched)
 		holders(h, subject, "peer_holders", &f->peers);
 	close_('}');

@@ -10,8 +10,12 @@
  * byte for byte, newlines included, so that anyone who may bind a socket
  * can add lines that read as rows of their own (another socket's inode,
  * a forged name, a LISTEN flag): it is read only for a socket sock_diag
- * does not know (sock_diag answers for inspect's own network namespace;
- * or there is none), exactly and with its doubts said (unix_table).  A
+ * does not know, exactly and with its doubts said (unix_table).
+ * sock_diag answers for the network namespace its netlink socket was made
+ * in: for a process in another, inspect (as root: setns() takes
+ * CAP_SYS_ADMIN) makes that socket in the process's namespace and goes
+ * back to its own (inspect is single-threaded; setns() changes the calling
+ * thread alone).  A
  * connection the server has not accepted has a peer without an inode (the
  * socket accept() will return does not exist yet): its listener is the
  * one whose pending connections (UNIX_DIAG_ICONS) name this socket.
@@ -21,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -30,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const tcp_states[] = {
@@ -110,12 +117,40 @@ static int tcp_lookup(pid_t pid, const char *table, int v6, unsigned long ino,
 	return found ? 0 : -1;
 }
 
+/* The network namespace sock_diag is asked in: an fd of it, or -1 for
+ * inspect's own (unix_lookup sets it for one socket). */
+static int diag_netns = -1;
+
+/* A sock_diag socket of diag_netns; -1 when none could be made. */
+static int diag_socket(void)
+{
+	if (diag_netns < 0)
+		return socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			      NETLINK_SOCK_DIAG);
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	int s = -1;
+	if (setns(diag_netns, CLONE_NEWNET) == 0) {
+		s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			   NETLINK_SOCK_DIAG);
+		if (setns(self, CLONE_NEWNET) != 0) {
+			/* Every later look would be the other namespace's. */
+			fprintf(stderr, "noleak inspect: cannot return to its own "
+				"network namespace: %s\n", strerror(errno));
+			exit(NL_INSPECT_EXIT_NOPROC);
+		}
+	}
+	close(self);
+	return s;
+}
+
 /* Sends a unix_diag request for `ino` (0 and NLM_F_DUMP: every socket
  * in `states`); the netlink socket, or -1. */
 static int diag_request(unsigned long ino, unsigned flags, unsigned states,
 			unsigned show)
 {
-	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int s = diag_socket();
 	if (s < 0)
 		return -1;
 	struct {
@@ -361,11 +396,16 @@ static unsigned long unix_listener(unsigned long ino)
 /* Unix socket `ino`: its name, state and peer from sock_diag, which the
  * kernel answers from the socket itself; /proc/PID/net/unix only when
  * sock_diag cannot tell (unix_table). */
-static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
+static int unix_lookup_in(pid_t pid, unsigned long ino,
+			  struct insp_sock *out, int other_netns)
 {
 	struct unix_info u;
-	if (unix_diag(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, &u) <= 0)
+	int known = unix_diag(ino, UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, &u);
+	if (known <= 0) {
+		out->peer_unknown = known < 0 && !other_netns ?
+				    INSP_PEER_NO_DIAG : INSP_PEER_OTHER_NETNS;
 		return unix_table(pid, ino, out);
+	}
 	snprintf(out->proto, sizeof out->proto, "unix");
 	snprintf(out->local, sizeof out->local, "%s", u.name);
 	/* /proc/net/unix's words: a socket that has a file is CONNECTED when
@@ -383,6 +423,35 @@ static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
 	if (out->peer_ino && unix_diag(out->peer_ino, UDIAG_SHOW_NAME, &p) > 0)
 		snprintf(out->remote, sizeof out->remote, "%s", p.name);
 	return 0;
+}
+
+/* pid's network namespace when it is not inspect's: an fd of it, or -1
+ * (*other says whether it is another, even when it cannot be opened). */
+static int netns_of(pid_t pid, int *other)
+{
+	char path[64];
+	struct stat mine, its;
+	*other = 0;
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	if (stat("/proc/self/ns/net", &mine) < 0 || stat(path, &its) < 0)
+		return -1;
+	if (mine.st_dev == its.st_dev && mine.st_ino == its.st_ino)
+		return -1;
+	*other = 1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Unix socket `ino` of pid, asked of sock_diag in pid's network
+ * namespace: a unix peer is on this host, whichever namespace. */
+static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
+{
+	int other;
+	diag_netns = netns_of(pid, &other);
+	int r = unix_lookup_in(pid, ino, out, other);
+	if (diag_netns >= 0)
+		close(diag_netns);
+	diag_netns = -1;
+	return r;
 }
 
 int insp_sock_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)

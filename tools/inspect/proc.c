@@ -206,8 +206,24 @@ int insp_host_load(struct insp_host *h)
 	 * refused.  Pid 1 is in every PID namespace, so a /proc without it
 	 * hides (unless we are it). */
 	struct stat st;
-	h->hidden = getpid() != 1 && stat("/proc/1", &st) < 0 && errno == ENOENT;
+	if (getpid() != 1 && stat("/proc/1", &st) < 0 && errno == ENOENT)
+		h->hidden |= INSP_HIDDEN_HIDEPID;
+	/* In a PID namespace other than the initial one (a container), the
+	 * processes outside it are in no /proc of ours, and may hold the
+	 * other end of a pipe or socket all the same. */
+	if (insp_pidns_nested())
+		h->hidden |= INSP_HIDDEN_PIDNS;
 	return 0;
+}
+
+/* The initial PID namespace's inode (PROC_PID_INIT_INO): its
+ * /proc/self/ns/pid has it on every kernel since namespaces have inodes. */
+#define PID_INIT_INO 0xEFFFFFFCu
+
+int insp_pidns_nested(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != PID_INIT_INO;
 }
 
 /* Sorted by pid: relations walk parent chains, host-wide, many times. */
@@ -303,8 +319,12 @@ int insp_proc_fds(struct insp_proc *p)
 	}
 	if (!p->nfds)
 		read_thread_tables(p, &cap);
-	qsort(p->fds, p->nfds, sizeof *p->fds, by_fd);
-	fds_dedup(p);
+	/* A zombie or a kernel thread has no fds: p->fds is NULL then, and
+	 * qsort() takes no NULL, not even for 0 elements. */
+	if (p->nfds) {
+		qsort(p->fds, p->nfds, sizeof *p->fds, by_fd);
+		fds_dedup(p);
+	}
 	return 0;
 }
 

@@ -96,9 +96,13 @@ static void print_holders(struct insp_host *h, pid_t subject,
 	if (hs->unsearched)
 		printf("%*s(%d processes could not be searched: permission)\n",
 		       ind, "", hs->unsearched);
-	if (hs->hidden)
+	if (hs->hidden & INSP_HIDDEN_HIDEPID)
 		printf("%*s(/proc hides the processes this user may not look "
 		       "at (hidepid): they could not be searched)\n", ind, "");
+	if (hs->hidden & INSP_HIDDEN_PIDNS)
+		printf("%*s(some processes could not be seen: those outside "
+		       "this PID namespace are not in its /proc, and were not "
+		       "searched)\n", ind, "");
 }
 
 static void print_socket(struct insp_host *h, pid_t subject,
@@ -126,6 +130,20 @@ static void print_socket(struct insp_host *h, pid_t subject,
 		       "are unknown\n", ind, "");
 	if (!strcmp(s->state, "LISTEN"))
 		return;
+	if (!s->peer_ino && !strcmp(s->proto, "unix")) {
+		/* a unix peer is on this host, always */
+		printf("%*s%s\n", ind, "",
+		       s->peer_unknown == INSP_PEER_OTHER_NETNS ?
+		       "peer in another network namespace than inspect's: "
+		       "could not be looked up (sock_diag is asked there as "
+		       "root only)" :
+		       s->peer_unknown == INSP_PEER_NO_DIAG ?
+		       "peer could not be looked up: no sock_diag (unix_diag) "
+		       "in this kernel" :
+		       "no peer socket (not connected, or its other end is "
+		       "closed)");
+		return;
+	}
 	if (!s->peer_ino) {
 		printf("%*speer not on this host (or not visible here)\n", ind, "");
 		return;
@@ -143,8 +161,12 @@ static void print_socket(struct insp_host *h, pid_t subject,
 	if (!f->peers.n)
 		printf("%*sno process found%s\n", ind + 2, "",
 		       f->peers.unsearched ? " (some could not be searched: "
-					     "permission)" : f->peers.hidden ?
-		       " (/proc hides some: hidepid)" : "");
+					     "permission)" :
+		       f->peers.hidden & INSP_HIDDEN_HIDEPID ?
+		       " (/proc hides some: hidepid)" :
+		       f->peers.hidden & INSP_HIDDEN_PIDNS ?
+		       " (some could not be seen: outside this PID namespace)" :
+		       "");
 }
 
 /* One line naming the fd, then what it is. */

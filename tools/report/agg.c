@@ -708,27 +708,24 @@ static uint64_t blocked_id(const struct rep_event *ev, enum rep_kind kind)
 }
 
 /* The entry for this read, or (with `may_add`) a fresh one, or the
- * shortest one if this read waited longer; NULL when it does not rank or
- * has no entry to update. */
+ * shortest one if this read waited longer (the first of the shortest in
+ * a->blocked: topset.h); NULL when it does not rank or has no entry to
+ * update.  O(log --top) a line: a hash on the id, a heap on the waits. */
 static struct blocked *blocked_slot(struct rep_agg *a, uint64_t id,
 				    double waited, int may_add, int *fresh)
 {
-	int min = -1;
 	*fresh = 0;
-	for (int i = 0; i < a->n_blocked; i++) {
-		if (a->blocked[i].id == id)
-			return &a->blocked[i];
-		if (min < 0 || a->blocked[i].waited < a->blocked[min].waited)
-			min = i;
-	}
+	int slot = rep_top_find(&a->top_blocked, id);
+	if (slot >= 0)
+		return &a->blocked[slot];
 	if (!may_add)
 		return NULL;
+	slot = rep_top_take(&a->top_blocked, id, waited);
+	if (slot < 0)
+		return NULL;
 	*fresh = 1;
-	if (a->n_blocked < a->top)
-		return &a->blocked[a->n_blocked++];
-	if (min >= 0 && waited > a->blocked[min].waited)
-		return &a->blocked[min];
-	return NULL;
+	a->n_blocked = a->top_blocked.n;
+	return &a->blocked[slot];
 }
 
 /* What an event says of its read or wait: it still waits (read_blocked,
@@ -878,6 +875,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 		b->would_time_out = sat_add(b->would_time_out, w);
 	if (waited > b->waited)
 		b->waited = waited;
+	rep_top_set(&a->top_blocked, (int)(b - a->blocked), b->waited);
 	if (ts >= 0) {
 		if (b->first < 0 || ts < b->first)
 			b->first = ts;
@@ -1100,6 +1098,10 @@ struct rep_agg *rep_agg_new(const struct rep_filter *flt, int top)
 	a->config.name = "config_error";
 	a->nomem.name = "nomem";
 	a->blocked = xcalloc((size_t)a->top, sizeof *a->blocked);
+	if (rep_top_init(&a->top_blocked, a->top) < 0) {
+		fputs("noleak-report: out of memory\n", stderr);
+		exit(2);
+	}
 	return a;
 }
 
@@ -1116,6 +1118,7 @@ void rep_agg_free(struct rep_agg *a)
 	table_free(&a->config);
 	table_free(&a->nomem);
 	free(a->blocked);
+	rep_top_free(&a->top_blocked);
 	free(a->states);
 	free(a->execs);
 	free(a->audit.seen_exe);

@@ -5,6 +5,7 @@
 #define NL_REPORT_AGG_H
 
 #include "report.h"
+#include "topset.h"
 
 /* String ids: 0 is "" (absent), 1 is "(other)" (a table or the pool full). */
 #define STR_NONE 0u
@@ -110,6 +111,7 @@ struct rep_agg {
 
 	struct blocked *blocked;
 	int n_blocked;
+	struct rep_top top_blocked;       /* which of them to keep, by id */
 	struct block_state *states;       /* every block's, by id (a set) */
 	uint32_t n_states, states_slots;
 	int states_full;                  /* a block was not followed */

@@ -442,6 +442,15 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Days in month m (1-12) of year y (proleptic Gregorian). */
+static int month_days(int y, int m)
+{
+	static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30,
+						31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[m - 1] + (m == 2 && leap);
+}
+
 int64_t rep_parse_time(const char *s, size_t n)
 {
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
@@ -452,6 +461,10 @@ int64_t rep_parse_time(const char *s, size_t n)
 	int h = num2(s + 11), mi = num2(s + 14), se = num2(s + 17);
 	if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
 	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+		return -1;
+	/* No 31st of February: a day the month does not have is no date
+	 * (it was taken for a day of the next month). */
+	if (d > month_days(y1 * 100 + y2, mo))
 		return -1;
 	size_t i = 19;
 	int64_t us = 0;

@@ -1002,52 +1002,16 @@ void rep_print_text(const struct rep_agg *a, FILE *out, const struct rep_style *
 
 /* --- JSON ------------------------------------------------------------- */
 
-/* A JSON string from any bytes, written as the shim writes its log: UTF-8
- * as it is, and each byte that is not UTF-8 as \u0080 to \u00ff, which
- * stand for bytes only.  So a C1 control, escaped rather than written raw,
- * is written as the escapes of its two bytes; the other controls of
- * common/termtext.h (bidi, U+2028, U+2029) as their code points. */
+/* A JSON string from any bytes, written as the shim writes its log
+ * (common/termtext.h, nl_text_json: UTF-8 as it is, each byte that is not
+ * UTF-8 as \u0080 to \u00ff; a C1 control as the escapes of its two
+ * bytes, the other controls (bidi, U+2028, U+2029) as their code points). */
 static void jstr(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char e[16];
 	fputc('"', out);
-	while (*p) {
-		unsigned c = *p;
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc((int)c, out);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
-			p++;
-		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(out, "\\u00c2\\u%04x", p[1]);   /* C1: not raw either */
-			p += 2;
-		} else if ((c == 0xd8 || c == 0xe2) && nl_text_control((const char *)p)) {
-			/* a bidi control or line separator: its code point */
-			unsigned cp = c == 0xd8 ? 0x61c :
-				      (c & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
-			fprintf(out, "\\u%04x", cp);
-			p += nl_text_control((const char *)p);
-		} else if (c < 0x80) {
-			fputc((int)c, out);
-			p++;
-		} else {
-			int n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-			int ok = n > 0 && c <= 0xf4;
-			for (int i = 1; ok && i < n; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok)
-				ok = nl_text_utf8((const char *)p) == n;
-			if (ok) {
-				fwrite(p, 1, (size_t)n, out);
-				p += n;
-			} else {
-				fprintf(out, "\\u%04x", c);
-				p++;
-			}
-		}
-	}
+	for (int n; (n = nl_text_json(s, e)); s += n)
+		fputs(e, out);
 	fputc('"', out);
 }
 

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -359,7 +362,9 @@ struct unix_name_row {
 	uid_t uid;               /* who runs the fixture and binds it */
 	int shim;
 	int spoof;               /* nobody forges rows for both ends */
-	int netns;               /* inspect in a network namespace of its own */
+	int netns;               /* inspect in a network namespace of its own:
+				  * 1 without CAP_SYS_ADMIN (it cannot ask
+				  * sock_diag in the fixture's), 2 root */
 	const char *lines[4];    /* $D the server's directory, $I the
 				  * accepted end's inode, $H its holder */
 	const char *never[3];
@@ -412,8 +417,10 @@ static const char *nobody_dir(const char *base, const char *name)
 
 static void unix_named(const struct unix_name_row *row)
 {
-	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
-		cr_skip_test("needs root (uid 65534 binds sockets) and unshare");
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) ||
+	    access("/usr/bin/setpriv", X_OK))
+		cr_skip_test("needs root (uid 65534 binds sockets), unshare and "
+			     "setpriv");
 	const char *base = tmpdir();
 	cr_assert_eq(chmod(base, 0755), 0);
 	const char *sdir = nobody_dir(base, "s");
@@ -431,7 +438,12 @@ static void unix_named(const struct unix_name_row *row)
 	wait_sleeping(pid, pid);
 	char num[16];
 	snprintf(num, sizeof num, "%d", pid);
-	if (row->netns) {
+	if (row->netns == 1) {
+		char *argv[] = { "unshare", "-n", "setpriv",
+				 "--bounding-set=-sys_admin",
+				 (char *)top("build/noleak"), "inspect", num, NULL };
+		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	} else if (row->netns) {
 		char *argv[] = { "unshare", "-n", (char *)top("build/noleak"),
 				 "inspect", num, NULL };
 		cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
@@ -492,13 +504,20 @@ UNIX_NAME_ROW(a_newline_in_the_name_of_nobodys_server,
 UNIX_NAME_ROW(a_newline_in_the_name_of_nobodys_server_under_the_shim,
 	      "s\n0: 2 0 10000 1 1 1 @FORGED-by-nobody", NOBODY, 1, 1, 0,
 	      NEWLINE_LINES, { "SPOOFED", "LISTEN", "\n0: 2 0" })
-/* Without sock_diag for it (another network namespace), the table: its
- * rows read exactly, and a forged second row for the inode makes the
- * name and state unknown, said so, never the forged ones. */
+/* Without sock_diag for it (another network namespace, which inspect
+ * may not enter without CAP_SYS_ADMIN), the table: its rows read exactly,
+ * and a forged second row for the inode makes the name and state unknown,
+ * said so, never the forged ones.  The peer is on this host, not looked
+ * up (it said "peer not on this host"). */
 UNIX_NAME_ROW(the_table_without_sock_diag, "rv a.sock", 0, 0, 0, 1,
 	      { "unix (unnamed) -> -, CONNECTED",
-		"peer not on this host (or not visible here)" },
+		"peer in another network namespace than inspect's: could not "
+		"be looked up" },
 	      { "SPOOFED", "LISTEN", "not found" })
+/* Root asks sock_diag in the fixture's network namespace: the peer and
+ * its holders as in inspect's own (it said "peer not on this host"). */
+UNIX_NAME_ROW(sock_diag_in_the_processs_network_namespace, "rv a.sock", 0, 0,
+	      0, 2, BLANK_LINES, { "SPOOFED", "LISTEN", "not on this host" })
 UNIX_NAME_ROW(the_table_without_sock_diag_with_forged_rows, "rv a.sock", 0, 0,
 	      1, 1,
 	      { "unix ? -> -, ?",
@@ -901,4 +920,213 @@ Test(inspect_thread, a_thread_id_reports_its_process_with_that_thread_first)
 	snprintf(want, sizeof want, "%d %d %d", p.pid, p.tid, p.tid);
 	cr_expect_str_eq(json_fact("'%d %d %d' % (d['pid'], d['thread_asked'], "
 				   "d['threads'][0]['tid'])"), want);
+}
+
+/* A zombie has no fds: insp_proc_fds sorted its NULL table, qsort(NULL,
+ * 0, ...), undefined behaviour that a build with UBSan
+ * (-fno-sanitize-recover, as `make check-asan` builds) stops on.  The
+ * launcher is built so from the sources here and inspects a reader whose
+ * holder search reads every process's fds, a zombie of ours among them. */
+Test(inspect_ubsan, a_process_without_fds_is_no_undefined_behaviour,
+     .timeout = 180)
+{
+	const char *dir = tmpdir();
+	char bin[600], cmd[4096];
+	snprintf(bin, sizeof bin, "%s/noleak-ubsan", dir);
+	snprintf(cmd, sizeof cmd, "cd '%s' && cc -std=gnu11 -D_GNU_SOURCE -O1 "
+		 "-fsanitize=undefined -fno-sanitize-recover=undefined "
+		 "-iquote . -iquote shim -o '%s' tools/noleak/*.c "
+		 "tools/inspect/*.c policy/*.c", top("."), bin);
+	struct run_result *cc = malloc(sizeof *cc);
+	cr_assert_not_null(cc);
+	run_sh(cc, cmd, NULL, 0, 170);
+	if (exit_code(cc) != 0 && strstr(cc->err, "libubsan"))
+		cr_skip_test("no UBSan runtime: %s", cc->err);
+	cr_assert_eq(exit_code(cc), 0, "cc: %s", cc->err);
+	free(cc);
+	pid_t zombie = fork();
+	cr_assert_geq(zombie, 0);
+	if (zombie == 0)
+		_exit(0);
+	struct fixture f;
+	start(&f, "insp_pipe_holder", "grandchild", 0);
+	struct pipe_line p = parse_pipe(&f);
+	wait_sleeping(p.pid, p.tid);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", p.pid);
+	char *argv[] = { bin, "inspect", pid, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	stop(&f);
+	waitpid(zombie, NULL, 0);
+	cr_expect_null(strstr(r.err, "runtime error"), "%s", r.err);
+	cr_expect_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(line_with(r.out, "blocked in read(", "on fd 3", NULL), "%s",
+		  r.out);
+}
+
+/* The children of `pid` (its main thread's), the first; 0 when none yet. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	return (pid_t)atoi(slurp(path));
+}
+
+/* Inspect in a PID namespace of its own (a container's view): a reader,
+ * pid 1 there, blocks on a pipe whose only writer is this test, outside
+ * the namespace.  The reader's /proc cannot show the writer, so the
+ * search is incomplete, said as for hidepid (holders_hidden); it said "no
+ * other process holds it".  And its process group, led from outside, is
+ * not "group 0, where the kernel starts its own processes". */
+Test(inspect_pidns, a_writer_outside_the_pid_namespace_is_not_ruled_out)
+{
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) ||
+	    access("/usr/bin/nsenter", X_OK))
+		cr_skip_test("needs root, unshare and nsenter");
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t u = fork();
+	cr_assert_geq(u, 0);
+	if (u == 0) {
+		setpgid(0, 0);
+		dup2(p[0], 3);
+		close_range(4, ~0u, 0);   /* the pipe's ends, the runner's fds */
+		execlp("unshare", "unshare", "-pf", "--mount-proc", "python3", "-c",
+		       "import os; os.read(3, 1)", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	pid_t reader = 0;
+	for (int i = 0; i < 300 && !reader; i++) {
+		reader = first_child(u);
+		if (!reader) {
+			if (waitpid(u, NULL, WNOHANG) == u) {
+				close(p[1]);
+				cr_skip_test("unshare -pf --mount-proc is not permitted here");
+			}
+			usleep(10000);
+		}
+	}
+	cr_assert_neq(reader, 0, "unshare started nothing");
+	/* until python reads fd 3 */
+	char syscall_path[64];
+	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
+	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "0 0x3 ", 6); i++)
+		usleep(10000);
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)reader);
+	char *argv[] = { "nsenter", "-t", num, "-p", "-m",
+			 (char *)top("build/noleak"), "inspect", "1", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	static struct run_result text;
+	text = r;
+	char *jargv[] = { "nsenter", "-t", num, "-p", "-m",
+			  (char *)top("build/noleak"), "inspect", "--json", "1",
+			  NULL };
+	cr_assert_eq(run(&r, jargv, NULL, 0, TIMEOUT, NULL), 0);
+	kill(-u, SIGKILL);
+	kill(reader, SIGKILL);
+	waitpid(u, NULL, 0);
+	close(p[1]);
+	cr_assert_eq(exit_code(&text), 0, "%s", text.err);
+	cr_assert(line_with(text.out, "blocked in read(0x3", NULL), "%s", text.out);
+	cr_expect(line_with(text.out, "fd 3: pipe:[", "read end", NULL), "%s",
+		  text.out);
+	cr_expect(line_with(text.out, "no other process found holding it", NULL),
+		  "%s", text.out);
+	cr_expect(!line_with(text.out, "no other process holds it", NULL), "%s",
+		  text.out);
+	cr_expect(line_with(text.out, "some processes could not be seen", NULL),
+		  "%s", text.out);
+	cr_expect(line_with(text.out, "process group: none to analyse (its "
+			    "group's leader is outside this PID namespace", NULL),
+		  "%s", text.out);
+	cr_expect(!strstr(text.out, "where the kernel starts"), "%s", text.out);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_fact("(lambda f: (f['holders'], f['holders_hidden']))"
+				   "(d['threads'][0]['fds'][0])"), "([], True)");
+}
+
+/* A live terminal of another mount namespace: a reader blocked on a pty
+ * of a devpts instance of its own (as in a container), numbered so that
+ * no /dev/pts/N of inspect's exists.  The terminal is the reader's, seen
+ * through /proc/PID/root; inspect looked the path up in its own namespace
+ * and called the live terminal gone. */
+Test(inspect_tty, a_terminal_of_another_mount_namespace_is_not_gone)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (a mount namespace, devpts)");
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(out[0]);
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("devpts", "/dev/pts", "devpts", 0,
+			  "newinstance,ptmxmode=0666")) {
+			dprintf(out[1], "skip: %s\n", strerror(errno));
+			_exit(0);
+		}
+		/* masters until one's number is no terminal of the parent's */
+		int m = -1, n = -1;
+		char there[128], name[64];
+		for (int i = 0; i < 64; i++) {
+			m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+			if (m < 0 || unlockpt(m) || ioctl(m, TIOCGPTN, &n))
+				break;
+			snprintf(there, sizeof there, "/proc/%d/root/dev/pts/%d",
+				 (int)parent, n);
+			if (access(there, F_OK))
+				break;
+			n = -1;
+		}
+		snprintf(name, sizeof name, "/dev/pts/%d", n);
+		int s = n < 0 ? -1 : open(name, O_RDWR | O_NOCTTY);
+		if (s < 0) {
+			dprintf(out[1], "skip: no pty of a number free outside\n");
+			_exit(0);
+		}
+		dprintf(out[1], "pid=%d fd=%d tty=%s\n", (int)getpid(), s, name);
+		char c;
+		(void)!read(s, &c, 1);
+		_exit(0);
+	}
+	close(out[1]);
+	char line[256] = "";
+	FILE *o = fdopen(out[0], "r");
+	cr_assert_not_null(o);
+	if (!fgets(line, sizeof line, o))
+		line[0] = 0;
+	fclose(o);
+	if (!strncmp(line, "skip: ", 6)) {
+		waitpid(pid, NULL, 0);
+		cr_skip_test("%s", line);
+	}
+	int p, fd;
+	char tty[64];
+	cr_assert_eq(sscanf(line, "pid=%d fd=%d tty=%63s", &p, &fd, tty), 3,
+		     "%s", line);
+	wait_sleeping(p, p);
+	char num[16], want[128];
+	snprintf(num, sizeof num, "%d", p);
+	inspect(num, NULL);
+	static struct run_result text;
+	text = r;
+	inspect("--json", num, NULL);
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(exit_code(&text), 0, "%s", text.err);
+	snprintf(want, sizeof want, "fd %d: %s, tty", fd, tty);
+	cr_expect(line_with(text.out, want, NULL), "no \"%s\" in:\n%s", want,
+		  text.out);
+	cr_expect(!line_with(text.out, "the terminal is gone", NULL), "%s",
+		  text.out);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(json_fact("[f['tty_gone'] for f in d['threads'][0]['fds']]"),
+			 "[False]");
 }

@@ -582,3 +582,71 @@ Test(report_cli, glued_event_search_is_linear, .timeout = 120)
 	cr_expect(g <= 4 * p + 0.05, "%.3f s CPU with nested {\"ts\" openings, "
 		  "%.3f s without: over 4 times", g, p);
 }
+
+/* `make fuzz` starts each target from its seeds: the report parser's are
+ * in tests/fuzz/corpus/report/, where the rule did not look (it named
+ * corpus/report_parser/, and `cp ... || true` hid the miss), so it fuzzed
+ * from nothing.  `make fuzz-seeds` copies them, into a build directory of
+ * the test's own. */
+Test(report_cli, fuzz_targets_start_from_their_seeds)
+{
+	const char *dir = tmpdir();
+	char cmd[2400];
+	snprintf(cmd, sizeof cmd, "make -s -C '%s' B='%s' fuzz-seeds", top("."), dir);
+	struct run_result *r = malloc(sizeof *r);
+	cr_assert_not_null(r);
+	run_sh(r, cmd, NULL, 0, 60);
+	cr_expect_eq(exit_code(r), 0, "%s", r->err);
+	static const struct { const char *target, *seed; } seeds[] = {
+		{ "policy", "seed1" },
+		{ "json", "seed1" },
+		{ "passfds", "seed1" },
+		{ "report_parser", "read_blocked.json" },
+	};
+	for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
+		char path[1200];
+		snprintf(path, sizeof path, "%s/fuzz/corpus-%s/%s", dir,
+			 seeds[i].target, seeds[i].seed);
+		cr_expect_eq(access(path, R_OK), 0, "%s: no seed %s", seeds[i].target,
+			     path);
+	}
+	free(r);
+}
+
+/* A day its month does not have is no date: --since 2026-02-31 was taken
+ * for March 3rd.  As an option it is a usage error; in a log it is a bad
+ * ts like any other (counted in no_time, no first or last seen). */
+Test(report_cli, impossible_dates_are_refused)
+{
+	const char *dir = tmpdir();
+	const char *good = timed_log(dir);
+	struct run_result r;
+	static const char *const bad[] = { "2026-02-31", "2026-02-29", "2100-02-29",
+					   "2026-04-31", "2026-06-31T00:00:00Z",
+					   "2026-11-31T12:00:00+01:00" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cr_expect_eq(report(&r, NULL, "--since", bad[i], good, NULL), 2,
+			     "--since %s: %s", bad[i], r.out);
+		cr_expect(strstr(r.err, bad[i]), "--since %s: %s", bad[i], r.err);
+		cr_expect_eq(report(&r, NULL, "--until", bad[i], good, NULL), 2,
+			     "--until %s: %s", bad[i], r.out);
+	}
+	static const char *const fine[] = { "2024-02-29", "2000-02-29",
+					    "2026-01-31", "2026-12-31T23:59:60Z" };
+	for (size_t i = 0; i < sizeof fine / sizeof *fine; i++)
+		cr_expect_neq(report(&r, NULL, "--since", fine[i], good, NULL), 2,
+			      "--since %s: %s", fine[i], r.err);
+
+	const char *ev = "\",\"event\":\"config_error\",\"pid\":1,\"ppid\":0,"
+			 "\"exe\":\"/x\",\"mode\":\"audit\",\"host\":\"h\"}\n";
+	char log[512];
+	snprintf(log, sizeof log, "{\"ts\":\"2026-02-31T00:00:00Z%s", ev);
+	cr_assert_eq(report(&r, log, "--json", "-", NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "\"no_time\":1,"), "%s", r.out);
+	cr_expect(strstr(r.out, "\"first_seen\":null,\"last_seen\":null"), "%s", r.out);
+	char want[sizeof r.out];
+	snprintf(log, sizeof log, "{\"ts\":\"2026-0x-31T00:00:00Z%s", ev);
+	snprintf(want, sizeof want, "%s", r.out);
+	cr_assert_eq(report(&r, log, "--json", "-", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, want, "not as another bad ts");
+}
