@@ -1,0 +1,117 @@
+# Programs that start children of their own making and watch them: s6
+# (s6-svscan, an s6-supervise per service, a logger joined to its service
+# by a pipe, readiness through a notification fd), Erlang ports (a shell
+# spawned by open_port, os:cmd), cron running the jobs of a private
+# spool, and squid's url_rewrite helpers.  Every path is in the check's
+# directory (a daemon that insists on system paths runs in a mount
+# namespace of its own, one that listens in a network namespace of its
+# own), and what each leaves running is counted and stopped by pid.
+
+checks_spawners() {
+	check s6-svscan s6-svscan,s6-supervise,dash,s6-log s6_svscan
+}
+
+# run_left: how many processes of this run still run besides the check's
+# own shell (loggers_left, without the names on stderr).
+run_left() {
+	loggers_left 2>/dev/null
+}
+
+# alive_count FILE: how many of the pids listed in FILE are running (not
+# zombies).
+alive_count() {
+	local p n=0
+	[[ -f $1 ]] || { echo 0; return; }
+	for p in $(cat "$1"); do
+		gone "$p" || n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# kill_listed FILE: SIGKILL the pids listed in FILE that still run.
+kill_listed() {
+	local p
+	[[ -f $1 ]] || return 0
+	for p in $(cat "$1"); do
+		gone "$p" || kill -KILL "$p" 2>/dev/null
+	done
+}
+
+# s6: s6-svscan over a private scan directory with one service, "a", and
+# its logger (s6-log, fed by the pipe s6-svscan keeps for the pair).  The
+# run script lists its fds, starts a child (sleep) in the background
+# (away from the log pipe, which would keep the logger up as long as it
+# runs),
+# tells s6-supervise it is ready on its notification fd (3) and waits.
+# s6-svwait -U waits for that readiness; s6-svc -d sends TERM (and CONT)
+# to the run script alone, so its child stays; -u starts it again; -k
+# kills it and s6-supervise restarts it (-wR: until it is ready again);
+# s6-svscanctl -t brings everything down and ends s6-svscan.  The output:
+# the states s6-svstat reports, how many children each step left running,
+# what the logger wrote (each run's fds), what each finish was told (the
+# finish script writes to a file of its own: s6-log ends on the TERM of
+# s6-svscanctl -t, maybe before the last finish) and that nothing else is
+# left.
+s6_svscan() {
+	mkdir -p scan/a/log logdir
+	cat >scan/a/run <<-EOF
+	#!/bin/sh
+	exec 2>&1
+	n=\$(( \$(cat "$PWD/runs" 2>/dev/null || echo 0) + 1 ))
+	echo \$n >"$PWD/runs"
+	echo "run \$n: started"
+	"$FDLIST" "run \$n:"
+	"$PROBE" "$PROOF"
+	sleep 300 >/dev/null 2>&1 3>&- &
+	echo \$! >>"$PWD/children"
+	echo ready >&3
+	exec 3>&-
+	wait
+	EOF
+	cat >scan/a/finish <<-EOF
+	#!/bin/sh
+	echo "finish: \$1 \$2" >>"$PWD/finishes"
+	EOF
+	echo 3 >scan/a/notification-fd
+	cat >scan/a/log/run <<-EOF
+	#!/bin/sh
+	exec s6-log -b n3 "$PWD/logdir"
+	EOF
+	chmod 755 scan/a/run scan/a/finish scan/a/log/run
+	s6-svscan "$PWD/scan" >svscan.out 2>&1 </dev/null &
+	local pid=$! a=$PWD/scan/a p
+	expect "s6-supervise runs" wait_for 10 s6-svok "$a"
+	echo "s6-svwait -U: $(s6-svwait -U -t 10000 "$a"; echo $?)"
+	echo "status: $(s6-svstat -o up,wantedup,ready "$a")"
+	expect "the logger runs" wait_for 10 s6-svok "$a/log"
+	expect "the service wrote to its log" wait_for 10 grep -q '^run 1: started' logdir/current
+	maps_proof "$pid"
+	for p in $(children "$pid"); do
+		maps_proof "$p"
+	done
+	maps_proof "$(s6-svstat -o pid "$a/log")"
+	echo "s6-svc -d: $(s6-svc -wd -T 10000 -d "$a"; echo $?)"
+	echo "status: $(s6-svstat -o up,wantedup "$a")"
+	expect "finish ran" wait_for 10 eval '[[ $(grep -c "^finish: " finishes) == 1 ]]'
+	echo "children running: $(alive_count children)"
+	echo "s6-svc -u: $(s6-svc -wU -T 10000 -u "$a"; echo $?)"
+	echo "status: $(s6-svstat -o up,wantedup,ready "$a")"
+	echo "s6-svc -k: $(s6-svc -wR -T 10000 -k "$a"; echo $?)"
+	echo "status: $(s6-svstat -o up,wantedup,ready "$a")"
+	expect "run 3 started" wait_for 10 grep -q '^run 3: started' logdir/current
+	echo "children running: $(alive_count children)"
+	s6-svscanctl -t "$PWD/scan"
+	wait "$pid"
+	echo "s6-svscan exit after s6-svscanctl -t: $?"
+	expect "the supervisors and the logger ended" wait_for 10 eval '[[ $(run_left) == $(alive_count children) ]]'
+	echo "children running: $(alive_count children)"
+	kill_listed children
+	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
+	expect "finish ran three times" wait_for 10 eval '[[ $(grep -c "^finish: " finishes) == 3 ]]'
+	echo "log:"
+	sed 's/^/  /' logdir/current
+	echo "finish:"
+	sed 's/^/  /' finishes
+	cat svscan.out >&2
+	return 0
+}
