@@ -9,6 +9,7 @@
 
 checks_spawners() {
 	check s6-svscan s6-svscan,s6-supervise,dash,s6-log s6_svscan
+	check erlang-ports beam.smp,erl_child_setup,dash erlang_ports
 }
 
 # run_left: how many processes of this run still run besides the check's
@@ -113,5 +114,91 @@ s6_svscan() {
 	echo "finish:"
 	sed 's/^/  /' finishes
 	cat svscan.out >&2
+	return 0
+}
+
+# Erlang/OTP 25 (an escript; the VM, beam.smp, starts ports through its
+# forked helper erl_child_setup): open_port of a shell that starts a child
+# in the background and waits for another; port_close closes the port's
+# pipes and leaves the shell and its children running; a port's
+# exit_status; os:cmd of a command that leaves a background job, which
+# returns at once (os:cmd reads up to a marker after the command, not to
+# the end of the pipe) and the job goes on; spawn_executable of a program
+# that lists its fds; and the shell of a port killed by pid (os:cmd
+# "kill"): its exit_status comes only once its children, which hold the
+# port's pipe, are killed too.  The output: the data and statuses the
+# ports gave, how many of each shell's processes run after each step, and
+# that nothing is left.
+erlang_ports() {
+	cat >t.escript <<-'ERL'
+	%% -*- erlang -*-
+	-mode(compile).
+	say(F, A) -> io:format(F ++ "~n", A).
+	%% alive FILES: how many of the pids written in FILES run (not zombies).
+	alive(Files) ->
+	    Pids = lists:append([string:lexemes(S, " \n") || F <- Files,
+	                         {ok, B} <- [file:read_file(F)], S <- [binary_to_list(B)]]),
+	    length([P || P <- Pids,
+	                 case file:read_file("/proc/" ++ P ++ "/stat") of
+	                     {ok, St} -> [_, Rest] = string:split(St, ") ", trailing),
+	                                 binary:first(Rest) =/= $Z;
+	                     _ -> false
+	                 end]).
+	%% settle FILES WANT: alive(FILES), once it is WANT (for up to 10 s).
+	settle(Files, Want) -> settle(Files, Want, 100).
+	settle(Files, Want, N) ->
+	    case alive(Files) of
+	        Want -> Want;
+	        A when N == 0 -> A;
+	        _ -> timer:sleep(100), settle(Files, Want, N - 1)
+	    end.
+	wait_file(F, 0) -> filelib:is_file(F);
+	wait_file(F, N) ->
+	    case filelib:is_file(F) of true -> true; false -> timer:sleep(100), wait_file(F, N - 1) end.
+	data(P) -> receive {P, {data, {eol, L}}} -> L after 10000 -> "no data" end.
+	status(P, T) -> receive {P, {exit_status, S}} -> S after T -> none end.
+	main([FdList, Probe, Proof]) ->
+	    os:cmd(Probe ++ " " ++ Proof),
+	    P1 = open_port({spawn, "/bin/sh -c 'echo $$ >shell1; \"" ++ FdList ++ "\" port; "
+	                    "sleep 300 & echo $! >child1; sleep 301 & echo $! >>child1; echo started; wait'"},
+	                   [{line, 1000}, exit_status, use_stdio, stderr_to_stdout]),
+	    say("port: ~s", [data(P1)]),
+	    say("port: ~s", [data(P1)]),
+	    {os_pid, Os1} = erlang:port_info(P1, os_pid),
+	    say("os_pid is the shell: ~p", [{ok, list_to_binary(integer_to_list(Os1) ++ "\n")} == file:read_file("shell1")]),
+	    say("running: ~p", [alive(["shell1", "child1"])]),
+	    port_close(P1),
+	    timer:sleep(300),
+	    say("after port_close, running: ~p", [alive(["shell1", "child1"])]),
+	    P2 = open_port({spawn, "/bin/sh -c 'sleep 0.2; exit 3'"}, [exit_status]),
+	    say("exit_status: ~p", [status(P2, 10000)]),
+	    Self = self(),
+	    spawn(fun() -> Self ! {cmd, os:cmd("echo hi; (while [ ! -f go ]; do sleep 0.1; done; echo late >late) & echo done")} end),
+	    receive {cmd, R} -> say("os:cmd returned ~p", [R]) after 10000 -> say("os:cmd did not return", []) end,
+	    ok = file:write_file("go", ""),
+	    say("the background job went on: ~p", [wait_file("late", 100)]),
+	    P3 = open_port({spawn_executable, FdList}, [{args, ["spawn_executable"]}, {line, 1000}, exit_status, use_stdio]),
+	    say("~s", [data(P3)]),
+	    say("exit_status: ~p", [status(P3, 10000)]),
+	    P4 = open_port({spawn, "/bin/sh -c 'sleep 302 & echo $! >child4; sleep 303 & echo $! >>child4; echo started; wait'"},
+	                   [{line, 1000}, exit_status]),
+	    say("port: ~s", [data(P4)]),
+	    {os_pid, Os4} = erlang:port_info(P4, os_pid),
+	    os:cmd("kill " ++ integer_to_list(Os4)),
+	    say("after the kill of the shell, exit_status: ~p", [status(P4, 1000)]),
+	    say("running: ~p", [alive(["child4"])]),
+	    os:cmd("kill $(cat child4)"),
+	    say("after the kill of its children, exit_status: ~p", [status(P4, 10000)]),
+	    say("running: ~p", [settle(["child4"], 0)]).
+	ERL
+	escript t.escript "$FDLIST" "$PROBE" "$PROOF" &
+	local pid=$!
+	maps_proof_running "$pid" beam.smp
+	wait "$pid"
+	echo "escript exit: $?"
+	echo "the first shell's processes running: $(alive_count shell1) $(alive_count child1)"
+	kill_listed shell1
+	kill_listed child1
+	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
 	return 0
 }
