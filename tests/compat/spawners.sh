@@ -10,6 +10,7 @@
 checks_spawners() {
 	check s6-svscan s6-svscan,s6-supervise,dash,s6-log s6_svscan
 	check erlang-ports beam.smp,erl_child_setup,dash erlang_ports
+	check cron-jobs cron cron_jobs
 }
 
 # run_left: how many processes of this run still run besides the check's
@@ -200,5 +201,72 @@ erlang_ports() {
 	kill_listed shell1
 	kill_listed child1
 	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
+	return 0
+}
+
+# in_cron_ns COMMAND...: COMMAND in a mount namespace of its own where
+# cron's paths are this run's: /run (its pid file, and crond.reboot, whose
+# absence makes it run the @reboot jobs at once), the spool, /etc/cron.d
+# and an empty /etc/crontab (no run-parts of the host's cron.hourly).
+# It execs: run it in the background, where $! is then COMMAND's pid.
+in_cron_ns() {
+	exec unshare -m --propagation private sh -c '
+		mount --bind "$1/run" /run &&
+		mount --bind "$1/crontabs" /var/spool/cron/crontabs &&
+		mount --bind "$1/cron.d" /etc/cron.d &&
+		mount --bind "$1/crontab" /etc/crontab &&
+		shift && exec "$@"' sh "$PWD" "$@"
+}
+
+# cron (Debian's, -f) over a private spool in a mount namespace of its
+# own, with @reboot jobs, which it runs as soon as it starts: in
+# /etc/cron.d a shell script that lists its fds, says it ran and leaves a
+# background child that waits for a file, and a pipeline with its exit
+# status; in root's crontab a command substitution.  cron gives its jobs
+# an environment of their own (the crontab's, without LD_PRELOAD: the jobs
+# run without the shim, cron itself under it): every path is written into
+# them, and the processes they leave are found by the pids they wrote.  The output: what the jobs wrote, that the background child went
+# on after its job ended and ended when told, cron's exit on SIGTERM and
+# that nothing is left.
+cron_jobs() {
+	mkdir -p run crontabs cron.d
+	: >crontab
+	cat >job.sh <<-EOF
+	echo \$\$ >"$PWD/job.pid"
+	"$FDLIST" job >"$PWD/job.txt"
+	"$PROBE" "$PROOF"
+	(while [ ! -f "$PWD/go" ]; do sleep 0.1; done; echo late >"$PWD/late") &
+	echo \$! >"$PWD/bg.pid"
+	echo ran >>"$PWD/job.txt"
+	EOF
+	cat >cron.d/compat <<-EOF
+	MAILTO=""
+	@reboot root /bin/sh $PWD/job.sh
+	@reboot root echo abc | tr a X | cat >$PWD/pipe.txt; echo "\$?" >>$PWD/pipe.txt
+	EOF
+	cat >crontabs/root <<-EOF
+	MAILTO=""
+	@reboot echo "user \$(id -un)" >$PWD/user.txt
+	EOF
+	chmod 600 crontabs/root
+	chmod 644 cron.d/compat
+	in_cron_ns cron -f -L 15 >cron.out 2>&1 </dev/null &
+	local pid=$!
+	maps_proof_running "$pid" cron
+	expect "the script job ran" wait_for 10 grep -qx ran job.txt
+	expect "the pipeline ran" wait_for 10 eval '[[ $(wc -l <pipe.txt 2>/dev/null) == 2 ]]'
+	expect "the crontab's job ran" wait_for 10 test -s user.txt
+	cat job.txt pipe.txt user.txt
+	expect "the job's shell ended" wait_for 10 eval '[[ $(alive_count job.pid) == 0 ]]'
+	echo "the background child runs: $(alive_count bg.pid)"
+	touch go
+	expect "the background child ended" wait_for 10 eval '[[ $(alive_count bg.pid) == 0 ]]'
+	echo "it wrote: $(cat late)"
+	kill -TERM "$pid"
+	wait "$pid"
+	echo "cron exit after SIGTERM: $?"
+	kill_listed bg.pid
+	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
+	cat cron.out >&2
 	return 0
 }
