@@ -11,6 +11,7 @@ checks_spawners() {
 	check s6-svscan s6-svscan,s6-supervise,dash,s6-log s6_svscan
 	check erlang-ports beam.smp,erl_child_setup,dash erlang_ports
 	check cron-jobs cron cron_jobs
+	check squid-rewrite squid squid_rewrite
 }
 
 # run_left: how many processes of this run still run besides the check's
@@ -268,5 +269,117 @@ cron_jobs() {
 	kill_listed bg.pid
 	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
 	cat cron.out >&2
+	return 0
+}
+
+# squid (Debian's 5.7) as the daemon it makes of itself, in a network and
+# mount namespace of its own (loopback only, a private /run and
+# /dev/shm), every path in the check's directory, memory cache only, with
+# two url_rewrite helpers: shell scripts that say which fds they got,
+# start a child of their own in the background and answer OK to each URL.
+# A request through squid to a python HTTP server, -k reconfigure (squid
+# ends its helpers by closing their stdin and starts new ones), another
+# request, -k shutdown.  The worker (squid-1) and the helpers run as the
+# proxy user: the run's directory is open to all.  The shim is in the
+# master alone: it execs the worker with a real uid (proxy) other than its
+# effective one (root), a secure exec (AT_SECURE) in which the loader
+# ignores LD_PRELOAD, with or without the shim.  The output: squid's exit statuses, the
+# answers, what the helpers said (sorted: two run at once), how many of
+# their children each step left running, and that nothing else is left.
+squid_rewrite() {
+	chmod 777 .
+	unshare -n -m --propagation private "$SELF" --one squid_in_ns
+	echo "exit: $?"
+	expect "nothing else runs" wait_for 10 eval '[[ $(run_left) == 0 ]]'
+	return 0
+}
+
+squid_conf() {
+	cat >squid.conf <<-EOF
+	http_port 127.0.0.1:3128
+	pid_filename $PWD/squid.pid
+	cache_log $PWD/cache.log
+	access_log none
+	cache deny all
+	cache_mem 8 MB
+	coredump_dir $PWD
+	pinger_enable off
+	shutdown_lifetime 1 second
+	url_rewrite_program $PWD/rw.sh
+	url_rewrite_children 2 startup=2 idle=1
+	http_access allow all
+	EOF
+}
+
+# squid_get: the page, asked of the origin server through squid.
+squid_get() {
+	"$PY" - <<-'PY'
+	import time, urllib.request
+	o = urllib.request.build_opener(urllib.request.ProxyHandler({"http": "http://127.0.0.1:3128"}))
+	deadline = time.monotonic() + 10
+	while True:
+	    try:
+	        print("answer:", o.open("http://127.0.0.1:8080/page.txt", timeout=10).read().decode().strip())
+	        break
+	    except OSError as e:
+	        if time.monotonic() > deadline:
+	            print("no answer:", e)
+	            break
+	        time.sleep(0.2)
+	PY
+}
+
+# count PATTERN FILE N: FILE has N lines matching PATTERN.
+count_is() {
+	[[ $(grep -c -- "$1" "$2" 2>/dev/null) == "$3" ]]
+}
+
+squid_in_ns() {
+	ip link set lo up || return 1
+	mkdir -p run www
+	mount -t tmpfs tmpfs /dev/shm && mount --bind "$PWD/run" /run || return 1
+	echo page >www/page.txt
+	cat >rw.sh <<-EOF
+	#!/bin/sh
+	echo "helper: \$("$FDLIST" fds)" >>"$PWD/rw.log"
+	sleep 300 >/dev/null 2>&1 &
+	echo \$! >>"$PWD/children"
+	while read -r url rest; do echo OK; done
+	echo "helper: end of input" >>"$PWD/rw.log"
+	EOF
+	chmod 755 rw.sh
+	# The helpers run as proxy: what they write is open to all.
+	: >rw.log
+	: >children
+	chmod 666 rw.log children
+	squid_conf
+	"$PY" -m http.server -b 127.0.0.1 -d www 8080 >/dev/null 2>&1 &
+	local web=$! master
+	squid -f "$PWD/squid.conf" </dev/null
+	echo "squid exit: $?"
+	expect "squid listens" wait_for 20 listening 3128
+	# The pid file names the master, which starts the worker (squid-1).
+	master=$(cat squid.pid 2>/dev/null)
+	maps_proof_running "$master" squid
+	expect "the helpers started" wait_for 10 count_is '^helper: fds' rw.log 2
+	squid_get
+	echo "children running: $(alive_count children)"
+	squid -f "$PWD/squid.conf" -k reconfigure
+	echo "squid -k reconfigure: $?"
+	expect "new helpers started" wait_for 20 count_is '^helper: fds' rw.log 4
+	expect "the old ones ended" wait_for 20 count_is '^helper: end' rw.log 2
+	squid_get
+	echo "children running: $(alive_count children)"
+	squid -f "$PWD/squid.conf" -k shutdown
+	echo "squid -k shutdown: $?"
+	expect "squid ended" wait_for 20 gone "$master"
+	expect "the helpers ended" wait_for 10 count_is '^helper: end' rw.log 4
+	echo "children running: $(alive_count children)"
+	kill_listed children
+	kill "$web"
+	wait "$web"
+	echo "helpers:"
+	sort rw.log | uniq -c | sed 's/^ */  /'
+	grep -E 'FATAL|ERROR' cache.log >&2
 	return 0
 }
