@@ -42,9 +42,8 @@ kill_listed() {
 
 # s6: s6-svscan over a private scan directory with one service, "a", and
 # its logger (s6-log, fed by the pipe s6-svscan keeps for the pair).  The
-# run script lists its fds, starts a child (sleep) in the background
-# (away from the log pipe, which would keep the logger up as long as it
-# runs),
+# run script lists its fds, starts a child (sleep) in the background (away
+# from the log pipe, which would keep the logger up as long as it runs),
 # tells s6-supervise it is ready on its notification fd (3) and waits.
 # s6-svwait -U waits for that readiness; s6-svc -d sends TERM (and CONT)
 # to the run script alone, so its child stays; -u starts it again; -k
