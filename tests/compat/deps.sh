@@ -63,6 +63,13 @@ want php8.2-cli              has php
 want rsyslog                 test -x /usr/sbin/rsyslogd
 want bsdutils                has logger
 want runit                   has runsvdir
+want s6                      has s6-svscan
+want erlang-base             has escript
+want cron                    test -x /usr/sbin/cron
+want squid                   test -x /usr/sbin/squid
+want util-linux              has unshare
+want mount                   has mount
+want iproute2                has ip
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

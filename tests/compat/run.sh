@@ -25,7 +25,7 @@ PROBE=$H/probe
 FDLIST=$H/fdlist
 STRESS=$H/stress
 PY=/usr/bin/python3       # Debian's, whose test suite the python checks run
-FAMILIES="python make shell coreutils daemons apt tools haproxy servers apache services runtimes loggers stress pgroup"
+FAMILIES="python make shell coreutils daemons apt tools haproxy servers apache services runtimes loggers stress pgroup spawners"
 
 export TOP B LIB H PROBE FDLIST STRESS PY
 
