@@ -56,8 +56,9 @@ static int raw_result(int r)
 }
 
 /* The program's memory as the kernel reads it: n bytes of the program's
- * `prog` copied into the shim's `own` by process_vm_readv() on the own
- * process, which the kernel always permits within a thread group.  An
+ * `prog` copied into the shim's `own` by process_vm_readv() on the
+ * calling thread (its tid: the process's leader may have exited), which
+ * the kernel always permits within a thread group.  An
  * address the kernel would refuse the call (EFAULT) fails the copy
  * instead of faulting the shim.  0, -EFAULT, or the copy's own refusal:
  * -ENOSYS (a kernel without cross-memory attach) or -EPERM (a seccomp
@@ -68,7 +69,7 @@ static long prog_copy(void *own, const void *prog, size_t n)
 	if (!n)
 		return 0;
 	struct iovec o = { own, n }, p = { (void *)prog, n };
-	long r = nl_sys6(SYS_process_vm_readv, nl_sys_getpid(), (long)&o, 1,
+	long r = nl_sys6(SYS_process_vm_readv, nl_sys_gettid(), (long)&o, 1,
 			 (long)&p, 1, 0);
 	if (r < 0 && r != -EFAULT)
 		nl_sandbox_refused(r);
