@@ -9,11 +9,12 @@
  * Only a wait on which every fd could be a hang is logged (pipes, FIFOs,
  * connected sockets: nl_watch_could_hang), never a server waiting for work.
  * A signal still ends the call with EINTR, as these calls always do, also
- * one whose handler ran between the two parts.  What a split wait reads of
- * the program's arguments before the kernel has (a timeout, select's sets)
- * it reads through the kernel (prog_copy): an address the kernel refuses
- * sends the call to libc unsplit, which fails with EFAULT at once, as
- * without the shim.  Time is 64-bit ns. */
+ * one whose handler ran between the two parts.  select's sets, which a
+ * split wait saves before the kernel has read them, it reads through the
+ * kernel (prog_copy): an address the kernel refuses sends the call to libc
+ * unsplit, which fails with EFAULT at once, as without the shim.  (The
+ * timeout libc itself reads first, and faults on, without the shim too.)
+ * Time is 64-bit ns. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,25 +56,25 @@ static int raw_result(int r)
 	return r;
 }
 
-/* The program's memory as the kernel reads it: n bytes of the program's
- * `prog` copied into the shim's `own` by process_vm_readv() on the
- * calling thread (its tid: the process's leader may have exited), which
- * the kernel always permits within a thread group.  An
- * address the kernel would refuse the call (EFAULT) fails the copy
- * instead of faulting the shim.  0, -EFAULT, or the copy's own refusal:
- * -ENOSYS (a kernel without cross-memory attach) or -EPERM (a seccomp
- * filter), which is noted as a filter (core/sandbox.h: no probe follows).
- * Whatever fails, the caller makes the real call unsplit. */
-static long prog_copy(void *own, const void *prog, size_t n)
+/* The program's memory as the kernel reads it: the program's pieces
+ * `prog` copied into the shim's `own` (n of each, `total` bytes) with one
+ * process_vm_readv() on the calling thread (its tid: the process's leader
+ * may have exited), which the kernel always permits within a thread
+ * group.  An address the kernel would refuse the call (EFAULT) fails the
+ * copy instead of faulting the shim.  0, -EFAULT, or the copy's own
+ * refusal: -ENOSYS (a kernel without cross-memory attach) or -EPERM (a
+ * seccomp filter), which is noted as a filter (core/sandbox.h: no probe
+ * follows).  Whatever fails, the caller makes the real call unsplit. */
+static long prog_copy(const struct iovec *own, const struct iovec *prog,
+		      int n, size_t total)
 {
-	if (!n)
+	if (!total)
 		return 0;
-	struct iovec o = { own, n }, p = { (void *)prog, n };
-	long r = nl_sys6(SYS_process_vm_readv, nl_sys_gettid(), (long)&o, 1,
-			 (long)&p, 1, 0);
+	long r = nl_sys6(SYS_process_vm_readv, nl_sys_gettid(), (long)own, n,
+			 (long)prog, n, 0);
 	if (r < 0 && r != -EFAULT)
 		nl_sandbox_refused(r);
-	return r < 0 ? r : (size_t)r == n ? 0 : -EFAULT;
+	return r < 0 ? r : (size_t)r == total ? 0 : -EFAULT;
 }
 
 static long long warn_ns(void)
@@ -146,28 +147,6 @@ static long long tv_to_ns(const struct timeval *tv)
 	    sec_too_long(tv->tv_sec))
 		return -2;
 	return (long long)tv->tv_sec * NS_PER_S + tv->tv_usec * 1000LL;
-}
-
-/* A timeout of the program's in ns, read as the kernel reads it: as
- * ts_to_ns() and tv_to_ns() give it, or -3 when the kernel cannot read it
- * or the copy is refused: the call then goes to libc as it was made,
- * which answers as without the shim (EFAULT, before any wait).  Not
- * inlined: the copy is not on the stack of the wait. */
-#define NOT_READ -3
-static __attribute__((noinline)) long long prog_ts_ns(const struct timespec *ts)
-{
-	struct timespec t;
-	if (!ts)
-		return -1;
-	return prog_copy(&t, ts, sizeof t) ? NOT_READ : ts_to_ns(&t);
-}
-
-static __attribute__((noinline)) long long prog_tv_ns(const struct timeval *tv)
-{
-	struct timeval t;
-	if (!tv)
-		return -1;
-	return prog_copy(&t, tv, sizeof t) ? NOT_READ : tv_to_ns(&t);
 }
 
 static long long ms_to_ns(int ms)
@@ -313,13 +292,13 @@ static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
 		errno = ENOSYS;
 		return -1;
 	}
-	/* The timeout is read as select's (do_select); the fds the kernel
-	 * reads itself, in the first part, and fails there as it would. */
+	/* The fds the kernel reads itself, in the first part, and fails
+	 * there as it would. */
 	long long warn = warn_ns();
 	if (!warn)
 		return real(fds, n, tmo, mask);
-	long long total = prog_ts_ns(tmo);
-	if (total <= -2 || !split(warn, total))
+	long long total = ts_to_ns(tmo);
+	if (total == -2 || !split(warn, total))
 		return real(fds, n, tmo, mask);
 	return ppoll_parts(real, fds, n, tmo, mask, warn, total);
 }
@@ -379,9 +358,15 @@ static int save_sets(struct saved_sets *s, int nfds, fd_set *r, fd_set *w,
 		     fd_set *e)
 {
 	s->bytes = set_bytes(nfds);
-	return (r && prog_copy(&s->r, r, s->bytes)) ||
-	       (w && prog_copy(&s->w, w, s->bytes)) ||
-	       (e && prog_copy(&s->e, e, s->bytes));
+	fd_set *const theirs[3] = { r, w, e }, *const mine[3] = { &s->r, &s->w, &s->e };
+	struct iovec own[3], prog[3];
+	int n = 0;
+	for (int i = 0; i < 3; i++)
+		if (theirs[i]) {
+			own[n] = (struct iovec){ mine[i], s->bytes };
+			prog[n++] = (struct iovec){ theirs[i], s->bytes };
+		}
+	return prog_copy(own, prog, n, n * s->bytes) != 0;
 }
 
 static void restore_sets(const struct saved_sets *s, fd_set *r, fd_set *w,
@@ -441,13 +426,11 @@ static int do_select(select_fn real, int nfds, fd_set *r, fd_set *w,
 {
 	if (!real)
 		return raw_result(nl_sys_select(nfds, r, w, e, tv));
-	/* The timeout is read only for a wait that may be split, and as
-	 * the kernel reads it: one it cannot read is its EFAULT. */
 	long long warn = warn_ns();
 	if (!warn || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, tv);
-	long long total = prog_tv_ns(tv);
-	if (total <= -2 || !split(warn, total))
+	long long total = tv_to_ns(tv);
+	if (total == -2 || !split(warn, total))
 		return real(nfds, r, w, e, tv);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
@@ -528,12 +511,11 @@ static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 		errno = ENOSYS;
 		return -1;
 	}
-	/* The timeout is read as select's (do_select). */
 	long long warn = warn_ns();
 	if (!warn || nfds > FD_SETSIZE)
 		return real(nfds, r, w, e, ts, mask);
-	long long total = prog_ts_ns(ts);
-	if (total <= -2 || !split(warn, total))
+	long long total = ts_to_ns(ts);
+	if (total == -2 || !split(warn, total))
 		return real(nfds, r, w, e, ts, mask);
 	return pselect_parts(real, nfds, r, w, e, ts, mask, warn, total);
 }
