@@ -9,7 +9,12 @@
  * Only a wait on which every fd could be a hang is logged (pipes, FIFOs,
  * connected sockets: nl_watch_could_hang), never a server waiting for work.
  * A signal still ends the call with EINTR, as these calls always do, also
- * one whose handler ran between the two parts.  Time is 64-bit ns. */
+ * one whose handler ran between the two parts.  select's sets, which a
+ * split wait saves before the kernel has read them, it reads through the
+ * kernel (prog_copy): an address the kernel refuses sends the call to libc
+ * unsplit, which fails with EFAULT at once, as without the shim.  (The
+ * timeout libc itself reads first, and faults on, without the shim too.)
+ * Time is 64-bit ns. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "init.h"
@@ -48,6 +54,27 @@ static int raw_result(int r)
 		return -1;
 	}
 	return r;
+}
+
+/* The program's memory as the kernel reads it: the program's pieces
+ * `prog` copied into the shim's `own` (n of each, `total` bytes) with one
+ * process_vm_readv() on the calling thread (its tid: the process's leader
+ * may have exited), which the kernel always permits within a thread
+ * group.  An address the kernel would refuse the call (EFAULT) fails the
+ * copy instead of faulting the shim.  0, -EFAULT, or the copy's own
+ * refusal: -ENOSYS (a kernel without cross-memory attach) or -EPERM (a
+ * seccomp filter), which is noted as a filter (core/sandbox.h: no probe
+ * follows).  Whatever fails, the caller makes the real call unsplit. */
+static long prog_copy(const struct iovec *own, const struct iovec *prog,
+		      int n, size_t total)
+{
+	if (!total)
+		return 0;
+	long r = nl_sys6(SYS_process_vm_readv, nl_sys_gettid(), (long)own, n,
+			 (long)prog, n, 0);
+	if (r < 0 && r != -EFAULT)
+		nl_sandbox_refused(r);
+	return r < 0 ? r : (size_t)r == total ? 0 : -EFAULT;
 }
 
 static long long warn_ns(void)
@@ -265,7 +292,12 @@ static int do_ppoll(ppoll_fn real, struct pollfd *fds, nfds_t n,
 		errno = ENOSYS;
 		return -1;
 	}
-	long long warn = warn_ns(), total = ts_to_ns(tmo);
+	/* The fds the kernel reads itself, in the first part, and fails
+	 * there as it would. */
+	long long warn = warn_ns();
+	if (!warn)
+		return real(fds, n, tmo, mask);
+	long long total = ts_to_ns(tmo);
 	if (total == -2 || !split(warn, total))
 		return real(fds, n, tmo, mask);
 	return ppoll_parts(real, fds, n, tmo, mask, warn, total);
@@ -319,13 +351,22 @@ static size_t set_bytes(int nfds)
 	return nfds <= 0 ? 0 : ((size_t)nfds + word - 1) / word * sizeof(long);
 }
 
-static void save_sets(struct saved_sets *s, int nfds, fd_set *r, fd_set *w,
-		      fd_set *e)
+/* 0, or nonzero when the kernel cannot read a set (or the copy is
+ * refused): the caller then makes the call unsplit, and the kernel
+ * answers EFAULT before it waits, as without the shim. */
+static int save_sets(struct saved_sets *s, int nfds, fd_set *r, fd_set *w,
+		     fd_set *e)
 {
 	s->bytes = set_bytes(nfds);
-	if (r) memcpy(&s->r, r, s->bytes);
-	if (w) memcpy(&s->w, w, s->bytes);
-	if (e) memcpy(&s->e, e, s->bytes);
+	fd_set *const theirs[3] = { r, w, e }, *const mine[3] = { &s->r, &s->w, &s->e };
+	struct iovec own[3], prog[3];
+	int n = 0;
+	for (int i = 0; i < 3; i++)
+		if (theirs[i]) {
+			own[n] = (struct iovec){ mine[i], s->bytes };
+			prog[n++] = (struct iovec){ theirs[i], s->bytes };
+		}
+	return prog_copy(own, prog, n, n * s->bytes) != 0;
 }
 
 static void restore_sets(const struct saved_sets *s, fd_set *r, fd_set *w,
@@ -350,12 +391,16 @@ typedef int (*select_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 typedef int (*pselect_fn)(int, fd_set *, fd_set *, fd_set *,
 			  const struct timespec *, const sigset_t *);
 
+/* UNREAD (no call made): the kernel cannot read the sets, or the copy
+ * was refused; the caller then makes the call unsplit. */
+#define UNREAD -2
 __attribute__((noinline))
 static int select_first(select_fn real, int nfds, fd_set *r, fd_set *w,
 			fd_set *e, struct timeval *first)
 {
 	struct saved_sets saved;
-	save_sets(&saved, nfds, r, w, e);
+	if (save_sets(&saved, nfds, r, w, e))
+		return UNREAD;
 	int res = real(nfds, r, w, e, first);
 	if (res == 0)
 		restore_sets(&saved, r, w, e);
@@ -368,7 +413,8 @@ static int pselect_first(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 			 const sigset_t *mask)
 {
 	struct saved_sets saved;
-	save_sets(&saved, nfds, r, w, e);
+	if (save_sets(&saved, nfds, r, w, e))
+		return UNREAD;
 	int res = real(nfds, r, w, e, first, mask);
 	if (res == 0)
 		restore_sets(&saved, r, w, e);
@@ -380,14 +426,19 @@ static int do_select(select_fn real, int nfds, fd_set *r, fd_set *w,
 {
 	if (!real)
 		return raw_result(nl_sys_select(nfds, r, w, e, tv));
-	long long warn = warn_ns(), total = tv_to_ns(tv);
-	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
+	long long warn = warn_ns();
+	if (!warn || nfds > FD_SETSIZE)
+		return real(nfds, r, w, e, tv);
+	long long total = tv_to_ns(tv);
+	if (total == -2 || !split(warn, total))
 		return real(nfds, r, w, e, tv);
 	long long t0 = now_ns();
 	struct nl_sig_mark mark = nl_signals_mark();
 	struct timeval first;
 	set_tv(&first, warn);
 	int res = select_first(real, nfds, r, w, e, &first);
+	if (res == UNREAD)
+		return real(nfds, r, w, e, tv);
 	if (res != 0) {
 		if (tv)
 			set_tv(tv, remaining(total, now_ns() - t0));
@@ -421,6 +472,8 @@ static inline int pselect_run(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 	long long t0 = now_ns();
 	struct timespec first = ns_to_ts(warn);
 	int res = pselect_first(real, nfds, r, w, e, &first, mask);
+	if (res == UNREAD)
+		return real(nfds, r, w, e, ts, mask);
 	if (res != 0)
 		return res;
 	int logged = log_fdsets("pselect", nfds, r, w, now_ns() - t0);
@@ -458,8 +511,11 @@ static int do_pselect(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 		errno = ENOSYS;
 		return -1;
 	}
-	long long warn = warn_ns(), total = ts_to_ns(ts);
-	if (total == -2 || !split(warn, total) || nfds > FD_SETSIZE)
+	long long warn = warn_ns();
+	if (!warn || nfds > FD_SETSIZE)
+		return real(nfds, r, w, e, ts, mask);
+	long long total = ts_to_ns(ts);
+	if (total == -2 || !split(warn, total))
 		return real(nfds, r, w, e, ts, mask);
 	return pselect_parts(real, nfds, r, w, e, ts, mask, warn, total);
 }

@@ -140,15 +140,33 @@ wait_for(int kind, pid_t pid, int *status, int options, void *ru)
 		 * kernel writes it as it would (zeros when nothing is ready),
 		 * and fails as it would on one it cannot write. */
 		siginfo_t *peeked = kind == WAIT_ID ? (siginfo_t *)ru : &si;
-		if (real_waitid(P_ALL, 0, peeked, peek) < 0)
-			return -1;
+		int bad_info = 0;
+		if (real_waitid(P_ALL, 0, peeked, peek) < 0) {
+			if (peeked == &si || errno != EFAULT)
+				return -1;
+			/* A siginfo the kernel cannot write: it still waits
+			 * and reaps as asked, then answers EFAULT (whatever
+			 * the wait found, ECHILD and EINTR too).  Peek into
+			 * the shim's own, and make the program's wait for
+			 * what it names, for real. */
+			bad_info = 1;
+			peeked = &si;
+			if (real_waitid(P_ALL, 0, &si, peek) < 0) {
+				errno = EFAULT;
+				return -1;
+			}
+		}
 		if (peeked != &si)
 			si.si_pid = peeked->si_pid;
 		/* WNOHANG and nothing yet: every child is one the group would
 		 * hold, and at least one is still running, so the answer is
 		 * 0, never the ECHILD the kernel gives for a group the shim
-		 * emptied. */
+		 * emptied (EFAULT when it cannot write the zeros). */
 		if (si.si_pid == 0) {
+			if (bad_info) {
+				errno = EFAULT;
+				return -1;
+			}
 			nl_errno_restore(saved);
 			return 0;
 		}

@@ -129,6 +129,15 @@ Test(pgroup_diff, a_wait_with_a_bad_status_pointer_fails_with_efault)
 	same_as_without("waitfault");
 }
 
+/* ... and a wait for the own group whose siginfo the kernel cannot write,
+ * with a child the shim had moved: the shim peeked into that siginfo,
+ * failed EFAULT before anything was reaped, and left the child a zombie
+ * the kernel would have reaped. */
+Test(pgroup_diff, a_wait_for_the_own_group_with_a_bad_pointer_reaps_the_moved_child)
+{
+	same_as_without("waitfault_moved");
+}
+
 /* A fork in a child of _Fork() took the grandparent for its spawner: the
  * grandchild got a group of its own, out of reach of kill(0). */
 Test(pgroup_diff, a_grandchild_through_fork_stays_in_the_group)

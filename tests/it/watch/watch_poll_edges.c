@@ -4,7 +4,9 @@
  * copied 128 bytes of each set in and out around the first part, which
  * faulted on a set sized for nfds before an inaccessible page, and put
  * back a neighbour word another thread had set meanwhile.  A signal mask
- * the kernel cannot read is EFAULT; the shim read it itself and faulted. */
+ * the kernel cannot read is EFAULT; the shim read it itself and faulted.
+ * So is a set the kernel cannot read: the shim copied the sets before the
+ * kernel had looked at them, and the program died of SIGSEGV. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -34,5 +36,38 @@ Test(watch_poll_edges, split_waits_as_glibc, .timeout = 120)
 			     "the shim %d", rows[i], r.status, plain.status);
 		cr_expect_str_eq(r.out, plain.out, "%s: got %swithout the shim %s",
 				 rows[i], r.out, plain.out);
+	}
+}
+
+/* Sets and pollfd arrays the kernel cannot read, in enforce (read_warn
+ * set) and audit: EFAULT at once, as without the shim. */
+static const char *const bad_rows[] = {
+	"badset-select", "badset-pselect", "badfds-poll", "badfds-ppoll",
+};
+
+Test(watch_poll_edges, unreadable_sets_fail_with_efault, .timeout = 120)
+{
+	static struct run_result plain, r;
+	static char log[4096];
+	snprintf(log, sizeof log, "NOLEAK_LOG=%s/log", tmpdir());
+	static const char *const modes[] = { "NOLEAK_MODE=enforce",
+					     "NOLEAK_MODE=audit" };
+	for (size_t i = 0; i < sizeof bad_rows / sizeof *bad_rows; i++) {
+		char *argv[] = { (char *)top("build/fixtures/wd_poll_edges"),
+				 (char *)bad_rows[i], NULL };
+		cr_assert_eq(run(&plain, argv, NULL, 0, 15.0, NULL), 0);
+		cr_assert_eq(exit_code(&plain), 0, "%s without the shim: %s%s",
+			     bad_rows[i], plain.out, plain.err);
+		for (size_t m = 0; m < 2; m++) {
+			char *env[] = { (char *)modes[m], "NOLEAK_READ_WARN=1",
+					log, NULL };
+			cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+			cr_expect_eq(r.status, plain.status, "%s, %s: status "
+				     "%d, without the shim %d", bad_rows[i],
+				     modes[m], r.status, plain.status);
+			cr_expect_str_eq(r.out, plain.out, "%s, %s: got %s"
+					 "without the shim %s", bad_rows[i],
+					 modes[m], r.out, plain.out);
+		}
 	}
 }
