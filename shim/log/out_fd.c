@@ -252,6 +252,23 @@ int nl_out_fd_is_ours(int fd)
 	return 0;
 }
 
+/* A slot's number (or the one the shim is closing) with the slot's file
+ * under it.  A number the shim closes meanwhile, and the program opens
+ * again, holds another file: the program's. */
+int nl_out_fd_owned_slow(int fd)
+{
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+		if ((atomic_load(&o->fd) == fd ||
+		     atomic_load(&o->closing) == fd) &&
+		    same_identity(o, fd) > 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The highest free slot below the fd limit, for a transient fd in a
  * process whose limit is at or below 100.  F_DUPFD_CLOEXEC only searches
  * upwards, so try a few starting points going down. */
