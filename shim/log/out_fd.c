@@ -6,9 +6,11 @@
  * 0..1023 at start, a shell dup2()s onto 3..9, a server expects its first
  * socket() to return 3, a program under a low fd limit counts on every
  * number below it.  So an output keeps an fd only at 100 or above; the
- * program's closes and dup2()s that the shim sees retire it first
- * (nl_out_fd_yield), and before each use its identity is checked again, for
- * those it does not see.  Where no number at 100 or above is free (a fd
+ * program's dup2()s onto it and range closes that the shim sees retire it
+ * first (nl_out_fd_yield), its close(), dup() and fcntl() of the number
+ * while the file is the output's answer EBADF (nl_out_fd_owned), and
+ * before each use its identity is checked again, for the calls the shim
+ * does not see.  Where no number at 100 or above is free (a fd
  * limit at or below 100), each line goes through a transient fd, opened,
  * written and closed, and the program finds every number it could open
  * free again after the line. */
