@@ -345,6 +345,8 @@ NL_REAL_DECL(flock);
 NL_EXPORT int flock(int fd, int op)
 {
 	nl_enter();
+	if (nl_out_fd_owned(fd))
+		return not_open();     /* the kernel looks at fd first */
 	int r = NL_CALL_REAL(flock, (fd, op), (SYS_flock, fd, op));
 	if (r == 0 && nl_fd_policy_active()) {
 		if (op & LOCK_UN)
@@ -353,6 +355,14 @@ NL_EXPORT int flock(int fd, int op)
 			nl_fd_mark(fd, NL_FD_LOCKED);
 	}
 	return r;
+}
+
+/* lockf on the log's fd: EBADF for the commands glibc hands to fcntl;
+ * another is EINVAL before any look at the fd. */
+static int lockf_on_log(int fd, int cmd)
+{
+	return (cmd == F_ULOCK || cmd == F_LOCK || cmd == F_TLOCK ||
+		cmd == F_TEST) && nl_out_fd_owned(fd);
 }
 
 static int after_lockf(int r, int fd, int cmd)
@@ -368,6 +378,8 @@ NL_REAL_DECL(lockf);
 NL_EXPORT int lockf(int fd, int cmd, off_t len)
 {
 	nl_enter();
+	if (lockf_on_log(fd, cmd))
+		return not_open();
 	__typeof__(&lockf) real = NL_REAL(lockf);
 	if (!real) {
 		errno = ENOSYS;
@@ -380,6 +392,8 @@ NL_REAL_DECL(lockf64);
 NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
 	nl_enter();
+	if (lockf_on_log(fd, cmd))
+		return not_open();
 	__typeof__(&lockf64) real = NL_REAL(lockf64);
 	if (!real) {
 		errno = ENOSYS;

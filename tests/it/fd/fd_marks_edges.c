@@ -12,9 +12,10 @@
  * has (F_SETFD 0, FIONCLEX) hands its child what it would have without
  * the shim, and never the log, audit mode included.  Nor may the program
  * reach the log's fd in any other way: dup, dup2, dup3, F_DUPFD from it,
- * fcntl and ioctl on it and close() answer EBADF as on a number not open,
- * and the log keeps its fd (a dup2 from it had given an exec'd child an
- * inheritable write handle on the log; a close had closed the log). */
+ * fcntl, ioctl, flock and lockf on it and close() answer EBADF as on a
+ * number not open, and the log keeps its fd (a dup2 from it had given an
+ * exec'd child an inheritable write handle on the log; a close had closed
+ * the log). */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -139,7 +140,7 @@ static void split_after(const char *out, char *calls, size_t cap,
  * fd is still open afterwards. */
 static const char *const log_fd_ways[] = {
 	"dup", "dup2", "dup3", "dupfd", "dupfd_cloexec", "getfd", "setfd0",
-	"getfl", "setfl", "fionclex", "fioclex", "close",
+	"getfl", "setfl", "fionclex", "fioclex", "flock", "lockf", "close",
 };
 
 Test(fd_marks_edges, the_log_fd_is_not_the_program_s)
