@@ -367,14 +367,29 @@ NL_EXPORT ssize_t __recvmsg64(int fd, struct msghdr *msg, int flags)
 
 /* --- duplicates --- */
 
+/* dup() of the log's own fd answers EBADF, as of a number not open
+ * (log/output.h, nl_out_fd_owned: one load for a number below the log's).
+ * With close-on-exec added, dup is fcntl(F_DUPFD_CLOEXEC, 0), which the
+ * kernel refuses with EINVAL when 0 is not below RLIMIT_NOFILE (OpenSSH's
+ * privilege-separated child sets it to 0): it looks at the fd first (a bad
+ * one is EBADF), so EINVAL there is the limit, and dup answers EMFILE. */
 NL_REAL_DECL(dup);
 NL_EXPORT int dup(int fd)
 {
 	nl_enter();
+	if (nl_out_fd_owned(fd)) {
+		errno = EBADF;
+		return -1;
+	}
 	int added = nl_new_fds_cloexec();
-	int r = added == NL_CLOEXEC_NOW
-			? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0)
-		      : NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
+	int r;
+	if (added == NL_CLOEXEC_NOW) {
+		r = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+		if (r < 0 && errno == EINVAL)
+			errno = EMFILE;
+	} else {
+		r = NL_CALL_REAL(dup, (fd), (SYS_dup, fd));
+	}
 	if (r >= 0 && nl_fd_policy_active())
 		nl_sock_duplicated(fd, r);
 	return nl_new_fd(r, NL_CALL_DUP, NL_CALLER(), added);

@@ -92,10 +92,21 @@ static int after_dup_to(int r, const struct dup_to *d)
 	return r;
 }
 
+/* The shim's own output fds are not the program's (log/output.h,
+ * nl_out_fd_owned): a call on one answers EBADF, as on a number not open,
+ * and leaves it alone.  One load for a number below the outputs'. */
+static int not_open(void)
+{
+	errno = EBADF;
+	return -1;
+}
+
 NL_REAL_DECL(dup2);
 NL_EXPORT int dup2(int oldfd, int newfd)
 {
 	nl_enter();
+	if (nl_out_fd_owned(oldfd))
+		return not_open();
 	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, {0} };
 	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
@@ -106,6 +117,10 @@ NL_REAL_DECL(dup3);
 NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	nl_enter();
+	/* dup3 answers EINVAL for bad flags and oldfd == newfd before it
+	 * looks at oldfd: those go to the real call, which changes nothing. */
+	if (!(flags & ~O_CLOEXEC) && oldfd != newfd && nl_out_fd_owned(oldfd))
+		return not_open();
 	struct dup_to d = { oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
 			    NL_CALLER(), 0, {0} };
 	before_dup_to(&d);
@@ -159,50 +174,6 @@ static int lock_change(int cmd, const void *arg, int lfs)
 	return lock_effect(fl->l_type, fl->l_whence, fl->l_start, fl->l_len);
 }
 
-/* The shim's own output fds (the log's) stay close-on-exec whatever the
- * program asks: one that clears the flag on every fd it has (a trampoline
- * walking /proc/self/fd) would hand its children a write handle on the
- * log, an fd that without the shim would not exist, in audit mode too.
- * The output is held as a writer holds it, so the number cannot become the
- * program's in between (its close or dup2 waits, log/output.h); the call
- * then sets the flag instead (`cloexec_req`: F_SETFD with FD_CLOEXEC, or
- * FIOCLEX) and succeeds as on any open fd.  -1 with *done 0: not an
- * output's fd (one load for a number below the outputs'). */
-static int keep_output_cloexec(int fd, int (*req)(int fd, void *ctx),
-			       void *ctx, int *done)
-{
-	*done = 0;
-	if (fd < atomic_load_explicit(&nl_out_fd_low, memory_order_relaxed))
-		return -1;
-	for (int i = 0; i < NL_OUT_SLOTS; i++) {
-		struct nl_out_fd *o = &nl_out_fds[i];
-		if (atomic_load(&o->fd) != fd)
-			continue;
-		int held = nl_out_fd_hold(o, fd);
-		if (held < 0)
-			continue;
-		int r = req(fd, ctx);
-		nl_out_fd_release(o, held);
-		*done = 1;
-		return r;
-	}
-	return -1;
-}
-
-struct fcntl_call {
-	int (*real)(int, int, ...);
-	int cmd;
-	void *arg;
-};
-
-static int fcntl_with_cloexec(int fd, void *ctx)
-{
-	const struct fcntl_call *c = ctx;
-	void *arg = (void *)((long)c->arg | FD_CLOEXEC);
-	return c->real ? c->real(fd, c->cmd, arg)
-		       : (int)syscall(NL_NR_FCNTL, fd, c->cmd, arg);
-}
-
 /* F_SETFD 0 and FIONCLEX make fd inheritable: its mark goes on before
  * the real call (a fork another thread makes in between must not have
  * the inheritable fd unmarked) and off again when the call fails.
@@ -246,6 +217,12 @@ static void note_fcntl(int fd, int cmd, void *arg, int lfs)
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 		    int lfs, const void *site)
 {
+	/* The log's fd: EBADF whatever the command (the kernel looks at the
+	 * fd first), so the program never dups it, nor makes it inheritable
+	 * (a trampoline clearing the flag on every fd it has would hand its
+	 * children a write handle on the log, in audit mode too). */
+	if (nl_out_fd_owned(fd))
+		return not_open();
 	int added = 0;
 	if (cmd == F_DUPFD) {
 		/* From above 2 the fd cannot refill stdio. */
@@ -258,14 +235,8 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg,
 	uint32_t undo = 0;
 	if (cmd == F_SETFD && ((long)arg & FD_CLOEXEC) && nl_fd_policy_active())
 		unmark = nl_fd_cloexec_before(fd);
-	if (cmd == F_SETFD && !((long)arg & FD_CLOEXEC)) {
-		struct fcntl_call c = { real, cmd, arg };
-		int done, r = keep_output_cloexec(fd, fcntl_with_cloexec, &c,
-						  &done);
-		if (done)
-			return r;
+	if (cmd == F_SETFD && !((long)arg & FD_CLOEXEC))
 		marked = mark_before_inheritable(fd, &undo);
-	}
 	int r = real ? real(fd, cmd, arg) : (int)syscall(NL_NR_FCNTL, fd, cmd, arg);
 	after_inheritable(r, fd, marked, undo);
 	if (r >= 0 && unmark)
@@ -317,28 +288,19 @@ NL_EXPORT int __fcntl_time64(int fd, int cmd, ...)
 #endif
 
 /* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
- * child: the mark goes to that child's stash). */
+ * child: the mark goes to that child's stash).  On the log's fd: EBADF
+ * whatever the request, as do_fcntl. */
 typedef int (*ioctl_fn)(int, unsigned long, ...);
-static int ioctl_fioclex(int fd, void *ctx)
-{
-	ioctl_fn real = *(ioctl_fn *)ctx;
-	return real ? real(fd, FIOCLEX, NULL)
-		    : (int)syscall(SYS_ioctl, fd, FIOCLEX, NULL);
-}
-
 static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg)
 {
+	if (nl_out_fd_owned(fd))
+		return not_open();
 	int marked = 0, unmark = 0;
 	uint32_t undo = 0;
 	if (request == FIOCLEX && nl_fd_policy_active())
 		unmark = nl_fd_cloexec_before(fd);
-	if (request == FIONCLEX) {
-		int done, r = keep_output_cloexec(fd, ioctl_fioclex, &real,
-						  &done);
-		if (done)
-			return r;
+	if (request == FIONCLEX)
 		marked = mark_before_inheritable(fd, &undo);
-	}
 	int r = real ? real(fd, request, arg)
 		     : (int)syscall(SYS_ioctl, fd, request, arg);
 	after_inheritable(r, fd, marked, undo);
@@ -383,6 +345,8 @@ NL_REAL_DECL(flock);
 NL_EXPORT int flock(int fd, int op)
 {
 	nl_enter();
+	if (nl_out_fd_owned(fd))
+		return not_open();     /* the kernel looks at fd first */
 	int r = NL_CALL_REAL(flock, (fd, op), (SYS_flock, fd, op));
 	if (r == 0 && nl_fd_policy_active()) {
 		if (op & LOCK_UN)
@@ -391,6 +355,14 @@ NL_EXPORT int flock(int fd, int op)
 			nl_fd_mark(fd, NL_FD_LOCKED);
 	}
 	return r;
+}
+
+/* lockf on the log's fd: EBADF for the commands glibc hands to fcntl;
+ * another is EINVAL before any look at the fd. */
+static int lockf_on_log(int fd, int cmd)
+{
+	return (cmd == F_ULOCK || cmd == F_LOCK || cmd == F_TLOCK ||
+		cmd == F_TEST) && nl_out_fd_owned(fd);
 }
 
 static int after_lockf(int r, int fd, int cmd)
@@ -406,6 +378,8 @@ NL_REAL_DECL(lockf);
 NL_EXPORT int lockf(int fd, int cmd, off_t len)
 {
 	nl_enter();
+	if (lockf_on_log(fd, cmd))
+		return not_open();
 	__typeof__(&lockf) real = NL_REAL(lockf);
 	if (!real) {
 		errno = ENOSYS;
@@ -418,6 +392,8 @@ NL_REAL_DECL(lockf64);
 NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
 	nl_enter();
+	if (lockf_on_log(fd, cmd))
+		return not_open();
 	__typeof__(&lockf64) real = NL_REAL(lockf64);
 	if (!real) {
 		errno = ENOSYS;
@@ -435,13 +411,16 @@ NL_EXPORT int lockf64(int fd, int cmd, off64_t len)
  * closed or replaced (here and in dup2, dup3) stops being the log's, and
  * no log write is still under way on it, before the real call
  * (log/output.h, nl_out_fd_yield: one load unless the number is at or
- * above the lowest the log ever used).  A number of 0-2 may be free from
- * before the call on (nl_fd_stdio_freed). */
+ * above the lowest the log ever used).  A number that still holds the
+ * log's own file is not the program's to close: EBADF, as without the
+ * shim, and the log keeps it (nl_out_fd_program_close).  A number of 0-2
+ * may be free from before the call on (nl_fd_stdio_freed). */
 NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
 	nl_enter();
-	nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+	if (nl_out_fd_program_close(fd))
+		return not_open();
 	if (fd <= 2 && fd >= 0) {
 		if (fd == 2)
 			stderr_changed(1);

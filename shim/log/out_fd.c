@@ -6,9 +6,11 @@
  * 0..1023 at start, a shell dup2()s onto 3..9, a server expects its first
  * socket() to return 3, a program under a low fd limit counts on every
  * number below it.  So an output keeps an fd only at 100 or above; the
- * program's closes and dup2()s that the shim sees retire it first
- * (nl_out_fd_yield), and before each use its identity is checked again, for
- * those it does not see.  Where no number at 100 or above is free (a fd
+ * program's dup2()s onto it and range closes that the shim sees retire it
+ * first (nl_out_fd_yield), its close(), dup() and fcntl() of the number
+ * while the file is the output's answer EBADF (nl_out_fd_owned), and
+ * before each use its identity is checked again, for the calls the shim
+ * does not see.  Where no number at 100 or above is free (a fd
  * limit at or below 100), each line goes through a transient fd, opened,
  * written and closed, and the program finds every number it could open
  * free again after the line. */
@@ -249,6 +251,23 @@ int nl_out_fd_is_ours(int fd)
 		if (atomic_load(&nl_out_fds[i].fd) == fd &&
 		    same_identity(&nl_out_fds[i], fd) > 0)
 			return 1;
+	return 0;
+}
+
+/* A slot's number (or the one the shim is closing) with the slot's file
+ * under it.  A number the shim closes meanwhile, and the program opens
+ * again, holds another file: the program's. */
+int nl_out_fd_owned_slow(int fd)
+{
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+		if ((atomic_load(&o->fd) == fd ||
+		     atomic_load(&o->closing) == fd) &&
+		    same_identity(o, fd) > 0)
+			return 1;
+	}
 	return 0;
 }
 

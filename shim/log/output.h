@@ -74,7 +74,9 @@ void nl_out_after_fork(void);
  *   - the interposed calls that close or replace numbers (close, fclose,
  *     freopen, dup2, dup3, close_range, closefrom: nl_out_fd_yield) first
  *     retire every output fd among them (o->fd = -1) and return only once
- *     no writer holds it; then the real call runs.
+ *     no writer holds it; then the real call runs.  A close() of a number
+ *     that still holds the output's own file is not the program's: it
+ *     answers EBADF and retires nothing (nl_out_fd_program_close).
  * Both steps are sequentially consistent: a writer either sees the number
  * retired or is waited for.  The shim's own closes go through the same
  * hold (`closing`), so it never closes a number the program took over.
@@ -136,6 +138,37 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 	if (hi >= (unsigned)atomic_load_explicit(&nl_out_fd_low,
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
+}
+/* The program's calls on a number that is an output's own fd: without the
+ * shim that number would not be open, so close(), dup(), dup2() and dup3()
+ * from it, fcntl() and ioctl() answer EBADF and leave the shim's fd as it
+ * is (interpose/fdmarks.c, fdcreate.c).  An output's own: the number
+ * published in a slot (or being closed by the shim, o->closing) and the
+ * file under it the one the shim opened (dev, inode: a file of the
+ * program's put there by a call the shim did not see, or a number the
+ * program took over, is the program's).  One load for a number below the
+ * outputs' (nl_out_fd_low); above it a look at each slot, and an fstat
+ * only for a number a slot holds.  Async-signal-safe. */
+int nl_out_fd_owned_slow(int fd);
+static inline int nl_out_fd_owned(int fd)
+{
+	if (__builtin_expect(fd < atomic_load_explicit(&nl_out_fd_low,
+						       memory_order_relaxed), 1))
+		return 0;
+	return nl_out_fd_owned_slow(fd);
+}
+/* close(fd) by the program: 1 when fd is an output's own (the caller
+ * answers EBADF, and the fd stays the shim's), else 0 with the number
+ * retired first (nl_out_fd_yield).  One load below the outputs'. */
+static inline int nl_out_fd_program_close(int fd)
+{
+	if (__builtin_expect(fd < atomic_load_explicit(&nl_out_fd_low,
+						       memory_order_relaxed), 1))
+		return 0;
+	if (nl_out_fd_owned_slow(fd))
+		return 1;
+	nl_out_fd_yield_slow((unsigned)fd, (unsigned)fd);
+	return 0;
 }
 /* Whether the caller is a process other than the one that counts: a child
  * sharing its memory (vfork, posix_spawn), or one the shim did not see

@@ -7,7 +7,11 @@
  * with 'e' names the charset "UTF-8e": EINVAL).
  * execveat: a relative path is reached through dirfd, and the kernel runs
  * no script through a close-on-exec dirfd (ENOENT), so that dirfd crosses
- * the exec when it would have without the shim, and only that exec. */
+ * the exec when it would have without the shim, and only that exec.
+ * RLIMIT_NOFILE 0 (OpenSSH's privilege-separated child): every creating
+ * call the shim turns into another (dup into fcntl(F_DUPFD_CLOEXEC, 0),
+ * pipe into pipe2, accept into accept4) fails with the errno the program's
+ * own call gets (dup: EMFILE, where F_DUPFD_CLOEXEC 0 meets EINVAL). */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -143,4 +147,39 @@ Test(fd_call_quirks, creat_freopen_and_open_2_as_without_the_shim)
 	argv[2] = (char *)tmpdir();
 	run_quirks(&on, argv, 1);
 	cr_expect_str_eq(on.out, off.out);
+}
+
+/* One row per call, each under enforce and audit. */
+static const char *const rlimit0_calls[] = {
+	"dup", "dup_bad", "dupfd", "dupfd_cloexec", "dupfd_bad", "dup2", "pipe",
+	"pipe2", "socket", "socketpair", "accept", "accept4", "open", "eventfd",
+};
+
+Test(fd_call_quirks, creating_calls_under_rlimit_0_as_without_the_shim)
+{
+	static struct run_result off, on;
+	enum { N = sizeof rlimit0_calls / sizeof *rlimit0_calls };
+	char *argv[N + 3] = { (char *)top("build/fixtures/fdh_quirks"),
+			      "rlimit0" };
+	for (int i = 0; i < N; i++)
+		argv[i + 2] = (char *)rlimit0_calls[i];
+	argv[N + 2] = NULL;
+	run_quirks(&off, argv, 0);
+	for (int i = 0; i < N; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "%s r=-1 errno=", rlimit0_calls[i]);
+		cr_assert(strstr(off.out, want), "glibc: %s", off.out);
+	}
+	cr_assert(!strncmp(off.out, "dup r=-1 errno=24\n", 18), "glibc: %s",
+		  off.out);
+	static const char *const modes[] = { "NOLEAK_MODE=enforce",
+					     "NOLEAK_MODE=audit" };
+	for (int m = 0; m < 2; m++) {
+		char *env[] = { (char *)modes[m],
+				"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+		cr_assert_eq(run(&on, argv, env, 1, TIMEOUT, ""), 0);
+		cr_expect_eq(exit_code(&on), 0, "%s: %s", modes[m], on.err);
+		cr_expect_str_eq(on.out, off.out, "%s: under the shim:\n%s\n"
+				 "without:\n%s", modes[m], on.out, off.out);
+	}
 }

@@ -10,7 +10,12 @@
  * never saw created, and a number naming it keeps nothing.
  * The log's own fd: a program that clears close-on-exec on every fd it
  * has (F_SETFD 0, FIONCLEX) hands its child what it would have without
- * the shim, and never the log, audit mode included. */
+ * the shim, and never the log, audit mode included.  Nor may the program
+ * reach the log's fd in any other way: dup, dup2, dup3, F_DUPFD from it,
+ * fcntl, ioctl, flock and lockf on it and close() answer EBADF as on a
+ * number not open, and the log keeps its fd (a dup2 from it had given an
+ * exec'd child an inheritable write handle on the log; a close had closed
+ * the log). */
 #include <criterion/criterion.h>
 
 #include <linux/close_range.h>
@@ -112,6 +117,77 @@ Test(fd_marks_edges, log_fd_never_crosses_a_trampoline)
 					  !strstr(on.out, log),
 				  "%s %s: the child has\n%s", how[i], modes[m],
 				  on.out);
+		}
+	}
+	cr_expect(count_lines_with(slurp(log), "\"event\"") > 0,
+		  "nothing was logged: %s", slurp(log));
+}
+
+/* The lines of out up to "after=" (what the calls answered, and what the
+ * exec'd child got: the rest), and the "after=" line into *after. */
+static void split_after(const char *out, char *calls, size_t cap,
+			char *after, size_t acap)
+{
+	const char *a = strstr(out, "\nafter=");
+	cr_assert(a, "no after= line: %s", out);
+	snprintf(calls, cap, "%.*s%s", (int)(a - out + 1), out,
+		 strchr(a + 1, '\n') ? strchr(a + 1, '\n') + 1 : "");
+	snprintf(after, acap, "%.*s", (int)strcspn(a + 1, "\n"), a + 1);
+}
+
+/* One row per way of reaching the log's number (100 and up), in both
+ * modes: the program sees what it sees without the shim, and the log's
+ * fd is still open afterwards.  raw_close: a file of the program's put
+ * onto the log's number by a call the shim does not see is the
+ * program's, and its close() closes it. */
+static const struct {
+	const char *way;
+	int log_kept;
+} log_fd_ways[] = {
+	{ "dup", 1 }, { "dup2", 1 }, { "dup3", 1 }, { "dupfd", 1 },
+	{ "dupfd_cloexec", 1 }, { "getfd", 1 }, { "setfd0", 1 },
+	{ "getfl", 1 }, { "setfl", 1 }, { "fionclex", 1 }, { "fioclex", 1 },
+	{ "flock", 1 }, { "lockf", 1 }, { "close", 1 }, { "raw_close", 0 },
+};
+
+Test(fd_marks_edges, the_log_fd_is_not_the_program_s)
+{
+	static struct run_result off, on;
+	static char want[65536], got[65536];
+	char after[4096], log[600], env_log[700], env_mode[32];
+	char fx[600], fds[600];   /* top() and shim_path() share a buffer */
+	snprintf(fx, sizeof fx, "%s", top("build/fixtures/fdh_marks"));
+	snprintf(fds, sizeof fds, "%s", top("build/fixtures/fdh_fds"));
+	snprintf(log, sizeof log, "%s/log", tmpdir());
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	for (size_t i = 0; i < sizeof log_fd_ways / sizeof *log_fd_ways; i++) {
+		const char *way = log_fd_ways[i].way;
+		char *argv[] = { fx, "log-fd", (char *)way, fds, NULL };
+		cr_assert_eq(run(&off, argv, NULL, 0, TIMEOUT, ""), 0);
+		cr_assert_eq(exit_code(&off), 0, "%s without the shim: %s", way,
+			     off.err);
+		split_after(off.out, want, sizeof want, after, sizeof after);
+		cr_assert_str_eq(after, "after=", "%s: %s", way, off.out);
+		for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+			snprintf(env_mode, sizeof env_mode, "NOLEAK_MODE=%s",
+				 modes[m]);
+			char *env[] = { env_mode, env_log,
+					"NOLEAK_CONFIG=/nonexistent/noleak.conf",
+					NULL };
+			cr_assert_eq(run(&on, argv, env, 1, TIMEOUT, ""), 0);
+			cr_assert_eq(exit_code(&on), 0, "%s %s: status %d %s%s",
+				     way, modes[m], on.status, on.out, on.err);
+			split_after(on.out, got, sizeof got, after, sizeof after);
+			cr_expect_str_eq(got, want, "%s %s: with the shim:\n%s"
+					 "\nwithout:\n%s", way, modes[m], got,
+					 want);
+			if (log_fd_ways[i].log_kept)
+				cr_expect(strstr(after, log), "%s %s: the log's "
+					  "fd is gone: %s", way, modes[m],
+					  after);
+			else
+				cr_expect_str_eq(after, "after=", "%s %s", way,
+						 modes[m]);
 		}
 	}
 	cr_expect(count_lines_with(slurp(log), "\"event\"") > 0,
