@@ -311,6 +311,8 @@ uwsgi_up() {
 # execs itself again with UWSGI_RELOADS=N and takes its listener back from
 # its fds ("inherited"); no request may be refused or reset.  Without the
 # listener the new master binds again and the requests of every reload fail.
+# A request waits up to 30 s: on a busy machine one queued while the new
+# master starts Python again took longer than 5 s, also without the shim.
 uwsgi_reload() {
 	cat >app.py <<-'PY'
 	def app(environ, start_response):
@@ -326,16 +328,17 @@ uwsgi_reload() {
 	expect "uwsgi is ready" wait_for 20 uwsgi_up 1
 	maps_proof "$master"
 	# Requests one after another until told to stop (at most 60 s).
-	"$PY" - "$port" >client.out 2>&1 <<-'PY' &
+	"$PY" - "$port" >client.out 2>client.err <<-'PY' &
 	import os, sys, time, urllib.request
 	ok = failed = 0
 	deadline = time.monotonic() + 60
 	while not os.path.exists("stop") and time.monotonic() < deadline:
 	    try:
 	        urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1],
-	                               timeout=5).read()
+	                               timeout=30).read()
 	        ok += 1
-	    except OSError:
+	    except OSError as e:
+	        print("request failed:", e, file=sys.stderr)
 	        failed += 1
 	print("requests served: %s, failed: %d" % (ok > 0, failed))
 	PY
