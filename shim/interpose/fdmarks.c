@@ -345,8 +345,12 @@ NL_REAL_DECL(flock);
 NL_EXPORT int flock(int fd, int op)
 {
 	nl_enter();
-	if (nl_out_fd_owned(fd))
-		return not_open();     /* the kernel looks at fd first */
+	/* The kernel answers LOCK_MAND (0, a no-op) and an unknown
+	 * operation (EINVAL) before it looks at fd. */
+	int cmd = op & ~LOCK_NB;
+	if ((cmd == LOCK_SH || cmd == LOCK_EX || cmd == LOCK_UN) &&
+	    nl_out_fd_owned(fd))
+		return not_open();
 	int r = NL_CALL_REAL(flock, (fd, op), (SYS_flock, fd, op));
 	if (r == 0 && nl_fd_policy_active()) {
 		if (op & LOCK_UN)

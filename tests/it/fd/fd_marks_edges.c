@@ -147,7 +147,8 @@ static const struct {
 	{ "dup", 1 }, { "dup2", 1 }, { "dup3", 1 }, { "dupfd", 1 },
 	{ "dupfd_cloexec", 1 }, { "getfd", 1 }, { "setfd0", 1 },
 	{ "getfl", 1 }, { "setfl", 1 }, { "fionclex", 1 }, { "fioclex", 1 },
-	{ "flock", 1 }, { "lockf", 1 }, { "close", 1 }, { "raw_close", 0 },
+	{ "flock", 1 }, { "flock_mand", 1 }, { "flock_bad", 1 }, { "lockf", 1 },
+	{ "close", 1 }, { "raw_close", 0 },
 };
 
 Test(fd_marks_edges, the_log_fd_is_not_the_program_s)
