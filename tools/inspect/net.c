@@ -447,6 +447,17 @@ static int unix_lookup(pid_t pid, unsigned long ino, struct insp_sock *out)
 {
 	int other;
 	diag_netns = netns_of(pid, &other);
+	/* A socket is of the namespace it was made in, which need not be
+	 * its holder's (one end of a socketpair handed to a process that
+	 * then moved to a network namespace of its own; systemd's sockets
+	 * passed to a PrivateNetwork= service): one the holder's namespace
+	 * does not know is asked of inspect's. */
+	struct unix_info u;
+	if (diag_netns >= 0 && unix_diag(ino, 0, &u) == 0) {
+		close(diag_netns);
+		diag_netns = -1;
+		other = 0;
+	}
 	int r = unix_lookup_in(pid, ino, out, other);
 	if (diag_netns >= 0)
 		close(diag_netns);

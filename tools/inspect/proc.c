@@ -220,9 +220,23 @@ int insp_host_load(struct insp_host *h)
  * /proc/self/ns/pid has it on every kernel since namespaces have inodes. */
 #define PID_INIT_INO 0xEFFFFFFCu
 
+/* Whether the /proc read here is of a PID namespace other than the
+ * initial one: that of its process 1, when it may be looked at; else a
+ * /proc whose numbers are not inspect's is an outer namespace's (a nested
+ * namespace that kept the host's /proc), taken for the host's; else
+ * inspect's own namespace. */
 int insp_pidns_nested(void)
 {
 	struct stat st;
+	if (stat("/proc/1/ns/pid", &st) == 0)
+		return st.st_ino != PID_INIT_INO;
+	char self[24];
+	ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (atol(self) != (long)getpid())
+			return 0;
+	}
 	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != PID_INIT_INO;
 }
 

@@ -1048,6 +1048,78 @@ Test(inspect_pidns, a_writer_outside_the_pid_namespace_is_not_ruled_out)
 				   "(d['threads'][0]['fds'][0])"), "([], True)");
 }
 
+/* A UNIX socket made in inspect's network namespace and held by a process
+ * that moved to a namespace of its own (a socketpair's end handed to it,
+ * as systemd hands sockets to a PrivateNetwork= service): the socket is of
+ * the namespace it was made in, and inspect finds its peer there.  It asked
+ * the holder's namespace only, which does not know the socket. */
+Test(inspect_unix, a_socket_of_inspect_s_namespace_held_in_another)
+{
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
+		cr_skip_test("needs root and unshare");
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t reader = fork();
+	cr_assert_geq(reader, 0);
+	if (reader == 0) {
+		dup2(sv[0], 3);
+		close_range(4, ~0u, 0);
+		execlp("unshare", "unshare", "-n", "python3", "-c",
+		       "import socket; socket.socket(fileno=3).recv(1)",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(sv[0]);
+	char syscall_path[64];
+	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
+	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "45 0x3 ", 7); i++)
+		usleep(10000);
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)reader);
+	char *argv[] = { (char *)top("build/noleak"), "inspect", num, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	close(sv[1]);
+	waitpid(reader, NULL, 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(line_with(r.out, "peer socket:[", "held by:", NULL), "%s", r.out);
+	cr_expect(line_with(r.out, "(parent) fd", NULL), "%s", r.out);
+}
+
+/* inspect in a nested PID namespace that kept the host's /proc (unshare
+ * -pf without --mount-proc) sees every process: the search for a pipe's
+ * holders is complete, as from the host.  It judged its own namespace and
+ * called the search incomplete. */
+Test(inspect_pidns, a_nested_namespace_with_the_host_s_proc_sees_everyone)
+{
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
+		cr_skip_test("needs root and unshare");
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t reader = fork();
+	cr_assert_geq(reader, 0);
+	if (reader == 0) {
+		char c;
+		close(p[1]);
+		_exit(read(p[0], &c, 1) < 0);
+	}
+	close(p[0]);
+	char syscall_path[64];
+	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
+	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "0 ", 2); i++)
+		usleep(10000);
+	char num[16];
+	snprintf(num, sizeof num, "%d", (int)reader);
+	char *argv[] = { "unshare", "-pf", (char *)top("build/noleak"),
+			 "inspect", num, NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, TIMEOUT, NULL), 0);
+	close(p[1]);
+	waitpid(reader, NULL, 0);
+	cr_assert_eq(exit_code(&r), 0, "%s", r.err);
+	cr_expect(line_with(r.out, "(parent) fd", NULL), "%s", r.out);
+	cr_expect(!line_with(r.out, "some processes could not be seen", NULL),
+		  "%s", r.out);
+}
+
 /* A live terminal of another mount namespace: a reader blocked on a pty
  * of a devpts instance of its own (as in a container), numbered so that
  * no /dev/pts/N of inspect's exists.  The terminal is the reader's, seen
