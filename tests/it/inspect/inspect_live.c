@@ -119,6 +119,16 @@ static void wait_sleeping(pid_t pid, pid_t tid)
 	cr_assert_fail("thread %d of %d never blocked", (int)tid, (int)pid);
 }
 
+/* Until `pid` is in the system call /proc/PID/syscall starts with `call`
+ * ("0 0x3 ": read of fd 3), for up to 5 s. */
+static void wait_in_syscall(pid_t pid, const char *call)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	for (int i = 0; i < 500 && strncmp(slurp(path), call, strlen(call)); i++)
+		usleep(10000);
+}
+
 /* noleak inspect ARGS..., as root or as `uid`. */
 static void inspect_as(uid_t uid, const char *first, ...)
 {
@@ -1010,10 +1020,7 @@ Test(inspect_pidns, a_writer_outside_the_pid_namespace_is_not_ruled_out)
 	}
 	cr_assert_neq(reader, 0, "unshare started nothing");
 	/* until python reads fd 3 */
-	char syscall_path[64];
-	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
-	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "0 0x3 ", 6); i++)
-		usleep(10000);
+	wait_in_syscall(reader, "0 0x3 ");
 	char num[16];
 	snprintf(num, sizeof num, "%d", (int)reader);
 	char *argv[] = { "nsenter", "-t", num, "-p", "-m",
@@ -1070,10 +1077,7 @@ Test(inspect_unix, a_socket_of_inspect_s_namespace_held_in_another)
 		_exit(127);
 	}
 	close(sv[0]);
-	char syscall_path[64];
-	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
-	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "45 0x3 ", 7); i++)
-		usleep(10000);
+	wait_in_syscall(reader, "45 0x3 ");
 	char num[16];
 	snprintf(num, sizeof num, "%d", (int)reader);
 	char *argv[] = { (char *)top("build/noleak"), "inspect", num, NULL };
@@ -1103,10 +1107,7 @@ Test(inspect_pidns, a_nested_namespace_with_the_host_s_proc_sees_everyone)
 		_exit(read(p[0], &c, 1) < 0);
 	}
 	close(p[0]);
-	char syscall_path[64];
-	snprintf(syscall_path, sizeof syscall_path, "/proc/%d/syscall", (int)reader);
-	for (int i = 0; i < 500 && strncmp(slurp(syscall_path), "0 ", 2); i++)
-		usleep(10000);
+	wait_in_syscall(reader, "0 ");
 	char num[16];
 	snprintf(num, sizeof num, "%d", (int)reader);
 	char *argv[] = { "unshare", "-pf", (char *)top("build/noleak"),
