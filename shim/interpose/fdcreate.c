@@ -709,8 +709,11 @@ TMPFILE_LIKE(tmpfile64)
 		int added = 0;                                               \
 		const char *m = mode;                                        \
 		int old = stream ? fileno(stream) : -1;                      \
-		if (old >= 0)                                                \
+		int gate_ = 0;                                               \
+		if (old >= 0) {                                              \
+			gate_ = nl_out_fd_enter((unsigned)old, (unsigned)old); \
 			nl_out_fd_yield((unsigned)old, (unsigned)old);       \
+		}                                                            \
 		/* A number the program made inheritable on purpose (a    \
 		 * dup2 target, F_SETFD 0) stays so, as on 0-2. */         \
 		uint32_t deliberate = old > 2 ? nl_fd_keep_bits(old) &       \
@@ -719,11 +722,13 @@ TMPFILE_LIKE(tmpfile64)
 			m = mode_with_e(mode, buf, sizeof buf, &added);      \
 		__typeof__(&name) real = NL_REAL(name);                      \
 		if (!real) {                                                 \
+			nl_out_fd_leave(gate_);                              \
 			errno = ENOSYS;                                      \
 			return NULL;                                         \
 		}                                                            \
-		FILE *f_ = new_stream(real(path, m, stream), NL_CALL_FREOPEN, \
-				      NL_CALLER(), added);                   \
+		FILE *r_ = real(path, m, stream);                            \
+		nl_out_fd_leave(gate_);                                      \
+		FILE *f_ = new_stream(r_, NL_CALL_FREOPEN, NL_CALLER(), added); \
 		if (f_ && deliberate && fileno(f_) == old)                   \
 			nl_fd_mark(old, NL_FD_DELIBERATE);                   \
 		return f_;                                                   \

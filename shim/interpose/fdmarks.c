@@ -60,14 +60,18 @@ struct dup_to {
 	enum nl_call call;
 	const void *site;
 	int before;               /* recorded before the call */
+	int gate;                 /* nl_out_fd_enter's, for the leave */
 	struct nl_fd_saved saved;
 };
 
 static void before_dup_to(struct dup_to *d)
 {
 	d->before = 0;
-	if (d->oldfd != d->newfd)
+	d->gate = 0;
+	if (d->oldfd != d->newfd) {
+		d->gate = nl_out_fd_enter((unsigned)d->newfd, (unsigned)d->newfd);
 		nl_out_fd_yield((unsigned)d->newfd, (unsigned)d->newfd);
+	}
 	if (!d->cloexec && d->newfd > 2 && d->oldfd != d->newfd &&
 	    nl_fd_policy_active())
 		d->before = nl_fd_dup_before(d->oldfd, d->newfd, d->call,
@@ -76,6 +80,7 @@ static void before_dup_to(struct dup_to *d)
 
 static int after_dup_to(int r, const struct dup_to *d)
 {
+	nl_out_fd_leave(d->gate);
 	if (r >= 0 && d->newfd == 2)
 		stderr_changed(0);
 	if (r < 0 && d->before)
@@ -107,7 +112,7 @@ NL_EXPORT int dup2(int oldfd, int newfd)
 	nl_enter();
 	if (nl_out_fd_owned(oldfd))
 		return not_open();
-	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, {0} };
+	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, 0, {0} };
 	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
 	return after_dup_to(r, &d);
@@ -122,7 +127,7 @@ NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (!(flags & ~O_CLOEXEC) && oldfd != newfd && nl_out_fd_owned(oldfd))
 		return not_open();
 	struct dup_to d = { oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
-			    NL_CALLER(), 0, {0} };
+			    NL_CALLER(), 0, 0, {0} };
 	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup3, (oldfd, newfd, flags),
 			     (SYS_dup3, oldfd, newfd, flags));
@@ -423,8 +428,11 @@ NL_REAL_DECL(close);
 NL_EXPORT int close(int fd)
 {
 	nl_enter();
-	if (nl_out_fd_program_close(fd))
+	int gate = nl_out_fd_enter((unsigned)fd, (unsigned)fd);
+	if (nl_out_fd_program_close(fd)) {
+		nl_out_fd_leave(gate);
 		return not_open();
+	}
 	if (fd <= 2 && fd >= 0) {
 		if (fd == 2)
 			stderr_changed(1);
@@ -434,6 +442,7 @@ NL_EXPORT int close(int fd)
 	if (nl_fd_policy_active())
 		c = nl_fd_closing(fd);
 	int r = NL_CALL_REAL(close, (fd), (SYS_close, fd));
+	nl_out_fd_leave(gate);
 	if (__builtin_expect(c.pending, 0))
 		nl_fd_close_done(fd, c);
 	return r;
@@ -456,8 +465,14 @@ NL_EXPORT int fclose(FILE *f)
 		fd = fileno(f);
 		nl_errno_restore(saved);
 	}
-	if (fd >= 0)
+	/* The placing gate (log/output.h) only for the look: the number is
+	 * the stream's own until the real call, and that call may wait for
+	 * a child (a popen stream). */
+	if (fd >= 0) {
+		int gate = nl_out_fd_enter((unsigned)fd, (unsigned)fd);
 		nl_out_fd_yield((unsigned)fd, (unsigned)fd);
+		nl_out_fd_leave(gate);
+	}
 	if (fd == 2)
 		stderr_changed(1);
 	if (fd >= 0 && fd <= 2)
@@ -478,13 +493,16 @@ NL_REAL_DECL(close_range);
 NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	nl_enter();
+	int gate = 0;
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		gate = nl_out_fd_enter(lo, hi);
 		nl_out_fd_yield(lo, hi);
 		if (lo <= hi)
 			nl_fd_stdio_freed(lo, hi);
 	}
 	int r = NL_CALL_REAL(close_range, (lo, hi, flags),
 			     (SYS_close_range, lo, hi, flags));
+	nl_out_fd_leave(gate);
 	if (r == 0 && lo <= 2 && hi >= 2 && !(flags & CLOSE_RANGE_CLOEXEC))
 		stderr_changed(1);
 	if (r == 0 && nl_fd_policy_active())
@@ -499,6 +517,7 @@ NL_EXPORT void closefrom(int lo)
 {
 	nl_enter();
 	unsigned from = lo < 0 ? 0 : (unsigned)lo;
+	int gate = nl_out_fd_enter(from, ~0U);
 	nl_out_fd_yield(from, ~0U);
 	nl_fd_stdio_freed(from, ~0U);
 	if (from <= 2)
@@ -510,6 +529,7 @@ NL_EXPORT void closefrom(int lo)
 		real(lo);
 	else
 		syscall(SYS_close_range, from, ~0U, 0);
+	nl_out_fd_leave(gate);
 }
 
 /* login_tty() makes fd the controlling terminal and stdio, then closes it:

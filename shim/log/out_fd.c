@@ -24,7 +24,6 @@
 #include "log/arena.h"
 #include "log/output.h"
 
-#define NL_OUT_FD_FLOOR 100
 /* Slots tried below RLIMIT_NOFILE when 100 and above are not available. */
 #define NL_OUT_FD_TOP_TRIES 16
 
@@ -44,6 +43,14 @@ static const _Atomic int *owner NL_FORK_DATA;
  * interrupted it), which a closer on this thread must not wait for. */
 static __thread unsigned char mine[NL_OUT_SLOTS]
 	__attribute__((tls_model("initial-exec")));
+/* The placing gate (output.h, nl_out_fd_enter): the shim's placements
+ * under way, and the program's closing or replacing calls at or above the
+ * floor under way, each also counted per thread, for the handlers that
+ * interrupt one of their own thread. */
+static atomic_uint placing, acting;
+static __thread struct {
+	unsigned char placing, acting;
+} own_gate __attribute__((tls_model("initial-exec")));
 
 static size_t slot_of(const struct nl_out_fd *o)
 {
@@ -128,6 +135,72 @@ static void pause_n(unsigned n)
 		NL_SYS(SYS_sched_yield, 0, 0, 0);
 	else
 		nl_sys_poll(NULL, 0, 1);
+}
+
+/* How long one side of the placing gate waits for the other: a few
+ * yields, then NL_OUT_GATE_MS millisecond naps.  Each side's part is a
+ * few system calls (a placement: an fcntl, a close; the program's: its
+ * close or dup2, which takes the number at once even when the close then
+ * lingers); past the wait the side goes ahead, as it did before the gate,
+ * with the identity check before each write as the backstop (a count left
+ * behind by a thread cancelled inside close(), or by a vfork child killed
+ * there, costs each later placement this wait). */
+#define NL_OUT_GATE_MS 100
+
+/* The counts are touched only around the program's calls and the shim's
+ * placements, never on the writing path. */
+static void own_gate_count(unsigned char *c, int delta)
+{
+	__atomic_store_n(c, (unsigned char)(*c + delta), __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+int nl_out_fd_enter_slow(void)
+{
+	for (unsigned n = 0;; ) {
+		own_gate_count(&own_gate.acting, 1);
+		atomic_fetch_add(&acting, 1);
+		if (atomic_load(&placing) <= own_gate.placing ||
+		    n >= NL_OUT_YIELDS + NL_OUT_GATE_MS)
+			return 1;
+		/* Out of the way while the shim places: its placement waits
+		 * for the calls counted, this one waits for it. */
+		atomic_fetch_sub(&acting, 1);
+		own_gate_count(&own_gate.acting, -1);
+		while (atomic_load(&placing) > own_gate.placing &&
+		       n < NL_OUT_YIELDS + NL_OUT_GATE_MS)
+			pause_n(n++);
+	}
+}
+
+void nl_out_fd_leave_slow(void)
+{
+	atomic_fetch_sub(&acting, 1);
+	own_gate_count(&own_gate.acting, -1);
+}
+
+/* A placement begins: no program's call on a number at or above the floor
+ * is under way on another thread from here to placement_end() (a call
+ * that came first is waited for, one that comes later waits).  -1: a call
+ * of this thread's is under way (the shim logs from a handler that
+ * interrupted it): the call decided before the number could be published
+ * and goes on after, so nothing is placed. */
+__attribute__((noinline)) static int placement_begin(void)
+{
+	if (own_gate.acting)
+		return -1;
+	own_gate_count(&own_gate.placing, 1);
+	atomic_fetch_add(&placing, 1);
+	for (unsigned n = 0; atomic_load(&acting) > 0 &&
+			     n < NL_OUT_YIELDS + NL_OUT_GATE_MS; n++)
+		pause_n(n);
+	return 0;
+}
+
+__attribute__((noinline)) static void placement_end(void)
+{
+	atomic_fetch_sub(&placing, 1);
+	own_gate_count(&own_gate.placing, -1);
 }
 
 /* Until no other thread holds o. */
@@ -274,7 +347,7 @@ int nl_out_fd_owned_slow(int fd)
 /* The highest free slot below the fd limit, for a transient fd in a
  * process whose limit is at or below 100.  F_DUPFD_CLOEXEC only searches
  * upwards, so try a few starting points going down. */
-static int dup_near_limit(int fd)
+__attribute__((noinline)) static int dup_near_limit(int fd)
 {
 	struct rlimit rl;
 	long top;
@@ -307,7 +380,12 @@ static int place_high(int fd)
 	return nfd < 0 ? -1 : nfd;
 }
 
-int nl_out_fd_place(int fd)
+/* Move a freshly opened fd for one line to 100 or above (or else the
+ * highest free slot below the fd limit; never 0-2), closing the original.
+ * Returns the new number, or -1 (the fd closed) when it cannot be placed
+ * above 2.  Inline in nl_out_fd_transient: its frame, not one more, on
+ * the deepest async-signal-safe paths (make stack). */
+static inline __attribute__((always_inline)) int place_fd(int fd)
 {
 	int nfd = place_high(fd);
 
@@ -331,21 +409,22 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 	/* The identity of the file opened, taken before it is placed: a
 	 * program that puts a file of its own onto the placed number before
 	 * it is published then fails the check before every write. */
-	if (!st || nl_sys_fstat(fd, st) < 0) {
+	if (!st || nl_sys_fstat(fd, st) < 0 || placement_begin() < 0) {
 		nl_sys_close(fd);
-		fd = -1;
-	} else if ((nfd = place_high(fd)) < 0) {
+		nl_arena_leave(mark);
+		return -1;
+	}
+	if ((nfd = place_high(fd)) < 0) {
 		fd = NL_OUT_FD_LOW;      /* left open, for one line */
 	} else {
-		fd = nfd;
-	}
-	if (fd >= 0) {
 		/* Identity first, number last: a reader that sees the number
 		 * sees the identity that goes with it. */
+		fd = nfd;
 		atomic_store(&o->dev, (unsigned long long)st->st_dev);
 		atomic_store(&o->ino, (unsigned long long)st->st_ino);
 		publish(o, fd);
 	}
+	placement_end();
 	nl_arena_leave(mark);
 	return fd;
 }
@@ -428,7 +507,7 @@ static struct nl_out_fd *take_slot(void)
 }
 
 /* The foreign process's slot (see foreign_transient), taken, or NULL. */
-static struct nl_out_fd *foreign_slot(void)
+__attribute__((noinline)) static struct nl_out_fd *foreign_slot(void)
 {
 	struct nl_out_fd *t = &foreign_transient;
 
@@ -465,18 +544,28 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 	int foreign = nl_out_fd_foreign();
 	struct nl_out_fd *t = foreign ? foreign_slot() : take_slot();
 
-	if (!t || !take_identity(t, fd)) {
-		*placed = t || foreign ? -1 : NL_OUT_BUSY;
+	if (!t) {
+		*placed = foreign ? -1 : NL_OUT_BUSY;
 		goto fail;
 	}
-	*placed = fd = nl_out_fd_place(fd);
+	/* A foreign process's fds are its own: no gate; its slot is in no
+	 * table (see foreign_transient). */
+	if (!take_identity(t, fd) ||
+	    (t != &foreign_transient && placement_begin() < 0)) {
+		*placed = -1;
+		goto fail;
+	}
+	*placed = fd = place_fd(fd);
+	if (t == &foreign_transient) {
+		if (fd >= 0)
+			atomic_store(&t->fd, fd);
+	} else {
+		if (fd >= 0)
+			publish(t, fd);
+		placement_end();
+	}
 	if (fd < 0)
 		goto fail;
-	/* A foreign process's slot is in no table (see foreign_transient). */
-	if (foreign)
-		atomic_store(&t->fd, fd);
-	else
-		publish(t, fd);
 	return t;
 fail:
 	if (fd >= 0)
@@ -538,6 +627,11 @@ static void reset(atomic_int *v, int to)
 
 void nl_out_fd_after_fork(void)
 {
+	/* Only this thread's calls and placements survived the fork. */
+	if (atomic_load(&placing) != own_gate.placing)
+		atomic_store(&placing, own_gate.placing);
+	if (atomic_load(&acting) != own_gate.acting)
+		atomic_store(&acting, own_gate.acting);
 	if (atomic_load(&nl_out_fd_low) == INT_MAX)
 		return;                     /* no output fd ever */
 	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {

@@ -408,9 +408,11 @@ static int send_entry(int fd, struct entry *e, size_t n)
 }
 
 /* The unconnected datagram socket (each send names the journal), in *fd
- * (-1: none): sock, or a transient slot to give back after the send. */
-__attribute__((noinline))
-static struct nl_out_fd *journal_socket(int *fd)
+ * (-1: none): sock, or a transient slot to give back after the send.
+ * Inline: its frame is not one more on the deepest async-signal-safe
+ * paths (make stack). */
+static inline __attribute__((always_inline))
+struct nl_out_fd *journal_socket(int *fd)
 {
 	*fd = nl_out_fd_get(sock);
 	if (*fd >= 0)

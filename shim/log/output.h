@@ -88,8 +88,11 @@ void nl_out_after_fork(void);
  *     write of its own thread: the closer cannot wait for the writer it
  *     interrupted (that would never return), so it waits for the other
  *     threads only;
- *   - a number the program closes without owning it, at the very moment
- *     the shim places a fresh fd there (before the number is published);
+ *   - a number the program closes, or dup2()s onto, without owning it,
+ *     at the very moment the shim places a fresh fd below the floor (the
+ *     file it has just opened, before it is moved up, and, under an fd
+ *     limit at or below the floor, the first placement there): the
+ *     placing gate below covers the floor and up;
  *   - a process other than the one that configured the log (a vfork child
  *     sharing our memory, a child the shim did not see forking): its fds
  *     are its own, so it neither retires nor counts (nothing of the
@@ -170,6 +173,46 @@ static inline int nl_out_fd_program_close(int fd)
 	nl_out_fd_yield_slow((unsigned)fd, (unsigned)fd);
 	return 0;
 }
+/* The placing gate.  The shim places a fresh fd with F_DUPFD_CLOEXEC at
+ * the lowest free number at or above NL_OUT_FD_FLOOR and publishes it in
+ * its slot only after: a program's call that closes or replaces numbers
+ * and looked at the slots before the publication, but makes its real
+ * call after the placement, would act on the shim's fresh fd without
+ * knowing it (a close() of a number it never opened closes it, a dup2()
+ * onto a free number replaces it), after the shim's check of the number
+ * and before its write: the line lands in the program's file.  So the
+ * program's calls on numbers at or above the floor (or the lowest an
+ * output ever had, when lower) are counted from before their look at the
+ * slots to after their real call (nl_out_fd_enter ... nl_out_fd_leave:
+ * close, dup2, dup3, close_range, closefrom, freopen; fclose only for its
+ * look, as its number is the stream's own until its real call, which may
+ * wait for a popen child),
+ * the shim's placements from before the fcntl to after the publication,
+ * and neither runs while the other does on another thread: a placement
+ * waits for the calls under way, a call waits for the placement.  Both
+ * sides count first and look at the other's count after, sequentially
+ * consistent: one of them sees the other.  Each wait is bounded
+ * (out_fd.c, NL_OUT_GATE_MS).  A handler that interrupts one of its own
+ * thread does not wait for it (out_fd.c, placement_begin).  Below the
+ * floor the gate costs one load and two compares; at or above it, two
+ * atomic additions.  Async-signal-safe. */
+#define NL_OUT_FD_FLOOR 100
+int nl_out_fd_enter_slow(void);
+void nl_out_fd_leave_slow(void);
+static inline int nl_out_fd_enter(unsigned lo, unsigned hi)
+{
+	(void)lo;
+	if (__builtin_expect(hi < NL_OUT_FD_FLOOR &&
+			     hi < (unsigned)atomic_load_explicit(&nl_out_fd_low,
+						memory_order_relaxed), 1))
+		return 0;
+	return nl_out_fd_enter_slow();
+}
+static inline void nl_out_fd_leave(int entered)
+{
+	if (entered)
+		nl_out_fd_leave_slow();
+}
 /* Whether the caller is a process other than the one that counts: a child
  * sharing its memory (vfork, posix_spawn), or one the shim did not see
  * forking (_Fork, clone), which it treats alike.  It writes a line through
@@ -180,11 +223,6 @@ int nl_out_fd_foreign(void);
 /* The process that counts: the one whose pid *pid holds (init's, updated
  * in each fork child; NULL: none). */
 void nl_out_fd_owner(const _Atomic int *pid);
-/* Move a freshly opened fd for one line to 100 or above (or else the
- * highest free slot below the fd limit; never 0-2), closing the original.
- * Returns the new number, or -1 (the fd closed) when it cannot be placed
- * above 2. */
-int nl_out_fd_place(int fd);
 /* Move a freshly opened fd to 100 or above and make it o's fd, identity
  * recorded.  Returns the new number, -1 (the fd closed), or NL_OUT_FD_LOW:
  * no number at 100 or above is free, and fd is left open as it was, for

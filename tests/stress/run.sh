@@ -22,7 +22,8 @@
 #             failure either);
 #   log-race  the log's fd number taken over by another thread (dup2, dup3,
 #             close/close_range/closefrom and F_DUPFD) while events are
-#             written, for STRESS_SECONDS
+#             written, for STRESS_SECONDS, and (log-race-spin) taken at
+#             the moment the shim places a fresh fd there
 #             (tests/fixtures/foundation/found_log_race.c): no log line in
 #             the program's file, no deadlock;
 #   helgrind  under valgrind --tool=helgrind for STRESS_HELGRIND_SECONDS
@@ -171,22 +172,27 @@ done
 
 # --- the log's number taken over while the shim writes through it ---
 
-echo "stress: log fd race, $SECONDS_PLAIN s"
-rm -f "$S/race.log" "$S/race.own"
-out=$(env LD_PRELOAD="$B/libnoleak.so" NOLEAK_MODE=audit NOLEAK_LOG="$S/race.log" \
-	timeout -s KILL $((SECONDS_PLAIN + MARGIN)) \
-	"$S/log_race" "$SECONDS_PLAIN" "$S/race.log" "$S/race.own" 2>&1)
-rc=$?
-lines=$(grep -c '"sock_policy"' "$S/race.log" 2>/dev/null)
-case $rc in
-0) if [ "${lines:-0}" -gt 1 ]; then
-	note PASS log-race "$out, $lines log lines, none in the program's file"
-   else
-	note FAIL log-race "the log stopped: $out, ${lines:-0} lines"
-   fi ;;
-137) note FAIL log-race "no end after $((SECONDS_PLAIN + MARGIN)) s: deadlock" ;;
-*) note FAIL log-race "$out (status $rc): a log line in the program's file (see $S/race.own)" ;;
-esac
+# Both ways of the fixture: rounds of takeovers of the number found, and
+# the spin at the numbers where the shim places a fresh fd.
+for mode in rounds spin; do
+	echo "stress: log fd race ($mode), $SECONDS_PLAIN s"
+	rm -f "$S/race.log" "$S/race.own"
+	out=$(env LD_PRELOAD="$B/libnoleak.so" NOLEAK_MODE=audit NOLEAK_LOG="$S/race.log" \
+		timeout -s KILL $((SECONDS_PLAIN + MARGIN)) \
+		"$S/log_race" "$SECONDS_PLAIN" "$S/race.log" "$S/race.own" \
+		$([ $mode = spin ] && echo spin) 2>&1)
+	rc=$?
+	lines=$(grep -c '"sock_policy"' "$S/race.log" 2>/dev/null)
+	case $rc in
+	0) if [ "${lines:-0}" -gt 1 ]; then
+		note PASS "log-race-$mode" "$out, $lines log lines, none in the program's file"
+	   else
+		note FAIL "log-race-$mode" "the log stopped: $out, ${lines:-0} lines"
+	   fi ;;
+	137) note FAIL "log-race-$mode" "no end after $((SECONDS_PLAIN + MARGIN)) s: deadlock" ;;
+	*) note FAIL "log-race-$mode" "$out (status $rc): a log line in the program's file (see $S/race.own)" ;;
+	esac
+done
 
 # --- helgrind ---
 

@@ -387,3 +387,67 @@ Test(out_fd, a_line_in_progress_is_no_cut_line)
 	cr_assert_eq(mine, 1000);
 	cr_assert_eq(empty, 0, "%d empty lines in %d", empty, lines);
 }
+
+/* --- the placing gate (output.h): a placement and the program's calls at
+ * or above the floor never overlap across threads --- */
+
+static atomic_int entered, left_gate;
+
+/* The program's call under way: entered, its real call taking 10 ms
+ * (within the gate's bound, out_fd.c NL_OUT_GATE_MS). */
+static void *call_under_way(void *arg)
+{
+	(void)arg;
+	int gate = nl_out_fd_enter(150, 150);
+	atomic_store(&entered, gate);
+	pause_ms(10);
+	atomic_store(&left_gate, 1);
+	nl_out_fd_leave(gate);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+Test(out_fd, a_placement_waits_for_a_call_under_way)
+{
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, call_under_way, NULL), 0);
+	while (!atomic_load(&entered))
+		pause_ms(1);
+	int fd = nl_out_fd_adopt(o, open_file("log"));
+	cr_expect(atomic_load(&left_gate),
+		  "the fd was placed while the program's call was under way");
+	cr_expect_geq(fd, 100);
+	pthread_join(t, NULL);
+	nl_out_fd_close(o);
+}
+
+Test(out_fd, calls_below_the_floor_pass_the_gate_unseen)
+{
+	if (atomic_load(&nl_out_fd_low) >= NL_OUT_FD_FLOOR)
+		cr_expect_eq(nl_out_fd_enter(3, 99), 0);
+	cr_expect_eq(nl_out_fd_enter(0, NL_OUT_FD_FLOOR), 1);
+	nl_out_fd_leave(1);
+}
+
+/* A log line from a handler that interrupted a call of its own thread
+ * between its look at the slots and its real call: nothing is placed
+ * (the call would act on the fresh fd without knowing it), and nothing
+ * waits for ever. */
+Test(out_fd, a_placement_inside_a_call_of_its_own_thread_is_refused)
+{
+	int gate = nl_out_fd_enter(150, 150);
+	double t0 = now_s();
+	int fd = nl_out_fd_adopt(o, open_file("log"));
+	cr_expect_lt(now_s() - t0, 0.04, "it waited for its own thread");
+	cr_expect_eq(fd, -1);
+	cr_expect_eq(nl_out_fd_get(o), -1);
+	nl_out_fd_leave(gate);
+	cr_expect_geq(nl_out_fd_adopt(o, open_file("log")), 100);
+	nl_out_fd_close(o);
+}
