@@ -53,11 +53,27 @@ apache_config() {
 # kill_escalate=shell.  A cat that did not ignore it could end before it
 # had read the lines apache2 wrote just before, and the shell could see it
 # end before its own TERM.)
+#
+# At the end of its input the shell waits on while apache2, which
+# started it, is still its parent, so an apache2 that means to end it
+# always finds it running.  apache2 replaces the error logger on a
+# restart (graceful or not) by dup2()ing the new logger's pipe onto its
+# stderr, which closes the old pipe's last writer, and then, when
+# destroying the old logger's pool (APR's free_proc_chain), sends SIGTERM
+# only to a logger that has not exited yet (a waitpid(WNOHANG) first).
+# Between the two the old logger's cat sees the end of its input and
+# exits, and a busy machine that holds apache2 back there lets the shell
+# end before the SIGTERM, without the shim too: the old error logger then
+# ended at the end of its input in one run and by TERM in the other.  A
+# logger that apache2 no longer parents (the first reading's, whose
+# process detached and exited, maybe even before the shell ran) still
+# ends at the end of its input.
 apache_logger() {
 	cat >logger.sh <<-'SH'
 	name=$1
 	log=${0%/*}/logs
 	trap '' HUP USR1 TERM
+	{ read -r parent <"/proc/$PPID/comm"; } 2>/dev/null || parent=
 	# An asynchronous command's stdin is /dev/null unless redirected.
 	exec 3<&0
 	cat <&3 >>"$log/$name.log" 3<&- &
@@ -69,6 +85,11 @@ apache_logger() {
 	echo "$name: started" >>"$log/signals"
 	: >"$log/ready.$$"
 	while kill -0 $c 2>/dev/null; do wait $c; done
+	while [ "$parent" = apache2 ] && read -r s <"/proc/$$/stat" &&
+	      s=${s##*") "} && s=${s#* } && [ "${s%% *}" = "$PPID" ]; do
+		sleep 0.1 &
+		wait $!
+	done
 	echo "$name: end of input" >>"$log/signals"
 	: >"$log/ended.$$"
 	SH
