@@ -70,7 +70,7 @@ static void before_dup_to(struct dup_to *d)
 	d->gate = 0;
 	if (d->oldfd != d->newfd) {
 		d->gate = nl_out_fd_enter((unsigned)d->newfd, (unsigned)d->newfd);
-		nl_out_fd_yield((unsigned)d->newfd, (unsigned)d->newfd);
+		nl_out_fd_yield_onto(d->oldfd, (unsigned)d->newfd);
 	}
 	if (!d->cloexec && d->newfd > 2 && d->oldfd != d->newfd &&
 	    nl_fd_policy_active())
@@ -123,8 +123,12 @@ NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	nl_enter();
 	/* dup3 answers EINVAL for bad flags and oldfd == newfd before it
-	 * looks at oldfd: those go to the real call, which changes nothing. */
-	if (!(flags & ~O_CLOEXEC) && oldfd != newfd && nl_out_fd_owned(oldfd))
+	 * looks at oldfd: those go to the real call, which changes nothing
+	 * (an output's fd on newfd stays the output's). */
+	if ((flags & ~O_CLOEXEC) || oldfd == newfd)
+		return NL_CALL_REAL(dup3, (oldfd, newfd, flags),
+				    (SYS_dup3, oldfd, newfd, flags));
+	if (nl_out_fd_owned(oldfd))
 		return not_open();
 	struct dup_to d = { oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
 			    NL_CALLER(), 0, 0, {0} };
@@ -494,6 +498,11 @@ NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	nl_enter();
 	int gate = 0;
+	/* Bad flags and lo > hi: EINVAL before anything is closed (an
+	 * output's fd among the numbers stays the output's). */
+	if ((flags & ~(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) || lo > hi)
+		return NL_CALL_REAL(close_range, (lo, hi, flags),
+				    (SYS_close_range, lo, hi, flags));
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		gate = nl_out_fd_enter(lo, hi);
 		nl_out_fd_yield(lo, hi);

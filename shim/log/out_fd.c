@@ -43,14 +43,13 @@ static const _Atomic int *owner NL_FORK_DATA;
  * interrupted it), which a closer on this thread must not wait for. */
 static __thread unsigned char mine[NL_OUT_SLOTS]
 	__attribute__((tls_model("initial-exec")));
-/* The placing gate (output.h, nl_out_fd_enter): the shim's placements
- * under way, and the program's closing or replacing calls at or above the
- * floor under way, each also counted per thread, for the handlers that
- * interrupt one of their own thread. */
-static atomic_uint placing, acting;
-static __thread struct {
-	unsigned char placing, acting;
-} own_gate __attribute__((tls_model("initial-exec")));
+/* The placing gate (output.h, nl_out_fd_enter): the program's closing or
+ * replacing calls at or above the floor under way, also counted per
+ * thread, for a placement made by a handler that interrupted one of its
+ * own thread's. */
+static atomic_uint acting;
+static __thread unsigned char own_acting
+	__attribute__((tls_model("initial-exec")));
 
 static size_t slot_of(const struct nl_out_fd *o)
 {
@@ -137,70 +136,64 @@ static void pause_n(unsigned n)
 		nl_sys_poll(NULL, 0, 1);
 }
 
-/* How long one side of the placing gate waits for the other: a few
- * yields, then NL_OUT_GATE_MS millisecond naps.  Each side's part is a
- * few system calls (a placement: an fcntl, a close; the program's: its
- * close or dup2, which takes the number at once even when the close then
- * lingers); past the wait the side goes ahead, as it did before the gate,
- * with the identity check before each write as the backstop (a count left
- * behind by a thread cancelled inside close(), or by a vfork child killed
+/* How long a placement waits for the program's calls under way: a few
+ * yields, then NL_OUT_GATE_MS millisecond naps (a call blocked in a close
+ * that lingers, on a socket with SO_LINGER, keeps its count for as long,
+ * though the number was freed when it began: each placement meanwhile
+ * waits this out).  A call's part between
+ * its look at the slots and its real call is a few instructions (a close
+ * takes the number at once, even one that then lingers); past the wait the
+ * placement goes ahead with the identity check before each write as the
+ * backstop, which only a call still between its look and its real call
+ * can pass (a count left behind by a call a handler left with
+ * siglongjmp(), a thread cancelled inside close(), or a vfork child killed
  * there, costs each later placement this wait). */
-#define NL_OUT_GATE_MS 100
+#define NL_OUT_GATE_YIELDS 8
+#define NL_OUT_GATE_MS 5
 
-/* The counts are touched only around the program's calls and the shim's
- * placements, never on the writing path. */
-static void own_gate_count(unsigned char *c, int delta)
+/* The thread's own count goes up first and down last: a placement by a
+ * handler that interrupts in between does not wait for it. */
+static void own_acting_count(int delta)
 {
-	__atomic_store_n(c, (unsigned char)(*c + delta), __ATOMIC_RELAXED);
+	__atomic_store_n(&own_acting, (unsigned char)(own_acting + delta),
+			 __ATOMIC_RELAXED);
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
 int nl_out_fd_enter_slow(void)
 {
-	for (unsigned n = 0;; ) {
-		own_gate_count(&own_gate.acting, 1);
-		atomic_fetch_add(&acting, 1);
-		if (atomic_load(&placing) <= own_gate.placing ||
-		    n >= NL_OUT_YIELDS + NL_OUT_GATE_MS)
-			return 1;
-		/* Out of the way while the shim places: its placement waits
-		 * for the calls counted, this one waits for it. */
-		atomic_fetch_sub(&acting, 1);
-		own_gate_count(&own_gate.acting, -1);
-		while (atomic_load(&placing) > own_gate.placing &&
-		       n < NL_OUT_YIELDS + NL_OUT_GATE_MS)
-			pause_n(n++);
-	}
+	own_acting_count(1);
+	atomic_fetch_add(&acting, 1);
+	/* The call's looks at the slots (some of them relaxed loads) come
+	 * after its count, as a placement's look at the count comes after
+	 * its publication. */
+	atomic_thread_fence(memory_order_seq_cst);
+	return 1;
 }
 
 void nl_out_fd_leave_slow(void)
 {
 	atomic_fetch_sub(&acting, 1);
-	own_gate_count(&own_gate.acting, -1);
+	own_acting_count(-1);
 }
 
-/* A placement begins: no program's call on a number at or above the floor
- * is under way on another thread from here to placement_end() (a call
- * that came first is waited for, one that comes later waits).  -1: a call
- * of this thread's is under way (the shim logs from a handler that
- * interrupted it): the call decided before the number could be published
- * and goes on after, so nothing is placed. */
-__attribute__((noinline)) static int placement_begin(void)
+/* After a fresh fd is published: until the program's calls that were
+ * under way on other threads are over.  One that looked at the slots
+ * before the publication may act on the fresh fd (close it, put its own
+ * file onto it) until its real call returns; after, the identity check
+ * before each write sees what it did.  One that looks after sees the
+ * number published.  (The publication and the count are sequentially
+ * consistent: the call's count is seen here, or the call sees the
+ * number.) */
+static void placement_settle(void)
 {
-	if (own_gate.acting)
-		return -1;
-	own_gate_count(&own_gate.placing, 1);
-	atomic_fetch_add(&placing, 1);
-	for (unsigned n = 0; atomic_load(&acting) > 0 &&
-			     n < NL_OUT_YIELDS + NL_OUT_GATE_MS; n++)
-		pause_n(n);
-	return 0;
-}
-
-__attribute__((noinline)) static void placement_end(void)
-{
-	atomic_fetch_sub(&placing, 1);
-	own_gate_count(&own_gate.placing, -1);
+	for (unsigned n = 0; atomic_load(&acting) > own_acting &&
+			     n < NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS; n++) {
+		if (n < NL_OUT_GATE_YIELDS)
+			NL_SYS(SYS_sched_yield, 0, 0, 0);
+		else
+			nl_sys_poll(NULL, 0, 1);
+	}
 }
 
 /* Until no other thread holds o. */
@@ -244,6 +237,21 @@ void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
 		if (retired)
 			wait_unused(o);
 	}
+}
+
+void nl_out_fd_yield_onto_slow(int oldfd, unsigned newfd)
+{
+	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {
+		struct nl_out_fd *o = &nl_out_fds[i];
+
+		if (!in_range(atomic_load(&o->fd), newfd, newfd) &&
+		    !in_range(atomic_load(&o->closing), newfd, newfd))
+			continue;
+		if (nl_sys_fcntl(oldfd, F_GETFD, 0) < 0)
+			return;             /* the call will fail: EBADF */
+		break;
+	}
+	nl_out_fd_yield_slow(newfd, newfd);
 }
 
 /* Close fd, o's, unless the program takes the number over first: then it is
@@ -409,12 +417,10 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 	/* The identity of the file opened, taken before it is placed: a
 	 * program that puts a file of its own onto the placed number before
 	 * it is published then fails the check before every write. */
-	if (!st || nl_sys_fstat(fd, st) < 0 || placement_begin() < 0) {
+	if (!st || nl_sys_fstat(fd, st) < 0) {
 		nl_sys_close(fd);
-		nl_arena_leave(mark);
-		return -1;
-	}
-	if ((nfd = place_high(fd)) < 0) {
+		fd = -1;
+	} else if ((nfd = place_high(fd)) < 0) {
 		fd = NL_OUT_FD_LOW;      /* left open, for one line */
 	} else {
 		/* Identity first, number last: a reader that sees the number
@@ -423,8 +429,8 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 		atomic_store(&o->dev, (unsigned long long)st->st_dev);
 		atomic_store(&o->ino, (unsigned long long)st->st_ino);
 		publish(o, fd);
+		placement_settle();
 	}
-	placement_end();
 	nl_arena_leave(mark);
 	return fd;
 }
@@ -548,24 +554,21 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 		*placed = foreign ? -1 : NL_OUT_BUSY;
 		goto fail;
 	}
-	/* A foreign process's fds are its own: no gate; its slot is in no
-	 * table (see foreign_transient). */
-	if (!take_identity(t, fd) ||
-	    (t != &foreign_transient && placement_begin() < 0)) {
+	if (!take_identity(t, fd)) {
 		*placed = -1;
 		goto fail;
 	}
 	*placed = fd = place_fd(fd);
-	if (t == &foreign_transient) {
-		if (fd >= 0)
-			atomic_store(&t->fd, fd);
-	} else {
-		if (fd >= 0)
-			publish(t, fd);
-		placement_end();
-	}
 	if (fd < 0)
 		goto fail;
+	/* A foreign process's fds are its own: no other thread acts on
+	 * them; its slot is in no table (see foreign_transient). */
+	if (t == &foreign_transient) {
+		atomic_store(&t->fd, fd);
+	} else {
+		publish(t, fd);
+		placement_settle();
+	}
 	return t;
 fail:
 	if (fd >= 0)
@@ -627,11 +630,9 @@ static void reset(atomic_int *v, int to)
 
 void nl_out_fd_after_fork(void)
 {
-	/* Only this thread's calls and placements survived the fork. */
-	if (atomic_load(&placing) != own_gate.placing)
-		atomic_store(&placing, own_gate.placing);
-	if (atomic_load(&acting) != own_gate.acting)
-		atomic_store(&acting, own_gate.acting);
+	/* Only this thread's calls survived the fork. */
+	if (atomic_load(&acting) != own_acting)
+		atomic_store(&acting, own_acting);
 	if (atomic_load(&nl_out_fd_low) == INT_MAX)
 		return;                     /* no output fd ever */
 	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {

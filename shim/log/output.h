@@ -89,14 +89,18 @@ void nl_out_after_fork(void);
  *     interrupted (that would never return), so it waits for the other
  *     threads only;
  *   - a number the program closes, or dup2()s onto, without owning it,
- *     at the very moment the shim places a fresh fd below the floor (the
- *     file it has just opened, before it is moved up, and, under an fd
- *     limit at or below the floor, the first placement there): the
- *     placing gate below covers the floor and up;
+ *     at the very moment the shim places a fresh fd there: at or above
+ *     the floor the placing gate below makes sure the check sees what
+ *     the call did; below it (the file just opened, before it is moved
+ *     up; under an fd limit at or below the floor, the first placement
+ *     there) the check alone;
  *   - a process other than the one that configured the log (a vfork child
  *     sharing our memory, a child the shim did not see forking): its fds
- *     are its own, so it neither retires nor counts (nothing of the
- *     parent's to change, no count a killed child could leave behind).
+ *     are its own, so it neither retires nor counts writers (nothing of
+ *     the parent's to change, no count a killed child could leave
+ *     behind); only the placing gate counts its calls, as the process
+ *     cannot tell it is a child without a system call, and a count a
+ *     killed child leaves costs later placements a bounded wait.
  * The closers' fast path is one load: numbers below the lowest an output
  * ever had (nl_out_fd_low) are not looked at further. */
 struct nl_out_fd {
@@ -142,6 +146,18 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
 }
+/* The same for a dup2() or dup3() of oldfd onto newfd, which fails with
+ * EBADF, replacing nothing, when oldfd is not open: an output's fd on
+ * newfd is then left as it is (retired, it would stay open unknown to
+ * the shim, and a later close() of the number would close it).  Looks
+ * at oldfd (one fcntl) only when newfd is an output's. */
+void nl_out_fd_yield_onto_slow(int oldfd, unsigned newfd);
+static inline void nl_out_fd_yield_onto(int oldfd, unsigned newfd)
+{
+	if (newfd >= (unsigned)atomic_load_explicit(&nl_out_fd_low,
+						    memory_order_relaxed))
+		nl_out_fd_yield_onto_slow(oldfd, newfd);
+}
 /* The program's calls on a number that is an output's own fd: without the
  * shim that number would not be open, so close(), dup(), dup2() and dup3()
  * from it, fcntl() and ioctl() answer EBADF and leave the shim's fd as it
@@ -175,27 +191,29 @@ static inline int nl_out_fd_program_close(int fd)
 }
 /* The placing gate.  The shim places a fresh fd with F_DUPFD_CLOEXEC at
  * the lowest free number at or above NL_OUT_FD_FLOOR and publishes it in
- * its slot only after: a program's call that closes or replaces numbers
- * and looked at the slots before the publication, but makes its real
- * call after the placement, would act on the shim's fresh fd without
- * knowing it (a close() of a number it never opened closes it, a dup2()
- * onto a free number replaces it), after the shim's check of the number
- * and before its write: the line lands in the program's file.  So the
- * program's calls on numbers at or above the floor (or the lowest an
+ * its slot after.  A program's call that closes or replaces numbers and
+ * looked at the slots before the publication, but makes its real call
+ * after the placement, acts on the shim's fresh fd without knowing it (a
+ * close() of a number it never opened closes it, a dup2() onto a free
+ * number replaces it); were that after a writer's last look at the number
+ * and before its write, the line would land in the program's file.  So
+ * the program's calls on numbers at or above the floor (or the lowest an
  * output ever had, when lower) are counted from before their look at the
  * slots to after their real call (nl_out_fd_enter ... nl_out_fd_leave:
  * close, dup2, dup3, close_range, closefrom, freopen; fclose only for its
  * look, as its number is the stream's own until its real call, which may
- * wait for a popen child),
- * the shim's placements from before the fcntl to after the publication,
- * and neither runs while the other does on another thread: a placement
- * waits for the calls under way, a call waits for the placement.  Both
- * sides count first and look at the other's count after, sequentially
- * consistent: one of them sees the other.  Each wait is bounded
- * (out_fd.c, NL_OUT_GATE_MS).  A handler that interrupts one of its own
- * thread does not wait for it (out_fd.c, placement_begin).  Below the
- * floor the gate costs one load and two compares; at or above it, two
- * atomic additions.  Async-signal-safe. */
+ * wait for a popen child), and a placement, once it has published the
+ * number, waits until the calls under way on other threads are over
+ * (out_fd.c, placement_settle) before the number is written through:
+ * what they did to it, the identity check before each write sees.  The
+ * publication and the count are sequentially consistent: a call either
+ * counted before the publication and is waited for, or looks after it
+ * and sees the number.  The program's calls never wait; the placement's
+ * wait is bounded (NL_OUT_GATE_MS).  A close the placement waited for may
+ * still have closed the fresh fd (it answers 0 where without the shim it
+ * is EBADF: README, Known limits); no line goes where it put a file.
+ * Below the floor the gate costs one load and two compares; at or above
+ * it, two atomic additions and a fence.  Async-signal-safe. */
 #define NL_OUT_FD_FLOOR 100
 int nl_out_fd_enter_slow(void);
 void nl_out_fd_leave_slow(void);

@@ -482,6 +482,37 @@ Test(foundation_log_safety, a_thread_taking_the_log_number_over_never_gets_a_lin
 	}
 }
 
+/* Calls the placing gate counts that never finish, or that a handler on
+ * their own thread interrupts to log (found_log_gate): the log goes on.
+ * Before, a close() left by siglongjmp() kept its thread from ever
+ * placing the log's fd (no line at all), and a handler's first line
+ * inside a close of its own thread was refused as an open failure, which
+ * kept every thread from opening the log for a second. */
+Test(foundation_log_safety, calls_left_or_interrupted_leave_the_log_working)
+{
+	static const struct {
+		const char *mode;
+		int lines;          /* sock_policy lines at least */
+	} rows[] = { { "longjmp", 10 }, { "handler", 22 } };
+	const char *log = path_in_dir("events.log");
+	char env_log[PATH_MAX + 16];
+	snprintf(env_log, sizeof env_log, "NOLEAK_LOG=%s", log);
+	char *env[] = { "NOLEAK_MODE=audit", env_log,
+			"NOLEAK_CONFIG=/nonexistent/noleak.conf", NULL };
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		unlink(log);
+		char *argv[] = { (char *)top("build/fixtures/found_log_gate"),
+				 (char *)rows[i].mode, NULL };
+		cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+		cr_assert(!r.timed_out, "%s", rows[i].mode);
+		cr_expect_eq(exit_code(&r), 0, "%s: status %d %s", rows[i].mode,
+			     r.status, r.err);
+		cr_expect_geq(count_lines_with(slurp(log), "\"sock_policy\""),
+			      rows[i].lines, "%s: %s\n%s", rows[i].mode, r.out,
+			      slurp(log));
+	}
+}
+
 /* found_log exec, with the shim logging to `log`: what a program must see
  * is what it sees without the shim. */
 static void expect_unaffected(const char *log)
