@@ -239,19 +239,32 @@ void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
 	}
 }
 
-void nl_out_fd_yield_onto_slow(int oldfd, unsigned newfd)
+int nl_out_fd_retire_onto_slow(unsigned newfd)
 {
-	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {
-		struct nl_out_fd *o = &nl_out_fds[i];
+	int slot = -1;
 
-		if (!in_range(atomic_load(&o->fd), newfd, newfd) &&
-		    !in_range(atomic_load(&o->closing), newfd, newfd))
-			continue;
-		if (nl_sys_fcntl(oldfd, F_GETFD, 0) < 0)
-			return;             /* the call will fail: EBADF */
-		break;
-	}
+	for (size_t i = 0; i < NL_OUT_SLOTS && slot < 0; i++)
+		if (in_range(atomic_load(&nl_out_fds[i].fd), newfd, newfd))
+			slot = (int)i;
 	nl_out_fd_yield_slow(newfd, newfd);
+	return slot;
+}
+
+/* The call failed: the number still holds what it held.  Put back as a
+ * fresh publication is (placement_settle: a call that looked while it was
+ * retired is waited for).  A slot that has another fd by now leaves this
+ * one open: a race of a failing call with a reopening, rare enough. */
+void nl_out_fd_unretire(int slot, int fd)
+{
+	struct nl_out_fd *o;
+	int none = -1;
+
+	if (slot < 0 || slot >= NL_OUT_SLOTS || fd < 0)
+		return;
+	o = &nl_out_fds[slot];
+	if (same_identity(o, fd) > 0 &&
+	    atomic_compare_exchange_strong(&o->fd, &none, fd))
+		placement_settle();
 }
 
 /* Close fd, o's, unless the program takes the number over first: then it is
