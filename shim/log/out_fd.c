@@ -50,6 +50,10 @@ static __thread unsigned char mine[NL_OUT_SLOTS]
 static atomic_uint acting;
 static __thread unsigned char own_acting
 	__attribute__((tls_model("initial-exec")));
+/* This thread's placements settling (a handler that interrupts one and
+ * writes does not wait for it). */
+static __thread unsigned char own_settling
+	__attribute__((tls_model("initial-exec")));
 
 static size_t slot_of(const struct nl_out_fd *o)
 {
@@ -92,6 +96,8 @@ static void own_count(size_t i, int delta)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
+__attribute__((noinline)) static void wait_settled(struct nl_out_fd *o);
+
 /* Inline: the hold runs at the end of the deepest async-signal-safe
  * paths (a timed-out recvmsg's event), within 1 KiB (make stack). */
 static inline int same_identity(const struct nl_out_fd *o, int fd)
@@ -108,9 +114,12 @@ int nl_out_fd_hold(struct nl_out_fd *o, int fd)
 	if (!counting())
 		return atomic_load(&o->fd) == fd && same_identity(o, fd) > 0
 			       ? 0 : -1;
+	wait_settled(o);
 	own_count(slot_of(o), 1);
 	atomic_fetch_add(&o->users, 1);
-	if (atomic_load(&o->fd) == fd && same_identity(o, fd) > 0)
+	if (atomic_load(&o->fd) == fd &&
+	    (!atomic_load(&o->settling) || own_settling) &&
+	    same_identity(o, fd) > 0)
 		return 1;
 	nl_out_fd_release(o, 1);
 	return -1;
@@ -160,6 +169,26 @@ static void own_acting_count(int delta)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
+static void own_settling_count(int delta)
+{
+	__atomic_store_n(&own_settling, (unsigned char)(own_settling + delta),
+			 __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Until o's fresh fd is settled (place_publish), unless this thread is
+ * settling one: bounded as the settling is. */
+static void wait_settled(struct nl_out_fd *o)
+{
+	for (unsigned n = 0; atomic_load(&o->settling) && !own_settling &&
+			     n < NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS + 2; n++) {
+		if (n < NL_OUT_GATE_YIELDS)
+			NL_SYS(SYS_sched_yield, 0, 0, 0);
+		else
+			nl_sys_poll(NULL, 0, 1);
+	}
+}
+
 int nl_out_fd_enter_slow(void)
 {
 	own_acting_count(1);
@@ -185,7 +214,7 @@ void nl_out_fd_leave_slow(void)
  * number published.  (The publication and the count are sequentially
  * consistent: the call's count is seen here, or the call sees the
  * number.) */
-static void placement_settle(void)
+static inline __attribute__((always_inline)) void placement_settle(void)
 {
 	for (unsigned n = 0; atomic_load(&acting) > own_acting &&
 			     n < NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS; n++) {
@@ -194,6 +223,24 @@ static void placement_settle(void)
 		else
 			nl_sys_poll(NULL, 0, 1);
 	}
+}
+
+/* A fresh fd at `fd`, o's identity stored: published (the program's
+ * calls see it from here: a close() answers EBADF, a dup2() or a range
+ * close retires it, waiting for its writers), and written through only
+ * once the calls that looked at the slots before are over
+ * (placement_settle; meanwhile o->settling holds the writers back in
+ * nl_out_fd_hold): a writer never uses the number while a call that did
+ * not see it may still act on it. */
+static inline __attribute__((always_inline))
+void place_publish(struct nl_out_fd *o, int fd)
+{
+	own_settling_count(1);
+	atomic_store(&o->settling, 1);
+	publish(o, fd);
+	placement_settle();
+	atomic_store(&o->settling, 0);
+	own_settling_count(-1);
 }
 
 /* Until no other thread holds o. */
@@ -212,7 +259,7 @@ static int in_range(int fd, unsigned lo, unsigned hi)
 
 void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
 {
-	int pending = -1;
+	int counts = -1;
 
 	for (size_t i = 0; i < NL_OUT_SLOTS; i++) {
 		struct nl_out_fd *o = &nl_out_fds[i];
@@ -222,9 +269,9 @@ void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
 		if (!in_range(fd, lo, hi) && !in_range(c, lo, hi))
 			continue;
 		/* getpid() only now: a match is rare. */
-		if (pending < 0)
-			pending = counting();
-		if (!pending)
+		if (counts < 0)
+			counts = counting();
+		if (!counts)
 			return;
 		while (in_range(fd, lo, hi) &&
 		       !(retired = atomic_compare_exchange_strong(&o->fd, &fd, -1)))
@@ -251,8 +298,8 @@ int nl_out_fd_retire_onto_slow(unsigned newfd)
 }
 
 /* The call failed: the number still holds what it held.  Put back as a
- * fresh publication is (placement_settle: a call that looked while it was
- * retired is waited for).  A slot that has another fd by now leaves this
+ * fresh fd is published (place_publish: written through once the calls
+ * that looked while it was retired are over).  A slot that has another fd by now leaves this
  * one open: a race of a failing call with a reopening, rare enough. */
 void nl_out_fd_unretire(int slot, int fd)
 {
@@ -262,9 +309,14 @@ void nl_out_fd_unretire(int slot, int fd)
 	if (slot < 0 || slot >= NL_OUT_SLOTS || fd < 0)
 		return;
 	o = &nl_out_fds[slot];
-	if (same_identity(o, fd) > 0 &&
-	    atomic_compare_exchange_strong(&o->fd, &none, fd))
+	if (same_identity(o, fd) <= 0)
+		return;
+	own_settling_count(1);
+	atomic_store(&o->settling, 1);
+	if (atomic_compare_exchange_strong(&o->fd, &none, fd))
 		placement_settle();
+	atomic_store(&o->settling, 0);
+	own_settling_count(-1);
 }
 
 /* Close fd, o's, unless the program takes the number over first: then it is
@@ -441,8 +493,7 @@ int nl_out_fd_adopt(struct nl_out_fd *o, int fd)
 		fd = nfd;
 		atomic_store(&o->dev, (unsigned long long)st->st_dev);
 		atomic_store(&o->ino, (unsigned long long)st->st_ino);
-		publish(o, fd);
-		placement_settle();
+		place_publish(o, fd);
 	}
 	nl_arena_leave(mark);
 	return fd;
@@ -579,8 +630,7 @@ struct nl_out_fd *nl_out_fd_transient(int fd, int *placed)
 	if (t == &foreign_transient) {
 		atomic_store(&t->fd, fd);
 	} else {
-		publish(t, fd);
-		placement_settle();
+		place_publish(t, fd);
 	}
 	return t;
 fail:
@@ -656,6 +706,7 @@ void nl_out_fd_after_fork(void)
 		if (atomic_load(&o->users) != mine[i])
 			atomic_store(&o->users, mine[i]);
 		reset(&o->closing, -1);
+		reset(&o->settling, own_settling);
 		if (i >= NL_OUT_TRANSIENT && mine[i])
 			continue;           /* this thread's, in use */
 		/* A transient fd of a thread that is gone: ours to close. */

@@ -107,6 +107,8 @@ struct nl_out_fd {
 	atomic_int fd;                /* -1: none */
 	atomic_uint users;            /* writers holding fd */
 	atomic_int closing;           /* the shim is closing this number */
+	atomic_int settling;          /* fd just published, not written
+	                               * through yet (the placing gate) */
 	_Atomic unsigned long long dev, ino;
 	atomic_int busy;              /* held while (re)opening; try-acquire
 	                               * only (transient slots: taken); an
@@ -207,7 +209,8 @@ static inline int nl_out_fd_program_close(int fd)
  * look, as its number is the stream's own until its real call, which may
  * wait for a popen child), and a placement, once it has published the
  * number, waits until the calls under way on other threads are over
- * (out_fd.c, placement_settle) before the number is written through:
+ * (out_fd.c, place_publish; o->settling holds the other threads'
+ * writers back meanwhile) before the number is written through:
  * what they did to it, the identity check before each write sees.  The
  * publication and the count are sequentially consistent: a call either
  * counted before the publication and is waited for, or looks after it
