@@ -61,7 +61,6 @@ struct dup_to {
 	const void *site;
 	int before;               /* recorded before the call */
 	int gate;                 /* nl_out_fd_enter's, for the leave */
-	int retired;              /* the output slot whose fd was newfd */
 	struct nl_fd_saved saved;
 };
 
@@ -69,10 +68,9 @@ static void before_dup_to(struct dup_to *d)
 {
 	d->before = 0;
 	d->gate = 0;
-	d->retired = -1;
 	if (d->oldfd != d->newfd) {
 		d->gate = nl_out_fd_enter((unsigned)d->newfd, (unsigned)d->newfd);
-		d->retired = nl_out_fd_retire_onto((unsigned)d->newfd);
+		nl_out_fd_yield((unsigned)d->newfd, (unsigned)d->newfd);
 	}
 	if (!d->cloexec && d->newfd > 2 && d->oldfd != d->newfd &&
 	    nl_fd_policy_active())
@@ -82,8 +80,6 @@ static void before_dup_to(struct dup_to *d)
 
 static int after_dup_to(int r, const struct dup_to *d)
 {
-	if (r < 0 && d->retired >= 0)
-		nl_out_fd_unretire(d->retired, d->newfd);
 	nl_out_fd_leave(d->gate);
 	if (r >= 0 && d->newfd == 2)
 		stderr_changed(0);
@@ -116,8 +112,7 @@ NL_EXPORT int dup2(int oldfd, int newfd)
 	nl_enter();
 	if (nl_out_fd_owned(oldfd))
 		return not_open();
-	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, 0, -1,
-			    {0} };
+	struct dup_to d = { oldfd, newfd, 0, NL_CALL_DUP2, NL_CALLER(), 0, 0, {0} };
 	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup2, (oldfd, newfd), (SYS_dup3, oldfd, newfd, 0));
 	return after_dup_to(r, &d);
@@ -136,7 +131,7 @@ NL_EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (nl_out_fd_owned(oldfd))
 		return not_open();
 	struct dup_to d = { oldfd, newfd, flags & O_CLOEXEC, NL_CALL_DUP3,
-			    NL_CALLER(), 0, 0, -1, {0} };
+			    NL_CALLER(), 0, 0, {0} };
 	before_dup_to(&d);
 	int r = NL_CALL_REAL(dup3, (oldfd, newfd, flags),
 			     (SYS_dup3, oldfd, newfd, flags));

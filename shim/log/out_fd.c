@@ -286,39 +286,6 @@ void nl_out_fd_yield_slow(unsigned lo, unsigned hi)
 	}
 }
 
-int nl_out_fd_retire_onto_slow(unsigned newfd)
-{
-	int slot = -1;
-
-	for (size_t i = 0; i < NL_OUT_SLOTS && slot < 0; i++)
-		if (in_range(atomic_load(&nl_out_fds[i].fd), newfd, newfd))
-			slot = (int)i;
-	nl_out_fd_yield_slow(newfd, newfd);
-	return slot;
-}
-
-/* The call failed: the number still holds what it held.  Put back as a
- * fresh fd is published (place_publish: written through once the calls
- * that looked while it was retired are over).  A slot that has another fd by now leaves this
- * one open: a race of a failing call with a reopening, rare enough. */
-void nl_out_fd_unretire(int slot, int fd)
-{
-	struct nl_out_fd *o;
-	int none = -1;
-
-	if (slot < 0 || slot >= NL_OUT_SLOTS || fd < 0)
-		return;
-	o = &nl_out_fds[slot];
-	if (same_identity(o, fd) <= 0)
-		return;
-	own_settling_count(1);
-	atomic_store(&o->settling, 1);
-	if (atomic_compare_exchange_strong(&o->fd, &none, fd))
-		placement_settle();
-	atomic_store(&o->settling, 0);
-	own_settling_count(-1);
-}
-
 /* Close fd, o's, unless the program takes the number over first: then it is
  * the program's to close.  Writers that saw the number finish first. */
 static void close_own(struct nl_out_fd *o, int fd)

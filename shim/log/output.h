@@ -148,21 +148,6 @@ static inline void nl_out_fd_yield(unsigned lo, unsigned hi)
 						 memory_order_relaxed))
 		nl_out_fd_yield_slow(lo, hi);
 }
-/* The same for a dup2() or dup3() onto newfd, which may fail after it
- * (oldfd not open, newfd at or above the fd limit): returns the slot whose
- * fd it retired (-1: none), for nl_out_fd_unretire() when the call
- * failed, which puts the fd back while it still holds the slot's file
- * and the slot has none (retired, it would stay open unknown to the shim,
- * and a later close() of the number would close it). */
-int nl_out_fd_retire_onto_slow(unsigned newfd);
-static inline int nl_out_fd_retire_onto(unsigned newfd)
-{
-	if (newfd >= (unsigned)atomic_load_explicit(&nl_out_fd_low,
-						    memory_order_relaxed))
-		return nl_out_fd_retire_onto_slow(newfd);
-	return -1;
-}
-void nl_out_fd_unretire(int slot, int fd);
 /* The program's calls on a number that is an output's own fd: without the
  * shim that number would not be open, so close(), dup(), dup2() and dup3()
  * from it, fcntl() and ioctl() answer EBADF and leave the shim's fd as it

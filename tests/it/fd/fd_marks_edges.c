@@ -139,8 +139,8 @@ static void split_after(const char *out, char *calls, size_t cap,
  * modes: the program sees what it sees without the shim, and the log's
  * fd is still open afterwards.  raw_close: a file of the program's put
  * onto the log's number by a call the shim does not see is the
- * program's, and its close() closes it.  The *_bad* and *_over* rows: a
- * dup2, dup3 or close_range onto the number that fails, then close():
+ * program's, and its close() closes it.  The *_bad* rows: a dup3 or
+ * close_range onto the number that fails on its arguments, then close():
  * before, the failing call retired the log's fd without closing it, and
  * the close answered 0 where without the shim it is EBADF. */
 static const struct {
@@ -152,8 +152,7 @@ static const struct {
 	{ "getfl", 1 }, { "setfl", 1 }, { "fionclex", 1 }, { "fioclex", 1 },
 	{ "flock", 1 }, { "flock_mand", 1 }, { "flock_bad", 1 }, { "lockf", 1 },
 	{ "close", 1 }, { "raw_close", 0 },
-	{ "dup2_badfd", 1 }, { "dup2_overlimit", 1 }, { "dup3_badflags", 1 },
-	{ "close_range_badflags", 1 },
+	{ "dup3_badflags", 1 }, { "close_range_badflags", 1 },
 };
 
 Test(fd_marks_edges, the_log_fd_is_not_the_program_s)
