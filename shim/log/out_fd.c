@@ -145,34 +145,35 @@ static void pause_n(unsigned n)
 		nl_sys_poll(NULL, 0, 1);
 }
 
-/* How long a placement waits for the program's calls under way: a few
- * yields, then NL_OUT_GATE_MS millisecond naps (a call blocked in a close
- * that lingers, on a socket with SO_LINGER, keeps its count for as long,
- * though the number was freed when it began: each placement meanwhile
- * waits this out).  A call's part between
- * its look at the slots and its real call is a few instructions (a close
- * takes the number at once, even one that then lingers); past the wait the
- * placement goes ahead with the identity check before each write as the
- * backstop, which only a call still between its look and its real call
- * can pass (a count left behind by a call a handler left with
- * siglongjmp(), a thread cancelled inside close(), or a vfork child killed
- * there, costs each later placement this wait). */
+/* How long a placement waits for the program's calls under way (and
+ * writers for a placement): NL_OUT_GATE_YIELDS yields, then
+ * NL_OUT_GATE_MS millisecond naps.  A call's part between its look at the
+ * slots and its real call is a few instructions (a close takes the number
+ * at once, even one that then lingers); past the wait the placement goes
+ * ahead with the identity check before each write as the backstop, which
+ * only a call still between its look and its real call can pass.  A call
+ * blocked in a close that lingers (SO_LINGER) keeps its count for as
+ * long, and a count left behind (by a call a handler left with
+ * siglongjmp(), a thread cancelled inside close(), a vfork child killed
+ * there) for good: each placement meanwhile waits this out. */
 #define NL_OUT_GATE_YIELDS 8
 #define NL_OUT_GATE_MS 5
+#define NL_OUT_GATE_STEPS (NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS)
 
-/* The thread's own count goes up first and down last: a placement by a
- * handler that interrupts in between does not wait for it. */
-static void own_acting_count(int delta)
+/* The n-th pause of a wait at the gate. */
+static inline __attribute__((always_inline)) void gate_pause(unsigned n)
 {
-	__atomic_store_n(&own_acting, (unsigned char)(own_acting + delta),
-			 __ATOMIC_RELAXED);
-	atomic_signal_fence(memory_order_seq_cst);
+	if (n < NL_OUT_GATE_YIELDS)
+		NL_SYS(SYS_sched_yield, 0, 0, 0);
+	else
+		nl_sys_poll(NULL, 0, 1);
 }
 
-static void own_settling_count(int delta)
+/* A thread's own count (own_acting, own_settling) goes up first and down
+ * last: a handler that interrupts in between does not wait for it. */
+static void own_gate_count(unsigned char *c, int delta)
 {
-	__atomic_store_n(&own_settling, (unsigned char)(own_settling + delta),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(c, (unsigned char)(*c + delta), __ATOMIC_RELAXED);
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
@@ -181,17 +182,13 @@ static void own_settling_count(int delta)
 static void wait_settled(struct nl_out_fd *o)
 {
 	for (unsigned n = 0; atomic_load(&o->settling) && !own_settling &&
-			     n < NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS + 2; n++) {
-		if (n < NL_OUT_GATE_YIELDS)
-			NL_SYS(SYS_sched_yield, 0, 0, 0);
-		else
-			nl_sys_poll(NULL, 0, 1);
-	}
+			     n < NL_OUT_GATE_STEPS + 2; n++)
+		gate_pause(n);
 }
 
 int nl_out_fd_enter_slow(void)
 {
-	own_acting_count(1);
+	own_gate_count(&own_acting, 1);
 	atomic_fetch_add(&acting, 1);
 	/* The call's looks at the slots (some of them relaxed loads) come
 	 * after its count, as a placement's look at the count comes after
@@ -203,7 +200,7 @@ int nl_out_fd_enter_slow(void)
 void nl_out_fd_leave_slow(void)
 {
 	atomic_fetch_sub(&acting, 1);
-	own_acting_count(-1);
+	own_gate_count(&own_acting, -1);
 }
 
 /* After a fresh fd is published: until the program's calls that were
@@ -217,12 +214,8 @@ void nl_out_fd_leave_slow(void)
 static inline __attribute__((always_inline)) void placement_settle(void)
 {
 	for (unsigned n = 0; atomic_load(&acting) > own_acting &&
-			     n < NL_OUT_GATE_YIELDS + NL_OUT_GATE_MS; n++) {
-		if (n < NL_OUT_GATE_YIELDS)
-			NL_SYS(SYS_sched_yield, 0, 0, 0);
-		else
-			nl_sys_poll(NULL, 0, 1);
-	}
+			     n < NL_OUT_GATE_STEPS; n++)
+		gate_pause(n);
 }
 
 /* A fresh fd at `fd`, o's identity stored: published (the program's
@@ -235,12 +228,12 @@ static inline __attribute__((always_inline)) void placement_settle(void)
 static inline __attribute__((always_inline))
 void place_publish(struct nl_out_fd *o, int fd)
 {
-	own_settling_count(1);
+	own_gate_count(&own_settling, 1);
 	atomic_store(&o->settling, 1);
 	publish(o, fd);
 	placement_settle();
 	atomic_store(&o->settling, 0);
-	own_settling_count(-1);
+	own_gate_count(&own_settling, -1);
 }
 
 /* Until no other thread holds o. */
