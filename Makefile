@@ -44,9 +44,12 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(T
 # -z now: every libc function the shim calls is bound at load time, so a
 # first call never runs the lazy resolver (which saves the vector registers
 # on the stack: kilobytes) on a small stack or in a signal handler.
+# -Bsymbolic-functions: the library's calls into functions it exports
+# itself (an alias such as __recv calling recv, the shim's own syscall())
+# are bound here, not looked up by the loader at every process's start.
 # --eh-frame-hdr (gcc passes it, musl-gcc does not): __GNU_EH_FRAME_HDR
 # marks the end of the read-only data nl_map_code_in() maps in (init.h).
-LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -Wl,--eh-frame-hdr -ldl
+LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -Wl,-Bsymbolic-functions -Wl,--eh-frame-hdr -ldl
 
 # The shim: init.c on top of one folder per layer (shim/*/); a new folder
 # needs no edit here.

@@ -169,3 +169,32 @@ Test(foundation_exports, needs_only_libc_and_libdl)
 	}
 	cr_expect_geq(needed, 1, "no NEEDED entry at all: %s", r.out);
 }
+
+/* Each relocation that names a symbol is a lookup the loader makes at
+ * every process's start, through every library of the scope.  A call of
+ * the library into a function it exports itself (an alias such as
+ * __recv, or the shim's own syscall()) is bound when the library is
+ * linked (-Bsymbolic-functions), so no relocation names one. */
+Test(foundation_exports, binds_its_own_functions_when_linked)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "readelf -rW '%s'", shim_path());
+	cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+	cr_assert_eq(exit_code(&r), 0, "readelf failed: %s", r.err);
+	int named = 0;
+	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+		char off[64], info[64], type[64], value[64], name[512];
+		if (sscanf(line, "%63s %63s %63s %63s %511s", off, info, type,
+			   value, name) != 5 ||
+		    (!strstr(type, "JUMP_SLOT") && !strstr(type, "GLOB_DAT")))
+			continue;
+		named++;
+		char *at = strchr(name, '@');
+		if (at)
+			*at = '\0';
+		cr_expect(!in_table(name),
+			  "the library looks its own %s up at every start: %s",
+			  name, line);
+	}
+	cr_expect_gt(named, 0, "readelf listed no symbol relocation: %s", r.out);
+}
