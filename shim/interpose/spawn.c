@@ -650,7 +650,9 @@ static int make_room(struct spawn_room *room, struct spawn_args *a,
 			path_bytes = a->path_max + file_len + 1;
 	}
 	size_t sh_at = CHILD_STACK;
-	size_t env_at = sh_at + align8((argc + 2) * sizeof(char *));
+	/* The retry's argv: "/bin/sh", the file, argv[1..], NULL; with argv
+	 * empty, one entry more than argv itself. */
+	size_t env_at = sh_at + align8(((argc ? argc : 1) + 2) * sizeof(char *));
 	size_t marker_at = env_at + (marker ? align8((n_env + 2) * sizeof(char *)) : 0);
 	size_t keep_at = marker_at + (fresh ? NL_PGROUP_MARKER_MAX : 0);
 	size_t path_at = keep_at + align8(2 * n_keep * sizeof(int));
