@@ -181,6 +181,19 @@ static inline pid_t nl_sys_gettid(void) { return (pid_t)NL_SYS(SYS_gettid, 0, 0,
 static inline void nl_sys_sched_yield(void) { NL_SYS(SYS_sched_yield, 0, 0, 0); }
 static inline uid_t nl_sys_geteuid(void) { return (uid_t)NL_SYS(SYS_geteuid, 0, 0, 0); }
 static inline uid_t nl_sys_getuid(void) { return (uid_t)NL_SYS(SYS_getuid, 0, 0, 0); }
+/* The real and effective user and group ids (the 32-bit ids where the
+ * target also has 16-bit calls: i386).  0 or -errno. */
+#ifdef SYS_getresuid32
+#define NL_SYS_GETRESUID SYS_getresuid32
+#define NL_SYS_GETRESGID SYS_getresgid32
+#else
+#define NL_SYS_GETRESUID SYS_getresuid
+#define NL_SYS_GETRESGID SYS_getresgid
+#endif
+static inline int nl_sys_getresuid(uid_t *r, uid_t *e, uid_t *s)
+{ return (int)NL_SYS(NL_SYS_GETRESUID, r, e, s); }
+static inline int nl_sys_getresgid(gid_t *r, gid_t *e, gid_t *s)
+{ return (int)NL_SYS(NL_SYS_GETRESGID, r, e, s); }
 static inline long nl_sys_getdents64(int fd, void *buf, size_t n)
 { return NL_SYS(SYS_getdents64, fd, buf, n); }
 static inline int nl_sys_close_range(unsigned lo, unsigned hi, unsigned flags)

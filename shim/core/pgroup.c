@@ -274,6 +274,48 @@ const char *nl_pgroup_marker_to_pass(char *const envp[])
 	return inherited;
 }
 
+/* As the kernel decides AT_SECURE for the credentials an exec gives
+ * (security/commoncap.c): the new effective uid or gid differs from the
+ * real one, which the exec keeps.  The new effective ids are the file's
+ * owner with S_ISUID and its group with S_ISGID and S_IXGRP (S_ISGID alone
+ * is mandatory locking), else the caller's own; so a caller whose
+ * effective ids already differ from its real ones makes every exec
+ * secure, without a look at the file.  One stat otherwise.
+ *
+ * Taken for secure too, where the kernel does not make the exec so: a
+ * set-id file on a nosuid mount, under no_new_privs, or a set-id script
+ * (the kernel ignores the bits of each); such a child only loses its
+ * move, never anything it could see.  Not seen: file capabilities and LSM
+ * transitions (README, Known limits), and a script whose interpreter is
+ * set-id (the stat is of the script).  A file that cannot be looked at
+ * is not secure: its exec fails, or runs a program the shim loads. */
+int nl_pgroup_secure_matters(void)
+{
+	return preloaded;
+}
+
+int nl_pgroup_secure_exec(int dirfd, const char *path, int flags)
+{
+	if (!preloaded || !path)
+		return 0;
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	if (nl_sys_getresuid(&ruid, &euid, &suid) < 0 ||
+	    nl_sys_getresgid(&rgid, &egid, &sgid) < 0)
+		return 0;
+	if (euid != ruid || egid != rgid)
+		return 1;
+	struct stat st;
+	if (nl_sys_fstatat(dirfd, path, &st,
+			   flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	if ((st.st_mode & S_ISUID) && st.st_uid != ruid)
+		return 1;
+	return (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	       st.st_gid != rgid;
+}
+
 char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],
 				       const char *marker)
 {

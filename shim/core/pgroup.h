@@ -144,6 +144,20 @@ int nl_pgroup_env_takes_marker(char *const envp[]);
  * not regroup its child: the one this process started with, if envp has
  * none and takes one.  NULL otherwise.  Async-signal-safe. */
 const char *nl_pgroup_marker_to_pass(char *const envp[]);
+/* Whether the marker must stay out of an exec of path (dirfd and flags as
+ * execveat's: AT_FDCWD, 0 for a plain path; fd, "", AT_EMPTY_PATH for
+ * fexecve): the shim came through this process's LD_PRELOAD, which ld.so
+ * ignores in a secure exec (AT_SECURE), and the program will run secure
+ * (set-user-ID or set-group-ID, or this process's effective ids are not
+ * its real ones): no shim there takes the marker out of its environ.  A
+ * shim from /etc/ld.so.preload runs in a secure program too, and takes
+ * it out itself.  Asked only of an exec that would add a marker: three
+ * system calls (the ids, one stat).  Async-signal-safe, raw system calls
+ * only (a spawn child, a vfork child). */
+int nl_pgroup_secure_exec(int dirfd, const char *path, int flags);
+/* Whether nl_pgroup_secure_exec can say yes at all: the shim came through
+ * LD_PRELOAD.  One load. */
+int nl_pgroup_secure_matters(void);
 /* envp with `marker` in place of any marker entry, into out (room for as
  * many entries as envp has, plus 2).  Returns out. */
 char *const *nl_pgroup_env_with_marker(char **out, char *const envp[],

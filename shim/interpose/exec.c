@@ -7,7 +7,14 @@
  * its first child); any other exec passes on the marker this process
  * started with, which the shim took out of its environ.  If the exec fails
  * the program's fds are as they were (marked, never closed), except for
- * the close-on-exec flag of fds it did not mean to pass. */
+ * the close-on-exec flag of fds it did not mean to pass.
+ *
+ * An exec whose program will run secure (AT_SECURE: set-user-ID or
+ * set-group-ID, core/pgroup.h nl_pgroup_secure_exec) gets no marker when
+ * the shim came through LD_PRELOAD: ld.so ignores it there, and no shim in
+ * the new program would take the marker out of its environment.  A PATH
+ * walk (execvp, execvpe, execlp) with a marker to add decides that per
+ * candidate, in a walk of its own (raw_execvpe, glibc's or musl's). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -57,7 +64,9 @@ struct exec_scratch {
 		__attribute__((tls_model("initial-exec")))
 EXEC_SCRATCH(env_scratch);       /* the environment with the marker */
 EXEC_SCRATCH(walk_scratch);      /* a raw PATH walk's path */
-EXEC_SCRATCH(script_scratch);    /* a raw script's /bin/sh argv */
+#ifndef NL_LIBC_MUSL
+EXEC_SCRATCH(script_scratch);    /* a raw script's /bin/sh argv (glibc) */
+#endif
 
 struct exec_room {
 	void *room;     /* NULL: no memory */
@@ -107,14 +116,16 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 /* Everything an exec interposer does before the real call.  Declares `pl`
  * and `env`, the environment to pass: envp itself, but with a new marker
  * when the child is to move to a group of its own, or with the marker this
- * process started with (pgroup.h).  Without memory for the copy, envp
+ * process started with (pgroup.h); envp itself too when `secure` (asked
+ * only then: one stat) says the program will run secure where no shim
+ * takes the marker out (pgroup.h, nl_pgroup_secure_exec).  Without memory for the copy, envp
  * without the marker (the child, unmarked, will not move: its group would
  * be nobody's, and its spawner's waits for its own group would not see
  * it).  One getpid() per attempt: the next attempt of a PATH walk takes
  * the plan and the group decision of this one (sweep.h, pgroup.h).  Last,
  * the log's pending counts are written: a successful exec takes them away
  * with the process's memory. */
-#define PREPARE_EXEC(via, path, argv, envp, keep, n_keep)                    \
+#define PREPARE_EXEC(via, path, argv, envp, keep, n_keep, secure)            \
 	struct nl_plan pl;                                                   \
 	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
 	nl_plan_exec_attempt(&pl, self_, via, path, argv, envp, keep, n_keep); \
@@ -122,6 +133,10 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 	pid_t from_ = self_ && nl_pgroup_env_takes_marker(envp)              \
 		      ? nl_pgroup_before_exec(self_) : 0;                    \
 	const char *kept_ = from_ ? NULL : nl_pgroup_marker_to_pass(envp);   \
+	if ((from_ || kept_) && (secure)) {                                  \
+		from_ = 0;                                                   \
+		kept_ = NULL;                                                \
+	}                                                                    \
 	struct exec_room room_ = { NULL, NULL, 0, NULL };                    \
 	char *const *env = (envp), *const *plain_ = env;                     \
 	size_t envc_ = from_ || kept_ ? env_count(envp) + 2 : 0;             \
@@ -177,7 +192,8 @@ static __attribute__((noinline)) int
 exec_ve(const char *via, const char *path, char *const argv[],
 	char *const envp[])
 {
-	PREPARE_EXEC(via, path, argv, envp, NULL, 0);
+	PREPARE_EXEC(via, path, argv, envp, NULL, 0,
+		     nl_pgroup_secure_exec(AT_FDCWD, path, 0));
 	FINISH_EXEC(real_execve(path, argv, env));
 }
 
@@ -191,7 +207,8 @@ NL_REAL_DECL(execv);
 static __attribute__((noinline)) int
 exec_v(const char *via, const char *path, char *const argv[])
 {
-	PREPARE_EXEC(via, path, argv, environ, NULL, 0);
+	PREPARE_EXEC(via, path, argv, environ, NULL, 0,
+		     nl_pgroup_secure_exec(AT_FDCWD, path, 0));
 	__typeof__(&execv) real = NL_REAL(execv);
 	if (room_.room || !real)
 		FINISH_EXEC(real_execve(path, argv, env));
@@ -205,18 +222,34 @@ NL_EXPORT int execv(const char *path, char *const argv[])
 }
 
 /* glibc's execvpe() on the raw system call, for a child that may not look
- * the real one up (base/real.h): a name without a slash is tried in each
- * directory of PATH (default /bin:/usr/bin, an empty entry is the working
- * directory); a file the kernel cannot run (ENOEXEC) runs under /bin/sh;
- * EACCES anywhere is reported if nothing ran.  The room for a path and
+ * the real one up (base/real.h), and for a PATH walk that adds a marker
+ * (below): a name without a slash is tried in each directory of PATH
+ * (default /bin:/usr/bin, an empty entry is the working directory); a
+ * file the kernel cannot run (ENOEXEC) runs under /bin/sh; EACCES
+ * anywhere is reported if nothing ran.  musl's: default
+ * /usr/local/bin:/bin:/usr/bin, a name longer than NAME_MAX fails with
+ * ENAMETOOLONG, no /bin/sh, and only EACCES, ENOENT and ENOTDIR go on to
+ * the next directory.  The room for a path and
  * for the shell's argv is the thread's exec scratch (above: a vfork
  * child's stays for its parent's next exec), sized from PATH, the name and
  * argc as glibc sizes its own (a PATH entry may be as long as PATH, a
  * script may have any number of arguments; this path has a stack bound).
- * Without memory the attempt fails with ENOMEM. */
+ * Without memory the attempt fails with ENOMEM.
+ *
+ * envp is the environment to pass, plain the caller's: where envp adds a
+ * marker, each attempt whose program will run secure passes plain
+ * (core/pgroup.h, nl_pgroup_secure_exec: one stat per attempt). */
 
+static char *const *attempt_env(const char *path, char *const envp[],
+				char *const plain[])
+{
+	return envp != plain && nl_pgroup_secure_exec(AT_FDCWD, path, 0)
+		       ? plain : envp;
+}
+
+#ifndef NL_LIBC_MUSL
 static int raw_exec_script(const char *path, char *const argv[],
-			   char *const envp[])
+			   char *const envp[], char *const plain[])
 {
 	size_t n = 0;
 	while (argv[n])
@@ -236,33 +269,55 @@ static int raw_exec_script(const char *path, char *const argv[],
 		sh_argv[i + 1] = argv[i];
 	if (n == 0)
 		sh_argv[2] = NULL;
-	int r = (int)syscall(SYS_execve, "/bin/sh", sh_argv, envp);
+	int r = (int)syscall(SYS_execve, "/bin/sh", sh_argv,
+			     attempt_env("/bin/sh", envp, plain));
 	exec_room_give_back(&room);
 	return r;
 }
+#endif
 
 static int raw_exec_one(const char *path, char *const argv[],
-			char *const envp[])
+			char *const envp[], char *const plain[])
 {
-	int r = (int)syscall(SYS_execve, path, argv, envp);
+	int r = (int)syscall(SYS_execve, path, argv,
+			     attempt_env(path, envp, plain));
+#ifndef NL_LIBC_MUSL
 	if (errno == ENOEXEC)
-		r = raw_exec_script(path, argv, envp);
+		r = raw_exec_script(path, argv, envp, plain);
+#endif
 	return r;
 }
 
-static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
+#ifdef NL_LIBC_MUSL
+#define WALK_DEFAULT_PATH "/usr/local/bin:/bin:/usr/bin"
+#define WALK_GOES_ON(err) ((err) == EACCES || (err) == ENOENT || (err) == ENOTDIR)
+#else
+#define WALK_DEFAULT_PATH "/bin:/usr/bin"
+#define WALK_GOES_ON(err)                                                    \
+	((err) == EACCES || (err) == ENOENT || (err) == ESTALE ||            \
+	 (err) == ENOTDIR || (err) == ENODEV || (err) == ETIMEDOUT)
+#endif
+
+static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
+		       char *const plain[])
 {
 	if (!file || !*file) {
 		errno = ENOENT;
 		return -1;
 	}
 	if (strchr(file, '/'))
-		return raw_exec_one(file, argv, envp);
+		return raw_exec_one(file, argv, envp, plain);
 	const char *dirs = getenv("PATH");
 	if (!dirs)
-		dirs = "/bin:/usr/bin";
+		dirs = WALK_DEFAULT_PATH;
 	/* glibc's bound on an entry: PATH's length, at most PATH_MAX - 1. */
 	size_t flen = strlen(file), dmax = strnlen(dirs, PATH_MAX - 1) + 1;
+#ifdef NL_LIBC_MUSL
+	if (flen > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+#endif
 	struct exec_room room = exec_room_take(&walk_scratch, dmax + flen + 2,
 					       nl_sys_getpid());
 	if (!room.room) {
@@ -285,11 +340,10 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[])
 		memcpy(path, d, dlen);
 		path[dlen] = '/';
 		memcpy(path + dlen + (dlen ? 1 : 0), file, flen + 1);
-		raw_exec_one(path, argv, envp);
+		raw_exec_one(path, argv, envp, plain);
 		int err = errno;
 		eacces |= err == EACCES;
-		if (err != EACCES && err != ENOENT && err != ESTALE &&
-		    err != ENOTDIR && err != ENODEV && err != ETIMEDOUT) {
+		if (!WALK_GOES_ON(err)) {
 			eacces = 0;   /* this error stands */
 			break;
 		}
@@ -306,17 +360,38 @@ NL_REAL_DECL(execvpe);
 static int real_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	__typeof__(&execvpe) real = NL_REAL(execvpe);
-	return real ? real(file, argv, envp) : raw_execvpe(file, argv, envp);
+	return real ? real(file, argv, envp)
+		    : raw_execvpe(file, argv, envp, envp);
+}
+
+/* execvpe with envp, which may add a marker to plain: a name without a
+ * slash, when a candidate on PATH may run secure, is walked by the shim
+ * (raw_execvpe), which decides per candidate; anything else by libc.  A
+ * name with a slash was decided before (PREPARE_EXEC, searched_secure). */
+static int execvpe_marked(const char *file, char *const argv[],
+			  char *const envp[], char *const plain[])
+{
+	if (envp != plain && file && *file && !strchr(file, '/') &&
+	    nl_pgroup_secure_matters())
+		return raw_execvpe(file, argv, envp, plain);
+	return real_execvpe(file, argv, envp);
+}
+
+/* For PREPARE_EXEC of a PATH walk: a name with a slash is the one file. */
+static int searched_secure(const char *file)
+{
+	return file && strchr(file, '/') &&
+	       nl_pgroup_secure_exec(AT_FDCWD, file, 0);
 }
 
 NL_REAL_DECL(execvp);
 static __attribute__((noinline)) int
 exec_vp(const char *via, const char *file, char *const argv[])
 {
-	PREPARE_EXEC(via, file, argv, environ, NULL, 0);
+	PREPARE_EXEC(via, file, argv, environ, NULL, 0, searched_secure(file));
 	__typeof__(&execvp) real = NL_REAL(execvp);
 	if (room_.room || !real)
-		FINISH_EXEC(real_execvpe(file, argv, env));
+		FINISH_EXEC(execvpe_marked(file, argv, env, plain_));
 	FINISH_EXEC(real(file, argv));
 }
 
@@ -329,8 +404,8 @@ NL_EXPORT int execvp(const char *file, char *const argv[])
 NL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	nl_enter();
-	PREPARE_EXEC("execvpe", file, argv, envp, NULL, 0);
-	FINISH_EXEC(real_execvpe(file, argv, env));
+	PREPARE_EXEC("execvpe", file, argv, envp, NULL, 0, searched_secure(file));
+	FINISH_EXEC(execvpe_marked(file, argv, env, plain_));
 }
 
 /* fexecve() runs the file behind fd, which must therefore stay open. */
@@ -361,7 +436,8 @@ NL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 			      ? nl_sys_readlink(proc, target, TARGET_MAX - 1) : -1;
 	if (len > 0)
 		target[len] = '\0';
-	PREPARE_EXEC("fexecve", len > 0 ? target : "", argv, envp, &fd, 1);
+	PREPARE_EXEC("fexecve", len > 0 ? target : "", argv, envp, &fd, 1,
+		     nl_pgroup_secure_exec(fd, "", AT_EMPTY_PATH));
 	nl_arena_leave(mark);
 	__typeof__(&fexecve) real = NL_REAL(fexecve);
 	FINISH_EXEC(real ? real(fd, argv, env)
@@ -390,7 +466,8 @@ NL_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 	nl_enter();
 	int keep = dirfd;
 	int n_keep = execveat_needs_dirfd(dirfd, path, flags);
-	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep);
+	PREPARE_EXEC("execveat", path, argv, envp, &keep, n_keep,
+		     nl_pgroup_secure_exec(dirfd, path, flags));
 	FINISH_EXEC(NL_CALL_REAL(execveat, (dirfd, path, argv, env, flags),
 				 (SYS_execveat, dirfd, path, argv, env, flags)));
 }

@@ -393,13 +393,27 @@ static long raw_execve(const char *path, char *const argv[], char *const envp[])
 	return child_errno(NL_SYS(SYS_execve, path, argv, envp));
 }
 
+/* One exec attempt of the child, with the marker unless its program will
+ * run secure where no shim takes the marker out (core/pgroup.h,
+ * nl_pgroup_secure_exec: one stat, only when there is a marker): then
+ * with the caller's environment, as is.  Each candidate of a PATH walk is
+ * decided on its own, and so is the /bin/sh of the ENOEXEC retry. */
+static long child_execve(const struct spawn_args *a, const char *path,
+			 char *const argv[])
+{
+	char *const *envp = a->envp;
+	if (envp != a->envp_plain && nl_pgroup_secure_exec(AT_FDCWD, path, 0))
+		envp = a->envp_plain;
+	return raw_execve(path, argv, envp);
+}
+
 /* glibc's __execvpex: execvpe without its own ENOEXEC retry.  -errno. */
 static long exec_searching(struct spawn_args *a, const char *file)
 {
 	if (file[0] == '\0')
 		return -ENOENT;
 	if (strchr(file, '/'))
-		return raw_execve(file, a->argv, a->envp);
+		return child_execve(a, file, a->argv);
 #ifdef NL_LIBC_MUSL
 	if (!a->path_buf)   /* musl's check of the name (make_room) */
 		return -ENAMETOOLONG;
@@ -421,7 +435,7 @@ static long exec_searching(struct spawn_args *a, const char *file)
 		memcpy(a->path_buf, p, n);
 		a->path_buf[n] = '/';
 		memcpy(a->path_buf + n + (n > 0), file, file_len);
-		r = raw_execve(a->path_buf, a->argv, a->envp);
+		r = child_execve(a, a->path_buf, a->argv);
 		switch (-r) {
 		case EACCES:
 			got_eacces = 1;
@@ -447,7 +461,7 @@ static long child_exec(struct spawn_args *a, const char *file,
 		a->argv = saved;
 		return r;
 	}
-	return raw_execve(file, argv, a->envp);
+	return child_execve(a, file, argv);
 }
 
 /* fd 2 after action `act`: 1 given up (closed, or a file opened onto
