@@ -298,6 +298,10 @@ static int raw_exec_one(const char *path, char *const argv[],
 	 (err) == ENOTDIR || (err) == ENODEV || (err) == ETIMEDOUT)
 #endif
 
+/* raw_execvpe's answer when it had no room for the walk: no attempt made
+ * (errno ENOMEM). */
+#define NL_WALK_NO_ROOM (-2)
+
 static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
 		       char *const plain[])
 {
@@ -322,19 +326,24 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
 					       nl_sys_getpid());
 	if (!room.room) {
 		errno = ENOMEM;
-		return -1;
+		return NL_WALK_NO_ROOM;
 	}
 	char *path = room.room;
 	int eacces = 0;
 	/* glibc's walk, step for step: an entry too long for the room is
 	 * skipped to its ':', which then reads as an empty entry (the
-	 * working directory). */
+	 * working directory); musl's skips the ':' too. */
 	for (const char *d = dirs, *end;; d = end) {
 		end = strchrnul(d, ':');
 		size_t dlen = (size_t)(end - d);
 		if (dlen >= dmax) {
+#ifdef NL_LIBC_MUSL
+			if (!*end++)
+				break;
+#else
 			if (!*end)
 				break;
+#endif
 			continue;
 		}
 		memcpy(path, d, dlen);
@@ -360,8 +369,10 @@ NL_REAL_DECL(execvpe);
 static int real_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	__typeof__(&execvpe) real = NL_REAL(execvpe);
-	return real ? real(file, argv, envp)
-		    : raw_execvpe(file, argv, envp, envp);
+	if (real)
+		return real(file, argv, envp);
+	int r = raw_execvpe(file, argv, envp, envp);
+	return r == NL_WALK_NO_ROOM ? -1 : r;
 }
 
 /* execvpe with envp, which may add a marker to plain: a name without a
@@ -372,8 +383,13 @@ static int execvpe_marked(const char *file, char *const argv[],
 			  char *const envp[], char *const plain[])
 {
 	if (envp != plain && file && *file && !strchr(file, '/') &&
-	    nl_pgroup_secure_matters())
-		return raw_execvpe(file, argv, envp, plain);
+	    nl_pgroup_secure_matters()) {
+		int r = raw_execvpe(file, argv, envp, plain);
+		if (r != NL_WALK_NO_ROOM)
+			return r;
+		/* No room for the walk (libc's takes the stack): libc's walk,
+		 * with the marker for every candidate, as before this rule. */
+	}
 	return real_execvpe(file, argv, envp);
 }
 

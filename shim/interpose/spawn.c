@@ -423,13 +423,18 @@ static long exec_searching(struct spawn_args *a, const char *file)
 	long r = -ENOENT;
 	/* glibc's walk, step for step: an entry too long for the buffer is
 	 * skipped to its ':', which then reads as an empty entry (the
-	 * working directory). */
+	 * working directory); musl's skips the ':' too. */
 	for (const char *p = a->search_path, *end;; p = end) {
 		end = strchrnul(p, ':');
 		size_t n = (size_t)(end - p);
 		if (n >= a->path_max) {
+#ifdef NL_LIBC_MUSL
+			if (*end++ == '\0')
+				break;
+#else
 			if (*end == '\0')
 				break;
+#endif
 			continue;
 		}
 		memcpy(a->path_buf, p, n);

@@ -47,6 +47,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,6 +224,73 @@ static void case_spawn(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(big);
+}
+
+/* A PATH entry longer than PATH_MAX, then one that does not exist, then
+ * the directory of the program: glibc skips the long entry to its ':',
+ * which then reads as an empty entry (the working directory, which holds
+ * another copy of the program); musl skips the ':' as well and finds the
+ * program in the last entry.  The shim's own walks (posix_spawnp's child,
+ * an execvp that adds the group marker: the launcher's run) must do as the
+ * target's libc does. */
+static void case_path_long_entry(void)
+{
+	char top[64], here[80], there[80], prog[96], old_cwd[4096];
+	snprintf(top, sizeof top, "/tmp/noleak-port-path.%d", (int)getpid());
+	snprintf(here, sizeof here, "%s/here", top);
+	snprintf(there, sizeof there, "%s/there", top);
+	int made = mkdir(top, 0700) == 0 && mkdir(here, 0700) == 0 &&
+		   mkdir(there, 0700) == 0;
+	for (int i = 0; made && i < 2; i++) {
+		snprintf(prog, sizeof prog, "%s/nlprog", i ? there : here);
+		FILE *f = fopen(prog, "w");
+		made = f && fprintf(f, "#!/bin/sh\nexit %d\n", i ? 4 : 3) > 0;
+		made = f && fclose(f) == 0 && made && chmod(prog, 0700) == 0;
+	}
+	static char path[8192];
+	size_t n = 0;
+	path[n++] = '/';
+	while (n < 4200)
+		path[n++] = 'b';
+	snprintf(path + n, sizeof path - n, ":/nonexistent:%s", there);
+	const char *saved = getenv("PATH");
+	static char saved_path[8192];
+	snprintf(saved_path, sizeof saved_path, "%s", saved ? saved : "");
+	if (!made || !getcwd(old_cwd, sizeof old_cwd) || chdir(here) < 0) {
+		result("path_long_entry", 0, "cannot set up the directories");
+		return;
+	}
+	setenv("PATH", path, 1);
+#ifdef __GLIBC__
+	int want = 3;
+#else
+	int want = 4;
+#endif
+	char *argv[] = { "nlprog", NULL };
+	pid_t pid;
+	int r = posix_spawnp(&pid, "nlprog", NULL, NULL, argv, environ);
+	int st = r == 0 ? wait_status(pid) : -1;
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		execvp("nlprog", argv);
+		_exit(126);
+	}
+	int st2 = child > 0 ? wait_status(child) : -1;
+	setenv("PATH", saved_path, 1);
+	if (chdir(old_cwd) < 0)
+		r = -1;
+	result("posix_spawnp_path_long_entry", r == 0 && st == want,
+	       "ran the wrong program (or none)");
+	result("execvp_path_long_entry", st2 == want,
+	       "ran the wrong program (or none)");
+	for (int i = 0; i < 2; i++) {
+		snprintf(prog, sizeof prog, "%s/nlprog", i ? there : here);
+		unlink(prog);
+	}
+	rmdir(here);
+	rmdir(there);
+	rmdir(top);
 }
 
 static void case_system_popen(void)
@@ -541,13 +609,15 @@ int main(int argc, char **argv)
 	no_children = nc && *nc == '1';
 	if (no_children) {
 		printf("skip pipe_fork_exec vfork_exec posix_spawn_named "
-		       "posix_spawnp_path posix_spawn_open_large system popen "
-		       "pthread_create (no children)\n");
+		       "posix_spawnp_path posix_spawn_open_large "
+		       "posix_spawnp_path_long_entry execvp_path_long_entry "
+		       "system popen pthread_create (no children)\n");
 	} else {
 		case_thread();
 		case_fork_exec("pipe_fork_exec", 0);
 		case_fork_exec("vfork_exec", 1);
 		case_spawn();
+		case_path_long_entry();
 		case_system_popen();
 	}
 	case_dupfd();

@@ -180,3 +180,47 @@ Test(pgroup_secure, a_plain_program_still_gets_the_marker)
 	for (size_t i = 0; i < sizeof plain_rows / sizeof *plain_rows; i++)
 		same_as_without(&plain_rows[i], 0);
 }
+
+/* A PATH walk with no page of address space to spare (RLIMIT_AS): libc's
+ * walk takes the stack and runs the program; the shim's own walk (the one
+ * that decides per candidate) had to map its room after the environment
+ * copy with the marker, and failed with ENOMEM.  Now it leaves the walk to
+ * libc then.  The program is a static one (ldconfig), which loads in the
+ * address space left; its directory comes after one that does not exist. */
+Test(pgroup_secure, a_walk_without_memory_runs_the_program)
+{
+	char *argv[16];
+	char tight_path[64] = "PATH=/nonexistent-pg-secure:/usr/sbin:/sbin";
+	char *env[] = { tight_path, NULL };
+	const char *fixture = top("build/fixtures/pg_secure");
+	const char *const launched[][8] = {
+		{ NULL },
+		{ top("build/noleak"), "--pgroup", "always", "--log", log_path, "--", NULL },
+		{ top("build/noleak"), "--audit", "--pgroup", "always", "--log", log_path,
+		  "--", NULL },
+	};
+	static char out_without[65536 + 1];
+	for (size_t i = 0; i < 3; i++) {
+		size_t k = 0;
+		for (; launched[i][k]; k++)
+			argv[k] = (char *)launched[i][k];
+		argv[k++] = (char *)fixture;
+		argv[k++] = "execvp_tight";
+		argv[k++] = "ldconfig";
+		argv[k++] = "--version";
+		argv[k] = NULL;
+		cr_assert_eq(run(&r, argv, env, 0, TIMEOUT, NULL), 0);
+		cr_assert(!r.timed_out);
+		if (i == 0) {
+			cr_assert_eq(exit_code(&r), 0, "without the shim: %s%s",
+				     r.out, r.err);
+			cr_assert(strstr(r.out, "ldconfig"), "%s", r.out);
+			snprintf(out_without, sizeof out_without, "%s", r.out);
+			continue;
+		}
+		cr_expect_eq(exit_code(&r), 0, "%s: status %d: %s%s",
+			     i == 1 ? "enforce" : "audit", r.status, r.out, r.err);
+		cr_expect_str_eq(r.out, out_without, "%s",
+				 i == 1 ? "enforce" : "audit");
+	}
+}
