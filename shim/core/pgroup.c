@@ -274,13 +274,18 @@ const char *nl_pgroup_marker_to_pass(char *const envp[])
 	return inherited;
 }
 
+int nl_pgroup_secure_matters(void)
+{
+	return preloaded;
+}
+
 /* As the kernel decides AT_SECURE for the credentials an exec gives
  * (security/commoncap.c): the new effective uid or gid differs from the
  * real one, which the exec keeps.  The new effective ids are the file's
  * owner with S_ISUID and its group with S_ISGID and S_IXGRP (S_ISGID alone
  * is mandatory locking), else the caller's own; so a caller whose
  * effective ids already differ from its real ones makes every exec
- * secure, without a look at the file.  One stat otherwise.
+ * secure, without a look at the file; a stat of it otherwise.
  *
  * Taken for secure too, where the kernel does not make the exec so: a
  * set-id file on a nosuid mount, under no_new_privs, or a set-id script
@@ -289,11 +294,6 @@ const char *nl_pgroup_marker_to_pass(char *const envp[])
  * transitions (README, Known limits), and a script whose interpreter is
  * set-id (the stat is of the script).  A file that cannot be looked at
  * is not secure: its exec fails, or runs a program the shim loads. */
-int nl_pgroup_secure_matters(void)
-{
-	return preloaded;
-}
-
 int nl_pgroup_secure_exec(int dirfd, const char *path, int flags)
 {
 	if (!preloaded || !path)

@@ -117,8 +117,9 @@ static struct exec_room env_room_take(size_t n, pid_t self)
  * and `env`, the environment to pass: envp itself, but with a new marker
  * when the child is to move to a group of its own, or with the marker this
  * process started with (pgroup.h); envp itself too when `secure` (asked
- * only then: one stat) says the program will run secure where no shim
- * takes the marker out (pgroup.h, nl_pgroup_secure_exec).  Without memory for the copy, envp
+ * only then: three system calls) says the program will run secure where
+ * no shim takes the marker out (pgroup.h, nl_pgroup_secure_exec).
+ * Without memory for the copy, envp
  * without the marker (the child, unmarked, will not move: its group would
  * be nobody's, and its spawner's waits for its own group would not see
  * it).  One getpid() per attempt: the next attempt of a PATH walk takes
@@ -238,7 +239,8 @@ NL_EXPORT int execv(const char *path, char *const argv[])
  *
  * envp is the environment to pass, plain the caller's: where envp adds a
  * marker, each attempt whose program will run secure passes plain
- * (core/pgroup.h, nl_pgroup_secure_exec: one stat per attempt). */
+ * (core/pgroup.h, nl_pgroup_secure_exec: three system calls per
+ * attempt). */
 
 static char *const *attempt_env(const char *path, char *const envp[],
 				char *const plain[])

@@ -395,7 +395,7 @@ static long raw_execve(const char *path, char *const argv[], char *const envp[])
 
 /* One exec attempt of the child, with the marker unless its program will
  * run secure where no shim takes the marker out (core/pgroup.h,
- * nl_pgroup_secure_exec: one stat, only when there is a marker): then
+ * nl_pgroup_secure_exec: three system calls, only with a marker): then
  * with the caller's environment, as is.  Each candidate of a PATH walk is
  * decided on its own, and so is the /bin/sh of the ENOEXEC retry. */
 static long child_execve(const struct spawn_args *a, const char *path,
