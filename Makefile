@@ -49,7 +49,10 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(INCLUDES) $(T
 # are bound here, not looked up by the loader at every process's start.
 # --eh-frame-hdr (gcc passes it, musl-gcc does not): __GNU_EH_FRAME_HDR
 # marks the end of the read-only data nl_map_code_in() maps in (init.h).
-LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -Wl,-Bsymbolic-functions -Wl,--eh-frame-hdr -ldl
+# -T shim/layout.ld: the code every process runs on as few pages as it fits
+# (the script says why; the objects are built with -ffunction-sections).
+LIB_LDFLAGS := -shared -Wl,--version-script=$(B)/libnoleak.map -Wl,-z,now -Wl,-Bsymbolic-functions -Wl,--eh-frame-hdr \
+	-Wl,-T,shim/layout.ld -ldl
 
 # The shim: init.c on top of one folder per layer (shim/*/); a new folder
 # needs no edit here.
@@ -93,9 +96,9 @@ STACK_FLAGS ?= -fstack-usage -fcallgraph-info=su
 # gcc would turn them back into strlen(), memset() or memcpy() calls.
 NO_LIBC_IDIOMS := $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/null >/dev/null 2>&1 && \
 	echo -fno-tree-loop-distribute-patterns)
-$(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS) $(NO_LIBC_IDIOMS)
+$(LIB_OBJ): OBJ_FLAGS = $(STACK_FLAGS) $(NO_LIBC_IDIOMS) -ffunction-sections
 
-$(B)/libnoleak.so: $(LIB_OBJ) $(B)/libnoleak.map
+$(B)/libnoleak.so: $(LIB_OBJ) $(B)/libnoleak.map shim/layout.ld
 	$(CC) $(ALL_CFLAGS) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
 
 ifneq ($(KINC),)
@@ -201,7 +204,7 @@ compat: all
 $(B)/obj/load/init.o: shim/init.c $(HEADERS) | $(KINC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NO_LIBC_IDIOMS) -DNL_LOAD_ONLY -c -o $@ $<
-$(B)/libnoleak-load.so: $(filter-out $(B)/obj/shim/init.o,$(LIB_OBJ)) $(B)/obj/load/init.o $(B)/libnoleak.map
+$(B)/libnoleak-load.so: $(filter-out $(B)/obj/shim/init.o,$(LIB_OBJ)) $(B)/obj/load/init.o $(B)/libnoleak.map shim/layout.ld
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIB_LDFLAGS)
 
 # The cost of the shim, side by side with no shim (a benchmark, not a test).

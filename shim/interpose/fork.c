@@ -225,7 +225,7 @@ NL_HIDDEN void *nl_vfork_prepare(void)
 }
 
 #if defined(__x86_64__)
-__asm__(".text\n"
+__asm__(".pushsection .text.vfork, \"ax\", %progbits\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	"vfork:\n"
@@ -233,9 +233,10 @@ __asm__(".text\n"
 	"	call nl_vfork_prepare\n"
 	"	add $8, %rsp\n"
 	"	jmp *%rax\n"
-	".size vfork, .-vfork\n");
+	".size vfork, .-vfork\n"
+	".popsection\n");
 #elif defined(__i386__)
-__asm__(".text\n"
+__asm__(".pushsection .text.vfork, \"ax\", %progbits\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	"vfork:\n"
@@ -243,9 +244,10 @@ __asm__(".text\n"
 	"	call nl_vfork_prepare\n"
 	"	add $12, %esp\n"
 	"	jmp *%eax\n"
-	".size vfork, .-vfork\n");
+	".size vfork, .-vfork\n"
+	".popsection\n");
 #elif defined(__aarch64__)
-__asm__(".text\n"
+__asm__(".pushsection .text.vfork, \"ax\", %progbits\n"
 	".globl vfork\n"
 	".type vfork, %function\n"
 	"vfork:\n"
@@ -254,5 +256,6 @@ __asm__(".text\n"
 	"	bl nl_vfork_prepare\n"
 	"	ldp x29, x30, [sp], #16\n"
 	"	br x0\n"
-	".size vfork, .-vfork\n");
+	".size vfork, .-vfork\n"
+	".popsection\n");
 #endif
