@@ -38,8 +38,8 @@ static struct span trim(const char *s, size_t n)
 
 static int span_is(struct span v, const char *word)
 {
-	size_t n = strlen(word);
-	return v.n == n && memcmp(v.s, word, n) == 0;
+	size_t n = nl_strlen(word);
+	return v.n == n && nl_mem_eq(v.s, word, n);
 }
 
 /* Split off the text before the next `sep` (or all of it).  Returns 0 when
@@ -470,7 +470,7 @@ int nl_policy_set(struct nl_policy *p, const char *key, const char *value,
 	if (value == NULL)
 		value = "";
 	for (idx = 0; idx < NL_KEY_COUNT; idx++) {
-		if (strcmp(keys[idx].name, key) == 0) {
+		if (nl_str_eq(keys[idx].name, key)) {
 			k = &keys[idx];
 			break;
 		}
@@ -479,12 +479,12 @@ int nl_policy_set(struct nl_policy *p, const char *key, const char *value,
 		nl_policy_error(p, origin, ": unknown key \"", key, "\"", NULL);
 		return -1;
 	}
-	struct span v = trim(value, strlen(value));
+	struct span v = trim(value, nl_strlen(value));
 	if (k->parse(p, k, v) != 0) {
 		char quoted[NL_QUOTED_MAX + 1];
 		quote_value(quoted, v);
 		/* An environment variable names its key already. */
-		int named = strcmp(origin, k->env) == 0;
+		int named = nl_str_eq(origin, k->env);
 		int shown = !p->hide_values;
 		nl_policy_error(p, origin, ": ", named ? "" : k->name,
 				named ? "" : ": ", "bad value ",

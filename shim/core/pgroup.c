@@ -19,6 +19,7 @@
 #include "log/arena.h"
 #include "base/state.h"
 #include "common/scratch.h"
+#include "common/str.h"
 #include "common/sys.h"
 #include "log/json.h"
 
@@ -220,7 +221,7 @@ void nl_pgroup_format_marker(char *buf, pid_t spawner, pid_t from,
 
 static int is_entry(const char *e, const char *name, size_t n)
 {
-	return e[0] == name[0] && !strncmp(e, name, n) && e[n] == '=';
+	return nl_mem_eq(e, name, n) && e[n] == '=';
 }
 
 /* A marker entry, in either spelling (NL_PGROUP_GONE_ENV). */
@@ -246,7 +247,7 @@ static int names_the_shim(const char *v)
 			if (*p == '/')
 				base = p + 1;
 		if (p > start && (size_t)(p - base) >= sizeof name - 1 &&
-		    !strncmp(base, name, sizeof name - 1))
+		    nl_mem_eq(base, name, sizeof name - 1))
 			return 1;
 	}
 	return 0;

@@ -376,7 +376,8 @@ static void remember_plan(const struct nl_plan *pl)
 	last_plan.gen = pl->gen;
 	last_plan.args = pl->args;
 	last_plan.n = pl->n;
-	memcpy(last_plan.keep, pl->keep, (size_t)pl->n * sizeof *pl->keep);
+	for (int i = 0; i < pl->n; i++)   /* no libc page in a fork child */
+		last_plan.keep[i] = pl->keep[i];
 	atomic_signal_fence(memory_order_seq_cst);
 	last_plan.pid = pl->self;
 }

@@ -183,27 +183,30 @@ Test(foundation_startup_cost, posix_spawn_page_faults_at_the_empty_preload)
 
 /* --- the code pages a process runs --- */
 
-/* Where the library lies in the process whose loader wrote `ld_file`
- * (LD_DEBUG=files): its base and size; 0 when not found. */
-static int library_range(const char *ld_file, unsigned long *base,
-			 unsigned long *size)
+/* Where the library loaded as `name` (as LD_PRELOAD or DT_NEEDED names it)
+ * lies in the program whose loader wrote `ld_file` (LD_DEBUG=files): the
+ * last link map, the program's (valgrind's launcher, which runs it, is
+ * preloaded too).  0 when not found. */
+static int library_range(const char *ld_file, const char *name,
+			 unsigned long *base, unsigned long *size)
 {
-	/* the last link map: the program's (valgrind's launcher, which runs
-	 * it, is preloaded too) */
+	char key[2048];
+	snprintf(key, sizeof key, "file=%s [0];  generating", name);
 	const char *t = slurp(ld_file), *at = NULL;
-	for (const char *m = t; (m = strstr(m, shim_path())); m++)
-		if (strncmp(m + strlen(shim_path()), " [0];  generating", 17) == 0)
-			at = m;
+	for (const char *m = t; (m = strstr(m, key)); m++)
+		at = m;
 	at = at ? strstr(at, "base: 0x") : NULL;
 	return at && sscanf(at, "base: 0x%lx size: 0x%lx", base, size) == 2;
 }
 
-/* The distinct pages of the library's code that the superblocks in
- * `sb_file` (valgrind lackey --trace-superblocks) start on; each page's
- * first function is appended to `names` (addr2line). */
-#define PAGES_MAX 64
+/* The distinct pages of a library's code that the superblocks in
+ * `sb_file` (valgrind lackey --trace-superblocks) start on, the library
+ * loaded at base..base+size from `path`; with `names`, each page's first
+ * function is appended to it (addr2line). */
+#define PAGES_MAX 256
 static int code_pages(const char *sb_file, unsigned long base,
-		      unsigned long size, char *names, size_t cap)
+		      unsigned long size, const char *path, char *names,
+		      size_t cap)
 {
 	unsigned long page[PAGES_MAX], first[PAGES_MAX];
 	int n = 0;
@@ -224,13 +227,15 @@ static int code_pages(const char *sb_file, unsigned long base,
 		}
 	}
 	fclose(f);
+	if (!names || n == 0)
+		return n;
 	char cmd[8192];
 	int len = snprintf(cmd, sizeof cmd, "addr2line -f -s -e %s </dev/null",
-			   shim_path());
+			   path);
 	for (int k = 0; k < n && len < (int)sizeof cmd - 32; k++)
 		len += snprintf(cmd + len, sizeof cmd - len, " 0x%lx", first[k]);
 	names[0] = '\0';
-	FILE *p = n ? popen(cmd, "r") : NULL;
+	FILE *p = popen(cmd, "r");
 	for (int k = 0; p && k < n && fgets(line, sizeof line, p); k++) {
 		line[strcspn(line, "\n")] = '\0';
 		snprintf(names + strlen(names), cap - strlen(names),
@@ -243,14 +248,73 @@ static int code_pages(const char *sb_file, unsigned long base,
 	return n;
 }
 
+struct pages_run {
+	int shim, libc;            /* code pages run: the preload's, libc's */
+	char names[4096];          /* the preload's pages, with a function each */
+};
+
+/* Runs `prog arg` under valgrind with `preload` (enforce, no log, no
+ * config file) and counts the code pages of the preload and of libc that
+ * the program (child 0) or its child (child 1) ran. */
+static void pages_run(const char *what, const char *preload, const char *prog,
+		      const char *arg, int child, struct pages_run *out)
+{
+	static int serial;
+	char dir[2048], log[2304], ld[2304], pre[2304], ldout[2304];
+	snprintf(dir, sizeof dir, "%s/pages%d", tmpdir(), serial++);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(log, sizeof log, "--log-file=%s/sb.%%p", dir);
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
+	snprintf(ldout, sizeof ldout, "LD_DEBUG_OUTPUT=%s/ld", dir);
+	char *argv[] = { "valgrind", "--tool=lackey", "--trace-superblocks=yes",
+			 "--trace-children=yes", log, "/usr/bin/env", pre,
+			 "NOLEAK_MODE=enforce", "NOLEAK_LOG=none",
+			 "NOLEAK_CONFIG=/nonexistent/noleak.conf",
+			 "LD_DEBUG=files", ldout, (char *)prog, (char *)arg,
+			 NULL };
+	static struct run_result r;
+	run(&r, argv, NULL, 0, 120, NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s: %s", what, r.err);
+	/* The program's pid names its loader's output; a child has another
+	 * pid and the same mappings. */
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	char main_pid[64] = "", child_pid[64] = "";
+	for (struct dirent *e; (e = readdir(d));)
+		if (strncmp(e->d_name, "ld.", 3) == 0)
+			snprintf(main_pid, sizeof main_pid, "%s", e->d_name + 3);
+	rewinddir(d);
+	for (struct dirent *e; (e = readdir(d));)
+		if (strncmp(e->d_name, "sb.", 3) == 0 && main_pid[0] &&
+		    strcmp(e->d_name + 3, main_pid) != 0)
+			snprintf(child_pid, sizeof child_pid, "%s", e->d_name + 3);
+	closedir(d);
+	cr_assert(main_pid[0] && (!child || child_pid[0]), "%s: no log of the %s",
+		  what, main_pid[0] ? "child" : "program");
+	char sb[2304];
+	unsigned long base, size;
+	snprintf(ld, sizeof ld, "%s/ld.%s", dir, main_pid);
+	snprintf(sb, sizeof sb, "%s/sb.%s", dir, child ? child_pid : main_pid);
+	cr_assert(library_range(ld, preload, &base, &size),
+		  "%s: %s was not loaded: %s", what, preload, slurp(ld));
+	out->shim = code_pages(sb, base, size, preload, out->names,
+			       sizeof out->names);
+	cr_assert(library_range(ld, "libc.so.6", &base, &size),
+		  "%s: no libc: %s", what, slurp(ld));
+	out->libc = code_pages(sb, base, size, NULL, NULL, 0);
+}
+
 /* The code every process runs (start-up) and every child runs on its way
- * to an exec lies on a few pages of its own (shim/layout.ld): the first
- * touch of a page costs a process even when the page is mapped in ahead.
- * Counted by valgrind (lackey, the superblocks run), under enforce with
- * fds 0-2 and no config file: /bin/true's start-up, and the child of a
+ * to an exec lies on a few pages of its own (shim/layout.ld), and calls
+ * into no page of libc that the program would not run anyway (common/
+ * str.h): the first touch of a page costs a process even when the page is
+ * mapped in ahead.  Counted by valgrind (lackey, the superblocks run),
+ * under enforce with fds 0-2, no config file and the policy's variables
+ * set, beside the empty preload: /bin/true's start-up, and the child of a
  * fork or a vfork that execs a path that does not exist (the way to the
- * exec and back; valgrind runs a vfork child as a fork child).  Before
- * the layout: 16 pages for the start-up, 22 for the fork child. */
+ * exec and back; valgrind runs a vfork child as a fork child).  Before:
+ * 16 pages of the shim and 5 more of libc for the start-up, 23 and 2 for
+ * the fork child. */
 Test(foundation_startup_cost, code_pages_run_by_every_process)
 {
 	static const struct {
@@ -258,71 +322,40 @@ Test(foundation_startup_cost, code_pages_run_by_every_process)
 		const char *prog;     /* below the top, or absolute */
 		const char *arg;
 		int child;            /* count the child's pages, not the program's */
-		int max_pages;
+		int max_pages;        /* of the shim */
+		int max_libc_added;   /* of libc, beyond the empty preload's */
 	} rows[] = {
 		/* the .init page (with the start of the section), 3 pages of
-		 * the section, the .fini page */
-		{ "start-up of /bin/true", "/bin/true", NULL, 0, 6 },
+		 * the section, the .fini page; getauxval() */
+		{ "start-up of /bin/true", "/bin/true", NULL, 0, 6, 1 },
+		/* __errno_location() */
 		{ "a fork child to its exec", "build/fixtures/found_exec_fail",
-		  "fork", 1, 8 },
+		  "fork", 1, 8, 1 },
 		{ "a vfork child to its exec", "build/fixtures/found_exec_fail",
-		  "vfork", 1, 8 },
+		  "vfork", 1, 8, 1 },
 	};
 	if (access("/usr/bin/valgrind", X_OK) != 0)
 		cr_skip_test("valgrind is not installed");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		char dir[2048], log[2304], ld[2304], pre[2304], ldout[2304];
-		snprintf(dir, sizeof dir, "%s/pages%zu", tmpdir(), i);
-		cr_assert_eq(mkdir(dir, 0700), 0);
-		snprintf(log, sizeof log, "--log-file=%s/sb.%%p", dir);
-		snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
-		snprintf(ldout, sizeof ldout, "LD_DEBUG_OUTPUT=%s/ld", dir);
 		const char *prog = rows[i].prog[0] == '/' ? rows[i].prog
 							  : top(rows[i].prog);
-		char *argv[] = { "valgrind", "--tool=lackey",
-				 "--trace-superblocks=yes",
-				 "--trace-children=yes", log, "/usr/bin/env",
-				 pre, "NOLEAK_MODE=enforce", "NOLEAK_LOG=none",
-				 "NOLEAK_CONFIG=/nonexistent/noleak.conf",
-				 "LD_DEBUG=files", ldout, (char *)prog,
-				 (char *)rows[i].arg, NULL };
-		static struct run_result r;
-		run(&r, argv, NULL, 0, 120, NULL);
-		cr_assert_eq(exit_code(&r), 0, "%s: %s", rows[i].what, r.err);
-		/* The program's pid names its loader's output; a child has
-		 * another pid and the same mapping. */
-		DIR *d = opendir(dir);
-		cr_assert_not_null(d);
-		unsigned long base = 0, size = 0;
-		char main_pid[64] = "", child_pid[64] = "";
-		for (struct dirent *e; (e = readdir(d));)
-			if (strncmp(e->d_name, "ld.", 3) == 0) {
-				snprintf(ld, sizeof ld, "%s/%s", dir, e->d_name);
-				cr_assert(library_range(ld, &base, &size),
-					  "%s: the shim was not loaded: %s",
-					  rows[i].what, slurp(ld));
-				snprintf(main_pid, sizeof main_pid, "%s",
-					 e->d_name + 3);
-			}
-		rewinddir(d);
-		for (struct dirent *e; (e = readdir(d));)
-			if (strncmp(e->d_name, "sb.", 3) == 0 &&
-			    strcmp(e->d_name + 3, main_pid) != 0)
-				snprintf(child_pid, sizeof child_pid, "%s",
-					 e->d_name + 3);
-		closedir(d);
-		cr_assert(main_pid[0] && (!rows[i].child || child_pid[0]),
-			  "%s: no log of the %s", rows[i].what,
-			  main_pid[0] ? "child" : "program");
-		char sb[2304], names[4096];
-		snprintf(sb, sizeof sb, "%s/sb.%s", dir,
-			 rows[i].child ? child_pid : main_pid);
-		int n = code_pages(sb, base, size, names, sizeof names);
-		cr_assert_gt(n, 0, "%s: no code of the shim ran", rows[i].what);
-		cr_expect_leq(n, rows[i].max_pages,
+		static struct pages_run shim, empty;
+		pages_run(rows[i].what, shim_path(), prog, rows[i].arg,
+			  rows[i].child, &shim);
+		pages_run(rows[i].what, top("build/empty.so"), prog,
+			  rows[i].arg, rows[i].child, &empty);
+		cr_assert_gt(shim.shim, 0, "%s: no code of the shim ran",
+			     rows[i].what);
+		cr_expect_leq(shim.shim, rows[i].max_pages,
 			      "%s: %d code pages of the shim, at most %d "
 			      "(page:first function):%s",
-			      rows[i].what, n, rows[i].max_pages, names);
+			      rows[i].what, shim.shim, rows[i].max_pages,
+			      shim.names);
+		cr_expect_leq(shim.libc - empty.libc, rows[i].max_libc_added,
+			      "%s: %d code pages of libc under the shim, %d "
+			      "under the empty preload: at most %d more",
+			      rows[i].what, shim.libc, empty.libc,
+			      rows[i].max_libc_added);
 	}
 }
 
