@@ -1642,10 +1642,13 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	}
 	const struct nl_policy *p = nl_policy();
 	int audit = p->mode == NL_MODE_AUDIT;
-	/* Enforce: the group died with its leader, or never was one — what a
+	int kill_them = p->orphans == NL_ORPHANS_KILL;
+	/* Orphans that are only logged, with no log: nothing to look for.
+	 * Enforce: the group died with its leader, or never was one — what a
 	 * child of a process that leads no session always finds, so this is
 	 * asked before that. */
 	if (p->orphans == NL_ORPHANS_KEEP || p->pgroup == NL_PGROUP_NEVER ||
+	    (!kill_them && !nl_event_enabled()) ||
 	    (!audit && nl_sys_kill(-pid, 0) < 0) || !leads(nl_sys_getpid()))
 		return;
 	int saved = errno;
@@ -1665,7 +1668,6 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	}
 	if (!count_members(m, audit ? 0 : dying_until))
 		goto out;
-	int kill_them = p->orphans == NL_ORPHANS_KILL;
 	m->action = !kill_them ? "logged" : audit ? "would_kill" : "killed";
 	struct own_objects *own = nl_event_enabled() ? nl_arena_get(sizeof *own)
 						       : NULL;
