@@ -203,7 +203,7 @@ compat: all
 # Its object lives outside obj/shim, whose objects the stack check reads.
 $(B)/obj/load/init.o: shim/init.c $(HEADERS) | $(KINC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(NO_LIBC_IDIOMS) -DNL_LOAD_ONLY -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(NO_LIBC_IDIOMS) -ffunction-sections -DNL_LOAD_ONLY -c -o $@ $<
 $(B)/libnoleak-load.so: $(filter-out $(B)/obj/shim/init.o,$(LIB_OBJ)) $(B)/obj/load/init.o $(B)/libnoleak.map shim/layout.ld
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIB_LDFLAGS)
 
