@@ -82,7 +82,9 @@ TOOLS := $(B)/noleak $(if $(and $(REPORT_SRC),$(if $(TARGET),,1)),$(B)/noleak-re
 .PHONY: all check stack unit it deps install install-check clean demo bench compat fuzz fuzz-seeds check-asan stress deb deb-test port-check ports
 all: $(B)/libnoleak.so $(B)/empty.so $(TOOLS)
 
-$(B)/obj/%.o: %.c $(HEADERS) | $(KINC)
+# Objects depend on this file too: a change of flags (-ffunction-sections,
+# which shim/layout.ld needs) rebuilds them rather than link stale ones.
+$(B)/obj/%.o: %.c $(HEADERS) Makefile | $(KINC)
 	@mkdir -p $(dir $@)
 	@rm -f $(@:.o=.ci) $(@:.o=.su)
 	$(CC) $(ALL_CFLAGS) $(OBJ_FLAGS) -c -o $@ $<
@@ -201,7 +203,7 @@ compat: all
 # the floor of the bench's start-up, spawn and workload figures (benchmarks
 # only, never installed).
 # Its object lives outside obj/shim, whose objects the stack check reads.
-$(B)/obj/load/init.o: shim/init.c $(HEADERS) | $(KINC)
+$(B)/obj/load/init.o: shim/init.c $(HEADERS) Makefile | $(KINC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NO_LIBC_IDIOMS) -ffunction-sections -DNL_LOAD_ONLY -c -o $@ $<
 $(B)/libnoleak-load.so: $(filter-out $(B)/obj/shim/init.o,$(LIB_OBJ)) $(B)/obj/load/init.o $(B)/libnoleak.map shim/layout.ld
