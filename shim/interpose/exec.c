@@ -30,6 +30,7 @@
 #include "core/sweep.h"
 #include "common/scratch.h"
 #include "common/sys.h"
+#include "interpose/walk.h"
 #include "log/json.h"
 
 extern char **environ;
@@ -290,16 +291,6 @@ static int raw_exec_one(const char *path, char *const argv[],
 	return r;
 }
 
-#ifdef NL_LIBC_MUSL
-#define WALK_DEFAULT_PATH "/usr/local/bin:/bin:/usr/bin"
-#define WALK_GOES_ON(err) ((err) == EACCES || (err) == ENOENT || (err) == ENOTDIR)
-#else
-#define WALK_DEFAULT_PATH "/bin:/usr/bin"
-#define WALK_GOES_ON(err)                                                    \
-	((err) == EACCES || (err) == ENOENT || (err) == ESTALE ||            \
-	 (err) == ENOTDIR || (err) == ENODEV || (err) == ETIMEDOUT)
-#endif
-
 /* raw_execvpe's answer when it had no room for the walk: no attempt made
  * (errno ENOMEM). */
 #define NL_WALK_NO_ROOM (-2)
@@ -315,7 +306,7 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
 		return raw_exec_one(file, argv, envp, plain);
 	const char *dirs = getenv("PATH");
 	if (!dirs)
-		dirs = WALK_DEFAULT_PATH;
+		dirs = NL_WALK_DEFAULT_PATH;
 	/* glibc's bound on an entry: PATH's length, at most PATH_MAX - 1. */
 	size_t flen = strlen(file), dmax = strnlen(dirs, PATH_MAX - 1) + 1;
 #ifdef NL_LIBC_MUSL
@@ -332,20 +323,13 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
 	}
 	char *path = room.room;
 	int eacces = 0;
-	/* glibc's walk, step for step: an entry too long for the room is
-	 * skipped to its ':', which then reads as an empty entry (the
-	 * working directory); musl's skips the ':' too. */
+	/* libc's walk, step for step (walk.h). */
 	for (const char *d = dirs, *end;; d = end) {
 		end = strchrnul(d, ':');
 		size_t dlen = (size_t)(end - d);
 		if (dlen >= dmax) {
-#ifdef NL_LIBC_MUSL
-			if (!*end++)
+			if (!(end = nl_walk_past_long(end)))
 				break;
-#else
-			if (!*end)
-				break;
-#endif
 			continue;
 		}
 		memcpy(path, d, dlen);
@@ -354,7 +338,7 @@ static int raw_execvpe(const char *file, char *const argv[], char *const envp[],
 		raw_exec_one(path, argv, envp, plain);
 		int err = errno;
 		eacces |= err == EACCES;
-		if (!WALK_GOES_ON(err)) {
+		if (!nl_walk_goes_on(err)) {
 			eacces = 0;   /* this error stands */
 			break;
 		}

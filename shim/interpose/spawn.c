@@ -29,9 +29,9 @@
  * ENOEXEC (a script without #!) through /bin/sh.  Each gets its own
  * interposer, bound with .symver; where there is one version (aarch64,
  * musl) one plain interposer of each (common/target.h).  posix_spawnp
- * searches PATH as glibc's __execvpex does (the caller's PATH, else
- * /bin:/usr/bin; EACCES remembered; other errors than "not here" stop the
- * search).
+ * searches PATH as libc's own posix_spawnp does (the caller's PATH, else
+ * libc's default; EACCES remembered; other errors than "not here" stop the
+ * search: interpose/walk.h).
  *
  * Memory: the child's stack, the copy of the environment with the process
  * group marker (a new one for a regrouped child, which the child fills in,
@@ -71,6 +71,7 @@
 #include "core/socktimeout.h"
 #include "core/sweep.h"
 #include "interpose/spawn.h"
+#include "interpose/walk.h"
 #include "log/json.h"
 #include "log/output.h"
 
@@ -407,7 +408,8 @@ static long child_execve(const struct spawn_args *a, const char *path,
 	return raw_execve(path, argv, envp);
 }
 
-/* glibc's __execvpex: execvpe without its own ENOEXEC retry.  -errno. */
+/* libc's PATH search for posix_spawnp (glibc's __execvpex, musl's
+ * __execvpe): execvpe without an ENOEXEC retry.  -errno. */
 static long exec_searching(struct spawn_args *a, const char *file)
 {
 	if (file[0] == '\0')
@@ -421,35 +423,22 @@ static long exec_searching(struct spawn_args *a, const char *file)
 	size_t file_len = strlen(file) + 1;
 	int got_eacces = 0;
 	long r = -ENOENT;
-	/* glibc's walk, step for step: an entry too long for the buffer is
-	 * skipped to its ':', which then reads as an empty entry (the
-	 * working directory); musl's skips the ':' too. */
+	/* libc's walk, step for step (walk.h). */
 	for (const char *p = a->search_path, *end;; p = end) {
 		end = strchrnul(p, ':');
 		size_t n = (size_t)(end - p);
 		if (n >= a->path_max) {
-#ifdef NL_LIBC_MUSL
-			if (*end++ == '\0')
+			if (!(end = nl_walk_past_long(end)))
 				break;
-#else
-			if (*end == '\0')
-				break;
-#endif
 			continue;
 		}
 		memcpy(a->path_buf, p, n);
 		a->path_buf[n] = '/';
 		memcpy(a->path_buf + n + (n > 0), file, file_len);
 		r = child_execve(a, a->path_buf, a->argv);
-		switch (-r) {
-		case EACCES:
-			got_eacces = 1;
-			/* fall through */
-		case ENOENT: case ESTALE: case ENOTDIR: case ENODEV: case ETIMEDOUT:
-			break;
-		default:
+		got_eacces |= r == -EACCES;
+		if (!nl_walk_goes_on((int)-r))
 			return r;
-		}
 		if (*end++ == '\0')
 			break;
 	}
@@ -754,7 +743,7 @@ static int spawn_in_child(const char *via, int xflags, pid_t *pid,
 #endif
 	if (xflags & NL_SPAWN_USE_PATH) {
 		const char *p = nl_policy_env_value(environ, "PATH");
-		a.search_path = p ? p : "/bin:/usr/bin";
+		a.search_path = p ? p : NL_WALK_DEFAULT_PATH;
 	}
 	nl_pgroup_tick();
 	/* Not when the caller's actions hand the child the terminal
