@@ -330,16 +330,24 @@ static int parse_keepalive(struct nl_policy *p, const struct key_def *k,
 	return 0;
 }
 
+/* A list's text goes to its own row of names[], in the order of the
+ * three pointers in struct nl_policy. */
 static int parse_names(struct nl_policy *p, const struct key_def *k,
 		       struct span v)
 {
-	char *dst = (char *)p + k->field;
+	const char **field = (const char **)(void *)((char *)p + k->field);
+	char *dst = p->names[field - &p->fd_transparent];
 	if (v.n >= NL_NAMES_MAX || has_control(v, 1))
 		return -1;
 	memcpy(dst, v.s, v.n);
 	dst[v.n] = '\0';
+	*field = dst;
 	return 0;
 }
+_Static_assert(offsetof(struct nl_policy, kill_wrappers) -
+		       offsetof(struct nl_policy, fd_transparent) ==
+		       2 * sizeof(const char *),
+	       "the three lists' pointers, in a row");
 
 /* --- the key table, in enum nl_key order --- */
 
@@ -445,16 +453,15 @@ void nl_policy_defaults_zeroed(struct nl_policy *p)
 	p->stdin_mode = NL_STDIN_KEEP;
 	/* Shells only pass fds along to the commands they run; sweeping in
 	 * them would break "cmd 3<file" and friends. */
-	strcpy(p->fd_transparent,
-	       "bash,sh,dash,zsh,ksh,mksh,busybox,fish,tcsh,csh");
+	p->fd_transparent = "bash,sh,dash,zsh,ksh,mksh,busybox,fish,tcsh,csh";
 	/* jspawnhelper receives the fds of the JVM's child on purpose and
 	 * hands them on. */
-	strcpy(p->fd_trampolines, "jspawnhelper");
+	p->fd_trampolines = "jspawnhelper";
 	/* A kill reaches the child's tree only where a shell or a program
 	 * whose job is to run a command line stands in between. */
 	p->kill_escalate = NL_ESCALATE_SHELL;
-	strcpy(p->kill_wrappers, "timeout,nohup,env,nice,setsid,stdbuf,xargs,"
-				 "sudo,su,runuser,script");
+	p->kill_wrappers = "timeout,nohup,env,nice,setsid,stdbuf,xargs,"
+			   "sudo,su,runuser,script";
 }
 
 int nl_policy_set(struct nl_policy *p, const char *key, const char *value,

@@ -99,17 +99,20 @@ struct nl_policy {
 	 * log is up.  Never printed anywhere else. */
 	int n_errors;
 	int errors_dropped;
-	/* Start-up writes the three lists' defaults and the log's path in
-	 * nearly every process, and a process's own copy of each page of
-	 * nl_proc it writes costs a page fault at every exec: so these come
-	 * first, the log's path last of them (only its start is written),
-	 * and what is written only when given after it. */
-	char fd_transparent[NL_NAMES_MAX];  /* comma-separated basenames */
-	char fd_trampolines[NL_NAMES_MAX];  /* comma-separated basenames */
-	char kill_wrappers[NL_NAMES_MAX];   /* comma-separated basenames */
+	/* Comma-separated basenames: the default, a constant, or the copy in
+	 * names[] of what a source gave (NULL in the pass-through policy).
+	 * Start-up writes these three pointers, not the defaults' text: a
+	 * process's own copy of each page of nl_proc it writes costs a page
+	 * fault at every exec, and the text took 1 KiB (shim/layout.ld).  A
+	 * copy of a policy shares the text with the original, as keep_more. */
+	const char *fd_transparent;
+	const char *fd_trampolines;
+	const char *kill_wrappers;
+	/* Written only when given, the path of the config file and the log's
+	 * first (only their start is written). */
+	char config_path[256];            /* the config file read, "" none */
 	char log_path[NL_LOG_PATH_MAX];   /* for NL_LOG_FILE, else "" */
-	/* Path of the config file that was read ("" when none). */
-	char config_path[256];
+	char names[3][NL_NAMES_MAX];      /* the lists above, when given */
 	struct nl_fd_range keep_inline[NL_KEEP_INLINE];
 	char errors[NL_CONFIG_ERRORS_MAX][NL_CONFIG_ERROR_LEN];
 };

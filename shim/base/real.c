@@ -8,6 +8,7 @@
 
 #include "base/state.h"
 #include "common/sys.h"
+#include "common/str.h"
 #include "common/target.h"
 
 extern struct nl_real_sym __start_nl_real_syms[]
@@ -38,7 +39,8 @@ static void *lookup(struct nl_real_sym *s)
 #ifdef NL_LIBC_MUSL
 	void *p = dlsym(RTLD_NEXT, s->name);  /* no symbol versions */
 #else
-	void *p = s->version ? dlvsym(RTLD_NEXT, s->name, s->version)
+	const char *version = s->name + nl_strlen(s->name) + 1;
+	void *p = version[0] ? dlvsym(RTLD_NEXT, s->name, version)
 			     : dlsym(RTLD_NEXT, s->name);
 #endif
 	resolving = 0;

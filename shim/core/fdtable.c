@@ -362,10 +362,11 @@ static struct nl_fd_slot *mark_slot(int fd, uint32_t bit,
 }
 
 /* Every fd > 2 open at start-up was handed over by whoever started us.
- * Most processes get none or a few, so they are kept in a small list
- * rather than the table: a process that never creates an fd never maps
- * the table at all. */
-#define INHERITED_MAX 64
+ * Most processes get none or a few, so the first 16 are kept in a small
+ * list rather than the table: a process that never creates an fd never
+ * maps the table at all.  (Room for more would not fit on the page every
+ * start-up writes: shim/layout.ld.) */
+#define INHERITED_MAX 16
 static struct inherited {
 	int fd;
 	dev_t dev;

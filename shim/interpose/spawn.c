@@ -828,7 +828,7 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 #define VER_NEW NL_STR(NL_VER_SPAWN_NEW)
 #define VER_OLD NL_STR(NL_VER_SPAWN_OLD)
 #else
-#define VER_NEW NULL
+#define VER_NEW ""
 #endif
 NL_REAL_DECL_AS(spawn_new, "posix_spawn", VER_NEW);
 NL_REAL_DECL_AS(spawnp_new, "posix_spawnp", VER_NEW);

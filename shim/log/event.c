@@ -38,7 +38,7 @@
  * process would fault in. */
 static struct {
 	enum nl_log_kind kind;
-	char path[NL_LOG_PATH_MAX];
+	const char *path;           /* the caller's, for the process's life */
 	const char *(*exe)(void);   /* the caller's (event.h) */
 	char mode[32];
 } cfg __attribute__((section(".data")));
@@ -56,7 +56,7 @@ void nl_event_configure(enum nl_log_kind kind, const char *path,
 			const char *(*exe)(void), const char *mode_name)
 {
 	cfg.kind = kind;
-	copy_str(cfg.path, sizeof cfg.path, path);
+	cfg.path = path ? path : "";
 	cfg.exe = exe;
 	copy_str(cfg.mode, sizeof cfg.mode, mode_name);
 	if (kind == NL_LOG_STDERR)

@@ -40,7 +40,9 @@ struct nl_event {
 #include "policy/policy.h"
 
 /* Where events go and what every line carries.  Called once the policy is
- * known (init), again after a policy change in tests.  `path` is copied.
+ * known (init), again after a policy change in tests.  `path` (the
+ * policy's) must stay as it is for the life of the process: it is kept,
+ * not copied.
  * `exe` (may be NULL) gives the executable's path for a line: called by
  * nl_event_begin() with the event's arena memory held, from any context
  * the shim logs in (a signal handler, a vfork child); what it returns must

@@ -7,6 +7,15 @@
 
 #include "policy/policy.h"
 
+/* A list: its default (a constant) or its row of names[], ended in it. */
+static int list_ok(const struct nl_policy *p, const char *list)
+{
+	for (int i = 0; i < 3; i++)
+		if (list == p->names[i])
+			return memchr(list, 0, NL_NAMES_MAX) != NULL;
+	return list != NULL && strlen(list) < NL_NAMES_MAX;
+}
+
 static void check_ranges(const struct nl_policy *p)
 {
 	if (p->mode > NL_MODE_OFF || p->log_kind > NL_LOG_JOURNAL ||
@@ -22,9 +31,9 @@ static void check_ranges(const struct nl_policy *p)
 		if (r[i].lo < 0 || r[i].lo > r[i].hi)
 			abort();
 	if (!memchr(p->log_path, 0, sizeof p->log_path) ||
-	    !memchr(p->fd_transparent, 0, sizeof p->fd_transparent) ||
-	    !memchr(p->fd_trampolines, 0, sizeof p->fd_trampolines) ||
-	    !memchr(p->kill_wrappers, 0, sizeof p->kill_wrappers) ||
+	    !list_ok(p, p->fd_transparent) ||
+	    !list_ok(p, p->fd_trampolines) ||
+	    !list_ok(p, p->kill_wrappers) ||
 	    !memchr(p->config_path, 0, sizeof p->config_path))
 		abort();
 }

@@ -54,9 +54,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The log keeps the path it is given (the policy's, in the shim): a copy
+ * that outlives the callers' buffers. */
 static void log_to_file(const char *path)
 {
-	nl_event_configure(NL_LOG_FILE, path, EXE, "audit");
+	static char kept[1024];
+	snprintf(kept, sizeof kept, "%s", path);
+	nl_event_configure(NL_LOG_FILE, kept, EXE, "audit");
 }
 
 static void setup_file_log(void)

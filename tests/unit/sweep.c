@@ -207,8 +207,7 @@ Test(sweep, a_named_fd_in_an_environment_value_is_kept)
 
 Test(sweep, a_trampoline_keeps_every_fd)
 {
-	snprintf(nl_proc.pol.fd_trampolines, sizeof nl_proc.pol.fd_trampolines,
-		 "prog");
+	nl_proc.pol.fd_trampolines = "prog";
 	int fd = inheritable_fd();
 	struct nl_plan pl;
 	nl_plan_exec(&pl, "execve", "/bin/prog", no_args, NULL, NULL, 0);

@@ -362,6 +362,68 @@ Test(foundation_startup_cost, code_pages_run_by_every_process)
 	}
 }
 
+/* The pages of the library's writable segment (RELRO, data, .bss) in the
+ * process once the loader and start-up have run, each a page fault: the
+ * loader writes RELRO's and the one where the file's data ends, and
+ * start-up writes its state on that one (shim/layout.ld).  Counted by the
+ * program itself from /proc/self/pagemap with raw system calls, under the
+ * shim and under the empty preload (its two).  Before: 3, the loader's
+ * relocations and the real-symbol slots on a page of their own past the
+ * state start-up writes. */
+static int data_pages(const char *what, const char *preload, const char *name,
+		      const char *mode, const char *config)
+{
+	char pre[2304], mode_env[64], conf_env[2304];
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
+	snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", mode);
+	snprintf(conf_env, sizeof conf_env, "NOLEAK_CONFIG=%s",
+		 config ? config : "/nonexistent/noleak.conf");
+	char *env[] = { pre, mode_env, conf_env, "NOLEAK_LOG=none", NULL };
+	char *argv[] = { (char *)top("build/fixtures/found_data_pages"),
+			 (char *)name, NULL };
+	static struct run_result r;
+	run(&r, argv, env, 0, 30, NULL);
+	cr_assert_eq(exit_code(&r), 0, "%s: %s%s", what, r.out, r.err);
+	if (strncmp(r.out, "unsupported", 11) == 0)
+		cr_skip_test("found_data_pages counts on x86_64 only");
+	int pages = -1;
+	cr_assert_eq(sscanf(r.out, "pages %d", &pages), 1, "%s: %s", what,
+		     r.out);
+	return pages;
+}
+
+Test(foundation_startup_cost, pages_written_at_start_up)
+{
+	char config[2048];
+	snprintf(config, sizeof config, "%s/noleak.conf", tmpdir());
+	FILE *f = fopen(config, "w");
+	cr_assert_not_null(f);
+	fputs("sock_timeout = 600\nread_warn = 60\n", f);
+	fclose(f);
+	static const struct {
+		const char *what;
+		const char *mode;
+		int config;
+	} rows[] = {
+		{ "enforce", "enforce", 0 },
+		{ "audit", "audit", 0 },
+		{ "enforce with a config file", "enforce", 1 },
+	};
+	int empty = data_pages("the empty preload", top("build/empty.so"),
+			       "empty.so", "enforce", NULL);
+	cr_assert_geq(empty, 1, "the empty preload: no page counted");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int shim = data_pages(rows[i].what, shim_path(), "libnoleak",
+				      rows[i].mode,
+				      rows[i].config ? config : NULL);
+		cr_expect_leq(shim, empty,
+			      "%s: %d pages of the shim's writable segment "
+			      "in the process after start-up, %d of the empty "
+			      "preload's",
+			      rows[i].what, shim, empty);
+	}
+}
+
 /* A program's first sigaction() with a handler looks up the calls a handler
  * may make, and its first fork every real symbol: asking once whether this
  * is a child made behind the shim's back (a getpid()), not once per symbol.
