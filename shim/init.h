@@ -27,12 +27,13 @@ static inline void nl_enter(void)
 		nl_init();
 }
 
-/* The first and the last function of the library's code, from crti.o and
- * crtn.o: the code segment lies between them.  The read-only data follows
- * it, up to the unwind tables' index the linker makes (--eh-frame-hdr:
- * LIB_LDFLAGS in the Makefile). */
+/* The first function of the library's code (crti.o's _init) and the end
+ * of its code, which the linker's own script marks (__etext, after .text
+ * and .fini: shim/layout.ld moves _fini in among the functions every
+ * process runs).  The read-only data follows, up to the unwind tables'
+ * index the linker makes (--eh-frame-hdr: LIB_LDFLAGS in the Makefile). */
 extern void _init(void) NL_HIDDEN;
-extern void _fini(void) NL_HIDDEN;
+extern const char __etext[] NL_HIDDEN;
 extern const char __GNU_EH_FRAME_HDR[] NL_HIDDEN;
 
 /* Map in the library's code and read-only data with one madvise() rather
@@ -47,7 +48,7 @@ extern const char __GNU_EH_FRAME_HDR[] NL_HIDDEN;
 static inline void nl_map_code_in(void)
 {
 	uintptr_t lo = (uintptr_t)&_init & ~(uintptr_t)4095;
-	uintptr_t hi = (uintptr_t)&_fini + 64;
+	uintptr_t hi = (uintptr_t)__etext;
 	uintptr_t data_end = (uintptr_t)__GNU_EH_FRAME_HDR;
 	if (data_end > hi && data_end - hi < ((uintptr_t)1 << 20))
 		hi = data_end;
