@@ -49,7 +49,7 @@
  * and a third word each took 0.7 KiB of it. */
 struct nl_real_sym {
 	/* The symbol's name, then after its NUL the version to ask for, ""
-	 * for the default one: "posix_spawn\0GLIBC_2.2.5" (nl_real_version) */
+	 * for the default one: "posix_spawn\0GLIBC_2.2.5" (real.c, lookup) */
 	const char *name;
 	void *_Atomic addr;
 } __attribute__((aligned(8)));

@@ -386,7 +386,8 @@ static int data_pages(const char *what, const char *preload, const char *name,
 	run(&r, argv, env, 0, 30, NULL);
 	cr_assert_eq(exit_code(&r), 0, "%s: %s%s", what, r.out, r.err);
 	if (strncmp(r.out, "unsupported", 11) == 0)
-		cr_skip_test("found_data_pages counts on x86_64 only");
+		cr_skip_test("found_data_pages counts on x86_64, from a "
+			     "readable /proc/self/pagemap, only");
 	int pages = -1;
 	cr_assert_eq(sscanf(r.out, "pages %d", &pages), 1, "%s: %s", what,
 		     r.out);
