@@ -209,6 +209,15 @@ Test(pgroup_diff, a_kill_of_such_a_child_reaches_it_alone)
 	same_as_without("moved_self_exec_kill");
 }
 
+/* kill(0) reaches the job of a shell that has exited, left unreaped: the
+ * shim signals the group it made through the zombie leader's pidfd
+ * (PIDFD_SIGNAL_PROCESS_GROUP).  A job is gone once it is a zombie: the
+ * process that inherits it may reap it late. */
+Test(pgroup_diff, kill0_reaches_the_job_of_an_unreaped_shell)
+{
+	same_as_without("kill0_zombie");
+}
+
 /* POSIX_SPAWN_SETPGROUP with the group getpgrp() reports, in a child the
  * shim had moved, put the new process in the daemon's group: a waitpid(0)
  * failed with ECHILD. */
