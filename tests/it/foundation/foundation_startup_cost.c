@@ -368,18 +368,19 @@ Test(foundation_startup_cost, code_pages_run_by_every_process)
  * loader writes RELRO's and the one where the file's data ends, and
  * start-up writes its state on that one (shim/layout.ld).  Counted by the
  * program itself from /proc/self/pagemap with raw system calls, under the
- * shim and under the empty preload (its two).  Before: 3, the loader's
- * relocations and the real-symbol slots on a page of their own past the
- * state start-up writes. */
+ * shim and under the empty preload (its two).  Before: 3 (4 with a config
+ * file), the loader's relocations and the real-symbol slots on a page of
+ * their own past the state start-up writes. */
 static int data_pages(const char *what, const char *preload, const char *name,
-		      const char *mode, const char *config)
+		      const char *mode, const char *config, const char *log)
 {
-	char pre[2304], mode_env[64], conf_env[2304];
+	char pre[2304], mode_env[64], conf_env[2304], log_env[2304];
 	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
 	snprintf(mode_env, sizeof mode_env, "NOLEAK_MODE=%s", mode);
 	snprintf(conf_env, sizeof conf_env, "NOLEAK_CONFIG=%s",
 		 config ? config : "/nonexistent/noleak.conf");
-	char *env[] = { pre, mode_env, conf_env, "NOLEAK_LOG=none", NULL };
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log ? log : "none");
+	char *env[] = { pre, mode_env, conf_env, log_env, NULL };
 	char *argv[] = { (char *)top("build/fixtures/found_data_pages"),
 			 (char *)name, NULL };
 	static struct run_result r;
@@ -396,8 +397,9 @@ static int data_pages(const char *what, const char *preload, const char *name,
 
 Test(foundation_startup_cost, pages_written_at_start_up)
 {
-	char config[2048];
+	char config[2048], log[2048];
 	snprintf(config, sizeof config, "%s/noleak.conf", tmpdir());
+	snprintf(log, sizeof log, "%s/noleak.log", tmpdir());
 	FILE *f = fopen(config, "w");
 	cr_assert_not_null(f);
 	fputs("sock_timeout = 600\nread_warn = 60\n", f);
@@ -406,18 +408,21 @@ Test(foundation_startup_cost, pages_written_at_start_up)
 		const char *what;
 		const char *mode;
 		int config;
+		int log;
 	} rows[] = {
-		{ "enforce", "enforce", 0 },
-		{ "audit", "audit", 0 },
-		{ "enforce with a config file", "enforce", 1 },
+		{ "enforce", "enforce", 0, 0 },
+		{ "audit", "audit", 0, 0 },
+		{ "enforce with a config file", "enforce", 1, 0 },
+		{ "audit with a log file", "audit", 0, 1 },
 	};
 	int empty = data_pages("the empty preload", top("build/empty.so"),
-			       "empty.so", "enforce", NULL);
+			       "empty.so", "enforce", NULL, NULL);
 	cr_assert_geq(empty, 1, "the empty preload: no page counted");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		int shim = data_pages(rows[i].what, shim_path(), "libnoleak",
 				      rows[i].mode,
-				      rows[i].config ? config : NULL);
+				      rows[i].config ? config : NULL,
+				      rows[i].log ? log : NULL);
 		cr_expect_leq(shim, empty,
 			      "%s: %d pages of the shim's writable segment "
 			      "in the process after start-up, %d of the empty "
