@@ -138,6 +138,22 @@ static struct nl_sock_slot *table_get(int create)
 	return m;
 }
 
+/* No table: enforce sets nothing on sockets, and the log says so once per
+ * process. */
+static atomic_int table_nomem_said NL_FORK_DATA;
+
+static void table_nomem(void)
+{
+	if (atomic_load(&table_nomem_said) ||
+	    atomic_exchange(&table_nomem_said, 1) || !nl_event_enabled())
+		return;
+	struct nl_event ev;
+	nl_event_begin(&ev, "nomem");
+	nl_event_str(&ev, "feature", "sock_table");
+	nl_event_str(&ev, "fallback", "sockets_untouched");
+	nl_event_emit(&ev);
+}
+
 static struct nl_sock_slot *slot_for(int fd, int create)
 {
 	if (fd < 0 || fd >= NL_SOCK_TABLE_SIZE)
@@ -284,7 +300,10 @@ static int program_timeout(int fd, enum nl_sock_dir dir, uint32_t prior)
 }
 
 /* The same for keepalive.  SHIM_ALIVE in `prior`: the shim's own, on this
- * socket (a connect again). */
+ * socket (a connect again).  Only SO_KEEPALIVE is asked: timings another
+ * fd or process set with it off could be told from the sysctls' only by
+ * reading those, an open() of /proc on this path (a seccomp filter that
+ * kills it, a socket of another network namespace): README, Limits. */
 static int program_keepalive(int fd, uint32_t prior)
 {
 	int on;
@@ -449,9 +468,9 @@ static uint32_t apply_plan(int fd, const struct sock_plan *plan,
 	uint32_t bits = 0;
 	long long usec = (long long)plan->secs * 1000000;
 	if (plan->rcv && nl_sock_set_wait(fd, NL_SOCK_READ, usec) == 0)
-		bits |= NL_SOCK_SHIM_RCV;
+		bits |= NL_SOCK_SHIM_RCV | NL_SOCK_GAVE_RCV;
 	if (plan->snd && nl_sock_set_wait(fd, NL_SOCK_WRITE, usec) == 0)
-		bits |= NL_SOCK_SHIM_SND;
+		bits |= NL_SOCK_SHIM_SND | NL_SOCK_GAVE_SND;
 	if (plan->keepalive &&
 	    (plan->inherited || apply_keepalive(fd, &p->keepalive) == 0))
 		bits |= NL_SOCK_SHIM_ALIVE;
@@ -632,11 +651,21 @@ static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
 	}
 	struct sock_plan plan;
 	plan_socket(fd, cls, nonblocking, prior, p, &plan);
+	if (p->mode == NL_MODE_ENFORCE &&
+	    (plan.rcv || plan.snd || plan.keepalive) && !table_get(1)) {
+		/* Nowhere to record what it sets (the program's later
+		 * choices, the restart rule): nothing set, as without it. */
+		table_nomem();
+		return 0;
+	}
 	uint32_t shim = 0;
 	if (p->mode == NL_MODE_ENFORCE)
 		shim = apply_plan(fd, &plan, p);
 	else
 		log_policy(fd, via, &plan, p);
+	/* What the shim gave before (a second connect) stays known: the
+	 * program may give it back. */
+	shim |= prior & (NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND);
 	if (shim || own)
 		slot_write(fd, ino, shim | own, plan.secs);
 	else
@@ -851,7 +880,7 @@ void nl_sock_connected(int fd, int result, int err)
 	uint32_t was = bits_for(fd, ino);
 	uint32_t prior = was &
 			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
-			  NL_SOCK_FRESH);
+			  NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND | NL_SOCK_FRESH);
 	if ((was & (NL_SOCK_SHIM_ALIVE | NL_SOCK_ASK)) == NL_SOCK_SHIM_ALIVE)
 		prior |= NL_SOCK_SHIM_ALIVE;
 	handle_connected(fd, ino, cls, nonblocking, prior, "connect");
@@ -880,6 +909,8 @@ void nl_sock_disconnected(int fd)
 	slot_write(fd, bits ? ino : 0, bits, 0);
 	nl_errno_restore(saved);
 }
+
+static int near_usec(long long have, long long want);
 
 static uint32_t own_bit(int level, int name)
 {
@@ -962,11 +993,24 @@ void nl_sock_option_set(int fd, int level, int name)
 		return;
 	uint32_t bits = bits_for(fd, ino);
 	unsigned secs = atomic_load(&s->secs);
-	/* The program's timeout replaces the shim's: no more restarts. */
-	if (bit == NL_SOCK_OWN_RCV)
-		bits &= ~NL_SOCK_SHIM_RCV;
-	if (bit == NL_SOCK_OWN_SND)
-		bits &= ~NL_SOCK_SHIM_SND;
+	/* The program's timeout replaces the shim's: no more restarts.  But
+	 * the shim's own value given back after another of the program's (a
+	 * save of what getsockopt showed, restored after a shorter wait for
+	 * a probe) leaves the socket as the shim made it, the restart rule
+	 * with it.  The shim's value set by the program first is its own. */
+	if (bit == NL_SOCK_OWN_RCV || bit == NL_SOCK_OWN_SND) {
+		enum nl_sock_dir d = bit == NL_SOCK_OWN_RCV ? NL_SOCK_READ
+							    : NL_SOCK_WRITE;
+		uint32_t gave = d == NL_SOCK_READ ? NL_SOCK_GAVE_RCV
+						  : NL_SOCK_GAVE_SND;
+		bits &= ~nl_sock_shim_bit(d);
+		if ((bits & gave) && (bits & bit) &&
+		    near_usec(kernel_timeout_usec(fd, d),
+			      (long long)secs * 1000000)) {
+			bits = (bits & ~bit) | nl_sock_shim_bit(d);
+			bit = 0;
+		}
+	}
 	/* A socket (or listener) with the shim's keepalive: the program's
 	 * option is its choice from now on, and the rest what it is without
 	 * the shim, whichever the program set first: its connect or its
@@ -1032,9 +1076,9 @@ void nl_sock_received(int fd)
 		secs = class_timeout(p, classify(fd));
 		long long want = (long long)secs * 1000000;
 		if (secs && near_usec(rcv, want))
-			bits |= NL_SOCK_SHIM_RCV;
+			bits |= NL_SOCK_SHIM_RCV | NL_SOCK_GAVE_RCV;
 		if (secs && near_usec(snd, want))
-			bits |= NL_SOCK_SHIM_SND;
+			bits |= NL_SOCK_SHIM_SND | NL_SOCK_GAVE_SND;
 		if (bits)
 			ino = socket_ino(fd);
 	}

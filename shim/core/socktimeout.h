@@ -12,7 +12,9 @@
  * socket it was written for, so a slot left behind by a closed fd whose
  * number now holds something else is recognised before any decision.  The
  * I/O interposers only test a bit (no system call) and verify the identity
- * on their rare paths (EINTR, a timeout).
+ * on their rare paths (EINTR, a timeout).  Without the table (no memory)
+ * enforce sets nothing on sockets: nothing could record what the program
+ * chooses afterwards.
  *
  * A TCP socket this process made with socket() is fresh until it connects:
  * its options are the kernel's defaults but for what the program set
@@ -32,7 +34,10 @@
  * shim, set before the connect or after.  Whether the socket has it is
  * known when the shim set it here; otherwise (a socket from before a
  * child, a copy, one received or inherited across exec) the socket is
- * asked at that option: keepalive on with the policy's values.  A connect
+ * asked at that option: keepalive on with the policy's values.  The
+ * program giving back the timeout the shim set (its value, as getsockopt
+ * showed it) after one of its own leaves the socket the shim's (GAVE
+ * bits).  A connect
  * to AF_UNSPEC (a disconnect) takes back the shim's timeouts and
  * keepalive.
  *
@@ -105,6 +110,12 @@ enum {
 				       * keepalive SHIM_ALIVE / LISTEN_ALIVE
 				       * say is the shim's: the socket is asked
 				       * before it is taken back */
+	NL_SOCK_GAVE_RCV  = 1u << 14, /* the shim set SO_RCVTIMEO here, to
+				       * `secs` (or a received socket has the
+				       * policy's): the program may have set
+				       * its own since, and the shim's value
+				       * set after that gives SHIM_RCV back */
+	NL_SOCK_GAVE_SND  = 1u << 15, /* the same for SO_SNDTIMEO */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 

@@ -77,6 +77,10 @@ static const struct diff_row diff_rows[] = {
 		  { "client" } },
 		{ "unspec_tcp", { "NOLEAK_SOCK_TIMEOUT=2", NULL },
 		  { "client" } },
+		/* ... but for the program's own timeout, even of the shim's
+		 * value. */
+		{ "unspec_own", { "NOLEAK_SOCK_TIMEOUT=2", NULL },
+		  { "client" } },
 		/* The program's keepalive option where the shim's keepalive
 		 * came to the socket some other way: it is taken back all
 		 * the same.  A connect() asked again once a non-blocking
@@ -95,6 +99,13 @@ static const struct diff_row diff_rows[] = {
 		{ "dupfd_idle", { NULL }, { "client" } },
 		{ "scm_idle", { NULL }, { "accepted" } },
 		{ "exec_idle", { NULL }, { "accepted" } },
+		/* No memory for the socket table (RLIMIT_AS): nothing set,
+		 * where nothing could record what the program chose after
+		 * (a keepalive option, a disconnect). */
+		{ "nomem_after_keepalive", { NULL }, { "client", "accepted" } },
+		{ "nomem_after_idle", { NULL }, { "client", "accepted" } },
+		{ "nomem_unspec_tcp", { "NOLEAK_SOCK_TIMEOUT=2", NULL },
+		  { "client" } },
 };
 
 /* Criterion copies the parameters: an index into the table each. */
@@ -131,6 +142,24 @@ ParameterizedTest(int *i, sock_choice, same_as_without_the_shim)
 			cr_expect_str_eq(a, b, "%s %s: shim \"%s\", without \"%s\"",
 					 row->mode, m ? "audit" : "enforce", a, b);
 		}
+	}
+}
+
+/* The log says once that the sockets were left alone. */
+Test(sock_choice, without_a_socket_table_says_so)
+{
+	static struct run_result r, plain;
+	char *env[] = { "NOLEAK_SOCK_TIMEOUT=2", "NOLEAK_LOG=stderr", NULL };
+	opts(&plain, "build/fixtures/sock_opts", "nomem_connect", NULL, 0);
+	opts(&r, "build/fixtures/sock_opts", "nomem_connect", env, 1);
+	const char *e = strstr(r.err, "\"feature\":\"sock_table\"");
+	cr_expect_not_null(e, "no nomem event: %s", r.err);
+	cr_expect(e && !strstr(e + 1, "\"feature\":\"sock_table\""),
+		  "said twice: %s", r.err);
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "accepted" : "client";
+		cr_expect_str_eq(line_of(r.out, name), line_of(plain.out, name),
+				 "%s: %s", name, r.out);
 	}
 }
 

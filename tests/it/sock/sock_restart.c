@@ -82,6 +82,9 @@ ROW(pair, pipe)
 ROW(clobber, tcp)
 /* The handler gives the socket the program's own timeout. */
 ROW(htimeo, tcp)
+/* The timeout saved (the shim's, as getsockopt shows it), a shorter one
+ * for a probe, the saved one given back: the socket is the shim's again. */
+ROW(restore, tcp)
 /* The handler makes the fd non-blocking. */
 ROW(hnonblock, tcp)
 ROW(hnonblock, pipe)
@@ -109,6 +112,7 @@ ROW(dup, tcp)
 ROW(dup2, tcp)
 ROW(dupfd, tcp)
 ROW(scm, tcp)
+ROW(scmrestore, tcp)
 ROW(vfork, tcp)
 
 /* The shim's timeout (1 s) fires under a seccomp filter that kills for
