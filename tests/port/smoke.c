@@ -11,8 +11,9 @@
  * seen loaded: a foreign build must not be offered to the host's shell.
  *
  * NOLEAK_PORT_NO_CHILDREN=1: only the cases without a child or a thread
- * (qemu-i386 7.2 hangs in the child of a dynamically linked program's fork,
- * and in pthread_create, on some hosts; run.sh says when it uses this).
+ * (under qemu-i386 7.2 the cross package's older ld.so hangs in the child
+ * of a dynamically linked program's fork, and in pthread_create; run.sh
+ * uses this only where libc6-i386 is missing, and says so).
  *
  * `port-smoke loaded`: prints "loaded PATH" (the shim's file) or "not
  * loaded", and exits 0 or 1 (tests/port/install.sh).

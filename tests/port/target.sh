@@ -10,13 +10,22 @@ aarch64-linux-gnu)
 	binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64 ;;
 i386-linux-gnu)
 	# Natively when the kernel runs 32-bit programs (IA32 emulation, with
-	# libc6-i386), else under qemu-i386, whose 7.2 hangs in the child of a
-	# dynamically linked program's fork on such hosts: there only the
-	# cases without a child or a thread run (pthread_create hangs too).
+	# libc6-i386), else under qemu-i386 with that same libc (/lib32, the
+	# interpreter's default).  The cross package's older ld.so (glibc 2.36-8)
+	# hangs under qemu-i386 7.2 in the child of a dynamically linked
+	# program's fork and in pthread_create; with it only the cases without
+	# a child or a thread run.  An i386 program's exec of another one needs
+	# a binfmt_misc entry for qemu-i386, which the launcher's run would.
 	binfmt=
 	if "$B/noleak" --help >/dev/null 2>&1; then RUN=(); else
-		echo "== $T: the kernel cannot run i386 programs: qemu-i386, cases without a child or a thread only"
-		export QEMU_LD_PREFIX=/usr/i686-linux-gnu NOLEAK_PORT_NO_CHILDREN=1
-		RUN=(qemu-i386-static); binfmt=none; fi ;;
+		RUN=(qemu-i386-static); binfmt=/proc/sys/fs/binfmt_misc/qemu-i386
+		if [ -e /lib32/ld-linux.so.2 ]; then
+			echo "== $T: the kernel cannot run i386 programs: qemu-i386 with libc6-i386"
+		else
+			echo "== $T: the kernel cannot run i386 programs: qemu-i386 with the cross libc, cases without a child or a thread only"
+			export QEMU_LD_PREFIX=/usr/i686-linux-gnu NOLEAK_PORT_NO_CHILDREN=1
+			binfmt=none
+		fi
+	fi ;;
 *)	RUN=(); binfmt= ;;
 esac
