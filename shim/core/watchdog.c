@@ -368,7 +368,10 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 			return 1;
 		}
 		long long wake = next_deadline(warn_at, hard_at), now = now_us();
-		int ms = wake < 0 ? -1 : wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		/* poll() takes an int of ms (24.8 days): a later deadline is
+		 * waited for in turns of this loop. */
+		long long left = wake < 0 ? -1 : wake <= now ? 0 : (wake - now + 999) / 1000;
+		int ms = left > INT_MAX ? INT_MAX : (int)left;
 		if (kind == NL_KIND_TTY && (ms < 0 || ms > TTY_SLICE_MS))
 			ms = TTY_SLICE_MS;
 		struct pollfd pfd = { .fd = op->fd, .events = POLLIN };

@@ -28,6 +28,7 @@
  * preload sees: they get EINTR as the kernel gives it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -146,7 +147,10 @@ static int wait_ready(const struct sock_call *c, long long usec)
 {
 	struct pollfd p = { .fd = c->fd,
 			    .events = c->dir == NL_SOCK_READ ? POLLIN : POLLOUT };
-	int ms = (int)((usec + 999) / 1000);
+	/* poll() takes an int of ms (24.8 days); a longer sock_timeout
+	 * waits in turns (rest_of_wait). */
+	long long lms = (usec + 999) / 1000;
+	int ms = lms > INT_MAX ? INT_MAX : (int)lms;
 	__typeof__(&poll) real = NL_REAL(poll);
 	int r;
 	if (real)
@@ -264,6 +268,8 @@ static int rest_of_wait(struct sock_call *c, ssize_t *r)
 			int ready = wait_ready(c, left);
 			if (ready < 0)
 				return -1;
+			if (!ready && left / 1000 > INT_MAX)
+				continue;   /* one turn of a longer wait */
 			if (ready) {
 				if (c->dir == NL_SOCK_WRITE ||
 				    nl_read_waits_for_more(c->rd))
