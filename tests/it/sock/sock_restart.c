@@ -134,3 +134,22 @@ Test(sock_restart, timeout_under_a_filter, .timeout = 60)
 		  strstr(r.out, "read=-1 errno=EAGAIN after=1.1"),
 		  "status %d: %s%s", r.status, r.out, r.err);
 }
+
+/* sock_timeout may be 10 years; poll() takes an int of milliseconds (24.8
+ * days).  The rest of the wait after an SA_RESTART handler is asked of
+ * libc's poll() for at most INT_MAX ms at a time (sock_poll_spy.so, after
+ * the shim, prints what it is asked and ends the process), never a
+ * wrapped count (about 1827387000 ms, 21 days, for 10 years less 0.25 s). */
+Test(sock_restart, a_wait_longer_than_poll_takes, .timeout = 60)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd,
+		 "LD_PRELOAD='%s %s' NOLEAK_MODE=enforce "
+		 "NOLEAK_SOCK_TIMEOUT=315360000 exec %s dup tcp",
+		 shim_path(), top("build/fixtures/sock_poll_spy.so"),
+		 top("build/fixtures/sock_restart"));
+	static struct run_result r;
+	run_sh(&r, cmd, NULL, 0, 30);
+	cr_assert_eq(r.status, 0, "sock_restart: %s%s", r.out, r.err);
+	cr_expect_str_eq(r.out, "poll ms=2147483647\n", "%s", r.err);
+}
