@@ -978,7 +978,32 @@ static int shim_keepalive_on(int fd, uint32_t bits, int level, int name)
 	return carries_shim_keepalive(fd, level, name);
 }
 
-void nl_sock_option_set(int fd, int level, int name)
+/* The timeout a program passes to setsockopt, in microseconds, or -1: a
+ * struct timeval of two 64-bit fields (64-bit targets, SO_RCVTIMEO_NEW,
+ * a -D_TIME_BITS=64 program's) or of two 32-bit ones (i386's old one). */
+static long long timeo_passed_usec(const void *val, socklen_t len)
+{
+	long long sec, usec;
+	if (!val)
+		return -1;
+	if (len >= 2 * sizeof(int64_t)) {
+		int64_t t[2];
+		memcpy(t, val, sizeof t);
+		sec = t[0], usec = t[1];
+	} else if (len >= 2 * sizeof(int32_t)) {
+		int32_t t[2];
+		memcpy(t, val, sizeof t);
+		sec = t[0], usec = t[1];
+	} else {
+		return -1;
+	}
+	if (sec < 0 || sec > 1000000000000LL || usec < 0)
+		return -1;
+	return sec * 1000000 + usec;
+}
+
+void nl_sock_option_set(int fd, int level, int name, const void *val,
+			socklen_t len)
 {
 	uint32_t bit = own_bit(level, name);
 	if (level == IPPROTO_TCP && name == TCP_FASTOPEN_CONNECT)
@@ -997,18 +1022,22 @@ void nl_sock_option_set(int fd, int level, int name)
 	 * the shim's own value given back after another of the program's (a
 	 * save of what getsockopt showed, restored after a shorter wait for
 	 * a probe) leaves the socket as the shim made it, the restart rule
-	 * with it.  The shim's value set by the program first is its own. */
+	 * with it.  The shim's value set by the program first, or again, is
+	 * its own. */
 	if (bit == NL_SOCK_OWN_RCV || bit == NL_SOCK_OWN_SND) {
-		enum nl_sock_dir d = bit == NL_SOCK_OWN_RCV ? NL_SOCK_READ
-							    : NL_SOCK_WRITE;
-		uint32_t gave = d == NL_SOCK_READ ? NL_SOCK_GAVE_RCV
-						  : NL_SOCK_GAVE_SND;
+		int rd = bit == NL_SOCK_OWN_RCV;
+		enum nl_sock_dir d = rd ? NL_SOCK_READ : NL_SOCK_WRITE;
+		uint32_t gave = rd ? NL_SOCK_GAVE_RCV : NL_SOCK_GAVE_SND;
+		uint32_t other = rd ? NL_SOCK_OTHER_RCV : NL_SOCK_OTHER_SND;
+		long long v = timeo_passed_usec(val, len);
+		int shims = v >= 0 && near_usec(v, (long long)secs * 1000000);
 		bits &= ~nl_sock_shim_bit(d);
-		if ((bits & gave) && (bits & bit) &&
-		    near_usec(kernel_timeout_usec(fd, d),
-			      (long long)secs * 1000000)) {
-			bits = (bits & ~bit) | nl_sock_shim_bit(d);
+		if ((bits & (gave | bit | other)) == (gave | bit | other) &&
+		    shims) {
+			bits = (bits & ~(bit | other)) | nl_sock_shim_bit(d);
 			bit = 0;
+		} else if (bits & gave) {
+			bits = shims ? bits & ~other : bits | other;
 		}
 	}
 	/* A socket (or listener) with the shim's keepalive: the program's

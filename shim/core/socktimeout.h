@@ -36,8 +36,8 @@
  * child, a copy, one received or inherited across exec) the socket is
  * asked at that option: keepalive on with the policy's values.  The
  * program giving back the timeout the shim set (its value, as getsockopt
- * showed it) after one of its own leaves the socket the shim's (GAVE
- * bits).  A connect
+ * showed it) after one of its own of another value leaves the socket the
+ * shim's (GAVE and OTHER bits).  A connect
  * to AF_UNSPEC (a disconnect) takes back the shim's timeouts and
  * keepalive.
  *
@@ -116,6 +116,11 @@ enum {
 				       * its own since, and the shim's value
 				       * set after that gives SHIM_RCV back */
 	NL_SOCK_GAVE_SND  = 1u << 15, /* the same for SO_SNDTIMEO */
+	NL_SOCK_OTHER_RCV = 1u << 16, /* with GAVE_RCV: the program's own
+				       * SO_RCVTIMEO is not the shim's value
+				       * (a probe's): the shim's set next is
+				       * given back */
+	NL_SOCK_OTHER_SND = 1u << 17, /* the same for SO_SNDTIMEO */
 };
 #define NL_SOCK_OWN_BITS (NL_SOCK_OWN_RCV | NL_SOCK_OWN_SND | NL_SOCK_OWN_ALIVE)
 
@@ -210,9 +215,13 @@ void nl_sock_duplicated(int oldfd, int newfd);
  * so the restart rule follows it (enforce; two getsockopt per fd, one for
  * an fd that is no socket).  Keeps errno. */
 void nl_sock_received(int fd);
-/* The program set an option itself (setsockopt succeeded): the shim must
- * never override it, and stops treating a timeout as its own. */
-void nl_sock_option_set(int fd, int level, int name);
+/* The program set an option itself (setsockopt succeeded, with val and
+ * len as it passed them): the shim must never override it, and stops
+ * treating a timeout as its own, unless the program gives the shim's value
+ * back after one of its own of another value.  No system call of its own
+ * for that (a seccomp filter may kill it): the value is read from val. */
+void nl_sock_option_set(int fd, int level, int name, const void *val,
+			socklen_t len);
 
 /* --- the rare paths of the I/O interposers --- */
 

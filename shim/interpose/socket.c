@@ -37,7 +37,7 @@ NL_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	int r = NL_CALL_REAL(setsockopt, (fd, level, name, val, len),
 			     (SYS_setsockopt, fd, level, name, val, len));
 	if (r == 0)
-		nl_sock_option_set(fd, level, name);
+		nl_sock_option_set(fd, level, name, val, len);
 	return r;
 }
 
@@ -57,7 +57,7 @@ NL_EXPORT int __setsockopt64(int fd, int level, int name, const void *val,
 	}
 	int r = real(fd, level, name, val, len);
 	if (r == 0)
-		nl_sock_option_set(fd, level, name);
+		nl_sock_option_set(fd, level, name, val, len);
 	return r;
 }
 #endif

@@ -85,6 +85,13 @@ ROW(htimeo, tcp)
 /* The timeout saved (the shim's, as getsockopt shows it), a shorter one
  * for a probe, the saved one given back: the socket is the shim's again. */
 ROW(restore, tcp)
+/* The same under a filter that kills getsockopt, installed after the
+ * save: the shim looks at the value the program passes, and asks the
+ * socket nothing. */
+ROW(frestore, tcp)
+/* The shim's value (2 s) set by the program, twice: its own timeout,
+ * EINTR as the kernel gives it. */
+ROW(twice, tcp)
 /* The handler makes the fd non-blocking. */
 ROW(hnonblock, tcp)
 ROW(hnonblock, pipe)
