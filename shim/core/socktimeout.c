@@ -663,9 +663,14 @@ static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
 		shim = apply_plan(fd, &plan, p);
 	else
 		log_policy(fd, via, &plan, p);
-	/* What the shim gave before (a second connect) stays known: the
+	/* What the shim gave before (a second connect) stays known: a
+	 * timeout it set that the program has not replaced is still on the
+	 * socket (this connect may set nothing: non-blocking), and the
 	 * program may give it back. */
-	shim |= prior & (NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND);
+	shim |= prior & (NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND |
+			 NL_SOCK_OTHER_RCV | NL_SOCK_OTHER_SND);
+	if (p->mode == NL_MODE_ENFORCE)
+		shim |= prior & (NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND);
 	if (shim || own)
 		slot_write(fd, ino, shim | own, plan.secs);
 	else
@@ -880,7 +885,8 @@ void nl_sock_connected(int fd, int result, int err)
 	uint32_t was = bits_for(fd, ino);
 	uint32_t prior = was &
 			 (NL_SOCK_OWN_BITS | NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND |
-			  NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND | NL_SOCK_FRESH);
+			  NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND |
+			  NL_SOCK_OTHER_RCV | NL_SOCK_OTHER_SND | NL_SOCK_FRESH);
 	if ((was & (NL_SOCK_SHIM_ALIVE | NL_SOCK_ASK)) == NL_SOCK_SHIM_ALIVE)
 		prior |= NL_SOCK_SHIM_ALIVE;
 	handle_connected(fd, ino, cls, nonblocking, prior, "connect");

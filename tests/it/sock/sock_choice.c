@@ -75,6 +75,11 @@ static const struct diff_row diff_rows[] = {
 		/* Disconnected: no timeout nor keepalive of the shim's. */
 		{ "unspec_udp", { "NOLEAK_SOCK_TIMEOUT_DGRAM=3", NULL },
 		  { "client" } },
+		/* ... also after a connect again while non-blocking, which
+		 * set nothing: the timeouts of the first are still the
+		 * shim's. */
+		{ "unspec_udp_again", { "NOLEAK_SOCK_TIMEOUT_DGRAM=3", NULL },
+		  { "client" } },
 		{ "unspec_tcp", { "NOLEAK_SOCK_TIMEOUT=2", NULL },
 		  { "client" } },
 		/* ... but for the program's own timeout, even of the shim's
