@@ -275,14 +275,8 @@ int nl_fd_cloexec_at_creation(void)
 	if (__builtin_expect(!atomic_load_explicit(&table, memory_order_acquire),
 			     0) &&
 	    !table_get(1)) {
-		if (!atomic_load(&table_nomem_said) &&
-		    !atomic_exchange(&table_nomem_said, 1) && nl_event_enabled()) {
-			struct nl_event ev;
-			nl_event_begin(&ev, "nomem");
-			nl_event_str(&ev, "feature", "fd_table");
-			nl_event_str(&ev, "fallback", "no_cloexec");
-			nl_event_emit(&ev);
-		}
+		nl_event_nomem_once(&table_nomem_said, "fd_table",
+				    "no_cloexec");
 		return 0;
 	}
 	return atomic_load_explicit(&stdio_free, memory_order_relaxed) ? 2 : 1;

@@ -94,6 +94,12 @@ static long long kernel_timeout_usec(int fd, enum nl_sock_dir dir)
 	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+static int near_usec(long long have, long long want)
+{
+	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
+	return have >= want - 20000 && have <= want + 20000;
+}
+
 int nl_sock_set_wait(int fd, enum nl_sock_dir dir, long long usec)
 {
 	struct timeval tv = { (time_t)(usec / 1000000),
@@ -141,18 +147,6 @@ static struct nl_sock_slot *table_get(int create)
 /* No table: enforce sets nothing on sockets, and the log says so once per
  * process. */
 static atomic_int table_nomem_said NL_FORK_DATA;
-
-static void table_nomem(void)
-{
-	if (atomic_load(&table_nomem_said) ||
-	    atomic_exchange(&table_nomem_said, 1) || !nl_event_enabled())
-		return;
-	struct nl_event ev;
-	nl_event_begin(&ev, "nomem");
-	nl_event_str(&ev, "feature", "sock_table");
-	nl_event_str(&ev, "fallback", "sockets_untouched");
-	nl_event_emit(&ev);
-}
 
 static struct nl_sock_slot *slot_for(int fd, int create)
 {
@@ -204,10 +198,7 @@ unsigned nl_sock_shim_timeout(int fd, enum nl_sock_dir dir)
 	unsigned secs = atomic_load(&s->secs);
 	if (atomic_load(&s->ino) != socket_ino(fd))
 		return 0;
-	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
-	long long have = kernel_timeout_usec(fd, dir);
-	long long want = (long long)secs * 1000000;
-	if (have < want - 20000 || have > want + 20000)
+	if (!near_usec(kernel_timeout_usec(fd, dir), (long long)secs * 1000000))
 		return 0;
 	return secs;
 }
@@ -655,7 +646,8 @@ static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
 	    (plan.rcv || plan.snd || plan.keepalive) && !table_get(1)) {
 		/* Nowhere to record what it sets (the program's later
 		 * choices, the restart rule): nothing set, as without it. */
-		table_nomem();
+		nl_event_nomem_once(&table_nomem_said, "sock_table",
+				    "sockets_untouched");
 		return 0;
 	}
 	uint32_t shim = 0;
@@ -916,8 +908,6 @@ void nl_sock_disconnected(int fd)
 	nl_errno_restore(saved);
 }
 
-static int near_usec(long long have, long long want);
-
 static uint32_t own_bit(int level, int name)
 {
 	if (level == SOL_SOCKET) {
@@ -1068,12 +1058,6 @@ void nl_sock_option_set(int fd, int level, int name, const void *val,
 	if (atomic_load(&s->ino) != ino && nl_fd_shared_child())
 		return;
 	slot_write(fd, ino, bits | bit, secs);
-}
-
-static int near_usec(long long have, long long want)
-{
-	/* The kernel keeps timeouts in jiffies: allow for the rounding. */
-	return have >= want - 20000 && have <= want + 20000;
 }
 
 static int policy_timeout_usec(const struct nl_policy *p, long long usec)

@@ -77,6 +77,19 @@ int nl_event_enabled(void)
 	}
 }
 
+void nl_event_nomem_once(atomic_int *said, const char *feature,
+			 const char *fallback)
+{
+	if (atomic_load(said) || atomic_exchange(said, 1) ||
+	    !nl_event_enabled())
+		return;
+	struct nl_event ev;
+	nl_event_begin(&ev, "nomem");
+	nl_event_str(&ev, "feature", feature);
+	nl_event_str(&ev, "fallback", fallback);
+	nl_event_emit(&ev);
+}
+
 /* --- clock and host --- */
 
 static atomic_llong test_sec = -1;

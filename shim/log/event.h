@@ -87,6 +87,11 @@ int nl_event_dropped_early(void);
 
 /* Whether any output is configured (log != none). */
 int nl_event_enabled(void);
+/* A nomem event, the first time only: `feature` got no memory and fell
+ * back to `fallback`.  `said` is the caller's once-per-process flag (its
+ * fork children inherit it, as they inherit what failed). */
+void nl_event_nomem_once(atomic_int *said, const char *feature,
+			 const char *fallback);
 /* Called in a fork child: reset per-process counters. */
 void nl_event_after_fork(void);
 /* Write folded repeats and the count of dropped lines still pending (at
