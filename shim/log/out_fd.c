@@ -54,6 +54,9 @@ static __thread unsigned char own_acting
  * writes does not wait for it). */
 static __thread unsigned char own_settling
 	__attribute__((tls_model("initial-exec")));
+/* Placements that found such a call under way, and those of them that
+ * went ahead at the bound (output.h). */
+atomic_uint nl_out_gate_waited, nl_out_gate_bounded;
 
 static size_t slot_of(const struct nl_out_fd *o)
 {
@@ -213,9 +216,17 @@ void nl_out_fd_leave_slow(void)
  * number.) */
 static inline __attribute__((always_inline)) void placement_settle(void)
 {
-	for (unsigned n = 0; atomic_load(&acting) > own_acting &&
-			     n < NL_OUT_GATE_STEPS; n++)
+	unsigned n = 0;
+
+	for (; atomic_load(&acting) > own_acting; n++) {
+		if (n == NL_OUT_GATE_STEPS) {
+			atomic_fetch_add(&nl_out_gate_bounded, 1);
+			break;
+		}
 		gate_pause(n);
+	}
+	if (n)
+		atomic_fetch_add(&nl_out_gate_waited, 1);
 }
 
 /* A fresh fd at `fd`, o's identity stored: published (the program's

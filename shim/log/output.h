@@ -126,6 +126,11 @@ enum {
 extern struct nl_out_fd nl_out_fds[NL_OUT_SLOTS]
 	__attribute__((visibility("hidden")));
 extern atomic_int nl_out_fd_low __attribute__((visibility("hidden")));
+/* How often a placement found a program's call under way on another
+ * thread (and waited), and how often it went ahead at the wait's bound
+ * (out_fd.c, placement_settle): what the tests look at, not times. */
+extern atomic_uint nl_out_gate_waited, nl_out_gate_bounded
+	__attribute__((visibility("hidden")));
 
 /* The fd when it is still the one we opened, else -1 (and it is forgotten,
  * unless o->busy is held: then it is only skipped). */
