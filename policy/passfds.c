@@ -114,6 +114,47 @@ static long whole_number(const char *s)
 	return v;
 }
 
+/* s as one number the way strtol(s, &end, 0) reads it with nothing after
+ * it (dpkg reads --status-fd so): blanks before it, a '+', "0x" for hex,
+ * a leading 0 for octal.  A leading 0 names the decimal reading too (what
+ * atoi() and strtol(s, &end, 10) make of it): "010" names 8 and 10.
+ * Returns whether s was such a number (then it is added). */
+static int add_c_number(struct nl_fdlist *l, const char *s)
+{
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	if (*s == '+')
+		s++;
+	if (!is_digit(*s))
+		return 0;
+	long v = 0, dec;
+	const char *p = s;
+	if (s[0] == '0' && (s[1] | 0x20) == 'x') {
+		for (p = s + 2; is_digit(*p) || ((*p | 0x20) >= 'a' &&
+						   (*p | 0x20) <= 'f'); p++) {
+			if (v < FD_LIMIT)
+				v = v * 16 + (is_digit(*p) ? *p - '0'
+						   : (*p | 0x20) - 'a' + 10);
+		}
+		if (p == s + 2 || *p != '\0')
+			return 0;
+		nl_fdlist_add(l, v < FD_LIMIT ? (int)v : -1);
+		return 1;
+	}
+	if (*read_number(s, &dec) != '\0')
+		return 0;
+	nl_fdlist_add(l, (int)dec);
+	if (s[0] == '0') {
+		for (p = s; *p >= '0' && *p <= '7'; p++) {
+			if (v < FD_LIMIT)
+				v = v * 8 + (*p - '0');
+		}
+		if (*p == '\0' && v != dec)
+			nl_fdlist_add(l, v < FD_LIMIT ? (int)v : -1);
+	}
+	return 1;
+}
+
 /* When s is nothing but numbers and bytes from seps, with at least one
  * number, add every number to l.  Anything else in s means it is not a list
  * of fds (a file name, a word) and nothing is added. */
@@ -341,7 +382,7 @@ static int add_named_fd_option(struct nl_fdlist *l, const char *arg,
 			continue;
 		const char *value = arg[n] == '=' ? arg + n + 1 : next;
 		if (value != NULL)
-			add_number_list(l, value, "");
+			add_c_number(l, value);
 		return 1;
 	}
 	return 0;
@@ -369,7 +410,7 @@ static void add_fd_option(struct nl_fdlist *l, const char *arg,
 	if (!ends_with(name, len, "fd") && !ends_with(name, len, "fds"))
 		return;
 	const char *value = name[len] == '=' ? name + len + 1 : next;
-	if (value != NULL)
+	if (value != NULL && !add_c_number(l, value))
 		add_number_list(l, value, ",:;");
 }
 
@@ -416,6 +457,16 @@ static int add_trampoline_list(struct nl_fdlist *l, const char *arg)
 	return 1;
 }
 
+/* The variables that name fds (--- envp --- below), also when assigned in
+ * argv: `env WAYLAND_SOCKET=3 prog`, `sh -c "LISTEN_FDS=1 exec prog"`,
+ * system("MAKEFLAGS=... make").  LISTEN_FDS and LISTEN_PID need each
+ * other: the first of each is kept here until the scan is over. */
+struct listen_vars {
+	const char *fds, *pid;
+};
+static void add_assignment(struct nl_fdlist *l, const char *entry,
+			   struct listen_vars *lv, pid_t self);
+
 static int has_blank(const char *s)
 {
 	for (; *s != '\0'; s++)
@@ -435,8 +486,13 @@ static int is_blank_char(char c)
  * once into scratch memory and cut into words there, so a word of any
  * length is seen (`--fds=3,4,...` for a thousand fds); without memory for
  * the copy, the list says some were lost.  Quotes are not parsed. */
-static void scan_command_words(struct nl_fdlist *l, const char *arg)
+static void add_listen_fds(struct nl_fdlist *l, const struct listen_vars *lv,
+			   pid_t self);
+
+static void scan_command_words(struct nl_fdlist *l, const char *arg,
+			       pid_t self)
 {
+	struct listen_vars lv = { NULL, NULL };   /* the command's own */
 	size_t len = 0, cap = 0;
 	void *block = NULL;
 
@@ -454,16 +510,19 @@ static void scan_command_words(struct nl_fdlist *l, const char *arg)
 			continue;
 		if (prev)
 			add_fd_option(l, prev, w);
+		add_assignment(l, w, &lv, 0);
 		prev = w;
 		while (*w != '\0')
 			w++;
 	}
 	if (prev)
 		add_fd_option(l, prev, NULL);
+	add_listen_fds(l, &lv, self);   /* before its words are gone */
 	nl_scratch_free(&block, &cap);
 }
 
-static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
+static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self,
+		     struct listen_vars *lv)
 {
 	int trampoline = 0;
 
@@ -477,8 +536,9 @@ static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self)
 		add_fd_tokens(l, arg);
 		add_redirected_fds(l, arg);
 		add_fd_option(l, arg, argv[i + 1]);
+		add_assignment(l, arg, lv, 0);
 		if (has_blank(arg))
-			scan_command_words(l, arg);
+			scan_command_words(l, arg, self);
 		if (add_trampoline_list(l, arg))
 			trampoline = 1;
 	}
@@ -595,49 +655,70 @@ static void add_env_entry(struct nl_fdlist *l, const char *name, size_t len,
  * the process whose pid is LISTEN_PID (any, when LISTEN_PID is absent).
  * A run, not N entries: whoever reads it looks at the fds that are open
  * among them, so that a huge N costs nothing. */
-static void add_listen_fds(struct nl_fdlist *l, const char *fds,
-			   const char *pid, pid_t self)
+static void add_listen_fds(struct nl_fdlist *l, const struct listen_vars *lv,
+			   pid_t self)
 {
-	if (fds == NULL)
+	if (lv->fds == NULL)
 		return;
-	if (pid != NULL && (self <= 0 || whole_number(pid) != (long)self))
+	if (lv->pid != NULL && (self <= 0 || whole_number(lv->pid) != (long)self))
 		return;
-	long n = whole_number(fds);
+	long n = whole_number(lv->fds);
 	/* Any count sd_listen_fds() accepts, as long as the last fd is a
-	 * number an fd can have. */
-	if (n < 1 || n > FD_LIMIT - 3)
+	 * number an fd can have; the longer run of argv's and envp's. */
+	if (n < 1 || n > FD_LIMIT - 3 || n <= l->run_n)
 		return;
 	l->run_lo = 3;
 	l->run_n = (int)n;
 }
 
+/* A NAME=value string (an environment entry; in argv and in a shell
+ * command's words only when NAME is a variable's name: "--opt=3" is no
+ * assignment).  In argv (self 0) a LISTEN_PID that is not a number (the
+ * shell's `$$` unexpanded) counts as absent: the pid is the one the exec
+ * keeps, unknown to a command line. */
+static void add_assignment(struct nl_fdlist *l, const char *entry,
+			   struct listen_vars *lv, pid_t self)
+{
+	size_t len = 0;
+	if (self == 0 && !(is_alnum(entry[0]) && !is_digit(entry[0])) &&
+	    entry[0] != '_')
+		return;
+	while (entry[len] != '\0' && entry[len] != '=') {
+		if (self == 0 && !is_alnum(entry[len]) && entry[len] != '_')
+			return;
+		len++;
+	}
+	if (entry[len] != '=')
+		return;
+	const char *value = entry + len + 1;
+	if (name_is(entry, len, "LISTEN_FDS")) {
+		if (lv->fds == NULL)
+			lv->fds = value;
+	} else if (name_is(entry, len, "LISTEN_PID")) {
+		if (lv->pid == NULL && (self != 0 || whole_number(value) >= 0))
+			lv->pid = value;
+	} else {
+		add_env_entry(l, entry, len, value);
+	}
+}
+
 static void scan_envp(struct nl_fdlist *l, char *const envp[], pid_t self)
 {
 	/* The first of duplicate entries wins, as with getenv(). */
-	const char *listen_fds = NULL;
-	const char *listen_pid = NULL;
+	struct listen_vars lv = { NULL, NULL };
 
 	for (size_t i = 0; envp[i] != NULL; i++) {
 		const char *entry = envp[i];
-		size_t len = 0;
-		while (entry[len] != '\0' && entry[len] != '=')
-			len++;
-		if (entry[len] != '=')
+		const char *eq = entry;
+		while (*eq != '\0' && *eq != '=')
+			eq++;
+		if (*eq != '=')
 			continue;
-		const char *value = entry + len + 1;
-		add_fd_paths(l, value, self);
-		add_fd_tokens(l, value);
-		if (name_is(entry, len, "LISTEN_FDS")) {
-			if (listen_fds == NULL)
-				listen_fds = value;
-		} else if (name_is(entry, len, "LISTEN_PID")) {
-			if (listen_pid == NULL)
-				listen_pid = value;
-		} else {
-			add_env_entry(l, entry, len, value);
-		}
+		add_fd_paths(l, eq + 1, self);
+		add_fd_tokens(l, eq + 1);
+		add_assignment(l, entry, &lv, self > 0 ? self : -1);
 	}
-	add_listen_fds(l, listen_fds, listen_pid, self);
+	add_listen_fds(l, &lv, self);
 }
 
 int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
@@ -654,8 +735,11 @@ int nl_named_fds(char *const argv[], char *const envp[], pid_t self,
 	out->run_lo = 0;
 	out->run_n = 0;
 	out->listeners = 0;
-	if (argv != NULL)
-		trampoline = scan_argv(out, argv, self);
+	if (argv != NULL) {
+		struct listen_vars lv = { NULL, NULL };
+		trampoline = scan_argv(out, argv, self, &lv);
+		add_listen_fds(out, &lv, self);
+	}
 	if (envp != NULL)
 		scan_envp(out, envp, self);
 	return trampoline;

@@ -335,6 +335,11 @@ static __thread struct {
 	pid_t pid;              /* 0: none */
 	unsigned gen;
 	uintptr_t args;
+	/* What the strings said when that attempt failed (args_content),
+	 * once `said` is set: a program may write other text into the same
+	 * strings before it tries again. */
+	uintptr_t content;
+	int said;
 	int n;
 	struct nl_fd_range keep[LAST_PLAN_RANGES];
 } last_plan __attribute__((tls_model("initial-exec")));
@@ -361,6 +366,36 @@ static uintptr_t args_identity(char *const argv[], char *const envp[],
 	return h;
 }
 
+/* The text of every string: asked only of an exec that failed, and of the
+ * next attempt with the same pointers (a PATH walk), so that an exec that
+ * succeeds at once pays nothing for it. */
+static uintptr_t args_content(char *const argv[], char *const envp[])
+{
+	uintptr_t h = 1;
+	for (int k = 0; k < 2; k++) {
+		char *const *v = k ? envp : argv;
+		for (size_t i = 0; v && v[i]; i++) {
+			const unsigned char *c = (const unsigned char *)v[i];
+			for (; *c; c++)
+				h = (h ^ *c) * (uintptr_t)0x100000001b3ULL;
+			h = mix(h, 0);
+		}
+		h = mix(h, 1);
+	}
+	return h;
+}
+
+void nl_plan_exec_failed(const struct nl_plan *pl, char *const argv[],
+			 char *const envp[])
+{
+	if (!pl->self || last_plan.pid != pl->self ||
+	    last_plan.args != pl->args || last_plan.said)
+		return;
+	last_plan.content = args_content(argv, envp);
+	atomic_signal_fence(memory_order_seq_cst);
+	last_plan.said = 1;
+}
+
 void nl_plan_forget_last(void)
 {
 	if (last_plan.pid)
@@ -375,6 +410,7 @@ static void remember_plan(const struct nl_plan *pl)
 	atomic_signal_fence(memory_order_seq_cst);
 	last_plan.gen = pl->gen;
 	last_plan.args = pl->args;
+	last_plan.said = 0;
 	last_plan.n = pl->n;
 	for (int i = 0; i < pl->n; i++)   /* no libc page in a fork child */
 		last_plan.keep[i] = pl->keep[i];
@@ -396,7 +432,8 @@ void nl_plan_exec_attempt(struct nl_plan *pl, pid_t self, const char *via,
 	if (last_plan.pid == self && last_plan.gen == pl->gen &&
 	    last_plan.args == pl->args && pl->enforce &&
 	    !(path && nl_names_contain(p->fd_trampolines, path)) &&
-	    !nl_fd_table_failed()) {
+	    !nl_fd_table_failed() && last_plan.said &&
+	    last_plan.content == args_content(argv, envp)) {
 		for (int i = 0; i < last_plan.n; i++)
 			add_range(pl, last_plan.keep[i].lo, last_plan.keep[i].hi);
 		if (pl->nomem)

@@ -91,6 +91,10 @@ void nl_plan_exec_attempt(struct nl_plan *pl, pid_t self, const char *via,
 			  const char *path, char *const argv[],
 			  char *const envp[], const int *extra_keep,
 			  int n_extra);
+/* After the exec of an attempt failed: the text of its argv and envp,
+ * which the next attempt must find the same to take this one's plan. */
+void nl_plan_exec_failed(const struct nl_plan *pl, char *const argv[],
+			 char *const envp[]);
 /* Forget this thread's last attempt (before making a child). */
 void nl_plan_forget_last(void);
 int nl_plan_keeps(const struct nl_plan *pl, int fd);

@@ -129,8 +129,10 @@ static struct exec_room env_room_take(size_t n, pid_t self)
  * with the process's memory. */
 #define PREPARE_EXEC(via, path, argv, envp, keep, n_keep, secure)            \
 	struct nl_plan pl;                                                   \
+	char *const *plan_argv_ = (argv), *const *plan_envp_ = (envp);       \
 	pid_t self_ = nl_mode() == NL_MODE_OFF ? 0 : nl_sys_getpid();        \
-	nl_plan_exec_attempt(&pl, self_, via, path, argv, envp, keep, n_keep); \
+	nl_plan_exec_attempt(&pl, self_, via, path, plan_argv_, plan_envp_,  \
+			     keep, n_keep);                                  \
 	nl_sweep_before_exec(&pl);                                           \
 	pid_t from_ = self_ && nl_pgroup_env_takes_marker(envp)              \
 		      ? nl_pgroup_before_exec(self_) : 0;                    \
@@ -174,6 +176,7 @@ static struct exec_room env_room_take(size_t n, pid_t self)
 			e_ = errno;                                          \
 		}                                                            \
 		nl_plan_undo_pass(&pl);                                      \
+		nl_plan_exec_failed(&pl, plan_argv_, plan_envp_);            \
 		exec_room_give_back(&room_);                                 \
 		errno = e_;                                                  \
 		return r_;                                                   \

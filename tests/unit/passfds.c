@@ -417,6 +417,28 @@ Test(passfds, listen_fds_for_another_pid)
 	ASSERT_NONE(l);
 }
 
+/* `env LISTEN_FDS=2 prog` and a shell's `LISTEN_FDS=2 exec prog`: exec
+ * keeps the pid, so a LISTEN_PID given as a number must be this one; one
+ * the command line leaves to the shell (`$$`) does not count. */
+Test(passfds, listen_fds_assigned_in_argv)
+{
+	char *a[] = { "env", "LISTEN_FDS=2", "prog", NULL };
+	struct nl_fdlist l = from_args(a, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4);
+	char *b[] = { "env", "LISTEN_PID=4321", "LISTEN_FDS=2", "prog", NULL };
+	l = from_args(b, 4321, NULL);
+	ASSERT_FDS(l, 3, 4);
+	l = from_args(b, 4322, NULL);
+	ASSERT_NONE(l);
+	char *c[] = { "sh", "-c", "LISTEN_FDS=3 LISTEN_PID=$$ exec prog", NULL };
+	l = from_args(c, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4, 5);
+	/* argv's and envp's: the longer run. */
+	char *envp[] = { "LISTEN_FDS=1", NULL };
+	nl_named_fds(a, envp, NOBODY, &l);
+	ASSERT_FDS(l, 3, 4);
+}
+
 Test(passfds, listen_fds_out_of_range)
 {
 	char *a[] = { "LISTEN_FDS=0", NULL };
@@ -681,6 +703,24 @@ static const struct convention conventions[] = {
 	  { "Xwayland", ":0", "-listen", "9", "-listen", "tcp" }, { NULL }, { 9 }, 0 },
 	{ "weston-launch starting weston",
 	  { "weston" }, { "WESTON_LAUNCHER_SOCK=3", "WESTON_TTY_FD=4" }, { 3, 4 }, 0 },
+	{ "dpkg reads its fds with strtol(..., 0): hex, a sign, blanks",
+	  { "dpkg", "--status-fd", "0x9", "--log-fd=+5", "--command-fd", " 6" },
+	  { NULL }, { 9, 5, 6 }, 0 },
+	{ "a leading zero names the octal and the decimal reading",
+	  { "dpkg", "--status-fd", "010", "--x-fd", "07", "--y-fd=09" }, { NULL },
+	  { 8, 10, 7, 9 }, 0 },
+	{ "an fd option's value that is no number names nothing",
+	  { "prog", "--a-fd", "0x", "--b-fd=3x", "--c-fd=-4", "--d-fd=+",
+	    "--print-pid", "0xg" }, { NULL }, { 0 }, 0 },
+	{ "env VAR=N prog: a variable assigned in argv",
+	  { "env", "WAYLAND_SOCKET=3", "X_FD=4", "MAKEFLAGS=-j2 --jobserver-auth=5,6",
+	    "prog" }, { NULL }, { 3, 4, 5, 6 }, 0 },
+	{ "a variable assigned in a shell command",
+	  { "sh", "-c", "WAYLAND_SOCKET=7 X_FDS=8,9 exec prog" }, { NULL },
+	  { 7, 8, 9 }, 0 },
+	{ "no assignment: an option, a name not a variable's",
+	  { "prog", "--opt_FD=3x", "1X_FD=4", "a-b_FD=5", "-X_FD=6" }, { NULL },
+	  { 0 }, 0 },
 	{ "fd= in any value, as a token only",
 	  { "prog", "cfd=3", "xfd=4", "fd=5x", "fd=6", "a=fd=7" },
 	  { "V=version=2.6;fd=abc", "W=fd:8:9" }, { 6, 7 }, 0 },

@@ -152,6 +152,28 @@ Test(fd_path_walk, vfork_child_fd_made_between_is_withheld)
 	fd_made_between_is_withheld("vfork");
 }
 
+/* The same argv pointers with other text: the program wrote the number
+ * of another fd into the string naming one (--x-fd 3, then 4) between
+ * two attempts.  The next attempt names 4, as the program it starts is
+ * told; the last attempt's plan (3) was taken before. */
+static void renamed_between_is_named(const char *kind)
+{
+	cr_expect_str_eq(walk(0, kind, "rename", "build/fixtures/found_fdlist", 0),
+			 "inherited: 3 4\n", "%s without the shim", kind);
+	cr_expect_str_eq(walk(0, kind, "rename", "build/fixtures/found_fdlist", 1),
+			 "inherited: 4\n", "%s with the shim", kind);
+}
+
+Test(fd_path_walk, fork_child_renamed_between_is_named)
+{
+	renamed_between_is_named("fork");
+}
+
+Test(fd_path_walk, vfork_child_renamed_between_is_named)
+{
+	renamed_between_is_named("vfork");
+}
+
 /* A session leader's child is regrouped at its exec (the marker names its
  * spawner), unless it moved itself between two attempts: then it keeps
  * its own group and gets no marker, as if it had moved before the first. */
