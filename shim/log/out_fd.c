@@ -92,6 +92,34 @@ static void publish(struct nl_out_fd *o, int fd)
 
 /* The thread's own count goes up first and down last: a handler that
  * interrupts in between and closes the number does not wait for it. */
+/* From a hold to its release no signal handler runs on this thread: one
+ * that left with siglongjmp() (an alarm's timeout around a connect that
+ * logs), or a thread cancelled there, would leave the hold behind for
+ * good, and a closer of the number waits for every other thread's holds
+ * without a bound (wait_unused: it must not close the number under a
+ * write).  So every blockable signal is blocked from before the count to
+ * after it is given back, the program's mask kept in hush_old; holds nest
+ * (a close's, a replace's), the outermost blocks and restores.  The
+ * file's write takes hush_old as the program's mask (nl_out_write). */
+static __thread nl_ksigset hush_old __attribute__((tls_model("initial-exec")));
+static __thread unsigned char hush_depth
+	__attribute__((tls_model("initial-exec")));
+
+__attribute__((noinline)) static void hush(void)
+{
+	static const nl_ksigset all = ~(nl_ksigset)0;
+
+	if (hush_depth == 0)
+		nl_sys_sigprocmask(SIG_BLOCK, &all, &hush_old);
+	hush_depth++;
+}
+
+__attribute__((noinline)) static void unhush(void)
+{
+	if (--hush_depth == 0)
+		nl_sys_sigprocmask(SIG_SETMASK, &hush_old, NULL);
+}
+
 static void own_count(size_t i, int delta)
 {
 	__atomic_store_n(&mine[i], (unsigned char)(mine[i] + delta),
@@ -118,6 +146,7 @@ int nl_out_fd_hold(struct nl_out_fd *o, int fd)
 		return atomic_load(&o->fd) == fd && same_identity(o, fd) > 0
 			       ? 0 : -1;
 	wait_settled(o);
+	hush();
 	own_count(slot_of(o), 1);
 	atomic_fetch_add(&o->users, 1);
 	if (atomic_load(&o->fd) == fd &&
@@ -135,6 +164,7 @@ void nl_out_fd_release(struct nl_out_fd *o, int held)
 	atomic_fetch_sub(&o->users, 1);
 	atomic_signal_fence(memory_order_seq_cst);
 	own_count(slot_of(o), -1);
+	unhush();
 }
 
 /* The n-th pause of a wait for other threads: a few yields, then
@@ -311,6 +341,7 @@ static void close_own(struct nl_out_fd *o, int fd)
 	/* A closer that cleared `closing` before this count is not waited
 	 * for, and the number is its; one that clears it later waits for
 	 * this close. */
+	hush();
 	own_count(slot_of(o), 1);
 	atomic_fetch_add(&o->users, 1);
 	if (atomic_load(&o->closing) == fd)
@@ -636,8 +667,12 @@ ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 	ssize_t n;
 
 	/* Not blocked, a signal cannot be pending for this thread: it would
-	 * have been delivered.  Blocked, one may be, and is the program's. */
-	if (nl_sys_sigprocmask(SIG_BLOCK, &quiet, &old) < 0)
+	 * have been delivered.  Blocked, one may be, and is the program's.
+	 * Under a hold every signal is blocked already (hush). */
+	int hushed = hush_depth > 0;
+	if (hushed)
+		old = hush_old;
+	else if (nl_sys_sigprocmask(SIG_BLOCK, &quiet, &old) < 0)
 		return -EAGAIN;
 	if ((old & taken) && nl_sys_sigpending(&before) < 0)
 		before = taken;          /* unknown: take nothing back */
@@ -650,7 +685,8 @@ ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 	 * pending set first, before one sent to the whole process. */
 	if (raised & ~before)
 		nl_sys_sigtimedwait(&raised, &now);
-	nl_sys_sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!hushed)
+		nl_sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	return n;
 }
 

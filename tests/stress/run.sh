@@ -26,6 +26,12 @@
 #             the moment the shim places a fresh fd there
 #             (tests/fixtures/foundation/found_log_race.c): no log line in
 #             the program's file, no deadlock;
+#   log-longjmp
+#             a SIGALRM handler leaving with siglongjmp() wherever the
+#             thread is, the shim's log write included, while another
+#             thread closes the log's number over and over
+#             (tests/fixtures/foundation/found_log_longjmp.c): no end
+#             within STRESS_SECONDS plus the margin is a deadlock;
 #   helgrind  under valgrind --tool=helgrind for STRESS_HELGRIND_SECONDS
 #             (default 10): the same checks, and no race, lock-order or
 #             pthread error involving libnoleak (helgrind.awk sorts them).
@@ -88,6 +94,8 @@ $CC $CFLAGS -o "$S/spawn_race" tests/stress/spawn_race.c -lpthread ||
 	die "cannot build spawn_race"
 $CC $CFLAGS -o "$S/log_race" tests/fixtures/foundation/found_log_race.c -lpthread ||
 	die "cannot build log_race"
+$CC $CFLAGS -o "$S/log_longjmp" tests/fixtures/foundation/found_log_longjmp.c \
+	-lpthread -lrt || die "cannot build log_longjmp"
 $CC $CFLAGS -fPIC -shared -o "$S/found_early.so" tests/fixtures/foundation/found_early.so.c ||
 	die "cannot build found_early.so"
 # --no-as-needed: the program uses nothing from the library, the
@@ -193,6 +201,17 @@ for mode in rounds spin; do
 	*) note FAIL "log-race-$mode" "$out (status $rc): a log line in the program's file (see $S/race.own)" ;;
 	esac
 done
+
+# --- a handler leaving the log's write with siglongjmp ---
+
+echo "stress: handlers leaving with siglongjmp while the log is closed, $SECONDS_PLAIN s"
+out=$(env LD_PRELOAD="$B/libnoleak.so" NOLEAK_MODE=audit NOLEAK_LOG="$S/longjmp.log" \
+	timeout -s KILL $((SECONDS_PLAIN + MARGIN)) "$S/log_longjmp" "$SECONDS_PLAIN" 2>&1)
+case $? in
+0) note PASS log-longjmp "$out, no hold left behind" ;;
+137) note FAIL log-longjmp "no end after $((SECONDS_PLAIN + MARGIN)) s: a close waits for a hold left behind" ;;
+*) note FAIL log-longjmp "$out" ;;
+esac
 
 # --- helgrind ---
 

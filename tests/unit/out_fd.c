@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -123,20 +124,60 @@ static void close_in_handler(int sig)
 	atomic_store(&handler_done, 1);
 }
 
-Test(out_fd, a_handler_closing_the_number_does_not_wait_for_its_own_thread)
+/* A handler that closes the number, for a signal raised on a thread that
+ * holds it: it runs once the hold is given back (no handler runs under a
+ * hold), and does not wait for anything. */
+Test(out_fd, a_handler_closing_the_number_runs_after_its_own_thread_s_hold)
 {
 	handler_fd = adopt_log();
 	signal(SIGUSR1, close_in_handler);
 	int held = nl_out_fd_hold(o, handler_fd);
 	cr_assert_eq(held, 1);
-	raise(SIGUSR1);   /* delivered on this thread before raise returns */
+	raise(SIGUSR1);
+	cr_assert_not(atomic_load(&handler_done), "a handler ran under a hold");
+	nl_out_fd_release(o, held);
 	cr_assert(atomic_load(&handler_done));
 	cr_assert_eq(atomic_load(&o->fd), -1);
-	nl_out_fd_release(o, held);
 	cr_assert_eq(atomic_load(&o->users), 0);
 }
 
 /* --- a vfork child's fds are its own: it changes nothing of ours --- */
+
+/* A handler that leaves with siglongjmp() (an alarm's timeout), for a
+ * signal raised while a line is written: it runs only once the hold is
+ * given back, so no hold is left behind for a closer on another thread to
+ * wait for without end.  The program's mask is back after the hold. */
+static sigjmp_buf left;
+static volatile sig_atomic_t handler_ran_held;
+
+static void leave_by_longjmp(int sig)
+{
+	(void)sig;
+	handler_ran_held = atomic_load(&o->users) != 0;
+	siglongjmp(left, 1);
+}
+
+Test(out_fd, a_handler_leaving_by_longjmp_leaves_no_hold_behind)
+{
+	int fd = adopt_log();
+	struct sigaction sa = { .sa_handler = leave_by_longjmp };
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	if (!sigsetjmp(left, 1)) {
+		int held = nl_out_fd_hold(o, fd);
+		cr_assert_eq(held, 1);
+		raise(SIGUSR1);
+		nl_out_fd_release(o, held);
+		cr_assert_fail("the handler did not run");
+	}
+	cr_expect_not(handler_ran_held, "the handler ran under the hold");
+	cr_expect_eq(atomic_load(&o->users), 0, "a hold was left behind");
+	sigset_t now;
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	cr_expect_not(sigismember(&now, SIGUSR1) || sigismember(&now, SIGTERM),
+		      "the program's mask is not back");
+	nl_out_fd_close(o);
+}
 
 Test(out_fd, a_vfork_child_closing_the_number_leaves_the_parent_s_log)
 {
