@@ -43,6 +43,8 @@ struct nl_sig_record {
 	unsigned seq;            /* 2 for each handler entered on this thread */
 	unsigned last;           /* the seq the last handler to return got at
 				  * its entry, | 1 when it had SA_RESTART */
+	int errno_after;         /* errno as the last handler to return left
+				  * it (glibc saves nothing around one) */
 };
 extern __thread struct nl_sig_record nl_sig_record
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
@@ -66,6 +68,18 @@ static inline struct nl_sig_mark nl_signals_mark(void)
  * true when there is none. */
 int nl_signals_would_restart(struct nl_sig_mark m);
 
+/* What errno is after the kernel restarts a call begun at `m` with errno
+ * `before` (a restart leaves errno alone: no EINTR): as the handler that
+ * returned last on this thread left it, when it entered after the mark;
+ * else, no handler through the trampoline (a stop and SIGCONT), `before`. */
+static inline int nl_signals_errno_since(struct nl_sig_mark m, int before)
+{
+	unsigned last = __atomic_load_n(&nl_sig_record.last, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if ((int)((last & ~1u) - m.seq) <= 0)
+		return before;
+	return nl_sig_record.errno_after;
+}
 /* The trampolines: the kernel holds one of them for every signal whose
  * handler went through the interposer (each stands for one of the
  * handlers recorded for the signal: interpose/signal.c).  The table of

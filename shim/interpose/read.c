@@ -81,6 +81,7 @@ struct sock_call {
 	long long t0;              /* monotonic start, microseconds */
 	struct nl_sig_mark mark;   /* signal record at the last attempt */
 	unsigned secs;             /* the shim's timeout, once confirmed */
+	int errno0;                /* errno before the call (a restart's) */
 	unsigned char own;         /* the program's timeout replaced the
 				    * shim's during the call: the kernel's
 				    * rules from the restart on */
@@ -105,6 +106,7 @@ static void call_begin(struct sock_call *c, int fd, enum nl_sock_dir dir)
 	c->dir = dir;
 	c->t0 = now_usec();
 	c->mark = nl_signals_mark();
+	c->errno0 = errno;
 	c->secs = 0;
 	c->own = 0;
 	c->rd = NULL;
@@ -296,9 +298,15 @@ static int call_again(struct sock_call *c, ssize_t *r)
 			call_end(c, *r);
 			return 0;
 		}
+		/* Restarted, the call leaves errno as the kernel's restart
+		 * does: as the handler left it, not EINTR. */
+		int e = nl_signals_errno_since(c->mark, c->errno0);
 		int go = after_eintr(c);
+		if (go == GO_END)
+			return 0;
+		errno = c->errno0 = e;
 		if (go != GO_WAIT)
-			return go == GO_REAL;
+			return 1;
 		go = rest_of_wait(c, r);
 		if (go == GO_TIMED_OUT)
 			errno = nl_sock_timed_out(c->fd, c->dir,
@@ -405,6 +413,7 @@ static ssize_t timed_op(const struct nl_read_op *op, long long t0)
 	ssize_t r;
 	call_begin(&c, op->fd, NL_SOCK_READ);
 	c.rd = op;
+	c.errno0 = op->errno0;
 	int go = t0 ? continue_from(&c, t0, &r) : 1;
 	if (go == 0 || (go == 2 && !call_again(&c, &r)))
 		return r;
@@ -429,7 +438,7 @@ static ssize_t timed_rest(const struct nl_read_op *op, long long t0,
 			  struct nl_sig_mark m, ssize_t r)
 {
 	struct sock_call c = { .fd = op->fd, .dir = NL_SOCK_READ, .t0 = t0,
-			       .mark = m, .rd = op };
+			       .mark = m, .errno0 = op->errno0, .rd = op };
 	while (call_again(&c, &r))
 		r = real_op(op);
 	return after_read(op, r);
@@ -519,11 +528,12 @@ static inline ssize_t read_op(const struct nl_read_op *op)
 			if (!((flags) & MSG_DONTWAIT)) {                     \
 				long long t0_ = now_usec();                  \
 				struct nl_sig_mark m_ = nl_signals_mark();   \
+				int e0_ = errno;                             \
 				ssize_t r_ = call;                           \
 				if (__builtin_expect(r_ >= 0, 1))            \
 					return r_;                           \
 				return name##_failed(NL_ARGS args, t0_, m_,  \
-						     r_);                    \
+						     e0_, r_);               \
 			}                                                    \
 		}                                                            \
 		return name##_slow(NL_ARGS args);                            \
@@ -539,10 +549,10 @@ static inline ssize_t read_op(const struct nl_read_op *op)
 		return read_op(&op);                                         \
 	}                                                                    \
 	__attribute__((noinline)) static ssize_t name##_failed(              \
-		NL_ARGS params, long long t0, struct nl_sig_mark m, ssize_t r) \
+		NL_ARGS params, long long t0, struct nl_sig_mark m, int e0,  \
+		ssize_t r)                                                   \
 	{                                                                    \
-		/* Reads are plain: stdin=detach is off, errno0 unused. */   \
-		struct nl_read_op op = { __VA_ARGS__, .errno0 = 0 };         \
+		struct nl_read_op op = { __VA_ARGS__, .errno0 = e0 };        \
 		return timed_rest(&op, t0, m, r);                            \
 	}
 

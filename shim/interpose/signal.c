@@ -87,6 +87,8 @@ run(int i, int sig, siginfo_t *info, void *ctx)
 		else
 			((sig_fn)h)(sig);
 	}
+	nl_sig_record.errno_after = errno;
+	atomic_signal_fence(memory_order_seq_cst);
 	nl_sig_record.last = seq | ((bits & B_RESTART) ? 1u : 0u);
 }
 

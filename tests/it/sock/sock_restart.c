@@ -98,6 +98,12 @@ ROW(hnonblock, pipe)
 /* Stopped longer than the timeout: what is there is read or written. */
 ROW(stopdata, tcp)
 ROW(stopwrite, tcp)
+/* errno after a call the kernel restarted: as the handler left it (or
+ * set it), or as it was before the call (a stop and SIGCONT), not EINTR. */
+ROW(errno, tcp)
+ROW(herrno, tcp)
+ROW(stoperrno, tcp)
+ROW(stopwerrno, tcp)
 /* A handler that siglongjmps out of a restarted read. */
 ROW(longjmp, tcp)
 /* Under a seccomp filter that refuses what the restart rule could call
