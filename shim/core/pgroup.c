@@ -351,8 +351,18 @@ static __thread struct {
  * child's session is its spawner's from the fork, or its own after a
  * setsid(): it names the spawner only when the spawner led its session at
  * the fork, and then the spawner's group was the spawner's pid. */
+/* Audit only logs the moves it would make: without a log it marks no
+ * child (the marker would reach a static child's environment, and the
+ * child's look at its terminal take an fd number, for nothing). */
+static int moves_seen(void)
+{
+	return nl_mode() != NL_MODE_AUDIT || nl_event_enabled();
+}
+
 static pid_t decide_regroup(pid_t self)
 {
+	if (!moves_seen())
+		return 0;
 	pid_t from;
 	int manages, shared_ = self != nl_proc_pid();
 	if (shared_) {  /* vfork child: nl_proc is the parent's */
@@ -452,7 +462,7 @@ char nl_pgroup_for_spawn(const posix_spawnattr_t *attr)
 	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
 	    (flags & (POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSID)))
 		return 0;
-	if (!nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
+	if (!moves_seen() || !nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
 		return 0;
 	return nl_pgroup_move_how();
 }

@@ -716,10 +716,17 @@ int nl_watch_log_epoll_wait(const char *call, int epfd, long long waited_us)
 /* Written at start-up: in .data, on a page the loader has already written,
  * rather than a .bss page of its own. */
 int nl_reads_plain __attribute__((section(".data")));
+int nl_reads_watched __attribute__((section(".data")));
 
 void nl_watch_configure(const struct nl_policy *p)
 {
+	/* read_warn only logs, and so does read_timeout under audit:
+	 * without a log the watchdog (its poll() in place of the read, the
+	 * signal trampolines it needs) would change reads for nothing. */
+	int logging = nl_event_enabled();
+	nl_reads_watched = p->mode != NL_MODE_OFF &&
+			   ((p->read_timeout && p->mode == NL_MODE_ENFORCE) ||
+			    ((p->read_warn || p->read_timeout) && logging));
 	nl_reads_plain = p->mode == NL_MODE_OFF ||
-			 (!p->read_warn && !p->read_timeout &&
-			  p->stdin_mode != NL_STDIN_DETACH);
+			 (!nl_reads_watched && p->stdin_mode != NL_STDIN_DETACH);
 }

@@ -56,14 +56,16 @@
  * watchdog and no stdin=detach.  Set once by init (nl_watch_configure);
  * 0 until then, so early reads take the careful path. */
 extern int nl_reads_plain NL_HIDDEN;
+/* Reads are watched: read_timeout under enforce, or read_warn or
+ * read_timeout with a log to write to (both only log otherwise).  Set
+ * once by init, with nl_reads_plain. */
+extern int nl_reads_watched NL_HIDDEN;
 void nl_watch_configure(const struct nl_policy *p) NL_HIDDEN;
 
 /* Whether reads are watched at all: one load on the read fast path. */
 static inline int nl_watching_reads(void)
 {
-	const struct nl_policy *p = nl_policy();
-	return __builtin_expect((p->read_warn | p->read_timeout) != 0, 0) &&
-	       p->mode != NL_MODE_OFF;
+	return __builtin_expect(nl_reads_watched, 0);
 }
 
 enum nl_read_call { NL_RD_READ, NL_RD_READV, NL_RD_RECV, NL_RD_RECVFROM,

@@ -34,6 +34,7 @@
 #include "init.h"
 #include "base/real.h"
 #include "core/signals.h"
+#include "core/watchdog.h"
 #include "common/sys.h"
 #include "common/target.h"
 
@@ -128,12 +129,16 @@ static int is_handler(void *h)
 }
 
 /* Whether a handler for sig goes through the trampoline: the shim may set
- * socket timeouts in this process, and the caller is not a vfork child,
- * whose changes to the shared slots would mislead its parent. */
+ * socket timeouts in this process (enforce), or reads and waits are
+ * watched (read_warn with a log; the watchdog, poll.c's split waits), and
+ * the caller is not a vfork child, whose changes to the shared slots would
+ * mislead its parent.  Audit without a log, or with the watchdog off,
+ * leaves the program's handlers as they are. */
 static int use_trampoline(int sig, const struct sigaction *act)
 {
 	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP &&
 	       is_handler((void *)act->sa_handler) && nl_fd_policy_active() &&
+	       (nl_mode() == NL_MODE_ENFORCE || nl_watching_reads()) &&
 	       !nl_in_foreign_child();
 }
 

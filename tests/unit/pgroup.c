@@ -13,6 +13,7 @@
 
 #include "base/state.h"
 #include "core/pgroup.h"
+#include "log/event.h"
 
 static void with_policy(enum nl_mode mode, enum nl_pgroup pgroup)
 {
@@ -128,8 +129,13 @@ Test(pgroup, posix_spawn_gets_a_group_unless_the_caller_chose_one)
 	cr_expect_eq(nl_pgroup_for_spawn(&at), 0, "the caller chose a session");
 	posix_spawnattr_setflags(&at, 0);
 	with_policy(NL_MODE_AUDIT, NL_PGROUP_AUTO);
+	cr_expect_eq(nl_pgroup_for_spawn(&at), 0,
+		     "audit without a log: no marker (nothing to log)");
+	nl_event_configure(NL_LOG_FILE, "/nonexistent/noleak-unit.log", NULL,
+			   "audit");
 	cr_expect_eq(nl_pgroup_for_spawn(&at), NL_MOVE_AUDIT,
 		     "audit: a marker whose move is only logged");
+	nl_event_configure(NL_LOG_NONE, NULL, NULL, "audit");
 	posix_spawnattr_destroy(&at);
 }
 
