@@ -475,9 +475,12 @@ static int has_blank(const char *s)
 	return 0;
 }
 
+/* What ends a word of a shell command: blanks, and the operators that
+ * end a command (`X_FD=3; export X_FD`, `LISTEN_FDS=2&&exec prog`). */
 static int is_blank_char(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n';
+	return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' ||
+	       c == '|' || c == '(' || c == ')';
 }
 
 /* A shell command line passed as one argument (`sh -c "dpkg --status-fd
@@ -691,11 +694,15 @@ static void add_assignment(struct nl_fdlist *l, const char *entry,
 	if (entry[len] != '=')
 		return;
 	const char *value = entry + len + 1;
+	/* In the environment the first of two entries wins, as getenv()
+	 * answers; assigned in argv (env, a shell) the last. */
 	if (name_is(entry, len, "LISTEN_FDS")) {
-		if (lv->fds == NULL)
+		if (lv->fds == NULL || self == 0)
 			lv->fds = value;
 	} else if (name_is(entry, len, "LISTEN_PID")) {
-		if (lv->pid == NULL && (self != 0 || whole_number(value) >= 0))
+		if (self == 0)
+			lv->pid = whole_number(value) >= 0 ? value : NULL;
+		else if (lv->pid == NULL)
 			lv->pid = value;
 	} else {
 		add_env_entry(l, entry, len, value);

@@ -674,7 +674,9 @@ ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 		old = hush_old;
 	else if (nl_sys_sigprocmask(SIG_BLOCK, &quiet, &old) < 0)
 		return -EAGAIN;
-	if ((old & taken) && nl_sys_sigpending(&before) < 0)
+	/* Under a hold every signal was blocked since its start: one sent
+	 * meanwhile (another thread's pthread_kill) is pending too. */
+	if ((hushed || (old & taken)) && nl_sys_sigpending(&before) < 0)
 		before = taken;          /* unknown: take nothing back */
 	do
 		n = nl_sys_writev(fd, iov, cnt);

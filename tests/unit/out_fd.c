@@ -5,6 +5,7 @@
  * interposers call (nl_out_fd_yield) followed by the real libc call. */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,6 +179,35 @@ Test(out_fd, a_handler_leaving_by_longjmp_leaves_no_hold_behind)
 	sigprocmask(SIG_SETMASK, NULL, &now);
 	cr_expect_not(sigismember(&now, SIGUSR1) || sigismember(&now, SIGTERM),
 		      "the program's mask is not back");
+	nl_out_fd_close(o);
+}
+
+/* A signal another thread sends this one while it holds the log's fd is
+ * pending (every signal is blocked under the hold), and stays the
+ * program's: the one the write raises itself (SIGXFSZ, past the file size
+ * limit) is taken back, not both. */
+static volatile sig_atomic_t xfsz_seen;
+static void count_xfsz(int sig)
+{
+	(void)sig;
+	xfsz_seen++;
+}
+
+Test(out_fd, a_signal_sent_during_a_hold_is_not_taken_back)
+{
+	int fd = adopt_log();
+	signal(SIGXFSZ, count_xfsz);
+	struct rlimit rl = { 0, RLIM_INFINITY };
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	int held = nl_out_fd_hold(o, fd);
+	cr_assert_eq(held, 1);
+	raise(SIGXFSZ);            /* as another thread's pthread_kill */
+	struct iovec iov = { "x\n", 2 };
+	cr_expect_eq(nl_out_write(fd, &iov, 1), -EFBIG);
+	nl_out_fd_release(o, held);
+	cr_expect_eq(xfsz_seen, 1, "the program's SIGXFSZ was taken back");
+	rl.rlim_cur = RLIM_INFINITY;
+	setrlimit(RLIMIT_FSIZE, &rl);
 	nl_out_fd_close(o);
 }
 

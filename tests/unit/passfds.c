@@ -433,6 +433,14 @@ Test(passfds, listen_fds_assigned_in_argv)
 	char *c[] = { "sh", "-c", "LISTEN_FDS=3 LISTEN_PID=$$ exec prog", NULL };
 	l = from_args(c, NOBODY, NULL);
 	ASSERT_FDS(l, 3, 4, 5);
+	/* Assigned twice in argv: the last, as env and a shell give it. */
+	char *d[] = { "env", "LISTEN_FDS=1", "LISTEN_FDS=3", "prog", NULL };
+	l = from_args(d, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4, 5);
+	char *e[] = { "sh", "-c", "LISTEN_FDS=2; export LISTEN_FDS; exec prog",
+		      NULL };
+	l = from_args(e, NOBODY, NULL);
+	ASSERT_FDS(l, 3, 4);
 	/* argv's and envp's: the longer run. */
 	char *envp[] = { "LISTEN_FDS=1", NULL };
 	nl_named_fds(a, envp, NOBODY, &l);
@@ -718,6 +726,9 @@ static const struct convention conventions[] = {
 	{ "a variable assigned in a shell command",
 	  { "sh", "-c", "WAYLAND_SOCKET=7 X_FDS=8,9 exec prog" }, { NULL },
 	  { 7, 8, 9 }, 0 },
+	{ "a shell command's operators end its words",
+	  { "sh", "-c", "X_FD=5; export X_FD; WAYLAND_SOCKET=6&&exec prog|(Y_FD=7)" },
+	  { NULL }, { 5, 6, 7 }, 0 },
 	{ "no assignment: an option, a name not a variable's",
 	  { "prog", "--opt_FD=3x", "1X_FD=4", "a-b_FD=5", "-X_FD=6" }, { NULL },
 	  { 0 }, 0 },
