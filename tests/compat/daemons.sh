@@ -118,7 +118,7 @@ write_service() {
 
 # systemd-socket-activate hands the service only the variables it is told
 # to, as systemd does (Environment=); the shim's are among them.
-ACTIVATE_ENV="-E LD_PRELOAD -E NOLEAK_LOG -E NOLEAK_CONFIG -E COMPAT_RUN -E PATH"
+ACTIVATE_ENV="-E LD_PRELOAD -E NOLEAK_MODE -E NOLEAK_LOG -E NOLEAK_CONFIG -E COMPAT_RUN -E PATH"
 
 socket_activation() {
 	write_service

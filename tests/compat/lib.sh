@@ -15,6 +15,10 @@
 #         run without it.  The lines come from $PROBE (see probe.c), which
 #         FUNC runs inside the program it tests, or from `maps_proof PID`.
 #     On failure it shows a short diff, the stderr tails and the log.
+#     With COMPAT_MODE=audit the run under the shim is in audit mode, and
+#     FUNC is told it runs without the shim (COMPAT_SHIM=0): audit must
+#     change nothing, so every check expects exactly what it expects
+#     without the shim (the proof still shows the shim was loaded).
 #
 # Inside FUNC: $PROBE (run it as `$PROBE $PROOF`), $PROOF, $FDLIST,
 # $STRESS, $PY (Debian's python3), $TOP, $COMPAT_SHIM (1 under the shim, 0
@@ -69,7 +73,11 @@ run_side() {
 	shift 2
 	mkdir -p "$dir/cwd"
 	local env=(COMPAT_RUN="$dir" PROOF="$dir/proof" COMPAT_SHIM=0)
-	if [[ $side == on ]]; then
+	if [[ $side == on && ${COMPAT_MODE:-enforce} == audit ]]; then
+		env=(COMPAT_RUN="$dir" PROOF="$dir/proof" COMPAT_SHIM=0
+		     LD_PRELOAD="$LIB" NOLEAK_MODE=audit
+		     NOLEAK_LOG="$dir/noleak.log")
+	elif [[ $side == on ]]; then
 		env=(COMPAT_RUN="$dir" PROOF="$dir/proof" COMPAT_SHIM=1
 		     LD_PRELOAD="$LIB" NOLEAK_LOG="$dir/noleak.log")
 	fi

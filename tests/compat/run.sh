@@ -4,6 +4,8 @@
 #
 #   COMPAT_ONLY=GLOB   run only the checks whose name matches (e.g. 'bash-*')
 #   COMPAT_TIMEOUT=S   limit for one run of one check (default 120)
+#   COMPAT_MODE=audit  the run under the shim in audit mode, expecting
+#                      exactly the results without it (lib.sh)
 #
 # Each family of programs has its own script here (python.sh, make.sh, ...)
 # defining a function checks_<family> made of `check` lines (see lib.sh).

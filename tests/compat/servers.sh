@@ -60,6 +60,7 @@ nginx_config() {
 	pid $PWD/nginx.pid;
 	error_log $PWD/error.log notice;
 	env LD_PRELOAD;
+	env NOLEAK_MODE;
 	env NOLEAK_LOG;
 	env NOLEAK_CONFIG;
 	env COMPAT_RUN;
