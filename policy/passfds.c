@@ -460,12 +460,12 @@ static int add_trampoline_list(struct nl_fdlist *l, const char *arg)
 /* The variables that name fds (--- envp --- below), also when assigned in
  * argv: `env WAYLAND_SOCKET=3 prog`, `sh -c "LISTEN_FDS=1 exec prog"`,
  * system("MAKEFLAGS=... make").  LISTEN_FDS and LISTEN_PID need each
- * other: the first of each is kept here until the scan is over. */
+ * other: the values that count are kept here until the scan is over. */
 struct listen_vars {
 	const char *fds, *pid;
 };
 static void add_assignment(struct nl_fdlist *l, const char *entry,
-			   struct listen_vars *lv, pid_t self);
+			   struct listen_vars *lv, int in_argv);
 
 static int has_blank(const char *s)
 {
@@ -513,7 +513,7 @@ static void scan_command_words(struct nl_fdlist *l, const char *arg,
 			continue;
 		if (prev)
 			add_fd_option(l, prev, w);
-		add_assignment(l, w, &lv, 0);
+		add_assignment(l, w, &lv, 1);
 		prev = w;
 		while (*w != '\0')
 			w++;
@@ -539,7 +539,7 @@ static int scan_argv(struct nl_fdlist *l, char *const argv[], pid_t self,
 		add_fd_tokens(l, arg);
 		add_redirected_fds(l, arg);
 		add_fd_option(l, arg, argv[i + 1]);
-		add_assignment(l, arg, lv, 0);
+		add_assignment(l, arg, lv, 1);
 		if (has_blank(arg))
 			scan_command_words(l, arg, self);
 		if (add_trampoline_list(l, arg))
@@ -674,20 +674,20 @@ static void add_listen_fds(struct nl_fdlist *l, const struct listen_vars *lv,
 	l->run_n = (int)n;
 }
 
-/* A NAME=value string (an environment entry; in argv and in a shell
- * command's words only when NAME is a variable's name: "--opt=3" is no
- * assignment).  In argv (self 0) a LISTEN_PID that is not a number (the
- * shell's `$$` unexpanded) counts as absent: the pid is the one the exec
- * keeps, unknown to a command line. */
+/* A NAME=value string: an environment entry, or (in_argv) an argument or
+ * a shell command's word, there only when NAME is a variable's name
+ * ("--opt=3" is no assignment).  In argv a LISTEN_PID that is not a
+ * number (the shell's `$$` unexpanded) counts as absent: the pid is the
+ * one the exec keeps, unknown to a command line. */
 static void add_assignment(struct nl_fdlist *l, const char *entry,
-			   struct listen_vars *lv, pid_t self)
+			   struct listen_vars *lv, int in_argv)
 {
 	size_t len = 0;
-	if (self == 0 && !(is_alnum(entry[0]) && !is_digit(entry[0])) &&
+	if (in_argv && !(is_alnum(entry[0]) && !is_digit(entry[0])) &&
 	    entry[0] != '_')
 		return;
 	while (entry[len] != '\0' && entry[len] != '=') {
-		if (self == 0 && !is_alnum(entry[len]) && entry[len] != '_')
+		if (in_argv && !is_alnum(entry[len]) && entry[len] != '_')
 			return;
 		len++;
 	}
@@ -697,10 +697,10 @@ static void add_assignment(struct nl_fdlist *l, const char *entry,
 	/* In the environment the first of two entries wins, as getenv()
 	 * answers; assigned in argv (env, a shell) the last. */
 	if (name_is(entry, len, "LISTEN_FDS")) {
-		if (lv->fds == NULL || self == 0)
+		if (lv->fds == NULL || in_argv)
 			lv->fds = value;
 	} else if (name_is(entry, len, "LISTEN_PID")) {
-		if (self == 0)
+		if (in_argv)
 			lv->pid = whole_number(value) >= 0 ? value : NULL;
 		else if (lv->pid == NULL)
 			lv->pid = value;
@@ -723,7 +723,7 @@ static void scan_envp(struct nl_fdlist *l, char *const envp[], pid_t self)
 			continue;
 		add_fd_paths(l, eq + 1, self);
 		add_fd_tokens(l, eq + 1);
-		add_assignment(l, entry, &lv, self > 0 ? self : -1);
+		add_assignment(l, entry, &lv, 0);
 	}
 	add_listen_fds(l, &lv, self);
 }

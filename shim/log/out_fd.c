@@ -90,8 +90,6 @@ static void publish(struct nl_out_fd *o, int fd)
 	atomic_store(&o->fd, fd);
 }
 
-/* The thread's own count goes up first and down last: a handler that
- * interrupts in between and closes the number does not wait for it. */
 /* From a hold to its release no signal handler runs on this thread: one
  * that left with siglongjmp() (an alarm's timeout around a connect that
  * logs), or a thread cancelled there, would leave the hold behind for
@@ -120,6 +118,8 @@ __attribute__((noinline)) static void unhush(void)
 		nl_sys_sigprocmask(SIG_SETMASK, &hush_old, NULL);
 }
 
+/* The thread's own count goes up first and down last: a handler that
+ * interrupts in between and closes the number does not wait for it. */
 static void own_count(size_t i, int delta)
 {
 	__atomic_store_n(&mine[i], (unsigned char)(mine[i] + delta),
