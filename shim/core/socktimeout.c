@@ -453,6 +453,14 @@ static int carries_shim_keepalive(int fd, int level, int name)
 }
 
 /* Set what the plan says; returns the SHIM bits that now hold. */
+/* The bits apply_plan() gives when every option goes on. */
+static uint32_t plan_bits(const struct sock_plan *plan)
+{
+	return (plan->rcv ? NL_SOCK_SHIM_RCV | NL_SOCK_GAVE_RCV : 0) |
+	       (plan->snd ? NL_SOCK_SHIM_SND | NL_SOCK_GAVE_SND : 0) |
+	       (plan->keepalive ? NL_SOCK_SHIM_ALIVE : 0);
+}
+
 static uint32_t apply_plan(int fd, const struct sock_plan *plan,
 			   const struct nl_policy *p)
 {
@@ -626,6 +634,30 @@ int nl_sock_still_silent(int fd, enum nl_sock_dir dir)
 
 /* --- the hooks --- */
 
+/* Enforce: the plan's options set on fd, recorded with the bits `other`
+ * (what the slot keeps besides).  Recorded before they are set: a handler
+ * that leaves the connect with siglongjmp() part way through leaves no
+ * option of the shim's unknown to it (the restart rule would miss it); one
+ * recorded and not set is harmless, the kernel restarts or ends the calls
+ * on such a socket itself.  Written again only when an option failed
+ * (or, nothing to record, cleared as it was).
+ * Not inlined: the nomem event's deep path runs beside it, not under it. */
+__attribute__((noinline))
+static void set_recorded(int fd, uint64_t ino, const struct sock_plan *plan,
+			 const struct nl_policy *p, uint32_t other)
+{
+	uint32_t planned = plan_bits(plan) | other;
+	if (planned)
+		slot_write(fd, ino, planned, plan->secs);
+	uint32_t got = apply_plan(fd, plan, p) | other;
+	if (got == planned && planned)
+		return;
+	if (got)
+		slot_write(fd, ino, got, plan->secs);
+	else
+		slot_write(fd, 0, 0, 0);
+}
+
 /* Decide for a socket that just became connected, then set (enforce) or
  * log (audit).  `prior`: what the slot knew of this socket (the program's
  * choices, a timeout the shim set earlier; for an accepted socket, its
@@ -650,24 +682,23 @@ static int handle_connected(int fd, uint64_t ino, enum sock_class cls,
 				    "sockets_untouched");
 		return 0;
 	}
-	uint32_t shim = 0;
-	if (p->mode == NL_MODE_ENFORCE)
-		shim = apply_plan(fd, &plan, p);
-	else
-		log_policy(fd, via, &plan, p);
 	/* What the shim gave before (a second connect) stays known: a
 	 * timeout it set that the program has not replaced is still on the
 	 * socket (this connect may set nothing: non-blocking), and the
 	 * program may give it back. */
-	shim |= prior & (NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND |
-			 NL_SOCK_OTHER_RCV | NL_SOCK_OTHER_SND);
-	if (p->mode == NL_MODE_ENFORCE)
-		shim |= prior & (NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND);
-	if (shim || own)
-		slot_write(fd, ino, shim | own, plan.secs);
+	uint32_t kept = prior & (NL_SOCK_GAVE_RCV | NL_SOCK_GAVE_SND |
+				 NL_SOCK_OTHER_RCV | NL_SOCK_OTHER_SND);
+	if (p->mode == NL_MODE_ENFORCE) {
+		kept |= prior & (NL_SOCK_SHIM_RCV | NL_SOCK_SHIM_SND);
+		set_recorded(fd, ino, &plan, p, kept | own);
+		return plan.keepalive && !plan.inherited;
+	}
+	log_policy(fd, via, &plan, p);
+	if (kept || own)
+		slot_write(fd, ino, kept | own, plan.secs);
 	else
 		slot_write(fd, 0, 0, 0);
-	return p->mode == NL_MODE_ENFORCE && plan.keepalive && !plan.inherited;
+	return 0;
 }
 
 /* How many connections wait in a listener's queue (TCP_INFO's unacked

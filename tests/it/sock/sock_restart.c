@@ -169,3 +169,26 @@ Test(sock_restart, a_wait_longer_than_poll_takes, .timeout = 60)
 	cr_assert_eq(r.status, 0, "sock_restart: %s%s", r.out, r.err);
 	cr_expect_str_eq(r.out, "poll ms=2147483647\n", "%s", r.err);
 }
+
+/* A handler that leaves connect() with siglongjmp() while the shim sets
+ * the socket's options (an alarm as a connect timeout): the options it
+ * set are recorded first, so the restart rule still holds on that socket
+ * (fixture sock_connect_longjmp: an SA_RESTART handler interrupting a
+ * recv() on such sockets got EINTR on about half of them). */
+Test(sock_restart, a_connect_left_by_longjmp_keeps_the_restart_rule,
+     .timeout = 120)
+{
+	static struct run_result r;
+	char *argv[] = { (char *)top("build/fixtures/sock_connect_longjmp"),
+			 "20", NULL };
+	char *env[] = { "NOLEAK_MODE=enforce", "NOLEAK_LOG=none",
+			"NOLEAK_SOCK_TIMEOUT=300", NULL };
+	cr_assert_eq(run(&r, argv, env, 1, 100.0, NULL), 0);
+	cr_assert(!r.timed_out, "hung: %s", r.out);
+	int jumped = -1, tested = -1, eintr = -1;
+	cr_assert_eq(sscanf(r.out, "connected_after_jump=%d tested=%d eintr=%d",
+			    &jumped, &tested, &eintr), 3, "%s%s", r.out, r.err);
+	cr_expect_gt(tested, 0, "no socket left connected with the shim's "
+		     "timeout to test: %s", r.out);
+	cr_expect_eq(eintr, 0, "EINTR where the kernel restarts: %s", r.out);
+}
