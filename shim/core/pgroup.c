@@ -462,7 +462,8 @@ char nl_pgroup_for_spawn(const posix_spawnattr_t *attr)
 	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
 	    (flags & (POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSID)))
 		return 0;
-	if (!moves_seen() || !nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
+	if (!moves_seen() ||
+	    !nl_pgroup_regroups(nl_sys_getpid(), atomic_load(&manages_groups)))
 		return 0;
 	return nl_pgroup_move_how();
 }

@@ -132,14 +132,22 @@ static const char *walk(int leader, const char *kind, const char *between,
 	return r.out;
 }
 
+/* What found_fdlist, started by a walk whose child does `between` after
+ * its first attempt, inherits without the shim and with it. */
+static void inherits(const char *kind, const char *between,
+		     const char *plain, const char *shim)
+{
+	cr_expect_str_eq(walk(0, kind, between, "build/fixtures/found_fdlist", 0),
+			 plain, "%s %s without the shim", kind, between);
+	cr_expect_str_eq(walk(0, kind, between, "build/fixtures/found_fdlist", 1),
+			 shim, "%s %s with the shim", kind, between);
+}
+
 /* An fd opened between two attempts and made inheritable behind the
  * shim's back: without the shim the program gets it, with it not. */
 static void fd_made_between_is_withheld(const char *kind)
 {
-	cr_expect_str_eq(walk(0, kind, "open", "build/fixtures/found_fdlist", 0),
-			 "inherited: 3\n", "%s without the shim", kind);
-	cr_expect_str_eq(walk(0, kind, "open", "build/fixtures/found_fdlist", 1),
-			 "inherited:\n", "%s with the shim", kind);
+	inherits(kind, "open", "inherited: 3\n", "inherited:\n");
 }
 
 Test(fd_path_walk, fork_child_fd_made_between_is_withheld)
@@ -158,10 +166,7 @@ Test(fd_path_walk, vfork_child_fd_made_between_is_withheld)
  * told; the last attempt's plan (3) was taken before. */
 static void renamed_between_is_named(const char *kind)
 {
-	cr_expect_str_eq(walk(0, kind, "rename", "build/fixtures/found_fdlist", 0),
-			 "inherited: 3 4\n", "%s without the shim", kind);
-	cr_expect_str_eq(walk(0, kind, "rename", "build/fixtures/found_fdlist", 1),
-			 "inherited: 4\n", "%s with the shim", kind);
+	inherits(kind, "rename", "inherited: 3 4\n", "inherited: 4\n");
 }
 
 Test(fd_path_walk, fork_child_renamed_between_is_named)
