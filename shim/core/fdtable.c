@@ -77,6 +77,11 @@ void nl_fd_threads_started(void)
 		atomic_store(&threads_seen, 1);
 }
 
+int nl_fd_threaded(void)
+{
+	return atomic_load_explicit(&threads_seen, memory_order_relaxed);
+}
+
 int nl_fd_fork_begin(void)
 {
 	if (!atomic_load_explicit(&threads_seen, memory_order_relaxed))

@@ -144,6 +144,9 @@ void nl_fd_dup_failed(int newfd, const struct nl_fd_saved *saved);
 int nl_fd_fork_begin(void);
 void nl_fd_fork_end(void);
 void nl_fd_threads_started(void);
+/* Whether another thread may share this fd table (nl_fd_threads_started
+ * was called). */
+int nl_fd_threaded(void);
 
 /* Whether a new fd gets the shim's close-on-exec flag at creation
  * (enforce mode asked): 0 no (the table cannot be had, so the flag could

@@ -514,7 +514,12 @@ NL_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	nl_out_fd_leave(gate);
 	if (r == 0 && lo <= 2 && hi >= 2 && !(flags & CLOSE_RANGE_CLOEXEC))
 		stderr_changed(1);
-	if (r == 0 && nl_fd_policy_active())
+	/* CLOSE_RANGE_UNSHARE where another thread may share the table:
+	 * this thread got a table of its own and the call changed only that
+	 * one; the shim's describes the one the others still share (a mark
+	 * left for a number this thread reuses is checked by identity). */
+	int unshared = (flags & CLOSE_RANGE_UNSHARE) && nl_fd_threaded();
+	if (r == 0 && !unshared && nl_fd_policy_active())
 		nl_fd_range_changed(lo, hi, flags & CLOSE_RANGE_CLOEXEC);
 	return r;
 }

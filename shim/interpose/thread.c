@@ -69,6 +69,8 @@ NL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		nl_pgroup_before_child();   /* a process, not a thread */
 	nl_real_resolve_all();
 	nl_exec_attempts_forget();
+	if ((flags & (CLONE_VM | CLONE_FILES)) == (CLONE_VM | CLONE_FILES))
+		nl_fd_threads_started();   /* shares memory and fds: a thread */
 	if (flags & CLONE_VM) {
 		nl_fd_before_shared_child((flags & CLONE_VFORK) != 0);
 		nl_out_stderr_child(0, 0);

@@ -119,6 +119,18 @@ Test(fd_deliberate, set_again_with_setfd_is_not_passed)
 	expect_not_passed("F_SETFD 0 then FD_CLOEXEC");
 }
 
+/* Another thread's close_range(CLOSE_RANGE_UNSHARE) changed its own copy
+ * of the table only: this thread's fd still crosses. */
+Test(fd_deliberate, cleared_with_setfd_is_passed_after_an_unshared_close)
+{
+	pass(NULL, "unshared", "--", checker(), NULL);
+	expect_passed("F_SETFD 0, another thread's unshared close_range");
+	pass(NULL, "unsharedcloexec", "--", checker(), NULL);
+	expect_passed("F_SETFD 0, another thread's unshared CLOSE_RANGE_CLOEXEC");
+	pass(NULL, "unsharedclone", "--", checker(), NULL);
+	expect_passed("F_SETFD 0, a clone() thread's unshared close_range");
+}
+
 Test(fd_deliberate, cleared_with_fionclex_is_passed)
 {
 	pass(NULL, "fionclex", "--", checker(), NULL);
