@@ -297,13 +297,24 @@ NL_EXPORT int __fcntl_time64(int fd, int cmd, ...)
 #endif
 
 /* ioctl(FIONCLEX) is how CPython marks pass_fds inheritable (in a vfork
- * child: the mark goes to that child's stash).  On the log's fd: EBADF
- * whatever the request, as do_fcntl. */
+ * child: the mark goes to that child's stash).  TIOCGPTPEER opens a
+ * pseudo-terminal's other end with the open flags it is given: a creating
+ * call like open().  On the log's fd: EBADF whatever the request, as
+ * do_fcntl. */
 typedef int (*ioctl_fn)(int, unsigned long, ...);
-static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg)
+static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg,
+		    const void *site)
 {
 	if (nl_out_fd_owned(fd))
 		return not_open();
+	if (request == TIOCGPTPEER) {
+		int added;
+		int fl = nl_cloexec_flag((int)(intptr_t)arg, O_CLOEXEC, &added);
+		arg = (void *)(intptr_t)fl;
+		int peer = real ? real(fd, request, arg)
+				: (int)syscall(SYS_ioctl, fd, request, arg);
+		return nl_new_fd(peer, NL_CALL_TIOCGPTPEER, site, added);
+	}
 	int marked = 0, unmark = 0;
 	uint32_t undo = 0;
 	if (request == FIOCLEX && nl_fd_policy_active())
@@ -331,7 +342,7 @@ NL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	return do_ioctl(NL_REAL_AS(ioctl, ioctl_fn), fd, (unsigned long)request,
-			arg);
+			arg, NL_CALLER());
 }
 
 #ifdef NL_TIME64_ALIASES
@@ -344,7 +355,8 @@ NL_EXPORT int __ioctl_time64(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return do_ioctl(NL_REAL_AS(__ioctl_time64, ioctl_fn), fd, request, arg);
+	return do_ioctl(NL_REAL_AS(__ioctl_time64, ioctl_fn), fd, request, arg,
+			NL_CALLER());
 }
 #endif
 

@@ -76,7 +76,8 @@ static const char *const every_call[] = {
 	"socket", "socketpair.0", "socketpair.1", "accept", "accept4", "dup",
 	"fcntl_dupfd", "fcntl64_dupfd", "recvmsg", "epoll_create",
 	"epoll_create1", "eventfd", "timerfd_create", "signalfd",
-	"inotify_init", "inotify_init1", "memfd_create", "getpt", "openpty.0",
+	"inotify_init", "inotify_init1", "memfd_create", "getpt",
+	"ioctl_tiocgptpeer", "openpty.0",
 	"openpty.1", "forkpty", NULL,
 };
 

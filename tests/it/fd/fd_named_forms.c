@@ -147,15 +147,16 @@ static void named_by_dpkg_reaches_the_new_program(const char *how)
 }
 
 /* fds libc opens itself (tmpfile(), posix_openpt(), getpt(), openpty(),
- * forkpty()) or other creating calls make (fanotify_init(),
- * open_by_handle_at(), as root), inheritable without the shim: a program
+ * forkpty()) or other creating calls make (ioctl(TIOCGPTPEER),
+ * fanotify_init(), open_by_handle_at(), as root), inheritable without the
+ * shim: a program
  * that names one hands it on.  No interposer saw them made, so the shim
  * took them for leaks and withheld them. */
 Test(fd_named_forms, fds_libc_opens_itself_reach_the_new_program)
 {
 	static const char *const hows[] = { "tmpfile", "openpt", "getpt",
 					    "openpty", "ptyslave", "forkpty",
-					    "fanotify", "handle" };
+					    "ptpeer", "fanotify", "handle" };
 	for (size_t i = 0; i < sizeof hows / sizeof *hows; i++)
 		if (geteuid() == 0 || (strcmp(hows[i], "fanotify") &&
 				       strcmp(hows[i], "handle")))
