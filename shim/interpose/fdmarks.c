@@ -307,6 +307,7 @@ static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg,
 {
 	if (nl_out_fd_owned(fd))
 		return not_open();
+#ifdef TIOCGPTPEER
 	if (request == TIOCGPTPEER) {
 		int added;
 		int fl = nl_cloexec_flag((int)(intptr_t)arg, O_CLOEXEC, &added);
@@ -315,6 +316,9 @@ static int do_ioctl(ioctl_fn real, int fd, unsigned long request, void *arg,
 				: (int)syscall(SYS_ioctl, fd, request, arg);
 		return nl_new_fd(peer, NL_CALL_TIOCGPTPEER, site, added);
 	}
+#else
+	(void)site;
+#endif
 	int marked = 0, unmark = 0;
 	uint32_t undo = 0;
 	if (request == FIOCLEX && nl_fd_policy_active())
