@@ -164,6 +164,17 @@ static enum section parse_header(char *head, const struct nl_identity *who)
 	return program_matches(pattern, who) ? SEC_MATCH : SEC_OTHER;
 }
 
+/* Whether a line the walk skips (too long, a NUL byte) was meant as a
+ * section header: the section it may have opened is then no section, so
+ * that the keys under it apply to no program rather than to the section
+ * before it. */
+static int skipped_header(const char *s, size_t n)
+{
+	while (n > 0 && is_blank(*s))
+		s++, n--;
+	return n > 0 && *s == '[';
+}
+
 /* One walk over the file.  The first walk (global) applies the global
  * section and reports the file's shape; the second applies the program's
  * sections. */
@@ -177,15 +188,16 @@ static void walk(struct nl_policy *p, const char *text, size_t len,
 	char buf[NL_CONFIG_LINE_MAX + 1];
 
 	while (next_line(text, len, &pos, &l)) {
-		if (l.n > NL_CONFIG_LINE_MAX) {
+		const char *skip = l.n > NL_CONFIG_LINE_MAX
+					   ? "line longer than 1024 bytes"
+				   : memchr(l.s, '\0', l.n) != NULL
+					   ? "NUL byte in line"
+					   : NULL;
+		if (skip != NULL) {
 			if (global)
-				line_error(p, path, l.no,
-					   "line longer than 1024 bytes");
-			continue;
-		}
-		if (memchr(l.s, '\0', l.n) != NULL) {
-			if (global)
-				line_error(p, path, l.no, "NUL byte in line");
+				line_error(p, path, l.no, skip);
+			if (skipped_header(l.s, l.n))
+				sec = SEC_BAD;
 			continue;
 		}
 		memcpy(buf, l.s, l.n);

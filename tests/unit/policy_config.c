@@ -175,6 +175,44 @@ Test(policy_config, nul_byte_makes_a_line_malformed)
 	cr_assert_eq(pol.stdin_mode, NL_STDIN_DETACH);
 }
 
+/* A section header the walk cannot read (too long, a NUL byte) opens no
+ * section: the keys under it apply to no program, not to the section
+ * before it.  One row per way. */
+Test(policy_config, unreadable_header_ends_the_section_before_it)
+{
+	static char long_header[2048];
+	char *t = long_header;
+	t += sprintf(t, "  [program /opt/");
+	memset(t, 'a', 1100);
+	t += 1100;
+	strcpy(t, "]");
+	static const char nul_header[] = "[program /opt/x\0y]";
+	struct {
+		const char *header;
+		size_t len;
+	} rows[] = {
+		{ long_header, strlen(long_header) },
+		{ nul_header, sizeof nul_header - 1 },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		static char text[4096];
+		size_t n = 0;
+		n += (size_t)sprintf(text, "sock_timeout = 7\n");
+		memcpy(text + n, rows[i].header, rows[i].len);
+		n += rows[i].len;
+		n += (size_t)sprintf(text + n, "\nmode = off\nstdin = detach\n"
+					       "[global]\nread_timeout = 5\n");
+		nl_policy_defaults(&pol);
+		nl_policy_apply_config(&pol, text, n, "/c", &plain);
+		cr_assert_eq(pol.n_errors, 1, "row %zu", i);
+		cr_expect_eq(pol.mode, NL_MODE_ENFORCE,
+			     "row %zu: a key under the unreadable header applied", i);
+		cr_expect_eq(pol.stdin_mode, NL_STDIN_KEEP, "row %zu", i);
+		cr_expect_eq(pol.sock_timeout, 7, "row %zu", i);
+		cr_expect_eq(pol.read_timeout, 5, "row %zu: [global] after it", i);
+	}
+}
+
 Test(policy_config, only_len_bytes_are_read)
 {
 	const char *text = "mode = audit\nstdin = detach\n";
