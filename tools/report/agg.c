@@ -843,19 +843,24 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 		a->timeout_total = sat_add(a->timeout_total, w);
 	else
 		a->blocked_total = sat_add(a->blocked_total, w);
-	/* An unblock only updates its block's row: alone (its block filtered
-	 * out or in a log not read) it says nothing about culprits. */
+	/* An unblock makes no row: alone (its block filtered out or in a log
+	 * not read) it says nothing about culprits.  It is kept in the state,
+	 * for a block read after it (rotated logs are read newest first),
+	 * whose row starts from the state as it was before this line. */
 	uint64_t id = blocked_id(ev, kind);
-	struct block_state *s = state_of(a, id, step != STEP_END);
-	if (s)
+	struct block_state *s = state_of(a, id, 1);
+	struct block_state before = { .last_block = -1, .last_end = -1 };
+	if (s) {
+		before = *s;
 		step_state(s, step, w, ts);
+	}
 	struct blocked *b = blocked_slot(a, id, waited, step != STEP_END, &fresh);
 	if (!b)
 		return;
 	if (fresh) {
 		memset(b, 0, sizeof *b);
 		b->id = id;
-		b->st.last_block = b->st.last_end = -1;
+		b->st = before;
 		b->first = b->last = -1;
 		b->fd = rep_int(&ev->f[F_FD], -1);
 		b->pid = rep_int(&ev->f[F_PID], -1);

@@ -199,6 +199,18 @@ static const struct report_case cases[] = {
 	{ .name = "the_latest_time_decides_whatever_the_order",
 	  .log = BLOCKED(TS("11:00:00")) BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")),
 	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
+	/* the current file is read before the rotated one that holds the
+	 * block: the end read first still ends it */
+	{ .name = "an_end_read_before_its_block_ends_it",
+	  .log = UNBLOCKED(TS("10:00:40")) BLOCKED(TS("10:00:00")),
+	  .args = { "--json" }, .exit = 0, .want = { "\"unblocked\":true" } },
+	{ .name = "an_end_read_before_an_earlier_block_of_two",
+	  .log = BLOCKED(TS("11:00:00")) UNBLOCKED(TS("10:00:40")) BLOCKED(TS("10:00:00")),
+	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
+	{ .name = "an_end_read_first_ends_the_text_row",
+	  .log = UNBLOCKED(TS("10:00:40")) BLOCKED(TS("10:00:00")),
+	  .exit = 0, .want = { "30.0s  ", "result: no leaks or hangs found" },
+	  .never = { "30.0s+" } },
 	{ .name = "without_times_more_blocks_than_ends_still_wait",
 	  .log = BLOCKED("") UNBLOCKED("") BLOCKED(""),
 	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
