@@ -6,6 +6,7 @@
 #include "noleak.h"
 #include "tools/inspect/inspect.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,18 @@ static const struct subcommand subcommands[] = {
 	{ NULL, NULL },
 };
 
+int noleak_stdout_written(const char *what)
+{
+	errno = 0;
+	int bad = fflush(stdout) != 0;
+	int e = errno;
+	if (!bad && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "noleak: cannot write %s: %s\n", what,
+		e ? strerror(e) : "write error");
+	return NL_EXIT_USAGE;
+}
+
 static int usage_error(const char *why, const char *what)
 {
 	if (why)
@@ -342,10 +355,10 @@ static int run_main(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 			fputs(help_text, stdout);
-			return fflush(stdout) ? 1 : 0;
+			return noleak_stdout_written("the help");
 		case OPT_VERSION:
 			printf("noleak %s\n", NL_VERSION);
-			return fflush(stdout) ? 1 : 0;
+			return noleak_stdout_written("the version");
 		case OPT_CONFIG:
 			o.config = optarg;
 			break;

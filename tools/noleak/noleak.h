@@ -34,6 +34,13 @@
 #define NL_EXIT_CANNOT 126   /* found but not executable */
 #define NL_EXIT_NOTFOUND 127 /* command not found */
 
+/* --- noleak.c --- */
+
+/* Everything written to stdout reached it, or a message on stderr naming
+ * `what` and NL_EXIT_USAGE: a full disk or a closed stdout is no help
+ * and no status. */
+int noleak_stdout_written(const char *what);
+
 /* --- run.c --- */
 
 /* One policy key given on the command line, in command-line order. */

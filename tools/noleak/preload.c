@@ -1043,7 +1043,7 @@ static int preload_main(int argc, char **argv, int (*action)(struct preload_ctx 
 				 .root = nl_root_host, .etc = -1 };
 	int r = parse(argc, argv, &c.o);
 	if (r)
-		return r < 0 ? 0 : r;
+		return r < 0 ? noleak_stdout_written("the help") : r;
 	if (c.o.unit)
 		return unit_action(&c.o, argv[0]);
 	if (action != do_status && require_root(argv[0]) < 0)
@@ -1056,9 +1056,10 @@ static int preload_main(int argc, char **argv, int (*action)(struct preload_ctx 
 	if (c.etc >= 0)
 		close(c.etc);
 	inroot_fini(&c.root);
-	if (fflush(stdout) && !r)
-		r = NL_EXIT_USAGE;
-	return r;
+	/* A status not written is a problem (ST_PROBLEM is NL_EXIT_USAGE). */
+	int w = noleak_stdout_written(action == do_status ? "the status"
+							  : "the output");
+	return w && (action == do_status || !r) ? w : r;
 }
 
 int noleak_enable_main(int argc, char **argv)

@@ -515,6 +515,36 @@ Test(launcher, version)
 	cr_assert(r.out[7] >= '0' && r.out[7] <= '9', "%s", r.out);
 }
 
+/* What cannot be written (stdout on a full device, a closed stdout) is an
+ * error with a message: it was exit 0 without a word for the help, and 1
+ * without one for the version.  A status not written is a problem (2). */
+Test(launcher, output_that_cannot_be_written_is_an_error)
+{
+	static const struct {
+		const char *args, *redirect, *what;
+	} rows[] = {
+		{ "--help", ">/dev/full", "the help: " },
+		{ "--help", ">&-", "the help: " },
+		{ "--version", ">/dev/full", "the version: " },
+		{ "enable --help", ">/dev/full", "the help: " },
+		{ "disable --help", ">/dev/full", "the help: " },
+		{ "status --help", ">/dev/full", "the help: " },
+		{ "status --root /", ">/dev/full", "the status: " },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char cmd[PATH_MAX + 128];
+		snprintf(cmd, sizeof cmd, "'%s' %s %s", top("build/noleak"),
+			 rows[i].args, rows[i].redirect);
+		cr_assert_eq(run_sh(&r, cmd, NULL, 0, TIMEOUT), 0);
+		cr_expect_eq(exit_code(&r), 2, "%s: exit %d, stderr: %s", cmd,
+			     exit_code(&r), r.err);
+		char want[64];
+		snprintf(want, sizeof want, "noleak: cannot write %s", rows[i].what);
+		cr_expect(strstr(r.err, want), "%s: no \"%s\" in: %s", cmd, want,
+			  r.err);
+	}
+}
+
 Test(launcher, unknown_option_is_a_usage_error)
 {
 	noleak(NULL, "--no-such-option", print_env(), NULL);
