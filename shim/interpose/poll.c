@@ -178,20 +178,19 @@ static int wait_end(int logged, const char *call, long long t0, int r)
 	return r;
 }
 
-/* A split ppoll, pselect or epoll_pwait keeps the call's signal mask
- * between its two parts too: a signal it blocks waits, as it would have
- * through the one call, and one it lets through ends the call (EINTR) as
- * it would have.  Returns whether the mask was changed (*old: the one to
- * put back), or -1 when the kernel cannot read it (EFAULT): the caller
- * then makes the one call, which fails as without the shim. */
+/* A split ppoll, pselect or epoll_pwait makes each of its two parts with
+ * the call's own mask, which the kernel sets as for the one call, and
+ * blocks every signal around and between them: a signal pending at the
+ * call, or sent between the parts, is answered by the part that waits
+ * next as the one call would have answered it (the ready fds first, else
+ * the handler and EINTR), never by a handler run outside both.  Returns
+ * whether the mask was changed (*old: the one to put back). */
 static int mask_in(const sigset_t *mask, nl_ksigset *old)
 {
 	if (!mask)
 		return 0;
-	/* The kernel reads its part of the set from the program's memory,
-	 * as the call hands it over. */
-	int r = nl_sys_sigprocmask(SIG_SETMASK, (const nl_ksigset *)mask, old);
-	return r == 0 ? 1 : r == -EFAULT ? -1 : 0;
+	const nl_ksigset all = ~(nl_ksigset)0;
+	return nl_sys_sigprocmask(SIG_BLOCK, &all, old) == 0;
 }
 
 static void mask_out(int masked, const nl_ksigset *old)
@@ -270,21 +269,16 @@ static inline int ppoll_run(ppoll_fn real, struct pollfd *fds, nfds_t n,
 	return wait_end(logged, "ppoll", t0, real(fds, n, &rest, mask));
 }
 
-/* Its two parts, under the call's own mask (mask_in). */
+/* Its two parts, with every signal blocked around them (mask_in). */
 __attribute__((noinline))
 static int ppoll_parts(ppoll_fn real, struct pollfd *fds, nfds_t n,
 		       const struct timespec *tmo, const sigset_t *mask,
 		       long long warn, long long total)
 {
-	/* Marked first: a signal pending at the call, which its own
-	 * mask lets through, runs its handler in mask_in(). */
-	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	if (masked < 0)
-		return real(fds, n, tmo, mask);
-	int r = interrupted(mark) ? -1
-		: ppoll_run(real, fds, n, tmo, mask, warn, total, mark);
+	int r = ppoll_run(real, fds, n, tmo, mask, warn, total,
+			  nl_signals_mark());
 	mask_out(masked, &old);
 	return r;
 }
@@ -489,21 +483,16 @@ static inline int pselect_run(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 	return wait_end(logged, "pselect", t0, real(nfds, r, w, e, &rest, mask));
 }
 
-/* Its two parts, under the call's own mask (mask_in). */
+/* Its two parts, with every signal blocked around them (mask_in). */
 __attribute__((noinline))
 static int pselect_parts(pselect_fn real, int nfds, fd_set *r, fd_set *w,
 			 fd_set *e, const struct timespec *ts,
 			 const sigset_t *mask, long long warn, long long total)
 {
-	/* Marked first: a signal pending at the call, which its own
-	 * mask lets through, runs its handler in mask_in(). */
-	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	if (masked < 0)
-		return real(nfds, r, w, e, ts, mask);
-	int res = interrupted(mark) ? -1
-		  : pselect_run(real, nfds, r, w, e, ts, mask, warn, total, mark);
+	int res = pselect_run(real, nfds, r, w, e, ts, mask, warn, total,
+			      nl_signals_mark());
 	mask_out(masked, &old);
 	return res;
 }
@@ -702,21 +691,16 @@ static inline int epoll_pwait_run(__typeof__(&epoll_pwait) real, int epfd,
 	return wait_end(logged, "epoll_pwait", t0, r);
 }
 
-/* Its two parts, under the call's own mask (mask_in). */
+/* Its two parts, with every signal blocked around them (mask_in). */
 __attribute__((noinline))
 static int epoll_pwait_parts(__typeof__(&epoll_pwait) real, int epfd,
 			     struct epoll_event *ev, int max, const sigset_t *mask,
 			     long long warn, long long total)
 {
-	/* Marked first: a signal pending at the call, which its own
-	 * mask lets through, runs its handler in mask_in(). */
-	struct nl_sig_mark mark = nl_signals_mark();
 	nl_ksigset old;
 	int masked = mask_in(mask, &old);
-	if (masked < 0)
-		return real(epfd, ev, max, total < 0 ? -1 : ns_to_ms(total), mask);
-	int r = interrupted(mark) ? -1
-		: epoll_pwait_run(real, epfd, ev, max, mask, warn, total, mark);
+	int r = epoll_pwait_run(real, epfd, ev, max, mask, warn, total,
+				nl_signals_mark());
 	mask_out(masked, &old);
 	return r;
 }

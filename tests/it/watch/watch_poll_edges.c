@@ -6,7 +6,11 @@
  * back a neighbour word another thread had set meanwhile.  A signal mask
  * the kernel cannot read is EFAULT; the shim read it itself and faulted.
  * So is a set the kernel cannot read: the shim copied the sets before the
- * kernel had looked at them, and the program died of SIGSEGV. */
+ * kernel had looked at them, and the program died of SIGSEGV.  A signal
+ * pending at a ppoll, pselect or epoll_pwait whose mask lets it through
+ * leaves the ready fd first and stays pending: the shim set the call's
+ * mask itself before the first part, the handler ran and the call failed
+ * with EINTR. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -17,6 +21,8 @@
 static const char *const rows[] = {
 	"setpage-select", "setpage-pselect", "neighbour",
 	"badmask-ppoll", "badmask-pselect", "badmask-epoll",
+	"pending-ppoll", "pending-pselect", "pending-epoll",
+	"pendingempty-ppoll", "pendingempty-pselect", "pendingempty-epoll",
 };
 
 Test(watch_poll_edges, split_waits_as_glibc, .timeout = 120)
