@@ -397,8 +397,14 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		 * the first line typed made it before.) */
 		if (r == 0 && kind == NL_KIND_TTY && !tty_foreground(op->fd))
 			return 0;
-		if (r > 0 || (r < 0 && r != -EINTR))
-			return 0;  /* readable (or poll cannot say): the real call */
+		/* Readable: tried again without blocking, since another
+		 * reader of the fd may take what woke this one (poll wakes
+		 * every reader where the kernel's read gives the data to
+		 * one); the loser waits on, watched. */
+		if (r > 0)
+			return 1;
+		if (r < 0 && r != -EINTR)
+			return 0;  /* poll cannot say: the real call */
 		if (r == -EINTR) {
 			if (!nl_signals_would_restart(mark)) {
 				errno = EINTR;

@@ -64,3 +64,23 @@ Test(watch_read_timeout, audit_only_logs_would_time_out)
 	long job = out_long(w.r.out, "pid");
 	cr_expect(culprit_of(line, job, who, sizeof who), "the job %ld: %s", job, line);
 }
+
+/* Several readers of one pipe, woken by one byte: poll() wakes them all,
+ * the kernel's read gives the byte to one.  The others went on to the
+ * real read, unwatched: blocked past read_timeout, without end (6 of 10
+ * runs of 16 readers).  Now each is tried again without blocking and
+ * waits on, watched: every one of them gets EAGAIN at the timeout.
+ * Without the shim they wait on (no timeout there). */
+Test(watch_read_timeout, readers_that_lose_the_byte_still_time_out)
+{
+	struct run_result r;
+	char *argv[] = { (char *)top("build/fixtures/wd_readers"), "8", "16",
+			 "3", NULL };
+	cr_assert_eq(run(&r, argv, NULL, 0, 20.0, NULL), 0);
+	cr_assert_str_eq(r.out, "got=8 eagain=0 other=0 blocked=120\n",
+			 "without the shim: %s", r.out);
+	char *env[] = { "NOLEAK_MODE=enforce", "NOLEAK_READ_TIMEOUT=1", NULL };
+	cr_assert_eq(run(&r, argv, env, 1, 20.0, NULL), 0);
+	cr_expect_str_eq(r.out, "got=8 eagain=120 other=0 blocked=0\n",
+			 "enforce, read_timeout 1: %s%s", r.out, r.err);
+}
