@@ -55,6 +55,8 @@ static int preloaded NL_FORK_DATA;
  * execs the command in place, so the command has that pid: NOLEAK_LAUNCHED,
  * launched_here()), else 0. */
 static pid_t launched_pid NL_FORK_DATA;
+/* The launched process started in a group of its own or its parent's. */
+static char launched_grouped NL_FORK_DATA;
 /* The pid that made itself a session leader with its own setsid() (or
  * daemon()) in this program image, 0 for none.  A pid, not a flag: a fork
  * child keeps its parent's, which names its spawner (the parent) and never
@@ -123,11 +125,25 @@ static int has_terminal(void)
 	return 1;
 }
 
+/* Whether `who` is the process the launcher started and regroups: only
+ * when it started in a group that is neither its own nor its parent's,
+ * or with pgroup = always.  A parent that made its group (timeout(1)'s
+ * setpgid(), Python's start_new_session or process_group, a test harness,
+ * a supervisor) stops it by signalling that group, which must then still
+ * hold the whole tree, as for a session leader its parent made.  Its
+ * group as it started: one it makes later is its own doing (it then
+ * manages groups, or leads a session of its own). */
+static int launched_regroups(pid_t who)
+{
+	return launched_pid && launched_pid == who &&
+	       (!launched_grouped || nl_policy()->pgroup == NL_PGROUP_ALWAYS);
+}
+
 /* A session leader or the launched process: the only ones that can have
  * children in groups the shim made. */
 static int leads(pid_t who)
 {
-	return nl_sys_getsid(0) == who || (launched_pid && launched_pid == who);
+	return nl_sys_getsid(0) == who || launched_regroups(who);
 }
 
 /* The part of the decision that needs no terminal: one getsid(), which is
@@ -149,7 +165,7 @@ static int may_regroup(pid_t who, int who_manages, int *by_session)
 		return 0;
 	*by_session = nl_sys_getsid(0) == who;
 	return (*by_session && (own_session == who || service_pid == who)) ||
-	       (launched_pid && launched_pid == who);
+	       launched_regroups(who);
 }
 
 static int terminal_allows(void)
@@ -442,7 +458,7 @@ void nl_pgroup_forget_decision(void)
 		last_decision.pid = 0;
 	pid_t self = nl_proc_pid();
 	if ((own_session == self || service_pid == self ||
-	     launched_pid == self) && self > 0 && shared_owner != self &&
+	     launched_regroups(self)) && self > 0 && shared_owner != self &&
 	    !nl_in_foreign_child())
 		share_manages(self);
 }
@@ -1846,6 +1862,14 @@ static void keep_gone(char **envp, int take_marker)
 			   sizeof NL_PGROUP_GONE_ENV - 1);
 }
 
+/* Whether the group of the process the launcher started, as it starts,
+ * is neither its own nor its parent's (launched_regroups). */
+static int in_an_ancestors_group(pid_t self)
+{
+	pid_t pg = nl_sys_getpgid(0);
+	return pg != self && pg != nl_sys_getppid();
+}
+
 void nl_pgroup_init(char **envp, int take_marker)
 {
 	if (!envp)
@@ -1854,8 +1878,10 @@ void nl_pgroup_init(char **envp, int take_marker)
 	if (launched) {
 		long long pid = parse_long(&launched);
 		if (pid > 0 && pid == nl_proc_pid() && *launched == ':' &&
-		    launched_here(launched + 1))
+		    launched_here(launched + 1)) {
 			launched_pid = (pid_t)pid;
+			launched_grouped = !in_an_ancestors_group((pid_t)pid);
+		}
 	}
 	const char *preload = nl_policy_env_value(envp, "LD_PRELOAD");
 	preloaded = preload && names_the_shim(preload);
@@ -1894,8 +1920,7 @@ void nl_pgroup_after_fork(pid_t parent)
 	spawner = parent;
 	/* Needed only when the parent regroups without leading its session
 	 * (decide_regroup): as the process the launcher started. */
-	spawner_pgid = launched_pid && launched_pid == parent ? nl_sys_getpgid(0)
-							     : 0;
+	spawner_pgid = launched_regroups(parent) ? nl_sys_getpgid(0) : 0;
 	spawner_manages = atomic_load(&manages_groups);
 	if (spawner_manages)
 		atomic_store(&manages_groups, 0);

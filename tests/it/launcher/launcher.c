@@ -645,18 +645,19 @@ Test(launcher, launched_marker_names_one_process_only)
 		/* %1$s noleak, %2$s the probe, %3$s the directory,
 		 * %4$s pg_spawn, %5$s pg_whoami.  setsid: a group made
 		 * outside the namespace is not seen in it (its number
-		 * reads 0), one made inside is. */
+		 * reads 0), one made inside is.  pgroup = always: the
+		 * launched process regroups in a session its parent made. */
 		const char *script;
 		int regroups;
 	} rows[] = {
 		{ "the launched process, in a pid namespace",
-		  "unshare -pf --mount-proc sh -c 'setsid \"$0\" sh -c \"echo launched=\\$\\$; "
+		  "unshare -pf --mount-proc sh -c 'setsid \"$0\" --pgroup always sh -c \"echo launched=\\$\\$; "
 		  "exec \\\"\\$0\\\" fork \\\"\\$1\\\" -f\" \"$1\" \"$2\" > %3$s/out' "
 		  "'%1$s' '%4$s' '%5$s'", 1 },
 		{ "its number in a new pid namespace",
-		  "'%1$s' unshare -pf --mount-proc '%2$s'", 0 },
+		  "'%1$s' --pgroup always unshare -pf --mount-proc '%2$s'", 0 },
 		{ "its number once it is gone",
-		  "unshare -pf --mount-proc sh -c '\"$0\" sh -c \"\\\"\\$0\\\" &\" \"$1\"; "
+		  "unshare -pf --mount-proc sh -c '\"$0\" --pgroup always sh -c \"\\\"\\$0\\\" &\" \"$1\"; "
 		  "while [ ! -e %3$s/out ]; do sleep 0.05; done' '%1$s' '%2$s'", 0 },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

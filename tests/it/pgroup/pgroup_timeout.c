@@ -65,3 +65,45 @@ Test(pgroup_timeout, a_failed_setpgid_still_means_the_program_manages_groups)
 	cr_assert_str_eq(child_group(0), "EPERM\nsame\n");
 	cr_expect_str_eq(child_group(1), "EPERM\nsame\n");
 }
+
+/* A parent that made the group of the process the launcher started stops
+ * it by signalling that group: timeout(1) around the launcher (its
+ * kill(0)), Python's start_new_session and process_group=0 with
+ * os.killpg().  The launched process regrouped its children all the same:
+ * the shell its python started moved at its first child, and the sleep
+ * outlived the kill, holding the caller's pipes.  One row per parent. */
+Test(pgroup_timeout, a_group_the_launcher_s_parent_made_keeps_the_tree)
+{
+	if (access(PYTHON, X_OK))
+		cr_skip_test(PYTHON " is not installed");
+	static const char driver[] =
+		"import os, signal, subprocess, sys, time\n"
+		"noleak, how = sys.argv[1], sys.argv[2]\n"
+		"cmd = [noleak, '--', sys.executable, '-c',\n"
+		"       'import subprocess; subprocess.run([\"sh\", \"-c\", '\n"
+		"       '\"sleep 30 & wait\"])']\n"
+		"if how == 'timeout':\n"
+		"    sys.exit(subprocess.run(['timeout', '1'] + cmd).returncode)\n"
+		"kw = {'start_new_session': True} if how == 'session' else "
+		"{'process_group': 0}\n"
+		"p = subprocess.Popen(cmd, **kw)\n"
+		"time.sleep(1)\n"
+		"os.killpg(p.pid, signal.SIGTERM)\n"
+		"sys.exit(128 - p.wait())\n";
+	static const char *const hows[] = { "timeout", "session", "group" };
+	for (size_t i = 0; i < sizeof hows / sizeof *hows; i++) {
+		static struct run_result r;
+		const char *mark = pg_mark(hows[i]);
+		char *argv[] = { PYTHON, "-c", (char *)driver,
+				 (char *)top("build/noleak"), (char *)hows[i], NULL };
+		char *env[] = { (char *)pg_mark_env(mark), NULL };
+		cr_assert_eq(run(&r, argv, env, 0, 15.0, NULL), 0);
+		cr_assert(!r.timed_out, "%s: %s", hows[i], r.err);
+		cr_expect_eq(exit_code(&r), !strcmp(hows[i], "timeout") ? 124 : 143,
+			     "%s: the launched command's end: %d %s", hows[i],
+			     r.status, r.err);
+		cr_expect_eq(pg_wait_unmarked(mark, PG_DIES_WITHIN), 0,
+			     "%s: the sleep outlived the kill of the group:\n%s%s",
+			     hows[i], pg_describe_marked(mark), r.err);
+	}
+}

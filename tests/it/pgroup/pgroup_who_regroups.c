@@ -29,15 +29,20 @@ static void init(void)
 
 TestSuite(pgroup_who_regroups, .init = init, .timeout = 30);
 
-/* [noleak --] pg_spawn [opt] VIA pg_whoami [-f], under the shim: with
- * forks, pg_whoami makes a child first. */
+/* [pg_nest noleak --] pg_spawn [opt] VIA pg_whoami [-f], under the shim:
+ * with forks, pg_whoami makes a child first.  Started by the launcher as
+ * a script would start it: in a group neither it nor its parent leads
+ * (pg_nest); launcher 2: in a group of its own, which the test harness
+ * made. */
 static int forks = 1;
 
 static void start_whoami(int launcher, const char *opt, const char *via,
 			 char *const env[])
 {
-	char *argv[9];
+	char *argv[10];
 	int n = 0;
+	if (launcher == 1)
+		argv[n++] = (char *)top("build/fixtures/pg_nest");
 	if (launcher) {
 		argv[n++] = (char *)top("build/noleak");
 		argv[n++] = "--";
@@ -162,6 +167,20 @@ Test(pgroup_who_regroups, same_process_started_by_noleak_regroups)
 	expect_marker();
 	start_whoami(1, NULL, "spawn", NULL);
 	cr_expect_eq(child("pgid"), child("pid"), "not regrouped:\n%s", r.out);
+}
+
+/* The launched process in a group its parent made (the test harness's
+ * setpgid(), as timeout(1), Python's process_group or start_new_session
+ * make one): the parent stops it by signalling that group, which keeps
+ * its children.  pgroup = always regroups them all the same. */
+Test(pgroup_who_regroups, started_by_noleak_in_a_group_its_parent_made_stays)
+{
+	start_whoami(2, NULL, "fork", NULL);
+	cr_expect_eq(parent("pgid"), parent("pid"), "the harness made its group");
+	stays_in_parent_group();
+	char *always[] = { "NOLEAK_PGROUP=always", NULL };
+	start_whoami(2, NULL, "fork", always);
+	cr_expect_eq(child("pgid"), child("pid"), "always: not regrouped:\n%s", r.out);
 }
 
 /* A program that called setpgid() manages its children's groups itself
