@@ -911,6 +911,11 @@ static void fan_out_one(int pid, void *arg)
 	     !zombie_made(pid, &f->me, st, mk)) ||
 	    (!f->me.audit && st->pgrp == f->me.pgid))
 		return;
+	/* Split off from a group this process has left since (its own
+	 * setpgid() or setsid()): without the shim it is still in that
+	 * one, which kill(0) no longer reaches. */
+	if (mk->from != f->me.pgid)
+		return;
 	const char *why = escalation_reason(pid, st, mk);
 	log_kill(f->me.audit ? "would_signal_group" : "signal_group", pid,
 		 f->sig, why ? why : "group");
@@ -1101,9 +1106,13 @@ static int where_child(pid_t pid, struct wait_scan *w)
 	 * moved itself, or its parent moved it. */
 	if (st->state == 'Z' || st->state == 'X')
 		return st->forknoexec ? CHILD_FOREIGN : CHILD_MOVED;
+	/* Split off from the group this process is in now: one it has
+	 * left since is no group a wait for its own reaches. */
 	int marked = read_marker(pid, &w->mk) == 0;
-	return marked && w->mk.spawner == w->me.pid ? CHILD_MOVED
-						     : CHILD_FOREIGN;
+	return marked && w->mk.spawner == w->me.pid &&
+			       w->mk.from == w->me.pgid
+		       ? CHILD_MOVED
+		       : CHILD_FOREIGN;
 }
 
 static void tell_child(pid_t pid, struct wait_scan *w)
@@ -1395,6 +1404,7 @@ static long long signalled_until(pid_t pgid)
 
 struct member_scan {
 	pid_t pgid;              /* the group they are in */
+	pid_t child;             /* the reaped child they outlived (log) */
 	pid_t token;             /* audit: the marker token they carry */
 	unsigned long long started_by;  /* only those started by then (kill) */
 	struct me me;
@@ -1506,7 +1516,7 @@ static void note_held(int fd, void *arg)
 	}
 }
 
-static void log_orphan(pid_t pgid, pid_t orphan, const char *action,
+static void log_orphan(pid_t child, pid_t orphan, const char *action,
 		       const struct own_objects *own)
 {
 	struct nl_event ev;
@@ -1531,7 +1541,7 @@ static void log_orphan(pid_t pgid, pid_t orphan, const char *action,
 		exe[len] = '\0';
 	nl_event_begin(&ev, "orphans");
 	nl_event_str(&ev, "action", action);
-	nl_event_int(&ev, "child", pgid);
+	nl_event_int(&ev, "child", child);
 	nl_event_int(&ev, "orphan", orphan);
 	nl_event_str(&ev, "orphan_exe", len > 0 ? exe : "unknown (permission)");
 	nl_event_str(&ev, "holds_fds", held->list);
@@ -1567,7 +1577,7 @@ static void log_member(pid_t pid, const struct pstat *st, struct member_scan *m)
 {
 	(void)st;
 	if (m->own)
-		log_orphan(m->pgid, pid, m->action, m->own);
+		log_orphan(m->child, pid, m->action, m->own);
 }
 
 /* Each member on its own, through a pidfd verified after it is opened. */
@@ -1685,7 +1695,7 @@ void nl_pgroup_reaped(pid_t pid, int status)
 	struct member_scan *m = nl_arena_get(sizeof *m);
 	if (!m)
 		goto out;
-	*m = (struct member_scan){ .pgid = pid };
+	*m = (struct member_scan){ .pgid = pid, .child = pid };
 	who_am_i(&m->me);
 	/* Enforce: the members of the child's group with our marker.  Audit
 	 * moved nobody: the processes of our group with the child's token. */

@@ -806,19 +806,28 @@ int nl_spawn(nl_spawn_fn real, int xflags, const char *via, pid_t *pid,
 	posix_spawnattr_t own;
 	short flags = 0;
 	pid_t pgrp = 0;
-	if (attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
-	    (flags & POSIX_SPAWN_SETPGROUP) &&
-	    posix_spawnattr_getpgroup(attr, &pgrp) == 0 &&
+	int setpgroup = attr && posix_spawnattr_getflags(attr, &flags) == 0 &&
+			(flags & POSIX_SPAWN_SETPGROUP);
+	if (setpgroup && posix_spawnattr_getpgroup(attr, &pgrp) == 0 &&
 	    nl_pgroup_shown_to_real(pgrp) != pgrp) {
 		own = *attr;
 		posix_spawnattr_setpgroup(&own, nl_pgroup_shown_to_real(pgrp));
 		attr = &own;
 	}
+	/* And it places the child as setpgid(child, ...) does: the program
+	 * manages its children's groups, and that child's group is never
+	 * one the shim made (a wait for the caller's group leaves it). */
+	if (setpgroup)
+		nl_pgroup_note_manages();
 	if (nl_mode() == NL_MODE_OFF ||
 	    (fa && actions_count(fa) > 0 && !layout_known()))
 		return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
 	/* The child's program may set options on a socket it inherits. */
-	int r = spawn_in_child(via, xflags, pid, path, fa, attr, argv, envp);
+	pid_t child = 0;
+	int r = spawn_in_child(via, xflags, pid ? pid : &child, path, fa, attr,
+			       argv, envp);
+	if (r == 0 && setpgroup)
+		nl_pgroup_placed(pid ? *pid : child);
 	nl_sock_sharing();
 	return r;
 }

@@ -95,4 +95,8 @@ Test(pgroup_audit, orphans_are_logged_and_left_alone)
 	snprintf(want, sizeof want, "\"orphan\":%ld,",
 		 pg_field(r.out, "detached", "plain"));
 	cr_expect_eq(count_lines_with(log, want), 1, "want %s in:\n%s", want, log);
+	/* Each names the reaped child (it named the spawner's group). */
+	snprintf(want, sizeof want, "\"child\":%ld,\"orphan\":",
+		 pg_field(r.out, "child", "pid"));
+	cr_expect_eq(count_lines_with(log, want), 2, "want %s in:\n%s", want, log);
 }

@@ -87,3 +87,33 @@ Test(pgroup_wait_status, popen_and_pclose)
 {
 	statuses("popen");
 }
+
+/* A daemon's child whose group is not the shim's doing, against the same
+ * program without the shim: one spawned with POSIX_SPAWN_SETPGROUP (a wait
+ * for the daemon's own group took it, and the wait for it by pid then
+ * failed with ECHILD), and one the shim moved out of a group the daemon
+ * has left since (its kill(0) reached it, and so did its wait for its own
+ * group).  One row per case. */
+Test(pgroup_wait_status, a_child_outside_the_shims_groups_is_not_the_callers)
+{
+	static const char *const rows[] = { "setpgroup", "moved" };
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		static struct run_result plain, shim;
+		int launched = !strcmp(rows[i], "moved");
+		char *argv[] = { (char *)top("build/fixtures/pg_left"),
+				 (char *)rows[i], NULL };
+		char *nested_plain[] = { (char *)top("build/fixtures/pg_nest"),
+					 argv[0], argv[1], NULL };
+		char *nested[] = { nested_plain[0], (char *)top("build/noleak"),
+				   "--", argv[0], argv[1], NULL };
+		char *env[] = { "NOLEAK_MODE=enforce", NULL };
+		cr_assert_eq(run(&plain, launched ? nested_plain : argv, NULL, 0,
+				 15.0, NULL), 0);
+		cr_assert_eq(exit_code(&plain), 0, "%s: %s%s", rows[i], plain.out,
+			     plain.err);
+		cr_assert_eq(run(&shim, launched ? nested : argv, env, !launched,
+				 15.0, NULL), 0);
+		cr_expect_str_eq(shim.out, plain.out, "%s: %swithout the shim:\n%s",
+				 rows[i], shim.out, plain.out);
+	}
+}
