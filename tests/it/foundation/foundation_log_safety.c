@@ -329,13 +329,17 @@ Test(foundation_log_safety, a_stderr_line_never_stops_a_background_job)
 	stderr_unlike_the_program_s_own("tostop");
 }
 
-/* fd 2 a full pipe or FIFO whose reader does not read, or a terminal
- * stopped by XOFF: the line is dropped, the program does not wait. */
+/* fd 2 a full pipe or FIFO whose reader does not read, a terminal
+ * stopped by XOFF, or a TCP socket whose peer does not read (poll() says
+ * it is writable with room for half what is queued, less than a long
+ * line: the write waited for the peer for good): the line is dropped, the
+ * program does not wait. */
 Test(foundation_log_safety, a_stderr_line_never_waits_for_a_stuck_reader)
 {
 	stderr_unlike_the_program_s_own("pipe");
 	stderr_unlike_the_program_s_own("fifo");
 	stderr_unlike_the_program_s_own("xoff");
+	stderr_unlike_the_program_s_own("tcp");
 }
 
 Test(foundation_log_safety, dup2_over_the_log_fd_takes_the_number_over)
