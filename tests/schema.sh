@@ -40,7 +40,12 @@ grep -rhoE 'nl_event_(int|str|strn|bool|raw)\([^,]*, "[a-z_0-9]+"' shim |
 			exit 1 ;;
 		esac
 	done || bad=1
-for key in $(grep -rhoE 'nl_jb_key\([^,]*, "[a-z_0-9]+"' shim | sed -E 's/.*"(.*)"/\1/' | sort -u); do
+# Nested keys chosen by name (culprit_key: what describes an fd's other
+# end, also inside a wait's fds).
+chosen=$(awk '/^static const char \*culprit_key\(/ {t=1} t && /^}/ {t=0}
+	t && (/return/ || /^[ \t]*\?/)' shim/core/culprit.c | grep -oE '"[a-z_0-9]+"' | tr -d '"')
+[ -n "$chosen" ] || { echo "schema: no nested keys found in culprit_key"; bad=1; }
+for key in $(grep -rhoE 'nl_jb_key\([^,]*, "[a-z_0-9]+"' shim | sed -E 's/.*"(.*)"/\1/' | sort -u) $chosen; do
 	subkey "$key" || { echo "schema: nested key \"$key\" is not an NL_EVENT_SUBKEY in $def"; bad=1; }
 done
 
