@@ -428,8 +428,13 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		}
 		if (hard_at >= 0 && now >= hard_at) {
 			if (hard_at == timeout_at && nl_mode() == NL_MODE_AUDIT) {
-				if (logging)
+				/* Reported: its end is logged too
+				 * (nl_watch_done), or the log shows a read
+				 * that never ended. */
+				if (logging) {
 					log_timeout(op, now - w->t0, "would_time_out");
+					w->warned = 1;
+				}
 				timeout_at = -1;
 				w->timeout_logged = 1;
 				hard_at = limit_at;

@@ -58,6 +58,10 @@ Test(watch_read_timeout, audit_only_logs_would_time_out)
 	cr_assert(event_line(text, "read_timeout", NULL, line, sizeof line), "%s", text);
 	cr_expect(strstr(line, "\"action\":\"would_time_out\""), "%s", line);
 	cr_expect_eq(count_lines_with(text, "\"event\":\"read_timeout\""), 1, "%s", text);
+	/* And its end, or the log (and noleak-report) shows a read that
+	 * never ended. */
+	cr_expect_eq(count_lines_with(text, "\"event\":\"read_unblocked\""), 1,
+		     "%s", text);
 	double ts = event_ts(line), start = out_double(w.r.out, "start");
 	cr_expect(ts - start > 0.9 && ts - start < 4.0,
 		  "read_timeout %.3f s after the read began", ts - start);
