@@ -79,6 +79,9 @@ static void log_held(struct inherit_ctx *ctx)
 		ctx->sites->hi = 0;
 	nl_for_each_open_fd(log_if_held, ctx);
 	nl_arena_leave(mark);
+	/* Such a child ends with _exit() (no destructor): what the lines
+	 * folded or dropped is written now. */
+	nl_event_flush();
 }
 
 static int audit_logging(void)

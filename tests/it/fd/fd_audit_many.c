@@ -174,3 +174,23 @@ Test(fd_audit_many, a_failing_exec_retried_writes_no_line_per_attempt)
 			      secs);
 	}
 }
+
+/* A fork child of a threaded program that holds 150 sockets and ends with
+ * _exit(): 100 fork_inherit lines, and the other 50 were counted but never
+ * written (the count waited for the destructor, which _exit() does not
+ * run).  Every socket is a line or counted now. */
+Test(fd_audit_many, a_fork_child_ending_with__exit_counts_every_socket)
+{
+	char log_env[4200];
+	snprintf(log_path, sizeof log_path, "%s/audit-fork-held.log", tmpdir());
+	snprintf(log_env, sizeof log_env, "NOLEAK_LOG=%s", log_path);
+	char *argv[] = { (char *)top("build/fixtures/fdh_fork_held"), "150", NULL };
+	char *env[] = { "NOLEAK_MODE=audit", log_env, NULL };
+	cr_assert_eq(run(&r, argv, env, 1, TIMEOUT, NULL), 0);
+	cr_assert_eq(exit_code(&r), 0, "%s%s", r.out, r.err);
+	const char *log = slurp(log_path);
+	long lines = count_lines_with(log, "\"event\":\"fork_inherit\"");
+	long gone = dropped(log);
+	cr_expect_eq(lines + gone, 150, "%ld fork_inherit lines and %ld dropped, "
+		     "want 150 in all", lines, gone);
+}
