@@ -12,6 +12,7 @@ checks_pgroup() {
 	check postgres-pg-ctl-stop postgres pg_ctl_stop
 	check setsid-in-a-service dash setsid_status
 	check killpg-new-session python3.11,dash killpg_new_session
+	check timeout-around-the-launcher python3.11,dash timeout_launcher
 	check dumb-init-stop dumb-init,dash dumb_init_stop
 	check tini-stop tini,dash tini_stop
 	# Each module takes minutes (more on a loaded machine): a module may
@@ -105,6 +106,37 @@ sleeps_left() {
 	echo "sleeps left: $(pgrep -s "$1" -x sleep | wc -l)"
 	pkill -KILL -s "$1" -x sleep
 	return 0
+}
+
+# tagged_sleeps: the sleeps this run of the check started (COMPAT_RUN in
+# their environment) that are still alive.
+tagged_sleeps() {
+	local p n=0
+	for p in $(pgrep -x sleep); do
+		grep -qzxF "COMPAT_RUN=$COMPAT_RUN" "/proc/$p/environ" 2>/dev/null &&
+			n=$((n + 1))
+	done
+	echo $n
+}
+
+# timeout(1) around the noleak launcher (on the shim's side; the command
+# alone without it): python starts a shell that backgrounds a sleep (the
+# shell moves to a group of its own at that first child when its parent
+# regroups); timeout's kill(0) of its own group when it expires must end
+# the sleep too, as without the shim.
+timeout_launcher() {
+	local launcher=() i
+	[[ -n ${LD_PRELOAD:-} ]] && launcher=("${LIB%/*}/noleak" ${NOLEAK_MODE:+--audit} --)
+	timeout 2 "${launcher[@]}" "$PY" -c '
+import subprocess, sys
+subprocess.run(["sh", "-c", "\"$0\" \"$1\"; sleep 30 & wait"] + sys.argv[1:])' \
+		"$PROBE" "$PROOF"
+	echo "timeout exit $?"
+	for i in $(seq 50); do
+		[[ $(tagged_sleeps) == 0 ]] && break
+		sleep 0.1
+	done
+	echo "sleeps left: $(tagged_sleeps)"
 }
 
 killpg_new_session() {
