@@ -400,11 +400,13 @@ int nl_watch_wait(struct nl_watch *w, const struct nl_read_op *op,
 		/* Readable: tried again without blocking, since another
 		 * reader of the fd may take what woke this one (poll wakes
 		 * every reader where the kernel's read gives the data to
-		 * one); the loser waits on, watched. */
-		if (r > 0)
-			return 1;
-		if (r < 0 && r != -EINTR)
-			return 0;  /* poll cannot say: the real call */
+		 * one); the loser waits on, watched.  An error or a hang-up
+		 * alone (a UDP socket's queued ICMP error, which a try does
+		 * not take): the real call. */
+		if (r > 0 && (pfd.revents & POLLIN))
+			return 2;
+		if (r > 0 || (r < 0 && r != -EINTR))
+			return 0;  /* or poll cannot say: the real call */
 		if (r == -EINTR) {
 			if (!nl_signals_would_restart(mark)) {
 				errno = EINTR;

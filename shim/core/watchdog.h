@@ -112,8 +112,8 @@ void nl_watch_begin(struct nl_watch *w);
  * counted from nl_watch_begin().  `kind`: what fd is, as nl_watch_try
  * proved it (NL_KIND_UNKNOWN: ask fstat).  `limit_us` bounds the wait (a
  * socket's own shim timeout; 0 = none; read_timeout for pipes, FIFOs and
- * ttys is applied here).  Returns 0 to go on with the real call; 1 when fd
- * became readable (another reader may take the data first), or when a
+ * ttys is applied here).  Returns 0 to go on with the real call; 2 when fd
+ * became readable (another reader may take the data first), 1 when a
  * handler with SA_RESTART ran (the kernel would have begun the read
  * again): the caller tries it again (nl_watch_try) and waits on; or -1 with
  * errno: EINTR for a handler without SA_RESTART, EIO for a

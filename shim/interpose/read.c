@@ -460,6 +460,7 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		return after_read(op, sock ? timed_op(op, 0) : real_op(op));
 	struct nl_watch w;
 	nl_watch_begin(&w);
+	int lost = 0;
 	for (;;) {
 		unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ)
 				     : 0;
@@ -477,8 +478,14 @@ static ssize_t watched_op(const struct nl_read_op *op)
 			r = -1;
 			break;
 		}
-		if (go == 1)
+		if (go >= 1)
 			way = nl_watch_try(op, &r, &kind);
+		/* Readable by poll(), and the try would still wait, for the
+		 * second time in this read: not for want of data another
+		 * reader took (a peek past SO_PEEK_OFF, ...): the real call,
+		 * or this would spin. */
+		if (go == 2 && way == NL_TRY_WAIT && lost++)
+			way = NL_TRY_REAL;
 		sock = timed(op->fd, NL_SOCK_READ, op->flags);
 		if (go == 0 || way == NL_TRY_REAL) {
 			r = sock ? timed_op(op, w.t0) : real_op(op);

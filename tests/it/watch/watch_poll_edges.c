@@ -77,3 +77,33 @@ Test(watch_poll_edges, unreadable_sets_fail_with_efault, .timeout = 120)
 		}
 	}
 }
+
+/* A read the watchdog waits for, which poll() calls readable while a try
+ * without blocking still finds it would wait: a UDP socket's queued ICMP
+ * error (POLLERR), a peek past SO_PEEK_OFF (POLLIN).  The wait spun at
+ * full CPU for as long as the data took to come.  The same results and
+ * CPU class as without the shim, in enforce (read_warn) and audit (a
+ * log).  One row per case. */
+Test(watch_poll_edges, a_readable_poll_that_the_read_still_waits_on_does_not_spin,
+     .timeout = 120)
+{
+	static const char *const cases[] = { "recverr", "peekoff", "peekoffd" };
+	static struct run_result plain, r;
+	static char log[4096];
+	snprintf(log, sizeof log, "NOLEAK_LOG=%s/spin.log", tmpdir());
+	static const char *const modes[] = { "NOLEAK_MODE=enforce", "NOLEAK_MODE=audit" };
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *argv[] = { (char *)top("build/fixtures/wd_spin"),
+				 (char *)cases[i], NULL };
+		cr_assert_eq(run(&plain, argv, NULL, 0, 15.0, NULL), 0);
+		cr_assert_eq(exit_code(&plain), 0, "%s without the shim: %s%s",
+			     cases[i], plain.out, plain.err);
+		cr_assert(strstr(plain.out, "cpu=low"), "%s: %s", cases[i], plain.out);
+		for (size_t m = 0; m < 2; m++) {
+			char *env[] = { (char *)modes[m], "NOLEAK_READ_WARN=1", log, NULL };
+			cr_assert_eq(run(&r, argv, env, 1, 15.0, NULL), 0);
+			cr_expect_str_eq(r.out, plain.out, "%s, %s: got %swithout the "
+					 "shim %s", cases[i], modes[m], r.out, plain.out);
+		}
+	}
+}
