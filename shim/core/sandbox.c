@@ -8,6 +8,7 @@
 
 #include "common/forkdata.h"
 #include "common/sys.h"
+#include "log/output.h"
 
 atomic_int nl_sandbox NL_FORK_DATA;
 
@@ -16,12 +17,15 @@ int nl_sandbox_check(void)
 	/* 0: no filter; 1 (strict mode) and 2 (filter mode): one; an error
 	 * is a filter's answer (every kernel the shim runs on has seccomp). */
 	long r = nl_sys6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0);
+	if (r != 0)
+		nl_out_stderr_filtered();
 	atomic_fetch_or(&nl_sandbox, r == 0 ? NL_SB_NONE : NL_SB_FILTER);
 	return atomic_load(&nl_sandbox) == NL_SB_NONE;
 }
 
 void nl_sandbox_installing(void)
 {
+	nl_out_stderr_filtered();
 	atomic_fetch_add(&nl_sandbox, NL_SB_INSTALLING);
 }
 
@@ -36,6 +40,7 @@ int nl_sandbox_refused(long r)
 {
 	if (r != -ENOSYS && r != -EPERM)
 		return 0;
+	nl_out_stderr_filtered();
 	if (!(atomic_load_explicit(&nl_sandbox, memory_order_relaxed) &
 	      NL_SB_FILTER))
 		atomic_fetch_or(&nl_sandbox, NL_SB_FILTER);

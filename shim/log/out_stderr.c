@@ -64,6 +64,16 @@ void nl_out_stderr_replaced(void)
 	set_given_up(0);
 }
 
+/* A filter known: no fstat, no sendmsg (a killing filter that allows the
+ * write may deny them).  Kept once set, as the filter is. */
+static atomic_int filtered NL_FORK_DATA;
+
+void nl_out_stderr_filtered(void)
+{
+	if (!atomic_load_explicit(&filtered, memory_order_relaxed))
+		atomic_store(&filtered, 1);
+}
+
 /* Whether fd 2 takes a line now.  It is the program's, and may be a pipe
  * whose reader does not read (a stopped pager, a stopped job), a terminal
  * stopped by XOFF or one whose reader stopped: a write would wait as long
@@ -106,7 +116,8 @@ int nl_out_stderr_write(const char *line, size_t len)
 	 * gone, or a file at the program's size limit: the line is lost, the
 	 * program gets no signal; a terminal whose background group this is
 	 * under TOSTOP takes it without stopping the group (output.h). */
-	if (is_socket(2)) {
+	if (!atomic_load_explicit(&filtered, memory_order_relaxed) &&
+	    is_socket(2)) {
 		struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
 		n = nl_sys_sendmsg(2, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else {

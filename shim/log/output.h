@@ -31,6 +31,10 @@ void nl_out_stderr_closed(void);
  * one starts): fd 2 given up (1) or replaced (0), the child's alone. */
 void nl_out_stderr_child(pid_t pid, int gave_up);
 void nl_out_stderr_replaced(void);
+/* A seccomp filter is, or may be, in force (core/sandbox.h): the stderr
+ * output makes no call the program may not (a socket on fd 2 is written
+ * as any fd, with the blocking that may bring). */
+void nl_out_stderr_filtered(void);
 int nl_out_syslog_write(const char *line, size_t len);
 /* One native journal entry made from the JSON line (out_journal.c).
  * NL_OUT_NO_JOURNAL: there is no journal socket; the caller hands the line

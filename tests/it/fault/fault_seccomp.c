@@ -75,3 +75,21 @@ Test(fault_seccomp, junk_fds_swept_without_close_range_nor_proc)
 {
 	expect_swept(NS_PROC_TMPFS);
 }
+
+/* log=stderr on a socket, in a program whose seccomp filter kills on
+ * sendmsg(): the shim sent its line with sendmsg() (MSG_DONTWAIT), and the
+ * program died of SIGSYS.  A filter known, the line is written as to any
+ * fd.  As without the shim, in enforce and audit. */
+Test(fault_seccomp, a_stderr_line_makes_no_call_a_known_filter_may_deny)
+{
+	static struct run_result plain, r;
+	char *argv[] = { (char *)top("build/fixtures/flt_seccomp_stderr"), NULL };
+	cr_assert_eq(run(&plain, argv, NULL, 0, 30.0, NULL), 0);
+	cr_assert_str_eq(plain.out, "child: exit 0 own=yes\n", "%s", plain.err);
+	static const char *const modes[] = { "NOLEAK_MODE=enforce", "NOLEAK_MODE=audit" };
+	for (size_t m = 0; m < 2; m++) {
+		char *env[] = { (char *)modes[m], "NOLEAK_LOG=stderr", NULL };
+		cr_assert_eq(run(&r, argv, env, 1, 30.0, NULL), 0);
+		cr_expect_str_eq(r.out, plain.out, "%s: %s", modes[m], r.err);
+	}
+}
