@@ -768,6 +768,9 @@ int blocked_ended(const struct blocked *b)
  * STATES_MAX ids a block is not followed and counts as a hang. */
 #define STATES_MAX (1u << 17)
 
+/* may_add: 0 find only, 1 add (a table full says so: every read is then
+ * taken for one still waiting), 2 add while there is room (an end alone:
+ * forgotten when there is none, as if its log had not been read). */
 static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
 {
 	if (!a->states) {
@@ -784,7 +787,8 @@ static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
 		return NULL;
 	if ((a->n_states + 1) * 4 > a->states_slots * 3) {
 		if (a->states_slots / 4 * 3 >= STATES_MAX) {
-			a->states_full = 1;
+			if (may_add == 1)
+				a->states_full = 1;
 			return NULL;
 		}
 		uint32_t ns = a->states_slots * 2;
@@ -848,7 +852,7 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	 * for a block read after it (rotated logs are read newest first),
 	 * whose row starts from the state as it was before this line. */
 	uint64_t id = blocked_id(ev, kind);
-	struct block_state *s = state_of(a, id, 1);
+	struct block_state *s = state_of(a, id, step == STEP_END ? 2 : 1);
 	struct block_state before = { .last_block = -1, .last_end = -1 };
 	if (s) {
 		before = *s;
