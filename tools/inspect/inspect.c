@@ -16,6 +16,7 @@
  * that could not be written whole is an error of its own (exit 3), said
  * on stderr. */
 #include "inspect.h"
+#include "common/toolout.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,14 +44,7 @@ static int usage_error(const char *why, const char *what)
  * "no such process" either. */
 static int finish(const char *what)
 {
-	errno = 0;
-	int bad = fflush(stdout) != 0;
-	int e = errno;
-	if (!bad && !ferror(stdout))
-		return 0;
-	fprintf(stderr, "noleak inspect: cannot write %s: %s\n", what,
-		e ? strerror(e) : "write error");
-	return NL_INSPECT_EXIT_WRITE;
+	return nl_stdout_failed("noleak inspect", what) ? NL_INSPECT_EXIT_WRITE : 0;
 }
 
 static int parse_pid(const char *s, pid_t *out)

@@ -5,6 +5,7 @@
  * is run with `noleak -- NAME`. */
 #include "noleak.h"
 #include "tools/inspect/inspect.h"
+#include "common/toolout.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -249,14 +250,7 @@ static const struct subcommand subcommands[] = {
 
 int noleak_stdout_written(const char *what)
 {
-	errno = 0;
-	int bad = fflush(stdout) != 0;
-	int e = errno;
-	if (!bad && !ferror(stdout))
-		return 0;
-	fprintf(stderr, "noleak: cannot write %s: %s\n", what,
-		e ? strerror(e) : "write error");
-	return NL_EXIT_USAGE;
+	return nl_stdout_failed("noleak", what) ? NL_EXIT_USAGE : 0;
 }
 
 static int usage_error(const char *why, const char *what)

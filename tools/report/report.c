@@ -2,6 +2,7 @@
  * libnoleak's event logs.  This file holds main() and the options only;
  * the work is in input.c, agg.c and print.c. */
 #include "report.h"
+#include "common/toolout.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -149,13 +150,7 @@ static int parse_when(const char *s, int64_t *out, int until)
 
 static int output_failed(void)
 {
-	int bad = fflush(stdout) == EOF;
-	int err = errno;
-	if (!bad && !ferror(stdout))
-		return 0;
-	fprintf(stderr, "noleak-report: cannot write the report: %s\n",
-		bad ? strerror(err) : "write error");
-	return 1;
+	return nl_stdout_failed("noleak-report", "the report");
 }
 
 static int want_color(const char *when)
