@@ -681,21 +681,12 @@ ssize_t nl_out_write(int fd, const struct iovec *iov, int cnt)
 	do
 		n = nl_sys_writev(fd, iov, cnt);
 	while (n == -EINTR);
-	int sig = n == -EFBIG ? SIGXFSZ : n == -EPIPE ? SIGPIPE : 0;
-	raised = sig ? NL_KSIGBIT(sig) : 0;
+	raised = n == -EFBIG ? NL_KSIGBIT(SIGXFSZ)
+		 : n == -EPIPE ? NL_KSIGBIT(SIGPIPE) : 0;
 	/* The kernel sends it to this thread: taken from the thread's own
-	 * pending set first, before one sent to the whole process.  One
-	 * pending before was for this thread (the write's merged with it)
-	 * or for the process (kill(): apart from it, and the handler would
-	 * run twice): taken all the same, and put back when none is left,
-	 * so that it was this thread's. */
-	if (raised) {
-		nl_ksigset after;
+	 * pending set first, before one sent to the whole process. */
+	if (raised & ~before)
 		nl_sys_sigtimedwait(&raised, &now);
-		if ((raised & before) && (nl_sys_sigpending(&after) < 0 ||
-					  !(after & raised)))
-			NL_SYS(SYS_tgkill, nl_sys_getpid(), nl_sys_gettid(), sig);
-	}
 	if (!hushed)
 		nl_sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	return n;

@@ -211,29 +211,6 @@ Test(out_fd, a_signal_sent_during_a_hold_is_not_taken_back)
 	nl_out_fd_close(o);
 }
 
-/* One pending for the whole process (kill(), while blocked) is apart from
- * the one the write raises for this thread: the handler ran twice, where
- * without the shim it runs once. */
-Test(out_fd, a_signal_pending_for_the_process_is_not_doubled)
-{
-	int fd = adopt_log();
-	signal(SIGXFSZ, count_xfsz);
-	sigset_t xfsz, old;
-	sigemptyset(&xfsz);
-	sigaddset(&xfsz, SIGXFSZ);
-	sigprocmask(SIG_BLOCK, &xfsz, &old);
-	kill(getpid(), SIGXFSZ);
-	struct rlimit rl = { 0, RLIM_INFINITY };
-	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
-	struct iovec iov = { "x\n", 2 };
-	cr_expect_eq(nl_out_write(fd, &iov, 1), -EFBIG);
-	rl.rlim_cur = RLIM_INFINITY;
-	setrlimit(RLIMIT_FSIZE, &rl);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	cr_expect_eq(xfsz_seen, 1, "SIGXFSZ handled %d times", (int)xfsz_seen);
-	nl_out_fd_close(o);
-}
-
 Test(out_fd, a_vfork_child_closing_the_number_leaves_the_parent_s_log)
 {
 	int fd = adopt_log();
