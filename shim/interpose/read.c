@@ -444,6 +444,12 @@ static ssize_t timed_rest(const struct nl_read_op *op, long long t0,
 	return after_read(op, r);
 }
 
+static int readable_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return nl_sys_poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 /* The watchdog's way: try without blocking, wait logging, then the real
  * call; a socket's shim timeout still bounds the whole wait.  After a
  * handler with SA_RESTART the read begins again, as the kernel's restart
@@ -460,7 +466,6 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		return after_read(op, sock ? timed_op(op, 0) : real_op(op));
 	struct nl_watch w;
 	nl_watch_begin(&w);
-	int lost = 0;
 	for (;;) {
 		unsigned secs = sock ? nl_sock_shim_timeout(op->fd, NL_SOCK_READ)
 				     : 0;
@@ -480,11 +485,12 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		}
 		if (go >= 1)
 			way = nl_watch_try(op, &r, &kind);
-		/* Readable by poll(), and the try would still wait, for the
-		 * second time in this read: not for want of data another
-		 * reader took (a peek past SO_PEEK_OFF, ...): the real call,
-		 * or this would spin. */
-		if (go == 2 && way == NL_TRY_WAIT && lost++)
+		/* Readable by poll(), and the try would still wait: another
+		 * reader took the data (not readable now: wait on, watched),
+		 * or the read waits for what poll() does not see (a peek past
+		 * SO_PEEK_OFF: readable still): the real call, or this would
+		 * spin. */
+		if (go == 2 && way == NL_TRY_WAIT && readable_now(op->fd))
 			way = NL_TRY_REAL;
 		sock = timed(op->fd, NL_SOCK_READ, op->flags);
 		if (go == 0 || way == NL_TRY_REAL) {

@@ -769,8 +769,9 @@ int blocked_ended(const struct blocked *b)
 #define STATES_MAX (1u << 17)
 
 /* may_add: 0 find only, 1 add (a table full says so: every read is then
- * taken for one still waiting), 2 add while there is room (an end alone:
- * forgotten when there is none, as if its log had not been read). */
+ * taken for one still waiting), 2 add an end alone while they take less
+ * than a quarter of the room the blocks have (past it, forgotten as if its
+ * log had not been read); they never take the blocks' room. */
 static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
 {
 	if (!a->states) {
@@ -785,12 +786,13 @@ static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
 			return &a->states[i];
 	if (!may_add)
 		return NULL;
+	if (may_add == 2 && a->n_ends_only >= STATES_MAX / 4)
+		return NULL;
+	if (may_add == 1 && a->n_states - a->n_ends_only >= STATES_MAX) {
+		a->states_full = 1;
+		return NULL;
+	}
 	if ((a->n_states + 1) * 4 > a->states_slots * 3) {
-		if (a->states_slots / 4 * 3 >= STATES_MAX) {
-			if (may_add == 1)
-				a->states_full = 1;
-			return NULL;
-		}
 		uint32_t ns = a->states_slots * 2;
 		struct block_state *t = xcalloc(ns, sizeof *t);
 		for (uint32_t j = 0; j < a->states_slots; j++) {
@@ -809,8 +811,10 @@ static struct block_state *state_of(struct rep_agg *a, uint64_t id, int may_add)
 			;
 	}
 	a->n_states++;
+	a->n_ends_only += may_add == 2;
 	a->states[i] = (struct block_state){ .id = id, .last_block = -1,
-					      .last_end = -1 };
+					      .last_end = -1,
+					      .end_only = may_add == 2 };
 	return &a->states[i];
 }
 
@@ -855,6 +859,10 @@ static void add_blocked(struct rep_agg *a, const struct rep_event *ev,
 	struct block_state *s = state_of(a, id, step == STEP_END ? 2 : 1);
 	struct block_state before = { .last_block = -1, .last_end = -1 };
 	if (s) {
+		if (s->end_only && step != STEP_END) {
+			s->end_only = 0;
+			a->n_ends_only--;
+		}
 		before = *s;
 		step_state(s, step, w, ts);
 	}

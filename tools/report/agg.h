@@ -52,6 +52,7 @@ struct block_state {
 	int64_t last_block, last_end;   /* microseconds, -1 = none */
 	uint64_t n_block, n_end;        /* read_blocked/wait_blocked, ends */
 	int untimed;                    /* a block or end had no time */
+	int end_only;                   /* made by an end: no block yet */
 };
 
 /* One blocked read, identified by host, pid, call and fd, or wait (of the
@@ -114,6 +115,7 @@ struct rep_agg {
 	struct rep_top top_blocked;       /* which of them to keep, by id */
 	struct block_state *states;       /* every block's, by id (a set) */
 	uint32_t n_states, states_slots;
+	uint32_t n_ends_only;             /* states of an end alone */
 	int states_full;                  /* a block was not followed */
 	uint64_t blocked_total, unblocked_total, timeout_total;
 

@@ -77,6 +77,13 @@ static void ends_only(FILE *f)
 			   "\"waited\":1.000,\"result\":1}\n", i);
 }
 
+/* the same, then a read of another process that blocked and ended */
+static void ends_then_a_pair(FILE *f)
+{
+	ends_only(f);
+	fputs(BLOCKED(TS("10:00:00")) UNBLOCKED(TS("10:00:40")), f);
+}
+
 static const struct report_case cases[] = {
 	/* names are printed for a terminal: no escape sequence or line of
 	 * their own, C0 or C1, in any part of the report */
@@ -225,6 +232,8 @@ static const struct report_case cases[] = {
 	 * states: past it every read was taken for one still waiting */
 	{ .name = "ends_alone_are_no_hang", .gen = ends_only, .exit = 0,
 	  .want = { "result: no leaks or hangs found" } },
+	{ .name = "ends_alone_leave_the_blocks_their_room", .gen = ends_then_a_pair,
+	  .exit = 0, .want = { "40.0s  ", "result: no leaks or hangs found" } },
 	{ .name = "without_times_more_blocks_than_ends_still_wait",
 	  .log = BLOCKED("") UNBLOCKED("") BLOCKED(""),
 	  .args = { "--json" }, .exit = 1, .want = { "\"unblocked\":false" } },
