@@ -444,6 +444,8 @@ static ssize_t timed_rest(const struct nl_read_op *op, long long t0,
 	return after_read(op, r);
 }
 
+/* Not inlined: its pollfd stays off read_op's frame. */
+__attribute__((noinline))
 static int readable_now(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
