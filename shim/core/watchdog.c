@@ -89,10 +89,22 @@ static long pipe_try(const struct nl_read_op *op)
 	return nl_sys6(SYS_preadv2, op->fd, (long)iov, cnt, -1, -1, RWF_NOWAIT);
 }
 
-static int ready_now(int fd)
+/* What poll() says of fd now: its revents, POLLERR when poll failed. */
+static short poll_now(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return nl_sys_poll(&p, 1, 0) != 0;  /* ready, or poll failed */
+	long r = nl_sys_poll(&p, 1, 0);
+	return r < 0 ? POLLERR : r == 0 ? 0 : p.revents;
+}
+
+static int ready_now(int fd)
+{
+	return poll_now(fd) != 0;  /* ready, or poll failed */
+}
+
+int nl_watch_readable_now(int fd)
+{
+	return (poll_now(fd) & POLLIN) != 0;
 }
 
 static int fd_nonblocking(int fd)

@@ -101,6 +101,8 @@ struct nl_watch {
  * *kind is what the try proved fd to be (a recv that did not fail with
  * ENOTSOCK, an fstat), else NL_KIND_UNKNOWN. */
 enum { NL_TRY_DONE, NL_TRY_WAIT, NL_TRY_REAL };
+/* Whether poll() says fd is readable now (POLLIN). */
+int nl_watch_readable_now(int fd);
 int nl_watch_try(const struct nl_read_op *op, ssize_t *result,
 		 enum nl_fd_kind *kind);
 

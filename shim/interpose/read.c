@@ -444,14 +444,6 @@ static ssize_t timed_rest(const struct nl_read_op *op, long long t0,
 	return after_read(op, r);
 }
 
-/* Not inlined: its pollfd stays off read_op's frame. */
-__attribute__((noinline))
-static int readable_now(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return nl_sys_poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 /* The watchdog's way: try without blocking, wait logging, then the real
  * call; a socket's shim timeout still bounds the whole wait.  After a
  * handler with SA_RESTART the read begins again, as the kernel's restart
@@ -492,7 +484,7 @@ static ssize_t watched_op(const struct nl_read_op *op)
 		 * or the read waits for what poll() does not see (a peek past
 		 * SO_PEEK_OFF: readable still): the real call, or this would
 		 * spin. */
-		if (go == 2 && way == NL_TRY_WAIT && readable_now(op->fd))
+		if (go == 2 && way == NL_TRY_WAIT && nl_watch_readable_now(op->fd))
 			way = NL_TRY_REAL;
 		sock = timed(op->fd, NL_SOCK_READ, op->flags);
 		if (go == 0 || way == NL_TRY_REAL) {
